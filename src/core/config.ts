@@ -1,0 +1,137 @@
+/**
+ * Configuration as data: one schema per file kind, defaults in one place.
+ *
+ * - `ModelConfig`: a model's `config.yaml` (Triton-like field names), in a repository folder
+ *   `<repo>/<model>/config.yaml` or under `models.<name>` of the server config.
+ * - `ServerConfig`: the file given to `tend serve --config FILE`.
+ *
+ * Precedence for the server: flags > TEND_* environment variables > config file > defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { errors } from './errors.js';
+
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+
+export const DynamicBatchingSchema = z
+  .object({
+    /** How long the first request of a batch may wait for others (0: batch what is already waiting). */
+    max_queue_delay_microseconds: nonNegativeInt.default(0),
+    /** Batch sizes the batcher aims for; it dispatches as soon as one is reached. */
+    preferred_batch_size: z.array(positiveInt).default([]),
+    /** Requests waiting beyond this answer 503 + Retry-After (0: unbounded). */
+    max_queue_size: nonNegativeInt.default(1024),
+    /** Requests still queued after this answer 504 (0: no timeout). */
+    default_timeout_microseconds: nonNegativeInt.default(0),
+    /** Number of priority levels; 1 is highest. Requests pick one with `parameters.priority`. */
+    priority_levels: positiveInt.default(1),
+    /** Level of requests that name none (defaults to the lowest level). */
+    default_priority_level: positiveInt.optional(),
+  })
+  .strict();
+
+export const InstanceGroupSchema = z
+  .object({
+    /** Worker threads for this model version, each with its own session. */
+    count: positiveInt.default(1),
+  })
+  .strict();
+
+export const GraphOptimizationLevelSchema = z.enum(['disabled', 'basic', 'extended', 'all']);
+
+export const SessionParametersSchema = z
+  .object({
+    intra_op_thread_count: nonNegativeInt.optional(),
+    inter_op_thread_count: nonNegativeInt.optional(),
+    graph_optimization_level: GraphOptimizationLevelSchema.default('all'),
+  })
+  .strict();
+
+export const VersionPolicySchema = z.union([
+  z.object({ latest: z.object({ num_versions: positiveInt }).strict() }).strict(),
+  z.object({ all: z.object({}).strict() }).strict(),
+  z.object({ specific: z.object({ versions: z.array(positiveInt).min(1) }).strict() }).strict(),
+]);
+
+export const ModelConfigSchema = z
+  .object({
+    /** Largest batch; 0 = the model has no batch dimension and clients send full shapes. */
+    max_batch_size: nonNegativeInt.optional(),
+    /** Dynamic batching policy; `false` turns it off (each request runs alone). */
+    dynamic_batching: z.union([z.literal(false), DynamicBatchingSchema]).optional(),
+    instance_group: z.array(InstanceGroupSchema).min(1).optional(),
+    parameters: SessionParametersSchema.optional(),
+    version_policy: VersionPolicySchema.optional(),
+  })
+  .strict();
+
+export type DynamicBatchingConfig = z.infer<typeof DynamicBatchingSchema>;
+export type InstanceGroupConfig = z.infer<typeof InstanceGroupSchema>;
+export type SessionParameters = z.infer<typeof SessionParametersSchema>;
+export type GraphOptimizationLevel = z.infer<typeof GraphOptimizationLevelSchema>;
+export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Default largest batch for a model whose first input dimension is symbolic. */
+export const DEFAULT_MAX_BATCH_SIZE = 64;
+export const DEFAULT_VERSION_POLICY: VersionPolicy = { latest: { num_versions: 1 } };
+export const DEFAULT_DYNAMIC_BATCHING: DynamicBatchingConfig = DynamicBatchingSchema.parse({});
+export const DEFAULT_SESSION_PARAMETERS: SessionParameters = SessionParametersSchema.parse({});
+
+export const ServerConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8000),
+    /** Registry home (database + model files). */
+    home: z.string().min(1).optional(),
+    /** Triton-like repositories served in place. */
+    repos: z.array(z.string().min(1)).default([]),
+    /** Largest request body accepted, in bytes (413 beyond). */
+    body_limit_bytes: positiveInt.default(64 * 1024 * 1024),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Config applied to every model unless its own config says otherwise. */
+    model_defaults: ModelConfigSchema.default({}),
+    /** Per-model config for registry models (repository models use their config.yaml). */
+    models: z.record(z.string(), ModelConfigSchema).default({}),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+
+/** Format zod issues as one line: `path: problem; path: problem`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Validate a parsed object against a schema, throwing TEND_INVALID_CONFIG naming the source. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, source: string): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw errors.invalidConfig(`${source}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Read and validate a YAML (or JSON) config file. */
+export function loadYamlFile<T extends z.ZodType>(schema: T, path: string): z.infer<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw errors.invalidConfig(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw errors.invalidConfig(`${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  return parseWith(schema, value, path);
+}
+
+/** Merge a model's own config over defaults, one field at a time. */
+export function mergeModelConfig(base: ModelConfig, over: ModelConfig): ModelConfig {
+  return { ...base, ...over };
+}
