@@ -1,0 +1,416 @@
+/**
+ * The dynamic batcher of one model version (after Triton's): requests queue on the main thread,
+ * compatible ones are joined into one batch, `run` executes the batch (one message to a worker),
+ * and the outputs are cut back per request. It knows nothing of ONNX or workers: `run` is given.
+ *
+ * Timers: none per request. One delay timer (only when maxQueueDelayUs > 0) and one deadline timer
+ * for the whole queue (only while some queued request has a timeout).
+ */
+import { TendError, errors } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import { batchKey, concatBatch, requestBatchSize, splitBatch } from './batch-tensors.js';
+import { QueueDeadlines } from './queue-deadlines.js';
+import { validateBatchPolicy } from './policy.js';
+import type { BatchPolicy } from './policy.js';
+import { QueueEntry, RequestQueue } from './request-queue.js';
+
+export interface BatchRequest {
+  /** Already validated; with maxBatchSize > 0 every input's dim 0 is this request's batch size. */
+  inputs: Tensor[];
+  /** 1..priorityLevels, default policy.defaultPriorityLevel. */
+  priority?: number;
+  /** Overrides defaultTimeoutUs for this request; 0 or absent = the policy's default (as Triton). */
+  timeoutUs?: number;
+  /** Client gone: drop it from the queue, reject with TEND_UNAVAILABLE 'client disconnected'. */
+  signal?: AbortSignal;
+}
+
+export interface BatchResult {
+  /** This request's slice of every output, in the order run returned them. */
+  outputs: Tensor[];
+  /** Size of the batch it ran in (sum of request batch sizes). */
+  batchSize: number;
+  /** Time from submit to dispatch. */
+  queueNs: number;
+  /** Time the run call took. */
+  computeNs: number;
+}
+
+export interface RunOutput {
+  outputs: Tensor[];
+}
+
+export type RunFunction = (inputs: Tensor[]) => Promise<RunOutput>;
+
+export interface BatchObserver {
+  /** Called once per run call (a failed batch, then each individual re-run). Must not throw. */
+  batchExecuted?(batchSize: number, requestCount: number, computeNs: number, ok: boolean): void;
+}
+
+export interface DynamicBatcherOptions {
+  /** Batches in flight at once (= instance count); default 1. */
+  concurrency?: number;
+  observer?: BatchObserver;
+}
+
+class PendingRequest extends QueueEntry {
+  onAbort: (() => void) | null = null;
+
+  constructor(
+    key: string,
+    size: number,
+    level: number,
+    readonly inputs: Tensor[],
+    readonly enqueuedAtMs: number,
+    readonly deadlineMs: number,
+    readonly timeoutUs: number,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (result: BatchResult) => void,
+    readonly reject: (err: unknown) => void,
+  ) {
+    super(key, size, level);
+  }
+}
+
+const MS_TO_NS = 1e6;
+
+function clientDisconnected(): TendError {
+  return new TendError('TEND_UNAVAILABLE', 'client disconnected');
+}
+
+/** Queue, batch and run the requests of one model version. */
+export class DynamicBatcher {
+  readonly name: string;
+  readonly policy: Readonly<BatchPolicy>;
+  readonly concurrency: number;
+
+  private readonly run: RunFunction;
+  private readonly observer: BatchObserver | undefined;
+  /** False when each request must run alone (no batch dimension, or batching turned off). */
+  private readonly batching: boolean;
+  private readonly delayMs: number;
+  private readonly preferred: ReadonlySet<number> | null;
+  private readonly minPreferred: number;
+
+  private readonly queue: RequestQueue<PendingRequest>;
+  private readonly deadlines = new QueueDeadlines<PendingRequest>(() => this.pump());
+  private delayTimer: NodeJS.Timeout | null = null;
+  private delayTimerAtMs = 0;
+
+  private inFlightBatches = 0;
+  private inFlightRequests = 0;
+  private accepting = true;
+  private draining = false;
+  private closedReason: string | null = null;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(name: string, policy: BatchPolicy, run: RunFunction, options: DynamicBatcherOptions = {}) {
+    validateBatchPolicy(policy);
+    const concurrency = options.concurrency ?? 1;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw errors.invalidArgument(`batcher concurrency must be an integer >= 1, got ${concurrency}`);
+    }
+    this.name = name;
+    this.policy = Object.freeze({ ...policy, preferredBatchSizes: [...policy.preferredBatchSizes] });
+    this.concurrency = concurrency;
+    this.run = run;
+    this.observer = options.observer;
+    this.batching = policy.dynamicBatching && policy.maxBatchSize > 0;
+    this.delayMs = policy.maxQueueDelayUs / 1000;
+    this.preferred = policy.preferredBatchSizes.length > 0 ? new Set(policy.preferredBatchSizes) : null;
+    this.minPreferred = policy.preferredBatchSizes.length > 0 ? Math.min(...policy.preferredBatchSizes) : 0;
+    this.queue = new RequestQueue(policy.priorityLevels);
+  }
+
+  /** Requests queued, not yet dispatched. */
+  get pendingCount(): number {
+    return this.queue.size;
+  }
+
+  /** Requests inside running batches. */
+  get inFlightCount(): number {
+    return this.inFlightRequests;
+  }
+
+  /** Batches running now (at most `concurrency`). */
+  get inFlightBatchCount(): number {
+    return this.inFlightBatches;
+  }
+
+  /** Queue a request; resolves with its own outputs once the batch it joined has run. */
+  submit(request: BatchRequest): Promise<BatchResult> {
+    if (!this.accepting) return Promise.reject(this.notAccepting());
+    const signal = request.signal;
+    if (signal?.aborted) return Promise.reject(clientDisconnected());
+    const policy = this.policy;
+    if (policy.maxQueueSize > 0 && this.queue.size >= policy.maxQueueSize) {
+      return Promise.reject(errors.queueFull(this.name, this.queue.size));
+    }
+    let size = 1;
+    let level: number;
+    let timeoutUs: number;
+    try {
+      if (policy.maxBatchSize > 0) size = requestBatchSize(request.inputs, policy.maxBatchSize);
+      level = this.levelOf(request.priority);
+      timeoutUs = this.timeoutOf(request.timeoutUs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = this.batching ? batchKey(request.inputs) : '';
+
+    const now = performance.now();
+    let resolve!: (result: BatchResult) => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<BatchResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const deadlineMs = timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity;
+    const entry = new PendingRequest(
+      key, size, level, request.inputs, now, deadlineMs, timeoutUs, signal, resolve, reject,
+    );
+    this.queue.push(entry);
+    if (signal !== undefined) {
+      entry.onAbort = () => this.abandon(entry, clientDisconnected());
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    this.pump(now);
+    // Only a request left waiting needs its deadline watched; one dispatched at once never times out.
+    if (timeoutUs > 0 && entry.queued) this.deadlines.add(entry, this.queue.size, now);
+    return promise;
+  }
+
+  /** Stop accepting (submit rejects TEND_UNAVAILABLE), let queued + in-flight work finish. */
+  drain(): Promise<void> {
+    this.accepting = false;
+    this.draining = true;
+    const done = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    // No more requests can join, so whatever waits for the batching delay goes now.
+    this.pump();
+    this.settleDrain();
+    return done;
+  }
+
+  /** Reject everything queued with TEND_UNAVAILABLE and stop; batches already running still finish. */
+  close(reason?: string): void {
+    if (this.closedReason !== null) return;
+    this.accepting = false;
+    this.closedReason = reason ?? `model '${this.name}' is shutting down`;
+    this.clearTimers();
+    for (const entry of this.queue.removeAll()) {
+      this.detachAbort(entry);
+      entry.reject(new TendError('TEND_UNAVAILABLE', this.closedReason));
+    }
+    this.settleDrain();
+  }
+
+  private notAccepting(): TendError {
+    return new TendError(
+      'TEND_UNAVAILABLE',
+      this.closedReason ?? `model '${this.name}' is draining and accepts no new requests`,
+    );
+  }
+
+  private levelOf(priority: number | undefined): number {
+    if (priority === undefined) return this.policy.defaultPriorityLevel - 1;
+    if (!(Number.isInteger(priority) && priority >= 1 && priority <= this.policy.priorityLevels)) {
+      throw errors.invalidArgument(
+        `priority must be an integer from 1 to ${this.policy.priorityLevels}, got ${priority}`,
+      );
+    }
+    return priority - 1;
+  }
+
+  private timeoutOf(timeoutUs: number | undefined): number {
+    if (timeoutUs === undefined || timeoutUs === 0) return this.policy.defaultTimeoutUs;
+    if (!(Number.isFinite(timeoutUs) && timeoutUs > 0)) {
+      throw errors.invalidArgument(`timeout must be a number of microseconds >= 0, got ${timeoutUs}`);
+    }
+    return timeoutUs;
+  }
+
+  /** Dispatch batches while execution slots are free and the policy says go. */
+  private pump(now = performance.now()): void {
+    if (this.closedReason !== null) return;
+    if (this.deadlines.active) {
+      this.deadlines.expire(now, this.expireEntry);
+      this.settleDrain();
+    }
+    while (this.inFlightBatches < this.concurrency) {
+      const head = this.queue.peek();
+      if (head === undefined) {
+        // Nothing waits for the delay any more; a stray timer would only keep the process alive.
+        this.clearDelayTimer();
+        return;
+      }
+      const batch = this.batching ? this.formBatch(head, now) : [head];
+      if (batch === null) return;
+      this.dispatch(batch, now);
+    }
+  }
+
+  /** The batch to run now with `head` first, or null (and the delay timer armed) to wait. */
+  private formBatch(head: PendingRequest, now: number): PendingRequest[] | null {
+    const max = this.policy.maxBatchSize;
+    if (this.delayMs === 0 || this.draining) return this.queue.collect(head.key, max);
+    const available = this.queue.itemsFor(head.key);
+    if (available >= max) return this.queue.collect(head.key, max);
+    if (this.preferred !== null && available >= this.minPreferred) {
+      const preferred = this.queue.collectPreferred(head.key, max, this.preferred);
+      if (preferred !== null) return preferred;
+    }
+    const dueMs = head.enqueuedAtMs + this.delayMs;
+    if (now >= dueMs) return this.queue.collect(head.key, max);
+    this.armDelayTimer(dueMs, now);
+    return null;
+  }
+
+  private dispatch(batch: PendingRequest[], now: number): void {
+    for (const entry of batch) {
+      this.queue.remove(entry);
+      this.detachAbort(entry);
+    }
+    this.inFlightBatches++;
+    this.inFlightRequests += batch.length;
+    void this.execute(batch, now);
+  }
+
+  private async execute(batch: PendingRequest[], dispatchedAtMs: number): Promise<void> {
+    try {
+      if (batch.length === 1) await this.runAlone(batch[0] as PendingRequest, dispatchedAtMs);
+      else await this.runTogether(batch, dispatchedAtMs);
+    } finally {
+      this.inFlightBatches--;
+      this.inFlightRequests -= batch.length;
+      this.pump();
+      this.settleDrain();
+    }
+  }
+
+  /** Run one request with its own tensors (no copy); its error, if any, is passed on unchanged. */
+  private async runAlone(entry: PendingRequest, dispatchedAtMs: number): Promise<void> {
+    const start = performance.now();
+    try {
+      const output = await this.callRun(entry.inputs);
+      const outputs = output.outputs;
+      const computeNs = (performance.now() - start) * MS_TO_NS;
+      this.observe(entry.size, 1, computeNs, true);
+      entry.resolve({
+        outputs,
+        batchSize: entry.size,
+        queueNs: (dispatchedAtMs - entry.enqueuedAtMs) * MS_TO_NS,
+        computeNs,
+      });
+    } catch (err) {
+      this.observe(entry.size, 1, (performance.now() - start) * MS_TO_NS, false);
+      entry.reject(err);
+    }
+  }
+
+  private async runTogether(batch: PendingRequest[], dispatchedAtMs: number): Promise<void> {
+    const sizes = new Array<number>(batch.length);
+    const inputs = new Array<Tensor[]>(batch.length);
+    let total = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i] as PendingRequest;
+      sizes[i] = entry.size;
+      inputs[i] = entry.inputs;
+      total += entry.size;
+    }
+    const start = performance.now();
+    let perRequest: Tensor[][];
+    let computeNs: number;
+    try {
+      const output = await this.callRun(concatBatch(inputs, total));
+      computeNs = (performance.now() - start) * MS_TO_NS;
+      perRequest = splitBatch(output.outputs, sizes, total);
+    } catch {
+      // The batch's error is not any one request's: re-run each alone so that one bad request
+      // fails by itself and the others still get their results.
+      this.observe(total, batch.length, (performance.now() - start) * MS_TO_NS, false);
+      for (const entry of batch) await this.runAlone(entry, dispatchedAtMs);
+      return;
+    }
+    this.observe(total, batch.length, computeNs, true);
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i] as PendingRequest;
+      entry.resolve({
+        outputs: perRequest[i] as Tensor[],
+        batchSize: total,
+        queueNs: (dispatchedAtMs - entry.enqueuedAtMs) * MS_TO_NS,
+        computeNs,
+      });
+    }
+  }
+
+  /** run, with a synchronous throw turned into a rejection so completion is always asynchronous. */
+  private callRun(inputs: Tensor[]): Promise<RunOutput> {
+    try {
+      return this.run(inputs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private observe(batchSize: number, requestCount: number, computeNs: number, ok: boolean): void {
+    if (this.observer?.batchExecuted === undefined) return;
+    try {
+      this.observer.batchExecuted(batchSize, requestCount, computeNs, ok);
+    } catch {
+      // Monitoring must never fail inference; a broken observer loses its own data only.
+    }
+  }
+
+  /** Reject a request that is still queued (its client went away) without running it. */
+  private abandon(entry: PendingRequest, err: TendError): void {
+    if (!entry.queued) return;
+    this.queue.remove(entry);
+    this.detachAbort(entry);
+    entry.reject(err);
+    // The head may have changed to one whose delay is already over.
+    this.pump();
+    this.settleDrain();
+  }
+
+  private detachAbort(entry: PendingRequest): void {
+    if (entry.onAbort === null) return;
+    entry.signal?.removeEventListener('abort', entry.onAbort);
+    entry.onAbort = null;
+  }
+
+  private readonly expireEntry = (entry: PendingRequest): void => {
+    this.queue.remove(entry);
+    this.detachAbort(entry);
+    entry.reject(errors.queueTimeout(this.name, entry.timeoutUs));
+  };
+
+  private armDelayTimer(dueMs: number, now: number): void {
+    if (this.delayTimer !== null && this.delayTimerAtMs <= dueMs) return;
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    this.delayTimerAtMs = dueMs;
+    // Timers may fire a little early; pump then finds the delay not over and re-arms.
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = null;
+      this.pump();
+    }, Math.max(1, Math.ceil(dueMs - now)));
+  }
+
+  private clearDelayTimer(): void {
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+  }
+
+  private clearTimers(): void {
+    this.clearDelayTimer();
+    this.deadlines.clear();
+  }
+
+  private settleDrain(): void {
+    if (this.accepting || this.queue.size > 0 || this.inFlightBatches > 0) return;
+    if (this.drainWaiters.length === 0) return;
+    this.clearTimers();
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,13 @@
+/** Dynamic batching: policy as data, a queue per model version, and a given run function. */
+export { DynamicBatcher } from './batcher.js';
+export type {
+  BatchObserver,
+  BatchRequest,
+  BatchResult,
+  DynamicBatcherOptions,
+  RunFunction,
+  RunOutput,
+} from './batcher.js';
+export { batchPolicyFromConfig, validateBatchPolicy } from './policy.js';
+export type { BatchPolicy } from './policy.js';
+export { batchKey, concatBatch, splitBatch } from './batch-tensors.js';
