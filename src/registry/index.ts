@@ -1,0 +1,33 @@
+/** The registry layer: content-addressed model files + metadata store, and repositories served in place. */
+export { Registry } from './registry.js';
+export type { PushOptions, PushResult, RegistryOptions } from './registry.js';
+export type {
+  AliasChange,
+  AliasMove,
+  ModelRecord,
+  ModelUpdate,
+  NewVersion,
+  RegistryStore,
+  StoredModelInfo,
+  VersionRecord,
+  VersionStatus,
+} from './store.js';
+export { BlobStore, hashFile } from './blob-store.js';
+export type { FileDigest, StoredBlob } from './blob-store.js';
+export { KyselyRegistryStore, migrateRegistry } from './kysely-store.js';
+export type { KyselyStoreOptions } from './kysely-store.js';
+export { openSqliteStore } from './sqlite-store.js';
+export type { SqliteStoreOptions } from './sqlite-store.js';
+export { REGISTRY_MIGRATIONS, registryMigrationProvider } from './schema.js';
+export type { RegistryDatabase } from './schema.js';
+export {
+  assertAliasName,
+  assertModelName,
+  isValidAliasName,
+  isValidModelName,
+  LATEST,
+  parseVersionRef,
+} from './names.js';
+export type { VersionRef } from './names.js';
+export { CONFIG_FILE, MODEL_FILE, scanRepository } from './repository.js';
+export type { RepositoryModel, RepositoryScan } from './repository.js';

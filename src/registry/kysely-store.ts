@@ -1,0 +1,392 @@
+/**
+ * The RegistryStore on a Kysely database, in portable queries only: SQLite and PostgreSQL differ in
+ * how the Kysely instance is made (see sqlite-store.ts), not here.
+ *
+ * Every write transaction starts by writing the model row. On SQLite that takes the database write
+ * lock before anything is read (a deferred transaction that reads first can fail with SQLITE_BUSY
+ * when another process commits); on PostgreSQL it takes the row lock. Either way writers of one
+ * model queue behind each other, which is what makes version numbers and alias history safe.
+ */
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { Migrator } from 'kysely';
+import { errors, TendError } from '../core/errors.js';
+import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
+import type { ModelVersionsTable, RegistryDatabase } from './schema.js';
+import { registryMigrationProvider } from './schema.js';
+import type {
+  AliasChange,
+  AliasMove,
+  ModelRecord,
+  ModelUpdate,
+  NewVersion,
+  RegistryStore,
+  VersionRecord,
+  VersionStatus,
+} from './store.js';
+
+type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>;
+
+export interface KyselyStoreOptions {
+  /** Runs each write transaction; SQLite uses it to queue writers sharing one file in one process. */
+  serializeWrites?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** Bring the registry schema up to date. @throws TendError TEND_INTERNAL when a migration fails. */
+export async function migrateRegistry(db: Kysely<RegistryDatabase>): Promise<void> {
+  const migrator = new Migrator({ db, provider: registryMigrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    if (error instanceof Error && 'code' in error) throw error; // driver errors keep their code (callers retry SQLITE_BUSY)
+    throw new TendError('TEND_INTERNAL', `registry database migration failed: ${String(error)}`, { cause: error });
+  }
+}
+
+const now = (): string => new Date().toISOString();
+
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+function toVersionRecord(row: Selectable<ModelVersionsTable>, aliases: string[]): VersionRecord {
+  return {
+    name: row.model_name,
+    version: Number(row.version),
+    sha256: row.sha256,
+    size_bytes: Number(row.size_bytes),
+    signature: parseJson(row.signature),
+    model_info: parseJson(row.model_info),
+    source: row.source,
+    created_at: row.created_at,
+    created_by: row.created_by,
+    metrics: parseJson(row.metrics),
+    tags: parseJson(row.tags),
+    parent_version: row.parent_version === null ? null : Number(row.parent_version),
+    run_id: row.run_id,
+    status: row.status as VersionStatus,
+    aliases,
+  };
+}
+
+/** RegistryStore over any Kysely dialect whose migrations and queries are portable. */
+export class KyselyRegistryStore implements RegistryStore {
+  private closed = false;
+  private readonly serializeWrites: <T>(fn: () => Promise<T>) => Promise<T>;
+
+  constructor(
+    readonly db: Kysely<RegistryDatabase>,
+    options: KyselyStoreOptions = {},
+  ) {
+    this.serializeWrites = options.serializeWrites ?? ((fn) => fn());
+  }
+
+  private write<T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>): Promise<T> {
+    return this.serializeWrites(() => this.db.transaction().execute(fn));
+  }
+
+  /** The first statement of a write transaction: see the module comment. */
+  private async touchModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
+    const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(name);
+  }
+
+  private async requireModel(db: Db, name: string): Promise<void> {
+    const row = await db.selectFrom('models').select('name').where('name', '=', name).executeTakeFirst();
+    if (row === undefined) throw errors.modelNotFound(name);
+  }
+
+  private async aliasesByVersion(db: Db, name: string): Promise<Map<number, string[]>> {
+    const rows = await db
+      .selectFrom('model_aliases')
+      .select(['alias', 'version'])
+      .where('model_name', '=', name)
+      .orderBy('alias')
+      .execute();
+    const byVersion = new Map<number, string[]>();
+    for (const row of rows) {
+      const list = byVersion.get(Number(row.version)) ?? [];
+      list.push(row.alias);
+      byVersion.set(Number(row.version), list);
+    }
+    return byVersion;
+  }
+
+  private async readModels(db: Db, name?: string): Promise<ModelRecord[]> {
+    let models = db.selectFrom('models').selectAll().orderBy('name');
+    let stats = db
+      .selectFrom('model_versions')
+      .select((eb) => ['model_name', eb.fn.max('version').as('latest'), eb.fn.countAll().as('count')])
+      .groupBy('model_name');
+    let aliases = db.selectFrom('model_aliases').select(['model_name', 'alias', 'version']).orderBy('alias');
+    if (name !== undefined) {
+      models = models.where('name', '=', name);
+      stats = stats.where('model_name', '=', name);
+      aliases = aliases.where('model_name', '=', name);
+    }
+    const [modelRows, statRows, aliasRows] = [await models.execute(), await stats.execute(), await aliases.execute()];
+    const statsByModel = new Map(statRows.map((s) => [s.model_name, s]));
+    const aliasesByModel = new Map<string, Record<string, number>>();
+    for (const a of aliasRows) {
+      const map = aliasesByModel.get(a.model_name) ?? {};
+      map[a.alias] = Number(a.version);
+      aliasesByModel.set(a.model_name, map);
+    }
+    return modelRows.map((m) => {
+      const s = statsByModel.get(m.name);
+      return {
+        name: m.name,
+        description: m.description,
+        tags: parseJson<Record<string, string>>(m.tags),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        latest_version: s?.latest == null ? null : Number(s.latest),
+        version_count: s === undefined ? 0 : Number(s.count),
+        aliases: aliasesByModel.get(m.name) ?? {},
+      };
+    });
+  }
+
+  private async readModel(db: Db, name: string): Promise<ModelRecord> {
+    const [model] = await this.readModels(db, name);
+    if (model === undefined) throw errors.modelNotFound(name);
+    return model;
+  }
+
+  private async readVersion(db: Db, name: string, version: number): Promise<VersionRecord> {
+    const row = await db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_name', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (row === undefined) {
+      await this.requireModel(db, name);
+      throw errors.versionNotFound(name, version);
+    }
+    return toVersionRecord(row, (await this.aliasesByVersion(db, name)).get(version) ?? []);
+  }
+
+  listModels(): Promise<ModelRecord[]> {
+    return this.readModels(this.db);
+  }
+
+  getModel(name: string): Promise<ModelRecord> {
+    return this.readModel(this.db, name);
+  }
+
+  async updateModel(name: string, update: ModelUpdate): Promise<ModelRecord> {
+    if (update.tags !== undefined) assertTags(update.tags);
+    return this.write(async (trx) => {
+      await this.touchModel(trx, name, now());
+      const changes: { description?: string; tags?: string } = {};
+      if (update.description !== undefined) changes.description = update.description;
+      if (update.tags !== undefined) changes.tags = JSON.stringify(update.tags);
+      if (Object.keys(changes).length > 0) await trx.updateTable('models').set(changes).where('name', '=', name).execute();
+      return this.readModel(trx, name);
+    });
+  }
+
+  async createVersion(input: NewVersion): Promise<VersionRecord> {
+    const { name } = input;
+    assertModelName(name);
+    assertTags(input.tags);
+    const aliases = [...new Set(input.aliases ?? [])];
+    for (const alias of aliases) assertAliasName(alias);
+    if (input.parent_version !== null) assertVersionNumber(input.parent_version);
+    return this.write(async (trx) => {
+      const at = now();
+      await trx
+        .insertInto('models')
+        .values({ name, description: input.description ?? '', tags: '{}', next_version: 1, created_at: at, updated_at: at })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const counter = await trx
+        .updateTable('models')
+        .set((eb) => ({
+          next_version: eb('next_version', '+', 1),
+          updated_at: at,
+          ...(input.description !== undefined ? { description: input.description } : {}),
+        }))
+        .where('name', '=', name)
+        .returning('next_version')
+        .executeTakeFirstOrThrow();
+      const version = Number(counter.next_version) - 1;
+      if (input.parent_version !== null) await this.readVersion(trx, name, input.parent_version);
+      await trx
+        .insertInto('model_versions')
+        .values({
+          model_name: name,
+          version,
+          sha256: input.sha256,
+          size_bytes: input.size_bytes,
+          signature: JSON.stringify(input.signature),
+          model_info: JSON.stringify(input.model_info),
+          source: input.source,
+          created_at: at,
+          created_by: input.created_by,
+          metrics: JSON.stringify(input.metrics),
+          tags: JSON.stringify(input.tags),
+          parent_version: input.parent_version,
+          run_id: input.run_id,
+          status: 'ready',
+        })
+        .execute();
+      for (const alias of aliases) await this.moveAlias(trx, name, alias, version, input.actor, at);
+      return this.readVersion(trx, name, version);
+    });
+  }
+
+  async listVersions(name: string): Promise<VersionRecord[]> {
+    await this.requireModel(this.db, name);
+    const rows = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_name', '=', name)
+      .orderBy('version')
+      .execute();
+    const aliases = await this.aliasesByVersion(this.db, name);
+    return rows.map((row) => toVersionRecord(row, aliases.get(Number(row.version)) ?? []));
+  }
+
+  getVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.readVersion(this.db, name, version);
+  }
+
+  async latestVersion(name: string): Promise<VersionRecord> {
+    await this.requireModel(this.db, name);
+    const row = await this.db
+      .selectFrom('model_versions')
+      .select('version')
+      .where('model_name', '=', name)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) throw errors.versionNotFound(name, 'latest');
+    return this.readVersion(this.db, name, Number(row.version));
+  }
+
+  private async appendHistory(
+    trx: Transaction<RegistryDatabase>,
+    name: string,
+    alias: string,
+    move: { from: number | null; to: number | null; actor: string; at: string },
+  ): Promise<void> {
+    const last = await trx
+      .selectFrom('alias_history')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('model_name', '=', name)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
+    await trx
+      .insertInto('alias_history')
+      .values({
+        model_name: name,
+        alias,
+        seq: Number(last?.seq ?? 0) + 1,
+        from_version: move.from,
+        to_version: move.to,
+        actor: move.actor,
+        at: move.at,
+      })
+      .execute();
+  }
+
+  private async moveAlias(
+    trx: Transaction<RegistryDatabase>,
+    name: string,
+    alias: string,
+    version: number,
+    actor: string,
+    at: string,
+  ): Promise<AliasChange> {
+    const current = await trx
+      .selectFrom('model_aliases')
+      .select('version')
+      .where('model_name', '=', name)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
+    const from = current === undefined ? null : Number(current.version);
+    if (from === version) return { from, to: version }; // not a move: no history row
+    if (current === undefined) {
+      await trx
+        .insertInto('model_aliases')
+        .values({ model_name: name, alias, version, updated_at: at, updated_by: actor })
+        .execute();
+    } else {
+      await trx
+        .updateTable('model_aliases')
+        .set({ version, updated_at: at, updated_by: actor })
+        .where('model_name', '=', name)
+        .where('alias', '=', alias)
+        .execute();
+    }
+    await this.appendHistory(trx, name, alias, { from, to: version, actor, at });
+    return { from, to: version };
+  }
+
+  async setAlias(name: string, alias: string, version: number, actor: string): Promise<AliasChange> {
+    assertAliasName(alias);
+    assertVersionNumber(version);
+    return this.write(async (trx) => {
+      const at = now();
+      await this.touchModel(trx, name, at);
+      await this.readVersion(trx, name, version);
+      return this.moveAlias(trx, name, alias, version, actor, at);
+    });
+  }
+
+  async removeAlias(name: string, alias: string, actor: string): Promise<void> {
+    await this.write(async (trx) => {
+      const at = now();
+      await this.touchModel(trx, name, at);
+      const current = await trx
+        .selectFrom('model_aliases')
+        .select('version')
+        .where('model_name', '=', name)
+        .where('alias', '=', alias)
+        .executeTakeFirst();
+      if (current === undefined) throw errors.aliasNotFound(name, alias);
+      await trx.deleteFrom('model_aliases').where('model_name', '=', name).where('alias', '=', alias).execute();
+      await this.appendHistory(trx, name, alias, { from: Number(current.version), to: null, actor, at });
+    });
+  }
+
+  async getAlias(name: string, alias: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('model_aliases')
+      .select('version')
+      .where('model_name', '=', name)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
+    if (row !== undefined) return Number(row.version);
+    await this.requireModel(this.db, name);
+    throw errors.aliasNotFound(name, alias);
+  }
+
+  async listAliases(name: string): Promise<Record<string, number>> {
+    return (await this.readModel(this.db, name)).aliases;
+  }
+
+  async aliasHistory(name: string, alias: string): Promise<AliasMove[]> {
+    await this.requireModel(this.db, name);
+    const rows = await this.db
+      .selectFrom('alias_history')
+      .select(['alias', 'from_version', 'to_version', 'actor', 'at'])
+      .where('model_name', '=', name)
+      .where('alias', '=', alias)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      alias: r.alias,
+      from_version: r.from_version === null ? null : Number(r.from_version),
+      to_version: r.to_version === null ? null : Number(r.to_version),
+      actor: r.actor,
+      at: r.at,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The registry facade: content-addressed model files (BlobStore) plus their metadata (RegistryStore),
+ * in a home folder `<home>/registry.db` + `<home>/models/`. The engine and the CLI talk to this.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { errors, isTendError } from '../core/errors.js';
+import { inspectModelFile } from '../onnx/index.js';
+import { BlobStore } from './blob-store.js';
+import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, RegistryStore, VersionRecord } from './store.js';
+
+export interface RegistryOptions {
+  /** Reads an ONNX file's signature and header (injected in tests). */
+  inspect?: typeof inspectModelFile;
+  /** Who pushes and moves aliases when a call names nobody (default: the OS user). */
+  actor?: string;
+  /** Use this store instead of `<home>/registry.db` (a PostgreSQL store, a test double). */
+  store?: RegistryStore;
+}
+
+export interface PushOptions {
+  name: string;
+  /** Aliases moved to the new version. */
+  aliases?: string[];
+  /** Version tags. */
+  tags?: Record<string, string>;
+  /** Sets the model's description. */
+  description?: string;
+  createdBy?: string;
+  /** Where the file came from (default: its absolute path), e.g. `train:<run>`. */
+  source?: string;
+  /** The version of the same model this one derives from. */
+  parentVersion?: number;
+  runId?: string;
+  metrics?: Record<string, unknown>;
+}
+
+export interface PushResult {
+  name: string;
+  version: number;
+  sha256: string;
+  size_bytes: number;
+}
+
+function defaultActor(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return process.env.USER ?? 'unknown'; // no passwd entry (some containers)
+  }
+}
+
+function assertMetrics(metrics: Record<string, unknown>): void {
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) {
+    throw errors.invalidArgument('metrics must be a JSON object');
+  }
+  try {
+    JSON.stringify(metrics);
+  } catch (err) {
+    throw errors.invalidArgument(`metrics cannot be stored as JSON: ${(err as Error).message}`);
+  }
+}
+
+function assertNonEmpty(what: string, value: string | undefined): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) {
+    throw errors.invalidArgument(`${what} must be a non-empty string`);
+  }
+}
+
+/** The model store: push ONNX files, list and resolve versions, move aliases. */
+export class Registry {
+  readonly home: string;
+  readonly blobs: BlobStore;
+  readonly store: RegistryStore;
+  private readonly inspect: typeof inspectModelFile;
+  private readonly actor: string;
+  private closed = false;
+
+  private constructor(home: string, store: RegistryStore, options: RegistryOptions) {
+    this.home = home;
+    this.store = store;
+    this.blobs = new BlobStore(join(home, 'models'));
+    this.inspect = options.inspect ?? inspectModelFile;
+    this.actor = options.actor ?? defaultActor();
+  }
+
+  /**
+   * Open the registry in `home`, creating the folder, `registry.db` and its tables when missing.
+   * @throws TendError TEND_INVALID_ARGUMENT when home is not a usable folder.
+   */
+  static async open(home: string, options: RegistryOptions = {}): Promise<Registry> {
+    const dir = resolve(home);
+    try {
+      mkdirSync(join(dir, 'models', 'sha256'), { recursive: true });
+    } catch (err) {
+      throw errors.invalidArgument(`cannot use ${dir} as the registry home: ${(err as Error).message}`);
+    }
+    const store = options.store ?? (await openSqliteStore(join(dir, 'registry.db')));
+    return new Registry(dir, store, options);
+  }
+
+  /**
+   * Add an ONNX file as the next version of a model (creating the model on its first push).
+   * The file is checked before anything is written; its bytes are stored before the version row,
+   * so a row never points at a missing file.
+   * @throws TendError TEND_INVALID_MODEL (not ONNX, external data), TEND_INVALID_ARGUMENT (bad name,
+   * alias, tags, unreadable file), TEND_VERSION_NOT_FOUND (unknown parentVersion).
+   * @example await registry.push('model.onnx', { name: 'digits', aliases: ['champion'] })
+   */
+  async push(file: string, options: PushOptions): Promise<PushResult> {
+    const { name } = options;
+    assertModelName(name);
+    const aliases = options.aliases ?? [];
+    for (const alias of aliases) assertAliasName(alias);
+    const tags = options.tags ?? {};
+    assertTags(tags);
+    const metrics = options.metrics ?? {};
+    assertMetrics(metrics);
+    if (options.parentVersion !== undefined) assertVersionNumber(options.parentVersion);
+    assertNonEmpty('source', options.source);
+    assertNonEmpty('createdBy', options.createdBy);
+    assertNonEmpty('runId', options.runId);
+
+    const path = resolve(file);
+    let isFile = false;
+    try {
+      isFile = statSync(path).isFile();
+    } catch (err) {
+      throw errors.invalidArgument(`cannot read model file ${path}: ${(err as Error).message}`);
+    }
+    if (!isFile) throw errors.invalidArgument(`${path} is not a file`);
+
+    let info: ReturnType<typeof inspectModelFile>;
+    try {
+      info = this.inspect(path);
+    } catch (err) {
+      if (isTendError(err) && err.code === 'TEND_INVALID_MODEL') throw err;
+      throw errors.invalidModel(`${path} is not a valid ONNX model: ${(err as Error).message}`, err);
+    }
+    if (info.external_data.length > 0) {
+      throw errors.invalidModel(
+        `${path} keeps tensors in external data files; external data is not supported by push yet; serve the folder with --repo`,
+      );
+    }
+    if (options.parentVersion !== undefined) await this.requireParent(name, options.parentVersion);
+
+    const blob = await this.blobs.put(path);
+    const { signature, external_data: _external, ...modelInfo } = info;
+    const record = await this.store.createVersion({
+      name,
+      sha256: blob.sha256,
+      size_bytes: blob.size_bytes,
+      signature,
+      model_info: modelInfo,
+      source: options.source ?? path,
+      created_by: options.createdBy ?? this.actor,
+      metrics,
+      tags,
+      parent_version: options.parentVersion ?? null,
+      run_id: options.runId ?? null,
+      ...(options.description !== undefined ? { description: options.description } : {}),
+      aliases,
+      actor: options.createdBy ?? this.actor,
+    });
+    return { name: record.name, version: record.version, sha256: record.sha256, size_bytes: record.size_bytes };
+  }
+
+  /** Checked before the blob is written so a bad parent leaves nothing behind; the store checks again atomically. */
+  private async requireParent(name: string, parent: number): Promise<void> {
+    try {
+      await this.store.getVersion(name, parent);
+    } catch (err) {
+      // On a first push the model does not exist yet: the missing thing is still the parent version.
+      if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') throw errors.versionNotFound(name, parent);
+      throw err;
+    }
+  }
+
+  /** Every model, by name. */
+  listModels(): Promise<ModelRecord[]> {
+    return this.store.listModels();
+  }
+
+  /** One model. @throws TendError TEND_MODEL_NOT_FOUND */
+  getModel(name: string): Promise<ModelRecord> {
+    return this.store.getModel(name);
+  }
+
+  /** Change a model's description and/or tags. @throws TendError TEND_MODEL_NOT_FOUND */
+  updateModel(name: string, update: ModelUpdate): Promise<ModelRecord> {
+    return this.store.updateModel(name, update);
+  }
+
+  /** A model's versions, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
+  listVersions(name: string): Promise<VersionRecord[]> {
+    return this.store.listVersions(name);
+  }
+
+  /** One version. @throws TendError TEND_MODEL_NOT_FOUND / TEND_VERSION_NOT_FOUND */
+  getVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.store.getVersion(name, version);
+  }
+
+  /**
+   * A version by reference: '3' → version 3; 'champion' → the alias's version; 'latest' → the
+   * highest version (a reserved word no alias may take).
+   * @throws TendError TEND_MODEL_NOT_FOUND / TEND_VERSION_NOT_FOUND / TEND_ALIAS_NOT_FOUND, or
+   * TEND_INVALID_ARGUMENT when ref is neither a number nor an alias name.
+   */
+  async resolveVersion(name: string, ref: string): Promise<VersionRecord> {
+    const parsed = parseVersionRef(ref);
+    switch (parsed.kind) {
+      case 'number':
+        return this.store.getVersion(name, parsed.version);
+      case 'latest':
+        return this.store.latestVersion(name);
+      case 'alias':
+        return this.store.getVersion(name, await this.store.getAlias(name, parsed.alias));
+    }
+  }
+
+  /** Point an alias at a version (recorded in its history). @throws TendError TEND_INVALID_ARGUMENT / 404 codes */
+  setAlias(name: string, alias: string, version: number, actor?: string): Promise<AliasChange> {
+    return this.store.setAlias(name, alias, version, actor ?? this.actor);
+  }
+
+  /** Delete an alias (recorded in its history). @throws TendError TEND_ALIAS_NOT_FOUND / TEND_MODEL_NOT_FOUND */
+  removeAlias(name: string, alias: string, actor?: string): Promise<void> {
+    return this.store.removeAlias(name, alias, actor ?? this.actor);
+  }
+
+  /** Alias name → version. @throws TendError TEND_MODEL_NOT_FOUND */
+  listAliases(name: string): Promise<Record<string, number>> {
+    return this.store.listAliases(name);
+  }
+
+  /** Every move of an alias, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
+  aliasHistory(name: string, alias: string): Promise<AliasMove[]> {
+    return this.store.aliasHistory(name, alias);
+  }
+
+  /** Absolute path of a version's model file. */
+  modelFile(version: VersionRecord): string {
+    return this.blobs.pathFor(version.sha256);
+  }
+
+  /** True when the version's stored file still has the content it was pushed with. */
+  verifyVersion(version: VersionRecord): Promise<boolean> {
+    return this.blobs.verify(version.sha256);
+  }
+
+  /** Close the database (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.store.close();
+  }
+}

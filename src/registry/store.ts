@@ -1,0 +1,118 @@
+/**
+ * The metadata store behind the registry, as an interface so that SQLite (the default) and
+ * PostgreSQL implement the same contract and pass the same suite (`store.case.ts`).
+ *
+ * Every method throws TendError: TEND_MODEL_NOT_FOUND / TEND_VERSION_NOT_FOUND / TEND_ALIAS_NOT_FOUND
+ * for unknown names, TEND_INVALID_ARGUMENT for names that break the rules in `names.ts`.
+ * Records use snake_case keys: they leave the process as JSON unchanged.
+ */
+import type { ModelSignature } from '../core/signature.js';
+import type { ModelInfo } from '../onnx/index.js';
+
+/** What the registry keeps of a model's ONNX header besides its signature. */
+export type StoredModelInfo = Omit<ModelInfo, 'signature'>;
+
+/** `ready` today; `archived` is reserved for versions kept for lineage but no longer served. */
+export type VersionStatus = 'ready' | 'archived';
+
+export interface ModelRecord {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+  /** Highest existing version, null while the model has none. */
+  latest_version: number | null;
+  version_count: number;
+  /** Alias name → version. */
+  aliases: Record<string, number>;
+}
+
+export interface VersionRecord {
+  name: string;
+  version: number;
+  sha256: string;
+  size_bytes: number;
+  signature: ModelSignature;
+  model_info: StoredModelInfo;
+  /** Where the version came from: a file path, `train:<run>`, ... */
+  source: string;
+  created_at: string;
+  created_by: string;
+  metrics: Record<string, unknown>;
+  tags: Record<string, string>;
+  /** The version of the same model this one was derived from (lineage). */
+  parent_version: number | null;
+  run_id: string | null;
+  status: VersionStatus;
+  /** Aliases that point at this version, sorted. */
+  aliases: string[];
+}
+
+/** One move of an alias; `to_version` null is a removal, `from_version` null a creation. */
+export interface AliasMove {
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  at: string;
+}
+
+export interface AliasChange {
+  from: number | null;
+  to: number;
+}
+
+/** A version to add; the store assigns its number. */
+export interface NewVersion {
+  name: string;
+  sha256: string;
+  size_bytes: number;
+  signature: ModelSignature;
+  model_info: StoredModelInfo;
+  source: string;
+  created_by: string;
+  metrics: Record<string, unknown>;
+  tags: Record<string, string>;
+  parent_version: number | null;
+  run_id: string | null;
+  /** Sets the model's description (on creation, or replacing the old one). */
+  description?: string;
+  /** Aliases moved to the new version in the same transaction. */
+  aliases?: readonly string[];
+  /** Who the alias moves are recorded for. */
+  actor: string;
+}
+
+export interface ModelUpdate {
+  description?: string;
+  tags?: Record<string, string>;
+}
+
+export interface RegistryStore {
+  /** Every model, by name. */
+  listModels(): Promise<ModelRecord[]>;
+  getModel(name: string): Promise<ModelRecord>;
+  /** Change a model's description and/or tags (tags replace the old map). */
+  updateModel(name: string, update: ModelUpdate): Promise<ModelRecord>;
+  /**
+   * Add a version, creating the model on its first version. Version numbers grow per model and are
+   * never reused; concurrent calls get distinct numbers. Aliases move in the same transaction.
+   */
+  createVersion(input: NewVersion): Promise<VersionRecord>;
+  /** Versions of a model, oldest first. */
+  listVersions(name: string): Promise<VersionRecord[]>;
+  getVersion(name: string, version: number): Promise<VersionRecord>;
+  /** The highest version (TEND_VERSION_NOT_FOUND when the model has none). */
+  latestVersion(name: string): Promise<VersionRecord>;
+  /** Point an alias at a version, recording the move. */
+  setAlias(name: string, alias: string, version: number, actor: string): Promise<AliasChange>;
+  /** Delete an alias, recording the move (TEND_ALIAS_NOT_FOUND when absent). */
+  removeAlias(name: string, alias: string, actor: string): Promise<void>;
+  /** The version an alias points at (TEND_ALIAS_NOT_FOUND when absent). */
+  getAlias(name: string, alias: string): Promise<number>;
+  listAliases(name: string): Promise<Record<string, number>>;
+  /** Every move of an alias, oldest first (kept after the alias is removed). */
+  aliasHistory(name: string, alias: string): Promise<AliasMove[]>;
+  close(): Promise<void>;
+}
