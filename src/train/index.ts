@@ -1,0 +1,21 @@
+/** The train layer: numeric CSV tables, seeded randomness, splits, standardization, the MLP classifier, ONNX export, the digits demo model. */
+export { parseNumericCsv, readNumericCsv } from './csv.js';
+export type { NumericTable } from './csv.js';
+export { Random } from './random.js';
+export type { MutableIndexed } from './random.js';
+export { shuffledSplit, stratifiedSplit } from './split.js';
+export type { DataSplit, SplitOptions } from './split.js';
+export { encodeClasses, featuresAndTarget, gatherRows } from './table.js';
+export type { EncodedClasses, FeaturesAndTarget } from './table.js';
+export { fitStandardization, standardizationAsFloat32, standardize } from './standardize.js';
+export type { Standardization } from './standardize.js';
+export { DenseNetwork } from './network.js';
+export type { DenseLayer, FeatureMatrix, ForwardTrace } from './network.js';
+export { Adam, SgdMomentum } from './optimizer.js';
+export type { AdamOptions, Optimizer, SgdOptions } from './optimizer.js';
+export { accuracy, argmaxRows, MlpClassifier, softmaxRows } from './mlp.js';
+export type { ClassificationData, MlpClassifierOptions } from './mlp.js';
+export { exportClassifierToOnnx } from './export.js';
+export type { ClassifierExportOptions } from './export.js';
+export { DIGITS_DEFAULT_EPOCHS, DIGITS_DEFAULT_SEED, DIGITS_TARGET_COLUMN, digitsCsvPath, trainDigitsModel } from './digits.js';
+export type { DigitsTrainingOptions, DigitsTrainingResult } from './digits.js';
