@@ -135,3 +135,43 @@ export function loadYamlFile<T extends z.ZodType>(schema: T, path: string): z.in
 export function mergeModelConfig(base: ModelConfig, over: ModelConfig): ModelConfig {
   return { ...base, ...over };
 }
+
+/** Server settings given on the command line; undefined means "not given". */
+export interface ServerFlags {
+  host?: string | undefined;
+  port?: number | undefined;
+  home?: string | undefined;
+  repos?: string[] | undefined;
+  logLevel?: string | undefined;
+}
+
+/**
+ * The effective server config: flags > TEND_* environment variables > config file > defaults.
+ * Environment: TEND_HOST, TEND_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'), TEND_LOG_LEVEL,
+ * TEND_BODY_LIMIT_BYTES.
+ */
+export function resolveServerConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: ServerFlags }): ServerConfig {
+  const env = options.env ?? process.env;
+  const fromFile = options.file ? (loadYamlFile(ServerConfigSchema.partial(), options.file) as Partial<ServerConfig>) : {};
+  const layered: Record<string, unknown> = { ...fromFile };
+  const envNumber = (key: string): number | undefined => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw errors.invalidConfig(`${key}=${raw} is not a number`);
+    return n;
+  };
+  if (env['TEND_HOST']) layered['host'] = env['TEND_HOST'];
+  if (envNumber('TEND_PORT') !== undefined) layered['port'] = envNumber('TEND_PORT');
+  if (env['TEND_HOME']) layered['home'] = env['TEND_HOME'];
+  if (env['TEND_REPOS']) layered['repos'] = env['TEND_REPOS'].split(':').filter((p) => p !== '');
+  if (env['TEND_LOG_LEVEL']) layered['log_level'] = env['TEND_LOG_LEVEL'];
+  if (envNumber('TEND_BODY_LIMIT_BYTES') !== undefined) layered['body_limit_bytes'] = envNumber('TEND_BODY_LIMIT_BYTES');
+  const flags = options.flags ?? {};
+  if (flags.host !== undefined) layered['host'] = flags.host;
+  if (flags.port !== undefined) layered['port'] = flags.port;
+  if (flags.home !== undefined) layered['home'] = flags.home;
+  if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
+  if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;
+  return parseWith(ServerConfigSchema, layered, options.file ?? 'server settings');
+}
