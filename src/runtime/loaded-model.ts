@@ -1,0 +1,71 @@
+/** A model loaded into one or more worker instances, and how a batch picks its instance. */
+import { TendError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { ModelInstance } from './model-instance.js';
+import type { WorkerCrashMode } from './protocol.js';
+
+export interface RunResult {
+  outputs: Tensor[];
+  /** Time spent in `session.run` inside the worker, in nanoseconds. */
+  computeNs: number;
+  /** Index of the instance (worker slot) that ran the batch. */
+  instance: number;
+}
+
+export interface LoadedModel {
+  readonly label: string;
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  /** Run one batch on the least busy instance. Inputs are transferred (the caller's buffers become detached) unless they are views on a larger buffer, which are copied first. */
+  run(inputs: Tensor[]): Promise<RunResult>;
+  /** Release sessions and end the worker threads; waits for runs in progress. Idempotent. */
+  unload(): Promise<void>;
+}
+
+/** The LoadedModel that Runtime hands out. */
+export class PooledModel implements LoadedModel {
+  private unloading: Promise<void> | null = null;
+
+  constructor(
+    readonly label: string,
+    readonly inputNames: string[],
+    readonly outputNames: string[],
+    private readonly instances: readonly ModelInstance[],
+    private readonly onUnloaded: (model: PooledModel) => void,
+  ) {}
+
+  async run(inputs: Tensor[]): Promise<RunResult> {
+    if (this.unloading !== null) {
+      throw new TendError('TEND_MODEL_NOT_READY', `model '${this.label}' is unloaded`);
+    }
+    const instance = this.leastBusy('ready') ?? this.leastBusy('loading');
+    if (instance === undefined) {
+      const retryAfterSeconds = Math.min(...this.instances.map((i) => i.retryAfterSeconds));
+      throw new TendError('TEND_MODEL_NOT_READY', `model '${this.label}' is restarting its workers after failures; retry later`, {
+        retryAfterSeconds,
+      });
+    }
+    const { outputs, computeNs } = await instance.run(inputs);
+    return { outputs, computeNs, instance: instance.index };
+  }
+
+  unload(): Promise<void> {
+    this.unloading ??= Promise.all(this.instances.map((i) => i.stop())).then(() => this.onUnloaded(this));
+    return this.unloading;
+  }
+
+  /** Test hook: kill the worker of one instance. */
+  crashWorker(mode: WorkerCrashMode | 'terminate', instance: number): void {
+    const target = this.instances[instance];
+    if (target === undefined) throw new RangeError(`model '${this.label}' has no instance ${instance}`);
+    target.crash(mode);
+  }
+
+  private leastBusy(state: 'ready' | 'loading'): ModelInstance | undefined {
+    let best: ModelInstance | undefined;
+    for (const instance of this.instances) {
+      if (instance.state === state && (best === undefined || instance.inFlight < best.inFlight)) best = instance;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The main thread's handle on one worker thread serving one session: spawning it, matching replies
+ * to runs, and noticing when it dies. Restart policy lives in the instance that owns it.
+ */
+import { Worker } from 'node:worker_threads';
+import { TendError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { FromWorker, ToWorker, WorkerCrashMode, WorkerInit } from './protocol.js';
+import { prepareTransfer } from './transfer.js';
+
+/** Under tsx (tests, dev) this module is a .ts file and so is its worker; in dist both are .js. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
+
+function startWorker(init: WorkerInit): Worker {
+  const options = { workerData: init, name: `tend:${init.label}` };
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, options);
+  // Node 20 does not run `--import` preloads (tsx) in worker threads, so the worker registers tsx
+  // itself before importing the TypeScript entry.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+let liveWorkers = 0;
+
+/** Worker threads started by any Runtime that have not exited yet. */
+export function liveWorkerCount(): number {
+  return liveWorkers;
+}
+
+export interface WorkerRunResult {
+  outputs: Tensor[];
+  computeNs: number;
+}
+
+interface PendingRun {
+  resolve: (result: WorkerRunResult) => void;
+  reject: (err: TendError) => void;
+}
+
+export interface ModelWorkerEvents {
+  /** The worker ended without being asked to (after its pending runs were rejected). */
+  onUnexpectedExit: (code: number, cause: Error | undefined) => void;
+}
+
+export interface WorkerNames {
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/** One worker thread with its session. */
+export class ModelWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, PendingRun>();
+  private nextId = 1;
+  private stopping = false;
+  private exitCode: number | null = null;
+  private lastError: Error | undefined;
+  private readonly exited: Promise<number>;
+  private readonly loaded: Promise<WorkerNames>;
+  private releaseDone: (() => void) | null = null;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly events: ModelWorkerEvents,
+  ) {
+    this.worker = startWorker(init);
+    liveWorkers += 1;
+    let settleLoad!: { resolve: (names: WorkerNames) => void; reject: (err: TendError) => void };
+    this.loaded = new Promise<WorkerNames>((resolve, reject) => {
+      settleLoad = { resolve, reject };
+    });
+    // A failed load is reported to whoever awaits `loaded`; keep Node from flagging it meanwhile.
+    this.loaded.catch(() => undefined);
+
+    this.worker.on('message', (message: FromWorker) => {
+      switch (message.type) {
+        case 'ready':
+          settleLoad.resolve({ inputNames: message.inputNames, outputNames: message.outputNames });
+          break;
+        case 'load-failed':
+          settleLoad.reject(new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': ${message.message}`));
+          this.failPending((label) => new TendError('TEND_WORKER_FAILED', `worker for ${label} could not load the model (${message.message}); request failed`));
+          break;
+        case 'result':
+          this.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
+          break;
+        case 'run-failed':
+          this.take(message.id)?.reject(
+            new TendError('TEND_INFERENCE_FAILED', `inference on model '${init.label}' failed: ${message.message}`),
+          );
+          break;
+        case 'released':
+          this.releaseDone?.();
+          break;
+      }
+    });
+    this.worker.on('error', (err) => {
+      this.lastError = err;
+    });
+    this.exited = new Promise<number>((resolve) => {
+      this.worker.once('exit', (code) => {
+        liveWorkers -= 1;
+        this.exitCode = code;
+        const why = this.lastError === undefined ? '' : `: ${this.lastError.message}`;
+        settleLoad.reject(
+          new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': worker exited (code ${code})${why}`),
+        );
+        this.failPending((label) => new TendError('TEND_WORKER_FAILED', `worker for ${label} exited (code ${code}); request failed`));
+        this.releaseDone?.();
+        resolve(code);
+        if (!this.stopping) this.events.onUnexpectedExit(code, this.lastError);
+      });
+    });
+  }
+
+  /** Resolves with the session's input and output names once the session is created and warmed up. */
+  ready(): Promise<WorkerNames> {
+    return this.loaded;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get alive(): boolean {
+    return this.exitCode === null;
+  }
+
+  /** Post one batch; it runs after the load if the worker is still loading. */
+  run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
+    if (!this.alive || this.stopping) {
+      return Promise.reject(new TendError('TEND_WORKER_FAILED', `worker for ${this.init.label} is not running; request failed`));
+    }
+    const id = this.nextId++;
+    return new Promise<WorkerRunResult>((resolve, reject) => {
+      try {
+        const prepared = prepareTransfer(inputs);
+        this.send({ type: 'run', id, inputs: prepared.tensors }, prepared.transfer);
+      } catch (err) {
+        // e.g. an input whose buffer was already detached by an earlier run
+        const reason = err instanceof Error ? err.message : String(err);
+        reject(new TendError('TEND_INVALID_INPUT', `cannot send inputs to model '${this.init.label}': ${reason}`));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  /** Release the session after the queued runs, then end the thread. */
+  async stop(): Promise<void> {
+    if (this.stopping) {
+      await this.exited;
+      return;
+    }
+    this.stopping = true;
+    if (this.alive) {
+      const released = new Promise<void>((resolve) => {
+        this.releaseDone = resolve;
+      });
+      this.send({ type: 'release' });
+      await released;
+      await this.worker.terminate();
+    }
+    await this.exited;
+  }
+
+  /** Test hook: make the worker die the way a real failure would. */
+  crash(mode: WorkerCrashMode | 'terminate'): void {
+    if (mode === 'terminate') void this.worker.terminate();
+    else this.send({ type: 'crash', mode });
+  }
+
+  private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private take(id: number): PendingRun | undefined {
+    const run = this.pending.get(id);
+    this.pending.delete(id);
+    return run;
+  }
+
+  private failPending(makeError: (label: string) => TendError): void {
+    const runs = [...this.pending.values()];
+    this.pending.clear();
+    for (const run of runs) run.reject(makeError(this.init.label));
+  }
+}
