@@ -1,0 +1,302 @@
+/**
+ * The engine: wires the registry, the repositories, the runtime and the batchers into one object the
+ * frontends (HTTP, CLI, later gRPC) talk to. It resolves a model reference to a ready version,
+ * validates a request against that version's signature and hands it to the version's batcher.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ModelConfig, ServerConfig } from '../core/config.js';
+import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../core/config.js';
+import { errors, TendError, toTendError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { Tensor } from '../core/tensor.js';
+import { InferenceMetrics, type RequestOutcome } from '../monitor/metrics.js';
+import { Registry, scanRepository } from '../registry/index.js';
+import { Runtime } from '../runtime/index.js';
+import { ServedVersion, type VersionSource } from './served-version.js';
+import { validateInputs, validateRequestedOutputs } from './validate.js';
+import { selectVersions } from './version-policy.js';
+
+export interface EngineOptions {
+  /** Registry home (created when missing). */
+  home: string;
+  /** Triton-like repositories served in place. */
+  repos?: readonly string[];
+  config: ServerConfig;
+  logger?: Logger;
+  /** Load only these models at start (the CLI's one-shot `infer`); default: every model. */
+  only?: readonly string[];
+}
+
+export interface InferRequest {
+  id?: string;
+  inputs: Tensor[];
+  /** Output names to return; all when absent. */
+  outputs?: string[];
+  /** V2 `parameters.priority` (1 = highest level; 0 or absent = the model's default level). */
+  priority?: number;
+  /** V2 `parameters.timeout`, microseconds allowed in the queue. */
+  timeoutUs?: number;
+  /** Aborted when the client goes away: the request leaves the queue. */
+  signal?: AbortSignal;
+}
+
+export interface InferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: Tensor[];
+}
+
+interface ModelEntry {
+  name: string;
+  source: VersionSource;
+  config: ModelConfig;
+  versions: Map<number, ServedVersion>;
+  /** Repository models: every version folder on disk (only those the policy picks are served). */
+  onDisk?: Map<number, string>;
+  /** A model that cannot be served at all (bad config.yaml). */
+  error?: string;
+}
+
+const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
+const ALIAS_CACHE_MS = 1000;
+
+export class Engine {
+  readonly metrics: InferenceMetrics;
+  private readonly models = new Map<string, ModelEntry>();
+  private readonly aliasCache = new Map<string, { version: number; until: number }>();
+  private startupDone = false;
+  private closed = false;
+
+  private constructor(
+    readonly registry: Registry,
+    private readonly runtime: Runtime,
+    private readonly config: ServerConfig,
+    private readonly logger: Logger,
+  ) {
+    this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
+  }
+
+  /** Open the registry, scan the repositories and register every model (nothing loads yet). */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const logger = options.logger ?? silentLogger;
+    const registry = await Registry.open(options.home);
+    const engine = new Engine(registry, new Runtime({ logger }), options.config, logger);
+    try {
+      await engine.discover(options.repos ?? [], options.only);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  private async discover(repos: readonly string[], only: readonly string[] | undefined): Promise<void> {
+    const wanted = only ? new Set(only) : undefined;
+    for (const m of await this.registry.listModels()) {
+      if (wanted && !wanted.has(m.name)) continue;
+      this.models.set(m.name, { name: m.name, source: 'registry', config: this.registryModelConfig(m.name), versions: new Map() });
+    }
+    for (const dir of repos) {
+      const { models, warnings } = scanRepository(dir);
+      for (const w of warnings) this.logger.warn({ repo: dir }, w);
+      for (const rm of models) {
+        if (wanted && !wanted.has(rm.name)) continue;
+        if (this.models.has(rm.name)) {
+          this.logger.warn({ model: rm.name, repo: dir }, 'model name already served from the registry or another repository; skipped');
+          continue;
+        }
+        const entry: ModelEntry = {
+          name: rm.name,
+          source: 'repository',
+          config: mergeModelConfig(this.config.model_defaults, rm.config),
+          versions: new Map(),
+          onDisk: new Map(rm.versions.map((v) => [v.version, v.path])),
+        };
+        if (rm.error !== undefined) entry.error = rm.error;
+        this.models.set(rm.name, entry);
+      }
+    }
+  }
+
+  private registryModelConfig(name: string): ModelConfig {
+    return mergeModelConfig(this.config.model_defaults, this.config.models[name] ?? {});
+  }
+
+  /** Load what each model's version policy asks for (plus aliased registry versions). */
+  async loadAll(): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const entry of this.models.values()) {
+      if (entry.error !== undefined) {
+        this.logger.error({ model: entry.name, err: entry.error }, 'model not served');
+        continue;
+      }
+      for (const v of await this.initialVersions(entry)) jobs.push(this.ensureVersion(entry, v).then(() => undefined));
+    }
+    await Promise.all(jobs);
+    this.startupDone = true;
+  }
+
+  private async initialVersions(entry: ModelEntry): Promise<number[]> {
+    const policy = entry.config.version_policy ?? DEFAULT_VERSION_POLICY;
+    if (entry.source === 'repository') return selectVersions(policy, [...(entry.onDisk?.keys() ?? [])]);
+    const versions = (await this.registry.listVersions(entry.name)).map((v) => v.version);
+    const picked = new Set(selectVersions(policy, versions));
+    for (const v of Object.values(await this.registry.listAliases(entry.name))) picked.add(v);
+    return [...picked];
+  }
+
+  /** The version object, created and loading (or loaded) on return. */
+  private async ensureVersion(entry: ModelEntry, version: number): Promise<ServedVersion> {
+    let sv = entry.versions.get(version);
+    if (!sv) {
+      let path: string;
+      if (entry.source === 'repository') {
+        const p = entry.onDisk?.get(version);
+        if (p === undefined) throw errors.versionNotFound(entry.name, version);
+        path = p;
+      } else {
+        path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
+      }
+      sv = new ServedVersion(entry.name, version, entry.source, path, entry.config);
+      entry.versions.set(version, sv);
+    }
+    if (sv.state === 'LOADING') await sv.load(this.runtime, this.metrics, this.logger);
+    return sv;
+  }
+
+  /** True once start-up loading finished and every servable model has a ready version. */
+  get ready(): boolean {
+    if (!this.startupDone || this.closed) return false;
+    for (const entry of this.models.values()) {
+      if (entry.error !== undefined) return false;
+      if (![...entry.versions.values()].some((v) => v.isReady)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Resolve `NAME`, `NAME@ALIAS` or (`NAME`, version ref) to a version.
+   * No version: the highest ready one. A ref is a version number or an alias (registry models).
+   */
+  async resolve(modelRef: string, versionRef?: string): Promise<ServedVersion> {
+    let name = modelRef;
+    let ref = versionRef;
+    const at = modelRef.indexOf('@');
+    if (at >= 0) {
+      if (ref !== undefined) throw errors.invalidArgument(`give the version either as '${modelRef}' or in the path, not both`);
+      name = modelRef.slice(0, at);
+      ref = modelRef.slice(at + 1);
+      if (ref === '') throw errors.invalidArgument(`empty alias in '${modelRef}'`);
+    }
+    const entry = await this.entry(name);
+    if (entry.error !== undefined) throw new TendError('TEND_MODEL_NOT_READY', `model '${name}' cannot be served: ${entry.error}`);
+    if (ref === undefined || ref === '') return this.defaultVersion(entry);
+    const number = /^[0-9]+$/.test(ref) ? Number(ref) : undefined;
+    if (number !== undefined) {
+      if (entry.source === 'repository' && !entry.versions.has(number)) {
+        if (entry.onDisk?.has(number)) {
+          throw new TendError('TEND_VERSION_NOT_FOUND', `model '${name}' version ${number} is not loaded (its version_policy leaves it out)`);
+        }
+        throw errors.versionNotFound(name, number);
+      }
+      return this.ensureVersion(entry, number);
+    }
+    if (entry.source === 'repository') throw errors.aliasNotFound(name, ref);
+    return this.ensureVersion(entry, await this.aliasVersion(name, ref));
+  }
+
+  private async aliasVersion(name: string, alias: string): Promise<number> {
+    const key = `${name}@${alias}`;
+    const now = Date.now();
+    const hit = this.aliasCache.get(key);
+    if (hit && hit.until > now) return hit.version;
+    const record = await this.registry.resolveVersion(name, alias);
+    this.aliasCache.set(key, { version: record.version, until: now + ALIAS_CACHE_MS });
+    return record.version;
+  }
+
+  private async entry(name: string): Promise<ModelEntry> {
+    const found = this.models.get(name);
+    if (found) return found;
+    // A model pushed to the registry after the server started is served on first use.
+    const record = await this.registry.getModel(name);
+    const entry: ModelEntry = { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
+    this.models.set(record.name, entry);
+    return entry;
+  }
+
+  private async defaultVersion(entry: ModelEntry): Promise<ServedVersion> {
+    let best: ServedVersion | undefined;
+    for (const v of entry.versions.values()) if (v.isReady && (!best || v.version > best.version)) best = v;
+    if (best) return best;
+    if (entry.source === 'registry') {
+      const versions = await this.registry.listVersions(entry.name);
+      const latest = versions.reduce((m, v) => Math.max(m, v.version), 0);
+      if (latest > 0) return this.ensureVersion(entry, latest);
+    }
+    const any = [...entry.versions.values()].sort((a, b) => b.version - a.version)[0];
+    if (any) return any; // not ready: the caller's requireBatcher() says why
+    throw new TendError('TEND_MODEL_NOT_READY', `model '${entry.name}' has no version to serve`);
+  }
+
+  /** Run one request through the version's batcher and return the requested outputs. */
+  async infer(target: ServedVersion, request: InferRequest): Promise<InferResponse> {
+    const id = request.id ?? randomUUID();
+    const versionLabel = String(target.version);
+    let outcome: RequestOutcome = 'failure';
+    try {
+      const batcher = target.requireBatcher();
+      const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs);
+      validateRequestedOutputs(target.model, target.signature, request.outputs);
+      const result = await batcher.submit({
+        inputs,
+        ...(request.priority !== undefined && request.priority > 0 ? { priority: request.priority } : {}),
+        ...(request.timeoutUs !== undefined && request.timeoutUs > 0 ? { timeoutUs: request.timeoutUs } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      this.metrics.recordRequest(target.model, versionLabel, 'success', { queueNs: result.queueNs, computeNs: result.computeNs });
+      outcome = 'success';
+      const wanted = request.outputs;
+      const outputs =
+        wanted && wanted.length > 0
+          ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
+          : result.outputs;
+      return { model_name: target.model, model_version: versionLabel, id, outputs };
+    } catch (err) {
+      const e = toTendError(err);
+      if (outcome !== 'success') {
+        this.metrics.recordRequest(target.model, versionLabel, REJECTED_CODES.has(e.code) ? 'rejected' : 'failure');
+      }
+      throw e;
+    }
+  }
+
+  /** Every model with its served versions, for listings. */
+  listServed(): { name: string; source: VersionSource; error?: string; versions: ServedVersion[] }[] {
+    return [...this.models.values()].map((e) => ({
+      name: e.name,
+      source: e.source,
+      ...(e.error !== undefined ? { error: e.error } : {}),
+      versions: [...e.versions.values()].sort((a, b) => a.version - b.version),
+    }));
+  }
+
+  private *pendingCounts(): Iterable<{ model: string; version: string; pending: number }> {
+    for (const entry of this.models.values()) {
+      for (const v of entry.versions.values()) {
+        if (v.batcher) yield { model: v.model, version: String(v.version), pending: v.batcher.pendingCount };
+      }
+    }
+  }
+
+  /** Unload every version (queued requests finish first), stop the workers, close the registry. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const versions = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
+    await Promise.all(versions.map((v) => v.unload().catch(() => undefined)));
+    await this.runtime.close();
+    await this.registry.close();
+  }
+}

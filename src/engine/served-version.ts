@@ -1,0 +1,148 @@
+/**
+ * One model version as the server sees it: where its file is, its signature and config,
+ * its state, and — once ready — its worker instances and the batcher in front of them.
+ */
+import type { ModelConfig } from '../core/config.js';
+import { DEFAULT_DYNAMIC_BATCHING, DEFAULT_MAX_BATCH_SIZE, DEFAULT_SESSION_PARAMETERS } from '../core/config.js';
+import { TendError, toTendError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ModelSignature } from '../core/signature.js';
+import { isDynamicDim } from '../core/signature.js';
+import { DynamicBatcher, batchPolicyFromConfig } from '../batching/index.js';
+import type { InferenceMetrics } from '../monitor/metrics.js';
+import { inspectModelFile, type ModelInfo } from '../onnx/index.js';
+import type { LoadedModel, Runtime } from '../runtime/index.js';
+import { warmupInputs } from './warmup.js';
+
+export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
+export type VersionSource = 'registry' | 'repository';
+
+/** max_batch_size from the config, else 64 when every input's first dimension is symbolic, else 0. */
+export function inferMaxBatchSize(signature: ModelSignature, config: ModelConfig): number {
+  if (config.max_batch_size !== undefined) return config.max_batch_size;
+  const batched =
+    signature.inputs.length > 0 &&
+    signature.inputs.every((s) => s.shape !== null && s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string)) &&
+    signature.outputs.every((s) => s.shape === null || (s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string)));
+  return batched ? DEFAULT_MAX_BATCH_SIZE : 0;
+}
+
+export class ServedVersion {
+  state: VersionState = 'LOADING';
+  reason = '';
+  signature: ModelSignature = { inputs: [], outputs: [] };
+  info: ModelInfo | undefined;
+  maxBatchSize = 0;
+  batcher: DynamicBatcher | undefined;
+  /** Class names from the model's `classes` metadata, when it has them. */
+  classes: string[] | undefined;
+  private loaded: LoadedModel | undefined;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly source: VersionSource,
+    readonly path: string,
+    readonly config: ModelConfig,
+  ) {}
+
+  get label(): string {
+    return `${this.model}:${this.version}`;
+  }
+
+  get isReady(): boolean {
+    return this.state === 'READY';
+  }
+
+  /** Inspect the file, start the workers, warm up, put a batcher in front. Never throws: failures set UNAVAILABLE. */
+  load(runtime: Runtime, metrics: InferenceMetrics, logger: Logger): Promise<void> {
+    this.loading ??= this.doLoad(runtime, metrics, logger);
+    return this.loading;
+  }
+
+  private async doLoad(runtime: Runtime, metrics: InferenceMetrics, logger: Logger): Promise<void> {
+    this.state = 'LOADING';
+    const started = process.hrtime.bigint();
+    try {
+      const info = inspectModelFile(this.path);
+      this.info = info;
+      this.signature = info.signature;
+      this.maxBatchSize = inferMaxBatchSize(info.signature, this.config);
+      this.classes = parseClasses(info.metadata['classes']);
+      const params = { ...DEFAULT_SESSION_PARAMETERS, ...this.config.parameters };
+      const instances = (this.config.instance_group ?? [{ count: 1 }]).reduce((n, g) => n + g.count, 0);
+      const session = {
+        graphOptimizationLevel: params.graph_optimization_level,
+        ...(params.intra_op_thread_count !== undefined && params.intra_op_thread_count > 0
+          ? { intraOpThreads: params.intra_op_thread_count }
+          : {}),
+        ...(params.inter_op_thread_count !== undefined && params.inter_op_thread_count > 0
+          ? { interOpThreads: params.inter_op_thread_count }
+          : {}),
+      };
+      this.loaded = await runtime.load({
+        modelPath: this.path,
+        label: this.label,
+        instances,
+        session,
+        warmup: warmupInputs(info.signature),
+      });
+      const dynamic = this.config.dynamic_batching ?? DEFAULT_DYNAMIC_BATCHING;
+      const policy = batchPolicyFromConfig(this.maxBatchSize, dynamic);
+      const loaded = this.loaded;
+      const versionLabel = String(this.version);
+      this.batcher = new DynamicBatcher(this.label, policy, (inputs) => loaded.run(inputs), {
+        concurrency: instances,
+        observer: {
+          batchExecuted: (batchSize) => metrics.recordBatch(this.model, versionLabel, batchSize),
+        },
+      });
+      this.state = 'READY';
+      this.reason = '';
+      logger.info(
+        { model: this.model, version: this.version, source: this.source, instances, max_batch_size: this.maxBatchSize, load_ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'model version ready',
+      );
+    } catch (err) {
+      const e = toTendError(err);
+      this.state = 'UNAVAILABLE';
+      this.reason = e.message;
+      logger.error({ model: this.model, version: this.version, code: e.code, err: e.message }, 'model version failed to load');
+      if (this.loaded) await this.loaded.unload().catch(() => undefined);
+      this.loaded = undefined;
+      this.loading = undefined;
+    }
+  }
+
+  /** Stop taking requests, let queued and running ones finish, release the workers. */
+  async unload(): Promise<void> {
+    if (this.loading) await this.loading;
+    this.state = 'UNLOADING';
+    this.reason = 'unloaded';
+    await this.batcher?.drain();
+    await this.loaded?.unload();
+    this.batcher = undefined;
+    this.loaded = undefined;
+    this.loading = undefined;
+    this.state = 'UNAVAILABLE';
+  }
+
+  /** The batcher, or a 503 naming why the version cannot take requests. */
+  requireBatcher(): DynamicBatcher {
+    if (this.state === 'READY' && this.batcher) return this.batcher;
+    const why = this.state === 'LOADING' ? 'is still loading' : `is not available${this.reason ? `: ${this.reason}` : ''}`;
+    throw new TendError('TEND_MODEL_NOT_READY', `model '${this.model}' version ${this.version} ${why}`, { retryAfterSeconds: 1 });
+  }
+}
+
+function parseClasses(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) return value.map(String);
+  } catch {
+    // metadata written by other tools may hold anything: no classes then
+  }
+  return undefined;
+}

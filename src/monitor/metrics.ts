@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics of the inference path, named after Prometheus conventions (base units,
+ * `_total`, `_seconds`) and Triton's metric set. Labels stay low-cardinality: model and version.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type RequestOutcome = 'success' | 'failure' | 'rejected';
+
+const LATENCY_BUCKETS_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/** One metrics registry per server; `pendingSource` reports queued requests per model version. */
+export class InferenceMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
+  private readonly queueSeconds: Histogram<'model' | 'version'>;
+  private readonly computeSeconds: Histogram<'model' | 'version'>;
+  private readonly requestSeconds: Histogram<'model' | 'version'>;
+  private readonly batchSize: Histogram<'model' | 'version'>;
+
+  constructor(options: { pendingSource?: () => Iterable<{ model: string; version: string; pending: number }>; processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'tend_inference_requests_total',
+      help: 'Inference requests by model, version and outcome (success, failure: bad input or run error, rejected: queue full, timeout or unavailable).',
+      labelNames: ['model', 'version', 'outcome'],
+      registers,
+    });
+    this.queueSeconds = new Histogram({
+      name: 'tend_inference_queue_seconds',
+      help: 'Time a request waited in the batcher queue before its batch was dispatched.',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.computeSeconds = new Histogram({
+      name: 'tend_inference_compute_seconds',
+      help: 'Time the batch that carried a request took to run on its worker (round trip included).',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'tend_inference_request_seconds',
+      help: 'Time from a validated request to its outputs (queue + compute).',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'tend_batch_size',
+      help: 'Items per executed batch.',
+      labelNames: ['model', 'version'],
+      buckets: BATCH_BUCKETS,
+      registers,
+    });
+    const pendingSource = options.pendingSource;
+    new Gauge({
+      name: 'tend_pending_requests',
+      help: 'Requests queued and not yet dispatched, per model version.',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        if (!pendingSource) return;
+        for (const p of pendingSource()) this.set({ model: p.model, version: p.version }, p.pending);
+      },
+    });
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });
+  }
+
+  /** Record one finished request. */
+  recordRequest(model: string, version: string, outcome: RequestOutcome, timings?: { queueNs: number; computeNs: number }): void {
+    this.requests.inc({ model, version, outcome });
+    if (timings) {
+      const labels = { model, version };
+      this.queueSeconds.observe(labels, timings.queueNs / 1e9);
+      this.computeSeconds.observe(labels, timings.computeNs / 1e9);
+      this.requestSeconds.observe(labels, (timings.queueNs + timings.computeNs) / 1e9);
+    }
+  }
+
+  /** Record one executed batch. */
+  recordBatch(model: string, version: string, items: number): void {
+    this.batchSize.observe({ model, version }, items);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text for `GET /metrics`. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
