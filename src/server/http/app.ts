@@ -1,0 +1,146 @@
+/**
+ * The HTTP frontend: KServe V2 / Open Inference Protocol REST on Fastify, plus /metrics.
+ * It parses and encodes; the engine resolves, validates and runs.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { TendError, toTendError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { v2Shape } from '../../core/signature.js';
+import { TEND_VERSION } from '../../core/version.js';
+import type { Engine, ServedVersion } from '../../engine/index.js';
+import { decodeInferRequest, encodeInferResponse, parseJsonBody } from './v2-json.js';
+
+export interface HttpAppOptions {
+  /** Largest request body in bytes (413 beyond). */
+  bodyLimitBytes: number;
+  logger?: Logger;
+}
+
+interface ModelParams {
+  model: string;
+  version?: string;
+}
+
+/** Status, code and message for anything thrown while handling a request. */
+export function httpError(err: unknown): TendError {
+  if (err instanceof TendError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new TendError('TEND_PAYLOAD_TOO_LARGE', 'request body is larger than the server accepts (body_limit_bytes)');
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new TendError('TEND_UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported media type');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new TendError('TEND_BAD_REQUEST', e.message ?? 'bad request');
+  }
+  return toTendError(err);
+}
+
+function sendError(reply: FastifyReply, err: TendError): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+  const message = err.status >= 500 && err.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : err.message;
+  return reply.code(err.status).send({ error: message, code: err.code });
+}
+
+function modelMetadata(sv: ServedVersion, versions: string[]): Record<string, unknown> {
+  return {
+    name: sv.model,
+    versions,
+    platform: 'onnxruntime_onnx',
+    inputs: sv.signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
+    outputs: sv.signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
+  };
+}
+
+/** Build the Fastify app (not listening). Test it with `app.inject()` or `app.listen()`. */
+export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
+  const logger = options.logger ?? silentLogger;
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+
+  // V2 bodies are JSON whatever the content type says (`curl -d` sends form encoding).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, request, reply) => {
+    const e = httpError(err);
+    if (e.status >= 500 && e.code === 'TEND_INTERNAL') {
+      logger.error({ req_id: request.id, url: request.url, code: e.code, err: e.message, stack: e.stack }, 'request failed');
+    } else {
+      logger.info({ req_id: request.id, url: request.url, status: e.status, code: e.code, err: e.message }, 'request refused');
+    }
+    return sendError(reply, e);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+
+  app.get('/v2', async () => ({ name: 'tend', version: TEND_VERSION, extensions: [] as string[] }));
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async (_req, reply) => {
+    if (engine.ready) return { ready: true };
+    return reply.code(503).send({ ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
+  });
+
+  app.get('/v2/models', async () => ({
+    models: engine.listServed().map((m) => ({
+      name: m.name,
+      source: m.source,
+      ...(m.error !== undefined ? { error: m.error } : {}),
+      versions: m.versions.map((v) => ({ version: String(v.version), state: v.state, reason: v.reason })),
+    })),
+  }));
+
+  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const { model, version } = request.params;
+    const sv = await engine.resolve(model, version);
+    const served = engine.listServed().find((m) => m.name === sv.model);
+    const versions = (served?.versions ?? [sv]).filter((v) => v.isReady).map((v) => String(v.version));
+    return modelMetadata(sv, versions.length > 0 ? versions : [String(sv.version)]);
+  };
+  app.get('/v2/models/:model', metadata);
+  app.get('/v2/models/:model/versions/:version', metadata);
+
+  const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const { model, version } = request.params;
+    const sv = await engine.resolve(model, version);
+    if (sv.isReady) return { name: sv.model, version: String(sv.version), ready: true };
+    return reply.code(503).send({
+      name: sv.model,
+      version: String(sv.version),
+      ready: false,
+      error: `model '${sv.model}' version ${sv.version} is ${sv.state.toLowerCase()}${sv.reason ? `: ${sv.reason}` : ''}`,
+      code: 'TEND_MODEL_NOT_READY',
+    });
+  };
+  app.get('/v2/models/:model/ready', ready);
+  app.get('/v2/models/:model/versions/:version/ready', ready);
+
+  const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    const { model, version } = request.params;
+    const target = await engine.resolve(model, version);
+    const inferRequest = decodeInferRequest(parseJsonBody(request.body));
+    const controller = new AbortController();
+    // A client that hangs up while queued is dropped from the queue.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) controller.abort();
+    });
+    inferRequest.signal = controller.signal;
+    const response = await engine.infer(target, inferRequest);
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        { req_id: response.id, model: response.model_name, version: response.model_version, status: 200, latency_ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'infer',
+      );
+    }
+    return reply.header('content-type', 'application/json; charset=utf-8').send(encodeInferResponse(response));
+  };
+  app.post('/v2/models/:model/infer', infer);
+  app.post('/v2/models/:model/versions/:version/infer', infer);
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await engine.metrics.render();
+    return reply.header('content-type', engine.metrics.contentType).send(text);
+  });
+
+  return app;
+}

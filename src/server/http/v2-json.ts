@@ -1,0 +1,254 @@
+/**
+ * KServe V2 / Open Inference Protocol JSON: request bodies to tend tensors, tensors to response text.
+ * Every check names the input and the element at fault; nothing here knows about models.
+ */
+import { TendError, errors } from '../../core/errors.js';
+import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
+import { elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
+import type { InferRequest, InferResponse } from '../../engine/index.js';
+
+const INT_RANGES: Partial<Record<DataType, readonly [number, number]>> = {
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+};
+
+/** Upper bound on dimensions and elements a JSON request may declare before any allocation. */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parse a body (any content type: `curl -d` sends form-encoded) as JSON. */
+export function parseJsonBody(body: unknown): unknown {
+  if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) {
+    throw new TendError('TEND_INVALID_JSON', 'request body is empty; send a JSON object');
+  }
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TendError('TEND_INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function flatten(data: unknown[], name: string): unknown[] {
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const walk = (items: unknown[], depth: number): void => {
+    if (depth > 32) throw errors.invalidInput(`input '${name}': 'data' is nested too deeply`);
+    for (const item of items) {
+      if (Array.isArray(item)) walk(item, depth + 1);
+      else out.push(item);
+    }
+  };
+  walk(data, 0);
+  return out;
+}
+
+function badElement(name: string, index: number, value: unknown, want: string): TendError {
+  const shown = JSON.stringify(value) ?? String(value);
+  return errors.invalidInput(`input '${name}': element ${index} is ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}, expected ${want}`);
+}
+
+/** Convert flat JSON values to the typed array of `datatype`, checking every element. */
+export function decodeData(name: string, datatype: DataType, values: readonly unknown[]): Tensor['data'] {
+  const n = values.length;
+  switch (datatype) {
+    case 'FP32':
+    case 'FP64': {
+      const out = datatype === 'FP32' ? new Float32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') throw badElement(name, i, v, `a number for ${datatype}`);
+        out[i] = v;
+      }
+      return out;
+    }
+    case 'FP16': {
+      const out = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') throw badElement(name, i, v, 'a number for FP16');
+        out[i] = floatToHalfBits(v);
+      }
+      return out;
+    }
+    case 'INT64':
+    case 'UINT64': {
+      const out = datatype === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || !Number.isInteger(v)) throw badElement(name, i, v, `an integer for ${datatype}`);
+        if (!Number.isSafeInteger(v)) {
+          throw badElement(name, i, v, `an integer within ±2^53 (JSON numbers beyond that lose precision; use the binary extension)`);
+        }
+        if (datatype === 'UINT64' && v < 0) throw badElement(name, i, v, 'a non-negative integer for UINT64');
+        out[i] = BigInt(v);
+      }
+      return out;
+    }
+    case 'BOOL': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v === 'boolean') out[i] = v ? 1 : 0;
+        else if (v === 0 || v === 1) out[i] = v;
+        else throw badElement(name, i, v, 'true or false for BOOL');
+      }
+      return out;
+    }
+    case 'BYTES': {
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'string') throw badElement(name, i, v, 'a string for BYTES');
+        out[i] = v;
+      }
+      return out;
+    }
+    default: {
+      const range = INT_RANGES[datatype] as readonly [number, number];
+      const out: NumericArray =
+        datatype === 'INT8' ? new Int8Array(n)
+        : datatype === 'INT16' ? new Int16Array(n)
+        : datatype === 'INT32' ? new Int32Array(n)
+        : datatype === 'UINT8' ? new Uint8Array(n)
+        : datatype === 'UINT16' ? new Uint16Array(n)
+        : new Uint32Array(n);
+      const [lo, hi] = range;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+          throw badElement(name, i, v, `an integer in [${lo}, ${hi}] for ${datatype}`);
+        }
+        out[i] = v;
+      }
+      return out;
+    }
+  }
+}
+
+function decodeShape(name: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers`);
+  let count = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    count *= d;
+  }
+  if (count > MAX_ELEMENTS) throw errors.invalidInput(`input '${name}': shape ${JSON.stringify(shape)} declares too many elements`);
+  return shape as number[];
+}
+
+function decodeInput(raw: unknown, index: number): Tensor {
+  if (!isObject(raw)) throw errors.invalidInput(`inputs[${index}] must be an object with name, shape, datatype and data`);
+  const name = raw['name'];
+  if (typeof name !== 'string' || name === '') throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
+  const datatype = raw['datatype'];
+  if (!isDataType(datatype)) {
+    throw errors.invalidInput(`input '${name}': unknown datatype ${JSON.stringify(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+  }
+  const shape = decodeShape(name, raw['shape']);
+  const params = raw['parameters'];
+  if (isObject(params) && params['binary_data_size'] !== undefined) {
+    throw errors.invalidInput(`input '${name}': binary tensor data is not supported yet; send 'data' as JSON`);
+  }
+  const data = raw['data'];
+  if (!Array.isArray(data)) throw errors.invalidInput(`input '${name}': 'data' must be an array`);
+  const flat = flatten(data, name);
+  const expected = elementCount(shape);
+  if (flat.length !== expected) {
+    throw errors.invalidInput(`input '${name}': 'data' has ${flat.length} elements but shape ${JSON.stringify(shape)} needs ${expected}`);
+  }
+  return { name, datatype, shape, data: decodeData(name, datatype, flat) };
+}
+
+function positiveIntParam(params: Record<string, unknown>, key: string): number | undefined {
+  const v = params[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw errors.invalidInput(`parameters.${key} must be a non-negative integer`);
+  }
+  return v;
+}
+
+/** Decode a parsed V2 infer request body. */
+export function decodeInferRequest(body: unknown): InferRequest {
+  if (!isObject(body)) throw errors.invalidInput('request body must be a JSON object with an "inputs" array');
+  const inputs = body['inputs'];
+  if (!Array.isArray(inputs) || inputs.length === 0) throw errors.invalidInput('request needs a non-empty "inputs" array');
+  const request: InferRequest = { inputs: inputs.map(decodeInput) };
+  const id = body['id'];
+  if (id !== undefined) {
+    if (typeof id !== 'string') throw errors.invalidInput('"id" must be a string');
+    request.id = id;
+  }
+  const params = body['parameters'];
+  if (params !== undefined) {
+    if (!isObject(params)) throw errors.invalidInput('"parameters" must be an object');
+    const priority = positiveIntParam(params, 'priority');
+    if (priority !== undefined) request.priority = priority;
+    const timeout = positiveIntParam(params, 'timeout');
+    if (timeout !== undefined) request.timeoutUs = timeout;
+  }
+  const outputs = body['outputs'];
+  if (outputs !== undefined) {
+    if (!Array.isArray(outputs)) throw errors.invalidInput('"outputs" must be an array of {"name"} objects');
+    request.outputs = outputs.map((o, i) => {
+      if (!isObject(o) || typeof o['name'] !== 'string') throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
+      const p = o['parameters'];
+      if (isObject(p) && p['binary_data'] === true) {
+        throw errors.invalidInput(`output '${o['name']}': binary tensor data is not supported yet`);
+      }
+      return o['name'];
+    });
+  }
+  return request;
+}
+
+/** JSON text of a tensor's elements (exact: float32 values print as the doubles they are; int64 as digits). */
+export function encodeData(tensor: Tensor): string {
+  const data = tensor.data;
+  if (Array.isArray(data)) return JSON.stringify(data);
+  switch (tensor.datatype) {
+    case 'BOOL': {
+      const parts = new Array<string>(data.length);
+      for (let i = 0; i < data.length; i++) parts[i] = data[i] ? 'true' : 'false';
+      return `[${parts.join(',')}]`;
+    }
+    case 'FP16': {
+      const parts = new Array<number | null>(data.length);
+      for (let i = 0; i < data.length; i++) {
+        const f = halfBitsToFloat(data[i] as number);
+        parts[i] = Number.isFinite(f) ? f : null;
+      }
+      return JSON.stringify(parts);
+    }
+    case 'FP32':
+    case 'FP64': {
+      const text = (data as Float32Array | Float64Array).join(',');
+      // JSON has no NaN or Infinity: such elements are sent as null.
+      if (text.includes('N') || text.includes('I')) {
+        return `[${Array.from(data as Float32Array, (v) => (Number.isFinite(v) ? String(v) : 'null')).join(',')}]`;
+      }
+      return `[${text}]`;
+    }
+    default:
+      return `[${(data as Exclude<NumericArray, Float32Array | Float64Array>).join(',')}]`;
+  }
+}
+
+/** The V2 response body, written directly as text (no intermediate objects for the element arrays). */
+export function encodeInferResponse(response: InferResponse): string {
+  const outputs = response.outputs.map(
+    (t) =>
+      `{"name":${JSON.stringify(t.name)},"datatype":"${t.datatype}","shape":[${t.shape.join(',')}],"data":${encodeData(t)}}`,
+  );
+  return `{"model_name":${JSON.stringify(response.model_name)},"model_version":"${response.model_version}","id":${JSON.stringify(response.id)},"outputs":[${outputs.join(',')}]}`;
+}
