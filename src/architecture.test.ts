@@ -1,10 +1,10 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, tune, explain} ← engine ← {server, cli} ← bench
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, tune, explain} ← engine ← server ← cli ← bench
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
- * never import each other. Only runtime imports onnxruntime-node; server and cli reach neither
+ * never import each other (cli imports server only to start it). Only runtime imports onnxruntime-node; server and cli reach neither
  * onnxruntime nor the database drivers.
  */
 import { test } from 'node:test';
@@ -28,8 +28,8 @@ const RANK: Record<string, number> = {
   explain: 2,
   engine: 3,
   server: 4,
-  cli: 4,
-  bench: 5,
+  cli: 5,
+  bench: 6,
 };
 
 /** Packages only some layers may import. */

@@ -1,0 +1,118 @@
+/** `tend infer REF --data FILE`: one request, in this process or against a running server. */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { resolveServerConfig } from '../../core/config.js';
+import { errors, TendError } from '../../core/errors.js';
+import { Engine } from '../../engine/index.js';
+import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../server/http/index.js';
+import { parseNumericCsv } from '../../train/index.js';
+import { resolveHome } from '../home.js';
+import { printJson } from '../output.js';
+import { parseRef } from './registry.js';
+
+export interface InferOptions {
+  data: string;
+  url?: string;
+  home?: string;
+  repo: string[];
+  json?: boolean;
+}
+
+interface InputSpec {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+interface V2Output {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: unknown[];
+}
+
+/** A V2 request body from a .json file (as is) or a .csv (rows of the model's single input). */
+export function requestBodyFromFile(file: string, inputs: readonly InputSpec[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw errors.invalidArgument(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json') {
+    const body = parseJsonBody(Buffer.from(text));
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.invalidArgument(`${file} must hold a V2 request object`);
+    return body as Record<string, unknown>;
+  }
+  if (ext !== '.csv') throw errors.invalidArgument(`--data must be a .json V2 request body or a .csv file, got '${file}'`);
+  if (inputs.length !== 1) {
+    throw errors.invalidArgument(`a CSV can feed a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}): use a .json request`);
+  }
+  const spec = inputs[0] as InputSpec;
+  const table = parseNumericCsv(text, file); // a header row, then one row of features per item
+  const width = spec.shape.length === 2 ? spec.shape[1] : undefined;
+  if (width !== undefined && width > 0 && table.columns.length !== width) {
+    throw errors.invalidArgument(`${file} has ${table.columns.length} columns but input '${spec.name}' takes ${width} features per row`);
+  }
+  return {
+    inputs: [{ name: spec.name, datatype: spec.datatype, shape: [table.rows, table.columns.length], data: Array.from(table.values) }],
+  };
+}
+
+function formatValue(v: unknown): string {
+  return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v);
+}
+
+function printOutputs(response: { model_name: string; model_version: string; id: string; outputs: V2Output[] }): void {
+  process.stdout.write(`${response.model_name} version ${response.model_version} (id ${response.id})\n`);
+  const rows = response.outputs.reduce((n, o) => Math.max(n, o.shape[0] ?? 1), 0);
+  for (let r = 0; r < Math.min(rows, 50); r++) {
+    const parts = response.outputs.map((o) => {
+      const perRow = o.shape.length > 0 && o.shape[0] === rows ? o.data.length / rows : o.data.length;
+      const slice = o.shape.length > 0 && o.shape[0] === rows ? o.data.slice(r * perRow, (r + 1) * perRow) : o.data;
+      const shown = slice.slice(0, 10).map(formatValue).join(', ');
+      return `${o.name}=${slice.length === 1 ? shown : `[${shown}${slice.length > 10 ? ', …' : ''}]`}`;
+    });
+    process.stdout.write(`  row ${r}: ${parts.join('  ')}\n`);
+  }
+  if (rows > 50) process.stdout.write(`  … ${rows - 50} more rows (use --json for all)\n`);
+}
+
+async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
+  const { name, version } = parseRef(ref);
+  const base = `${opts.url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
+  const meta = await fetch(base);
+  const metaBody = (await meta.json()) as { inputs?: InputSpec[]; error?: string };
+  if (!meta.ok) throw new TendError(meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', metaBody.error ?? `server answered ${meta.status}`);
+  const body = requestBodyFromFile(opts.data, metaBody.inputs ?? []);
+  const res = await fetch(`${base}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const answer = (await res.json()) as { error?: string };
+  if (!res.ok) throw new TendError(res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST', answer.error ?? `server answered ${res.status}`);
+  return answer;
+}
+
+async function inferLocal(ref: string, opts: InferOptions): Promise<unknown> {
+  const { name, version } = parseRef(ref);
+  const config = resolveServerConfig({ flags: { home: opts.home, repos: opts.repo, logLevel: 'silent' } });
+  const engine = await Engine.open({ home: resolveHome(opts.home), repos: opts.repo, config, only: [name] });
+  try {
+    const target = await engine.resolve(name, version);
+    const inputs = target.signature.inputs.map((s) => ({
+      name: s.name,
+      datatype: s.datatype ?? s.onnx_type,
+      shape: (s.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
+    }));
+    const request = decodeInferRequest(requestBodyFromFile(opts.data, inputs));
+    const response = await engine.infer(target, request);
+    return JSON.parse(encodeInferResponse(response)) as unknown;
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function inferCommand(ref: string, opts: InferOptions): Promise<void> {
+  const response = (opts.url ? await inferRemote(ref, opts) : await inferLocal(ref, opts)) as Parameters<typeof printOutputs>[0];
+  if (opts.json) printJson(response);
+  else printOutputs(response);
+}

@@ -1,0 +1,157 @@
+/**
+ * The `tend` command line. Thin: it parses flags and lazily imports the command that does the
+ * work, so `tend --help` starts instantly and never loads onnxruntime or the database.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { TEND_VERSION } from '../core/version.js';
+import { reportError } from './output.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Build the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('tend')
+    .description('Deploy, serve and maintain ONNX models: registry, KServe V2 server with dynamic batching, metrics.')
+    .version(TEND_VERSION)
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('serve every model of the registry (and of each --repo) over the KServe V2 protocol')
+    .option('--repo <dir>', 'a Triton-like repository <repo>/<model>/<version>/model.onnx, served in place (repeatable)', collect, [])
+    .option('--home <dir>', 'registry home (default: $TEND_HOME, else ./.tend)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default 8000)', portNumber)
+    .option('--config <file>', 'server config file (YAML)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
+
+  program
+    .command('push')
+    .description('register an ONNX file as a new version of a model')
+    .argument('<file>', 'the .onnx file')
+    .requiredOption('--name <name>', 'model name')
+    .option('--alias <alias>', 'point this alias at the new version (repeatable)', collect, [])
+    .option('--tag <k=v>', 'tag the version (repeatable)', collect, [])
+    .option('--description <text>', 'model description')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (file, opts) => (await import('./commands/registry.js')).pushCommand(file, opts));
+
+  const models = program.command('models').description('list and inspect registered models');
+  models
+    .command('list')
+    .description('list models')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/registry.js')).modelsListCommand(opts));
+  models
+    .command('show')
+    .description('show a model, or one version of it (NAME, NAME@ALIAS or NAME@VERSION)')
+    .argument('<ref>', 'model reference')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/registry.js')).modelsShowCommand(ref, opts));
+  models
+    .command('versions')
+    .description("list a model's versions")
+    .argument('<name>', 'model name')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (name, opts) => (await import('./commands/registry.js')).modelsVersionsCommand(name, opts));
+
+  const alias = program.command('alias').description('move, remove and audit aliases');
+  alias
+    .command('set')
+    .description('point ALIAS of model NAME at VERSION')
+    .argument('<name>')
+    .argument('<alias>')
+    .argument('<version>')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (name, a, version, opts) => (await import('./commands/registry.js')).aliasSetCommand(name, a, version, opts));
+  alias
+    .command('rm')
+    .description('remove ALIAS of model NAME')
+    .argument('<name>')
+    .argument('<alias>')
+    .option('--home <dir>', 'registry home')
+    .action(async (name, a, opts) => (await import('./commands/registry.js')).aliasRmCommand(name, a, opts));
+  alias
+    .command('history')
+    .description('every move of ALIAS: who, when, from, to')
+    .argument('<name>')
+    .argument('<alias>')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (name, a, opts) => (await import('./commands/registry.js')).aliasHistoryCommand(name, a, opts));
+
+  program
+    .command('infer')
+    .description('run a model on a V2 request body (.json) or rows of features (.csv)')
+    .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
+    .requiredOption('--data <file>', 'a V2 JSON request body, or a CSV with one row per item')
+    .option('--url <url>', 'a running server (default: run in this process)')
+    .option('--home <dir>', 'registry home')
+    .option('--repo <dir>', 'also look in this repository (repeatable)', collect, [])
+    .option('--json', 'print the V2 response as JSON')
+    .action(async (ref, opts) => (await import('./commands/infer.js')).inferCommand(ref, opts));
+
+  program
+    .command('bench')
+    .description('measure throughput and latency at several concurrencies (like perf_analyzer)')
+    .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
+    .option('--url <url>', 'a running server (default: start one on a free port)')
+    .option('--concurrency <list>', 'concurrency levels', '1,8,32')
+    .option('--duration <time>', 'measured time per level, e.g. 10s', '10s')
+    .option('--warmup <time>', 'warm-up per level', '1s')
+    .option('--batch <n>', 'items per request', positiveInt, 1)
+    .option('--shape <name=dims>', 'dimensions of an input with dynamic dimensions, e.g. input_ids=1,128 (repeatable)', collect, [])
+    .option('--data <file>', 'send this V2 request body instead of generated data')
+    .option('--home <dir>', 'registry home')
+    .option('--repo <dir>', 'also serve this repository (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/bench.js')).benchCommand(ref, opts));
+
+  program
+    .command('demo')
+    .description('train the digits model (first run only), register it and serve it')
+    .option('--home <dir>', 'registry home')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', portNumber, 8000)
+    .option('--no-serve', 'train and register only')
+    .option('--json', 'print JSON (with --no-serve)')
+    .action(async (opts) => (await import('./commands/demo.js')).demoCommand(opts));
+
+  return program;
+}
+
+/** Run the CLI; resolves when the command is done (a server keeps the process alive). */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successful exits; usage errors were already printed by commander.
+      process.exitCode = err.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    process.exitCode = reportError(err);
+  }
+}

@@ -1,0 +1,38 @@
+/** How the CLI talks to people and scripts: tables on a TTY, JSON with --json, one-line errors. */
+import { isTendError, toTendError, type ErrorCode } from '../core/errors.js';
+
+/** Print data as JSON (for --json and scripts). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Print rows as an aligned text table. */
+export function printTable(headers: string[], rows: (string | number | null | undefined)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  process.stdout.write(`${line(headers)}\n`);
+  for (const r of cells) process.stdout.write(`${line(r)}\n`);
+}
+
+/** True when colour and progress bars may be used. */
+export function isInteractive(): boolean {
+  return Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] && process.env['CI'] !== 'true';
+}
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  TEND_MODEL_NOT_FOUND: 'run `tend models list` to see the registry',
+  TEND_VERSION_NOT_FOUND: 'run `tend models versions NAME` to see its versions',
+  TEND_ALIAS_NOT_FOUND: 'run `tend models show NAME` to see its aliases',
+  TEND_INVALID_MODEL: 'check that the file is an ONNX model (exported with torch.onnx.export, tf2onnx, ...)',
+  TEND_INVALID_CONFIG: 'see the configuration table in the README',
+};
+
+/** Print an error as one line on stderr and give the exit code: 1 for the user's mistakes, 2 for tend's. */
+export function reportError(err: unknown): number {
+  const e = toTendError(err);
+  const hint = isTendError(err) ? HINTS[e.code] : undefined;
+  process.stderr.write(`error: ${e.message}${hint ? ` — ${hint}` : ''}\n`);
+  if (!e.isUserError && process.env['TEND_DEBUG'] && e.stack) process.stderr.write(`${e.stack}\n`);
+  return e.isUserError ? 1 : 2;
+}
