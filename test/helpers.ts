@@ -1,0 +1,92 @@
+/** Shared set-up for the integration tests: temporary repositories and homes, servers on loopback. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { ServerConfigSchema, type ServerConfig } from '../src/core/config.js';
+import { Engine } from '../src/engine/index.js';
+import { startHttpServer, type RunningServer } from '../src/server/http/index.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const FIXTURE_MODELS = join(ROOT, 'fixtures', 'models');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tend-${prefix}-`));
+}
+
+export interface RepoModel {
+  name: string;
+  /** A path to copy or the bytes of the model. */
+  model: string | Uint8Array;
+  version?: number;
+  config?: Record<string, unknown>;
+}
+
+/** A Triton-like repository `<dir>/<name>/<version>/model.onnx` (+ config.yaml). */
+export function makeRepo(models: readonly RepoModel[], dir = tempDir('repo')): string {
+  for (const m of models) {
+    const vdir = join(dir, m.name, String(m.version ?? 1));
+    mkdirSync(vdir, { recursive: true });
+    if (typeof m.model === 'string') copyFileSync(m.model, join(vdir, 'model.onnx'));
+    else writeFileSync(join(vdir, 'model.onnx'), m.model);
+    if (m.config) writeFileSync(join(dir, m.name, 'config.yaml'), toYaml(m.config));
+  }
+  return dir;
+}
+
+export interface TestServer {
+  engine: Engine;
+  server: RunningServer;
+  url: string;
+  home: string;
+  close(): Promise<void>;
+}
+
+/** An engine and an HTTP server on 127.0.0.1 with a free port, models loaded. */
+export async function startTestServer(options: { repos?: string[]; home?: string; config?: Partial<ServerConfig> } = {}): Promise<TestServer> {
+  const home = options.home ?? tempDir('home');
+  const config = ServerConfigSchema.parse({ ...options.config, port: 0, log_level: 'silent' });
+  const engine = await Engine.open({ home, repos: options.repos ?? [], config });
+  await engine.loadAll();
+  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, bodyLimitBytes: config.body_limit_bytes });
+  return {
+    engine,
+    server,
+    url: server.url,
+    home,
+    async close() {
+      await server.close();
+      await engine.close();
+      if (!options.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A deterministic pseudo-random stream for test inputs. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
