@@ -108,7 +108,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadLevelResult> {
   };
 
   const client = async (): Promise<void> => {
-    while (!stopped) {
+    // The end timer may fire late; checking the clock keeps clients from starting requests past the window.
+    while (!stopped && performance.now() < windowEnd) {
       const sentAt = performance.now();
       const error = await sendOnce(transport, target, requestOptions, body);
       record(sentAt, performance.now(), error);

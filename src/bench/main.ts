@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
+ *
+ * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
+ * compute, batching, memory), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
+ * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { describeMachine } from './machine.js';
+import { modelAvailable, SMALL_CNN, TEXT_ENCODER_6L, TINY_TEXT_ENCODER, type BenchModel } from './models.js';
+import { BUSY_LOAD_AVERAGE, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
+import {
+  digitsArtifact,
+  runBatching,
+  runComputeCeilings,
+  runDigitsOverJson,
+  runHttpCeiling,
+  runMemory,
+  type SectionContext,
+} from './sections.js';
+import { REPO_ROOT, stopAllServers } from './servers.js';
+import { wrkVersion } from './wrk.js';
+
+const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function parseSections(text: string | undefined): Set<Section> {
+  if (text === undefined) return new Set(SECTIONS);
+  const picked = new Set<Section>();
+  for (const name of text.split(',').map((s) => s.trim())) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new Error(`unknown section '${name}' — choose from ${SECTIONS.join(', ')}`);
+    }
+    picked.add(name as Section);
+  }
+  return picked;
+}
+
+function positiveNumber(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text.replace(/s$/, ''));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got '${text}'`);
+  return value;
+}
+
+async function outcome<T>(name: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  log(`\n== ${name}`);
+  try {
+    return { data: await run() };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`!! ${name} failed: ${message}`);
+    return { error: message };
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      duration: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+    allowPositionals: false,
+  });
+  const wrk = wrkVersion();
+  if (wrk === null) {
+    process.stderr.write('wrk not found — install wrk: apt-get install -y wrk\n');
+    return 1;
+  }
+  const quick = values.quick ?? false;
+  const sections = parseSections(values.only);
+  const settings: BenchSettings = {
+    quick,
+    runs: Math.round(positiveNumber(values.runs, quick ? 1 : 3, 'runs')),
+    durationSeconds: Math.round(positiveNumber(values.duration, quick ? 3 : 8, 'duration')),
+    warmupSeconds: quick ? 1 : 2,
+    computeSecondsPerRun: quick ? 0.3 : 1,
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+  };
+  const partial = quick || values.only !== undefined;
+  const workDir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
+  const outPath = resolve(values.out ?? (partial ? join(tmpdir(), `tend-benchmarks-${Date.now()}.md`) : join(REPO_ROOT, 'BENCHMARKS.md')));
+  const ctx: SectionContext = {
+    workDir,
+    load: { runs: settings.runs, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, log },
+    computeRuns: settings.runs,
+    computeSecondsPerRun: settings.computeSecondsPerRun,
+    memoryCycles: quick ? 20 : 50,
+    memoryReferenceCycle: 5,
+    log,
+  };
+  const started = performance.now();
+  const results: Omit<BenchResults, 'elapsedSeconds'> = { machine: describeMachine(wrk), settings, date: new Date() };
+  log(`tend bench: sections ${[...sections].join(', ')}; scratch ${workDir}`);
+  if (results.machine.loadAverageAtStart > BUSY_LOAD_AVERAGE) {
+    log(`warning: load average ${results.machine.loadAverageAtStart.toFixed(2)} — the machine is not idle, figures will be low and noisy`);
+  }
+
+  try {
+    const batchingModels: BenchModel[] = [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(modelAvailable);
+    const skippedModels = modelAvailable(TEXT_ENCODER_6L) ? [] : [TEXT_ENCODER_6L.name];
+    // Baselines run with their figures: digits needs the ceiling, batching the compute ceilings.
+    const wantCompute = sections.has('compute') || sections.has('batching');
+    const wantCeiling = sections.has('ceiling') || sections.has('digits');
+
+    // The in-process measurements go first, while no server runs.
+    if (wantCompute) {
+      const models = sections.has('compute') ? [digitsArtifact(ctx).model, ...batchingModels] : batchingModels;
+      results.compute = await outcome('compute ceilings (onnxruntime in-process)', () => runComputeCeilings(ctx, models));
+    }
+    if (sections.has('memory')) {
+      results.memory = await outcome('memory across load/unload cycles', () => runMemory(ctx, TINY_TEXT_ENCODER));
+    }
+    if (wantCeiling) results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
+    if (sections.has('digits')) {
+      results.digits = await outcome('digits model over JSON (tend serve)', async () => ({
+        figures: await runDigitsOverJson(ctx),
+        testAccuracy: digitsArtifact(ctx).testAccuracy,
+      }));
+    }
+    if (sections.has('batching')) {
+      results.batching = await outcome('dynamic batching on vs off (tend serve)', async () => ({
+        rows: await runBatching(ctx, batchingModels),
+        skippedModels,
+      }));
+    }
+  } finally {
+    await stopAllServers();
+    if (!values.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const full: BenchResults = { ...results, elapsedSeconds: (performance.now() - started) / 1000 };
+  writeFileSync(outPath, renderMarkdown(full));
+  log('\n== targets');
+  for (const t of evaluateTargets(full)) {
+    const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
+    log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
+  }
+  log(`\nreport written to ${outPath}`);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.memory].some((o) => o !== undefined && 'error' in o);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    await stopAllServers();
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

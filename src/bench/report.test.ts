@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ComputeCeiling } from './compute.js';
+import { parseBatchCounter, type LoadFigure } from './http-load.js';
+import type { MachineInfo } from './machine.js';
+import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
+import { median, ratio } from './statistics.js';
+
+const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', loadAverageAtStart: 0.1 };
+
+function figure(connections: number, requestsPerSecond: number, failures = 0): LoadFigure {
+  return { connections, runs: [], requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };
+}
+
+function compute(model: string, best: number): ComputeCeiling {
+  return { model, intraOpThreads: 2, allowSpinning: false, perBatch: [{ batch: 8, itemsPerSecond: best }], best: { batch: 8, itemsPerSecond: best } };
+}
+
+function results(overrides: Partial<BenchResults>): BenchResults {
+  return {
+    machine,
+    settings: { quick: false, runs: 3, durationSeconds: 8, warmupSeconds: 2, computeSecondsPerRun: 1, command: 'npm run bench' },
+    date: new Date('2025-01-01T00:00:00Z'),
+    elapsedSeconds: 600,
+    ...overrides,
+  };
+}
+
+const full = results({
+  ceiling: { data: [figure(1, 10_000), figure(8, 25_000), figure(32, 30_000)] },
+  digits: { data: { figures: [figure(1, 4000), figure(8, 15_000), figure(32, 24_000)], testAccuracy: 0.95 } },
+  compute: { data: [compute('text_encoder_6l', 80)] },
+  batching: {
+    data: {
+      rows: [
+        { model: 'text_encoder_6l', mode: { label: 'on, delay 0 µs', delayUs: 0 }, maxBatchSize: 16, figure: figure(16, 70) },
+        { model: 'text_encoder_6l', mode: { label: 'on, delay 2000 µs', delayUs: 2000 }, maxBatchSize: 16, figure: figure(16, 76) },
+        { model: 'text_encoder_6l', mode: { label: 'off', delayUs: null }, maxBatchSize: 16, figure: figure(16, 79) },
+      ],
+      skippedModels: [],
+    },
+  },
+  memory: { data: { model: 'tiny_text_encoder', cycles: 50, referenceCycle: 5, rssBytes: Array.from({ length: 50 }, (_, i) => (i < 5 ? 100 : 105) * 2 ** 20) } },
+});
+
+test('evaluateTargets passes figures that meet their targets', () => {
+  const rows = evaluateTargets(full);
+  assert.deepEqual(rows.map((r) => r.verdict), ['PASS', 'PASS', 'PASS']);
+  assert.equal(rows[0]?.ratio, 0.8);
+  // The batching target uses the better batching-on row, never the batching-off one.
+  assert.equal(rows[1]?.ratio, 76 / 80);
+  assert.match(rows[1]?.figure ?? '', /delay 2000 µs/);
+  assert.equal(rows[2]?.ratio, 1.05);
+});
+
+test('evaluateTargets fails figures below target or with failed requests', () => {
+  const slow = results({ ...full, digits: { data: { figures: [figure(32, 20_000)], testAccuracy: 0.95 } } });
+  assert.equal(evaluateTargets(slow)[0]?.verdict, 'FAIL');
+  const failing = results({ ...full, digits: { data: { figures: [figure(32, 29_000, 3)], testAccuracy: 0.95 } } });
+  const row = evaluateTargets(failing)[0];
+  assert.equal(row?.verdict, 'FAIL');
+  assert.match(row?.figure ?? '', /3 failed requests/);
+  const leaking = results({ ...full, memory: { data: { model: 'm', cycles: 50, referenceCycle: 5, rssBytes: Array.from({ length: 50 }, (_, i) => 100 + i * 10) } } });
+  assert.equal(evaluateTargets(leaking)[2]?.verdict, 'FAIL');
+});
+
+test('evaluateTargets never passes what did not run', () => {
+  const rows = evaluateTargets(
+    results({
+      ceiling: { error: 'fastify ceiling server exited with 1' },
+      batching: { data: { rows: [], skippedModels: ['text_encoder_6l'] } },
+      compute: { data: [] },
+    }),
+  );
+  assert.deepEqual(rows.map((r) => r.verdict), ['NOT RUN', 'NOT RUN', 'NOT RUN']);
+  assert.match(rows[1]?.note ?? '', /absent/);
+  assert.equal(rows[2]?.note, 'section not run');
+});
+
+test('renderMarkdown has the header, the targets, the sections and how to reproduce', () => {
+  const text = renderMarkdown(full);
+  for (const part of ['# tend benchmarks', 'Test CPU, 2 cores', 'onnxruntime-node 1.30.0', '`npm run bench`', '2025-01-01T00:00:00Z', '## Targets', '**PASS**', '## How to reproduce']) {
+    assert.ok(text.includes(part), `missing: ${part}`);
+  }
+  assert.ok(!text.includes('Quick run'));
+  assert.ok(!text.includes('not idle'));
+  assert.match(renderMarkdown(results({ ...full, machine: { ...machine, loadAverageAtStart: 2 } })), /not idle/);
+  assert.match(renderMarkdown(results({ ...full, settings: { ...full.settings, quick: true } })), /Quick run/);
+});
+
+test('median and ratio', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]));
+  assert.equal(ratio(1, 4), 0.25);
+  assert.ok(Number.isNaN(ratio(1, 0)));
+});
+
+test('parseBatchCounter sums the batch-size histogram of one model', () => {
+  const text = [
+    '# HELP tend_batch_size Items per executed batch.',
+    'tend_batch_size_bucket{le="1",model="digits",version="1"} 10',
+    'tend_batch_size_sum{model="digits",version="1"} 40',
+    'tend_batch_size_count{model="digits",version="1"} 10',
+    'tend_batch_size_sum{model="digits",version="2"} 8',
+    'tend_batch_size_count{model="digits",version="2"} 2',
+    'tend_batch_size_sum{model="other",version="1"} 99',
+    'tend_batch_size_count{model="other",version="1"} 9',
+  ].join('\n');
+  assert.deepEqual(parseBatchCounter(text, 'digits'), { batches: 12, items: 48 });
+  assert.equal(parseBatchCounter(text, 'absent'), null);
+});

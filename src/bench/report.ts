@@ -1,0 +1,328 @@
+/**
+ * BENCHMARKS.md: the targets first (figure, baseline measured in the same run, ratio, verdict),
+ * then the detailed tables, then how to reproduce. Verdicts come from the numbers only: a figure
+ * with failed requests, or a section that did not run, never passes.
+ */
+import type { ComputeCeiling } from './compute.js';
+import type { LoadFigure } from './http-load.js';
+import type { MachineInfo } from './machine.js';
+import type { MemoryResult } from './memory.js';
+import {
+  BATCHING_CLIENTS,
+  COMPUTE_INTRA_OP_THREADS,
+  HTTP_CONCURRENCIES,
+  type BatchingRow,
+} from './sections.js';
+import { ratio } from './statistics.js';
+
+export interface BenchSettings {
+  quick: boolean;
+  runs: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  computeSecondsPerRun: number;
+  command: string;
+}
+
+/** A section's outcome: its data, the reason it was skipped, or the error that stopped it. */
+export type Outcome<T> = { data: T } | { skipped: string } | { error: string };
+
+export interface BenchResults {
+  machine: MachineInfo;
+  settings: BenchSettings;
+  date: Date;
+  elapsedSeconds: number;
+  ceiling?: Outcome<LoadFigure[]>;
+  digits?: Outcome<{ figures: LoadFigure[]; testAccuracy: number }>;
+  compute?: Outcome<ComputeCeiling[]>;
+  batching?: Outcome<{ rows: BatchingRow[]; skippedModels: string[] }>;
+  memory?: Outcome<MemoryResult>;
+}
+
+/** A 1-minute load average above this at start means something else was running. */
+export const BUSY_LOAD_AVERAGE = 0.5;
+
+export const TARGETS = {
+  digitsOverCeiling: 0.7,
+  encoderBatchingOverCompute: 0.9,
+  memoryGrowth: 1.1,
+} as const;
+
+export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN';
+
+export interface TargetRow {
+  name: string;
+  figure: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+  verdict: Verdict;
+  note: string;
+}
+
+const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const fmtRate = (x: number): string => (x >= 1000 ? fmtInt(x) : x.toFixed(1));
+const fmtBatch = (f: LoadFigure): string => (f.meanBatchSize === null ? '—' : f.meanBatchSize.toFixed(1));
+const fmtMs = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
+const fmtMiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const failuresNote = (f: LoadFigure): string => (f.failures > 0 ? ` (${f.failures} failed requests)` : '');
+
+function dataOf<T>(outcome: Outcome<T> | undefined): T | undefined {
+  return outcome !== undefined && 'data' in outcome ? outcome.data : undefined;
+}
+
+function whyMissing(outcome: Outcome<unknown> | undefined): string {
+  if (outcome === undefined) return 'section not run';
+  if ('skipped' in outcome) return outcome.skipped;
+  if ('error' in outcome) return `error: ${outcome.error.split('\n')[0] ?? ''}`;
+  return '';
+}
+
+function notRun(name: string, target: string, why: string): TargetRow {
+  return { name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: why };
+}
+
+/** The verdict of each target from the results. */
+export function evaluateTargets(results: BenchResults): TargetRow[] {
+  const rows: TargetRow[] = [];
+
+  const ceiling = dataOf(results.ceiling);
+  const digits = dataOf(results.digits);
+  const digitsName = 'Digits model over JSON, c=32 (req/s)';
+  const digitsTarget = `≥ ${TARGETS.digitsOverCeiling.toFixed(2)}`;
+  const served = digits?.figures.find((f) => f.connections === 32);
+  const bare = ceiling?.find((f) => f.connections === 32);
+  if (served === undefined || bare === undefined) {
+    rows.push(notRun(digitsName, digitsTarget, whyMissing(served === undefined ? results.digits : results.ceiling)));
+  } else {
+    const r = ratio(served.requestsPerSecond, bare.requestsPerSecond);
+    const clean = served.failures === 0 && bare.failures === 0;
+    rows.push({
+      name: digitsName,
+      figure: fmtInt(served.requestsPerSecond) + failuresNote(served),
+      baseline: `${fmtInt(bare.requestsPerSecond)} (bare Fastify)${failuresNote(bare)}`,
+      ratio: r,
+      target: digitsTarget,
+      verdict: clean && r >= TARGETS.digitsOverCeiling ? 'PASS' : 'FAIL',
+      note: clean ? '' : 'requests failed',
+    });
+  }
+
+  const encoderName = 'text_encoder_6l with dynamic batching, 16 clients (items/s)';
+  const encoderTarget = `≥ ${TARGETS.encoderBatchingOverCompute.toFixed(2)}`;
+  const batching = dataOf(results.batching);
+  const compute = dataOf(results.compute)?.find((c) => c.model === 'text_encoder_6l');
+  const batched = (batching?.rows ?? []).filter((r) => r.model === 'text_encoder_6l' && r.mode.delayUs !== null);
+  if (batched.length === 0 || compute === undefined) {
+    const why = batching?.skippedModels.includes('text_encoder_6l')
+      ? 'text_encoder_6l.onnx is absent'
+      : whyMissing(batched.length === 0 ? results.batching : results.compute);
+    rows.push(notRun(encoderName, encoderTarget, why));
+  } else {
+    const best = batched.reduce((a, b) => (b.figure.requestsPerSecond > a.figure.requestsPerSecond ? b : a));
+    const r = ratio(best.figure.requestsPerSecond, compute.best.itemsPerSecond);
+    const clean = best.figure.failures === 0;
+    rows.push({
+      name: encoderName,
+      figure: `${fmtRate(best.figure.requestsPerSecond)} (batching ${best.mode.label})${failuresNote(best.figure)}`,
+      baseline: `${fmtRate(compute.best.itemsPerSecond)} (raw ORT, batch ${compute.best.batch})`,
+      ratio: r,
+      target: encoderTarget,
+      verdict: clean && r >= TARGETS.encoderBatchingOverCompute ? 'PASS' : 'FAIL',
+      note: clean ? '' : 'requests failed',
+    });
+  }
+
+  const memoryName = 'RSS after 50 load/unload cycles';
+  const memoryTarget = `≤ ${TARGETS.memoryGrowth.toFixed(2)}`;
+  const memory = dataOf(results.memory);
+  if (memory === undefined) {
+    rows.push(notRun(memoryName, memoryTarget, whyMissing(results.memory)));
+  } else {
+    const last = memory.rssBytes[memory.rssBytes.length - 1] ?? 0;
+    const reference = memory.rssBytes[memory.referenceCycle - 1] ?? 0;
+    const r = ratio(last, reference);
+    const full = memory.cycles >= 50;
+    rows.push({
+      name: full ? memoryName : `RSS after ${memory.cycles} load/unload cycles`,
+      figure: fmtMiB(last),
+      baseline: `${fmtMiB(reference)} (after cycle ${memory.referenceCycle})`,
+      ratio: r,
+      target: memoryTarget,
+      verdict: r <= TARGETS.memoryGrowth ? 'PASS' : 'FAIL',
+      note: full ? '' : `only ${memory.cycles} cycles`,
+    });
+  }
+  return rows;
+}
+
+function table(header: string[], body: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n');
+}
+
+function missingParagraph(outcome: Outcome<unknown> | undefined): string {
+  return `_Not measured: ${whyMissing(outcome)}._`;
+}
+
+/** Render the whole document. */
+export function renderMarkdown(results: BenchResults): string {
+  const { machine: m, settings: s } = results;
+  const out: string[] = [];
+  out.push('# tend benchmarks', '');
+  if (s.quick) out.push('> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.', '');
+  out.push(
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory`,
+    `- Software: Node ${m.node}, onnxruntime-node ${m.onnxruntime}, tend ${m.tend}, wrk ${m.wrk}`,
+    `- Load average when the bench started: ${m.loadAverageAtStart.toFixed(2)}` +
+      (m.loadAverageAtStart > BUSY_LOAD_AVERAGE ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**' : ''),
+    `- Command: \`${s.command}\``,
+    `- Date: ${results.date.toISOString().replace(/\.\d+Z$/, 'Z')} (took ${(results.elapsedSeconds / 60).toFixed(1)} min)`,
+    `- Method: every HTTP figure is the median of ${s.runs} wrk run(s) of ${s.durationSeconds} s (1 wrk thread, after a ${s.warmupSeconds} s warm-up run), ` +
+      `against a server running as a separate process on the same machine; every baseline was measured in the same run.`,
+    '',
+  );
+
+  out.push('## Targets', '');
+  out.push(
+    table(
+      ['target', 'figure', 'baseline (same run)', 'ratio', 'target', 'result'],
+      evaluateTargets(results).map((t) => [
+        t.name,
+        t.figure,
+        t.baseline,
+        fmtRatio(t.ratio),
+        t.target,
+        t.note === '' ? `**${t.verdict}**` : `**${t.verdict}** — ${t.note}`,
+      ]),
+    ),
+    '',
+  );
+
+  out.push('## 1. HTTP: digits model over JSON vs a bare Fastify server', '');
+  out.push(
+    'The ceiling is a bare Fastify 5 server (`src/bench/ceiling-server.ts`) that parses the same V2 JSON request and answers a constant ' +
+      'response shaped like the digits model\'s. The digits model (trained by `tend demo`\'s trainer, 64 → 32 → 10) is served by ' +
+      '`tend serve` from a repository with no config.yaml (server defaults), log level `warn`. Requests carry one row of 64 pixel values.',
+    '',
+  );
+  const ceiling = dataOf(results.ceiling);
+  const digits = dataOf(results.digits);
+  if (ceiling === undefined && digits === undefined) {
+    out.push(missingParagraph(results.digits ?? results.ceiling), '');
+  } else {
+    const rows = HTTP_CONCURRENCIES.map((c) => {
+      const bare = ceiling?.find((f) => f.connections === c);
+      const served = digits?.figures.find((f) => f.connections === c);
+      return [
+        String(c),
+        served ? fmtInt(served.requestsPerSecond) + failuresNote(served) : '—',
+        served ? fmtMs(served.p50Ms) : '—',
+        served ? fmtMs(served.p99Ms) : '—',
+        served ? fmtBatch(served) : '—',
+        bare ? fmtInt(bare.requestsPerSecond) + failuresNote(bare) : '—',
+        bare ? fmtMs(bare.p50Ms) : '—',
+        bare ? fmtMs(bare.p99Ms) : '—',
+        served && bare ? fmtRatio(ratio(served.requestsPerSecond, bare.requestsPerSecond)) : '—',
+      ];
+    });
+    out.push(table(['connections', 'tend req/s', 'tend p50 ms', 'tend p99 ms', 'tend mean batch', 'Fastify req/s', 'Fastify p50 ms', 'Fastify p99 ms', 'ratio'], rows), '');
+    if (ceiling === undefined) out.push(missingParagraph(results.ceiling), '');
+    if (digits === undefined) out.push(missingParagraph(results.digits), '');
+  }
+
+  out.push('## 2. Compute ceilings: onnxruntime in-process', '');
+  out.push(
+    `\`createDirectSession\` (onnxruntime-node in the bench process, intra-op threads ${COMPUTE_INTRA_OP_THREADS}, no spinning, ` +
+      `graph optimization \`all\`, the same session settings as the served models), items/s at each batch size, median of ${s.runs} run(s) of ` +
+      `${s.computeSecondsPerRun} s. No HTTP, no queue, no worker: what perfect batching could reach at most.`,
+    '',
+  );
+  const compute = dataOf(results.compute);
+  if (compute === undefined) {
+    out.push(missingParagraph(results.compute), '');
+  } else {
+    const batches = [...new Set(compute.flatMap((c) => c.perBatch.map((b) => b.batch)))].sort((a, b) => a - b);
+    const rows = compute.map((c) => [
+      c.model,
+      ...batches.map((b) => {
+        const hit = c.perBatch.find((p) => p.batch === b);
+        return hit ? fmtInt(hit.itemsPerSecond) : '';
+      }),
+      `**${fmtInt(c.best.itemsPerSecond)}** (batch ${c.best.batch})`,
+    ]);
+    out.push(table(['model', ...batches.map((b) => `batch ${b}`), 'best'], rows), '');
+  }
+
+  out.push('## 3. Dynamic batching on vs off', '');
+  out.push(
+    `${BATCHING_CLIENTS} wrk connections send batch-1 requests (V2 JSON) to \`tend serve\`; each model has one instance ` +
+      `(worker thread, intra-op threads ${COMPUTE_INTRA_OP_THREADS}). Batching on: \`max_batch_size\` as in the table and the stated ` +
+      '`max_queue_delay_microseconds`; off: `dynamic_batching: false`. The ratio is to the model\'s raw onnxruntime best-batch items/s of section 2.',
+    '',
+  );
+  const batching = dataOf(results.batching);
+  if (batching === undefined) {
+    out.push(missingParagraph(results.batching), '');
+  } else {
+    const rows = batching.rows.map((r) => {
+      const c = compute?.find((x) => x.model === r.model);
+      return [
+        r.model,
+        r.mode.delayUs === null ? 'off' : 'on',
+        r.mode.delayUs === null ? '—' : String(r.maxBatchSize),
+        r.mode.delayUs === null ? '—' : String(r.mode.delayUs),
+        fmtRate(r.figure.requestsPerSecond) + failuresNote(r.figure),
+        fmtMs(r.figure.p50Ms),
+        fmtMs(r.figure.p99Ms),
+        fmtBatch(r.figure),
+        c ? `${fmtRate(c.best.itemsPerSecond)} (batch ${c.best.batch})` : '—',
+        c ? fmtRatio(ratio(r.figure.requestsPerSecond, c.best.itemsPerSecond)) : '—',
+      ];
+    });
+    out.push(table(['model', 'batching', 'max batch', 'delay µs', 'items/s', 'p50 ms', 'p99 ms', 'mean batch', 'raw ORT best items/s', 'ratio'], rows), '');
+    for (const name of batching.skippedModels) {
+      out.push(`_${name}: skipped, its ONNX file is absent (the bench reads it from ../shared/models/ only, it is too big for the repository)._`, '');
+    }
+  }
+
+  out.push('## 4. Memory across load/unload cycles', '');
+  const memory = dataOf(results.memory);
+  if (memory === undefined) {
+    out.push(missingParagraph(results.memory), '');
+  } else {
+    out.push(
+      `\`Runtime.load\` (one worker thread) → one inference → \`unload()\` → \`global.gc()\`, ${memory.cycles} times in the bench process with ` +
+        `${memory.model}; RSS of the process after each cycle.`,
+      '',
+    );
+    const picks = [1, memory.referenceCycle, 10, 20, 30, 40, 50].filter((c, i, all) => c <= memory.cycles && all.indexOf(c) === i);
+    if (!picks.includes(memory.cycles)) picks.push(memory.cycles);
+    const reference = memory.rssBytes[memory.referenceCycle - 1] ?? 0;
+    out.push(
+      table(
+        ['after cycle', 'RSS', `ratio to cycle ${memory.referenceCycle}`],
+        picks.map((c) => [String(c), fmtMiB(memory.rssBytes[c - 1] ?? 0), fmtRatio(ratio(memory.rssBytes[c - 1] ?? 0, reference))]),
+      ),
+      '',
+    );
+  }
+
+  out.push(
+    '## How to reproduce',
+    '',
+    '```sh',
+    'apt-get install -y wrk      # the load generator',
+    'npm ci',
+    'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
+    'npm run bench -- --quick    # one short run per figure, to check the harness',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory',
+    '```',
+    '',
+    'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +
+      'shows up in the figures. The text_encoder_6l rows need `../shared/models/text_encoder_6l.onnx` beside the repository.',
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,195 @@
+/**
+ * The sections of the benchmark: each sets up what it measures (servers as child processes, temp
+ * repositories), measures, and tears down even when a step fails.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import type { ModelConfig } from '../core/config.js';
+import { trainDigitsModel } from '../train/digits.js';
+import { measureComputeCeiling, type ComputeCeiling } from './compute.js';
+import { checkInferEndpoint, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';
+import { measureReloadMemory, type MemoryResult } from './memory.js';
+import { digitsModel, v2JsonBody, type BenchModel } from './models.js';
+import { startCeilingServer, startTendServer, type ChildServer } from './servers.js';
+import { writePostScript } from './wrk.js';
+
+export const HTTP_CONCURRENCIES = [1, 8, 32];
+export const BATCHING_CLIENTS = 16;
+export const BATCHING_MAX_BATCH_SIZE = 16;
+export const BATCHING_DELAYS_US = [0, 2000];
+export const COMPUTE_INTRA_OP_THREADS = 2;
+
+export interface SectionContext {
+  /** Scratch folder (temp repositories, homes, wrk scripts, server logs). */
+  workDir: string;
+  load: LoadPlan;
+  computeRuns: number;
+  computeSecondsPerRun: number;
+  memoryCycles: number;
+  memoryReferenceCycle: number;
+  log: (line: string) => void;
+}
+
+export interface DigitsArtifact {
+  model: BenchModel;
+  body: string;
+  testAccuracy: number;
+}
+
+let digitsCache: DigitsArtifact | null = null;
+
+/** Train the demo digits model once per bench run and write it to the scratch folder. */
+export function digitsArtifact(ctx: SectionContext): DigitsArtifact {
+  if (digitsCache !== null) return digitsCache;
+  ctx.log('training the digits demo model');
+  const trained = trainDigitsModel();
+  const dir = join(ctx.workDir, 'digits-model');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'model.onnx');
+  writeFileSync(path, trained.model);
+  const row = trained.testSet.features.slice(0, 64);
+  const model = digitsModel(path, row);
+  digitsCache = { model, body: v2JsonBody(model.makeInputs(1)), testAccuracy: trained.metrics.test_accuracy };
+  return digitsCache;
+}
+
+async function withServer<T>(start: () => Promise<ChildServer>, use: (server: ChildServer) => Promise<T>): Promise<T> {
+  const server = await start();
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** (a) the bare Fastify server at each HTTP concurrency. */
+export async function runHttpCeiling(ctx: SectionContext): Promise<LoadFigure[]> {
+  const { body } = digitsArtifact(ctx);
+  const script = writePostScript(ctx.workDir, 'ceiling', body);
+  return withServer(
+    () => startCeilingServer(ctx.workDir),
+    async (server) => {
+      const url = `${server.baseUrl}/v2/models/digits/infer`;
+      await checkInferEndpoint(url, body, ['probabilities', 'label']);
+      const figures: LoadFigure[] = [];
+      for (const c of HTTP_CONCURRENCIES) figures.push(await measureLoad('fastify ceiling', url, script, c, ctx.load));
+      return figures;
+    },
+  );
+}
+
+/** Write `<repo>/<name>/1/model.onnx` (a copy, so the server may not touch the fixture) and its config. */
+function addToRepository(repo: string, name: string, modelPath: string, config: ModelConfig | null): void {
+  const versionDir = join(repo, name, '1');
+  mkdirSync(versionDir, { recursive: true });
+  copyFileSync(modelPath, join(versionDir, 'model.onnx'));
+  if (config !== null) writeFileSync(join(repo, name, 'config.yaml'), toYaml(config));
+}
+
+/** (b) the digits model served by `tend serve` with its default config. */
+export async function runDigitsOverJson(ctx: SectionContext): Promise<LoadFigure[]> {
+  const digits = digitsArtifact(ctx);
+  const repo = join(ctx.workDir, 'repo-digits');
+  addToRepository(repo, 'digits', digits.model.path, null);
+  const script = writePostScript(ctx.workDir, 'digits', digits.body);
+  return withServer(
+    () => startTendServer({ name: 'digits', repos: [repo], home: join(ctx.workDir, 'home-digits'), logDir: ctx.workDir }),
+    async (server) => {
+      const url = `${server.baseUrl}/v2/models/digits/infer`;
+      await checkInferEndpoint(url, digits.body, ['probabilities', 'label']);
+      const figures: LoadFigure[] = [];
+      const counter = () => readBatchCounter(server.baseUrl, 'digits');
+      for (const c of HTTP_CONCURRENCIES) figures.push(await measureLoad('tend digits', url, script, c, ctx.load, counter));
+      return figures;
+    },
+  );
+}
+
+/** (c) raw onnxruntime items/s over batch sizes, for each model. */
+export async function runComputeCeilings(ctx: SectionContext, models: readonly BenchModel[]): Promise<ComputeCeiling[]> {
+  const out: ComputeCeiling[] = [];
+  for (const model of models) {
+    ctx.log(`compute ceiling of ${model.name}`);
+    out.push(
+      await measureComputeCeiling(model, {
+        runs: ctx.computeRuns,
+        secondsPerRun: ctx.computeSecondsPerRun,
+        intraOpThreads: COMPUTE_INTRA_OP_THREADS,
+        allowSpinning: false,
+        log: ctx.log,
+      }),
+    );
+  }
+  return out;
+}
+
+export interface BatchingMode {
+  label: string;
+  /** null = dynamic batching off. */
+  delayUs: number | null;
+}
+
+export interface BatchingRow {
+  model: string;
+  mode: BatchingMode;
+  maxBatchSize: number;
+  figure: LoadFigure;
+}
+
+export function batchingModes(): BatchingMode[] {
+  return [
+    ...BATCHING_DELAYS_US.map((delayUs) => ({ label: `on, delay ${delayUs} µs`, delayUs })),
+    { label: 'off', delayUs: null },
+  ];
+}
+
+function batchingConfig(mode: BatchingMode): ModelConfig {
+  return {
+    max_batch_size: BATCHING_MAX_BATCH_SIZE,
+    dynamic_batching:
+      mode.delayUs === null
+        ? false
+        : {
+            max_queue_delay_microseconds: mode.delayUs,
+            preferred_batch_size: [],
+            max_queue_size: 1024,
+            default_timeout_microseconds: 0,
+            priority_levels: 1,
+          },
+    instance_group: [{ count: 1 }],
+    parameters: { intra_op_thread_count: COMPUTE_INTRA_OP_THREADS, graph_optimization_level: 'all' },
+  };
+}
+
+/** (d) batch-1 requests from 16 clients, one server per batching mode serving all the models. */
+export async function runBatching(ctx: SectionContext, models: readonly BenchModel[]): Promise<BatchingRow[]> {
+  const rows: BatchingRow[] = [];
+  const bodies = new Map(models.map((m) => [m.name, v2JsonBody(m.makeInputs(1))]));
+  const scripts = new Map(models.map((m) => [m.name, writePostScript(ctx.workDir, `batching-${m.name}`, bodies.get(m.name) ?? '')]));
+  for (const [index, mode] of batchingModes().entries()) {
+    const repo = join(ctx.workDir, `repo-batching-${index}`);
+    for (const model of models) addToRepository(repo, model.name, model.path, batchingConfig(mode));
+    await withServer(
+      () => startTendServer({ name: `batching-${index}`, repos: [repo], home: join(ctx.workDir, `home-batching-${index}`), logDir: ctx.workDir }),
+      async (server) => {
+        for (const model of models) {
+          const url = `${server.baseUrl}/v2/models/${model.name}/infer`;
+          const body = bodies.get(model.name) ?? '';
+          await checkInferEndpoint(url, body, []);
+          const counter = () => readBatchCounter(server.baseUrl, model.name);
+          const label = `${model.name} batching ${mode.label}`;
+          const figure = await measureLoad(label, url, scripts.get(model.name) ?? '', BATCHING_CLIENTS, ctx.load, counter);
+          rows.push({ model: model.name, mode, maxBatchSize: BATCHING_MAX_BATCH_SIZE, figure });
+        }
+      },
+    );
+  }
+  return rows;
+}
+
+/** (e) RSS over load/unload cycles in this process. */
+export async function runMemory(ctx: SectionContext, model: BenchModel): Promise<MemoryResult> {
+  ctx.log(`memory: ${ctx.memoryCycles} load/unload cycles of ${model.name}`);
+  return measureReloadMemory(model, ctx.memoryCycles, ctx.memoryReferenceCycle, ctx.log);
+}
