@@ -14,6 +14,16 @@ import { validateBatchPolicy } from './policy.js';
 import type { BatchPolicy } from './policy.js';
 import { QueueEntry, RequestQueue } from './request-queue.js';
 
+/**
+ * What the batcher needs of a cancellation signal. An AbortSignal fits; the HTTP frontend passes a
+ * lighter object, since creating an AbortController per request costs more than the rest of the queueing.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface BatchRequest {
   /** Already validated; with maxBatchSize > 0 every input's dim 0 is this request's batch size. */
   inputs: Tensor[];
@@ -22,7 +32,7 @@ export interface BatchRequest {
   /** Overrides defaultTimeoutUs for this request; 0 or absent = the policy's default (as Triton). */
   timeoutUs?: number;
   /** Client gone: drop it from the queue, reject with TEND_UNAVAILABLE 'client disconnected'. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface BatchResult {
@@ -64,7 +74,7 @@ class PendingRequest extends QueueEntry {
     readonly enqueuedAtMs: number,
     readonly deadlineMs: number,
     readonly timeoutUs: number,
-    readonly signal: AbortSignal | undefined,
+    readonly signal: CancelSignal | undefined,
     readonly resolve: (result: BatchResult) => void,
     readonly reject: (err: unknown) => void,
   ) {

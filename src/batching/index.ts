@@ -4,6 +4,7 @@ export type {
   BatchObserver,
   BatchRequest,
   BatchResult,
+  CancelSignal,
   DynamicBatcherOptions,
   RunFunction,
   RunOutput,

@@ -152,8 +152,8 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
   const port = await freePort();
   const args = [join(REPO_ROOT, 'bin', 'tend.js'), 'serve'];
   for (const repo of options.repos) args.push('--repo', repo);
-  // warn: per-request info lines would measure the log writer, which the Fastify ceiling does not have.
-  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn');
+  // The default log level (info): the figures are those of a server started the way users start it.
+  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port));
   if (options.configPath !== undefined) args.push('--config', options.configPath);
   return startChild({
     name: `tend serve (${options.name})`,

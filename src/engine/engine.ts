@@ -9,7 +9,8 @@ import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../core/config.js';
 import { errors, TendError, toTendError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
-import { InferenceMetrics, type RequestOutcome } from '../monitor/metrics.js';
+import type { BatchRequest, BatchResult, CancelSignal } from '../batching/index.js';
+import { InferenceMetrics } from '../monitor/metrics.js';
 import { Registry, scanRepository } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
@@ -37,7 +38,7 @@ export interface InferRequest {
   /** V2 `parameters.timeout`, microseconds allowed in the queue. */
   timeoutUs?: number;
   /** Aborted when the client goes away: the request leaves the queue. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface InferResponse {
@@ -158,10 +159,10 @@ export class Engine {
       } else {
         path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
       }
-      sv = new ServedVersion(entry.name, version, entry.source, path, entry.config);
+      sv = new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
       entry.versions.set(version, sv);
     }
-    if (sv.state === 'LOADING') await sv.load(this.runtime, this.metrics, this.logger);
+    if (sv.state === 'LOADING') await sv.load(this.runtime, this.logger);
     return sv;
   }
 
@@ -242,35 +243,31 @@ export class Engine {
 
   /** Run one request through the version's batcher and return the requested outputs. */
   async infer(target: ServedVersion, request: InferRequest): Promise<InferResponse> {
-    const id = request.id ?? randomUUID();
-    const versionLabel = String(target.version);
-    let outcome: RequestOutcome = 'failure';
+    let result: BatchResult;
     try {
       const batcher = target.requireBatcher();
       const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs);
       validateRequestedOutputs(target.model, target.signature, request.outputs);
-      const result = await batcher.submit({
-        inputs,
-        ...(request.priority !== undefined && request.priority > 0 ? { priority: request.priority } : {}),
-        ...(request.timeoutUs !== undefined && request.timeoutUs > 0 ? { timeoutUs: request.timeoutUs } : {}),
-        ...(request.signal ? { signal: request.signal } : {}),
-      });
-      this.metrics.recordRequest(target.model, versionLabel, 'success', { queueNs: result.queueNs, computeNs: result.computeNs });
-      outcome = 'success';
-      const wanted = request.outputs;
-      const outputs =
-        wanted && wanted.length > 0
-          ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
-          : result.outputs;
-      return { model_name: target.model, model_version: versionLabel, id, outputs };
+      const batchRequest: BatchRequest = { inputs };
+      if (request.priority !== undefined && request.priority > 0) batchRequest.priority = request.priority;
+      if (request.timeoutUs !== undefined && request.timeoutUs > 0) batchRequest.timeoutUs = request.timeoutUs;
+      if (request.signal) batchRequest.signal = request.signal;
+      result = await batcher.submit(batchRequest);
     } catch (err) {
       const e = toTendError(err);
-      if (outcome !== 'success') {
-        this.metrics.recordRequest(target.model, versionLabel, REJECTED_CODES.has(e.code) ? 'rejected' : 'failure');
-      }
+      if (REJECTED_CODES.has(e.code)) target.metrics.rejected();
+      else target.metrics.failure();
       throw e;
     }
+    target.metrics.success(result.queueNs, result.computeNs);
+    const wanted = request.outputs;
+    const outputs =
+      wanted && wanted.length > 0
+        ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
+        : result.outputs;
+    return { model_name: target.model, model_version: String(target.version), id: request.id ?? randomUUID(), outputs };
   }
+
 
   /** Every model with its served versions, for listings. */
   listServed(): { name: string; source: VersionSource; error?: string; versions: ServedVersion[] }[] {

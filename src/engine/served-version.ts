@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { ModelSignature } from '../core/signature.js';
 import { isDynamicDim } from '../core/signature.js';
 import { DynamicBatcher, batchPolicyFromConfig } from '../batching/index.js';
-import type { InferenceMetrics } from '../monitor/metrics.js';
+import type { VersionMetrics } from '../monitor/metrics.js';
 import { inspectModelFile, type ModelInfo } from '../onnx/index.js';
 import type { LoadedModel, Runtime } from '../runtime/index.js';
 import { warmupInputs } from './warmup.js';
@@ -45,6 +45,7 @@ export class ServedVersion {
     readonly source: VersionSource,
     readonly path: string,
     readonly config: ModelConfig,
+    readonly metrics: VersionMetrics,
   ) {}
 
   get label(): string {
@@ -56,12 +57,12 @@ export class ServedVersion {
   }
 
   /** Inspect the file, start the workers, warm up, put a batcher in front. Never throws: failures set UNAVAILABLE. */
-  load(runtime: Runtime, metrics: InferenceMetrics, logger: Logger): Promise<void> {
-    this.loading ??= this.doLoad(runtime, metrics, logger);
+  load(runtime: Runtime, logger: Logger): Promise<void> {
+    this.loading ??= this.doLoad(runtime, logger);
     return this.loading;
   }
 
-  private async doLoad(runtime: Runtime, metrics: InferenceMetrics, logger: Logger): Promise<void> {
+  private async doLoad(runtime: Runtime, logger: Logger): Promise<void> {
     this.state = 'LOADING';
     const started = process.hrtime.bigint();
     try {
@@ -91,11 +92,10 @@ export class ServedVersion {
       const dynamic = this.config.dynamic_batching ?? DEFAULT_DYNAMIC_BATCHING;
       const policy = batchPolicyFromConfig(this.maxBatchSize, dynamic);
       const loaded = this.loaded;
-      const versionLabel = String(this.version);
       this.batcher = new DynamicBatcher(this.label, policy, (inputs) => loaded.run(inputs), {
         concurrency: instances,
         observer: {
-          batchExecuted: (batchSize) => metrics.recordBatch(this.model, versionLabel, batchSize),
+          batchExecuted: (batchSize) => this.metrics.batch(batchSize),
         },
       });
       this.state = 'READY';

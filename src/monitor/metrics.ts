@@ -4,12 +4,18 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type RequestOutcome = 'success' | 'failure' | 'rejected';
-
 const LATENCY_BUCKETS_SECONDS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/** The recorders of one model version. */
+export interface VersionMetrics {
+  success(queueNs: number, computeNs: number): void;
+  failure(): void;
+  rejected(): void;
+  batch(items: number): void;
+}
 
 /** One metrics registry per server; `pendingSource` reports queued requests per model version. */
 export class InferenceMetrics {
@@ -71,20 +77,27 @@ export class InferenceMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });
   }
 
-  /** Record one finished request. */
-  recordRequest(model: string, version: string, outcome: RequestOutcome, timings?: { queueNs: number; computeNs: number }): void {
-    this.requests.inc({ model, version, outcome });
-    if (timings) {
-      const labels = { model, version };
-      this.queueSeconds.observe(labels, timings.queueNs / 1e9);
-      this.computeSeconds.observe(labels, timings.computeNs / 1e9);
-      this.requestSeconds.observe(labels, (timings.queueNs + timings.computeNs) / 1e9);
-    }
-  }
-
-  /** Record one executed batch. */
-  recordBatch(model: string, version: string, items: number): void {
-    this.batchSize.observe({ model, version }, items);
+  /** Metric children bound to one model version: no label hashing on the request path. */
+  forVersion(model: string, version: string): VersionMetrics {
+    const labels = { model, version };
+    const success = this.requests.labels({ ...labels, outcome: 'success' });
+    const failure = this.requests.labels({ ...labels, outcome: 'failure' });
+    const rejected = this.requests.labels({ ...labels, outcome: 'rejected' });
+    const queue = this.queueSeconds.labels(labels);
+    const compute = this.computeSeconds.labels(labels);
+    const request = this.requestSeconds.labels(labels);
+    const batch = this.batchSize.labels(labels);
+    return {
+      success(queueNs, computeNs) {
+        success.inc();
+        queue.observe(queueNs / 1e9);
+        compute.observe(computeNs / 1e9);
+        request.observe((queueNs + computeNs) / 1e9);
+      },
+      failure: () => failure.inc(),
+      rejected: () => rejected.inc(),
+      batch: (items) => batch.observe(items),
+    };
   }
 
   get contentType(): string {
