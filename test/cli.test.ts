@@ -154,6 +154,9 @@ describe('infer, demo, serve and bench', () => {
     try {
       const res = await fetch(`${url}/v2/models/digits@champion`);
       assert.equal(res.status, 200);
+      const busy = tend(['serve', '--port', new URL(url).port], home);
+      assert.equal(busy.status, 1);
+      assert.match(busy.stderr, /already in use/);
       const bench = tendJson(['bench', 'digits', '--url', url, '--concurrency', '1,4', '--duration', '1s', '--warmup', '0s'], home) as {
         levels: { concurrency: number; requests: number; errors: number; latency_ms: { p50: number; p99: number } }[];
       };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
+import { liveWorkerCount } from '../src/runtime/index.js';
 import { FIXTURE_MODELS, getJson, makeRepo, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
@@ -74,6 +75,16 @@ test('a model pushed while the server runs is served on first use', async () => 
   await registry.close();
   const res = await postJson(`${srv.url}/v2/models/late/infer`, pixels);
   assert.equal(res.status, 200, JSON.stringify(res.body));
+});
+
+test('concurrent first requests for a new version load it once', async () => {
+  const registry = await Registry.open(home);
+  await registry.push(DIGITS_MLP, { name: 'late' }); // version 2
+  await registry.close();
+  const workersBefore = liveWorkerCount();
+  const answers = await Promise.all(Array.from({ length: 8 }, () => postJson(`${srv.url}/v2/models/late/versions/2/infer`, pixels)));
+  assert.deepEqual(answers.map((a) => a.status), new Array(8).fill(200));
+  assert.equal(liveWorkerCount(), workersBefore + 1);
 });
 
 test('max_batch_size 0: clients send the full shape, the batch dimension is not checked', async () => {

@@ -50,6 +50,7 @@ before(async () => {
     { name: 'text', model: TEXT },
     { name: 'digits', model: demoModel },
     { name: 'cnn_queue', model: SMALL_CNN, config: { max_batch_size: 1, dynamic_batching: { max_queue_size: 2 } } },
+    { name: 'cnn_serial', model: SMALL_CNN, config: { max_batch_size: 1 } },
     { name: 'cnn_timeout', model: SMALL_CNN, config: { max_batch_size: 1, dynamic_batching: { default_timeout_microseconds: 1 } } },
   ]);
   srv = await startTestServer({ repos: [repo], config: { body_limit_bytes: 4 * 1024 * 1024 } });
@@ -290,5 +291,32 @@ describe('bad input answers 4xx/5xx with {"error"} and the server keeps serving'
       assert.equal(a.body['code'], 'TEND_QUEUE_TIMEOUT');
     }
     assert.equal(answers.filter((a) => a.status !== 200 && a.status !== 504).length, 0);
+  });
+  test('a client that hangs up while queued is dropped from the queue', async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }] });
+    const count = async (outcome: string) => {
+      const text = await (await fetch(`${srv.url}/metrics`)).text();
+      const m = new RegExp(`tend_inference_requests_total\\{model="cnn_serial",version="1",outcome="${outcome}"\\} (\\d+)`).exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const controllers = Array.from({ length: 40 }, () => new AbortController());
+    const sent = controllers.map((c) =>
+      fetch(`${srv.url}/v2/models/cnn_serial/infer`, { method: 'POST', body, signal: c.signal }).then(
+        (r) => r.status,
+        () => 'aborted',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    controllers.slice(10).forEach((c) => c.abort());
+    const statuses = await Promise.all(sent);
+    assert.deepEqual(statuses.slice(0, 10), new Array(10).fill(200));
+    // The queue drains quickly once the aborted requests leave it; give the server a moment to settle.
+    await new Promise((r) => setTimeout(r, 200));
+    const rejected = await count('rejected');
+    assert.ok(rejected > 0, `some aborted requests left the queue unrun (statuses ${statuses.join(',')})`);
+    assert.ok((await count('success')) + rejected <= 40);
+    assert.equal(await count('failure'), 0);
+    const after = await postJson(`${srv.url}/v2/models/cnn_serial/infer`, body);
+    assert.equal(after.status, 200);
   });
 });

@@ -53,7 +53,7 @@ export async function measureComputeCeiling(model: BenchModel, options: ComputeO
         let iterations = 0;
         const start = performance.now();
         let elapsedMs = 0;
-        while (iterations < 3 || elapsedMs < options.secondsPerRun * 1000) {
+        while (iterations < 5 || elapsedMs < options.secondsPerRun * 1000) {
           await session.run(inputs);
           iterations += 1;
           elapsedMs = performance.now() - start;

@@ -1,6 +1,6 @@
 /** What the benchmarks ran on: the header of BENCHMARKS.md. */
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TEND_VERSION } from '../core/version.js';
 import { REPO_ROOT } from './servers.js';
@@ -13,8 +13,8 @@ export interface MachineInfo {
   onnxruntime: string;
   tend: string;
   wrk: string;
-  /** 1-minute load average when the bench started: above ~0.5 something else was running. */
-  loadAverageAtStart: number;
+  /** Cores kept busy by other processes in the 2 s before the bench started (0 = idle). */
+  busyCoresAtStart: number;
 }
 
 function cpuModel(): string {
@@ -37,8 +37,28 @@ function packageVersion(name: string): string {
   }
 }
 
+function busyMs(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    busy += t;
+    total += t + c.times.idle;
+  }
+  return { busy, total };
+}
+
+/** How many cores other processes keep busy, measured over `ms` (the load average lags by minutes). */
+export async function measureBusyCores(ms = 2000): Promise<number> {
+  const a = busyMs();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = busyMs();
+  const cores = cpus().length;
+  return b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * cores : 0;
+}
+
 /** Describe this machine and the software versions in play. */
-export function describeMachine(wrkVersion: string): MachineInfo {
+export function describeMachine(wrkVersion: string, busyCoresAtStart: number): MachineInfo {
   return {
     cpuModel: cpuModel(),
     cores: cpus().length,
@@ -47,6 +67,6 @@ export function describeMachine(wrkVersion: string): MachineInfo {
     onnxruntime: packageVersion('onnxruntime-node'),
     tend: TEND_VERSION,
     wrk: wrkVersion,
-    loadAverageAtStart: loadavg()[0] ?? 0,
+    busyCoresAtStart,
   };
 }

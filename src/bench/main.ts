@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { describeMachine } from './machine.js';
+import { describeMachine, measureBusyCores } from './machine.js';
 import { modelAvailable, SMALL_CNN, TEXT_ENCODER_6L, TINY_TEXT_ENCODER, type BenchModel } from './models.js';
-import { BUSY_LOAD_AVERAGE, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
+import { BUSY_CORES, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
 import {
   digitsArtifact,
   runBatching,
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     runs: Math.round(positiveNumber(values.runs, quick ? 1 : 3, 'runs')),
     durationSeconds: Math.round(positiveNumber(values.duration, quick ? 3 : 8, 'duration')),
     warmupSeconds: quick ? 1 : 2,
-    computeSecondsPerRun: quick ? 0.3 : 1,
+    computeSecondsPerRun: quick ? 0.3 : 2,
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
   };
   const partial = quick || values.only !== undefined;
@@ -103,10 +103,10 @@ async function main(): Promise<number> {
     log,
   };
   const started = performance.now();
-  const results: Omit<BenchResults, 'elapsedSeconds'> = { machine: describeMachine(wrk), settings, date: new Date() };
+  const results: Omit<BenchResults, 'elapsedSeconds'> = { machine: describeMachine(wrk, await measureBusyCores()), settings, date: new Date() };
   log(`tend bench: sections ${[...sections].join(', ')}; scratch ${workDir}`);
-  if (results.machine.loadAverageAtStart > BUSY_LOAD_AVERAGE) {
-    log(`warning: load average ${results.machine.loadAverageAtStart.toFixed(2)} — the machine is not idle, figures will be low and noisy`);
+  if (results.machine.busyCoresAtStart > BUSY_CORES) {
+    log(`warning: other processes kept ${results.machine.busyCoresAtStart.toFixed(2)} cores busy — the machine is not idle, figures will be low and noisy`);
   }
 
   try {

@@ -6,7 +6,7 @@ import type { MachineInfo } from './machine.js';
 import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
 import { median, ratio } from './statistics.js';
 
-const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', loadAverageAtStart: 0.1 };
+const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0.05 };
 
 function figure(connections: number, requestsPerSecond: number, failures = 0): LoadFigure {
   return { connections, runs: [], requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };
@@ -84,7 +84,7 @@ test('renderMarkdown has the header, the targets, the sections and how to reprod
   }
   assert.ok(!text.includes('Quick run'));
   assert.ok(!text.includes('not idle'));
-  assert.match(renderMarkdown(results({ ...full, machine: { ...machine, loadAverageAtStart: 2 } })), /not idle/);
+  assert.match(renderMarkdown(results({ ...full, machine: { ...machine, busyCoresAtStart: 1.5 } })), /not idle/);
   assert.match(renderMarkdown(results({ ...full, settings: { ...full.settings, quick: true } })), /Quick run/);
 });
 

@@ -40,7 +40,7 @@ export interface BenchResults {
 }
 
 /** A 1-minute load average above this at start means something else was running. */
-export const BUSY_LOAD_AVERAGE = 0.5;
+export const BUSY_CORES = 0.2;
 
 export const TARGETS = {
   digitsOverCeiling: 0.7,
@@ -175,8 +175,8 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory`,
     `- Software: Node ${m.node}, onnxruntime-node ${m.onnxruntime}, tend ${m.tend}, wrk ${m.wrk}`,
-    `- Load average when the bench started: ${m.loadAverageAtStart.toFixed(2)}` +
-      (m.loadAverageAtStart > BUSY_LOAD_AVERAGE ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**' : ''),
+    `- Cores busy with other work in the 2 s before the bench started: ${m.busyCoresAtStart.toFixed(2)}` +
+      (m.busyCoresAtStart > BUSY_CORES ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**' : ''),
     `- Command: \`${s.command}\``,
     `- Date: ${results.date.toISOString().replace(/\.\d+Z$/, 'Z')} (took ${(results.elapsedSeconds / 60).toFixed(1)} min)`,
     `- Method: every HTTP figure is the median of ${s.runs} wrk run(s) of ${s.durationSeconds} s (1 wrk thread, after a ${s.warmupSeconds} s warm-up run), ` +

@@ -159,7 +159,8 @@ export class Engine {
       } else {
         path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
       }
-      sv = new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
+      // Another request may have created it while this one awaited the registry.
+      sv = entry.versions.get(version) ?? new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
       entry.versions.set(version, sv);
     }
     if (sv.state === 'LOADING') await sv.load(this.runtime, this.logger);
@@ -222,6 +223,8 @@ export class Engine {
     if (found) return found;
     // A model pushed to the registry after the server started is served on first use.
     const record = await this.registry.getModel(name);
+    const raced = this.models.get(record.name);
+    if (raced) return raced;
     const entry: ModelEntry = { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
     this.models.set(record.name, entry);
     return entry;

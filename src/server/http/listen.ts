@@ -1,4 +1,5 @@
 /** Start and stop the HTTP frontend around an engine. */
+import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Engine } from '../../engine/index.js';
 import { buildHttpApp } from './app.js';
@@ -17,7 +18,19 @@ export async function startHttpServer(
   options: { host: string; port: number; bodyLimitBytes: number; logger?: Logger },
 ): Promise<RunningServer> {
   const app = buildHttpApp(engine, { bodyLimitBytes: options.bodyLimitBytes, ...(options.logger ? { logger: options.logger } : {}) });
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await app.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      throw errors.invalidArgument(`port ${options.port} on ${options.host} is already in use; stop the other server or pick another with --port`);
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw errors.invalidArgument(`cannot listen on ${options.host}:${options.port} (${code})`);
+    }
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
