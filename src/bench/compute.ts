@@ -70,3 +70,23 @@ export async function measureComputeCeiling(model: BenchModel, options: ComputeO
   const best = perBatch.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
   return { model: model.name, intraOpThreads: options.intraOpThreads, allowSpinning: options.allowSpinning, perBatch, best };
 }
+
+/** Items/s of one batch size over `seconds` on an open session (one sample of a paired comparison). */
+export async function sampleBatchThroughput(
+  session: { run(inputs: ReturnType<BenchModel['makeInputs']>): Promise<unknown> },
+  model: BenchModel,
+  batch: number,
+  seconds: number,
+): Promise<number> {
+  const inputs = model.makeInputs(batch);
+  await session.run(inputs);
+  let iterations = 0;
+  const start = performance.now();
+  let elapsedMs = 0;
+  while (iterations < 5 || elapsedMs < seconds * 1000) {
+    await session.run(inputs);
+    iterations += 1;
+    elapsedMs = performance.now() - start;
+  }
+  return (iterations * batch * 1000) / elapsedMs;
+}

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { describeMachine, measureBusyCores } from './machine.js';
 import { modelAvailable, SMALL_CNN, TEXT_ENCODER_6L, TINY_TEXT_ENCODER, type BenchModel } from './models.js';
-import { BUSY_CORES, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
+import { BUSY_CORES, dataOf, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
 import {
   digitsArtifact,
   runBatching,
@@ -21,8 +21,12 @@ import {
   runDigitsOverJson,
   runHttpCeiling,
   runMemory,
+  runPairedBatching,
   type SectionContext,
 } from './sections.js';
+
+/** Alternating raw/served pairs for the batching target. */
+const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 
@@ -136,6 +140,12 @@ async function main(): Promise<number> {
         rows: await runBatching(ctx, batchingModels),
         skippedModels,
       }));
+      const best = dataOf(results.compute)?.find((c) => c.model === TEXT_ENCODER_6L.name)?.best.batch;
+      if (modelAvailable(TEXT_ENCODER_6L) && best !== undefined) {
+        results.paired = await outcome('text_encoder_6l: raw onnxruntime and served, in pairs', () =>
+          runPairedBatching(ctx, TEXT_ENCODER_6L, best, quick ? 2 : PAIRED_RUNS),
+        );
+      }
     }
   } finally {
     await stopAllServers();
@@ -150,7 +160,7 @@ async function main(): Promise<number> {
     log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.memory].some((o) => o !== undefined && 'error' in o);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory].some((o) => o !== undefined && 'error' in o);
   return failed ? 1 : 0;
 }
 

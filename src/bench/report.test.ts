@@ -110,3 +110,20 @@ test('parseBatchCounter sums the batch-size histogram of one model', () => {
   assert.deepEqual(parseBatchCounter(text, 'digits'), { batches: 12, items: 48 });
   assert.equal(parseBatchCounter(text, 'absent'), null);
 });
+
+test('the batching target prefers the paired measurement when it ran', () => {
+  const pairs = [
+    { rawItemsPerSecond: 60, servedItemsPerSecond: 55 },
+    { rawItemsPerSecond: 50, servedItemsPerSecond: 47 },
+    { rawItemsPerSecond: 62, servedItemsPerSecond: 56 },
+  ];
+  const data = { model: 'text_encoder_6l', batch: 8, delayUs: 0, pairs, rawItemsPerSecond: 60, servedItemsPerSecond: 55, failures: 0, meanBatchSize: 8 };
+  const paired = results({ ...full, paired: { data } });
+  const row = evaluateTargets(paired)[1];
+  assert.equal(row?.ratio, 55 / 60);
+  assert.equal(row?.verdict, 'PASS');
+  assert.match(row?.baseline ?? '', /between the served runs/);
+  assert.match(renderMarkdown(paired), /3b\. The batching target, measured in pairs/);
+  const failed = results({ ...full, paired: { data: { ...data, failures: 2 } } });
+  assert.equal(evaluateTargets(failed)[1]?.verdict, 'FAIL');
+});
