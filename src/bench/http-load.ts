@@ -54,6 +54,10 @@ export async function measureLoad(
   const batches = before !== null && after !== null ? after.batches - before.batches : 0;
   const meanBatchSize = batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null;
   if (meanBatchSize !== null) plan.log(`  ${label} c=${connections}: mean batch ${meanBatchSize.toFixed(2)}`);
+  return summarize(connections, runs, meanBatchSize);
+}
+
+function summarize(connections: number, runs: WrkResult[], meanBatchSize: number | null): LoadFigure {
   return {
     connections,
     runs,
@@ -63,6 +67,47 @@ export async function measureLoad(
     p99Ms: median(runs.map((r) => r.latencyMs.p99)),
     failures: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
   };
+}
+
+export interface LoadTarget {
+  label: string;
+  url: string;
+  scriptPath: string;
+  batchCounter?: () => Promise<BatchCounter | null>;
+}
+
+/**
+ * Measure several endpoints at one concurrency with their runs interleaved (A1 B1 A2 B2 ...), so a
+ * slow moment of a shared machine hits a figure and its baseline alike.
+ */
+export async function measureInterleaved(targets: readonly LoadTarget[], connections: number, plan: LoadPlan): Promise<LoadFigure[]> {
+  if (plan.warmupSeconds > 0) {
+    for (const t of targets) await runWrk({ url: t.url, scriptPath: t.scriptPath, connections, durationSeconds: plan.warmupSeconds });
+  }
+  const before = await Promise.all(targets.map((t) => (t.batchCounter ? t.batchCounter() : Promise.resolve(null))));
+  const runs: WrkResult[][] = targets.map(() => []);
+  for (let i = 0; i < plan.runs; i++) {
+    for (const [j, t] of targets.entries()) {
+      const result = await runWrk({ url: t.url, scriptPath: t.scriptPath, connections, durationSeconds: plan.durationSeconds });
+      runs[j]?.push(result);
+      const failures = result.non2xx + result.socketErrors;
+      plan.log(
+        `  ${t.label} c=${connections} run ${i + 1}/${plan.runs}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
+          `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms` +
+          (failures > 0 ? `, ${failures} FAILED` : ''),
+      );
+    }
+  }
+  const figures: LoadFigure[] = [];
+  for (const [j, t] of targets.entries()) {
+    const b = before[j] ?? null;
+    const a = t.batchCounter ? await t.batchCounter() : null;
+    const batches = b !== null && a !== null ? a.batches - b.batches : 0;
+    const meanBatchSize = batches > 0 && b !== null && a !== null ? (a.items - b.items) / batches : null;
+    if (meanBatchSize !== null) plan.log(`  ${t.label} c=${connections}: mean batch ${meanBatchSize.toFixed(2)}`);
+    figures.push(summarize(connections, runs[j] ?? [], meanBatchSize));
+  }
+  return figures;
 }
 
 /**

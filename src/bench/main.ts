@@ -18,7 +18,7 @@ import {
   digitsArtifact,
   runBatching,
   runComputeCeilings,
-  runDigitsOverJson,
+  runHttpComparison,
   runHttpCeiling,
   runMemory,
   runPairedBatching,
@@ -128,12 +128,18 @@ async function main(): Promise<number> {
     if (sections.has('memory')) {
       results.memory = await outcome('memory across load/unload cycles', () => runMemory(ctx, TINY_TEXT_ENCODER));
     }
-    if (wantCeiling) results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
     if (sections.has('digits')) {
-      results.digits = await outcome('digits model over JSON (tend serve)', async () => ({
-        figures: await runDigitsOverJson(ctx),
-        testAccuracy: digitsArtifact(ctx).testAccuracy,
-      }));
+      // The figure and its baseline run side by side, interleaved.
+      const both = await outcome('HTTP: bare Fastify and the digits model over JSON, interleaved', () => runHttpComparison(ctx));
+      if (!('data' in both)) {
+        results.ceiling = both;
+        results.digits = both;
+      } else {
+        results.ceiling = { data: both.data.ceiling };
+        results.digits = { data: { figures: both.data.digits, testAccuracy: digitsArtifact(ctx).testAccuracy } };
+      }
+    } else if (wantCeiling) {
+      results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
     }
     if (sections.has('batching')) {
       results.batching = await outcome('dynamic batching on vs off (tend serve)', async () => ({

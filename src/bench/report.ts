@@ -220,7 +220,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(
     'The ceiling is a bare Fastify 5 server (`src/bench/ceiling-server.ts`) that parses the same V2 JSON request and answers a constant ' +
       'response shaped like the digits model\'s. The digits model (trained by `tend demo`\'s trainer, 64 → 32 → 10) is served by ' +
-      '`tend serve` from a repository with no config.yaml (server defaults, default log level `info`). Requests carry one row of 64 pixel values.',
+      '`tend serve` from a repository with no config.yaml (server defaults, default log level `info`). Requests carry one row of 64 pixel values. Both servers run side by side and their wrk runs alternate (Fastify, tend, Fastify, tend, …), so a slow moment of the machine hits both.',
     '',
   );
   const ceiling = dataOf(results.ceiling);

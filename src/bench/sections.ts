@@ -9,7 +9,7 @@ import type { ModelConfig } from '../core/config.js';
 import { trainDigitsModel } from '../train/digits.js';
 import { createDirectSession } from '../runtime/index.js';
 import { measureComputeCeiling, sampleBatchThroughput, type ComputeCeiling } from './compute.js';
-import { checkInferEndpoint, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';
+import { checkInferEndpoint, measureInterleaved, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';
 import { measureReloadMemory, type MemoryResult } from './memory.js';
 import { digitsModel, v2JsonBody, type BenchModel } from './models.js';
 import { startCeilingServer, startTendServer, type ChildServer } from './servers.js';
@@ -81,31 +81,51 @@ export async function runHttpCeiling(ctx: SectionContext): Promise<LoadFigure[]>
   );
 }
 
+/**
+ * (a) + (b) together: the bare Fastify ceiling and the digits model served by `tend serve` (default
+ * config), both running, their wrk runs interleaved at each concurrency.
+ */
+export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling: LoadFigure[]; digits: LoadFigure[] }> {
+  const digits = digitsArtifact(ctx);
+  const repo = join(ctx.workDir, 'repo-digits');
+  addToRepository(repo, 'digits', digits.model.path, null);
+  const ceilingScript = writePostScript(ctx.workDir, 'ceiling', digits.body);
+  const digitsScript = writePostScript(ctx.workDir, 'digits', digits.body);
+  return withServer(
+    () => startCeilingServer(ctx.workDir),
+    (ceiling) =>
+      withServer(
+        () => startTendServer({ name: 'digits', repos: [repo], home: join(ctx.workDir, 'home-digits'), logDir: ctx.workDir }),
+        async (tend) => {
+          const ceilingUrl = `${ceiling.baseUrl}/v2/models/digits/infer`;
+          const tendUrl = `${tend.baseUrl}/v2/models/digits/infer`;
+          await checkInferEndpoint(ceilingUrl, digits.body, ['probabilities', 'label']);
+          await checkInferEndpoint(tendUrl, digits.body, ['probabilities', 'label']);
+          const out = { ceiling: [] as LoadFigure[], digits: [] as LoadFigure[] };
+          for (const c of HTTP_CONCURRENCIES) {
+            const [bare, served] = await measureInterleaved(
+              [
+                { label: 'fastify ceiling', url: ceilingUrl, scriptPath: ceilingScript },
+                { label: 'tend digits', url: tendUrl, scriptPath: digitsScript, batchCounter: () => readBatchCounter(tend.baseUrl, 'digits') },
+              ],
+              c,
+              ctx.load,
+            );
+            if (bare) out.ceiling.push(bare);
+            if (served) out.digits.push(served);
+          }
+          return out;
+        },
+      ),
+  );
+}
+
 /** Write `<repo>/<name>/1/model.onnx` (a copy, so the server may not touch the fixture) and its config. */
 function addToRepository(repo: string, name: string, modelPath: string, config: ModelConfig | null): void {
   const versionDir = join(repo, name, '1');
   mkdirSync(versionDir, { recursive: true });
   copyFileSync(modelPath, join(versionDir, 'model.onnx'));
   if (config !== null) writeFileSync(join(repo, name, 'config.yaml'), toYaml(config));
-}
-
-/** (b) the digits model served by `tend serve` with its default config. */
-export async function runDigitsOverJson(ctx: SectionContext): Promise<LoadFigure[]> {
-  const digits = digitsArtifact(ctx);
-  const repo = join(ctx.workDir, 'repo-digits');
-  addToRepository(repo, 'digits', digits.model.path, null);
-  const script = writePostScript(ctx.workDir, 'digits', digits.body);
-  return withServer(
-    () => startTendServer({ name: 'digits', repos: [repo], home: join(ctx.workDir, 'home-digits'), logDir: ctx.workDir }),
-    async (server) => {
-      const url = `${server.baseUrl}/v2/models/digits/infer`;
-      await checkInferEndpoint(url, digits.body, ['probabilities', 'label']);
-      const figures: LoadFigure[] = [];
-      const counter = () => readBatchCounter(server.baseUrl, 'digits');
-      for (const c of HTTP_CONCURRENCIES) figures.push(await measureLoad('tend digits', url, script, c, ctx.load, counter));
-      return figures;
-    },
-  );
 }
 
 /** (c) raw onnxruntime items/s over batch sizes, for each model. */
