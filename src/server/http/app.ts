@@ -7,9 +7,17 @@ import { TendError, toTendError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { v2Shape } from '../../core/signature.js';
 import { TEND_VERSION } from '../../core/version.js';
-import type { Engine, ServedVersion } from '../../engine/index.js';
+import type { Engine, InferRequest, ServedVersion } from '../../engine/index.js';
 import { ClientGoneSignal } from './client-gone.js';
-import { decodeInferRequest, encodeInferResponse, parseJsonBody } from './v2-json.js';
+import {
+  HEADER_LENGTH,
+  binaryInputReader,
+  binaryOutputChoice,
+  encodeBinaryResponse,
+  splitBinaryBody,
+  wantsBinary,
+} from './v2-binary.js';
+import { decodeInferRequest, encodeData, encodeInferResponse, parseJsonBody } from './v2-json.js';
 
 export interface HttpAppOptions {
   /** Largest request body in bytes (413 beyond). */
@@ -74,7 +82,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
-  app.get('/v2', async () => ({ name: 'tend', version: TEND_VERSION, extensions: [] as string[] }));
+  app.get('/v2', async () => ({ name: 'tend', version: TEND_VERSION, extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_req, reply) => {
     if (engine.ready) return { ready: true };
@@ -119,7 +127,21 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     const started = process.hrtime.bigint();
     const { model, version } = request.params;
     const target = await engine.resolve(model, version);
-    const inferRequest = decodeInferRequest(parseJsonBody(request.body));
+    const headerLength = request.headers[HEADER_LENGTH];
+    let parsed: unknown;
+    let inferRequest: InferRequest;
+    if (typeof headerLength === 'string') {
+      // Binary tensor extension: JSON first, then the raw bytes of the inputs that declare binary_data_size.
+      const { json, binary } = splitBinaryBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headerLength);
+      parsed = parseJsonBody(json);
+      const reader = binaryInputReader(binary);
+      inferRequest = decodeInferRequest(parsed, reader.read);
+      reader.finish();
+    } else {
+      parsed = parseJsonBody(request.body);
+      inferRequest = decodeInferRequest(parsed);
+    }
+    const binaryOutputs = binaryOutputChoice(parsed);
     // A client that hangs up while queued is dropped from the queue.
     inferRequest.signal = new ClientGoneSignal(reply.raw);
     const response = await engine.infer(target, inferRequest);
@@ -130,6 +152,13 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
         { req_id: response.id, model: response.model_name, version: response.model_version, status: 200, latency_ms: Number(process.hrtime.bigint() - started) / 1e6 },
         'infer',
       );
+    }
+    if (wantsBinary(binaryOutputs)) {
+      const encoded = encodeBinaryResponse(response, binaryOutputs, encodeData);
+      return reply
+        .header(HEADER_LENGTH, String(encoded.jsonLength))
+        .header('content-type', 'application/octet-stream')
+        .send(encoded.body);
     }
     return reply.header('content-type', 'application/json; charset=utf-8').send(encodeInferResponse(response));
   };

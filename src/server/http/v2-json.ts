@@ -146,7 +146,10 @@ function decodeShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
-function decodeInput(raw: unknown, index: number): Tensor {
+/** Hands out the bytes of binary inputs in request order (the binary tensor extension). */
+export type BinaryInputReader = (name: string, datatype: DataType, shape: number[], sizeBytes: unknown) => Tensor['data'];
+
+function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader | undefined): Tensor {
   if (!isObject(raw)) throw errors.invalidInput(`inputs[${index}] must be an object with name, shape, datatype and data`);
   const name = raw['name'];
   if (typeof name !== 'string' || name === '') throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
@@ -157,7 +160,13 @@ function decodeInput(raw: unknown, index: number): Tensor {
   const shape = decodeShape(name, raw['shape']);
   const params = raw['parameters'];
   if (isObject(params) && params['binary_data_size'] !== undefined) {
-    throw errors.invalidInput(`input '${name}': binary tensor data is not supported yet; send 'data' as JSON`);
+    if (readBinary === undefined) {
+      throw errors.invalidInput(
+        `input '${name}' has parameters.binary_data_size but the request has no Inference-Header-Content-Length header`,
+      );
+    }
+    if (raw['data'] !== undefined) throw errors.invalidInput(`input '${name}' has both 'data' and binary_data_size; give one`);
+    return { name, datatype, shape, data: readBinary(name, datatype, shape, params['binary_data_size']) };
   }
   const data = raw['data'];
   if (!Array.isArray(data)) throw errors.invalidInput(`input '${name}': 'data' must be an array`);
@@ -178,12 +187,12 @@ function positiveIntParam(params: Record<string, unknown>, key: string): number 
   return v;
 }
 
-/** Decode a parsed V2 infer request body. */
-export function decodeInferRequest(body: unknown): InferRequest {
+/** Decode a parsed V2 infer request body (with a reader for the binary part, when it has one). */
+export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader): InferRequest {
   if (!isObject(body)) throw errors.invalidInput('request body must be a JSON object with an "inputs" array');
   const inputs = body['inputs'];
   if (!Array.isArray(inputs) || inputs.length === 0) throw errors.invalidInput('request needs a non-empty "inputs" array');
-  const request: InferRequest = { inputs: inputs.map(decodeInput) };
+  const request: InferRequest = { inputs: inputs.map((raw, i) => decodeInput(raw, i, readBinary)) };
   const id = body['id'];
   if (id !== undefined) {
     if (typeof id !== 'string') throw errors.invalidInput('"id" must be a string');
@@ -202,10 +211,6 @@ export function decodeInferRequest(body: unknown): InferRequest {
     if (!Array.isArray(outputs)) throw errors.invalidInput('"outputs" must be an array of {"name"} objects');
     request.outputs = outputs.map((o, i) => {
       if (!isObject(o) || typeof o['name'] !== 'string') throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
-      const p = o['parameters'];
-      if (isObject(p) && p['binary_data'] === true) {
-        throw errors.invalidInput(`output '${o['name']}': binary tensor data is not supported yet`);
-      }
       return o['name'];
     });
   }
