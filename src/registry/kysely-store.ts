@@ -290,6 +290,17 @@ export class KyselyRegistryStore implements RegistryStore {
       .execute();
   }
 
+  /** The version an alias points at, or null. */
+  private async aliasVersion(db: Db, name: string, alias: string): Promise<number | null> {
+    const row = await db
+      .selectFrom('model_aliases')
+      .select('version')
+      .where('model_name', '=', name)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
+    return row === undefined ? null : Number(row.version);
+  }
+
   private async moveAlias(
     trx: Transaction<RegistryDatabase>,
     name: string,
@@ -298,15 +309,9 @@ export class KyselyRegistryStore implements RegistryStore {
     actor: string,
     at: string,
   ): Promise<AliasChange> {
-    const current = await trx
-      .selectFrom('model_aliases')
-      .select('version')
-      .where('model_name', '=', name)
-      .where('alias', '=', alias)
-      .executeTakeFirst();
-    const from = current === undefined ? null : Number(current.version);
+    const from = await this.aliasVersion(trx, name, alias);
     if (from === version) return { from, to: version }; // not a move: no history row
-    if (current === undefined) {
+    if (from === null) {
       await trx
         .insertInto('model_aliases')
         .values({ model_name: name, alias, version, updated_at: at, updated_by: actor })
@@ -338,26 +343,16 @@ export class KyselyRegistryStore implements RegistryStore {
     await this.write(async (trx) => {
       const at = now();
       await this.touchModel(trx, name, at);
-      const current = await trx
-        .selectFrom('model_aliases')
-        .select('version')
-        .where('model_name', '=', name)
-        .where('alias', '=', alias)
-        .executeTakeFirst();
-      if (current === undefined) throw errors.aliasNotFound(name, alias);
+      const from = await this.aliasVersion(trx, name, alias);
+      if (from === null) throw errors.aliasNotFound(name, alias);
       await trx.deleteFrom('model_aliases').where('model_name', '=', name).where('alias', '=', alias).execute();
-      await this.appendHistory(trx, name, alias, { from: Number(current.version), to: null, actor, at });
+      await this.appendHistory(trx, name, alias, { from, to: null, actor, at });
     });
   }
 
   async getAlias(name: string, alias: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('model_aliases')
-      .select('version')
-      .where('model_name', '=', name)
-      .where('alias', '=', alias)
-      .executeTakeFirst();
-    if (row !== undefined) return Number(row.version);
+    const version = await this.aliasVersion(this.db, name, alias);
+    if (version !== null) return version;
     await this.requireModel(this.db, name);
     throw errors.aliasNotFound(name, alias);
   }
