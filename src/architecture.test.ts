@@ -4,7 +4,8 @@
  *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, tune, explain} ← engine ← server ← cli ← bench
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
- * never import each other (cli imports server only to start it). Only runtime imports onnxruntime-node; server and cli reach neither
+ * never import each other (cli imports server only to start it); server and cli reach the middle row only
+ * through the engine. Only runtime imports onnxruntime-node; server and cli reach neither
  * onnxruntime nor the database drivers.
  */
 import { test } from 'node:test';
@@ -30,6 +31,12 @@ const RANK: Record<string, number> = {
   server: 4,
   cli: 5,
   bench: 6,
+};
+
+/** The frontends go through the engine: these layers may import only the ones listed (and themselves). */
+const FRONTEND_IMPORTS: Record<string, readonly string[]> = {
+  server: ['core', 'engine'],
+  cli: ['core', 'engine', 'server'],
 };
 
 /** Packages only some layers may import. */
@@ -81,6 +88,10 @@ test('every layer imports only from the layers below it', () => {
         const toRank = RANK[target];
         if (toRank === undefined || toRank >= fromRank) {
           violations.push(`${relative(SRC, file)} imports ${spec} (${from} → ${target})`);
+        }
+        const only = FRONTEND_IMPORTS[from];
+        if (only && !only.includes(target) && !file.endsWith('.test.ts')) {
+          violations.push(`${relative(SRC, file)} imports ${spec}: ${from} goes through the engine (${from} → ${target})`);
         }
       } else {
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);

@@ -3,3 +3,8 @@ export { ServedVersion, inferMaxBatchSize, type VersionState, type VersionSource
 export { validateInputs, validateRequestedOutputs } from './validate.js';
 export { selectVersions } from './version-policy.js';
 export { warmupInputs } from './warmup.js';
+export { DEMO_MODEL, demoRequest, ensureDemoModel, type DemoModel } from './demo-model.js';
+export type { CancelSignal } from '../batching/index.js';
+// The registry facade and tabular-data reading, for the management commands of the CLI.
+export { Registry } from '../registry/index.js';
+export { parseNumericCsv } from '../train/index.js';

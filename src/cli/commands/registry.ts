@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { v2Shape } from '../../core/signature.js';
-import { Registry } from '../../registry/index.js';
+import { Registry } from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
 

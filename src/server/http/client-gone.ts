@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { CancelSignal } from '../../batching/index.js';
+import type { CancelSignal } from '../../engine/index.js';
 
 /**
  * Fires when the client hangs up before its response was written, so a queued request can be
