@@ -64,6 +64,8 @@ export const ModelConfigSchema = z
     instance_group: z.array(InstanceGroupSchema).min(1).optional(),
     parameters: SessionParametersSchema.optional(),
     version_policy: VersionPolicySchema.optional(),
+    /** Class names by index for the classification extension (else the model's `classes` metadata). */
+    labels: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -84,6 +86,15 @@ export const ServerConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8000),
+    /** gRPC port (KServe V2 `inference.GRPCInferenceService`); 0 picks a free one. */
+    grpc_port: z.number().int().min(0).max(65535).default(8001),
+    /** Serve gRPC beside HTTP. */
+    grpc: z.boolean().default(true),
+    /**
+     * `explicit`: every model loads at start and the repository API may load, reload and unload them.
+     * `none`: the set of models is fixed at start; load and unload answer 403.
+     */
+    model_control_mode: z.enum(['none', 'explicit']).default('explicit'),
     /** Registry home (database + model files). */
     home: z.string().min(1).optional(),
     /** Triton-like repositories served in place. */
@@ -140,6 +151,9 @@ export function mergeModelConfig(base: ModelConfig, over: ModelConfig): ModelCon
 export interface ServerFlags {
   host?: string | undefined;
   port?: number | undefined;
+  grpcPort?: number | undefined;
+  grpc?: boolean | undefined;
+  modelControl?: string | undefined;
   home?: string | undefined;
   repos?: string[] | undefined;
   logLevel?: string | undefined;
@@ -147,8 +161,8 @@ export interface ServerFlags {
 
 /**
  * The effective server config: flags > TEND_* environment variables > config file > defaults.
- * Environment: TEND_HOST, TEND_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'), TEND_LOG_LEVEL,
- * TEND_BODY_LIMIT_BYTES.
+ * Environment: TEND_HOST, TEND_PORT, TEND_GRPC_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'),
+ * TEND_LOG_LEVEL, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL.
  */
 export function resolveServerConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: ServerFlags }): ServerConfig {
   const env = options.env ?? process.env;
@@ -163,6 +177,8 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   };
   if (env['TEND_HOST']) layered['host'] = env['TEND_HOST'];
   if (envNumber('TEND_PORT') !== undefined) layered['port'] = envNumber('TEND_PORT');
+  if (envNumber('TEND_GRPC_PORT') !== undefined) layered['grpc_port'] = envNumber('TEND_GRPC_PORT');
+  if (env['TEND_MODEL_CONTROL']) layered['model_control_mode'] = env['TEND_MODEL_CONTROL'];
   if (env['TEND_HOME']) layered['home'] = env['TEND_HOME'];
   if (env['TEND_REPOS']) layered['repos'] = env['TEND_REPOS'].split(':').filter((p) => p !== '');
   if (env['TEND_LOG_LEVEL']) layered['log_level'] = env['TEND_LOG_LEVEL'];
@@ -170,6 +186,9 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   const flags = options.flags ?? {};
   if (flags.host !== undefined) layered['host'] = flags.host;
   if (flags.port !== undefined) layered['port'] = flags.port;
+  if (flags.grpcPort !== undefined) layered['grpc_port'] = flags.grpcPort;
+  if (flags.grpc !== undefined) layered['grpc'] = flags.grpc;
+  if (flags.modelControl !== undefined) layered['model_control_mode'] = flags.modelControl;
   if (flags.home !== undefined) layered['home'] = flags.home;
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;

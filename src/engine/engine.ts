@@ -11,9 +11,10 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { BatchRequest, BatchResult, CancelSignal } from '../batching/index.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
-import { Registry, scanRepository } from '../registry/index.js';
+import { Registry, scanRepository, scanRepositoryModel, type RepositoryModel } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
+import { classify } from './classification.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
 import { selectVersions } from './version-policy.js';
 
@@ -39,6 +40,16 @@ export interface InferRequest {
   timeoutUs?: number;
   /** Aborted when the client goes away: the request leaves the queue. */
   signal?: CancelSignal;
+  /** Classification extension: output name → k; that output is answered as its top-k classes (BYTES). */
+  classification?: Map<string, number>;
+}
+
+/** One row of the repository index (Triton's `POST /v2/repository/index`). */
+export interface RepositoryIndexEntry {
+  name: string;
+  version: string;
+  state: string;
+  reason: string;
 }
 
 export interface InferResponse {
@@ -57,6 +68,19 @@ interface ModelEntry {
   onDisk?: Map<number, string>;
   /** A model that cannot be served at all (bad config.yaml). */
   error?: string;
+  /** Unloaded through the repository API: nothing loads until it is loaded again. */
+  unloaded?: boolean;
+  /** Added by an explicit load that failed: shown in the index, not counted against readiness. */
+  optional?: boolean;
+}
+
+function unloadedError(name: string): TendError {
+  return new TendError('TEND_MODEL_NOT_READY', `model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`);
+}
+
+function servingNote(current: ModelEntry | undefined): string {
+  const serving = current ? [...current.versions.values()].filter((v) => v.isReady).map((v) => v.version) : [];
+  return serving.length > 0 ? `; version ${serving.join(', ')} keeps serving` : '';
 }
 
 const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
@@ -66,6 +90,7 @@ export class Engine {
   readonly metrics: InferenceMetrics;
   private readonly models = new Map<string, ModelEntry>();
   private readonly aliasCache = new Map<string, { version: number; until: number }>();
+  private readonly controls = new Map<string, Promise<void>>();
   private startupDone = false;
   private closed = false;
 
@@ -74,6 +99,7 @@ export class Engine {
     private readonly runtime: Runtime,
     private readonly config: ServerConfig,
     private readonly logger: Logger,
+    private readonly repos: readonly string[],
   ) {
     this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
   }
@@ -82,9 +108,9 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     const logger = options.logger ?? silentLogger;
     const registry = await Registry.open(options.home);
-    const engine = new Engine(registry, new Runtime({ logger }), options.config, logger);
+    const engine = new Engine(registry, new Runtime({ logger }), options.config, logger, options.repos ?? []);
     try {
-      await engine.discover(options.repos ?? [], options.only);
+      await engine.discover(engine.repos, options.only);
     } catch (err) {
       await engine.close();
       throw err;
@@ -107,17 +133,21 @@ export class Engine {
           this.logger.warn({ model: rm.name, repo: dir }, 'model name already served from the registry or another repository; skipped');
           continue;
         }
-        const entry: ModelEntry = {
-          name: rm.name,
-          source: 'repository',
-          config: mergeModelConfig(this.config.model_defaults, rm.config),
-          versions: new Map(),
-          onDisk: new Map(rm.versions.map((v) => [v.version, v.path])),
-        };
-        if (rm.error !== undefined) entry.error = rm.error;
-        this.models.set(rm.name, entry);
+        this.models.set(rm.name, this.repositoryEntry(rm));
       }
     }
+  }
+
+  private repositoryEntry(rm: RepositoryModel): ModelEntry {
+    const entry: ModelEntry = {
+      name: rm.name,
+      source: 'repository',
+      config: mergeModelConfig(this.config.model_defaults, rm.config),
+      versions: new Map(),
+      onDisk: new Map(rm.versions.map((v) => [v.version, v.path])),
+    };
+    if (rm.error !== undefined) entry.error = rm.error;
+    return entry;
   }
 
   private registryModelConfig(name: string): ModelConfig {
@@ -151,26 +181,34 @@ export class Engine {
   private async ensureVersion(entry: ModelEntry, version: number): Promise<ServedVersion> {
     let sv = entry.versions.get(version);
     if (!sv) {
-      let path: string;
-      if (entry.source === 'repository') {
-        const p = entry.onDisk?.get(version);
-        if (p === undefined) throw errors.versionNotFound(entry.name, version);
-        path = p;
-      } else {
-        path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
-      }
+      if (entry.unloaded) throw unloadedError(entry.name);
+      const created = await this.newVersion(entry, version);
       // Another request may have created it while this one awaited the registry.
-      sv = entry.versions.get(version) ?? new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
+      sv = entry.versions.get(version) ?? created;
       entry.versions.set(version, sv);
     }
     if (sv.state === 'LOADING') await sv.load(this.runtime, this.logger);
     return sv;
   }
 
+  /** A version object for `entry` (not loaded, not in the table yet). */
+  private async newVersion(entry: ModelEntry, version: number): Promise<ServedVersion> {
+    let path: string;
+    if (entry.source === 'repository') {
+      const p = entry.onDisk?.get(version);
+      if (p === undefined) throw errors.versionNotFound(entry.name, version);
+      path = p;
+    } else {
+      path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
+    }
+    return new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
+  }
+
   /** True once start-up loading finished and every servable model has a ready version. */
   get ready(): boolean {
     if (!this.startupDone || this.closed) return false;
     for (const entry of this.models.values()) {
+      if (entry.unloaded || entry.optional) continue;
       if (entry.error !== undefined) return false;
       if (![...entry.versions.values()].some((v) => v.isReady)) return false;
     }
@@ -231,10 +269,9 @@ export class Engine {
   }
 
   private async defaultVersion(entry: ModelEntry): Promise<ServedVersion> {
-    let best: ServedVersion | undefined;
-    for (const v of entry.versions.values()) if (v.isReady && (!best || v.version > best.version)) best = v;
+    const best = this.highestReady(entry);
     if (best) return best;
-    if (entry.source === 'registry') {
+    if (entry.source === 'registry' && !entry.unloaded) {
       const versions = await this.registry.listVersions(entry.name);
       const latest = versions.reduce((m, v) => Math.max(m, v.version), 0);
       if (latest > 0) return this.ensureVersion(entry, latest);
@@ -245,12 +282,16 @@ export class Engine {
   }
 
   /** Run one request through the version's batcher and return the requested outputs. */
-  async infer(target: ServedVersion, request: InferRequest): Promise<InferResponse> {
+  async infer(requested: ServedVersion, request: InferRequest): Promise<InferResponse> {
+    // A version swapped out by a reload after this request resolved it: use its replacement.
+    let target = requested;
+    while (!target.isReady && target.replacedBy) target = target.replacedBy;
     let result: BatchResult;
     try {
       const batcher = target.requireBatcher();
       const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs);
       validateRequestedOutputs(target.model, target.signature, request.outputs);
+      if (request.classification) validateRequestedOutputs(target.model, target.signature, [...request.classification.keys()]);
       const batchRequest: BatchRequest = { inputs };
       if (request.priority !== undefined && request.priority > 0) batchRequest.priority = request.priority;
       if (request.timeoutUs !== undefined && request.timeoutUs > 0) batchRequest.timeoutUs = request.timeoutUs;
@@ -264,13 +305,145 @@ export class Engine {
     }
     target.metrics.success(result.queueNs, result.computeNs);
     const wanted = request.outputs;
-    const outputs =
+    let outputs =
       wanted && wanted.length > 0
         ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
         : result.outputs;
+    const classification = request.classification;
+    if (classification && classification.size > 0) {
+      const labels = target.config.labels ?? target.classes;
+      outputs = outputs.map((o) => {
+        const k = classification.get(o.name);
+        return k === undefined ? o : classify(o, k, target.maxBatchSize > 0, labels);
+      });
+    }
     return { model_name: target.model, model_version: String(target.version), id: request.id ?? randomUUID(), outputs };
   }
 
+
+  /** The repository index: every model the server knows (registry, repositories on disk) with its versions' states. */
+  async repositoryIndex(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
+    const names = new Set(this.models.keys());
+    for (const m of await this.registry.listModels()) names.add(m.name);
+    for (const dir of this.repos) {
+      try {
+        for (const m of scanRepository(dir).models) names.add(m.name);
+      } catch {
+        // a repository folder removed while serving: its models are still listed from the table
+      }
+    }
+    const rows: RepositoryIndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const entry = this.models.get(name);
+      const versions = entry ? [...entry.versions.values()].sort((a, b) => a.version - b.version) : [];
+      if (versions.length === 0) {
+        const reason = entry?.error ?? (entry?.unloaded ? 'unloaded' : 'not loaded');
+        rows.push({ name, version: '', state: 'UNAVAILABLE', reason });
+        continue;
+      }
+      for (const v of versions) rows.push({ name, version: String(v.version), state: v.state, reason: v.reason });
+    }
+    return options.readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
+  }
+
+  /**
+   * Load or reload a model (Triton's repository load): read its config and versions afresh, load and
+   * warm the versions its policy picks, then switch to them at once. Requests in flight finish on the
+   * versions they started on, which unload after draining. If any version fails, nothing switches:
+   * the versions serving before keep serving and the error names the failure.
+   */
+  loadModel(name: string): Promise<void> {
+    this.requireModelControl('load');
+    return this.serialized(name, () => this.doLoad(name));
+  }
+
+  /** Unload every version of a model (queued requests finish first); it answers 503 until loaded again. */
+  unloadModel(name: string): Promise<void> {
+    this.requireModelControl('unload');
+    return this.serialized(name, async () => {
+      let entry = this.models.get(name);
+      if (!entry) {
+        // A model on disk that was never loaded: nothing to do (as Triton).
+        if (this.repos.some((dir) => scanRepositoryModel(dir, name) !== undefined)) return;
+        entry = await this.entry(name);
+      }
+      entry.unloaded = true;
+      await Promise.all([...entry.versions.values()].map((v) => v.unload()));
+      this.logger.info({ model: name }, 'model unloaded');
+    });
+  }
+
+  private requireModelControl(action: string): void {
+    if (this.config.model_control_mode === 'none') {
+      throw new TendError('TEND_FORBIDDEN', `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
+    }
+  }
+
+  /** Loads and unloads of one model run one after another. */
+  private serialized<T>(name: string, job: () => Promise<T>): Promise<T> {
+    const previous = this.controls.get(name) ?? Promise.resolve();
+    const next = previous.then(job, job);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.controls.set(name, settled);
+    void settled.then(() => {
+      if (this.controls.get(name) === settled) this.controls.delete(name);
+    });
+    return next;
+  }
+
+  private async doLoad(name: string): Promise<void> {
+    const current = this.models.get(name);
+    const fresh = await this.freshEntry(name, current);
+    if (fresh.error !== undefined) {
+      if (!current) this.models.set(name, { ...fresh, optional: true });
+      throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
+    }
+    const wanted = await this.initialVersions(fresh);
+    if (wanted.length === 0) throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' has no version that its version_policy selects${servingNote(current)}`);
+    const loaded = await Promise.all(wanted.map((v) => this.newVersion(fresh, v)));
+    await Promise.all(loaded.map((sv) => sv.load(this.runtime, this.logger)));
+    const failed = loaded.filter((sv) => !sv.isReady);
+    if (failed.length > 0) {
+      await Promise.all(loaded.map((sv) => sv.unload().catch(() => undefined)));
+      if (!current) {
+        for (const sv of failed) fresh.versions.set(sv.version, sv);
+        this.models.set(name, { ...fresh, optional: true });
+      }
+      const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
+      throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${name}' (${why})${servingNote(current)}`);
+    }
+    for (const sv of loaded) fresh.versions.set(sv.version, sv);
+    const old = current ? [...current.versions.values()] : [];
+    this.models.set(name, fresh);
+    for (const key of this.aliasCache.keys()) if (key.startsWith(`${name}@`)) this.aliasCache.delete(key);
+    for (const sv of old) sv.replacedBy = fresh.versions.get(sv.version) ?? this.highestReady(fresh);
+    await Promise.all(old.map((sv) => sv.unload().catch(() => undefined)));
+    this.logger.info({ model: name, versions: wanted }, current ? 'model reloaded' : 'model loaded');
+  }
+
+  /** The model's entry as it is now on disk or in the registry (versions not loaded). */
+  private async freshEntry(name: string, current: ModelEntry | undefined): Promise<ModelEntry> {
+    if (current?.source !== 'registry') {
+      for (const dir of this.repos) {
+        const found = scanRepositoryModel(dir, name);
+        if (!found) continue;
+        for (const w of found.warnings) this.logger.warn({ repo: dir }, w);
+        return this.repositoryEntry(found.model);
+      }
+      if (current?.source === 'repository') throw errors.modelNotFound(name);
+    }
+    const record = await this.registry.getModel(name);
+    return { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
+  }
+
+  private highestReady(entry: ModelEntry): ServedVersion | undefined {
+    let best: ServedVersion | undefined;
+    for (const v of entry.versions.values()) if (v.isReady && (!best || v.version > best.version)) best = v;
+    return best;
+  }
 
   /** Every model with its served versions, for listings. */
   listServed(): { name: string; source: VersionSource; error?: string; versions: ServedVersion[] }[] {

@@ -1,4 +1,5 @@
-export { Engine, type EngineOptions, type InferRequest, type InferResponse } from './engine.js';
+export { Engine, type EngineOptions, type InferRequest, type InferResponse, type RepositoryIndexEntry } from './engine.js';
+export { checkClassificationK, classify } from './classification.js';
 export { ServedVersion, inferMaxBatchSize, type VersionState, type VersionSource } from './served-version.js';
 export { validateInputs, validateRequestedOutputs } from './validate.js';
 export { selectVersions } from './version-policy.js';

@@ -36,6 +36,8 @@ export class ServedVersion {
   batcher: DynamicBatcher | undefined;
   /** Class names from the model's `classes` metadata, when it has them. */
   classes: string[] | undefined;
+  /** The version that took over when a reload swapped this one out. */
+  replacedBy: ServedVersion | undefined;
   private loaded: LoadedModel | undefined;
   private loading: Promise<void> | undefined;
 

@@ -29,5 +29,5 @@ export {
   parseVersionRef,
 } from './names.js';
 export type { VersionRef } from './names.js';
-export { CONFIG_FILE, MODEL_FILE, scanRepository } from './repository.js';
+export { CONFIG_FILE, MODEL_FILE, scanRepository, scanRepositoryModel } from './repository.js';
 export type { RepositoryModel, RepositoryScan } from './repository.js';

@@ -107,3 +107,15 @@ export function scanRepository(dir: string): RepositoryScan {
   }
   return { models, warnings };
 }
+
+/**
+ * Scan one model folder of a repository afresh (for an explicit load or reload).
+ * Undefined when the repository has no folder of that name.
+ */
+export function scanRepositoryModel(dir: string, name: string): { model: RepositoryModel; warnings: string[] } | undefined {
+  if (!isValidModelName(name)) return undefined;
+  const path = join(resolve(dir), name);
+  if (!isDirectory(path)) return undefined;
+  const warnings: string[] = [];
+  return { model: scanModel(name, path, warnings), warnings };
+}

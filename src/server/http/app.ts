@@ -5,9 +5,10 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TendError, toTendError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
-import { v2Shape } from '../../core/signature.js';
-import { TEND_VERSION } from '../../core/version.js';
-import type { Engine, InferRequest, ServedVersion } from '../../engine/index.js';
+import type { Engine, InferRequest } from '../../engine/index.js';
+import { SERVER_METADATA } from '../protocol/extensions.js';
+import { modelMetadata } from '../protocol/model-metadata.js';
+import { registerRepositoryRoutes } from './repository-routes.js';
 import { ClientGoneSignal } from './client-gone.js';
 import {
   HEADER_LENGTH,
@@ -50,16 +51,6 @@ function sendError(reply: FastifyReply, err: TendError): FastifyReply {
   return reply.code(err.status).send({ error: message, code: err.code });
 }
 
-function modelMetadata(sv: ServedVersion, versions: string[]): Record<string, unknown> {
-  return {
-    name: sv.model,
-    versions,
-    platform: 'onnxruntime_onnx',
-    inputs: sv.signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
-    outputs: sv.signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
-  };
-}
-
 /** Build the Fastify app (not listening). Test it with `app.inject()` or `app.listen()`. */
 export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger;
@@ -82,7 +73,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
-  app.get('/v2', async () => ({ name: 'tend', version: TEND_VERSION, extensions: ['binary_tensor_data'] }));
+  app.get('/v2', async () => SERVER_METADATA);
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_req, reply) => {
     if (engine.ready) return { ready: true };
@@ -100,10 +91,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
 
   const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
     const { model, version } = request.params;
-    const sv = await engine.resolve(model, version);
-    const served = engine.listServed().find((m) => m.name === sv.model);
-    const versions = (served?.versions ?? [sv]).filter((v) => v.isReady).map((v) => String(v.version));
-    return modelMetadata(sv, versions.length > 0 ? versions : [String(sv.version)]);
+    return modelMetadata(engine, await engine.resolve(model, version));
   };
   app.get('/v2/models/:model', metadata);
   app.get('/v2/models/:model/versions/:version', metadata);
@@ -164,6 +152,8 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   };
   app.post('/v2/models/:model/infer', infer);
   app.post('/v2/models/:model/versions/:version/infer', infer);
+
+  registerRepositoryRoutes(app, engine);
 
   app.get('/metrics', async (_req, reply) => {
     const text = await engine.metrics.render();

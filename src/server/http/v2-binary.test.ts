@@ -1,28 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binaryInputReader, binaryOutputChoice, decodeBytesElements, splitBinaryBody } from './v2-binary.js';
-
-function bytesElements(items: string[]): Buffer {
-  return Buffer.concat(
-    items.flatMap((s) => {
-      const text = Buffer.from(s);
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(text.length);
-      return [len, text];
-    }),
-  );
-}
-
-test('BYTES elements decode from length-prefixed bytes', () => {
-  assert.deepEqual(decodeBytesElements('x', bytesElements(['a', '', 'héllo']), 3), ['a', '', 'héllo']);
-});
-
-test('BYTES with a truncated length prefix, a short element or extra bytes are refused', () => {
-  const good = bytesElements(['ab', 'c']);
-  assert.throws(() => decodeBytesElements('x', good.subarray(0, 8), 2), /element 1 has a truncated length prefix/);
-  assert.throws(() => decodeBytesElements('x', good.subarray(0, good.length - 1), 2), /declares 1 bytes but only 0 remain/);
-  assert.throws(() => decodeBytesElements('x', Buffer.concat([good, Buffer.alloc(2)]), 2), /2 bytes follow/);
-});
+import { binaryInputReader, binaryOutputChoice, splitBinaryBody } from './v2-binary.js';
 
 test('the reader copies fixed-size elements into aligned arrays and checks BOOL values', () => {
   const body = Buffer.concat([Buffer.alloc(1), Buffer.from(new Int32Array([7, -8]).buffer), Buffer.from([1, 0, 2])]);

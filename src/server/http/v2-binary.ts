@@ -6,7 +6,8 @@
  * way when the request asks (`binary_data_output`, or `binary_data` on one output).
  */
 import { errors } from '../../core/errors.js';
-import { BYTES_PER_ELEMENT, arrayConstructorFor, elementCount, type Tensor } from '../../core/tensor.js';
+import type { Tensor } from '../../core/tensor.js';
+import { rawTensorBytes, tensorDataFromRaw } from '../protocol/raw-tensors.js';
 import type { InferResponse } from '../../engine/index.js';
 import type { BinaryInputReader } from './v2-json.js';
 
@@ -22,24 +23,6 @@ export function splitBinaryBody(body: Buffer, headerValue: string): { json: Buff
     throw errors.invalidInput(`Inference-Header-Content-Length is ${length} but the body has only ${body.length} bytes`);
   }
   return { json: body.subarray(0, length), binary: body.subarray(length) };
-}
-
-/** Decode BYTES elements: each a 4-byte little-endian length, then that many bytes (UTF-8). */
-export function decodeBytesElements(name: string, bytes: Buffer, count: number): string[] {
-  const out = new Array<string>(count);
-  let offset = 0;
-  for (let i = 0; i < count; i++) {
-    if (offset + 4 > bytes.length) throw errors.invalidInput(`input '${name}': BYTES element ${i} has a truncated length prefix`);
-    const length = bytes.readUInt32LE(offset);
-    offset += 4;
-    if (offset + length > bytes.length) {
-      throw errors.invalidInput(`input '${name}': BYTES element ${i} declares ${length} bytes but only ${bytes.length - offset} remain`);
-    }
-    out[i] = bytes.toString('utf8', offset, offset + length);
-    offset += length;
-  }
-  if (offset !== bytes.length) throw errors.invalidInput(`input '${name}': ${bytes.length - offset} bytes follow its ${count} BYTES elements`);
-  return out;
 }
 
 /**
@@ -58,21 +41,7 @@ export function binaryInputReader(binary: Buffer): { read: BinaryInputReader; fi
     }
     const bytes = binary.subarray(offset, offset + sizeBytes);
     offset += sizeBytes;
-    const count = elementCount(shape);
-    if (datatype === 'BYTES') return decodeBytesElements(name, bytes, count);
-    const need = count * BYTES_PER_ELEMENT[datatype];
-    if (sizeBytes !== need) {
-      throw errors.invalidInput(`input '${name}': binary_data_size is ${sizeBytes} bytes but shape ${JSON.stringify(shape)} of ${datatype} needs ${need}`);
-    }
-    const data = new (arrayConstructorFor(datatype))(count);
-    new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes);
-    if (datatype === 'BOOL') {
-      const flags = data as Uint8Array;
-      for (let i = 0; i < flags.length; i++) {
-        if ((flags[i] as number) > 1) throw errors.invalidInput(`input '${name}': BOOL element ${i} is ${flags[i]}, expected 0 or 1`);
-      }
-    }
-    return data;
+    return tensorDataFromRaw(name, datatype, shape, bytes, 'binary_data_size');
   };
   return {
     read,
@@ -99,20 +68,6 @@ export function binaryOutputChoice(body: unknown): { all: boolean; names: Set<st
   return choice;
 }
 
-function tensorBytes(t: Tensor): Buffer {
-  if (Array.isArray(t.data)) {
-    const parts: Buffer[] = [];
-    for (const s of t.data) {
-      const text = Buffer.from(s, 'utf8');
-      const prefix = Buffer.allocUnsafe(4);
-      prefix.writeUInt32LE(text.length, 0);
-      parts.push(prefix, text);
-    }
-    return Buffer.concat(parts);
-  }
-  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-}
-
 /** A response with some outputs in binary: the JSON part (its length goes in the header) and the body. */
 export function encodeBinaryResponse(
   response: InferResponse,
@@ -123,7 +78,7 @@ export function encodeBinaryResponse(
   const outputs = response.outputs.map((t) => {
     const head = `{"name":${JSON.stringify(t.name)},"datatype":"${t.datatype}","shape":[${t.shape.join(',')}]`;
     if (choice.all || choice.names.has(t.name)) {
-      const bytes = tensorBytes(t);
+      const bytes = rawTensorBytes(t);
       chunks.push(bytes);
       return `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
     }

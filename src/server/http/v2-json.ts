@@ -5,7 +5,7 @@
 import { TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
 import { elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
-import type { InferRequest, InferResponse } from '../../engine/index.js';
+import { checkClassificationK, type InferRequest, type InferResponse } from '../../engine/index.js';
 
 const INT_RANGES: Partial<Record<DataType, readonly [number, number]>> = {
   INT8: [-128, 127],
@@ -211,6 +211,12 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
     if (!Array.isArray(outputs)) throw errors.invalidInput('"outputs" must be an array of {"name"} objects');
     request.outputs = outputs.map((o, i) => {
       if (!isObject(o) || typeof o['name'] !== 'string') throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
+      const oparams = o['parameters'];
+      if (oparams !== undefined && !isObject(oparams)) throw errors.invalidInput(`outputs[${i}].parameters must be an object`);
+      if (oparams?.['classification'] !== undefined) {
+        request.classification ??= new Map();
+        request.classification.set(o['name'], checkClassificationK(o['name'], oparams['classification']));
+      }
       return o['name'];
     });
   }

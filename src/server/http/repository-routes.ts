@@ -1,0 +1,44 @@
+/**
+ * Triton's model repository extension over HTTP: the index, and explicit load / unload.
+ * With `--model-control none` the engine refuses load and unload (403).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors } from '../../core/errors.js';
+import type { Engine } from '../../engine/index.js';
+import { parseJsonBody } from './v2-json.js';
+
+/** The JSON object of an optional body ({} when the body is empty). */
+function optionalObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) return {};
+  const parsed = parseJsonBody(body);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.invalidInput('request body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+export function registerRepositoryRoutes(app: FastifyInstance, engine: Engine): void {
+  app.post('/v2/repository/index', async (request) => {
+    const body = optionalObject(request.body);
+    const ready = body['ready'];
+    if (ready !== undefined && typeof ready !== 'boolean') throw errors.invalidInput('"ready" must be true or false');
+    return engine.repositoryIndex({ readyOnly: ready === true });
+  });
+
+  const control = (action: 'load' | 'unload') => async (request: FastifyRequest<{ Params: { model: string } }>) => {
+    const body = optionalObject(request.body);
+    const params = body['parameters'];
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+      throw errors.invalidInput('"parameters" must be an object');
+    }
+    // Triton's load may override config.yaml or send files; tend loads what is in the repository.
+    const allowed = action === 'unload' ? ['unload_dependents'] : [];
+    const unknown = Object.keys((params ?? {}) as object).filter((k) => !allowed.includes(k));
+    if (unknown.length > 0) {
+      throw errors.invalidInput(`unsupported ${action} parameter(s): ${unknown.join(', ')}; tend ${action}s the model as it is in its repository or the registry`);
+    }
+    if (action === 'load') await engine.loadModel(request.params.model);
+    else await engine.unloadModel(request.params.model);
+    return {};
+  };
+  app.post('/v2/repository/models/:model/load', control('load'));
+  app.post('/v2/repository/models/:model/unload', control('unload'));
+}
