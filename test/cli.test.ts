@@ -134,7 +134,7 @@ describe('infer, demo, serve and bench', () => {
   });
 
   test('serve answers over HTTP, bench measures it, SIGTERM stops it with exit 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--log-level', 'silent'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--grpc-port', '0', '--log-level', 'silent'], {
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -154,9 +154,17 @@ describe('infer, demo, serve and bench', () => {
     try {
       const res = await fetch(`${url}/v2/models/digits@champion`);
       assert.equal(res.status, 200);
-      const busy = tend(['serve', '--port', new URL(url).port], home);
+      const busy = tend(['serve', '--port', new URL(url).port, '--grpc-port', '0'], home);
       assert.equal(busy.status, 1);
       assert.match(busy.stderr, /already in use/);
+      const grpcPort = /\(gRPC [^:]+:([0-9]+)\)/.exec(out)?.[1];
+      assert.ok(grpcPort, out);
+      const busyGrpc = tend(['serve', '--port', '0', '--grpc-port', grpcPort], home);
+      assert.equal(busyGrpc.status, 1);
+      assert.match(busyGrpc.stderr, /gRPC port [0-9]+ on 127.0.0.1 is already in use/);
+      const badMode = tend(['serve', '--port', '0', '--model-control', 'sometimes'], home);
+      assert.equal(badMode.status, 1);
+      assert.match(badMode.stderr, /model_control_mode/);
       const bench = tendJson(['bench', 'digits', '--url', url, '--concurrency', '1,4', '--duration', '1s', '--warmup', '0s'], home) as {
         levels: { concurrency: number; requests: number; errors: number; latency_ms: { p50: number; p99: number } }[];
       };

@@ -6,6 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import { ServerConfigSchema, type ServerConfig } from '../src/core/config.js';
 import { Engine } from '../src/engine/index.js';
 import { startHttpServer, type RunningServer } from '../src/server/http/index.js';
+import { startGrpcServer, type RunningGrpcServer } from '../src/server/grpc/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURE_MODELS = join(ROOT, 'fixtures', 'models');
@@ -38,23 +39,31 @@ export interface TestServer {
   engine: Engine;
   server: RunningServer;
   url: string;
+  /** host:port of the gRPC frontend, when started with `grpc: true`. */
+  grpcAddress: string;
   home: string;
   close(): Promise<void>;
 }
 
 /** An engine and an HTTP server on 127.0.0.1 with a free port, models loaded. */
-export async function startTestServer(options: { repos?: string[]; home?: string; config?: Partial<ServerConfig> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { repos?: string[]; home?: string; config?: Partial<ServerConfig>; grpc?: boolean } = {},
+): Promise<TestServer> {
   const home = options.home ?? tempDir('home');
   const config = ServerConfigSchema.parse({ ...options.config, port: 0, log_level: 'silent' });
   const engine = await Engine.open({ home, repos: options.repos ?? [], config });
   await engine.loadAll();
   const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, bodyLimitBytes: config.body_limit_bytes });
+  let grpc: RunningGrpcServer | undefined;
+  if (options.grpc) grpc = await startGrpcServer(engine, { host: '127.0.0.1', port: 0, maxMessageBytes: config.body_limit_bytes });
   return {
     engine,
     server,
     url: server.url,
+    grpcAddress: grpc?.address ?? '',
     home,
     async close() {
+      await grpc?.close(1000);
       await server.close();
       await engine.close();
       if (!options.home) rmSync(home, { recursive: true, force: true });
@@ -89,4 +98,18 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** POST a binary-extension body: the JSON header (its length in Inference-Header-Content-Length), then the chunks. */
+export async function postBinaryTo(url: string, header: unknown, chunks: Buffer[], headerLength?: string) {
+  const json = Buffer.from(JSON.stringify(header));
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLength ?? String(json.length) },
+    body: Buffer.concat([json, ...chunks]),
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  const length = res.headers.get('inference-header-content-length');
+  if (length === null) return { status: res.status, json: JSON.parse(body.toString()) as Record<string, unknown>, binary: Buffer.alloc(0) };
+  return { status: res.status, json: JSON.parse(body.subarray(0, Number(length)).toString()) as Record<string, unknown>, binary: body.subarray(Number(length)) };
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { FIXTURE_MODELS, makeRepo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
+import { FIXTURE_MODELS, makeRepo, postBinaryTo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
 
 let srv: TestServer;
 let repo: string;
@@ -24,17 +24,8 @@ after(async () => {
   rmSync(repo, { recursive: true, force: true });
 });
 
-async function postBinary(path: string, header: unknown, chunks: Buffer[], headerLength?: string) {
-  const json = Buffer.from(JSON.stringify(header));
-  const res = await fetch(`${srv.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLength ?? String(json.length) },
-    body: Buffer.concat([json, ...chunks]),
-  });
-  const body = Buffer.from(await res.arrayBuffer());
-  const length = res.headers.get('inference-header-content-length');
-  if (length === null) return { status: res.status, json: JSON.parse(body.toString()) as Record<string, unknown>, binary: Buffer.alloc(0) };
-  return { status: res.status, json: JSON.parse(body.subarray(0, Number(length)).toString()) as Record<string, unknown>, binary: body.subarray(Number(length)) };
+function postBinary(path: string, header: unknown, chunks: Buffer[], headerLength?: string) {
+  return postBinaryTo(`${srv.url}${path}`, header, chunks, headerLength);
 }
 
 const rand = seededRandom(3);

@@ -9,59 +9,16 @@
 import { TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { batchKey, concatBatch, requestBatchSize, splitBatch } from './batch-tensors.js';
+import type { BatchObserver, BatchRequest, BatchResult, CancelSignal, DynamicBatcherOptions, RunFunction, RunOutput } from './batcher-types.js';
+import { computeTimings } from './compute-timings.js';
+import type { ComputeTimings } from './compute-timings.js';
 import { QueueDeadlines } from './queue-deadlines.js';
 import { validateBatchPolicy } from './policy.js';
 import type { BatchPolicy } from './policy.js';
 import { QueueEntry, RequestQueue } from './request-queue.js';
 
-/**
- * What the batcher needs of a cancellation signal. An AbortSignal fits; the HTTP frontend passes a
- * lighter object, since creating an AbortController per request costs more than the rest of the queueing.
- */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-export interface BatchRequest {
-  /** Already validated; with maxBatchSize > 0 every input's dim 0 is this request's batch size. */
-  inputs: Tensor[];
-  /** 1..priorityLevels, default policy.defaultPriorityLevel. */
-  priority?: number;
-  /** Overrides defaultTimeoutUs for this request; 0 or absent = the policy's default (as Triton). */
-  timeoutUs?: number;
-  /** Client gone: drop it from the queue, reject with TEND_UNAVAILABLE 'client disconnected'. */
-  signal?: CancelSignal;
-}
-
-export interface BatchResult {
-  /** This request's slice of every output, in the order run returned them. */
-  outputs: Tensor[];
-  /** Size of the batch it ran in (sum of request batch sizes). */
-  batchSize: number;
-  /** Time from submit to dispatch. */
-  queueNs: number;
-  /** Time the run call took. */
-  computeNs: number;
-}
-
-export interface RunOutput {
-  outputs: Tensor[];
-}
-
-export type RunFunction = (inputs: Tensor[]) => Promise<RunOutput>;
-
-export interface BatchObserver {
-  /** Called once per run call (a failed batch, then each individual re-run). Must not throw. */
-  batchExecuted?(batchSize: number, requestCount: number, computeNs: number, ok: boolean): void;
-}
-
-export interface DynamicBatcherOptions {
-  /** Batches in flight at once (= instance count); default 1. */
-  concurrency?: number;
-  observer?: BatchObserver;
-}
+// The contract's types lived here first; importers of './batcher.js' keep working.
+export type { BatchObserver, BatchRequest, BatchResult, CancelSignal, DynamicBatcherOptions, RunFunction, RunOutput } from './batcher-types.js';
 
 class PendingRequest extends QueueEntry {
   onAbort: (() => void) | null = null;
@@ -302,14 +259,19 @@ export class DynamicBatcher {
     const start = performance.now();
     try {
       const output = await this.callRun(entry.inputs);
-      const outputs = output.outputs;
       const computeNs = (performance.now() - start) * MS_TO_NS;
-      this.observe(entry.size, 1, computeNs, true);
+      // Alone, the run's outputs are the request's outputs: nothing to split.
+      const timings = computeTimings(computeNs, output.inferNs, 0);
+      this.observe(entry.size, 1, computeNs, true, timings);
       entry.resolve({
-        outputs,
+        outputs: output.outputs,
         batchSize: entry.size,
+        requestBatchSize: entry.size,
         queueNs: (dispatchedAtMs - entry.enqueuedAtMs) * MS_TO_NS,
         computeNs,
+        computeInputNs: timings.computeInputNs,
+        computeInferNs: timings.computeInferNs,
+        computeOutputNs: timings.computeOutputNs,
       });
     } catch (err) {
       this.observe(entry.size, 1, (performance.now() - start) * MS_TO_NS, false);
@@ -330,10 +292,13 @@ export class DynamicBatcher {
     const start = performance.now();
     let perRequest: Tensor[][];
     let computeNs: number;
+    let timings: ComputeTimings;
     try {
       const output = await this.callRun(concatBatch(inputs, total));
-      computeNs = (performance.now() - start) * MS_TO_NS;
+      const ranAtMs = performance.now();
+      computeNs = (ranAtMs - start) * MS_TO_NS;
       perRequest = splitBatch(output.outputs, sizes, total);
+      timings = computeTimings(computeNs, output.inferNs, (performance.now() - ranAtMs) * MS_TO_NS);
     } catch {
       // The batch's error is not any one request's: re-run each alone so that one bad request
       // fails by itself and the others still get their results.
@@ -341,14 +306,18 @@ export class DynamicBatcher {
       for (const entry of batch) await this.runAlone(entry, dispatchedAtMs);
       return;
     }
-    this.observe(total, batch.length, computeNs, true);
+    this.observe(total, batch.length, computeNs, true, timings);
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i] as PendingRequest;
       entry.resolve({
         outputs: perRequest[i] as Tensor[],
         batchSize: total,
+        requestBatchSize: entry.size,
         queueNs: (dispatchedAtMs - entry.enqueuedAtMs) * MS_TO_NS,
         computeNs,
+        computeInputNs: timings.computeInputNs,
+        computeInferNs: timings.computeInferNs,
+        computeOutputNs: timings.computeOutputNs,
       });
     }
   }
@@ -362,10 +331,10 @@ export class DynamicBatcher {
     }
   }
 
-  private observe(batchSize: number, requestCount: number, computeNs: number, ok: boolean): void {
+  private observe(batchSize: number, requestCount: number, computeNs: number, ok: boolean, timings?: ComputeTimings): void {
     if (this.observer?.batchExecuted === undefined) return;
     try {
-      this.observer.batchExecuted(batchSize, requestCount, computeNs, ok);
+      this.observer.batchExecuted(batchSize, requestCount, computeNs, ok, timings);
     } catch {
       // Monitoring must never fail inference; a broken observer loses its own data only.
     }

@@ -4,6 +4,7 @@
  *
  * Outputs, per input `x`: `x_out` with every element doubled (FP32/INT32), plus one (INT64), or
  * upper-cased (BYTES); and one scalar FP32 `call` holding the call's index (same for the whole batch).
+ * With `inferNs` set, every result reports that as the model's own run time.
  */
 import assert from 'node:assert/strict';
 import { TendError } from '../core/errors.js';
@@ -19,6 +20,8 @@ export class FakeRun {
   /** Outputs of every successful call, in call order. */
   readonly outputs: Tensor[][] = [];
   inFlight = 0;
+  /** Reported as RunOutput.inferNs when set. */
+  inferNs: number | undefined = undefined;
   maxInFlight = 0;
   private held = false;
   private readonly waiting: (() => void)[] = [];
@@ -59,6 +62,7 @@ export class FakeRun {
     return gate.then(() => {
       this.inFlight--;
       const result = compute(inputs, index);
+      if (this.inferNs !== undefined) result.inferNs = this.inferNs;
       this.outputs.push(result.outputs);
       return result;
     });

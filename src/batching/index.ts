@@ -8,7 +8,9 @@ export type {
   DynamicBatcherOptions,
   RunFunction,
   RunOutput,
-} from './batcher.js';
+} from './batcher-types.js';
 export { batchPolicyFromConfig, validateBatchPolicy } from './policy.js';
 export type { BatchPolicy } from './policy.js';
 export { batchKey, concatBatch, splitBatch } from './batch-tensors.js';
+export { computeTimings } from './compute-timings.js';
+export type { ComputeTimings } from './compute-timings.js';

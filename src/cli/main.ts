@@ -37,6 +37,9 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'registry home (default: $TEND_HOME, else ./.tend)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default 8000)', portNumber)
+    .option('--grpc-port <port>', 'gRPC port (default 8001)', portNumber)
+    .option('--no-grpc', 'serve HTTP only')
+    .option('--model-control <mode>', 'explicit (default: load/unload allowed at run time) or none (models fixed at start)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
@@ -134,6 +137,8 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'registry home')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', portNumber, 8000)
+    .option('--grpc-port <port>', 'gRPC port', portNumber, 8001)
+    .option('--no-grpc', 'serve HTTP only')
     .option('--no-serve', 'train and register only')
     .option('--json', 'print JSON (with --no-serve)')
     .action(async (opts) => (await import('./commands/demo.js')).demoCommand(opts));

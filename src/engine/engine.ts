@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { BatchRequest, BatchResult, CancelSignal } from '../batching/index.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
+import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
 import { Registry, scanRepository, scanRepositoryModel, type RepositoryModel } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
@@ -91,6 +92,7 @@ export class Engine {
   private readonly models = new Map<string, ModelEntry>();
   private readonly aliasCache = new Map<string, { version: number; until: number }>();
   private readonly controls = new Map<string, Promise<void>>();
+  private readonly stats = new Map<string, VersionStatistics>();
   private startupDone = false;
   private closed = false;
 
@@ -201,7 +203,13 @@ export class Engine {
     } else {
       path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
     }
-    return new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)));
+    const key = `${entry.name}\u0000${version}`;
+    let stats = this.stats.get(key);
+    if (!stats) {
+      stats = new VersionStatistics();
+      this.stats.set(key, stats);
+    }
+    return new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)), stats);
   }
 
   /** True once start-up loading finished and every servable model has a ready version. */
@@ -284,6 +292,7 @@ export class Engine {
   /** Run one request through the version's batcher and return the requested outputs. */
   async infer(requested: ServedVersion, request: InferRequest): Promise<InferResponse> {
     // A version swapped out by a reload after this request resolved it: use its replacement.
+    const started = process.hrtime.bigint();
     let target = requested;
     while (!target.isReady && target.replacedBy) target = target.replacedBy;
     let result: BatchResult;
@@ -301,9 +310,11 @@ export class Engine {
       const e = toTendError(err);
       if (REJECTED_CODES.has(e.code)) target.metrics.rejected();
       else target.metrics.failure();
+      target.stats.requestFailed(Number(process.hrtime.bigint() - started));
       throw e;
     }
     target.metrics.success(result.queueNs, result.computeNs);
+    target.stats.requestSucceeded(result.requestBatchSize, Number(process.hrtime.bigint() - started), result);
     const wanted = request.outputs;
     let outputs =
       wanted && wanted.length > 0
@@ -443,6 +454,24 @@ export class Engine {
     let best: ServedVersion | undefined;
     for (const v of entry.versions.values()) if (v.isReady && (!best || v.version > best.version)) best = v;
     return best;
+  }
+
+  /**
+   * Triton's statistics of every served version (of one model, or one version, when given).
+   * Versions that exist but have not served yet report zeros.
+   */
+  async statistics(model?: string, version?: string): Promise<ModelStatistics[]> {
+    let entries = [...this.models.values()];
+    if (model !== undefined) {
+      const sv = await this.resolve(model, version);
+      entries = entries.filter((e) => e.name === sv.model);
+      if (version !== undefined) return [sv.stats.snapshot(sv.model, String(sv.version))];
+    }
+    const out: ModelStatistics[] = [];
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const v of [...e.versions.values()].sort((a, b) => a.version - b.version)) out.push(v.stats.snapshot(v.model, String(v.version)));
+    }
+    return out;
   }
 
   /** Every model with its served versions, for listings. */

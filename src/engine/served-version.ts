@@ -10,6 +10,7 @@ import type { ModelSignature } from '../core/signature.js';
 import { isDynamicDim } from '../core/signature.js';
 import { DynamicBatcher, batchPolicyFromConfig } from '../batching/index.js';
 import type { VersionMetrics } from '../monitor/metrics.js';
+import type { VersionStatistics } from '../monitor/statistics.js';
 import { inspectModelFile, type ModelInfo } from '../onnx/index.js';
 import type { LoadedModel, Runtime } from '../runtime/index.js';
 import { warmupInputs } from './warmup.js';
@@ -48,6 +49,8 @@ export class ServedVersion {
     readonly path: string,
     readonly config: ModelConfig,
     readonly metrics: VersionMetrics,
+    /** Triton-style statistics; shared by every load of this model version, so reloads keep the totals. */
+    readonly stats: VersionStatistics,
   ) {}
 
   get label(): string {
@@ -94,12 +97,21 @@ export class ServedVersion {
       const dynamic = this.config.dynamic_batching ?? DEFAULT_DYNAMIC_BATCHING;
       const policy = batchPolicyFromConfig(this.maxBatchSize, dynamic);
       const loaded = this.loaded;
-      this.batcher = new DynamicBatcher(this.label, policy, (inputs) => loaded.run(inputs), {
-        concurrency: instances,
-        observer: {
-          batchExecuted: (batchSize) => this.metrics.batch(batchSize),
+      const stats = this.stats;
+      this.batcher = new DynamicBatcher(
+        this.label,
+        policy,
+        (inputs) => loaded.run(inputs).then((r) => ({ outputs: r.outputs, inferNs: r.computeNs })),
+        {
+          concurrency: instances,
+          observer: {
+            batchExecuted: (batchSize, _requests, _ns, ok, timings) => {
+              this.metrics.batch(batchSize);
+              if (ok && timings) stats.batchExecuted(batchSize, timings);
+            },
+          },
         },
-      });
+      );
       this.state = 'READY';
       this.reason = '';
       logger.info(

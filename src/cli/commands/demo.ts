@@ -9,6 +9,8 @@ export interface DemoOptions {
   home?: string;
   host: string;
   port: number;
+  grpcPort: number;
+  grpc: boolean;
   serve: boolean;
   json?: boolean;
 }
@@ -61,11 +63,11 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     if (opts.json) printJson(model);
     return;
   }
-  const config = resolveServerConfig({ flags: { host: opts.host, port: opts.port, home, logLevel: process.env['TEND_LOG_LEVEL'] ?? 'warn' } });
-  const handle = await startServing(config, (_engine, url) =>
+  const config = resolveServerConfig({ flags: { host: opts.host, port: opts.port, grpcPort: opts.grpcPort, grpc: opts.grpc, home, logLevel: process.env['TEND_LOG_LEVEL'] ?? 'warn' } });
+  const handle = await startServing(config, (_engine, url, grpcAddress) =>
     [
       '',
-      `the digits model is served at ${url}/v2/models/${DEMO_MODEL}`,
+      `the digits model is served at ${url}/v2/models/${DEMO_MODEL}${grpcAddress ? ` (and over gRPC at ${grpcAddress})` : ''}`,
       'try it:',
       `  ${demoCurl(url)}`,
       `metrics: ${url}/metrics   stop: Ctrl-C`,

@@ -4,6 +4,7 @@ import { resolveServerConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { TEND_VERSION } from '../../core/version.js';
 import { Engine } from '../../engine/index.js';
+import { startGrpcServer, type RunningGrpcServer } from '../../server/grpc/index.js';
 import { startHttpServer, type RunningServer } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
 
@@ -12,6 +13,10 @@ export interface ServeOptions {
   home?: string;
   host?: string;
   port?: number;
+  grpcPort?: number;
+  /** false with --no-grpc; undefined keeps the config's choice. */
+  grpc?: boolean;
+  modelControl?: string;
   config?: string;
   logLevel?: string;
 }
@@ -19,11 +24,12 @@ export interface ServeOptions {
 export interface ServingHandle {
   engine: Engine;
   server: RunningServer;
+  grpc: RunningGrpcServer | undefined;
   stop(): Promise<void>;
 }
 
 /** Open the engine, listen (liveness answers at once), load the models, print where to look. */
-export async function startServing(config: ServerConfig, describe?: (engine: Engine, url: string) => string): Promise<ServingHandle> {
+export async function startServing(config: ServerConfig, describe?: (engine: Engine, url: string, grpcAddress: string | undefined) => string): Promise<ServingHandle> {
   const logger = createLogger(config.log_level);
   const engine = await Engine.open({ home: resolveHome(config.home), repos: config.repos, config, logger });
   let server: RunningServer;
@@ -33,23 +39,34 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
     await engine.close();
     throw err;
   }
-  process.stdout.write(`tend ${TEND_VERSION} listening on ${server.url} — loading models…\n`);
+  let grpc: RunningGrpcServer | undefined;
+  if (config.grpc) {
+    try {
+      grpc = await startGrpcServer(engine, { host: config.host, port: config.grpc_port, maxMessageBytes: config.body_limit_bytes, logger });
+    } catch (err) {
+      await server.close();
+      await engine.close();
+      throw err;
+    }
+  }
+  process.stdout.write(`tend ${TEND_VERSION} listening on ${server.url}${grpc ? ` (gRPC ${grpc.address})` : ''} — loading models…\n`);
   await engine.loadAll();
   for (const m of engine.listServed()) {
     const states = m.versions.map((v) => `v${v.version} ${v.state.toLowerCase()}${v.isReady ? '' : v.reason ? ` (${v.reason})` : ''}`);
     process.stdout.write(`  ${m.name} [${m.source}] ${m.error ?? (states.join(', ') || 'no versions')}\n`);
   }
-  process.stdout.write(describe ? describe(engine, server.url) : defaultBanner(engine, server.url));
+  process.stdout.write(describe ? describe(engine, server.url, grpc?.address) : defaultBanner(engine, server.url));
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      await grpc?.close();
       await server.close();
       await engine.close();
       logger.flush();
     })();
     return stopping;
   };
-  return { engine, server, stop };
+  return { engine, server, grpc, stop };
 }
 
 function defaultBanner(engine: Engine, url: string): string {
@@ -82,7 +99,17 @@ export function stopOnSignals(stop: () => Promise<void>): void {
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   const config = resolveServerConfig({
     file: opts.config,
-    flags: { host: opts.host, port: opts.port, home: opts.home, repos: opts.repo, logLevel: opts.logLevel },
+    flags: {
+      host: opts.host,
+      port: opts.port,
+      grpcPort: opts.grpcPort,
+      // commander sets grpc: true unless --no-grpc; only the explicit "no" overrides the config file.
+      grpc: opts.grpc === false ? false : undefined,
+      modelControl: opts.modelControl,
+      home: opts.home,
+      repos: opts.repo,
+      logLevel: opts.logLevel,
+    },
   });
   const handle = await startServing(config);
   stopOnSignals(handle.stop);

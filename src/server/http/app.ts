@@ -155,6 +155,15 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
 
   registerRepositoryRoutes(app, engine);
 
+  // Statistics extension (Triton's): cumulative counts and durations per model version.
+  app.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));
+  app.get('/v2/models/:model/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
+    model_stats: await engine.statistics(request.params.model),
+  }));
+  app.get('/v2/models/:model/versions/:version/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
+    model_stats: await engine.statistics(request.params.model, request.params.version),
+  }));
+
   app.get('/metrics', async (_req, reply) => {
     const text = await engine.metrics.render();
     return reply.header('content-type', engine.metrics.contentType).send(text);

@@ -1,0 +1,140 @@
+/**
+ * The handlers of `inference.GRPCInferenceService`. Like the HTTP frontend they only decode and
+ * encode: the engine resolves, validates, batches and runs, and errors map to statuses in status.ts.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { TendError, errors } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { CancelSignal, Engine } from '../../engine/index.js';
+import { SERVER_METADATA } from '../protocol/extensions.js';
+import { modelMetadata } from '../protocol/model-metadata.js';
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from './definition.js';
+import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec.js';
+import { grpcError, isClientStatus } from './status.js';
+
+/** Aborts when the call is cancelled (client gone or deadline passed): a queued request is dropped. */
+class CallCancelSignal implements CancelSignal {
+  aborted = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(call: { on(event: 'cancelled', listener: () => void): unknown; cancelled?: boolean }) {
+    if (call.cancelled) this.aborted = true;
+    else
+      call.on('cancelled', () => {
+        this.aborted = true;
+        for (const l of this.listeners) l();
+        this.listeners.clear();
+      });
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.delete(listener);
+  }
+}
+
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+interface NameVersion {
+  name: string;
+  version: string;
+}
+
+/** Build the service implementation around an engine. */
+export function inferenceService(engine: Engine, logger: Logger = silentLogger): grpc.UntypedServiceImplementation {
+  const fail = (method: string, err: unknown): grpc.ServiceError => {
+    const status = grpcError(err);
+    if (isClientStatus(status.code)) logger.info({ method, grpc_code: status.code, err: status.details }, 'grpc request refused');
+    else logger.error({ method, err: (err as Error).message, stack: (err as Error).stack }, 'grpc request failed');
+    return status;
+  };
+  const unary =
+    <Req, Res>(method: string, handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> =>
+    (call, callback) => {
+      Promise.resolve()
+        .then(() => handle(call.request, call))
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(fail(method, err)),
+        );
+    };
+
+  const infer = async (msg: ModelInferRequestMessage, signal: CancelSignal): Promise<ModelInferResponseMessage> => {
+    const { model, version, request } = decodeModelInferRequest(msg);
+    const target = await engine.resolve(model, version);
+    request.signal = signal;
+    return encodeModelInferResponse(await engine.infer(target, request));
+  };
+
+  const modelName = (request: NameVersion): string => {
+    if (request.name === '') throw errors.invalidArgument('name is required');
+    return request.name;
+  };
+
+  return {
+    ServerLive: unary('ServerLive', () => ({ live: true })),
+    ServerReady: unary('ServerReady', () => ({ ready: engine.ready })),
+    ServerMetadata: unary('ServerMetadata', () => SERVER_METADATA),
+    ModelReady: unary('ModelReady', async (request: NameVersion) => {
+      const sv = await engine.resolve(modelName(request), request.version === '' ? undefined : request.version);
+      return { ready: sv.isReady };
+    }),
+    ModelMetadata: unary('ModelMetadata', async (request: NameVersion) =>
+      modelMetadata(engine, await engine.resolve(modelName(request), request.version === '' ? undefined : request.version)),
+    ),
+    ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) => infer(request, new CallCancelSignal(call))),
+    ModelStreamInfer: (call: grpc.ServerDuplexStream<ModelInferRequestMessage, unknown>) => {
+      const signal = new CallCancelSignal(call);
+      let pending = 0;
+      let ended = false;
+      const finish = () => {
+        if (ended && pending === 0) call.end();
+      };
+      call.on('data', (msg: ModelInferRequestMessage) => {
+        pending++;
+        infer(msg, signal).then(
+          (response) => call.write({ error_message: '', infer_response: response }),
+          (err: unknown) => {
+            const status = fail('ModelStreamInfer', err);
+            // The stream stays open: the error travels in the response, with the request's id.
+            call.write({ error_message: status.details, infer_response: { model_name: msg.model_name, model_version: msg.model_version, id: msg.id } });
+          },
+        ).finally(() => {
+          pending--;
+          finish();
+        });
+      });
+      call.on('end', () => {
+        ended = true;
+        finish();
+      });
+      call.on('error', () => undefined);
+    },
+    ModelStatistics: unary('ModelStatistics', async (request: NameVersion) => ({
+      model_stats: await engine.statistics(request.name === '' ? undefined : request.name, request.version === '' ? undefined : request.version),
+    })),
+    RepositoryIndex: unary('RepositoryIndex', async (request: { repository_name: string; ready: boolean }) => {
+      if (request.repository_name !== '') {
+        throw new TendError('TEND_INVALID_ARGUMENT', 'repository_name is not supported: tend indexes all its repositories and the registry together');
+      }
+      return { models: await engine.repositoryIndex({ readyOnly: request.ready }) };
+    }),
+    RepositoryModelLoad: unary('RepositoryModelLoad', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
+      if (request.model_name === '') throw errors.invalidArgument('model_name is required');
+      const unknown = Object.keys(request.parameters);
+      if (unknown.length > 0) throw errors.invalidArgument(`unsupported load parameter(s): ${unknown.join(', ')}; tend loads the model as it is in its repository or the registry`);
+      await engine.loadModel(request.model_name);
+      return {};
+    }),
+    RepositoryModelUnload: unary('RepositoryModelUnload', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
+      if (request.model_name === '') throw errors.invalidArgument('model_name is required');
+      const unknown = Object.keys(request.parameters).filter((k) => k !== 'unload_dependents');
+      if (unknown.length > 0) throw errors.invalidArgument(`unsupported unload parameter(s): ${unknown.join(', ')}`);
+      await engine.unloadModel(request.model_name);
+      return {};
+    }),
+  };
+}

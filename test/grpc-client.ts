@@ -1,0 +1,53 @@
+/** A gRPC client of tend's V2 service for the tests, built from the same proto file clients get. */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { LOADER_OPTIONS, PROTO_PATH } from '../src/server/grpc/index.js';
+
+export type Message = Record<string, unknown>;
+
+export interface GrpcTestClient {
+  call(method: string, request: Message, options?: { deadlineMs?: number }): Promise<Message>;
+  /** The status of a call that must fail. */
+  fail(method: string, request: Message): Promise<grpc.ServiceError>;
+  stream(requests: Message[]): Promise<Message[]>;
+  close(): void;
+}
+
+export function grpcClient(address: string): GrpcTestClient {
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as unknown as {
+    inference: { GRPCInferenceService: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client };
+  };
+  const client = new loaded.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as grpc.Client &
+    Record<string, (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void> &
+    Record<string, () => grpc.ClientDuplexStream<Message, Message>>;
+  const call = (method: string, request: Message, options: { deadlineMs?: number } = {}) =>
+    new Promise<Message>((resolve, reject) => {
+      const fn = client[method] as unknown as (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void;
+      const opts: grpc.CallOptions = options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
+      fn.call(client, request, new grpc.Metadata(), opts, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  return {
+    call,
+    async fail(method, request) {
+      try {
+        await call(method, request);
+      } catch (err) {
+        return err as grpc.ServiceError;
+      }
+      throw new Error(`${method} was expected to fail`);
+    },
+    stream(requests) {
+      return new Promise((resolve, reject) => {
+        const fn = client['ModelStreamInfer'] as unknown as () => grpc.ClientDuplexStream<Message, Message>;
+        const duplex = fn.call(client);
+        const got: Message[] = [];
+        duplex.on('data', (m: Message) => got.push(m));
+        duplex.on('error', reject);
+        duplex.on('end', () => resolve(got));
+        for (const r of requests) duplex.write(r);
+        duplex.end();
+      });
+    },
+    close: () => client.close(),
+  };
+}
