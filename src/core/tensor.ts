@@ -110,3 +110,13 @@ export function dataMatchesType(datatype: DataType, data: TensorData): boolean {
   if (datatype === 'BYTES') return Array.isArray(data);
   return data instanceof CTORS[datatype];
 }
+
+/** Value ranges of the integer types up to 32 bits (64-bit ones travel as bigint). */
+export const INTEGER_RANGES: Readonly<Partial<Record<DataType, readonly [number, number]>>> = {
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+};

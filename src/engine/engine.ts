@@ -12,12 +12,16 @@ import type { Tensor } from '../core/tensor.js';
 import type { BatchRequest, BatchResult, CancelSignal } from '../batching/index.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
-import { Registry, scanRepository, scanRepositoryModel, type RepositoryModel } from '../registry/index.js';
+import { Registry, scanRepository, type RepositoryModel } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
 import { classify } from './classification.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
 import { selectVersions } from './version-policy.js';
+import { ModelControl, type RepositoryIndexEntry } from './model-control.js';
+import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
+
+export type { RepositoryIndexEntry } from './model-control.js';
 
 export interface EngineOptions {
   /** Registry home (created when missing). */
@@ -45,43 +49,11 @@ export interface InferRequest {
   classification?: Map<string, number>;
 }
 
-/** One row of the repository index (Triton's `POST /v2/repository/index`). */
-export interface RepositoryIndexEntry {
-  name: string;
-  version: string;
-  state: string;
-  reason: string;
-}
-
 export interface InferResponse {
   model_name: string;
   model_version: string;
   id: string;
   outputs: Tensor[];
-}
-
-interface ModelEntry {
-  name: string;
-  source: VersionSource;
-  config: ModelConfig;
-  versions: Map<number, ServedVersion>;
-  /** Repository models: every version folder on disk (only those the policy picks are served). */
-  onDisk?: Map<number, string>;
-  /** A model that cannot be served at all (bad config.yaml). */
-  error?: string;
-  /** Unloaded through the repository API: nothing loads until it is loaded again. */
-  unloaded?: boolean;
-  /** Added by an explicit load that failed: shown in the index, not counted against readiness. */
-  optional?: boolean;
-}
-
-function unloadedError(name: string): TendError {
-  return new TendError('TEND_MODEL_NOT_READY', `model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`);
-}
-
-function servingNote(current: ModelEntry | undefined): string {
-  const serving = current ? [...current.versions.values()].filter((v) => v.isReady).map((v) => v.version) : [];
-  return serving.length > 0 ? `; version ${serving.join(', ')} keeps serving` : '';
 }
 
 const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
@@ -91,8 +63,8 @@ export class Engine {
   readonly metrics: InferenceMetrics;
   private readonly models = new Map<string, ModelEntry>();
   private readonly aliasCache = new Map<string, { version: number; until: number }>();
-  private readonly controls = new Map<string, Promise<void>>();
   private readonly stats = new Map<string, VersionStatistics>();
+  private readonly control: ModelControl;
   private startupDone = false;
   private closed = false;
 
@@ -104,6 +76,22 @@ export class Engine {
     private readonly repos: readonly string[],
   ) {
     this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
+    this.control = new ModelControl({
+      models: this.models,
+      repos,
+      registry,
+      config,
+      logger,
+      entry: (name) => this.entry(name),
+      repositoryEntry: (rm) => this.repositoryEntry(rm),
+      registryModelConfig: (name) => this.registryModelConfig(name),
+      initialVersions: (entry) => this.initialVersions(entry),
+      newVersion: (entry, version) => this.newVersion(entry, version),
+      loadVersion: (sv) => sv.load(this.runtime, this.logger),
+      forgetAliases: (name) => {
+        for (const key of this.aliasCache.keys()) if (key.startsWith(`${name}@`)) this.aliasCache.delete(key);
+      },
+    });
   }
 
   /** Open the registry, scan the repositories and register every model (nothing loads yet). */
@@ -277,7 +265,7 @@ export class Engine {
   }
 
   private async defaultVersion(entry: ModelEntry): Promise<ServedVersion> {
-    const best = this.highestReady(entry);
+    const best = highestReady(entry);
     if (best) return best;
     if (entry.source === 'registry' && !entry.unloaded) {
       const versions = await this.registry.listVersions(entry.name);
@@ -333,28 +321,8 @@ export class Engine {
 
 
   /** The repository index: every model the server knows (registry, repositories on disk) with its versions' states. */
-  async repositoryIndex(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
-    const names = new Set(this.models.keys());
-    for (const m of await this.registry.listModels()) names.add(m.name);
-    for (const dir of this.repos) {
-      try {
-        for (const m of scanRepository(dir).models) names.add(m.name);
-      } catch {
-        // a repository folder removed while serving: its models are still listed from the table
-      }
-    }
-    const rows: RepositoryIndexEntry[] = [];
-    for (const name of [...names].sort()) {
-      const entry = this.models.get(name);
-      const versions = entry ? [...entry.versions.values()].sort((a, b) => a.version - b.version) : [];
-      if (versions.length === 0) {
-        const reason = entry?.error ?? (entry?.unloaded ? 'unloaded' : 'not loaded');
-        rows.push({ name, version: '', state: 'UNAVAILABLE', reason });
-        continue;
-      }
-      for (const v of versions) rows.push({ name, version: String(v.version), state: v.state, reason: v.reason });
-    }
-    return options.readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
+  repositoryIndex(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
+    return this.control.index(options);
   }
 
   /**
@@ -364,96 +332,12 @@ export class Engine {
    * the versions serving before keep serving and the error names the failure.
    */
   loadModel(name: string): Promise<void> {
-    this.requireModelControl('load');
-    return this.serialized(name, () => this.doLoad(name));
+    return this.control.load(name);
   }
 
   /** Unload every version of a model (queued requests finish first); it answers 503 until loaded again. */
   unloadModel(name: string): Promise<void> {
-    this.requireModelControl('unload');
-    return this.serialized(name, async () => {
-      let entry = this.models.get(name);
-      if (!entry) {
-        // A model on disk that was never loaded: nothing to do (as Triton).
-        if (this.repos.some((dir) => scanRepositoryModel(dir, name) !== undefined)) return;
-        entry = await this.entry(name);
-      }
-      entry.unloaded = true;
-      await Promise.all([...entry.versions.values()].map((v) => v.unload()));
-      this.logger.info({ model: name }, 'model unloaded');
-    });
-  }
-
-  private requireModelControl(action: string): void {
-    if (this.config.model_control_mode === 'none') {
-      throw new TendError('TEND_FORBIDDEN', `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
-    }
-  }
-
-  /** Loads and unloads of one model run one after another. */
-  private serialized<T>(name: string, job: () => Promise<T>): Promise<T> {
-    const previous = this.controls.get(name) ?? Promise.resolve();
-    const next = previous.then(job, job);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.controls.set(name, settled);
-    void settled.then(() => {
-      if (this.controls.get(name) === settled) this.controls.delete(name);
-    });
-    return next;
-  }
-
-  private async doLoad(name: string): Promise<void> {
-    const current = this.models.get(name);
-    const fresh = await this.freshEntry(name, current);
-    if (fresh.error !== undefined) {
-      if (!current) this.models.set(name, { ...fresh, optional: true });
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
-    }
-    const wanted = await this.initialVersions(fresh);
-    if (wanted.length === 0) throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' has no version that its version_policy selects${servingNote(current)}`);
-    const loaded = await Promise.all(wanted.map((v) => this.newVersion(fresh, v)));
-    await Promise.all(loaded.map((sv) => sv.load(this.runtime, this.logger)));
-    const failed = loaded.filter((sv) => !sv.isReady);
-    if (failed.length > 0) {
-      await Promise.all(loaded.map((sv) => sv.unload().catch(() => undefined)));
-      if (!current) {
-        for (const sv of failed) fresh.versions.set(sv.version, sv);
-        this.models.set(name, { ...fresh, optional: true });
-      }
-      const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${name}' (${why})${servingNote(current)}`);
-    }
-    for (const sv of loaded) fresh.versions.set(sv.version, sv);
-    const old = current ? [...current.versions.values()] : [];
-    this.models.set(name, fresh);
-    for (const key of this.aliasCache.keys()) if (key.startsWith(`${name}@`)) this.aliasCache.delete(key);
-    for (const sv of old) sv.replacedBy = fresh.versions.get(sv.version) ?? this.highestReady(fresh);
-    await Promise.all(old.map((sv) => sv.unload().catch(() => undefined)));
-    this.logger.info({ model: name, versions: wanted }, current ? 'model reloaded' : 'model loaded');
-  }
-
-  /** The model's entry as it is now on disk or in the registry (versions not loaded). */
-  private async freshEntry(name: string, current: ModelEntry | undefined): Promise<ModelEntry> {
-    if (current?.source !== 'registry') {
-      for (const dir of this.repos) {
-        const found = scanRepositoryModel(dir, name);
-        if (!found) continue;
-        for (const w of found.warnings) this.logger.warn({ repo: dir }, w);
-        return this.repositoryEntry(found.model);
-      }
-      if (current?.source === 'repository') throw errors.modelNotFound(name);
-    }
-    const record = await this.registry.getModel(name);
-    return { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
-  }
-
-  private highestReady(entry: ModelEntry): ServedVersion | undefined {
-    let best: ServedVersion | undefined;
-    for (const v of entry.versions.values()) if (v.isReady && (!best || v.version > best.version)) best = v;
-    return best;
+    return this.control.unload(name);
   }
 
   /**

@@ -4,21 +4,12 @@
  * `raw_output_contents` (views on the output arrays, as Triton answers).
  */
 import { errors } from '../../core/errors.js';
-import { elementCount, isDataType, type DataType, type Tensor } from '../../core/tensor.js';
+import { INTEGER_RANGES, elementCount, isDataType, type DataType, type Tensor } from '../../core/tensor.js';
 import { checkClassificationK, type InferRequest, type InferResponse } from '../../engine/index.js';
 import { rawTensorBytes, tensorDataFromRaw } from '../protocol/raw-tensors.js';
 import type { InferInputTensor, InferParameter, InferTensorContents, Int64, ModelInferRequestMessage, ModelInferResponseMessage } from './definition.js';
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
-
-const INT_RANGES: Partial<Record<DataType, readonly [number, number]>> = {
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-};
 
 function decodeShape(name: string, shape: readonly Int64[]): number[] {
   const out = new Array<number>(shape.length);
@@ -91,7 +82,7 @@ function decodeContents(name: string, datatype: DataType, shape: number[], c: In
     case 'BYTES':
       return c.bytes_contents.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
     default: {
-      const [lo, hi] = INT_RANGES[datatype] as readonly [number, number];
+      const [lo, hi] = INTEGER_RANGES[datatype] as readonly [number, number];
       const src = values as number[];
       for (let i = 0; i < src.length; i++) {
         const v = src[i] as number;

@@ -4,17 +4,8 @@
  */
 import { TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
-import { elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
+import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
 import { checkClassificationK, type InferRequest, type InferResponse } from '../../engine/index.js';
-
-const INT_RANGES: Partial<Record<DataType, readonly [number, number]>> = {
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-};
 
 /** Upper bound on dimensions and elements a JSON request may declare before any allocation. */
 const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -112,7 +103,7 @@ export function decodeData(name: string, datatype: DataType, values: readonly un
       return out;
     }
     default: {
-      const range = INT_RANGES[datatype] as readonly [number, number];
+      const range = INTEGER_RANGES[datatype] as readonly [number, number];
       const out: NumericArray =
         datatype === 'INT8' ? new Int8Array(n)
         : datatype === 'INT16' ? new Int16Array(n)
