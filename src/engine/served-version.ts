@@ -93,6 +93,8 @@ export class ServedVersion {
         instances,
         session,
         warmup: warmupInputs(info.signature),
+        // Zeros are outside some models' valid inputs (Reshape, Slice, Mod…): a failed warm-up is a warning.
+        warmupRequired: false,
       });
       const dynamic = this.config.dynamic_batching ?? DEFAULT_DYNAMIC_BATCHING;
       const policy = batchPolicyFromConfig(this.maxBatchSize, dynamic);

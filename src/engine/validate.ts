@@ -16,6 +16,11 @@ function describeShape(spec: TensorSpec): string {
  * With `maxBatchSize > 0` the first dimension is the batch: 1..maxBatchSize and equal across inputs.
  */
 export function validateInputs(model: string, signature: ModelSignature, maxBatchSize: number, tensors: readonly Tensor[]): Tensor[] {
+  if (tensors.length === 0 && signature.inputs.length > 0) {
+    throw errors.invalidInput(
+      `request needs a non-empty "inputs" array: model '${model}' expects ${signature.inputs.map((s) => s.name).join(', ')}`,
+    );
+  }
   const byName = new Map<string, Tensor>();
   for (const t of tensors) {
     if (byName.has(t.name)) throw errors.invalidInput(`input '${t.name}' appears more than once`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TensorProtoSchema, TensorProto_DataType as Elem } from './proto.js';
 import { readTensorData, tensorProto } from './tensor-data.js';
 import { GraphBuilder } from './builder.js';
@@ -74,4 +74,13 @@ test('undecodable tensors are TEND_INVALID_MODEL', () => {
   const w = model.graph?.initializer[0];
   assert.ok(w);
   assert.throws(() => readTensorData(w), invalidModel(/external file/));
+});
+
+test('raw data parsed from a Node Buffer at an offset decodes its own bytes, not the start of the buffer', () => {
+  const proto = tensorProto('x', new BigInt64Array([10n, -3n]), [2]);
+  const bytes = toBinary(TensorProtoSchema, proto);
+  // A file read with readFileSync is a Buffer; the tensor sits after other bytes, as in a model file.
+  const file = Buffer.concat([Buffer.from([7, 7, 7, 7, 7]), Buffer.from(bytes)]);
+  const parsed = fromBinary(TensorProtoSchema, file.subarray(5));
+  assert.deepEqual(Array.from(readTensorData(parsed).data as BigInt64Array), [10n, -3n]);
 });

@@ -128,8 +128,9 @@ export function readTensorData(tensor: TensorProto): TensorValue {
       const got = tensor.rawData.byteLength;
       throw errors.invalidModel(`${what} has ${got} bytes of raw data, dims need ${byteLength}`);
     }
-    // Copy to a fresh buffer: raw_data is a view into the model bytes, usually unaligned.
-    const bytes = tensor.rawData.slice();
+    // Copy to a fresh buffer: raw_data is a view into the model bytes, usually unaligned. (Not
+    // `.slice()`: on a Node Buffer, which parsing a file gives, that is a view, not a copy.)
+    const bytes = new Uint8Array(tensor.rawData);
     swapBytes(bytes, Ctor.BYTES_PER_ELEMENT);
     return { datatype, dims, data: new Ctor(bytes.buffer, 0, count) };
   }

@@ -52,6 +52,12 @@ export class ModelInstance {
       throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${this.init.label}': ${reason}`, { cause: err });
     }
     const names = await worker.ready();
+    if (names.warmupError !== undefined) {
+      this.logger.warn(
+        { model: this.init.label, instance: this.index, err: names.warmupError },
+        'warm-up run with generated inputs failed; the model serves without warm-up',
+      );
+    }
     if (this.status === 'loading') this.status = 'ready';
     this.supervised = true;
     return names;

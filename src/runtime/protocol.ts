@@ -8,6 +8,8 @@ export interface WorkerInit {
   modelPath: string;
   session: SessionSettings;
   warmup: Tensor[];
+  /** false: a failed warm-up run is reported with `ready` instead of failing the load (synthetic data). */
+  warmupRequired: boolean;
 }
 
 /** How a test makes a worker die: exit on purpose, or throw an uncaught error. */
@@ -19,7 +21,7 @@ export type ToWorker =
   | { type: 'crash'; mode: WorkerCrashMode };
 
 export type FromWorker =
-  | { type: 'ready'; inputNames: string[]; outputNames: string[] }
+  | { type: 'ready'; inputNames: string[]; outputNames: string[]; warmupError?: string }
   | { type: 'load-failed'; message: string }
   | { type: 'result'; id: number; outputs: Tensor[]; computeNs: number }
   | { type: 'run-failed'; id: number; message: string }

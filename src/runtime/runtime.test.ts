@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isTendError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import { Runtime, createDirectSession, liveWorkerCount, type LoadRequest, type SessionSettings } from './index.js';
 
@@ -148,6 +149,23 @@ test('a failing warm-up fails the load', async () => {
   );
   assert.equal(liveWorkerCount(), 0);
   await runtime.close();
+});
+
+test('a warm-up that is not required fails with a warning and the model still serves', async () => {
+  const warnings: unknown[] = [];
+  const logger = { ...silentLogger, child: () => logger, warn: (obj: unknown) => warnings.push(obj) } as unknown as Logger;
+  const runtime = new Runtime({ logger });
+  const bad: Tensor = { name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) };
+  const model = await runtime.load(request('digits_mlp.onnx', { warmup: [bad], warmupRequired: false }));
+  try {
+    assert.equal(warnings.length, 1);
+    assert.match(JSON.stringify(warnings[0]), /pixels|dimension|shape/i);
+    const out = await model.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }]);
+    assert.deepEqual(out.outputs[0]?.shape, [1, 10]);
+  } finally {
+    await runtime.close();
+  }
+  assert.equal(liveWorkerCount(), 0);
 });
 
 test('instances must be a positive integer', async () => {

@@ -20,6 +20,12 @@ export interface LoadRequest {
   session: SessionSettings;
   /** One warm-up run per instance before the model counts as ready; [] = skip. */
   warmup: Tensor[];
+  /**
+   * Whether a failed warm-up run fails the load (default true). Synthetic warm-up data (zeros) is
+   * outside the valid domain of some models (Reshape, Slice, Resize, Mod…): those pass false and the
+   * failure is logged as a warning.
+   */
+  warmupRequired?: boolean;
 }
 
 export interface RuntimeOptions {
@@ -49,6 +55,7 @@ export class Runtime {
       modelPath: request.modelPath,
       session: request.session,
       warmup: request.warmup,
+      warmupRequired: request.warmupRequired ?? true,
     };
     const instances = Array.from({ length: request.instances }, (_, i) => new ModelInstance(i, init, this.logger));
     const started = await Promise.allSettled(instances.map((instance) => instance.start()));

@@ -45,13 +45,15 @@ async function execute(current: ort.InferenceSession, inputs: readonly Tensor[])
 
 async function load(): Promise<boolean> {
   let created: ort.InferenceSession | null = null;
+  let warmupError: string | undefined;
   try {
     created = await ort.InferenceSession.create(init.modelPath, toOrtSessionOptions(init.session));
     if (init.warmup.length > 0) {
       try {
         await execute(created, init.warmup);
       } catch (err) {
-        throw new Error(`warm-up run failed: ${reason(err)}`);
+        if (init.warmupRequired) throw new Error(`warm-up run failed: ${reason(err)}`);
+        warmupError = reason(err);
       }
     }
   } catch (err) {
@@ -60,7 +62,12 @@ async function load(): Promise<boolean> {
     return false;
   }
   session = created;
-  post({ type: 'ready', inputNames: [...created.inputNames], outputNames: [...created.outputNames] });
+  post({
+    type: 'ready',
+    inputNames: [...created.inputNames],
+    outputNames: [...created.outputNames],
+    ...(warmupError !== undefined ? { warmupError } : {}),
+  });
   return true;
 }
 

@@ -129,7 +129,7 @@ export function integerParameter(where: string, p: InferParameter | undefined): 
 /** The model, version and engine request of a ModelInferRequest. */
 export function decodeModelInferRequest(msg: ModelInferRequestMessage): { model: string; version: string | undefined; request: InferRequest } {
   if (msg.model_name === '') throw errors.invalidInput('model_name is required');
-  if (msg.inputs.length === 0) throw errors.invalidInput('the request needs at least one input');
+  // No inputs is valid for a model without inputs; the engine checks the inputs against the signature.
   const raw = msg.raw_input_contents;
   if (raw.length > 0 && raw.length !== msg.inputs.length) {
     throw errors.invalidInput(`raw_input_contents has ${raw.length} entries but the request has ${msg.inputs.length} inputs; give one per input, in order`);

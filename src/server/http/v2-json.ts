@@ -182,7 +182,9 @@ function positiveIntParam(params: Record<string, unknown>, key: string): number 
 export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader): InferRequest {
   if (!isObject(body)) throw errors.invalidInput('request body must be a JSON object with an "inputs" array');
   const inputs = body['inputs'];
-  if (!Array.isArray(inputs) || inputs.length === 0) throw errors.invalidInput('request needs a non-empty "inputs" array');
+  // May be empty: a model without inputs (a constant producer) is called with `"inputs": []`; the engine
+  // checks the inputs against the model's signature.
+  if (!Array.isArray(inputs)) throw errors.invalidInput('request needs an "inputs" array');
   const request: InferRequest = { inputs: inputs.map((raw, i) => decodeInput(raw, i, readBinary)) };
   const id = body['id'];
   if (id !== undefined) {
