@@ -1,6 +1,16 @@
 /** The registry layer: content-addressed model files + metadata store, and repositories served in place. */
 export { Registry } from './registry.js';
 export type { PushOptions, PushResult, RegistryOptions } from './registry.js';
+export type { DeploymentWriteOptions } from './registry.js';
+export type {
+  DeploymentChange,
+  DeploymentHistoryEntry,
+  DeploymentHistoryOptions,
+  DeploymentRecord,
+  DeploymentReference,
+  DeploymentStore,
+} from './deployment-store.js';
+export { findDeploymentReferences, KyselyDeployments } from './kysely-deployments.js';
 export type {
   AliasChange,
   AliasMove,

@@ -10,6 +10,15 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
 import { errors, TendError } from '../core/errors.js';
+import type { DeploymentRoutesInput } from '../core/deployment.js';
+import type {
+  DeploymentChange,
+  DeploymentHistoryEntry,
+  DeploymentHistoryOptions,
+  DeploymentRecord,
+  DeploymentReference,
+} from './deployment-store.js';
+import { KyselyDeployments } from './kysely-deployments.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
 import type { ModelVersionsTable, RegistryDatabase } from './schema.js';
 import { registryMigrationProvider } from './schema.js';
@@ -377,6 +386,39 @@ export class KyselyRegistryStore implements RegistryStore {
       actor: r.actor,
       at: r.at,
     }));
+  }
+
+  // --- Deployments: routes per endpoint and their history (kysely-deployments.ts) ---
+
+  private deploymentStore: KyselyDeployments | undefined;
+
+  private get deployments(): KyselyDeployments {
+    this.deploymentStore ??= new KyselyDeployments(this.db, (fn) => this.write(fn));
+    return this.deploymentStore;
+  }
+
+  getDeployment(endpoint: string): Promise<DeploymentRecord | null> {
+    return this.deployments.getDeployment(endpoint);
+  }
+
+  listDeployments(): Promise<DeploymentRecord[]> {
+    return this.deployments.listDeployments();
+  }
+
+  putDeployment(endpoint: string, routes: DeploymentRoutesInput, change: DeploymentChange): Promise<DeploymentRecord> {
+    return this.deployments.putDeployment(endpoint, routes, change);
+  }
+
+  deleteDeployment(endpoint: string, change: DeploymentChange): Promise<DeploymentRecord> {
+    return this.deployments.deleteDeployment(endpoint, change);
+  }
+
+  deploymentHistory(endpoint: string, options?: DeploymentHistoryOptions): Promise<DeploymentHistoryEntry[]> {
+    return this.deployments.deploymentHistory(endpoint, options);
+  }
+
+  deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
+    return this.deployments.deploymentReferences(name, version);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,13 @@ import { BlobStore } from './blob-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, RegistryStore, VersionRecord } from './store.js';
+import type { DeploymentAction, DeploymentRoutesInput } from '../core/deployment.js';
+import type {
+  DeploymentHistoryEntry,
+  DeploymentHistoryOptions,
+  DeploymentRecord,
+  DeploymentReference,
+} from './deployment-store.js';
 
 export interface RegistryOptions {
   /** Reads an ONNX file's signature and header (injected in tests). */
@@ -36,6 +43,16 @@ export interface PushOptions {
   parentVersion?: number;
   runId?: string;
   metrics?: Record<string, unknown>;
+}
+
+/** Who changes a deployment, how and why (recorded in its history). */
+export interface DeploymentWriteOptions {
+  action: DeploymentAction;
+  /** Default: the registry's actor. */
+  actor?: string;
+  reason?: string;
+  /** Write only while the deployment is at this revision (null: while it has none), else TEND_CONFLICT. */
+  expectedRevision?: number | null;
 }
 
 export interface PushResult {
@@ -240,6 +257,53 @@ export class Registry {
   /** Every move of an alias, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
   aliasHistory(name: string, alias: string): Promise<AliasMove[]> {
     return this.store.aliasHistory(name, alias);
+  }
+
+  // --- Deployments: an endpoint's routes and their history (deployment-store.ts) ---
+
+  private deploymentChange(options: Partial<DeploymentWriteOptions>, action: DeploymentAction) {
+    return {
+      actor: options.actor ?? this.actor,
+      action: options.action ?? action,
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      ...(options.expectedRevision !== undefined ? { expected_revision: options.expectedRevision } : {}),
+    };
+  }
+
+  /** An endpoint's routes, or null when it has none. @throws TendError TEND_MODEL_NOT_FOUND */
+  getDeployment(endpoint: string): Promise<DeploymentRecord | null> {
+    return this.store.getDeployment(endpoint);
+  }
+
+  /** Every deployment, by endpoint. */
+  listDeployments(): Promise<DeploymentRecord[]> {
+    return this.store.listDeployments();
+  }
+
+  /**
+   * Validate and write an endpoint's routes and a history entry in one transaction; returns the new
+   * state (unchanged, with no entry, when the routes are the same).
+   * @throws TendError TEND_INVALID_ARGUMENT, TEND_MODEL_NOT_FOUND, TEND_VERSION_NOT_FOUND,
+   * TEND_ALIAS_NOT_FOUND, TEND_CONFLICT (archived version, revision moved on)
+   * @example await registry.putDeployment('digits', { champion: 3, canary: { version: 4, percent: 10 } }, { action: 'canary' })
+   */
+  putDeployment(endpoint: string, routes: DeploymentRoutesInput, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
+    return this.store.putDeployment(endpoint, routes, this.deploymentChange(options, options.action));
+  }
+
+  /** Remove an endpoint's routes (history kept); returns what was removed. @throws TendError TEND_NOT_FOUND / TEND_MODEL_NOT_FOUND */
+  deleteDeployment(endpoint: string, options: Partial<DeploymentWriteOptions> = {}): Promise<DeploymentRecord> {
+    return this.store.deleteDeployment(endpoint, this.deploymentChange(options, 'delete'));
+  }
+
+  /** Changes to an endpoint's routes, newest first. @throws TendError TEND_MODEL_NOT_FOUND */
+  deploymentHistory(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
+    return this.store.deploymentHistory(endpoint, options);
+  }
+
+  /** The routes that point at a version now, directly, through an alias or through 'latest'. */
+  deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
+    return this.store.deploymentReferences(name, version);
   }
 
   /** Absolute path of a version's model file. */

@@ -4,6 +4,8 @@
  * Timestamps are ISO-8601 UTC strings and JSON columns are text, for the same reason.
  */
 import type { ColumnType, Kysely, Migration, MigrationProvider } from 'kysely';
+import type { DeploymentHistoryTable, DeploymentsTable } from './deployment-schema.js';
+import { deploymentsMigration } from './deployment-schema.js';
 
 export interface ModelsTable {
   name: string;
@@ -58,6 +60,8 @@ export interface RegistryDatabase {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   alias_history: AliasHistoryTable;
+  deployments: DeploymentsTable;
+  deployment_history: DeploymentHistoryTable;
 }
 
 // Migrations take Kysely<any> by Kysely's design: they run against the schema before it exists.
@@ -129,6 +133,7 @@ const initial: Migration = {
 /** Migrations by name; names sort in the order they apply. */
 export const REGISTRY_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_deployments': deploymentsMigration,
 };
 
 /** The provider Kysely's Migrator reads the migrations from. */

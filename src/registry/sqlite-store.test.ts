@@ -9,12 +9,20 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { newVersion, rejectsWith, runStoreSuite } from './store.case.js';
 import { openSqliteStore } from './sqlite-store.js';
+import { runDeploymentStoreSuite } from './deployment-store.case.js';
+import { REGISTRY_MIGRATIONS } from './schema.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tend-sqlite-store-'));
 }
 
 runStoreSuite('sqlite', async () => {
+  const dir = tempDir();
+  const store = await openSqliteStore(join(dir, 'registry.db'));
+  return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+runDeploymentStoreSuite('sqlite', async () => {
   const dir = tempDir();
   const store = await openSqliteStore(join(dir, 'registry.db'));
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
@@ -36,7 +44,8 @@ test('sqlite: WAL, foreign keys and the migration table', async (t) => {
   try {
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     const migrations = raw.prepare('select name from kysely_migration order by name').all() as { name: string }[];
-    assert.deepEqual(migrations.map((m) => m.name), ['0001_initial']);
+    assert.deepEqual(migrations.map((m) => m.name), Object.keys(REGISTRY_MIGRATIONS).sort());
+    assert.deepEqual(migrations.map((m) => m.name).slice(0, 2), ['0001_initial', '0002_deployments']);
   } finally {
     raw.close();
   }

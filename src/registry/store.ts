@@ -7,6 +7,7 @@
  * Records use snake_case keys: they leave the process as JSON unchanged.
  */
 import type { ModelSignature } from '../core/signature.js';
+import type { DeploymentStore } from './deployment-store.js';
 import type { ModelInfo } from '../onnx/index.js';
 
 /** What the registry keeps of a model's ONNX header besides its signature. */
@@ -89,7 +90,8 @@ export interface ModelUpdate {
   tags?: Record<string, string>;
 }
 
-export interface RegistryStore {
+/** Models, versions and aliases here; deployments (routes and their history) in DeploymentStore. */
+export interface RegistryStore extends DeploymentStore {
   /** Every model, by name. */
   listModels(): Promise<ModelRecord[]>;
   getModel(name: string): Promise<ModelRecord>;
