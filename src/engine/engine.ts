@@ -19,6 +19,8 @@ import { classify } from './classification.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
 import { selectVersions } from './version-policy.js';
 import { ModelControl, type RepositoryIndexEntry } from './model-control.js';
+import { Deployments, copyTensors } from './deployments.js';
+import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
 
 export type { RepositoryIndexEntry } from './model-control.js';
@@ -65,6 +67,8 @@ export class Engine {
   private readonly aliasCache = new Map<string, { version: number; until: number }>();
   private readonly stats = new Map<string, VersionStatistics>();
   private readonly control: ModelControl;
+  /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
+  readonly deployments: Deployments;
   private startupDone = false;
   private closed = false;
 
@@ -76,6 +80,12 @@ export class Engine {
     private readonly repos: readonly string[],
   ) {
     this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
+    this.deployments = new Deployments({
+      registry,
+      logger,
+      version: (name, version) => this.resolve(name, String(version)),
+      run: async (target, inputs) => (await this.infer(target, { inputs })).outputs,
+    });
     this.control = new ModelControl({
       models: this.models,
       repos,
@@ -240,6 +250,54 @@ export class Engine {
     }
     if (entry.source === 'repository') throw errors.aliasNotFound(name, ref);
     return this.ensureVersion(entry, await this.aliasVersion(name, ref));
+  }
+
+  /**
+   * The version that answers a request: an explicit version or alias wins; else the endpoint's
+   * deployment routes pick one by the routing key (the request id, or the experiment's sticky
+   * header); else the default version. `shadow` is set for champion-routed requests of an endpoint
+   * with a shadow.
+   */
+  async route(
+    modelRef: string,
+    versionRef: string | undefined,
+    requestId: string,
+    header: (lowerCaseName: string) => string | undefined,
+  ): Promise<{ target: ServedVersion; route: RouteKind | 'direct'; shadow?: number }> {
+    if ((versionRef !== undefined && versionRef !== '') || modelRef.includes('@')) {
+      return { target: await this.resolve(modelRef, versionRef), route: 'direct' };
+    }
+    const entry = this.models.get(modelRef);
+    const routes = entry?.source === 'repository' ? null : await this.deployments.routesFor(modelRef);
+    if (!routes) return { target: await this.resolve(modelRef), route: 'direct' };
+    const choice = chooseRoute(routes, `${modelRef}:${routingKey(routes, requestId, header)}`);
+    const target = await this.resolve(modelRef, String(choice.version));
+    if (routes.shadow && choice.route === 'champion' && routes.shadow.version !== choice.version) {
+      return { target, route: choice.route, shadow: routes.shadow.version };
+    }
+    return { target, route: choice.route };
+  }
+
+  /** Run a routed request; with a shadow, mirror a copy of its inputs once the caller has the answer. */
+  async inferRouted(endpoint: string, routed: { target: ServedVersion; shadow?: number }, request: InferRequest): Promise<InferResponse> {
+    if (routed.shadow === undefined) return this.infer(routed.target, request);
+    const copy = copyTensors(request.inputs);
+    const response = await this.infer(routed.target, request);
+    this.deployments.mirror(endpoint, routed.target, routed.shadow, copy, response.outputs);
+    return response;
+  }
+
+  /**
+   * Move an alias with the zero-downtime rule: the version is loaded and warm before the alias
+   * points at it; one that cannot serve leaves the alias where it was.
+   */
+  async moveAlias(name: string, alias: string, version: number, actor?: string): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
+    const sv = await this.resolve(name, String(version));
+    if (!sv.isReady) throw new TendError('TEND_MODEL_LOAD_FAILED', `alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`);
+    const change = await this.registry.setAlias(name, alias, version, actor);
+    for (const key of this.aliasCache.keys()) if (key.startsWith(`${name}@`)) this.aliasCache.delete(key);
+    this.deployments.invalidate(name);
+    return { name, alias, version, previous: change.from };
   }
 
   private async aliasVersion(name: string, alias: string): Promise<number> {

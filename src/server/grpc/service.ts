@@ -2,6 +2,7 @@
  * The handlers of `inference.GRPCInferenceService`. Like the HTTP frontend they only decode and
  * encode: the engine resolves, validates, batches and runs, and errors map to statuses in status.ts.
  */
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { TendError, errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -62,11 +63,16 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
         );
     };
 
-  const infer = async (msg: ModelInferRequestMessage, signal: CancelSignal): Promise<ModelInferResponseMessage> => {
+  const infer = async (msg: ModelInferRequestMessage, signal: CancelSignal, metadata: grpc.Metadata): Promise<ModelInferResponseMessage> => {
     const { model, version, request } = decodeModelInferRequest(msg);
-    const target = await engine.resolve(model, version);
+    // The request id routes canary / experiment traffic; a sticky key comes from call metadata.
+    request.id ??= randomUUID();
+    const routed = await engine.route(model, version, request.id, (name) => {
+      const v = metadata.get(name)[0];
+      return typeof v === 'string' ? v : undefined;
+    });
     request.signal = signal;
-    return encodeModelInferResponse(await engine.infer(target, request));
+    return encodeModelInferResponse(await engine.inferRouted(model, routed, request));
   };
 
   const modelName = (request: NameVersion): string => {
@@ -85,7 +91,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     ModelMetadata: unary('ModelMetadata', async (request: NameVersion) =>
       modelMetadata(engine, await engine.resolve(modelName(request), request.version === '' ? undefined : request.version)),
     ),
-    ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) => infer(request, new CallCancelSignal(call))),
+    ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) => infer(request, new CallCancelSignal(call), call.metadata)),
     ModelStreamInfer: (call: grpc.ServerDuplexStream<ModelInferRequestMessage, unknown>) => {
       const signal = new CallCancelSignal(call);
       let pending = 0;
@@ -95,7 +101,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
       };
       call.on('data', (msg: ModelInferRequestMessage) => {
         pending++;
-        infer(msg, signal).then(
+        infer(msg, signal, call.metadata).then(
           (response) => call.write({ error_message: '', infer_response: response }),
           (err: unknown) => {
             const status = fail('ModelStreamInfer', err);

@@ -2,12 +2,14 @@
  * The HTTP frontend: KServe V2 / Open Inference Protocol REST on Fastify, plus /metrics.
  * It parses and encodes; the engine resolves, validates and runs.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TendError, toTendError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Engine, InferRequest } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
+import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 import { ClientGoneSignal } from './client-gone.js';
 import {
@@ -24,6 +26,10 @@ export interface HttpAppOptions {
   /** Largest request body in bytes (413 beyond). */
   bodyLimitBytes: number;
   logger?: Logger;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 interface ModelParams {
@@ -114,7 +120,6 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     const { model, version } = request.params;
-    const target = await engine.resolve(model, version);
     const headerLength = request.headers[HEADER_LENGTH];
     let parsed: unknown;
     let inferRequest: InferRequest;
@@ -130,9 +135,12 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
       inferRequest = decodeInferRequest(parsed);
     }
     const binaryOutputs = binaryOutputChoice(parsed);
+    // The request id routes canary / experiment traffic, so it is fixed before routing.
+    inferRequest.id ??= randomUUID();
+    const routed = await engine.route(model, version, inferRequest.id, (name) => headerValue(request.headers[name]));
     // A client that hangs up while queued is dropped from the queue.
     inferRequest.signal = new ClientGoneSignal(reply.raw);
-    const response = await engine.infer(target, inferRequest);
+    const response = await engine.inferRouted(model, routed, inferRequest);
     // One line per answered inference at debug: at info level the access log would cost a quarter of the
     // throughput of a small model. Refused and failed requests are logged at info and above.
     if (logger.isLevelEnabled('debug')) {
@@ -154,6 +162,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   app.post('/v2/models/:model/versions/:version/infer', infer);
 
   registerRepositoryRoutes(app, engine);
+  registerDeploymentRoutes(app, engine);
 
   // Statistics extension (Triton's): cumulative counts and durations per model version.
   app.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));

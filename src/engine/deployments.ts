@@ -1,0 +1,144 @@
+/**
+ * Deployments at serve time: an endpoint's routes (champion, canary, shadow, experiment) read from
+ * the registry, resolved to version numbers and cached briefly; changes applied with the
+ * zero-downtime rule (every version the new routes name is loaded and warm before the routes are
+ * written); shadow requests mirrored off the caller's path.
+ */
+import { parseDeploymentRoutes, resolveRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../core/deployment.js';
+import { TendError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Tensor } from '../core/tensor.js';
+import type { DeploymentRecord, DeploymentWriteOptions, Registry } from '../registry/index.js';
+import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
+import type { ServedVersion } from './served-version.js';
+
+const ROUTES_CACHE_MS = 1000;
+
+/** What deployments need from the engine. */
+export interface DeploymentHost {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** A registry version of `name`, loaded (or failed: check isReady). */
+  version(name: string, version: number): Promise<ServedVersion>;
+  /** Run one request on a version (inputs are consumed). */
+  run(target: ServedVersion, inputs: Tensor[]): Promise<Tensor[]>;
+}
+
+/** A copy of the tensors, for a shadow that runs after the champion has taken the originals. */
+export function copyTensors(tensors: readonly Tensor[]): Tensor[] {
+  return tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: t.data.slice() as Tensor['data'] }));
+}
+
+export class Deployments {
+  readonly shadows = new ShadowComparisons();
+  private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
+
+  constructor(private readonly host: DeploymentHost) {}
+
+  /** The endpoint's routes resolved to version numbers, or null without a deployment. */
+  async routesFor(endpoint: string): Promise<ResolvedRoutes | null> {
+    const now = Date.now();
+    const hit = this.cache.get(endpoint);
+    if (hit && hit.until > now) return hit.routes;
+    let routes: ResolvedRoutes | null = null;
+    try {
+      const record = await this.host.registry.getDeployment(endpoint);
+      if (record) routes = await this.resolve(endpoint, record.routes);
+    } catch (err) {
+      // Repository models have no registry row; a broken deployment must not take the endpoint down.
+      if (!(err instanceof TendError && err.code === 'TEND_MODEL_NOT_FOUND')) {
+        this.host.logger.error({ endpoint, err: (err as Error).message }, 'cannot read deployment; serving the default version');
+      }
+    }
+    this.cache.set(endpoint, { routes, until: now + ROUTES_CACHE_MS });
+    return routes;
+  }
+
+  private async resolve(endpoint: string, routes: DeploymentRoutes): Promise<ResolvedRoutes> {
+    const numbers = new Map<string, number>();
+    for (const { ref } of routeRefs(routes)) {
+      if (!numbers.has(ref)) numbers.set(ref, (await this.host.registry.resolveVersion(endpoint, ref)).version);
+    }
+    return resolveRoutes(routes, (ref) => numbers.get(ref) as number);
+  }
+
+  /**
+   * Write new routes for an endpoint, loading and warming every version they name first. A version
+   * that fails to load never receives traffic: the write is refused and the old routes keep serving.
+   */
+  async apply(endpoint: string, input: unknown, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
+    const routes = parseDeploymentRoutes(input);
+    const resolved = await this.resolve(endpoint, routes);
+    const versions = new Set<number>([resolved.champion]);
+    if (resolved.canary) versions.add(resolved.canary.version);
+    if (resolved.shadow) versions.add(resolved.shadow.version);
+    for (const v of resolved.experiment?.variants ?? []) versions.add(v.version);
+    const loaded = await Promise.all([...versions].map((v) => this.host.version(endpoint, v)));
+    const failed = loaded.filter((sv) => !sv.isReady);
+    if (failed.length > 0) {
+      throw new TendError(
+        'TEND_MODEL_LOAD_FAILED',
+        `deployment of '${endpoint}' not changed: ${failed.map((sv) => `version ${sv.version} cannot serve (${sv.reason || sv.state.toLowerCase()})`).join('; ')}`,
+      );
+    }
+    const record = await this.host.registry.putDeployment(endpoint, routes, options);
+    this.invalidate(endpoint);
+    return record;
+  }
+
+  /** The canary becomes the champion (the shadow stays). */
+  async promote(endpoint: string, actor?: string): Promise<DeploymentRecord> {
+    const current = await this.require(endpoint);
+    if (current.routes.experiment) {
+      throw new TendError('TEND_CONFLICT', `'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
+    }
+    if (!current.routes.canary) throw new TendError('TEND_CONFLICT', `'${endpoint}' has no canary to promote`);
+    const next: DeploymentRoutes = { champion: current.routes.canary.version, ...(current.routes.shadow ? { shadow: current.routes.shadow } : {}) };
+    return this.apply(endpoint, next, { action: 'promote', expectedRevision: current.revision, ...(actor ? { actor } : {}) });
+  }
+
+  /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */
+  async rollback(endpoint: string, options: { actor?: string; reason?: string; action?: 'rollback' | 'auto_rollback' } = {}): Promise<DeploymentRecord> {
+    const current = await this.require(endpoint);
+    const { champion, canary, experiment, shadow } = current.routes;
+    if (!canary && !experiment && !shadow) throw new TendError('TEND_CONFLICT', `'${endpoint}' serves its champion only: nothing to roll back`);
+    return this.apply(endpoint, { champion }, {
+      action: options.action ?? 'rollback',
+      expectedRevision: current.revision,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  private async require(endpoint: string): Promise<DeploymentRecord> {
+    const current = await this.host.registry.getDeployment(endpoint);
+    if (!current) throw new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment; PUT its routes first`);
+    return current;
+  }
+
+  invalidate(endpoint: string): void {
+    this.cache.delete(endpoint);
+  }
+
+  /**
+   * Mirror a request to the shadow version and compare its outputs with the champion's. Runs after
+   * the caller has its answer; every failure stays here (counted, logged at debug).
+   */
+  mirror(endpoint: string, champion: ServedVersion, shadowVersion: number, inputs: Tensor[], championOutputs: readonly Tensor[]): void {
+    const pair = { champion: champion.version, shadow: shadowVersion };
+    void (async () => {
+      try {
+        const shadow = await this.host.version(endpoint, shadowVersion);
+        const outputs = await this.host.run(shadow, inputs);
+        this.shadows.compare(endpoint, pair, championOutputs, outputs);
+      } catch (err) {
+        this.shadows.recordError(endpoint, pair, err);
+        this.host.logger.debug({ endpoint, shadow: shadowVersion, err: (err as Error).message }, 'shadow request failed');
+      }
+    })();
+  }
+
+  shadowSnapshot(): ShadowSnapshot {
+    return this.shadows.snapshot();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Deployments over HTTP: canary split by request id, sticky experiments, shadow traffic that never
+ * reaches the caller, promote / rollback / history, alias moves, and bad routes refused with nothing
+ * changed. Versions 1 and 2 of `digits` are the same network (so shadow outputs agree); `cnn`
+ * has another signature.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from '../src/registry/index.js';
+import { FIXTURE_MODELS, getJson, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+
+const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
+
+let srv: TestServer;
+let home: string;
+
+async function put(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${srv.url}${path}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function digitsBody(id?: string): Record<string, unknown> {
+  const r = seededRandom(1);
+  return { ...(id ? { id } : {}), inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, () => r()) }] };
+}
+
+async function infer(id?: string, headers: Record<string, string> = {}): Promise<{ status: number; version: string }> {
+  const res = await fetch(`${srv.url}/v2/models/digits/infer`, { method: 'POST', body: JSON.stringify(digitsBody(id)), headers: { 'content-type': 'application/json', ...headers } });
+  const body = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, version: String(body['model_version']) };
+}
+
+before(async () => {
+  home = tempDir('deploy-home');
+  const registry = await Registry.open(home);
+  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+  await registry.push(DIGITS, { name: 'digits' });
+  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
+  await registry.push(join(FIXTURE_MODELS, 'small_cnn.onnx'), { name: 'cnn' });
+  await registry.close();
+  srv = await startTestServer({ home });
+});
+
+after(async () => {
+  await srv?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('deployments', () => {
+  test('a canary at 10% takes 10% ± 1 pt of 10 000 requests, by request id, deterministically', async () => {
+    const res = await put('/api/v1/deployments/digits', { champion: 1, canary: { version: 2, percent: 10 } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body['endpoint'], 'digits');
+    let canary = 0;
+    const n = 10_000;
+    for (let start = 0; start < n; start += 100) {
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => infer(`req-${start + i}`)));
+      for (const r of batch) {
+        assert.equal(r.status, 200);
+        if (r.version === '2') canary++;
+      }
+    }
+    assert.ok(Math.abs(canary / n - 0.1) <= 0.01, `canary share ${canary / n}`);
+    const again = await Promise.all(['req-1', 'req-2', 'req-3', 'req-4'].map((id) => infer(id)));
+    const repeat = await Promise.all(['req-1', 'req-2', 'req-3', 'req-4'].map((id) => infer(id)));
+    assert.deepEqual(repeat.map((r) => r.version), again.map((r) => r.version), 'the same id lands on the same version');
+    assert.equal((await infer(undefined)).status, 200);
+    // An explicit version bypasses the routes.
+    const direct = await postJson(`${srv.url}/v2/models/digits/versions/3/infer`, digitsBody());
+    assert.equal(direct.body['model_version'], '3');
+  });
+
+  test('promote makes the canary the champion; history records every change, newest first', async () => {
+    const promoted = await fetch(`${srv.url}/api/v1/deployments/digits/promote`, { method: 'POST', headers: { 'x-tend-actor': 'alice' } });
+    assert.equal(promoted.status, 200);
+    assert.deepEqual(((await promoted.json()) as { routes: unknown }).routes, { champion: '2' });
+    assert.equal((await infer('req-1')).version, '2');
+    const history = (await getJson(`${srv.url}/api/v1/deployments/digits/history`)).body['history'] as { action: string; actor: string }[];
+    assert.deepEqual(history.map((h) => h.action), ['promote', 'put']);
+    assert.equal(history[0]?.actor, 'alice');
+  });
+
+  test('an experiment sticky by header keeps a user on one variant; rollback returns to the champion', async () => {
+    const res = await put('/api/v1/deployments/digits', { champion: 2, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'X-User' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const seen = new Map<string, Set<string>>();
+    for (let i = 0; i < 40; i++) {
+      const user = `user-${i % 8}`;
+      const r = await infer(`id-${i}`, { 'x-user': user });
+      const set = seen.get(user) ?? new Set();
+      set.add(r.version);
+      seen.set(user, set);
+    }
+    for (const [user, versions] of seen) assert.equal(versions.size, 1, `${user} saw ${[...versions].join(', ')}`);
+    const back = await fetch(`${srv.url}/api/v1/deployments/digits/rollback`, { method: 'POST' });
+    assert.equal(back.status, 200);
+    assert.deepEqual(((await back.json()) as { routes: unknown }).routes, { champion: '2' });
+    const nothing = await fetch(`${srv.url}/api/v1/deployments/digits/rollback`, { method: 'POST' });
+    assert.equal(nothing.status, 409);
+  });
+
+  test('a shadow sees mirrored traffic, never answers the caller, and its agreement is reported', async () => {
+    const res = await put('/api/v1/deployments/digits', { champion: 2, shadow: { version: 1 } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    for (let i = 0; i < 20; i++) assert.equal((await infer(`s-${i}`)).version, '2');
+    let shadow: Record<string, unknown> | null = null;
+    for (let tries = 0; tries < 50; tries++) {
+      shadow = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['shadow'] as Record<string, unknown> | null;
+      if (shadow && Number(shadow['count']) >= 20) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(shadow, 'shadow statistics');
+    assert.equal(Number(shadow['count']), 20);
+    assert.equal(shadow['agreement_rate'], 1);
+    assert.equal(shadow['max_abs_diff'], 0);
+  });
+
+  test('an alias moves only to a version that serves, and the move is seen at once', async () => {
+    const moved = await put('/api/v1/models/digits/aliases/champion', { version: 3 });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual(moved.body, { name: 'digits', alias: 'champion', version: 3, previous: 1 });
+    const res = await postJson(`${srv.url}/v2/models/digits@champion/infer`, digitsBody());
+    assert.equal(res.body['model_version'], '3');
+    const missing = await put('/api/v1/models/digits/aliases/champion', { version: 9 });
+    assert.equal(missing.status, 404);
+    const bad = await put('/api/v1/models/digits/aliases/champion', { version: 'x' });
+    assert.equal(bad.status, 400);
+  });
+
+  test('bad routes are refused with a clear message and nothing changes', async () => {
+    const before = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'];
+    const cases: [unknown, number, RegExp][] = [
+      [{ champion: 9 }, 404, /has no version '9'/],
+      [{ champion: 2, canary: { version: 1, percent: 150 } }, 400, /percent/],
+      [{ champion: 2, experiment: { variants: [{ version: 1, weight: 0 }, { version: 2, weight: 0 }] } }, 400, /weight/],
+      [{ champion: 2, canary: { version: 1, percent: 5 }, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }] } }, 400, /canary/],
+      [{ champion: 'nope' }, 404, /alias 'nope'/],
+      [{ champion: 2, bogus: 1 }, 400, /bogus|unrecognized|allowed/i],
+      ['not an object', 400, /./],
+    ];
+    for (const [routes, status, message] of cases) {
+      const res = await put('/api/v1/deployments/digits', routes);
+      assert.equal(res.status, status, `${JSON.stringify(routes)} → ${JSON.stringify(res.body)}`);
+      assert.match(String(res.body['error']), message);
+    }
+    assert.deepEqual((await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'], before);
+    assert.equal((await getJson(`${srv.url}/api/v1/deployments/cnn`)).status, 404);
+    const unknown = await put('/api/v1/deployments/nope', { champion: 1 });
+    assert.equal(unknown.status, 404);
+    assert.equal((await infer('after')).status, 200);
+  });
+});
