@@ -129,6 +129,24 @@ describe('deployments', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('routes written by another process (the CLI) take effect within about a second', async () => {
+    const other = await Registry.open(home);
+    try {
+      const current = await other.getDeployment('digits');
+      await other.putDeployment('digits', { champion: 3 }, { action: 'put', expectedRevision: current?.revision ?? null });
+    } finally {
+      await other.close();
+    }
+    let version = '';
+    for (let tries = 0; tries < 100 && version !== '3'; tries++) {
+      const r = await infer(`oob-${tries}`);
+      assert.equal(r.status, 200);
+      version = r.version;
+      if (version !== '3') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(version, '3');
+  });
+
   test('bad routes are refused with a clear message and nothing changes', async () => {
     const before = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'];
     const cases: [unknown, number, RegExp][] = [

@@ -22,6 +22,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function percent(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('a percent is a number from 0 to 100');
+  return n;
+}
+
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('tend')
@@ -103,6 +109,41 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (name, a, opts) => (await import('./commands/registry.js')).aliasHistoryCommand(name, a, opts));
+
+  const deploy = program.command('deploy').description('route an endpoint: canary, shadow, experiment, promote, rollback');
+  const deployCommand = (name: string, description: string) =>
+    deploy.command(name).description(description).option('--home <dir>', 'registry home').option('--json', 'print JSON');
+  deployCommand('canary', 'send PERCENT% of ENDPOINT\'s traffic (by request id) to REF')
+    .argument('<endpoint>')
+    .argument('<ref>', 'a version or alias of the endpoint (2, staging, NAME@2)')
+    .requiredOption('--percent <p>', 'share of requests, 0 to 100', percent)
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (endpoint, ref, opts) => (await import('./commands/deploy.js')).deployCanaryCommand(endpoint, ref, opts));
+  deployCommand('shadow', 'mirror ENDPOINT\'s champion traffic to REF (answers compared, never returned)')
+    .argument('<endpoint>')
+    .argument('<ref>')
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (endpoint, ref, opts) => (await import('./commands/deploy.js')).deployShadowCommand(endpoint, ref, opts));
+  deployCommand('experiment', 'split ENDPOINT\'s traffic between weighted variants (A/B)')
+    .argument('<endpoint>')
+    .argument('<variants...>', 'REF=WEIGHT, e.g. 2=50 3=50')
+    .option('--sticky-by <header>', 'keep a caller on one variant by this request header')
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (endpoint, variants, opts) => (await import('./commands/deploy.js')).deployExperimentCommand(endpoint, variants, opts));
+  deployCommand('promote', 'the canary becomes the champion')
+    .argument('<endpoint>')
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployPromoteCommand(endpoint, opts));
+  deployCommand('rollback', 'back to the champion alone')
+    .argument('<endpoint>')
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployRollbackCommand(endpoint, opts));
+  deployCommand('status', 'the endpoint\'s routes')
+    .argument('<endpoint>')
+    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployStatusCommand(endpoint, opts));
+  deployCommand('history', 'every change of the endpoint\'s routes: who, when, before, after, why')
+    .argument('<endpoint>')
+    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployHistoryCommand(endpoint, opts));
 
   program
     .command('infer')

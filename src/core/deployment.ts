@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { describeIssues } from './config.js';
-import { errors } from './errors.js';
+import { TendError, errors } from './errors.js';
 import type { ModelSignature, TensorSpec } from './signature.js';
 
 // The alias syntax of the registry (registry/names.ts), repeated here because core sits below it;
@@ -272,4 +272,27 @@ export function signatureMismatch(champion: ModelSignature, candidate: ModelSign
     }
   }
   return problems.length === 0 ? null : problems.join('; ');
+}
+
+/**
+ * The routes after a promote: the canary becomes the champion (a shadow stays).
+ * @throws TendError TEND_CONFLICT when there is no canary (an experiment needs its winner named).
+ */
+export function promotedRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
+  if (routes.experiment) {
+    throw new TendError('TEND_CONFLICT', `'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
+  }
+  if (!routes.canary) throw new TendError('TEND_CONFLICT', `'${endpoint}' has no canary to promote`);
+  return { champion: routes.canary.version, ...(routes.shadow ? { shadow: routes.shadow } : {}) };
+}
+
+/**
+ * The routes after a rollback: the champion alone (canary, experiment and shadow removed).
+ * @throws TendError TEND_CONFLICT when the champion already serves alone.
+ */
+export function rolledBackRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
+  if (!routes.canary && !routes.experiment && !routes.shadow) {
+    throw new TendError('TEND_CONFLICT', `'${endpoint}' serves its champion only: nothing to roll back`);
+  }
+  return { champion: routes.champion };
 }

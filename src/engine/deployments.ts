@@ -4,7 +4,7 @@
  * zero-downtime rule (every version the new routes name is loaded and warm before the routes are
  * written); shadow requests mirrored off the caller's path.
  */
-import { parseDeploymentRoutes, resolveRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../core/deployment.js';
+import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../core/deployment.js';
 import { TendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
@@ -29,13 +29,26 @@ export function copyTensors(tensors: readonly Tensor[]): Tensor[] {
   return tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: t.data.slice() as Tensor['data'] }));
 }
 
+/** Every version the routes name, once each. */
+function versionsOf(routes: ResolvedRoutes): number[] {
+  const versions = new Set<number>([routes.champion]);
+  if (routes.canary) versions.add(routes.canary.version);
+  if (routes.shadow) versions.add(routes.shadow.version);
+  for (const v of routes.experiment?.variants ?? []) versions.add(v.version);
+  return [...versions];
+}
+
 export class Deployments {
   readonly shadows = new ShadowComparisons();
   private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
 
   constructor(private readonly host: DeploymentHost) {}
 
-  /** The endpoint's routes resolved to version numbers, or null without a deployment. */
+  /**
+   * The endpoint's routes resolved to version numbers, or null without a deployment. Routes changed
+   * outside this process (the CLI, another server) take effect only once every version they name
+   * is loaded and warm; until then the previous routes keep serving.
+   */
   async routesFor(endpoint: string): Promise<ResolvedRoutes | null> {
     const now = Date.now();
     const hit = this.cache.get(endpoint);
@@ -50,8 +63,24 @@ export class Deployments {
         this.host.logger.error({ endpoint, err: (err as Error).message }, 'cannot read deployment; serving the default version');
       }
     }
+    if (routes && hit?.routes && !(await this.allReady(endpoint, routes))) {
+      this.cache.set(endpoint, { routes: hit.routes, until: now + ROUTES_CACHE_MS });
+      return hit.routes;
+    }
     this.cache.set(endpoint, { routes, until: now + ROUTES_CACHE_MS });
     return routes;
+  }
+
+  /** Whether every version of the routes serves; starts loading the ones that do not yet. */
+  private async allReady(endpoint: string, routes: ResolvedRoutes): Promise<boolean> {
+    const versions = versionsOf(routes);
+    const loads = versions.map((v) => this.host.version(endpoint, v));
+    const settled = await Promise.race([Promise.all(loads), new Promise<null>((r) => setImmediate(() => r(null)))]);
+    if (settled === null) {
+      void Promise.allSettled(loads).then(() => this.invalidate(endpoint));
+      return false;
+    }
+    return settled.every((sv) => sv.isReady);
   }
 
   private async resolve(endpoint: string, routes: DeploymentRoutes): Promise<ResolvedRoutes> {
@@ -69,11 +98,7 @@ export class Deployments {
   async apply(endpoint: string, input: unknown, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
     const routes = parseDeploymentRoutes(input);
     const resolved = await this.resolve(endpoint, routes);
-    const versions = new Set<number>([resolved.champion]);
-    if (resolved.canary) versions.add(resolved.canary.version);
-    if (resolved.shadow) versions.add(resolved.shadow.version);
-    for (const v of resolved.experiment?.variants ?? []) versions.add(v.version);
-    const loaded = await Promise.all([...versions].map((v) => this.host.version(endpoint, v)));
+    const loaded = await Promise.all(versionsOf(resolved).map((v) => this.host.version(endpoint, v)));
     const failed = loaded.filter((sv) => !sv.isReady);
     if (failed.length > 0) {
       throw new TendError(
@@ -89,20 +114,13 @@ export class Deployments {
   /** The canary becomes the champion (the shadow stays). */
   async promote(endpoint: string, actor?: string): Promise<DeploymentRecord> {
     const current = await this.require(endpoint);
-    if (current.routes.experiment) {
-      throw new TendError('TEND_CONFLICT', `'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
-    }
-    if (!current.routes.canary) throw new TendError('TEND_CONFLICT', `'${endpoint}' has no canary to promote`);
-    const next: DeploymentRoutes = { champion: current.routes.canary.version, ...(current.routes.shadow ? { shadow: current.routes.shadow } : {}) };
-    return this.apply(endpoint, next, { action: 'promote', expectedRevision: current.revision, ...(actor ? { actor } : {}) });
+    return this.apply(endpoint, promotedRoutes(endpoint, current.routes), { action: 'promote', expectedRevision: current.revision, ...(actor ? { actor } : {}) });
   }
 
   /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */
   async rollback(endpoint: string, options: { actor?: string; reason?: string; action?: 'rollback' | 'auto_rollback' } = {}): Promise<DeploymentRecord> {
     const current = await this.require(endpoint);
-    const { champion, canary, experiment, shadow } = current.routes;
-    if (!canary && !experiment && !shadow) throw new TendError('TEND_CONFLICT', `'${endpoint}' serves its champion only: nothing to roll back`);
-    return this.apply(endpoint, { champion }, {
+    return this.apply(endpoint, rolledBackRoutes(endpoint, current.routes), {
       action: options.action ?? 'rollback',
       expectedRevision: current.revision,
       ...(options.actor ? { actor: options.actor } : {}),

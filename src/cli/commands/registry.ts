@@ -12,7 +12,7 @@ interface CommonOptions {
   json?: boolean;
 }
 
-function actor(): string {
+export function actor(): string {
   try {
     return process.env['TEND_ACTOR'] ?? userInfo().username;
   } catch {
@@ -20,7 +20,7 @@ function actor(): string {
   }
 }
 
-async function withRegistry<T>(home: string | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
+export async function withRegistry<T>(home: string | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
   const registry = await Registry.open(resolveHome(home), { actor: actor() });
   try {
     return await work(registry);
