@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { GraphBuilder, writeModel } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
 import { FIXTURE_MODELS, getJson, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
 
@@ -32,9 +34,35 @@ async function infer(id?: string, headers: Record<string, string> = {}): Promise
   return { status: res.status, version: String(body['model_version']) };
 }
 
+/**
+ * A lookup table y = table[x] for x in 0..9. `clamped` clips x into range first and never fails;
+ * the other fails on any x outside 0..9 (onnxruntime refuses an out-of-range Gather index).
+ */
+function lookupModel(clamped: boolean): Uint8Array {
+  const g = new GraphBuilder('lookup')
+    .input('x', 'INT64', ['batch', 1])
+    .output('y', 'FP32', ['batch', 1])
+    .initializer('table', Float32Array.from({ length: 10 }, (_, i) => i / 10), [10]);
+  if (clamped) {
+    g.initializer('lo', new BigInt64Array([0n]), [])
+      .initializer('hi', new BigInt64Array([9n]), [])
+      .node('Clip', ['x', 'lo', 'hi'], ['xc'])
+      .node('Gather', ['table', 'xc'], ['y'], { axis: { int: 0 } });
+  } else {
+    g.node('Gather', ['table', 'x'], ['y'], { axis: { int: 0 } });
+  }
+  return writeModel(g.build());
+}
+
 before(async () => {
   home = tempDir('deploy-home');
   const registry = await Registry.open(home);
+  const lookupDir = tempDir('lookup');
+  writeFileSync(join(lookupDir, 'safe.onnx'), lookupModel(true));
+  writeFileSync(join(lookupDir, 'fragile.onnx'), lookupModel(false));
+  await registry.push(join(lookupDir, 'safe.onnx'), { name: 'lookup' });
+  await registry.push(join(lookupDir, 'fragile.onnx'), { name: 'lookup' });
+  rmSync(lookupDir, { recursive: true, force: true });
   await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
   await registry.push(DIGITS, { name: 'digits' });
   await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
@@ -145,6 +173,51 @@ describe('deployments', () => {
       if (version !== '3') await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(version, '3');
+  });
+
+  test('a canary that fails on 20% of inputs is rolled back automatically; the history says why', async () => {
+    const res = await put('/api/v1/deployments/lookup', { champion: 1, canary: { version: 2, percent: 50, policy: { min_requests: 40 } } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const statuses: number[] = [];
+    let rolledBack = false;
+    for (let i = 0; i < 2000 && !rolledBack; i++) {
+      const x = i % 5 === 0 ? 12 : i % 10; // every fifth input is out of the table's range
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { id: `l-${i}`, inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [x] }] });
+      statuses.push(r.status);
+      if (i % 20 === 19) {
+        const d = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body;
+        rolledBack = (d['routes'] as Record<string, unknown>)['canary'] === undefined;
+      }
+    }
+    assert.ok(rolledBack, 'the canary was rolled back');
+    assert.ok(statuses.includes(400), 'the canary failed some requests (TEND_INFERENCE_FAILED)');
+    const history = (await getJson(`${srv.url}/api/v1/deployments/lookup/history`)).body['history'] as { action: string; actor: string; reason: string }[];
+    assert.equal(history[0]?.action, 'auto_rollback');
+    assert.equal(history[0]?.actor, 'tend');
+    assert.match(history[0]?.reason ?? '', /canary error rate [0-9.]+% \([0-9]+ of [0-9]+\) exceeds the champion's 0\.0% by more than 5\.0%/);
+    for (let i = 0; i < 20; i++) {
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [12] }] });
+      assert.equal(r.status, 200, 'the champion answers every input after the rollback');
+      assert.equal(r.body['model_version'], '1');
+    }
+  });
+
+  test('a failing shadow never reaches the caller; its errors are counted', async () => {
+    const res = await put('/api/v1/deployments/lookup', { champion: 1, shadow: { version: 2 } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    for (let i = 0; i < 10; i++) {
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [i % 2 === 0 ? 12 : 3] }] });
+      assert.equal(r.status, 200);
+      assert.equal(r.body['model_version'], '1');
+    }
+    let shadow: Record<string, unknown> | null = null;
+    for (let tries = 0; tries < 50; tries++) {
+      shadow = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['shadow'] as Record<string, unknown> | null;
+      if (shadow && Number(shadow['count']) + Number(shadow['shadow_errors']) >= 10) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(Number(shadow?.['shadow_errors']), 5);
+    assert.match(String(shadow?.['last_error']), /out of|bounds|indices/i);
   });
 
   test('bad routes are refused with a clear message and nothing changes', async () => {

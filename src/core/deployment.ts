@@ -57,6 +57,24 @@ function strictFields(what: string, fields: string) {
   };
 }
 
+/** When the server rolls a canary back, or promotes it, on its own. Absent fields take the defaults. */
+export const CanaryPolicySchema = z.strictObject(
+  {
+    auto_rollback: z.boolean().optional().describe('Roll back a canary that errs or slows down past the thresholds (default true)'),
+    min_requests: z.number().int().positive().optional().describe('Canary requests before any automatic decision (default 100)'),
+    max_error_rate_increase: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("Canary error rate minus the champion's above which it is rolled back (default 0.05)"),
+    max_p99_ratio: z.number().min(1).optional().describe("Canary p99 latency over the champion's above which it is rolled back (default: no latency rule)"),
+    promote_after_requests: z.number().int().positive().optional().describe('Promote once the canary answered this many requests within bounds'),
+    promote_after_seconds: z.number().positive().optional().describe('…and has run this long (both must hold when both are given)'),
+  },
+  strictFields('canary.policy', 'auto_rollback, min_requests, max_error_rate_increase, max_p99_ratio, promote_after_requests, promote_after_seconds'),
+);
+
 export const CanaryRouteSchema = z.strictObject(
   {
     version: VersionRefSchema.describe('The canary version: a version number or an alias'),
@@ -65,8 +83,9 @@ export const CanaryRouteSchema = z.strictObject(
       .min(0, { error: 'canary.percent must be between 0 and 100' })
       .max(100, { error: 'canary.percent must be between 0 and 100' })
       .describe('Share of requests (0-100) the canary answers; the same request id always gets the same answer'),
+    policy: CanaryPolicySchema.optional().describe('Automatic rollback and promotion'),
   },
-  strictFields('canary', 'version, percent'),
+  strictFields('canary', 'version, percent, policy'),
 );
 
 export const ShadowRouteSchema = z.strictObject(
@@ -162,6 +181,7 @@ export type DeploymentRoutes = z.output<typeof DeploymentRoutesSchema>;
 /** Routes as a user may write them (refs may be numbers). */
 export type DeploymentRoutesInput = z.input<typeof DeploymentRoutesSchema>;
 export type CanaryRoute = z.output<typeof CanaryRouteSchema>;
+export type CanaryPolicy = z.output<typeof CanaryPolicySchema>;
 export type ShadowRoute = z.output<typeof ShadowRouteSchema>;
 export type ExperimentRoute = z.output<typeof ExperimentRouteSchema>;
 export type ExperimentVariant = z.output<typeof ExperimentVariantSchema>;
@@ -180,7 +200,7 @@ export function parseDeploymentRoutes(value: unknown, source = 'routes'): Deploy
 /** Routes with every ref resolved to a version number: what the engine routes by. */
 export interface ResolvedRoutes {
   champion: number;
-  canary?: { version: number; percent: number };
+  canary?: { version: number; percent: number; policy?: CanaryPolicy };
   shadow?: { version: number };
   experiment?: { variants: { version: number; weight: number }[]; sticky_by?: string };
 }
@@ -211,6 +231,7 @@ export function resolveRoutes(routes: DeploymentRoutes, resolve: (ref: string) =
   const resolved: ResolvedRoutes = { champion: resolve(routes.champion) };
   if (routes.canary !== undefined) {
     resolved.canary = { version: resolve(routes.canary.version), percent: routes.canary.percent };
+    if (routes.canary.policy !== undefined) resolved.canary.policy = routes.canary.policy;
   }
   if (routes.shadow !== undefined) resolved.shadow = { version: resolve(routes.shadow.version) };
   if (routes.experiment !== undefined) {

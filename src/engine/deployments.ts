@@ -9,6 +9,7 @@ import { TendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { DeploymentRecord, DeploymentWriteOptions, Registry } from '../registry/index.js';
+import { CanaryGuard } from './canary-guard.js';
 import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
 import type { ServedVersion } from './served-version.js';
 
@@ -41,6 +42,7 @@ function versionsOf(routes: ResolvedRoutes): number[] {
 export class Deployments {
   readonly shadows = new ShadowComparisons();
   private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
+  private readonly guards = new Map<string, CanaryGuard>();
 
   constructor(private readonly host: DeploymentHost) {}
 
@@ -112,9 +114,40 @@ export class Deployments {
   }
 
   /** The canary becomes the champion (the shadow stays). */
-  async promote(endpoint: string, actor?: string): Promise<DeploymentRecord> {
+  async promote(endpoint: string, options: { actor?: string; reason?: string; action?: 'promote' | 'auto_promote' } = {}): Promise<DeploymentRecord> {
     const current = await this.require(endpoint);
-    return this.apply(endpoint, promotedRoutes(endpoint, current.routes), { action: 'promote', expectedRevision: current.revision, ...(actor ? { actor } : {}) });
+    return this.apply(endpoint, promotedRoutes(endpoint, current.routes), {
+      action: options.action ?? 'promote',
+      expectedRevision: current.revision,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  /**
+   * Feed one champion- or canary-routed outcome to the endpoint's canary guard; when the guard
+   * decides, roll back or promote (recorded with the reason in the history, actor `tend`).
+   */
+  observe(endpoint: string, routes: ResolvedRoutes, route: 'champion' | 'canary', ok: boolean, latencyMs: number): void {
+    const canary = routes.canary;
+    if (!canary) return;
+    const key = `${routes.champion}>${canary.version}@${canary.percent}:${JSON.stringify(canary.policy ?? {})}`;
+    let guard = this.guards.get(endpoint);
+    if (!guard || guard.key !== key) {
+      guard = new CanaryGuard(key, canary.policy);
+      this.guards.set(endpoint, guard);
+    }
+    const decision = guard.observe(route, ok, latencyMs);
+    if (!decision) return;
+    this.host.logger.warn({ endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
+    const options = { actor: 'tend', reason: decision.reason };
+    const change =
+      decision.action === 'auto_rollback'
+        ? this.rollback(endpoint, { ...options, action: 'auto_rollback' })
+        : this.promote(endpoint, { ...options, action: 'auto_promote' });
+    change.catch((err: unknown) => {
+      this.host.logger.error({ endpoint, action: decision.action, err: (err as Error).message }, 'automatic deployment change failed');
+    });
   }
 
   /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */

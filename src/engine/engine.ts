@@ -21,6 +21,7 @@ import { selectVersions } from './version-policy.js';
 import { ModelControl, type RepositoryIndexEntry } from './model-control.js';
 import { Deployments, copyTensors } from './deployments.js';
 import { chooseRoute, routingKey, type RouteKind } from './routing.js';
+import type { ResolvedRoutes } from '../core/deployment.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
 
 export type { RepositoryIndexEntry } from './model-control.js';
@@ -56,6 +57,17 @@ export interface InferResponse {
   model_version: string;
   id: string;
   outputs: Tensor[];
+}
+
+/** Errors that are the version's fault (not the caller's): what a canary's error rate counts. */
+const VERSION_FAULTS = new Set(['TEND_INFERENCE_FAILED', 'TEND_WORKER_FAILED', 'TEND_INTERNAL', 'TEND_MODEL_NOT_READY']);
+
+/** Where a request goes: its version, the route that picked it, the endpoint's routes, a shadow. */
+export interface RoutedRequest {
+  target: ServedVersion;
+  route: RouteKind | 'direct';
+  routes?: ResolvedRoutes;
+  shadow?: number;
 }
 
 const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
@@ -263,7 +275,7 @@ export class Engine {
     versionRef: string | undefined,
     requestId: string,
     header: (lowerCaseName: string) => string | undefined,
-  ): Promise<{ target: ServedVersion; route: RouteKind | 'direct'; shadow?: number }> {
+  ): Promise<RoutedRequest> {
     if ((versionRef !== undefined && versionRef !== '') || modelRef.includes('@')) {
       return { target: await this.resolve(modelRef, versionRef), route: 'direct' };
     }
@@ -273,17 +285,31 @@ export class Engine {
     const choice = chooseRoute(routes, `${modelRef}:${routingKey(routes, requestId, header)}`);
     const target = await this.resolve(modelRef, String(choice.version));
     if (routes.shadow && choice.route === 'champion' && routes.shadow.version !== choice.version) {
-      return { target, route: choice.route, shadow: routes.shadow.version };
+      return { target, route: choice.route, routes, shadow: routes.shadow.version };
     }
-    return { target, route: choice.route };
+    return { target, route: choice.route, routes };
   }
 
-  /** Run a routed request; with a shadow, mirror a copy of its inputs once the caller has the answer. */
-  async inferRouted(endpoint: string, routed: { target: ServedVersion; shadow?: number }, request: InferRequest): Promise<InferResponse> {
-    if (routed.shadow === undefined) return this.infer(routed.target, request);
-    const copy = copyTensors(request.inputs);
-    const response = await this.infer(routed.target, request);
-    this.deployments.mirror(endpoint, routed.target, routed.shadow, copy, response.outputs);
+  /**
+   * Run a routed request; with a shadow, mirror a copy of its inputs once the caller has the
+   * answer; with a canary, feed the outcome to its automatic policy.
+   */
+  async inferRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
+    const guarded = routed.routes?.canary !== undefined && (routed.route === 'champion' || routed.route === 'canary');
+    if (routed.shadow === undefined && !guarded) return this.infer(routed.target, request);
+    const copy = routed.shadow === undefined ? undefined : copyTensors(request.inputs);
+    const started = performance.now();
+    let response: InferResponse;
+    try {
+      response = await this.infer(routed.target, request);
+    } catch (err) {
+      if (guarded && routed.routes && VERSION_FAULTS.has(toTendError(err).code)) {
+        this.deployments.observe(endpoint, routed.routes, routed.route as 'champion' | 'canary', false, performance.now() - started);
+      }
+      throw err;
+    }
+    if (guarded && routed.routes) this.deployments.observe(endpoint, routed.routes, routed.route as 'champion' | 'canary', true, performance.now() - started);
+    if (copy && routed.shadow !== undefined) this.deployments.mirror(endpoint, routed.target, routed.shadow, copy, response.outputs);
     return response;
   }
 

@@ -53,7 +53,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
   });
 
   app.post('/api/v1/deployments/:endpoint/promote', async (request: EndpointRequest) =>
-    engine.deployments.promote(request.params.endpoint, actorOf(request)),
+    engine.deployments.promote(request.params.endpoint, { ...(actorOf(request) ? { actor: actorOf(request) as string } : {}) }),
   );
 
   app.post('/api/v1/deployments/:endpoint/rollback', async (request: EndpointRequest) => {
