@@ -220,6 +220,19 @@ describe('deployments', () => {
     assert.match(String(shadow?.['last_error']), /out of|bounds|indices/i);
   });
 
+  test('the OpenAPI document describes the management API from the same schema the server validates with', async () => {
+    const doc = (await getJson(`${srv.url}/docs/openapi.json`)).body as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; summary?: string }>> };
+    assert.match(doc.openapi, /^3\./);
+    for (const path of ['/api/v1/deployments', '/api/v1/deployments/{endpoint}', '/api/v1/deployments/{endpoint}/promote', '/api/v1/deployments/{endpoint}/rollback', '/api/v1/deployments/{endpoint}/history', '/api/v1/models/{name}/aliases/{alias}']) {
+      assert.ok(doc.paths[path], `${path} in ${Object.keys(doc.paths).join(', ')}`);
+    }
+    const body = JSON.stringify(doc.paths['/api/v1/deployments/{endpoint}']?.['put']?.requestBody);
+    for (const field of ['champion', 'canary', 'shadow', 'experiment', 'percent', 'sticky_by', 'max_error_rate_increase']) assert.ok(body.includes(field), field);
+    assert.ok(doc.paths['/v2/models/{model}/infer'], 'the V2 routes are listed too');
+    // Schemas document, they do not filter: the shadow field still reaches the client.
+    assert.ok('shadow' in (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body);
+  });
+
   test('bad routes are refused with a clear message and nothing changes', async () => {
     const before = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'];
     const cases: [unknown, number, RegExp][] = [

@@ -10,6 +10,7 @@ import type { Engine, InferRequest } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
+import { registerOpenApi } from './openapi.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 import { ClientGoneSignal } from './client-gone.js';
 import {
@@ -62,6 +63,12 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   const logger = options.logger ?? silentLogger;
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
 
+  // Route schemas feed the OpenAPI document only: handlers validate their input with precise
+  // messages and write their own JSON, so schemas neither validate nor serialize.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
+
   // V2 bodies are JSON whatever the content type says (`curl -d` sends form encoding).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
@@ -79,104 +86,106 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
-  app.get('/v2', async () => SERVER_METADATA);
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_req, reply) => {
-    if (engine.ready) return { ready: true };
-    return reply.code(503).send({ ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
-  });
-
-  app.get('/v2/models', async () => ({
-    models: engine.listServed().map((m) => ({
-      name: m.name,
-      source: m.source,
-      ...(m.error !== undefined ? { error: m.error } : {}),
-      versions: m.versions.map((v) => ({ version: String(v.version), state: v.state, reason: v.reason })),
-    })),
-  }));
-
-  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
-    const { model, version } = request.params;
-    return modelMetadata(engine, await engine.resolve(model, version));
-  };
-  app.get('/v2/models/:model', metadata);
-  app.get('/v2/models/:model/versions/:version', metadata);
-
-  const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    const { model, version } = request.params;
-    const sv = await engine.resolve(model, version);
-    if (sv.isReady) return { name: sv.model, version: String(sv.version), ready: true };
-    return reply.code(503).send({
-      name: sv.model,
-      version: String(sv.version),
-      ready: false,
-      error: `model '${sv.model}' version ${sv.version} is ${sv.state.toLowerCase()}${sv.reason ? `: ${sv.reason}` : ''}`,
-      code: 'TEND_MODEL_NOT_READY',
+  // Routes live in a plugin registered after the OpenAPI generator, so that it sees every one.
+  void app.register(async (api) => {
+    api.get('/v2', async () => SERVER_METADATA);
+    api.get('/v2/health/live', async () => ({ live: true }));
+    api.get('/v2/health/ready', async (_req, reply) => {
+      if (engine.ready) return { ready: true };
+      return reply.code(503).send({ ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
     });
-  };
-  app.get('/v2/models/:model/ready', ready);
-  app.get('/v2/models/:model/versions/:version/ready', ready);
 
-  const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    const started = process.hrtime.bigint();
-    const { model, version } = request.params;
-    const headerLength = request.headers[HEADER_LENGTH];
-    let parsed: unknown;
-    let inferRequest: InferRequest;
-    if (typeof headerLength === 'string') {
-      // Binary tensor extension: JSON first, then the raw bytes of the inputs that declare binary_data_size.
-      const { json, binary } = splitBinaryBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headerLength);
-      parsed = parseJsonBody(json);
-      const reader = binaryInputReader(binary);
-      inferRequest = decodeInferRequest(parsed, reader.read);
-      reader.finish();
-    } else {
-      parsed = parseJsonBody(request.body);
-      inferRequest = decodeInferRequest(parsed);
-    }
-    const binaryOutputs = binaryOutputChoice(parsed);
-    // The request id routes canary / experiment traffic, so it is fixed before routing.
-    inferRequest.id ??= randomUUID();
-    const routed = await engine.route(model, version, inferRequest.id, (name) => headerValue(request.headers[name]));
-    // A client that hangs up while queued is dropped from the queue.
-    inferRequest.signal = new ClientGoneSignal(reply.raw);
-    const response = await engine.inferRouted(model, routed, inferRequest);
-    // One line per answered inference at debug: at info level the access log would cost a quarter of the
-    // throughput of a small model. Refused and failed requests are logged at info and above.
-    if (logger.isLevelEnabled('debug')) {
-      logger.debug(
-        { req_id: response.id, model: response.model_name, version: response.model_version, status: 200, latency_ms: Number(process.hrtime.bigint() - started) / 1e6 },
-        'infer',
-      );
-    }
-    if (wantsBinary(binaryOutputs)) {
-      const encoded = encodeBinaryResponse(response, binaryOutputs, encodeData);
-      return reply
-        .header(HEADER_LENGTH, String(encoded.jsonLength))
-        .header('content-type', 'application/octet-stream')
-        .send(encoded.body);
-    }
-    return reply.header('content-type', 'application/json; charset=utf-8').send(encodeInferResponse(response));
-  };
-  app.post('/v2/models/:model/infer', infer);
-  app.post('/v2/models/:model/versions/:version/infer', infer);
+    api.get('/v2/models', async () => ({
+      models: engine.listServed().map((m) => ({
+        name: m.name,
+        source: m.source,
+        ...(m.error !== undefined ? { error: m.error } : {}),
+        versions: m.versions.map((v) => ({ version: String(v.version), state: v.state, reason: v.reason })),
+      })),
+    }));
 
-  registerRepositoryRoutes(app, engine);
-  registerDeploymentRoutes(app, engine);
+    const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+      const { model, version } = request.params;
+      return modelMetadata(engine, await engine.resolve(model, version));
+    };
+    api.get('/v2/models/:model', metadata);
+    api.get('/v2/models/:model/versions/:version', metadata);
 
-  // Statistics extension (Triton's): cumulative counts and durations per model version.
-  app.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));
-  app.get('/v2/models/:model/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
-    model_stats: await engine.statistics(request.params.model),
-  }));
-  app.get('/v2/models/:model/versions/:version/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
-    model_stats: await engine.statistics(request.params.model, request.params.version),
-  }));
+    const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+      const { model, version } = request.params;
+      const sv = await engine.resolve(model, version);
+      if (sv.isReady) return { name: sv.model, version: String(sv.version), ready: true };
+      return reply.code(503).send({
+        name: sv.model,
+        version: String(sv.version),
+        ready: false,
+        error: `model '${sv.model}' version ${sv.version} is ${sv.state.toLowerCase()}${sv.reason ? `: ${sv.reason}` : ''}`,
+        code: 'TEND_MODEL_NOT_READY',
+      });
+    };
+    api.get('/v2/models/:model/ready', ready);
+    api.get('/v2/models/:model/versions/:version/ready', ready);
 
-  app.get('/metrics', async (_req, reply) => {
-    const text = await engine.metrics.render();
-    return reply.header('content-type', engine.metrics.contentType).send(text);
+    const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+      const started = process.hrtime.bigint();
+      const { model, version } = request.params;
+      const headerLength = request.headers[HEADER_LENGTH];
+      let parsed: unknown;
+      let inferRequest: InferRequest;
+      if (typeof headerLength === 'string') {
+        // Binary tensor extension: JSON first, then the raw bytes of the inputs that declare binary_data_size.
+        const { json, binary } = splitBinaryBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headerLength);
+        parsed = parseJsonBody(json);
+        const reader = binaryInputReader(binary);
+        inferRequest = decodeInferRequest(parsed, reader.read);
+        reader.finish();
+      } else {
+        parsed = parseJsonBody(request.body);
+        inferRequest = decodeInferRequest(parsed);
+      }
+      const binaryOutputs = binaryOutputChoice(parsed);
+      // The request id routes canary / experiment traffic, so it is fixed before routing.
+      inferRequest.id ??= randomUUID();
+      const routed = await engine.route(model, version, inferRequest.id, (name) => headerValue(request.headers[name]));
+      // A client that hangs up while queued is dropped from the queue.
+      inferRequest.signal = new ClientGoneSignal(reply.raw);
+      const response = await engine.inferRouted(model, routed, inferRequest);
+      // One line per answered inference at debug: at info level the access log would cost a quarter of the
+      // throughput of a small model. Refused and failed requests are logged at info and above.
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { req_id: response.id, model: response.model_name, version: response.model_version, status: 200, latency_ms: Number(process.hrtime.bigint() - started) / 1e6 },
+          'infer',
+        );
+      }
+      if (wantsBinary(binaryOutputs)) {
+        const encoded = encodeBinaryResponse(response, binaryOutputs, encodeData);
+        return reply
+          .header(HEADER_LENGTH, String(encoded.jsonLength))
+          .header('content-type', 'application/octet-stream')
+          .send(encoded.body);
+      }
+      return reply.header('content-type', 'application/json; charset=utf-8').send(encodeInferResponse(response));
+    };
+    api.post('/v2/models/:model/infer', infer);
+    api.post('/v2/models/:model/versions/:version/infer', infer);
+
+    registerRepositoryRoutes(api, engine);
+    registerDeploymentRoutes(api, engine);
+
+    // Statistics extension (Triton's): cumulative counts and durations per model version.
+    api.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));
+    api.get('/v2/models/:model/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
+      model_stats: await engine.statistics(request.params.model),
+    }));
+    api.get('/v2/models/:model/versions/:version/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
+      model_stats: await engine.statistics(request.params.model, request.params.version),
+    }));
+
+    api.get('/metrics', async (_req, reply) => {
+      const text = await engine.metrics.render();
+      return reply.header('content-type', engine.metrics.contentType).send(text);
+    });
   });
-
   return app;
 }

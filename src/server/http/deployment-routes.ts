@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TendError, errors } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
+import { SCHEMAS } from './openapi.js';
 import { parseJsonBody } from './v2-json.js';
 
 type EndpointRequest = FastifyRequest<{ Params: { endpoint: string } }>;
@@ -24,15 +25,15 @@ function actorOf(request: FastifyRequest): string | undefined {
 export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): void {
   const registry = engine.registry;
 
-  app.get('/api/v1/deployments', async () => ({ deployments: await registry.listDeployments() }));
+  app.get('/api/v1/deployments', { schema: SCHEMAS.listDeployments }, async () => ({ deployments: await registry.listDeployments() }));
 
-  app.get('/api/v1/deployments/:endpoint', async (request: EndpointRequest) => {
+  app.get('/api/v1/deployments/:endpoint', { schema: SCHEMAS.getDeployment }, async (request: EndpointRequest) => {
     const record = await registry.getDeployment(request.params.endpoint);
     if (!record) throw new TendError('TEND_NOT_FOUND', `'${request.params.endpoint}' has no deployment`);
     return { ...record, shadow: engine.deployments.shadowSnapshot()[record.endpoint] ?? null };
   });
 
-  app.put('/api/v1/deployments/:endpoint', async (request: EndpointRequest) => {
+  app.put('/api/v1/deployments/:endpoint', { schema: SCHEMAS.putDeployment }, async (request: EndpointRequest) => {
     const body = jsonObject(request.body);
     // The routes object itself, or {routes, reason, expected_revision}.
     const wrapped = 'routes' in body;
@@ -52,23 +53,23 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
     });
   });
 
-  app.post('/api/v1/deployments/:endpoint/promote', async (request: EndpointRequest) =>
+  app.post('/api/v1/deployments/:endpoint/promote', { schema: SCHEMAS.promote }, async (request: EndpointRequest) =>
     engine.deployments.promote(request.params.endpoint, { ...(actorOf(request) ? { actor: actorOf(request) as string } : {}) }),
   );
 
-  app.post('/api/v1/deployments/:endpoint/rollback', async (request: EndpointRequest) => {
+  app.post('/api/v1/deployments/:endpoint/rollback', { schema: SCHEMAS.rollback }, async (request: EndpointRequest) => {
     const actor = actorOf(request);
     return engine.deployments.rollback(request.params.endpoint, actor ? { actor } : {});
   });
 
-  app.get('/api/v1/deployments/:endpoint/history', async (request: FastifyRequest<{ Params: { endpoint: string }; Querystring: { limit?: string } }>) => {
+  app.get('/api/v1/deployments/:endpoint/history', { schema: SCHEMAS.history }, async (request: FastifyRequest<{ Params: { endpoint: string }; Querystring: { limit?: string } }>) => {
     const raw = request.query.limit;
     const limit = raw === undefined ? undefined : Number(raw);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw errors.invalidInput('limit must be a positive integer');
     return { history: await registry.deploymentHistory(request.params.endpoint, limit === undefined ? {} : { limit }) };
   });
 
-  app.put('/api/v1/models/:name/aliases/:alias', async (request: FastifyRequest<{ Params: { name: string; alias: string } }>) => {
+  app.put('/api/v1/models/:name/aliases/:alias', { schema: SCHEMAS.moveAlias }, async (request: FastifyRequest<{ Params: { name: string; alias: string } }>) => {
     const body = jsonObject(request.body);
     const version = body['version'];
     const number = typeof version === 'string' && /^[0-9]+$/.test(version) ? Number(version) : version;
