@@ -233,6 +233,21 @@ describe('deployments', () => {
     assert.ok('shadow' in (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body);
   });
 
+  test('an archived version is not served after a reload, and cannot be archived while referenced', async () => {
+    const other = await Registry.open(home);
+    try {
+      await assert.rejects(other.archiveVersion('digits', 3), /champion/);
+      await other.archiveVersion('digits', 1);
+    } finally {
+      await other.close();
+    }
+    assert.equal((await postJson(`${srv.url}/v2/repository/models/digits/load`, '')).status, 200);
+    const res = await postJson(`${srv.url}/v2/models/digits/versions/1/infer`, digitsBody());
+    assert.equal(res.status, 404);
+    assert.match(String(res.body['error']), /version 1 is archived/);
+    assert.equal((await infer('after-archive')).status, 200);
+  });
+
   test('bad routes are refused with a clear message and nothing changes', async () => {
     const before = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'];
     const cases: [unknown, number, RegExp][] = [

@@ -84,6 +84,53 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (name, opts) => (await import('./commands/registry.js')).modelsVersionsCommand(name, opts));
 
+  models
+    .command('archive')
+    .description('keep a version but stop serving it; refused while an alias or route points at it')
+    .argument('<ref>', 'NAME@VERSION')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsArchiveCommand(ref, opts));
+  models
+    .command('unarchive')
+    .description('serve an archived version again')
+    .argument('<ref>', 'NAME@VERSION')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsUnarchiveCommand(ref, opts));
+  models
+    .command('delete')
+    .description('delete a version (NAME@VERSION) or a whole model (NAME, with --yes); files go at the next `tend gc`')
+    .argument('<ref>', 'NAME@VERSION or NAME')
+    .option('--yes', 'confirm deleting a whole model')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsDeleteCommand(ref, opts));
+
+  program
+    .command('gc')
+    .description('remove model files no version uses, and leftovers of interrupted pushes')
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/lifecycle.js')).gcCommand(opts));
+  program
+    .command('export')
+    .description('write a model with all its versions, aliases and lineage to one tar archive')
+    .argument('<ref>', 'model NAME')
+    .requiredOption('--out <file>', 'the archive to write (.tar)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/lifecycle.js')).exportCommand(ref, opts));
+  program
+    .command('import')
+    .description('add a model from an archive written by `tend export` (every file checked against its sha256)')
+    .argument('<file>', 'the archive')
+    .option('--as <name>', 'import under this model name')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (file, opts) => (await import('./commands/lifecycle.js')).importCommand(file, opts));
+
   const alias = program.command('alias').description('move, remove and audit aliases');
   alias
     .command('set')

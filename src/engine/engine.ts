@@ -183,7 +183,8 @@ export class Engine {
   private async initialVersions(entry: ModelEntry): Promise<number[]> {
     const policy = entry.config.version_policy ?? DEFAULT_VERSION_POLICY;
     if (entry.source === 'repository') return selectVersions(policy, [...(entry.onDisk?.keys() ?? [])]);
-    const versions = (await this.registry.listVersions(entry.name)).map((v) => v.version);
+    // Archived versions are kept, not served.
+    const versions = (await this.registry.listVersions(entry.name)).filter((v) => !v.archived).map((v) => v.version);
     const picked = new Set(selectVersions(policy, versions));
     for (const v of Object.values(await this.registry.listAliases(entry.name))) picked.add(v);
     return [...picked];
@@ -211,7 +212,11 @@ export class Engine {
       if (p === undefined) throw errors.versionNotFound(entry.name, version);
       path = p;
     } else {
-      path = this.registry.modelFile(await this.registry.getVersion(entry.name, version));
+      const record = await this.registry.getVersion(entry.name, version);
+      if (record.archived) {
+        throw new TendError('TEND_VERSION_NOT_FOUND', `model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
+      }
+      path = this.registry.modelFile(record);
     }
     const key = `${entry.name}\u0000${version}`;
     let stats = this.stats.get(key);
@@ -352,7 +357,7 @@ export class Engine {
     const best = highestReady(entry);
     if (best) return best;
     if (entry.source === 'registry' && !entry.unloaded) {
-      const versions = await this.registry.listVersions(entry.name);
+      const versions = (await this.registry.listVersions(entry.name)).filter((v) => !v.archived);
       const latest = versions.reduce((m, v) => Math.max(m, v.version), 0);
       if (latest > 0) return this.ensureVersion(entry, latest);
     }

@@ -23,7 +23,14 @@ export type {
   VersionStatus,
 } from './store.js';
 export { BlobStore, hashFile } from './blob-store.js';
-export type { FileDigest, StoredBlob } from './blob-store.js';
+export type { BlobFile, FileDigest, StoredBlob } from './blob-store.js';
+export { collectGarbage, DEFAULT_GC_MIN_AGE_SECONDS, PUSH_LEASE_MS } from './blob-gc.js';
+export type { GcOptions, GcRemovedFile, GcResult } from './blob-gc.js';
+export type { ImportedVersion, LifecycleStore, LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
+export { exportModelArchive, importModelArchive, MANIFEST_FILE } from './model-archive.js';
+export type { ExportResult, ImportOptions, ImportResult, ModelArchiveManifest } from './model-archive.js';
+export { listTar, readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
+export type { TarEntry } from './tar.js';
 export { KyselyRegistryStore, migrateRegistry } from './kysely-store.js';
 export type { KyselyStoreOptions } from './kysely-store.js';
 export { openSqliteStore } from './sqlite-store.js';

@@ -88,10 +88,12 @@ async function versionOfRef(db: Db, name: string, ref: string): Promise<number |
       .executeTakeFirst();
     return row === undefined ? null : Number(row.version);
   }
+  // 'latest' skips archived versions, as Registry.resolveVersion does.
   const row = await db
     .selectFrom('model_versions')
     .select((eb) => eb.fn.max('version').as('latest'))
     .where('model_name', '=', name)
+    .where('status', '!=', 'archived')
     .executeTakeFirst();
   return row?.latest == null ? null : Number(row.latest);
 }

@@ -7,7 +7,7 @@
  * when another process commits); on PostgreSQL it takes the row lock. Either way writers of one
  * model queue behind each other, which is what makes version numbers and alias history safe.
  */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
 import { errors, TendError } from '../core/errors.js';
 import type { DeploymentRoutesInput } from '../core/deployment.js';
@@ -19,8 +19,11 @@ import type {
   DeploymentReference,
 } from './deployment-store.js';
 import { KyselyDeployments } from './kysely-deployments.js';
+import { continueRetiredNumbers, KyselyLifecycle } from './kysely-lifecycle.js';
+import { aliasVersion, appendHistory, moveAlias } from './alias-moves.js';
+import type { LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
-import type { ModelVersionsTable, RegistryDatabase } from './schema.js';
+import type { RegistryDatabase } from './schema.js';
 import { registryMigrationProvider } from './schema.js';
 import type {
   AliasChange,
@@ -30,8 +33,8 @@ import type {
   NewVersion,
   RegistryStore,
   VersionRecord,
-  VersionStatus,
 } from './store.js';
+import { now, parseJson, toVersionRecord } from './version-rows.js';
 
 type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>;
 
@@ -48,32 +51,6 @@ export async function migrateRegistry(db: Kysely<RegistryDatabase>): Promise<voi
     if (error instanceof Error && 'code' in error) throw error; // driver errors keep their code (callers retry SQLITE_BUSY)
     throw new TendError('TEND_INTERNAL', `registry database migration failed: ${String(error)}`, { cause: error });
   }
-}
-
-const now = (): string => new Date().toISOString();
-
-function parseJson<T>(text: string): T {
-  return JSON.parse(text) as T;
-}
-
-function toVersionRecord(row: Selectable<ModelVersionsTable>, aliases: string[]): VersionRecord {
-  return {
-    name: row.model_name,
-    version: Number(row.version),
-    sha256: row.sha256,
-    size_bytes: Number(row.size_bytes),
-    signature: parseJson(row.signature),
-    model_info: parseJson(row.model_info),
-    source: row.source,
-    created_at: row.created_at,
-    created_by: row.created_by,
-    metrics: parseJson(row.metrics),
-    tags: parseJson(row.tags),
-    parent_version: row.parent_version === null ? null : Number(row.parent_version),
-    run_id: row.run_id,
-    status: row.status as VersionStatus,
-    aliases,
-  };
 }
 
 /** RegistryStore over any Kysely dialect whose migrations and queries are portable. */
@@ -123,7 +100,12 @@ export class KyselyRegistryStore implements RegistryStore {
     let models = db.selectFrom('models').selectAll().orderBy('name');
     let stats = db
       .selectFrom('model_versions')
-      .select((eb) => ['model_name', eb.fn.max('version').as('latest'), eb.fn.countAll().as('count')])
+      .select((eb) => [
+        'model_name',
+        // 'latest' is the highest version not archived; the count includes archived ones.
+        eb.fn.max(eb.case().when('status', '!=', 'archived').then(eb.ref('version')).end()).as('latest'),
+        eb.fn.countAll().as('count'),
+      ])
       .groupBy('model_name');
     let aliases = db.selectFrom('model_aliases').select(['model_name', 'alias', 'version']).orderBy('alias');
     if (name !== undefined) {
@@ -203,11 +185,12 @@ export class KyselyRegistryStore implements RegistryStore {
     if (input.parent_version !== null) assertVersionNumber(input.parent_version);
     return this.write(async (trx) => {
       const at = now();
-      await trx
+      const created = await trx
         .insertInto('models')
         .values({ name, description: input.description ?? '', tags: '{}', next_version: 1, created_at: at, updated_at: at })
         .onConflict((oc) => oc.column('name').doNothing())
-        .execute();
+        .executeTakeFirst();
+      if (Number(created.numInsertedOrUpdatedRows ?? 0) > 0) await continueRetiredNumbers(trx, name);
       const counter = await trx
         .updateTable('models')
         .set((eb) => ({
@@ -239,7 +222,7 @@ export class KyselyRegistryStore implements RegistryStore {
           status: 'ready',
         })
         .execute();
-      for (const alias of aliases) await this.moveAlias(trx, name, alias, version, input.actor, at);
+      for (const alias of aliases) await moveAlias(trx, name, alias, version, input.actor, at);
       return this.readVersion(trx, name, version);
     });
   }
@@ -266,75 +249,16 @@ export class KyselyRegistryStore implements RegistryStore {
       .selectFrom('model_versions')
       .select('version')
       .where('model_name', '=', name)
+      .where('status', '!=', 'archived')
       .orderBy('version', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (row === undefined) throw errors.versionNotFound(name, 'latest');
-    return this.readVersion(this.db, name, Number(row.version));
-  }
-
-  private async appendHistory(
-    trx: Transaction<RegistryDatabase>,
-    name: string,
-    alias: string,
-    move: { from: number | null; to: number | null; actor: string; at: string },
-  ): Promise<void> {
-    const last = await trx
-      .selectFrom('alias_history')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('model_name', '=', name)
-      .where('alias', '=', alias)
-      .executeTakeFirst();
-    await trx
-      .insertInto('alias_history')
-      .values({
-        model_name: name,
-        alias,
-        seq: Number(last?.seq ?? 0) + 1,
-        from_version: move.from,
-        to_version: move.to,
-        actor: move.actor,
-        at: move.at,
-      })
-      .execute();
-  }
-
-  /** The version an alias points at, or null. */
-  private async aliasVersion(db: Db, name: string, alias: string): Promise<number | null> {
-    const row = await db
-      .selectFrom('model_aliases')
-      .select('version')
-      .where('model_name', '=', name)
-      .where('alias', '=', alias)
-      .executeTakeFirst();
-    return row === undefined ? null : Number(row.version);
-  }
-
-  private async moveAlias(
-    trx: Transaction<RegistryDatabase>,
-    name: string,
-    alias: string,
-    version: number,
-    actor: string,
-    at: string,
-  ): Promise<AliasChange> {
-    const from = await this.aliasVersion(trx, name, alias);
-    if (from === version) return { from, to: version }; // not a move: no history row
-    if (from === null) {
-      await trx
-        .insertInto('model_aliases')
-        .values({ model_name: name, alias, version, updated_at: at, updated_by: actor })
-        .execute();
-    } else {
-      await trx
-        .updateTable('model_aliases')
-        .set({ version, updated_at: at, updated_by: actor })
-        .where('model_name', '=', name)
-        .where('alias', '=', alias)
-        .execute();
+    if (row === undefined) {
+      const any = await this.db.selectFrom('model_versions').select('version').where('model_name', '=', name).executeTakeFirst();
+      if (any === undefined) throw errors.versionNotFound(name, 'latest');
+      throw new TendError('TEND_VERSION_NOT_FOUND', `model '${name}' has no version for 'latest': every version is archived`);
     }
-    await this.appendHistory(trx, name, alias, { from, to: version, actor, at });
-    return { from, to: version };
+    return this.readVersion(this.db, name, Number(row.version));
   }
 
   async setAlias(name: string, alias: string, version: number, actor: string): Promise<AliasChange> {
@@ -343,8 +267,10 @@ export class KyselyRegistryStore implements RegistryStore {
     return this.write(async (trx) => {
       const at = now();
       await this.touchModel(trx, name, at);
-      await this.readVersion(trx, name, version);
-      return this.moveAlias(trx, name, alias, version, actor, at);
+      if ((await this.readVersion(trx, name, version)).archived) {
+        throw new TendError('TEND_CONFLICT', `version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`);
+      }
+      return moveAlias(trx, name, alias, version, actor, at);
     });
   }
 
@@ -352,15 +278,15 @@ export class KyselyRegistryStore implements RegistryStore {
     await this.write(async (trx) => {
       const at = now();
       await this.touchModel(trx, name, at);
-      const from = await this.aliasVersion(trx, name, alias);
+      const from = await aliasVersion(trx, name, alias);
       if (from === null) throw errors.aliasNotFound(name, alias);
       await trx.deleteFrom('model_aliases').where('model_name', '=', name).where('alias', '=', alias).execute();
-      await this.appendHistory(trx, name, alias, { from, to: null, actor, at });
+      await appendHistory(trx, name, alias, { from, to: null, actor, at });
     });
   }
 
   async getAlias(name: string, alias: string): Promise<number> {
-    const version = await this.aliasVersion(this.db, name, alias);
+    const version = await aliasVersion(this.db, name, alias);
     if (version !== null) return version;
     await this.requireModel(this.db, name);
     throw errors.aliasNotFound(name, alias);
@@ -419,6 +345,49 @@ export class KyselyRegistryStore implements RegistryStore {
 
   deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
     return this.deployments.deploymentReferences(name, version);
+  }
+
+  // --- Lifecycle: archive, delete, snapshots for export/import, blob leases (kysely-lifecycle.ts) ---
+
+  private lifecycleStore: KyselyLifecycle | undefined;
+
+  private get lifecycle(): KyselyLifecycle {
+    this.lifecycleStore ??= new KyselyLifecycle(this.db, (fn) => this.write(fn), {
+      readVersion: (db, name, version) => this.readVersion(db, name, version),
+      readModel: (db, name) => this.readModel(db, name),
+    });
+    return this.lifecycleStore;
+  }
+
+  archiveVersion(name: string, version: number, actor: string): Promise<VersionRecord> {
+    return this.lifecycle.archiveVersion(name, version, actor);
+  }
+  unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.lifecycle.unarchiveVersion(name, version);
+  }
+  deleteVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.lifecycle.deleteVersion(name, version);
+  }
+  deleteModel(name: string, actor: string): Promise<ModelRecord> {
+    return this.lifecycle.deleteModel(name, actor);
+  }
+  versionReferences(name: string, version: number): Promise<string[]> {
+    return this.lifecycle.versionReferences(name, version);
+  }
+  snapshotModel(name: string): Promise<ModelSnapshot> {
+    return this.lifecycle.snapshotModel(name);
+  }
+  importModel(input: ModelImport): Promise<ModelRecord> {
+    return this.lifecycle.importModel(input);
+  }
+  leaseBlob(sha256: string, ttlMs: number): Promise<string> {
+    return this.lifecycle.leaseBlob(sha256, ttlMs);
+  }
+  releaseBlobLease(id: string): Promise<void> {
+    return this.lifecycle.releaseBlobLease(id);
+  }
+  withLiveBlobs<T>(fn: (live: LiveBlobs) => Promise<T>): Promise<T> {
+    return this.lifecycle.withLiveBlobs(fn);
   }
 
   async close(): Promise<void> {

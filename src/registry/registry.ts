@@ -7,7 +7,12 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errors, isTendError } from '../core/errors.js';
 import { inspectModelFile } from '../onnx/index.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore, hashFile } from './blob-store.js';
+import type { FileDigest } from './blob-store.js';
+import { collectGarbage, PUSH_LEASE_MS } from './blob-gc.js';
+import type { GcOptions, GcResult } from './blob-gc.js';
+import { exportModelArchive, importModelArchive } from './model-archive.js';
+import type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, RegistryStore, VersionRecord } from './store.js';
@@ -122,7 +127,7 @@ export class Registry {
   /**
    * Add an ONNX file as the next version of a model (creating the model on its first push).
    * The file is checked before anything is written; its bytes are stored before the version row,
-   * so a row never points at a missing file.
+   * so a row never points at a missing file; a blob lease keeps gc() off the file meanwhile.
    * @throws TendError TEND_INVALID_MODEL (not ONNX, external data), TEND_INVALID_ARGUMENT (bad name,
    * alias, tags, unreadable file), TEND_VERSION_NOT_FOUND (unknown parentVersion).
    * @example await registry.push('model.onnx', { name: 'digits', aliases: ['champion'] })
@@ -164,7 +169,25 @@ export class Registry {
     }
     if (options.parentVersion !== undefined) await this.requireParent(name, options.parentVersion);
 
-    const blob = await this.blobs.put(path);
+    let digest: FileDigest;
+    try {
+      digest = await hashFile(path);
+    } catch (err) {
+      throw errors.invalidArgument(`cannot read model file ${path}: ${(err as Error).message}`);
+    }
+    // The lease keeps a garbage collection from removing the file before its row exists (blob-gc.ts).
+    const lease = await this.store.leaseBlob(digest.sha256, PUSH_LEASE_MS);
+    try {
+      return await this.register(path, info, digest, options);
+    } finally {
+      await this.store.releaseBlobLease(lease);
+    }
+  }
+
+  private async register(path: string, info: ReturnType<typeof inspectModelFile>, digest: FileDigest, options: PushOptions): Promise<PushResult> {
+    const { name } = options;
+    const aliases = options.aliases ?? [];
+    const blob = await this.blobs.put(path, digest);
     const { signature, external_data: _external, ...modelInfo } = info;
     const record = await this.store.createVersion({
       name,
@@ -174,8 +197,8 @@ export class Registry {
       model_info: modelInfo,
       source: options.source ?? path,
       created_by: options.createdBy ?? this.actor,
-      metrics,
-      tags,
+      metrics: options.metrics ?? {},
+      tags: options.tags ?? {},
       parent_version: options.parentVersion ?? null,
       run_id: options.runId ?? null,
       ...(options.description !== undefined ? { description: options.description } : {}),
@@ -304,6 +327,74 @@ export class Registry {
   /** The routes that point at a version now, directly, through an alias or through 'latest'. */
   deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
     return this.store.deploymentReferences(name, version);
+  }
+
+  // --- Lifecycle: archive, delete, garbage collection, export and import ---
+
+  /**
+   * Keep a version (file, metadata, lineage) but stop serving it: 'latest' and the default version
+   * skip it; it still resolves by number (`archived: true`). Idempotent.
+   * @throws TendError TEND_CONFLICT while an alias or a deployment route points at it (named), 404 codes.
+   */
+  archiveVersion(name: string, version: number, options: { actor?: string } = {}): Promise<VersionRecord> {
+    return this.store.archiveVersion(name, version, options.actor ?? this.actor);
+  }
+
+  /** Serve an archived version again. Idempotent. @throws TendError 404 codes */
+  unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.store.unarchiveVersion(name, version);
+  }
+
+  /**
+   * What points at a version now ("alias 'champion'", "deployment 'digits' canary", ...); archive and
+   * delete are refused while this is not empty. @throws TendError 404 codes
+   */
+  referencesTo(name: string, version: number): Promise<string[]> {
+    return this.store.versionReferences(name, version);
+  }
+
+  /**
+   * Remove a version's metadata; its number is never reused and its file stays until gc().
+   * @throws TendError TEND_CONFLICT while referenced (see referencesTo), 404 codes.
+   */
+  deleteVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.store.deleteVersion(name, version);
+  }
+
+  /**
+   * Remove a model with all its versions and histories; a model created later under the same name
+   * continues its version numbers. Files stay until gc().
+   * @throws TendError TEND_CONFLICT while an alias or a deployment points at any version, TEND_MODEL_NOT_FOUND.
+   */
+  deleteModel(name: string, options: { actor?: string } = {}): Promise<ModelRecord> {
+    return this.store.deleteModel(name, options.actor ?? this.actor);
+  }
+
+  /**
+   * Delete model files no version references and temp files of interrupted copies; never a file a
+   * version row references, a push holds a lease on, or that changed in the last minAgeSeconds.
+   * @example await registry.gc({ dryRun: true }) // what would go, nothing removed
+   */
+  gc(options: GcOptions = {}): Promise<GcResult> {
+    return collectGarbage(this.blobs, this.store, options);
+  }
+
+  /**
+   * Write a model, its versions (metadata and files), aliases and alias history to one tar file.
+   * @throws TendError TEND_MODEL_NOT_FOUND, TEND_INVALID_ARGUMENT (output path), TEND_INTERNAL (damaged registry file)
+   * @example await registry.exportModel('digits', 'digits.tar') // then: tar tf digits.tar
+   */
+  exportModel(name: string, outFile: string): Promise<ExportResult> {
+    return exportModelArchive({ store: this.store, blobs: this.blobs }, name, outFile);
+  }
+
+  /**
+   * Import an archive written by exportModel, all or nothing, keeping version numbers.
+   * @throws TendError TEND_INVALID_MODEL (bad archive, a file not matching its sha256), TEND_CONFLICT
+   * (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
+   */
+  importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
+    return importModelArchive({ store: this.store, blobs: this.blobs, inspect: this.inspect, actor: this.actor }, file, options);
   }
 
   /** Absolute path of a version's model file. */

@@ -6,6 +6,8 @@
 import type { ColumnType, Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DeploymentHistoryTable, DeploymentsTable } from './deployment-schema.js';
 import { deploymentsMigration } from './deployment-schema.js';
+import type { BlobLeasesTable, RegistryLocksTable, RetiredModelsTable } from './lifecycle-schema.js';
+import { lifecycleMigration } from './lifecycle-schema.js';
 
 export interface ModelsTable {
   name: string;
@@ -33,7 +35,10 @@ export interface ModelVersionsTable {
   tags: string;
   parent_version: number | null;
   run_id: string | null;
+  /** 'ready' or 'archived' (kept with archived_at and archived_by). */
   status: string;
+  archived_at: string | null;
+  archived_by: string | null;
 }
 
 export interface ModelAliasesTable {
@@ -62,6 +67,9 @@ export interface RegistryDatabase {
   alias_history: AliasHistoryTable;
   deployments: DeploymentsTable;
   deployment_history: DeploymentHistoryTable;
+  blob_leases: BlobLeasesTable;
+  retired_models: RetiredModelsTable;
+  registry_locks: RegistryLocksTable;
 }
 
 // Migrations take Kysely<any> by Kysely's design: they run against the schema before it exists.
@@ -134,6 +142,7 @@ const initial: Migration = {
 export const REGISTRY_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_deployments': deploymentsMigration,
+  '0003_lifecycle': lifecycleMigration,
 };
 
 /** The provider Kysely's Migrator reads the migrations from. */

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { newVersion, rejectsWith, runStoreSuite } from './store.case.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { runDeploymentStoreSuite } from './deployment-store.case.js';
+import { runLifecycleStoreSuite } from './lifecycle-store.case.js';
 import { REGISTRY_MIGRATIONS } from './schema.js';
 
 function tempDir(): string {
@@ -23,6 +24,12 @@ runStoreSuite('sqlite', async () => {
 });
 
 runDeploymentStoreSuite('sqlite', async () => {
+  const dir = tempDir();
+  const store = await openSqliteStore(join(dir, 'registry.db'));
+  return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+runLifecycleStoreSuite('sqlite', async () => {
   const dir = tempDir();
   const store = await openSqliteStore(join(dir, 'registry.db'));
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };

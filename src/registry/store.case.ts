@@ -151,11 +151,12 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(v.run_id, 'run-42');
       assert.equal(v.parent_version, null);
       assert.deepEqual(v.aliases, []);
+      assert.deepEqual([v.archived, v.archived_at, v.archived_by], [false, null, null]);
       assert.equal(child.parent_version, 1);
       assert.equal(child.run_id, null);
       assert.deepEqual(Object.keys(v).sort(), [
-        'aliases', 'created_at', 'created_by', 'metrics', 'model_info', 'name', 'parent_version', 'run_id',
-        'sha256', 'signature', 'size_bytes', 'source', 'status', 'tags', 'version',
+        'aliases', 'archived', 'archived_at', 'archived_by', 'created_at', 'created_by', 'metrics', 'model_info', 'name',
+        'parent_version', 'run_id', 'sha256', 'signature', 'size_bytes', 'source', 'status', 'tags', 'version',
       ]);
     });
 

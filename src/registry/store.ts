@@ -8,12 +8,13 @@
  */
 import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentStore } from './deployment-store.js';
+import type { LifecycleStore } from './lifecycle-store.js';
 import type { ModelInfo } from '../onnx/index.js';
 
 /** What the registry keeps of a model's ONNX header besides its signature. */
 export type StoredModelInfo = Omit<ModelInfo, 'signature'>;
 
-/** `ready` today; `archived` is reserved for versions kept for lineage but no longer served. */
+/** `ready`, or `archived`: kept (file, metadata, lineage) but not served, and skipped by 'latest'. */
 export type VersionStatus = 'ready' | 'archived';
 
 export interface ModelRecord {
@@ -22,8 +23,9 @@ export interface ModelRecord {
   tags: Record<string, string>;
   created_at: string;
   updated_at: string;
-  /** Highest existing version, null while the model has none. */
+  /** The version 'latest' resolves to: the highest one not archived; null when there is none. */
   latest_version: number | null;
+  /** Every version, archived ones included. */
   version_count: number;
   /** Alias name → version. */
   aliases: Record<string, number>;
@@ -46,6 +48,10 @@ export interface VersionRecord {
   parent_version: number | null;
   run_id: string | null;
   status: VersionStatus;
+  /** True when archived: listed and resolvable by number, but not to be served. */
+  archived: boolean;
+  archived_at: string | null;
+  archived_by: string | null;
   /** Aliases that point at this version, sorted. */
   aliases: string[];
 }
@@ -90,8 +96,11 @@ export interface ModelUpdate {
   tags?: Record<string, string>;
 }
 
-/** Models, versions and aliases here; deployments (routes and their history) in DeploymentStore. */
-export interface RegistryStore extends DeploymentStore {
+/**
+ * Models, versions and aliases here; deployments (routes and their history) in DeploymentStore;
+ * archive, delete, blob leases and import/export snapshots in LifecycleStore.
+ */
+export interface RegistryStore extends DeploymentStore, LifecycleStore {
   /** Every model, by name. */
   listModels(): Promise<ModelRecord[]>;
   getModel(name: string): Promise<ModelRecord>;
@@ -105,9 +114,9 @@ export interface RegistryStore extends DeploymentStore {
   /** Versions of a model, oldest first. */
   listVersions(name: string): Promise<VersionRecord[]>;
   getVersion(name: string, version: number): Promise<VersionRecord>;
-  /** The highest version (TEND_VERSION_NOT_FOUND when the model has none). */
+  /** The highest version not archived (TEND_VERSION_NOT_FOUND when the model has none). */
   latestVersion(name: string): Promise<VersionRecord>;
-  /** Point an alias at a version, recording the move. */
+  /** Point an alias at a version, recording the move (TEND_CONFLICT when the version is archived). */
   setAlias(name: string, alias: string, version: number, actor: string): Promise<AliasChange>;
   /** Delete an alias, recording the move (TEND_ALIAS_NOT_FOUND when absent). */
   removeAlias(name: string, alias: string, actor: string): Promise<void>;

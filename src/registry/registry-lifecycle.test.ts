@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Registry } from './registry.js';
+import { REGISTRY_MIGRATIONS } from './schema.js';
+import type { RegistryDatabase } from './schema.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { RegistryStore } from './store.js';
+import { newVersion, rejectsWith } from './store.case.js';
+
+const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
+const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
+const HOUR_AGO = new Date(Date.now() - 3600_000);
+
+async function openTemp(
+  t: { after(fn: () => unknown): void },
+  options: Parameters<typeof Registry.open>[1] = {},
+): Promise<{ home: string; registry: Registry }> {
+  const home = join(mkdtempSync(join(tmpdir(), 'tend-lifecycle-')), 'home');
+  const registry = await Registry.open(home, { actor: 'tester', ...options });
+  t.after(async () => {
+    await registry.close();
+    rmSync(join(home, '..'), { recursive: true, force: true });
+  });
+  return { home, registry };
+}
+
+/** Make every stored file look old, as if pushed an hour ago. */
+async function ageFiles(registry: Registry): Promise<void> {
+  for (const f of await registry.blobs.list()) utimesSync(f.path, HOUR_AGO, HOUR_AGO);
+}
+
+test('archive: kept and resolvable by number, skipped by latest; refused while an alias points at it', async (t) => {
+  const { registry } = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm', aliases: ['champion'] });
+  await registry.push(CNN, { name: 'm' });
+  const archived = await registry.archiveVersion('m', 2, { actor: 'alice' });
+  assert.deepEqual([archived.archived, archived.archived_by], [true, 'alice']);
+  assert.equal((await registry.resolveVersion('m', '2')).archived, true);
+  assert.equal((await registry.resolveVersion('m', 'latest')).version, 1);
+  assert.equal(await registry.verifyVersion(archived), true); // the file stays
+  assert.equal((await registry.getModel('m')).latest_version, 1);
+
+  await assert.rejects(registry.archiveVersion('m', 1), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'TEND_CONFLICT');
+    assert.match(err.message, /alias 'champion'/);
+    return true;
+  });
+  assert.deepEqual(await registry.referencesTo('m', 1), ["alias 'champion'"]);
+  assert.equal((await registry.unarchiveVersion('m', 2)).archived, false);
+  assert.equal((await registry.resolveVersion('m', 'latest')).version, 2);
+  await rejectsWith(registry.archiveVersion('m', 5), 'TEND_VERSION_NOT_FOUND');
+  await rejectsWith(registry.archiveVersion('nope', 1), 'TEND_MODEL_NOT_FOUND');
+});
+
+test('delete: a version and a model; numbers continue after both', async (t) => {
+  const { registry } = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm', aliases: ['champion'] });
+  await registry.push(CNN, { name: 'm' });
+  await rejectsWith(registry.deleteVersion('m', 1), 'TEND_CONFLICT');
+  const gone = await registry.deleteVersion('m', 2);
+  assert.ok(existsSync(registry.modelFile(gone)), 'the file stays until gc');
+  assert.equal((await registry.push(CNN, { name: 'm' })).version, 3);
+  await rejectsWith(registry.deleteModel('m'), 'TEND_CONFLICT');
+  await registry.removeAlias('m', 'champion');
+  assert.equal((await registry.deleteModel('m')).name, 'm');
+  assert.deepEqual(await registry.listModels(), []);
+  assert.equal((await registry.push(DIGITS, { name: 'm' })).version, 4);
+});
+
+test('gc removes unreferenced files and stray temp files, and keeps everything else', async (t) => {
+  const { home, registry } = await openTemp(t);
+  await registry.push(DIGITS, { name: 'a' });
+  await registry.push(CNN, { name: 'b' });
+  await registry.push(CNN, { name: 'b' }); // the same content twice
+  await registry.push(DIGITS, { name: 'c' });
+  await registry.archiveVersion('c', 1);
+  const cnn = await registry.getVersion('b', 1);
+  const digits = await registry.getVersion('a', 1);
+  await registry.deleteVersion('b', 1); // version 2 still uses the CNN file
+  await registry.deleteModel('a'); // c@1 (archived) still uses the digits file
+  const fanout = dirname(registry.modelFile(cnn));
+  const strayTemp = join(fanout, `.${cnn.sha256}.onnx.4242.abcdef.tmp`);
+  writeFileSync(strayTemp, 'half a model');
+  const unknown = join(home, 'models', 'sha256', 'notes.txt');
+  writeFileSync(unknown, 'a file a person left here');
+  await ageFiles(registry);
+
+  let result = await registry.gc();
+  assert.deepEqual(result.removed.map((f) => [f.kind, f.sha256]), [['temp', cnn.sha256]]);
+  assert.equal(result.kept, 2);
+  assert.equal(result.freed_bytes, 'half a model'.length);
+  assert.ok(!existsSync(strayTemp));
+
+  await registry.deleteVersion('b', 2);
+  await registry.deleteModel('c');
+  const dry = await registry.gc({ dryRun: true });
+  assert.equal(dry.dry_run, true);
+  assert.deepEqual(dry.removed.map((f) => f.sha256).sort(), [cnn.sha256, digits.sha256].sort());
+  assert.ok(existsSync(registry.modelFile(cnn)) && existsSync(registry.modelFile(digits)), 'a dry run removes nothing');
+
+  result = await registry.gc();
+  assert.deepEqual(result.removed.map((f) => f.sha256).sort(), [cnn.sha256, digits.sha256].sort());
+  assert.equal(result.freed_bytes, cnn.size_bytes + digits.size_bytes);
+  assert.equal(result.kept, 0);
+  assert.ok(!existsSync(registry.modelFile(cnn)) && !existsSync(registry.modelFile(digits)));
+  assert.ok(existsSync(unknown), 'files the store did not write are left alone');
+  assert.deepEqual((await registry.gc()).removed, []);
+  await rejectsWith(registry.gc({ minAgeSeconds: -1 }), 'TEND_INVALID_ARGUMENT');
+});
+
+test('gc keeps files written in the last minAgeSeconds and files under a lease', async (t) => {
+  const { registry } = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm' });
+  await registry.push(CNN, { name: 'm' });
+  const [digits, cnn] = await registry.listVersions('m');
+  assert.ok(digits !== undefined && cnn !== undefined);
+  await registry.deleteModel('m');
+  // Fresh files: kept by the default minimum age.
+  assert.deepEqual((await registry.gc()).removed, []);
+  // Old but leased (a push or import in progress): kept.
+  await ageFiles(registry);
+  const lease = await registry.store.leaseBlob(cnn.sha256, 60_000);
+  const result = await registry.gc();
+  assert.deepEqual(result.removed.map((f) => f.sha256), [digits.sha256]);
+  assert.equal(result.kept, 1);
+  await registry.store.releaseBlobLease(lease);
+  assert.deepEqual((await registry.gc()).removed.map((f) => f.sha256), [cnn.sha256]);
+});
+
+/** A store whose createVersion first runs a collection: a gc landing between a push's file and its row. */
+function gcBeforeEachRow(store: RegistryStore, registry: () => Registry, seen: string[][]): RegistryStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'createVersion') {
+        return async (...args: Parameters<RegistryStore['createVersion']>) => {
+          seen.push((await registry().gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256));
+          return target.createVersion(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+test('a gc between a push writing its file and registering it does not lose the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-lifecycle-race-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const seen: string[][] = [];
+  const holder: { registry?: Registry } = {};
+  const store = gcBeforeEachRow(await openSqliteStore(join(dir, 'registry.db')), () => holder.registry as Registry, seen);
+  const registry = await Registry.open(join(dir), { actor: 'tester', store });
+  holder.registry = registry;
+  t.after(() => registry.close());
+
+  // A new file, and then a file whose content is already stored but no longer referenced (old).
+  const first = await registry.push(DIGITS, { name: 'm' });
+  await registry.deleteModel('m');
+  await ageFiles(registry);
+  const second = await registry.push(DIGITS, { name: 'm' });
+  assert.deepEqual(seen, [[], []], 'the collections ran and removed nothing');
+  assert.equal(second.sha256, first.sha256);
+  assert.equal(await registry.verifyVersion(await registry.getVersion('m', second.version)), true);
+
+  // Control: the same old unreferenced file with no lease is collected.
+  await registry.store.deleteModel('m', 'x');
+  await ageFiles(registry);
+  assert.deepEqual((await registry.gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256), [first.sha256]);
+});
+
+test('a database made before the lifecycle migration gains it on open; its versions are not archived', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-lifecycle-upgrade-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'registry.db');
+  const old = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: new Database(path) }) });
+  const before = {
+    getMigrations: () =>
+      Promise.resolve({ '0001_initial': REGISTRY_MIGRATIONS['0001_initial']!, '0002_deployments': REGISTRY_MIGRATIONS['0002_deployments']! }),
+  };
+  assert.equal((await new Migrator({ db: old, provider: before }).migrateToLatest()).error, undefined);
+  await old.destroy();
+  const first = await openSqliteStore(path);
+  await first.db.deleteFrom('registry_locks').execute(); // also copes with a lock row gone missing
+  await first.close();
+
+  const store = await openSqliteStore(path);
+  t.after(() => store.close());
+  const v = await store.createVersion(newVersion('m'));
+  assert.deepEqual([v.archived, v.archived_at], [false, null]);
+  const lease = await store.leaseBlob('a'.repeat(64), 1000);
+  assert.deepEqual(await store.withLiveBlobs(async (live) => [...live.leased]), ['a'.repeat(64)]);
+  await store.releaseBlobLease(lease);
+});
