@@ -27,6 +27,8 @@ export interface ComputeOptions {
   intraOpThreads: number;
   allowSpinning: boolean;
   log: (line: string) => void;
+  /** Wraps each timed sample, e.g. to measure it again when other processes took CPU meanwhile. */
+  guard?: (label: string, sample: () => Promise<number>) => Promise<number>;
 }
 
 /** 1, 2, 4, ... up to `max`. */
@@ -49,16 +51,21 @@ export async function measureComputeCeiling(model: BenchModel, options: ComputeO
       const inputs = model.makeInputs(batch);
       await session.run(inputs); // first run of a shape allocates; keep it out of the figure
       const samples: number[] = [];
+      const guard = options.guard ?? ((_label: string, sample: () => Promise<number>) => sample());
       for (let r = 0; r < options.runs; r++) {
-        let iterations = 0;
-        const start = performance.now();
-        let elapsedMs = 0;
-        while (iterations < 5 || elapsedMs < options.secondsPerRun * 1000) {
-          await session.run(inputs);
-          iterations += 1;
-          elapsedMs = performance.now() - start;
-        }
-        samples.push((iterations * batch * 1000) / elapsedMs);
+        samples.push(
+          await guard(`${model.name} batch ${batch}`, async () => {
+            let iterations = 0;
+            const start = performance.now();
+            let elapsedMs = 0;
+            while (iterations < 5 || elapsedMs < options.secondsPerRun * 1000) {
+              await session.run(inputs);
+              iterations += 1;
+              elapsedMs = performance.now() - start;
+            }
+            return (iterations * batch * 1000) / elapsedMs;
+          }),
+        );
       }
       const itemsPerSecond = median(samples);
       perBatch.push({ batch, itemsPerSecond });

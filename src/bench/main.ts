@@ -2,7 +2,7 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
  */
@@ -24,13 +24,14 @@ import {
   runPairedBatching,
   type SectionContext,
 } from './sections.js';
+import { runProtocols } from './protocols.js';
 
 /** Alternating raw/served pairs for the batching target. */
 const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 
-const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory'] as const;
+const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -153,6 +154,13 @@ async function main(): Promise<number> {
         );
       }
     }
+    if (sections.has('protocols')) {
+      // Its own ceilings come from the compute section when that ran, else it measures them first.
+      const protocolModels = [SMALL_CNN, TEXT_ENCODER_6L].filter(modelAvailable);
+      results.protocols = await outcome('protocols: JSON, binary and gRPC at 16 clients vs raw onnxruntime', () =>
+        runProtocols(ctx, protocolModels, dataOf(results.compute), skippedModels),
+      );
+    }
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });
@@ -166,7 +174,7 @@ async function main(): Promise<number> {
     log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory].some((o) => o !== undefined && 'error' in o);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols].some((o) => o !== undefined && 'error' in o);
   return failed ? 1 : 0;
 }
 

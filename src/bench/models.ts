@@ -38,7 +38,8 @@ function imageInputs(batch: number, seed: number): Tensor[] {
   const random = new Random(seed);
   const data = new Float32Array(batch * 3 * 32 * 32);
   // Multiples of 1/16 are exact in FP32 and short in JSON: the body carries exactly what the baseline runs.
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(random.normal() * 16) / 16;
+  // `+ 0` turns -0 into 0, which JSON would print as 0 anyway: JSON and raw bytes then carry the same bits.
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(random.normal() * 16) / 16 + 0;
   return [{ name: 'image', datatype: 'FP32', shape: [batch, 3, 32, 32], data }];
 }
 
@@ -105,4 +106,25 @@ export function v2JsonBody(inputs: readonly Tensor[]): string {
       data: Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v)),
     })),
   });
+}
+
+/** The raw little-endian bytes of a numeric tensor (a view, no copy). */
+export function tensorBytes(t: Tensor): Buffer {
+  if (Array.isArray(t.data)) throw new Error(`tensor '${t.name}': BYTES tensors have no fixed-size raw form here`);
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * A request of the V2 binary tensor extension: a JSON header declaring each input's
+ * `binary_data_size` and asking for binary outputs, followed by the inputs' raw bytes.
+ */
+export function v2BinaryBody(inputs: readonly Tensor[]): { body: Buffer; headerLength: number } {
+  const raw = inputs.map(tensorBytes);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: inputs.map((t, i) => ({ name: t.name, shape: t.shape, datatype: t.datatype, parameters: { binary_data_size: raw[i]?.length ?? 0 } })),
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return { body: Buffer.concat([header, ...raw]), headerLength: header.length };
 }

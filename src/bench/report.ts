@@ -14,6 +14,8 @@ import {
   type BatchingRow,
   type PairedResult,
 } from './sections.js';
+import type { ProtocolsResult } from './protocols.js';
+import { protocolTargets, renderProtocols } from './report-protocols.js';
 import { ratio } from './statistics.js';
 
 export interface BenchSettings {
@@ -40,6 +42,8 @@ export interface BenchResults {
   memory?: Outcome<MemoryResult>;
   /** The batching target measured in alternating raw/served pairs (preferred over sections 2 and 3 when present). */
   paired?: Outcome<PairedResult>;
+  /** JSON, binary tensors and gRPC against the raw-ORT ceiling (section 5). */
+  protocols?: Outcome<ProtocolsResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -170,6 +174,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
       note: full ? '' : `only ${memory.cycles} cycles`,
     });
   }
+  rows.push(...protocolTargets(results.protocols, whyMissing));
   return rows;
 }
 
@@ -348,6 +353,8 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
 
+  out.push(...renderProtocols(results.protocols, s.runs, whyMissing));
+
   out.push(
     '## How to reproduce',
     '',
@@ -356,7 +363,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

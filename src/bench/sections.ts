@@ -8,6 +8,7 @@ import { stringify as toYaml } from 'yaml';
 import type { ModelConfig } from '../core/config.js';
 import { trainDigitsModel } from '../train/digits.js';
 import { createDirectSession } from '../runtime/index.js';
+import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT } from './cpu-accounting.js';
 import { measureComputeCeiling, sampleBatchThroughput, type ComputeCeiling } from './compute.js';
 import { checkInferEndpoint, measureInterleaved, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';
 import { measureReloadMemory, type MemoryResult } from './memory.js';
@@ -56,7 +57,8 @@ export function digitsArtifact(ctx: SectionContext): DigitsArtifact {
   return digitsCache;
 }
 
-async function withServer<T>(start: () => Promise<ChildServer>, use: (server: ChildServer) => Promise<T>): Promise<T> {
+/** Start a server, use it, and stop it whatever happens. */
+export async function withServer<T>(start: () => Promise<ChildServer>, use: (server: ChildServer) => Promise<T>): Promise<T> {
   const server = await start();
   try {
     return await use(server);
@@ -121,7 +123,7 @@ export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling:
 }
 
 /** Write `<repo>/<name>/1/model.onnx` (a copy, so the server may not touch the fixture) and its config. */
-function addToRepository(repo: string, name: string, modelPath: string, config: ModelConfig | null): void {
+export function addToRepository(repo: string, name: string, modelPath: string, config: ModelConfig | null): void {
   const versionDir = join(repo, name, '1');
   mkdirSync(versionDir, { recursive: true });
   copyFileSync(modelPath, join(versionDir, 'model.onnx'));
@@ -140,6 +142,9 @@ export async function runComputeCeilings(ctx: SectionContext, models: readonly B
         intraOpThreads: COMPUTE_INTRA_OP_THREADS,
         allowSpinning: false,
         log: ctx.log,
+        // Other jobs share the machine in bursts: a sample they disturbed is taken again.
+        guard: async (label, sample) =>
+          (await measureUndisturbed(label, { serverPid: null, otherCoresLimit: OTHER_CORES_LIMIT, maxAttempts: MAX_ATTEMPTS, log: ctx.log }, sample)).value,
       }),
     );
   }
@@ -166,7 +171,8 @@ export function batchingModes(): BatchingMode[] {
   ];
 }
 
-function batchingConfig(mode: BatchingMode): ModelConfig {
+/** The model config of a batching mode: one instance, intra-op threads as the compute ceilings. */
+export function batchingConfig(mode: BatchingMode): ModelConfig {
   return {
     max_batch_size: BATCHING_MAX_BATCH_SIZE,
     dynamic_batching:

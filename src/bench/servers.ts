@@ -33,6 +33,8 @@ function installExitHook(): void {
 export interface ChildServer {
   name: string;
   baseUrl: string;
+  /** host:port of the gRPC frontend (tend servers only). */
+  grpcAddress?: string;
   logPath: string;
   pid: number;
   /** Stop the child (SIGTERM, then SIGKILL after 5 s). */
@@ -134,15 +136,20 @@ export interface TendServeOptions {
   logDir: string;
 }
 
-/** Start `node bin/tend.js serve` on a free port and wait until every model is ready. */
+/**
+ * Start `node bin/tend.js serve` on a free HTTP port and a free gRPC port (gRPC is on by default,
+ * and its default port 8001 may be taken) and wait until every model is ready.
+ */
 export async function startTendServer(options: TendServeOptions): Promise<ChildServer> {
   const port = await freePort();
+  let grpcPort = await freePort();
+  while (grpcPort === port) grpcPort = await freePort();
   const args = [join(REPO_ROOT, 'bin', 'tend.js'), 'serve'];
   for (const repo of options.repos) args.push('--repo', repo);
   // The default log level (info): the figures are those of a server started the way users start it.
-  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port));
+  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port), '--grpc-port', String(grpcPort));
   if (options.configPath !== undefined) args.push('--config', options.configPath);
-  return startChild({
+  const server = await startChild({
     name: `tend serve (${options.name})`,
     args,
     port,
@@ -150,6 +157,7 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
     readyPath: '/v2/health/ready',
     readyTimeoutMs: 180_000,
   });
+  return { ...server, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** Stop every child still running. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseWrkOutput, writePostScript } from './wrk.js';
+import { parseWrkOutput, writeBinaryPostScript, writePostScript } from './wrk.js';
 
 const CLEAN = `Running 2s test @ http://127.0.0.1:18080/
   1 threads and 4 connections
@@ -57,6 +57,21 @@ test('writePostScript writes the body and a Lua script that reads it', () => {
     assert.match(lua, /wrk\.method = "POST"/);
     assert.ok(lua.includes(JSON.stringify(join(dir, 'digits.body.json'))));
     assert.equal(readFileSync(join(dir, 'digits.body.json'), 'utf8'), '{"inputs":[]}');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeBinaryPostScript writes the raw body and the binary extension headers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-wrk-test-'));
+  try {
+    const body = Buffer.concat([Buffer.from('{"inputs":[]}'), Buffer.of(0, 255, 10, 34)]);
+    const script = writeBinaryPostScript(dir, 'cnn', body, 13);
+    const lua = readFileSync(script, 'utf8');
+    assert.match(lua, /wrk\.headers\["Content-Type"\] = "application\/octet-stream"/);
+    assert.match(lua, /wrk\.headers\["Inference-Header-Content-Length"\] = "13"/);
+    assert.match(lua, /io\.open\(".*cnn\.body\.bin", "rb"\)/);
+    assert.deepEqual(readFileSync(join(dir, 'cnn.body.bin')), body);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -41,15 +41,32 @@ export function wrkVersion(): string | null {
 /** Write `body` and a Lua script that POSTs it as JSON into `dir`; returns the script path. */
 export function writePostScript(dir: string, name: string, body: string): string {
   const bodyPath = join(dir, `${name}.body.json`);
-  const scriptPath = join(dir, `${name}.lua`);
   writeFileSync(bodyPath, body);
-  // JSON string escapes (\" \\ \n) are valid in a Lua string literal too.
+  return writeLuaScript(dir, name, bodyPath, { 'Content-Type': 'application/json' });
+}
+
+/**
+ * Write a binary-extension body (JSON header of `headerLength` bytes, then raw tensor bytes) and a
+ * Lua script that POSTs it with the headers the extension needs; returns the script path.
+ */
+export function writeBinaryPostScript(dir: string, name: string, body: Buffer, headerLength: number): string {
+  const bodyPath = join(dir, `${name}.body.bin`);
+  writeFileSync(bodyPath, body);
+  return writeLuaScript(dir, name, bodyPath, {
+    'Content-Type': 'application/octet-stream',
+    'Inference-Header-Content-Length': String(headerLength),
+  });
+}
+
+function writeLuaScript(dir: string, name: string, bodyPath: string, headers: Record<string, string>): string {
+  const scriptPath = join(dir, `${name}.lua`);
+  // JSON string escapes (\" \\ \n) are valid in a Lua string literal too; Lua strings hold binary bytes as they are.
   const lua = [
     `local file = assert(io.open(${JSON.stringify(bodyPath)}, "rb"))`,
     'wrk.body = file:read("*a")',
     'file:close()',
     'wrk.method = "POST"',
-    'wrk.headers["Content-Type"] = "application/json"',
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
     '',
   ].join('\n');
   writeFileSync(scriptPath, lua);

@@ -47,7 +47,7 @@ async function startLocalServer(opts: BenchOptions): Promise<{ url: string; chil
   const port = await freePort();
   const script = process.argv[1];
   if (!script) throw new TendError('TEND_INTERNAL', 'cannot find the tend script to start a server');
-  const args = [...process.execArgv, script, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const args = [...process.execArgv, script, 'serve', '--host', '127.0.0.1', '--port', String(port), '--no-grpc', '--log-level', 'warn'];
   if (opts.home) args.push('--home', opts.home);
   for (const r of opts.repo) args.push('--repo', r);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
