@@ -253,3 +253,36 @@ describe('bad requests map to gRPC statuses with a message', () => {
     });
   }
 });
+
+describe('deadlines', () => {
+  test('a call whose deadline passes while queued leaves the queue unrun and counts as failed', async () => {
+    // A lone request waits up to 3 s for a batch of 64 that never comes: the 200 ms deadline passes first.
+    const slowRepo = makeRepo([
+      { name: 'slow', model: join(FIXTURE_MODELS, 'digits_mlp.onnx'), config: { dynamic_batching: { max_queue_delay_microseconds: 3_000_000, preferred_batch_size: [64] } } },
+    ]);
+    const slow = await startTestServer({ repos: [slowRepo], grpc: true });
+    const c = grpcClient(slow.grpcAddress);
+    try {
+      const err = (await c
+        .call('ModelInfer', { model_name: 'slow', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64] }], raw_input_contents: [Buffer.alloc(256)] }, { deadlineMs: 200 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as grpc.ServiceError | undefined;
+      assert.equal(err?.code, grpc.status.DEADLINE_EXCEEDED);
+      let stats: Message[] = [];
+      for (let tries = 0; tries < 50; tries++) {
+        stats = (await slow.engine.statistics('slow')) as unknown as Message[];
+        if ((stats[0]?.['inference_stats'] as { fail: { count: number } }).fail.count === 1) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal((stats[0]?.['inference_stats'] as { fail: { count: number } }).fail.count, 1);
+      assert.equal(stats[0]?.['execution_count'], 0, 'the model never ran it');
+      assert.equal(slow.engine.listServed()[0]?.versions[0]?.batcher?.pendingCount, 0);
+    } finally {
+      c.close();
+      await slow.close();
+      rmSync(slowRepo, { recursive: true, force: true });
+    }
+  });
+});
