@@ -6,15 +6,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TendError, errors } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
 import { SCHEMAS } from './openapi.js';
-import { parseJsonBody } from './v2-json.js';
+import { parseJsonObject } from './v2-json.js';
 
 type EndpointRequest = FastifyRequest<{ Params: { endpoint: string } }>;
-
-function jsonObject(body: unknown): Record<string, unknown> {
-  const parsed = parseJsonBody(body);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.invalidInput('request body must be a JSON object');
-  return parsed as Record<string, unknown>;
-}
 
 /** Who made a change: the `x-tend-actor` header (until tokens name the caller). */
 function actorOf(request: FastifyRequest): string | undefined {
@@ -34,7 +28,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
   });
 
   app.put('/api/v1/deployments/:endpoint', { schema: SCHEMAS.putDeployment }, async (request: EndpointRequest) => {
-    const body = jsonObject(request.body);
+    const body = parseJsonObject(request.body);
     // The routes object itself, or {routes, reason, expected_revision}.
     const wrapped = 'routes' in body;
     const routes = wrapped ? body['routes'] : body;
@@ -70,7 +64,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
   });
 
   app.put('/api/v1/models/:name/aliases/:alias', { schema: SCHEMAS.moveAlias }, async (request: FastifyRequest<{ Params: { name: string; alias: string } }>) => {
-    const body = jsonObject(request.body);
+    const body = parseJsonObject(request.body);
     const version = body['version'];
     const number = typeof version === 'string' && /^[0-9]+$/.test(version) ? Number(version) : version;
     if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) throw errors.invalidInput('"version" must be a positive integer');

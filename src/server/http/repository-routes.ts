@@ -5,26 +5,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
-import { parseJsonBody } from './v2-json.js';
-
-/** The JSON object of an optional body ({} when the body is empty). */
-function optionalObject(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) return {};
-  const parsed = parseJsonBody(body);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.invalidInput('request body must be a JSON object');
-  return parsed as Record<string, unknown>;
-}
+import { parseJsonObject } from './v2-json.js';
 
 export function registerRepositoryRoutes(app: FastifyInstance, engine: Engine): void {
   app.post('/v2/repository/index', async (request) => {
-    const body = optionalObject(request.body);
+    const body = parseJsonObject(request.body, { optional: true });
     const ready = body['ready'];
     if (ready !== undefined && typeof ready !== 'boolean') throw errors.invalidInput('"ready" must be true or false');
     return engine.repositoryIndex({ readyOnly: ready === true });
   });
 
   const control = (action: 'load' | 'unload') => async (request: FastifyRequest<{ Params: { model: string } }>) => {
-    const body = optionalObject(request.body);
+    const body = parseJsonObject(request.body, { optional: true });
     const params = body['parameters'];
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
       throw errors.invalidInput('"parameters" must be an object');

@@ -27,6 +27,16 @@ export function parseJsonBody(body: unknown): unknown {
   }
 }
 
+/**
+ * Parse a management request body that must be a JSON object. `optional`: an empty body is `{}`.
+ */
+export function parseJsonObject(body: unknown, options: { optional?: boolean } = {}): Record<string, unknown> {
+  if (options.optional && (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0))) return {};
+  const parsed = parseJsonBody(body);
+  if (!isObject(parsed)) throw errors.invalidInput('request body must be a JSON object');
+  return parsed;
+}
+
 function flatten(data: unknown[], name: string): unknown[] {
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
