@@ -266,6 +266,13 @@ describe('deployments', () => {
     }
     assert.deepEqual((await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'], before);
     assert.equal((await getJson(`${srv.url}/api/v1/deployments/cnn`)).status, 404);
+    // A version whose inputs differ from the champion's cannot take its traffic.
+    const lookupBefore = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['routes'];
+    const pushed = await srv.engine.registry.push(DIGITS, { name: 'lookup' });
+    const mismatch = await put('/api/v1/deployments/lookup', { champion: 1, canary: { version: pushed.version, percent: 10 } });
+    assert.equal(mismatch.status, 400, JSON.stringify(mismatch.body));
+    assert.match(String(mismatch.body['error']), /cannot take the traffic of champion version 1: input 'x' is missing.*extra input 'pixels'/);
+    assert.deepEqual((await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['routes'], lookupBefore);
     const unknown = await put('/api/v1/deployments/nope', { champion: 1 });
     assert.equal(unknown.status, 404);
     assert.equal((await infer('after')).status, 200);

@@ -16,6 +16,8 @@ import {
 } from './sections.js';
 import type { ProtocolsResult } from './protocols.js';
 import { protocolTargets, renderProtocols } from './report-protocols.js';
+import { renderShadow, shadowTargets } from './report-shadow.js';
+import type { ShadowResult } from './shadow.js';
 import { ratio } from './statistics.js';
 
 export interface BenchSettings {
@@ -44,6 +46,8 @@ export interface BenchResults {
   paired?: Outcome<PairedResult>;
   /** JSON, binary tensors and gRPC against the raw-ORT ceiling (section 5). */
   protocols?: Outcome<ProtocolsResult>;
+  /** Caller latency with a shadow on vs off (section 6). */
+  shadow?: Outcome<ShadowResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -175,6 +179,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
     });
   }
   rows.push(...protocolTargets(results.protocols, whyMissing));
+  rows.push(...shadowTargets(results.shadow, whyMissing));
   return rows;
 }
 
@@ -354,6 +359,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   out.push(...renderProtocols(results.protocols, s.runs, whyMissing));
+  out.push(...renderShadow(results.shadow, s.runs, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -363,7 +369,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -45,7 +45,8 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (default 8000)', portNumber)
     .option('--grpc-port <port>', 'gRPC port (default 8001)', portNumber)
     .option('--no-grpc', 'serve HTTP only')
-    .option('--model-control <mode>', 'explicit (default: load/unload allowed at run time) or none (models fixed at start)')
+    .option('--model-control <mode>', 'explicit (default: load/unload allowed at run time), none (models fixed at start) or poll (repositories and registry watched)')
+    .option('--poll-interval <duration>', 'poll mode: how often to look for changes, e.g. 1s, 500ms (default 1s)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));

@@ -93,8 +93,12 @@ export const ServerConfigSchema = z
     /**
      * `explicit`: every model loads at start and the repository API may load, reload and unload them.
      * `none`: the set of models is fixed at start; load and unload answer 403.
+     * `poll`: the repositories and the registry are watched every `poll_interval_ms`; new, changed and
+     * removed versions are applied with the zero-downtime rule; load and unload answer 403.
      */
-    model_control_mode: z.enum(['none', 'explicit']).default('explicit'),
+    model_control_mode: z.enum(['none', 'explicit', 'poll']).default('explicit'),
+    /** How often `poll` mode looks at the repositories and the registry. */
+    poll_interval_ms: z.number().int().min(50).max(3_600_000).default(1000),
     /** Registry home (database + model files). */
     home: z.string().min(1).optional(),
     /** Triton-like repositories served in place. */
@@ -154,6 +158,7 @@ export interface ServerFlags {
   grpcPort?: number | undefined;
   grpc?: boolean | undefined;
   modelControl?: string | undefined;
+  pollIntervalMs?: number | undefined;
   home?: string | undefined;
   repos?: string[] | undefined;
   logLevel?: string | undefined;
@@ -189,6 +194,7 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (flags.grpcPort !== undefined) layered['grpc_port'] = flags.grpcPort;
   if (flags.grpc !== undefined) layered['grpc'] = flags.grpc;
   if (flags.modelControl !== undefined) layered['model_control_mode'] = flags.modelControl;
+  if (flags.pollIntervalMs !== undefined) layered['poll_interval_ms'] = flags.pollIntervalMs;
   if (flags.home !== undefined) layered['home'] = flags.home;
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;

@@ -14,6 +14,21 @@ import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
 import type { ServedVersion } from './served-version.js';
 
 const ROUTES_CACHE_MS = 1000;
+/**
+ * Shadow requests of one endpoint allowed to wait or run at once. Mirroring doubles the work; when
+ * the shadow falls this far behind, requests are counted as skipped instead of queueing without
+ * bound and taking the champion's CPU and memory.
+ */
+export const MAX_SHADOW_IN_FLIGHT = 256;
+/** How long mirrored requests gather before they are sent to the shadow together. */
+const SHADOW_FLUSH_MS = 5;
+
+interface ShadowJob {
+  endpoint: string;
+  pair: { champion: number; shadow: number };
+  inputs: Tensor[];
+  championOutputs: readonly Tensor[];
+}
 
 /** What deployments need from the engine. */
 export interface DeploymentHost {
@@ -43,6 +58,9 @@ export class Deployments {
   readonly shadows = new ShadowComparisons();
   private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
   private readonly guards = new Map<string, CanaryGuard>();
+  private readonly shadowsInFlight = new Map<string, number>();
+  private readonly shadowQueue: ShadowJob[] = [];
+  private shadowTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly host: DeploymentHost) {}
 
@@ -71,6 +89,12 @@ export class Deployments {
     }
     this.cache.set(endpoint, { routes, until: now + ROUTES_CACHE_MS });
     return routes;
+  }
+
+  /** Every version the endpoint's routes name (none without a deployment). */
+  async routeVersions(endpoint: string): Promise<number[]> {
+    const routes = await this.routesFor(endpoint);
+    return routes ? versionsOf(routes) : [];
   }
 
   /** Whether every version of the routes serves; starts loading the ones that do not yet. */
@@ -175,19 +199,60 @@ export class Deployments {
    * Mirror a request to the shadow version and compare its outputs with the champion's. Runs after
    * the caller has its answer; every failure stays here (counted, logged at debug).
    */
-  mirror(endpoint: string, champion: ServedVersion, shadowVersion: number, inputs: Tensor[], championOutputs: readonly Tensor[]): void {
-    const pair = { champion: champion.version, shadow: shadowVersion };
-    void (async () => {
-      try {
-        const shadow = await this.host.version(endpoint, shadowVersion);
-        const outputs = await this.host.run(shadow, inputs);
-        this.shadows.compare(endpoint, pair, championOutputs, outputs);
-      } catch (err) {
-        this.shadows.recordError(endpoint, pair, err);
-        this.host.logger.debug({ endpoint, shadow: shadowVersion, err: (err as Error).message }, 'shadow request failed');
-      }
-    })();
+  /**
+   * Take a shadow slot for one request of `endpoint`, or count it as skipped when the shadow has
+   * MAX_SHADOW_IN_FLIGHT requests already. A slot taken is given back by mirror() or release().
+   */
+  reserveShadow(endpoint: string, pair: { champion: number; shadow: number }): boolean {
+    const busy = this.shadowsInFlight.get(endpoint) ?? 0;
+    if (busy >= MAX_SHADOW_IN_FLIGHT) {
+      this.shadows.recordSkipped(endpoint, pair);
+      return false;
+    }
+    this.shadowsInFlight.set(endpoint, busy + 1);
+    return true;
   }
+
+  /** Give back a slot of reserveShadow() whose request was not mirrored (the champion failed). */
+  releaseShadow(endpoint: string): void {
+    const busy = (this.shadowsInFlight.get(endpoint) ?? 1) - 1;
+    if (busy <= 0) this.shadowsInFlight.delete(endpoint);
+    else this.shadowsInFlight.set(endpoint, busy);
+  }
+
+  /**
+   * Queue a copy of a request for the shadow (slot reserved); never throws. Queued requests are sent
+   * together a moment later, after the callers have their answers: sent one by one, each would cost
+   * the main thread a round trip to the shadow's worker in the middle of the next caller's request.
+   */
+  mirror(endpoint: string, champion: ServedVersion, shadowVersion: number, inputs: Tensor[], championOutputs: readonly Tensor[]): void {
+    this.shadowQueue.push({ endpoint, pair: { champion: champion.version, shadow: shadowVersion }, inputs, championOutputs });
+    if (this.shadowTimer === undefined) {
+      this.shadowTimer = setTimeout(() => this.flushShadows(), SHADOW_FLUSH_MS);
+      this.shadowTimer.unref();
+    }
+  }
+
+  private flushShadows(): void {
+    this.shadowTimer = undefined;
+    for (const job of this.shadowQueue.splice(0)) void this.runShadow(job);
+  }
+
+  private async runShadow(job: ShadowJob): Promise<void> {
+    const { endpoint, pair } = job;
+    try {
+      const shadow = await this.host.version(endpoint, pair.shadow);
+      const outputs = await this.host.run(shadow, job.inputs);
+      this.shadows.compare(endpoint, pair, job.championOutputs, outputs);
+    } catch (err) {
+      this.shadows.recordError(endpoint, pair, err);
+      this.host.logger.debug({ endpoint, shadow: pair.shadow, err: (err as Error).message }, 'shadow request failed');
+    } finally {
+      this.releaseShadow(endpoint);
+    }
+  }
+
+
 
   shadowSnapshot(): ShadowSnapshot {
     return this.shadows.snapshot();

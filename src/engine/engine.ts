@@ -18,7 +18,8 @@ import { ServedVersion, type VersionSource } from './served-version.js';
 import { classify } from './classification.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
 import { selectVersions } from './version-policy.js';
-import { ModelControl, type RepositoryIndexEntry } from './model-control.js';
+import { ModelControl, type ModelHost, type RepositoryIndexEntry } from './model-control.js';
+import { ModelPoller } from './model-poller.js';
 import { Deployments, copyTensors } from './deployments.js';
 import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
@@ -79,6 +80,8 @@ export class Engine {
   private readonly aliasCache = new Map<string, { version: number; until: number }>();
   private readonly stats = new Map<string, VersionStatistics>();
   private readonly control: ModelControl;
+  /** Watches the repositories and the registry in `--model-control poll`. */
+  private readonly poller: ModelPoller | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: Deployments;
   private startupDone = false;
@@ -98,7 +101,7 @@ export class Engine {
       version: (name, version) => this.resolve(name, String(version)),
       run: async (target, inputs) => (await this.infer(target, { inputs })).outputs,
     });
-    this.control = new ModelControl({
+    const host: ModelHost = {
       models: this.models,
       repos,
       registry,
@@ -113,7 +116,10 @@ export class Engine {
       forgetAliases: (name) => {
         for (const key of this.aliasCache.keys()) if (key.startsWith(`${name}@`)) this.aliasCache.delete(key);
       },
-    });
+      routeVersions: (name) => this.deployments.routeVersions(name),
+    };
+    this.control = new ModelControl(host);
+    if (config.model_control_mode === 'poll') this.poller = new ModelPoller(host, this.control, config.poll_interval_ms);
   }
 
   /** Open the registry, scan the repositories and register every model (nothing loads yet). */
@@ -178,6 +184,13 @@ export class Engine {
     }
     await Promise.all(jobs);
     this.startupDone = true;
+    await this.poller?.start();
+  }
+
+  /** Poll mode: look at the repositories and the registry now (the timer does this every interval). */
+  async pollNow(): Promise<void> {
+    if (!this.poller) throw new TendError('TEND_FORBIDDEN', 'the server does not run with --model-control poll');
+    await this.poller.poll();
   }
 
   private async initialVersions(entry: ModelEntry): Promise<number[]> {
@@ -187,6 +200,7 @@ export class Engine {
     const versions = (await this.registry.listVersions(entry.name)).filter((v) => !v.archived).map((v) => v.version);
     const picked = new Set(selectVersions(policy, versions));
     for (const v of Object.values(await this.registry.listAliases(entry.name))) picked.add(v);
+    for (const v of await this.deployments.routeVersions(entry.name)) picked.add(v);
     return [...picked];
   }
 
@@ -302,12 +316,14 @@ export class Engine {
   async inferRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
     const guarded = routed.routes?.canary !== undefined && (routed.route === 'champion' || routed.route === 'canary');
     if (routed.shadow === undefined && !guarded) return this.infer(routed.target, request);
-    const copy = routed.shadow === undefined ? undefined : copyTensors(request.inputs);
+    const mirrored = routed.shadow !== undefined && this.deployments.reserveShadow(endpoint, { champion: routed.target.version, shadow: routed.shadow });
+    const copy = mirrored ? copyTensors(request.inputs) : undefined;
     const started = performance.now();
     let response: InferResponse;
     try {
       response = await this.infer(routed.target, request);
     } catch (err) {
+      if (mirrored) this.deployments.releaseShadow(endpoint);
       if (guarded && routed.routes && VERSION_FAULTS.has(toTendError(err).code)) {
         this.deployments.observe(endpoint, routed.routes, routed.route as 'champion' | 'canary', false, performance.now() - started);
       }
@@ -469,6 +485,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.poller?.stop();
     const versions = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(versions.map((v) => v.unload().catch(() => undefined)));
     await this.runtime.close();

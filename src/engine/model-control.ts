@@ -31,6 +31,8 @@ export interface ModelHost {
   newVersion(entry: ModelEntry, version: number): Promise<ServedVersion>;
   loadVersion(sv: ServedVersion): Promise<void>;
   forgetAliases(name: string): void;
+  /** Versions an endpoint's deployment routes name (kept loaded by poll mode). */
+  routeVersions(name: string): Promise<number[]>;
 }
 
 function servingNote(current: ModelEntry | undefined): string {
@@ -91,13 +93,25 @@ export class ModelControl {
   }
 
   private requireModelControl(action: string): void {
-    if (this.host.config.model_control_mode === 'none') {
+    const mode = this.host.config.model_control_mode;
+    if (mode === 'none') {
       throw new TendError('TEND_FORBIDDEN', `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
+    }
+    if (mode === 'poll') {
+      throw new TendError(
+        'TEND_FORBIDDEN',
+        `cannot ${action} models: the server runs with --model-control poll (changes in the repositories and the registry are applied automatically)`,
+      );
     }
   }
 
-  /** Loads and unloads of one model run one after another. */
-  private serialized<T>(name: string, job: () => Promise<T>): Promise<T> {
+  /** Reload a model now, inside a job of `serialized` (poll mode: its config changed on disk). */
+  reloadNow(name: string): Promise<void> {
+    return this.doLoad(name);
+  }
+
+  /** Loads, unloads and poll changes of one model run one after another. */
+  serialized<T>(name: string, job: () => Promise<T>): Promise<T> {
     const previous = this.controls.get(name) ?? Promise.resolve();
     const next = previous.then(job, job);
     const settled = next.then(

@@ -113,7 +113,7 @@ test('ShadowComparisons accumulates per endpoint and snapshots as snake_case JSO
   assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap);
   assert.deepEqual(Object.keys(d).sort(), [
     'agreement_rate', 'champion_version', 'count', 'error_rate', 'last_error', 'max_abs_diff', 'mean_abs_diff',
-    'outputs', 'shadow_errors', 'shadow_version', 'since',
+    'outputs', 'shadow_errors', 'shadow_version', 'since', 'skipped',
   ]);
 });
 

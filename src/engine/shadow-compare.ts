@@ -54,6 +54,8 @@ export interface ShadowEndpointSnapshot {
   /** Requests whose shadow answer was compared. */
   count: number;
   shadow_errors: number;
+  /** Requests not mirrored because the shadow already had its limit of requests in flight. */
+  skipped: number;
   /** shadow_errors / (count + shadow_errors). */
   error_rate: number | null;
   agreement_rate: number | null;
@@ -182,6 +184,7 @@ interface EndpointState {
   since: string;
   count: number;
   errors: number;
+  skipped: number;
   lastError: string | null;
   outputs: Map<string, OutputComparison>;
 }
@@ -214,6 +217,7 @@ export class ShadowComparisons {
       since: this.now().toISOString(),
       count: 0,
       errors: 0,
+      skipped: 0,
       lastError: null,
       outputs: new Map(),
     };
@@ -241,6 +245,11 @@ export class ShadowComparisons {
     const state = this.state(endpoint, pair);
     state.errors += 1;
     state.lastError = error instanceof Error ? error.message : String(error);
+  }
+
+  /** Count a request not mirrored because the shadow was busy. */
+  recordSkipped(endpoint: string, pair: ShadowPair): void {
+    this.state(endpoint, pair).skipped += 1;
   }
 
   /** Forget one endpoint's comparisons, or all. */
@@ -282,6 +291,7 @@ function summarize(state: EndpointState): ShadowEndpointSnapshot {
     since: state.since,
     count: state.count,
     shadow_errors: state.errors,
+    skipped: state.skipped,
     error_rate: attempts === 0 ? null : state.errors / attempts,
     agreement_rate: all.agreement_rate,
     max_abs_diff: all.max_abs_diff,

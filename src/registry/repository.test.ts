@@ -42,11 +42,18 @@ test('scanRepository lists models and numeric versions in order, warning about t
   assert.ok(digits);
   assert.equal(digits.dir, join(dir, 'digits'));
   assert.equal(digits.error, undefined);
-  assert.deepEqual(digits.versions, [
-    { version: 1, path: join(dir, 'digits', '1', 'model.onnx') },
-    { version: 2, path: join(dir, 'digits', '2', 'model.onnx') },
-    { version: 10, path: join(dir, 'digits', '10', 'model.onnx') },
-  ]);
+  assert.deepEqual(
+    digits.versions.map(({ version, path }) => ({ version, path })),
+    [
+      { version: 1, path: join(dir, 'digits', '1', 'model.onnx') },
+      { version: 2, path: join(dir, 'digits', '2', 'model.onnx') },
+      { version: 10, path: join(dir, 'digits', '10', 'model.onnx') },
+    ],
+  );
+  // Stamps: each file of the version folder with its size and modification time; '' without a config.yaml.
+  assert.match(digits.versions[0]?.stamp ?? '', /^model\.onnx=1:\d+(\.\d+)?$/);
+  assert.notEqual(digits.configStamp, '');
+  assert.equal(models[0]?.configStamp, '');
   assert.equal(digits.config.max_batch_size, 8);
   assert.deepEqual(models[0]?.config, {});
   const warned = (fragment: string) => warnings.some((w) => w.includes(fragment));

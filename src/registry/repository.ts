@@ -16,8 +16,10 @@ export interface RepositoryModel {
   dir: string;
   /** Its config.yaml, validated ({} when there is none or it is invalid). */
   config: ModelConfig;
-  /** Version folders holding a model.onnx, ascending. */
-  versions: { version: number; path: string }[];
+  /** Version folders holding a model.onnx, ascending; `stamp` changes when any file of the folder does. */
+  versions: { version: number; path: string; stamp: string }[];
+  /** Changes when config.yaml does ('' without one). */
+  configStamp: string;
   /** Why the model cannot be served (invalid config.yaml, no version); other models still are. */
   error?: string;
 }
@@ -47,9 +49,31 @@ function isFile(path: string): boolean {
   }
 }
 
+/** Size and modification time of a file ('' when missing): poll mode compares these to see changes. */
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+/** The stamps of every file of a version folder (the model and its external data). */
+function folderStamp(dir: string): string {
+  try {
+    return readdirSync(dir)
+      .sort()
+      .map((f) => `${f}=${fileStamp(join(dir, f))}`)
+      .join(',');
+  } catch {
+    return '';
+  }
+}
+
 function scanModel(name: string, dir: string, warnings: string[]): RepositoryModel {
-  const model: RepositoryModel = { name, dir, config: {}, versions: [] };
   const configPath = join(dir, CONFIG_FILE);
+  const model: RepositoryModel = { name, dir, config: {}, versions: [], configStamp: fileStamp(configPath) };
   if (existsSync(configPath)) {
     try {
       model.config = loadYamlFile(ModelConfigSchema, configPath);
@@ -73,7 +97,7 @@ function scanModel(name: string, dir: string, warnings: string[]): RepositoryMod
       warnings.push(`${path}: no ${MODEL_FILE} in this version folder; ignored`);
       continue;
     }
-    model.versions.push({ version: Number(entry), path: file });
+    model.versions.push({ version: Number(entry), path: file, stamp: folderStamp(path) });
   }
   model.versions.sort((a, b) => a.version - b.version);
   if (model.versions.length === 0 && model.error === undefined) {

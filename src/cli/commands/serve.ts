@@ -7,6 +7,7 @@ import { Engine } from '../../engine/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../server/grpc/index.js';
 import { startHttpServer, type RunningServer } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
+import { parseDuration } from '../loadgen.js';
 
 export interface ServeOptions {
   repo: string[];
@@ -17,6 +18,8 @@ export interface ServeOptions {
   /** false with --no-grpc; undefined keeps the config's choice. */
   grpc?: boolean;
   modelControl?: string;
+  /** `--poll-interval`, e.g. 1s or 500ms (poll mode). */
+  pollInterval?: string;
   config?: string;
   logLevel?: string;
 }
@@ -106,6 +109,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       // commander sets grpc: true unless --no-grpc; only the explicit "no" overrides the config file.
       grpc: opts.grpc === false ? false : undefined,
       modelControl: opts.modelControl,
+      pollIntervalMs: opts.pollInterval === undefined ? undefined : parseDuration(opts.pollInterval),
       home: opts.home,
       repos: opts.repo,
       logLevel: opts.logLevel,
