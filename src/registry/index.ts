@@ -48,3 +48,4 @@ export {
 export type { VersionRef } from './names.js';
 export { CONFIG_FILE, MODEL_FILE, scanRepository, scanRepositoryModel } from './repository.js';
 export type { RepositoryModel, RepositoryScan } from './repository.js';
+export type { ArtifactRecord } from './artifact-store.js';

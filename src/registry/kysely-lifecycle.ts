@@ -158,6 +158,7 @@ export class KyselyLifecycle implements LifecycleStore {
       const current = await this.reads.readVersion(trx, name, version);
       const refs = await referencesOf(trx, name, version);
       if (refs.length > 0) throw referenced(`delete version ${version} of model '${name}'`, refs);
+      await trx.deleteFrom('version_artifacts').where('model_name', '=', name).where('version', '=', version).execute();
       await trx.deleteFrom('model_versions').where('model_name', '=', name).where('version', '=', version).execute();
       return current;
     });
@@ -182,6 +183,7 @@ export class KyselyLifecycle implements LifecycleStore {
       // Children before the parent row: the foreign keys point at models.name.
       await trx.deleteFrom('alias_history').where('model_name', '=', name).execute();
       await trx.deleteFrom('deployment_history').where('endpoint', '=', name).execute();
+      await trx.deleteFrom('version_artifacts').where('model_name', '=', name).execute();
       await trx.deleteFrom('model_versions').where('model_name', '=', name).execute();
       await trx.deleteFrom('models').where('name', '=', name).execute();
       const retired = { next_version: Number(row.next_version), deleted_at: at, deleted_by: actor };
@@ -337,7 +339,9 @@ export class KyselyLifecycle implements LifecycleStore {
       // latest commits; SQLite's write transaction sees one snapshot anyway).
       const leases = await trx.selectFrom('blob_leases').select('sha256').execute();
       const versions = await trx.selectFrom('model_versions').select('sha256').distinct().execute();
-      return fn({ leased: new Set(leases.map((l) => l.sha256)), referenced: new Set(versions.map((v) => v.sha256)) });
+      const artifacts = await trx.selectFrom('version_artifacts').select('sha256').distinct().execute();
+      const referenced = new Set([...versions, ...artifacts].map((v) => v.sha256));
+      return fn({ leased: new Set(leases.map((l) => l.sha256)), referenced });
     });
   }
 }

@@ -19,6 +19,8 @@ import type {
   DeploymentReference,
 } from './deployment-store.js';
 import { KyselyDeployments } from './kysely-deployments.js';
+import { KyselyArtifacts } from './kysely-artifacts.js';
+import type { ArtifactRecord, NewArtifact } from './artifact-store.js';
 import { continueRetiredNumbers, KyselyLifecycle } from './kysely-lifecycle.js';
 import { aliasVersion, appendHistory, moveAlias } from './alias-moves.js';
 import type { LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
@@ -345,6 +347,27 @@ export class KyselyRegistryStore implements RegistryStore {
 
   deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
     return this.deployments.deploymentReferences(name, version);
+  }
+
+  // --- Artifacts: files attached to versions (kysely-artifacts.ts) ---
+
+  private artifactStore: KyselyArtifacts | undefined;
+
+  private get artifacts(): KyselyArtifacts {
+    this.artifactStore ??= new KyselyArtifacts(this.db, (fn) => this.write(fn));
+    return this.artifactStore;
+  }
+
+  putArtifact(input: NewArtifact): Promise<ArtifactRecord> {
+    return this.artifacts.putArtifact(input);
+  }
+
+  getArtifact(name: string, version: number, kind: string): Promise<ArtifactRecord | null> {
+    return this.artifacts.getArtifact(name, version, kind);
+  }
+
+  listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
+    return this.artifacts.listArtifacts(name, version);
   }
 
   // --- Lifecycle: archive, delete, snapshots for export/import, blob leases (kysely-lifecycle.ts) ---

@@ -12,6 +12,8 @@ import type { FileDigest } from './blob-store.js';
 import { collectGarbage, PUSH_LEASE_MS } from './blob-gc.js';
 import type { GcOptions, GcResult } from './blob-gc.js';
 import { exportModelArchive, importModelArchive } from './model-archive.js';
+import { attachArtifact, readArtifact, type ArtifactInput } from './artifacts.js';
+import type { ArtifactRecord } from './artifact-store.js';
 import type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -395,6 +397,24 @@ export class Registry {
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
     return importModelArchive({ store: this.store, blobs: this.blobs, inspect: this.inspect, actor: this.actor }, file, options);
+  }
+
+  /**
+   * Attach a file to a version (one per kind; a new one replaces the old), e.g. the monitoring
+   * reference data set as kind 'reference'. @throws TendError 404 codes, TEND_INVALID_ARGUMENT
+   */
+  attachArtifact(name: string, version: number, kind: string, bytes: Uint8Array, input: Omit<ArtifactInput, 'actor'> & { actor?: string }): Promise<ArtifactRecord> {
+    return attachArtifact({ store: this.store, blobs: this.blobs }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
+  }
+
+  /** A version's artifact of `kind` with its bytes (hash checked), or null. @throws TendError 404 codes */
+  readArtifact(name: string, version: number, kind: string): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
+    return readArtifact({ store: this.store, blobs: this.blobs }, name, version, kind);
+  }
+
+  /** Every artifact of a model (of one version when given). @throws TendError 404 codes */
+  listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
+    return this.store.listArtifacts(name, version);
   }
 
   /** Absolute path of a version's model file. */

@@ -8,6 +8,8 @@ import type { DeploymentHistoryTable, DeploymentsTable } from './deployment-sche
 import { deploymentsMigration } from './deployment-schema.js';
 import type { BlobLeasesTable, RegistryLocksTable, RetiredModelsTable } from './lifecycle-schema.js';
 import { lifecycleMigration } from './lifecycle-schema.js';
+import type { VersionArtifactsTable } from './artifact-schema.js';
+import { artifactsMigration } from './artifact-schema.js';
 
 export interface ModelsTable {
   name: string;
@@ -70,6 +72,7 @@ export interface RegistryDatabase {
   blob_leases: BlobLeasesTable;
   retired_models: RetiredModelsTable;
   registry_locks: RegistryLocksTable;
+  version_artifacts: VersionArtifactsTable;
 }
 
 // Migrations take Kysely<any> by Kysely's design: they run against the schema before it exists.
@@ -143,6 +146,7 @@ export const REGISTRY_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_deployments': deploymentsMigration,
   '0003_lifecycle': lifecycleMigration,
+  '0004_artifacts': artifactsMigration,
 };
 
 /** The provider Kysely's Migrator reads the migrations from. */

@@ -9,6 +9,7 @@
 import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { LifecycleStore } from './lifecycle-store.js';
+import type { ArtifactStore } from './artifact-store.js';
 import type { ModelInfo } from '../onnx/index.js';
 
 /** What the registry keeps of a model's ONNX header besides its signature. */
@@ -98,9 +99,10 @@ export interface ModelUpdate {
 
 /**
  * Models, versions and aliases here; deployments (routes and their history) in DeploymentStore;
- * archive, delete, blob leases and import/export snapshots in LifecycleStore.
+ * archive, delete, blob leases and import/export snapshots in LifecycleStore; files attached to
+ * versions in ArtifactStore.
  */
-export interface RegistryStore extends DeploymentStore, LifecycleStore {
+export interface RegistryStore extends DeploymentStore, LifecycleStore, ArtifactStore {
   /** Every model, by name. */
   listModels(): Promise<ModelRecord[]>;
   getModel(name: string): Promise<ModelRecord>;

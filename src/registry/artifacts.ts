@@ -1,0 +1,70 @@
+/**
+ * Attach a file to a model version (the monitoring reference data set, …) and read it back: the
+ * bytes go to the blob store under their sha256 like model files, guarded by a lease until the
+ * row exists; reading checks the bytes against the recorded hash.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { TendError } from '../core/errors.js';
+import type { ArtifactRecord } from './artifact-store.js';
+import type { BlobStore } from './blob-store.js';
+import type { RegistryStore } from './store.js';
+
+const LEASE_MS = 10 * 60_000;
+
+export interface ArtifactInput {
+  mediaType: string;
+  meta?: Record<string, unknown>;
+  actor: string;
+}
+
+/** Store `bytes` and record them as the version's artifact of `kind` (replacing the previous one). */
+export async function attachArtifact(
+  deps: { store: RegistryStore; blobs: BlobStore },
+  name: string,
+  version: number,
+  kind: string,
+  bytes: Uint8Array,
+  input: ArtifactInput,
+): Promise<ArtifactRecord> {
+  await deps.store.getVersion(name, version); // 404 before anything is written
+  const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size_bytes: bytes.byteLength };
+  const lease = await deps.store.leaseBlob(digest.sha256, LEASE_MS);
+  try {
+    await deps.blobs.putFrom(
+      async function* () {
+        yield bytes;
+      },
+      digest,
+      'artifact bytes changed while being stored',
+    );
+    return await deps.store.putArtifact({
+      name,
+      version,
+      kind,
+      sha256: digest.sha256,
+      size_bytes: digest.size_bytes,
+      media_type: input.mediaType,
+      meta: input.meta ?? {},
+      created_by: input.actor,
+    });
+  } finally {
+    await deps.store.releaseBlobLease(lease);
+  }
+}
+
+/** The version's artifact of `kind` with its bytes, or null when it has none. */
+export async function readArtifact(
+  deps: { store: RegistryStore; blobs: BlobStore },
+  name: string,
+  version: number,
+  kind: string,
+): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
+  const record = await deps.store.getArtifact(name, version, kind);
+  if (record === null) return null;
+  const bytes = await readFile(deps.blobs.pathFor(record.sha256));
+  if (createHash('sha256').update(bytes).digest('hex') !== record.sha256) {
+    throw new TendError('TEND_INTERNAL', `the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`);
+  }
+  return { record, bytes };
+}

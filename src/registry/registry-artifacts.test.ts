@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Registry } from './registry.js';
+
+const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
+const HOUR_AGO = new Date(Date.now() - 3600_000);
+const CSV = new TextEncoder().encode('a,b\n1,2\n3,4\n');
+
+async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry> {
+  const home = join(mkdtempSync(join(tmpdir(), 'tend-artifacts-')), 'home');
+  const registry = await Registry.open(home, { actor: 'tester' });
+  t.after(async () => {
+    await registry.close();
+    rmSync(join(home, '..'), { recursive: true, force: true });
+  });
+  return registry;
+}
+
+test('an artifact attached to a version reads back byte for byte; a new one of the same kind replaces it', async (t) => {
+  const registry = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm' });
+  const first = await registry.attachArtifact('m', 1, 'reference', CSV, { mediaType: 'text/csv', meta: { rows: 2, columns: ['a', 'b'] } });
+  assert.equal(first.kind, 'reference');
+  assert.equal(first.created_by, 'tester');
+  assert.deepEqual(first.meta, { rows: 2, columns: ['a', 'b'] });
+  const read = await registry.readArtifact('m', 1, 'reference');
+  assert.deepEqual(new Uint8Array(read?.bytes ?? []), CSV);
+  const other = new TextEncoder().encode('a,b\n5,6\n');
+  await registry.attachArtifact('m', 1, 'reference', other, { mediaType: 'text/csv' });
+  assert.deepEqual(new Uint8Array((await registry.readArtifact('m', 1, 'reference'))?.bytes ?? []), other);
+  assert.equal((await registry.listArtifacts('m')).length, 1);
+  assert.equal(await registry.readArtifact('m', 1, 'report'), null);
+});
+
+test('bad artifacts are refused: unknown model or version, bad kind', async (t) => {
+  const registry = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm' });
+  await assert.rejects(registry.attachArtifact('nope', 1, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_MODEL_NOT_FOUND' });
+  await assert.rejects(registry.attachArtifact('m', 7, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_VERSION_NOT_FOUND' });
+  await assert.rejects(registry.attachArtifact('m', 1, 'Bad Kind', CSV, { mediaType: 'text/csv' }), { code: 'TEND_INVALID_ARGUMENT' });
+  await assert.rejects(registry.readArtifact('m', 7, 'reference'), { code: 'TEND_VERSION_NOT_FOUND' });
+});
+
+test('gc keeps an attached file while its version exists and removes it after the version is deleted', async (t) => {
+  const registry = await openTemp(t);
+  await registry.push(DIGITS, { name: 'm' });
+  await registry.push(DIGITS, { name: 'm' });
+  const record = await registry.attachArtifact('m', 2, 'reference', CSV, { mediaType: 'text/csv' });
+  const path = registry.blobs.pathFor(record.sha256);
+  for (const f of await registry.blobs.list()) utimesSync(f.path, HOUR_AGO, HOUR_AGO);
+  await registry.gc();
+  assert.ok(existsSync(path), 'kept: version 2 has it');
+  await registry.deleteVersion('m', 2);
+  assert.deepEqual(await registry.listArtifacts('m'), []);
+  await registry.gc();
+  assert.ok(!existsSync(path), 'collected once nothing refers to it');
+});
