@@ -19,3 +19,5 @@ export { defaultDataType, readTensorData, tensorProto } from './tensor-data.js';
 export type { TensorValue } from './tensor-data.js';
 export { GraphBuilder } from './builder.js';
 export type { AttributeValue, BuildOptions, NodeOptions } from './builder.js';
+export { checkModel } from './check.js';
+export type { ModelProblem, ModelProblemCode } from './check.js';
