@@ -2,63 +2,18 @@
  * The main thread's handle on one worker thread serving one session: spawning it, matching replies
  * to runs, and noticing when it dies. Restart policy lives in the instance that owns it.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker, threadId } from 'node:worker_threads';
-import type * as EsbuildApi from 'esbuild';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import { TendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { FromWorker, ToWorker, WorkerCrashMode, WorkerInit } from './protocol.js';
 import { prepareTransfer } from './transfer.js';
 
 /** Under tsx (tests, dev) this module is a .ts file and so is its worker; in dist both are .js. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
-
-let sourceWorker: URL | undefined;
-
-/**
- * From source, the worker's TypeScript is bundled once per process into plain JavaScript with esbuild
- * (a dev dependency, never needed by dist). Loading tsx inside every worker instead costs about 4×
- * the start time of a compiled worker, which hundreds of model loads in the tests pay. The bundle
- * lives under node_modules/.cache so that it resolves onnxruntime-node like the source does; its
- * name is its content hash, written atomically, so concurrent test processes share it safely.
- */
-function bundledSourceWorker(): URL {
-  if (sourceWorker) return sourceWorker;
-  const require = createRequire(import.meta.url);
-  const esbuild = require('esbuild') as typeof EsbuildApi;
-  const built = esbuild.buildSync({
-    entryPoints: [fileURLToPath(WORKER_URL)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['onnxruntime-node'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = (built.outputFiles[0] as { contents: Uint8Array }).contents;
-  const dir = fileURLToPath(new URL('../../node_modules/.cache/tend/', import.meta.url));
-  const file = join(dir, `worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    const partial = `${file}.${process.pid}.${threadId}.tmp`;
-    writeFileSync(partial, code);
-    renameSync(partial, file);
-  }
-  sourceWorker = pathToFileURL(file);
-  return sourceWorker;
-}
+const WORKER_URL = siblingModule(import.meta.url, 'worker');
 
 function startWorker(init: WorkerInit): Worker {
-  const options = { workerData: init, name: `tend:${init.label}` };
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, options);
-  // Plain JavaScript: the worker must not inherit the parent's `--import tsx`.
-  return new Worker(bundledSourceWorker(), { ...options, execArgv: [] });
+  return startWorkerFrom(WORKER_URL, { workerData: init, name: `tend:${init.label}` }, ['onnxruntime-node']);
 }
 
 let liveWorkers = 0;
