@@ -17,6 +17,8 @@ import {
 import type { ProtocolsResult } from './protocols.js';
 import { protocolTargets, renderProtocols } from './report-protocols.js';
 import { renderShadow, shadowTargets } from './report-shadow.js';
+import { loggingTargets, renderLogging } from './report-logging.js';
+import type { LoggingResult } from './logging.js';
 import type { ShadowResult } from './shadow.js';
 import { ratio } from './statistics.js';
 
@@ -48,6 +50,8 @@ export interface BenchResults {
   protocols?: Outcome<ProtocolsResult>;
   /** Caller latency with a shadow on vs off (section 6). */
   shadow?: Outcome<ShadowResult>;
+  /** Throughput with every request logged vs monitoring off (section 7). */
+  logging?: Outcome<LoggingResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -180,6 +184,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   }
   rows.push(...protocolTargets(results.protocols, whyMissing));
   rows.push(...shadowTargets(results.shadow, whyMissing));
+  rows.push(...loggingTargets(results.logging, whyMissing));
   return rows;
 }
 
@@ -360,6 +365,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push(...renderProtocols(results.protocols, s.runs, whyMissing));
   out.push(...renderShadow(results.shadow, s.runs, whyMissing));
+  out.push(...renderLogging(results.logging, s.runs, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -369,7 +375,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

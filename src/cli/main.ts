@@ -109,6 +109,55 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsDeleteCommand(ref, opts));
 
   program
+    .command('feedback')
+    .description('attach ground truth from a CSV to logged predictions (by request id, and row)')
+    .argument('<ref>', 'model (NAME)')
+    .argument('<file>', 'CSV with an id column and a label column')
+    .requiredOption('--id-column <name>', 'column holding the request id')
+    .requiredOption('--label-column <name>', 'column holding the class index or class name (or the value with --value)')
+    .option('--row-column <name>', 'column holding the row of a multi-row request (default: row 0)')
+    .option('--value', 'the label column holds regression values')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, file, opts) => (await import('./commands/monitor.js')).feedbackCommand(ref, file, opts));
+  const log = program.command('log').description('the prediction log');
+  log
+    .command('export')
+    .description('write logged predictions (with their ground truth) as CSV or JSON lines')
+    .argument('<ref>', 'NAME or NAME@VERSION')
+    .option('--format <format>', 'csv or jsonl', 'csv')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--since <date>', 'only predictions from this date on')
+    .option('--home <dir>', 'registry home')
+    .action(async (ref, opts) => (await import('./commands/monitor.js')).logExportCommand(ref, opts));
+  const monitor = program.command('monitor').description('quality, drift and data quality of served models');
+  const reference = monitor.command('reference').description('the reference data set drift is measured against');
+  reference
+    .command('set')
+    .description('attach a CSV (one column per feature, optionally the target last) to a model version')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
+    .argument('<file>', 'the CSV file')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, file, opts) => (await import('./commands/monitor.js')).referenceSetCommand(ref, file, opts));
+  monitor
+    .command('show')
+    .description("a version's quality, drift and alerts over a window (default: the last 1000 predictions)")
+    .argument('<ref>', 'NAME (its champion) or NAME@VERSION')
+    .option('--window <duration>', 'a time window, e.g. 1h')
+    .option('--last <n>', 'the last N predictions')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/monitor.js')).monitorShowCommand(ref, opts));
+  program
+    .command('alerts')
+    .description('alerts pending or firing, and the latest alert events')
+    .option('--limit <n>', 'events to show (default 20)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/monitor.js')).alertsCommand(opts));
+
+  program
     .command('gc')
     .description('remove model files no version uses, and leftovers of interrupted pushes')
     .option('--dry-run', 'list what would be removed, remove nothing')

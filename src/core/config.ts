@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { AlertsConfigSchema } from './alert-rules.js';
 import { errors } from './errors.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
@@ -82,6 +83,27 @@ export const DEFAULT_VERSION_POLICY: VersionPolicy = { latest: { num_versions: 1
 export const DEFAULT_DYNAMIC_BATCHING: DynamicBatchingConfig = DynamicBatchingSchema.parse({});
 export const DEFAULT_SESSION_PARAMETERS: SessionParameters = SessionParametersSchema.parse({});
 
+export const MonitoringConfigSchema = z
+  .object({
+    /** Log predictions and compute quality, drift and alerts. */
+    enabled: z.boolean().default(true),
+    /** Fraction of requests logged (every row of a logged request is logged). */
+    sampling_rate: z.number().min(0).max(1).default(1),
+    /** At most this many logged requests per second (no cap when absent). */
+    max_logged_per_second: z.number().positive().optional(),
+    /** Logged rows older than this are deleted. */
+    retention_days: z.number().positive().max(3650).default(7),
+    /** At most this many logged rows are kept, the oldest deleted first. */
+    max_rows: positiveInt.default(1_000_000),
+    /** The window of the monitor API and the Prometheus gauges when none is asked for: the last N rows. */
+    window_last: positiveInt.default(1000),
+    /** How often the quality and drift gauges are recomputed. */
+    refresh_interval_ms: z.number().int().min(100).max(3_600_000).default(5000),
+  })
+  .strict();
+
+export type MonitoringConfig = z.infer<typeof MonitoringConfigSchema>;
+
 export const ServerConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -106,6 +128,10 @@ export const ServerConfigSchema = z
     /** Largest request body accepted, in bytes (413 beyond). */
     body_limit_bytes: positiveInt.default(64 * 1024 * 1024),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The prediction log, feedback and the quality, drift and alert computations. */
+    monitoring: MonitoringConfigSchema.prefault({}),
+    /** Alert rules over the monitor's values and the webhooks they notify. */
+    alerts: AlertsConfigSchema.prefault({}),
     /** Config applied to every model unless its own config says otherwise. */
     model_defaults: ModelConfigSchema.default({}),
     /** Per-model config for registry models (repository models use their config.yaml). */

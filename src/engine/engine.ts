@@ -24,6 +24,11 @@ import { Deployments, copyTensors } from './deployments.js';
 import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
+import { Monitoring, parseWindow, type Capture } from './monitoring.js';
+import type { MonitorView } from './monitor-view.js';
+import type { FeedbackResult } from '../monitor/prediction-log.js';
+import type { ActiveAlert } from '../monitor/alerts.js';
+import type { AlertEvent } from '../monitor/alert-store.js';
 
 export type { RepositoryIndexEntry } from './model-control.js';
 
@@ -36,6 +41,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** Load only these models at start (the CLI's one-shot `infer`); default: every model. */
   only?: readonly string[];
+  /** Log predictions and monitor them (default: as the config says; off for one-shot commands). */
+  monitoring?: boolean;
 }
 
 export interface InferRequest {
@@ -82,6 +89,8 @@ export class Engine {
   private readonly control: ModelControl;
   /** Watches the repositories and the registry in `--model-control poll`. */
   private readonly poller: ModelPoller | undefined;
+  /** The prediction log, feedback, quality, drift and alerts (off with `monitoring.enabled: false`). */
+  monitoring: Monitoring | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: Deployments;
   private startupDone = false;
@@ -128,6 +137,20 @@ export class Engine {
     const registry = await Registry.open(options.home);
     const engine = new Engine(registry, new Runtime({ logger }), options.config, logger, options.repos ?? []);
     try {
+      if (options.monitoring ?? (options.config.monitoring.enabled && options.only === undefined)) {
+        engine.monitoring = new Monitoring(
+          {
+            registry,
+            logger,
+            served: () => engine.listServed(),
+            champion: async (model) => (await engine.deployments.routesFor(model))?.champion ?? engine.defaultVersionNumber(model),
+          },
+          options.config.monitoring,
+          options.config.alerts,
+          options.home,
+          engine.metrics.registry,
+        );
+      }
       await engine.discover(engine.repos, options.only);
     } catch (err) {
       await engine.close();
@@ -314,6 +337,19 @@ export class Engine {
    * answer; with a canary, feed the outcome to its automatic policy.
    */
   async inferRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
+    const capture = this.monitoring?.begin(routed.target, request.inputs);
+    if (capture === undefined) return this.runRouted(endpoint, routed, request);
+    const started = performance.now();
+    const response = await this.runRouted(endpoint, routed, request);
+    this.logPrediction(capture, routed.route, response, performance.now() - started);
+    return response;
+  }
+
+  private logPrediction(capture: Capture, route: string, response: InferResponse, latencyMs: number): void {
+    this.monitoring?.finish(capture, route, response.id, response.model_version, response.outputs, latencyMs);
+  }
+
+  private async runRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
     const guarded = routed.routes?.canary !== undefined && (routed.route === 'champion' || routed.route === 'canary');
     if (routed.shadow === undefined && !guarded) return this.infer(routed.target, request);
     const mirrored = routed.shadow !== undefined && this.deployments.reserveShadow(endpoint, { champion: routed.target.version, shadow: routed.shadow });
@@ -425,6 +461,46 @@ export class Engine {
   }
 
 
+  /** The highest ready version of a model, if any (what its name serves without routes). */
+  defaultVersionNumber(model: string): number | undefined {
+    const entry = this.models.get(model);
+    return entry ? highestReady(entry)?.version : undefined;
+  }
+
+  private requireMonitoring(): Monitoring {
+    if (!this.monitoring) throw new TendError('TEND_FORBIDDEN', 'monitoring is off (monitoring.enabled: false in the server config)');
+    return this.monitoring;
+  }
+
+  /**
+   * The monitor's answer for a model: the given version (number or alias), else the version its
+   * name routes to; over `window` (e.g. 1h) or the `last` N logged rows.
+   */
+  async monitorView(model: string, query: { version?: string; window?: string; last?: string } = {}): Promise<MonitorView> {
+    const monitoring = this.requireMonitoring();
+    const window = parseWindow(query.window, query.last, this.config.monitoring.window_last);
+    let versionRef = query.version;
+    if (versionRef === undefined) {
+      const champion = (await this.deployments.routesFor(model))?.champion;
+      if (champion !== undefined) versionRef = String(champion);
+    }
+    const sv = await this.resolve(model, versionRef);
+    return monitoring.view(sv, window);
+  }
+
+  /** Attach ground truth to logged predictions of a model (the body's `feedback` array). */
+  async feedback(model: string, items: unknown): Promise<FeedbackResult> {
+    const monitoring = this.requireMonitoring();
+    const sv = await this.resolve(model);
+    return monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
+  }
+
+  /** Pending and firing alerts, and the newest `limit` alert events. */
+  alerts(limit = 100): { active: ActiveAlert[]; events: AlertEvent[] } {
+    const monitoring = this.requireMonitoring();
+    return { active: monitoring.activeAlerts(), events: monitoring.alertEvents(limit) };
+  }
+
   /** The repository index: every model the server knows (registry, repositories on disk) with its versions' states. */
   repositoryIndex(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
     return this.control.index(options);
@@ -486,6 +562,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await this.poller?.stop();
+    await this.monitoring?.close();
     const versions = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(versions.map((v) => v.unload().catch(() => undefined)));
     await this.runtime.close();

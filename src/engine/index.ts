@@ -4,8 +4,13 @@ export { ServedVersion, inferMaxBatchSize, type VersionState, type VersionSource
 export { validateInputs, validateRequestedOutputs } from './validate.js';
 export { selectVersions } from './version-policy.js';
 export { warmupInputs } from './warmup.js';
+export { attachReference, REFERENCE_FILE } from './reference-data.js';
+export { MONITOR_DB_FILE } from './monitoring.js';
+export type { MonitorView } from './monitor-view.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel, type DemoModel } from './demo-model.js';
 export type { CancelSignal } from '../batching/index.js';
 // The registry facade and tabular-data reading, for the management commands of the CLI.
 export { Registry } from '../registry/index.js';
 export { parseNumericCsv } from '../train/index.js';
+// General CSV (numbers, strings, missing cells), for feedback files and reference data sets.
+export { parseReferenceCsv as parseReferenceRows } from '../monitor/reference-table.js';

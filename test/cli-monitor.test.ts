@@ -1,0 +1,80 @@
+/** `tend monitor …`, `tend feedback`, `tend log export` and `tend alerts` against a home a server is using. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from '../src/registry/index.js';
+import { FIXTURE_MODELS, ROOT, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+
+const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
+let home: string;
+let dir: string;
+let srv: TestServer;
+
+function tend(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(...args: string[]): Record<string, unknown> {
+  const r = tend(...args, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+const r = seededRandom(9);
+const rows = Array.from({ length: 40 }, () => Array.from({ length: 64 }, () => Math.round(r() * 16) / 16));
+
+before(async () => {
+  home = tempDir('cli-monitor');
+  dir = tempDir('cli-monitor-files');
+  const registry = await Registry.open(home);
+  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
+  await registry.close();
+  const header = [...Array.from({ length: 64 }, (_, i) => `p${i}`), 'digit'].join(',');
+  writeFileSync(join(dir, 'ref.csv'), `${header}\n${rows.map((row, i) => [...row, i % 10].join(',')).join('\n')}\n`);
+  writeFileSync(join(dir, 'narrow.csv'), 'a,b\n1,2\n');
+  srv = await startTestServer({ home });
+});
+
+after(async () => {
+  await srv.close();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('reference set, feedback from CSV, log export, monitor show, alerts', async () => {
+  const ref = json('monitor', 'reference', 'set', 'digits', join(dir, 'ref.csv'));
+  assert.deepEqual({ ...ref, sha256: undefined }, { name: 'digits', version: 1, rows: 40, features: 64, target: 'digit', sha256: undefined });
+  const narrow = tend('monitor', 'reference', 'set', 'digits', join(dir, 'narrow.csv'));
+  assert.notEqual(narrow.status, 0);
+  assert.match(narrow.stderr, /2 columns, but the model takes 64 features/);
+
+  const res = await postJson(`${srv.url}/v2/models/digits/infer`, { id: 'req-a', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: [...(rows[0] ?? []), ...(rows[1] ?? [])] }] });
+  assert.equal(res.status, 200);
+  await srv.engine.monitoring?.log.flush();
+  writeFileSync(join(dir, 'fb.csv'), 'request,row,truth\nreq-a,0,3\nreq-a,1,5\nreq-zzz,0,1\n');
+  const fb = json('feedback', 'digits', join(dir, 'fb.csv'), '--id-column', 'request', '--label-column', 'truth', '--row-column', 'row');
+  assert.deepEqual(fb, { accepted: 2, unknown_ids: ['req-zzz'], rejected: [] });
+  const missing = tend('feedback', 'digits', join(dir, 'fb.csv'), '--id-column', 'nope', '--label-column', 'truth');
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /no column 'nope'/);
+
+  const exported = tend('log', 'export', 'digits', '--format', 'jsonl');
+  assert.equal(exported.status, 0, exported.stderr);
+  const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 2);
+  assert.deepEqual(lines.map((l) => [l['request_id'], l['row'], l['label']]), [['req-a', 0, 3], ['req-a', 1, 5]]);
+  const csv = tend('log', 'export', 'digits', '--format', 'csv');
+  assert.equal(csv.stdout.trim().split('\n').length, 3, csv.stdout.slice(0, 500));
+  assert.match(tend('log', 'export', 'digits', '--format', 'xml').stderr, /must be csv or jsonl/);
+
+  const view = json('monitor', 'show', 'digits');
+  assert.equal(view['predictions'], 2);
+  assert.equal(view['labelled'], 2);
+  assert.deepEqual(view['reference'], { version: 1, rows: 40, source: 'reference of digits version 1' });
+  const text = tend('monitor', 'show', 'digits');
+  assert.match(text.stdout, /digits version 1, last 1000: 2 predictions, 2 with ground truth/);
+  assert.deepEqual(json('alerts'), { active: [], events: [] });
+});
