@@ -15,6 +15,19 @@ export interface MachineInfo {
   wrk: string;
   /** Cores kept busy by other processes in the 2 s before the bench started (0 = idle). */
   busyCoresAtStart: number;
+  /** The int8 dot-product extensions the CPU has (onnxruntime's u8s8 kernels use them). */
+  int8Extensions: string;
+}
+
+function int8Extensions(): string {
+  try {
+    const flags = /^flags\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    const have = ['avx512_vnni', 'avx_vnni', 'amx_int8', 'avx512bw', 'avx2'].filter((f) => flags.includes(f));
+    const vnni = have.some((f) => f.includes('vnni'));
+    return `${vnni ? 'VNNI (' : 'no VNNI ('}${have.join(', ') || 'none of avx2/avx512bw'})`;
+  } catch {
+    return 'unknown (no /proc/cpuinfo)';
+  }
 }
 
 function cpuModel(): string {
@@ -68,5 +81,6 @@ export function describeMachine(wrkVersion: string, busyCoresAtStart: number): M
     tend: TEND_VERSION,
     wrk: wrkVersion,
     busyCoresAtStart,
+    int8Extensions: int8Extensions(),
   };
 }

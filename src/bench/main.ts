@@ -2,7 +2,7 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols, shadow, logging, optimize), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
  */
@@ -27,6 +27,7 @@ import {
 import { runProtocols } from './protocols.js';
 import { runShadow } from './shadow.js';
 import { runLogging } from './logging.js';
+import { runDigitsInt8, runOptimize } from './optimize.js';
 import { MAX_SHADOW_IN_FLIGHT } from '../engine/deployments.js';
 
 /** Alternating raw/served pairs for the batching target. */
@@ -34,7 +35,7 @@ const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 
-const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging'] as const;
+const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -170,6 +171,14 @@ async function main(): Promise<number> {
     if (sections.has('logging')) {
       results.logging = await outcome('monitoring: every request logged vs monitoring off', () => runLogging(ctx));
     }
+    if (sections.has('optimize')) {
+      const optimizeModels = [TINY_TEXT_ENCODER, TEXT_ENCODER_6L];
+      results.optimize = await outcome('optimization: int8-dynamic vs fp32', async () => ({
+        rows: await runOptimize(ctx, optimizeModels.filter(modelAvailable), quick ? 1 : 5),
+        skipped: optimizeModels.filter((m) => !modelAvailable(m)).map((m) => m.name),
+        digits: await runDigitsInt8(ctx),
+      }));
+    }
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });
@@ -183,7 +192,7 @@ async function main(): Promise<number> {
     log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging].some((o) => o !== undefined && 'error' in o);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize].some((o) => o !== undefined && 'error' in o);
   return failed ? 1 : 0;
 }
 

@@ -69,7 +69,7 @@ test('protocolTargets gives binary and 1-channel gRPC rows per model, NOT RUN fo
   assert.equal(failed[0]?.verdict, 'NOT RUN');
 });
 
-const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0 };
+const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0, int8Extensions: 'VNNI' };
 
 test('the report adds the protocol targets and a section stating the rule', () => {
   const results: BenchResults = {

@@ -6,7 +6,7 @@ import type { MachineInfo } from './machine.js';
 import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
 import { median, ratio } from './statistics.js';
 
-const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0.05 };
+const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0.05, int8Extensions: 'VNNI (avx512_vnni, avx2)' };
 
 function figure(connections: number, requestsPerSecond: number, failures = 0): LoadFigure {
   return { connections, runs: [], requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };

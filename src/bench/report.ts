@@ -19,6 +19,8 @@ import { protocolTargets, renderProtocols } from './report-protocols.js';
 import { renderShadow, shadowTargets } from './report-shadow.js';
 import { loggingTargets, renderLogging } from './report-logging.js';
 import type { LoggingResult } from './logging.js';
+import { optimizeTargets, renderOptimize } from './report-optimize.js';
+import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { ratio } from './statistics.js';
 
@@ -52,6 +54,8 @@ export interface BenchResults {
   shadow?: Outcome<ShadowResult>;
   /** Throughput with every request logged vs monitoring off (section 7). */
   logging?: Outcome<LoggingResult>;
+  /** int8-dynamic vs fp32 per model (section 8). */
+  optimize?: Outcome<OptimizeSection>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -185,6 +189,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...protocolTargets(results.protocols, whyMissing));
   rows.push(...shadowTargets(results.shadow, whyMissing));
   rows.push(...loggingTargets(results.logging, whyMissing));
+  rows.push(...optimizeTargets(results.optimize, whyMissing));
   return rows;
 }
 
@@ -205,6 +210,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (s.quick) out.push('> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.', '');
   out.push(
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory`,
+    `- int8 extensions of the CPU: ${m.int8Extensions}`,
     `- Software: Node ${m.node}, onnxruntime-node ${m.onnxruntime}, tend ${m.tend}, wrk ${m.wrk}`,
     `- Cores busy with other work in the 2 s before the bench started: ${m.busyCoresAtStart.toFixed(2)}` +
       (m.busyCoresAtStart > BUSY_CORES ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**' : ''),
@@ -366,6 +372,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderProtocols(results.protocols, s.runs, whyMissing));
   out.push(...renderShadow(results.shadow, s.runs, whyMissing));
   out.push(...renderLogging(results.logging, s.runs, whyMissing));
+  out.push(...renderOptimize(results.optimize, m.int8Extensions, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -375,7 +382,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -38,6 +38,8 @@ export interface DigitsArtifact {
   model: BenchModel;
   body: string;
   testAccuracy: number;
+  /** The held-out split (raw features: the graph standardizes them itself). */
+  testSet: { features: Float32Array; labels: Int32Array; rows: number };
 }
 
 let digitsCache: DigitsArtifact | null = null;
@@ -53,7 +55,7 @@ export function digitsArtifact(ctx: SectionContext): DigitsArtifact {
   writeFileSync(path, trained.model);
   const row = trained.testSet.features.slice(0, 64);
   const model = digitsModel(path, row);
-  digitsCache = { model, body: v2JsonBody(model.makeInputs(1)), testAccuracy: trained.metrics.test_accuracy };
+  digitsCache = { model, body: v2JsonBody(model.makeInputs(1)), testAccuracy: trained.metrics.test_accuracy, testSet: trained.testSet };
   return digitsCache;
 }
 

@@ -109,6 +109,25 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsDeleteCommand(ref, opts));
 
   program
+    .command('optimize')
+    .description('make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
+    .requiredOption('--method <method>', 'graph or int8-dynamic')
+    .option('--level <level>', 'graph: basic, extended or all (default all)')
+    .option('--per-channel', 'int8-dynamic: one scale per output channel')
+    .option('--reduce-range', 'int8-dynamic: 7-bit weights (for CPUs without VNNI)')
+    .option('--exclude <name-or-op...>', 'int8-dynamic: node names or op types to leave in float')
+    .option('--eval <file>', 'evaluation data: CSV (one column per feature) or JSONL (V2 request bodies)')
+    .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
+    .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')
+    .option('--min-cosine <x>', 'unlabelled data: least mean cosine similarity of outputs (default 0.999)')
+    .option('--force', 'register even outside the gate')
+    .option('--rounds <n>', 'timing rounds per batch size, medians over them (default 5)')
+    .option('--run-ms <ms>', 'timing: ms per model, batch size and round (default 300)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/optimize.js')).optimizeCommand(ref, opts));
+  program
     .command('feedback')
     .description('attach ground truth from a CSV to logged predictions (by request id, and row)')
     .argument('<ref>', 'model (NAME)')

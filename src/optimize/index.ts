@@ -9,7 +9,7 @@ export {
 export type { QuantizeDynamicOptions, QuantizeDynamicResult, QuantizedNode, SkippedNode } from './quantize-dynamic.js';
 export { computeQuantParams, quantizeValue, quantizeWeight, roundHalfToEven } from './quantize-params.js';
 export type { QuantParams, QuantRange, QuantizedWeight } from './quantize-params.js';
-export { tensorBytes, weightBytes } from './weight-bytes.js';
+export { quantizedWeightRatio, tensorBytes, weightBytes } from './weight-bytes.js';
 export type { WeightBytes } from './weight-bytes.js';
 export { fusedKernels, opTypeCounts } from './fused-kernels.js';
 export type { KernelReport } from './fused-kernels.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, GraphBuilder, TensorProtoSchema, TensorProto_DataType } from '../onnx/index.js';
-import { tensorBytes, weightBytes } from './weight-bytes.js';
+import { quantizedWeightRatio, tensorBytes, weightBytes } from './weight-bytes.js';
+import { quantizeDynamic } from './quantize-dynamic.js';
 
 test('initializer bytes are split into float32, int8/uint8 and the rest, subgraphs included', () => {
   const inner = new GraphBuilder('inner')
@@ -28,4 +29,20 @@ test('tensor bytes follow dims and type whatever field holds the data', () => {
   assert.equal(tensorBytes(int4), 3);
   const strings = create(TensorProtoSchema, { name: 's', dims: [2n], dataType: TensorProto_DataType.STRING, stringData: [new Uint8Array(3), new Uint8Array(4)] });
   assert.equal(tensorBytes(strings), 7);
+});
+
+test('the quantized-weight ratio counts int8 values and the scales added, not the constants left in float', () => {
+  const model = new GraphBuilder('mlp')
+    .input('x', 'FP32', ['batch', 64])
+    .output('y', 'FP32', ['batch', 32])
+    .initializer('mean', new Float32Array(64), [64])
+    .initializer('w', Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i)), [64, 32])
+    .node('Sub', ['x', 'mean'], ['xc'])
+    .node('MatMul', ['xc', 'w'], ['y'])
+    .build();
+  const result = quantizeDynamic(model, {});
+  const ratio = quantizedWeightRatio(model, result.model, result.quantized.map((q) => q.weight));
+  // 2048 int8 bytes + one zero point + one 4-byte scale over 8192 fp32 bytes.
+  assert.ok(Math.abs(ratio - (2048 + 1 + 4) / 8192) < 1e-9, String(ratio));
+  assert.ok(Number.isNaN(quantizedWeightRatio(model, result.model, ['mean-not-a-weight'])));
 });

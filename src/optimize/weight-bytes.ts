@@ -65,3 +65,20 @@ export function weightBytes(model: ModelProto): WeightBytes {
   if (model.graph !== undefined) addGraph(model.graph, bytes);
   return bytes;
 }
+
+/**
+ * Bytes of the quantized weights after quantization (int8 values, their scales and zero points)
+ * over their float32 bytes before. Constants left in float (biases, normalization statistics) are
+ * not weights of a quantized op and count in neither: they are the fixed overhead a small model keeps.
+ */
+export function quantizedWeightRatio(original: ModelProto, quantized: ModelProto, weights: readonly string[]): number {
+  const names = new Set(weights);
+  let fp32 = 0;
+  for (const t of original.graph?.initializer ?? []) if (names.has(t.name) && t.dataType === Elem.FLOAT) fp32 += tensorBytes(t);
+  if (fp32 === 0) return Number.NaN;
+  const before = weightBytes(original);
+  const after = weightBytes(quantized);
+  // Float bytes the rewrite added (the scales) = float after − (float before − the weights it replaced).
+  const addedFloat = Math.max(0, after.float32_bytes - (before.float32_bytes - fp32));
+  return (after.int8_bytes - before.int8_bytes + addedFloat) / fp32;
+}

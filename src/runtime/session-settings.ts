@@ -14,6 +14,8 @@ export interface SessionSettings {
    * HTTP main thread and the other workers.
    */
   allowSpinning?: boolean;
+  /** Write the graph as onnxruntime optimized it to this file when the session is created (offline optimization). */
+  optimizedModelFilePath?: string;
 }
 
 /** ORT's log severity 3 = errors only: ORT writes straight to stderr, outside tend's structured logs. */
@@ -35,6 +37,7 @@ export function toOrtSessionOptions(settings: SessionSettings): InferenceSession
   if (settings.intraOpThreads !== undefined && settings.intraOpThreads > 0) {
     options.intraOpNumThreads = settings.intraOpThreads;
   }
+  if (settings.optimizedModelFilePath !== undefined) options.optimizedModelFilePath = settings.optimizedModelFilePath;
   if (settings.interOpThreads !== undefined && settings.interOpThreads > 0) {
     options.interOpNumThreads = settings.interOpThreads;
   }

@@ -1,0 +1,140 @@
+/** `tend optimize REF --method graph|int8-dynamic …`: a validated, registered optimization of a version. */
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { TendError, errors } from '../../core/errors.js';
+import type { GraphOptimizationLevel } from '../../core/config.js';
+import { csvEvaluation, inferMaxBatchSize, optimizeVersion, OPTIMIZE_METHODS, type EvaluationData, type OptimizeMethod, type OptimizeReport } from '../../engine/index.js';
+import { decodeInferRequest } from '../../server/http/index.js';
+import { printJson, printTable } from '../output.js';
+import { actor, parseRef, withRegistry } from './registry.js';
+
+export interface OptimizeCommandOptions {
+  method: string;
+  level?: string;
+  perChannel?: boolean;
+  reduceRange?: boolean;
+  exclude?: string[];
+  eval?: string;
+  target?: string;
+  maxAccuracyDrop?: string;
+  minCosine?: string;
+  force?: boolean;
+  rounds?: string;
+  runMs?: string;
+  json?: boolean;
+  home?: string;
+}
+
+const LEVELS = ['disabled', 'basic', 'extended', 'all'];
+
+function numberOption(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw errors.invalidArgument(`${flag} '${raw}' is not a number`);
+  return n;
+}
+
+/** Evaluation requests from JSON lines, each a V2 infer request body. */
+function jsonlEvaluation(text: string, source: string): EvaluationData {
+  const requests = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter((l) => l.line !== '')
+    .map(({ line, n }) => {
+      try {
+        return decodeInferRequest(JSON.parse(line)).inputs;
+      } catch (err) {
+        throw new TendError('TEND_INVALID_ARGUMENT', `${source}: line ${n}: ${(err as Error).message}`);
+      }
+    });
+  return { source, synthetic: false, requests, labels: null };
+}
+
+/** The report as the interface names it (fields that do not apply are null). */
+export function reportJson(r: OptimizeReport): Record<string, unknown> {
+  const sideJson = (s: OptimizeReport['parent']) => ({
+    version: s.version,
+    size_bytes: s.size_bytes,
+    batch1: s.batch1 ? { p50_ms: s.batch1.p50_ms, items_per_s: s.batch1.items_per_s } : null,
+    best_batch: s.best_batch ? { size: s.best_batch.size, p50_ms: s.best_batch.p50_ms, items_per_s: s.best_batch.items_per_s } : null,
+    accuracy: s.accuracy,
+  });
+  return {
+    name: r.name,
+    version: r.version,
+    parent: sideJson(r.parent),
+    candidate: sideJson(r.candidate),
+    size_ratio: r.size_ratio,
+    speedup_batch1: r.speedup_batch1,
+    speedup_best: r.speedup_best,
+    agreement: r.agreement,
+    max_abs_diff: r.max_abs_diff,
+    mean_cosine: r.mean_cosine,
+    fused_kernels: r.fused_kernels,
+    registered: r.registered,
+    reason: r.reason,
+  };
+}
+
+export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions): Promise<void> {
+  if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod)) throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+  if (opts.level !== undefined && !LEVELS.includes(opts.level)) throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
+  if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv')) throw errors.invalidArgument('--target names a column of a CSV given with --eval');
+  const { name, version } = parseRef(ref);
+  const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
+  const minCosine = numberOption('--min-cosine', opts.minCosine);
+  const rounds = numberOption('--rounds', opts.rounds);
+  const msPerRun = numberOption('--run-ms', opts.runMs);
+  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)) throw errors.invalidArgument(`--rounds ${rounds} must be a whole number from 1 to 100`);
+  if (msPerRun !== undefined && !(msPerRun > 0 && msPerRun <= 60_000)) throw errors.invalidArgument(`--run-ms ${msPerRun} must be between 0 and 60000`);
+  const report = await withRegistry(opts.home, async (registry) => {
+    let evaluation: EvaluationData | undefined;
+    if (opts.eval !== undefined) {
+      const file = resolve(opts.eval);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new TendError('TEND_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`);
+      }
+      const ext = extname(file).toLowerCase();
+      if (ext === '.csv') {
+        const parent = await registry.resolveVersion(name, version ?? 'latest');
+        evaluation = csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), opts.target);
+      } else if (ext === '.jsonl' || ext === '.ndjson') evaluation = jsonlEvaluation(text, file);
+      else throw errors.invalidArgument(`--eval ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`);
+    }
+    return optimizeVersion(registry, name, version, {
+      method: opts.method as OptimizeMethod,
+      ...(opts.level !== undefined ? { level: opts.level as GraphOptimizationLevel } : {}),
+      ...(opts.perChannel ? { perChannel: true } : {}),
+      ...(opts.reduceRange ? { reduceRange: true } : {}),
+      ...(opts.exclude && opts.exclude.length > 0 ? { exclude: opts.exclude } : {}),
+      ...(evaluation !== undefined ? { evaluation } : {}),
+      ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
+      ...(minCosine !== undefined ? { minCosine } : {}),
+      ...(opts.force ? { force: true } : {}),
+      ...(rounds !== undefined ? { rounds } : {}),
+      ...(msPerRun !== undefined ? { msPerRun } : {}),
+      actor: actor(),
+    });
+  });
+  if (opts.json) return printJson(reportJson(report));
+  const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '—' : x.toFixed(d));
+  const speed = (s: OptimizeReport['parent']['batch1']) => (s ? `${f(s.items_per_s, 1)}/s, p50 ${f(s.p50_ms)} ms` : '—');
+  process.stdout.write(`${report.name}: ${report.method} of version ${report.parent.version ?? '—'}\n`);
+  printTable(
+    ['', 'parent', 'candidate', 'ratio'],
+    [
+      ['size', `${report.parent.size_bytes} B`, `${report.candidate.size_bytes} B`, f(report.size_ratio)],
+      ['load', `${f(report.parent.load_ms, 1)} ms`, `${f(report.candidate.load_ms, 1)} ms`, ''],
+      ['batch 1', speed(report.parent.batch1), speed(report.candidate.batch1), f(report.speedup_batch1, 2)],
+      [`best batch`, `${speed(report.parent.best_batch)} (${report.parent.best_batch?.size ?? '—'})`, `${speed(report.candidate.best_batch)} (${report.candidate.best_batch?.size ?? '—'})`, f(report.speedup_best, 2)],
+      ['accuracy', f(report.parent.accuracy, 4), f(report.candidate.accuracy, 4), ''],
+    ],
+  );
+  process.stdout.write(
+    `agreement ${f(report.agreement, 4)}, mean cosine ${f(report.mean_cosine, 6)}, max abs diff ${f(report.max_abs_diff, 6)} on ${report.evaluation.rows} rows of ${report.evaluation.source}${report.evaluation.synthetic ? ' (generated: agreement only)' : ''}\n` +
+      `fused kernels: ${report.fused_kernels.join(', ') || 'none'}\n${report.reason}\n`,
+  );
+}
