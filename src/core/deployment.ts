@@ -8,6 +8,7 @@
  * the process as it is.
  */
 import { z } from 'zod';
+import { QUALITY_METRICS } from './alert-rules.js';
 import { describeIssues } from './config.js';
 import { TendError, errors } from './errors.js';
 import type { ModelSignature, TensorSpec } from './signature.js';
@@ -71,8 +72,17 @@ export const CanaryPolicySchema = z.strictObject(
     max_p99_ratio: z.number().min(1).optional().describe("Canary p99 latency over the champion's above which it is rolled back (default: no latency rule)"),
     promote_after_requests: z.number().int().positive().optional().describe('Promote once the canary answered this many requests within bounds'),
     promote_after_seconds: z.number().positive().optional().describe('…and has run this long (both must hold when both are given)'),
+    quality_metric: z
+      .enum(QUALITY_METRICS, { error: `canary.policy.quality_metric must be one of ${QUALITY_METRICS.join(', ')}` })
+      .optional()
+      .describe('Roll back on ground truth: the quality metric compared between canary and champion (needs feedback)'),
+    max_quality_drop: z.number().min(0).optional().describe('How much worse than the champion the canary may be on quality_metric (absolute, e.g. 0.02; default 0.02)'),
+    min_labelled: z.number().int().positive().optional().describe('Labelled predictions each side needs before the quality rule applies (default 100)'),
   },
-  strictFields('canary.policy', 'auto_rollback, min_requests, max_error_rate_increase, max_p99_ratio, promote_after_requests, promote_after_seconds'),
+  strictFields(
+    'canary.policy',
+    'auto_rollback, min_requests, max_error_rate_increase, max_p99_ratio, promote_after_requests, promote_after_seconds, quality_metric, max_quality_drop, min_labelled',
+  ),
 );
 
 export const CanaryRouteSchema = z.strictObject(

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CanaryGuard } from './canary-guard.js';
+import { CanaryGuard, qualityDecision } from './canary-guard.js';
 
 test('a canary failing 20% of requests is rolled back once min_requests is reached, with the rates in the reason', () => {
   const guard = new CanaryGuard('e', { min_requests: 50 });
@@ -43,4 +43,17 @@ test('a canary much slower than the champion is rolled back on p99; auto_rollbac
     off.observe('champion', true, 1);
     assert.equal(off.observe('canary', false, 1), undefined);
   }
+});
+
+test('the quality rule rolls back a canary worse than the champion by more than the allowed drop, once both have enough labels', () => {
+  const policy = { quality_metric: 'accuracy' as const, max_quality_drop: 0.05, min_labelled: 50 };
+  assert.equal(qualityDecision(undefined, { labelled: 500, value: 0.9 }, { labelled: 500, value: 0.1 }), undefined, 'opt-in');
+  assert.equal(qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 49, value: 0.1 }), undefined, 'too few labels');
+  assert.equal(qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.86 }), undefined, 'within the drop');
+  const d = qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.5 });
+  assert.equal(d?.action, 'auto_rollback');
+  assert.match(d?.reason ?? '', /canary accuracy 0\.5000 \(60 labelled\) is worse than the champion's 0\.9000/);
+  const loss = qualityDecision({ quality_metric: 'log_loss', min_labelled: 1 }, { labelled: 5, value: 0.2 }, { labelled: 5, value: 0.3 });
+  assert.equal(loss?.action, 'auto_rollback', 'lower is better for log loss');
+  assert.equal(qualityDecision({ ...policy, auto_rollback: false }, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.5 }), undefined);
 });

@@ -117,3 +117,35 @@ export class CanaryGuard {
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
+
+/** Quality metrics where lower is better. */
+const LOWER_IS_BETTER = new Set(['log_loss', 'mae', 'rmse', 'mape']);
+
+export const QUALITY_RULE_DEFAULTS = { max_quality_drop: 0.02, min_labelled: 100 } as const;
+
+/** One side of a quality comparison: the metric over the labelled predictions since the canary started. */
+export interface QualitySide {
+  labelled: number;
+  value: number | null;
+}
+
+/**
+ * The quality rule of a canary policy (opt-in with `quality_metric`): roll back once both sides have
+ * `min_labelled` labelled predictions and the canary is worse than the champion by more than
+ * `max_quality_drop` on the metric.
+ */
+export function qualityDecision(policy: CanaryPolicy | undefined, champion: QualitySide, canary: QualitySide): GuardDecision {
+  if (policy?.quality_metric === undefined || policy.auto_rollback === false) return undefined;
+  const metric = policy.quality_metric;
+  const minLabelled = policy.min_labelled ?? QUALITY_RULE_DEFAULTS.min_labelled;
+  const maxDrop = policy.max_quality_drop ?? QUALITY_RULE_DEFAULTS.max_quality_drop;
+  if (champion.labelled < minLabelled || canary.labelled < minLabelled || champion.value === null || canary.value === null) return undefined;
+  const worseBy = LOWER_IS_BETTER.has(metric) ? canary.value - champion.value : champion.value - canary.value;
+  if (worseBy <= maxDrop) return undefined;
+  return {
+    action: 'auto_rollback',
+    reason:
+      `canary ${metric} ${canary.value.toFixed(4)} (${canary.labelled} labelled) is worse than the champion's ${champion.value.toFixed(4)} ` +
+      `(${champion.labelled} labelled) by ${worseBy.toFixed(4)}, more than ${maxDrop}`,
+  };
+}

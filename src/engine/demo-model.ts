@@ -6,7 +6,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../registry/index.js';
-import { digitsCsvPath, parseNumericCsv, trainDigitsModel } from '../train/index.js';
+import { digitsCsvPath, parseNumericCsv, trainDigitsModel, type DigitsTrainingResult } from '../train/index.js';
+import { attachReference } from './reference-data.js';
+
+/** The training rows as CSV: the feature columns, then the target (its class name). */
+function trainingCsv(set: DigitsTrainingResult['trainSet'], classes: readonly string[]): string {
+  const width = set.columns.length;
+  const lines = [[...set.columns, set.target].join(',')];
+  for (let r = 0; r < set.rows; r++) {
+    lines.push([...set.features.subarray(r * width, (r + 1) * width), classes[set.labels[r] as number] ?? ''].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export const DEMO_MODEL = 'digits';
 const DEMO_TAG = 'demo';
@@ -46,6 +57,8 @@ export async function ensureDemoModel(
         source: 'tend demo: assets/datasets/digits.csv',
         metrics: result.metrics,
       });
+      // The training data is the reference drift is measured against (classes are the digits themselves).
+      await attachReference(registry, DEMO_MODEL, String(pushed.version), trainingCsv(result.trainSet, result.classes), 'tend demo: the training split of assets/datasets/digits.csv', 'tend demo');
       return { name: DEMO_MODEL, version: pushed.version, trained: true, test_accuracy: result.metrics.test_accuracy, epochs: result.metrics.epochs };
     } finally {
       rmSync(dir, { recursive: true, force: true });

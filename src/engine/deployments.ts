@@ -9,7 +9,7 @@ import { TendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { DeploymentRecord, DeploymentWriteOptions, Registry } from '../registry/index.js';
-import { CanaryGuard } from './canary-guard.js';
+import { CanaryGuard, qualityDecision, type QualitySide } from './canary-guard.js';
 import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
 import type { ServedVersion } from './served-version.js';
 
@@ -172,6 +172,32 @@ export class Deployments {
     change.catch((err: unknown) => {
       this.host.logger.error({ endpoint, action: decision.action, err: (err as Error).message }, 'automatic deployment change failed');
     });
+  }
+
+  /**
+   * The quality rule of every canary whose policy names a `quality_metric`: compare the canary's
+   * and the champion's metric over the predictions logged since the canary's revision, and roll back
+   * a canary that is worse by more than the policy allows (recorded with the reason, actor `tend`).
+   */
+  async checkQuality(quality: (endpoint: string, version: number, sinceMs: number, metric: string) => Promise<QualitySide>): Promise<void> {
+    for (const record of await this.host.registry.listDeployments()) {
+      const policy = record.routes.canary?.policy;
+      if (policy?.quality_metric === undefined) continue;
+      const routes = await this.routesFor(record.endpoint);
+      if (!routes?.canary) continue;
+      const since = Date.parse(record.updated_at);
+      const metric = policy.quality_metric;
+      const decision = qualityDecision(
+        policy,
+        await quality(record.endpoint, routes.champion, since, metric),
+        await quality(record.endpoint, routes.canary.version, since, metric),
+      );
+      if (!decision) continue;
+      this.host.logger.warn({ endpoint: record.endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
+      await this.rollback(record.endpoint, { actor: 'tend', reason: decision.reason, action: 'auto_rollback' }).catch((err: unknown) => {
+        this.host.logger.error({ endpoint: record.endpoint, err: (err as Error).message }, 'automatic deployment change failed');
+      });
+    }
   }
 
   /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */

@@ -3,20 +3,15 @@
  * frontends (HTTP, CLI, later gRPC) talk to. It resolves a model reference to a ready version,
  * validates a request against that version's signature and hands it to the version's batcher.
  */
-import { randomUUID } from 'node:crypto';
 import type { ModelConfig, ServerConfig } from '../core/config.js';
 import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../core/config.js';
 import { errors, TendError, toTendError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { Tensor } from '../core/tensor.js';
-import type { BatchRequest, BatchResult, CancelSignal } from '../batching/index.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
 import { Registry, scanRepository, type RepositoryModel } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
-import { classify } from './classification.js';
-import { validateInputs, validateRequestedOutputs } from './validate.js';
 import { selectVersions } from './version-policy.js';
 import { ModelControl, type ModelHost, type RepositoryIndexEntry } from './model-control.js';
 import { ModelPoller } from './model-poller.js';
@@ -24,11 +19,28 @@ import { Deployments, copyTensors } from './deployments.js';
 import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
-import { Monitoring, parseWindow, type Capture } from './monitoring.js';
+import { runOnVersion, type InferRequest, type InferResponse } from './run-request.js';
+import { Monitoring, parseWindow, planOf, type Capture } from './monitoring.js';
 import type { MonitorView } from './monitor-view.js';
 import type { FeedbackResult } from '../monitor/prediction-log.js';
 import type { ActiveAlert } from '../monitor/alerts.js';
 import type { AlertEvent } from '../monitor/alert-store.js';
+
+export type { InferRequest, InferResponse } from './run-request.js';
+
+/** The dashboard's time series of one model. */
+export type DashboardSeries = Awaited<ReturnType<Monitoring['series']>> & { window: string };
+
+/** A model as the dashboard lists it. */
+export interface DashboardModel {
+  name: string;
+  source: VersionSource;
+  error: string | null;
+  versions: { version: number; state: string; reason: string; task: string }[];
+  aliases: Record<string, number>;
+  routes: unknown;
+  serving_version: number | null;
+}
 
 export type { RepositoryIndexEntry } from './model-control.js';
 
@@ -45,28 +57,6 @@ export interface EngineOptions {
   monitoring?: boolean;
 }
 
-export interface InferRequest {
-  id?: string;
-  inputs: Tensor[];
-  /** Output names to return; all when absent. */
-  outputs?: string[];
-  /** V2 `parameters.priority` (1 = highest level; 0 or absent = the model's default level). */
-  priority?: number;
-  /** V2 `parameters.timeout`, microseconds allowed in the queue. */
-  timeoutUs?: number;
-  /** Aborted when the client goes away: the request leaves the queue. */
-  signal?: CancelSignal;
-  /** Classification extension: output name → k; that output is answered as its top-k classes (BYTES). */
-  classification?: Map<string, number>;
-}
-
-export interface InferResponse {
-  model_name: string;
-  model_version: string;
-  id: string;
-  outputs: Tensor[];
-}
-
 /** Errors that are the version's fault (not the caller's): what a canary's error rate counts. */
 const VERSION_FAULTS = new Set(['TEND_INFERENCE_FAILED', 'TEND_WORKER_FAILED', 'TEND_INTERNAL', 'TEND_MODEL_NOT_READY']);
 
@@ -78,7 +68,6 @@ export interface RoutedRequest {
   shadow?: number;
 }
 
-const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
 const ALIAS_CACHE_MS = 1000;
 
 export class Engine {
@@ -91,6 +80,7 @@ export class Engine {
   private readonly poller: ModelPoller | undefined;
   /** The prediction log, feedback, quality, drift and alerts (off with `monitoring.enabled: false`). */
   monitoring: Monitoring | undefined;
+  private qualityTimer: NodeJS.Timeout | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: Deployments;
   private startupDone = false;
@@ -150,6 +140,10 @@ export class Engine {
           options.home,
           engine.metrics.registry,
         );
+        engine.qualityTimer = setInterval(() => {
+          void engine.checkCanaryQuality().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'canary quality check failed'));
+        }, options.config.monitoring.refresh_interval_ms);
+        engine.qualityTimer.unref();
       }
       await engine.discover(engine.repos, options.only);
     } catch (err) {
@@ -419,47 +413,9 @@ export class Engine {
   }
 
   /** Run one request through the version's batcher and return the requested outputs. */
-  async infer(requested: ServedVersion, request: InferRequest): Promise<InferResponse> {
-    // A version swapped out by a reload after this request resolved it: use its replacement.
-    const started = process.hrtime.bigint();
-    let target = requested;
-    while (!target.isReady && target.replacedBy) target = target.replacedBy;
-    let result: BatchResult;
-    try {
-      const batcher = target.requireBatcher();
-      const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs);
-      validateRequestedOutputs(target.model, target.signature, request.outputs);
-      if (request.classification) validateRequestedOutputs(target.model, target.signature, [...request.classification.keys()]);
-      const batchRequest: BatchRequest = { inputs };
-      if (request.priority !== undefined && request.priority > 0) batchRequest.priority = request.priority;
-      if (request.timeoutUs !== undefined && request.timeoutUs > 0) batchRequest.timeoutUs = request.timeoutUs;
-      if (request.signal) batchRequest.signal = request.signal;
-      result = await batcher.submit(batchRequest);
-    } catch (err) {
-      const e = toTendError(err);
-      if (REJECTED_CODES.has(e.code)) target.metrics.rejected();
-      else target.metrics.failure();
-      target.stats.requestFailed(Number(process.hrtime.bigint() - started));
-      throw e;
-    }
-    target.metrics.success(result.queueNs, result.computeNs);
-    target.stats.requestSucceeded(result.requestBatchSize, Number(process.hrtime.bigint() - started), result);
-    const wanted = request.outputs;
-    let outputs =
-      wanted && wanted.length > 0
-        ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
-        : result.outputs;
-    const classification = request.classification;
-    if (classification && classification.size > 0) {
-      const labels = target.config.labels ?? target.classes;
-      outputs = outputs.map((o) => {
-        const k = classification.get(o.name);
-        return k === undefined ? o : classify(o, k, target.maxBatchSize > 0, labels);
-      });
-    }
-    return { model_name: target.model, model_version: String(target.version), id: request.id ?? randomUUID(), outputs };
+  infer(requested: ServedVersion, request: InferRequest): Promise<InferResponse> {
+    return runOnVersion(requested, request);
   }
-
 
   /** The highest ready version of a model, if any (what its name serves without routes). */
   defaultVersionNumber(model: string): number | undefined {
@@ -493,6 +449,44 @@ export class Engine {
     const monitoring = this.requireMonitoring();
     const sv = await this.resolve(model);
     return monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
+  }
+
+  /** Apply the quality rule of canaries (their policy's `quality_metric`); runs on a timer with monitoring on. */
+  async checkCanaryQuality(): Promise<void> {
+    const monitoring = this.monitoring;
+    if (!monitoring) return;
+    await this.deployments.checkQuality(async (endpoint, version, sinceMs, metric) => {
+      const sv = await this.resolve(endpoint, String(version));
+      return monitoring.qualitySince(endpoint, version, sinceMs, metric, planOf(sv));
+    });
+  }
+
+  /** Every model for the dashboard: its versions and states, aliases, routes and default version. */
+  async dashboardModels(): Promise<DashboardModel[]> {
+    const out: DashboardModel[] = [];
+    for (const m of this.listServed().sort((a, b) => a.name.localeCompare(b.name))) {
+      const aliases = m.source === 'registry' ? await this.registry.listAliases(m.name).catch(() => ({})) : {};
+      const deployment = m.source === 'registry' ? await this.registry.getDeployment(m.name).catch(() => null) : null;
+      out.push({
+        name: m.name,
+        source: m.source,
+        error: m.error ?? null,
+        versions: m.versions.map((v) => ({ version: v.version, state: v.state, reason: v.reason, task: planOf(v).task })),
+        aliases,
+        routes: deployment?.routes ?? null,
+        serving_version: (await this.deployments.routesFor(m.name))?.champion ?? this.defaultVersionNumber(m.name) ?? null,
+      });
+    }
+    return out;
+  }
+
+  /** The dashboard's time series of a model over `window` (default 15m) in `buckets` buckets (default 60). */
+  async dashboardSeries(model: string, window = '15m', buckets = '60'): Promise<DashboardSeries> {
+    const monitoring = this.requireMonitoring();
+    const spec = parseWindow(window, undefined, 0);
+    if (!/^[1-9][0-9]{0,3}$/.test(buckets) || Number(buckets) > 600) throw errors.invalidArgument(`buckets '${buckets}' must be a whole number from 1 to 600`);
+    const windowMs = Date.now() - (spec.sinceMs ?? Date.now());
+    return { ...(await monitoring.series(model, windowMs, Number(buckets))), window };
   }
 
   /** Pending and firing alerts, and the newest `limit` alert events. */
@@ -562,6 +556,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await this.poller?.stop();
+    if (this.qualityTimer) clearInterval(this.qualityTimer);
     await this.monitoring?.close();
     const versions = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(versions.map((v) => v.unload().catch(() => undefined)));

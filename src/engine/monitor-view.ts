@@ -11,6 +11,7 @@ import { detectDrift, type DriftReport } from '../monitor/drift.js';
 import { NO_CLASS, type WindowRows } from '../monitor/prediction-log.js';
 import { classificationMetrics, regressionMetrics, type ClassificationMetrics, type ClassificationRow, type RegressionMetrics } from '../monitor/quality.js';
 import type { PredictionTask } from './prediction-capture.js';
+import { featureHistograms, type FeatureHistogram } from './feature-histograms.js';
 
 /** The name the prediction takes in drift reports. */
 export const PREDICTION_COLUMN = 'prediction';
@@ -41,6 +42,8 @@ export interface MonitorView {
   /** Why drift or data quality are null (no reference, features not logged), else null. */
   drift_note: string | null;
   reference: { version: number; rows: number; source: string } | null;
+  /** Reference-vs-current shares per feature, for charts (null without drift). */
+  histograms: Record<string, FeatureHistogram> | null;
   alerts: ActiveAlert[];
 }
 
@@ -126,6 +129,7 @@ export function buildMonitorView(input: MonitorViewInput): MonitorView {
   let drift: DriftReport | null = null;
   let quality2: DataQualityReport | null = null;
   let note: string | null = null;
+  let histograms: Record<string, FeatureHistogram> | null = null;
   if (reference === null) {
     note = 'no reference data set: attach one with `tend monitor reference set` (trainers attach their training data)';
   } else if (rows.count === 0) {
@@ -145,6 +149,7 @@ export function buildMonitorView(input: MonitorViewInput): MonitorView {
         }
         drift = detectDrift(ref, cur, withPrediction ? { predictionColumn: PREDICTION_COLUMN } : {});
         quality2 = dataQuality(reference.features, current);
+        histograms = featureHistograms(reference.features, current);
       } catch (err) {
         if (!(err instanceof TendError)) throw err;
         note = `drift not computed: ${err.message}`;
@@ -163,6 +168,7 @@ export function buildMonitorView(input: MonitorViewInput): MonitorView {
     data_quality: quality2,
     drift_note: note,
     reference: reference === null ? null : { version: reference.version, rows: reference.rows, source: reference.source },
+    histograms,
     alerts: input.alerts,
   };
 }

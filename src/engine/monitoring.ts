@@ -21,6 +21,7 @@ import type { Registry } from '../registry/index.js';
 import { buildMonitorView, qualityOf, type MonitorView, type ReferenceData } from './monitor-view.js';
 import { captureFeatures, captureOutputs, outputPlan, type OutputPlan } from './prediction-capture.js';
 import { ReferenceStore } from './reference-data.js';
+import { versionSeries, type CounterSample, type VersionSeries } from './dashboard-series.js';
 import type { ServedVersion } from './served-version.js';
 
 export const MONITOR_DB_FILE = 'monitor.db';
@@ -104,8 +105,8 @@ export class Monitoring {
   private readonly rules: CompiledAlertRule[];
   /** Model → versions logged since start (what the gauges and rules cover). */
   private readonly active = new Map<string, Set<number>>();
-  /** Request outcomes per version at each refresh, for error rates over a window. */
-  private readonly outcomes = new Map<string, { t: number; ok: number; failed: number }[]>();
+  /** Counters per version at each refresh, for error rates and batch sizes over time. */
+  private readonly outcomes = new Map<string, CounterSample[]>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -241,12 +242,12 @@ export class Monitoring {
 
   /** Recompute the gauges of every version logged since start (timer; also callable in tests). */
   async refresh(): Promise<void> {
-    const byModel = new Map(this.host.served().map((m) => [m.name, m]));
-    for (const [model, versions] of this.active) {
-      for (const version of versions) {
-        const sv = byModel.get(model)?.versions.find((v) => v.version === version);
-        if (!sv) continue;
+    for (const entry of this.host.served()) {
+      for (const sv of entry.versions.filter((v) => v.isReady)) {
+        const model = entry.name;
+        const version = sv.version;
         this.recordOutcomes(sv);
+        if (!this.active.get(model)?.has(version)) continue;
         const view = await this.view(sv, { last: this.config.window_last, text: `last ${this.config.window_last}` });
         this.metrics.setQuality(model, String(version), (view.quality ?? {}) as Record<string, unknown>);
         if (view.drift) this.metrics.setDrift(model, String(version), view.drift);
@@ -263,21 +264,51 @@ export class Monitoring {
   private droppedSoFar = 0;
 
   private recordOutcomes(sv: ServedVersion): void {
-    const s = sv.stats.snapshot(sv.model, String(sv.version)).inference_stats;
+    const snapshot = sv.stats.snapshot(sv.model, String(sv.version));
+    const s = snapshot.inference_stats;
     const key = `${sv.model}\u0000${sv.version}`;
     const list = this.outcomes.get(key) ?? [];
-    list.push({ t: Date.now(), ok: s.success.count, failed: s.fail.count });
+    list.push({ t: Date.now(), ok: s.success.count, failed: s.fail.count, rows: snapshot.inference_count, runs: snapshot.execution_count });
     while (list.length > 2 && (list[0]?.t ?? 0) < Date.now() - 25 * 3_600_000) list.shift();
     this.outcomes.set(key, list);
+  }
+
+  /** Dashboard time series of every loaded version of a model over the last `windowMs`. */
+  async series(model: string, windowMs: number, buckets: number): Promise<{ model: string; bucket_seconds: number; versions: VersionSeries[] }> {
+    const entry = this.host.served().find((m) => m.name === model);
+    if (!entry) throw errors.modelNotFound(model);
+    const bucketMs = Math.max(1000, Math.ceil(windowMs / buckets / 1000) * 1000);
+    const now = Date.now();
+    const startMs = Math.floor((now - bucketMs * buckets) / bucketMs) * bucketMs + bucketMs;
+    const versions: VersionSeries[] = [];
+    for (const sv of entry.versions.filter((v) => v.isReady)) {
+      this.recordOutcomes(sv);
+      const rows = await this.rows(model, sv.version, { sinceMs: startMs, text: '' });
+      versions.push(
+        versionSeries({
+          version: sv.version,
+          rows,
+          samples: this.outcomes.get(`${model}\u0000${sv.version}`) ?? [],
+          task: planOf(sv).task,
+          startMs,
+          bucketMs,
+          buckets,
+          samplingRate: this.config.sampling_rate,
+        }),
+      );
+    }
+    return { model, bucket_seconds: bucketMs / 1000, versions };
   }
 
   /** The series of one rule: every matching model and version, valued over the rule's window. */
   private async seriesValues(rule: CompiledAlertRule): Promise<AlertSeriesValue[]> {
     const out: AlertSeriesValue[] = [];
+    // Every loaded version is a series (not only those logged since start): an alert restored after
+    // a restart must not resolve just because no request has arrived yet.
     const served = new Map(this.host.served().map((m) => [m.name, m]));
-    for (const [model, logged] of this.active) {
+    for (const [model, entry] of served) {
       if (!matchesModel(rule.model, model)) continue;
-      let versions = [...logged];
+      let versions = entry.versions.filter((v) => v.isReady).map((v) => v.version);
       if (rule.version === 'champion') {
         const champion = await this.host.champion(model);
         versions = champion === undefined ? [] : [champion];
@@ -323,6 +354,14 @@ export class Monitoring {
     const { labelled, quality } = qualityOf(rows, plan.task, plan.numClasses);
     const value = quality === null ? null : (quality as unknown as Record<string, number | null>)[rule.metric];
     return { value: typeof value === 'number' && Number.isFinite(value) ? value : null, samples: labelled };
+  }
+
+  /** A quality metric of one version over its logged rows since `sinceMs`, with the labelled count. */
+  async qualitySince(model: string, version: number, sinceMs: number, metric: string, task: OutputPlan): Promise<{ labelled: number; value: number | null }> {
+    const rows = await this.rows(model, version, { sinceMs, text: 'since the canary started' });
+    const { labelled, quality } = qualityOf(rows, task.task, task.numClasses);
+    const value = quality === null ? null : (quality as unknown as Record<string, number | null>)[metric];
+    return { labelled, value: typeof value === 'number' && Number.isFinite(value) ? value : null };
   }
 
   /** Pending and firing alerts. */

@@ -38,6 +38,8 @@ class LogWriter {
   private readonly insertBlock;
   private readonly updateFeedback;
   private readonly deleteOlder;
+  private readonly timeAtOrAfter;
+  private readonly idRange;
   private readonly idAfterOldest;
   private readonly deleteUpTo;
   private readonly oldestBlockInUse;
@@ -59,9 +61,9 @@ class LogWriter {
     this.updateFeedback = db.prepare(
       'UPDATE predictions SET label = ?, label_value = ?, feedback_ms = ? WHERE request_id = ? AND row_index = ?',
     );
-    this.deleteOlder = db.prepare(
-      `DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE time_ms < ? LIMIT ${DELETE_CHUNK_ROWS})`,
-    );
+    this.timeAtOrAfter = db.prepare('SELECT id, time_ms FROM predictions WHERE id >= ? ORDER BY id LIMIT 1');
+    this.idRange = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM predictions');
+    this.deleteOlder = db.prepare(`DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE id < ? ORDER BY id LIMIT ${DELETE_CHUNK_ROWS})`);
     this.idAfterOldest = db.prepare('SELECT id FROM predictions ORDER BY id LIMIT 1 OFFSET ?').pluck();
     this.deleteUpTo = db.prepare('DELETE FROM predictions WHERE id <= ?');
     this.oldestBlockInUse = db.prepare('SELECT block_id FROM predictions WHERE block_id IS NOT NULL ORDER BY id LIMIT 1').pluck();
@@ -95,7 +97,7 @@ class LogWriter {
   /** Delete rows older than the retention age, then the oldest rows beyond the row limit. */
   retention(nowMs: number): number {
     let deleted = 0;
-    const cutoff = nowMs - init.retentionMs;
+    const cutoff = this.firstIdAtOrAfter(nowMs - init.retentionMs);
     for (;;) {
       const changes = this.deleteOlder.run(cutoff).changes;
       deleted += changes;
@@ -105,6 +107,24 @@ class LogWriter {
     deleted += this.trimToMaxRows();
     if (deleted > 0) this.dropUnusedBlocks();
     return deleted;
+  }
+
+  /**
+   * The first row id whose time is at or after `timeMs` (one past the last row when none is): rows
+   * arrive in time order, so a binary search over ids finds the retention cut without a time index.
+   */
+  private firstIdAtOrAfter(timeMs: number): number {
+    const range = this.idRange.get() as { lo: number | null; hi: number | null };
+    if (range.lo === null || range.hi === null) return 0;
+    let lo = range.lo;
+    let hi = range.hi + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.timeAtOrAfter.get(mid) as { id: number; time_ms: number } | undefined;
+      if (row === undefined || row.time_ms >= timeMs) hi = mid;
+      else lo = row.id + 1;
+    }
+    return lo;
   }
 
   private insertRows(batch: PackedBatch, skipBad: boolean): InsertResult {
@@ -190,6 +210,10 @@ let db: MonitorDatabase;
 let writer: LogWriter;
 try {
   db = openMonitorDb(init.path);
+  // A large page cache keeps the request-id index's pages in memory: its keys arrive in random order.
+  db.pragma('cache_size = -65536');
+  // Checkpoint less often: each one copies the WAL's pages into the database file again.
+  db.pragma('wal_autocheckpoint = 16384');
   writer = new LogWriter(db);
 } catch (err) {
   post({ type: 'open-failed', message: reason(err) });

@@ -50,6 +50,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX predictions_model_time ON predictions (model, time_ms);
    CREATE INDEX predictions_request ON predictions (request_id, row_index);
    CREATE INDEX predictions_time ON predictions (time_ms);`,
+  // Every index is paid on every logged row by the writer thread, which shares the cores with the
+  // server: keep the two the readers and feedback need. Model-wide reads sort instead, and retention
+  // finds its cut by id (rows arrive in time order) instead of by a time index.
+  `DROP INDEX IF EXISTS predictions_model_time;
+   DROP INDEX IF EXISTS predictions_time;`,
 ];
 
 export const MONITOR_SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,7 +23,7 @@ export { PredictionSampler, type PredictionSamplerOptions } from './prediction-l
 
 const WRITER_URL = siblingModule(import.meta.url, 'log-writer');
 /** A queue this long is sent at once rather than at the next interval. */
-export const BATCH_ROWS = 1000;
+export const BATCH_ROWS = 8192;
 
 export interface PredictionLogOptions {
   /** The monitor.db file (created when missing). */
@@ -134,7 +134,7 @@ export class PredictionLog {
       maxRows: positive('maxRows', options.maxRows, 1_000_000, true),
       retentionIntervalMs: positive('retentionIntervalMs', options.retentionIntervalMs, 60_000),
     };
-    const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 100);
+    const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 500);
     const maxQueueRows = positive('maxQueueRows', options.maxQueueRows, 100_000, true);
     // The schema is created here, synchronously, so that reads work at once and the writer finds it ready.
     const reader = new PredictionLogReader(openMonitorDb(options.path, { queryOnly: true }), true);

@@ -27,6 +27,8 @@ export interface DigitsTrainingResult {
   metrics: { train_accuracy: number; test_accuracy: number; epochs: number; train_rows: number; test_rows: number; seed: number };
   /** The held-out rows as raw pixel values (what a client sends). */
   testSet: { features: Float32Array; labels: Int32Array; rows: number };
+  /** The training rows as raw pixel values, with the feature names: the monitoring reference. */
+  trainSet: { features: Float32Array; labels: Int32Array; rows: number; columns: string[]; target: string };
   /** The TypeScript model on raw pixel values, the same math as the graph; rows × classes probabilities. */
   predictProba(features: Float32Array, rows: number): Float64Array;
 }
@@ -94,6 +96,7 @@ export function trainDigitsModel(options: DigitsTrainingOptions = {}): DigitsTra
       seed,
     },
     testSet: { features: testFeatures, labels: testLabels, rows: testRows },
+    trainSet: { features: Float32Array.from(trainFeatures), labels: trainLabels, rows: trainRows, columns: featureColumns, target: DIGITS_TARGET_COLUMN },
     predictProba,
   };
 }

@@ -11,6 +11,7 @@ import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerMonitorRoutes } from './monitor-routes.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 import { ClientGoneSignal } from './client-gone.js';
@@ -174,6 +175,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     registerRepositoryRoutes(api, engine);
     registerDeploymentRoutes(api, engine);
     registerMonitorRoutes(api, engine);
+    registerDashboardRoutes(api, engine);
 
     // Statistics extension (Triton's): cumulative counts and durations per model version.
     api.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));
