@@ -289,6 +289,18 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/bench.js')).benchCommand(ref, opts));
 
   program
+    .command('report')
+    .description('drift, data quality and quality of a current CSV against a reference CSV, with the model run here, as one self-contained HTML file')
+    .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
+    .requiredOption('--reference <file>', 'the reference CSV (one column per feature, optionally the target last)')
+    .requiredOption('--current <file>', 'the current CSV (the same feature columns, optionally the target)')
+    .option('--labels', "the current CSV's target column is the ground truth: adds the quality section")
+    .option('--out <file>', 'the HTML report to write')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print the report as JSON')
+    .action(async (ref, opts) => (await import('./commands/report.js')).reportCommand(ref, opts));
+
+  const demo = program
     .command('demo')
     .description('train the digits model (first run only), register it and serve it')
     .option('--home <dir>', 'registry home')
@@ -299,6 +311,16 @@ export function buildProgram(): Command {
     .option('--no-serve', 'train and register only')
     .option('--json', 'print JSON (with --no-serve)')
     .action(async (opts) => (await import('./commands/demo.js')).demoCommand(opts));
+  // Options of `traffic` must not reuse the names of `demo`'s own (--home, --host, --port, --json, ...): demo would take them.
+  demo
+    .command('traffic')
+    .description('send labelled digits traffic and feedback to a running demo; with --drift the second half drifts')
+    .option('--url <url>', 'the demo server', 'http://127.0.0.1:8000')
+    .option('--drift', 'shift 8 pixel columns and send wrong labels in the second half')
+    .option('--requests <n>', 'requests to send', positiveInt, 1000)
+    .option('--rows <n>', 'rows (digits) per request', positiveInt, 10)
+    .option('--concurrency <n>', 'clients sending at once', positiveInt, 4)
+    .action(async (opts) => (await import('./commands/demo-traffic.js')).demoTrafficCommand(opts));
 
   return program;
 }
