@@ -22,6 +22,26 @@ export interface DemoTrafficOptions {
 
 /** The pixel columns --drift shifts: rows 2 and 3, columns 2 to 5 of the 8×8 image (where strokes are). */
 export const DRIFT_PIXELS: readonly number[] = [18, 19, 20, 21, 26, 27, 28, 29];
+
+let shuffled: number[] | undefined;
+
+/**
+ * The data set's rows in a fixed shuffled order. digits.csv is ordered by writer: sent in file
+ * order, any window of traffic would come from a few writers and differ from the training data
+ * (drift that is not there). Shuffled, clean traffic looks like the training split.
+ */
+function shuffledRows(n: number): number[] {
+  if (shuffled?.length === n) return shuffled;
+  const order = Array.from({ length: n }, (_, i) => i);
+  let seed = 20261125;
+  for (let i = n - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  shuffled = order;
+  return order;
+}
 const DRIFT_SHIFT = 8;
 const PIXEL_MAX = 16;
 const PIXELS = 64;
@@ -135,7 +155,8 @@ async function runPhase(
     tally.firstError ??= message;
   };
   const one = async (i: number): Promise<void> => {
-    const rows = Array.from({ length: opts.rows }, (_, j) => (i * opts.rows + j) % digits.rows);
+    const order = shuffledRows(digits.rows);
+    const rows = Array.from({ length: opts.rows }, (_, j) => order[(i * opts.rows + j) % digits.rows] as number);
     const data = rows.flatMap((r) => {
       const p = digits.pixels(r);
       if (phase.drift) for (const c of DRIFT_PIXELS) p[c] = Math.min(PIXEL_MAX, (p[c] as number) + DRIFT_SHIFT);
