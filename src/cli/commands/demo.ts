@@ -70,6 +70,7 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
       `the digits model is served at ${url}/v2/models/${DEMO_MODEL}${grpcAddress ? ` (and over gRPC at ${grpcAddress})` : ''}`,
       'try it:',
       `  ${demoCurl(url)}`,
+      `dashboard: ${url}/   labelled traffic for it: tend demo traffic --drift${url === 'http://127.0.0.1:8000' ? '' : ` --url ${url}`}`,
       `metrics: ${url}/metrics   stop: Ctrl-C`,
       '',
     ].join('\n'),
