@@ -157,6 +157,14 @@ describe('model control poll: the registry', () => {
     assert.deepEqual(await indexOf(srv, 'reg'), [['3', 'READY']]);
   });
 
+  test('a model with nothing to serve (its only version archived) does not cost readiness', async () => {
+    await srv.engine.registry.push(DIGITS_MLP, { name: 'lonely' });
+    await srv.engine.registry.archiveVersion('lonely', 1);
+    await srv.engine.pollNow();
+    assert.equal((await getJson(`${srv.url}/v2/health/ready`)).status, 200);
+    assert.deepEqual(await indexOf(srv, 'lonely'), [['', 'UNAVAILABLE']]);
+  });
+
   test('a deleted version unloads', async () => {
     await srv.engine.registry.archiveVersion('reg', 3);
     await srv.engine.registry.deleteVersion('reg', 3);

@@ -189,11 +189,7 @@ export class ModelPoller {
   }
 
   private async syncRegistryModel(name: string, existing: ModelEntry | undefined): Promise<void> {
-    let entry = existing;
-    if (!entry) {
-      entry = { name, source: 'registry', config: this.host.registryModelConfig(name), versions: new Map() };
-      this.host.models.set(name, entry);
-    }
+    const entry: ModelEntry = existing ?? { name, source: 'registry', config: this.host.registryModelConfig(name), versions: new Map() };
     const seen = this.seenOf(name);
     const live = new Set((await this.host.registry.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
     const wanted = new Set((await this.host.initialVersions(entry)).filter((v) => live.has(v)));
@@ -207,7 +203,13 @@ export class ModelPoller {
     // before and no longer does (a newer one arrived) leave, unless an alias or a route needs them.
     const toDrop = [...entry.versions.keys()].filter((v) => !pinned.has(v) && (!live.has(v) || seen.wanted.has(v)));
     seen.wanted = wanted;
-    if (!existing && toLoad.length === 0) return;
+    // A new model joins the table only with something to load: an entry without versions would
+    // count against readiness.
+    if (!existing) {
+      if (toLoad.length === 0) return;
+      this.host.models.set(name, this.host.models.get(name) ?? entry);
+      if (this.host.models.get(name) !== entry) return; // a request created it meanwhile: the next look syncs it
+    }
     await this.apply(entry, [...wanted], toLoad, toDrop, seen);
   }
 
