@@ -4,6 +4,7 @@
  * the champion's by the policy's margin) or to promote it (enough requests and time within bounds).
  */
 import type { CanaryPolicy } from '../core/deployment.js';
+import { nearestRank } from '../core/percentile.js';
 
 export const CANARY_POLICY_DEFAULTS = {
   auto_rollback: true,
@@ -39,7 +40,7 @@ class Side {
   p99(): number | undefined {
     if (this.filled < 20) return undefined;
     const sorted = Array.from(this.latencies.subarray(0, this.filled)).sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)];
+    return nearestRank(sorted, 0.99);
   }
 }
 

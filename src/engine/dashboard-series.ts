@@ -4,6 +4,7 @@
  * sampled every few seconds), and quality (accuracy or RMSE over the labelled rows of the bucket).
  * Pure: the caller reads the rows and the samples.
  */
+import { nearestRank } from '../core/percentile.js';
 import { NO_CLASS, type WindowRows } from '../monitor/prediction-log.js';
 import type { PredictionTask } from './prediction-capture.js';
 
@@ -33,11 +34,6 @@ export interface VersionSeries {
 
 /** Fewer labelled rows than this in a bucket: no quality point (too noisy to draw). */
 const MIN_LABELLED_PER_BUCKET = 5;
-
-function percentile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
 
 const round = (x: number | null, digits = 4): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
@@ -104,8 +100,8 @@ export function versionSeries(input: {
     version: String(input.version),
     t,
     requests_per_s: requestIds.map((ids) => round(ids.size / rate / seconds, 2)),
-    p50_ms: latencies.map((l) => round(percentile([...l].sort((x, y) => x - y), 0.5), 3)),
-    p99_ms: latencies.map((l) => round(percentile([...l].sort((x, y) => x - y), 0.99), 3)),
+    p50_ms: latencies.map((l) => round(nearestRank([...l].sort((x, y) => x - y), 0.5) ?? null, 3)),
+    p99_ms: latencies.map((l) => round(nearestRank([...l].sort((x, y) => x - y), 0.99) ?? null, 3)),
     error_rate: counters.map((c) => round(c.error)),
     mean_batch_size: counters.map((c) => round(c.batch, 2)),
     quality_metric: metric,

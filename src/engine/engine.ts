@@ -20,7 +20,7 @@ import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
 import { runOnVersion, type InferRequest, type InferResponse } from './run-request.js';
-import { Monitoring, parseWindow, planOf, type Capture } from './monitoring.js';
+import { Monitoring, parseWindow, planOf } from './monitoring.js';
 import type { MonitorView } from './monitor-view.js';
 import type { FeedbackResult } from '../monitor/prediction-log.js';
 import type { ActiveAlert } from '../monitor/alerts.js';
@@ -331,16 +331,13 @@ export class Engine {
    * answer; with a canary, feed the outcome to its automatic policy.
    */
   async inferRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
-    const capture = this.monitoring?.begin(routed.target, request.inputs);
-    if (capture === undefined) return this.runRouted(endpoint, routed, request);
+    const monitoring = this.monitoring;
+    const capture = monitoring?.begin(routed.target, request.inputs);
+    if (!monitoring || capture === undefined) return this.runRouted(endpoint, routed, request);
     const started = performance.now();
     const response = await this.runRouted(endpoint, routed, request);
-    this.logPrediction(capture, routed.route, response, performance.now() - started);
+    monitoring.finish(capture, routed.route, response.id, response.model_version, response.outputs, performance.now() - started);
     return response;
-  }
-
-  private logPrediction(capture: Capture, route: string, response: InferResponse, latencyMs: number): void {
-    this.monitoring?.finish(capture, route, response.id, response.model_version, response.outputs, latencyMs);
   }
 
   private async runRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {

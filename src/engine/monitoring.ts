@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { MonitoringConfig, ServerConfig } from '../core/config.js';
 import { compileAlertRules, evaluationIntervalMs, matchesModel, type CompiledAlertRule } from '../core/alert-rules.js';
 import { errors } from '../core/errors.js';
+import { nearestRank } from '../core/percentile.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -343,7 +344,7 @@ export class Monitoring {
     if (rule.metric === 'p99_latency_ms') {
       if (rows.count === 0) return { value: null, samples: 0 };
       const sorted = Float64Array.from(rows.latencyMs).sort();
-      return { value: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? null, samples: rows.count };
+      return { value: nearestRank(sorted, 0.99) ?? null, samples: rows.count };
     }
     if (rule.metric === 'request_rate') {
       const seconds = rule.windowMs === null ? 0 : rule.windowMs / 1000;

@@ -5,6 +5,8 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import type { LoadedModel } from '../runtime/index.js';
+import { median, nearestRank } from '../core/percentile.js';
+import { copyTensors } from './deployments.js';
 
 export interface SpeedFigure {
   p50_ms: number;
@@ -29,28 +31,13 @@ export interface MeasureOptions {
   minRuns?: number;
 }
 
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function copy(inputs: readonly Tensor[]): Tensor[] {
-  return inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: t.data.slice() as Tensor['data'] }));
-}
 
 /** Run `model` on `inputs` for about `ms` (and at least `minRuns` times); the runs' times in ms. */
 async function timeRuns(model: LoadedModel, inputs: readonly Tensor[], ms: number, minRuns: number): Promise<number[]> {
   const times: number[] = [];
   const until = performance.now() + ms;
   while (times.length < minRuns || performance.now() < until) {
-    const result = await model.run(copy(inputs)); // runs transfer their buffers: a copy each time
+    const result = await model.run(copyTensors(inputs)); // runs transfer their buffers: a copy each time
     times.push(result.computeNs / 1e6);
   }
   return times;
@@ -88,7 +75,7 @@ export async function measurePair(
     const byBatch = new Map<number, SpeedFigure>();
     for (const batch of options.batches) {
       const sorted = [...(times[m]?.get(batch) ?? [])].sort((a, b) => a - b);
-      byBatch.set(batch, { p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), items_per_s: median(rates[m]?.get(batch) ?? []) });
+      byBatch.set(batch, { p50_ms: nearestRank(sorted, 0.5) ?? Number.NaN, p99_ms: nearestRank(sorted, 0.99) ?? Number.NaN, items_per_s: median(rates[m]?.get(batch) ?? []) });
     }
     let best: (SpeedFigure & { size: number }) | null = null;
     for (const [size, f] of byBatch) if (!best || f.items_per_s > best.items_per_s) best = { size, ...f };
