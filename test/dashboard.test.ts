@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
-import { readNumericCsv } from '../src/train/csv.js';
+import { DIGITS_WIDTH, digitOf, digitPixels, digitsTable, evenRowsReferenceCsv } from './digits-data.js';
 import { Registry } from '../src/registry/index.js';
 import { FIXTURE_MODELS, ROOT, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
@@ -24,18 +24,13 @@ const ROWS_PER_REQUEST = 10;
 const FIRST_RGB = [37, 99, 235];
 const SECOND_RGB = [217, 119, 6];
 
-const table = readNumericCsv(join(ROOT, 'assets', 'datasets', 'digits.csv'));
-const width = table.columns.length - 1;
-const pixels = (r: number): number[] => Array.from({ length: width }, (_, c) => (table.values[r * table.columns.length + c] as number) / 16);
-const digit = (r: number): number => table.values[r * table.columns.length + width] as number;
+const table = digitsTable;
+const width = DIGITS_WIDTH;
+const pixels = digitPixels;
+const digit = digitOf;
 const shiftedNames = SHIFTED.map((c) => table.columns[c] as string).sort();
 
-/** The reference: the even rows of the data set (traffic uses the odd ones: the same distribution). */
-function referenceCsv(): string {
-  const lines = [table.columns.join(',')];
-  for (let r = 0; r < table.rows; r += 2) lines.push([...pixels(r), digit(r)].join(','));
-  return `${lines.join('\n')}\n`;
-}
+const referenceCsv = evenRowsReferenceCsv;
 
 /** Odd rows of the data set (1, 3, ... 1795). */
 const ODD_ROWS = Math.floor(table.rows / 2);

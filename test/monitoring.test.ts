@@ -9,25 +9,20 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { readNumericCsv } from '../src/train/csv.js';
+import { DIGITS_WIDTH, digitOf, digitPixels, digitsTable, evenRowsReferenceCsv } from './digits-data.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, getJson, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { FIXTURE_MODELS, getJson, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const SHIFTED = [18, 19, 20, 21, 26, 27, 28, 29];
 const ROWS_PER_REQUEST = 10;
 
-const table = readNumericCsv(join(ROOT, 'assets', 'datasets', 'digits.csv'));
-const width = table.columns.length - 1;
-const pixels = (r: number): number[] => Array.from({ length: width }, (_, c) => (table.values[r * table.columns.length + c] as number) / 16);
-const digit = (r: number): number => table.values[r * table.columns.length + width] as number;
+const table = digitsTable;
+const width = DIGITS_WIDTH;
+const pixels = digitPixels;
+const digit = digitOf;
 
-/** The reference: the even rows of the data set (the file is ordered by writer; even and odd rows are alike). */
-function referenceCsv(): string {
-  const lines = [table.columns.join(',')];
-  for (let r = 0; r < table.rows; r += 2) lines.push([...pixels(r), digit(r)].join(','));
-  return `${lines.join('\n')}\n`;
-}
+const referenceCsv = evenRowsReferenceCsv;
 
 interface Hook {
   server: Server;
