@@ -1,7 +1,7 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, tune, explain} ← engine ← server ← cli ← bench
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security, tune, explain} ← engine ← server ← cli ← bench
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
  * never import each other (cli imports server only to start it); server and cli reach the middle row only
@@ -27,6 +27,7 @@ const RANK: Record<string, number> = {
   train: 2,
   tune: 2,
   explain: 2,
+  security: 2,
   engine: 3,
   server: 4,
   cli: 5,

@@ -187,7 +187,7 @@ export function batchingConfig(mode: BatchingMode): ModelConfig {
             default_timeout_microseconds: 0,
             priority_levels: 1,
           },
-    instance_group: [{ count: 1 }],
+    instance_group: [{ count: 1, isolation: 'thread' }],
     parameters: { intra_op_thread_count: COMPUTE_INTRA_OP_THREADS, graph_optimization_level: 'all' },
   };
 }

@@ -49,6 +49,7 @@ export function buildProgram(): Command {
     .option('--poll-interval <duration>', 'poll mode: how often to look for changes, e.g. 1s, 500ms (default 1s)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish, e.g. 30s (default 30s)')
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
 
   program

@@ -35,8 +35,19 @@ export const DynamicBatchingSchema = z
 
 export const InstanceGroupSchema = z
   .object({
-    /** Worker threads for this model version, each with its own session. */
+    /** Instances (sessions) for this model version. */
     count: positiveInt.default(1),
+    /**
+     * thread (default, fastest): a worker thread in the server's process; a native crash there takes
+     * the whole server down. process: a child process per instance; a crash, a hang past
+     * hang_timeout_ms or RSS over memory_limit_mb fails only this model's in-flight requests, and the
+     * instance restarts with backoff.
+     */
+    isolation: z.enum(['thread', 'process']).default('thread'),
+    /** process isolation: kill and restart the instance when its resident memory passes this. */
+    memory_limit_mb: positiveInt.optional(),
+    /** process isolation: kill and restart the instance when one batch runs longer than this. */
+    hang_timeout_ms: positiveInt.optional(),
   })
   .strict();
 
@@ -128,6 +139,11 @@ export const ServerConfigSchema = z
     /** Largest request body accepted, in bytes (413 beyond). */
     body_limit_bytes: positiveInt.default(64 * 1024 * 1024),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * On SIGTERM/SIGINT: readiness turns false, no new connection is accepted, and requests in flight
+     * or queued get this long to finish before the server stops anyway (exit 1).
+     */
+    shutdown_timeout_ms: z.number().int().min(0).max(3_600_000).default(30_000),
     /** The prediction log, feedback and the quality, drift and alert computations. */
     monitoring: MonitoringConfigSchema.prefault({}),
     /** Alert rules over the monitor's values and the webhooks they notify. */
@@ -188,12 +204,13 @@ export interface ServerFlags {
   home?: string | undefined;
   repos?: string[] | undefined;
   logLevel?: string | undefined;
+  shutdownTimeoutMs?: number | undefined;
 }
 
 /**
  * The effective server config: flags > TEND_* environment variables > config file > defaults.
  * Environment: TEND_HOST, TEND_PORT, TEND_GRPC_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'),
- * TEND_LOG_LEVEL, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL.
+ * TEND_LOG_LEVEL, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL, TEND_SHUTDOWN_TIMEOUT_MS.
  */
 export function resolveServerConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: ServerFlags }): ServerConfig {
   const env = options.env ?? process.env;
@@ -214,6 +231,7 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (env['TEND_REPOS']) layered['repos'] = env['TEND_REPOS'].split(':').filter((p) => p !== '');
   if (env['TEND_LOG_LEVEL']) layered['log_level'] = env['TEND_LOG_LEVEL'];
   if (envNumber('TEND_BODY_LIMIT_BYTES') !== undefined) layered['body_limit_bytes'] = envNumber('TEND_BODY_LIMIT_BYTES');
+  if (envNumber('TEND_SHUTDOWN_TIMEOUT_MS') !== undefined) layered['shutdown_timeout_ms'] = envNumber('TEND_SHUTDOWN_TIMEOUT_MS');
   const flags = options.flags ?? {};
   if (flags.host !== undefined) layered['host'] = flags.host;
   if (flags.port !== undefined) layered['port'] = flags.port;
@@ -224,5 +242,6 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (flags.home !== undefined) layered['home'] = flags.home;
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;
+  if (flags.shutdownTimeoutMs !== undefined) layered['shutdown_timeout_ms'] = flags.shutdownTimeoutMs;
   return parseWith(ServerConfigSchema, layered, options.file ?? 'server settings');
 }

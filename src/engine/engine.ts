@@ -85,6 +85,7 @@ export class Engine {
   readonly deployments: Deployments;
   private startupDone = false;
   private closed = false;
+  private shutdownStarted = false;
 
   private constructor(
     readonly registry: Registry,
@@ -259,8 +260,18 @@ export class Engine {
   }
 
   /** True once start-up loading finished and every servable model has a ready version. */
+  /** Shutting down: readiness answers false while requests in flight drain (see beginShutdown). */
+  get draining(): boolean {
+    return this.shutdownStarted;
+  }
+
+  /** Turn readiness false for good: load balancers stop sending while the frontends drain. */
+  beginShutdown(): void {
+    this.shutdownStarted = true;
+  }
+
   get ready(): boolean {
-    if (!this.startupDone || this.closed) return false;
+    if (!this.startupDone || this.closed || this.shutdownStarted) return false;
     for (const entry of this.models.values()) {
       if (entry.unloaded || entry.optional) continue;
       if (entry.error !== undefined) return false;

@@ -1,7 +1,7 @@
 /** `tend serve`: the registry and repositories over KServe V2, until SIGINT/SIGTERM. */
 import type { ServerConfig } from '../../core/config.js';
 import { resolveServerConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
+import { createLogger, type Logger } from '../../core/logger.js';
 import { TEND_VERSION } from '../../core/version.js';
 import { Engine } from '../../engine/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../server/grpc/index.js';
@@ -22,13 +22,16 @@ export interface ServeOptions {
   pollInterval?: string;
   config?: string;
   logLevel?: string;
+  /** `--shutdown-timeout`, e.g. 30s. */
+  shutdownTimeout?: string;
 }
 
 export interface ServingHandle {
   engine: Engine;
   server: RunningServer;
   grpc: RunningGrpcServer | undefined;
-  stop(): Promise<void>;
+  /** Drain and stop; true when everything in flight finished within shutdown_timeout_ms. */
+  stop(): Promise<boolean>;
 }
 
 /** Open the engine, listen (liveness answers at once), load the models, print where to look. */
@@ -59,17 +62,40 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
     process.stdout.write(`  ${m.name} [${m.source}] ${m.error ?? (states.join(', ') || 'no versions')}\n`);
   }
   process.stdout.write(describe ? describe(engine, server.url, grpc?.address) : defaultBanner(engine, server.url));
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<boolean> | undefined;
   const stop = () => {
-    stopping ??= (async () => {
-      await grpc?.close();
-      await server.close();
-      await engine.close();
-      logger.flush();
-    })();
+    stopping ??= drainAndStop(engine, server, grpc, config.shutdown_timeout_ms, logger);
     return stopping;
   };
   return { engine, server, grpc, stop };
+}
+
+/**
+ * Graceful stop: readiness turns false, the frontends stop accepting and finish what is in flight or
+ * queued, then the engine unloads and the prediction log is flushed. Resolves true when everything
+ * drained within `timeoutMs`, false when the deadline cut it short.
+ */
+async function drainAndStop(engine: Engine, server: RunningServer, grpc: RunningGrpcServer | undefined, timeoutMs: number, logger: Logger): Promise<boolean> {
+  engine.beginShutdown();
+  const started = Date.now();
+  const [httpDrained] = await Promise.all([server.drained(timeoutMs), grpc?.close(timeoutMs)]);
+  const outcome = httpDrained ? 'drained' : 'timeout';
+  if (outcome === 'timeout') {
+    logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline passed with requests still in flight; stopping anyway');
+  } else {
+    logger.info({ drain_ms: Date.now() - started }, 'requests drained');
+  }
+  if (outcome === 'drained') {
+    await server.close();
+    await engine.close();
+  } else {
+    // Past the deadline nothing may wait on the stuck requests: close what closes promptly, flush the log.
+    const briefly = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    await Promise.race([server.close(), briefly(1000)]);
+    await Promise.race([engine.close(), briefly(5000)]);
+  }
+  logger.flush();
+  return outcome === 'drained';
 }
 
 function defaultBanner(engine: Engine, url: string): string {
@@ -80,15 +106,18 @@ function defaultBanner(engine: Engine, url: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Stop cleanly on the first SIGINT/SIGTERM, at once on the second. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+/** Drain and stop on the first SIGINT/SIGTERM (exit 0, or 1 past the deadline); exit at once on the second. */
+export function stopOnSignals(stop: () => Promise<boolean>): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
-    if (signals > 1) process.exit(130);
-    process.stdout.write(`\n${signal}: finishing requests in progress, then stopping (send again to stop at once)\n`);
+    if (signals > 1) {
+      process.stderr.write(`${signal} again: stopping now, requests in flight are lost\n`);
+      process.exit(130);
+    }
+    process.stdout.write(`\n${signal}: not ready any more, finishing requests in flight, then stopping (send again to stop at once)\n`);
     stop().then(
-      () => process.exit(0),
+      (drained) => process.exit(drained ? 0 : 1),
       (err: unknown) => {
         process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
         process.exit(2);
@@ -113,6 +142,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       home: opts.home,
       repos: opts.repo,
       logLevel: opts.logLevel,
+      shutdownTimeoutMs: opts.shutdownTimeout === undefined ? undefined : parseDuration(opts.shutdownTimeout),
     },
   });
   const handle = await startServing(config);

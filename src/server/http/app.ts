@@ -60,6 +60,13 @@ function sendError(reply: FastifyReply, err: TendError): FastifyReply {
   return reply.code(err.status).send({ error: message, code: err.code });
 }
 
+const IN_FLIGHT = new WeakMap<FastifyInstance, () => number>();
+
+/** Requests the app has accepted and not yet answered (or lost to a closed connection). */
+export function inFlightRequests(app: FastifyInstance): number {
+  return IN_FLIGHT.get(app)?.() ?? 0;
+}
+
 /** Build the Fastify app (not listening). Test it with `app.inject()` or `app.listen()`. */
 export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger;
@@ -88,12 +95,30 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
+  // Shutting down: health keeps answering (ready → 503) while everything else is refused, so load
+  // balancers move away; requests already in flight or queued run to the end.
+  let inFlight = 0;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (engine.draining && !request.url.startsWith('/v2/health')) {
+      void reply.header('connection', 'close');
+      sendError(reply, new TendError('TEND_UNAVAILABLE', 'the server is shutting down; send the request to another replica', { retryAfterSeconds: 1 }));
+      return;
+    }
+    inFlight += 1;
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+    });
+    done();
+  });
+  IN_FLIGHT.set(app, () => inFlight);
+
   // Routes live in a plugin registered after the OpenAPI generator, so that it sees every one.
   void app.register(async (api) => {
     api.get('/v2', async () => SERVER_METADATA);
     api.get('/v2/health/live', async () => ({ live: true }));
     api.get('/v2/health/ready', async (_req, reply) => {
       if (engine.ready) return { ready: true };
+      if (engine.draining) return reply.code(503).send({ ready: false, error: 'the server is shutting down', code: 'TEND_UNAVAILABLE' });
       return reply.code(503).send({ ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
     });
 

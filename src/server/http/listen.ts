@@ -2,7 +2,7 @@
 import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Engine } from '../../engine/index.js';
-import { buildHttpApp } from './app.js';
+import { buildHttpApp, inFlightRequests } from './app.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8000 */
@@ -10,7 +10,14 @@ export interface RunningServer {
   port: number;
   /** Stop accepting connections and finish the requests in progress. */
   close(): Promise<void>;
+  /**
+   * Shutdown, first step (the engine must be draining): wait until no request is in flight, or
+   * `timeoutMs` passed. Resolves true when drained.
+   */
+  drained(timeoutMs: number): Promise<boolean>;
 }
+
+const DRAIN_POLL_MS = 20;
 
 /** Listen on host:port (port 0 picks a free one). */
 export async function startHttpServer(
@@ -34,5 +41,13 @@ export async function startHttpServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { url: `http://${host}:${port}`, port, close: () => app.close() };
+  const drained = async (timeoutMs: number): Promise<boolean> => {
+    const until = Date.now() + timeoutMs;
+    while (inFlightRequests(app) > 0) {
+      if (Date.now() >= until) return false;
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    return true;
+  };
+  return { url: `http://${host}:${port}`, port, close: () => app.close(), drained };
 }
