@@ -71,6 +71,11 @@ export class KyselyRegistryStore implements RegistryStore {
     return this.serializeWrites(() => this.db.transaction().execute(fn));
   }
 
+  /** A write transaction queued behind this database's other writers, for the stores the Registry composes (runs, tokens, audit). */
+  writeTransaction<T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>): Promise<T> {
+    return this.write(fn);
+  }
+
   /** The first statement of a write transaction: see the module comment. */
   private async touchModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
     const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();

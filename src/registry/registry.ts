@@ -5,6 +5,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { currentContext } from '../core/request-context.js';
 import { errors, isTendError } from '../core/errors.js';
 import { inspectModelFile } from '../onnx/index.js';
 import { BlobStore, hashFile } from './blob-store.js';
@@ -15,6 +16,10 @@ import { exportModelArchive, importModelArchive } from './model-archive.js';
 import { attachArtifact, readArtifact, type ArtifactInput } from './artifacts.js';
 import type { ArtifactRecord } from './artifact-store.js';
 import type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
+import type { AuditEntry, AuditQuery, AuditRecord } from './audit-store.js';
+import { openRecordStores, type RecordStores } from './record-stores.js';
+import type { NewRun, RunFinish, RunListOptions, RunRecord } from './run-store.js';
+import type { NewToken, TokenRecord } from './token-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, RegistryStore, VersionRecord } from './store.js';
@@ -103,6 +108,29 @@ export class Registry {
   private readonly actor: string;
   private closed = false;
 
+  /** Who acts now: the frontend's caller (token id) when a request set one, else the registry's actor. */
+  private actorNow(): string {
+    return currentContext()?.actor ?? this.actor;
+  }
+
+  /**
+   * Run a management action and append it to the audit log (append-only): who, from where, what,
+   * on what, before/after, and whether it worked. A failed action is recorded as failed and rethrown.
+   */
+  private async audited<T>(action: string, target: string | null, work: () => Promise<T>, describe?: (result: T) => { before?: unknown; after?: unknown; detail?: string }): Promise<T> {
+    const context = currentContext();
+    const who = { actor: context?.actor ?? this.actor, source: context?.source ?? 'cli', action, ...(target !== null ? { target } : {}) };
+    let result: T;
+    try {
+      result = await work();
+    } catch (err) {
+      await this.records.audit.appendAudit({ ...who, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
+      throw err;
+    }
+    await this.records.audit.appendAudit({ ...who, outcome: 'ok', ...(describe ? describe(result) : {}) });
+    return result;
+  }
+
   private constructor(home: string, store: RegistryStore, options: RegistryOptions) {
     this.home = home;
     this.store = store;
@@ -134,7 +162,11 @@ export class Registry {
    * alias, tags, unreadable file), TEND_VERSION_NOT_FOUND (unknown parentVersion).
    * @example await registry.push('model.onnx', { name: 'digits', aliases: ['champion'] })
    */
-  async push(file: string, options: PushOptions): Promise<PushResult> {
+  push(file: string, options: PushOptions): Promise<PushResult> {
+    return this.audited('model.push', options.name, () => this.pushFile(file, options), (r) => ({ after: { version: r.version, sha256: r.sha256, aliases: options.aliases ?? [] } }));
+  }
+
+  private async pushFile(file: string, options: PushOptions): Promise<PushResult> {
     const { name } = options;
     assertModelName(name);
     const aliases = options.aliases ?? [];
@@ -266,12 +298,12 @@ export class Registry {
 
   /** Point an alias at a version (recorded in its history). @throws TendError TEND_INVALID_ARGUMENT / 404 codes */
   setAlias(name: string, alias: string, version: number, actor?: string): Promise<AliasChange> {
-    return this.store.setAlias(name, alias, version, actor ?? this.actor);
+    return this.audited(`alias.move`, `${name}@${alias}`, () => this.store.setAlias(name, alias, version, actor ?? this.actorNow()), (c) => ({ before: { version: c.from }, after: { version: c.to } }));
   }
 
   /** Delete an alias (recorded in its history). @throws TendError TEND_ALIAS_NOT_FOUND / TEND_MODEL_NOT_FOUND */
   removeAlias(name: string, alias: string, actor?: string): Promise<void> {
-    return this.store.removeAlias(name, alias, actor ?? this.actor);
+    return this.audited('alias.remove', `${name}@${alias}`, () => this.store.removeAlias(name, alias, actor ?? this.actorNow()));
   }
 
   /** Alias name → version. @throws TendError TEND_MODEL_NOT_FOUND */
@@ -288,7 +320,7 @@ export class Registry {
 
   private deploymentChange(options: Partial<DeploymentWriteOptions>, action: DeploymentAction) {
     return {
-      actor: options.actor ?? this.actor,
+      actor: options.actor ?? this.actorNow(),
       action: options.action ?? action,
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
       ...(options.expectedRevision !== undefined ? { expected_revision: options.expectedRevision } : {}),
@@ -313,12 +345,12 @@ export class Registry {
    * @example await registry.putDeployment('digits', { champion: 3, canary: { version: 4, percent: 10 } }, { action: 'canary' })
    */
   putDeployment(endpoint: string, routes: DeploymentRoutesInput, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
-    return this.store.putDeployment(endpoint, routes, this.deploymentChange(options, options.action));
+    return this.audited(`deployment.${options.action}`, endpoint, () => this.store.putDeployment(endpoint, routes, this.deploymentChange(options, options.action)), (d) => ({ after: { revision: d.revision, routes: d.routes }, ...(options.reason !== undefined ? { detail: options.reason } : {}) }));
   }
 
   /** Remove an endpoint's routes (history kept); returns what was removed. @throws TendError TEND_NOT_FOUND / TEND_MODEL_NOT_FOUND */
   deleteDeployment(endpoint: string, options: Partial<DeploymentWriteOptions> = {}): Promise<DeploymentRecord> {
-    return this.store.deleteDeployment(endpoint, this.deploymentChange(options, 'delete'));
+    return this.audited('deployment.delete', endpoint, () => this.store.deleteDeployment(endpoint, this.deploymentChange(options, 'delete')), (d) => ({ before: { revision: d.revision, routes: d.routes } }));
   }
 
   /** Changes to an endpoint's routes, newest first. @throws TendError TEND_MODEL_NOT_FOUND */
@@ -339,12 +371,12 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while an alias or a deployment route points at it (named), 404 codes.
    */
   archiveVersion(name: string, version: number, options: { actor?: string } = {}): Promise<VersionRecord> {
-    return this.store.archiveVersion(name, version, options.actor ?? this.actor);
+    return this.audited('version.archive', `${name}:${version}`, () => this.store.archiveVersion(name, version, options.actor ?? this.actorNow()));
   }
 
   /** Serve an archived version again. Idempotent. @throws TendError 404 codes */
   unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.store.unarchiveVersion(name, version);
+    return this.audited('version.unarchive', `${name}:${version}`, () => this.store.unarchiveVersion(name, version));
   }
 
   /**
@@ -360,7 +392,7 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while referenced (see referencesTo), 404 codes.
    */
   deleteVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.store.deleteVersion(name, version);
+    return this.audited('version.delete', `${name}:${version}`, () => this.store.deleteVersion(name, version), (v) => ({ before: { sha256: v.sha256 } }));
   }
 
   /**
@@ -369,7 +401,7 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while an alias or a deployment points at any version, TEND_MODEL_NOT_FOUND.
    */
   deleteModel(name: string, options: { actor?: string } = {}): Promise<ModelRecord> {
-    return this.store.deleteModel(name, options.actor ?? this.actor);
+    return this.audited('model.delete', name, () => this.store.deleteModel(name, options.actor ?? this.actorNow()));
   }
 
   /**
@@ -378,7 +410,8 @@ export class Registry {
    * @example await registry.gc({ dryRun: true }) // what would go, nothing removed
    */
   gc(options: GcOptions = {}): Promise<GcResult> {
-    return collectGarbage(this.blobs, this.store, options);
+    if (options.dryRun) return collectGarbage(this.blobs, this.store, options);
+    return this.audited('gc', null, () => collectGarbage(this.blobs, this.store, options), (r) => ({ after: { removed: r.removed.length } }));
   }
 
   /**
@@ -396,7 +429,7 @@ export class Registry {
    * (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
-    return importModelArchive({ store: this.store, blobs: this.blobs, inspect: this.inspect, actor: this.actor }, file, options);
+    return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
   }
 
   /**
@@ -415,6 +448,80 @@ export class Registry {
   /** Every artifact of a model (of one version when given). @throws TendError 404 codes */
   listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
     return this.store.listArtifacts(name, version);
+  }
+
+  // --- Training runs, API tokens and the audit log (record-stores.ts), in the same database ---
+
+  private recordStores: RecordStores | undefined;
+
+  private get records(): RecordStores {
+    this.recordStores ??= openRecordStores(this.store);
+    return this.recordStores;
+  }
+
+  /** Record the start of a training or update as 'running' (createdBy: the registry's actor). @throws TendError TEND_INVALID_ARGUMENT */
+  startRun(input: Omit<NewRun, 'createdBy'> & { createdBy?: string }): Promise<RunRecord> {
+    return this.records.runs.startRun({ ...input, createdBy: input.createdBy ?? this.actor });
+  }
+
+  /** Mark a run finished, linking the version it produced. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT, TEND_VERSION_NOT_FOUND */
+  finishRun(runId: string, finish: RunFinish): Promise<RunRecord> {
+    return this.records.runs.finishRun(runId, finish);
+  }
+
+  /** Mark a run failed with its error. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (not running) */
+  failRun(runId: string, error: string, epochs?: readonly object[]): Promise<RunRecord> {
+    return this.records.runs.failRun(runId, error, epochs);
+  }
+
+  /** One run. @throws TendError TEND_NOT_FOUND */
+  getRun(runId: string): Promise<RunRecord> {
+    return this.records.runs.getRun(runId);
+  }
+
+  /** Runs, newest first. */
+  listRuns(options: RunListOptions = {}): Promise<RunRecord[]> {
+    return this.records.runs.listRuns(options);
+  }
+
+  /** Store a token's SHA-256 with its scopes (the token itself is never stored). @throws TendError TEND_INVALID_ARGUMENT, TEND_CONFLICT */
+  createToken(input: Omit<NewToken, 'createdBy'> & { createdBy?: string }): Promise<TokenRecord> {
+    return this.audited('token.create', input.id, () => this.records.tokens.createToken({ ...input, createdBy: input.createdBy ?? this.actorNow() }), (t) => ({ after: { name: t.name, scopes: t.scopes, models: t.models } }));
+  }
+
+  /** Every token (revoked ones included), oldest first; never their hashes. */
+  listTokens(): Promise<TokenRecord[]> {
+    return this.records.tokens.listTokens();
+  }
+
+  /** Every token with its hash, for the server's in-memory check of each request; never for display. */
+  listTokensWithHashes(): Promise<(TokenRecord & { token_sha256: string })[]> {
+    return this.records.tokens.listTokensWithHashes();
+  }
+
+  /** The token with this SHA-256, revoked or not, or null. */
+  findTokenByHash(sha256: string): Promise<TokenRecord | null> {
+    return this.records.tokens.findTokenByHash(sha256);
+  }
+
+  /** @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (already revoked) */
+  revokeToken(id: string, by?: string): Promise<TokenRecord> {
+    return this.audited('token.revoke', id, () => this.records.tokens.revokeToken(id, by ?? this.actorNow()));
+  }
+
+  /** Record a token's use (written at most once a minute); true when written. */
+  touchToken(id: string, at: Date = new Date()): Promise<boolean> {
+    return this.records.tokens.touchToken(id, at);
+  }
+
+  /** Append a management action to the audit log. @throws TendError TEND_INVALID_ARGUMENT */
+  audit(entry: AuditEntry): Promise<AuditRecord> {
+    return this.records.audit.appendAudit(entry);
+  }
+
+  /** Audit entries, newest first (default at most 100). @throws TendError TEND_INVALID_ARGUMENT */
+  listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    return this.records.audit.listAudit(query);
   }
 
   /** Absolute path of a version's model file. */

@@ -10,6 +10,10 @@ import type { BlobLeasesTable, RegistryLocksTable, RetiredModelsTable } from './
 import { lifecycleMigration } from './lifecycle-schema.js';
 import type { VersionArtifactsTable } from './artifact-schema.js';
 import { artifactsMigration } from './artifact-schema.js';
+import type { TrainingRunsTable } from './run-schema.js';
+import { runsMigration } from './run-schema.js';
+import type { ApiTokensTable, AuditLogTable } from './security-schema.js';
+import { securityMigration } from './security-schema.js';
 
 export interface ModelsTable {
   name: string;
@@ -73,6 +77,9 @@ export interface RegistryDatabase {
   retired_models: RetiredModelsTable;
   registry_locks: RegistryLocksTable;
   version_artifacts: VersionArtifactsTable;
+  training_runs: TrainingRunsTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
 }
 
 // Migrations take Kysely<any> by Kysely's design: they run against the schema before it exists.
@@ -147,6 +154,8 @@ export const REGISTRY_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002_deployments': deploymentsMigration,
   '0003_lifecycle': lifecycleMigration,
   '0004_artifacts': artifactsMigration,
+  '0005_runs': runsMigration,
+  '0006_security': securityMigration,
 };
 
 /** The provider Kysely's Migrator reads the migrations from. */
