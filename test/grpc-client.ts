@@ -6,10 +6,10 @@ import { LOADER_OPTIONS, PROTO_PATH } from '../src/server/grpc/index.js';
 export type Message = Record<string, unknown>;
 
 export interface GrpcTestClient {
-  call(method: string, request: Message, options?: { deadlineMs?: number }): Promise<Message>;
+  call(method: string, request: Message, options?: { deadlineMs?: number; authorization?: string }): Promise<Message>;
   /** The status of a call that must fail. */
   fail(method: string, request: Message): Promise<grpc.ServiceError>;
-  stream(requests: Message[]): Promise<Message[]>;
+  stream(requests: Message[], authorization?: string): Promise<Message[]>;
   close(): void;
 }
 
@@ -20,11 +20,13 @@ export function grpcClient(address: string): GrpcTestClient {
   const client = new loaded.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as grpc.Client &
     Record<string, (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void> &
     Record<string, () => grpc.ClientDuplexStream<Message, Message>>;
-  const call = (method: string, request: Message, options: { deadlineMs?: number } = {}) =>
+  const call = (method: string, request: Message, options: { deadlineMs?: number; authorization?: string } = {}) =>
     new Promise<Message>((resolve, reject) => {
       const fn = client[method] as unknown as (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void;
       const opts: grpc.CallOptions = options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
-      fn.call(client, request, new grpc.Metadata(), opts, (err, res) => (err ? reject(err) : resolve(res)));
+      const metadata = new grpc.Metadata();
+      if (options.authorization !== undefined) metadata.set('authorization', options.authorization);
+      fn.call(client, request, metadata, opts, (err, res) => (err ? reject(err) : resolve(res)));
     });
   return {
     call,
@@ -36,10 +38,12 @@ export function grpcClient(address: string): GrpcTestClient {
       }
       throw new Error(`${method} was expected to fail`);
     },
-    stream(requests) {
+    stream(requests, authorization) {
       return new Promise((resolve, reject) => {
-        const fn = client['ModelStreamInfer'] as unknown as () => grpc.ClientDuplexStream<Message, Message>;
-        const duplex = fn.call(client);
+        const fn = client['ModelStreamInfer'] as unknown as (metadata: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>;
+        const metadata = new grpc.Metadata();
+        if (authorization !== undefined) metadata.set('authorization', authorization);
+        const duplex = fn.call(client, metadata);
         const got: Message[] = [];
         duplex.on('data', (m: Message) => got.push(m));
         duplex.on('error', reject);

@@ -73,11 +73,51 @@ class ApiError extends Error {
   }
 }
 
+// ---- the API token: asked once, kept in this tab's session storage ----
+
+const TOKEN_KEY = 'tend-token';
+let tokenPrompt = null;
+
+/** Show the token form and resolve with what the user enters (one prompt at a time). */
+function askForToken(message) {
+  const form = document.getElementById('token-form');
+  const error = document.getElementById('token-error');
+  error.textContent = message;
+  form.hidden = false;
+  tokenPrompt ??= new Promise((resolve) => {
+    form.addEventListener(
+      'submit',
+      (event) => {
+        event.preventDefault();
+        const token = document.getElementById('token-input').value.trim();
+        sessionStorage.setItem(TOKEN_KEY, token);
+        form.hidden = true;
+        tokenPrompt = null;
+        resolve(token);
+      },
+      { once: true },
+    );
+  });
+  return tokenPrompt;
+}
+
 async function getJson(url) {
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(body.error ?? `HTTP ${res.status}`, res.status);
-  return body;
+  for (;;) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    const headers = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(url, { headers });
+    const body = await res.json().catch(() => ({}));
+    // 401, or 403 for a token without the read scope (RFC 6750 insufficient_scope): ask for another token.
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    if (res.status === 401 || (res.status === 403 && challenge.includes('insufficient_scope'))) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      await askForToken(token ? `That token was refused: ${body.error ?? 'HTTP 401'}` : '');
+      continue;
+    }
+    if (!res.ok) throw new ApiError(body.error ?? `HTTP ${res.status}`, res.status);
+    return body;
+  }
 }
 
 // ---- the view in the URL ----

@@ -49,6 +49,11 @@ export function buildProgram(): Command {
     .option('--poll-interval <duration>', 'poll mode: how often to look for changes, e.g. 1s, 500ms (default 1s)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--insecure-no-auth', 'allow a non-loopback --host with no token configured (anyone who reaches it may deploy)')
+    .option('--tokens-file <file>', 'tokens, one name:scopes:token[:models=glob,…] per line (also $TEND_TOKENS_FILE)')
+    .option('--tls-cert <pem>', 'serve HTTPS and gRPC over TLS with this certificate (with --tls-key)')
+    .option('--tls-key <pem>', 'the TLS private key')
+    .option('--tls-ca <pem>', 'mutual TLS: require client certificates signed by this CA')
     .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish, e.g. 30s (default 30s)')
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
 
@@ -288,6 +293,122 @@ export function buildProgram(): Command {
     .option('--repo <dir>', 'also serve this repository (repeatable)', collect, [])
     .option('--json', 'print JSON')
     .action(async (ref, opts) => (await import('./commands/bench.js')).benchCommand(ref, opts));
+
+  program
+    .command('train')
+    .description('train a model on a CSV (linear, ridge, logistic, softmax or MLP), register it with its run and its training data as reference')
+    .requiredOption('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
+    .requiredOption('--target <column>', 'the column to predict (class names or numbers)')
+    .requiredOption('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
+    .requiredOption('--name <name>', 'the registry model the new version joins')
+    .option('--task <task>', 'mlp: classification or regression (default: from the target column)')
+    .option('--hidden <sizes>', 'mlp: hidden layer widths, e.g. 64,32 (default 64)')
+    .option('--activation <fn>', 'mlp: relu (default) or tanh')
+    .option('--optimizer <name>', 'mlp: adam (default) or sgd (with momentum)')
+    .option('--epochs <n>', 'passes over the training rows')
+    .option('--lr <x>', 'learning rate')
+    .option('--batch-size <n>', 'rows per step')
+    .option('--l2 <x>', 'L2 penalty (ridge: alpha)')
+    .option('--seed <n>', 'seed of the split, the initial weights and the batch order (default 0)')
+    .option('--validation <fraction>', 'share of rows held out for validation and early stopping (default 0.1)')
+    .option('--categorical <columns>', 'integer-coded feature columns to one-hot encode inside the graph, e.g. region,grade')
+    .option('--alias <alias>', 'point this alias at the new version')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
+  program
+    .command('update')
+    .description('a new version from new data, warm-started from a registered tend-trained version (never changes it)')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
+    .requiredOption('--data <csv>', 'the new rows: the same columns as the training data')
+    .requiredOption('--mode <mode>', 'online (one SGD step per row), minibatch, batch or incremental (new data + --replay)')
+    .option('--epochs <n>', 'passes over the new rows (minibatch, batch, incremental)')
+    .option('--lr <x>', 'learning rate')
+    .option('--batch-size <n>', 'rows per step (minibatch, incremental)')
+    .option('--replay <n>', 'incremental: mix in up to N rows of the parent\'s training data')
+    .option('--seed <n>', 'seed of the batch order and the replay sample')
+    .option('--alias <alias>', 'point this alias at the new version')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/train.js')).updateCommand(ref, opts));
+  const runs = program.command('runs').description('training runs: parameters, metrics per epoch, data set, produced version');
+  runs
+    .command('list')
+    .description('runs, newest first')
+    .option('--model <name>', 'only this model\'s runs')
+    .option('--limit <n>', 'at most this many')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/train.js')).runsListCommand(opts));
+  runs
+    .command('show')
+    .description('one run in full')
+    .argument('<run>', 'run id')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (run, opts) => (await import('./commands/train.js')).runsShowCommand(run, opts));
+  runs
+    .command('compare')
+    .description('runs side by side; differing parameters and metrics marked')
+    .argument('<runs...>', 'two or more run ids')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ids, opts) => (await import('./commands/train.js')).runsCompareCommand(ids, opts));
+
+  const token = program.command('token').description('API tokens with scopes (read, infer, feedback, deploy, admin), optionally limited to models');
+  token
+    .command('create')
+    .description('create a token; it is printed once, tend keeps only its SHA-256')
+    .requiredOption('--name <name>', 'a name to recognise it by')
+    .requiredOption('--scopes <scopes>', 'comma list of read, infer, feedback, deploy, admin')
+    .option('--models <globs>', 'only these models, e.g. fraud-*,churn (default: all)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/security.js')).tokenCreateCommand(opts));
+  token
+    .command('list')
+    .description('tokens (never the tokens themselves)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/security.js')).tokenListCommand(opts));
+  token
+    .command('revoke')
+    .description('revoke a token by id')
+    .argument('<id>', 'token id (tend token list)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (id, opts) => (await import('./commands/security.js')).tokenRevokeCommand(id, opts));
+  program
+    .command('audit')
+    .description('the append-only log of management actions: who, when, from where, before and after')
+    .option('--limit <n>', 'at most this many entries (default 100)')
+    .option('--action <action>', "only this action, or a prefix such as 'model.*'")
+    .option('--since <date>', 'only entries from this date on')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/security.js')).auditCommand(opts));
+  program
+    .command('keygen')
+    .description('make an ed25519 signing key pair')
+    .requiredOption('--out <dir>', 'folder for tend-signing.key and tend-signing.pub')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/security.js')).keygenCommand(opts));
+  program
+    .command('sign')
+    .description('sign a version (its sha256) with an ed25519 private key; the signature is stored with the version')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS')
+    .requiredOption('--key <pem>', 'the private key (tend keygen)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/security.js')).signCommand(ref, opts));
+  program
+    .command('verify')
+    .description('check a version: its file against its sha256, and its signature against trusted keys (exit 1 when a check fails)')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS')
+    .option('--keys <dir>', 'folder of trusted public keys (default $TEND_TRUSTED_KEYS_DIR)')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/security.js')).verifyCommand(ref, opts));
 
   program
     .command('report')

@@ -67,6 +67,19 @@ export const VersionPolicySchema = z.union([
   z.object({ specific: z.object({ versions: z.array(positiveInt).min(1) }).strict() }).strict(),
 ]);
 
+export const OnlineLearningSchema = z
+  .object({
+    /** A new version is cut after this many learned samples. */
+    snapshot_every: positiveInt.default(1000),
+    /** SGD step size (default: the trainer's online default). */
+    learning_rate: z.number().positive().optional(),
+    /** Move this alias to every new snapshot (it loads and warms first). */
+    publish_alias: z.string().min(1).optional(),
+    /** Samples one learn request may carry (each is one SGD step on the server's main thread). */
+    max_samples_per_request: positiveInt.max(100_000).default(1000),
+  })
+  .strict();
+
 export const ModelConfigSchema = z
   .object({
     /** Largest batch; 0 = the model has no batch dimension and clients send full shapes. */
@@ -78,6 +91,8 @@ export const ModelConfigSchema = z
     version_policy: VersionPolicySchema.optional(),
     /** Class names by index for the classification extension (else the model's `classes` metadata). */
     labels: z.array(z.string()).optional(),
+    /** `POST /v2/models/{m}/learn`: per-sample SGD on a tend-trained model, snapshots as new versions. */
+    online_learning: OnlineLearningSchema.optional(),
   })
   .strict();
 
@@ -86,6 +101,7 @@ export type InstanceGroupConfig = z.infer<typeof InstanceGroupSchema>;
 export type SessionParameters = z.infer<typeof SessionParametersSchema>;
 export type GraphOptimizationLevel = z.infer<typeof GraphOptimizationLevelSchema>;
 export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
+export type OnlineLearningConfig = z.infer<typeof OnlineLearningSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 /** Default largest batch for a model whose first input dimension is symbolic. */
@@ -114,6 +130,53 @@ export const MonitoringConfigSchema = z
   .strict();
 
 export type MonitoringConfig = z.infer<typeof MonitoringConfigSchema>;
+
+export const SecurityConfigSchema = z
+  .object({
+    /**
+     * Listen on a non-loopback address with no token configured. Off by default: without tokens tend
+     * binds 127.0.0.1 only and refuses any other host.
+     */
+    insecure_no_auth: z.boolean().default(false),
+    /** A tokens file, one `name:scopes:token[:models=glob,glob]` per line (also $TEND_TOKENS_FILE). */
+    tokens_file: z.string().min(1).optional(),
+    /** TLS: PEM certificate and key; with `ca`, clients must present a certificate it signed (mutual TLS). */
+    tls_cert: z.string().min(1).optional(),
+    tls_key: z.string().min(1).optional(),
+    tls_ca: z.string().min(1).optional(),
+    /** `require-signature`: a model loads only with a valid ed25519 signature by a key in trusted_keys_dir. */
+    trust_policy: z.enum(['none', 'require-signature']).default('none'),
+    /** Folder of trusted public keys (*.pub, *.pem) for signatures. */
+    trusted_keys_dir: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const LimitsConfigSchema = z
+  .object({
+    /** Elements in one input tensor (all dimensions multiplied); beyond: 400 before any memory is taken. */
+    max_tensor_elements: positiveInt.default(16 * 1024 * 1024),
+    /** Bytes in one BYTES (string) element. */
+    max_bytes_element_length: positiveInt.default(1024 * 1024),
+    /** Requests per second each token may send (a token bucket with `burst`); unset: no rate limit. */
+    rate_limit_per_second: z.number().positive().optional(),
+    rate_limit_burst: positiveInt.optional(),
+    /** Requests one token may have in flight at once; unset: no limit. */
+    max_in_flight_per_token: positiveInt.optional(),
+    /** Requests in flight on the whole server; beyond: 503 + Retry-After. */
+    max_in_flight: positiveInt.default(4096),
+    /** Shed load (503 + Retry-After) while the process's resident memory is above this. */
+    shed_rss_mb: positiveInt.optional(),
+    /** One request's deadline from arrival to answer, over every stage (queue, batch, outputs). */
+    request_timeout_ms: positiveInt.default(60_000),
+    /** Model files larger than this are refused at load. */
+    max_model_bytes: positiveInt.default(4 * 1024 * 1024 * 1024),
+    /** Models with more graph nodes than this are refused at load. */
+    max_model_nodes: positiveInt.default(1_000_000),
+  })
+  .strict();
+
+export type SecurityConfig = z.infer<typeof SecurityConfigSchema>;
+export type LimitsConfig = z.infer<typeof LimitsConfigSchema>;
 
 export const ServerConfigSchema = z
   .object({
@@ -146,6 +209,10 @@ export const ServerConfigSchema = z
     shutdown_timeout_ms: z.number().int().min(0).max(3_600_000).default(30_000),
     /** The prediction log, feedback and the quality, drift and alert computations. */
     monitoring: MonitoringConfigSchema.prefault({}),
+    /** Tokens, TLS, signatures: see the README's security section. */
+    security: SecurityConfigSchema.prefault({}),
+    /** Limits on every input and on load: see the README's limits section. */
+    limits: LimitsConfigSchema.prefault({}),
     /** Alert rules over the monitor's values and the webhooks they notify. */
     alerts: AlertsConfigSchema.prefault({}),
     /** Config applied to every model unless its own config says otherwise. */
@@ -205,6 +272,11 @@ export interface ServerFlags {
   repos?: string[] | undefined;
   logLevel?: string | undefined;
   shutdownTimeoutMs?: number | undefined;
+  insecureNoAuth?: boolean | undefined;
+  tokensFile?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  tlsCa?: string | undefined;
 }
 
 /**
@@ -243,5 +315,14 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;
   if (flags.shutdownTimeoutMs !== undefined) layered['shutdown_timeout_ms'] = flags.shutdownTimeoutMs;
+  const security: Record<string, unknown> = { ...(layered['security'] as Record<string, unknown> | undefined) };
+  if (env['TEND_TOKENS_FILE']) security['tokens_file'] = env['TEND_TOKENS_FILE'];
+  if (env['TEND_INSECURE_NO_AUTH'] === '1' || env['TEND_INSECURE_NO_AUTH'] === 'true') security['insecure_no_auth'] = true;
+  if (flags.insecureNoAuth) security['insecure_no_auth'] = true;
+  if (flags.tokensFile !== undefined) security['tokens_file'] = flags.tokensFile;
+  if (flags.tlsCert !== undefined) security['tls_cert'] = flags.tlsCert;
+  if (flags.tlsKey !== undefined) security['tls_key'] = flags.tlsKey;
+  if (flags.tlsCa !== undefined) security['tls_ca'] = flags.tlsCa;
+  if (Object.keys(security).length > 0) layered['security'] = security;
   return parseWith(ServerConfigSchema, layered, options.file ?? 'server settings');
 }

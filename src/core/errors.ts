@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   TEND_INFERENCE_FAILED: 400,
   // A model file that onnxruntime refuses (explicit loads answer 400, as Triton's do).
   TEND_MODEL_LOAD_FAILED: 400,
+  // No credentials, or credentials that match no token (a valid token without the scope gets 403).
+  TEND_UNAUTHORIZED: 401,
   TEND_FORBIDDEN: 403,
   TEND_NOT_FOUND: 404,
   TEND_MODEL_NOT_FOUND: 404,
@@ -22,6 +24,8 @@ export const ERROR_CODES = {
   TEND_CONFLICT: 409,
   TEND_PAYLOAD_TOO_LARGE: 413,
   TEND_UNSUPPORTED_MEDIA_TYPE: 415,
+  // A token over its request rate or concurrency limit (load shedding for everyone is 503 TEND_UNAVAILABLE).
+  TEND_RATE_LIMITED: 429,
   TEND_INTERNAL: 500,
   TEND_WORKER_FAILED: 500,
   TEND_MODEL_NOT_READY: 503,

@@ -3,7 +3,7 @@
  * frontends (HTTP, CLI, later gRPC) talk to. It resolves a model reference to a ready version,
  * validates a request against that version's signature and hands it to the version's batcher.
  */
-import type { ModelConfig, ServerConfig } from '../core/config.js';
+import type { LimitsConfig, ModelConfig, SecurityConfig, ServerConfig } from '../core/config.js';
 import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../core/config.js';
 import { errors, TendError, toTendError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -22,6 +22,10 @@ import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
 import { runOnVersion, type InferRequest, type InferResponse } from './run-request.js';
 import { Monitoring, parseWindow, planOf } from './monitoring.js';
 import type { MonitorView } from './monitor-view.js';
+import { OnlineLearning, type LearnResult } from './online-learning.js';
+import { currentContext } from '../core/request-context.js';
+import { AccessControl } from './access-control.js';
+import { registryLoadGuard, repositoryLoadGuard } from './model-integrity.js';
 import type { FeedbackResult } from '../monitor/prediction-log.js';
 import type { ActiveAlert } from '../monitor/alerts.js';
 import type { AlertEvent } from '../monitor/alert-store.js';
@@ -83,6 +87,10 @@ export class Engine {
   private qualityTimer: NodeJS.Timeout | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: Deployments;
+  /** Bearer tokens and the access table: the frontends ask it about every call. */
+  access!: AccessControl;
+  /** `POST /v2/models/{m}/learn`: online learners of tend-trained models. */
+  private readonly learning: OnlineLearning;
   private startupDone = false;
   private closed = false;
   private shutdownStarted = false;
@@ -100,6 +108,12 @@ export class Engine {
       logger,
       version: (name, version) => this.resolve(name, String(version)),
       run: async (target, inputs) => (await this.infer(target, { inputs })).outputs,
+    });
+    this.learning = new OnlineLearning({
+      registry,
+      logger,
+      configOf: (name) => (this.models.get(name)?.config ?? this.registryModelConfig(name)).online_learning,
+      publish: (name, alias, version) => this.moveAlias(name, alias, version, 'tend online learning'),
     });
     const host: ModelHost = {
       models: this.models,
@@ -128,6 +142,7 @@ export class Engine {
     const registry = await Registry.open(options.home);
     const engine = new Engine(registry, new Runtime({ logger }), options.config, logger, options.repos ?? []);
     try {
+      engine.access = await AccessControl.open(registry, logger, options.config.security.tokens_file);
       if (options.monitoring ?? (options.config.monitoring.enabled && options.only === undefined)) {
         engine.monitoring = new Monitoring(
           {
@@ -239,16 +254,19 @@ export class Engine {
   /** A version object for `entry` (not loaded, not in the table yet). */
   private async newVersion(entry: ModelEntry, version: number): Promise<ServedVersion> {
     let path: string;
+    let guard: () => Promise<void>;
     if (entry.source === 'repository') {
       const p = entry.onDisk?.get(version);
       if (p === undefined) throw errors.versionNotFound(entry.name, version);
       path = p;
+      guard = repositoryLoadGuard(`${entry.name}:${version}`, p, this.config.limits, this.config.security);
     } else {
       const record = await this.registry.getVersion(entry.name, version);
       if (record.archived) {
         throw new TendError('TEND_VERSION_NOT_FOUND', `model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
       }
       path = this.registry.modelFile(record);
+      guard = registryLoadGuard(this.registry, record, this.config.limits, this.config.security);
     }
     const key = `${entry.name}\u0000${version}`;
     let stats = this.stats.get(key);
@@ -256,10 +274,26 @@ export class Engine {
       stats = new VersionStatistics();
       this.stats.set(key, stats);
     }
-    return new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)), stats);
+    const sv = new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)), stats);
+    sv.loadGuard = guard;
+    sv.maxNodes = this.config.limits.max_model_nodes;
+    sv.tensorLimits = { maxTensorElements: this.config.limits.max_tensor_elements, maxBytesElementLength: this.config.limits.max_bytes_element_length };
+    return sv;
   }
 
-  /** True once start-up loading finished and every servable model has a ready version. */
+  /** Set when the server runs without tokens on a non-loopback address (--insecure-no-auth): shown on /v2. */
+  authWarning: string | undefined;
+
+  /** Limits on every input and on load (config `limits`). */
+  get limits(): LimitsConfig {
+    return this.config.limits;
+  }
+
+  /** Tokens, TLS and signature settings (config `security`). */
+  get security(): SecurityConfig {
+    return this.config.security;
+  }
+
   /** Shutting down: readiness answers false while requests in flight drain (see beginShutdown). */
   get draining(): boolean {
     return this.shutdownStarted;
@@ -270,6 +304,7 @@ export class Engine {
     this.shutdownStarted = true;
   }
 
+  /** True once start-up loading finished and every servable model has a ready version. */
   get ready(): boolean {
     if (!this.startupDone || this.closed || this.shutdownStarted) return false;
     for (const entry of this.models.values()) {
@@ -459,6 +494,12 @@ export class Engine {
     return monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
   }
 
+  /** Learn labelled samples online (see online-learning.ts); cuts a version every snapshot_every samples. */
+  learn(model: string, version: string | undefined, body: unknown): Promise<LearnResult> {
+    if (this.shutdownStarted) return Promise.reject(new TendError('TEND_UNAVAILABLE', 'the server is shutting down'));
+    return this.learning.learn(model, version, body);
+  }
+
   /** Apply the quality rule of canaries (their policy's `quality_metric`); runs on a timer with monitoring on. */
   async checkCanaryQuality(): Promise<void> {
     const monitoring = this.monitoring;
@@ -515,12 +556,26 @@ export class Engine {
    * the versions serving before keep serving and the error names the failure.
    */
   loadModel(name: string): Promise<void> {
-    return this.control.load(name);
+    return this.audited('model.load', name, () => this.control.load(name));
   }
 
   /** Unload every version of a model (queued requests finish first); it answers 503 until loaded again. */
   unloadModel(name: string): Promise<void> {
-    return this.control.unload(name);
+    return this.audited('model.unload', name, () => this.control.unload(name));
+  }
+
+  /** Run an engine-level management action (the registry audits its own) and append it to the audit log. */
+  private async audited<T>(action: string, target: string, work: () => Promise<T>): Promise<T> {
+    const context = currentContext();
+    const who = { actor: context?.actor ?? 'local', source: context?.source ?? 'local', action, target };
+    try {
+      const result = await work();
+      await this.registry.audit({ ...who, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      await this.registry.audit({ ...who, outcome: 'failed', detail: toTendError(err).message.slice(0, 500) }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**

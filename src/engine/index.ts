@@ -17,3 +17,11 @@ export { Registry } from '../registry/index.js';
 export { parseNumericCsv } from '../train/index.js';
 // General CSV (numbers, strings, missing cells), for feedback files and reference data sets.
 export { parseReferenceCsv as parseReferenceRows } from '../monitor/reference-table.js';
+export { MODEL_KINDS, trainAndRegister, taskOf, type TrainJobOptions, type TrainJobResult } from './training-job.js';
+export { loadTrainedVersion, UPDATE_MODES, updateVersion, type UpdateMode, type UpdateOptions, type UpdateResult } from './update-job.js';
+export { compareRuns } from './runs.js';
+export type { ModelKind } from '../train/index.js';
+export { AccessControl, ANONYMOUS, type AccessOutcome, type Caller } from './access-control.js';
+export { ConcurrencyLimiter, overloadedError, rateLimitedError, TokenBucket, tooManyInFlightError } from '../security/index.js';
+export { generateSigningKeys, signVersion, verifyVersionFile, SIGNATURE_KIND } from './model-integrity.js';
+export { createApiToken, type CreatedToken } from './api-tokens.js';

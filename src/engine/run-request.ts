@@ -45,7 +45,7 @@ export async function runOnVersion(requested: ServedVersion, request: InferReque
   let result: BatchResult;
   try {
     const batcher = target.requireBatcher();
-    const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs);
+    const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs, target.tensorLimits);
     validateRequestedOutputs(target.model, target.signature, request.outputs);
     if (request.classification) validateRequestedOutputs(target.model, target.signature, [...request.classification.keys()]);
     const batchRequest: BatchRequest = { inputs };

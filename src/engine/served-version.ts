@@ -4,7 +4,7 @@
  */
 import type { ModelConfig } from '../core/config.js';
 import { DEFAULT_DYNAMIC_BATCHING, DEFAULT_MAX_BATCH_SIZE, DEFAULT_SESSION_PARAMETERS } from '../core/config.js';
-import { TendError, toTendError } from '../core/errors.js';
+import { errors, TendError, toTendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelSignature } from '../core/signature.js';
 import { isDynamicDim } from '../core/signature.js';
@@ -14,6 +14,7 @@ import type { VersionStatistics } from '../monitor/statistics.js';
 import { inspectModelFile, type ModelInfo } from '../onnx/index.js';
 import type { LoadedModel, Runtime } from '../runtime/index.js';
 import { warmupInputs } from './warmup.js';
+import type { TensorLimits } from './validate.js';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 export type VersionSource = 'registry' | 'repository';
@@ -53,6 +54,13 @@ export class ServedVersion {
     readonly stats: VersionStatistics,
   ) {}
 
+  /** Checks run before every load (registry hash, signature, file size); a throw makes the version UNAVAILABLE. */
+  loadGuard: (() => Promise<void>) | undefined;
+  /** limits.max_model_nodes. */
+  maxNodes: number | undefined;
+  /** limits on each input tensor, checked with the signature. */
+  tensorLimits: TensorLimits | undefined;
+
   get label(): string {
     return `${this.model}:${this.version}`;
   }
@@ -71,7 +79,12 @@ export class ServedVersion {
     this.state = 'LOADING';
     const started = process.hrtime.bigint();
     try {
+      // Integrity, signature and size checks come before the file is parsed.
+      if (this.loadGuard !== undefined) await this.loadGuard();
       const info = inspectModelFile(this.path);
+      if (this.maxNodes !== undefined && info.node_count > this.maxNodes) {
+        throw errors.invalidModel(`${this.label} has ${info.node_count} graph nodes, more than limits.max_model_nodes (${this.maxNodes}); refusing to load`);
+      }
       this.info = info;
       this.signature = info.signature;
       this.maxBatchSize = inferMaxBatchSize(info.signature, this.config);

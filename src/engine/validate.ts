@@ -15,7 +15,13 @@ function describeShape(spec: TensorSpec): string {
  * Validate the inputs and return them in the model's declared order.
  * With `maxBatchSize > 0` the first dimension is the batch: 1..maxBatchSize and equal across inputs.
  */
-export function validateInputs(model: string, signature: ModelSignature, maxBatchSize: number, tensors: readonly Tensor[]): Tensor[] {
+/** limits.max_tensor_elements and limits.max_bytes_element_length. */
+export interface TensorLimits {
+  maxTensorElements: number;
+  maxBytesElementLength: number;
+}
+
+export function validateInputs(model: string, signature: ModelSignature, maxBatchSize: number, tensors: readonly Tensor[], limits?: TensorLimits): Tensor[] {
   if (tensors.length === 0 && signature.inputs.length > 0) {
     throw errors.invalidInput(
       `request needs a non-empty "inputs" array: model '${model}' expects ${signature.inputs.map((s) => s.name).join(', ')}`,
@@ -46,6 +52,16 @@ export function validateInputs(model: string, signature: ModelSignature, maxBatc
       throw errors.invalidInput(`input '${spec.name}' must have datatype ${spec.datatype}, got ${t.datatype}`);
     }
     const count = elementCount(t.shape);
+    if (limits !== undefined && count > limits.maxTensorElements) {
+      throw errors.invalidInput(`input '${spec.name}' declares ${count} elements (shape [${t.shape.join(', ')}]), more than limits.max_tensor_elements (${limits.maxTensorElements})`);
+    }
+    if (limits !== undefined && t.datatype === 'BYTES') {
+      for (const element of t.data as readonly { length: number }[]) {
+        if (element.length > limits.maxBytesElementLength) {
+          throw errors.invalidInput(`input '${spec.name}' has a BYTES element of ${element.length} bytes, more than limits.max_bytes_element_length (${limits.maxBytesElementLength})`);
+        }
+      }
+    }
     if (t.data.length !== count) {
       throw errors.invalidInput(`input '${spec.name}' has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${count}`);
     }

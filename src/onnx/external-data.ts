@@ -163,8 +163,20 @@ export function checkExternalData(
  * @throws TendError TEND_INVALID_MODEL when the file is unreadable, not ONNX, or its external data is
  * unsafe or missing.
  */
-export function inspectModelFile(path: string): ModelInfo & { external_data: string[] } {
+export function inspectModelFile(path: string): ModelInfo & { external_data: string[]; node_count: number } {
   const model = readModelFile(path);
   const external_data = checkExternalData(model, dirname(resolve(path)), { requireFiles: true });
-  return { ...extractModelInfo(model), external_data };
+  return { ...extractModelInfo(model), external_data, node_count: countNodes(model.graph?.node ?? []) };
+}
+
+/** Nodes of the graph, subgraphs (If, Loop, Scan bodies) included. */
+function countNodes(nodes: readonly { attribute: readonly { g?: { node: readonly unknown[] } | undefined; graphs: readonly { node: readonly unknown[] }[] }[] }[]): number {
+  let count = nodes.length;
+  for (const node of nodes) {
+    for (const attribute of node.attribute) {
+      if (attribute.g !== undefined) count += countNodes(attribute.g.node as Parameters<typeof countNodes>[0]);
+      for (const graph of attribute.graphs) count += countNodes(graph.node as Parameters<typeof countNodes>[0]);
+    }
+  }
+  return count;
 }

@@ -8,6 +8,7 @@ import { TendError } from '../core/errors.js';
 import { extractModelInfo, readModel } from '../onnx/index.js';
 import { digitsCsvPath, trainDigitsModel } from './digits.js';
 import { argmaxRows } from './mlp.js';
+import { importTrainedModel } from './onnx-model.js';
 
 // Trained once for the whole file: the default demo model.
 const result = trainDigitsModel();
@@ -92,4 +93,17 @@ test('the bundled data set is found, and a bad csvPath fails clearly', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the demo model reads back as a trained MLP, so it can be updated like any trained version', () => {
+  const model = importTrainedModel(result.model);
+  assert.equal(model.kind, 'mlp');
+  assert.equal(model.targetColumn, 'digit');
+  assert.deepEqual(model.classes, classes);
+  assert.deepEqual(model.featureColumns, result.trainSet.columns);
+  assert.deepEqual(model.network.sizes, [64, 32, 10]);
+  const { testSet } = result;
+  const expected = result.predictProba(testSet.features, testSet.rows);
+  const got = model.predictProba(testSet.features, testSet.rows);
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs((got[i] as number) - (expected[i] as number)) < 1e-12);
 });

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { readNumericCsv } from './csv.js';
 import { exportClassifierToOnnx } from './export.js';
+import { TRAINER_FORMAT, TRAINER_FORMAT_KEY } from './onnx-model.js';
 import { accuracy, MlpClassifier } from './mlp.js';
 import { stratifiedSplit } from './split.js';
 import { fitStandardization, standardize, standardizationAsFloat32 } from './standardize.js';
@@ -85,7 +86,34 @@ export function trainDigitsModel(options: DigitsTrainingOptions = {}): DigitsTra
   const testPredicted = model.predict(standardize(testFeatures, testRows, stats), testRows);
 
   return {
-    model: exportClassifierToOnnx(model, { classes, inputName: 'features', featureCount: width, standardization: stats }),
+    model: exportClassifierToOnnx(model, {
+      classes,
+      inputName: 'features',
+      featureCount: width,
+      standardization: stats,
+      // The graph is the one exportTrainedModel writes for an MLP, so this metadata lets updates read it back.
+      metadata: {
+        [TRAINER_FORMAT_KEY]: TRAINER_FORMAT,
+        model_kind: 'mlp',
+        task: 'classification',
+        feature_columns: JSON.stringify(featureColumns),
+        target_column: DIGITS_TARGET_COLUMN,
+        activation: 'relu',
+        categorical: '[]',
+        hyperparameters: JSON.stringify({
+          hidden: [HIDDEN_UNITS],
+          activation: 'relu',
+          optimizer: 'adam',
+          learning_rate: LEARNING_RATE,
+          batch_size: BATCH_SIZE,
+          epochs,
+          l2: L2,
+          seed,
+          validation_fraction: 0,
+          train_rows: trainRows,
+        }),
+      },
+    }),
     classes,
     metrics: {
       train_accuracy: accuracy(trainPredicted, trainLabels),

@@ -1,4 +1,4 @@
-/** The train layer: numeric CSV tables, seeded randomness, splits, standardization, the MLP classifier, ONNX export, the digits demo model. */
+/** The train layer: CSV tables, seeded randomness, splits, preprocessing, the trainers (linear, ridge, logistic, softmax, MLP), ONNX export and import, updates (mini-batch, online, replay) and the digits demo model. */
 export { parseNumericCsv, readNumericCsv } from './csv.js';
 export type { NumericTable } from './csv.js';
 export { Random } from './random.js';
@@ -19,3 +19,22 @@ export { exportClassifierToOnnx } from './export.js';
 export type { ClassifierExportOptions } from './export.js';
 export { DIGITS_DEFAULT_EPOCHS, DIGITS_DEFAULT_SEED, DIGITS_TARGET_COLUMN, digitsCsvPath, trainDigitsModel } from './digits.js';
 export type { DigitsTrainingOptions, DigitsTrainingResult } from './digits.js';
+export { HIDDEN_ACTIVATIONS, NetworkWorkspace } from './network.js';
+export type { HiddenActivation } from './network.js';
+export { TASKS, concatTables, schemaOf, selectRows } from './training-table.js';
+export type { TableSchema, Task, TrainingTable } from './training-table.js';
+export { formatTrainingCsv, readTrainingCsv, readUpdateCsv, sortClasses } from './training-csv.js';
+export { MAX_CATEGORIES, encodedWidth } from './preprocessing.js';
+export type { CategoricalEncoding, Preprocessing } from './preprocessing.js';
+export { MODEL_KINDS, TrainedModel } from './trained-model.js';
+export type { Hyperparameters, ModelKind, TrainedModelInit } from './trained-model.js';
+export { trainModel } from './trainer.js';
+export type { OptimizerKind, TrainOptions, TrainResult } from './trainer.js';
+export type { EpochRecord } from './gradient-descent.js';
+export { evaluateModel, macroF1 } from './evaluate.js';
+export { TRAINER_FORMAT, TRAINER_FORMAT_KEY, exportTrainedModel, importTrainedModel, trainerMetadata } from './onnx-model.js';
+export { checkTableFitsModel, continueTraining } from './update.js';
+export type { ContinueTrainingOptions, ContinueTrainingResult, UpdateMode } from './update.js';
+export { OnlineLearner } from './online.js';
+export type { LearnResult, LearningRateSchedule, OnlineLearnerOptions, ProgressiveScores } from './online.js';
+export { ReplayBuffer } from './replay.js';

@@ -5,6 +5,7 @@
  */
 import { TendError } from '../core/errors.js';
 import { DenseNetwork, type FeatureMatrix } from './network.js';
+import { batchObjective } from './objective.js';
 import { Adam } from './optimizer.js';
 import { Random } from './random.js';
 import { gatherRows } from './table.js';
@@ -112,6 +113,8 @@ export class MlpClassifier {
     const source = features instanceof Float64Array ? features : Float64Array.from(features);
     const order = new Int32Array(rows);
     for (let i = 0; i < rows; i++) order[i] = i;
+    // One set of buffers for the whole run: lossAndGradient's would be allocated per batch.
+    const ws = network.workspace(Math.min(batchSize, rows));
 
     for (let epoch = 1; epoch <= epochs; epoch++) {
       random.shuffle(order);
@@ -123,7 +126,7 @@ export class MlpClassifier {
         const y = batchLabels.subarray(0, n);
         for (let k = 0; k < n; k++) y[k] = labels[indices[k] as number] as number;
         gradient.fill(0);
-        lossSum += model.lossAndGradient(x, y, n, l2, gradient).crossEntropy * n;
+        lossSum += batchObjective(network, ws, x, n, { labels: y, targets: null, l2, pinFirstOutput: false }, gradient) * n;
         optimizer.step(network.parameters, gradient);
       }
       options.onEpoch?.(epoch, epochs, lossSum / rows);

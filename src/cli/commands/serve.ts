@@ -8,6 +8,8 @@ import { startGrpcServer, type RunningGrpcServer } from '../../server/grpc/index
 import { startHttpServer, type RunningServer } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
 import { parseDuration } from '../loadgen.js';
+import { errors } from '../../core/errors.js';
+import { readTlsFiles, type TlsFiles } from '../../server/tls.js';
 
 export interface ServeOptions {
   repo: string[];
@@ -24,6 +26,11 @@ export interface ServeOptions {
   logLevel?: string;
   /** `--shutdown-timeout`, e.g. 30s. */
   shutdownTimeout?: string;
+  insecureNoAuth?: boolean;
+  tokensFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 export interface ServingHandle {
@@ -39,8 +46,11 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
   const logger = createLogger(config.log_level);
   const engine = await Engine.open({ home: resolveHome(config.home), repos: config.repos, config, logger });
   let server: RunningServer;
+  let tls: TlsFiles | undefined;
   try {
-    server = await startHttpServer(engine, { host: config.host, port: config.port, bodyLimitBytes: config.body_limit_bytes, logger });
+    checkAuthForHost(engine, config, logger);
+    tls = readTlsFiles(config.security);
+    server = await startHttpServer(engine, { host: config.host, port: config.port, bodyLimitBytes: config.body_limit_bytes, logger, ...(tls ? { tls } : {}) });
   } catch (err) {
     await engine.close();
     throw err;
@@ -48,7 +58,7 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
   let grpc: RunningGrpcServer | undefined;
   if (config.grpc) {
     try {
-      grpc = await startGrpcServer(engine, { host: config.host, port: config.grpc_port, maxMessageBytes: config.body_limit_bytes, logger });
+      grpc = await startGrpcServer(engine, { host: config.host, port: config.grpc_port, maxMessageBytes: config.body_limit_bytes, logger, ...(tls ? { tls } : {}) });
     } catch (err) {
       await server.close();
       await engine.close();
@@ -68,6 +78,24 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
     return stopping;
   };
   return { engine, server, grpc, stop };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Safe by default: with no token configured, only loopback addresses are served; any other host
+ * needs --insecure-no-auth, which is then announced at start and on /v2.
+ */
+function checkAuthForHost(engine: Engine, config: ServerConfig, logger: Logger): void {
+  if (engine.access.enabled || LOOPBACK.test(config.host)) return;
+  if (!config.security.insecure_no_auth) {
+    throw errors.invalidArgument(
+      `refusing to serve ${config.host} without authentication: create a token first (tend token create --name NAME --scopes infer,read), or pass --insecure-no-auth to serve anyone who can reach this address`,
+    );
+  }
+  engine.authWarning = `authentication is off (--insecure-no-auth) and tend listens on ${config.host}: anyone who can reach it may deploy and delete models`;
+  logger.warn(engine.authWarning);
+  process.stderr.write(`warning: ${engine.authWarning}\n`);
 }
 
 /**
@@ -143,6 +171,11 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       repos: opts.repo,
       logLevel: opts.logLevel,
       shutdownTimeoutMs: opts.shutdownTimeout === undefined ? undefined : parseDuration(opts.shutdownTimeout),
+      insecureNoAuth: opts.insecureNoAuth,
+      tokensFile: opts.tokensFile,
+      tlsCert: opts.tlsCert,
+      tlsKey: opts.tlsKey,
+      tlsCa: opts.tlsCa,
     },
   });
   const handle = await startServing(config);

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Engine } from '../../engine/index.js';
 import { inferenceServiceDefinition } from './definition.js';
 import { inferenceService } from './service.js';
+import type { TlsFiles } from '../tls.js';
 
 export interface RunningGrpcServer {
   /** host:port, as gRPC clients take it. */
@@ -14,10 +15,15 @@ export interface RunningGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
+function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.ca !== undefined);
+}
+
 /** Listen on host:port (0 picks a free one). Messages up to `maxMessageBytes` are accepted. */
 export async function startGrpcServer(
   engine: Engine,
-  options: { host: string; port: number; maxMessageBytes: number; logger?: Logger },
+  options: { host: string; port: number; maxMessageBytes: number; logger?: Logger; tls?: TlsFiles },
 ): Promise<RunningGrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
@@ -26,7 +32,7 @@ export async function startGrpcServer(
   server.addService(inferenceServiceDefinition(), inferenceService(engine, options.logger));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${options.port}`, credentials(options.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
   }).catch((err: unknown) => {
     server.forceShutdown();
     const message = (err as Error).message;

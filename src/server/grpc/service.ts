@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { TendError, errors } from '../../core/errors.js';
+import { runWithContext } from '../../core/request-context.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { CancelSignal, Engine } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
@@ -37,6 +38,17 @@ class CallCancelSignal implements CancelSignal {
   }
 }
 
+/** Methods that change what is served: their caller goes to the audit log. */
+const MANAGEMENT_METHODS = new Set(['RepositoryModelLoad', 'RepositoryModelUnload']);
+
+/** The model a request names (`name` in most messages, `model_name` in infer and repository calls). */
+function modelOf(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null) return undefined;
+  const r = request as { name?: unknown; model_name?: unknown };
+  const value = typeof r.name === 'string' ? r.name : r.model_name;
+  return typeof value === 'string' ? value : undefined;
+}
+
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
 interface NameVersion {
@@ -52,11 +64,19 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     else logger.error({ method, err: (err as Error).message, stack: (err as Error).stack }, 'grpc request failed');
     return status;
   };
+  /** The access table's rule for the method, with the `authorization` metadata; management calls carry their caller. */
+  const authorize = async <T>(method: string, metadata: grpc.Metadata, model: string | undefined, peer: string, work: () => Promise<T> | T): Promise<T> => {
+    const header = metadata.get('authorization')[0];
+    const outcome = await engine.access.checkGrpc(method, typeof header === 'string' ? header : undefined, model === '' ? undefined : model);
+    if (!outcome.ok) throw outcome.error;
+    if (MANAGEMENT_METHODS.has(method)) return runWithContext({ actor: outcome.caller.id, source: peer }, work);
+    return work();
+  };
   const unary =
     <Req, Res>(method: string, handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> =>
     (call, callback) => {
       Promise.resolve()
-        .then(() => handle(call.request, call))
+        .then(() => authorize(method, call.metadata, modelOf(call.request), call.getPeer(), () => handle(call.request, call)))
         .then(
           (response) => callback(null, response),
           (err: unknown) => callback(fail(method, err)),
@@ -101,7 +121,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
       };
       call.on('data', (msg: ModelInferRequestMessage) => {
         pending++;
-        infer(msg, signal, call.metadata).then(
+        authorize('ModelStreamInfer', call.metadata, msg.model_name, call.getPeer(), () => infer(msg, signal, call.metadata)).then(
           (response) => call.write({ error_message: '', infer_response: response }),
           (err: unknown) => {
             const status = fail('ModelStreamInfer', err);

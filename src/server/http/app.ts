@@ -11,6 +11,10 @@ import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerMonitorRoutes } from './monitor-routes.js';
+import { registerLearnRoutes } from './learn-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { registerAccessHook } from './access-hook.js';
+import type { TlsFiles } from '../tls.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
@@ -29,6 +33,8 @@ export interface HttpAppOptions {
   /** Largest request body in bytes (413 beyond). */
   bodyLimitBytes: number;
   logger?: Logger;
+  /** Serve HTTPS (and ask for client certificates when `ca` is given). */
+  tls?: TlsFiles;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -70,7 +76,17 @@ export function inFlightRequests(app: FastifyInstance): number {
 /** Build the Fastify app (not listening). Test it with `app.inject()` or `app.listen()`. */
 export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger;
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const tls = options.tls;
+  const app = (
+    tls === undefined
+      ? Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true })
+      : Fastify({
+          logger: false,
+          bodyLimit: options.bodyLimitBytes,
+          return503OnClosing: true,
+          https: { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+        })
+  ) as unknown as FastifyInstance;
 
   // Route schemas feed the OpenAPI document only: handlers validate their input with precise
   // messages and write their own JSON, so schemas neither validate nor serialize.
@@ -112,9 +128,11 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   });
   IN_FLIGHT.set(app, () => inFlight);
 
+  registerAccessHook(app, engine, { limits: engine.limits, send: sendError });
+
   // Routes live in a plugin registered after the OpenAPI generator, so that it sees every one.
   void app.register(async (api) => {
-    api.get('/v2', async () => SERVER_METADATA);
+    api.get('/v2', async () => (engine.authWarning === undefined ? SERVER_METADATA : { ...SERVER_METADATA, warning: engine.authWarning }));
     api.get('/v2/health/live', async () => ({ live: true }));
     api.get('/v2/health/ready', async (_req, reply) => {
       if (engine.ready) return { ready: true };
@@ -198,6 +216,8 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     api.post('/v2/models/:model/versions/:version/infer', infer);
 
     registerRepositoryRoutes(api, engine);
+    registerLearnRoutes(api, engine);
+    registerAdminRoutes(api, engine);
     registerDeploymentRoutes(api, engine);
     registerMonitorRoutes(api, engine);
     registerDashboardRoutes(api, engine);

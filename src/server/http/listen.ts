@@ -3,6 +3,7 @@ import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Engine } from '../../engine/index.js';
 import { buildHttpApp, inFlightRequests } from './app.js';
+import type { TlsFiles } from '../tls.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8000 */
@@ -22,9 +23,9 @@ const DRAIN_POLL_MS = 20;
 /** Listen on host:port (port 0 picks a free one). */
 export async function startHttpServer(
   engine: Engine,
-  options: { host: string; port: number; bodyLimitBytes: number; logger?: Logger },
+  options: { host: string; port: number; bodyLimitBytes: number; logger?: Logger; tls?: TlsFiles },
 ): Promise<RunningServer> {
-  const app = buildHttpApp(engine, { bodyLimitBytes: options.bodyLimitBytes, ...(options.logger ? { logger: options.logger } : {}) });
+  const app = buildHttpApp(engine, { bodyLimitBytes: options.bodyLimitBytes, ...(options.logger ? { logger: options.logger } : {}), ...(options.tls ? { tls: options.tls } : {}) });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (err) {
@@ -49,5 +50,5 @@ export async function startHttpServer(
     }
     return true;
   };
-  return { url: `http://${host}:${port}`, port, close: () => app.close(), drained };
+  return { url: `${options.tls ? 'https' : 'http'}://${host}:${port}`, port, close: () => app.close(), drained };
 }

@@ -1,0 +1,152 @@
+/**
+ * Who is calling: bearer tokens from the registry database (`tend token create`) and from a tokens
+ * file (`TEND_TOKENS_FILE`, for containers and Kubernetes Secrets), checked against the access table
+ * of src/security/access-policy.ts by the HTTP and gRPC frontends.
+ *
+ * Every request hashes its token (SHA-256, ~1 µs) and looks the hash up in memory; the database is
+ * read again at most once a second per unknown hash and the token set is refreshed every second, so a
+ * token created or revoked by another process (the CLI) takes effect within about a second.
+ */
+import { readFileSync } from 'node:fs';
+import { errors, TendError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../registry/index.js';
+import {
+  decideAccess,
+  hashToken,
+  parseAuthorizationHeader,
+  parseTokensFile,
+  requiredAccess,
+  requiredGrpcAccess,
+  type RequiredAccess,
+  type Scope,
+} from '../security/index.js';
+
+/** The identity behind a request: a token, or nobody (auth off, or a public route). */
+export interface Caller {
+  /** Token id, 'anonymous' when auth is off. */
+  id: string;
+  name: string;
+  scopes: readonly Scope[];
+  models: readonly string[] | null;
+}
+
+export const ANONYMOUS: Caller = { id: 'anonymous', name: 'anonymous', scopes: ['admin'], models: null };
+
+const REFRESH_MS = 1000;
+const ADMIN_ONLY: RequiredAccess = { scope: 'admin' };
+
+interface KnownToken extends Caller {
+  revoked: boolean;
+}
+
+export type AccessOutcome = { ok: true; caller: Caller } | { ok: false; error: TendError };
+
+export class AccessControl {
+  private readonly byHash = new Map<string, KnownToken>();
+  private readonly fileTokens = new Map<string, KnownToken>();
+  private databaseTokens = 0;
+  private refreshedAt = 0;
+  private refreshing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly registry: Registry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Read the database tokens and the tokens file (`tokensFile`, else $TEND_TOKENS_FILE). */
+  static async open(registry: Registry, logger: Logger, tokensFile?: string): Promise<AccessControl> {
+    const control = new AccessControl(registry, logger);
+    const file = tokensFile ?? process.env['TEND_TOKENS_FILE'];
+    if (file !== undefined && file !== '') {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw errors.invalidConfig(`cannot read the tokens file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      for (const t of parseTokensFile(text, file)) {
+        control.fileTokens.set(t.tokenHash, { id: t.id, name: t.name, scopes: t.scopes, models: t.models, revoked: false });
+      }
+    }
+    await control.refresh();
+    return control;
+  }
+
+  /** True when any token exists: then every non-public call needs one. */
+  get enabled(): boolean {
+    this.maybeRefresh();
+    return this.fileTokens.size > 0 || this.databaseTokens > 0;
+  }
+
+  /** Check one HTTP call: method, Fastify route pattern, Authorization header, route parameters. */
+  checkHttp(method: string, routePattern: string | undefined, authorization: string | undefined, param: (name: string) => string | undefined): Promise<AccessOutcome> | AccessOutcome {
+    // A route missing from the table needs admin, so nothing becomes public by accident.
+    const access = (routePattern === undefined ? undefined : requiredAccess(method, routePattern)) ?? ADMIN_ONLY;
+    return this.check(access, authorization, access.modelParam === undefined ? undefined : param(access.modelParam));
+  }
+
+  /** Check one gRPC call by method name, with its `authorization` metadata and the model it names. */
+  checkGrpc(method: string, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
+    return this.check(requiredGrpcAccess(method) ?? ADMIN_ONLY, authorization, model);
+  }
+
+  /** The access a route needs (admin when it is not in the table). */
+  static httpAccess(method: string, routePattern: string | undefined): RequiredAccess {
+    return (routePattern === undefined ? undefined : requiredAccess(method, routePattern)) ?? ADMIN_ONLY;
+  }
+
+  private check(access: RequiredAccess, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
+    if (access.scope === 'public' || !this.enabled) return { ok: true, caller: ANONYMOUS };
+    const token = parseAuthorizationHeader(authorization);
+    if (token === 'malformed') return refuse(401, 'malformed Authorization header; send "Authorization: Bearer <token>"');
+    if (token === null) return refuse(401, 'a token is required: send "Authorization: Bearer <token>" (tend token create)');
+    const hash = hashToken(token);
+    const known = this.fileTokens.get(hash) ?? this.byHash.get(hash);
+    if (known !== undefined) return decide(access, known, model);
+    return this.lookUp(hash).then((found) => (found === undefined ? refuse(401, 'invalid token') : decide(access, found, model)));
+  }
+
+  /** A hash not in memory: maybe created since the last refresh. */
+  private async lookUp(hash: string): Promise<KnownToken | undefined> {
+    const record = await this.registry.findTokenByHash(hash);
+    if (record === null) return undefined;
+    const known: KnownToken = { id: record.id, name: record.name, scopes: record.scopes as Scope[], models: record.models, revoked: record.revoked_at !== null };
+    this.byHash.set(hash, known);
+    return known;
+  }
+
+  private maybeRefresh(): void {
+    if (Date.now() - this.refreshedAt < REFRESH_MS || this.refreshing !== null) return;
+    this.refreshing = this.refresh()
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'reading the API tokens failed; keeping the last known set'))
+      .finally(() => {
+        this.refreshing = null;
+      });
+  }
+
+  /** Reload every database token (revocations included). */
+  async refresh(): Promise<void> {
+    const records = await this.registry.listTokensWithHashes();
+    this.byHash.clear();
+    let active = 0;
+    for (const r of records) {
+      const revoked = r.revoked_at !== null;
+      if (!revoked) active += 1;
+      this.byHash.set(r.token_sha256, { id: r.id, name: r.name, scopes: r.scopes as Scope[], models: r.models, revoked });
+    }
+    this.databaseTokens = active;
+    this.refreshedAt = Date.now();
+  }
+}
+
+function refuse(status: 401 | 403, message: string): AccessOutcome {
+  return { ok: false, error: new TendError(status === 401 ? 'TEND_UNAUTHORIZED' : 'TEND_FORBIDDEN', message) };
+}
+
+function decide(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
+  if (token.revoked) return refuse(401, `token ${token.id} has been revoked`);
+  const decision = decideAccess(access, token, model);
+  if (!decision.ok) return refuse(decision.status, `${decision.reason} (token ${token.id})`);
+  return { ok: true, caller: token };
+}
