@@ -328,6 +328,7 @@ export function buildProgram(): Command {
     .option('--replay <n>', 'incremental: mix in up to N rows of the parent\'s training data')
     .option('--seed <n>', 'seed of the batch order and the replay sample')
     .option('--alias <alias>', 'point this alias at the new version')
+    .option('--canary <percent>', "send this share of the model's traffic to the new version, beside its champion")
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (ref, opts) => (await import('./commands/train.js')).updateCommand(ref, opts));

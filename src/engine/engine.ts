@@ -497,6 +497,9 @@ export class Engine {
   /** Learn labelled samples online (see online-learning.ts); cuts a version every snapshot_every samples. */
   learn(model: string, version: string | undefined, body: unknown): Promise<LearnResult> {
     if (this.shutdownStarted) return Promise.reject(new TendError('TEND_UNAVAILABLE', 'the server is shutting down'));
+    if (this.models.get(model)?.source === 'repository') {
+      return Promise.reject(errors.invalidArgument(`model '${model}' is served from a repository: online learning updates registry models trained by tend (tend train), whose snapshots become registry versions`));
+    }
     return this.learning.learn(model, version, body);
   }
 

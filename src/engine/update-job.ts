@@ -41,6 +41,8 @@ export interface UpdateOptions {
   replay?: number;
   seed?: number;
   alias?: string;
+  /** Route this share (0–100) of the model's traffic to the new version as a canary of its current champion. */
+  canaryPercent?: number;
   actor?: string;
 }
 
@@ -94,6 +96,7 @@ export async function updateVersion(registry: Registry, name: string, versionRef
   if (options.replay !== undefined && (!Number.isInteger(options.replay) || options.replay < 1)) throw errors.invalidArgument(`--replay ${options.replay} must be a positive whole number of rows`);
   if (options.replay !== undefined && options.mode !== 'incremental') throw errors.invalidArgument('--replay applies to --mode incremental');
   if (options.learningRate !== undefined && !(options.learningRate > 0)) throw errors.invalidArgument(`--lr ${options.learningRate} must be greater than 0`);
+  if (options.canaryPercent !== undefined && !(options.canaryPercent > 0 && options.canaryPercent < 100)) throw errors.invalidArgument(`--canary ${options.canaryPercent} must be a percentage above 0 and below 100`);
   const parent = await loadTrainedVersion(registry, name, versionRef);
   const dataPath = resolve(options.data);
   let bytes: Buffer;
@@ -165,6 +168,12 @@ export async function updateVersion(registry: Registry, name: string, versionRef
       actor: options.actor,
     });
     await registry.finishRun(run.run_id, { metrics, epochs, producedVersion: version, durationMs: Math.round(performance.now() - started) });
+    if (options.canaryPercent !== undefined) {
+      // The champion stays what it is (the endpoint's route, else the champion alias, else the parent).
+      const current = await registry.getDeployment(name);
+      const champion = current?.routes.champion ?? (await registry.listAliases(name))['champion'] ?? parent.version;
+      await registry.putDeployment(name, { champion, canary: { version, percent: options.canaryPercent } }, { action: 'canary', reason: `tend update --mode ${options.mode}` });
+    }
     return { name, version, parent_version: parent.version, run: run.run_id, mode: options.mode, rows: table.rows, before, metrics };
   } catch (err) {
     const e = err instanceof TendError ? err : toTendError(err);

@@ -106,6 +106,7 @@ export interface UpdateCommandOptions extends CommonOptions {
   replay?: string;
   seed?: string;
   alias?: string;
+  canary?: string;
 }
 
 export async function updateCommand(ref: string, opts: UpdateCommandOptions): Promise<void> {
@@ -115,6 +116,7 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
   const batchSize = numberFlag('--batch-size', opts.batchSize, positiveInt, 'a positive whole number');
   const replay = numberFlag('--replay', opts.replay, positiveInt, 'a positive whole number of rows');
   const seed = numberFlag('--seed', opts.seed, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
+  const canaryPercent = numberFlag('--canary', opts.canary, (n) => n > 0 && n < 100, 'a percentage above 0 and below 100');
   const { name, version } = parseRef(ref);
   const result = await withRegistry(opts.home, (registry) =>
     updateVersion(registry, name, version, {
@@ -126,6 +128,7 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
       ...(replay !== undefined ? { replay } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
+      ...(canaryPercent !== undefined ? { canaryPercent } : {}),
       actor: actor(),
     }),
   );

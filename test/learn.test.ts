@@ -1,0 +1,111 @@
+/**
+ * Online learning over HTTP (issue 9): POST /v2/models/{m}/learn predicts then learns each sample,
+ * cuts a version every snapshot_every samples (lineage, one run each), moves the publish alias, and
+ * refuses bad samples with 400 while nothing served changes.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from '../src/registry/index.js';
+import { trainAndRegister } from '../src/engine/index.js';
+import { FIXTURE_MODELS, makeRepo, postJson, ROOT, startTestServer, tempDir, type TestServer } from './helpers.js';
+
+const IRIS = join(ROOT, 'fixtures', 'train', 'iris.csv');
+const rows = readFileSync(IRIS, 'utf8').trim().split(/\r?\n/).slice(1).map((line) => {
+  const cells = line.split(',');
+  return { features: cells.slice(0, 4).map(Number), label: cells[4] as string };
+});
+
+let server: TestServer;
+let home: string;
+
+before(async () => {
+  home = tempDir('learn');
+  const registry = await Registry.open(home);
+  try {
+    await trainAndRegister(registry, { data: IRIS, target: 'species', model: 'softmax', name: 'iris', alias: 'champion', seed: 1 });
+  } finally {
+    await registry.close();
+  }
+  const repo = makeRepo([{ name: 'foreign', model: join(FIXTURE_MODELS, 'digits_mlp.onnx') }]);
+  server = await startTestServer({ home, repos: [repo], config: { models: { iris: { online_learning: { snapshot_every: 50, publish_alias: 'live', max_samples_per_request: 200 } } } } });
+});
+
+after(async () => {
+  await server.close();
+});
+
+test('samples are learned, snapshots become versions with lineage and runs, the alias follows', async () => {
+  const first = await postJson(`${server.url}/v2/models/iris/learn`, { samples: rows.slice(0, 120) });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.equal(first.body['base_version'], 1);
+  assert.equal(first.body['learned'], 120);
+  assert.equal(first.body['samples_seen'], 120);
+  const snapshots = first.body['snapshots'] as { version: number; run: string; samples: number }[];
+  assert.deepEqual(snapshots.map((s) => [s.version, s.samples]), [[2, 50], [3, 50]]);
+  const progressive = first.body['progressive'] as Record<string, number>;
+  assert.equal(progressive['samples'], 120);
+  assert.ok((progressive['accuracy'] as number) > 0.5, JSON.stringify(progressive));
+  // Class indices work as labels too.
+  const byIndex = await postJson(`${server.url}/v2/models/iris/learn`, { samples: [{ features: rows[0]?.features, label: 0 }] });
+  assert.equal(byIndex.status, 200, JSON.stringify(byIndex.body));
+  assert.equal(byIndex.body['samples_seen'], 121);
+
+  const registry = server.engine.registry;
+  const versions = await registry.listVersions('iris');
+  assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1], [3, 2]]);
+  assert.equal((await registry.listAliases('iris'))['live'], 3);
+  assert.equal((await registry.listAliases('iris'))['champion'], 1);
+  const run = await registry.getRun(snapshots[1]?.run as string);
+  assert.equal(run.kind, 'update:online');
+  assert.equal(run.status, 'finished');
+  assert.equal(run.produced_version, 3);
+  assert.equal(run.parent_version, 2);
+  assert.equal(run.dataset_rows, 50);
+  assert.match(run.dataset_sha256 ?? '', /^[0-9a-f]{64}$/);
+  // The snapshot serves: the alias moved only after it loaded.
+  const infer = await postJson(`${server.url}/v2/models/iris/versions/3/infer`, { inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: rows[0]?.features }] });
+  assert.equal(infer.status, 200, JSON.stringify(infer.body));
+});
+
+test('bad samples: 400 with the reason, nothing learned, nothing registered', async () => {
+  const registry = server.engine.registry;
+  const versionsBefore = (await registry.listVersions('iris')).length;
+  const seenBefore = ((await postJson(`${server.url}/v2/models/iris/learn`, { samples: [rows[1]] })).body['samples_seen'] as number);
+  const bad: [unknown, RegExp][] = [
+    [{}, /'samples' must be a non-empty array/],
+    [{ samples: [] }, /non-empty array/],
+    [{ samples: [{ features: [1, 2, 3], label: 'setosa' }] }, /features must be an array of 4 numbers/],
+    [{ samples: [{ features: [1, 2, 3, 'x'], label: 'setosa' }] }, /features\[3\] must be a finite number/],
+    [{ samples: [{ features: [1, 2, 3, 4], label: 'rose' }] }, /not one of the model's classes/],
+    [{ samples: [{ features: [1, 2, 3, 4], label: 7 }] }, /not one of the model's classes/],
+    [{ samples: Array.from({ length: 201 }, () => rows[0]) }, /at most 200/],
+    [{ samples: [rows[0]], extra: 1 }, /unknown field\(s\) 'extra'/],
+    ['not json', /JSON/i],
+  ];
+  for (const [body, message] of bad) {
+    const res = await postJson(`${server.url}/v2/models/iris/learn`, body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.match(String(res.body['error']), message);
+  }
+  // A whole request is refused when one sample is bad: nothing of it was learned.
+  const mixed = await postJson(`${server.url}/v2/models/iris/learn`, { samples: [rows[0], { features: [1], label: 'setosa' }] });
+  assert.equal(mixed.status, 400);
+  const after = await postJson(`${server.url}/v2/models/iris/learn`, { samples: [rows[2]] });
+  assert.equal(after.body['samples_seen'], seenBefore + 1);
+  assert.equal((await registry.listVersions('iris')).length, versionsBefore);
+
+  const foreign = await postJson(`${server.url}/v2/models/foreign/learn`, { samples: [{ features: [1], label: 0 }] });
+  assert.equal(foreign.status, 400);
+  assert.match(String(foreign.body['error']), /served from a repository/);
+  const unknown = await postJson(`${server.url}/v2/models/nope/learn`, { samples: [rows[0]] });
+  assert.equal(unknown.status, 404);
+});
+
+test('a registry model tend did not train cannot learn: 400', async () => {
+  await server.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'pushed' });
+  const res = await postJson(`${server.url}/v2/models/pushed/learn`, { samples: [{ features: [1], label: 0 }] });
+  assert.equal(res.status, 400);
+  assert.match(String(res.body['error']), /pushed version 1 cannot be updated/);
+});
