@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { ServerConfigSchema, type ServerConfig } from '../src/core/config.js';
+import type { z } from 'zod';
+import { ServerConfigSchema } from '../src/core/config.js';
 import { Engine } from '../src/engine/index.js';
 import { startHttpServer, type RunningServer } from '../src/server/http/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../src/server/grpc/index.js';
@@ -47,7 +48,7 @@ export interface TestServer {
 
 /** An engine and an HTTP server on 127.0.0.1 with a free port, models loaded. */
 export async function startTestServer(
-  options: { repos?: string[]; home?: string; config?: Partial<ServerConfig>; grpc?: boolean } = {},
+  options: { repos?: string[]; home?: string; config?: Partial<z.input<typeof ServerConfigSchema>>; grpc?: boolean } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir('home');
   const config = ServerConfigSchema.parse({ ...options.config, port: 0, log_level: 'silent' });
