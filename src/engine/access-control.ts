@@ -35,6 +35,7 @@ export const ANONYMOUS: Caller = { id: 'anonymous', name: 'anonymous', scopes: [
 
 const REFRESH_MS = 1000;
 const ADMIN_ONLY: RequiredAccess = { scope: 'admin' };
+const HEADER_CACHE_SIZE = 1024;
 
 interface KnownToken extends Caller {
   revoked: boolean;
@@ -44,6 +45,8 @@ export type AccessOutcome = { ok: true; caller: Caller } | { ok: false; error: T
 
 export class AccessControl {
   private readonly byHash = new Map<string, KnownToken>();
+  /** Authorization header → token, for headers seen since the last refresh (cleared by it, so revocations apply). */
+  private readonly byHeader = new Map<string, KnownToken>();
   private readonly fileTokens = new Map<string, KnownToken>();
   private databaseTokens = 0;
   private refreshedAt = 0;
@@ -96,15 +99,31 @@ export class AccessControl {
     return (routePattern === undefined ? undefined : requiredAccess(method, routePattern)) ?? ADMIN_ONLY;
   }
 
-  private check(access: RequiredAccess, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
+  /** Check one call needing `access`, with its Authorization header and the model it names. */
+  check(access: RequiredAccess, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
     if (access.scope === 'public' || !this.enabled) return { ok: true, caller: ANONYMOUS };
+    // Clients send the same header again and again: skip parsing and hashing for the ones seen since the last refresh.
+    const seen = authorization === undefined ? undefined : this.byHeader.get(authorization);
+    if (seen !== undefined) return decide(access, seen, model);
     const token = parseAuthorizationHeader(authorization);
     if (token === 'malformed') return refuse(401, 'malformed Authorization header; send "Authorization: Bearer <token>"');
     if (token === null) return refuse(401, 'a token is required: send "Authorization: Bearer <token>" (tend token create)');
     const hash = hashToken(token);
     const known = this.fileTokens.get(hash) ?? this.byHash.get(hash);
-    if (known !== undefined) return decide(access, known, model);
-    return this.lookUp(hash).then((found) => (found === undefined ? refuse(401, 'invalid token') : decide(access, found, model)));
+    if (known !== undefined) {
+      this.remember(authorization as string, known);
+      return decide(access, known, model);
+    }
+    return this.lookUp(hash).then((found) => {
+      if (found === undefined) return refuse(401, 'invalid token');
+      this.remember(authorization as string, found);
+      return decide(access, found, model);
+    });
+  }
+
+  private remember(header: string, token: KnownToken): void {
+    if (this.byHeader.size >= HEADER_CACHE_SIZE) this.byHeader.clear();
+    this.byHeader.set(header, token);
   }
 
   /** A hash not in memory: maybe created since the last refresh. */
@@ -136,6 +155,7 @@ export class AccessControl {
       this.byHash.set(r.token_sha256, { id: r.id, name: r.name, scopes: r.scopes as Scope[], models: r.models, revoked });
     }
     this.databaseTokens = active;
+    this.byHeader.clear();
     this.refreshedAt = Date.now();
   }
 }

@@ -14,7 +14,6 @@ import {
   evaluateModel,
   exportTrainedModel,
   readTrainingCsv,
-  trainModel,
   type EpochRecord,
   type ModelKind,
   type Task,
@@ -23,6 +22,7 @@ import {
   type TrainOptions,
 } from '../train/index.js';
 import { attachReference } from './reference-data.js';
+import { trainWithRuntime } from './accelerated-training.js';
 
 export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'ridge', 'logistic', 'softmax', 'mlp'];
 
@@ -176,7 +176,8 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
   });
   const started = performance.now();
   try {
-    const trained = trainModel(table, trainOptions);
+    // Adam MLPs train an epoch per onnxruntime run (native kernels); the other kinds in TypeScript.
+    const trained = await trainWithRuntime(table, trainOptions);
     const metrics = { ...trained.metrics, ...prefixed('train_', evaluateModel(trained.model, table)) };
     const bytes = exportTrainedModel(trained.model, { 'tend.run': run.run_id });
     const version = await pushTrained(registry, bytes, {

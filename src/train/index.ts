@@ -38,3 +38,7 @@ export type { ContinueTrainingOptions, ContinueTrainingResult, UpdateMode } from
 export { OnlineLearner } from './online.js';
 export type { LearnResult, LearningRateSchedule, OnlineLearnerOptions, ProgressiveScores } from './online.js';
 export { ReplayBuffer } from './replay.js';
+export { acceleratedTrainingSupports, trainMlpAccelerated } from './accelerated-trainer.js';
+export type { EpochRunner, EpochRunnerFactory } from './accelerated-trainer.js';
+export { EPOCH_INPUTS, EPOCH_OUTPUTS, adamSchedule, buildEpochGraph } from './epoch-graph.js';
+export type { EpochGraphSpec } from './epoch-graph.js';

@@ -5,11 +5,11 @@
  */
 import { TendError } from '../core/errors.js';
 import { encodeTable, type EncodedData } from './encoded-data.js';
-import { runGradientDescent, type EpochRecord } from './gradient-descent.js';
+import { runGradientDescent, type DescentResult, type EpochRecord } from './gradient-descent.js';
 import { fitByLbfgs, fitLinearExact } from './linear-fit.js';
 import { DenseNetwork, HIDDEN_ACTIVATIONS, type HiddenActivation } from './network.js';
 import { Adam, SgdMomentum, type Optimizer } from './optimizer.js';
-import { encodedWidth, fitPreprocessing } from './preprocessing.js';
+import { encodedWidth, fitPreprocessing, type Preprocessing } from './preprocessing.js';
 import { Random } from './random.js';
 import { shuffledSplit, stratifiedSplit } from './split.js';
 import { MODEL_KINDS, TrainedModel, type Hyperparameters, type ModelKind } from './trained-model.js';
@@ -125,8 +125,30 @@ export function makeOptimizer(kind: OptimizerKind, size: number, learningRate: n
   throw fail(`optimizer must be 'adam' or 'sgd', got '${String(kind)}'`);
 }
 
-/** Train a model of `options.model` on every row of `table` (an MLP holds out its validation rows). */
-export function trainModel(table: TrainingTable, options: TrainOptions): TrainResult {
+/**
+ * What every trainer starts from: the checked task, the seeded random stream, the validation split
+ * (MLP only), the preprocessing fitted on the fit rows and those rows encoded.
+ */
+export interface TrainingRun {
+  kind: ModelKind;
+  task: Task;
+  seed: number;
+  /** Used, in this order, for the initial weights and then the batch order. */
+  random: Random;
+  table: TrainingTable;
+  fit: TrainingTable;
+  validation: TrainingTable | null;
+  preprocessing: Preprocessing;
+  /** Network input width. */
+  width: number;
+  /** Network output width: classes, or 1. */
+  outputs: number;
+  data: EncodedData;
+  targetStd: number;
+}
+
+/** Check the options that apply to every kind, split off validation rows and fit the preprocessing. */
+export function prepareTrainingRun(table: TrainingTable, options: TrainOptions): TrainingRun {
   const kind = options.model;
   const task = taskFor(kind, table, options.task);
   const seed = options.seed ?? 0;
@@ -141,102 +163,146 @@ export function trainModel(table: TrainingTable, options: TrainOptions): TrainRe
   const width = encodedWidth(preprocessing);
   const outputs = task === 'classification' ? (table.classes?.length ?? 0) : 1;
   const data: EncodedData = encodeTable(fit, preprocessing, width);
-  const targetStd = preprocessing.target?.std ?? 1;
-  const hyperparameters: Hyperparameters = {};
-  let network: DenseNetwork;
-  let epochs: EpochRecord[] = [];
-  let stoppedEarly = false;
-  const metrics: Record<string, number> = {};
+  return { kind, task, seed, random, table, fit, validation, preprocessing, width, outputs, data, targetStd: preprocessing.target?.std ?? 1 };
+}
 
+/** The MLP options with their defaults applied, checked. */
+export interface MlpSettings {
+  hidden: number[];
+  activation: HiddenActivation;
+  optimizer: OptimizerKind;
+  momentum: number;
+  epochs: number;
+  batchSize: number;
+  l2: number;
+  patience: number;
+}
+
+/** The MLP's settings for `run` (defaults as documented on TrainOptions). */
+export function mlpSettings(run: TrainingRun, options: TrainOptions): MlpSettings {
+  const hidden = options.hidden ?? [64];
+  hidden.forEach((h) => positiveInteger('hidden layer width', h));
+  const activation = options.activation ?? 'relu';
+  if (!HIDDEN_ACTIVATIONS.includes(activation)) throw fail(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
+  const momentum = options.momentum ?? 0.9;
+  if (!(momentum >= 0 && momentum < 1)) throw fail(`momentum must be in [0, 1), got ${momentum}`);
+  return {
+    hidden: [...hidden],
+    activation,
+    optimizer: options.optimizer ?? 'adam',
+    momentum,
+    epochs: options.epochs ?? 200,
+    batchSize: positiveInteger('batchSize', options.batchSize ?? Math.min(200, run.fit.rows)),
+    l2: options.l2 ?? 1e-4,
+    patience: positiveInteger('earlyStoppingPatience', options.earlyStoppingPatience ?? 10),
+  };
+}
+
+/** The metrics and hyperparameters an MLP run reports, from its descent. */
+export function mlpOutcome(
+  run: TrainingRun,
+  settings: MlpSettings,
+  learningRate: number,
+  validationFraction: number,
+  result: DescentResult,
+): { hyperparameters: Hyperparameters; metrics: Record<string, number> } {
+  const metrics: Record<string, number> = {};
+  const kept = result.epochs[result.bestEpoch - 1];
+  if (run.validation !== null && kept?.validation_loss !== undefined && kept.validation_metric !== undefined) {
+    metrics.best_epoch = result.bestEpoch;
+    metrics.validation_loss = kept.validation_loss;
+    metrics[run.task === 'classification' ? 'validation_accuracy' : 'validation_r2'] = kept.validation_metric;
+  }
+  const hyperparameters: Hyperparameters = {
+    hidden: [...settings.hidden],
+    activation: settings.activation,
+    optimizer: settings.optimizer,
+    learning_rate: learningRate,
+    batch_size: settings.batchSize,
+    epochs: settings.epochs,
+    epochs_run: result.epochs.length,
+    best_epoch: result.bestEpoch,
+    l2: settings.l2,
+    seed: run.seed,
+    validation_fraction: run.validation === null ? 0 : validationFraction,
+    early_stopping_patience: settings.patience,
+  };
+  if (settings.optimizer === 'sgd') hyperparameters.momentum = settings.momentum;
+  return { hyperparameters, metrics };
+}
+
+/** The TrainResult of a finished run: the network rounded to float32 inside a TrainedModel, and its metrics. */
+export function completeTraining(
+  run: TrainingRun,
+  network: DenseNetwork,
+  hyperparameters: Hyperparameters,
+  epochs: EpochRecord[],
+  stoppedEarly: boolean,
+  metrics: Record<string, number>,
+): TrainResult {
+  // The graph stores float32; rounding here makes the TypeScript model compute what the graph computes.
+  network.roundToFloat32();
+  const { table } = run;
+  const model = new TrainedModel({
+    kind: run.kind,
+    task: run.task,
+    featureColumns: table.featureColumns,
+    targetColumn: table.targetColumn,
+    ...(table.classes === undefined ? {} : { classes: table.classes }),
+    preprocessing: run.preprocessing,
+    network,
+    hyperparameters: { ...hyperparameters, train_rows: run.fit.rows },
+  });
+  const all: Record<string, number> = { ...metrics, epochs_run: epochs.length };
+  const last = epochs[epochs.length - 1];
+  if (last !== undefined) all.final_train_loss = last.train_loss;
+  return { model, epochs, stoppedEarly, metrics: all };
+}
+
+/** Train a model of `options.model` on every row of `table` (an MLP holds out its validation rows). */
+export function trainModel(table: TrainingTable, options: TrainOptions): TrainResult {
+  const run = prepareTrainingRun(table, options);
+  const { kind, width, outputs, data, fit } = run;
   if (kind === 'linear' || kind === 'ridge') {
     const alpha = kind === 'ridge' ? options.l2 ?? 1 : 0;
-    network = new DenseNetwork([width, 1]);
+    const network = new DenseNetwork([width, 1]);
     fitLinearExact(network, data, alpha);
-    if (kind === 'ridge') hyperparameters.l2 = alpha;
+    const hyperparameters: Hyperparameters = kind === 'ridge' ? { l2: alpha } : {};
     hyperparameters.solver = 'normal_equations';
-    const record: EpochRecord = { epoch: 1, train_loss: trainingMse(network, data, targetStd) };
-    epochs = [record];
+    const record: EpochRecord = { epoch: 1, train_loss: trainingMse(network, data, run.targetStd) };
     options.onEpoch?.(record);
-  } else if (kind === 'logistic' || kind === 'softmax') {
+    return completeTraining(run, network, hyperparameters, [record], false, {});
+  }
+  if (kind === 'logistic' || kind === 'softmax') {
     const l2 = options.l2 ?? 1 / fit.rows;
     const maxIterations = options.epochs ?? 1000;
-    network = new DenseNetwork([width, outputs]);
+    const network = new DenseNetwork([width, outputs]);
     const result = fitByLbfgs(network, data, {
       l2,
       pinFirstOutput: kind === 'logistic',
       maxIterations,
       ...(options.onEpoch === undefined ? {} : { onEpoch: options.onEpoch }),
     });
-    epochs = result.epochs;
-    Object.assign(hyperparameters, { l2, solver: 'lbfgs', max_iterations: maxIterations, iterations: result.iterations });
-    Object.assign(metrics, { iterations: result.iterations, converged: result.converged ? 1 : 0 });
-  } else {
-    const hidden = options.hidden ?? [64];
-    hidden.forEach((h) => positiveInteger('hidden layer width', h));
-    const activation = options.activation ?? 'relu';
-    if (!HIDDEN_ACTIVATIONS.includes(activation)) throw fail(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
-    const optimizerKind = options.optimizer ?? 'adam';
-    const momentum = options.momentum ?? 0.9;
-    if (!(momentum >= 0 && momentum < 1)) throw fail(`momentum must be in [0, 1), got ${momentum}`);
-    const maxEpochs = options.epochs ?? 200;
-    const batchSize = positiveInteger('batchSize', options.batchSize ?? Math.min(200, fit.rows));
-    const l2 = options.l2 ?? 1e-4;
-    const patience = positiveInteger('earlyStoppingPatience', options.earlyStoppingPatience ?? 10);
-    network = DenseNetwork.initialized([width, ...hidden, outputs], random, activation);
-    const { optimizer, learningRate } = makeOptimizer(optimizerKind, network.parameters.length, options.learningRate, momentum);
-    const result = runGradientDescent(network, data, {
-      epochs: maxEpochs,
-      batchSize,
-      optimizer,
-      l2,
-      pinFirstOutput: false,
-      random,
-      targetStd,
-      patience,
-      ...(validation === null ? {} : { validation: encodeTable(validation, preprocessing, width) }),
-      ...(options.onEpoch === undefined ? {} : { onEpoch: options.onEpoch }),
-    });
-    epochs = result.epochs;
-    stoppedEarly = result.stoppedEarly;
-    const kept = result.epochs[result.bestEpoch - 1];
-    if (validation !== null && kept?.validation_loss !== undefined && kept.validation_metric !== undefined) {
-      metrics.best_epoch = result.bestEpoch;
-      metrics.validation_loss = kept.validation_loss;
-      metrics[task === 'classification' ? 'validation_accuracy' : 'validation_r2'] = kept.validation_metric;
-    }
-    Object.assign(hyperparameters, {
-      hidden: [...hidden],
-      activation,
-      optimizer: optimizerKind,
-      learning_rate: learningRate,
-      batch_size: batchSize,
-      epochs: maxEpochs,
-      epochs_run: result.epochs.length,
-      best_epoch: result.bestEpoch,
-      l2,
-      seed,
-      validation_fraction: validation === null ? 0 : options.validationFraction ?? 0.1,
-      early_stopping_patience: patience,
-    });
-    if (optimizerKind === 'sgd') hyperparameters.momentum = momentum;
+    const hyperparameters: Hyperparameters = { l2, solver: 'lbfgs', max_iterations: maxIterations, iterations: result.iterations };
+    return completeTraining(run, network, hyperparameters, result.epochs, false, { iterations: result.iterations, converged: result.converged ? 1 : 0 });
   }
-  // The graph stores float32; rounding here makes the TypeScript model compute what the graph computes.
-  network.roundToFloat32();
-  hyperparameters.train_rows = fit.rows;
-  const model = new TrainedModel({
-    kind,
-    task,
-    featureColumns: table.featureColumns,
-    targetColumn: table.targetColumn,
-    ...(table.classes === undefined ? {} : { classes: table.classes }),
-    preprocessing,
-    network,
-    hyperparameters,
+  const settings = mlpSettings(run, options);
+  const network = DenseNetwork.initialized([width, ...settings.hidden, outputs], run.random, settings.activation);
+  const { optimizer, learningRate } = makeOptimizer(settings.optimizer, network.parameters.length, options.learningRate, settings.momentum);
+  const result = runGradientDescent(network, data, {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    optimizer,
+    l2: settings.l2,
+    pinFirstOutput: false,
+    random: run.random,
+    targetStd: run.targetStd,
+    patience: settings.patience,
+    ...(run.validation === null ? {} : { validation: encodeTable(run.validation, run.preprocessing, width) }),
+    ...(options.onEpoch === undefined ? {} : { onEpoch: options.onEpoch }),
   });
-  metrics.epochs_run = epochs.length;
-  const last = epochs[epochs.length - 1];
-  if (last !== undefined) metrics.final_train_loss = last.train_loss;
-  return { model, epochs, stoppedEarly, metrics };
+  const { hyperparameters, metrics } = mlpOutcome(run, settings, learningRate, options.validationFraction ?? 0.1, result);
+  return completeTraining(run, network, hyperparameters, result.epochs, result.stoppedEarly, metrics);
 }
 
 /** MSE of a [width, 1] network on `data`, in the target's units. */

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LimitsConfig } from '../../core/config.js';
 import type { TendError } from '../../core/errors.js';
 import { runWithContext } from '../../core/request-context.js';
-import { AccessControl, type AccessOutcome, type Caller, type Engine } from '../../engine/index.js';
+import { AccessControl, type AccessOutcome, type Caller, type Engine, type RequiredAccess } from '../../engine/index.js';
 import { ConcurrencyLimiter, overloadedError, rateLimitedError, TokenBucket, tooManyInFlightError } from '../../engine/index.js';
 
 const RSS_SAMPLE_MS = 500;
@@ -37,7 +37,7 @@ export function registerAccessHook(app: FastifyInstance, engine: Engine, options
     return rssBytes > limits.shed_rss_mb * 1024 * 1024;
   };
 
-  const admit = (request: FastifyRequest, reply: FastifyReply, outcome: AccessOutcome, done: (err?: Error) => void): void => {
+  const admit = (request: FastifyRequest, reply: FastifyReply, access: RequiredAccess, outcome: AccessOutcome, done: (err?: Error) => void): void => {
     if (!outcome.ok) {
       // RFC 6750: the challenge says whether a token is missing, bad, or lacks the scope.
       const given = request.headers.authorization !== undefined;
@@ -76,7 +76,6 @@ export function registerAccessHook(app: FastifyInstance, engine: Engine, options
         release?.();
       });
     }
-    const access = AccessControl.httpAccess(request.method, request.routeOptions.url);
     if (access.scope !== 'public' && MANAGEMENT.has(access.scope)) {
       runWithContext({ actor: caller.id, source: request.ip }, () => done());
     } else {
@@ -85,15 +84,16 @@ export function registerAccessHook(app: FastifyInstance, engine: Engine, options
   };
 
   app.addHook('onRequest', (request, reply, done) => {
-    const params = request.params as Record<string, string | undefined>;
-    const outcome = engine.access.checkHttp(request.method, request.routeOptions.url, request.headers.authorization, (name) => params[name]);
+    const access = AccessControl.httpAccess(request.method, request.routeOptions.url);
+    const model = access.modelParam === undefined ? undefined : (request.params as Record<string, string | undefined>)[access.modelParam];
+    const outcome = engine.access.check(access, request.headers.authorization, model);
     if (outcome instanceof Promise) {
       outcome.then(
-        (o) => admit(request, reply, o, done),
+        (o) => admit(request, reply, access, o, done),
         (err: unknown) => done(err as Error),
       );
     } else {
-      admit(request, reply, outcome, done);
+      admit(request, reply, access, outcome, done);
     }
   });
 }
