@@ -138,8 +138,8 @@ export interface BatchCounter {
 }
 
 /** Read tend's `tend_batch_size` histogram totals for `model` from its /metrics page (null when absent). */
-export async function readBatchCounter(baseUrl: string, model: string): Promise<BatchCounter | null> {
-  const res = await fetch(`${baseUrl}/metrics`);
+export async function readBatchCounter(baseUrl: string, model: string, headers: Record<string, string> = {}): Promise<BatchCounter | null> {
+  const res = await fetch(`${baseUrl}/metrics`, { headers });
   const text = await res.text();
   return res.status === 200 ? parseBatchCounter(text, model) : null;
 }

@@ -2,11 +2,12 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +28,10 @@ import {
 import { runProtocols } from './protocols.js';
 import { runShadow } from './shadow.js';
 import { runLogging } from './logging.js';
+import { runTraining } from './training.js';
+import { runAuth } from './auth.js';
 import { runDigitsInt8, runOptimize } from './optimize.js';
+import { runIsolation } from './isolation.js';
 import { MAX_SHADOW_IN_FLIGHT } from '../engine/deployments.js';
 
 /** Alternating raw/served pairs for the batching target. */
@@ -35,7 +39,7 @@ const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 
-const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize'] as const;
+const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize', 'isolation', 'training', 'auth'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -179,20 +183,34 @@ async function main(): Promise<number> {
         digits: await runDigitsInt8(ctx),
       }));
     }
+    if (sections.has('auth')) {
+      results.auth = await outcome('security: a bearer token on every request vs no auth', () => runAuth(ctx));
+    }
+    if (sections.has('isolation')) {
+      results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () => runIsolation(ctx));
+    }
+    if (sections.has('training')) {
+      results.training = await outcome('training: digits MLP epochs/s vs scikit-learn, online learning samples/s', () =>
+        runTraining({ runs: settings.runs, epochs: quick ? 20 : 100, typescriptEpochs: quick ? 3 : 10, onlinePasses: quick ? 1 : 3, log }),
+      );
+    }
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });
   }
 
   const full: BenchResults = { ...results, elapsedSeconds: (performance.now() - started) / 1000 };
-  writeFileSync(outPath, renderMarkdown(full));
+  // The soak block comes from `npm run soak` (a separate, long run): keep it.
+  const previous = existsSync(outPath) ? readFileSync(outPath, 'utf8') : '';
+  const soak = previous.slice(previous.indexOf(SOAK_START), previous.indexOf(SOAK_END) + SOAK_END.length);
+  writeFileSync(outPath, previous.includes(SOAK_START) && previous.includes(SOAK_END) ? withSoakBlock(renderMarkdown(full), soak) : renderMarkdown(full));
   log('\n== targets');
   for (const t of evaluateTargets(full)) {
     const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
     log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize].some((o) => o !== undefined && 'error' in o);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize, full.isolation, full.training].some((o) => o !== undefined && 'error' in o);
   return failed ? 1 : 0;
 }
 

@@ -18,10 +18,15 @@ import type { ProtocolsResult } from './protocols.js';
 import { protocolTargets, renderProtocols } from './report-protocols.js';
 import { renderShadow, shadowTargets } from './report-shadow.js';
 import { loggingTargets, renderLogging } from './report-logging.js';
+import { authTargets, renderAuth } from './report-auth.js';
+import type { AuthResult } from './auth.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
+import { renderTraining, trainingTargets } from './report-training.js';
+import type { TrainingResult } from './training.js';
 import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
+import { renderIsolation, type IsolationResult } from './isolation.js';
 import { ratio } from './statistics.js';
 
 export interface BenchSettings {
@@ -56,6 +61,12 @@ export interface BenchResults {
   logging?: Outcome<LoggingResult>;
   /** int8-dynamic vs fp32 per model (section 8). */
   optimize?: Outcome<OptimizeSection>;
+  /** Digits MLP epochs/s vs scikit-learn, online-learning samples/s (section 10). */
+  training?: Outcome<TrainingResult>;
+  /** Throughput with a bearer token on every request vs no auth (section 11). */
+  auth?: Outcome<AuthResult>;
+  /** Process vs thread isolation through the runtime (section 9). */
+  isolation?: Outcome<IsolationResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -190,6 +201,8 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...shadowTargets(results.shadow, whyMissing));
   rows.push(...loggingTargets(results.logging, whyMissing));
   rows.push(...optimizeTargets(results.optimize, whyMissing));
+  rows.push(...trainingTargets(results.training, whyMissing));
+  rows.push(...authTargets(results.auth, whyMissing));
   return rows;
 }
 
@@ -373,6 +386,10 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderShadow(results.shadow, s.runs, whyMissing));
   out.push(...renderLogging(results.logging, s.runs, whyMissing));
   out.push(...renderOptimize(results.optimize, m.int8Extensions, whyMissing));
+  out.push(...renderIsolation(results.isolation, whyMissing));
+
+  out.push(...renderTraining(results.training, whyMissing));
+  out.push(...renderAuth(results.auth, s.runs, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -382,7 +399,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -39,10 +39,10 @@ export function wrkVersion(): string | null {
 }
 
 /** Write `body` and a Lua script that POSTs it as JSON into `dir`; returns the script path. */
-export function writePostScript(dir: string, name: string, body: string): string {
+export function writePostScript(dir: string, name: string, body: string, headers: Record<string, string> = {}): string {
   const bodyPath = join(dir, `${name}.body.json`);
   writeFileSync(bodyPath, body);
-  return writeLuaScript(dir, name, bodyPath, { 'Content-Type': 'application/json' });
+  return writeLuaScript(dir, name, bodyPath, { 'Content-Type': 'application/json', ...headers });
 }
 
 /**

@@ -380,6 +380,14 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id, opts) => (await import('./commands/security.js')).tokenRevokeCommand(id, opts));
   program
+    .command('keys')
+    .description('encryption at rest (TEND_ENCRYPTION_KEY_FILE): model files and the prediction log\'s features')
+    .command('rotate')
+    .description('new active key in the key file (created when missing: turns encryption on), then re-seal every model file, artifact and log block')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/keys.js')).keysRotateCommand(opts));
+  program
     .command('audit')
     .description('the append-only log of management actions: who, when, from where, before and after')
     .option('--limit <n>', 'at most this many entries (default 100)')

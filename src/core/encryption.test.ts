@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
-import { TendError } from '../core/errors.js';
+import { TendError } from './errors.js';
 import {
   ENVELOPE_OVERHEAD_BYTES,
   decryptBuffer,

@@ -8,7 +8,7 @@
  * the key well before that (the prediction log at 10k rows/s reaches it in about five days).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { TendError } from '../core/errors.js';
+import { TendError } from './errors.js';
 import type { EncryptionKey, Keyring } from './keyring.js';
 
 const MAGIC = Buffer.from('TENDENC1', 'ascii');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TendError } from '../core/errors.js';
+import { TendError } from './errors.js';
 import {
   deriveKeyId,
   generateEncryptionKey,

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { TendError } from '../core/errors.js';
+import { TendError } from './errors.js';
 
 export const KEY_BYTES = 32;
 const KEY_ID = /^[0-9a-f]{16}$/;

@@ -3,6 +3,7 @@
  * or from dist. Modules that own a worker name its entry with `siblingModule` and start it with
  * `startWorkerFrom`; neither they nor their worker need to know which of the two they run from.
  */
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,4 +77,15 @@ export function startWorkerFrom(entry: URL, options: WorkerOptions, externals: r
   if (!isSourceModule(entry)) return new Worker(entry, options);
   // Plain JavaScript: the worker must not inherit the parent's `--import tsx`.
   return new Worker(bundledSourceWorker(entry, externals), { ...options, execArgv: [] });
+}
+
+/**
+ * Start a child process (with an IPC channel) running the module at `entry` (from `siblingModule`),
+ * bundled from source like `startWorkerFrom`. The child never inherits the parent's Node flags
+ * (`--import tsx`, `--inspect` with its port, heap sizes meant for the server).
+ * @example startProcessFrom(siblingModule(import.meta.url, 'process-host'), { serialization: 'advanced' }, ['onnxruntime-node'])
+ */
+export function startProcessFrom(entry: URL, options: ForkOptions, externals: readonly string[]): ChildProcess {
+  const script = isSourceModule(entry) ? bundledSourceWorker(entry, externals) : entry;
+  return fork(fileURLToPath(script), [], { ...options, execArgv: [] });
 }

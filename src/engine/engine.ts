@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
 import { Registry, scanRepository, type RepositoryModel } from '../registry/index.js';
-import { Runtime } from '../runtime/index.js';
+import { faultInjectionEnabled, Runtime, type InstanceCrashMode } from '../runtime/index.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
 import { selectVersions } from './version-policy.js';
 import { ModelControl, type ModelHost, type RepositoryIndexEntry } from './model-control.js';
@@ -73,6 +73,7 @@ export interface RoutedRequest {
 }
 
 const ALIAS_CACHE_MS = 1000;
+const FAULT_MODES: readonly string[] = ['exit', 'throw', 'abort', 'hang', 'grow', 'terminate'];
 
 export class Engine {
   readonly metrics: InferenceMetrics;
@@ -254,7 +255,7 @@ export class Engine {
   /** A version object for `entry` (not loaded, not in the table yet). */
   private async newVersion(entry: ModelEntry, version: number): Promise<ServedVersion> {
     let path: string;
-    let guard: () => Promise<void>;
+    let guard: () => Promise<Uint8Array | void>;
     if (entry.source === 'repository') {
       const p = entry.onDisk?.get(version);
       if (p === undefined) throw errors.versionNotFound(entry.name, version);
@@ -492,6 +493,15 @@ export class Engine {
     const monitoring = this.requireMonitoring();
     const sv = await this.resolve(model);
     return monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
+  }
+
+  /** Test hook, available only with TEND_FAULT_INJECTION=1: fail one instance of a served version. */
+  async injectFault(model: string, version: string | undefined, mode: string, instance: number): Promise<{ model: string; version: number; mode: string; instance: number }> {
+    if (!faultInjectionEnabled()) throw new TendError('TEND_FORBIDDEN', 'fault injection is off (start tend with TEND_FAULT_INJECTION=1, for tests only)');
+    if (!FAULT_MODES.includes(mode)) throw errors.invalidArgument(`mode '${mode}' must be one of ${FAULT_MODES.join(', ')}`);
+    const sv = await this.resolve(model, version);
+    sv.injectFault(mode as InstanceCrashMode, instance);
+    return { model: sv.model, version: sv.version, mode, instance };
   }
 
   /** Learn labelled samples online (see online-learning.ts); cuts a version every snapshot_every samples. */

@@ -22,6 +22,10 @@ export { loadTrainedVersion, UPDATE_MODES, updateVersion, type UpdateMode, type 
 export { compareRuns } from './runs.js';
 export type { ModelKind } from '../train/index.js';
 export { AccessControl, ANONYMOUS, type AccessOutcome, type Caller } from './access-control.js';
+export type { RequiredAccess } from '../security/index.js';
 export { ConcurrencyLimiter, overloadedError, rateLimitedError, TokenBucket, tooManyInFlightError } from '../security/index.js';
 export { generateSigningKeys, signVersion, verifyVersionFile, SIGNATURE_KIND } from './model-integrity.js';
 export { createApiToken, type CreatedToken } from './api-tokens.js';
+export { rotateEncryptionKeys, type KeyRotationResult } from './encryption-keys.js';
+export { trainWithRuntime } from './accelerated-training.js';
+export { faultInjectionEnabled } from '../runtime/index.js';

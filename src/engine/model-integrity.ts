@@ -36,9 +36,7 @@ export async function readSignature(registry: Registry, record: VersionRecord): 
 
 /** Hash the stored file and check it against the registry, then the signature against `trustedKeysDir`. */
 export async function verifyVersionFile(registry: Registry, record: VersionRecord, trustedKeysDir: string | undefined): Promise<{ sha256_ok: boolean; signature: SignatureVerdict | null }> {
-  const path = registry.modelFile(record);
-  const digest = await hashFile(path).catch(() => null);
-  const sha256Ok = digest !== null && digest.sha256 === record.sha256;
+  const sha256Ok = await registry.verifyVersion(record);
   if (trustedKeysDir === undefined) return { sha256_ok: sha256Ok, signature: null };
   const signature = await readSignature(registry, record);
   const trusted = loadTrustedKeys(trustedKeysDir);
@@ -46,25 +44,34 @@ export async function verifyVersionFile(registry: Registry, record: VersionRecor
   return { sha256_ok: sha256Ok, signature: verifyModelSignature(signature, record.sha256, trusted) };
 }
 
-/** The guard a registry version runs before each load. */
-export function registryLoadGuard(registry: Registry, record: VersionRecord, limits: LimitsConfig, security: SecurityConfig): () => Promise<void> {
+/**
+ * The guard a registry version runs before each load. A file encrypted at rest comes back decrypted
+ * and checked, for the runtime to load from memory; a plaintext file is hashed where it lies.
+ */
+export function registryLoadGuard(registry: Registry, record: VersionRecord, limits: LimitsConfig, security: SecurityConfig): () => Promise<Uint8Array | undefined> {
   return async () => {
     const label = `${record.name}:${record.version}`;
     const path = registry.modelFile(record);
     checkSize(label, path, limits);
-    const digest = await hashFile(path).catch((err: unknown) => {
-      throw errors.invalidModel(`${label}: cannot read its model file (${(err as Error).message})`);
-    });
-    if (digest.sha256 !== record.sha256) {
-      throw errors.invalidModel(
-        `${label}: the model file does not match the sha256 recorded at push (expected ${record.sha256.slice(0, 16)}…, found ${digest.sha256.slice(0, 16)}…); it was changed on disk, refusing to load`,
-      );
+    let bytes: Uint8Array | undefined;
+    if (await registry.modelFileSealed(record)) {
+      bytes = await registry.modelBytes(record);
+    } else {
+      const digest = await hashFile(path).catch((err: unknown) => {
+        throw errors.invalidModel(`${label}: cannot read its model file (${(err as Error).message})`);
+      });
+      if (digest.sha256 !== record.sha256) {
+        throw errors.invalidModel(
+          `${label}: the model file does not match the sha256 recorded at push (expected ${record.sha256.slice(0, 16)}…, found ${digest.sha256.slice(0, 16)}…); it was changed on disk, refusing to load`,
+        );
+      }
     }
     if (security.trust_policy === 'require-signature') {
       if (security.trusted_keys_dir === undefined) throw errors.invalidConfig('security.trust_policy require-signature needs security.trusted_keys_dir');
       const verdict = verifyModelSignature(await readSignature(registry, record), record.sha256, loadTrustedKeys(security.trusted_keys_dir));
       if (!verdict.ok) throw signatureRefusedError(record.name, record.version, verdict);
     }
+    return bytes;
   };
 }
 
@@ -83,8 +90,7 @@ export function repositoryLoadGuard(label: string, path: string, limits: LimitsC
 export async function signVersion(registry: Registry, name: string, versionRef: string | undefined, keyPath: string, actor?: string): Promise<{ name: string; version: number; key_id: string; sha256: string }> {
   const record = await registry.resolveVersion(name, versionRef ?? 'latest');
   const privateKeyPem = readSigningKey(keyPath);
-  const digest = await hashFile(registry.modelFile(record));
-  if (digest.sha256 !== record.sha256) throw errors.invalidModel(`${record.name}:${record.version}: the stored file does not match its recorded sha256; refusing to sign a changed file`);
+  if (!(await registry.verifyVersion(record))) throw errors.invalidModel(`${record.name}:${record.version}: the stored file does not match its recorded sha256; refusing to sign a changed file`);
   const signature = signModel(record.sha256, privateKeyPem);
   await registry.attachArtifact(record.name, record.version, SIGNATURE_KIND, new TextEncoder().encode(JSON.stringify(signature)), {
     mediaType: 'application/json',

@@ -152,6 +152,8 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     throw errors.invalidArgument('--per-channel, --reduce-range and --exclude apply to --method int8-dynamic');
   }
   const parent = await registry.resolveVersion(name, versionRef ?? 'latest');
+  // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
+  if (await registry.modelFileSealed(parent)) throw errors.invalidArgument(`${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`);
   const parentPath = registry.modelFile(parent);
   const maxBatchSize = inferMaxBatchSize(parent.signature, {});
   const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);

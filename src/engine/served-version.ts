@@ -11,8 +11,8 @@ import { isDynamicDim } from '../core/signature.js';
 import { DynamicBatcher, batchPolicyFromConfig } from '../batching/index.js';
 import type { VersionMetrics } from '../monitor/metrics.js';
 import type { VersionStatistics } from '../monitor/statistics.js';
-import { inspectModelFile, type ModelInfo } from '../onnx/index.js';
-import type { LoadedModel, Runtime } from '../runtime/index.js';
+import { inspectModelBytes, inspectModelFile, type ModelInfo } from '../onnx/index.js';
+import { crashWorkerForTest, type InstanceCrashMode, type LoadedModel, type Runtime } from '../runtime/index.js';
 import { warmupInputs } from './warmup.js';
 import type { TensorLimits } from './validate.js';
 
@@ -54,12 +54,21 @@ export class ServedVersion {
     readonly stats: VersionStatistics,
   ) {}
 
-  /** Checks run before every load (registry hash, signature, file size); a throw makes the version UNAVAILABLE. */
-  loadGuard: (() => Promise<void>) | undefined;
+  /**
+   * Checks run before every load (registry hash, signature, file size); a throw makes the version
+   * UNAVAILABLE. A model encrypted at rest comes back as its decrypted bytes, loaded from memory.
+   */
+  loadGuard: (() => Promise<Uint8Array | void>) | undefined;
   /** limits.max_model_nodes. */
   maxNodes: number | undefined;
   /** limits on each input tensor, checked with the signature. */
   tensorLimits: TensorLimits | undefined;
+
+  /** Test hook (TEND_FAULT_INJECTION=1 only): make one instance's worker or process fail. */
+  injectFault(mode: InstanceCrashMode, instance: number): void {
+    if (this.loaded === undefined) throw new TendError('TEND_MODEL_NOT_READY', `${this.label} is not loaded`);
+    crashWorkerForTest(this.loaded, mode, instance);
+  }
 
   get label(): string {
     return `${this.model}:${this.version}`;
@@ -80,8 +89,8 @@ export class ServedVersion {
     const started = process.hrtime.bigint();
     try {
       // Integrity, signature and size checks come before the file is parsed.
-      if (this.loadGuard !== undefined) await this.loadGuard();
-      const info = inspectModelFile(this.path);
+      const bytes = (await this.loadGuard?.()) ?? undefined;
+      const info = bytes === undefined ? inspectModelFile(this.path) : inspectModelBytes(bytes);
       if (this.maxNodes !== undefined && info.node_count > this.maxNodes) {
         throw errors.invalidModel(`${this.label} has ${info.node_count} graph nodes, more than limits.max_model_nodes (${this.maxNodes}); refusing to load`);
       }
@@ -90,7 +99,13 @@ export class ServedVersion {
       this.maxBatchSize = inferMaxBatchSize(info.signature, this.config);
       this.classes = parseClasses(info.metadata['classes']);
       const params = { ...DEFAULT_SESSION_PARAMETERS, ...this.config.parameters };
-      const instances = (this.config.instance_group ?? [{ count: 1 }]).reduce((n, g) => n + g.count, 0);
+      const groups = (this.config.instance_group ?? [{ count: 1, isolation: 'thread' as const }]).map((g) => ({
+        count: g.count,
+        isolation: g.isolation,
+        ...(g.memory_limit_mb !== undefined ? { memoryLimitMb: g.memory_limit_mb } : {}),
+        ...(g.hang_timeout_ms !== undefined ? { hangTimeoutMs: g.hang_timeout_ms } : {}),
+      }));
+      const instances = groups.reduce((n, g) => n + g.count, 0);
       const session = {
         graphOptimizationLevel: params.graph_optimization_level,
         ...(params.intra_op_thread_count !== undefined && params.intra_op_thread_count > 0
@@ -103,7 +118,7 @@ export class ServedVersion {
       this.loaded = await runtime.load({
         modelPath: this.path,
         label: this.label,
-        instances,
+        groups,
         session,
         warmup: warmupInputs(info.signature),
         // Zeros are outside some models' valid inputs (Reshape, Slice, Mod…): a failed warm-up is a warning.

@@ -62,7 +62,7 @@ export interface UpdateResult {
 export async function loadTrainedVersion(registry: Registry, name: string, versionRef: string | undefined): Promise<{ version: number; model: TrainedModel }> {
   const record = await registry.resolveVersion(name, versionRef ?? 'latest');
   try {
-    return { version: record.version, model: importTrainedModel(readFileSync(registry.modelFile(record))) };
+    return { version: record.version, model: importTrainedModel(await registry.modelBytes(record)) };
   } catch (err) {
     const e = toTendError(err);
     throw errors.invalidArgument(`${record.name} version ${record.version} cannot be updated: ${e.message}`);

@@ -11,6 +11,8 @@ export interface WriterInit {
   retentionMs: number;
   maxRows: number;
   retentionIntervalMs: number;
+  /** Encryption at rest: the key each float block is sealed with (none: plaintext blocks). */
+  sealKey?: { id: string; key: Uint8Array };
 }
 
 /** Numbers per row in PackedBatch.numbers, at these offsets. NaN stands for null. */

@@ -4,6 +4,7 @@
  * order they were sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { sealFloatBlock } from './float-block-seal.js';
 import { floatBlocks } from './log-writer-blocks.js';
 import type { FromWriter, PackedBatch, ToWriter, ValidFeedback, WriterInit } from './log-writer-protocol.js';
 import { NUM, NUMBERS_PER_ROW } from './log-writer-protocol.js';
@@ -12,6 +13,7 @@ import { float32Blob, openMonitorDb, type MonitorDatabase } from './monitor-db.j
 if (parentPort === null) throw new Error('monitor/log-writer must run in a worker thread');
 const port = parentPort;
 const init = workerData as WriterInit;
+const sealKey = init.sealKey === undefined ? undefined : { id: init.sealKey.id, key: Buffer.from(init.sealKey.key) };
 
 /** Rows deleted per statement, so that one large retention pass does not hold the lock for seconds. */
 const DELETE_CHUNK_ROWS = 20_000;
@@ -132,7 +134,9 @@ class LogWriter {
     let written = 0;
     let firstError: string | undefined;
     for (const block of floatBlocks(batch)) {
-      const blockId = block.data === null ? null : this.insertBlock.run(float32Blob(block.data)).lastInsertRowid;
+      const bytes = block.data === null ? null : float32Blob(block.data);
+      const stored = bytes === null || sealKey === undefined ? bytes : sealFloatBlock(bytes, sealKey);
+      const blockId = stored === null ? null : this.insertBlock.run(stored).lastInsertRowid;
       block.rows.forEach((i, k) => {
         const o = i * NUMBERS_PER_ROW;
         const featuresCount = floatLengths[2 * i] as number;

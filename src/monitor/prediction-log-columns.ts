@@ -1,5 +1,7 @@
 /** The columns of a logged prediction as reads select them (raw rows are arrays indexed by COL), and their float blocks. */
 import type Database from 'better-sqlite3';
+import { KeyringSource } from '../core/encryption-env.js';
+import { openFloatBlock } from './float-block-seal.js';
 import { blobFloat32, type MonitorDatabase } from './monitor-db.js';
 import type { FeatureSummary } from './prediction-log-types.js';
 
@@ -57,14 +59,17 @@ export function summaryOf(raw: RawRow): FeatureSummary | null {
 const MAX_CACHED_BLOCKS = 64;
 
 /**
- * The features and scores of raw rows, read from float_blocks one block at a time. Arrays returned
- * are views into their block, shared with the other rows of that block.
+ * The features and scores of raw rows, read from float_blocks one block at a time (decrypted with
+ * `keys` when sealed). Arrays returned are views into their block, shared with the other rows of that block.
  */
 export class FloatBlockReader {
   private readonly select: Database.Statement<[number]>;
   private readonly blocks = new Map<number, Float32Array | null>();
 
-  constructor(db: MonitorDatabase) {
+  constructor(
+    db: MonitorDatabase,
+    private readonly keys: KeyringSource = KeyringSource.of(null),
+  ) {
     this.select = db.prepare<[number]>('SELECT data FROM float_blocks WHERE id = ?').pluck();
   }
 
@@ -98,7 +103,7 @@ export class FloatBlockReader {
     if (block === undefined) {
       if (this.blocks.size >= MAX_CACHED_BLOCKS) this.blocks.clear();
       const data = this.select.get(id) as Buffer | undefined;
-      block = data === undefined ? null : blobFloat32(data);
+      block = data === undefined ? null : blobFloat32(openFloatBlock(data, this.keys));
       this.blocks.set(id, block);
     }
     return block;

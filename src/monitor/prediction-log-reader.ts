@@ -3,6 +3,7 @@
  * a connection of their own (query-only), so they see every committed batch and never wait for the writer.
  */
 import type Database from 'better-sqlite3';
+import { KeyringSource } from '../core/encryption-env.js';
 import { errors } from '../core/errors.js';
 import { openMonitorDb, type MonitorDatabase } from './monitor-db.js';
 import { COL, COLUMNS, FloatBlockReader, summaryOf, type LoggedRow, type RawRow } from './prediction-log-columns.js';
@@ -33,14 +34,16 @@ export class PredictionLogReader {
   constructor(
     private readonly db: MonitorDatabase,
     private readonly ownsDb = false,
+    /** Keys for float blocks sealed at rest (none: a sealed block is a clear error). */
+    private readonly keys: KeyringSource = KeyringSource.of(null),
   ) {}
 
   /**
    * Open monitor.db for reading only (e.g. `tend log export` next to a running server).
    * @throws TendError TEND_NOT_FOUND when the file does not exist.
    */
-  static open(path: string): PredictionLogReader {
-    return new PredictionLogReader(openMonitorDb(path, { mustExist: true, queryOnly: true }), true);
+  static open(path: string, keys?: KeyringSource): PredictionLogReader {
+    return new PredictionLogReader(openMonitorDb(path, { mustExist: true, queryOnly: true }), true, keys);
   }
 
   /**
@@ -59,7 +62,7 @@ export class PredictionLogReader {
       ...this.params(query),
       ...(newestFirst ? [query.last] : []),
     ) as RawRow[];
-    const floats = new FloatBlockReader(this.db);
+    const floats = new FloatBlockReader(this.db, this.keys);
     const n = raws.length;
     const out: WindowRows = {
       count: n,
@@ -148,7 +151,7 @@ export class PredictionLogReader {
            AND (time_ms > ? OR id > ?) ORDER BY time_ms, id LIMIT ${EXPORT_PAGE_ROWS}`,
       )
       .raw();
-    const floats = new FloatBlockReader(this.db);
+    const floats = new FloatBlockReader(this.db, this.keys);
     const base = [query.model, ...(query.version === undefined ? [] : [query.version])];
     // Each page with its blocks in one read transaction; none is held open between pages.
     const readPage = this.db.transaction((afterTime: number, afterId: number): LoggedRow[] => {

@@ -5,6 +5,7 @@
  * exports) run here on a query-only connection and see every committed batch.
  */
 import type { Worker } from 'node:worker_threads';
+import type { KeyringSource } from '../core/encryption-env.js';
 import { TendError, errors } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
@@ -39,6 +40,8 @@ export interface PredictionLogOptions {
   /** How often the writer applies retention (default 60 000). */
   retentionIntervalMs?: number;
   logger?: Logger;
+  /** Encryption at rest: float blocks are sealed with the active key and opened with any key of the keyring. */
+  keys?: KeyringSource;
 }
 
 export interface PredictionLogStats {
@@ -134,10 +137,12 @@ export class PredictionLog {
       maxRows: positive('maxRows', options.maxRows, 1_000_000, true),
       retentionIntervalMs: positive('retentionIntervalMs', options.retentionIntervalMs, 60_000),
     };
+    const sealKey = options.keys?.activeKey();
+    if (sealKey) init.sealKey = { id: sealKey.id, key: new Uint8Array(sealKey.key) };
     const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 500);
     const maxQueueRows = positive('maxQueueRows', options.maxQueueRows, 100_000, true);
     // The schema is created here, synchronously, so that reads work at once and the writer finds it ready.
-    const reader = new PredictionLogReader(openMonitorDb(options.path, { queryOnly: true }), true);
+    const reader = new PredictionLogReader(openMonitorDb(options.path, { queryOnly: true }), true, options.keys);
     const worker = startWorkerFrom(WRITER_URL, { workerData: init, name: 'tend:prediction-log' }, ['better-sqlite3']);
     return new PredictionLog(worker, reader, flushIntervalMs, maxQueueRows, options.logger ?? silentLogger);
   }

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, posix, relative, resolve, sep, win32 } from 'node:
 import type { GraphProto, ModelProto, NodeProto, SparseTensorProto, TensorProto } from 'onnx-buf';
 import { TensorProto_DataLocation } from 'onnx-buf';
 import { errors } from '../core/errors.js';
-import { readModelFile } from './model.js';
+import { readModel, readModelFile } from './model.js';
 import { extractModelInfo } from './signature.js';
 import type { ModelInfo } from './signature.js';
 
@@ -166,6 +166,17 @@ export function checkExternalData(
 export function inspectModelFile(path: string): ModelInfo & { external_data: string[]; node_count: number } {
   const model = readModelFile(path);
   const external_data = checkExternalData(model, dirname(resolve(path)), { requireFiles: true });
+  return { ...extractModelInfo(model), external_data, node_count: countNodes(model.graph?.node ?? []) };
+}
+
+/**
+ * Describe a model held in memory (a decrypted registry file): like inspectModelFile, but external
+ * data locations are listed as written, not checked, as there is no folder to resolve them in.
+ * @throws TendError TEND_INVALID_MODEL when the bytes are not ONNX.
+ */
+export function inspectModelBytes(bytes: Uint8Array): ModelInfo & { external_data: string[]; node_count: number } {
+  const model = readModel(bytes);
+  const external_data = [...new Set(externalDataRefs(model).map((ref) => ref.location))];
   return { ...extractModelInfo(model), external_data, node_count: countNodes(model.graph?.node ?? []) };
 }
 

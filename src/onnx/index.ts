@@ -13,7 +13,7 @@ export {
   tensorSpecOf,
 } from './signature.js';
 export type { ModelInfo } from './signature.js';
-export { checkExternalData, externalDataRefs, inspectModelFile, modelTensors } from './external-data.js';
+export { checkExternalData, externalDataRefs, inspectModelBytes, inspectModelFile, modelTensors } from './external-data.js';
 export type { ExternalDataCheckOptions, ExternalDataRef } from './external-data.js';
 export { defaultDataType, readTensorData, tensorProto } from './tensor-data.js';
 export type { TensorValue } from './tensor-data.js';

@@ -1,13 +1,12 @@
 /**
  * Attach a file to a model version (the monitoring reference data set, …) and read it back: the
  * bytes go to the blob store under their sha256 like model files, guarded by a lease until the
- * row exists; reading checks the bytes against the recorded hash.
+ * row exists (sealed when a keyring is configured); reading decrypts and checks the bytes against
+ * the recorded hash.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { TendError } from '../core/errors.js';
 import type { ArtifactRecord } from './artifact-store.js';
-import type { BlobStore } from './blob-store.js';
+import type { SealedBlobs } from './sealed-blobs.js';
 import type { RegistryStore } from './store.js';
 
 const LEASE_MS = 10 * 60_000;
@@ -20,7 +19,7 @@ export interface ArtifactInput {
 
 /** Store `bytes` and record them as the version's artifact of `kind` (replacing the previous one). */
 export async function attachArtifact(
-  deps: { store: RegistryStore; blobs: BlobStore },
+  deps: { store: RegistryStore; sealed: SealedBlobs },
   name: string,
   version: number,
   kind: string,
@@ -28,16 +27,10 @@ export async function attachArtifact(
   input: ArtifactInput,
 ): Promise<ArtifactRecord> {
   await deps.store.getVersion(name, version); // 404 before anything is written
-  const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size_bytes: bytes.byteLength };
+  const digest = deps.sealed.digestOf(bytes);
   const lease = await deps.store.leaseBlob(digest.sha256, LEASE_MS);
   try {
-    await deps.blobs.putFrom(
-      async function* () {
-        yield bytes;
-      },
-      digest,
-      'artifact bytes changed while being stored',
-    );
+    await deps.sealed.putBytes(bytes);
     return await deps.store.putArtifact({
       name,
       version,
@@ -55,16 +48,17 @@ export async function attachArtifact(
 
 /** The version's artifact of `kind` with its bytes, or null when it has none. */
 export async function readArtifact(
-  deps: { store: RegistryStore; blobs: BlobStore },
+  deps: { store: RegistryStore; sealed: SealedBlobs },
   name: string,
   version: number,
   kind: string,
 ): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
   const record = await deps.store.getArtifact(name, version, kind);
   if (record === null) return null;
-  const bytes = await readFile(deps.blobs.pathFor(record.sha256));
-  if (createHash('sha256').update(bytes).digest('hex') !== record.sha256) {
+  const opened = await deps.sealed.read(record.sha256, `the ${kind} file of model '${name}' version ${version}`);
+  if (!opened.matches) {
     throw new TendError('TEND_INTERNAL', `the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`);
   }
+  const bytes = opened.plain;
   return { record, bytes };
 }

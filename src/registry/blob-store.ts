@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errors, TendError } from '../core/errors.js';
 
@@ -127,12 +127,7 @@ export class BlobStore {
     expected: FileDigest,
     changedMessage: string,
   ): Promise<void> {
-    const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const out = await open(temp, 'wx', 0o644);
-    let renamed = false;
-    try {
+    await this.writeAtomically(path, async (out) => {
       const hash = createHash('sha256');
       let size = 0;
       for await (const chunk of source()) {
@@ -144,6 +139,31 @@ export class BlobStore {
       // Hashing the bytes actually copied guards against the source changing between the two reads.
       const sha256 = hash.digest('hex');
       if (sha256 !== expected.sha256 || size !== expected.size_bytes) throw new TendError('TEND_CONFLICT', changedMessage);
+    });
+  }
+
+  /**
+   * Write `bytes` as the file of content `sha256`, replacing the file there atomically. For the
+   * encrypted form of that content (sealed-blobs.ts), whose bytes do not hash to its name: the
+   * caller vouches for them.
+   */
+  async replace(sha256: string, bytes: Uint8Array): Promise<string> {
+    const path = this.pathFor(sha256);
+    await this.writeAtomically(path, async (out) => {
+      await out.write(bytes);
+    });
+    return path;
+  }
+
+  /** Temp file beside `path` (named so gc knows it), filled, synced, read-only, renamed over `path`. */
+  private async writeAtomically(path: string, fill: (out: FileHandle) => Promise<void>): Promise<void> {
+    const dir = dirname(path);
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const out = await open(temp, 'wx', 0o644);
+    let renamed = false;
+    try {
+      await fill(out);
       await out.sync();
       await out.close();
       await chmod(temp, 0o444); // blobs are immutable; make accidental edits fail loudly

@@ -23,6 +23,8 @@ export type {
   VersionStatus,
 } from './store.js';
 export { BlobStore, hashFile } from './blob-store.js';
+export { SealedBlobs } from './sealed-blobs.js';
+export type { BlobForm, OpenedBlob, ResealResult } from './sealed-blobs.js';
 export type { BlobFile, FileDigest, StoredBlob } from './blob-store.js';
 export { collectGarbage, DEFAULT_GC_MIN_AGE_SECONDS, PUSH_LEASE_MS } from './blob-gc.js';
 export type { GcOptions, GcRemovedFile, GcResult } from './blob-gc.js';

@@ -10,8 +10,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { errors, isTendError, TendError } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
-import type { inspectModelFile } from '../onnx/index.js';
+import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
+import type { SealedBlobs } from './sealed-blobs.js';
 import type { ImportedVersion, ModelSnapshot } from './lifecycle-store.js';
 import type { RegistryStore } from './store.js';
 import { assertModelName, isValidModelName } from './names.js';
@@ -104,6 +105,8 @@ export interface ImportResult {
 export interface ArchiveDeps {
   store: RegistryStore;
   blobs: BlobStore;
+  /** Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when a keyring is set. */
+  sealed?: SealedBlobs;
 }
 
 export interface ImportDeps extends ArchiveDeps {
@@ -190,6 +193,12 @@ export async function exportModelArchive(deps: ArchiveDeps, name: string, outFil
       if (written.has(v.sha256)) continue;
       written.add(v.sha256);
       const path = deps.blobs.pathFor(v.sha256);
+      if (deps.sealed !== undefined && (await deps.sealed.formOf(v)) === 'sealed') {
+        const opened = await deps.sealed.read(v.sha256, `the file of ${name} version ${v.version}`);
+        if (!opened.matches) throw new TendError('TEND_INTERNAL', `the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
+        await tar.addBuffer(entryName(v.sha256), opened.plain, mtime);
+        continue;
+      }
       const size = await stat(path).then((s) => s.size, () => null);
       if (size !== v.size_bytes) {
         throw new TendError('TEND_INTERNAL', `the file of ${name} version ${v.version} is ${size === null ? 'missing' : 'damaged'} (${path}); the registry needs repair`);
@@ -312,14 +321,23 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
     const read = new Map<string, ReturnType<typeof inspectModelFile>>();
     for (const [sha256, v] of files) {
       const entry = entries.get(v.file) as TarEntry;
-      const stored = await deps.blobs.putFrom(
-        () => readTarEntry(file, entry),
-        { sha256, size_bytes: v.size_bytes },
-        `${file} changed while it was being imported; import it again`,
-      );
+      const changed = `${file} changed while it was being imported; import it again`;
+      let info: () => ReturnType<typeof inspectModelFile>;
+      let stored;
+      if (deps.sealed?.sealing === true) {
+        // Sealed in memory: the registry never holds the plaintext on disk.
+        const plain = await readTarEntryBuffer(file, entry);
+        stored = await deps.sealed.putBytes(plain);
+        if (stored.sha256 !== sha256) throw new TendError('TEND_CONFLICT', changed);
+        info = () => inspectModelBytes(plain);
+      } else {
+        stored = await deps.blobs.putFrom(() => readTarEntry(file, entry), { sha256, size_bytes: v.size_bytes }, changed);
+        const storedPath = stored.path;
+        info = () => deps.inspect(storedPath);
+      }
       if (stored.created) written++;
       try {
-        read.set(sha256, deps.inspect(stored.path));
+        read.set(sha256, info());
       } catch (err) {
         throw errors.invalidModel(`${v.file} in ${file} is not a valid ONNX model: ${(err as Error).message}; nothing was imported`, err);
       }

@@ -6,6 +6,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { currentContext } from '../core/request-context.js';
+import { KeyringSource } from '../core/encryption-env.js';
 import { errors, isTendError } from '../core/errors.js';
 import { inspectModelFile } from '../onnx/index.js';
 import { BlobStore, hashFile } from './blob-store.js';
@@ -14,6 +15,8 @@ import { collectGarbage, PUSH_LEASE_MS } from './blob-gc.js';
 import type { GcOptions, GcResult } from './blob-gc.js';
 import { exportModelArchive, importModelArchive } from './model-archive.js';
 import { attachArtifact, readArtifact, type ArtifactInput } from './artifacts.js';
+import { SealedBlobs, type ResealResult } from './sealed-blobs.js';
+import type { Keyring } from '../core/keyring.js';
 import type { ArtifactRecord } from './artifact-store.js';
 import type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
 import type { AuditEntry, AuditQuery, AuditRecord } from './audit-store.js';
@@ -38,6 +41,8 @@ export interface RegistryOptions {
   actor?: string;
   /** Use this store instead of `<home>/registry.db` (a PostgreSQL store, a test double). */
   store?: RegistryStore;
+  /** Encryption keys for model files and artifacts (default: TEND_ENCRYPTION_KEY_FILE / TEND_ENCRYPTION_KEY; none: plaintext). */
+  keys?: KeyringSource;
 }
 
 export interface PushOptions {
@@ -103,6 +108,8 @@ function assertNonEmpty(what: string, value: string | undefined): void {
 export class Registry {
   readonly home: string;
   readonly blobs: BlobStore;
+  /** The blob store through the keyring: encrypts on write when keys are configured, decrypts on read. */
+  readonly sealed: SealedBlobs;
   readonly store: RegistryStore;
   private readonly inspect: typeof inspectModelFile;
   private readonly actor: string;
@@ -135,6 +142,7 @@ export class Registry {
     this.home = home;
     this.store = store;
     this.blobs = new BlobStore(join(home, 'models'));
+    this.sealed = new SealedBlobs(this.blobs, options.keys ?? KeyringSource.fromEnvironment());
     this.inspect = options.inspect ?? inspectModelFile;
     this.actor = options.actor ?? defaultActor();
   }
@@ -221,7 +229,7 @@ export class Registry {
   private async register(path: string, info: ReturnType<typeof inspectModelFile>, digest: FileDigest, options: PushOptions): Promise<PushResult> {
     const { name } = options;
     const aliases = options.aliases ?? [];
-    const blob = await this.blobs.put(path, digest);
+    const blob = await this.sealed.putFile(path, digest, `${path} changed while it was being stored; push it again`);
     const { signature, external_data: _external, ...modelInfo } = info;
     const record = await this.store.createVersion({
       name,
@@ -420,7 +428,7 @@ export class Registry {
    * @example await registry.exportModel('digits', 'digits.tar') // then: tar tf digits.tar
    */
   exportModel(name: string, outFile: string): Promise<ExportResult> {
-    return exportModelArchive({ store: this.store, blobs: this.blobs }, name, outFile);
+    return exportModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed }, name, outFile);
   }
 
   /**
@@ -429,7 +437,7 @@ export class Registry {
    * (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
-    return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
+    return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
   }
 
   /**
@@ -437,12 +445,12 @@ export class Registry {
    * reference data set as kind 'reference'. @throws TendError 404 codes, TEND_INVALID_ARGUMENT
    */
   attachArtifact(name: string, version: number, kind: string, bytes: Uint8Array, input: Omit<ArtifactInput, 'actor'> & { actor?: string }): Promise<ArtifactRecord> {
-    return attachArtifact({ store: this.store, blobs: this.blobs }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
+    return attachArtifact({ store: this.store, sealed: this.sealed }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
   }
 
   /** A version's artifact of `kind` with its bytes (hash checked), or null. @throws TendError 404 codes */
   readArtifact(name: string, version: number, kind: string): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
-    return readArtifact({ store: this.store, blobs: this.blobs }, name, version, kind);
+    return readArtifact({ store: this.store, sealed: this.sealed }, name, version, kind);
   }
 
   /** Every artifact of a model (of one version when given). @throws TendError 404 codes */
@@ -524,14 +532,47 @@ export class Registry {
     return this.records.audit.listAudit(query);
   }
 
-  /** Absolute path of a version's model file. */
+  /** Absolute path of a version's model file (encrypted when modelFileSealed: read it with modelBytes). */
   modelFile(version: VersionRecord): string {
     return this.blobs.pathFor(version.sha256);
   }
 
-  /** True when the version's stored file still has the content it was pushed with. */
+  /** True when the version's model file is encrypted at rest (only modelBytes can read it then). */
+  modelFileSealed(version: VersionRecord): Promise<boolean> {
+    return this.sealed.hasEnvelopeHeader(version.sha256);
+  }
+
+  /**
+   * A version's model bytes, decrypted in memory when sealed, checked against its recorded sha256.
+   * @throws TendError TEND_INVALID_MODEL (unreadable, changed on disk, tampered), TEND_INVALID_CONFIG
+   * (encrypted with a key TEND_ENCRYPTION_KEY_FILE does not hold).
+   */
+  async modelBytes(version: VersionRecord): Promise<Buffer> {
+    const label = `${version.name}:${version.version}`;
+    let opened;
+    try {
+      opened = await this.sealed.read(version.sha256, `model file of ${label}`);
+    } catch (err) {
+      if (isTendError(err)) throw err;
+      throw errors.invalidModel(`${label}: cannot read its model file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+    }
+    if (!opened.matches) {
+      throw errors.invalidModel(`${label}: the model file does not match the sha256 recorded at push (${version.sha256.slice(0, 16)}…); it was changed on disk`);
+    }
+    return opened.plain;
+  }
+
+  /** True when the version's stored file (decrypted when sealed) still has the content it was pushed with. */
   verifyVersion(version: VersionRecord): Promise<boolean> {
-    return this.blobs.verify(version.sha256);
+    return this.sealed.verify(version.sha256);
+  }
+
+  /**
+   * Seal every model file and artifact with `keyring`'s active key (after a rotation, or to turn
+   * encryption on): older envelopes re-sealed, plaintext sealed, one file at a time.
+   */
+  resealBlobs(keyring: Keyring): Promise<ResealResult> {
+    return this.audited('keys.reseal', null, () => this.sealed.reseal(keyring), (r) => ({ after: { resealed: r.resealed, encrypted: r.encrypted, failed: r.failed.length } }));
   }
 
   /** Close the database (idempotent). */

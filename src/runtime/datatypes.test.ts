@@ -93,7 +93,7 @@ function inputs(): Tensor[] {
 
 const SETTINGS: SessionSettings = { graphOptimizationLevel: 'basic', intraOpThreads: 1 };
 
-test('every datatype round-trips through a worker and the in-process session unchanged', async () => {
+test('every datatype round-trips through a worker thread, a child process and the in-process session unchanged', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-dtypes-'));
   const modelPath = join(dir, 'identity.onnx');
   writeFileSync(modelPath, identityModel());
@@ -103,8 +103,10 @@ test('every datatype round-trips through a worker and the in-process session unc
     const model = await runtime.load({ modelPath, label: 'identity:1', instances: 1, session: SETTINGS, warmup: inputs() });
     assert.deepEqual(model.outputNames, TYPES.map((t) => `out_${t}`));
     const viaWorker = await model.run(inputs());
+    const isolated = await runtime.load({ modelPath, label: 'identity:2', groups: [{ count: 1, isolation: 'process' }], session: SETTINGS, warmup: inputs() });
+    const viaProcess = await isolated.run(inputs());
     const inProcess = await direct.run(inputs());
-    for (const outputs of [viaWorker.outputs, inProcess]) {
+    for (const outputs of [viaWorker.outputs, viaProcess.outputs, inProcess]) {
       assert.equal(outputs.length, TYPES.length);
       for (const [i, type] of TYPES.entries()) {
         const output = outputs[i]!;

@@ -1,10 +1,13 @@
 /**
- * runtime: the only module that talks to onnxruntime-node. Models run in worker threads (one
- * session each); batches cross as one message with transferred ArrayBuffers.
+ * runtime: the only module that talks to onnxruntime-node. Models run in worker threads or child
+ * processes (one session each); batches cross as one message (transferred ArrayBuffers to a thread,
+ * structured-clone IPC to a process).
  */
-export { Runtime, crashWorkerForTest, type LoadRequest, type RuntimeOptions } from './runtime.js';
+export { Runtime, crashWorkerForTest, type InstanceGroup, type LoadRequest, type RuntimeOptions } from './runtime.js';
 export type { LoadedModel, RunResult } from './loaded-model.js';
 export type { SessionSettings } from './session-settings.js';
 export { createDirectSession, type DirectSession } from './direct-session.js';
-export { liveWorkerCount } from './model-worker.js';
-export type { WorkerCrashMode } from './protocol.js';
+export { liveProcessIds, liveWorkerCount } from './instance-backend.js';
+export { DEFAULT_HANG_TIMEOUT_MS, residentMemoryMb } from './model-process.js';
+export { FAULT_INJECTION_ENV, faultInjectionEnabled } from './fault-injection.js';
+export type { InstanceCrashMode, WorkerCrashMode } from './protocol.js';

@@ -2,13 +2,13 @@
 import { TendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { ModelInstance } from './model-instance.js';
-import type { WorkerCrashMode } from './protocol.js';
+import type { InstanceCrashMode } from './protocol.js';
 
 export interface RunResult {
   outputs: Tensor[];
   /** Time spent in `session.run` inside the worker, in nanoseconds. */
   computeNs: number;
-  /** Index of the instance (worker slot) that ran the batch. */
+  /** Index of the instance (worker slot) that ran the batch, counted across instance groups. */
   instance: number;
 }
 
@@ -16,9 +16,13 @@ export interface LoadedModel {
   readonly label: string;
   readonly inputNames: string[];
   readonly outputNames: string[];
-  /** Run one batch on the least busy instance. Inputs are transferred (the caller's buffers become detached) unless they are views on a larger buffer, which are copied first. */
+  /**
+   * Run one batch on the least busy instance. To a worker thread, inputs are transferred (the
+   * caller's buffers become detached) unless they are views on a larger buffer, which are copied
+   * first; to a child process they are copied. Callers must treat inputs as given away either way.
+   */
   run(inputs: Tensor[]): Promise<RunResult>;
-  /** Release sessions and end the worker threads; waits for runs in progress. Idempotent. */
+  /** Release sessions and end the worker threads and child processes; waits for runs in progress. Idempotent. */
   unload(): Promise<void>;
 }
 
@@ -54,8 +58,8 @@ export class PooledModel implements LoadedModel {
     return this.unloading;
   }
 
-  /** Test hook: kill the worker of one instance. */
-  crashWorker(mode: WorkerCrashMode | 'terminate', instance: number): void {
+  /** Test hook: make the worker thread or child process of one instance fail. */
+  crashWorker(mode: InstanceCrashMode, instance: number): void {
     const target = this.instances[instance];
     if (target === undefined) throw new RangeError(`model '${this.label}' has no instance ${instance}`);
     target.crash(mode);

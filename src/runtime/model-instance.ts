@@ -1,13 +1,15 @@
 /**
- * One instance of a loaded model: a worker slot that outlives its worker. When the worker dies the
- * slot starts a new one and loads the session again, right away the first time, then with
- * exponential backoff while failures follow each other without a successful run in between.
+ * One instance of a loaded model: a slot that outlives its worker thread or child process. When
+ * that dies the slot starts a new one and loads the session again, right away the first time, then
+ * with exponential backoff while failures follow each other without a successful run in between.
  */
 import { TendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
-import { ModelWorker, type WorkerNames, type WorkerRunResult } from './model-worker.js';
-import type { WorkerCrashMode, WorkerInit } from './protocol.js';
+import type { BackendExit, InstanceBackend, WorkerNames, WorkerRunResult } from './instance-backend.js';
+import { DEFAULT_HANG_TIMEOUT_MS, ModelProcess } from './model-process.js';
+import { ModelWorker } from './model-worker.js';
+import type { InstanceCrashMode, WorkerInit } from './protocol.js';
 
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 30_000;
@@ -15,8 +17,19 @@ const MAX_BACKOFF_MS = 30_000;
 /** loading: a worker is creating its session (runs sent now wait for it); backoff: no worker until the timer fires. */
 export type InstanceState = 'loading' | 'ready' | 'backoff' | 'stopped';
 
+/** Where an instance runs its session: a worker thread, or a child process with its limits. */
+export interface InstanceIsolation {
+  isolation: 'thread' | 'process';
+  /** process only: SIGKILL and restart when the resident set passes this (MiB). */
+  memoryLimitMb?: number;
+  /** process only: SIGKILL and restart when one batch runs longer than this (default DEFAULT_HANG_TIMEOUT_MS). */
+  hangTimeoutMs?: number;
+}
+
+const THREAD: InstanceIsolation = { isolation: 'thread' };
+
 export class ModelInstance {
-  private current: ModelWorker | null = null;
+  private current: InstanceBackend | null = null;
   private status: InstanceState = 'loading';
   private supervised = false;
   private consecutiveFailures = 0;
@@ -27,6 +40,7 @@ export class ModelInstance {
     readonly index: number,
     private readonly init: WorkerInit,
     private readonly logger: Logger,
+    readonly isolation: InstanceIsolation = THREAD,
   ) {}
 
   get state(): InstanceState {
@@ -44,7 +58,7 @@ export class ModelInstance {
 
   /** Start the first worker; resolves once its session is loaded and warmed up. Not restarted on failure. */
   async start(): Promise<WorkerNames> {
-    let worker: ModelWorker;
+    let worker: InstanceBackend;
     try {
       worker = this.spawn();
     } catch (err) {
@@ -88,26 +102,44 @@ export class ModelInstance {
     await worker?.stop();
   }
 
-  /** Test hook: kill the current worker. */
-  crash(mode: WorkerCrashMode | 'terminate'): void {
+  /** Test hook: make the current worker thread or child process fail. */
+  crash(mode: InstanceCrashMode): void {
     this.current?.crash(mode);
   }
 
-  private spawn(): ModelWorker {
-    const worker: ModelWorker = new ModelWorker(this.init, {
-      onUnexpectedExit: (code, cause) => this.onWorkerExit(worker, code, cause),
-    });
+  private spawn(): InstanceBackend {
+    const events = { onUnexpectedExit: (exit: BackendExit) => this.onWorkerExit(worker, exit) };
+    const { isolation, memoryLimitMb, hangTimeoutMs } = this.isolation;
+    const worker: InstanceBackend =
+      isolation === 'process'
+        ? new ModelProcess(
+            this.init,
+            {
+              index: this.index,
+              hangTimeoutMs: hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS,
+              ...(memoryLimitMb !== undefined ? { memoryLimitMb } : {}),
+            },
+            events,
+          )
+        : new ModelWorker(this.init, events);
     this.current = worker;
     this.status = 'loading';
     return worker;
   }
 
-  private onWorkerExit(worker: ModelWorker, code: number, cause: Error | undefined): void {
+  private onWorkerExit(worker: InstanceBackend, exit: BackendExit): void {
     if (worker !== this.current || this.status === 'stopped' || !this.supervised) return;
     this.current = null;
     this.logger.warn(
-      { model: this.init.label, instance: this.index, exit_code: code, err: cause?.message },
-      'model worker exited; starting a new one',
+      {
+        model: this.init.label,
+        instance: this.index,
+        isolation: this.isolation.isolation,
+        exit_code: exit.code,
+        signal: exit.signal,
+        err: exit.reason,
+      },
+      `model ${this.isolation.isolation === 'process' ? 'process' : 'worker'} ended (${exit.reason}); starting a new one`,
     );
     this.scheduleRestart();
   }
@@ -132,7 +164,7 @@ export class ModelInstance {
 
   private restart(): void {
     if (this.status === 'stopped') return;
-    let worker: ModelWorker;
+    let worker: InstanceBackend;
     try {
       worker = this.spawn();
     } catch (err) {

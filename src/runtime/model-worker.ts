@@ -6,7 +6,8 @@ import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import { TendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { FromWorker, ToWorker, WorkerCrashMode, WorkerInit } from './protocol.js';
+import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
+import type { FromWorker, InstanceCrashMode, ToWorker, WorkerInit } from './protocol.js';
 import { prepareTransfer } from './transfer.js';
 
 /** Under tsx (tests, dev) this module is a .ts file and so is its worker; in dist both are .js. */
@@ -16,37 +17,13 @@ function startWorker(init: WorkerInit): Worker {
   return startWorkerFrom(WORKER_URL, { workerData: init, name: `tend:${init.label}` }, ['onnxruntime-node']);
 }
 
-let liveWorkers = 0;
-
-/** Worker threads started by any Runtime that have not exited yet. */
-export function liveWorkerCount(): number {
-  return liveWorkers;
-}
-
-export interface WorkerRunResult {
-  outputs: Tensor[];
-  computeNs: number;
-}
-
 interface PendingRun {
   resolve: (result: WorkerRunResult) => void;
   reject: (err: TendError) => void;
 }
 
-export interface ModelWorkerEvents {
-  /** The worker ended without being asked to (after its pending runs were rejected). */
-  onUnexpectedExit: (code: number, cause: Error | undefined) => void;
-}
-
-export interface WorkerNames {
-  inputNames: string[];
-  outputNames: string[];
-  /** The warm-up run failed but was not required: the session serves, cold. */
-  warmupError?: string;
-}
-
-/** One worker thread with its session. */
-export class ModelWorker {
+/** One worker thread with its session (isolation `thread`). */
+export class ModelWorker implements InstanceBackend {
   private readonly worker: Worker;
   private readonly pending = new Map<number, PendingRun>();
   private nextId = 1;
@@ -59,10 +36,10 @@ export class ModelWorker {
 
   constructor(
     private readonly init: WorkerInit,
-    private readonly events: ModelWorkerEvents,
+    private readonly events: BackendEvents,
   ) {
     this.worker = startWorker(init);
-    liveWorkers += 1;
+    liveBackends.threadStarted();
     let settleLoad!: { resolve: (names: WorkerNames) => void; reject: (err: TendError) => void };
     this.loaded = new Promise<WorkerNames>((resolve, reject) => {
       settleLoad = { resolve, reject };
@@ -101,7 +78,7 @@ export class ModelWorker {
     });
     this.exited = new Promise<number>((resolve) => {
       this.worker.once('exit', (code) => {
-        liveWorkers -= 1;
+        liveBackends.threadEnded();
         this.exitCode = code;
         const why = this.lastError === undefined ? '' : `: ${this.lastError.message}`;
         settleLoad.reject(
@@ -110,7 +87,7 @@ export class ModelWorker {
         this.failPending((label) => new TendError('TEND_WORKER_FAILED', `worker for ${label} exited (code ${code}); request failed`));
         this.releaseDone?.();
         resolve(code);
-        if (!this.stopping) this.events.onUnexpectedExit(code, this.lastError);
+        if (!this.stopping) this.events.onUnexpectedExit({ code, signal: null, reason: `worker thread exited (code ${code})${why}` });
       });
     });
   }
@@ -166,8 +143,8 @@ export class ModelWorker {
     await this.exited;
   }
 
-  /** Test hook: make the worker die the way a real failure would. */
-  crash(mode: WorkerCrashMode | 'terminate'): void {
+  /** Test hook: make the worker die the way a real failure would ('abort' ends the whole process). */
+  crash(mode: InstanceCrashMode): void {
     if (mode === 'terminate') void this.worker.terminate();
     else this.send({ type: 'crash', mode });
   }

@@ -1,47 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isTendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { Runtime, crashWorkerForTest, liveWorkerCount, type LoadRequest, type LoadedModel, type RunResult } from './index.js';
+import { Runtime, crashWorkerForTest, liveWorkerCount } from './index.js';
+import { digits, hasCode, pixels, runWhenReady } from './runtime-fixtures.test-helper.js';
 
-const MODELS = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
-
-function digits(label = 'digits:1'): LoadRequest {
-  return {
-    modelPath: join(MODELS, 'digits_mlp.onnx'),
-    label,
-    instances: 1,
-    session: { graphOptimizationLevel: 'all', intraOpThreads: 1 },
-    warmup: [],
-  };
-}
-
-function pixels(rows = 2): Tensor[] {
-  return [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: new Float32Array(rows * 64).fill(0.25) }];
-}
-
-function hasCode(code: string, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(isTendError(err), `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
-
-/** Retry while the model reports TEND_MODEL_NOT_READY (a worker waiting out its restart backoff). */
-async function runWhenReady(model: LoadedModel, inputs: () => Tensor[]): Promise<RunResult> {
-  for (;;) {
-    try {
-      return await model.run(inputs());
-    } catch (err) {
-      if (!isTendError(err) || err.code !== 'TEND_MODEL_NOT_READY') throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
+// The crash hooks are fault injection: allowed only with this set (workers inherit it).
+process.env.TEND_FAULT_INJECTION = '1';
 
 test('an onnxruntime run error fails that run with TEND_INFERENCE_FAILED and the worker keeps serving', async () => {
   const runtime = new Runtime();

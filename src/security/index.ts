@@ -43,8 +43,8 @@ export {
   rotateKeyring,
   serializeKeyring,
   writeKeyringFile,
-} from './keyring.js';
-export type { EncryptionKey, Keyring } from './keyring.js';
+} from '../core/keyring.js';
+export type { EncryptionKey, Keyring } from '../core/keyring.js';
 export {
   ENVELOPE_OVERHEAD_BYTES,
   decryptBuffer,
@@ -55,4 +55,4 @@ export {
   isEncrypted,
   isEncryptedField,
   reencryptBuffer,
-} from './encryption.js';
+} from '../core/encryption.js';

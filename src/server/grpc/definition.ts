@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { errors } from '../../core/errors.js';
 
 /** src/server/grpc and dist/server/grpc are both three folders below the package root. */
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/grpc_service.proto', import.meta.url));
@@ -33,8 +34,35 @@ export function inferenceServiceDefinition(): grpc.ServiceDefinition {
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     inference: { GRPCInferenceService: { service: grpc.ServiceDefinition } };
   };
-  cached = loaded.inference.GRPCInferenceService.service;
+  const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  // A message protobuf cannot decode reaches the handler as an UndecodableMessage (answered
+  // INVALID_ARGUMENT): grpc-js would end the call with INTERNAL itself and, in a stream that has
+  // already answered, never end it at all (grpc-js 1.14).
+  for (const [name, method] of Object.entries(loaded.inference.GRPCInferenceService.service)) {
+    const decode = method.requestDeserialize;
+    service[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch (err) {
+          return new UndecodableMessage((err as Error).message);
+        }
+      },
+    };
+  }
+  cached = service;
   return cached;
+}
+
+/** A request message protobuf could not decode. */
+export class UndecodableMessage {
+  constructor(readonly reason: string) {}
+}
+
+/** The error for an undecodable request message (the caller's: INVALID_ARGUMENT). */
+export function undecodable(message: UndecodableMessage): Error {
+  return errors.invalidArgument(`the request is not a valid protobuf message of its type: ${message.reason}`);
 }
 
 export type Int64 = string | number;

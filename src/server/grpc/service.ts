@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import type { CancelSignal, Engine } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
-import type { ModelInferRequestMessage, ModelInferResponseMessage } from './definition.js';
+import { UndecodableMessage, undecodable, type ModelInferRequestMessage, type ModelInferResponseMessage } from './definition.js';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec.js';
 import { grpcError, isClientStatus } from './status.js';
 
@@ -76,7 +76,12 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     <Req, Res>(method: string, handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> =>
     (call, callback) => {
       Promise.resolve()
-        .then(() => authorize(method, call.metadata, modelOf(call.request), call.getPeer(), () => handle(call.request, call)))
+        .then(() =>
+          authorize(method, call.metadata, modelOf(call.request), call.getPeer(), () => {
+            if (call.request instanceof UndecodableMessage) throw undecodable(call.request);
+            return handle(call.request, call);
+          }),
+        )
         .then(
           (response) => callback(null, response),
           (err: unknown) => callback(fail(method, err)),
@@ -84,6 +89,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     };
 
   const infer = async (msg: ModelInferRequestMessage, signal: CancelSignal, metadata: grpc.Metadata): Promise<ModelInferResponseMessage> => {
+    if (msg instanceof UndecodableMessage) throw undecodable(msg);
     const { model, version, request } = decodeModelInferRequest(msg);
     // The request id routes canary / experiment traffic; a sticky key comes from call metadata.
     request.id ??= randomUUID();
@@ -126,7 +132,8 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
           (err: unknown) => {
             const status = fail('ModelStreamInfer', err);
             // The stream stays open: the error travels in the response, with the request's id.
-            call.write({ error_message: status.details, infer_response: { model_name: msg.model_name, model_version: msg.model_version, id: msg.id } });
+            const echo = msg instanceof UndecodableMessage ? {} : { model_name: msg.model_name, model_version: msg.model_version, id: msg.id };
+            call.write({ error_message: status.details, infer_response: echo });
           },
         ).finally(() => {
           pending--;

@@ -3,7 +3,8 @@
  * It parses and encodes; the engine resolves, validates and runs.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
 import { TendError, toTendError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Engine, InferRequest } from '../../engine/index.js';
@@ -13,6 +14,7 @@ import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerMonitorRoutes } from './monitor-routes.js';
 import { registerLearnRoutes } from './learn-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerFaultRoutes } from './fault-routes.js';
 import { registerAccessHook } from './access-hook.js';
 import type { TlsFiles } from '../tls.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
@@ -77,13 +79,31 @@ export function inFlightRequests(app: FastifyInstance): number {
 export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger;
   const tls = options.tls;
+  const common = {
+    logger: false,
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: true,
+    // Model names may be 128 characters (Fastify's default stops route parameters at 100).
+    routerOptions: { maxParamLength: 256 },
+    // Fastify's own refusals (a URL it cannot decode, …) answer in tend's error format too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      sendError(reply, new TendError('TEND_BAD_REQUEST', `bad request: ${error.message}`));
+    },
+    // A request Node's HTTP parser cannot read (unknown method, broken framing): answer once and close.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Duplex) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ error: `malformed HTTP request (${error.code ?? 'parse error'})`, code: 'TEND_BAD_REQUEST' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
+  };
   const app = (
     tls === undefined
-      ? Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true })
+      ? Fastify(common)
       : Fastify({
-          logger: false,
-          bodyLimit: options.bodyLimitBytes,
-          return503OnClosing: true,
+          ...common,
           https: { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
         })
   ) as unknown as FastifyInstance;
@@ -218,6 +238,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     registerRepositoryRoutes(api, engine);
     registerLearnRoutes(api, engine);
     registerAdminRoutes(api, engine);
+    registerFaultRoutes(api, engine);
     registerDeploymentRoutes(api, engine);
     registerMonitorRoutes(api, engine);
     registerDashboardRoutes(api, engine);

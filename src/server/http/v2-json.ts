@@ -51,9 +51,52 @@ function flatten(data: unknown[], name: string): unknown[] {
   return out;
 }
 
+/**
+ * A short JSON preview of a client's value for an error message. Bounded in depth and length and
+ * never throws: JSON.stringify of a value nested ten thousand deep overflows the stack.
+ */
+export function previewValue(value: unknown, maxChars = 40): string {
+  const parts: string[] = [];
+  let length = 0;
+  const emit = (text: string): void => {
+    parts.push(text);
+    length += text.length;
+  };
+  const walk = (v: unknown, depth: number): void => {
+    if (length > maxChars) return;
+    if (Array.isArray(v)) {
+      if (depth >= 4) return emit('[…]');
+      emit('[');
+      for (let i = 0; i < v.length && length <= maxChars; i++) {
+        if (i > 0) emit(',');
+        walk(v[i], depth + 1);
+      }
+      emit(']');
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth >= 4) return emit('{…}');
+      emit('{');
+      let first = true;
+      for (const key in v) {
+        if (length > maxChars) break;
+        if (!first) emit(',');
+        first = false;
+        emit(`${JSON.stringify(key.slice(0, maxChars))}:`);
+        walk((v as Record<string, unknown>)[key], depth + 1);
+      }
+      emit('}');
+    } else if (typeof v === 'string') {
+      emit(JSON.stringify(v.length > maxChars ? v.slice(0, maxChars + 1) : v));
+    } else {
+      emit(String(v));
+    }
+  };
+  walk(value, 0);
+  const text = parts.join('');
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}
+
 function badElement(name: string, index: number, value: unknown, want: string): TendError {
-  const shown = JSON.stringify(value) ?? String(value);
-  return errors.invalidInput(`input '${name}': element ${index} is ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}, expected ${want}`);
+  return errors.invalidInput(`input '${name}': element ${index} is ${previewValue(value)}, expected ${want}`);
 }
 
 /** Convert flat JSON values to the typed array of `datatype`, checking every element. */
@@ -139,11 +182,11 @@ function decodeShape(name: string, shape: unknown): number[] {
   let count = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers, got ${previewValue(shape, 100)}`);
     }
     count *= d;
   }
-  if (count > MAX_ELEMENTS) throw errors.invalidInput(`input '${name}': shape ${JSON.stringify(shape)} declares too many elements`);
+  if (count > MAX_ELEMENTS) throw errors.invalidInput(`input '${name}': shape ${previewValue(shape, 100)} declares too many elements`);
   return shape as number[];
 }
 
@@ -156,7 +199,7 @@ function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader 
   if (typeof name !== 'string' || name === '') throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
   const datatype = raw['datatype'];
   if (!isDataType(datatype)) {
-    throw errors.invalidInput(`input '${name}': unknown datatype ${JSON.stringify(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+    throw errors.invalidInput(`input '${name}': unknown datatype ${previewValue(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
   }
   const shape = decodeShape(name, raw['shape']);
   const params = raw['parameters'];
@@ -174,7 +217,7 @@ function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader 
   const flat = flatten(data, name);
   const expected = elementCount(shape);
   if (flat.length !== expected) {
-    throw errors.invalidInput(`input '${name}': 'data' has ${flat.length} elements but shape ${JSON.stringify(shape)} needs ${expected}`);
+    throw errors.invalidInput(`input '${name}': 'data' has ${flat.length} elements but shape ${previewValue(shape, 100)} needs ${expected}`);
   }
   return { name, datatype, shape, data: decodeData(name, datatype, flat) };
 }
@@ -217,8 +260,12 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
       const oparams = o['parameters'];
       if (oparams !== undefined && !isObject(oparams)) throw errors.invalidInput(`outputs[${i}].parameters must be an object`);
       if (oparams?.['classification'] !== undefined) {
+        const k = oparams['classification'];
+        if (typeof k !== 'number') {
+          throw errors.invalidInput(`output '${previewValue(o['name'])}': parameters.classification must be an integer, got ${previewValue(k)}`);
+        }
         request.classification ??= new Map();
-        request.classification.set(o['name'], checkClassificationK(o['name'], oparams['classification']));
+        request.classification.set(o['name'], checkClassificationK(o['name'], k));
       }
       return o['name'];
     });
