@@ -144,7 +144,7 @@ describe('limits', () => {
     const registry = await Registry.open(home);
     await registry.push(DIGITS, { name: 'digits' });
     await registry.close();
-    server = await startTestServer({ home, config: { limits: { rate_limit_per_second: 1, rate_limit_burst: 3, max_tensor_elements: 1000 } } });
+    server = await startTestServer({ home, grpc: true, config: { limits: { rate_limit_per_second: 1, rate_limit_burst: 3, max_tensor_elements: 1000 } } });
     cleanup.push(() => server.close());
     const token = (await createApiToken(server.engine.registry, { name: 'limited', scopes: 'infer' })).token;
     await server.engine.access.refresh();
@@ -165,6 +165,15 @@ describe('limits', () => {
     assert.ok(Number(retryAfter) >= 1);
     // Health stays reachable whatever the limits.
     assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+    // gRPC shares the token's bucket: RESOURCE_EXHAUSTED with the tend code.
+    const { grpcClient } = await import('./grpc-client.js');
+    const grpcc = grpcClient(server.grpcAddress);
+    try {
+      await assert.rejects(grpcc.call('ModelInfer', { model_name: 'digits', model_version: '', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: PIXELS } }] }, { authorization: `Bearer ${token}` }), (err: { code: number; metadata: { get(k: string): unknown[] } }) => err.code === 8 && err.metadata.get('tend-error-code')[0] === 'TEND_RATE_LIMITED');
+      assert.deepEqual(await grpcc.call('ServerLive', {}), { live: true });
+    } finally {
+      grpcc.close();
+    }
     await new Promise((r) => setTimeout(r, 2100));
     const big = await send({ inputs: [{ name: 'pixels', shape: [20, 64], datatype: 'FP32', data: Array.from({ length: 1280 }, () => 0) }] });
     assert.equal(big.status, 400);

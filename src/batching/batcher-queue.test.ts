@@ -182,3 +182,17 @@ test('aborting after dispatch does not cancel the run; the request still gets it
   fake.release();
   assert.deepEqual(values((await running).outputs[0]), [2, 4]);
 });
+
+test('maxTimeoutUs caps the request timeout and the policy default', async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  const batcher = new DynamicBatcher('capped', policy({ defaultTimeoutUs: 10_000_000 }), async (inputs) => {
+    await blocked;
+    return { outputs: inputs, inferNs: 0 };
+  });
+  const first = blocker(batcher);
+  const queued = batcher.submit({ inputs: [fp32([1, 1], 2)], timeoutUs: 30_000_000, maxTimeoutUs: 20_000 });
+  await assert.rejects(queued, (err: TendError) => err.code === 'TEND_QUEUE_TIMEOUT');
+  release();
+  await first;
+});

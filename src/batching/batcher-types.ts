@@ -19,6 +19,8 @@ export interface BatchRequest {
   priority?: number;
   /** Overrides defaultTimeoutUs for this request; 0 or absent = the policy's default (as Triton). */
   timeoutUs?: number;
+  /** The server's cap (limits.request_timeout_ms): whatever the request or the policy say, it waits no longer. */
+  maxTimeoutUs?: number;
   /** Client gone: drop it from the queue, reject with TEND_UNAVAILABLE 'client disconnected'. */
   signal?: CancelSignal;
 }

@@ -120,6 +120,8 @@ export class DynamicBatcher {
       if (policy.maxBatchSize > 0) size = requestBatchSize(request.inputs, policy.maxBatchSize);
       level = this.levelOf(request.priority);
       timeoutUs = this.timeoutOf(request.timeoutUs);
+      const cap = request.maxTimeoutUs;
+      if (cap !== undefined && cap > 0 && (timeoutUs === 0 || timeoutUs > cap)) timeoutUs = cap;
     } catch (err) {
       return Promise.reject(err);
     }

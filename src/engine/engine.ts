@@ -25,6 +25,7 @@ import type { MonitorView } from './monitor-view.js';
 import { OnlineLearning, type LearnResult } from './online-learning.js';
 import { currentContext } from '../core/request-context.js';
 import { AccessControl } from './access-control.js';
+import { RequestLimits } from './request-limits.js';
 import { registryLoadGuard, repositoryLoadGuard } from './model-integrity.js';
 import type { FeedbackResult } from '../monitor/prediction-log.js';
 import type { ActiveAlert } from '../monitor/alerts.js';
@@ -88,6 +89,8 @@ export class Engine {
   private qualityTimer: NodeJS.Timeout | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: Deployments;
+  /** In-flight ceiling, memory guard, per-token rate and concurrency: the frontends admit every call through it. */
+  readonly requestLimits: RequestLimits;
   /** Bearer tokens and the access table: the frontends ask it about every call. */
   access!: AccessControl;
   /** `POST /v2/models/{m}/learn`: online learners of tend-trained models. */
@@ -103,6 +106,7 @@ export class Engine {
     private readonly logger: Logger,
     private readonly repos: readonly string[],
   ) {
+    this.requestLimits = new RequestLimits(config.limits);
     this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
     this.deployments = new Deployments({
       registry,
@@ -278,6 +282,7 @@ export class Engine {
     const sv = new ServedVersion(entry.name, version, entry.source, path, entry.config, this.metrics.forVersion(entry.name, String(version)), stats);
     sv.loadGuard = guard;
     sv.maxNodes = this.config.limits.max_model_nodes;
+    sv.requestTimeoutMs = this.config.limits.request_timeout_ms;
     sv.tensorLimits = { maxTensorElements: this.config.limits.max_tensor_elements, maxBytesElementLength: this.config.limits.max_bytes_element_length };
     return sv;
   }

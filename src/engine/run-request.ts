@@ -51,6 +51,8 @@ export async function runOnVersion(requested: ServedVersion, request: InferReque
     const batchRequest: BatchRequest = { inputs };
     if (request.priority !== undefined && request.priority > 0) batchRequest.priority = request.priority;
     if (request.timeoutUs !== undefined && request.timeoutUs > 0) batchRequest.timeoutUs = request.timeoutUs;
+    // limits.request_timeout_ms caps whatever the request or the model's policy say: nothing queues forever.
+    if (target.requestTimeoutMs !== undefined) batchRequest.maxTimeoutUs = target.requestTimeoutMs * 1000;
     if (request.signal) batchRequest.signal = request.signal;
     result = await batcher.submit(batchRequest);
   } catch (err) {

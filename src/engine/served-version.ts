@@ -63,6 +63,8 @@ export class ServedVersion {
   maxNodes: number | undefined;
   /** limits on each input tensor, checked with the signature. */
   tensorLimits: TensorLimits | undefined;
+  /** limits.request_timeout_ms: the longest a request may wait in this version's queue. */
+  requestTimeoutMs: number | undefined;
 
   /** Test hook (TEND_FAULT_INJECTION=1 only): make one instance's worker or process fail. */
   injectFault(mode: InstanceCrashMode, instance: number): void {

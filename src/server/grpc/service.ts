@@ -38,6 +38,9 @@ class CallCancelSignal implements CancelSignal {
   }
 }
 
+/** Probes: never counted against limits. */
+const HEALTH_METHODS = new Set(['ServerLive', 'ServerReady', 'ModelReady']);
+
 /** Methods that change what is served: their caller goes to the audit log. */
 const MANAGEMENT_METHODS = new Set(['RepositoryModelLoad', 'RepositoryModelUnload']);
 
@@ -69,8 +72,15 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     const header = metadata.get('authorization')[0];
     const outcome = await engine.access.checkGrpc(method, typeof header === 'string' ? header : undefined, model === '' ? undefined : model);
     if (!outcome.ok) throw outcome.error;
-    if (MANAGEMENT_METHODS.has(method)) return runWithContext({ actor: outcome.caller.id, source: peer }, work);
-    return work();
+    if (HEALTH_METHODS.has(method)) return work();
+    const admission = engine.requestLimits.admit(outcome.caller.id);
+    if (!admission.ok) throw admission.error;
+    try {
+      if (MANAGEMENT_METHODS.has(method)) return await runWithContext({ actor: outcome.caller.id, source: peer }, work);
+      return await work();
+    } finally {
+      admission.release();
+    }
   };
   const unary =
     <Req, Res>(method: string, handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> =>

@@ -85,6 +85,8 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     return503OnClosing: true,
     // Model names may be 128 characters (Fastify's default stops route parameters at 100).
     routerOptions: { maxParamLength: 256 },
+    // A client must send its whole request within the request deadline (slow-drip bodies are cut off).
+    requestTimeout: engine.limits.request_timeout_ms,
     // Fastify's own refusals (a URL it cannot decode, …) answer in tend's error format too.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       sendError(reply, new TendError('TEND_BAD_REQUEST', `bad request: ${error.message}`));
@@ -148,7 +150,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   });
   IN_FLIGHT.set(app, () => inFlight);
 
-  registerAccessHook(app, engine, { limits: engine.limits, send: sendError });
+  registerAccessHook(app, engine, { send: sendError });
 
   // Routes live in a plugin registered after the OpenAPI generator, so that it sees every one.
   void app.register(async (api) => {
