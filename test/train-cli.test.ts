@@ -160,6 +160,9 @@ describe('tend update', () => {
       const runs = await registry.listRuns({ model: 'iris' });
       assert.deepEqual(runs.map((r) => r.kind).sort(), ['train', 'update:batch', 'update:incremental', 'update:minibatch', 'update:online']);
       assert.equal((await registry.getRun(incremental['run'] as string)).parameters['replay'], 30);
+      // Each update's data is its version's monitoring reference.
+      const reference = await registry.readArtifact('iris', 2, 'reference');
+      assert.equal(reference?.bytes.toString('utf8'), readFileSync(fresh, 'utf8'));
       const deployment = await registry.getDeployment('iris');
       assert.deepEqual([deployment?.routes.champion, deployment?.routes.canary?.version, deployment?.routes.canary?.percent], ['1', '5', 10]);
     } finally {

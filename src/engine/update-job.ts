@@ -25,7 +25,7 @@ import {
   type TrainedModel,
   type TrainingTable,
 } from '../train/index.js';
-import { REFERENCE_KIND } from './reference-data.js';
+import { attachReference, REFERENCE_KIND } from './reference-data.js';
 import { pushTrained, sha256Hex } from './training-job.js';
 
 export type UpdateMode = 'online' | 'minibatch' | 'batch' | 'incremental';
@@ -167,6 +167,8 @@ export async function updateVersion(registry: Registry, name: string, versionRef
       source: `tend update --mode ${options.mode}: ${dataPath}`,
       actor: options.actor,
     });
+    // What the new version learned from is what its drift is measured against.
+    await attachReference(registry, name, String(version), bytes.toString('utf8'), `tend update --mode ${options.mode}: ${dataPath}`, options.actor);
     await registry.finishRun(run.run_id, { metrics, epochs, producedVersion: version, durationMs: Math.round(performance.now() - started) });
     if (options.canaryPercent !== undefined) {
       // The champion stays what it is (the endpoint's route, else the champion alias, else the parent).
