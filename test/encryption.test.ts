@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeKeyId } from '../src/core/encryption.js';
 import { ENCRYPTION_KEY_ENV, ENCRYPTION_KEY_FILE_ENV } from '../src/core/encryption-env.js';
-import { MONITOR_DB_FILE } from '../src/engine/index.js';
+import { MONITOR_DB_FILE, optimizeVersion } from '../src/engine/index.js';
 import { readModelFile } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
 import { FIXTURE_MODELS, ROOT, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
@@ -150,6 +150,8 @@ describe('encryption at rest', () => {
       const v2 = await registry.push(DIGITS, { name: 'digits', tags: { round: '2' } });
       assert.equal(v2.version, 2);
       assert.equal(envelopeKeyId(readFileSync(registry.blobs.pathFor(v2.sha256))), result.active_key_id);
+      // onnxruntime's offline optimization works on files: refused rather than writing plaintext out.
+      await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic' }), { code: 'TEND_INVALID_ARGUMENT', message: /does not support an encrypted registry yet/ });
     } finally {
       await registry.close();
     }

@@ -5,7 +5,7 @@
  * written); shadow requests mirrored off the caller's path.
  */
 import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../core/deployment.js';
-import { TendError } from '../core/errors.js';
+import { TendError, toTendError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { DeploymentRecord, DeploymentWriteOptions, Registry } from '../registry/index.js';
@@ -169,9 +169,18 @@ export class Deployments {
       decision.action === 'auto_rollback'
         ? this.rollback(endpoint, { ...options, action: 'auto_rollback' })
         : this.promote(endpoint, { ...options, action: 'auto_promote' });
-    change.catch((err: unknown) => {
-      this.host.logger.error({ endpoint, action: decision.action, err: (err as Error).message }, 'automatic deployment change failed');
-    });
+    change.catch((err: unknown) => this.changeFailed(endpoint, decision.action, err));
+  }
+
+  /**
+   * An automatic change that could not apply: refused by the state of things (the champion unloaded,
+   * a revision moved on) is a warning for the operator; anything else is tend's error.
+   */
+  private changeFailed(endpoint: string, action: string, err: unknown): void {
+    const e = toTendError(err);
+    const fields = { endpoint, action, code: e.code, err: e.message };
+    if (e.isUserError) this.host.logger.warn(fields, 'automatic deployment change not applied');
+    else this.host.logger.error(fields, 'automatic deployment change failed');
   }
 
   /**
@@ -194,9 +203,7 @@ export class Deployments {
       );
       if (!decision) continue;
       this.host.logger.warn({ endpoint: record.endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
-      await this.rollback(record.endpoint, { actor: 'tend', reason: decision.reason, action: 'auto_rollback' }).catch((err: unknown) => {
-        this.host.logger.error({ endpoint: record.endpoint, err: (err as Error).message }, 'automatic deployment change failed');
-      });
+      await this.rollback(record.endpoint, { actor: 'tend', reason: decision.reason, action: 'auto_rollback' }).catch((err: unknown) => this.changeFailed(record.endpoint, decision.action, err));
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { LimitsConfig, SecurityConfig } from '../core/config.js';
-import { errors, TendError } from '../core/errors.js';
+import { errors, isTendError, TendError } from '../core/errors.js';
 import type { Registry, VersionRecord } from '../registry/index.js';
 import { hashFile } from '../registry/index.js';
 import { loadTrustedKeys, readSigningKey, signatureRefusedError, signModel, verifyModelSignature, writeKeyPair, type ModelSignatureRecord, type SignatureVerdict } from '../security/index.js';
@@ -36,7 +36,14 @@ export async function readSignature(registry: Registry, record: VersionRecord): 
 
 /** Hash the stored file and check it against the registry, then the signature against `trustedKeysDir`. */
 export async function verifyVersionFile(registry: Registry, record: VersionRecord, trustedKeysDir: string | undefined): Promise<{ sha256_ok: boolean; signature: SignatureVerdict | null }> {
-  const sha256Ok = await registry.verifyVersion(record);
+  // A missing encryption key is a configuration error to report, not a damaged file.
+  const sha256Ok = await registry.modelBytes(record).then(
+    () => true,
+    (err: unknown) => {
+      if (isTendError(err) && err.code === 'TEND_INVALID_CONFIG') throw err;
+      return false;
+    },
+  );
   if (trustedKeysDir === undefined) return { sha256_ok: sha256Ok, signature: null };
   const signature = await readSignature(registry, record);
   const trusted = loadTrustedKeys(trustedKeysDir);

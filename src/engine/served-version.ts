@@ -119,6 +119,7 @@ export class ServedVersion {
       };
       this.loaded = await runtime.load({
         modelPath: this.path,
+        ...(bytes !== undefined ? { modelBytes: bytes } : {}),
         label: this.label,
         groups,
         session,

@@ -9,6 +9,8 @@ import type { SessionSettings } from './session-settings.js';
 export interface WorkerInit {
   label: string;
   modelPath: string;
+  /** The model itself, when it must not be read from disk (decrypted in memory): used instead of modelPath. */
+  modelBytes?: Uint8Array;
   session: SessionSettings;
   warmup: Tensor[];
   /** false: a failed warm-up run is reported with `ready` instead of failing the load (synthetic data). */

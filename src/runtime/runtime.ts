@@ -30,6 +30,11 @@ export interface InstanceGroup {
 export interface LoadRequest {
   /** An .onnx file on disk (external data next to it is resolved by ORT). */
   modelPath: string;
+  /**
+   * The model's bytes, loaded instead of reading modelPath (a model encrypted at rest, decrypted in
+   * memory only); such a model cannot use external data. Each instance gets a copy.
+   */
+  modelBytes?: Uint8Array;
   /** 'name:version' for messages and logs. */
   label: string;
   /** Worker threads, each with its own session: the same as one thread group of this count. Ignored when `groups` is set. */
@@ -71,6 +76,7 @@ export class Runtime {
     const init: WorkerInit = {
       label: request.label,
       modelPath: request.modelPath,
+      ...(request.modelBytes !== undefined ? { modelBytes: request.modelBytes } : {}),
       session: request.session,
       warmup: request.warmup,
       warmupRequired: request.warmupRequired ?? true,

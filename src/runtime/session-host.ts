@@ -63,7 +63,8 @@ export class SessionHost {
     let created: ort.InferenceSession | null = null;
     let warmupError: string | undefined;
     try {
-      created = await ort.InferenceSession.create(init.modelPath, toOrtSessionOptions(init.session));
+      const options = toOrtSessionOptions(init.session);
+      created = init.modelBytes !== undefined ? await ort.InferenceSession.create(init.modelBytes, options) : await ort.InferenceSession.create(init.modelPath, options);
       if (init.warmup.length > 0) {
         try {
           await execute(created, init.warmup);
