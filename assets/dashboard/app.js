@@ -4,7 +4,7 @@
  * with uPlot (the global `uPlot`, served from node_modules). The view lives in the URL hash
  * (#model=digits&version=1&window=15m) so reloads, links and back/forward restore it.
  */
-/* global document, window, location, history, fetch, performance, setTimeout, clearTimeout, URLSearchParams, Node, uPlot */
+/* global document, window, location, history, fetch, performance, setTimeout, clearTimeout, URLSearchParams, Node, uPlot, sessionStorage */
 
 const REFRESH_MS = 5000;
 const BUCKETS = 60;
