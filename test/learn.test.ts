@@ -109,3 +109,28 @@ test('a registry model tend did not train cannot learn: 400', async () => {
   assert.equal(res.status, 400);
   assert.match(String(res.body['error']), /pushed version 1 cannot be updated/);
 });
+
+test('the feedback stream feeds the learner: predictions logged, ground truth sent, the labelled rows learned', async () => {
+  const home2 = tempDir('learn-feedback');
+  const registry = await Registry.open(home2);
+  try {
+    await trainAndRegister(registry, { data: IRIS, target: 'species', model: 'softmax', name: 'iris', alias: 'champion', seed: 1 });
+  } finally {
+    await registry.close();
+  }
+  const srv = await startTestServer({ home: home2, config: { models: { iris: { online_learning: { snapshot_every: 10, from_feedback: true } } } } });
+  try {
+    const sent = rows.slice(0, 12);
+    const infer = await postJson(`${srv.url}/v2/models/iris/infer`, { id: 'fb-1', inputs: [{ name: 'features', shape: [sent.length, 4], datatype: 'FP32', data: sent.flatMap((r) => r.features) }] });
+    assert.equal(infer.status, 200, JSON.stringify(infer.body));
+    const feedback = await postJson(`${srv.url}/v2/models/iris/feedback`, { feedback: sent.map((r, row) => ({ id: 'fb-1', row, label: r.label })) });
+    assert.equal(feedback.status, 200, JSON.stringify(feedback.body));
+    assert.equal(feedback.body['accepted'], 12);
+    assert.equal(feedback.body['learned'], 12);
+    // 12 samples with snapshot_every 10: one new version, cut from the feedback stream.
+    const versions = await srv.engine.registry.listVersions('iris');
+    assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1]]);
+  } finally {
+    await srv.close();
+  }
+});

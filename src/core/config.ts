@@ -77,6 +77,8 @@ export const OnlineLearningSchema = z
     publish_alias: z.string().min(1).optional(),
     /** Samples one learn request may carry (each is one SGD step on the server's main thread). */
     max_samples_per_request: positiveInt.max(100_000).default(1000),
+    /** Learn from the feedback stream too: each accepted ground truth, with the row's logged features. */
+    from_feedback: z.boolean().default(false),
   })
   .strict();
 

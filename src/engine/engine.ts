@@ -494,10 +494,44 @@ export class Engine {
   }
 
   /** Attach ground truth to logged predictions of a model (the body's `feedback` array). */
-  async feedback(model: string, items: unknown): Promise<FeedbackResult> {
+  async feedback(model: string, items: unknown): Promise<FeedbackResult & { learned?: number }> {
     const monitoring = this.requireMonitoring();
     const sv = await this.resolve(model);
-    return monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
+    const result = await monitoring.feedback(sv.model, items, sv.config.labels ?? sv.classes);
+    if (!sv.config.online_learning?.from_feedback || result.accepted === 0) return result;
+    return { ...result, learned: await this.learnFromFeedback(sv.model, items as unknown[]) };
+  }
+
+  /**
+   * The feedback stream as online learning: each item that carries a label or value is learned with
+   * the features logged for its row. Feedback is never refused for the learner's sake: a sample the
+   * learner cannot take is logged and skipped.
+   */
+  private async learnFromFeedback(model: string, items: readonly unknown[]): Promise<number> {
+    const monitoring = this.requireMonitoring();
+    await monitoring.log.flush();
+    const wanted = items.flatMap((item) => {
+      if (item === null || typeof item !== 'object') return [];
+      const it = item as { id?: unknown; row?: unknown; label?: unknown; value?: unknown };
+      const label = it.label ?? it.value;
+      if (typeof it.id !== 'string' || (typeof label !== 'string' && typeof label !== 'number')) return [];
+      return [{ id: it.id, row: typeof it.row === 'number' ? it.row : 0, label }];
+    });
+    const features = monitoring.log.featuresOf(model, wanted);
+    const samples = wanted.flatMap((w, i) => {
+      const f = features[i];
+      return f === null || f === undefined ? [] : [{ features: Array.from(f), label: w.label }];
+    });
+    if (samples.length === 0) return 0;
+    const chunk = (this.models.get(model)?.config ?? this.registryModelConfig(model)).online_learning?.max_samples_per_request ?? 1000;
+    let learned = 0;
+    try {
+      for (let at = 0; at < samples.length; at += chunk) learned += (await this.learning.learn(model, undefined, { samples: samples.slice(at, at + chunk) })).learned;
+      return learned;
+    } catch (err) {
+      this.logger.warn({ model, err: toTendError(err).message }, 'feedback not learned online');
+      return learned;
+    }
   }
 
   /** Test hook, available only with TEND_FAULT_INJECTION=1: fail one instance of a served version. */

@@ -190,6 +190,22 @@ export class PredictionLogReader {
     ];
   }
 
+  /**
+   * The logged features of rows named by request id and row (the newest row when an id repeats), as
+   * copies; null for a row not in the log or logged without features.
+   */
+  featuresOf(model: string, rows: readonly { id: string; row: number }[]): (Float32Array | null)[] {
+    const select = this.db.prepare(`SELECT ${COLUMNS} FROM predictions WHERE model = ? AND request_id = ? AND row_index = ? ORDER BY id DESC LIMIT 1`).raw();
+    const floats = new FloatBlockReader(this.db, this.keys);
+    return this.db.transaction(() =>
+      rows.map(({ id, row }) => {
+        const raw = select.get(model, id, row) as RawRow | undefined;
+        const features = raw === undefined ? null : floats.features(raw);
+        return features === null ? null : Float32Array.from(features);
+      }),
+    )();
+  }
+
   private statement(query: LogQuery, order: 'ASC' | 'DESC', limited: boolean): Database.Statement<unknown[]> {
     const where = this.where(query);
     const key = `${where}|${order}|${limited}`;

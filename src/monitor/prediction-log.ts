@@ -188,6 +188,11 @@ export class PredictionLog {
     return { accepted: reply.accepted ?? 0, unknown_ids: reply.unknownIds ?? [], rejected };
   }
 
+  /** The logged features of rows named by request id and row (copies; null when not logged). */
+  featuresOf(model: string, rows: readonly { id: string; row: number }[]): (Float32Array | null)[] {
+    return this.reader.featuresOf(model, rows);
+  }
+
   /** Committed rows of a model (version), oldest first, as columns. */
   window(query: WindowQuery): WindowRows {
     return this.reader.window(query);
