@@ -131,6 +131,10 @@ describe('HTTP access table', () => {
       body: JSON.stringify({ inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: PIXELS }] }),
     });
     assert.equal(infer.status, 200);
+    // The registry notes when a token was last used.
+    await new Promise((r) => setTimeout(r, 100));
+    const listed = await server.engine.registry.listTokens();
+    assert.match(listed.find((t) => t.name === 't-infer')?.last_used_at ?? '', /^\d{4}-/);
   });
 
   test('malformed Authorization headers, unknown and revoked tokens: 401 {"error"}, never a 500', async () => {

@@ -36,6 +36,7 @@ export const ANONYMOUS: Caller = { id: 'anonymous', name: 'anonymous', scopes: [
 const REFRESH_MS = 1000;
 const ADMIN_ONLY: RequiredAccess = { scope: 'admin' };
 const HEADER_CACHE_SIZE = 1024;
+const TOUCH_EVERY_MS = 60_000;
 
 interface KnownToken extends Caller {
   revoked: boolean;
@@ -48,6 +49,8 @@ export class AccessControl {
   /** Authorization header → token, for headers seen since the last refresh (cleared by it, so revocations apply). */
   private readonly byHeader = new Map<string, KnownToken>();
   private readonly fileTokens = new Map<string, KnownToken>();
+  private readonly fileTokenIds = new Set<string>();
+  private readonly touchedAt = new Map<string, number>();
   private databaseTokens = 0;
   private refreshedAt = 0;
   private refreshing: Promise<void> | null = null;
@@ -70,6 +73,7 @@ export class AccessControl {
       }
       for (const t of parseTokensFile(text, file)) {
         control.fileTokens.set(t.tokenHash, { id: t.id, name: t.name, scopes: t.scopes, models: t.models, revoked: false });
+        control.fileTokenIds.add(t.id);
       }
     }
     await control.refresh();
@@ -104,7 +108,7 @@ export class AccessControl {
     if (access.scope === 'public' || !this.enabled) return { ok: true, caller: ANONYMOUS };
     // Clients send the same header again and again: skip parsing and hashing for the ones seen since the last refresh.
     const seen = authorization === undefined ? undefined : this.byHeader.get(authorization);
-    if (seen !== undefined) return decide(access, seen, model);
+    if (seen !== undefined) return this.decide(access, seen, model);
     const token = parseAuthorizationHeader(authorization);
     if (token === 'malformed') return refuse(401, 'malformed Authorization header; send "Authorization: Bearer <token>"');
     if (token === null) return refuse(401, 'a token is required: send "Authorization: Bearer <token>" (tend token create)');
@@ -112,13 +116,26 @@ export class AccessControl {
     const known = this.fileTokens.get(hash) ?? this.byHash.get(hash);
     if (known !== undefined) {
       this.remember(authorization as string, known);
-      return decide(access, known, model);
+      return this.decide(access, known, model);
     }
     return this.lookUp(hash).then((found) => {
       if (found === undefined) return refuse(401, 'invalid token');
       this.remember(authorization as string, found);
-      return decide(access, found, model);
+      return this.decide(access, found, model);
     });
+  }
+
+  /** Decide, and note when a database token was last used (written at most once a minute per token). */
+  private decide(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
+    const outcome = decideFor(access, token, model);
+    if (outcome.ok && !this.fileTokenIds.has(token.id)) {
+      const now = Date.now();
+      if (now - (this.touchedAt.get(token.id) ?? 0) >= TOUCH_EVERY_MS) {
+        this.touchedAt.set(token.id, now);
+        void this.registry.touchToken(token.id, new Date(now)).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording when a token was used failed'));
+      }
+    }
+    return outcome;
   }
 
   private remember(header: string, token: KnownToken): void {
@@ -164,7 +181,7 @@ function refuse(status: 401 | 403, message: string): AccessOutcome {
   return { ok: false, error: new TendError(status === 401 ? 'TEND_UNAUTHORIZED' : 'TEND_FORBIDDEN', message) };
 }
 
-function decide(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
+function decideFor(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
   if (token.revoked) return refuse(401, `token ${token.id} has been revoked`);
   const decision = decideAccess(access, token, model);
   if (!decision.ok) return refuse(decision.status, `${decision.reason} (token ${token.id})`);
