@@ -51,7 +51,10 @@ function fdsOf(pid: number): number {
 function throttledScript(dir: string, body: string, delayMs: number): string {
   const path = writePostScript(dir, 'soak', body);
   const text = readFileSync(path, 'utf8');
-  writeFileSync(path, `${text}\nfunction delay()\n  return ${Math.max(0, Math.round(delayMs))}\nend\n`);
+  // wrk's delay() is whole milliseconds: draw floor or ceil so that the mean delay is exact.
+  const whole = Math.floor(Math.max(0, delayMs));
+  const fraction = Math.max(0, delayMs) - whole;
+  writeFileSync(path, `${text}\nfunction delay()\n  if math.random() < ${fraction.toFixed(4)} then return ${whole + 1} end\n  return ${whole}\nend\n`);
   return path;
 }
 
@@ -147,7 +150,8 @@ async function main(): Promise<number> {
       // Steer the delay toward the target rate (the latency part of a request's cycle stays as measured).
       const cycleMs = (CONNECTIONS * 1000) / Math.max(1, sample.requestsPerSecond);
       const latencyPartMs = Math.max(0, cycleMs - delayMs);
-      delayMs = Math.max(0, (CONNECTIONS * 1000) / target - latencyPartMs);
+      // Half-way steps: the latency part moves with the load, so a full step overshoots.
+      delayMs = Math.max(0, (delayMs + Math.max(0, (CONNECTIONS * 1000) / target - latencyPartMs)) / 2);
     }
     await server.stop();
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, load average at end ${loadavg()[0]?.toFixed(2)}`;
