@@ -5,7 +5,9 @@
  */
 import { TendError } from '../core/errors.js';
 import { DenseNetwork, type FeatureMatrix } from './network.js';
-import { batchObjective } from './objective.js';
+import { batchObjective, softmaxRows } from './objective.js';
+
+export { softmaxRows };
 import { Adam } from './optimizer.js';
 import { Random } from './random.js';
 import { gatherRows } from './table.js';
@@ -34,23 +36,6 @@ export interface ClassificationData {
   labels: Int32Array;
   rows: number;
   classCount: number;
-}
-
-/** Row-wise softmax in place (max subtracted first, as onnxruntime does, so exp never overflows). */
-export function softmaxRows(values: Float64Array, rows: number, width: number): Float64Array {
-  for (let r = 0; r < rows; r++) {
-    const base = r * width;
-    let max = -Infinity;
-    for (let k = 0; k < width; k++) max = Math.max(max, values[base + k] as number);
-    let sum = 0;
-    for (let k = 0; k < width; k++) {
-      const e = Math.exp((values[base + k] as number) - max);
-      values[base + k] = e;
-      sum += e;
-    }
-    for (let k = 0; k < width; k++) values[base + k] = (values[base + k] as number) / sum;
-  }
-  return values;
 }
 
 /** Index of the largest value in each row; the first one wins a tie, as in ONNX ArgMax. */

@@ -6,6 +6,24 @@
  */
 import type { DenseNetwork, NetworkWorkspace } from './network.js';
 
+/** Row-wise softmax in place (max subtracted first, as onnxruntime does, so exp never overflows). */
+export function softmaxRows(values: Float64Array, rows: number, width: number): Float64Array {
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    let max = -Infinity;
+    for (let k = 0; k < width; k++) max = Math.max(max, values[base + k] as number);
+    let sum = 0;
+    for (let k = 0; k < width; k++) {
+      const e = Math.exp((values[base + k] as number) - max);
+      values[base + k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < width; k++) values[base + k] = (values[base + k] as number) / sum;
+  }
+  return values;
+}
+
+
 export interface ObjectiveSetup {
   /** Classification labels of the batch rows, or null for regression. */
   labels: Int32Array | null;
@@ -37,18 +55,11 @@ export function batchObjective(
   let loss = 0;
   if (setup.labels !== null) {
     const labels = setup.labels;
+    delta.set(out.subarray(0, rows * width));
+    softmaxRows(delta, rows, width);
     for (let r = 0; r < rows; r++) {
       const base = r * width;
-      let max = -Infinity;
-      for (let k = 0; k < width; k++) max = Math.max(max, out[base + k] as number);
-      let sum = 0;
-      for (let k = 0; k < width; k++) {
-        const e = Math.exp((out[base + k] as number) - max);
-        delta[base + k] = e;
-        sum += e;
-      }
       const label = labels[r] as number;
-      for (let k = 0; k < width; k++) delta[base + k] = (delta[base + k] as number) / sum;
       loss -= Math.log(Math.max(delta[base + label] as number, PROBABILITY_FLOOR));
       // ∂(mean CE)/∂logits = (p − onehot) / rows.
       delta[base + label] = (delta[base + label] as number) - 1;
