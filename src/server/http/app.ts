@@ -68,13 +68,6 @@ function sendError(reply: FastifyReply, err: TendError): FastifyReply {
   return reply.code(err.status).send({ error: message, code: err.code });
 }
 
-const IN_FLIGHT = new WeakMap<FastifyInstance, () => number>();
-
-/** Requests the app has accepted and not yet answered (or lost to a closed connection). */
-export function inFlightRequests(app: FastifyInstance): number {
-  return IN_FLIGHT.get(app)?.() ?? 0;
-}
-
 /** Build the Fastify app (not listening). Test it with `app.inject()` or `app.listen()`. */
 export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger;
@@ -135,20 +128,14 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
 
   // Shutting down: health keeps answering (ready → 503) while everything else is refused, so load
   // balancers move away; requests already in flight or queued run to the end.
-  let inFlight = 0;
   app.addHook('onRequest', (request, reply, done) => {
     if (engine.draining && !request.url.startsWith('/v2/health')) {
       void reply.header('connection', 'close');
       sendError(reply, new TendError('TEND_UNAVAILABLE', 'the server is shutting down; send the request to another replica', { retryAfterSeconds: 1 }));
       return;
     }
-    inFlight += 1;
-    reply.raw.once('close', () => {
-      inFlight -= 1;
-    });
     done();
   });
-  IN_FLIGHT.set(app, () => inFlight);
 
   registerAccessHook(app, engine, { send: sendError });
 

@@ -2,7 +2,7 @@
 import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Engine } from '../../engine/index.js';
-import { buildHttpApp, inFlightRequests } from './app.js';
+import { buildHttpApp } from './app.js';
 import type { TlsFiles } from '../tls.js';
 
 export interface RunningServer {
@@ -44,7 +44,8 @@ export async function startHttpServer(
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const drained = async (timeoutMs: number): Promise<boolean> => {
     const until = Date.now() + timeoutMs;
-    while (inFlightRequests(app) > 0) {
+    // The request limits count every admitted request until its answer is sent (health probes aside).
+    while (engine.requestLimits.pending > 0) {
       if (Date.now() >= until) return false;
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
