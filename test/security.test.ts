@@ -253,3 +253,36 @@ describe('TLS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('tokens through the API', () => {
+  test('a token created or revoked through /api/v1/tokens applies at once in that server (no refresh wait)', async () => {
+    const home = tempDir('token-api');
+    const registry = await Registry.open(home);
+    await registry.push(DIGITS, { name: 'digits' });
+    await registry.close();
+    const server = await startTestServer({ home });
+    cleanup.push(() => server.close());
+    const infer = (token?: string) =>
+      fetch(`${server.url}/v2/models/digits/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify(BODY),
+      }).then(async (r) => (await r.arrayBuffer(), r.status));
+    assert.equal(await infer(), 200, 'no token exists: loopback calls need none');
+    // With no token yet, the first admin token is made without one (loopback only).
+    const created = await fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', scopes: ['admin'] }) });
+    assert.equal(created.status, 201);
+    const root = (await created.json()) as { id: string; token: string };
+    // At once: the very next request needs a token.
+    assert.equal(await infer(), 401);
+    assert.equal(await infer(root.token), 200);
+    const second = (await (await fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${root.token}` }, body: JSON.stringify({ name: 'client', scopes: ['infer'] }) })).json()) as { id: string; token: string };
+    assert.equal(await infer(second.token), 200);
+    const revoke = await fetch(`${server.url}/api/v1/tokens/${second.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${root.token}` } });
+    assert.equal(revoke.status, 200);
+    assert.equal(await infer(second.token), 401, 'a revoked token is refused by the next request');
+    // Revoking the last token turns authentication off again, at once.
+    assert.equal((await fetch(`${server.url}/api/v1/tokens/${root.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${root.token}` } })).status, 200);
+    assert.equal(await infer(), 200);
+  });
+});

@@ -1,66 +1,233 @@
 /**
- * Section 11: what authentication costs. Two `tend serve` processes serve the trained digits model
- * from the same repository: one with a token (every request sends `Authorization: Bearer …`, which
- * the server hashes and checks against the access table), one with no token configured. Their wrk
- * runs alternate at each concurrency.
+ * Section 11: what authentication costs.
+ *
+ * One `tend serve` process serves the trained digits model; authentication is switched on and off
+ * between runs through the server's own token API, which applies token changes at once: "on" is two
+ * tokens in its registry (an admin token and the client's `infer,read` token, which wrk sends on every
+ * request), "off" is every token revoked, which is a server with no token configured. One process for
+ * both halves, because two identical `tend serve` processes measured side by side differ by several
+ * per cent on their own (process placement, memory layout); short runs in pairs (ABBA order), because
+ * this 2-core VM's speed wanders by ±20% from one second to the next. The figure is the geometric
+ * mean of the per-pair ratios with a bootstrap interval, next to a control measured the same way
+ * with auth off in both halves of every pair (its ratio shows what the method reads when nothing
+ * differs).
+ *
+ * The access check alone is also timed in the bench process, per call, with a token (the path every
+ * authenticated request takes) and with no token configured.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify as toYaml } from 'yaml';
-import { generateToken } from '../security/index.js';
-import { checkInferEndpoint, measureInterleaved, readBatchCounter, type LoadFigure } from './http-load.js';
+import { createLogger } from '../core/logger.js';
+import { AccessControl, createApiToken, Registry } from '../engine/index.js';
+import { checkInferEndpoint, type LoadFigure } from './http-load.js';
 import { addToRepository, digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
-import { startTendServer } from './servers.js';
-import { writePostScript } from './wrk.js';
+import { processCpuSeconds } from './cpu-accounting.js';
+import { startTendServer, type ChildServer } from './servers.js';
+import { median, pairedRatio, type PairedRatio } from './statistics.js';
+import { runWrk, writePostScript, type WrkResult } from './wrk.js';
+
+/** The concurrency the issue's target is set at: it gets the most pairs and the control. */
+export const AUTH_TARGET_CONNECTIONS = 32;
+/** Seconds per run: short, so that both halves of a pair see the machine in the same mood. */
+const RUN_SECONDS = 1;
 
 export interface AuthLevel {
   connections: number;
   off: LoadFigure;
   on: LoadFigure;
+  /** Token over no auth, from the pairs. */
+  paired: PairedRatio;
+  /** CPU time the server process (all its threads) used per request, over all runs of each kind; null without /proc. */
+  cpuUsPerRequest: { off: number | null; on: number | null };
 }
 
 export interface AuthResult {
   levels: AuthLevel[];
+  /** No auth over no auth, measured like the target level: what the method reads when nothing differs. */
+  control: PairedRatio | null;
+  runSeconds: number;
+  /** The access check alone, ns per call (median of repetitions): with a token, and with none configured. */
+  checkNs: { token: number; none: number } | null;
 }
 
-/** Throughput and latency with a bearer token checked on every request vs no authentication. */
+/** Pairs at each level: more at the target level. */
+export function authPairs(runs: number, connections: number): number {
+  return connections === AUTH_TARGET_CONNECTIONS ? 20 * runs : 5 * runs;
+}
+
+/** Switches a server's authentication on and off through its token API. */
+class AuthSwitch {
+  private tokens: { admin: string; ids: string[]; script: string } | null = null;
+  private made = 0;
+
+  constructor(
+    private readonly server: ChildServer,
+    private readonly workDir: string,
+    private readonly body: string,
+    private readonly plainScript: string,
+  ) {}
+
+  /** Turn auth on (if off) and return the wrk script that sends the client's token. */
+  async on(): Promise<string> {
+    if (this.tokens === null) await this.makeTokens();
+    // Every half checks its state with one request before its run, so that both halves do the same.
+    await this.expect(401, 'auth on: a request without a token');
+    return (this.tokens as { script: string }).script;
+  }
+
+  private async makeTokens(): Promise<void> {
+    const n = this.made++;
+    // With no token configured, loopback callers need none, so the first (admin) token is made without one.
+    const admin = await this.api('POST', '/api/v1/tokens', { name: `bench-admin-${n}`, scopes: ['admin'] });
+    const client = await this.api('POST', '/api/v1/tokens', { name: `bench-client-${n}`, scopes: ['infer', 'read'] }, admin.token);
+    const script = writePostScript(this.workDir, `auth-on-${n}`, this.body, { Authorization: `Bearer ${client.token}` });
+    this.tokens = { admin: admin.token, ids: [client.id, admin.id], script };
+  }
+
+  /** Turn auth off (if on) by revoking every token, and return the wrk script that sends none. */
+  async off(): Promise<string> {
+    if (this.tokens !== null) {
+      for (const id of this.tokens.ids) await this.api('DELETE', `/api/v1/tokens/${id}`, undefined, this.tokens.admin);
+      this.tokens = null;
+    }
+    await this.expect(200, 'auth off: a request without a token');
+    return this.plainScript;
+  }
+
+  private async api(method: string, path: string, body: unknown, token?: string): Promise<{ id: string; token: string }> {
+    const res = await fetch(this.server.baseUrl + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as { id: string; token: string };
+  }
+
+  private async expect(status: number, what: string): Promise<void> {
+    const res = await fetch(`${this.server.baseUrl}/v2/models/digits/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: this.body });
+    await res.arrayBuffer();
+    if (res.status !== status) throw new Error(`${what} answered ${res.status}, expected ${status}`);
+  }
+}
+
+type Half = 'a' | 'b';
+
+/**
+ * `pairs` pairs of runs, each half preceded by its `prepare` (which returns the wrk script), the
+ * order alternating (AB BA AB ...). Returns the runs of each half and the per-pair ratios b/a.
+ */
+async function measurePairs(
+  server: ChildServer,
+  url: string,
+  connections: number,
+  pairs: number,
+  prepare: Record<Half, () => Promise<string>>,
+  log: (line: string) => void,
+  label: Record<Half, string>,
+): Promise<{ a: WrkResult[]; b: WrkResult[]; ratios: number[]; cpuUsPerRequest: Record<Half, number | null> }> {
+  for (const half of ['a', 'b'] as const) await runWrk({ url, scriptPath: await prepare[half](), connections, durationSeconds: 2 });
+  const runs: Record<Half, WrkResult[]> = { a: [], b: [] };
+  const ratios: number[] = [];
+  const cpu: Record<Half, { seconds: number; requests: number }> = { a: { seconds: 0, requests: 0 }, b: { seconds: 0, requests: 0 } };
+  for (let i = 0; i < pairs; i++) {
+    const order: Half[] = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+    for (const half of order) {
+      const scriptPath = await prepare[half]();
+      const before = processCpuSeconds(server.pid);
+      const result = await runWrk({ url, scriptPath, connections, durationSeconds: RUN_SECONDS });
+      const after = processCpuSeconds(server.pid);
+      if (before !== null && after !== null) {
+        cpu[half].seconds += after - before;
+        cpu[half].requests += result.requests;
+      }
+      runs[half].push(result);
+    }
+    const a = runs.a[i] as WrkResult;
+    const b = runs.b[i] as WrkResult;
+    ratios.push(b.requestsPerSecond / a.requestsPerSecond);
+  }
+  const rate = (rs: WrkResult[]): string => Math.round(median(rs.map((r) => r.requestsPerSecond))).toString();
+  const p = pairedRatio(ratios);
+  log(`  c=${connections}, ${pairs} pairs of ${RUN_SECONDS} s: ${label.a} ${rate(runs.a)} req/s, ${label.b} ${rate(runs.b)} req/s (medians); ratio ${p.ratio.toFixed(3)} [${p.low.toFixed(3)}, ${p.high.toFixed(3)}]`);
+  const perRequest = (h: Half): number | null => (cpu[h].requests > 0 ? (cpu[h].seconds / cpu[h].requests) * 1e6 : null);
+  return { ...runs, ratios, cpuUsPerRequest: { a: perRequest('a'), b: perRequest('b') } };
+}
+
+function figure(connections: number, runs: WrkResult[]): LoadFigure {
+  return {
+    connections,
+    runs,
+    meanBatchSize: null,
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    p50Ms: median(runs.map((r) => r.latencyMs.p50)),
+    p99Ms: median(runs.map((r) => r.latencyMs.p99)),
+    failures: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
+  };
+}
+
+/** Throughput with a bearer token checked on every request vs no authentication, on one server. */
 export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
   const digits = digitsArtifact(ctx);
+  const checkNs = await timeAccessCheck(join(ctx.workDir, 'auth-check'));
+  ctx.log(`  the access check alone: ${checkNs.token.toFixed(0)} ns per call with a token, ${checkNs.none.toFixed(0)} ns with none configured`);
   const repo = join(ctx.workDir, 'repo-auth');
   addToRepository(repo, 'digits', digits.model.path, null);
-  const token = generateToken();
-  const tokensFile = join(ctx.workDir, 'tokens');
-  writeFileSync(tokensFile, `bench:infer,read:${token}\n`, { mode: 0o600 });
-  const onConfig = join(ctx.workDir, 'auth-on.yaml');
-  writeFileSync(onConfig, toYaml({ security: { tokens_file: tokensFile } }));
   const plainScript = writePostScript(ctx.workDir, 'auth-off', digits.body);
-  const tokenScript = writePostScript(ctx.workDir, 'auth-on', digits.body, { Authorization: `Bearer ${token}` });
   return withServer(
-    () => startTendServer({ name: 'auth-on', repos: [repo], home: join(ctx.workDir, 'home-auth-on'), logDir: ctx.workDir, configPath: onConfig }),
-    (on) =>
-      withServer(
-        () => startTendServer({ name: 'auth-off', repos: [repo], home: join(ctx.workDir, 'home-auth-off'), logDir: ctx.workDir }),
-        async (off) => {
-          const onUrl = `${on.baseUrl}/v2/models/digits/infer`;
-          const offUrl = `${off.baseUrl}/v2/models/digits/infer`;
-          const refused = await fetch(onUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: digits.body });
-          if (refused.status !== 401) throw new Error(`the server with a token answered ${refused.status} without one; expected 401`);
-          await checkInferEndpoint(offUrl, digits.body, ['probabilities', 'label']);
-          const levels: AuthLevel[] = [];
-          const counter = (url: string) => () => readBatchCounter(url, 'digits', { authorization: `Bearer ${token}` });
-          for (const c of HTTP_CONCURRENCIES) {
-            const [plain, authed] = await measureInterleaved(
-              [
-                { label: 'no auth', url: offUrl, scriptPath: plainScript, batchCounter: () => readBatchCounter(off.baseUrl, 'digits') },
-                { label: 'bearer token', url: onUrl, scriptPath: tokenScript, batchCounter: counter(on.baseUrl) },
-              ],
-              c,
-              ctx.load,
-            );
-            if (plain && authed) levels.push({ connections: c, off: plain, on: authed });
-          }
-          return { levels };
-        },
-      ),
+    () => startTendServer({ name: 'auth', repos: [repo], home: join(ctx.workDir, 'home-auth'), logDir: ctx.workDir }),
+    async (server) => {
+      const url = `${server.baseUrl}/v2/models/digits/infer`;
+      await checkInferEndpoint(url, digits.body, ['probabilities', 'label']);
+      const auth = new AuthSwitch(server, ctx.workDir, digits.body, plainScript);
+      const levels: AuthLevel[] = [];
+      let control: PairedRatio | null = null;
+      for (const c of HTTP_CONCURRENCIES) {
+        const pairs = authPairs(ctx.load.runs, c);
+        const m = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.on() }, ctx.log, { a: 'no auth', b: 'token' });
+        levels.push({ connections: c, off: figure(c, m.a), on: figure(c, m.b), paired: pairedRatio(m.ratios), cpuUsPerRequest: { off: m.cpuUsPerRequest.a, on: m.cpuUsPerRequest.b } });
+        if (c === AUTH_TARGET_CONNECTIONS) {
+          const a = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.off() }, ctx.log, { a: 'no auth', b: 'no auth (control)' });
+          control = pairedRatio(a.ratios);
+        }
+      }
+      return { levels, control, runSeconds: RUN_SECONDS, checkNs };
+    },
   );
+}
+
+const CHECK_CALLS = 1_000_000;
+const CHECK_REPETITIONS = 5;
+
+/** ns per call of the access check an inference request passes, with a token and with none configured. */
+async function timeAccessCheck(dir: string): Promise<{ token: number; none: number }> {
+  const logger = createLogger('silent');
+  const time = async (home: string, withToken: boolean): Promise<number> => {
+    mkdirSync(home, { recursive: true });
+    const registry = await Registry.open(home);
+    try {
+      const header = withToken ? `Bearer ${(await createApiToken(registry, { name: 'bench', scopes: 'infer,read' })).token}` : undefined;
+      const control = await AccessControl.open(registry, logger, '');
+      const perCall: number[] = [];
+      let granted = 0;
+      for (let r = 0; r < CHECK_REPETITIONS; r++) {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < CHECK_CALLS; i++) {
+          // What the HTTP hook does per request: look the route up, then check the caller.
+          const access = AccessControl.httpAccess('POST', '/v2/models/:model/infer');
+          const outcome = control.check(access, header, 'digits');
+          if (!(outcome instanceof Promise) && outcome.ok) granted += 1;
+        }
+        perCall.push(Number(process.hrtime.bigint() - start) / CHECK_CALLS);
+        // Let the once-a-second token refresh run, as it does in a server.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (granted !== CHECK_CALLS * CHECK_REPETITIONS) throw new Error(`the access check refused ${CHECK_CALLS * CHECK_REPETITIONS - granted} of its calls`);
+      return median(perCall);
+    } finally {
+      await registry.close();
+    }
+  };
+  return { token: await time(join(dir, 'with-token'), true), none: await time(join(dir, 'no-token'), false) };
 }

@@ -397,9 +397,9 @@ export function renderMarkdown(results: BenchResults): string {
     '```sh',
     'apt-get install -y wrk      # the load generator',
     'npm ci',
-    'npm run bench               # writes BENCHMARKS.md (about 10–15 minutes on 2 cores)',
+    'npm run bench               # writes BENCHMARKS.md (about half an hour on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -3,9 +3,11 @@
  * file (`TEND_TOKENS_FILE`, for containers and Kubernetes Secrets), checked against the access table
  * of src/security/access-policy.ts by the HTTP and gRPC frontends.
  *
- * Every request hashes its token (SHA-256, ~1 µs) and looks the hash up in memory; the database is
+ * A request whose Authorization header was seen since the last refresh finds its token in a map; a new
+ * header is parsed, hashed (SHA-256, ~1 µs) and the hash looked up in memory; the database is
  * read again at most once a second per unknown hash and the token set is refreshed every second, so a
- * token created or revoked by another process (the CLI) takes effect within about a second.
+ * token created or revoked by another process (the CLI) takes effect within about a second, and one
+ * created or revoked through this server's API at once.
  */
 import { readFileSync } from 'node:fs';
 import { errors, TendError } from '../core/errors.js';
@@ -154,15 +156,27 @@ export class AccessControl {
 
   private maybeRefresh(): void {
     if (Date.now() - this.refreshedAt < REFRESH_MS || this.refreshing !== null) return;
-    this.refreshing = this.refresh()
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'reading the API tokens failed; keeping the last known set'))
-      .finally(() => {
-        this.refreshing = null;
-      });
+    this.refresh().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'reading the API tokens failed; keeping the last known set'));
   }
 
-  /** Reload every database token (revocations included). */
+  /**
+   * Reload every database token (revocations included). One read at a time: a read begun before a
+   * revocation must not land after the read that follows it and bring the token back.
+   */
   async refresh(): Promise<void> {
+    while (this.refreshing !== null) await this.refreshing;
+    const run = this.load();
+    const settled: Promise<void> = run.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      if (this.refreshing === settled) this.refreshing = null;
+    });
+    this.refreshing = settled;
+    return run;
+  }
+
+  private async load(): Promise<void> {
     const records = await this.registry.listTokensWithHashes();
     this.byHash.clear();
     let active = 0;

@@ -125,7 +125,14 @@ function accessOf(rule: RequiredAccess): RequiredAccess {
   };
 }
 
-const HTTP_INDEX = new Map(HTTP_ACCESS_RULES.map((r) => [`${r.method} ${r.route}`, accessOf(r)]));
+/** Route pattern → method → access; HEAD answered as GET. Two lookups, no string built per request. */
+const HTTP_INDEX = new Map<string, Map<string, RequiredAccess>>();
+for (const r of HTTP_ACCESS_RULES) {
+  let byMethod = HTTP_INDEX.get(r.route);
+  if (byMethod === undefined) HTTP_INDEX.set(r.route, (byMethod = new Map()));
+  byMethod.set(r.method, accessOf(r));
+  if (r.method === 'GET') byMethod.set('HEAD', accessOf(r));
+}
 const GRPC_INDEX = new Map(GRPC_ACCESS_RULES.map((r) => [r.method, accessOf(r)]));
 
 /**
@@ -134,8 +141,10 @@ const GRPC_INDEX = new Map(GRPC_ACCESS_RULES.map((r) => [r.method, accessOf(r)])
  * @example requiredAccess('POST', '/v2/models/:model/infer') // { scope: 'infer', modelParam: 'model' }
  */
 export function requiredAccess(method: string, routePattern: string): RequiredAccess | undefined {
-  const m = method.toUpperCase();
-  return HTTP_INDEX.get(`${m === 'HEAD' ? 'GET' : m} ${routePattern}`);
+  const byMethod = HTTP_INDEX.get(routePattern);
+  if (byMethod === undefined) return undefined;
+  // Node's parser gives upper-case methods; other callers may not.
+  return byMethod.get(method) ?? byMethod.get(method.toUpperCase());
 }
 
 /** The access a gRPC method needs, by name (`ModelInfer`) or full path (`/inference.GRPCInferenceService/ModelInfer`). */

@@ -31,9 +31,15 @@ export function registerAdminRoutes(app: FastifyInstance, engine: Engine): void 
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string')) throw errors.invalidArgument("'scopes' must be an array of scope names");
     if (models !== undefined && (!Array.isArray(models) || models.some((m) => typeof m !== 'string'))) throw errors.invalidArgument("'models' must be an array of model globs");
     const created = await createApiToken(registry, { name, scopes: (scopes as string[]).join(','), models: models === undefined ? undefined : (models as string[]).join(',') });
+    // This server applies its own token changes at once; other servers on the same registry within a second.
+    await engine.access.refresh();
     return reply.code(201).send({ id: created.id, token: created.token, name: created.name, scopes: created.scopes, models: created.models });
   });
-  app.delete('/api/v1/tokens/:id', async (request: FastifyRequest<{ Params: { id: string } }>) => registry.revokeToken(request.params.id));
+  app.delete('/api/v1/tokens/:id', async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const revoked = await registry.revokeToken(request.params.id);
+    await engine.access.refresh();
+    return revoked;
+  });
   app.get('/api/v1/audit', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
     const q = request.query;
     const unknown = Object.keys(q).filter((k) => !['limit', 'action', 'since', 'target'].includes(k));
