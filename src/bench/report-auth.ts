@@ -53,7 +53,7 @@ export function renderAuth(outcome: Outcome<AuthResult> | undefined, runs: numbe
       'measured side by side differ by several per cent on their own, and this VM’s speed wanders by ±20% from one second to the next, ' +
       'so only runs of one process close together in time compare. The ratio is the geometric mean of the per-pair ratios, with a ' +
       '95% bootstrap interval; req/s and latencies are medians over the runs of each kind. ' +
-      `Pairs: ${pairsText(levels.map((l) => l.connections), runs)}.`,
+      `${authPairs(runs)} pairs at each number of clients.`,
     '',
     '| clients | pairs | req/s no auth | req/s token | ratio (95% interval) | p50 no auth | p50 token | p99 no auth | p99 token |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -85,9 +85,4 @@ export function renderAuth(outcome: Outcome<AuthResult> | undefined, runs: numbe
     );
   }
   return out;
-}
-
-/** "15 at 1 client, 15 at 8 clients, 60 at 32 clients" */
-function pairsText(connections: readonly number[], runs: number): string {
-  return connections.map((c) => `${authPairs(runs, c)} at ${c} client${c === 1 ? '' : 's'}`).join(', ');
 }
