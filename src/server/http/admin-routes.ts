@@ -20,6 +20,9 @@ function optionalString(query: Record<string, unknown>, key: string): string | u
 
 export function registerAdminRoutes(app: FastifyInstance, engine: Engine): void {
   const registry = engine.registry;
+  /** Reload the token set now. The change is stored either way: a failed read must not hide a token shown only once. */
+  const applyTokenChange = (request: FastifyRequest): Promise<void> =>
+    engine.access.refresh().catch((err: unknown) => request.log.warn({ err: (err as Error).message }, 'the token change is stored; this server applies it at its next refresh'));
 
   app.get('/api/v1/tokens', async () => ({ tokens: await registry.listTokens() }));
   app.post('/api/v1/tokens', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -32,12 +35,12 @@ export function registerAdminRoutes(app: FastifyInstance, engine: Engine): void 
     if (models !== undefined && (!Array.isArray(models) || models.some((m) => typeof m !== 'string'))) throw errors.invalidArgument("'models' must be an array of model globs");
     const created = await createApiToken(registry, { name, scopes: (scopes as string[]).join(','), models: models === undefined ? undefined : (models as string[]).join(',') });
     // This server applies its own token changes at once; other servers on the same registry within a second.
-    await engine.access.refresh();
+    await applyTokenChange(request);
     return reply.code(201).send({ id: created.id, token: created.token, name: created.name, scopes: created.scopes, models: created.models });
   });
   app.delete('/api/v1/tokens/:id', async (request: FastifyRequest<{ Params: { id: string } }>) => {
     const revoked = await registry.revokeToken(request.params.id);
-    await engine.access.refresh();
+    await applyTokenChange(request);
     return revoked;
   });
   app.get('/api/v1/audit', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
