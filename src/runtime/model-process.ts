@@ -13,6 +13,7 @@ import type { Tensor } from '../core/tensor.js';
 import { siblingModule, startProcessFrom } from '../core/worker-script.js';
 import { encodeFrame, FrameReader } from './frame-codec.js';
 import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
+import { PendingRuns, type PendingRun } from './pending-runs.js';
 import { FRAME_FD, type FromWorker, type InstanceCrashMode, type ToProcess, type WorkerInit } from './protocol.js';
 
 const PROCESS_HOST_URL = siblingModule(import.meta.url, 'process-host');
@@ -38,11 +39,6 @@ export interface ProcessLimits {
   hangTimeoutMs: number;
   /** Kill the child when its resident set passes this many MiB (Linux: read from /proc). */
   memoryLimitMb?: number;
-}
-
-interface PendingRun {
-  resolve: (result: WorkerRunResult) => void;
-  reject: (err: TendError) => void;
 }
 
 // Children of this process, killed when it exits so that none outlives the server.
@@ -71,9 +67,8 @@ export function residentMemoryMb(pid: number): number | undefined {
 export class ModelProcess implements InstanceBackend {
   private readonly child: ChildProcess;
   private readonly frames: Socket;
-  private readonly pending = new Map<number, PendingRun>();
+  private readonly pending = new PendingRuns();
   private readonly name: string;
-  private nextId = 1;
   private sessionReady = false;
   private stopping = false;
   private ended = false;
@@ -152,7 +147,7 @@ export class ModelProcess implements InstanceBackend {
     if (this.ended || this.stopping || this.frames.destroyed) {
       return Promise.reject(new TendError('TEND_WORKER_FAILED', `${this.name} is not running; request failed`));
     }
-    const id = this.nextId++;
+    const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {
       try {
         // The input arrays are written as they are (no copy, not detached): they must not change before the run settles.
@@ -162,7 +157,7 @@ export class ModelProcess implements InstanceBackend {
         reject(new TendError('TEND_INVALID_INPUT', `cannot send inputs to model '${this.init.label}': ${reason}`));
         return;
       }
-      this.pending.set(id, { resolve, reject });
+      this.pending.add(id, { resolve, reject });
       if (this.pending.size === 1) this.watchHead();
     });
   }
@@ -305,16 +300,14 @@ export class ModelProcess implements InstanceBackend {
     this.frames.uncork();
   }
 
+  /** The run with this id, removed; the next one's hang deadline starts. */
   private take(id: number): PendingRun | undefined {
-    const run = this.pending.get(id);
-    this.pending.delete(id);
+    const run = this.pending.take(id);
     if (run !== undefined) this.watchHead();
     return run;
   }
 
   private failPending(message: string): void {
-    const runs = [...this.pending.values()];
-    this.pending.clear();
-    for (const run of runs) run.reject(new TendError('TEND_WORKER_FAILED', message));
+    this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', message));
   }
 }

@@ -8,6 +8,7 @@ import { TendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
 import type { FromWorker, InstanceCrashMode, ToWorker, WorkerInit } from './protocol.js';
+import { PendingRuns } from './pending-runs.js';
 import { prepareTransfer } from './transfer.js';
 
 /** Under tsx (tests, dev) this module is a .ts file and so is its worker; in dist both are .js. */
@@ -17,16 +18,10 @@ function startWorker(init: WorkerInit): Worker {
   return startWorkerFrom(WORKER_URL, { workerData: init, name: `tend:${init.label}` }, ['onnxruntime-node']);
 }
 
-interface PendingRun {
-  resolve: (result: WorkerRunResult) => void;
-  reject: (err: TendError) => void;
-}
-
 /** One worker thread with its session (isolation `thread`). */
 export class ModelWorker implements InstanceBackend {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, PendingRun>();
-  private nextId = 1;
+  private readonly pending = new PendingRuns();
   private stopping = false;
   private exitCode: number | null = null;
   private lastError: Error | undefined;
@@ -58,13 +53,13 @@ export class ModelWorker implements InstanceBackend {
           break;
         case 'load-failed':
           settleLoad.reject(new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': ${message.message}`));
-          this.failPending((label) => new TendError('TEND_WORKER_FAILED', `worker for ${label} could not load the model (${message.message}); request failed`));
+          this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', `worker for ${init.label} could not load the model (${message.message}); request failed`));
           break;
         case 'result':
-          this.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
+          this.pending.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
           break;
         case 'run-failed':
-          this.take(message.id)?.reject(
+          this.pending.take(message.id)?.reject(
             new TendError('TEND_INFERENCE_FAILED', `inference on model '${init.label}' failed: ${message.message}`),
           );
           break;
@@ -84,7 +79,7 @@ export class ModelWorker implements InstanceBackend {
         settleLoad.reject(
           new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': worker exited (code ${code})${why}`),
         );
-        this.failPending((label) => new TendError('TEND_WORKER_FAILED', `worker for ${label} exited (code ${code}); request failed`));
+        this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', `worker for ${init.label} exited (code ${code}); request failed`));
         this.releaseDone?.();
         resolve(code);
         if (!this.stopping) this.events.onUnexpectedExit({ code, signal: null, reason: `worker thread exited (code ${code})${why}` });
@@ -110,7 +105,7 @@ export class ModelWorker implements InstanceBackend {
     if (!this.alive || this.stopping) {
       return Promise.reject(new TendError('TEND_WORKER_FAILED', `worker for ${this.init.label} is not running; request failed`));
     }
-    const id = this.nextId++;
+    const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {
       try {
         const prepared = prepareTransfer(inputs);
@@ -121,7 +116,7 @@ export class ModelWorker implements InstanceBackend {
         reject(new TendError('TEND_INVALID_INPUT', `cannot send inputs to model '${this.init.label}': ${reason}`));
         return;
       }
-      this.pending.set(id, { resolve, reject });
+      this.pending.add(id, { resolve, reject });
     });
   }
 
@@ -151,17 +146,5 @@ export class ModelWorker implements InstanceBackend {
 
   private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
-  }
-
-  private take(id: number): PendingRun | undefined {
-    const run = this.pending.get(id);
-    this.pending.delete(id);
-    return run;
-  }
-
-  private failPending(makeError: (label: string) => TendError): void {
-    const runs = [...this.pending.values()];
-    this.pending.clear();
-    for (const run of runs) run.reject(makeError(this.init.label));
   }
 }

@@ -3,17 +3,7 @@
  * its index, so a failure found in a run of a million requests replays from two numbers.
  */
 
-/** mulberry32: small, fast, good enough to pick cases (the same generator as test/helpers.ts). */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers.js';
 
 const UNICODE_SAMPLES = ['é', 'ß', 'Ω', '中文', '😀', '🧨', '\u202e', '\u200b', '\ufeff', '\ud800', '\udfff', '\u0000', '\u0007', '\u001b[31m', 'Ā'.repeat(3)];
 
@@ -71,7 +61,7 @@ export class FuzzRandom {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
 
   /** A fresh stream for one case: (seed, index) → the same case every time. */
