@@ -19,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../core/logger.js';
 import { AccessControl, createApiToken, Registry } from '../engine/index.js';
-import { checkInferEndpoint, type LoadFigure } from './http-load.js';
+import { checkInferEndpoint, summarize, type LoadFigure } from './http-load.js';
 import { addToRepository, digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
 import { processCpuSeconds } from './cpu-accounting.js';
 import { startTendServer, type ChildServer } from './servers.js';
@@ -159,18 +159,6 @@ async function measurePairs(
   return { ...runs, ratios, cpuUsPerRequest: { a: perRequest('a'), b: perRequest('b') } };
 }
 
-function figure(connections: number, runs: WrkResult[]): LoadFigure {
-  return {
-    connections,
-    runs,
-    meanBatchSize: null,
-    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
-    p50Ms: median(runs.map((r) => r.latencyMs.p50)),
-    p99Ms: median(runs.map((r) => r.latencyMs.p99)),
-    failures: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
-  };
-}
-
 /** Throughput with a bearer token checked on every request vs no authentication, on one server. */
 export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
   const digits = digitsArtifact(ctx);
@@ -190,7 +178,7 @@ export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
       for (const c of HTTP_CONCURRENCIES) {
         const pairs = authPairs(ctx.load.runs);
         const m = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.on() }, ctx.log, { a: 'no auth', b: 'token' });
-        levels.push({ connections: c, off: figure(c, m.a), on: figure(c, m.b), paired: pairedRatio(m.ratios), cpuUsPerRequest: { off: m.cpuUsPerRequest.a, on: m.cpuUsPerRequest.b } });
+        levels.push({ connections: c, off: summarize(c, m.a, null), on: summarize(c, m.b, null), paired: pairedRatio(m.ratios), cpuUsPerRequest: { off: m.cpuUsPerRequest.a, on: m.cpuUsPerRequest.b } });
         if (c === AUTH_TARGET_CONNECTIONS) {
           const a = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.off() }, ctx.log, { a: 'no auth', b: 'no auth (control)' });
           control = pairedRatio(a.ratios);

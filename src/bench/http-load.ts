@@ -57,7 +57,8 @@ export async function measureLoad(
   return summarize(connections, runs, meanBatchSize);
 }
 
-function summarize(connections: number, runs: WrkResult[], meanBatchSize: number | null): LoadFigure {
+/** Medians over `runs` at one concurrency, failures summed. */
+export function summarize(connections: number, runs: WrkResult[], meanBatchSize: number | null): LoadFigure {
   return {
     connections,
     runs,
