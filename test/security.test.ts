@@ -281,8 +281,9 @@ describe('tokens through the API', () => {
     const revoke = await fetch(`${server.url}/api/v1/tokens/${second.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${root.token}` } });
     assert.equal(revoke.status, 200);
     assert.equal(await infer(second.token), 401, 'a revoked token is refused by the next request');
-    // Revoking the last token turns authentication off again, at once.
+    // Revoking the last token never turns authentication off (Security II): everything stays 401.
     assert.equal((await fetch(`${server.url}/api/v1/tokens/${root.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${root.token}` } })).status, 200);
-    assert.equal(await infer(), 200);
+    assert.equal(await infer(), 401);
+    assert.equal(await infer(root.token), 401);
   });
 });

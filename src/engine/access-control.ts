@@ -8,6 +8,12 @@
  * read again at most once a second per unknown hash and the token set is refreshed every second, so a
  * token created or revoked by another process (the CLI) takes effect within about a second, and one
  * created or revoked through this server's API at once.
+ *
+ * Authentication is a latch, never derived from the token count at request time: it turns on when a
+ * token becomes active (at start, or later) or when the server is told to require it (a non-loopback
+ * host), and stays on until the process ends. Revoking the last token leaves every protected call
+ * refused with 401 — a server must not open up because an operator revoked a leaked token. Turning
+ * authentication off takes a restart on loopback with no token, or with `--insecure-no-auth`.
  */
 import { readFileSync } from 'node:fs';
 import { errors, TendError } from '../core/errors.js';
@@ -44,7 +50,11 @@ interface KnownToken extends Caller {
   revoked: boolean;
 }
 
-export type AccessOutcome = { ok: true; caller: Caller } | { ok: false; error: TendError };
+/** A refusal names the token when one was recognised (revoked, or lacking a scope), for the audit log. */
+export type AccessOutcome = { ok: true; caller: Caller } | { ok: false; error: TendError; tokenId?: string };
+
+/** Refused management calls recorded in the audit log per second, at most; the rest are counted. */
+const REFUSALS_AUDITED_PER_SECOND = 20;
 
 export class AccessControl {
   private readonly byHash = new Map<string, KnownToken>();
@@ -54,7 +64,12 @@ export class AccessControl {
   private readonly fileTokenIds = new Set<string>();
   private readonly touchedAt = new Map<string, number>();
   private databaseTokens = 0;
+  /** The latch: true once a token was active or authentication was required; never false again. */
+  private authOn = false;
   private refreshedAt = 0;
+  private refusalWindowStartedAt = 0;
+  private refusalsInWindow = 0;
+  private refusalsNotRecorded = 0;
   private refreshing: Promise<void> | null = null;
 
   private constructor(
@@ -77,15 +92,27 @@ export class AccessControl {
         control.fileTokens.set(t.tokenHash, { id: t.id, name: t.name, scopes: t.scopes, models: t.models, revoked: false });
         control.fileTokenIds.add(t.id);
       }
+      // A tokens file asks for authentication even when it lists no token yet.
+      control.authOn = true;
     }
     await control.refresh();
     return control;
   }
 
-  /** True when any token exists: then every non-public call needs one. */
+  /** True once authentication is on: then every non-public call needs an active token, until the process ends. */
   get enabled(): boolean {
     this.maybeRefresh();
-    return this.fileTokens.size > 0 || this.databaseTokens > 0;
+    return this.authOn;
+  }
+
+  /** Tokens that can authenticate now (database and tokens file). Zero with auth on refuses every protected call. */
+  get activeTokens(): number {
+    return this.fileTokens.size + this.databaseTokens;
+  }
+
+  /** Require a token on every protected call from now on, whatever the token count (a non-loopback host). */
+  requireAuthentication(): void {
+    this.authOn = true;
   }
 
   /** Check one HTTP call: method, Fastify route pattern, Authorization header, route parameters. */
@@ -112,8 +139,8 @@ export class AccessControl {
     const seen = authorization === undefined ? undefined : this.byHeader.get(authorization);
     if (seen !== undefined) return this.decide(access, seen, model);
     const token = parseAuthorizationHeader(authorization);
-    if (token === 'malformed') return refuse(401, 'malformed Authorization header; send "Authorization: Bearer <token>"');
-    if (token === null) return refuse(401, 'a token is required: send "Authorization: Bearer <token>" (tend token create)');
+    if (token === 'malformed') return refuse(401, `malformed Authorization header; send "Authorization: Bearer <token>"${this.noActiveTokenHint()}`);
+    if (token === null) return refuse(401, `a token is required: send "Authorization: Bearer <token>" (tend token create)${this.noActiveTokenHint()}`);
     const hash = hashToken(token);
     const known = this.fileTokens.get(hash) ?? this.byHash.get(hash);
     if (known !== undefined) {
@@ -121,15 +148,45 @@ export class AccessControl {
       return this.decide(access, known, model);
     }
     return this.lookUp(hash).then((found) => {
-      if (found === undefined) return refuse(401, 'invalid token');
+      if (found === undefined) return refuse(401, `invalid token${this.noActiveTokenHint()}`);
       this.remember(authorization as string, found);
       return this.decide(access, found, model);
     });
   }
 
+  /** With authentication on and no active token, every refusal says why and how to get back in. */
+  private noActiveTokenHint(): string {
+    if (this.activeTokens > 0) return '';
+    return '; no token is active on this server (the last one was revoked), and authentication stays on until it restarts: create one on the host with `tend token create --name NAME --scopes admin`, which writes to the registry directly';
+  }
+
+  /**
+   * Append a refused management call to the audit log (outcome 'denied'), at most
+   * REFUSALS_AUDITED_PER_SECOND a second: a flood of refused calls must not flood the log; the
+   * next recorded entry counts the ones left out. Never throws, never delays the answer.
+   */
+  recordRefusal(refusal: { action: string; source: string; error: TendError; tokenId?: string | undefined }): void {
+    const now = Date.now();
+    if (now - this.refusalWindowStartedAt >= 1000) {
+      this.refusalWindowStartedAt = now;
+      this.refusalsInWindow = 0;
+    }
+    if (this.refusalsInWindow >= REFUSALS_AUDITED_PER_SECOND) {
+      this.refusalsNotRecorded += 1;
+      return;
+    }
+    this.refusalsInWindow += 1;
+    const skipped = this.refusalsNotRecorded;
+    this.refusalsNotRecorded = 0;
+    const detail = `${refusal.error.message.slice(0, 400)}${skipped > 0 ? ` (${skipped} earlier refused call(s) not recorded: over ${REFUSALS_AUDITED_PER_SECOND}/s)` : ''}`;
+    void this.registry
+      .audit({ actor: refusal.tokenId ?? 'anonymous', source: refusal.source, action: 'access.denied', target: refusal.action, outcome: 'denied', detail })
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording a refused call in the audit log failed'));
+  }
+
   /** Decide, and note when a database token was last used (written at most once a minute per token). */
   private decide(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
-    const outcome = decideFor(access, token, model);
+    const outcome = decideFor(access, token, model, token.revoked ? this.noActiveTokenHint() : '');
     if (outcome.ok && !this.fileTokenIds.has(token.id)) {
       const now = Date.now();
       if (now - (this.touchedAt.get(token.id) ?? 0) >= TOUCH_EVERY_MS) {
@@ -186,18 +243,20 @@ export class AccessControl {
       this.byHash.set(r.token_sha256, { id: r.id, name: r.name, scopes: r.scopes as Scope[], models: r.models, revoked });
     }
     this.databaseTokens = active;
+    if (active > 0) this.authOn = true;
     this.byHeader.clear();
     this.refreshedAt = Date.now();
   }
 }
 
-function refuse(status: 401 | 403, message: string): AccessOutcome {
-  return { ok: false, error: new TendError(status === 401 ? 'TEND_UNAUTHORIZED' : 'TEND_FORBIDDEN', message) };
+function refuse(status: 401 | 403, message: string, tokenId?: string): AccessOutcome {
+  const error = new TendError(status === 401 ? 'TEND_UNAUTHORIZED' : 'TEND_FORBIDDEN', message);
+  return tokenId === undefined ? { ok: false, error } : { ok: false, error, tokenId };
 }
 
-function decideFor(access: RequiredAccess, token: KnownToken, model: string | undefined): AccessOutcome {
-  if (token.revoked) return refuse(401, `token ${token.id} has been revoked`);
+function decideFor(access: RequiredAccess, token: KnownToken, model: string | undefined, hint: string): AccessOutcome {
+  if (token.revoked) return refuse(401, `token ${token.id} has been revoked${hint}`, token.id);
   const decision = decideAccess(access, token, model);
-  if (!decision.ok) return refuse(decision.status, `${decision.reason} (token ${token.id})`);
+  if (!decision.ok) return refuse(decision.status, `${decision.reason} (token ${token.id})`, token.id);
   return { ok: true, caller: token };
 }

@@ -84,10 +84,16 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
  * Safe by default: with no token configured, only loopback addresses are served; any other host
- * needs --insecure-no-auth, which is then announced at start and on /v2.
+ * needs --insecure-no-auth, which is then announced at start and on /v2. Authentication, once on,
+ * stays on until the process ends (see AccessControl).
  */
 function checkAuthForHost(engine: Engine, config: ServerConfig, logger: Logger): void {
-  if (engine.access.enabled || LOOPBACK.test(config.host)) return;
+  if (LOOPBACK.test(config.host)) return;
+  if (engine.access.enabled) {
+    // Beyond loopback authentication is required for the server's whole life, whatever happens to the tokens.
+    engine.access.requireAuthentication();
+    return;
+  }
   if (!config.security.insecure_no_auth) {
     throw errors.invalidArgument(
       `refusing to serve ${config.host} without authentication: create a token first (tend token create --name NAME --scopes infer,read), or pass --insecure-no-auth to serve anyone who can reach this address`,

@@ -71,7 +71,10 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
   const authorize = async <T>(method: string, metadata: grpc.Metadata, model: string | undefined, peer: string, work: () => Promise<T> | T): Promise<T> => {
     const header = metadata.get('authorization')[0];
     const outcome = await engine.access.checkGrpc(method, typeof header === 'string' ? header : undefined, model === '' ? undefined : model);
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) {
+      if (MANAGEMENT_METHODS.has(method)) engine.access.recordRefusal({ action: `grpc ${method}`, source: peer, error: outcome.error, tokenId: outcome.tokenId });
+      throw outcome.error;
+    }
     if (HEALTH_METHODS.has(method)) return work();
     const admission = engine.requestLimits.admit(outcome.caller.id);
     if (!admission.ok) throw admission.error;

@@ -24,6 +24,9 @@ export function registerAccessHook(app: FastifyInstance, engine: Engine, options
       const given = request.headers.authorization !== undefined;
       const challenge = outcome.error.code === 'TEND_UNAUTHORIZED' ? (given ? 'Bearer error="invalid_token"' : 'Bearer') : 'Bearer error="insufficient_scope"';
       void reply.header('www-authenticate', challenge);
+      if (access.scope !== 'public' && MANAGEMENT.has(access.scope)) {
+        engine.access.recordRefusal({ action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`, source: request.ip, error: outcome.error, tokenId: outcome.tokenId });
+      }
       send(reply, outcome.error);
       return;
     }
