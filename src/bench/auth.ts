@@ -88,10 +88,14 @@ class AuthSwitch {
     this.tokens = { admin: admin.token, ids: [client.id, admin.id], script };
   }
 
-  /** Turn auth off (if on) by revoking every token, and return the wrk script that sends none. */
+  /**
+   * Turn auth off (if on) and return the wrk script that sends no token. Revoking every token no
+   * longer turns authentication off (it is a latch until restart): the server runs with
+   * TEND_FAULT_INJECTION=1, whose admin-only debug route revokes the tokens and clears the latch.
+   */
   async off(): Promise<string> {
     if (this.tokens !== null) {
-      for (const id of this.tokens.ids) await this.api('DELETE', `/api/v1/tokens/${id}`, undefined, this.tokens.admin);
+      await this.api('POST', '/v2/debug/auth/off', {}, this.tokens.admin);
       this.tokens = null;
     }
     await this.expect(200, 'auth off: a request without a token');
@@ -168,7 +172,7 @@ export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
   addToRepository(repo, 'digits', digits.model.path, null);
   const plainScript = writePostScript(ctx.workDir, 'auth-off', digits.body);
   return withServer(
-    () => startTendServer({ name: 'auth', repos: [repo], home: join(ctx.workDir, 'home-auth'), logDir: ctx.workDir }),
+    () => startTendServer({ name: 'auth', repos: [repo], home: join(ctx.workDir, 'home-auth'), logDir: ctx.workDir, env: { TEND_FAULT_INJECTION: '1' } }),
     async (server) => {
       const url = `${server.baseUrl}/v2/models/digits/infer`;
       await checkInferEndpoint(url, digits.body, ['probabilities', 'label']);

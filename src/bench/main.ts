@@ -2,7 +2,7 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
  */
@@ -38,8 +38,9 @@ import { MAX_SHADOW_IN_FLIGHT } from '../engine/deployments.js';
 const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
+import { runLargeBodies } from './large-bodies.js';
 
-const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize', 'isolation', 'training', 'auth'] as const;
+const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize', 'isolation', 'training', 'auth', 'bodies'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -186,6 +187,9 @@ async function main(): Promise<number> {
     if (sections.has('auth')) {
       results.auth = await outcome('security: a bearer token on every request vs no auth', () => runAuth(ctx));
     }
+    if (sections.has('bodies')) {
+      results.largeBodies = await outcome('security: liveness and memory while 8 concurrent ~60 MiB bodies arrive', () => runLargeBodies(ctx));
+    }
     if (sections.has('isolation')) {
       results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () => runIsolation(ctx));
     }
@@ -210,7 +214,7 @@ async function main(): Promise<number> {
     log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize, full.isolation, full.training].some((o) => o !== undefined && 'error' in o);
+  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize, full.isolation, full.training, full.auth, full.largeBodies].some((o) => o !== undefined && 'error' in o);
   return failed ? 1 : 0;
 }
 

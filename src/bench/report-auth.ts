@@ -44,10 +44,11 @@ export function renderAuth(outcome: Outcome<AuthResult> | undefined, runs: numbe
   const { levels, control, runSeconds, checkNs } = outcome.data;
   out.push(
     'One `tend serve` process serves the trained digits model with its default configuration (prediction log on). ' +
-      "Authentication is switched between runs through the server's own token API, which applies token changes at once: " +
+      "Authentication is switched between runs through the server's own API, which applies token changes at once: " +
       '**token** = an admin token and a client token (`infer,read`) exist, and every request sends ' +
       '`Authorization: Bearer <client token>` (the server finds the header in its cache of headers seen, or hashes it with SHA-256, ' +
-      'and checks the access table); **no auth** = every token revoked, which is a server with no token configured (loopback only).',
+      'and checks the access table); **no auth** = every token revoked and authentication switched off, as after a restart with no token ' +
+      '(a server only turns authentication off at start, so this one runs with TEND_FAULT_INJECTION=1, whose admin-only debug route does both).',
     '',
     `Runs of ${runSeconds} s come in pairs, one of each, in alternating order (AB BA AB …). Why: two identical \`tend serve\` processes ` +
       'measured side by side differ by several per cent on their own, and this VM’s speed wanders by ±20% from one second to the next, ' +

@@ -20,6 +20,8 @@ import { renderShadow, shadowTargets } from './report-shadow.js';
 import { loggingTargets, renderLogging } from './report-logging.js';
 import { authTargets, renderAuth } from './report-auth.js';
 import type { AuthResult } from './auth.js';
+import type { LargeBodiesResult } from './large-bodies.js';
+import { largeBodyTargets, renderLargeBodies } from './report-large-bodies.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
@@ -65,6 +67,8 @@ export interface BenchResults {
   training?: Outcome<TrainingResult>;
   /** Throughput with a bearer token on every request vs no auth (section 11). */
   auth?: Outcome<AuthResult>;
+  /** Liveness and memory while large bodies arrive (section 12). */
+  largeBodies?: Outcome<LargeBodiesResult>;
   /** Process vs thread isolation through the runtime (section 9). */
   isolation?: Outcome<IsolationResult>;
 }
@@ -203,6 +207,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...optimizeTargets(results.optimize, whyMissing));
   rows.push(...trainingTargets(results.training, whyMissing));
   rows.push(...authTargets(results.auth, whyMissing));
+  rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
   return rows;
 }
 
@@ -390,6 +395,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push(...renderTraining(results.training, whyMissing));
   out.push(...renderAuth(results.auth, s.runs, whyMissing));
+  out.push(...renderLargeBodies(results.largeBodies, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -399,7 +405,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about half an hour on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth',
+    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -134,6 +134,8 @@ export interface TendServeOptions {
   home: string;
   configPath?: string;
   logDir: string;
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -156,6 +158,7 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
     logPath: join(options.logDir, `serve-${options.name}.log`),
     readyPath: '/v2/health/ready',
     readyTimeoutMs: 180_000,
+    ...(options.env !== undefined ? { env: options.env } : {}),
   });
   return { ...server, grpcAddress: `127.0.0.1:${grpcPort}` };
 }

@@ -170,6 +170,13 @@ export const LimitsConfigSchema = z
     shed_rss_mb: positiveInt.optional(),
     /** One request's deadline from arrival to answer, over every stage (queue, batch, outputs). */
     request_timeout_ms: positiveInt.default(60_000),
+    /**
+     * Request bodies at or above this size are large: each needs one of `max_large_bodies` slots, and
+     * large infer bodies are checked against their shapes while they arrive and parsed off the main thread.
+     */
+    large_body_bytes: positiveInt.default(1024 * 1024),
+    /** Large bodies read or parsed at once (default: the number of cores); beyond: 503 + Retry-After. */
+    max_large_bodies: positiveInt.optional(),
     /** Model files larger than this are refused at load. */
     max_model_bytes: positiveInt.default(4 * 1024 * 1024 * 1024),
     /** Models with more graph nodes than this are refused at load. */

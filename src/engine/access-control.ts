@@ -110,6 +110,15 @@ export class AccessControl {
     return this.fileTokens.size + this.databaseTokens;
   }
 
+  /**
+   * Test and benchmark servers only (TEND_FAULT_INJECTION=1, see server/http/fault-routes.ts): switch
+   * authentication off again once no token is active, as a restart would. Refused while any token is.
+   */
+  clearLatchWhenNoTokenIsActive(): void {
+    if (this.activeTokens > 0) throw new TendError('TEND_CONFLICT', `${this.activeTokens} token(s) are still active; revoke them first`);
+    this.authOn = false;
+  }
+
   /** Require a token on every protected call from now on, whatever the token count (a non-loopback host). */
   requireAuthentication(): void {
     this.authOn = true;

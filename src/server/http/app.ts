@@ -3,6 +3,7 @@
  * It parses and encodes; the engine resolves, validates and runs.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { TendError, toTendError } from '../../core/errors.js';
@@ -21,15 +22,11 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 import { ClientGoneSignal } from './client-gone.js';
-import {
-  HEADER_LENGTH,
-  binaryInputReader,
-  binaryOutputChoice,
-  encodeBinaryResponse,
-  splitBinaryBody,
-  wantsBinary,
-} from './v2-binary.js';
-import { decodeInferRequest, encodeData, encodeInferResponse, parseJsonBody } from './v2-json.js';
+import { HEADER_LENGTH, encodeBinaryResponse, wantsBinary } from './v2-binary.js';
+import { encodeData, encodeInferResponse } from './v2-json.js';
+import { bodyReader, LARGE_BODY_SLOT, throwBodyRefusal, type RequestWithSlot } from './body-reader.js';
+import { decodeInferBody, jsonPartBytes, type DecodedInferBody } from './infer-body.js';
+import { LargeBodies } from './json-body-pool.js';
 
 export interface HttpAppOptions {
   /** Largest request body in bytes (413 beyond). */
@@ -38,6 +35,8 @@ export interface HttpAppOptions {
   /** Serve HTTPS (and ask for client certificates when `ca` is given). */
   tls?: TlsFiles;
 }
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -109,9 +108,32 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerOpenApi(app);
 
-  // V2 bodies are JSON whatever the content type says (`curl -d` sends form encoding).
+  // V2 bodies are JSON whatever the content type says (`curl -d` sends form encoding). Large bodies are
+  // bounded in number, scanned while they arrive and parsed off the main thread (body-reader.ts).
+  const largeBodies = new LargeBodies({
+    largeBodyBytes: engine.limits.large_body_bytes,
+    slots: engine.limits.max_large_bodies ?? availableParallelism(),
+  });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', bodyReader({ bodyLimitBytes: options.bodyLimitBytes, largeBodies, maxTensorElements: engine.limits.max_tensor_elements }));
+  const releaseLargeBody = (request: FastifyRequest): void => (request as RequestWithSlot)[LARGE_BODY_SLOT]?.();
+  app.addHook('onResponse', (request, _reply, done) => {
+    releaseLargeBody(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    releaseLargeBody(request);
+    done();
+  });
+  app.addHook('onClose', async () => largeBodies.close());
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      throwBodyRefusal(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const e = httpError(err);
@@ -183,21 +205,22 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
       const started = process.hrtime.bigint();
       const { model, version } = request.params;
-      const headerLength = request.headers[HEADER_LENGTH];
-      let parsed: unknown;
-      let inferRequest: InferRequest;
-      if (typeof headerLength === 'string') {
-        // Binary tensor extension: JSON first, then the raw bytes of the inputs that declare binary_data_size.
-        const { json, binary } = splitBinaryBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headerLength);
-        parsed = parseJsonBody(json);
-        const reader = binaryInputReader(binary);
-        inferRequest = decodeInferRequest(parsed, reader.read);
-        reader.finish();
+      const header = request.headers[HEADER_LENGTH];
+      const headerLength = typeof header === 'string' ? header : undefined;
+      const body = Buffer.isBuffer(request.body) ? request.body : EMPTY_BODY;
+      let decoded: DecodedInferBody;
+      if (jsonPartBytes(body.length, headerLength) >= largeBodies.largeBodyBytes) {
+        // Parsing tens of megabytes of JSON takes seconds: a worker does it, the main thread keeps serving.
+        try {
+          decoded = await largeBodies.decode(body, headerLength);
+        } finally {
+          releaseLargeBody(request);
+        }
       } else {
-        parsed = parseJsonBody(request.body);
-        inferRequest = decodeInferRequest(parsed);
+        decoded = decodeInferBody(body, headerLength);
       }
-      const binaryOutputs = binaryOutputChoice(parsed);
+      const inferRequest: InferRequest = decoded.request;
+      const binaryOutputs = decoded.binaryOutputs;
       // The request id routes canary / experiment traffic, so it is fixed before routing.
       inferRequest.id ??= randomUUID();
       const routed = await engine.route(model, version, inferRequest.id, (name) => headerValue(request.headers[name]));

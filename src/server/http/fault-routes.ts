@@ -1,6 +1,8 @@
 /**
- * A test-only route, registered only when tend starts with TEND_FAULT_INJECTION=1: make one instance
- * of a served version abort, hang, exit… as a native crash would (see the reliability tests).
+ * Test-only routes, registered only when tend starts with TEND_FAULT_INJECTION=1: make one instance
+ * of a served version abort, hang, exit… as a native crash would (see the reliability tests); and
+ * switch authentication off without a restart, for the benchmark that measures what auth costs in
+ * one process (an admin call: it revokes every token, then clears the latch as a restart would).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
@@ -15,5 +17,12 @@ export function registerFaultRoutes(app: FastifyInstance, engine: Engine): void 
     if (typeof mode !== 'string') throw errors.invalidArgument("'mode' must be a string");
     if (instance !== undefined && (typeof instance !== 'number' || !Number.isInteger(instance) || instance < 0)) throw errors.invalidArgument("'instance' must be a whole number ≥ 0");
     return engine.injectFault(request.params.model, request.params.version, mode, (instance as number | undefined) ?? 0);
+  });
+  app.post('/v2/debug/auth/off', async () => {
+    const tokens = await engine.registry.listTokens();
+    for (const t of tokens) if (t.revoked_at === null) await engine.registry.revokeToken(t.id);
+    await engine.access.refresh();
+    engine.access.clearLatchWhenNoTokenIsActive();
+    return { revoked: tokens.filter((t) => t.revoked_at === null).length, authentication: false };
   });
 }

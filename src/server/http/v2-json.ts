@@ -5,7 +5,9 @@
 import { TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
 import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
-import { checkClassificationK, type InferRequest, type InferResponse } from '../../engine/index.js';
+import type { InferRequest, InferResponse } from '../../engine/index.js';
+// From its own module, not the engine's index: the body-parsing worker loads this file and must not load the engine.
+import { checkClassificationK } from '../../engine/classification.js';
 
 /** Upper bound on dimensions and elements a JSON request may declare before any allocation. */
 const MAX_ELEMENTS = 2 ** 31 - 1;
