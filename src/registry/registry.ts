@@ -464,8 +464,9 @@ export class Registry {
 
   /**
    * Import an archive written by exportModel, all or nothing, keeping version numbers.
-   * @throws TendError TEND_INVALID_MODEL (bad archive, a file not matching its sha256), TEND_CONFLICT
-   * (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
+   * @throws TendError TEND_INVALID_ARCHIVE (not a tar, truncated, manifest missing or invalid, a file
+   * not matching its sha256, a bad model name), TEND_INVALID_MODEL (a file in it is not ONNX),
+   * TEND_CONFLICT (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
     return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
