@@ -1,10 +1,13 @@
 /**
- * kill -9 safety. The registry: real `tend` CLI processes push (4 MB models and a small one), move
- * aliases, change routes, archive, delete and gc on one home, and each is killed at a random
- * moment of its work (after it opened the database, within the time such a command takes), at
- * least 50 times; after every kill the database passes integrity_check, every version's file is
- * there and hashes to its sha256, no half-written file sits under a final name, and the registry
- * opens and answers. The prediction log: `tend serve` under labelled traffic is killed several
+ * kill -9 safety. The registry: real `tend` CLI processes push (4 MB models and a small one, some
+ * with one or two --alias), move aliases, create and revoke tokens, change routes, archive, delete
+ * and gc on one home, and each is killed at a random moment of its work (after it opened the
+ * database, within the time such a command takes), at least 50 times, with at least a few kills
+ * of `push --alias`, `alias set` and `token revoke` each; after every command, killed or not, the
+ * database passes integrity_check, every version's file is there and hashes to its sha256, no
+ * half-written file sits under a final name, the registry opens and answers, and what the command
+ * was asked for happened whole or not at all (fuzz/step-checks.ts): a version exists with every
+ * alias its push asked for and its 'ok' audit entry, or neither exists. The prediction log: `tend serve` under labelled traffic is killed several
  * times; monitor.db passes integrity_check and holds every row the server had acknowledged (by
  * feedback accepted for it, and the rows-written counter read from /metrics just before the kill).
  */
@@ -17,6 +20,7 @@ import { GraphBuilder, writeModel } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
 import { checkMonitorDb, checkRegistryHome, type HashCache, type RegistryState } from './fuzz/crash-checks.js';
 import { FuzzRandom } from './fuzz/fuzz-random.js';
+import { checkStep, type StepIntent } from './fuzz/step-checks.js';
 import { HAS_PROC, runCli, type CliRun } from './fuzz/kill-points.js';
 import { startServeProcess } from './fuzz/serve-process.js';
 import { FIXTURE_MODELS, tempDir } from './helpers.js';
@@ -24,6 +28,9 @@ import { FIXTURE_MODELS, tempDir } from './helpers.js';
 const SEED = Number(process.env['CRASH_SEED'] ?? 11);
 // 50 kills of the registry's commands (the acceptance's count) plus 6 of the server for the prediction log.
 const REGISTRY_KILLS = 50;
+// Of those, at least this many of each command whose all-or-nothing is checked step by step.
+const KILLS_OF_EACH = 3;
+const MUST_KILL = ['push-alias', 'alias', 'token-revoke'] as const;
 const SERVER_KILLS = 6;
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 
@@ -45,6 +52,8 @@ function bigModel(variant: number): Uint8Array {
 interface Operation {
   kind: string;
   args: string[];
+  /** What it asks for, checked after it finished or was killed. */
+  intent?: StepIntent;
   /** Run before the command (gc: age the files so that unreferenced ones may go). */
   prepare?: () => void;
 }
@@ -55,25 +64,37 @@ function ageFiles(home: string): void {
   for (const prefix of readdirSync(top)) for (const name of readdirSync(join(top, prefix))) utimesSync(join(top, prefix, name), past, past);
 }
 
-/** The next command, chosen from what the registry holds now. */
-function nextOperation(r: FuzzRandom, state: RegistryState, home: string, work: string, pushes: { n: number }): Operation {
+/** The next command, chosen from what the registry holds now (of kind `prefer` when given). */
+function nextOperation(r: FuzzRandom, state: RegistryState, home: string, work: string, pushes: { n: number }, prefer?: string): Operation {
   const live = state.versions.filter((v) => v.status !== 'archived');
   const of = (model: string) => live.filter((v) => v.model_name === model).map((v) => String(v.version));
   const any = state.versions.length > 0 ? r.pick(state.versions) : undefined;
-  const kind = r.weighted<string>([
-    [20, 'push-big'],
+  const kind = prefer ?? r.weighted<string>([
+    [12, 'push-big'],
+    [10, 'push-alias'],
     [6, 'push-small'],
     [12, 'alias'],
+    [8, 'token'],
     [12, 'deploy'],
     [8, 'archive'],
     [10, 'delete'],
     [15, 'gc'],
   ]);
   switch (kind) {
-    case 'push-big': {
+    case 'push-big':
+    case 'push-alias': {
       const file = join(work, `big-${pushes.n}.onnx`);
       writeFileSync(file, bigModel(++pushes.n));
-      return { kind, args: ['push', file, '--name', 'big', ...(r.chance(0.3) ? ['--alias', 'staging'] : [])] };
+      // The real order: `tend push FILE --name NAME [--alias A]...`.
+      const aliases = kind === 'push-big' ? [] : r.chance(0.5) ? ['staging'] : ['staging', 'candidate'];
+      return { kind, args: ['push', file, '--name', 'big', ...aliases.flatMap((a) => ['--alias', a])], intent: { kind: 'push', model: 'big', aliases } };
+    }
+    case 'token': {
+      const live = state.tokens.filter((t) => t.revoked_at === null);
+      // `tend token revoke ID`; a new token to revoke when none is left.
+      if (live.length === 0) return { kind: 'token-create', args: ['token', 'create', '--name', 'crash', '--scopes', 'read,infer'] };
+      const id = r.pick(live).id;
+      return { kind: 'token-revoke', args: ['token', 'revoke', id], intent: { kind: 'revoke', id } };
     }
     case 'push-small':
       return { kind, args: ['push', DIGITS, '--name', r.pick(['small', 'other'])] };
@@ -81,7 +102,10 @@ function nextOperation(r: FuzzRandom, state: RegistryState, home: string, work: 
       const model = r.pick(['big', 'small']);
       const versions = of(model);
       if (versions.length === 0) return { kind: 'push-small', args: ['push', DIGITS, '--name', 'small'] };
-      return { kind, args: ['alias', 'set', model, r.pick(['champion', 'staging']), r.pick(versions)] };
+      // The real order: `tend alias set NAME ALIAS VERSION`.
+      const alias = r.pick(['champion', 'staging']);
+      const version = r.pick(versions);
+      return { kind, args: ['alias', 'set', model, alias, version], intent: { kind: 'alias', model, alias, version: Number(version) } };
     }
     case 'deploy': {
       const versions = of('small');
@@ -132,7 +156,7 @@ async function metricRows(url: string): Promise<number | undefined> {
 
 // The two loops use different homes: run them side by side.
 describe('kill -9', { concurrency: 2 }, () => {
-  test(`registry: ${REGISTRY_KILLS} kill -9 at random moments of push, alias, deploy, archive, delete and gc (seed ${SEED})`, { timeout: 900_000 }, async () => {
+  test(`registry: ${REGISTRY_KILLS} kill -9 at random moments of push (--alias), alias set, token create/revoke, deploy, archive, delete and gc (seed ${SEED})`, { timeout: 900_000 }, async () => {
     const home = tempDir('crash-home');
     const work = tempDir('crash-files');
     const cache: HashCache = new Map();
@@ -167,11 +191,15 @@ describe('kill -9', { concurrency: 2 }, () => {
       let maxTemp = 0;
       let cutCopies = 0;
       const startupMs: number[] = [];
-      for (let i = 0; killCount < REGISTRY_KILLS && i < 400; i++) {
-        const op = nextOperation(r, state, home, work, pushes);
+      const enough = (): boolean => killCount >= REGISTRY_KILLS && MUST_KILL.every((k) => (kills[k] ?? 0) >= KILLS_OF_EACH);
+      for (let i = 0; !enough() && i < 400; i++) {
+        // Past the 50 kills, the commands that still lack kills come next (a token revoke may first need a token).
+        const lacking = killCount >= REGISTRY_KILLS ? MUST_KILL.find((k) => (kills[k] ?? 0) < KILLS_OF_EACH) : undefined;
+        const op = nextOperation(r, state, home, work, pushes, lacking === 'token-revoke' ? 'token' : lacking);
         op.prepare?.();
         // Now and then a second command runs alongside, never killed: it must get the lock and finish.
-        const bystander = r.chance(0.2) ? runCli(r.chance(0.5) ? ['alias', 'set', 'small', 'staging', '1'] : ['push', DIGITS, '--name', 'other'], home) : undefined;
+        // It moves an alias and pushes a model no killed command touches, so that each step's checks hold.
+        const bystander = r.chance(0.2) ? runCli(r.chance(0.5) ? ['alias', 'set', 'small', 'bystander', '1'] : ['push', DIGITS, '--name', 'other'], home) : undefined;
         const fromSpawn = !HAS_PROC || r.chance(0.1);
         const window = fromSpawn ? 1500 : workMs[op.kind] ?? 150;
         // Half the kills in the second half of the work, where copies, renames and commits happen.
@@ -190,6 +218,7 @@ describe('kill -9', { concurrency: 2 }, () => {
         }
         const checked = checkRegistryHome(home, cache);
         assert.deepEqual(checked.problems, [], `after ${run.killed ? 'killing' : 'running'} tend ${op.args.join(' ')} (${i}):`);
+        assert.deepEqual(checkStep(state, checked.state, op.intent ?? { kind: 'other' }, run), [], `${run.killed ? 'killed' : 'ran'} tend ${op.args.join(' ')} (${i}):`);
         if (run.killed && checked.state.tempFiles > state.tempFiles) cutCopies++;
         state = checked.state;
         maxTemp = Math.max(maxTemp, state.tempFiles);
@@ -204,6 +233,7 @@ describe('kill -9', { concurrency: 2 }, () => {
       assert.deepEqual(final.problems, []);
       assert.equal((await runCli(['models', 'list', '--json'], home)).code, 0);
       assert.ok(killCount >= REGISTRY_KILLS, `only ${killCount} kills landed`);
+      for (const k of MUST_KILL) assert.ok((kills[k] ?? 0) >= KILLS_OF_EACH, `only ${kills[k] ?? 0} kills of ${k} landed`);
       console.log(
         `registry kill loop: ${killCount} kills (${Object.entries(kills).map(([k, n]) => `${k} ${n}`).join(', ')}), ${finished} commands finished before their kill, ` +
           `${bystanders} bystanders, ${cutCopies} copies cut short (up to ${maxTemp} temp files at once, never under a final name), work windows ${JSON.stringify(Object.fromEntries(Object.entries(workMs).map(([k, v]) => [k, Math.round(v)])))} ms, ` +

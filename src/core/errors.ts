@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   TEND_INVALID_ARGUMENT: 400,
   TEND_INVALID_CONFIG: 400,
   TEND_INVALID_MODEL: 400,
+  // A model archive (`tend import`) that is not a tar, is truncated, or whose manifest or files are wrong.
+  TEND_INVALID_ARCHIVE: 400,
   TEND_INFERENCE_FAILED: 400,
   // A model file that onnxruntime refuses (explicit loads answer 400, as Triton's do).
   TEND_MODEL_LOAD_FAILED: 400,
@@ -40,6 +42,8 @@ export interface TendErrorOptions {
   cause?: unknown;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   retryAfterSeconds?: number;
+  /** How to fix it, when this error knows better than its code's general hint (the CLI prints it). */
+  hint?: string;
 }
 
 /** Base of every error tend throws on purpose. */
@@ -47,6 +51,7 @@ export class TendError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly retryAfterSeconds: number | undefined;
+  readonly hint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: TendErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -54,6 +59,7 @@ export class TendError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.hint = options.hint;
   }
 
   /** True when the caller, not tend, is at fault (HTTP 4xx; CLI exit code 1). */

@@ -51,6 +51,43 @@ function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+type AuditRow = Omit<Selectable<AuditLogTable>, 'seq'>;
+
+/** Check an entry and make its row (the time is now). @throws TendError TEND_INVALID_ARGUMENT */
+export function auditRow(entry: AuditEntry): AuditRow {
+  assertText('actor', entry.actor, 128);
+  assertText('source', entry.source, 256);
+  if (typeof entry.action !== 'string' || !ACTION.test(entry.action)) {
+    throw errors.invalidArgument(`audit action '${String(entry.action)}' must be lower-case letters, digits, '.', '_', ':' or '-' (at most 64)`);
+  }
+  const target = entry.target ?? null;
+  if (target !== null) assertText('target', target, 1024);
+  const outcome = entry.outcome ?? 'ok';
+  if (!OUTCOMES.includes(outcome)) throw errors.invalidArgument(`audit outcome '${String(outcome)}' must be one of ${OUTCOMES.join(', ')}`);
+  const detail = entry.detail ?? null;
+  if (detail !== null && typeof detail !== 'string') throw errors.invalidArgument('audit detail must be a string');
+  return {
+    at: now(),
+    actor: entry.actor,
+    source: entry.source,
+    action: entry.action,
+    target,
+    before: stateJson('before', entry.before),
+    after: stateJson('after', entry.after),
+    outcome,
+    detail,
+  };
+}
+
+/**
+ * Append a row inside a transaction the caller holds, so that an entry saying 'ok' commits with
+ * the work it describes, or not at all (the registry's push does this).
+ */
+export async function insertAuditRow(trx: Transaction<RegistryDatabase>, row: AuditRow): Promise<AuditRecord> {
+  const inserted = await trx.insertInto('audit_log').values(row).returning('seq').executeTakeFirstOrThrow();
+  return toRecord({ ...row, seq: Number(inserted.seq) });
+}
+
 export class KyselyAudit implements AuditStore {
   constructor(
     private readonly db: Kysely<RegistryDatabase>,
@@ -58,30 +95,8 @@ export class KyselyAudit implements AuditStore {
   ) {}
 
   async appendAudit(entry: AuditEntry): Promise<AuditRecord> {
-    assertText('actor', entry.actor, 128);
-    assertText('source', entry.source, 256);
-    if (typeof entry.action !== 'string' || !ACTION.test(entry.action)) {
-      throw errors.invalidArgument(`audit action '${String(entry.action)}' must be lower-case letters, digits, '.', '_', ':' or '-' (at most 64)`);
-    }
-    const target = entry.target ?? null;
-    if (target !== null) assertText('target', target, 1024);
-    const outcome = entry.outcome ?? 'ok';
-    if (!OUTCOMES.includes(outcome)) throw errors.invalidArgument(`audit outcome '${String(outcome)}' must be one of ${OUTCOMES.join(', ')}`);
-    const detail = entry.detail ?? null;
-    if (detail !== null && typeof detail !== 'string') throw errors.invalidArgument('audit detail must be a string');
-    const row = {
-      at: now(),
-      actor: entry.actor,
-      source: entry.source,
-      action: entry.action,
-      target,
-      before: stateJson('before', entry.before),
-      after: stateJson('after', entry.after),
-      outcome,
-      detail,
-    };
-    const inserted = await this.write((trx) => trx.insertInto('audit_log').values(row).returning('seq').executeTakeFirstOrThrow());
-    return toRecord({ ...row, seq: Number(inserted.seq) });
+    const row = auditRow(entry);
+    return this.write((trx) => insertAuditRow(trx, row));
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {

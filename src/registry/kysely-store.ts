@@ -23,6 +23,7 @@ import { KyselyArtifacts } from './kysely-artifacts.js';
 import type { ArtifactRecord, NewArtifact } from './artifact-store.js';
 import { continueRetiredNumbers, KyselyLifecycle } from './kysely-lifecycle.js';
 import { aliasVersion, appendHistory, moveAlias } from './alias-moves.js';
+import { auditRow, insertAuditRow } from './kysely-audit.js';
 import type { LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
 import type { RegistryDatabase } from './schema.js';
@@ -230,7 +231,10 @@ export class KyselyRegistryStore implements RegistryStore {
         })
         .execute();
       for (const alias of aliases) await moveAlias(trx, name, alias, version, input.actor, at);
-      return this.readVersion(trx, name, version);
+      const record = await this.readVersion(trx, name, version);
+      // Last, so that 'ok' is written only with everything it vouches for (one commit).
+      if (input.audit !== undefined) await insertAuditRow(trx, auditRow(input.audit(record)));
+      return record;
     });
   }
 

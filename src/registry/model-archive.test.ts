@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,15 @@ test('export then import into another registry gives the same model, version for
   await rejectsWith(source.importModel(file, { as: '../evil' }), 'TEND_INVALID_ARGUMENT');
 });
 
+/** A tar of these entries, in order. */
+async function writeTar(path: string, entries: [string, Buffer][]): Promise<void> {
+  const out = await open(path, 'w');
+  const tar = new TarWriter(out);
+  for (const [name, bytes] of entries) await tar.addBuffer(name, bytes);
+  await tar.finish();
+  await out.close();
+}
+
 /** Copy an archive, letting `edit` change the manifest and each file's bytes. */
 async function rewrite(
   from: string,
@@ -117,7 +127,18 @@ async function rewrite(
   await out.close();
 }
 
-test('a tampered or broken archive is refused with TEND_INVALID_MODEL and nothing is imported', async (t) => {
+/** Assert an import is refused with `code`, a message matching `message` and (when given) this hint. */
+async function refused(work: Promise<unknown>, code: string, message: RegExp, hint?: RegExp): Promise<void> {
+  await assert.rejects(work, (err: Error & { code?: string; hint?: string }) => {
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, message);
+    if (hint !== undefined) assert.match(err.hint ?? '', hint, err.message);
+    assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, code === 'TEND_INVALID_MODEL' ? /^$/ : /ONNX model/, 'only an ONNX problem speaks of ONNX models');
+    return true;
+  });
+}
+
+test('a broken or tampered archive is refused naming what is wrong, and nothing is imported', async (t) => {
   const dir = tempDir(t);
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
@@ -125,6 +146,7 @@ test('a tampered or broken archive is refused with TEND_INVALID_MODEL and nothin
   await source.exportModel('digits', good);
   const target = await openRegistry(t, dir, 'b');
 
+  // Checksum mismatch: which file, the sha256 the manifest expects and the one it has.
   const tampered = join(dir, 'tampered.tar');
   let victim = '';
   await rewrite(good, tampered, {
@@ -136,37 +158,76 @@ test('a tampered or broken archive is refused with TEND_INVALID_MODEL and nothin
       return copy;
     },
   });
-  await assert.rejects(target.importModel(tampered), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'TEND_INVALID_MODEL');
-    assert.ok(err.message.includes(victim), err.message);
-    assert.match(err.message, /does not match its sha256.*nothing was imported/);
-    return true;
-  });
+  const expected = /models\/([0-9a-f]{64})\.onnx/.exec(victim)?.[1] ?? '';
+  const tamperedBytes = (await listTar(tampered)).find((e) => e.name === victim);
+  assert.ok(tamperedBytes !== undefined);
+  const actual = createHash('sha256').update(await readTarEntryBuffer(tampered, tamperedBytes)).digest('hex');
+  await refused(
+    target.importModel(tampered),
+    'TEND_INVALID_ARCHIVE',
+    new RegExp(`^${victim} in .*tampered\\.tar does not match its sha256: the manifest expects ${expected}, the file hashes to ${actual}; nothing was imported$`),
+    /damaged or altered/,
+  );
 
-  const cases: [string, Parameters<typeof rewrite>[2], RegExp][] = [
-    ['missing-file', { manifest: (m) => ((m['versions'] as { file: string }[])[0]!.file = `models/${'0'.repeat(64)}.onnx`) }, /names file/],
-    ['bad-format', { manifest: (m) => (m['format'] = 'zip') }, /format/],
-    ['bad-alias', { manifest: (m) => (m['aliases'] = { champion: 3 }) }, /archived version 3/],
-    ['bad-size', { manifest: (m) => ((m['versions'] as { size_bytes: number }[])[0]!.size_bytes = 5) }, /manifest says 5/],
-    ['bad-name', { manifest: (m) => ((m['model'] as { name: string }).name = 'a b') }, /'a b' is not a valid name; import it with --as/],
+  const cases: [string, Parameters<typeof rewrite>[2], RegExp, RegExp][] = [
+    ['missing-file', { manifest: (m) => ((m['versions'] as { file: string }[])[0]!.file = `models/${'0'.repeat(64)}.onnx`) }, /version 1 names file 'models\/0{64}\.onnx', expected/, /export the model again/],
+    ['bad-format', { manifest: (m) => (m['format'] = 'zip') }, /manifest\.json is invalid: field format: /, /export the model again/],
+    ['bad-field', { manifest: (m) => ((m['versions'] as { sha256: string }[])[1]!.sha256 = 'xyz') }, /manifest\.json is invalid: field versions\[1\]\.sha256: /, /export the model again/],
+    ['no-versions-field', { manifest: (m) => delete m['versions'] }, /manifest\.json is invalid: field versions: /, /export the model again/],
+    ['bad-alias', { manifest: (m) => (m['aliases'] = { champion: 3 }) }, /alias 'champion' points at archived version 3/, /export the model again/],
+    ['bad-size', { manifest: (m) => ((m['versions'] as { size_bytes: number }[])[0]!.size_bytes = 5) }, /has \d+ bytes, the manifest says 5/, /copy or export it again/],
+    ['bad-name', { manifest: (m) => ((m['model'] as { name: string }).name = 'a b') }, /its model name 'a b' \(manifest field model\.name\) is not a valid model name/, /--as NAME/],
   ];
-  for (const [name, edit, message] of cases) {
+  for (const [name, edit, message, hint] of cases) {
     const file = join(dir, `${name}.tar`);
     await rewrite(good, file, edit);
-    await assert.rejects(target.importModel(file), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'TEND_INVALID_MODEL', `${name}: ${err.message}`);
-      assert.match(err.message, message, name);
-      return true;
-    });
+    await refused(target.importModel(file), 'TEND_INVALID_ARCHIVE', message, hint);
   }
 
+  // The manifest missing, or not JSON.
+  const noManifest = join(dir, 'no-manifest.tar');
+  await writeTar(noManifest, [['models/x.onnx', readFileSync(DIGITS)]]);
+  await refused(target.importModel(noManifest), 'TEND_INVALID_ARCHIVE', /manifest\.json is missing \(the tar holds 1 other file\(s\)\)/, /export the model again/);
+  const notJson = join(dir, 'not-json.tar');
+  await writeTar(notJson, [[MANIFEST_FILE, Buffer.from('{"format": ')]]);
+  await refused(target.importModel(notJson), 'TEND_INVALID_ARCHIVE', /manifest\.json is not JSON/, /export the model again/);
+
+  // Not a tar at all (an ONNX file given to import), and a truncated copy.
   const notArchive = join(dir, 'model.onnx.tar');
   writeFileSync(notArchive, readFileSync(DIGITS));
-  await rejectsWith(target.importModel(notArchive), 'TEND_INVALID_MODEL');
+  await refused(target.importModel(notArchive), 'TEND_INVALID_ARCHIVE', /model\.onnx\.tar is not a tar archive: .*; nothing was imported$/, /tend push FILE --name NAME/);
+  const truncated = join(dir, 'truncated.tar');
+  writeFileSync(truncated, readFileSync(good).subarray(0, 4096));
+  await refused(target.importModel(truncated), 'TEND_INVALID_ARCHIVE', /truncated\.tar is a truncated tar archive: it ends in the middle of an entry/, /copy or export it again/);
+
+  // A name already taken is a conflict with its way out, not an archive problem.
+  await target.push(DIGITS, { name: 'digits' });
+  await refused(target.importModel(good), 'TEND_CONFLICT', /model 'digits' already exists; import it under another name \(--as NAME\)/);
+  await target.deleteModel('digits');
+
   await rejectsWith(target.importModel(join(dir, 'missing.tar')), 'TEND_INVALID_ARGUMENT');
   assert.deepEqual(await target.listModels(), []);
   // Nothing registered; files copied before a late failure are only collectable garbage.
   assert.equal((await target.gc({ minAgeSeconds: 0 })).kept, 0);
+});
+
+test('an archive whose file is not an ONNX model keeps the ONNX hint', async (t) => {
+  const dir = tempDir(t);
+  const source = await openRegistry(t, dir, 'a');
+  await source.push(DIGITS, { name: 'm' });
+  const good = join(dir, 'good.tar');
+  await source.exportModel('m', good);
+  const junk = Buffer.from('these bytes are no ONNX model\n');
+  const sha256 = createHash('sha256').update(junk).digest('hex');
+  const [first] = await listTar(good);
+  assert.ok(first !== undefined);
+  const manifest = JSON.parse((await readTarEntryBuffer(good, first)).toString()) as { versions: { file: string; sha256: string; size_bytes: number }[] };
+  Object.assign(manifest.versions[0] as object, { file: `models/${sha256}.onnx`, sha256, size_bytes: junk.length });
+  const file = join(dir, 'junk.tar');
+  await writeTar(file, [[MANIFEST_FILE, Buffer.from(JSON.stringify(manifest))], [`models/${sha256}.onnx`, junk]]);
+  const target = await openRegistry(t, dir, 'b');
+  await refused(target.importModel(file), 'TEND_INVALID_MODEL', new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`));
+  assert.deepEqual(await target.listModels(), []);
 });
 
 test('export: unknown model, unusable output path', async (t) => {

@@ -228,8 +228,21 @@ export async function exportModelArchive(deps: ArchiveDeps, name: string, outFil
   }
 }
 
-function invalidArchive(file: string, why: string): TendError {
-  return errors.invalidModel(`${file} is not a valid tend model archive: ${why}; nothing was imported`);
+const HINT_EXPORT_AGAIN = '`tend import` takes the tar archive `tend export` writes; export the model again';
+const HINT_COPY_AGAIN = 'the archive was damaged or altered after `tend export`; copy or export it again';
+const HINT_NOT_TAR = '`tend import` takes the tar archive `tend export` writes (an .onnx file is added with `tend push FILE --name NAME`)';
+const HINT_AS = 'import it under a valid name with --as NAME';
+
+/** What is wrong with an archive itself (not with an ONNX file in it), with how to fix it. */
+function invalidArchive(file: string, why: string, hint = HINT_EXPORT_AGAIN): TendError {
+  return new TendError('TEND_INVALID_ARCHIVE', `${file} is not a valid tend model archive: ${why}; nothing was imported`, { hint });
+}
+
+/** Where a manifest check failed, as a field path ('versions[0].sha256'). */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const key of path) text += typeof key === 'number' ? `[${key}]` : `${text === '' ? '' : '.'}${String(key)}`;
+  return text === '' ? '(the whole manifest)' : text;
 }
 
 /** The manifest and file entries of an archive, checked for consistency (not yet hashed). */
@@ -238,13 +251,17 @@ async function readArchive(file: string): Promise<{ manifest: ModelArchiveManife
   try {
     listed = await listTar(file);
   } catch (err) {
-    if (isTendError(err) && err.code === 'TEND_INVALID_MODEL') throw invalidArchive(file, err.message);
+    if (isTendError(err) && err.code === 'TEND_INVALID_ARCHIVE') {
+      throw new TendError('TEND_INVALID_ARCHIVE', `${file} is ${err.message}; nothing was imported`, {
+        hint: err.message.startsWith('not a tar') ? HINT_NOT_TAR : HINT_COPY_AGAIN,
+      });
+    }
     throw err;
   }
   const entries = new Map(listed.map((e) => [e.name.replace(/^\.\//, ''), e]));
   const entry = entries.get(MANIFEST_FILE);
-  if (entry === undefined) throw invalidArchive(file, `it has no ${MANIFEST_FILE}`);
-  if (entry.size > MAX_MANIFEST_BYTES) throw invalidArchive(file, `${MANIFEST_FILE} is too large`);
+  if (entry === undefined) throw invalidArchive(file, `${MANIFEST_FILE} is missing (the tar holds ${listed.length} other file(s))`);
+  if (entry.size > MAX_MANIFEST_BYTES) throw invalidArchive(file, `${MANIFEST_FILE} is too large (${entry.size} bytes, at most ${MAX_MANIFEST_BYTES})`);
   let parsed: unknown;
   try {
     parsed = JSON.parse((await readTarEntryBuffer(file, entry)).toString('utf8'));
@@ -254,7 +271,7 @@ async function readArchive(file: string): Promise<{ manifest: ModelArchiveManife
   const result = ManifestSchema.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw invalidArchive(file, `${MANIFEST_FILE}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    throw invalidArchive(file, `${MANIFEST_FILE} is invalid: field ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
   }
   const manifest = result.data;
   const numbers = new Set<number>();
@@ -263,9 +280,9 @@ async function readArchive(file: string): Promise<{ manifest: ModelArchiveManife
     numbers.add(v.version);
     if (v.file !== entryName(v.sha256)) throw invalidArchive(file, `version ${v.version} names file '${v.file}', expected '${entryName(v.sha256)}'`);
     const data = entries.get(v.file);
-    if (data === undefined) throw invalidArchive(file, `${v.file} (version ${v.version}) is missing`);
+    if (data === undefined) throw invalidArchive(file, `${v.file} (version ${v.version}) is missing`, HINT_COPY_AGAIN);
     if (data.size !== v.size_bytes) {
-      throw invalidArchive(file, `${v.file} has ${data.size} bytes, the manifest says ${v.size_bytes}`);
+      throw invalidArchive(file, `${v.file} has ${data.size} bytes, the manifest says ${v.size_bytes}`, HINT_COPY_AGAIN);
     }
   }
   for (const [alias, version] of Object.entries(manifest.aliases)) {
@@ -286,15 +303,16 @@ async function hashEntry(file: string, entry: TarEntry): Promise<string> {
  * Import a model archive: check every file's sha256, store the files, then create the model, its
  * versions (numbers kept), aliases and alias history in one transaction. Signatures and model
  * headers are read again from the files themselves.
- * @throws TendError TEND_INVALID_MODEL (not an archive, a file that does not match the manifest —
- * nothing is imported), TEND_CONFLICT (the name exists: use `as`), TEND_INVALID_ARGUMENT.
+ * @throws TendError TEND_INVALID_ARCHIVE (not a tar, truncated, manifest missing or invalid, a file
+ * that does not match its sha256 or size, a bad model name — nothing is imported), TEND_INVALID_MODEL
+ * (a file in it is not a usable ONNX model), TEND_CONFLICT (the name exists: use `as`), TEND_INVALID_ARGUMENT.
  */
 export async function importModelArchive(deps: ImportDeps, archive: string, options: ImportOptions = {}): Promise<ImportResult> {
   const file = resolve(archive);
   const { manifest, entries } = await readArchive(file);
   const name = options.as ?? manifest.model.name;
   if (options.as === undefined && !isValidModelName(name)) {
-    throw invalidArchive(file, `its model name '${name}' is not a valid name; import it with --as NAME`);
+    throw invalidArchive(file, `its model name '${name}' (manifest field model.name) is not a valid model name`, HINT_AS);
   }
   assertModelName(name);
   // Checked early to fail before any copying; the import transaction checks again.
@@ -309,7 +327,11 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
     const entry = entries.get(v.file) as TarEntry;
     const actual = await hashEntry(file, entry);
     if (actual !== sha256) {
-      throw errors.invalidModel(`${v.file} in ${file} does not match its sha256 (it hashes to ${actual}): the archive is damaged or was altered; nothing was imported`);
+      throw new TendError(
+        'TEND_INVALID_ARCHIVE',
+        `${v.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
+        { hint: HINT_COPY_AGAIN },
+      );
     }
   }
 

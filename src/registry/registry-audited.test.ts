@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runWithContext } from '../core/request-context.js';
 import { Registry } from './registry.js';
+import { newVersion } from './store.case.js';
 
 const MODEL = resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'digits_mlp.onnx');
 
@@ -54,4 +55,47 @@ test('push, alias moves, deployments, archive, delete and token changes are audi
   // The alias history records the caller too.
   const history = await registry.aliasHistory('digits', 'champion');
   assert.equal(history.find((h) => h.to_version === 2)?.actor, 'a1b2c3d4e5f6');
+});
+
+test('a push commits its version, every alias move and its ok entry together, or none of them', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'tend-audited-'));
+  const registry = await Registry.open(home, { actor: 'tester' });
+  t.after(async () => {
+    await registry.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  const pushed = await registry.push(MODEL, { name: 'digits', aliases: ['champion', 'staging'] });
+  const [entry] = await registry.listAudit({ action: 'model.push' });
+  assert.equal(entry?.outcome, 'ok');
+  assert.deepEqual(entry?.after, { version: 1, sha256: pushed.sha256, aliases: ['champion', 'staging'] });
+  assert.deepEqual(await registry.listAliases('digits'), { champion: 1, staging: 1 });
+
+  // A failure after the version row and its alias moves were written, before the commit (where a
+  // kill -9 would land): the transaction rolls back whole, so no version, no move, no ok entry.
+  const template = await registry.getVersion('digits', 1);
+  const failing = registry.store.createVersion({
+    ...newVersion('digits', { sha256: template.sha256, size_bytes: template.size_bytes }),
+    aliases: ['champion', 'canary'],
+    audit: () => {
+      throw new Error('cut before the commit');
+    },
+  });
+  await assert.rejects(failing, /cut before the commit/);
+  // An entry the audit log refuses (an action it does not accept) fails the push the same way.
+  await assert.rejects(
+    registry.store.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
+    (err: Error & { code?: string }) => err.code === 'TEND_INVALID_ARGUMENT',
+  );
+  assert.deepEqual((await registry.listVersions('digits')).map((v) => v.version), [1]);
+  assert.deepEqual(await registry.listAliases('digits'), { champion: 1, staging: 1 });
+  assert.deepEqual((await registry.aliasHistory('digits', 'canary')).length, 0);
+  assert.deepEqual((await registry.listAudit({ action: 'model.push' })).map((e) => e.outcome), ['ok']);
+
+  // A push refused before its transaction is recorded as failed, and leaves no version.
+  await assert.rejects(registry.push(MODEL, { name: 'digits', aliases: ['champion'], parentVersion: 9 }), (err: Error & { code?: string }) => err.code === 'TEND_VERSION_NOT_FOUND');
+  assert.deepEqual((await registry.listAudit({ action: 'model.push' })).map((e) => e.outcome), ['failed', 'ok']);
+  assert.deepEqual((await registry.listVersions('digits')).map((v) => v.version), [1]);
+  // Numbers are never reused: the rolled-back transactions took none.
+  assert.equal((await registry.push(MODEL, { name: 'digits', aliases: ['champion'] })).version, 2);
+  assert.deepEqual(await registry.listAliases('digits'), { champion: 2, staging: 1 });
 });

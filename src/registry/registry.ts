@@ -120,18 +120,28 @@ export class Registry {
     return currentContext()?.actor ?? this.actor;
   }
 
+  /** Who acts, from where, doing what to what: the part of an audit entry known before the work. */
+  private auditSubject(action: string, target: string | null): AuditEntry {
+    const context = currentContext();
+    return { actor: context?.actor ?? this.actor, source: context?.source ?? 'cli', action, ...(target !== null ? { target } : {}) };
+  }
+
+  /** Record a failed action; an audit log that cannot be written must not hide the action's own error. */
+  private async auditFailure(subject: AuditEntry, err: unknown): Promise<void> {
+    await this.records.audit.appendAudit({ ...subject, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
+  }
+
   /**
    * Run a management action and append it to the audit log (append-only): who, from where, what,
    * on what, before/after, and whether it worked. A failed action is recorded as failed and rethrown.
    */
   private async audited<T>(action: string, target: string | null, work: () => Promise<T>, describe?: (result: T) => { before?: unknown; after?: unknown; detail?: string }): Promise<T> {
-    const context = currentContext();
-    const who = { actor: context?.actor ?? this.actor, source: context?.source ?? 'cli', action, ...(target !== null ? { target } : {}) };
+    const who = this.auditSubject(action, target);
     let result: T;
     try {
       result = await work();
     } catch (err) {
-      await this.records.audit.appendAudit({ ...who, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
+      await this.auditFailure(who, err);
       throw err;
     }
     await this.records.audit.appendAudit({ ...who, outcome: 'ok', ...(describe ? describe(result) : {}) });
@@ -165,16 +175,30 @@ export class Registry {
   /**
    * Add an ONNX file as the next version of a model (creating the model on its first push).
    * The file is checked before anything is written; its bytes are stored before the version row,
-   * so a row never points at a missing file; a blob lease keeps gc() off the file meanwhile.
+   * so a row never points at a missing file; a blob lease keeps gc() off the file meanwhile. The
+   * version row, every alias move and the 'ok' audit entry commit in one transaction: a push
+   * killed at any moment leaves either all of them or none.
    * @throws TendError TEND_INVALID_MODEL (not ONNX, external data), TEND_INVALID_ARGUMENT (bad name,
    * alias, tags, unreadable file), TEND_VERSION_NOT_FOUND (unknown parentVersion).
    * @example await registry.push('model.onnx', { name: 'digits', aliases: ['champion'] })
    */
-  push(file: string, options: PushOptions): Promise<PushResult> {
-    return this.audited('model.push', options.name, () => this.pushFile(file, options), (r) => ({ after: { version: r.version, sha256: r.sha256, aliases: options.aliases ?? [] } }));
+  async push(file: string, options: PushOptions): Promise<PushResult> {
+    const subject = this.auditSubject('model.push', options.name);
+    // The 'ok' entry commits in the version's own transaction (with its alias moves), never apart from it.
+    const audit = (created: VersionRecord): AuditEntry => ({
+      ...subject,
+      outcome: 'ok',
+      after: { version: created.version, sha256: created.sha256, aliases: options.aliases ?? [] },
+    });
+    try {
+      return await this.pushFile(file, options, audit);
+    } catch (err) {
+      await this.auditFailure(subject, err);
+      throw err;
+    }
   }
 
-  private async pushFile(file: string, options: PushOptions): Promise<PushResult> {
+  private async pushFile(file: string, options: PushOptions, audit: (created: VersionRecord) => AuditEntry): Promise<PushResult> {
     const { name } = options;
     assertModelName(name);
     const aliases = options.aliases ?? [];
@@ -220,13 +244,19 @@ export class Registry {
     // The lease keeps a garbage collection from removing the file before its row exists (blob-gc.ts).
     const lease = await this.store.leaseBlob(digest.sha256, PUSH_LEASE_MS);
     try {
-      return await this.register(path, info, digest, options);
+      return await this.register(path, info, digest, options, audit);
     } finally {
       await this.store.releaseBlobLease(lease);
     }
   }
 
-  private async register(path: string, info: ReturnType<typeof inspectModelFile>, digest: FileDigest, options: PushOptions): Promise<PushResult> {
+  private async register(
+    path: string,
+    info: ReturnType<typeof inspectModelFile>,
+    digest: FileDigest,
+    options: PushOptions,
+    audit: (created: VersionRecord) => AuditEntry,
+  ): Promise<PushResult> {
     const { name } = options;
     const aliases = options.aliases ?? [];
     const blob = await this.sealed.putFile(path, digest, `${path} changed while it was being stored; push it again`);
@@ -246,6 +276,7 @@ export class Registry {
       ...(options.description !== undefined ? { description: options.description } : {}),
       aliases,
       actor: options.createdBy ?? this.actor,
+      audit,
     });
     return { name: record.name, version: record.version, sha256: record.sha256, size_bytes: record.size_bytes };
   }
@@ -433,8 +464,9 @@ export class Registry {
 
   /**
    * Import an archive written by exportModel, all or nothing, keeping version numbers.
-   * @throws TendError TEND_INVALID_MODEL (bad archive, a file not matching its sha256), TEND_CONFLICT
-   * (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
+   * @throws TendError TEND_INVALID_ARCHIVE (not a tar, truncated, manifest missing or invalid, a file
+   * not matching its sha256, a bad model name), TEND_INVALID_MODEL (a file in it is not ONNX),
+   * TEND_CONFLICT (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
     return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));

@@ -10,6 +10,7 @@ import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { LifecycleStore } from './lifecycle-store.js';
 import type { ArtifactStore } from './artifact-store.js';
+import type { AuditEntry } from './audit-store.js';
 import type { ModelInfo } from '../onnx/index.js';
 
 /** What the registry keeps of a model's ONNX header besides its signature. */
@@ -90,6 +91,11 @@ export interface NewVersion {
   aliases?: readonly string[];
   /** Who the alias moves are recorded for. */
   actor: string;
+  /**
+   * The audit entry for this version, appended in the same transaction as the version row and its
+   * alias moves: an entry saying 'ok' exists exactly when they committed.
+   */
+  audit?: (created: VersionRecord) => AuditEntry;
 }
 
 export interface ModelUpdate {
@@ -110,7 +116,8 @@ export interface RegistryStore extends DeploymentStore, LifecycleStore, Artifact
   updateModel(name: string, update: ModelUpdate): Promise<ModelRecord>;
   /**
    * Add a version, creating the model on its first version. Version numbers grow per model and are
-   * never reused; concurrent calls get distinct numbers. Aliases move in the same transaction.
+   * never reused; concurrent calls get distinct numbers. The version row, every one of its alias
+   * moves and its audit entry commit in one transaction: all of them or none.
    */
   createVersion(input: NewVersion): Promise<VersionRecord>;
   /** Versions of a model, oldest first. */

@@ -84,33 +84,47 @@ test('tar: archives repacked by system tar (gnu long names, pax, folders) still 
   }
 });
 
-test('tar: broken archives are TEND_INVALID_MODEL, a missing file TEND_INVALID_ARGUMENT', async (t) => {
+test('tar: broken archives are TEND_INVALID_ARCHIVE naming what is wrong, a missing file TEND_INVALID_ARGUMENT', async (t) => {
   const dir = tempDir(t);
   const good = join(dir, 'good.tar');
   await writeSample(good);
   const bytes = readFileSync(good);
+  const refused = async (path: string, message: RegExp): Promise<void> => {
+    await assert.rejects(listTar(path), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'TEND_INVALID_ARCHIVE', err.message);
+      assert.match(err.message, message);
+      return true;
+    });
+  };
 
   const truncated = join(dir, 'truncated.tar');
   writeFileSync(truncated, bytes);
-  truncateSync(truncated, 1024 + 100); // inside the second entry's data
-  await rejectsWith(listTar(truncated), 'TEND_INVALID_MODEL');
+  truncateSync(truncated, 1536 + 100); // inside the second entry's data (header at 1024, data from 1536)
+  await refused(truncated, /^a truncated tar archive: it ends in the middle of an entry \(100 of its 703 bytes are there\)$/);
+  truncateSync(truncated, 1024 + 100); // inside the second entry's header
+  await refused(truncated, /^a truncated tar archive: it ends in the middle of the header at byte 1024$/);
 
   const noEnd = join(dir, 'no-end.tar');
   writeFileSync(noEnd, bytes.subarray(0, bytes.length - 1024));
-  await rejectsWith(listTar(noEnd), 'TEND_INVALID_MODEL');
+  await refused(noEnd, /^a truncated tar archive: it ends after \d+ bytes without the end-of-archive blocks$/);
 
   const badSum = join(dir, 'bad-sum.tar');
   const flipped = Buffer.from(bytes);
   flipped[0] = 'M'.charCodeAt(0) + 1; // the first name byte: the checksum no longer matches
   writeFileSync(badSum, flipped);
-  await assert.rejects(listTar(badSum), /bad checksum/);
+  await refused(badSum, /^not a tar archive: its first block is not a tar header \(bad checksum\)$/);
+  const laterSum = join(dir, 'later-sum.tar');
+  const second = Buffer.from(bytes);
+  second[1024] = (second[1024] ?? 0) ^ 1; // the second entry's header (the first holds 1 block of data)
+  writeFileSync(laterSum, second);
+  await refused(laterSum, /^a damaged tar archive: the header at byte 1024 has a bad checksum$/);
 
   const text = join(dir, 'text.tar');
   writeFileSync(text, 'hello, this is not an archive\n'.repeat(40));
-  await rejectsWith(listTar(text), 'TEND_INVALID_MODEL');
+  await refused(text, /^not a tar archive: its first block is not a tar header/);
   const empty = join(dir, 'empty.tar');
   writeFileSync(empty, '');
-  await rejectsWith(listTar(empty), 'TEND_INVALID_MODEL');
+  await refused(empty, /^not a tar archive: it is empty or shorter than one 512-byte block$/);
   await rejectsWith(listTar(join(dir, 'missing.tar')), 'TEND_INVALID_ARGUMENT');
 });
 

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { errors } from '../core/errors.js';
+import { errors, TendError } from '../core/errors.js';
 
 const BLOCK = 512;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
@@ -134,21 +134,37 @@ function readNumber(header: Buffer, offset: number, length: number, what: string
   if (first & 0x80) {
     let value = 0n;
     for (let i = offset + 1; i < offset + length; i++) value = (value << 8n) | BigInt(header[i] ?? 0);
-    if (first !== 0x80 || value > BigInt(Number.MAX_SAFE_INTEGER)) throw notTar(`its ${what} field is out of range`);
+    if (first !== 0x80 || value > BigInt(Number.MAX_SAFE_INTEGER)) throw badTar(`a header's ${what} field is out of range`);
     return Number(value);
   }
   const text = readString(header, offset, length).trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw notTar(`its ${what} field '${text}' is not octal`);
+  if (!/^[0-7]+$/.test(text)) throw badTar(`a header's ${what} field '${text}' is not octal`);
   return parseInt(text, 8);
 }
 
-function notTar(why: string) {
-  return errors.invalidModel(`not a valid tar archive: ${why}`);
+/** A file that is no tar at all (an ONNX file, a zip, text). */
+function notTar(why: string): TendError {
+  return new TendError('TEND_INVALID_ARCHIVE', `not a tar archive: ${why}`);
+}
+
+/** A tar whose later headers are damaged. */
+function badTar(why: string): TendError {
+  return new TendError('TEND_INVALID_ARCHIVE', `a damaged tar archive: ${why}`);
+}
+
+/** A tar cut short (an interrupted copy or download). */
+function truncatedTar(why: string): TendError {
+  return new TendError('TEND_INVALID_ARCHIVE', `a truncated tar archive: ${why}`);
 }
 
 function checksumMatches(header: Buffer): boolean {
-  const stored = readNumber(header, 148, 8, 'checksum');
+  let stored: number;
+  try {
+    stored = readNumber(header, 148, 8, 'checksum');
+  } catch {
+    return false; // not even a number where the checksum goes: no tar header
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -166,7 +182,7 @@ function parsePax(data: Buffer): Map<string, string> {
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
     const length = Number(data.subarray(at, space).toString('ascii'));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > data.length) throw notTar('a pax header is malformed');
+    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > data.length) throw badTar('a pax header is malformed');
     const record = data.subarray(space + 1, at + length - 1).toString('utf8');
     const eq = record.indexOf('=');
     if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
@@ -180,7 +196,7 @@ async function readExactly(file: FileHandle, position: number, length: number): 
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw notTar('it ends in the middle of an entry (truncated?)');
+    if (bytesRead === 0) throw truncatedTar('it ends in the middle of an entry');
     filled += bytesRead;
   }
   return buffer;
@@ -188,7 +204,7 @@ async function readExactly(file: FileHandle, position: number, length: number): 
 
 /**
  * The regular files of a tar archive, in archive order, without reading their data.
- * @throws TendError TEND_INVALID_MODEL when the file is not a readable tar archive,
+ * @throws TendError TEND_INVALID_ARCHIVE when the file is not a tar archive, is damaged or truncated,
  * TEND_INVALID_ARGUMENT when it cannot be opened.
  */
 export async function listTar(path: string): Promise<TarEntry[]> {
@@ -206,23 +222,26 @@ export async function listTar(path: string): Promise<TarEntry[]> {
     let pax = new Map<string, string>();
     for (;;) {
       if (position + BLOCK > fileSize) {
-        if (entries.length === 0 && position === 0) throw notTar('it is empty or shorter than one block');
-        throw notTar('it has no end marker (truncated?)');
+        if (entries.length === 0 && position === 0) throw notTar(`it is empty or shorter than one ${BLOCK}-byte block`);
+        if (fileSize > position) throw truncatedTar(`it ends in the middle of the header at byte ${position}`);
+        throw truncatedTar(`it ends after ${position} bytes without the end-of-archive blocks`);
       }
       const header = await readExactly(file, position, BLOCK);
       if (header.equals(ZERO_BLOCK)) return entries;
-      if (!checksumMatches(header)) throw notTar(`the header at byte ${position} has a bad checksum`);
+      if (!checksumMatches(header)) {
+        throw position === 0 ? notTar('its first block is not a tar header (bad checksum)') : badTar(`the header at byte ${position} has a bad checksum`);
+      }
       const type = String.fromCharCode(header[156] ?? 0);
       const prefix = readString(header, 345, 155);
       const baseName = readString(header, 0, 100);
       const size = Number(pax.get('size') ?? readNumber(header, 124, 12, 'size'));
-      if (!Number.isSafeInteger(size) || size < 0) throw notTar(`an entry has an invalid size`);
+      if (!Number.isSafeInteger(size) || size < 0) throw badTar(`the entry at byte ${position} has an invalid size`);
       const offset = position + BLOCK;
-      if (offset + size > fileSize) throw notTar('it ends in the middle of an entry (truncated?)');
+      if (offset + size > fileSize) throw truncatedTar(`it ends in the middle of an entry (${fileSize - offset} of its ${size} bytes are there)`);
       position = offset + size + paddingFor(size);
 
       if (type === 'x' || type === 'L') {
-        if (size > MAX_META_BYTES) throw notTar('an extended header is too large');
+        if (size > MAX_META_BYTES) throw badTar('an extended header is too large');
         const data = await readExactly(file, offset, size);
         if (type === 'x') pax = parsePax(data);
         else longName = data.toString('utf8').replace(/\0+$/, '');

@@ -2,7 +2,8 @@
  * What must hold of a tend home after any kill -9: the registry database passes SQLite's integrity
  * and foreign-key checks; every file under a blob's final name is complete (hashes to its name) —
  * half-written copies may exist only under their temp names, which no reader opens; every version
- * and artifact row names a blob that exists with its size and hash. For monitor.db: integrity, and
+ * and artifact row names a blob that exists with its size and hash; every alias's last history entry
+ * is the move that put it where it is (both are written in one transaction). For monitor.db: integrity, and
  * no row pointing at a missing or too short block of floats.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +17,9 @@ const TEMP_NAME = /^\.([0-9a-f]{64})\.onnx\.\d+\.[0-9a-f]+\.tmp$/;
 export interface RegistryState {
   versions: { model_name: string; version: number; sha256: string; size_bytes: number; status: string }[];
   aliases: { model_name: string; alias: string; version: number }[];
+  tokens: { id: string; revoked_at: string | null }[];
+  /** The audit log, oldest first (`after` parsed). */
+  audit: { seq: number; action: string; target: string | null; outcome: string; after: unknown }[];
   /** Temp files of interrupted copies (allowed: readers never look at them). */
   tempFiles: number;
   blobFiles: number;
@@ -42,7 +46,7 @@ function tableExists(db: Database.Database, name: string): boolean {
 /** Check a registry home read-only; problems are returned, not thrown. */
 export function checkRegistryHome(home: string, cache: HashCache): { problems: string[]; state: RegistryState } {
   const problems: string[] = [];
-  const state: RegistryState = { versions: [], aliases: [], tempFiles: 0, blobFiles: 0 };
+  const state: RegistryState = { versions: [], aliases: [], tokens: [], audit: [], tempFiles: 0, blobFiles: 0 };
   const db = new Database(join(home, 'registry.db'), { readonly: true, fileMustExist: true });
   let artifacts: { sha256: string; size_bytes: number }[] = [];
   try {
@@ -53,6 +57,16 @@ export function checkRegistryHome(home: string, cache: HashCache): { problems: s
     if (tableExists(db, 'model_versions')) {
       state.versions = db.prepare('SELECT model_name, version, sha256, size_bytes, status FROM model_versions ORDER BY model_name, version').all() as RegistryState['versions'];
       state.aliases = db.prepare('SELECT model_name, alias, version FROM model_aliases').all() as RegistryState['aliases'];
+      const lastMove = db.prepare('SELECT to_version FROM alias_history WHERE model_name = ? AND alias = ? ORDER BY seq DESC LIMIT 1').pluck();
+      for (const a of state.aliases) {
+        const to = lastMove.get(a.model_name, a.alias) as number | null | undefined;
+        if (to !== a.version) problems.push(`${a.model_name}@${a.alias} points at version ${a.version}, but its history's last move is to ${String(to ?? 'nothing')}`);
+      }
+    }
+    if (tableExists(db, 'api_tokens')) state.tokens = db.prepare('SELECT id, revoked_at FROM api_tokens ORDER BY id').all() as RegistryState['tokens'];
+    if (tableExists(db, 'audit_log')) {
+      const rows = db.prepare('SELECT seq, action, target, outcome, after FROM audit_log ORDER BY seq').all() as (Omit<RegistryState['audit'][number], 'after'> & { after: string | null })[];
+      state.audit = rows.map((r) => ({ ...r, after: r.after === null ? null : (JSON.parse(r.after) as unknown) }));
     }
     if (tableExists(db, 'version_artifacts')) artifacts = db.prepare('SELECT sha256, size_bytes FROM version_artifacts').all() as typeof artifacts;
   } finally {

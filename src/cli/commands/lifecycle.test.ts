@@ -108,7 +108,7 @@ test('gc, export and import', async (t) => {
   const imported = JSON.parse(await run(t, () => importCommand(out, { home, as: 'copy', json: true }))) as Record<string, unknown>;
   assert.deepEqual(imported, { name: 'copy', original_name: 'digits', versions: [1, 2], aliases: { champion: 1 }, files_written: 0 });
   assert.match(await run(t, () => importCommand(out, { home, as: 'copy2' })), /imported digits \(as copy2\): versions 1, 2; aliases champion→1/);
-  await failsWith(t, () => importCommand(DIGITS, { home }), 'TEND_INVALID_MODEL', /not a valid tend model archive/);
+  await failsWith(t, () => importCommand(DIGITS, { home }), 'TEND_INVALID_ARCHIVE', /digits_mlp\.onnx is not a tar archive/);
 
   for (const name of ['digits', 'copy', 'copy2']) await run(t, () => modelsDeleteCommand(`${name}@2`, { home }));
   const registry = await Registry.open(home);
