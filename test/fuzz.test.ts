@@ -11,6 +11,9 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { formatSummary, runCampaign } from './fuzz/campaign.js';
 import { startFuzzSession, type FuzzSession } from './fuzz/fuzz-session.js';
+import { FuzzRandom } from './fuzz/fuzz-random.js';
+import { GRPC_FIELDS, HTTP_FIELDS, STICKY_ENDPOINT, STICKY_HEADER, stickyGrpcCase, stickyHttpCase } from './fuzz/long-string-cases.js';
+import { GrpcSender, HttpSender } from './fuzz/transports.js';
 import { bytesField, packedFloats, packedVarints } from './fuzz/protobuf-writer.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_126);
@@ -48,6 +51,38 @@ test('a gRPC stream with a message protobuf cannot decode still ends (found by t
   }
 });
 
+test('a string over its limit in any field is a 4xx with {"error","code"}, and the server stays healthy', async () => {
+  // The sticky cases need an experiment that routes by the header.
+  const put = await fetch(`${session.target.url}/api/v1/deployments/${STICKY_ENDPOINT}`, {
+    method: 'PUT',
+    body: JSON.stringify({ champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: STICKY_HEADER } }),
+    headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(put.status, 200, await put.text());
+  const http = new HttpSender(session.target.url, 4);
+  const grpcSender = new GrpcSender(session.target.grpcAddress);
+  const problems: string[] = [];
+  const builders = [...Object.values(HTTP_FIELDS), ...Object.values(GRPC_FIELDS), stickyHttpCase, stickyGrpcCase];
+  let sent = 0;
+  try {
+    // Each field with a few draws of the string: just over the limit in ASCII, in 3-byte characters, far over it.
+    for (let round = 0; round < 6; round++) {
+      for (const [index, build] of builders.entries()) {
+        const c = build(FuzzRandom.forCase(SEED, round * 100 + index));
+        const judged = c.transport === 'http' ? await http.send(c) : await grpcSender.send(c);
+        sent++;
+        if (judged.verdict.cls !== 'rejected') problems.push(`${c.category}: ${judged.verdict.cls} ${judged.verdict.reason ?? ''} — ${judged.answer.slice(0, 200)}`);
+      }
+    }
+  } finally {
+    http.close();
+    grpcSender.close();
+  }
+  assert.equal(sent, builders.length * 6);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(await session.checkAfter(), [], 'after the oversized strings');
+});
+
 test(`${REQUESTS} hostile requests (seed ${SEED}): nothing unexpected, and the server is ready afterwards`, { timeout: 600_000 }, async () => {
   const summary = await runCampaign(session.target, { seed: SEED, requests: REQUESTS, concurrency: 16 });
   console.log(formatSummary(summary, 10));
@@ -58,6 +93,7 @@ test(`${REQUESTS} hostile requests (seed ${SEED}): nothing unexpected, and the s
   assert.deepEqual(problems, [], 'after the run');
   // The mix reached every transport and drew both answers and refusals (the generators work).
   for (const transport of ['http', 'raw', 'grpc']) assert.ok((summary.byTransport[transport] ?? 0) > 0, transport);
+  assert.ok(Object.keys(summary.byCategory).some((k) => k.startsWith('long-string/')), 'strings over their limits were sent');
   assert.ok(summary.byClass.ok > 0 && summary.byClass.rejected > 0, JSON.stringify(summary.byClass));
   assert.ok((summary.codes['TEND_PAYLOAD_TOO_LARGE'] ?? 0) + summary.byClass['too-large'] > 0, 'some bodies over the limit were refused');
 });

@@ -6,11 +6,18 @@ import { LOADER_OPTIONS, PROTO_PATH } from '../src/server/grpc/index.js';
 export type Message = Record<string, unknown>;
 
 export interface GrpcTestClient {
-  call(method: string, request: Message, options?: { deadlineMs?: number; authorization?: string }): Promise<Message>;
+  call(method: string, request: Message, options?: CallOptions): Promise<Message>;
   /** The status of a call that must fail. */
-  fail(method: string, request: Message): Promise<grpc.ServiceError>;
+  fail(method: string, request: Message, options?: CallOptions): Promise<grpc.ServiceError>;
   stream(requests: Message[], authorization?: string): Promise<Message[]>;
   close(): void;
+}
+
+export interface CallOptions {
+  deadlineMs?: number;
+  authorization?: string;
+  /** More metadata (a sticky routing header, say). */
+  metadata?: Record<string, string>;
 }
 
 export function grpcClient(address: string): GrpcTestClient {
@@ -20,19 +27,20 @@ export function grpcClient(address: string): GrpcTestClient {
   const client = new loaded.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as grpc.Client &
     Record<string, (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void> &
     Record<string, () => grpc.ClientDuplexStream<Message, Message>>;
-  const call = (method: string, request: Message, options: { deadlineMs?: number; authorization?: string } = {}) =>
+  const call = (method: string, request: Message, options: CallOptions = {}) =>
     new Promise<Message>((resolve, reject) => {
       const fn = client[method] as unknown as (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void;
       const opts: grpc.CallOptions = options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
       const metadata = new grpc.Metadata();
       if (options.authorization !== undefined) metadata.set('authorization', options.authorization);
+      for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
       fn.call(client, request, metadata, opts, (err, res) => (err ? reject(err) : resolve(res)));
     });
   return {
     call,
-    async fail(method, request) {
+    async fail(method, request, options) {
       try {
-        await call(method, request);
+        await call(method, request, options);
       } catch (err) {
         return err as grpc.ServiceError;
       }

@@ -286,3 +286,58 @@ describe('deadlines', () => {
     }
   });
 });
+
+describe('limits on client strings over gRPC (src/core/input-limits.ts)', () => {
+  const pixels = () => ({ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: new Array<number>(64).fill(0.5) } });
+
+  async function invalid(method: string, request: Message, message: string, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+    const err = await client.fail(method, request, options);
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT, err.details);
+    assert.equal(err.details, message);
+    assert.equal(err.metadata.get('tend-error-code')[0], 'TEND_INVALID_INPUT');
+  }
+
+  before(async () => {
+    await srv.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await srv.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await srv.engine.deployments.apply('sticky', { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' } }, { action: 'put' });
+  });
+
+  test('a 1,000,000-character request id is INVALID_ARGUMENT naming the limit, and the server keeps serving', async () => {
+    await invalid('ModelInfer', { model_name: 'digits_mlp', id: 'i'.repeat(1_000_000), inputs: [pixels()] }, 'request id is 1000000 bytes; the limit is 256');
+    const ok = await client.call('ModelInfer', { model_name: 'digits_mlp', id: 'i'.repeat(256), inputs: [pixels()] });
+    assert.equal(ok['id'], 'i'.repeat(256));
+  });
+
+  test('names, datatypes, parameters and model references over their limits are INVALID_ARGUMENT', async () => {
+    await invalid('ModelInfer', { model_name: 'digits_mlp', inputs: [{ ...pixels(), name: 'n'.repeat(10_000) }] }, 'the name of inputs[0] is 10000 bytes; the limit is 512');
+    await invalid('ModelInfer', { model_name: 'digits_mlp', inputs: [{ ...pixels(), datatype: 'F'.repeat(10_000) }] }, "the datatype of input 'pixels' is 10000 bytes; the limit is 16");
+    await invalid('ModelInfer', { model_name: 'digits_mlp', inputs: [pixels()], outputs: [{ name: 'o'.repeat(10_000) }] }, 'the name of outputs[0] is 10000 bytes; the limit is 512');
+    await invalid('ModelInfer', { model_name: 'digits_mlp', inputs: [pixels()], parameters: { note: { string_param: 'v'.repeat(10_000) } } }, 'parameters.note is 10000 bytes; the limit is 1024');
+    await invalid('ModelInfer', { model_name: 'digits_mlp', inputs: [pixels()], parameters: { ['k'.repeat(10_000)]: { bool_param: true } } }, 'a key of parameters is 10000 bytes; the limit is 256');
+    await invalid('ModelInfer', { model_name: 'm'.repeat(100_000), inputs: [pixels()] }, 'model name is 100000 bytes; the limit is 128');
+    await invalid('ModelInfer', { model_name: 'digits_mlp', model_version: '1'.repeat(1000), inputs: [pixels()] }, 'model version is 1000 bytes; the limit is 64');
+    await invalid('ModelMetadata', { name: 'm'.repeat(100_000) }, 'model name is 100000 bytes; the limit is 128');
+    await invalid('RepositoryModelLoad', { model_name: 'm'.repeat(100_000) }, 'model name is 100000 bytes; the limit is 128');
+  });
+
+  test('a sticky routing metadata value over 256 bytes is INVALID_ARGUMENT; one within it routes', async () => {
+    await invalid('ModelInfer', { model_name: 'sticky', inputs: [pixels()] }, "the value of header 'x-user' is 8000 bytes; the limit is 256", { metadata: { 'x-user': 'u'.repeat(8000) } });
+    const ok = await client.call('ModelInfer', { model_name: 'sticky', inputs: [pixels()] }, { metadata: { 'x-user': 'u'.repeat(256) } });
+    assert.equal(ok['model_name'], 'sticky');
+  });
+
+  test('a refused stream message answers without echoing an oversized id, and the stream goes on', async () => {
+    const answers = await client.stream([
+      { model_name: 'digits_mlp', id: 'i'.repeat(100_000), inputs: [pixels()] },
+      { model_name: 'digits_mlp', id: 'next', inputs: [pixels()] },
+    ]);
+    assert.equal(answers.length, 2);
+    // Answers come in the order they finish.
+    const refusedAnswer = answers.find((a) => a['error_message'] !== '') as Message;
+    const okAnswer = answers.find((a) => a['error_message'] === '') as Message;
+    assert.equal(refusedAnswer['error_message'], 'request id is 100000 bytes; the limit is 256');
+    assert.equal((refusedAnswer['infer_response'] as Message)['id'], '');
+    assert.equal((okAnswer['infer_response'] as Message)['id'], 'next');
+  });
+});

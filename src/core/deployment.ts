@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { QUALITY_METRICS } from './alert-rules.js';
 import { describeIssues } from './config.js';
 import { TendError, errors } from './errors.js';
+import { MAX_HEADER_NAME_BYTES } from './input-limits.js';
 import type { ModelSignature, TensorSpec } from './signature.js';
 
 // The alias syntax of the registry (registry/names.ts), repeated here because core sits below it;
@@ -121,6 +122,7 @@ export const ExperimentRouteSchema = z
         .array(ExperimentVariantSchema, { error: 'experiment.variants must be a list of {version, weight}' }),
       sticky_by: z
         .string({ error: 'experiment.sticky_by must be a header name' })
+        .max(MAX_HEADER_NAME_BYTES, { error: `experiment.sticky_by must be a header name of at most ${MAX_HEADER_NAME_BYTES} characters` })
         .regex(HEADER_NAME, { error: 'experiment.sticky_by must be an HTTP header name (letters, digits, -, _ ...)' })
         .transform((name) => name.toLowerCase())
         .optional()

@@ -6,6 +6,7 @@
 import type { LimitsConfig, ModelConfig, SecurityConfig, ServerConfig } from '../core/config.js';
 import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../core/config.js';
 import { errors, TendError, toTendError } from '../core/errors.js';
+import { checkModelRef } from '../core/input-limits.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
@@ -326,6 +327,7 @@ export class Engine {
    * No version: the highest ready one. A ref is a version number or an alias (registry models).
    */
   async resolve(modelRef: string, versionRef?: string): Promise<ServedVersion> {
+    checkModelRef(modelRef, versionRef);
     let name = modelRef;
     let ref = versionRef;
     const at = modelRef.indexOf('@');
@@ -364,6 +366,8 @@ export class Engine {
     requestId: string,
     header: (lowerCaseName: string) => string | undefined,
   ): Promise<RoutedRequest> {
+    // Before the deployment lookup: it queries the registry by this name.
+    checkModelRef(modelRef, versionRef);
     if ((versionRef !== undefined && versionRef !== '') || modelRef.includes('@')) {
       return { target: await this.resolve(modelRef, versionRef), route: 'direct' };
     }
@@ -607,12 +611,15 @@ export class Engine {
    * versions they started on, which unload after draining. If any version fails, nothing switches:
    * the versions serving before keep serving and the error names the failure.
    */
-  loadModel(name: string): Promise<void> {
+  async loadModel(name: string): Promise<void> {
+    // Before the audit log records the name as the action's target.
+    checkModelRef(name, undefined);
     return this.audited('model.load', name, () => this.control.load(name));
   }
 
   /** Unload every version of a model (queued requests finish first); it answers 503 until loaded again. */
-  unloadModel(name: string): Promise<void> {
+  async unloadModel(name: string): Promise<void> {
+    checkModelRef(name, undefined);
     return this.audited('model.unload', name, () => this.control.unload(name));
   }
 

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { MonitoringConfig, ServerConfig } from '../core/config.js';
 import { compileAlertRules, evaluationIntervalMs, matchesModel, type CompiledAlertRule } from '../core/alert-rules.js';
+import { MAX_LABEL_BYTES, MAX_REQUEST_ID_BYTES, isOverBytes } from '../core/input-limits.js';
 import { errors } from '../core/errors.js';
 import { nearestRank } from '../core/percentile.js';
 import type { Logger } from '../core/logger.js';
@@ -186,7 +187,11 @@ export class Monitoring {
         const name = it['label'] as string;
         const index = classNames ? classNames.indexOf(name) : -1;
         if (index < 0) {
-          const id = typeof it['id'] === 'string' ? it['id'] : null;
+          const id = typeof it['id'] === 'string' && !isOverBytes(it['id'], MAX_REQUEST_ID_BYTES) ? it['id'] : null;
+          if (isOverBytes(name, MAX_LABEL_BYTES)) {
+            rejected.push({ id, error: `label is ${Buffer.byteLength(name)} bytes; the limit is ${MAX_LABEL_BYTES}` });
+            continue;
+          }
           rejected.push({
             id,
             error: classNames

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TendError } from '../core/errors.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
 import { chooseRoute, routingKey, shadowTarget, unitHash } from './routing.js';
 
@@ -146,4 +147,16 @@ test('shadowTarget', () => {
   assert.equal(shadowTarget({ champion: 1, shadow: { version: 3 } }), 3);
   assert.equal(shadowTarget({ champion: 1, shadow: { version: 3 } }, 1), 3);
   assert.equal(shadowTarget({ champion: 1, canary: { version: 3, percent: 5 }, shadow: { version: 3 } }, 3), undefined);
+});
+
+test('a sticky header value over 256 bytes is refused, not hashed', () => {
+  const routes: ResolvedRoutes = {
+    champion: 1,
+    experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' },
+  };
+  assert.equal(routingKey(routes, 'req-1', () => 'u'.repeat(256)), 'u'.repeat(256));
+  assert.throws(
+    () => routingKey(routes, 'req-1', () => 'u'.repeat(100_000)),
+    (err: unknown) => err instanceof TendError && err.status === 400 && err.message === "the value of header 'x-user' is 100000 bytes; the limit is 256",
+  );
 });

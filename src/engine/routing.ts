@@ -4,6 +4,7 @@
  * a client retrying a request id, or a user sticky by header, never flips between versions.
  */
 import type { ResolvedRoutes } from '../core/deployment.js';
+import { MAX_ROUTING_KEY_BYTES, isOverBytes, tooLong } from '../core/input-limits.js';
 
 export type RouteKind = 'champion' | 'canary' | 'experiment';
 
@@ -41,6 +42,7 @@ export function unitHash(key: string, seed = 0): number {
 /**
  * The key a request is routed by: the value of the experiment's sticky header when the routes name
  * one and the request carries it (non-empty), else the request id.
+ * @throws TendError TEND_INVALID_INPUT when the header's value is over MAX_ROUTING_KEY_BYTES.
  * @example routingKey(routes, request.id, (name) => headers[name])
  */
 export function routingKey(
@@ -51,7 +53,9 @@ export function routingKey(
   const sticky = routes.experiment?.sticky_by;
   if (sticky === undefined) return requestId;
   const value = header(sticky);
-  return value === undefined || value === '' ? requestId : value;
+  if (value === undefined || value === '') return requestId;
+  if (isOverBytes(value, MAX_ROUTING_KEY_BYTES)) throw tooLong(`the value of header '${sticky}'`, value, MAX_ROUTING_KEY_BYTES);
+  return value;
 }
 
 function chooseVariant(experiment: NonNullable<ResolvedRoutes['experiment']>, point: number): RouteChoice | undefined {

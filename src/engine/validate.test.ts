@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TendError } from '../core/errors.js';
 import type { ModelSignature } from '../core/signature.js';
-import { validateInputs } from './validate.js';
+import { validateInputs, validateRequestedOutputs } from './validate.js';
 
 const scalarModel: ModelSignature = {
   inputs: [{ name: 'x', datatype: 'FP32', onnx_type: 'tensor(float)', shape: [] }],
@@ -32,4 +32,9 @@ test('0-d scalars and empty tensors pass when the model declares them', () => {
     () => validateInputs('scalar', scalarModel, 0, [{ ...scalar, shape: [1] }]),
     invalidInput(/must have 0 dimensions/),
   );
+});
+
+test('an output requested twice is refused: the answer would carry it twice', () => {
+  validateRequestedOutputs('scalar', scalarModel, ['y']);
+  assert.throws(() => validateRequestedOutputs('scalar', scalarModel, ['y', 'y']), invalidInput(/^output 'y' is requested more than once$/));
 });

@@ -97,7 +97,11 @@ export function validateInputs(model: string, signature: ModelSignature, maxBatc
   return ordered;
 }
 
-/** Check requested output names; undefined or empty means all outputs. */
+/**
+ * Check requested output names; undefined or empty means all outputs. A name asked for twice is
+ * refused: the answer would carry the tensor twice (a request of a few bytes per repeat could ask
+ * for megabytes of answer).
+ */
 export function validateRequestedOutputs(model: string, signature: ModelSignature, names: readonly string[] | undefined): void {
   if (!names) return;
   const known = new Set(signature.outputs.map((o) => o.name));
@@ -107,5 +111,9 @@ export function validateRequestedOutputs(model: string, signature: ModelSignatur
         `unknown output '${n}' requested from model '${model}'; it has: ${signature.outputs.map((o) => o.name).join(', ')}`,
       );
     }
+  }
+  if (names.length > 1 && new Set(names).size !== names.length) {
+    const repeated = names.find((n, i) => names.indexOf(n) !== i) as string;
+    throw errors.invalidInput(`output '${repeated}' is requested more than once`);
   }
 }

@@ -1,4 +1,5 @@
 /** Checking feedback items before they reach the store: a bad item is reported, the others still count. */
+import { MAX_REQUEST_ID_BYTES, isOverBytes } from '../core/input-limits.js';
 import type { ValidFeedback } from './log-writer-protocol.js';
 import type { FeedbackResult } from './prediction-log-types.js';
 
@@ -18,6 +19,7 @@ function checkItem(raw: unknown): ValidFeedback | string {
   const item = raw as Record<string, unknown>;
   const { id, row, label, value } = item;
   if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string (the request id)';
+  if (isOverBytes(id, MAX_REQUEST_ID_BYTES)) return `id is ${Buffer.byteLength(id)} bytes; the limit is ${MAX_REQUEST_ID_BYTES} (request ids are no longer)`;
   if (row !== undefined && !(Number.isSafeInteger(row) && (row as number) >= 0)) {
     return `row must be a non-negative integer, got ${describe(row)}`;
   }
@@ -51,7 +53,8 @@ export function checkFeedback(items: readonly unknown[]): CheckedFeedback {
       return;
     }
     const id = (raw as { id?: unknown } | null)?.id;
-    rejected.push({ id: typeof id === 'string' ? id : null, error: `item ${index}: ${checked}` });
+    // An id over the limit is not echoed back.
+    rejected.push({ id: typeof id === 'string' && !isOverBytes(id, MAX_REQUEST_ID_BYTES) ? id : null, error: `item ${index}: ${checked}` });
   });
   return { valid, rejected };
 }

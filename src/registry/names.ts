@@ -1,8 +1,9 @@
 /** The rules for model names, alias names and version references, shared by every store. */
 import { errors } from '../core/errors.js';
+import { MAX_ALIAS_LENGTH, MAX_MODEL_NAME_LENGTH, tooLong } from '../core/input-limits.js';
 
-const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const MODEL_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_MODEL_NAME_LENGTH - 1}}$`);
+const ALIAS_NAME = new RegExp(`^[A-Za-z][A-Za-z0-9_-]{0,${MAX_ALIAS_LENGTH - 1}}$`);
 
 /** The word that always means the highest version; no alias may take it. */
 export const LATEST = 'latest';
@@ -14,6 +15,8 @@ export function isValidModelName(name: string): boolean {
 
 /** @throws TendError TEND_INVALID_ARGUMENT when the name breaks the rules of isValidModelName. */
 export function assertModelName(name: string): void {
+  // A name far over the limit is not echoed back in the message.
+  if (typeof name === 'string' && name.length > MAX_MODEL_NAME_LENGTH) throw tooLong('model name', name, MAX_MODEL_NAME_LENGTH);
   if (typeof name !== 'string' || !isValidModelName(name)) {
     throw errors.invalidArgument(
       `invalid model name '${String(name)}': use 1-128 letters, digits, '_', '.' or '-', ` +
@@ -34,6 +37,7 @@ export function isValidAliasName(alias: string): boolean {
 
 /** @throws TendError TEND_INVALID_ARGUMENT when the alias cannot be set. */
 export function assertAliasName(alias: string): void {
+  if (typeof alias === 'string' && alias.length > MAX_ALIAS_LENGTH) throw tooLong('alias', alias, MAX_ALIAS_LENGTH);
   if (typeof alias !== 'string' || !ALIAS_NAME.test(alias)) {
     throw errors.invalidArgument(
       `invalid alias '${String(alias)}': start with a letter, then up to 63 letters, digits, '_' or '-'`,
@@ -69,6 +73,7 @@ export function parseVersionRef(ref: string): VersionRef {
   if (/^[0-9]+$/.test(ref)) return { kind: 'number', version: Number(ref) };
   if (ref.toLowerCase() === LATEST) return { kind: 'latest' };
   if (ALIAS_NAME.test(ref)) return { kind: 'alias', alias: ref };
+  if (ref.length > MAX_ALIAS_LENGTH) throw tooLong('version reference', ref, MAX_ALIAS_LENGTH);
   throw errors.invalidArgument(`'${ref}' is neither a version number, '${LATEST}' nor an alias name`);
 }
 
@@ -78,7 +83,7 @@ export function assertTags(tags: Record<string, string>): void {
     throw errors.invalidArgument('tags must be an object of strings (key=value)');
   }
   for (const [key, value] of Object.entries(tags)) {
-    if (key === '' || key.length > 128) throw errors.invalidArgument(`invalid tag key '${key}': use 1-128 characters`);
+    if (key === '' || key.length > 128) throw errors.invalidArgument(`invalid tag key '${key.slice(0, 128)}${key.length > 128 ? '…' : ''}': use 1-128 characters`);
     if (typeof value !== 'string') throw errors.invalidArgument(`tag '${key}' must be a string, not ${typeof value}`);
   }
 }

@@ -115,3 +115,8 @@ test('parseModelGlobs validates and deduplicates; empty means every model', () =
   rejectsWith(() => parseModelGlobs('fraud-[0-9]'), 'TEND_INVALID_ARGUMENT', /invalid model glob/);
   rejectsWith(() => parseModelGlobs('x'.repeat(129)), 'TEND_INVALID_ARGUMENT', /value not shown/);
 });
+
+test('parseModelGlobs takes at most 64 globs', () => {
+  assert.equal(parseModelGlobs(Array.from({ length: 64 }, (_, i) => `m${i}`).join(','))?.length, 64);
+  rejectsWith(() => parseModelGlobs(Array.from({ length: 65 }, (_, i) => `m${i}`).join(',')), 'TEND_INVALID_ARGUMENT', /^65 model globs; the limit is 64$/);
+});

@@ -14,6 +14,7 @@
  * whole name, and are matched by hand rather than compiled into a RegExp, so no input can inject a pattern.
  */
 import { TendError } from '../core/errors.js';
+import { MAX_MODEL_GLOBS } from '../core/input-limits.js';
 
 export const SCOPES = ['read', 'infer', 'feedback', 'deploy', 'admin'] as const;
 
@@ -71,6 +72,7 @@ export function grants(held: readonly Scope[], needed: Scope): boolean {
 export function parseModelGlobs(text: string): string[] | null {
   const globs = text.split(',').map((g) => g.trim()).filter((g) => g !== '');
   if (globs.length === 0) return null;
+  if (globs.length > MAX_MODEL_GLOBS) throw new TendError('TEND_INVALID_ARGUMENT', `${globs.length} model globs; the limit is ${MAX_MODEL_GLOBS}`);
   for (const glob of globs) {
     if (!MODEL_GLOB.test(glob)) {
       throw new TendError(

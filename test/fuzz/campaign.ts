@@ -7,6 +7,7 @@ import { binaryCase } from './binary-cases.js';
 import { describeCase, type FuzzCase } from './fuzz-case.js';
 import { FuzzRandom } from './fuzz-random.js';
 import { grpcCase } from './grpc-cases.js';
+import { longStringCase } from './long-string-cases.js';
 import { rawCase } from './raw-cases.js';
 import { oversizeCase, routeCase } from './route-cases.js';
 import { GrpcSender, HttpSender, sendRaw, type Judged } from './transports.js';
@@ -69,6 +70,7 @@ export function caseFor(seed: number, index: number, bodyLimitBytes: number): Fu
     [4, 'raw'],
     [20, 'grpc'],
     [2, 'oversize'],
+    [4, 'long-string'],
   ]);
   switch (kind) {
     case 'v2-json':
@@ -81,6 +83,8 @@ export function caseFor(seed: number, index: number, bodyLimitBytes: number): Fu
       return rawCase(r);
     case 'grpc':
       return grpcCase(r);
+    case 'long-string':
+      return longStringCase(r);
     default:
       return oversizeCase(r, bodyLimitBytes);
   }

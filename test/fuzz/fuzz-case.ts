@@ -10,6 +10,8 @@ export interface HttpCase {
   body?: Buffer;
   /** A valid request to a model where nothing else can fail it: only a 2xx is a right answer. */
   expectOk?: boolean;
+  /** One string in it is over its limit (src/core/input-limits.ts): only a 4xx with {"error","code"} is right. */
+  expectRefused?: boolean;
   /** The body is over the server's limit: the server may answer 413 and drop the rest unread. */
   oversize?: boolean;
   /** Send the body with chunked transfer encoding instead of a Content-Length. */
@@ -43,6 +45,10 @@ export interface GrpcCase {
   messages: Buffer[];
   /** Encoded with the model's valid inputs: only OK is a right answer. */
   expectOk?: boolean;
+  /** One string in it is over its limit: only a refusal with a tend code is right. */
+  expectRefused?: boolean;
+  /** Call metadata (a sticky routing header, authorization). */
+  metadata?: Record<string, string>;
 }
 
 export type FuzzCase = HttpCase | RawCase | GrpcCase;
@@ -58,5 +64,6 @@ export function describeCase(c: FuzzCase): string {
     return `${c.method} ${c.path.slice(0, 200)} headers=${JSON.stringify(c.headers).slice(0, 200)} body=${clip(c.body)}`;
   }
   if (c.transport === 'raw') return `raw(${c.mode}) ${clip(c.bytes, 400)}`;
-  return `grpc ${c.method} ${c.messages.map((m) => m.toString('hex').slice(0, 160)).join(' | ')}`;
+  const metadata = c.metadata ? ` metadata=${Object.entries(c.metadata).map(([k, v]) => `${k}:${v.length}ch`).join(',')}` : '';
+  return `grpc ${c.method}${metadata} ${c.messages.map((m) => m.toString('hex').slice(0, 160)).join(' | ')}`;
 }

@@ -62,7 +62,7 @@ export class HttpSender {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const answer: HttpAnswer = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
-          done({ verdict: judgeHttp(answer, { head: c.method === 'HEAD', ...(c.expectOk ? { expectOk: true } : {}) }), answer: shortAnswer(answer) });
+          done({ verdict: judgeHttp(answer, { head: c.method === 'HEAD', ...(c.expectOk ? { expectOk: true } : {}), ...(c.expectRefused ? { expectRefused: true } : {}) }), answer: shortAnswer(answer) });
         });
         res.on('error', (err) => done({ verdict: judgeHttpError(err, c), answer: `response error ${err.message}` }));
       });
@@ -213,15 +213,17 @@ export class GrpcSender {
       const tendCode = err.metadata?.get('tend-error-code')[0];
       return judgeGrpc({ code: err.code, details: err.details, tendCode: typeof tendCode === 'string' ? tendCode : undefined }, c);
     };
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(c.metadata ?? {})) metadata.set(key, value);
     if (c.method !== 'ModelStreamInfer') {
       return new Promise((resolve) => {
-        this.client.makeUnaryRequest(path, passThrough, passThrough, c.messages[0] ?? Buffer.alloc(0), new grpc.Metadata(), { deadline }, (err) => {
+        this.client.makeUnaryRequest(path, passThrough, passThrough, c.messages[0] ?? Buffer.alloc(0), metadata, { deadline }, (err) => {
           resolve({ verdict: judge(err), answer: err ? `${err.code} ${err.details}` : 'OK' });
         });
       });
     }
     return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest(path, passThrough, passThrough, new grpc.Metadata(), { deadline });
+      const call = this.client.makeBidiStreamRequest(path, passThrough, passThrough, metadata, { deadline });
       let internal: string | undefined;
       let answers = 0;
       call.on('data', (message: Buffer) => {

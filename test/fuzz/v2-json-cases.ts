@@ -14,7 +14,8 @@ const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16
 export function validInferBody(r: FuzzRandom, model: FuzzModelSpec): Record<string, JsonValue> {
   const batch = r.chance(0.9) ? r.int(1, 3) : r.int(1, MAX_BATCH);
   const body: Record<string, JsonValue> = { inputs: model.inputs.map((spec) => validJsonInput(r, spec, batch)) };
-  if (r.chance(0.3)) body['id'] = r.chance(0.7) ? `req-${r.int(0, 1e6)}` : r.hostileString();
+  // Hostile but within the 256-byte id limit (85 UTF-16 units are at most 255 bytes); long-string-cases.ts goes over it.
+  if (r.chance(0.3)) body['id'] = r.chance(0.7) ? `req-${r.int(0, 1e6)}` : r.hostileString().slice(0, 85);
   if (r.chance(0.2)) body['outputs'] = model.outputs.filter(() => r.chance(0.6)).map((name) => ({ name }));
   else if (r.chance(0.1) && model.outputs[0] === 'logits') body['outputs'] = [{ name: 'logits', parameters: { classification: r.int(1, 10) } }];
   if (r.chance(0.1)) body['parameters'] = {};

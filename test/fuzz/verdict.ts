@@ -45,8 +45,9 @@ function clip(body: Buffer): string {
 }
 
 /** Judge one HTTP answer. `head`: the request was HEAD (answers carry no body). */
-export function judgeHttp(answer: HttpAnswer, request: { head?: boolean; expectOk?: boolean }): Verdict {
+export function judgeHttp(answer: HttpAnswer, request: { head?: boolean; expectOk?: boolean; expectRefused?: boolean }): Verdict {
   const { status, body } = answer;
+  if (request.expectRefused && (status < 400 || status >= 500)) return { cls: 'unexpected', reason: `a string over its limit answered ${status}: ${clip(body)}` };
   if (status >= 200 && status < 300) {
     const type = String(answer.headers['content-type'] ?? '');
     if (!request.head && type.startsWith('application/json') && jsonObject(body) === undefined && body.length > 0) {
@@ -68,6 +69,7 @@ export function judgeHttp(answer: HttpAnswer, request: { head?: boolean; expectO
   if (status >= 400 && status < 500) {
     if (typeof json?.['error'] !== 'string') return { cls: 'unexpected', reason: `${status} without a JSON {"error"} body: ${clip(body)}` };
     if (request.expectOk && status !== 429) return { cls: 'unexpected', reason: `valid request answered ${status}: ${clip(body)}` };
+    if (request.expectRefused && code === undefined) return { cls: 'unexpected', reason: `${status} without a "code": ${clip(body)}` };
     return { cls: 'rejected', reason: code ?? `http-${status}` };
   }
   if (status === 503 && code !== undefined && OVERLOAD_503.has(code)) return { cls: 'overload', reason: code };
@@ -93,9 +95,12 @@ const GRPC_OVERLOAD = new Set(['TEND_QUEUE_FULL', 'TEND_MODEL_NOT_READY', 'TEND_
 const GRPC_FAULTS = new Set(['TEND_INTERNAL', 'TEND_WORKER_FAILED', 'TEND_UNAVAILABLE']);
 
 /** Judge one gRPC status (code, details, the tend-error-code trailer when tend set one). */
-export function judgeGrpc(status: { code: number; details: string; tendCode: string | undefined }, request: { expectOk?: boolean }): Verdict {
+export function judgeGrpc(status: { code: number; details: string; tendCode: string | undefined }, request: { expectOk?: boolean; expectRefused?: boolean }): Verdict {
   const { code, details, tendCode } = status;
-  if (code === GRPC.OK) return { cls: 'ok' };
+  if (code === GRPC.OK) return request.expectRefused ? { cls: 'unexpected', reason: 'a string over its limit answered OK' } : { cls: 'ok' };
+  if (request.expectRefused && (tendCode === undefined || GRPC_OVERLOAD.has(tendCode))) {
+    return { cls: 'unexpected', reason: `a string over its limit answered ${code} ${tendCode ?? 'without a tend code'}: ${details}` };
+  }
   if (tendCode !== undefined) {
     if (GRPC_FAULTS.has(tendCode)) return { cls: 'unexpected', reason: `gRPC ${code} ${tendCode}: ${details}` };
     if (GRPC_OVERLOAD.has(tendCode)) return { cls: 'overload', reason: tendCode };

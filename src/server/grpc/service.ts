@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { TendError, errors } from '../../core/errors.js';
+import { MAX_MODEL_NAME_LENGTH, MAX_REQUEST_ID_BYTES, MAX_VERSION_REF_BYTES, checkParameterKeys, isOverBytes } from '../../core/input-limits.js';
 import { runWithContext } from '../../core/request-context.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { CancelSignal, Engine } from '../../engine/index.js';
@@ -50,6 +51,15 @@ function modelOf(request: unknown): string | undefined {
   const r = request as { name?: unknown; model_name?: unknown };
   const value = typeof r.name === 'string' ? r.name : r.model_name;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The request's name, version and id for a refused stream message's answer; a field over its limit is not echoed. */
+function echoOf(msg: ModelInferRequestMessage): { model_name: string; model_version: string; id: string } {
+  return {
+    model_name: isOverBytes(msg.model_name, MAX_MODEL_NAME_LENGTH) ? '' : msg.model_name,
+    model_version: isOverBytes(msg.model_version, MAX_VERSION_REF_BYTES) ? '' : msg.model_version,
+    id: isOverBytes(msg.id, MAX_REQUEST_ID_BYTES) ? '' : msg.id,
+  };
 }
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -145,7 +155,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
           (err: unknown) => {
             const status = fail('ModelStreamInfer', err);
             // The stream stays open: the error travels in the response, with the request's id.
-            const echo = msg instanceof UndecodableMessage ? {} : { model_name: msg.model_name, model_version: msg.model_version, id: msg.id };
+            const echo = msg instanceof UndecodableMessage ? {} : echoOf(msg);
             call.write({ error_message: status.details, infer_response: echo });
           },
         ).finally(() => {
@@ -171,6 +181,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     RepositoryModelLoad: unary('RepositoryModelLoad', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
       if (request.model_name === '') throw errors.invalidArgument('model_name is required');
       const unknown = Object.keys(request.parameters);
+      checkParameterKeys('parameters', unknown);
       if (unknown.length > 0) throw errors.invalidArgument(`unsupported load parameter(s): ${unknown.join(', ')}; tend loads the model as it is in its repository or the registry`);
       await engine.loadModel(request.model_name);
       return {};
@@ -178,6 +189,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     RepositoryModelUnload: unary('RepositoryModelUnload', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
       if (request.model_name === '') throw errors.invalidArgument('model_name is required');
       const unknown = Object.keys(request.parameters).filter((k) => k !== 'unload_dependents');
+      checkParameterKeys('parameters', unknown);
       if (unknown.length > 0) throw errors.invalidArgument(`unsupported unload parameter(s): ${unknown.join(', ')}`);
       await engine.unloadModel(request.model_name);
       return {};

@@ -1,6 +1,7 @@
 /** Tokens and the audit log (admin), training runs (read) over HTTP. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
+import { MAX_TOKEN_NAME_LENGTH, checkBytes } from '../../core/input-limits.js';
 import { createApiToken, type Engine } from '../../engine/index.js';
 import { parseJsonObject } from './v2-json.js';
 
@@ -31,6 +32,7 @@ export function registerAdminRoutes(app: FastifyInstance, engine: Engine): void 
     if (unknown.length > 0) throw errors.invalidArgument(`unknown field(s) ${unknown.join(', ')}; the body is {"name", "scopes": ["infer", ...], "models": ["glob", ...]}`);
     const { name, scopes, models } = body as { name?: unknown; scopes?: unknown; models?: unknown };
     if (typeof name !== 'string') throw errors.invalidArgument("'name' must be a string");
+    checkBytes("'name'", name, MAX_TOKEN_NAME_LENGTH);
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string')) throw errors.invalidArgument("'scopes' must be an array of scope names");
     if (models !== undefined && (!Array.isArray(models) || models.some((m) => typeof m !== 'string'))) throw errors.invalidArgument("'models' must be an array of model globs");
     const created = await createApiToken(registry, { name, scopes: (scopes as string[]).join(','), models: models === undefined ? undefined : (models as string[]).join(',') });

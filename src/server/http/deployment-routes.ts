@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TendError, errors } from '../../core/errors.js';
+import { MAX_REASON_BYTES, checkBytes } from '../../core/input-limits.js';
 import type { Engine } from '../../engine/index.js';
 import { SCHEMAS } from './openapi.js';
 import { parseJsonObject } from './v2-json.js';
@@ -35,6 +36,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
     const reason = wrapped ? body['reason'] : undefined;
     const expected = wrapped ? body['expected_revision'] : undefined;
     if (reason !== undefined && typeof reason !== 'string') throw errors.invalidInput('"reason" must be a string');
+    if (reason !== undefined) checkBytes('"reason"', reason as string, MAX_REASON_BYTES);
     if (expected !== undefined && expected !== null && (typeof expected !== 'number' || !Number.isSafeInteger(expected))) {
       throw errors.invalidInput('"expected_revision" must be an integer or null');
     }

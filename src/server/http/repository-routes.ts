@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
+import { checkParameterKeys } from '../../core/input-limits.js';
 import type { Engine } from '../../engine/index.js';
 import { parseJsonObject } from './v2-json.js';
 
@@ -24,6 +25,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, engine: Engine): 
     // Triton's load may override config.yaml or send files; tend loads what is in the repository.
     const allowed = action === 'unload' ? ['unload_dependents'] : [];
     const unknown = Object.keys((params ?? {}) as object).filter((k) => !allowed.includes(k));
+    checkParameterKeys('"parameters"', unknown);
     if (unknown.length > 0) {
       throw errors.invalidInput(`unsupported ${action} parameter(s): ${unknown.join(', ')}; tend ${action}s the model as it is in its repository or the registry`);
     }

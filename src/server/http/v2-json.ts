@@ -4,6 +4,18 @@
  */
 import { TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
+import {
+  MAX_DATATYPE_BYTES,
+  MAX_PARAMETERS,
+  MAX_PARAMETER_KEY_BYTES,
+  MAX_PARAMETER_VALUE_BYTES,
+  MAX_TENSORS_PER_REQUEST,
+  MAX_TENSOR_NAME_BYTES,
+  checkRequestId,
+  isOverBytes,
+  tooLong,
+  tooMany,
+} from '../../core/input-limits.js';
 import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
 import type { InferRequest, InferResponse } from '../../engine/index.js';
 // From its own module, not the engine's index: the body-parsing worker loads this file and must not load the engine.
@@ -195,16 +207,48 @@ function decodeShape(name: string, shape: unknown): number[] {
 /** Hands out the bytes of binary inputs in request order (the binary tensor extension). */
 export type BinaryInputReader = (name: string, datatype: DataType, shape: number[], sizeBytes: unknown) => Tensor['data'];
 
+/** Where a `parameters` object sits, for messages (built only when one is refused). */
+function parametersPlace(owner: 'request' | 'inputs' | 'outputs', index: number): string {
+  return owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`;
+}
+
+/**
+ * The limits on a `parameters` object: entries, key sizes, string value sizes. Values are what the
+ * protocol allows (string, number, boolean; null is taken as absent): a nested object or array
+ * could hide strings of any size from these checks.
+ */
+function checkParameters(params: Record<string, unknown>, owner: 'request' | 'inputs' | 'outputs', index: number): void {
+  let count = 0;
+  for (const key in params) {
+    if (++count > MAX_PARAMETERS) {
+      throw errors.invalidInput(`${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`);
+    }
+    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
+    const value = params[key];
+    if (typeof value === 'string') {
+      if (isOverBytes(value, MAX_PARAMETER_VALUE_BYTES)) throw tooLong(`${parametersPlace(owner, index)}.${key}`, value, MAX_PARAMETER_VALUE_BYTES);
+    } else if (typeof value === 'object' && value !== null) {
+      throw errors.invalidInput(`${parametersPlace(owner, index)}.${key} must be a string, a number or a boolean`);
+    }
+  }
+}
+
 function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader | undefined): Tensor {
   if (!isObject(raw)) throw errors.invalidInput(`inputs[${index}] must be an object with name, shape, datatype and data`);
   const name = raw['name'];
   if (typeof name !== 'string' || name === '') throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
+  if (isOverBytes(name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
   const datatype = raw['datatype'];
   if (!isDataType(datatype)) {
+    if (typeof datatype === 'string' && isOverBytes(datatype, MAX_DATATYPE_BYTES)) throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
     throw errors.invalidInput(`input '${name}': unknown datatype ${previewValue(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
   }
   const shape = decodeShape(name, raw['shape']);
   const params = raw['parameters'];
+  if (params !== undefined && params !== null) {
+    if (!isObject(params)) throw errors.invalidInput(`input '${name}': 'parameters' must be an object`);
+    checkParameters(params, 'inputs', index);
+  }
   if (isObject(params) && params['binary_data_size'] !== undefined) {
     if (readBinary === undefined) {
       throw errors.invalidInput(
@@ -240,15 +284,19 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
   // May be empty: a model without inputs (a constant producer) is called with `"inputs": []`; the engine
   // checks the inputs against the model's signature.
   if (!Array.isArray(inputs)) throw errors.invalidInput('request needs an "inputs" array');
-  const request: InferRequest = { inputs: inputs.map((raw, i) => decodeInput(raw, i, readBinary)) };
+  if (inputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('inputs', inputs.length, MAX_TENSORS_PER_REQUEST);
+  // The id first: it is the one string of a request that is echoed and stored.
   const id = body['id'];
   if (id !== undefined) {
     if (typeof id !== 'string') throw errors.invalidInput('"id" must be a string');
-    request.id = id;
+    checkRequestId(id);
   }
+  const request: InferRequest = { inputs: inputs.map((raw, i) => decodeInput(raw, i, readBinary)) };
+  if (id !== undefined) request.id = id as string;
   const params = body['parameters'];
   if (params !== undefined) {
     if (!isObject(params)) throw errors.invalidInput('"parameters" must be an object');
+    checkParameters(params, 'request', 0);
     const priority = positiveIntParam(params, 'priority');
     if (priority !== undefined) request.priority = priority;
     const timeout = positiveIntParam(params, 'timeout');
@@ -257,8 +305,10 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
   const outputs = body['outputs'];
   if (outputs !== undefined) {
     if (!Array.isArray(outputs)) throw errors.invalidInput('"outputs" must be an array of {"name"} objects');
+    if (outputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('outputs', outputs.length, MAX_TENSORS_PER_REQUEST);
     request.outputs = outputs.map((o, i) => {
       if (!isObject(o) || typeof o['name'] !== 'string') throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
+      if (isOverBytes(o['name'], MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of outputs[${i}]`, o['name'], MAX_TENSOR_NAME_BYTES);
       const oparams = o['parameters'];
       if (oparams !== undefined && !isObject(oparams)) throw errors.invalidInput(`outputs[${i}].parameters must be an object`);
       if (oparams?.['classification'] !== undefined) {
@@ -269,6 +319,7 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
         request.classification ??= new Map();
         request.classification.set(o['name'], checkClassificationK(o['name'], k));
       }
+      if (oparams !== undefined) checkParameters(oparams, 'outputs', i);
       return o['name'];
     });
   }
