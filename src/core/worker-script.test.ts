@@ -35,8 +35,10 @@ test('a TypeScript entry is bundled (with its externals left to node_modules) an
     ].join('\n'),
   );
   const worker = startWorkerFrom(pathToFileURL(join(dir, 'echo-worker.ts')), { workerData: { n: 21 } }, ['zod']);
+  // Listen for the exit before the reply: a worker that replies and exits at once may be gone already.
+  const exited = once(worker, 'exit');
   assert.deepEqual(await reply(worker), { doubled: 42, tsx: false });
-  await once(worker, 'exit');
+  await exited;
 });
 
 test('a JavaScript entry starts as it is', async (t) => {
@@ -47,6 +49,7 @@ test('a JavaScript entry starts as it is', async (t) => {
     "import { parentPort, workerData } from 'node:worker_threads';\nparentPort.postMessage(workerData + 1);\n",
   );
   const worker = startWorkerFrom(pathToFileURL(join(dir, 'plain.js')), { workerData: 1 }, []);
+  const exited = once(worker, 'exit');
   assert.equal(await reply(worker), 2);
-  await once(worker, 'exit');
+  await exited;
 });

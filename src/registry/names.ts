@@ -16,7 +16,7 @@ export function isValidModelName(name: string): boolean {
 /** @throws TendError TEND_INVALID_ARGUMENT when the name breaks the rules of isValidModelName. */
 export function assertModelName(name: string): void {
   // A name far over the limit is not echoed back in the message.
-  if (typeof name === 'string' && name.length > MAX_MODEL_NAME_LENGTH) throw tooLong('model name', name, MAX_MODEL_NAME_LENGTH);
+  if (typeof name === 'string' && name.length > MAX_MODEL_NAME_LENGTH) throw errors.invalidArgument(tooLong('model name', name, MAX_MODEL_NAME_LENGTH).message);
   if (typeof name !== 'string' || !isValidModelName(name)) {
     throw errors.invalidArgument(
       `invalid model name '${String(name)}': use 1-128 letters, digits, '_', '.' or '-', ` +
@@ -37,7 +37,7 @@ export function isValidAliasName(alias: string): boolean {
 
 /** @throws TendError TEND_INVALID_ARGUMENT when the alias cannot be set. */
 export function assertAliasName(alias: string): void {
-  if (typeof alias === 'string' && alias.length > MAX_ALIAS_LENGTH) throw tooLong('alias', alias, MAX_ALIAS_LENGTH);
+  if (typeof alias === 'string' && alias.length > MAX_ALIAS_LENGTH) throw errors.invalidArgument(tooLong('alias', alias, MAX_ALIAS_LENGTH).message);
   if (typeof alias !== 'string' || !ALIAS_NAME.test(alias)) {
     throw errors.invalidArgument(
       `invalid alias '${String(alias)}': start with a letter, then up to 63 letters, digits, '_' or '-'`,
@@ -73,7 +73,7 @@ export function parseVersionRef(ref: string): VersionRef {
   if (/^[0-9]+$/.test(ref)) return { kind: 'number', version: Number(ref) };
   if (ref.toLowerCase() === LATEST) return { kind: 'latest' };
   if (ALIAS_NAME.test(ref)) return { kind: 'alias', alias: ref };
-  if (ref.length > MAX_ALIAS_LENGTH) throw tooLong('version reference', ref, MAX_ALIAS_LENGTH);
+  if (ref.length > MAX_ALIAS_LENGTH) throw errors.invalidArgument(tooLong('version reference', ref, MAX_ALIAS_LENGTH).message);
   throw errors.invalidArgument(`'${ref}' is neither a version number, '${LATEST}' nor an alias name`);
 }
 
