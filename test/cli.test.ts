@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { digitOf, digitsTable } from './digits-data.js';
 import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
 
 const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
@@ -110,10 +111,9 @@ describe('infer, demo, serve and bench', () => {
   });
 
   test('infer from a CSV and from a V2 JSON body, in process', () => {
-    const digits = readFileSync(join(ROOT, 'assets', 'datasets', 'digits.csv'), 'utf8').trim().split('\n');
-    const header = digits[0]!.split(',').slice(0, 64).join(',');
-    const rows = digits.slice(1, 4).map((l) => l.split(',').slice(0, 64).join(','));
-    const labels = digits.slice(1, 4).map((l) => Number(l.split(',')[64]));
+    const header = digitsTable.columns.slice(0, 64).join(',');
+    const rows = [0, 1, 2].map((r) => digitsTable.values.subarray(r * 65, r * 65 + 64).join(','));
+    const labels = [0, 1, 2].map((r) => digitOf(r));
     const csv = join(work, 'rows.csv');
     writeFileSync(csv, `${header}\n${rows.join('\n')}\n`);
     const out = tendJson(['infer', 'digits@champion', '--data', csv], home) as { outputs: { name: string; data: number[] }[]; model_version: string };

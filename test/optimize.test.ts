@@ -13,6 +13,7 @@ import { optimizeVersion, csvEvaluation, inferMaxBatchSize } from '../src/engine
 import { GraphBuilder, readModelFile, writeModel } from '../src/onnx/index.js';
 import { quantizedWeightRatio, weightBytes } from '../src/optimize/index.js';
 import { Registry } from '../src/registry/index.js';
+import { digitOf, digitPixels, digitsTable } from './digits-data.js';
 import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
 
 const QUICK = { rounds: 1, msPerRun: 10, batches: [1, 8] };
@@ -22,14 +23,8 @@ let registry: Registry;
 
 /** The digits data set as the digits_mlp fixture reads it: pixels / 16, then the digit. */
 function digitsEvalCsv(): string {
-  const lines = readFileSync(join(ROOT, 'assets', 'datasets', 'digits.csv'), 'utf8').trim().split('\n');
-  const header = lines[0] as string;
-  const rows = lines.slice(1).map((line) => {
-    const cells = line.split(',').map(Number);
-    const digit = cells.pop() as number;
-    return [...cells.map((v) => v / 16), digit].join(',');
-  });
-  return `${header}\n${rows.join('\n')}\n`;
+  const rows = Array.from({ length: digitsTable.rows }, (_, r) => [...digitPixels(r), digitOf(r)].join(','));
+  return `${digitsTable.columns.join(',')}\n${rows.join('\n')}\n`;
 }
 
 before(async () => {
