@@ -4,30 +4,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digitOf, digitsTable } from './digits-data.js';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { CLI, FIXTURE_MODELS, tempDir, runCli, runCliJson, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 
-function tend(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester' },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tendJson(args: string[], home: string): unknown {
-  const r = tend([...args, '--json'], home);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
+const AS_TESTER = { env: { TEND_ACTOR: 'tester' } };
+const tend = (args: string[], home: string): CliResult => runCli(args, { home, ...AS_TESTER });
+const tendJson = (args: string[], home: string): unknown => runCliJson(args, { home, ...AS_TESTER });
 
 let home: string;
 let work: string;

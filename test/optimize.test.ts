@@ -6,7 +6,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optimizeVersion, csvEvaluation, inferMaxBatchSize } from '../src/engine/index.js';
@@ -14,7 +13,7 @@ import { GraphBuilder, readModelFile, writeModel } from '../src/onnx/index.js';
 import { quantizedWeightRatio, weightBytes } from '../src/optimize/index.js';
 import { Registry } from '../src/registry/index.js';
 import { digitOf, digitPixels, digitsTable } from './digits-data.js';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { FIXTURE_MODELS, runCli, tempDir } from './helpers.js';
 
 const QUICK = { rounds: 1, msPerRun: 10, batches: [1, 8] };
 let home: string;
@@ -116,17 +115,13 @@ describe('optimize', () => {
   });
 
   test('the CLI prints the interface JSON', () => {
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'optimize', 'digits@1', '--method', 'int8-dynamic', '--eval', join(files, 'digits.csv'), '--target', 'digit', '--rounds', '1', '--run-ms', '10', '--json', '--home', home],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const r = runCli(['optimize', 'digits@1', '--method', 'int8-dynamic', '--eval', join(files, 'digits.csv'), '--target', 'digit', '--rounds', '1', '--run-ms', '10', '--json'], { home });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(out), ['name', 'version', 'parent', 'candidate', 'size_ratio', 'speedup_batch1', 'speedup_best', 'agreement', 'max_abs_diff', 'mean_cosine', 'fused_kernels', 'registered', 'reason']);
     assert.deepEqual(Object.keys(out['parent'] as object), ['version', 'size_bytes', 'batch1', 'best_batch', 'accuracy']);
     assert.equal(out['registered'], true);
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv'), '--home', home], { encoding: 'utf8', timeout: 120_000 });
+    const bad = runCli(['optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv')], { home });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /cannot read .*missing\.csv/);
   });

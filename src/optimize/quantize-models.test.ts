@@ -4,8 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { numberCell, readCsv } from '../core/csv.js';
@@ -15,13 +14,14 @@ import { quantizeDynamic } from './quantize-dynamic.js';
 import type { QuantizeDynamicOptions } from './quantize-dynamic.js';
 import { fusedKernels } from './fused-kernels.js';
 import type { KernelReport } from './fused-kernels.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODELS = new URL('../../fixtures/models/', import.meta.url);
 const load = (name: string) => readModelFile(new URL(name, MODELS).pathname);
 
 /** Run a model in onnxruntime (one thread) and read back the graph onnxruntime optimized from it. */
 async function run(model: ModelProto, feeds: Record<string, ort.Tensor>): Promise<{ output: Float32Array; optimized: ModelProto }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-quant-'));
+  const dir = tempDir('quant');
   try {
     const path = join(dir, 'optimized.onnx');
     const session = await ort.InferenceSession.create(writeModel(model), {

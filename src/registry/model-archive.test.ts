@@ -1,24 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from './registry.js';
 import { MANIFEST_FILE } from './model-archive.js';
 import { rejectsWith } from './store.case.js';
 import { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
 const HAVE_TAR = spawnSync('tar', ['--version']).status === 0;
-
-function tempDir(t: { after(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-archive-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function openRegistry(t: { after(fn: () => unknown): void }, dir: string, name: string): Promise<Registry> {
   const registry = await Registry.open(join(dir, name), { actor: 'tester' });
@@ -44,7 +38,7 @@ function withoutName<T extends { name: string }>(list: T[]): Omit<T, 'name'>[] {
 }
 
 test('export then import into another registry gives the same model, version for version', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const file = join(dir, 'digits.tar');
@@ -118,7 +112,7 @@ async function rewrite(
 }
 
 test('a tampered or broken archive is refused with TEND_INVALID_MODEL and nothing is imported', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const good = join(dir, 'good.tar');
@@ -170,7 +164,7 @@ test('a tampered or broken archive is refused with TEND_INVALID_MODEL and nothin
 });
 
 test('export: unknown model, unusable output path', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const registry = await openRegistry(t, dir, 'a');
   await registry.push(DIGITS, { name: 'm' });
   await rejectsWith(registry.exportModel('nope', join(dir, 'x.tar')), 'TEND_MODEL_NOT_FOUND');

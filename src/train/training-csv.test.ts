@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { formatTrainingCsv, readTrainingCsv, readUpdateCsv } from './training-csv.js';
 import { concatTables, selectRows } from './training-table.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 function rejects(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TendError, `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, 'TEND_INVALID_ARGUMENT');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(fn, hasCode('TEND_INVALID_ARGUMENT', pattern));
 }
 
 const read = (text: string, target = 'y', task: 'classification' | 'regression' = 'classification') => readTrainingCsv(text, 'data.csv', target, task);
