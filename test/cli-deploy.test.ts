@@ -1,23 +1,14 @@
 /** `tend deploy …` end to end through the CLI: the same route objects and history as the REST API. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { FIXTURE_MODELS, tempDir, runCli, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 let home: string;
 
-function tend(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester' },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tend = (...args: string[]): CliResult => runCli(args, { home, env: { TEND_ACTOR: 'tester' } });
 
 function json(...args: string[]): Record<string, unknown> {
   const r = tend(...args, '--json');

@@ -1,21 +1,16 @@
 /** `tend monitor …`, `tend feedback`, `tend log export` and `tend alerts` against a home a server is using. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { FIXTURE_MODELS, postJson, seededRandom, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 let home: string;
 let dir: string;
 let srv: TestServer;
 
-function tend(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tend = (...args: string[]): CliResult => runCli(args, { home });
 
 function json(...args: string[]): Record<string, unknown> {
   const r = tend(...args, '--json');

@@ -6,16 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { detectDrift, type Columns } from '../src/monitor/drift.js';
 import { Registry } from '../src/registry/index.js';
 import { readNumericCsv } from '../src/train/csv.js';
-import { FIXTURE_MODELS, ROOT, getJson, postJson, startTestServer, tempDir } from './helpers.js';
+import { FIXTURE_MODELS, ROOT, getJson, postJson, startTestServer, tempDir, runCli, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const CHROMIUM = '/usr/bin/chromium';
 const SHIFTED = [18, 19, 20, 21, 26, 27, 28, 29];
 
@@ -42,10 +40,7 @@ function columns(rows: number[], shift: boolean): Columns {
 let dir: string;
 let home: string;
 
-function tend(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tend = (...args: string[]): CliResult => runCli(args, { home });
 
 interface ReportJson {
   model: string;

@@ -4,29 +4,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { digitOf, digitsTable } from './digits-data.js';
+import { CLI, FIXTURE_MODELS, tempDir, runCli, runCliJson, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 
-function tend(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester' },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tendJson(args: string[], home: string): unknown {
-  const r = tend([...args, '--json'], home);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
+const AS_TESTER = { env: { TEND_ACTOR: 'tester' } };
+const tend = (args: string[], home: string): CliResult => runCli(args, { home, ...AS_TESTER });
+const tendJson = (args: string[], home: string): unknown => runCliJson(args, { home, ...AS_TESTER });
 
 let home: string;
 let work: string;
@@ -110,10 +99,9 @@ describe('infer, demo, serve and bench', () => {
   });
 
   test('infer from a CSV and from a V2 JSON body, in process', () => {
-    const digits = readFileSync(join(ROOT, 'assets', 'datasets', 'digits.csv'), 'utf8').trim().split('\n');
-    const header = digits[0]!.split(',').slice(0, 64).join(',');
-    const rows = digits.slice(1, 4).map((l) => l.split(',').slice(0, 64).join(','));
-    const labels = digits.slice(1, 4).map((l) => Number(l.split(',')[64]));
+    const header = digitsTable.columns.slice(0, 64).join(',');
+    const rows = [0, 1, 2].map((r) => digitsTable.values.subarray(r * 65, r * 65 + 64).join(','));
+    const labels = [0, 1, 2].map((r) => digitOf(r));
     const csv = join(work, 'rows.csv');
     writeFileSync(csv, `${header}\n${rows.join('\n')}\n`);
     const out = tendJson(['infer', 'digits@champion', '--data', csv], home) as { outputs: { name: string; data: number[] }[]; model_version: string };

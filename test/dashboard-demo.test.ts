@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { DRIFT_PIXELS } from '../src/cli/commands/demo-traffic.js';
 import { ensureDemoModel } from '../src/engine/index.js';
 import { readNumericCsv } from '../src/train/csv.js';
-import { ROOT, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { CLI, ROOT, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const CHROMIUM = process.env['TEND_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = process.env['TEND_SKIP_BROWSER'] === '1' ? 'TEND_SKIP_BROWSER=1' : false;
@@ -26,7 +26,7 @@ let home = '';
 
 /** Run `tend demo traffic` in a child process (asynchronously: the server runs in this one). */
 async function traffic(...args: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'demo', 'traffic', '--url', srv.url, ...args]);
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'demo', 'traffic', '--url', srv.url, ...args]);
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { ensureDemoModel } from '../src/engine/demo-model.js';
-import { ROOT, getJson, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { CLI, getJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const SHIFTED = ['pixel_2_2', 'pixel_2_3', 'pixel_2_4', 'pixel_2_5', 'pixel_3_2', 'pixel_3_3', 'pixel_3_4', 'pixel_3_5'];
 
 /** Run the CLI without blocking this process: the test server answers from its event loop. */

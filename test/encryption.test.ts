@@ -6,7 +6,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeKeyId } from '../src/core/encryption.js';
@@ -14,22 +13,14 @@ import { ENCRYPTION_KEY_ENV, ENCRYPTION_KEY_FILE_ENV } from '../src/core/encrypt
 import { MONITOR_DB_FILE, optimizeVersion } from '../src/engine/index.js';
 import { readModelFile } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { FIXTURE_MODELS, postJson, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 /** A feature pattern no other bytes of monitor.db would spell. */
 const FEATURES = Array.from({ length: 64 }, (_, i) => Math.fround(0.1 + i * 0.01234567));
 const FEATURE_BYTES = Buffer.from(new Float32Array(FEATURES).buffer);
 
-function tend(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester', ...env },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tend = (args: string[], env: Record<string, string | undefined>): CliResult => runCli(args, { env: { TEND_ACTOR: 'tester', ...env } });
 
 interface Rotation {
   created_key_file: boolean;

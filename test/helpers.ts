@@ -1,6 +1,7 @@
 /** Shared set-up for the integration tests: temporary repositories and homes, servers on loopback. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { z } from 'zod';
@@ -8,12 +9,49 @@ import { ServerConfigSchema } from '../src/core/config.js';
 import { Engine } from '../src/engine/index.js';
 import { startHttpServer, type RunningServer } from '../src/server/http/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../src/server/grpc/index.js';
+import { tempDir } from '../src/core/test-support.test-helper.js';
+
+export { hasCode, tempDir } from '../src/core/test-support.test-helper.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURE_MODELS = join(ROOT, 'fixtures', 'models');
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tend-${prefix}-`));
+/** The `tend` command from source, as the CLI tests run it. */
+export const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Adds `--home <dir>` after the arguments. */
+  home?: string | null;
+  /** Added to this process's environment (NO_COLOR is always set). */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+/**
+ * Run `tend` as a user does: a child process (through tsx) with NO_COLOR, its exit status and output.
+ * @example runCli(['models', '--json'], { home, env: { TEND_ACTOR: 'tester' } })
+ */
+export function runCli(args: readonly string[], options: CliOptions = {}): CliResult {
+  const home = options.home ? ['--home', options.home] : [];
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, ...home], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** runCli with `--json`: asserts exit 0 and returns the parsed output. */
+export function runCliJson(args: readonly string[], options: CliOptions = {}): unknown {
+  const r = runCli([...args, '--json'], options);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
 }
 
 export interface RepoModel {

@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startBackgroundLoad } from './background-load.js';
-import { FIXTURE_MODELS, makeRepo, postJson, ROOT, tempDir } from './helpers.js';
+import { CLI, FIXTURE_MODELS, makeRepo, postJson, tempDir } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const BODY = { inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: Array.from({ length: 64 }, (_, i) => i % 16) }] };
 

@@ -7,15 +7,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { numberCell, readCsv } from '../src/core/csv.js';
 import { Registry } from '../src/registry/index.js';
 import { trainAndRegister } from '../src/engine/index.js';
 import { FIXTURE_MODELS, makeRepo, postJson, ROOT, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const IRIS = join(ROOT, 'fixtures', 'train', 'iris.csv');
-const rows = readFileSync(IRIS, 'utf8').trim().split(/\r?\n/).slice(1).map((line) => {
-  const cells = line.split(',');
-  return { features: cells.slice(0, 4).map(Number), label: cells[4] as string };
-});
+const irisCsv = readCsv(readFileSync(IRIS, 'utf8'), IRIS);
+const rows = irisCsv.rows.map((_, r) => ({ features: [0, 1, 2, 3].map((c) => numberCell(irisCsv, r, c)), label: irisCsv.rows[r]?.cells[4] as string }));
 
 let server: TestServer;
 let home: string;

@@ -6,14 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optimizeVersion, csvEvaluation, inferMaxBatchSize } from '../src/engine/index.js';
 import { GraphBuilder, readModelFile, writeModel } from '../src/onnx/index.js';
 import { quantizedWeightRatio, weightBytes } from '../src/optimize/index.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { digitOf, digitPixels, digitsTable } from './digits-data.js';
+import { FIXTURE_MODELS, runCli, tempDir } from './helpers.js';
 
 const QUICK = { rounds: 1, msPerRun: 10, batches: [1, 8] };
 let home: string;
@@ -22,14 +22,8 @@ let registry: Registry;
 
 /** The digits data set as the digits_mlp fixture reads it: pixels / 16, then the digit. */
 function digitsEvalCsv(): string {
-  const lines = readFileSync(join(ROOT, 'assets', 'datasets', 'digits.csv'), 'utf8').trim().split('\n');
-  const header = lines[0] as string;
-  const rows = lines.slice(1).map((line) => {
-    const cells = line.split(',').map(Number);
-    const digit = cells.pop() as number;
-    return [...cells.map((v) => v / 16), digit].join(',');
-  });
-  return `${header}\n${rows.join('\n')}\n`;
+  const rows = Array.from({ length: digitsTable.rows }, (_, r) => [...digitPixels(r), digitOf(r)].join(','));
+  return `${digitsTable.columns.join(',')}\n${rows.join('\n')}\n`;
 }
 
 before(async () => {
@@ -121,17 +115,13 @@ describe('optimize', () => {
   });
 
   test('the CLI prints the interface JSON', () => {
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'optimize', 'digits@1', '--method', 'int8-dynamic', '--eval', join(files, 'digits.csv'), '--target', 'digit', '--rounds', '1', '--run-ms', '10', '--json', '--home', home],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const r = runCli(['optimize', 'digits@1', '--method', 'int8-dynamic', '--eval', join(files, 'digits.csv'), '--target', 'digit', '--rounds', '1', '--run-ms', '10', '--json'], { home });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(out), ['name', 'version', 'parent', 'candidate', 'size_ratio', 'speedup_batch1', 'speedup_best', 'agreement', 'max_abs_diff', 'mean_cosine', 'fused_kernels', 'registered', 'reason']);
     assert.deepEqual(Object.keys(out['parent'] as object), ['version', 'size_bytes', 'batch1', 'best_batch', 'accuracy']);
     assert.equal(out['registered'], true);
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv'), '--home', home], { encoding: 'utf8', timeout: 120_000 });
+    const bad = runCli(['optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv')], { home });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /cannot read .*missing\.csv/);
   });

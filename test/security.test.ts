@@ -11,17 +11,13 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { createApiToken } from '../src/engine/index.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { CLI, FIXTURE_MODELS, postJson, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const PIXELS = Array.from({ length: 64 }, (_, i) => i % 16);
 const BODY = { inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: PIXELS }] };
 
-function tend(args: string[], home: string | null, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, ...(home === null ? [] : ['--home', home])], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester', ...env }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tend = (args: string[], home: string | null, env: Record<string, string> = {}): CliResult => runCli(args, { home, env: { TEND_ACTOR: 'tester', ...env } });
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {

@@ -9,9 +9,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { FIXTURE_MODELS, makeRepo, ROOT, tempDir } from './helpers.js';
+import { CLI, FIXTURE_MODELS, makeRepo, tempDir } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const FEATURES = Array.from({ length: 64 }, (_, i) => i % 17);
 
 interface Served {

@@ -5,30 +5,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { ROOT, tempDir } from './helpers.js';
+import { ROOT, tempDir, runCli, runCliJson, type CliResult } from './helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const IRIS = join(ROOT, 'fixtures', 'train', 'iris.csv');
 const DIABETES = join(ROOT, 'fixtures', 'train', 'diabetes.csv');
 
-function tend(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TEND_ACTOR: 'tester' },
-    timeout: 180_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const AS_TESTER = { env: { TEND_ACTOR: 'tester' }, timeoutMs: 180_000 };
+const tend = (args: string[], home: string): CliResult => runCli(args, { home, ...AS_TESTER });
 
-function tendJson(args: string[], home: string): Record<string, unknown> {
-  const r = tend([...args, '--json'], home);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-}
+const tendJson = (args: string[], home: string) => runCliJson(args, { home, ...AS_TESTER }) as Record<string, unknown>;
 
 let home: string;
 let work: string;

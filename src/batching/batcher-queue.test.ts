@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TendError } from '../core/errors.js';
 import { DynamicBatcher } from './batcher.js';
-import { FAIL_MARKER, FakeRun, blocker, fp32, hasCode, testPolicy as policy, values } from './fake-run.test-helper.js';
+import { FAIL_MARKER, FakeRun, blocker, fp32, testPolicy as policy, values } from './fake-run.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 test('higher priority levels go first and fill the batch first; FIFO within a level', async () => {
   const fake = new FakeRun();

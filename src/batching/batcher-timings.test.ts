@@ -4,7 +4,8 @@ import { DynamicBatcher } from './batcher.js';
 import type { BatchObserver, BatchResult } from './batcher.js';
 import { computeTimings } from './compute-timings.js';
 import type { ComputeTimings } from './compute-timings.js';
-import { FAIL_MARKER, FakeRun, blocker, fp32, hasCode, testPolicy as policy } from './fake-run.test-helper.js';
+import { FAIL_MARKER, FakeRun, blocker, fp32, testPolicy as policy } from './fake-run.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 type Seen = [batchSize: number, requestCount: number, computeNs: number, ok: boolean, timings: ComputeTimings | undefined];
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../core/tensor.js';
 import { DynamicBatcher } from './batcher.js';
-import { FakeRun, blocker, fp32, hasCode, testPolicy as policy, values } from './fake-run.test-helper.js';
+import { FakeRun, blocker, fp32, testPolicy as policy, values } from './fake-run.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 test('requests waiting while the slot is busy run as one batch and get their own rows back', async () => {
   const fake = new FakeRun();

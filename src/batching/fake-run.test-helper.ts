@@ -107,16 +107,6 @@ export function testPolicy(over: Partial<BatchPolicy> = {}): BatchPolicy {
   };
 }
 
-/** An assert.rejects/throws validator: a TendError with this code (and message, if given). */
-export function hasCode(code: string, message?: string): (err: unknown) => boolean {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof TendError, `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (message !== undefined) assert.equal(err.message, message);
-    return true;
-  };
-}
-
 /** The elements of an FP32 tensor as plain numbers. */
 export function values(t: Tensor | undefined): number[] {
   assert.ok(t !== undefined);

@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeGrpcServer, type FakeGrpcServer } from './fake-servers.test-helper.js';
 import { encodeModelInferRequest } from './grpc-infer.js';
 import { generateGrpcLoad, percentile, runGrpcLoad, slotsPerChannel } from './grpc-load.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 let server: FakeGrpcServer;
 let dir: string;
@@ -16,7 +16,7 @@ const input = { name: 'x', datatype: 'FP32' as const, shape: [1, 2], data: Float
 
 before(async () => {
   server = await startFakeGrpcServer([{ name: 'y', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(3) }]);
-  dir = mkdtempSync(join(tmpdir(), 'tend-grpc-load-'));
+  dir = tempDir('grpc-load');
   goodRequest = join(dir, 'good.bin');
   badRequest = join(dir, 'bad.bin');
   writeFileSync(goodRequest, encodeModelInferRequest('m', [input]));

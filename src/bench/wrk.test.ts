@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWrkOutput, writeBinaryPostScript, writePostScript } from './wrk.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const CLEAN = `Running 2s test @ http://127.0.0.1:18080/
   1 threads and 4 connections
@@ -50,7 +50,7 @@ test('parseWrkOutput rejects output without a report', () => {
 });
 
 test('writePostScript writes the body and a Lua script that reads it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-wrk-test-'));
+  const dir = tempDir('wrk-test');
   try {
     const script = writePostScript(dir, 'digits', '{"inputs":[]}');
     const lua = readFileSync(script, 'utf8');
@@ -63,7 +63,7 @@ test('writePostScript writes the body and a Lua script that reads it', () => {
 });
 
 test('writeBinaryPostScript writes the raw body and the binary extension headers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-wrk-test-'));
+  const dir = tempDir('wrk-test');
   try {
     const body = Buffer.concat([Buffer.from('{"inputs":[]}'), Buffer.of(0, 255, 10, 34)]);
     const script = writeBinaryPostScript(dir, 'cnn', body, 13);

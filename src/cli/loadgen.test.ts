@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TendError } from '../core/errors.js';
-import { parseConcurrencyList, parseDuration, runLoad, runSweep, summarizeLatencies } from './loadgen.js';
+import { parseDuration } from '../core/duration.js';
+import { parseConcurrencyList, runLoad, runSweep, summarizeLatencies } from './loadgen.js';
 
 const BODY = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] });
 
@@ -165,13 +166,16 @@ test('summarizeLatencies uses nearest-rank percentiles', () => {
   assert.deepEqual(summarizeLatencies([7]), { p50: 7, p90: 7, p95: 7, p99: 7, mean: 7, max: 7 });
 });
 
-test('parseDuration reads ms, s, m and bare seconds', () => {
-  assert.equal(parseDuration('10s'), 10_000);
-  assert.equal(parseDuration('500ms'), 500);
-  assert.equal(parseDuration('2m'), 120_000);
-  assert.equal(parseDuration('10'), 10_000);
-  assert.equal(parseDuration('1.5s'), 1500);
-  for (const bad of ['', 's', '10h', '-1s', '0', '0ms', '1e3', 'ten']) assertInvalidArgument(() => parseDuration(bad));
+test('bench --duration reads the duration grammar and bare seconds, and must be positive', () => {
+  const flag = (text: string) => parseDuration(text, { what: '--duration', plainSeconds: true, minMs: 1 });
+  assert.equal(flag('10s'), 10_000);
+  assert.equal(flag('500ms'), 500);
+  assert.equal(flag('2m'), 120_000);
+  assert.equal(flag('10'), 10_000);
+  assert.equal(flag('1.5s'), 1500);
+  assert.equal(flag('1m30s'), 90_000);
+  assert.equal(flag('2h'), 7_200_000);
+  for (const bad of ['', 's', '-1s', '0', '0ms', '1e3', 'ten']) assertInvalidArgument(() => flag(bad));
 });
 
 test('parseConcurrencyList reads positive integers', () => {

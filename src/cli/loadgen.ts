@@ -171,22 +171,6 @@ export function summarizeLatencies(values: readonly number[]): LoadLevelResult['
   };
 }
 
-/**
- * Parse a duration: `'10s'`, `'500ms'`, `'2m'`, or a bare number of seconds (`'10'`), into milliseconds.
- * @example parseDuration('1.5s') // 1500
- */
-export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
-  if (!match) {
-    throw errors.invalidArgument(`invalid duration '${text}' — use a number with ms, s or m, e.g. 10s, 500ms, 2m`);
-  }
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  const ms = unit === 'ms' ? value : unit === 's' ? value * 1000 : value * 60_000;
-  if (!(ms > 0)) throw errors.invalidArgument(`duration '${text}' must be greater than zero`);
-  return ms;
-}
-
 /** Parse a comma-separated list of positive integers, e.g. `'1,8,32'` → `[1, 8, 32]`. */
 export function parseConcurrencyList(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim());

@@ -14,6 +14,8 @@
  *     - { name: ops, url: 'http://127.0.0.1:9000/hook' }
  */
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { TendError } from './errors.js';
 
 /** Quality metrics a rule may watch (the keys of ClassificationMetrics / RegressionMetrics). */
 export const QUALITY_METRICS = [
@@ -39,28 +41,13 @@ export type AlertMetricName = (typeof ALERT_METRICS)[number];
 export type AlertOp = '<' | '<=' | '>' | '>=';
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION_PATTERN = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
-const DURATION_PART = /(\d+)(ms|s|m|h|d|w)/g;
-
-/** Milliseconds of a Prometheus-style duration ('500ms', '30s', '1h30m'), or null when it is not one. */
-export function parseDurationMs(text: string): number | null {
-  if (!DURATION_PATTERN.test(text)) return null;
-  let total = 0;
-  for (const match of text.matchAll(DURATION_PART)) {
-    total += Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? ''] ?? Number.NaN);
-  }
-  return Number.isSafeInteger(total) ? total : null;
-}
-
-/** A duration string that must be at least `minMs` long. */
+/** A duration string (core/duration's grammar) that must be at least `minMs` long. */
 function durationString(minMs: number) {
   return z.string().superRefine((value, ctx) => {
-    const ms = parseDurationMs(value);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration: write a number and a unit, e.g. '30s', '5m', '1h30m' (units ms, s, m, h, d, w)` });
-    } else if (ms < minMs) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is too short: at least ${minMs} ms` });
+    try {
+      parseDuration(value, { minMs });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof TendError ? err.message : String(err) });
     }
   });
 }
@@ -205,12 +192,12 @@ export function compileAlertRules(config: AlertsConfig): CompiledAlertRule[] {
       model: rule.model,
       version: rule.version,
       metric: rule.metric,
-      windowMs: window === null ? null : (parseDurationMs(window) ?? 0),
+      windowMs: window === null ? null : parseDuration(window),
       last: rule.last ?? null,
       op: rule.op,
       threshold: rule.threshold,
       minSamples: rule.min_samples ?? (rule.metric === 'request_rate' ? 0 : DEFAULT_MIN_SAMPLES),
-      forMs: parseDurationMs(rule.for) ?? 0,
+      forMs: parseDuration(rule.for),
       severity: rule.severity,
       webhooks: rule.webhooks ?? allHooks,
       windowText: window ?? `last ${rule.last}`,
@@ -220,7 +207,7 @@ export function compileAlertRules(config: AlertsConfig): CompiledAlertRule[] {
 
 /** Milliseconds between evaluations. */
 export function evaluationIntervalMs(config: AlertsConfig): number {
-  return parseDurationMs(config.evaluation_interval) ?? 5000;
+  return parseDuration(config.evaluation_interval);
 }
 
 /** True when a model name matches a rule's model pattern ('*' matches any run of characters). */

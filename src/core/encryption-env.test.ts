@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptBuffer } from './encryption.js';
 import { ENCRYPTION_KEY_ENV, ENCRYPTION_KEY_FILE_ENV, KeyringSource, keyringFromEnvironment } from './encryption-env.js';
 import { generateEncryptionKey, keyringOf, rotateKeyring, serializeKeyring, writeKeyringFile } from './keyring.js';
+import { tempDir } from './test-support.test-helper.js';
 
 test('keyringFromEnvironment: off when unset, from a file or inline, never from both', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-keyenv-'));
+  const dir = tempDir('keyenv');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const keyring = keyringOf([generateEncryptionKey()]);
   const file = join(dir, 'keys');
@@ -23,7 +23,7 @@ test('keyringFromEnvironment: off when unset, from a file or inline, never from 
 });
 
 test('KeyringSource reloads its file for a key it lacks, and names the variable when the key is nowhere', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-keyenv-'));
+  const dir = tempDir('keyenv');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'keys');
   const first = keyringOf([generateEncryptionKey()]);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TendError } from './errors.js';
 import {
@@ -14,6 +13,7 @@ import {
   serializeKeyring,
   writeKeyringFile,
 } from './keyring.js';
+import { tempDir } from './test-support.test-helper.js';
 
 const KEY_A = Buffer.alloc(32, 1);
 const KEY_B = Buffer.alloc(32, 2);
@@ -86,7 +86,7 @@ test('keyringOf refuses empty rings and bad keys', () => {
 });
 
 test('loadKeyring reads a file or an environment value, exactly one of them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-keyring-'));
+  const dir = tempDir('keyring');
   try {
     const path = join(dir, 'keys');
     writeKeyringFile(path, keyringOf([{ id: ID_A, key: KEY_A }]));

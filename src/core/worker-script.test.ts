@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { isSourceModule, siblingModule, startWorkerFrom } from './worker-script.js';
+import { tempDir } from './test-support.test-helper.js';
 
 function reply(worker: Worker): Promise<unknown> {
   return once(worker, 'message').then(([message]) => message as unknown);
@@ -20,7 +20,7 @@ test('siblingModule keeps the caller’s extension: .ts from source, .js from di
 });
 
 test('a TypeScript entry is bundled (with its externals left to node_modules) and runs without tsx', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-worker-script-'));
+  const dir = tempDir('worker-script');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // The entry sits outside the project: zod resolves only because it stays external.
   writeFileSync(join(dir, 'helper.ts'), 'export const double = (x: number): number => 2 * x;\n');
@@ -42,7 +42,7 @@ test('a TypeScript entry is bundled (with its externals left to node_modules) an
 });
 
 test('a JavaScript entry starts as it is', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-worker-script-'));
+  const dir = tempDir('worker-script');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
     join(dir, 'plain.js'),

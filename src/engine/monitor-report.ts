@@ -25,6 +25,8 @@ export interface CurrentData {
   features: Record<string, CellValue[]>;
   /** The ground-truth column, when the file has one. */
   target: { name: string; values: CellValue[] } | null;
+  /** Per row, the line of the file it starts on (default: one line per row after the header). */
+  lines?: number[];
 }
 
 /** What the model answered for each current row, shaped as the prediction log keeps it. */
@@ -107,6 +109,7 @@ export function currentFromCsv(text: string, source: string, reference: Referenc
     rows: table.rows,
     features: Object.fromEntries(reference.featureNames.map((n) => [n, [...(table.values[n] ?? [])]])),
     target: targetName === null ? null : { name: targetName, values: [...(table.values[targetName] ?? [])] },
+    lines: table.lines,
   };
 }
 
@@ -120,10 +123,13 @@ function tabularSpec(sv: ServedVersion, plan: OutputPlan): { name: string; datat
   return { name: spec.name, datatype: spec.datatype };
 }
 
-function numericCell(value: CellValue, source: string, column: string, row: number): number {
+/** The line of the file a current row starts on. */
+const lineOf = (lines: readonly number[] | undefined, row: number): number => lines?.[row] ?? row + 2;
+
+function numericCell(value: CellValue, current: CurrentData, column: string, row: number): number {
   if (value === null) return Number.NaN;
   if (typeof value === 'number') return value;
-  throw errors.invalidArgument(`${source}, line ${row + 2}, column '${column}': '${value}' is not a number, and the model takes numbers`);
+  throw errors.invalidArgument(`${current.source}, line ${lineOf(current.lines, row)}, column '${column}': '${value}' is not a number, and the model takes numbers`);
 }
 
 /** Run every current row through the version (in batches of its largest batch) and keep what the log would. */
@@ -144,7 +150,7 @@ export async function predictRows(engine: Pick<ReportEngine, 'infer'>, sv: Serve
     const n = Math.min(chunk, current.rows - start);
     const data = input.datatype === 'FP64' ? new Float64Array(n * width) : new Float32Array(n * width);
     for (let r = 0; r < n; r++) {
-      for (let c = 0; c < width; c++) data[r * width + c] = numericCell(columns[c]?.[start + r] ?? null, current.source, featureNames[c] as string, start + r);
+      for (let c = 0; c < width; c++) data[r * width + c] = numericCell(columns[c]?.[start + r] ?? null, current, featureNames[c] as string, start + r);
       // Copied before the run: the batcher may hand the request's buffer to a worker.
       out.features.push(Float32Array.from(data.subarray(r * width, (r + 1) * width)));
     }
@@ -167,13 +173,14 @@ export function groundTruth(
   task: PredictionTask,
   classes: readonly string[] | undefined,
   source: string,
+  lines?: readonly number[],
 ): { label: Int32Array; labelValue: Float64Array } {
   const label = new Int32Array(rows).fill(NO_CLASS);
   const labelValue = new Float64Array(rows).fill(Number.NaN);
   if (target === null) return { label, labelValue };
   target.values.forEach((v, r) => {
     if (v === null) return;
-    const where = `${source}, line ${r + 2}, column '${target.name}'`;
+    const where = `${source}, line ${lineOf(lines, r)}, column '${target.name}'`;
     if (task === 'regression') {
       if (typeof v !== 'number') throw errors.invalidArgument(`${where}: '${v}' is not a number (the model is a regression)`);
       labelValue[r] = v;
@@ -223,7 +230,7 @@ export async function buildMonitorReport(engine: ReportEngine, options: MonitorR
   const reference = referenceFromCsv(options.reference.text, options.reference.source, featureCountOf(sv), sv.version);
   const current = currentFromCsv(options.current.text, options.current.source, reference, options.labels);
   const classes = sv.config.labels ?? sv.classes;
-  const truth = groundTruth(options.labels ? current.target : null, current.rows, plan.task, classes, current.source);
+  const truth = groundTruth(options.labels ? current.target : null, current.rows, plan.task, classes, current.source, current.lines);
   const predictions = await predictRows(engine, sv, current, reference.featureNames);
   const view = buildMonitorView({
     model: sv.model,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { MonitoringConfig, ServerConfig } from '../core/config.js';
 import { compileAlertRules, evaluationIntervalMs, matchesModel, type CompiledAlertRule } from '../core/alert-rules.js';
 import { MAX_LABEL_BYTES, MAX_REQUEST_ID_BYTES, isOverBytes } from '../core/input-limits.js';
+import { parseDuration } from '../core/duration.js';
 import { errors } from '../core/errors.js';
 import { nearestRank } from '../core/percentile.js';
 import type { Logger } from '../core/logger.js';
@@ -82,11 +83,7 @@ export function featureCountOf(sv: ServedVersion): number | undefined {
 export function parseWindow(window: string | undefined, last: string | undefined, defaultLast: number, now = Date.now()): WindowSpec {
   if (window !== undefined && last !== undefined) throw errors.invalidArgument('give either window or last, not both');
   if (window !== undefined) {
-    const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(window);
-    if (!m) throw errors.invalidArgument(`window '${window}' must be a number and a unit (s, m, h, d), e.g. 15m or 1h`);
-    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-    const ms = Number(m[1]) * unit;
-    if (!(ms > 0)) throw errors.invalidArgument(`window '${window}' must be longer than zero`);
+    const ms = parseDuration(window, { what: 'window', minMs: 1 });
     return { sinceMs: now - ms, text: window };
   }
   if (last !== undefined) {

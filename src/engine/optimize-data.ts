@@ -97,8 +97,8 @@ export function csvEvaluation(text: string, source: string, signature: ModelSign
     const data = allocateData(datatype, rows * width) as NumericArray;
     const rowLabels: (number | null)[] = [];
     for (let r = 0; r < rows; r++) {
-      features.forEach((name, c) => setNumber(data, r * width + c, numericCell(table.values[name]?.[start + r], start + r + 2, name, source)));
-      if (target !== undefined) rowLabels.push(numericCell(table.values[target]?.[start + r], start + r + 2, target, source));
+      features.forEach((name, c) => setNumber(data, r * width + c, numericCell(table.values[name]?.[start + r], table.lines[start + r] ?? 0, name, source)));
+      if (target !== undefined) rowLabels.push(numericCell(table.values[target]?.[start + r], table.lines[start + r] ?? 0, target, source));
     }
     requests.push([{ name: input.name, datatype, shape, data }]);
     labels.push(rowLabels);

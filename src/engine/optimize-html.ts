@@ -1,9 +1,8 @@
 /** The validation report of an optimization as an HTML section (self-contained: inline styles only). */
+import { escapeHtml } from '../core/html.js';
 import type { OptimizeReport, SideReport } from './optimize-job.js';
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+const esc = escapeHtml;
 
 const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
 

@@ -5,7 +5,8 @@ import { detectDrift } from '../monitor/drift.js';
 import { classificationMetrics, regressionMetrics } from '../monitor/quality.js';
 import { featureHistograms } from './feature-histograms.js';
 import type { MonitorReport } from './monitor-report.js';
-import { escapeHtml, monitorReportHtml } from './report-html.js';
+import { escapeHtml } from '../core/html.js';
+import { monitorReportHtml } from './report-html.js';
 
 const EVIL = '<img src=x onerror="alert(1)">';
 
@@ -95,8 +96,4 @@ test('regression metrics, and notes when drift or quality are missing', () => {
   assert.ok(html.includes('drift not computed: &lt;because&gt;'));
   const none = monitorReportHtml({ ...r, quality: null, quality_note: 'no ground truth: run the report with --labels' });
   assert.match(none, /no ground truth: run the report with --labels/);
-});
-
-test('escapeHtml', () => {
-  assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });

@@ -3,18 +3,12 @@
  * small inline script (a "drifted only" filter) and nothing fetched, so it opens from a file:// URL
  * with no network and reads the same without JavaScript. Every value from the data is escaped.
  */
+import { escapeHtml } from '../core/html.js';
 import type { FeatureHistogram } from './feature-histograms.js';
 import type { MonitorReport } from './monitor-report.js';
 import type { DataQualityReport, FeatureQuality } from '../monitor/data-quality.js';
 import type { FeatureDrift } from '../monitor/drift.js';
 import type { ClassificationMetrics, RegressionMetrics } from '../monitor/quality.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text safe inside an element or a quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
 
 const esc = escapeHtml;
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { decimalNumber, readCsv, type CsvTable } from '../core/csv.js';
 import { errors, TendError, toTendError } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
 import type { Registry } from '../registry/index.js';
@@ -59,8 +60,8 @@ export interface TrainJobResult {
   classes: string[];
 }
 
-/** Which task a kind trains; the MLP decides from its target when not told. */
-export function taskOf(kind: ModelKind, csvText: string, target: string, asked: Task | undefined): Task {
+/** Which task a kind trains; the MLP decides from its target when not told. `source` names the CSV in errors. */
+export function taskOf(kind: ModelKind, csvText: string, target: string, asked: Task | undefined, source = 'training data'): Task {
   if (kind === 'linear' || kind === 'ridge') {
     if (asked === 'classification') throw errors.invalidArgument(`--model ${kind} is a regressor; use logistic, softmax or mlp to classify`);
     return 'regression';
@@ -70,20 +71,18 @@ export function taskOf(kind: ModelKind, csvText: string, target: string, asked: 
     return 'classification';
   }
   if (asked !== undefined) return asked;
-  return looksCategorical(csvText, target) ? 'classification' : 'regression';
+  return looksCategorical(readCsv(csvText, source), target) ? 'classification' : 'regression';
 }
 
 /** Class names, or integers with at most 50 distinct values: a classification target. */
-function looksCategorical(csvText: string, target: string): boolean {
-  const lines = csvText.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
-  const index = header.indexOf(target);
+function looksCategorical(table: CsvTable, target: string): boolean {
+  const index = table.columns.indexOf(target);
   if (index < 0) return true; // readTrainingCsv reports the missing column
   const seen = new Set<string>();
-  for (const line of lines.slice(1)) {
-    const cell = (line.split(',')[index] ?? '').trim().replace(/^"|"$/g, '');
-    const n = Number(cell);
-    if (cell === '' || !Number.isFinite(n) || !Number.isInteger(n)) return cell !== '' && !Number.isFinite(n);
+  for (const row of table.rows) {
+    const cell = row.cells[index] ?? '';
+    const n = decimalNumber(cell);
+    if (n === null || !Number.isInteger(n)) return cell !== '' && n === null;
     seen.add(cell);
     if (seen.size > 50) return false;
   }
@@ -147,7 +146,7 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
   if (!MODEL_KINDS.includes(options.model)) throw errors.invalidArgument(`--model '${String(options.model)}' must be one of ${MODEL_KINDS.join(', ')}`);
   const dataPath = resolve(options.data);
   const { text, sha256 } = readDataFile(dataPath);
-  const task = taskOf(options.model, text, options.target, options.task);
+  const task = taskOf(options.model, text, options.target, options.task, options.data);
   const table: TrainingTable = readTrainingCsv(text, options.data, options.target, task);
   const trainOptions: TrainOptions = {
     model: options.model,

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import type { ModelSignature } from '../core/signature.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 const scalarModel: ModelSignature = {
   inputs: [{ name: 'x', datatype: 'FP32', onnx_type: 'tensor(float)', shape: [] }],
@@ -10,9 +10,7 @@ const scalarModel: ModelSignature = {
 };
 const constantModel: ModelSignature = { inputs: [], outputs: scalarModel.outputs };
 
-function invalidInput(pattern: RegExp): (err: unknown) => boolean {
-  return (err) => err instanceof TendError && err.code === 'TEND_INVALID_INPUT' && pattern.test(err.message);
-}
+const invalidInput = (pattern: RegExp) => hasCode('TEND_INVALID_INPUT', pattern);
 
 test('a model without inputs takes an empty request', () => {
   assert.deepEqual(validateInputs('constant', constantModel, 0, []), []);

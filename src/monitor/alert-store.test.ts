@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryAlertEventStore, SqliteAlertEventStore, type AlertEvent, type AlertEventStore } from './alert-store.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 function event(over: Partial<AlertEvent>): AlertEvent {
   return {
@@ -71,7 +71,7 @@ test('memory store keeps the newest events up to its capacity', () => {
 });
 
 test('sqlite store: the table lives in the caller’s database, survives reopening, and shares it with other tables', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-alert-store-'));
+  const dir = tempDir('alert-store');
   try {
     const path = join(dir, 'monitor.db');
     const db = new Database(path);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { UNSEEN_LISTED_MAX, dataQuality } from './data-quality.js';
 import type { Columns } from './drift-columns.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 const reference: Columns = {
   age: [20, 25, 30, 35, 40, 45, 50, null],
@@ -11,9 +11,6 @@ const reference: Columns = {
   code: [1, 2, 3, 1, 2, 3, 1, 2],
 };
 
-function hasCode(code: string): (err: unknown) => boolean {
-  return (err: unknown) => err instanceof TendError && err.code === code;
-}
 
 test('counts missing values, type errors, out-of-range numbers and unseen categories per feature', () => {
   const current: Columns = {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { detectDrift } from './drift.js';
 import type { Columns, DriftOptions, FeatureDrift, StatTestName } from './drift.js';
 import { assertClose, column, driftFixture, sample } from './drift-fixture.test-helper.js';
 import type { FixtureColumn } from './drift-fixture.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 interface DriftCase {
   name: string;
@@ -24,9 +24,6 @@ function table(spec: Record<string, FixtureColumn>): Columns {
   return Object.fromEntries(Object.entries(spec).map(([name, values]) => [name, column(values)]));
 }
 
-function hasCode(code: string): (err: unknown) => boolean {
-  return (err: unknown) => err instanceof TendError && err.code === code;
-}
 
 for (const c of cases) {
   test(`drift report matches Evidently's choices and SciPy's values: ${c.name}`, () => {

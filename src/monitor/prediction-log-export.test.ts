@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { TendError } from '../core/errors.js';
-import { csvField, formatFloat32 } from './prediction-log-export.js';
+import { csvField } from '../core/csv.js';
+import { formatFloat32 } from './prediction-log-export.js';
 import { PredictionLogReader } from './prediction-log-reader.js';
 import { openTestLog, predictionRow } from './prediction-log.test-helper.js';
 

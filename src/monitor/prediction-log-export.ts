@@ -2,6 +2,7 @@
  * `tend log export`: logged rows as CSV (one column per feature and per class score, for spreadsheets
  * and pandas) or JSON lines (one object per row, arrays kept whole). Times are ISO 8601 (UTC).
  */
+import { csvField } from '../core/csv.js';
 import { COL, summaryOf, type LoggedRow } from './prediction-log-columns.js';
 
 export type ExportFormat = 'csv' | 'jsonl';
@@ -49,11 +50,6 @@ function trimZeros(text: string): string {
   while (mantissa.charCodeAt(end - 1) === 48) end--;
   if (mantissa.charCodeAt(end - 1) === 46) end--;
   return mantissa.slice(0, end) + (e < 0 ? '' : text.slice(e));
-}
-
-/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function isoTime(ms: unknown): string | null {

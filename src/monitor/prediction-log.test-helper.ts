@@ -1,10 +1,10 @@
 /** Rows and temporary files for the prediction log tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { PredictionLog, type PredictionLogOptions } from './prediction-log.js';
 import type { PredictionRow } from './prediction-log-types.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 /** A classifier row with three features and three class scores; override any field. */
 export function predictionRow(overrides: Partial<PredictionRow> = {}): PredictionRow {
@@ -27,7 +27,7 @@ export function predictionRow(overrides: Partial<PredictionRow> = {}): Predictio
 
 /** A fresh directory for one test's monitor.db, removed after the test. */
 export function tempDbPath(t: TestContext, name = 'monitor.db'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-prediction-log-'));
+  const dir = tempDir('prediction-log');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return join(dir, name);
 }
@@ -37,7 +37,7 @@ export function openTestLog(
   t: TestContext,
   options: Omit<PredictionLogOptions, 'path'> = {},
 ): { log: PredictionLog; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-prediction-log-'));
+  const dir = tempDir('prediction-log');
   const path = join(dir, 'monitor.db');
   const log = PredictionLog.open({ path, ...options });
   t.after(async () => {

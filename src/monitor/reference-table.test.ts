@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseReferenceCsv, splitCsvLine } from './reference-table.js';
+import { parseReferenceCsv } from './reference-table.js';
 
 test('numbers, strings, quoted commas and missing cells', () => {
   const t = parseReferenceCsv('a,b,"c, d"\n1,x,"2,5"\n,NaN,"NA"\n-3e2,"say ""hi""",4\n\n', 'ref.csv');
@@ -20,7 +20,13 @@ test('bad CSV is refused with the line and the problem', () => {
     ['a,b\n1,2,3', /line 2: expected 2 cells/],
     ['a,b\n1,2\n\n3,4', /line 3: blank line/],
     ['a,b\n"1,2', /line 2: a quote is not closed/],
+    ['a,b\n1,2\n"3\n4,5\n6,7', /line 3: a quote is not closed/],
   ];
   for (const [text, message] of cases) assert.throws(() => parseReferenceCsv(text, 'r.csv'), { code: 'TEND_INVALID_ARGUMENT', message });
-  assert.equal(splitCsvLine('"open'), null);
+});
+
+test('a quoted line break stays in its cell; lines count from where each row starts', () => {
+  const t = parseReferenceCsv('id,note\r\n1,"two\r\nlines"\r\n2,"a, b"\r\n3,NULL\r\n', 'ref.csv');
+  assert.deepEqual(t.values['note'], ['two\r\nlines', 'a, b', null]);
+  assert.deepEqual(t.lines, [2, 4, 5]);
 });

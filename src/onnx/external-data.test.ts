@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from './builder.js';
@@ -17,6 +16,7 @@ import {
 } from './proto.js';
 import type { ModelProto } from './proto.js';
 import { isTendError } from '../core/errors.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const invalidModel = (pattern: RegExp) => (e: unknown) =>
   isTendError(e) && e.code === 'TEND_INVALID_MODEL' && pattern.test(e.message);
@@ -34,7 +34,7 @@ function modelWithWeights(location: string, range: { offset?: number; length?: n
 /** A temporary tree: <root>/model/ (the model's folder) and <root>/secret.bin beside it. */
 function withFolders(body: (modelDir: string, root: string) => Promise<void> | void) {
   return async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tend-external-'));
+    const root = tempDir('external');
     try {
       const modelDir = join(root, 'model');
       mkdirSync(modelDir);

@@ -1,17 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readModel, readModelFile, writeModel } from './model.js';
-import { isTendError } from '../core/errors.js';
+import { hasCode } from '../core/test-support.test-helper.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODELS = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
 
-function invalidModel(pattern: RegExp) {
-  return (err: unknown) => isTendError(err) && err.code === 'TEND_INVALID_MODEL' && pattern.test(err.message);
-}
+const invalidModel = (pattern: RegExp) => hasCode('TEND_INVALID_MODEL', pattern);
 
 test('every fixture model reads and re-writes byte-identically', () => {
   const files = readdirSync(MODELS).filter((f) => f.endsWith('.onnx'));
@@ -44,7 +42,7 @@ test('a truncated model is rejected', () => {
 });
 
 test('readModelFile names the path of a missing, empty or invalid file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-onnx-'));
+  const dir = tempDir('onnx');
   try {
     const missing = join(dir, 'missing.onnx');
     assert.throws(() => readModelFile(missing), invalidModel(/missing\.onnx/));

@@ -4,23 +4,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { numberCell, readCsv } from '../core/csv.js';
 import { checkModel, extractSignature, readModelFile, writeModel } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/index.js';
 import { quantizeDynamic } from './quantize-dynamic.js';
 import type { QuantizeDynamicOptions } from './quantize-dynamic.js';
 import { fusedKernels } from './fused-kernels.js';
 import type { KernelReport } from './fused-kernels.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODELS = new URL('../../fixtures/models/', import.meta.url);
 const load = (name: string) => readModelFile(new URL(name, MODELS).pathname);
 
 /** Run a model in onnxruntime (one thread) and read back the graph onnxruntime optimized from it. */
 async function run(model: ModelProto, feeds: Record<string, ort.Tensor>): Promise<{ output: Float32Array; optimized: ModelProto }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-quant-'));
+  const dir = tempDir('quant');
   try {
     const path = join(dir, 'optimized.onnx');
     const session = await ort.InferenceSession.create(writeModel(model), {
@@ -76,9 +77,10 @@ interface Case {
 }
 
 function digitsFeeds(): Record<string, ort.Tensor> {
-  const csv = readFileSync(new URL('../../assets/datasets/digits.csv', import.meta.url), 'utf8').trim().split('\n').slice(1, 101);
-  const pixels = csv.flatMap((line) => line.split(',').slice(0, 64).map((v) => Number(v) / 16));
-  return { pixels: new ort.Tensor('float32', Float32Array.from(pixels), [csv.length, 64]) };
+  const digits = readCsv(readFileSync(new URL('../../assets/datasets/digits.csv', import.meta.url), 'utf8'), 'digits.csv');
+  const rows = 100;
+  const pixels = Array.from({ length: rows * 64 }, (_, i) => numberCell(digits, Math.floor(i / 64), i % 64) / 16);
+  return { pixels: new ort.Tensor('float32', Float32Array.from(pixels), [rows, 64]) };
 }
 
 function encoderFeeds(): Record<string, ort.Tensor> {

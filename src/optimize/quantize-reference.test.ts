@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { checkModel, GraphBuilder, readModelFile, readTensorData, writeModel } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/index.js';
 import { quantizeDynamic } from './quantize-dynamic.js';
 import { fusedKernels } from './fused-kernels.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 interface Stored {
   dims: number[];
@@ -111,7 +111,7 @@ function quantizedWeightNames(model: ModelProto, node: string): { q: string; sca
 }
 
 async function runWithOptimizedGraph(model: ModelProto, input: Record<string, ort.Tensor>) {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-quant-'));
+  const dir = tempDir('quant');
   try {
     const path = join(dir, 'optimized.onnx');
     const options = { intraOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'extended', optimizedModelFilePath: path } as const;

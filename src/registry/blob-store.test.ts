@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore, hashFile } from './blob-store.js';
 import { rejectsWith } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 function setup(t: { after(fn: () => void): void }): { dir: string; blobs: BlobStore } {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-blobs-'));
+  const dir = tempDir('blobs');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, blobs: new BlobStore(join(dir, 'models')) };
 }

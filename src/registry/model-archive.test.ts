@@ -2,24 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from './registry.js';
 import { MANIFEST_FILE } from './model-archive.js';
 import { rejectsWith } from './store.case.js';
 import { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
 const HAVE_TAR = spawnSync('tar', ['--version']).status === 0;
-
-function tempDir(t: { after(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-archive-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function openRegistry(t: { after(fn: () => unknown): void }, dir: string, name: string): Promise<Registry> {
   const registry = await Registry.open(join(dir, name), { actor: 'tester' });
@@ -45,7 +39,7 @@ function withoutName<T extends { name: string }>(list: T[]): Omit<T, 'name'>[] {
 }
 
 test('export then import into another registry gives the same model, version for version', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const file = join(dir, 'digits.tar');
@@ -139,7 +133,7 @@ async function refused(work: Promise<unknown>, code: string, message: RegExp, hi
 }
 
 test('a broken or tampered archive is refused naming what is wrong, and nothing is imported', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const good = join(dir, 'good.tar');
@@ -212,7 +206,7 @@ test('a broken or tampered archive is refused naming what is wrong, and nothing 
 });
 
 test('an archive whose file is not an ONNX model keeps the ONNX hint', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
   await source.push(DIGITS, { name: 'm' });
   const good = join(dir, 'good.tar');
@@ -231,7 +225,7 @@ test('an archive whose file is not an ONNX model keeps the ONNX hint', async (t)
 });
 
 test('export: unknown model, unusable output path', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('archive', t);
   const registry = await openRegistry(t, dir, 'a');
   await registry.push(DIGITS, { name: 'm' });
   await rejectsWith(registry.exportModel('nope', join(dir, 'x.tar')), 'TEND_MODEL_NOT_FOUND');

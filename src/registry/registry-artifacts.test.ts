@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Registry } from './registry.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const HOUR_AGO = new Date(Date.now() - 3600_000);
 const CSV = new TextEncoder().encode('a,b\n1,2\n3,4\n');
 
 async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-artifacts-')), 'home');
+  const home = join(tempDir('artifacts'), 'home');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from './registry.js';
 import { rejectsWith } from './store.case.js';
 import type { AuditEntry } from './audit-store.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 async function openTemp(t: { after(fn: () => unknown): void }): Promise<{ registry: Registry; home: string }> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-audit-')), 'home');
+  const home = join(tempDir('audit'), 'home');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();
@@ -110,7 +110,7 @@ test('the database itself refuses to change or remove audit entries', async (t) 
 });
 
 test('two registries on one database append and push at once without waiting on each other forever', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-audit-two-'));
+  const dir = tempDir('audit-two');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [a, b] = await Promise.all([Registry.open(dir), Registry.open(dir)]);
   t.after(async () => {

@@ -1,17 +1,17 @@
 /** Management actions of the Registry append themselves to the audit log, with the caller from the request context. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { runWithContext } from '../core/request-context.js';
 import { Registry } from './registry.js';
 import { newVersion } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODEL = resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'digits_mlp.onnx');
 
 test('push, alias moves, deployments, archive, delete and token changes are audited; failures too', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'tend-audited-'));
+  const home = tempDir('audited');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();
@@ -58,7 +58,7 @@ test('push, alias moves, deployments, archive, delete and token changes are audi
 });
 
 test('a push commits its version, every alias move and its ok entry together, or none of them', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'tend-audited-'));
+  const home = tempDir('audited');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import Database from 'better-sqlite3';
@@ -12,18 +10,13 @@ import { REGISTRY_MIGRATIONS } from './schema.js';
 import type { RegistryDatabase } from './schema.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { newVersion, rejectsWith } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
 
-function tempDir(t: { after(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-deployments-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 async function openRegistry(t: { after(fn: () => unknown): void }): Promise<Registry> {
-  const registry = await Registry.open(join(tempDir(t), 'home'), { actor: 'tester' });
+  const registry = await Registry.open(join(tempDir('deployments', t), 'home'), { actor: 'tester' });
   t.after(() => registry.close());
   return registry;
 }
@@ -85,7 +78,7 @@ test('Registry deployments: a version with another signature cannot take the cha
 });
 
 test('an archived version cannot be routed to, directly or through an alias', async (t) => {
-  const store = await openSqliteStore(join(tempDir(t), 'registry.db'));
+  const store = await openSqliteStore(join(tempDir('deployments', t), 'registry.db'));
   t.after(() => store.close());
   for (let i = 0; i < 3; i++) await store.createVersion(newVersion('m'));
   await store.setAlias('m', 'old', 2, 'ci');
@@ -102,7 +95,7 @@ test('an archived version cannot be routed to, directly or through an alias', as
 });
 
 test('findDeploymentReferences works inside a write transaction', async (t) => {
-  const store = await openSqliteStore(join(tempDir(t), 'registry.db'));
+  const store = await openSqliteStore(join(tempDir('deployments', t), 'registry.db'));
   t.after(() => store.close());
   await store.createVersion(newVersion('m'));
   await store.createVersion(newVersion('m'));
@@ -113,7 +106,7 @@ test('findDeploymentReferences works inside a write transaction', async (t) => {
 });
 
 test('a database made before deployments existed gains the tables on open; rows need a model', async (t) => {
-  const path = join(tempDir(t), 'registry.db');
+  const path = join(tempDir('deployments', t), 'registry.db');
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   const old = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });

@@ -1,23 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENVELOPE_OVERHEAD_BYTES, envelopeKeyId } from '../core/encryption.js';
 import { ENCRYPTION_KEY_FILE_ENV, KeyringSource } from '../core/encryption-env.js';
 import { generateEncryptionKey, keyringOf, rotateKeyring, writeKeyringFile, type Keyring } from '../core/keyring.js';
 import { readModelFile } from '../onnx/index.js';
 import { Registry } from './registry.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const PLAIN = readFileSync(DIGITS);
 const CSV = new TextEncoder().encode('a,b\n1,2\n3,4\n');
-
-function tempDir(t: { after(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-sealed-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function open(t: { after(fn: () => unknown): void }, home: string, keys: KeyringSource): Promise<Registry> {
   const registry = await Registry.open(home, { actor: 'tester', keys });
@@ -44,7 +38,7 @@ function fresh(): Keyring {
 
 test('with a keyring, a pushed model is sealed on disk: no initializer bytes, named by the plaintext sha256, read back in memory', async (t) => {
   const keyring = fresh();
-  const registry = await open(t, join(tempDir(t), 'home'), KeyringSource.of(keyring));
+  const registry = await open(t, join(tempDir('sealed', t), 'home'), KeyringSource.of(keyring));
   assert.ok(leaks(PLAIN) > 0, 'the scan finds the weights in the plaintext model');
   const pushed = await registry.push(DIGITS, { name: 'digits' });
   const record = await registry.getVersion('digits', pushed.version);
@@ -66,7 +60,7 @@ test('with a keyring, a pushed model is sealed on disk: no initializer bytes, na
 });
 
 test('a wrong key, a missing key, no keyring or a changed byte are clear errors', async (t) => {
-  const home = join(tempDir(t), 'home');
+  const home = join(tempDir('sealed', t), 'home');
   const keyring = fresh();
   const writer = await open(t, home, KeyringSource.of(keyring));
   const record = await writer.getVersion('digits', (await writer.push(DIGITS, { name: 'digits' })).version);
@@ -96,7 +90,7 @@ test('a wrong key, a missing key, no keyring or a changed byte are clear errors'
 });
 
 test('a key the loaded keyring lacks is looked up again in the key file (rotated by another process)', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('sealed', t);
   const keyFile = join(dir, 'keys');
   const first = fresh();
   writeKeyringFile(keyFile, first);
@@ -115,7 +109,7 @@ test('a key the loaded keyring lacks is looked up again in the key file (rotated
 });
 
 test('without a keyring nothing changes: plaintext files, read by path or through modelBytes', async (t) => {
-  const registry = await open(t, join(tempDir(t), 'home'), KeyringSource.of(null));
+  const registry = await open(t, join(tempDir('sealed', t), 'home'), KeyringSource.of(null));
   const record = await registry.getVersion('digits', (await registry.push(DIGITS, { name: 'digits' })).version);
   assert.deepEqual(readFileSync(registry.modelFile(record)), PLAIN);
   assert.equal(await registry.modelFileSealed(record), false);
@@ -124,7 +118,7 @@ test('without a keyring nothing changes: plaintext files, read by path or throug
 });
 
 test('artifacts are sealed too and read back as plaintext', async (t) => {
-  const registry = await open(t, join(tempDir(t), 'home'), KeyringSource.of(fresh()));
+  const registry = await open(t, join(tempDir('sealed', t), 'home'), KeyringSource.of(fresh()));
   await registry.push(DIGITS, { name: 'm' });
   const artifact = await registry.attachArtifact('m', 1, 'reference', CSV, { mediaType: 'text/csv' });
   const onDisk = readFileSync(registry.blobs.pathFor(artifact.sha256));
@@ -134,7 +128,7 @@ test('artifacts are sealed too and read back as plaintext', async (t) => {
 });
 
 test('export writes plaintext (importable anywhere); import into an encrypted registry seals', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('sealed', t);
   const sealed = await open(t, join(dir, 'a'), KeyringSource.of(fresh()));
   await sealed.push(DIGITS, { name: 'digits', aliases: ['champion'] });
   const archive = join(dir, 'digits.tar');
@@ -158,7 +152,7 @@ test('export writes plaintext (importable anywhere); import into an encrypted re
 });
 
 test('resealBlobs seals a plaintext registry, then re-seals under a rotated key; a push with keys replaces a plaintext copy', async (t) => {
-  const home = join(tempDir(t), 'home');
+  const home = join(tempDir('sealed', t), 'home');
   const plain = await open(t, home, KeyringSource.of(null));
   await plain.push(DIGITS, { name: 'digits' });
   await plain.attachArtifact('digits', 1, 'reference', CSV, { mediaType: 'text/csv' });
@@ -179,7 +173,7 @@ test('resealBlobs seals a plaintext registry, then re-seals under a rotated key;
   assert.equal(audit.length, 3);
 
   // A second home: plaintext first, then a push with keys seals the shared content in place.
-  const other = join(tempDir(t), 'home');
+  const other = join(tempDir('sealed', t), 'home');
   const before = await open(t, other, KeyringSource.of(null));
   const pushed = await before.push(DIGITS, { name: 'digits' });
   const after = await open(t, other, KeyringSource.of(first));
@@ -193,7 +187,7 @@ test('resealBlobs seals a plaintext registry, then re-seals under a rotated key;
 
 test('a damaged file is reported by resealBlobs and left as it is', async (t) => {
   const keyring = fresh();
-  const registry = await open(t, join(tempDir(t), 'home'), KeyringSource.of(keyring));
+  const registry = await open(t, join(tempDir('sealed', t), 'home'), KeyringSource.of(keyring));
   const pushed = await registry.push(DIGITS, { name: 'digits' });
   const path = registry.blobs.pathFor(pushed.sha256);
   chmodSync(path, 0o644);

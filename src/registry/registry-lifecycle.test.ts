@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
@@ -11,6 +10,7 @@ import type { RegistryDatabase } from './schema.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { RegistryStore } from './store.js';
 import { newVersion, rejectsWith } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
@@ -20,7 +20,7 @@ async function openTemp(
   t: { after(fn: () => unknown): void },
   options: Parameters<typeof Registry.open>[1] = {},
 ): Promise<{ home: string; registry: Registry }> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-lifecycle-')), 'home');
+  const home = join(tempDir('lifecycle'), 'home');
   const registry = await Registry.open(home, { actor: 'tester', ...options });
   t.after(async () => {
     await registry.close();
@@ -149,7 +149,7 @@ function gcBeforeEachRow(store: RegistryStore, registry: () => Registry, seen: s
 }
 
 test('a gc between a push writing its file and registering it does not lose the file', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-lifecycle-race-'));
+  const dir = tempDir('lifecycle-race');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const seen: string[][] = [];
   const holder: { registry?: Registry } = {};
@@ -174,7 +174,7 @@ test('a gc between a push writing its file and registering it does not lose the 
 });
 
 test('a database made before the lifecycle migration gains it on open; its versions are not archived', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-lifecycle-upgrade-'));
+  const dir = tempDir('lifecycle-upgrade');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'registry.db');
   const old = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: new Database(path) }) });

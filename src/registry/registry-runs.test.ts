@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Registry } from './registry.js';
 import { newRunId } from './kysely-runs.js';
 import { rejectsWith } from './store.case.js';
 import type { NewRun } from './run-store.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const SHA = 'ab'.repeat(32);
 
 async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-runs-')), 'home');
+  const home = join(tempDir('runs'), 'home');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from './registry.js';
@@ -10,11 +9,12 @@ import { openRecordStores } from './record-stores.js';
 import { rejectsWith } from './store.case.js';
 import type { RegistryStore } from './store.js';
 import type { NewToken } from './token-store.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-tokens-')), 'home');
+  const home = join(tempDir('tokens'), 'home');
   const registry = await Registry.open(home, { actor: 'tester' });
   t.after(async () => {
     await registry.close();
@@ -111,7 +111,7 @@ test('touchToken writes last_used_at at most once a minute and ignores unknown i
 });
 
 test('tokens persist in registry.db and only their hash is written', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-tokens-db-'));
+  const dir = tempDir('tokens-db');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const registry = await Registry.open(dir, { actor: 'tester' });
   await registry.createToken(newToken(1));

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inspectModelFile } from '../onnx/index.js';
 import { Registry } from './registry.js';
 import { rejectsWith } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../fixtures/models/small_cnn.onnx');
@@ -15,7 +15,7 @@ async function openTemp(
   t: { after(fn: () => unknown): void },
   options: Parameters<typeof Registry.open>[1] = {},
 ): Promise<{ home: string; registry: Registry }> {
-  const home = join(mkdtempSync(join(tmpdir(), 'tend-registry-')), 'home');
+  const home = join(tempDir('registry'), 'home');
   const registry = await Registry.open(home, { actor: 'tester', ...options });
   t.after(async () => {
     await registry.close();
@@ -192,7 +192,7 @@ test('verifyVersion notices a tampered blob', async (t) => {
 });
 
 test('open on a path that is a file is TEND_INVALID_ARGUMENT', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-registry-'));
+  const dir = tempDir('registry');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'file'), 'x');
   await rejectsWith(Registry.open(join(dir, 'file')), 'TEND_INVALID_ARGUMENT');

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanRepository } from './repository.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 function repo(t: { after(fn: () => void): void }, files: Record<string, string | null>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-repo-'));
+  const dir = tempDir('repo');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const [path, content] of Object.entries(files)) {
     if (content === null) mkdirSync(join(dir, path), { recursive: true });

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,31 +11,28 @@ import { openSqliteStore } from './sqlite-store.js';
 import { runDeploymentStoreSuite } from './deployment-store.case.js';
 import { runLifecycleStoreSuite } from './lifecycle-store.case.js';
 import { REGISTRY_MIGRATIONS } from './schema.js';
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tend-sqlite-store-'));
-}
+import { tempDir } from '../core/test-support.test-helper.js';
 
 runStoreSuite('sqlite', async () => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   const store = await openSqliteStore(join(dir, 'registry.db'));
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 runDeploymentStoreSuite('sqlite', async () => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   const store = await openSqliteStore(join(dir, 'registry.db'));
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 runLifecycleStoreSuite('sqlite', async () => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   const store = await openSqliteStore(join(dir, 'registry.db'));
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 test('sqlite: WAL, foreign keys and the migration table', async (t) => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'registry.db');
   const store = await openSqliteStore(path);
@@ -69,7 +65,7 @@ test('sqlite: WAL, foreign keys and the migration table', async (t) => {
 });
 
 test('sqlite: a deleted version number is never given out again', async (t) => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openSqliteStore(join(dir, 'registry.db'));
   t.after(() => store.close());
@@ -81,7 +77,7 @@ test('sqlite: a deleted version number is never given out again', async (t) => {
 });
 
 test('sqlite: an unusable database path is TEND_INVALID_ARGUMENT', async (t) => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await rejectsWith(openSqliteStore(join(dir, 'missing-folder', 'registry.db')), 'TEND_INVALID_ARGUMENT');
   const notDb = join(dir, 'not.db');
@@ -90,7 +86,7 @@ test('sqlite: an unusable database path is TEND_INVALID_ARGUMENT', async (t) => 
 });
 
 test('sqlite: two stores on one file in one process push concurrently', async (t) => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'registry.db');
   const [a, b] = await Promise.all([openSqliteStore(path), openSqliteStore(path)]);
@@ -106,7 +102,7 @@ test('sqlite: two stores on one file in one process push concurrently', async (t
 });
 
 test('sqlite: processes pushing to one database get distinct versions', async (t) => {
-  const dir = tempDir();
+  const dir = tempDir('sqlite-store');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'registry.db');
   const store = await openSqliteStore(path);

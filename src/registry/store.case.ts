@@ -4,9 +4,9 @@
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { NewVersion, RegistryStore } from './store.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 export interface StoreFixture {
   store: RegistryStore;
@@ -47,11 +47,7 @@ export function newVersion(name: string, over: Partial<NewVersion> = {}): NewVer
 
 /** Assert that a promise rejects with a TendError of this code. */
 export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof TendError, `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  });
+  await assert.rejects(promise, hasCode(code));
 }
 
 /** Run the shared RegistryStore suite against one implementation; each test gets a fresh store. */

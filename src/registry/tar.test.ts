@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
 import { rejectsWith } from './store.case.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const HAVE_TAR = spawnSync('tar', ['--version']).status === 0;
-
-function tempDir(t: { after(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-tar-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function* chunksOf(...parts: Buffer[]): AsyncGenerator<Buffer> {
   for (const part of parts) yield part;
@@ -42,7 +36,7 @@ async function writeSample(path: string): Promise<Map<string, Buffer>> {
 }
 
 test('tar: what the writer writes, the reader lists and reads back in order', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   const path = join(dir, 'a.tar');
   const content = await writeSample(path);
   const entries = await listTar(path);
@@ -55,7 +49,7 @@ test('tar: what the writer writes, the reader lists and reads back in order', as
 });
 
 test('tar: system tar lists and extracts our archives', { skip: !HAVE_TAR && 'no tar on this machine' }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   const path = join(dir, 'a.tar');
   const content = await writeSample(path);
   const listed = execFileSync('tar', ['tf', path], { encoding: 'utf8' }).trim().split('\n');
@@ -67,7 +61,7 @@ test('tar: system tar lists and extracts our archives', { skip: !HAVE_TAR && 'no
 });
 
 test('tar: archives repacked by system tar (gnu long names, pax, folders) still read', { skip: !HAVE_TAR && 'no tar on this machine' }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   const src = join(dir, 'src');
   const longFile = `${'n'.repeat(120)}.onnx`; // no '/': ustar cannot hold it, GNU and pax can
   mkdirSync(join(src, 'models'), { recursive: true });
@@ -85,7 +79,7 @@ test('tar: archives repacked by system tar (gnu long names, pax, folders) still 
 });
 
 test('tar: broken archives are TEND_INVALID_ARCHIVE naming what is wrong, a missing file TEND_INVALID_ARGUMENT', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   const good = join(dir, 'good.tar');
   await writeSample(good);
   const bytes = readFileSync(good);
@@ -129,7 +123,7 @@ test('tar: broken archives are TEND_INVALID_ARCHIVE naming what is wrong, a miss
 });
 
 test('tar: a stream that does not give the declared size is an error', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   for (const [declared, actual] of [
     [10, 12],
     [10, 8],
@@ -144,7 +138,7 @@ test('tar: a stream that does not give the declared size is an error', async (t)
 });
 
 test('tar: sizes in base-256 (past the 8 GiB octal limit) are read', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir('tar', t);
   const path = join(dir, 'b256.tar');
   await writeSample(path);
   const model = (await listTar(path))[1];

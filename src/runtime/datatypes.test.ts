@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
@@ -19,6 +18,7 @@ import {
 import { isTendError } from '../core/errors.js';
 import type { DataType, Tensor } from '../core/tensor.js';
 import { Runtime, createDirectSession, liveWorkerCount, type SessionSettings } from './index.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const ONNX_TYPE: Record<DataType, OnnxType> = {
   BOOL: OnnxType.BOOL,
@@ -94,7 +94,7 @@ function inputs(): Tensor[] {
 const SETTINGS: SessionSettings = { graphOptimizationLevel: 'basic', intraOpThreads: 1 };
 
 test('every datatype round-trips through a worker thread, a child process and the in-process session unchanged', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-dtypes-'));
+  const dir = tempDir('dtypes');
   const modelPath = join(dir, 'identity.onnx');
   writeFileSync(modelPath, identityModel());
   const runtime = new Runtime();
@@ -125,7 +125,7 @@ test('every datatype round-trips through a worker thread, a child process and th
 });
 
 test('a string with a NUL character fails that run clearly instead of being truncated', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-dtypes-'));
+  const dir = tempDir('dtypes');
   const modelPath = join(dir, 'identity.onnx');
   writeFileSync(modelPath, identityModel());
   const runtime = new Runtime();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from './index.js';
-import { MODELS, digits, hasCode, pixels } from './runtime-fixtures.test-helper.js';
+import { MODELS, digits, pixels } from './runtime-fixtures.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 test('a model given as bytes loads without its file, in a thread and in a process, and answers as from the file', async () => {
   const runtime = new Runtime();

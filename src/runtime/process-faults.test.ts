@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { injectFault } from './fault-injection.js';
 import { Runtime, crashWorkerForTest, liveProcessIds, type LoadedModel } from './index.js';
-import { digits, eventually, hasCode, pixels, processExists, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { digits, eventually, pixels, processExists, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 process.env.TEND_FAULT_INJECTION = '1';
 

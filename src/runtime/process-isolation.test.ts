@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { isTendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { Runtime, crashWorkerForTest, liveProcessIds, liveWorkerCount, type InstanceGroup } from './index.js';
-import { MODELS, digits, hasCode, pixels, processExists, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { MODELS, digits, pixels, processExists, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 process.env.TEND_FAULT_INJECTION = '1';
 

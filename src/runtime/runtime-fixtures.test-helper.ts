@@ -1,5 +1,4 @@
 /** What the runtime's failure tests share: the digits fixture model, its inputs, and error matchers. */
-import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isTendError } from '../core/errors.js';
@@ -21,16 +20,6 @@ export function digits(label = 'digits:1', groups?: InstanceGroup[]): LoadReques
 
 export function pixels(rows = 2): Tensor[] {
   return [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: new Float32Array(rows * 64).fill(0.25) }];
-}
-
-/** An assert.rejects matcher: a TendError with `code` whose message matches `pattern`. */
-export function hasCode(code: string, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(isTendError(err), `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 /** Retry while the model reports TEND_MODEL_NOT_READY (a worker waiting out its restart backoff). */

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isTendError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import { Runtime, createDirectSession, liveWorkerCount, type LoadRequest, type SessionSettings } from './index.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODELS = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
 const SETTINGS: SessionSettings = { intraOpThreads: 1, graphOptimizationLevel: 'all' };
@@ -122,7 +122,7 @@ test('two instances serve two batches at once, each on its own worker', async ()
 });
 
 test('load fails with TEND_MODEL_LOAD_FAILED for a missing or garbage file, leaving no worker', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-runtime-'));
+  const dir = tempDir('runtime');
   const runtime = new Runtime();
   try {
     const garbage = join(dir, 'garbage.onnx');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { isTendError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { Runtime, crashWorkerForTest, liveWorkerCount } from './index.js';
-import { digits, hasCode, pixels, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { digits, pixels, runWhenReady } from './runtime-fixtures.test-helper.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 // The crash hooks are fault injection: allowed only with this set (workers inherit it).
 process.env.TEND_FAULT_INJECTION = '1';

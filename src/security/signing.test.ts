@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TendError } from '../core/errors.js';
@@ -19,6 +19,7 @@ import {
   writeKeyPair,
   type ModelSignatureRecord,
 } from './signing.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 const FILE_HASH = createHash('sha256').update('model bytes').digest('hex');
 const OTHER_HASH = createHash('sha256').update('other bytes').digest('hex');
@@ -26,7 +27,7 @@ const pair = generateSigningKeyPair();
 const trusted = new Map([[pair.keyId, pair.publicKeyPem]]);
 
 function withTempDir(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-signing-'));
+  const dir = tempDir('signing');
   try {
     run(dir);
   } finally {

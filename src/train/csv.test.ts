@@ -1,16 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TendError } from '../core/errors.js';
 import { parseNumericCsv, readNumericCsv } from './csv.js';
+import { hasCode } from '../core/test-support.test-helper.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 function rejects(text: string, pattern: RegExp): void {
-  assert.throws(
-    () => parseNumericCsv(text, 'data.csv'),
-    (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message),
-  );
+  assert.throws(() => parseNumericCsv(text, 'data.csv'), hasCode('TEND_INVALID_ARGUMENT', pattern));
 }
 
 test('parses a header and numeric rows, row-major', () => {
@@ -40,7 +37,7 @@ test('rejects ragged rows naming the line', () => {
 test('rejects non-numeric and empty cells naming line and column', () => {
   rejects('a,b\n1,2\n3,x\n', /line 3, column 2 \('b'\): the cell 'x' is not a number/);
   rejects('a,b\n1,\n', /line 2, column 2 \('b'\): the cell is empty/);
-  rejects('a,b\n1,2\n\n3,4\n', /line 3: expected 2 cells/);
+  rejects('a,b\n1,2\n\n3,4\n', /line 3: blank line inside the data/);
   for (const cell of ['NaN', 'Infinity', '0x10', '1,5', '1e', '--1']) rejects(`a\n${cell}\n`, /line 2|expected 1 cells/);
 });
 
@@ -50,13 +47,13 @@ test('rejects empty and duplicate column names', () => {
 });
 
 test('readNumericCsv reads a file and reports a missing one as TEND_NOT_FOUND', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-csv-'));
+  const dir = tempDir('csv');
   try {
     const path = join(dir, 't.csv');
     writeFileSync(path, 'a\n7\n');
     assert.deepEqual([...readNumericCsv(path).values], [7]);
-    assert.throws(() => readNumericCsv(join(dir, 'missing.csv')), (err: unknown) => err instanceof TendError && err.code === 'TEND_NOT_FOUND');
-    assert.throws(() => readNumericCsv(dir), (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT');
+    assert.throws(() => readNumericCsv(join(dir, 'missing.csv')), hasCode('TEND_NOT_FOUND'));
+    assert.throws(() => readNumericCsv(dir), hasCode('TEND_INVALID_ARGUMENT'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { TendError } from '../core/errors.js';
@@ -9,6 +8,7 @@ import { extractModelInfo, readModel } from '../onnx/index.js';
 import { digitsCsvPath, trainDigitsModel } from './digits.js';
 import { argmaxRows } from './mlp.js';
 import { importTrainedModel } from './onnx-model.js';
+import { tempDir } from '../core/test-support.test-helper.js';
 
 // Trained once for the whole file: the default demo model.
 const result = trainDigitsModel();
@@ -85,7 +85,7 @@ test('the same seed gives identical model bytes; another seed does not', () => {
 test('the bundled data set is found, and a bad csvPath fails clearly', () => {
   assert.ok(existsSync(digitsCsvPath()));
   assert.throws(() => trainDigitsModel({ csvPath: '/nonexistent/digits.csv' }), (err: unknown) => err instanceof TendError && err.code === 'TEND_NOT_FOUND');
-  const dir = mkdtempSync(join(tmpdir(), 'tend-digits-'));
+  const dir = tempDir('digits');
   try {
     const path = join(dir, 'no-target.csv');
     writeFileSync(path, 'a,b\n1,2\n3,4\n');

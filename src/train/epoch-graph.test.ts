@@ -4,16 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { checkModel } from '../onnx/check.js';
 import { adamSchedule, batchCount, buildEpochGraph, EPOCH_INPUTS, EPOCH_OUTPUTS, parameterCount, type EpochGraphSpec } from './epoch-graph.js';
 import { Adam } from './optimizer.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 const base: EpochGraphSpec = { sizes: [4, 6, 3], activation: 'relu', task: 'classification', rows: 50, batchSize: 16, l2: 1e-4, beta1: 0.9, beta2: 0.999 };
 
-function isArgError(pattern: RegExp) {
-  return (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message);
-}
+const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
 test('the graph is well formed, one Loop over the batches, for every head, activation and depth', () => {
   const specs: EpochGraphSpec[] = [

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { TendError } from '../core/errors.js';
 import { extractModelInfo, readModel } from '../onnx/index.js';
 import { exportClassifierToOnnx } from './export.js';
 import { MlpClassifier } from './mlp.js';
 import { DenseNetwork } from './network.js';
 import { Random } from './random.js';
 import { standardize, type Standardization } from './standardize.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 function randomClassifier(sizes: number[], seed: number): MlpClassifier {
   const random = new Random(seed);
@@ -59,7 +59,7 @@ test('without standardization and with custom names the graph takes inputs as th
 
 test('rejects class names, feature counts and statistics that do not fit the model', () => {
   const model = randomClassifier([3, 4, 2], 3);
-  const isArgError = (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT';
+  const isArgError = hasCode('TEND_INVALID_ARGUMENT');
   assert.throws(() => exportClassifierToOnnx(model, { classes: ['a'], featureCount: 3 }), isArgError);
   assert.throws(() => exportClassifierToOnnx(model, { classes: ['a', 'b'], featureCount: 4 }), isArgError);
   const stats = { mean: new Float64Array(2), std: new Float64Array(3) };

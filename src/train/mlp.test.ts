@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { accuracy, argmaxRows, MlpClassifier, softmaxRows } from './mlp.js';
 import { DenseNetwork } from './network.js';
 import { Adam, SgdMomentum } from './optimizer.js';
 import { Random } from './random.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
-const isArgError = (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT';
+const isArgError = hasCode('TEND_INVALID_ARGUMENT');
 
 test('analytic gradients match central finite differences (two hidden layers, L2)', () => {
   const random = new Random(11);

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { OnlineLearner } from './online.js';
 import { Random } from './random.js';
 import { dataset } from './reference-data.case.js';
 import { trainModel } from './trainer.js';
 import { readTrainingCsv } from './training-csv.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
-const isArgError = (pattern: RegExp) => (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message);
+const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
 test('a digits MLP learning online recovers when the labels rotate half-way through a 5,000-sample stream', () => {
   const { all, train } = dataset('digits');

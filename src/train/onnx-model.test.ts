@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { TendError } from '../core/errors.js';
 import { extractModelInfo, GraphBuilder, readModel, writeModel } from '../onnx/index.js';
 import { exportTrainedModel, importTrainedModel } from './onnx-model.js';
 import { dataset } from './reference-data.case.js';
@@ -15,6 +14,7 @@ import { trainModel, type TrainOptions } from './trainer.js';
 import type { TrainedModel } from './trained-model.js';
 import { readTrainingCsv } from './training-csv.js';
 import type { TrainingTable } from './training-table.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 async function runOnnx(bytes: Uint8Array, x: Float32Array, rows: number, width: number): Promise<ort.InferenceSession.ReturnType> {
   const session = await ort.InferenceSession.create(bytes);
@@ -122,7 +122,7 @@ test('the graph has the serving signature and metadata of the existing digits mo
 });
 
 test('importTrainedModel rejects models tend did not write, and damaged metadata, with TEND_INVALID_MODEL', () => {
-  const isInvalidModel = (pattern: RegExp) => (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_MODEL' && pattern.test(err.message);
+  const isInvalidModel = (pattern: RegExp) => hasCode('TEND_INVALID_MODEL', pattern);
   const foreign = writeModel(
     new GraphBuilder('g').input('x', 'FP32', ['batch', 2]).output('y', 'FP32', ['batch', 2]).node('Relu', ['x'], ['y']).build(),
   );

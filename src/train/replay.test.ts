@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { ReplayBuffer } from './replay.js';
 import { readTrainingCsv } from './training-csv.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
-const isArgError = (pattern: RegExp) => (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message);
+const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
 function table(from: number, count: number) {
   const lines = ['a,b,y'];

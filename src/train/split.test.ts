@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { shuffledSplit, stratifiedSplit } from './split.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 // 3 classes of 50, 30 and 20 rows, interleaved.
 const labels = Int32Array.from({ length: 100 }, (_, i) => (i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2));
@@ -44,7 +44,7 @@ test('shuffled split is deterministic and disjoint', () => {
 });
 
 test('rejects fractions outside (0, 1) and splits that leave a side empty', () => {
-  const isArgError = (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT';
+  const isArgError = hasCode('TEND_INVALID_ARGUMENT');
   for (const testFraction of [0, 1, -0.1, Number.NaN]) {
     assert.throws(() => stratifiedSplit(labels, { testFraction, seed: 0 }), isArgError);
     assert.throws(() => shuffledSplit(10, { testFraction, seed: 0 }), isArgError);

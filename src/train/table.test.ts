@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { parseNumericCsv } from './csv.js';
 import { fitStandardization, standardizationAsFloat32, standardize } from './standardize.js';
 import { encodeClasses, featuresAndTarget, gatherRows } from './table.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
-const isArgError = (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT';
+const isArgError = hasCode('TEND_INVALID_ARGUMENT');
 
 test('featuresAndTarget separates the target column wherever it is', () => {
   const table = parseNumericCsv('a,y,b\n1,5,2\n3,7,4\n', 't.csv');

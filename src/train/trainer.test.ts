@@ -4,17 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { evaluateModel } from './evaluate.js';
 import { dataset, sklearnReference } from './reference-data.case.js';
 import { trainModel, type TrainOptions } from './trainer.js';
 import { readTrainingCsv } from './training-csv.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 const reference = sklearnReference.datasets;
 
-function isArgError(pattern: RegExp) {
-  return (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message);
-}
+const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
 test('breast_cancer: logistic regression matches scikit-learn (accuracy, and log loss to 1e-4)', () => {
   const { train, test: held } = dataset('breast_cancer');

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { formatTrainingCsv, readTrainingCsv, readUpdateCsv } from './training-csv.js';
 import { concatTables, selectRows } from './training-table.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
 function rejects(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TendError, `expected a TendError, got ${String(err)}`);
-    assert.equal(err.code, 'TEND_INVALID_ARGUMENT');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(fn, hasCode('TEND_INVALID_ARGUMENT', pattern));
 }
 
 const read = (text: string, target = 'y', task: 'classification' | 'regression' = 'classification') => readTrainingCsv(text, 'data.csv', target, task);
@@ -39,14 +34,14 @@ test('regression targets are numbers; quoted cells, CRLF and a BOM are accepted'
 test('bad files name the problem, the line and the column', () => {
   rejects(() => read(''), /data\.csv: the CSV file is empty/);
   rejects(() => read('a,b\n1,2\n3,4\n'), /target column 'y' is not in the header \(columns: a, b\)/);
-  rejects(() => read('a,y\n1,x\ntwo,x\n3,z\n'), /line 3, column 1 \('a'\): 'two' is not a number/);
+  rejects(() => read('a,y\n1,x\ntwo,x\n3,z\n'), /line 3, column 1 \('a'\): the cell 'two' is not a number/);
   rejects(() => read('a,y\n1,x\nNaN,z\n'), /line 3, column 1 \('a'\): the cell is 'NaN', a missing value/);
   rejects(() => read('a,b,y\n1,,x\n1,2,z\n'), /line 2, column 2 \('b'\): the cell is empty/);
   rejects(() => read('a,b,y\n1,2,x\n1,2\n'), /line 3: expected 3 cells like the header, found 2/);
   rejects(() => read('a,y\n1,x\n2,x\n3,x\n'), /single class \(x\)/);
   rejects(() => read('a,y\n1,x\n'), /at least 2 data rows, found 1/);
-  rejects(() => read('a,y\n1,x\n\n2,z\n'), /line 3 is blank/);
-  rejects(() => read('a,y\n1,2\n3,high\n', 'y', 'regression'), /line 3, column 2 \('y'\): 'high' is not a number/);
+  rejects(() => read('a,y\n1,x\n\n2,z\n'), /line 3: blank line inside the data/);
+  rejects(() => read('a,y\n1,2\n3,high\n', 'y', 'regression'), /line 3, column 2 \('y'\): the cell 'high' is not a number/);
   rejects(() => read('a,y\n1,\n3,x\n'), /line 2, column 2 \('y'\): the target cell is empty/);
   rejects(() => read('a,a,y\n1,2,x\n'), /column name 'a' appears twice/);
   rejects(() => read('y\nx\nz\n'), /no feature columns/);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TendError } from '../core/errors.js';
 import { evaluateModel } from './evaluate.js';
 import { exportTrainedModel, importTrainedModel } from './onnx-model.js';
 import { dataset } from './reference-data.case.js';
@@ -8,8 +7,9 @@ import { trainModel } from './trainer.js';
 import type { TrainedModel } from './trained-model.js';
 import { selectRows, type TrainingTable } from './training-table.js';
 import { continueTraining } from './update.js';
+import { hasCode } from '../core/test-support.test-helper.js';
 
-const isArgError = (pattern: RegExp) => (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && pattern.test(err.message);
+const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
 /** Everything about a model that an update must leave alone, as plain data. */
 function fingerprint(model: TrainedModel): unknown {

@@ -6,10 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from '../helpers.js';
+import { CLI, ROOT } from '../helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 
 export interface CliRun {
   /** True when SIGKILL reached a live process. */

@@ -3,10 +3,8 @@
  * death (seen as an exit), not the fuzzer's, and the two processes use both cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from '../helpers.js';
+import { CLI, ROOT } from '../helpers.js';
 
-const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 
 export interface ServeProcess {
   url: string;

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { errors, TendError } from '../../core/errors.js';
-import { runLoad, parseConcurrencyList, parseDuration, type LoadLevelResult } from '../loadgen.js';
+import { parseDuration } from '../../core/duration.js';
+import { runLoad, parseConcurrencyList, type LoadLevelResult } from '../loadgen.js';
 import { isInteractive, printJson, printTable } from '../output.js';
 import { parseRef } from './registry.js';
 
@@ -112,8 +113,8 @@ async function progressBar() {
 
 export async function benchCommand(ref: string, opts: BenchOptions): Promise<void> {
   const concurrencies = parseConcurrencyList(opts.concurrency);
-  const durationMs = parseDuration(opts.duration);
-  const warmupMs = /^0+(ms|s|m)?$/.test(opts.warmup.trim()) ? 0 : parseDuration(opts.warmup);
+  const durationMs = parseDuration(opts.duration, { what: '--duration', plainSeconds: true, minMs: 1 });
+  const warmupMs = parseDuration(opts.warmup, { what: '--warmup', plainSeconds: true });
   const shapes = parseShapes(opts.shape);
   const { name, version } = parseRef(ref);
   const local = opts.url ? undefined : await startLocalServer(opts);

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TendError } from '../../core/errors.js';
 import { Registry } from '../../engine/index.js';
@@ -15,6 +14,7 @@ import {
   modelsDeleteCommand,
   modelsUnarchiveCommand,
 } from './lifecycle.js';
+import { tempDir } from '../../core/test-support.test-helper.js';
 
 const DIGITS = resolve(import.meta.dirname, '../../../fixtures/models/digits_mlp.onnx');
 const CNN = resolve(import.meta.dirname, '../../../fixtures/models/small_cnn.onnx');
@@ -60,7 +60,7 @@ async function failsWith(t: TestContext, fn: () => Promise<void>, code: string, 
 }
 
 async function makeHome(t: TestContext): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-cli-lifecycle-'));
+  const dir = tempDir('cli-lifecycle');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const home = join(dir, 'home');
   const registry = await Registry.open(home, { actor: 'setup' });

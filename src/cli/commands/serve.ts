@@ -7,7 +7,7 @@ import { Engine } from '../../engine/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../server/grpc/index.js';
 import { startHttpServer, type RunningServer } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
-import { parseDuration } from '../loadgen.js';
+import { parseDuration } from '../../core/duration.js';
 import { errors } from '../../core/errors.js';
 import { readTlsFiles, type TlsFiles } from '../../server/tls.js';
 
@@ -172,11 +172,11 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       // commander sets grpc: true unless --no-grpc; only the explicit "no" overrides the config file.
       grpc: opts.grpc === false ? false : undefined,
       modelControl: opts.modelControl,
-      pollIntervalMs: opts.pollInterval === undefined ? undefined : parseDuration(opts.pollInterval),
+      pollIntervalMs: opts.pollInterval === undefined ? undefined : parseDuration(opts.pollInterval, { what: '--poll-interval', plainSeconds: true, minMs: 1 }),
       home: opts.home,
       repos: opts.repo,
       logLevel: opts.logLevel,
-      shutdownTimeoutMs: opts.shutdownTimeout === undefined ? undefined : parseDuration(opts.shutdownTimeout),
+      shutdownTimeoutMs: opts.shutdownTimeout === undefined ? undefined : parseDuration(opts.shutdownTimeout, { what: '--shutdown-timeout', plainSeconds: true }),
       insecureNoAuth: opts.insecureNoAuth,
       tokensFile: opts.tokensFile,
       tlsCert: opts.tlsCert,
