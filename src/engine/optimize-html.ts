@@ -1,5 +1,5 @@
 /** The validation report of an optimization as an HTML section (self-contained: inline styles only). */
-import type { OptimizeReport, SideReport } from './optimize-job.js';
+import type { OptimizeReport, SideReport } from './optimize-report.js';
 
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);

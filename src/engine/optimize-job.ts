@@ -19,13 +19,15 @@ import type { Registry } from '../registry/index.js';
 import { Runtime, type LoadedModel } from '../runtime/index.js';
 import { OutputComparison } from './optimize-compare.js';
 import { optimizeReportHtml } from './optimize-html.js';
+import type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
 import { checkEvaluation, rowsOf, syntheticEvaluation, tileRows, type EvaluationData } from './optimize-data.js';
 import { measurePair, type ModelSpeed } from './optimize-measure.js';
 import { outputPlan } from './prediction-capture.js';
 import { inferMaxBatchSize } from './served-version.js';
 import { warmupInputs } from './warmup.js';
 
-export type OptimizeMethod = 'graph' | 'int8-dynamic';
+export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
+
 export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic'];
 export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
@@ -52,39 +54,6 @@ export interface OptimizeOptions {
   /** Batch sizes timed (default 1, 2, 4, 8, 16, 32; batch 1 only for unbatched models). */
   batches?: number[];
   logger?: Logger;
-}
-
-export interface SideReport {
-  version: number | null;
-  size_bytes: number;
-  load_ms: number;
-  batch1: { p50_ms: number; p99_ms: number; items_per_s: number } | null;
-  best_batch: { size: number; p50_ms: number; p99_ms: number; items_per_s: number } | null;
-  accuracy: number | null;
-}
-
-export interface OptimizeReport {
-  name: string;
-  /** The new version, or null when not registered. */
-  version: number | null;
-  method: OptimizeMethod;
-  parameters: Record<string, unknown>;
-  parent: SideReport;
-  candidate: SideReport;
-  size_ratio: number;
-  speedup_batch1: number | null;
-  speedup_best: number | null;
-  agreement: number | null;
-  max_abs_diff: number | null;
-  mean_abs_diff: number | null;
-  mean_cosine: number | null;
-  fused_kernels: string[];
-  quantized_nodes: number | null;
-  skipped_nodes: { node: string; op: string; reason: string }[];
-  evaluation: { source: string; synthetic: boolean; rows: number; labelled: number };
-  gate: string;
-  registered: boolean;
-  reason: string;
 }
 
 const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32];
