@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDemoModel } from '../src/engine/demo-model.js';
+import { ensureDemoModel } from '../src/engine/jobs/demo-model.js';
 import { ROOT, getJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const CLI = join(ROOT, 'src', 'cli', 'bin.ts');

@@ -11,27 +11,28 @@ import { InferenceMetrics } from '../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../monitor/statistics.js';
 import { Registry, scanRepository, type RepositoryModel } from '../registry/index.js';
 import { faultInjectionEnabled, Runtime, type InstanceCrashMode } from '../runtime/index.js';
-import { ServedVersion, type VersionSource } from './served-version.js';
-import { selectVersions } from './version-policy.js';
-import { ModelControl, type ModelHost, type RepositoryIndexEntry } from './model-control.js';
-import { ModelPoller } from './model-poller.js';
-import { Deployments, copyTensors } from './deployments.js';
-import { chooseRoute, routingKey, type RouteKind } from './routing.js';
+import { ServedVersion, type VersionSource } from './serving/served-version.js';
+import { selectVersions } from './serving/version-policy.js';
+import { ModelControl, type ModelHost, type RepositoryIndexEntry } from './serving/model-control.js';
+import { ModelPoller } from './serving/model-poller.js';
+import { DeploymentControl } from './traffic/deployment-control.js';
+import { copyTensors } from './serving/run-request.js';
+import { chooseRoute, routingKey, type RouteKind } from './traffic/routing.js';
 import type { ResolvedRoutes } from '../core/deployment.js';
-import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
-import { runOnVersion, type InferRequest, type InferResponse } from './run-request.js';
-import { Monitoring, parseWindow, planOf } from './monitoring.js';
-import type { MonitorView } from './monitor-view.js';
-import { OnlineLearning, type LearnResult } from './online-learning.js';
+import { highestReady, unloadedError, type ModelEntry } from './serving/model-entry.js';
+import { runOnVersion, type InferRequest, type InferResponse } from './serving/run-request.js';
+import { Monitoring, parseWindow, planOf } from './monitoring/monitoring-app.js';
+import type { MonitorView } from './monitoring/monitor-view.js';
+import { OnlineLearning, type LearnResult } from './jobs/online-learning.js';
 import { currentContext } from '../core/request-context.js';
-import { AccessControl } from './access-control.js';
-import { RequestLimits } from './request-limits.js';
-import { registryLoadGuard, repositoryLoadGuard } from './model-integrity.js';
+import { AccessControl } from './access/access-control.js';
+import { RequestLimits } from './serving/request-limits.js';
+import { registryLoadGuard, repositoryLoadGuard } from './access/model-integrity.js';
 import type { FeedbackResult } from '../monitor/prediction-log.js';
 import type { ActiveAlert } from '../monitor/alerts.js';
 import type { AlertEvent } from '../monitor/alert-store.js';
 
-export type { InferRequest, InferResponse } from './run-request.js';
+export type { InferRequest, InferResponse } from './serving/run-request.js';
 
 /** The dashboard's time series of one model. */
 export type DashboardSeries = Awaited<ReturnType<Monitoring['series']>> & { window: string };
@@ -47,7 +48,7 @@ export interface DashboardModel {
   serving_version: number | null;
 }
 
-export type { RepositoryIndexEntry } from './model-control.js';
+export type { RepositoryIndexEntry } from './serving/model-control.js';
 
 export interface EngineOptions {
   /** Registry home (created when missing). */
@@ -88,7 +89,7 @@ export class Engine {
   monitoring: Monitoring | undefined;
   private qualityTimer: NodeJS.Timeout | undefined;
   /** Endpoint routes (canary, shadow, experiment) and shadow comparisons. */
-  readonly deployments: Deployments;
+  readonly deployments: DeploymentControl;
   /** In-flight ceiling, memory guard, per-token rate and concurrency: the frontends admit every call through it. */
   readonly requestLimits: RequestLimits;
   /** Bearer tokens and the access table: the frontends ask it about every call. */
@@ -108,7 +109,7 @@ export class Engine {
   ) {
     this.requestLimits = new RequestLimits(config.limits);
     this.metrics = new InferenceMetrics({ pendingSource: () => this.pendingCounts() });
-    this.deployments = new Deployments({
+    this.deployments = new DeploymentControl({
       registry,
       logger,
       version: (name, version) => this.resolve(name, String(version)),
