@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TendError } from '../../core/errors.js';
-import { Registry } from '../../engine/index.js';
+import { Registry } from '../../registry/index.js';
 import { reportError } from '../output.js';
 import {
   exportCommand,

@@ -26,6 +26,9 @@ import { trainWithRuntime } from './accelerated-training.js';
 
 export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'ridge', 'logistic', 'softmax', 'mlp'];
 
+/** A model family `tend train` fits (one of MODEL_KINDS). */
+export type TrainModelKind = (typeof MODEL_KINDS)[number];
+
 export interface TrainJobOptions {
   /** The CSV file: a header, numeric feature columns, the target column (numbers or class names). */
   data: string;

@@ -93,7 +93,7 @@ export function parseWindow(window: string | undefined, last: string | undefined
   return { last: defaultLast, text: `last ${defaultLast}` };
 }
 
-export class Monitoring {
+export class MonitoringApp {
   readonly log: PredictionLog;
   readonly metrics: MonitorMetrics;
   private readonly sampler: PredictionSampler;

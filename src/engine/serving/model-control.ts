@@ -1,13 +1,12 @@
 /**
  * Model control, Triton's repository extension: the index of every model the server knows, and
  * explicit load / reload / unload of one model at a time with a swap that never drops a request.
+ * It changes the model table it is given; ModelPoller (poll mode) applies its changes through `serialized`.
  */
-import type { ServerConfig } from '../../core/config.js';
 import { TendError, errors } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { scanRepository, scanRepositoryModel, type Registry, type RepositoryModel } from '../../registry/index.js';
+import { scanRepository, scanRepositoryModel } from '../../registry/index.js';
 import { highestReady, type ModelEntry } from './model-entry.js';
-import type { ServedVersion } from './served-version.js';
+import type { ModelTable } from './model-table.js';
 
 /** One row of the repository index (Triton's `POST /v2/repository/index`). */
 export interface RepositoryIndexEntry {
@@ -15,24 +14,6 @@ export interface RepositoryIndexEntry {
   version: string;
   state: string;
   reason: string;
-}
-
-/** What model control needs from the engine that owns the models. */
-export interface ModelHost {
-  readonly models: Map<string, ModelEntry>;
-  readonly repos: readonly string[];
-  readonly registry: Registry;
-  readonly config: ServerConfig;
-  readonly logger: Logger;
-  entry(name: string): Promise<ModelEntry>;
-  repositoryEntry(rm: RepositoryModel): ModelEntry;
-  registryModelConfig(name: string): ServerConfig['model_defaults'];
-  initialVersions(entry: ModelEntry): Promise<number[]>;
-  newVersion(entry: ModelEntry, version: number): Promise<ServedVersion>;
-  loadVersion(sv: ServedVersion): Promise<void>;
-  forgetAliases(name: string): void;
-  /** Versions an endpoint's deployment routes name (kept loaded by poll mode). */
-  routeVersions(name: string): Promise<number[]>;
 }
 
 function servingNote(current: ModelEntry | undefined): string {
@@ -43,13 +24,13 @@ function servingNote(current: ModelEntry | undefined): string {
 export class ModelControl {
   private readonly controls = new Map<string, Promise<void>>();
 
-  constructor(private readonly host: ModelHost) {}
+  constructor(private readonly table: ModelTable) {}
 
   /** The repository index: every model the server knows (registry, repositories on disk) with its versions' states. */
   async index(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
-    const names = new Set(this.host.models.keys());
-    for (const m of await this.host.registry.listModels()) names.add(m.name);
-    for (const dir of this.host.repos) {
+    const names = new Set(this.table.names());
+    for (const m of await this.table.registry.listModels()) names.add(m.name);
+    for (const dir of this.table.repos) {
       try {
         for (const m of scanRepository(dir).models) names.add(m.name);
       } catch {
@@ -58,7 +39,7 @@ export class ModelControl {
     }
     const rows: RepositoryIndexEntry[] = [];
     for (const name of [...names].sort()) {
-      const entry = this.host.models.get(name);
+      const entry = this.table.get(name);
       const versions = entry ? [...entry.versions.values()].sort((a, b) => a.version - b.version) : [];
       if (versions.length === 0) {
         const reason = entry?.error ?? (entry?.unloaded ? 'unloaded' : 'not loaded');
@@ -80,20 +61,20 @@ export class ModelControl {
   unload(name: string): Promise<void> {
     this.requireModelControl('unload');
     return this.serialized(name, async () => {
-      let entry = this.host.models.get(name);
+      let entry = this.table.get(name);
       if (!entry) {
         // A model on disk that was never loaded: nothing to do (as Triton).
-        if (this.host.repos.some((dir) => scanRepositoryModel(dir, name) !== undefined)) return;
-        entry = await this.host.entry(name);
+        if (this.table.repos.some((dir) => scanRepositoryModel(dir, name) !== undefined)) return;
+        entry = await this.table.entry(name);
       }
       entry.unloaded = true;
       await Promise.all([...entry.versions.values()].map((v) => v.unload()));
-      this.host.logger.info({ model: name }, 'model unloaded');
+      this.table.logger.info({ model: name }, 'model unloaded');
     });
   }
 
   private requireModelControl(action: string): void {
-    const mode = this.host.config.model_control_mode;
+    const mode = this.table.config.model_control_mode;
     if (mode === 'none') {
       throw new TendError('TEND_FORBIDDEN', `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
     }
@@ -126,47 +107,47 @@ export class ModelControl {
   }
 
   private async doLoad(name: string): Promise<void> {
-    const current = this.host.models.get(name);
+    const current = this.table.get(name);
     const fresh = await this.freshEntry(name, current);
     if (fresh.error !== undefined) {
-      if (!current) this.host.models.set(name, { ...fresh, optional: true });
+      if (!current) this.table.set(name, { ...fresh, optional: true });
       throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
     }
-    const wanted = await this.host.initialVersions(fresh);
+    const wanted = await this.table.initialVersions(fresh);
     if (wanted.length === 0) throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' has no version that its version_policy selects${servingNote(current)}`);
-    const loaded = await Promise.all(wanted.map((v) => this.host.newVersion(fresh, v)));
-    await Promise.all(loaded.map((sv) => this.host.loadVersion(sv)));
+    const loaded = await Promise.all(wanted.map((v) => this.table.newVersion(fresh, v)));
+    await Promise.all(loaded.map((sv) => this.table.loadVersion(sv)));
     const failed = loaded.filter((sv) => !sv.isReady);
     if (failed.length > 0) {
       await Promise.all(loaded.map((sv) => sv.unload().catch(() => undefined)));
       if (!current) {
         for (const sv of failed) fresh.versions.set(sv.version, sv);
-        this.host.models.set(name, { ...fresh, optional: true });
+        this.table.set(name, { ...fresh, optional: true });
       }
       const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
       throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${name}' (${why})${servingNote(current)}`);
     }
     for (const sv of loaded) fresh.versions.set(sv.version, sv);
     const old = current ? [...current.versions.values()] : [];
-    this.host.models.set(name, fresh);
-    this.host.forgetAliases(name);
+    this.table.set(name, fresh);
+    this.table.forgetAliases(name);
     for (const sv of old) sv.replacedBy = fresh.versions.get(sv.version) ?? highestReady(fresh);
     await Promise.all(old.map((sv) => sv.unload().catch(() => undefined)));
-    this.host.logger.info({ model: name, versions: wanted }, current ? 'model reloaded' : 'model loaded');
+    this.table.logger.info({ model: name, versions: wanted }, current ? 'model reloaded' : 'model loaded');
   }
 
   /** The model's entry as it is now on disk or in the registry (versions not loaded). */
   private async freshEntry(name: string, current: ModelEntry | undefined): Promise<ModelEntry> {
     if (current?.source !== 'registry') {
-      for (const dir of this.host.repos) {
+      for (const dir of this.table.repos) {
         const found = scanRepositoryModel(dir, name);
         if (!found) continue;
-        for (const w of found.warnings) this.host.logger.warn({ repo: dir }, w);
-        return this.host.repositoryEntry(found.model);
+        for (const w of found.warnings) this.table.logger.warn({ repo: dir }, w);
+        return this.table.repositoryEntry(found.model);
       }
       if (current?.source === 'repository') throw errors.modelNotFound(name);
     }
-    const record = await this.host.registry.getModel(name);
-    return { name: record.name, source: 'registry', config: this.host.registryModelConfig(record.name), versions: new Map() };
+    const record = await this.table.registry.getModel(name);
+    return { name: record.name, source: 'registry', config: this.table.registryModelConfig(record.name), versions: new Map() };
   }
 }

@@ -12,7 +12,8 @@ import { DEFAULT_VERSION_POLICY } from '../../core/config.js';
 import { TendError, toTendError } from '../../core/errors.js';
 import { scanRepository, type RepositoryModel } from '../../registry/index.js';
 import { highestReady, type ModelEntry } from './model-entry.js';
-import type { ModelControl, ModelHost } from './model-control.js';
+import type { ModelControl } from './model-control.js';
+import type { ModelTable } from './model-table.js';
 import type { ServedVersion } from './served-version.js';
 import { selectVersions } from './version-policy.js';
 
@@ -35,21 +36,21 @@ export class ModelPoller {
   private stopped = false;
 
   constructor(
-    private readonly host: ModelHost,
+    private readonly table: ModelTable,
     private readonly control: ModelControl,
     private readonly intervalMs: number,
   ) {}
 
   /** Remember what is served now, then look again every interval. */
   async start(): Promise<void> {
-    for (const entry of this.host.models.values()) {
+    for (const entry of this.table.entries()) {
       if (entry.source === 'registry') {
-        this.seenOf(entry.name).wanted = new Set(await this.host.initialVersions(entry).catch(() => []));
+        this.seenOf(entry.name).wanted = new Set(await this.table.initialVersions(entry).catch(() => []));
       }
     }
-    for (const dir of this.host.repos) {
+    for (const dir of this.table.repos) {
       for (const rm of this.scan(dir)) {
-        const entry = this.host.models.get(rm.name);
+        const entry = this.table.get(rm.name);
         if (entry?.source !== 'repository') continue;
         const seen = this.seenOf(rm.name);
         seen.configStamp = rm.configStamp;
@@ -90,23 +91,23 @@ export class ModelPoller {
 
   private async pollAll(): Promise<void> {
     const onDisk = new Map<string, RepositoryModel>();
-    for (const dir of this.host.repos) {
+    for (const dir of this.table.repos) {
       for (const rm of this.scan(dir)) if (!onDisk.has(rm.name)) onDisk.set(rm.name, rm);
     }
     const inRegistry = new Set<string>();
     try {
-      for (const m of await this.host.registry.listModels()) inRegistry.add(m.name);
+      for (const m of await this.table.registry.listModels()) inRegistry.add(m.name);
     } catch (err) {
-      this.host.logger.error({ err: (err as Error).message }, 'poll: cannot read the registry; registry models left as they are');
-      for (const e of this.host.models.values()) if (e.source === 'registry') inRegistry.add(e.name);
+      this.table.logger.error({ err: (err as Error).message }, 'poll: cannot read the registry; registry models left as they are');
+      for (const e of this.table.entries()) if (e.source === 'registry') inRegistry.add(e.name);
     }
-    const names = new Set([...onDisk.keys(), ...inRegistry, ...this.host.models.keys()]);
+    const names = new Set([...onDisk.keys(), ...inRegistry, ...this.table.names()]);
     const jobs: Promise<void>[] = [];
     for (const name of names) {
       const job = () => this.syncModel(name, onDisk.get(name), inRegistry.has(name));
       jobs.push(
         this.control.serialized(name, job).catch((err: unknown) => {
-          this.host.logger.error({ model: name, err: toTendError(err).message }, 'poll: change not applied');
+          this.table.logger.error({ model: name, err: toTendError(err).message }, 'poll: change not applied');
         }),
       );
     }
@@ -117,7 +118,7 @@ export class ModelPoller {
     try {
       return scanRepository(dir).models;
     } catch (err) {
-      this.host.logger.warn({ repo: dir, err: (err as Error).message }, 'poll: cannot read repository');
+      this.table.logger.warn({ repo: dir, err: (err as Error).message }, 'poll: cannot read repository');
       return [];
     }
   }
@@ -132,7 +133,7 @@ export class ModelPoller {
   }
 
   private async syncModel(name: string, rm: RepositoryModel | undefined, inRegistry: boolean): Promise<void> {
-    const entry = this.host.models.get(name);
+    const entry = this.table.get(name);
     if (entry?.unloaded) return;
     if (entry?.source === 'registry' || (!entry && inRegistry)) {
       if (inRegistry) await this.syncRegistryModel(name, entry);
@@ -144,11 +145,11 @@ export class ModelPoller {
   }
 
   private async remove(entry: ModelEntry, why: string): Promise<void> {
-    this.host.models.delete(entry.name);
+    this.table.delete(entry.name);
     this.seen.delete(entry.name);
-    this.host.forgetAliases(entry.name);
+    this.table.forgetAliases(entry.name);
     await Promise.all([...entry.versions.values()].map((sv) => sv.unload().catch(() => undefined)));
-    this.host.logger.info({ model: entry.name }, `poll: model unloaded (${why})`);
+    this.table.logger.info({ model: entry.name }, `poll: model unloaded (${why})`);
   }
 
   private async syncRepositoryModel(rm: RepositoryModel, entry: ModelEntry | undefined): Promise<void> {
@@ -166,14 +167,14 @@ export class ModelPoller {
         await this.control.reloadNow(rm.name);
       } catch (err) {
         const e = toTendError(err);
-        for (const sv of this.host.models.get(rm.name)?.versions.values() ?? []) {
+        for (const sv of this.table.get(rm.name)?.versions.values() ?? []) {
           if (sv.state === 'UNAVAILABLE') seen.failed.set(sv.version, seen.stamps.get(sv.version) ?? '');
         }
         throw e;
       }
       return;
     }
-    const fresh = this.host.repositoryEntry(rm);
+    const fresh = this.table.repositoryEntry(rm);
     const wanted = selectVersions(entry.config.version_policy ?? DEFAULT_VERSION_POLICY, [...(fresh.onDisk?.keys() ?? [])]);
     const stampOf = new Map(rm.versions.map((v) => [v.version, v.stamp]));
     const toLoad = wanted.filter((v) => {
@@ -189,11 +190,11 @@ export class ModelPoller {
   }
 
   private async syncRegistryModel(name: string, existing: ModelEntry | undefined): Promise<void> {
-    const entry: ModelEntry = existing ?? { name, source: 'registry', config: this.host.registryModelConfig(name), versions: new Map() };
+    const entry: ModelEntry = existing ?? { name, source: 'registry', config: this.table.registryModelConfig(name), versions: new Map() };
     const seen = this.seenOf(name);
-    const live = new Set((await this.host.registry.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
-    const wanted = new Set((await this.host.initialVersions(entry)).filter((v) => live.has(v)));
-    const pinned = new Set([...wanted, ...(await this.host.routeVersions(name))]);
+    const live = new Set((await this.table.registry.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
+    const wanted = new Set((await this.table.initialVersions(entry)).filter((v) => live.has(v)));
+    const pinned = new Set([...wanted, ...(await this.table.routeVersions(name))]);
     const toLoad = [...wanted].filter((v) => {
       if (seen.failed.has(v)) return false; // registry files never change: a failed version stays failed
       const sv = entry.versions.get(v);
@@ -207,8 +208,8 @@ export class ModelPoller {
     // count against readiness.
     if (!existing) {
       if (toLoad.length === 0) return;
-      this.host.models.set(name, this.host.models.get(name) ?? entry);
-      if (this.host.models.get(name) !== entry) return; // a request created it meanwhile: the next look syncs it
+      this.table.set(name, this.table.get(name) ?? entry);
+      if (this.table.get(name) !== entry) return; // a request created it meanwhile: the next look syncs it
     }
     await this.apply(entry, [...wanted], toLoad, toDrop, seen);
   }
@@ -219,11 +220,11 @@ export class ModelPoller {
    */
   private async apply(entry: ModelEntry, wanted: readonly number[], toLoad: number[], toDrop: number[], seen: Seen): Promise<void> {
     if (toLoad.length === 0 && toDrop.length === 0) return;
-    const created = await Promise.all(toLoad.map((v) => this.host.newVersion(entry, v)));
+    const created = await Promise.all(toLoad.map((v) => this.table.newVersion(entry, v)));
     // A version number not in the table yet goes in at once, loading: it is not the default until
     // ready, and a request for it by number waits for it instead of loading a second copy.
     for (const sv of created) if (!entry.versions.has(sv.version)) entry.versions.set(sv.version, sv);
-    await Promise.all(created.map((sv) => this.host.loadVersion(sv)));
+    await Promise.all(created.map((sv) => this.table.loadVersion(sv)));
     const failed: ServedVersion[] = [];
     for (const sv of created) {
       const old = entry.versions.get(sv.version);
@@ -252,9 +253,9 @@ export class ModelPoller {
       }
     }
     if (entry.versions.size > 0 && !highestReady(entry) && failed.length > 0) entry.optional = true;
-    this.host.forgetAliases(entry.name);
+    this.table.forgetAliases(entry.name);
     const loaded = created.filter((sv) => sv.isReady).map((sv) => sv.version);
-    if (loaded.length > 0 || dropped.length > 0) this.host.logger.info({ model: entry.name, loaded, unloaded: dropped }, 'poll: versions changed');
+    if (loaded.length > 0 || dropped.length > 0) this.table.logger.info({ model: entry.name, loaded, unloaded: dropped }, 'poll: versions changed');
     if (failed.length > 0) {
       const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
       throw new TendError('TEND_MODEL_LOAD_FAILED', `poll: model '${entry.name}' not changed (${why}); the versions serving before keep serving`);

@@ -7,10 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import { toTendError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { BatchRequest, BatchResult, CancelSignal } from '../../batching/index.js';
+import type { BatchRequest, BatchResult } from '../../batching/index.js';
 import { classify } from './classification.js';
 import type { ServedVersion } from './served-version.js';
 import { validateInputs, validateRequestedOutputs } from './validate.js';
+
+/** Cancels a request that waits in its batcher's queue (the client went away): it is dropped before it runs. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
 
 export interface InferRequest {
   id?: string;

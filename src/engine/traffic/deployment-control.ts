@@ -8,7 +8,7 @@ import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes,
 import { TendError, toTendError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { DeploymentRecord, DeploymentWriteOptions, Registry } from '../../registry/index.js';
+import type { DeploymentHistoryEntry, DeploymentHistoryOptions, DeploymentRecord, DeploymentWriteOptions, Registry } from '../../registry/index.js';
 import { CanaryGuard, qualityDecision, type QualitySide } from './canary-guard.js';
 import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
 import type { ServedVersion } from '../serving/served-version.js';
@@ -84,6 +84,21 @@ export class DeploymentControl {
     }
     this.cache.set(endpoint, { routes, until: now + ROUTES_CACHE_MS });
     return routes;
+  }
+
+  /** Every endpoint's stored deployment (the management API's listing). */
+  records(): Promise<DeploymentRecord[]> {
+    return this.host.registry.listDeployments();
+  }
+
+  /** The endpoint's stored deployment, or null. */
+  record(endpoint: string): Promise<DeploymentRecord | null> {
+    return this.host.registry.getDeployment(endpoint);
+  }
+
+  /** The endpoint's changes of routes, newest first. */
+  history(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
+    return this.host.registry.deploymentHistory(endpoint, options);
   }
 
   /** Every version the endpoint's routes name (none without a deployment). */
