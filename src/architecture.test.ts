@@ -8,6 +8,11 @@
  * through the engine. Only runtime imports onnxruntime-node; server and cli reach neither
  * onnxruntime nor the database drivers. There is no import cycle between files.
  *
+ * Inside engine/, the rooms: serving ← {traffic, monitoring, jobs, access} ← workflows ← engine.ts,
+ * index.ts. Serving imports no other room; the four rooms above it import only serving; workflows
+ * (work that spans rooms) is imported only by engine.ts and index.ts, the only files at engine/'s
+ * root. A file over 400 lines is asking to be split: at most three, each named below with why.
+ *
  * Imports are read with the TypeScript compiler (static imports and re-exports, `import type`
  * included, and dynamic `import()` calls), not with a pattern over the text.
  */
@@ -49,8 +54,26 @@ const RESTRICTED_PACKAGES: Record<string, readonly string[]> = {
   kysely: ['registry', 'monitor'],
 };
 
-/** Folders left out of the cycle check: the benchmarks move out of src/ (Architecture item 8). */
-const CYCLE_EXEMPT = ['bench'];
+/** The rooms of engine/ and the rooms each may import (besides itself). */
+const ENGINE_ROOMS: Record<string, readonly string[]> = {
+  serving: [],
+  traffic: ['serving'],
+  monitoring: ['serving'],
+  jobs: ['serving'],
+  access: ['serving'],
+  workflows: ['serving', 'traffic', 'monitoring', 'jobs', 'access'],
+};
+
+/** The only files at the root of engine/: the wiring and the public names. */
+const ENGINE_ROOT_FILES = ['engine.ts', 'index.ts'];
+
+const MAX_LINES = 400;
+/** Files allowed over MAX_LINES (at most three), with the reason each is one file. */
+const LONG_FILES: Record<string, string> = {
+  'registry/registry.ts': 'the registry facade: one short method per registry operation (models, versions, aliases, deployments, runs, tokens, audit, archives), each validating names and going through the one audited() of the registry',
+  'registry/kysely-store.ts': 'the one SQL implementation of RegistryStore (models, versions, aliases) for SQLite and PostgreSQL alike; the other tables already live in kysely-*.ts beside it',
+  'cli/main.ts': "the CLI's command table: one commander declaration per command, each lazily importing its module so that `tend --help` stays instant",
+};
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -221,11 +244,10 @@ function loopThrough(component: readonly string[], graph: ReadonlyMap<string, re
 }
 
 test('no import cycle between files (type imports included)', () => {
-  const inScope = (file: string) => !CYCLE_EXEMPT.includes(layerOf(file) ?? '');
   const graph = new Map<string, string[]>();
-  for (const file of FILES.filter(inScope)) {
+  for (const file of FILES) {
     const targets = (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.')).map((s) => resolveRelative(file, s));
-    graph.set(file, [...new Set(targets.filter((t) => IMPORTS.has(t) && inScope(t)))]);
+    graph.set(file, [...new Set(targets.filter((t) => IMPORTS.has(t)))]);
   }
   assert.deepEqual(cyclesOf(graph).map((c) => loopThrough(c, graph)), []);
   // The check itself: a loop of two files is found and printed.
@@ -233,4 +255,61 @@ test('no import cycle between files (type imports included)', () => {
   const b = join(SRC, 'x', 'b.ts');
   const probe = new Map([[a, [b]], [b, [a]]]);
   assert.deepEqual(cyclesOf(probe).map((c) => loopThrough(c, probe)), ['x/a.ts → x/b.ts → x/a.ts']);
+});
+
+/** The engine room of a file under src/engine/ (null at engine/'s root or outside engine/). */
+function roomOf(file: string): string | null {
+  const parts = rel(file).split('/');
+  return parts[0] === 'engine' && parts.length > 2 ? (parts[1] ?? null) : null;
+}
+
+test("engine rooms: serving imports no other room, the rooms above it only serving, workflows only from engine's root", () => {
+  const violations: string[] = [];
+  for (const file of FILES.filter((f) => layerOf(f) === 'engine')) {
+    const room = roomOf(file);
+    if (room !== null && ENGINE_ROOMS[room] === undefined) {
+      violations.push(`${rel(file)}: engine/${room}/ is not a known room`);
+      continue;
+    }
+    for (const spec of (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.'))) {
+      const target = resolveRelative(file, spec);
+      if (layerOf(target) !== 'engine') continue;
+      const to = roomOf(target);
+      if (room === null || to === room) continue; // engine.ts and index.ts wire every room
+      if (to === null) violations.push(`${rel(file)} imports ${spec}: a room never imports engine's root`);
+      else if (!(ENGINE_ROOMS[room] ?? []).includes(to)) violations.push(`${rel(file)} imports ${spec} (engine/${room} → engine/${to})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('only engine.ts and index.ts stand at the root of engine/', () => {
+  const root = join(SRC, 'engine');
+  const files = readdirSync(root).filter((name) => statSync(join(root, name)).isFile());
+  assert.deepEqual(files.sort(), [...ENGINE_ROOT_FILES].sort());
+  const rooms = readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory());
+  assert.deepEqual(rooms.filter((r) => ENGINE_ROOMS[r] === undefined), []);
+});
+
+test('at most three files over 400 lines, each allowed with a reason', () => {
+  assert.ok(Object.keys(LONG_FILES).length <= 3, 'the allow-list holds three files at most');
+  const long = FILES.filter((f) => readFileSync(f, 'utf8').split('\n').length - 1 > MAX_LINES).map(rel);
+  assert.deepEqual(long.filter((f) => LONG_FILES[f] === undefined), [], `files over ${MAX_LINES} lines: split them`);
+  // An allowed file that has shrunk leaves the list.
+  assert.deepEqual(Object.keys(LONG_FILES).filter((f) => !long.includes(f)), []);
+});
+
+test('the server uses engine APIs, never engine.registry', () => {
+  const found: string[] = [];
+  for (const file of FILES.filter((f) => layerOf(f) === 'server' && !f.endsWith('.test.ts'))) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isPropertyAccessExpression(node) && node.name.text === 'registry' && /engine$/i.test(node.expression.getText(source))) {
+        found.push(`${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  assert.deepEqual(found, []);
 });

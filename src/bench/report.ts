@@ -28,6 +28,9 @@ import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
 import { ratio } from './statistics.js';
+import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
+
+export { dataOf, type Outcome, type TargetRow, type Verdict } from './report-rows.js';
 
 export interface BenchSettings {
   quick: boolean;
@@ -39,8 +42,6 @@ export interface BenchSettings {
 }
 
 /** A section's outcome: its data, the reason it was skipped, or the error that stopped it. */
-export type Outcome<T> = { data: T } | { skipped: string } | { error: string };
-
 export interface BenchResults {
   machine: MachineInfo;
   settings: BenchSettings;
@@ -78,18 +79,6 @@ export const TARGETS = {
   memoryGrowth: 1.1,
 } as const;
 
-export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN';
-
-export interface TargetRow {
-  name: string;
-  figure: string;
-  baseline: string;
-  ratio: number;
-  target: string;
-  verdict: Verdict;
-  note: string;
-}
-
 const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fmtRate = (x: number): string => (x >= 1000 ? fmtInt(x) : x.toFixed(1));
 const fmtBatch = (f: LoadFigure): string => (f.meanBatchSize === null ? '—' : f.meanBatchSize.toFixed(1));
@@ -97,10 +86,6 @@ const fmtMs = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFi
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const fmtMiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const failuresNote = (f: LoadFigure): string => (f.failures > 0 ? ` (${f.failures} failed requests)` : '');
-
-export function dataOf<T>(outcome: Outcome<T> | undefined): T | undefined {
-  return outcome !== undefined && 'data' in outcome ? outcome.data : undefined;
-}
 
 function whyMissing(outcome: Outcome<unknown> | undefined): string {
   if (outcome === undefined) return 'section not run';
