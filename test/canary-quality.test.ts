@@ -58,7 +58,7 @@ test('a canary whose accuracy falls behind the champion is rolled back automatic
       assert.equal(fb.body['accepted'], 1, JSON.stringify(fb.body));
     }
     assert.ok((seen['1'] ?? 0) >= 50 && (seen['2'] ?? 0) >= 50, JSON.stringify(seen));
-    await srv.engine.checkCanaryQuality();
+    await srv.engine.monitoring.checkCanaryQuality();
     const history = (await getJson(`${srv.url}/api/v1/deployments/dq/history`)).body as unknown as { history: { action: string; actor: string; reason: string }[] };
     const last = history.history[0];
     assert.equal(last?.action, 'auto_rollback', JSON.stringify(history.history.slice(0, 2)));

@@ -48,7 +48,7 @@ test('reference set, feedback from CSV, log export, monitor show, alerts', async
 
   const res = await postJson(`${srv.url}/v2/models/digits/infer`, { id: 'req-a', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: [...(rows[0] ?? []), ...(rows[1] ?? [])] }] });
   assert.equal(res.status, 200);
-  await srv.engine.monitoring?.log.flush();
+  await srv.engine.monitoring.app?.log.flush();
   writeFileSync(join(dir, 'fb.csv'), 'request,row,truth\nreq-a,0,3\nreq-a,1,5\nreq-zzz,0,1\n');
   const fb = json('feedback', 'digits', join(dir, 'fb.csv'), '--id-column', 'request', '--label-column', 'truth', '--row-column', 'row');
   assert.deepEqual(fb, { accepted: 2, unknown_ids: ['req-zzz'], rejected: [] });

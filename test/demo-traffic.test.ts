@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
-import { ensureDemoModel } from '../src/engine/demo-model.js';
+import { ensureDemoModel } from '../src/engine/jobs/demo-model.js';
 import { CLI, getJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const SHIFTED = ['pixel_2_2', 'pixel_2_3', 'pixel_2_4', 'pixel_2_5', 'pixel_3_2', 'pixel_3_3', 'pixel_3_4', 'pixel_3_5'];

@@ -10,7 +10,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeKeyId } from '../src/core/encryption.js';
 import { ENCRYPTION_KEY_ENV, ENCRYPTION_KEY_FILE_ENV } from '../src/core/encryption-env.js';
-import { MONITOR_DB_FILE, optimizeVersion } from '../src/engine/index.js';
+import { optimizeVersion } from '../src/engine/index.js';
+import { MONITOR_DB_FILE } from '../src/monitor/monitor-db.js';
 import { readModelFile } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
 import { FIXTURE_MODELS, postJson, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
@@ -118,8 +119,8 @@ describe('encryption at rest', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     expected = (res.body.outputs as { data: number[] }[])[0]?.data ?? [];
     assert.equal(expected.length, 10);
-    await srv.engine.monitoring?.log.flush();
-    assert.ok((srv.engine.monitoring?.log.count() ?? 0) >= 1);
+    await srv.engine.monitoring.app?.log.flush();
+    assert.ok((srv.engine.monitoring.app?.log.count() ?? 0) >= 1);
     assert.equal(containsAny(monitorBytes(home), featureRuns), false, 'no plaintext features in monitor.db or its WAL');
   });
 
@@ -149,7 +150,7 @@ describe('encryption at rest', () => {
     const second = await infer(server, 'digits/versions/2');
     assert.equal(second.status, 200, JSON.stringify(second.body));
     assert.deepEqual((second.body.outputs as { data: number[] }[])[0]?.data, expected);
-    await server.engine.monitoring?.log.flush();
+    await server.engine.monitoring.app?.log.flush();
     assert.equal(containsAny(monitorBytes(home), featureRuns), false);
   });
 
@@ -159,7 +160,7 @@ describe('encryption at rest', () => {
     const res = await infer(srv, 'digits');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual((res.body.outputs as { data: number[] }[])[0]?.data, expected);
-    const window = srv.engine.monitoring?.log.window({ model: 'digits' });
+    const window = srv.engine.monitoring.app?.log.window({ model: 'digits' });
     assert.ok((window?.count ?? 0) >= 3);
     assert.deepEqual([...(window?.features[0] ?? [])], FEATURES);
     await srv.close();

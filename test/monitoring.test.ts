@@ -145,7 +145,7 @@ describe('monitoring end to end', () => {
     const active = (alerts.body as unknown as { active: { rule: string; state: string }[] }).active;
     assert.deepEqual(active.map((a) => [a.rule, a.state]), [['digits-accuracy', 'firing']]);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    await srv.engine.monitoring?.refresh();
+    await srv.engine.monitoring.app?.refresh();
     const refreshed = await (await fetch(`${srv.url}/metrics`)).text();
     assert.match(refreshed, /tend_model_quality\{model="digits",version="1",metric="accuracy"\} 0\.\d+/);
     assert.match(refreshed, /tend_dataset_drift_share\{model="digits",version="1"\}/);

@@ -272,13 +272,13 @@ describe('deadlines', () => {
       assert.equal(err?.code, grpc.status.DEADLINE_EXCEEDED);
       let stats: Message[] = [];
       for (let tries = 0; tries < 50; tries++) {
-        stats = (await slow.engine.statistics('slow')) as unknown as Message[];
+        stats = (await slow.engine.table.statistics('slow')) as unknown as Message[];
         if ((stats[0]?.['inference_stats'] as { fail: { count: number } }).fail.count === 1) break;
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.equal((stats[0]?.['inference_stats'] as { fail: { count: number } }).fail.count, 1);
       assert.equal(stats[0]?.['execution_count'], 0, 'the model never ran it');
-      assert.equal(slow.engine.listServed()[0]?.versions[0]?.batcher?.pendingCount, 0);
+      assert.equal(slow.engine.table.listServed()[0]?.versions[0]?.batcher?.pendingCount, 0);
     } finally {
       c.close();
       await slow.close();

@@ -10,7 +10,7 @@ import type { Tensor } from '../core/tensor.js';
 import { nearestRank } from '../core/percentile.js';
 import { Runtime, liveProcessIds, residentMemoryMb, type InstanceGroup, type LoadedModel } from '../runtime/index.js';
 import { SMALL_CNN, type BenchModel } from './models.js';
-import type { Outcome } from './report.js';
+import type { Outcome } from './report-rows.js';
 import { digitsArtifact, type SectionContext } from './sections.js';
 import { median, ratio } from './statistics.js';
 

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measurePair } from '../engine/optimize-measure.js';
-import { OutputComparison } from '../engine/optimize-compare.js';
-import { outputPlan } from '../engine/prediction-capture.js';
-import { inferMaxBatchSize } from '../engine/served-version.js';
+import { measurePair } from '../engine/jobs/optimize-measure.js';
+import { OutputComparison } from '../engine/jobs/optimize-compare.js';
+import { outputPlan } from '../engine/serving/prediction-capture.js';
+import { inferMaxBatchSize } from '../engine/serving/served-version.js';
 import { extractSignature, readModelFile, writeModel } from '../onnx/index.js';
 import { fusedKernels, quantizeDynamic } from '../optimize/index.js';
 import { Runtime, type LoadedModel } from '../runtime/index.js';

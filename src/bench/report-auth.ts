@@ -4,7 +4,7 @@
  * Target (issue 10): ≥ 0.95 at 32 clients.
  */
 import { AUTH_TARGET_CONNECTIONS, authPairs, type AuthResult } from './auth.js';
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 import type { PairedRatio } from './statistics.js';
 
 export const AUTH_TARGET = 0.95;

@@ -5,7 +5,7 @@
  * within 20%.
  */
 import type { LargeBodiesResult } from './large-bodies.js';
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 
 export const LIVENESS_P99_TARGET_MS = 250;
 export const RSS_RETURN_TARGET = 1.2;

@@ -3,7 +3,7 @@
  * logged over the same server without logging. Target (issue 7): ≥ 0.85 at 32 clients.
  */
 import type { LoggingResult } from './logging.js';
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 import { ratio } from './statistics.js';
 
 export const LOGGING_TARGET = 0.85;

@@ -12,7 +12,7 @@ export interface OptimizeSection {
 
 export const DIGITS_MAX_DROP_POINTS = 1;
 export const DIGITS_MAX_WEIGHT_RATIO = 0.27;
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 import { ratio } from './statistics.js';
 
 /** Targets per model: min speed-up per batch size, max file ratio, min mean cosine. */

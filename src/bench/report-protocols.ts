@@ -6,7 +6,7 @@
  */
 import { MAX_ATTEMPTS, OTHER_CORES_LIMIT } from './cpu-accounting.js';
 import type { ProtocolFigure, ProtocolKey, ProtocolModelResult, ProtocolsResult } from './protocols.js';
-import type { Outcome, TargetRow, Verdict } from './report.js';
+import type { Outcome, TargetRow, Verdict } from './report-rows.js';
 import { ratio } from './statistics.js';
 
 /** Binary and gRPC may fall short of JSON's ratio to the ceiling by at most this much (absolute). */

@@ -2,7 +2,7 @@
  * The shadow part of BENCHMARKS.md: the caller's median latency with a shadow on, over the same
  * endpoint without one, at each concurrency. Goal (issue 5): within 10%.
  */
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 import type { ShadowResult } from './shadow.js';
 import { ratio } from './statistics.js';
 

@@ -3,7 +3,7 @@
  * accelerated path against scikit-learn's MLPClassifier measured in the same run (goal: no slower),
  * the TypeScript trainer beside them, and online-learning samples per second.
  */
-import type { Outcome, TargetRow } from './report.js';
+import type { Outcome, TargetRow } from './report-rows.js';
 import { ratio } from './statistics.js';
 import { SKLEARN_PYTHON, TRAINING_HIDDEN, type TrainingResult } from './training.js';
 

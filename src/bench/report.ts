@@ -30,6 +30,9 @@ import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
 import { ratio } from './statistics.js';
+import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
+
+export { dataOf, type Outcome, type TargetRow, type Verdict } from './report-rows.js';
 
 export interface BenchSettings {
   quick: boolean;
@@ -41,8 +44,6 @@ export interface BenchSettings {
 }
 
 /** A section's outcome: its data, the reason it was skipped, or the error that stopped it. */
-export type Outcome<T> = { data: T } | { skipped: string } | { error: string };
-
 export interface BenchResults {
   machine: MachineInfo;
   settings: BenchSettings;
@@ -82,18 +83,6 @@ export const TARGETS = {
   memoryGrowth: 1.1,
 } as const;
 
-export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN';
-
-export interface TargetRow {
-  name: string;
-  figure: string;
-  baseline: string;
-  ratio: number;
-  target: string;
-  verdict: Verdict;
-  note: string;
-}
-
 const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fmtRate = (x: number): string => (x >= 1000 ? fmtInt(x) : x.toFixed(1));
 const fmtBatch = (f: LoadFigure): string => (f.meanBatchSize === null ? '—' : f.meanBatchSize.toFixed(1));
@@ -101,10 +90,6 @@ const fmtMs = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFi
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const fmtMiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const failuresNote = (f: LoadFigure): string => (f.failures > 0 ? ` (${f.failures} failed requests)` : '');
-
-export function dataOf<T>(outcome: Outcome<T> | undefined): T | undefined {
-  return outcome !== undefined && 'data' in outcome ? outcome.data : undefined;
-}
 
 function whyMissing(outcome: Outcome<unknown> | undefined): string {
   if (outcome === undefined) return 'section not run';
@@ -392,7 +377,6 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderLogging(results.logging, s.runs, whyMissing));
   out.push(...renderOptimize(results.optimize, m.int8Extensions, whyMissing));
   out.push(...renderIsolation(results.isolation, whyMissing));
-
   out.push(...renderTraining(results.training, whyMissing));
   out.push(...renderAuth(results.auth, s.runs, whyMissing));
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
@@ -405,7 +389,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about half an hour on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies',
+    'npm run bench -- --only batching   # one section (see --help in src/bench/main.ts for the list), e.g. auth, bodies',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

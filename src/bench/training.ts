@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { trainWithRuntime } from '../engine/accelerated-training.js';
+import { trainWithRuntime } from '../engine/jobs/accelerated-training.js';
 import { digitsCsvPath, OnlineLearner, Random, readTrainingCsv, trainModel, type TrainingTable, type TrainOptions } from '../train/index.js';
 import { median } from './statistics.js';
 

@@ -1,31 +1,33 @@
-export { Engine, type EngineOptions, type InferRequest, type InferResponse, type RepositoryIndexEntry } from './engine.js';
-export { checkClassificationK, classify } from './classification.js';
-export { ServedVersion, inferMaxBatchSize, type VersionState, type VersionSource } from './served-version.js';
-export { validateInputs, validateRequestedOutputs } from './validate.js';
-export { selectVersions } from './version-policy.js';
-export { warmupInputs } from './warmup.js';
-export { attachReference, REFERENCE_FILE } from './reference-data.js';
-export { MONITOR_DB_FILE } from './monitoring.js';
-export { optimizeVersion, OPTIMIZE_METHODS, type OptimizeMethod, type OptimizeOptions, type OptimizeReport } from './optimize-job.js';
-export { csvEvaluation, type EvaluationData } from './optimize-data.js';
-export { optimizeReportHtml } from './optimize-html.js';
-export type { MonitorView } from './monitor-view.js';
-export { DEMO_MODEL, demoRequest, ensureDemoModel, type DemoModel } from './demo-model.js';
-export type { CancelSignal } from '../batching/index.js';
-// The registry facade and tabular-data reading, for the management commands of the CLI.
-export { Registry } from '../registry/index.js';
-export { parseNumericCsv } from '../train/index.js';
-// General CSV (numbers, strings, missing cells), for feedback files and reference data sets.
-export { parseReferenceCsv as parseReferenceRows } from '../monitor/reference-table.js';
-export { MODEL_KINDS, trainAndRegister, taskOf, type TrainJobOptions, type TrainJobResult } from './training-job.js';
-export { loadTrainedVersion, UPDATE_MODES, updateVersion, type UpdateMode, type UpdateOptions, type UpdateResult } from './update-job.js';
-export { compareRuns } from './runs.js';
-export type { ModelKind } from '../train/index.js';
-export { AccessControl, ANONYMOUS, type AccessOutcome, type Caller } from './access-control.js';
-export type { RequiredAccess } from '../security/index.js';
-export { ConcurrencyLimiter, overloadedError, rateLimitedError, TokenBucket, tooManyInFlightError } from '../security/index.js';
-export { generateSigningKeys, signVersion, verifyVersionFile, SIGNATURE_KIND } from './model-integrity.js';
-export { createApiToken, type CreatedToken } from './api-tokens.js';
-export { rotateEncryptionKeys, type KeyRotationResult } from './encryption-keys.js';
-export { trainWithRuntime } from './accelerated-training.js';
-export { faultInjectionEnabled } from '../runtime/index.js';
+// The engine's public names: what the frontends (server, CLI) and the library API use. Engine-owned
+// names only; the layers below are reached through the engine's rooms, not re-exported here.
+export { Engine, type EngineOptions, type InferRequest, type InferResponse, type RepositoryIndexEntry, type RoutedRequest } from './engine.js';
+// serving
+export { checkClassificationK, classify } from './serving/classification.js';
+export { ServedVersion, inferMaxBatchSize, type VersionState, type VersionSource } from './serving/served-version.js';
+export { validateInputs, validateRequestedOutputs } from './serving/validate.js';
+export { selectVersions } from './serving/version-policy.js';
+export { warmupInputs } from './serving/warmup.js';
+export { attachReference, REFERENCE_FILE } from './serving/reference-data.js';
+export type { CancelSignal } from './serving/run-request.js';
+export { faultInjectionAvailable, injectFault } from './serving/fault-injection.js';
+export { readCsvColumns, readFeatureRows } from './serving/tabular-files.js';
+export { withRegistry } from './serving/registry-session.js';
+// monitoring
+export type { MonitorView } from './monitoring/monitor-view.js';
+export { buildMonitorReport, driftedFeatures, type MonitorReport } from './monitoring/monitor-report.js';
+export { monitorReportHtml } from './monitoring/report-html.js';
+export type { DashboardModel, DashboardSeries } from './workflows/monitor-api.js';
+// jobs
+export { optimizeVersion, OPTIMIZE_METHODS, type OptimizeMethod, type OptimizeOptions, type OptimizeReport } from './jobs/optimize-job.js';
+export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
+export { optimizeReportHtml } from './jobs/optimize-html.js';
+export { DEMO_MODEL, demoRequest, ensureDemoModel, type DemoModel } from './jobs/demo-model.js';
+export { MODEL_KINDS, trainAndRegister, taskOf, type TrainJobOptions, type TrainJobResult, type TrainModelKind } from './jobs/training-job.js';
+export { loadTrainedVersion, UPDATE_MODES, updateVersion, type UpdateMode, type UpdateOptions, type UpdateResult } from './jobs/update-job.js';
+export { compareRuns } from './jobs/runs.js';
+export { trainWithRuntime } from './jobs/accelerated-training.js';
+// access
+export { AccessControl, ANONYMOUS, type AccessOutcome, type Caller } from './access/access-control.js';
+export { generateSigningKeys, signVersion, verifyVersionFile, SIGNATURE_KIND } from './access/model-integrity.js';
+export { createApiToken, type CreatedToken } from './access/api-tokens.js';
+export { rotateEncryptionKeys, type KeyRotationResult } from './access/encryption-keys.js';

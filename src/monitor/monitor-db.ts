@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { TendError } from '../core/errors.js';
 
+/** The prediction log's database file in a tend home. */
+export const MONITOR_DB_FILE = 'monitor.db';
+
 export type MonitorDatabase = Database.Database;
 
 /**

@@ -3,7 +3,7 @@
  * points at a version, snapshot a model for export and write one back on import, and the leases
  * that let garbage collection run while pushes are in flight. Records are snake_case JSON.
  */
-import type { AliasMove, ModelRecord, VersionRecord } from './store.js';
+import type { AliasMove, ModelRecord, VersionRecord } from './model-records.js';
 
 /** A model as it is exported: every row an archive needs, read in one transaction. */
 export interface ModelSnapshot {

@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { errors, isTendError, TendError } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
 import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
@@ -16,64 +15,14 @@ import type { SealedBlobs } from './sealed-blobs.js';
 import type { ImportedVersion, ModelSnapshot } from './lifecycle-store.js';
 import type { RegistryStore } from './store.js';
 import { assertModelName, isValidModelName } from './names.js';
-import { listTar, readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
+import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
+import { entryName, FORMAT, HINT_AS, HINT_COPY_AGAIN, invalidArchive, MANIFEST_FILE, readArchive, type ModelArchiveManifest } from './archive-manifest.js';
 
-export const MANIFEST_FILE = 'manifest.json';
-const FORMAT = 'tend-model-archive';
-const SHA256 = /^[0-9a-f]{64}$/;
-/** An import's leases outlive any plausible copy; a crashed import's lease expires after this. */
+export { MANIFEST_FILE, type ModelArchiveManifest } from './archive-manifest.js';
+
 const IMPORT_LEASE_MS = 24 * 3600 * 1000;
-const MAX_MANIFEST_BYTES = 64 << 20;
 
-const positiveInt = z.number().int().positive();
-const stringMap = z.record(z.string(), z.string());
-
-const ManifestSchema = z.object({
-  format: z.literal(FORMAT),
-  format_version: z.literal(1),
-  exported_at: z.string(),
-  tend_version: z.string(),
-  model: z.object({
-    name: z.string(),
-    description: z.string(),
-    tags: stringMap,
-    created_at: z.string(),
-    next_version: positiveInt,
-  }),
-  versions: z.array(
-    z.object({
-      version: positiveInt,
-      file: z.string(),
-      sha256: z.string().regex(SHA256),
-      size_bytes: z.number().int().nonnegative(),
-      // Kept for people reading the manifest; import reads both again from the file itself.
-      signature: z.unknown(),
-      model_info: z.unknown(),
-      source: z.string(),
-      created_at: z.string(),
-      created_by: z.string(),
-      metrics: z.record(z.string(), z.unknown()),
-      tags: stringMap,
-      parent_version: positiveInt.nullable(),
-      run_id: z.string().nullable(),
-      archived_at: z.string().nullable(),
-      archived_by: z.string().nullable(),
-    }),
-  ),
-  aliases: z.record(z.string(), positiveInt),
-  alias_history: z.array(
-    z.object({
-      alias: z.string(),
-      from_version: positiveInt.nullable(),
-      to_version: positiveInt.nullable(),
-      actor: z.string(),
-      at: z.string(),
-    }),
-  ),
-});
-
-export type ModelArchiveManifest = z.infer<typeof ManifestSchema>;
 
 export interface ExportResult {
   name: string;
@@ -112,10 +61,6 @@ export interface ArchiveDeps {
 export interface ImportDeps extends ArchiveDeps {
   inspect: typeof inspectModelFile;
   actor: string;
-}
-
-function entryName(sha256: string): string {
-  return `models/${sha256}.onnx`;
 }
 
 function manifestOf(snapshot: ModelSnapshot): ModelArchiveManifest {
@@ -226,71 +171,6 @@ export async function exportModelArchive(deps: ArchiveDeps, name: string, outFil
       await unlink(temp).catch(() => undefined);
     }
   }
-}
-
-const HINT_EXPORT_AGAIN = '`tend import` takes the tar archive `tend export` writes; export the model again';
-const HINT_COPY_AGAIN = 'the archive was damaged or altered after `tend export`; copy or export it again';
-const HINT_NOT_TAR = '`tend import` takes the tar archive `tend export` writes (an .onnx file is added with `tend push FILE --name NAME`)';
-const HINT_AS = 'import it under a valid name with --as NAME';
-
-/** What is wrong with an archive itself (not with an ONNX file in it), with how to fix it. */
-function invalidArchive(file: string, why: string, hint = HINT_EXPORT_AGAIN): TendError {
-  return new TendError('TEND_INVALID_ARCHIVE', `${file} is not a valid tend model archive: ${why}; nothing was imported`, { hint });
-}
-
-/** Where a manifest check failed, as a field path ('versions[0].sha256'). */
-function fieldPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) text += typeof key === 'number' ? `[${key}]` : `${text === '' ? '' : '.'}${String(key)}`;
-  return text === '' ? '(the whole manifest)' : text;
-}
-
-/** The manifest and file entries of an archive, checked for consistency (not yet hashed). */
-async function readArchive(file: string): Promise<{ manifest: ModelArchiveManifest; entries: Map<string, TarEntry> }> {
-  let listed: TarEntry[];
-  try {
-    listed = await listTar(file);
-  } catch (err) {
-    if (isTendError(err) && err.code === 'TEND_INVALID_ARCHIVE') {
-      throw new TendError('TEND_INVALID_ARCHIVE', `${file} is ${err.message}; nothing was imported`, {
-        hint: err.message.startsWith('not a tar') ? HINT_NOT_TAR : HINT_COPY_AGAIN,
-      });
-    }
-    throw err;
-  }
-  const entries = new Map(listed.map((e) => [e.name.replace(/^\.\//, ''), e]));
-  const entry = entries.get(MANIFEST_FILE);
-  if (entry === undefined) throw invalidArchive(file, `${MANIFEST_FILE} is missing (the tar holds ${listed.length} other file(s))`);
-  if (entry.size > MAX_MANIFEST_BYTES) throw invalidArchive(file, `${MANIFEST_FILE} is too large (${entry.size} bytes, at most ${MAX_MANIFEST_BYTES})`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse((await readTarEntryBuffer(file, entry)).toString('utf8'));
-  } catch (err) {
-    throw invalidArchive(file, `${MANIFEST_FILE} is not JSON (${(err as Error).message})`);
-  }
-  const result = ManifestSchema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw invalidArchive(file, `${MANIFEST_FILE} is invalid: field ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
-  }
-  const manifest = result.data;
-  const numbers = new Set<number>();
-  for (const v of manifest.versions) {
-    if (numbers.has(v.version)) throw invalidArchive(file, `version ${v.version} is listed twice`);
-    numbers.add(v.version);
-    if (v.file !== entryName(v.sha256)) throw invalidArchive(file, `version ${v.version} names file '${v.file}', expected '${entryName(v.sha256)}'`);
-    const data = entries.get(v.file);
-    if (data === undefined) throw invalidArchive(file, `${v.file} (version ${v.version}) is missing`, HINT_COPY_AGAIN);
-    if (data.size !== v.size_bytes) {
-      throw invalidArchive(file, `${v.file} has ${data.size} bytes, the manifest says ${v.size_bytes}`, HINT_COPY_AGAIN);
-    }
-  }
-  for (const [alias, version] of Object.entries(manifest.aliases)) {
-    const target = manifest.versions.find((v) => v.version === version);
-    if (target === undefined) throw invalidArchive(file, `alias '${alias}' points at version ${version}, which is not in the archive`);
-    if (target.archived_at !== null) throw invalidArchive(file, `alias '${alias}' points at archived version ${version}`);
-  }
-  return { manifest, entries };
 }
 
 async function hashEntry(file: string, entry: TarEntry): Promise<string> {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errors, TendError } from '../../core/errors.js';
-import { DEMO_MODEL, parseNumericCsv } from '../../engine/index.js';
+import { DEMO_MODEL, readFeatureRows } from '../../engine/index.js';
 import { isInteractive } from '../output.js';
 
 export interface DemoTrafficOptions {
@@ -60,7 +60,7 @@ interface DigitRows {
 }
 
 function loadDigits(): DigitRows {
-  const table = parseNumericCsv(readFileSync(digitsCsvPath(), 'utf8'), 'digits.csv');
+  const table = readFeatureRows(readFileSync(digitsCsvPath(), 'utf8'), 'digits.csv');
   const width = table.columns.length;
   return {
     columns: table.columns.slice(0, PIXELS),

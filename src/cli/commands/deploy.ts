@@ -5,9 +5,8 @@
  */
 import { promotedRoutes, rolledBackRoutes, type DeploymentRoutesInput } from '../../core/deployment.js';
 import { TendError, errors } from '../../core/errors.js';
-import type { Registry } from '../../engine/index.js';
 import { printJson, printTable } from '../output.js';
-import { parseRef, withRegistry } from './registry.js';
+import { parseRef, withRegistry, type Registry } from './registry.js';
 
 interface DeployOptions {
   home?: string;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
 import { errors, TendError } from '../../core/errors.js';
-import { Engine, parseNumericCsv } from '../../engine/index.js';
+import { Engine, readFeatureRows } from '../../engine/index.js';
 import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
 import { printJson } from '../output.js';
@@ -49,7 +49,7 @@ export function requestBodyFromFile(file: string, inputs: readonly InputSpec[]):
     throw errors.invalidArgument(`a CSV can feed a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}): use a .json request`);
   }
   const spec = inputs[0] as InputSpec;
-  const table = parseNumericCsv(text, file); // a header row, then one row of features per item
+  const table = readFeatureRows(text, file); // a header row, then one row of features per item
   const width = spec.shape.length === 2 ? spec.shape[1] : undefined;
   if (width !== undefined && width > 0 && table.columns.length !== width) {
     throw errors.invalidArgument(`${file} has ${table.columns.length} columns but input '${spec.name}' takes ${width} features per row`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TendError } from '../../core/errors.js';
-import { Registry } from '../../engine/index.js';
+import { Registry } from '../../registry/index.js';
 import { reportError } from '../output.js';
 import {
   exportCommand,

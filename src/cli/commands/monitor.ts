@@ -7,7 +7,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
 import { TendError, errors } from '../../core/errors.js';
-import { attachReference, Engine, parseReferenceRows, type MonitorView } from '../../engine/index.js';
+import { attachReference, Engine, readCsvColumns, type MonitorView } from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
 import { actor, parseRef } from './registry.js';
@@ -38,7 +38,7 @@ function readText(file: string): string {
 /** `tend feedback REF FILE.csv --id-column id --label-column label [--row-column row]`. */
 export async function feedbackCommand(ref: string, file: string, opts: CommonOptions & { idColumn: string; labelColumn: string; rowColumn?: string; value?: boolean }): Promise<void> {
   const { name } = parseRef(ref);
-  const table = parseReferenceRows(readText(file), resolve(file));
+  const table = readCsvColumns(readText(file), resolve(file));
   for (const column of [opts.idColumn, opts.labelColumn, ...(opts.rowColumn ? [opts.rowColumn] : [])]) {
     if (!(column in table.values)) throw errors.invalidArgument(`${resolve(file)} has no column '${column}' (columns: ${table.columns.join(', ')})`);
   }
@@ -50,7 +50,7 @@ export async function feedbackCommand(ref: string, file: string, opts: CommonOpt
     row: rows ? rows[i] : 0,
     [opts.value ? 'value' : 'label']: labels[i],
   }));
-  const result = await withEngine(opts.home, (engine) => engine.feedback(name, items));
+  const result = await withEngine(opts.home, (engine) => engine.monitoring.feedback(name, items));
   if (opts.json) return printJson(result);
   process.stdout.write(`${result.accepted} of ${items.length} labels attached to logged predictions of ${name}\n`);
   if (result.unknown_ids.length > 0) {
@@ -73,7 +73,7 @@ export async function logExportCommand(ref: string, opts: { home?: string; forma
   }
   const out = opts.out ? createWriteStream(resolve(opts.out)) : process.stdout;
   const count = await withEngine(opts.home, async (engine) => {
-    const monitoring = engine.monitoring;
+    const monitoring = engine.monitoring.app;
     if (!monitoring) throw new TendError('TEND_FORBIDDEN', 'monitoring is off');
     return monitoring.log.export(
       { model: name, ...(version !== undefined ? { version: Number(version) } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) },
@@ -105,7 +105,7 @@ function fmt(x: number | null | undefined): string {
 export async function monitorShowCommand(ref: string, opts: CommonOptions & { window?: string; last?: string }): Promise<void> {
   const { name, version } = parseRef(ref);
   const view: MonitorView = await withEngine(opts.home, (engine) =>
-    engine.monitorView(name, { ...(version !== undefined ? { version } : {}), ...(opts.window !== undefined ? { window: opts.window } : {}), ...(opts.last !== undefined ? { last: opts.last } : {}) }),
+    engine.monitoring.view(name, { ...(version !== undefined ? { version } : {}), ...(opts.window !== undefined ? { window: opts.window } : {}), ...(opts.last !== undefined ? { last: opts.last } : {}) }),
   );
   if (opts.json) return printJson(view);
   process.stdout.write(`${view.model} version ${view.version}, ${view.window}: ${view.predictions} predictions, ${view.labelled} with ground truth\n`);
@@ -129,7 +129,7 @@ export async function monitorShowCommand(ref: string, opts: CommonOptions & { wi
 export async function alertsCommand(opts: CommonOptions & { limit?: string }): Promise<void> {
   const limit = opts.limit === undefined ? 20 : Number(opts.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw errors.invalidArgument(`--limit '${opts.limit ?? ''}' must be a positive whole number`);
-  const alerts = await withEngine(opts.home, (engine) => Promise.resolve(engine.alerts(limit)));
+  const alerts = await withEngine(opts.home, (engine) => Promise.resolve(engine.monitoring.alerts(limit)));
   if (opts.json) return printJson(alerts);
   if (alerts.active.length === 0) process.stdout.write('no alert is firing\n');
   else printTable(['rule', 'model', 'version', 'state', 'value', 'since'], alerts.active.map((a) => [a.rule, a.model, a.version, a.state, fmt(a.value), a.fired_at ?? a.active_at]));

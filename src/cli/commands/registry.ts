@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { v2Shape } from '../../core/signature.js';
-import { Registry } from '../../engine/index.js';
+import { withRegistry as withHomeRegistry } from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
 
@@ -20,13 +20,11 @@ export function actor(): string {
   }
 }
 
-export async function withRegistry<T>(home: string | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
-  const registry = await Registry.open(resolveHome(home), { actor: actor() });
-  try {
-    return await work(registry);
-  } finally {
-    await registry.close();
-  }
+/** The registry of a home, as the engine opens it for one management command. */
+export type Registry = Parameters<Parameters<typeof withHomeRegistry>[2]>[0];
+
+export function withRegistry<T>(home: string | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
+  return withHomeRegistry(resolveHome(home), actor(), work);
 }
 
 /** `k=v` pairs to a record; a missing `=` is a user error. */

@@ -67,7 +67,7 @@ export async function startServing(config: ServerConfig, describe?: (engine: Eng
   }
   process.stdout.write(`tend ${TEND_VERSION} listening on ${server.url}${grpc ? ` (gRPC ${grpc.address})` : ''} — loading models…\n`);
   await engine.loadAll();
-  for (const m of engine.listServed()) {
+  for (const m of engine.table.listServed()) {
     const states = m.versions.map((v) => `v${v.version} ${v.state.toLowerCase()}${v.isReady ? '' : v.reason ? ` (${v.reason})` : ''}`);
     process.stdout.write(`  ${m.name} [${m.source}] ${m.error ?? (states.join(', ') || 'no versions')}\n`);
   }
@@ -99,9 +99,10 @@ function checkAuthForHost(engine: Engine, config: ServerConfig, logger: Logger):
       `refusing to serve ${config.host} without authentication: create a token first (tend token create --name NAME --scopes infer,read), or pass --insecure-no-auth to serve anyone who can reach this address`,
     );
   }
-  engine.authWarning = `authentication is off (--insecure-no-auth) and tend listens on ${config.host}: anyone who can reach it may deploy and delete models`;
-  logger.warn(engine.authWarning);
-  process.stderr.write(`warning: ${engine.authWarning}\n`);
+  const warning = `authentication is off (--insecure-no-auth) and tend listens on ${config.host}: anyone who can reach it may deploy and delete models`;
+  engine.setAuthWarning(warning);
+  logger.warn(warning);
+  process.stderr.write(`warning: ${warning}\n`);
 }
 
 /**
@@ -133,7 +134,7 @@ async function drainAndStop(engine: Engine, server: RunningServer, grpc: Running
 }
 
 function defaultBanner(engine: Engine, url: string): string {
-  const first = engine.listServed()[0];
+  const first = engine.table.listServed()[0];
   const lines = [`ready: ${engine.ready ? 'yes' : 'no (see above)'} — health ${url}/v2/health/ready, metrics ${url}/metrics`];
   if (first) lines.push(`try: curl -s ${url}/v2/models/${first.name}`);
   else lines.push('no models yet: `tend push FILE --name NAME` (then restart), or `tend serve --repo DIR`');

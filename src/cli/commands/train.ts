@@ -1,6 +1,6 @@
 /** `tend train`, `tend update` and `tend runs`: trainers, warm-started updates, and their recorded runs. */
 import { errors } from '../../core/errors.js';
-import { MODEL_KINDS, trainAndRegister, UPDATE_MODES, updateVersion, compareRuns, type ModelKind, type UpdateMode } from '../../engine/index.js';
+import { MODEL_KINDS, trainAndRegister, UPDATE_MODES, updateVersion, compareRuns, type TrainModelKind, type UpdateMode } from '../../engine/index.js';
 import { isInteractive, printJson, printTable } from '../output.js';
 import { actor, parseRef, withRegistry } from './registry.js';
 
@@ -71,7 +71,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
     trainAndRegister(registry, {
       data: opts.data,
       target: opts.target,
-      model: model as ModelKind,
+      model: model as TrainModelKind,
       name: opts.name,
       ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
       ...(task !== undefined ? { task } : {}),

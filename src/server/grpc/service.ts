@@ -170,7 +170,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
       call.on('error', () => undefined);
     },
     ModelStatistics: unary('ModelStatistics', async (request: NameVersion) => ({
-      model_stats: await engine.statistics(request.name === '' ? undefined : request.name, request.version === '' ? undefined : request.version),
+      model_stats: await engine.table.statistics(request.name === '' ? undefined : request.name, request.version === '' ? undefined : request.version),
     })),
     RepositoryIndex: unary('RepositoryIndex', async (request: { repository_name: string; ready: boolean }) => {
       if (request.repository_name !== '') {

@@ -6,7 +6,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TendError } from '../../core/errors.js';
 import { runWithContext } from '../../core/request-context.js';
-import { AccessControl, type AccessOutcome, type Caller, type Engine, type RequiredAccess } from '../../engine/index.js';
+import { AccessControl, type AccessOutcome, type Caller, type Engine } from '../../engine/index.js';
+
+/** What a route needs of its caller, as access control decides it. */
+type RequiredAccess = ReturnType<typeof AccessControl.httpAccess>;
 
 /** Scopes whose calls change things: their caller goes to the audit log. */
 const MANAGEMENT = new Set(['deploy', 'admin']);

@@ -172,7 +172,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     });
 
     api.get('/v2/models', async () => ({
-      models: engine.listServed().map((m) => ({
+      models: engine.table.listServed().map((m) => ({
         name: m.name,
         source: m.source,
         ...(m.error !== undefined ? { error: m.error } : {}),
@@ -256,12 +256,12 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     registerDashboardRoutes(api, engine);
 
     // Statistics extension (Triton's): cumulative counts and durations per model version.
-    api.get('/v2/models/stats', async () => ({ model_stats: await engine.statistics() }));
+    api.get('/v2/models/stats', async () => ({ model_stats: await engine.table.statistics() }));
     api.get('/v2/models/:model/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
-      model_stats: await engine.statistics(request.params.model),
+      model_stats: await engine.table.statistics(request.params.model),
     }));
     api.get('/v2/models/:model/versions/:version/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
-      model_stats: await engine.statistics(request.params.model, request.params.version),
+      model_stats: await engine.table.statistics(request.params.model, request.params.version),
     }));
 
     api.get('/metrics', async (_req, reply) => {

@@ -86,11 +86,11 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine): v
     return send(file, request, reply);
   });
 
-  app.get('/api/v1/dashboard/models', async () => ({ models: await engine.dashboardModels() }));
+  app.get('/api/v1/dashboard/models', async () => ({ models: await engine.monitoring.dashboardModels() }));
 
   app.get('/api/v1/dashboard/models/:model/series', async (request: FastifyRequest<{ Params: { model: string }; Querystring: Record<string, unknown> }>) => {
     const unknown = Object.keys(request.query).filter((k) => k !== 'window' && k !== 'buckets');
     if (unknown.length > 0) throw errors.invalidArgument(`unknown query parameter(s) ${unknown.join(', ')}; use window (e.g. 15m) and buckets`);
-    return engine.dashboardSeries(request.params.model, queryString(request.query, 'window'), queryString(request.query, 'buckets'));
+    return engine.monitoring.dashboardSeries(request.params.model, queryString(request.query, 'window'), queryString(request.query, 'buckets'));
   });
 }

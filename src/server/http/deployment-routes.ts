@@ -18,12 +18,10 @@ function actorOf(request: FastifyRequest): string | undefined {
 }
 
 export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): void {
-  const registry = engine.registry;
-
-  app.get('/api/v1/deployments', { schema: SCHEMAS.listDeployments }, async () => ({ deployments: await registry.listDeployments() }));
+  app.get('/api/v1/deployments', { schema: SCHEMAS.listDeployments }, async () => ({ deployments: await engine.deployments.records() }));
 
   app.get('/api/v1/deployments/:endpoint', { schema: SCHEMAS.getDeployment }, async (request: EndpointRequest) => {
-    const record = await registry.getDeployment(request.params.endpoint);
+    const record = await engine.deployments.record(request.params.endpoint);
     if (!record) throw new TendError('TEND_NOT_FOUND', `'${request.params.endpoint}' has no deployment`);
     return { ...record, shadow: engine.deployments.shadowSnapshot()[record.endpoint] ?? null };
   });
@@ -62,7 +60,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
     const raw = request.query.limit;
     const limit = raw === undefined ? undefined : Number(raw);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw errors.invalidInput('limit must be a positive integer');
-    return { history: await registry.deploymentHistory(request.params.endpoint, limit === undefined ? {} : { limit }) };
+    return { history: await engine.deployments.history(request.params.endpoint, limit === undefined ? {} : { limit }) };
   });
 
   app.put('/api/v1/models/:name/aliases/:alias', { schema: SCHEMAS.moveAlias }, async (request: FastifyRequest<{ Params: { name: string; alias: string } }>) => {

@@ -22,7 +22,7 @@ export function registerMonitorRoutes(app: FastifyInstance, engine: Engine): voi
     const unknown = Object.keys(body).filter((k) => k !== 'feedback');
     if (unknown.length > 0) throw errors.invalidInput(`unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the body is {"feedback": [...]}`);
     if (!('feedback' in body)) throw errors.invalidInput('the body needs "feedback": [{"id", "row", "label"} or {"id", "row", "value"}, ...]');
-    return engine.feedback(request.params.model, body['feedback']);
+    return engine.monitoring.feedback(request.params.model, body['feedback']);
   });
 
   app.get('/v2/models/:model/monitor', async (request: FastifyRequest<{ Params: { model: string }; Querystring: Record<string, unknown> }>) => {
@@ -36,13 +36,13 @@ export function registerMonitorRoutes(app: FastifyInstance, engine: Engine): voi
     if (version !== undefined) query.version = version;
     if (window !== undefined) query.window = window;
     if (last !== undefined) query.last = last;
-    return engine.monitorView(request.params.model, query);
+    return engine.monitoring.view(request.params.model, query);
   });
 
   app.get('/api/v1/alerts', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
     const raw = optionalString(request.query, 'limit');
     const limit = raw === undefined ? 100 : Number(raw);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw errors.invalidArgument(`limit '${raw ?? ''}' must be a whole number from 1 to 10000`);
-    return engine.alerts(limit);
+    return engine.monitoring.alerts(limit);
   });
 }

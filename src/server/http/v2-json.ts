@@ -19,7 +19,7 @@ import {
 import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
 import type { InferRequest, InferResponse } from '../../engine/index.js';
 // From its own module, not the engine's index: the body-parsing worker loads this file and must not load the engine.
-import { checkClassificationK } from '../../engine/classification.js';
+import { checkClassificationK } from '../../engine/serving/classification.js';
 
 /** Upper bound on dimensions and elements a JSON request may declare before any allocation. */
 const MAX_ELEMENTS = 2 ** 31 - 1;

@@ -18,7 +18,7 @@ export interface ModelMetadata {
 
 /** Metadata of `sv`, listing the ready versions of its model. */
 export function modelMetadata(engine: Engine, sv: ServedVersion): ModelMetadata {
-  const served = engine.listServed().find((m) => m.name === sv.model);
+  const served = engine.table.listServed().find((m) => m.name === sv.model);
   const ready = (served?.versions ?? [sv]).filter((v) => v.isReady).map((v) => String(v.version));
   return {
     name: sv.model,

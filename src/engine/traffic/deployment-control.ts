@@ -1,0 +1,303 @@
+/**
+ * Deployments at serve time: an endpoint's routes (champion, canary, shadow, experiment) read from
+ * the registry, resolved to version numbers and cached briefly; changes applied with the
+ * zero-downtime rule (every version the new routes name is loaded and warm before the routes are
+ * written); shadow requests mirrored off the caller's path.
+ */
+import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../../core/deployment.js';
+import { TendError, toTendError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Tensor } from '../../core/tensor.js';
+import type { DeploymentHistoryEntry, DeploymentHistoryOptions, DeploymentRecord, DeploymentWriteOptions, Registry } from '../../registry/index.js';
+import { CanaryGuard, qualityDecision, type QualitySide } from './canary-guard.js';
+import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
+import type { ServedVersion } from '../serving/served-version.js';
+
+const ROUTES_CACHE_MS = 1000;
+/**
+ * Shadow requests of one endpoint allowed to wait or run at once. Mirroring doubles the work; when
+ * the shadow falls this far behind, requests are counted as skipped instead of queueing without
+ * bound and taking the champion's CPU and memory.
+ */
+export const MAX_SHADOW_IN_FLIGHT = 256;
+/** How long mirrored requests gather before they are sent to the shadow together. */
+const SHADOW_FLUSH_MS = 5;
+
+interface ShadowJob {
+  endpoint: string;
+  pair: { champion: number; shadow: number };
+  inputs: Tensor[];
+  championOutputs: readonly Tensor[];
+}
+
+/** What deployments need from the engine. */
+export interface DeploymentHost {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** A registry version of `name`, loaded (or failed: check isReady). */
+  version(name: string, version: number): Promise<ServedVersion>;
+  /** Run one request on a version (inputs are consumed). */
+  run(target: ServedVersion, inputs: Tensor[]): Promise<Tensor[]>;
+}
+
+/** Every version the routes name, once each. */
+function versionsOf(routes: ResolvedRoutes): number[] {
+  const versions = new Set<number>([routes.champion]);
+  if (routes.canary) versions.add(routes.canary.version);
+  if (routes.shadow) versions.add(routes.shadow.version);
+  for (const v of routes.experiment?.variants ?? []) versions.add(v.version);
+  return [...versions];
+}
+
+export class DeploymentControl {
+  readonly shadows = new ShadowComparisons();
+  private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
+  private readonly guards = new Map<string, CanaryGuard>();
+  private readonly shadowsInFlight = new Map<string, number>();
+  private readonly shadowQueue: ShadowJob[] = [];
+  private shadowTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly host: DeploymentHost) {}
+
+  /**
+   * The endpoint's routes resolved to version numbers, or null without a deployment. Routes changed
+   * outside this process (the CLI, another server) take effect only once every version they name
+   * is loaded and warm; until then the previous routes keep serving.
+   */
+  async routesFor(endpoint: string): Promise<ResolvedRoutes | null> {
+    const now = Date.now();
+    const hit = this.cache.get(endpoint);
+    if (hit && hit.until > now) return hit.routes;
+    let routes: ResolvedRoutes | null = null;
+    try {
+      const record = await this.host.registry.getDeployment(endpoint);
+      if (record) routes = await this.resolve(endpoint, record.routes);
+    } catch (err) {
+      // Repository models have no registry row; a broken deployment must not take the endpoint down.
+      if (!(err instanceof TendError && err.code === 'TEND_MODEL_NOT_FOUND')) {
+        this.host.logger.error({ endpoint, err: (err as Error).message }, 'cannot read deployment; serving the default version');
+      }
+    }
+    if (routes && hit?.routes && !(await this.allReady(endpoint, routes))) {
+      this.cache.set(endpoint, { routes: hit.routes, until: now + ROUTES_CACHE_MS });
+      return hit.routes;
+    }
+    this.cache.set(endpoint, { routes, until: now + ROUTES_CACHE_MS });
+    return routes;
+  }
+
+  /** Every endpoint's stored deployment (the management API's listing). */
+  records(): Promise<DeploymentRecord[]> {
+    return this.host.registry.listDeployments();
+  }
+
+  /** The endpoint's stored deployment, or null. */
+  record(endpoint: string): Promise<DeploymentRecord | null> {
+    return this.host.registry.getDeployment(endpoint);
+  }
+
+  /** The endpoint's changes of routes, newest first. */
+  history(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
+    return this.host.registry.deploymentHistory(endpoint, options);
+  }
+
+  /** Every version the endpoint's routes name (none without a deployment). */
+  async routeVersions(endpoint: string): Promise<number[]> {
+    const routes = await this.routesFor(endpoint);
+    return routes ? versionsOf(routes) : [];
+  }
+
+  /** Whether every version of the routes serves; starts loading the ones that do not yet. */
+  private async allReady(endpoint: string, routes: ResolvedRoutes): Promise<boolean> {
+    const versions = versionsOf(routes);
+    const loads = versions.map((v) => this.host.version(endpoint, v));
+    const settled = await Promise.race([Promise.all(loads), new Promise<null>((r) => setImmediate(() => r(null)))]);
+    if (settled === null) {
+      void Promise.allSettled(loads).then(() => this.invalidate(endpoint));
+      return false;
+    }
+    return settled.every((sv) => sv.isReady);
+  }
+
+  private async resolve(endpoint: string, routes: DeploymentRoutes): Promise<ResolvedRoutes> {
+    const numbers = new Map<string, number>();
+    for (const { ref } of routeRefs(routes)) {
+      if (!numbers.has(ref)) numbers.set(ref, (await this.host.registry.resolveVersion(endpoint, ref)).version);
+    }
+    return resolveRoutes(routes, (ref) => numbers.get(ref) as number);
+  }
+
+  /**
+   * Write new routes for an endpoint, loading and warming every version they name first. A version
+   * that fails to load never receives traffic: the write is refused and the old routes keep serving.
+   */
+  async apply(endpoint: string, input: unknown, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
+    const routes = parseDeploymentRoutes(input);
+    const resolved = await this.resolve(endpoint, routes);
+    const loaded = await Promise.all(versionsOf(resolved).map((v) => this.host.version(endpoint, v)));
+    const failed = loaded.filter((sv) => !sv.isReady);
+    if (failed.length > 0) {
+      throw new TendError(
+        'TEND_MODEL_LOAD_FAILED',
+        `deployment of '${endpoint}' not changed: ${failed.map((sv) => `version ${sv.version} cannot serve (${sv.reason || sv.state.toLowerCase()})`).join('; ')}`,
+      );
+    }
+    const record = await this.host.registry.putDeployment(endpoint, routes, options);
+    this.invalidate(endpoint);
+    return record;
+  }
+
+  /** The canary becomes the champion (the shadow stays). */
+  async promote(endpoint: string, options: { actor?: string; reason?: string; action?: 'promote' | 'auto_promote' } = {}): Promise<DeploymentRecord> {
+    const current = await this.require(endpoint);
+    return this.apply(endpoint, promotedRoutes(endpoint, current.routes), {
+      action: options.action ?? 'promote',
+      expectedRevision: current.revision,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  /**
+   * Feed one champion- or canary-routed outcome to the endpoint's canary guard; when the guard
+   * decides, roll back or promote (recorded with the reason in the history, actor `tend`).
+   */
+  observe(endpoint: string, routes: ResolvedRoutes, route: 'champion' | 'canary', ok: boolean, latencyMs: number): void {
+    const canary = routes.canary;
+    if (!canary) return;
+    const key = `${routes.champion}>${canary.version}@${canary.percent}:${JSON.stringify(canary.policy ?? {})}`;
+    let guard = this.guards.get(endpoint);
+    if (!guard || guard.key !== key) {
+      guard = new CanaryGuard(key, canary.policy);
+      this.guards.set(endpoint, guard);
+    }
+    const decision = guard.observe(route, ok, latencyMs);
+    if (!decision) return;
+    this.host.logger.warn({ endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
+    const options = { actor: 'tend', reason: decision.reason };
+    const change =
+      decision.action === 'auto_rollback'
+        ? this.rollback(endpoint, { ...options, action: 'auto_rollback' })
+        : this.promote(endpoint, { ...options, action: 'auto_promote' });
+    change.catch((err: unknown) => this.changeFailed(endpoint, decision.action, err));
+  }
+
+  /**
+   * An automatic change that could not apply: refused by the state of things (the champion unloaded,
+   * a revision moved on) is a warning for the operator; anything else is tend's error.
+   */
+  private changeFailed(endpoint: string, action: string, err: unknown): void {
+    const e = toTendError(err);
+    const fields = { endpoint, action, code: e.code, err: e.message };
+    if (e.isUserError) this.host.logger.warn(fields, 'automatic deployment change not applied');
+    else this.host.logger.error(fields, 'automatic deployment change failed');
+  }
+
+  /**
+   * The quality rule of every canary whose policy names a `quality_metric`: compare the canary's
+   * and the champion's metric over the predictions logged since the canary's revision, and roll back
+   * a canary that is worse by more than the policy allows (recorded with the reason, actor `tend`).
+   */
+  async checkQuality(quality: (endpoint: string, version: number, sinceMs: number, metric: string) => Promise<QualitySide>): Promise<void> {
+    for (const record of await this.host.registry.listDeployments()) {
+      const policy = record.routes.canary?.policy;
+      if (policy?.quality_metric === undefined) continue;
+      const routes = await this.routesFor(record.endpoint);
+      if (!routes?.canary) continue;
+      const since = Date.parse(record.updated_at);
+      const metric = policy.quality_metric;
+      const decision = qualityDecision(
+        policy,
+        await quality(record.endpoint, routes.champion, since, metric),
+        await quality(record.endpoint, routes.canary.version, since, metric),
+      );
+      if (!decision) continue;
+      this.host.logger.warn({ endpoint: record.endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
+      await this.rollback(record.endpoint, { actor: 'tend', reason: decision.reason, action: 'auto_rollback' }).catch((err: unknown) => this.changeFailed(record.endpoint, decision.action, err));
+    }
+  }
+
+  /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */
+  async rollback(endpoint: string, options: { actor?: string; reason?: string; action?: 'rollback' | 'auto_rollback' } = {}): Promise<DeploymentRecord> {
+    const current = await this.require(endpoint);
+    return this.apply(endpoint, rolledBackRoutes(endpoint, current.routes), {
+      action: options.action ?? 'rollback',
+      expectedRevision: current.revision,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  private async require(endpoint: string): Promise<DeploymentRecord> {
+    const current = await this.host.registry.getDeployment(endpoint);
+    if (!current) throw new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment; PUT its routes first`);
+    return current;
+  }
+
+  invalidate(endpoint: string): void {
+    this.cache.delete(endpoint);
+  }
+
+  /**
+   * Mirror a request to the shadow version and compare its outputs with the champion's. Runs after
+   * the caller has its answer; every failure stays here (counted, logged at debug).
+   */
+  /**
+   * Take a shadow slot for one request of `endpoint`, or count it as skipped when the shadow has
+   * MAX_SHADOW_IN_FLIGHT requests already. A slot taken is given back by mirror() or release().
+   */
+  reserveShadow(endpoint: string, pair: { champion: number; shadow: number }): boolean {
+    const busy = this.shadowsInFlight.get(endpoint) ?? 0;
+    if (busy >= MAX_SHADOW_IN_FLIGHT) {
+      this.shadows.recordSkipped(endpoint, pair);
+      return false;
+    }
+    this.shadowsInFlight.set(endpoint, busy + 1);
+    return true;
+  }
+
+  /** Give back a slot of reserveShadow() whose request was not mirrored (the champion failed). */
+  releaseShadow(endpoint: string): void {
+    const busy = (this.shadowsInFlight.get(endpoint) ?? 1) - 1;
+    if (busy <= 0) this.shadowsInFlight.delete(endpoint);
+    else this.shadowsInFlight.set(endpoint, busy);
+  }
+
+  /**
+   * Queue a copy of a request for the shadow (slot reserved); never throws. Queued requests are sent
+   * together a moment later, after the callers have their answers: sent one by one, each would cost
+   * the main thread a round trip to the shadow's worker in the middle of the next caller's request.
+   */
+  mirror(endpoint: string, champion: ServedVersion, shadowVersion: number, inputs: Tensor[], championOutputs: readonly Tensor[]): void {
+    this.shadowQueue.push({ endpoint, pair: { champion: champion.version, shadow: shadowVersion }, inputs, championOutputs });
+    if (this.shadowTimer === undefined) {
+      this.shadowTimer = setTimeout(() => this.flushShadows(), SHADOW_FLUSH_MS);
+      this.shadowTimer.unref();
+    }
+  }
+
+  private flushShadows(): void {
+    this.shadowTimer = undefined;
+    for (const job of this.shadowQueue.splice(0)) void this.runShadow(job);
+  }
+
+  private async runShadow(job: ShadowJob): Promise<void> {
+    const { endpoint, pair } = job;
+    try {
+      const shadow = await this.host.version(endpoint, pair.shadow);
+      const outputs = await this.host.run(shadow, job.inputs);
+      this.shadows.compare(endpoint, pair, job.championOutputs, outputs);
+    } catch (err) {
+      this.shadows.recordError(endpoint, pair, err);
+      this.host.logger.debug({ endpoint, shadow: pair.shadow, err: (err as Error).message }, 'shadow request failed');
+    } finally {
+      this.releaseShadow(endpoint);
+    }
+  }
+
+
+
+  shadowSnapshot(): ShadowSnapshot {
+    return this.shadows.snapshot();
+  }
+}
