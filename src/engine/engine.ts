@@ -186,14 +186,11 @@ export class Engine {
 
   /** See ModelTable.resolve: `NAME`, `NAME@ALIAS` or (`NAME`, version ref) to a version. */
   resolve(modelRef: string, versionRef?: string): Promise<ServedVersion> {
-    checkModelRef(modelRef, versionRef);
     return this.table.resolve(modelRef, versionRef);
   }
 
   /** The version that answers a request (see traffic/routed-inference.ts). */
   route(modelRef: string, versionRef: string | undefined, requestId: string, header: (lowerCaseName: string) => string | undefined): Promise<RoutedRequest> {
-    // Before the deployment lookup: it queries the registry by this name.
-    checkModelRef(modelRef, versionRef);
     return routeRequest(this.table, this.deployments, modelRef, versionRef, requestId, header);
   }
 
@@ -220,14 +217,13 @@ export class Engine {
   }
 
   /** Load or reload a model (Triton's repository load, see ModelControl.load), audited. */
-  loadModel(name: string): Promise<void> {
-    // Before the audit log records the name as the action's target.
-    checkModelRef(name, undefined);
+  async loadModel(name: string): Promise<void> {
+    checkModelRef(name, undefined); // before the audit log records the name as the target
     return auditedAction(this.registry, 'model.load', name, () => this.control.load(name));
   }
 
   /** Unload every version of a model (queued requests finish first), audited; it answers 503 until loaded again. */
-  unloadModel(name: string): Promise<void> {
+  async unloadModel(name: string): Promise<void> {
     checkModelRef(name, undefined);
     return auditedAction(this.registry, 'model.unload', name, () => this.control.unload(name));
   }

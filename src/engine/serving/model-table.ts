@@ -5,6 +5,7 @@
  * on first use, and answers listings and statistics. ModelControl (explicit load/unload) and
  * ModelPoller (poll mode) change the table through it.
  */
+import { checkModelRef } from '../../core/input-limits.js';
 import type { ModelConfig, ServerConfig } from '../../core/config.js';
 import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../../core/config.js';
 import { errors, TendError } from '../../core/errors.js';
@@ -232,6 +233,8 @@ export class ModelTable {
    * No version: the highest ready one. A ref is a version number or an alias (registry models).
    */
   async resolve(modelRef: string, versionRef?: string): Promise<ServedVersion> {
+    // Before any lookup: a reference over its length limit is refused without reaching the registry.
+    checkModelRef(modelRef, versionRef);
     let name = modelRef;
     let ref = versionRef;
     const at = modelRef.indexOf('@');

@@ -4,6 +4,7 @@
  * with what its routes add: a shadow gets a copy of the inputs once the caller has its answer, and
  * a canary's automatic policy sees the outcome. Neither ever fails or delays the caller's request.
  */
+import { checkModelRef } from '../../core/input-limits.js';
 import type { ResolvedRoutes } from '../../core/deployment.js';
 import { toTendError } from '../../core/errors.js';
 import type { ModelTable } from '../serving/model-table.js';
@@ -37,6 +38,8 @@ export async function routeRequest(
   requestId: string,
   header: (lowerCaseName: string) => string | undefined,
 ): Promise<RoutedRequest> {
+  // Before the deployment lookup: it queries the registry by this name.
+  checkModelRef(modelRef, versionRef);
   if ((versionRef !== undefined && versionRef !== '') || modelRef.includes('@')) {
     return { target: await table.resolve(modelRef, versionRef), route: 'direct' };
   }

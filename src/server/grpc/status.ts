@@ -21,13 +21,18 @@ const BY_CODE: Partial<Record<ErrorCode, grpc.status>> = {
 };
 
 /** The status to send for anything thrown by a handler; the tend code travels as `tend-error-code` trailer. */
+const MAX_DETAILS_CHARS = 512;
+
 export function grpcError(err: unknown): grpc.ServiceError {
   const e = toTendError(err);
   const code = BY_CODE[e.code] ?? (e.status >= 400 && e.status < 500 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL);
   const metadata = new grpc.Metadata();
   metadata.set('tend-error-code', e.code);
   if (e.retryAfterSeconds !== undefined) metadata.set('retry-after', String(e.retryAfterSeconds));
-  const details = e.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : e.message;
+  // grpc-message travels as an HTTP/2 header: a message echoing a long client string must stay short,
+  // or the status never reaches the client (seen: a deadline instead of NOT_FOUND for a 1.7 kB name).
+  const message = e.message.length > MAX_DETAILS_CHARS ? `${e.message.slice(0, MAX_DETAILS_CHARS)}…` : e.message;
+  const details = e.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : message;
   return Object.assign(new Error(details), { code, details, metadata });
 }
 
