@@ -4,7 +4,7 @@
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
  * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
- * Exit code: 0 when every section ran (whatever the verdicts), 1 when a section failed or wrk is missing.
+ * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or wrk is missing.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
@@ -215,7 +215,10 @@ async function main(): Promise<number> {
   }
   log(`\nreport written to ${outPath}`);
   const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize, full.isolation, full.training, full.auth, full.largeBodies].some((o) => o !== undefined && 'error' in o);
-  return failed ? 1 : 0;
+  // A missed target fails the run like a broken section: a regression must not exit 0.
+  const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');
+  if (missed.length > 0) log(`\n${missed.length} target(s) missed: npm run bench exits 1`);
+  return failed || missed.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -38,13 +38,18 @@ test('binary and gRPC pass at JSON − 0.05 of the ceiling or better, and fail b
   assert.equal(by.get('grpc')?.meetsRelative, false);
 });
 
-test('a low JSON ratio makes the absolute rule lenient; the relative reading says so', () => {
+test('a low JSON share cannot hide a slow protocol: the rule is relative to JSON', () => {
+  // JSON at a small share of the ceiling: 5 points below it (the old absolute rule) would pass gRPC at 0.69 × JSON.
   const rows = protocolRows(model('cnn', { json: 80, binary: 160, grpc: 55, 'grpc-2ch': 55 }));
   const grpc = rows.find((r) => r.figure.protocol === 'grpc');
-  assert.equal(grpc?.verdict, 'PASS');
+  assert.equal(grpc?.verdict, 'FAIL');
   assert.equal(grpc?.meetsRelative, false);
+  assert.equal(rows.find((r) => r.figure.protocol === 'binary')?.verdict, 'PASS');
   const targets = protocolTargets({ data: result([model('cnn', { json: 80, binary: 160, grpc: 55, 'grpc-2ch': 55 })]) }, whyMissing);
-  assert.match(targets.find((t) => t.name.includes(': grpc vs'))?.note ?? '', /more than 5% relative/);
+  const row = targets.find((t) => t.name.includes(': grpc vs'));
+  assert.equal(row?.target, '≥ 0.95 × JSON');
+  assert.ok(Math.abs((row?.ratio ?? 0) - 55 / 80) < 1e-9);
+  assert.match(row?.note ?? '', /share of the ceiling/);
 });
 
 test('failed requests or outputs that differ fail whatever the throughput', () => {
@@ -83,7 +88,7 @@ test('the report adds the protocol targets and a section stating the rule', () =
   assert.deepEqual(targets.slice(-2).map((t) => t.verdict), ['PASS', 'FAIL']);
   const md = renderMarkdown(results);
   assert.match(md, /## 5\. Protocols/);
-  assert.match(md, /ratio ≥ JSON's ratio − 0\.05/);
+  assert.match(md, /ratio ≥ 0\.95 × JSON's ratio/);
   assert.match(md, /\| small_cnn \| y FP32 \[1,2\] \| bit-identical \|/);
   // Without the section, the report says it was not measured and adds no target rows.
   const without: BenchResults = { ...results };
