@@ -131,7 +131,7 @@ export const ERROR_CATALOGUE = {
   TEND_INTERNAL: {
     http: 500,
     grpc: 'INTERNAL',
-    hint: 'the server log has the details; run again with TEND_DEBUG=1 for the stack trace',
+    hint: 'run again with TEND_DEBUG=1 to print the stack trace (a server writes it to its log)',
   },
   TEND_WORKER_FAILED: {
     http: 500,
