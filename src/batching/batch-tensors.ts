@@ -2,7 +2,7 @@
  * Tensor work of the batcher: which requests may share a batch, joining their inputs along dim 0
  * and cutting the outputs back per request. Typed-array `set`/`subarray` only; no per-element loops.
  */
-import { TendError, errors } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { arrayConstructorFor } from '../core/tensor.js';
 import type { NumericArray, Tensor, TensorData } from '../core/tensor.js';
 
@@ -87,14 +87,14 @@ export function concatBatch(requests: readonly (readonly Tensor[])[], totalSize:
 
 function stringData(t: Tensor | undefined): string[] {
   if (t === undefined || !Array.isArray(t.data)) {
-    throw new TendError('TEND_INTERNAL', `BYTES input '${t?.name ?? '?'}' does not hold a string array`);
+    throw errors.internal(`BYTES input '${t?.name ?? '?'}' does not hold a string array`);
   }
   return t.data;
 }
 
 function numericData(t: Tensor | undefined): NumericArray {
   if (t === undefined || Array.isArray(t.data)) {
-    throw new TendError('TEND_INTERNAL', `input '${t?.name ?? '?'}' does not hold a typed array`);
+    throw errors.internal(`input '${t?.name ?? '?'}' does not hold a typed array`);
   }
   return t.data;
 }
@@ -115,8 +115,7 @@ export function splitBatch(outputs: readonly Tensor[], sizes: readonly number[],
     }
     const itemLength = out.data.length / totalSize;
     if (!Number.isInteger(itemLength)) {
-      throw new TendError(
-        'TEND_INTERNAL',
+      throw errors.internal(
         `output '${out.name}' has ${out.data.length} elements, which does not divide into ${totalSize} batch items`,
       );
     }

@@ -6,7 +6,7 @@
  * Timers: none per request. One delay timer (only when maxQueueDelayUs > 0) and one deadline timer
  * for the whole queue (only while some queued request has a timeout).
  */
-import { TendError, errors } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { batchKey, concatBatch, requestBatchSize, splitBatch } from './batch-tensors.js';
 import type { BatchObserver, BatchRequest, BatchResult, CancelSignal, DynamicBatcherOptions, RunFunction, RunOutput } from './batcher-types.js';
@@ -42,7 +42,7 @@ class PendingRequest extends QueueEntry {
 const MS_TO_NS = 1e6;
 
 function clientDisconnected(): TendError {
-  return new TendError('TEND_UNAVAILABLE', 'client disconnected');
+  return errors.unavailable('client disconnected');
 }
 
 /** Queue, batch and run the requests of one model version. */
@@ -168,14 +168,13 @@ export class DynamicBatcher {
     this.clearTimers();
     for (const entry of this.queue.removeAll()) {
       this.detachAbort(entry);
-      entry.reject(new TendError('TEND_UNAVAILABLE', this.closedReason));
+      entry.reject(errors.unavailable(this.closedReason));
     }
     this.settleDrain();
   }
 
   private notAccepting(): TendError {
-    return new TendError(
-      'TEND_UNAVAILABLE',
+    return errors.unavailable(
       this.closedReason ?? `model '${this.name}' is draining and accepts no new requests`,
     );
   }

@@ -1,5 +1,5 @@
 /** How the CLI talks to people and scripts: tables on a TTY, JSON with --json, one-line errors. */
-import { isTendError, toTendError, type ErrorCode } from '../core/errors.js';
+import { hintFor, isTendError, toTendError, type TendError } from '../core/errors.js';
 
 /** Print data as JSON (for --json and scripts). */
 export function printJson(value: unknown): void {
@@ -20,20 +20,16 @@ export function isInteractive(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] && process.env['CI'] !== 'true';
 }
 
-const HINTS: Partial<Record<ErrorCode, string>> = {
-  TEND_MODEL_NOT_FOUND: 'run `tend models list` to see the registry',
-  TEND_VERSION_NOT_FOUND: 'run `tend models versions NAME` to see its versions',
-  TEND_ALIAS_NOT_FOUND: 'run `tend models show NAME` to see its aliases',
-  // Only for problems of an ONNX file itself; archive problems are TEND_INVALID_ARCHIVE with their own hints.
-  TEND_INVALID_MODEL: 'check that the file is an ONNX model (exported with torch.onnx.export, tf2onnx, ...)',
-  TEND_INVALID_ARCHIVE: '`tend import` takes the tar archive `tend export` writes; export the model again',
-  TEND_INVALID_CONFIG: 'see the configuration table in the README',
-};
+/** The hint to print: none when the message already says how to fix it after ' — '. */
+function hintOf(err: TendError): string | undefined {
+  if (err.hint === undefined && err.message.includes(' — ')) return undefined;
+  return hintFor(err);
+}
 
 /** Print an error as one line on stderr and give the exit code: 1 for the user's mistakes, 2 for tend's. */
 export function reportError(err: unknown): number {
   const e = toTendError(err);
-  const hint = isTendError(err) ? (e.hint ?? HINTS[e.code]) : undefined;
+  const hint = isTendError(err) ? hintOf(e) : undefined;
   process.stderr.write(`error: ${e.message}${hint ? ` — ${hint}` : ''}\n`);
   if (!e.isUserError && process.env['TEND_DEBUG'] && e.stack) process.stderr.write(`${e.stack}\n`);
   return e.isUserError ? 1 : 2;

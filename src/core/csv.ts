@@ -8,7 +8,7 @@
  * functions below, because the uses differ: a trainer refuses a missing value, a drift reference counts it.
  */
 import { CsvError, parse } from 'csv-parse/sync';
-import { TendError } from './errors.js';
+import { type TendError, errors } from './errors.js';
 
 /** One data row: its cells (quotes removed, unquoted cells trimmed) and where it starts in the file. */
 export interface CsvRow {
@@ -39,7 +39,7 @@ interface ParsedCell {
 }
 
 function invalid(source: string, message: string): TendError {
-  return new TendError('TEND_INVALID_ARGUMENT', `${source}: ${message}`);
+  return errors.invalidArgument(`${source}: ${message}`);
 }
 
 function isBlank(record: readonly ParsedCell[]): boolean {
@@ -158,11 +158,11 @@ export function numberCell(table: CsvTable, row: number, column: number, options
   const value = decimalNumber(text.trim());
   if (value !== null) return value;
   const place = cellPlace(table, row, column);
-  if (text === '') throw new TendError('TEND_INVALID_ARGUMENT', `${place}: the cell is empty (fill in or drop rows with missing values)`);
+  if (text === '') throw errors.invalidArgument(`${place}: the cell is empty (fill in or drop rows with missing values)`);
   if (isMissing(text, options.missing)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${place}: the cell is ${shownCell(text)}, a missing value (fill in or drop those rows)`);
+    throw errors.invalidArgument(`${place}: the cell is ${shownCell(text)}, a missing value (fill in or drop those rows)`);
   }
-  throw new TendError('TEND_INVALID_ARGUMENT', `${place}: the cell ${shownCell(text)} is not a number`);
+  throw errors.invalidArgument(`${place}: the cell ${shownCell(text)} is not a number`);
 }
 
 /** A cell of a mixed column: a number, a string, or null for a missing value. */

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { QUALITY_METRICS } from './alert-rules.js';
 import { describeIssues } from './config.js';
-import { TendError, errors } from './errors.js';
+import { errors } from './errors.js';
 import { MAX_HEADER_NAME_BYTES } from './input-limits.js';
 import type { ModelSignature, TensorSpec } from './signature.js';
 
@@ -313,9 +313,9 @@ export function signatureMismatch(champion: ModelSignature, candidate: ModelSign
  */
 export function promotedRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
   if (routes.experiment) {
-    throw new TendError('TEND_CONFLICT', `'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
+    throw errors.conflict(`'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
   }
-  if (!routes.canary) throw new TendError('TEND_CONFLICT', `'${endpoint}' has no canary to promote`);
+  if (!routes.canary) throw errors.conflict(`'${endpoint}' has no canary to promote`);
   return { champion: routes.canary.version, ...(routes.shadow ? { shadow: routes.shadow } : {}) };
 }
 
@@ -325,7 +325,7 @@ export function promotedRoutes(endpoint: string, routes: DeploymentRoutes): Depl
  */
 export function rolledBackRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
   if (!routes.canary && !routes.experiment && !routes.shadow) {
-    throw new TendError('TEND_CONFLICT', `'${endpoint}' serves its champion only: nothing to roll back`);
+    throw errors.conflict(`'${endpoint}' serves its champion only: nothing to roll back`);
   }
   return { champion: routes.champion };
 }

@@ -11,7 +11,7 @@
  * The value must come to whole milliseconds. Command-line flags also take a plain number as seconds
  * (`--duration 10`), as they always have.
  */
-import { TendError } from './errors.js';
+import { type TendError, errors } from './errors.js';
 
 const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
 type Unit = keyof typeof UNIT_MS;
@@ -41,7 +41,7 @@ function partMs(number: string, unit: Unit): number {
 
 function invalid(text: string, options: DurationOptions, why: string): TendError {
   const what = options.what === undefined ? '' : `${options.what} `;
-  return new TendError('TEND_INVALID_ARGUMENT', `${what}'${text}' ${why}`);
+  return errors.invalidArgument(`${what}'${text}' ${why}`);
 }
 
 /** Sum of the parts, or null when the text is not in the grammar. */

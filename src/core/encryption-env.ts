@@ -6,7 +6,7 @@
  * A KeyringSource reloads the key file when it meets a key id it lacks: `tend keys rotate` in
  * another process re-seals the files with a key a running server has not seen yet.
  */
-import { TendError } from './errors.js';
+import { errors } from './errors.js';
 import { decryptBuffer, envelopeKeyId } from './encryption.js';
 import { loadKeyring, type EncryptionKey, type Keyring } from './keyring.js';
 
@@ -30,7 +30,7 @@ export function keyringFromEnvironment(env: Environment = process.env): Keyring 
   const inline = nonEmpty(env[ENCRYPTION_KEY_ENV]);
   if (file === undefined && inline === undefined) return null;
   if (file !== undefined && inline !== undefined) {
-    throw new TendError('TEND_INVALID_CONFIG', `both ${ENCRYPTION_KEY_FILE_ENV} and ${ENCRYPTION_KEY_ENV} are set; keep one`);
+    throw errors.invalidConfig(`both ${ENCRYPTION_KEY_FILE_ENV} and ${ENCRYPTION_KEY_ENV} are set; keep one`);
   }
   return file !== undefined ? loadKeyring({ file }) : loadKeyring({ env: inline as string, envName: ENCRYPTION_KEY_ENV });
 }
@@ -83,11 +83,11 @@ export class KeyringSource {
   withKey(keyId: string, what: string): Keyring {
     let keyring = this.current();
     if (keyring === null) {
-      throw new TendError('TEND_INVALID_CONFIG', `${what} is encrypted, but no key is configured; set ${ENCRYPTION_KEY_FILE_ENV} to its key file`);
+      throw errors.invalidConfig(`${what} is encrypted, but no key is configured; set ${ENCRYPTION_KEY_FILE_ENV} to its key file`);
     }
     if (!keyring.keys.has(keyId) && this.file !== undefined) keyring = this.reload() ?? keyring;
     if (!keyring.keys.has(keyId)) {
-      throw new TendError('TEND_INVALID_CONFIG', `${what} is encrypted with key ${keyId}, which ${this.origin} does not hold`);
+      throw errors.invalidConfig(`${what} is encrypted with key ${keyId}, which ${this.origin} does not hold`);
     }
     return keyring;
   }

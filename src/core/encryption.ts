@@ -8,7 +8,7 @@
  * the key well before that (the prediction log at 10k rows/s reaches it in about five days).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { TendError } from './errors.js';
+import { errors } from './errors.js';
 import type { EncryptionKey, Keyring } from './keyring.js';
 
 const MAGIC = Buffer.from('TENDENC1', 'ascii');
@@ -31,7 +31,7 @@ export function isEncrypted(data: Uint8Array): boolean {
 /** Seal `plain` with `key`. */
 export function encryptBuffer(plain: Uint8Array, key: EncryptionKey): Buffer {
   const header = Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), randomBytes(NONCE_BYTES)]);
-  if (header.length !== HEADER_BYTES) throw new TendError('TEND_INVALID_CONFIG', 'an encryption key id must be 16 hex characters');
+  if (header.length !== HEADER_BYTES) throw errors.invalidConfig('an encryption key id must be 16 hex characters');
   const cipher = createCipheriv('aes-256-gcm', key.key, header.subarray(MAGIC.length + KEY_ID_BYTES));
   cipher.setAAD(header);
   const body = cipher.update(plain);
@@ -44,7 +44,7 @@ export function encryptBuffer(plain: Uint8Array, key: EncryptionKey): Buffer {
  * `what` (default 'encrypted data'); tampering and a wrong key give the same message, as GCM cannot tell them apart.
  */
 export function decryptBuffer(sealed: Uint8Array, keyring: Keyring, what = 'encrypted data'): Buffer {
-  const fail = (message: string) => new TendError('TEND_INVALID_MODEL', `${what}: ${message}`);
+  const fail = (message: string) => errors.invalidModel(`${what}: ${message}`);
   if (!isEncrypted(sealed)) throw fail('not encrypted by tend (no TENDENC1 header)');
   if (sealed.length < ENVELOPE_OVERHEAD_BYTES) throw fail(`truncated (${sealed.length} bytes, an envelope has at least ${ENVELOPE_OVERHEAD_BYTES})`);
   const data = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
@@ -58,7 +58,7 @@ export function decryptBuffer(sealed: Uint8Array, keyring: Keyring, what = 'encr
   try {
     return Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]);
   } catch (err) {
-    throw new TendError('TEND_INVALID_MODEL', `${what}: ${TAMPERED}`, { cause: err });
+    throw errors.invalidModel(`${what}: ${TAMPERED}`, err);
   }
 }
 
@@ -88,7 +88,7 @@ export function isEncryptedField(value: string): boolean {
 /** Open a field written by encryptField (TEND_INVALID_MODEL as decryptBuffer, about 'encrypted field'). */
 export function decryptField(value: string, keyring: Keyring): string {
   if (!isEncryptedField(value) || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-    throw new TendError('TEND_INVALID_MODEL', 'encrypted field: not encrypted by tend (no TENDENC1 header)');
+    throw errors.invalidModel('encrypted field: not encrypted by tend (no TENDENC1 header)');
   }
   return decryptBuffer(Buffer.from(value, 'base64'), keyring, 'encrypted field').toString('utf8');
 }

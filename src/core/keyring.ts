@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { TendError } from './errors.js';
+import { TendError, errors } from './errors.js';
 
 export const KEY_BYTES = 32;
 const KEY_ID = /^[0-9a-f]{16}$/;
@@ -43,12 +43,12 @@ export function generateEncryptionKey(): EncryptionKey {
 /** A keyring from keys, the first one active; duplicate ids are refused. */
 export function keyringOf(keys: readonly EncryptionKey[]): Keyring {
   const [active] = keys;
-  if (active === undefined) throw new TendError('TEND_INVALID_CONFIG', 'an encryption keyring needs at least one key');
+  if (active === undefined) throw errors.invalidConfig('an encryption keyring needs at least one key');
   const map = new Map<string, Buffer>();
   for (const k of keys) {
-    if (!KEY_ID.test(k.id)) throw new TendError('TEND_INVALID_CONFIG', `key id '${k.id.slice(0, 16)}' must be 16 lowercase hex characters`);
-    if (k.key.length !== KEY_BYTES) throw new TendError('TEND_INVALID_CONFIG', `key ${k.id} must be ${KEY_BYTES} bytes`);
-    if (map.has(k.id)) throw new TendError('TEND_INVALID_CONFIG', `key id ${k.id} appears twice in the keyring`);
+    if (!KEY_ID.test(k.id)) throw errors.invalidConfig(`key id '${k.id.slice(0, 16)}' must be 16 lowercase hex characters`);
+    if (k.key.length !== KEY_BYTES) throw errors.invalidConfig(`key ${k.id} must be ${KEY_BYTES} bytes`);
+    if (map.has(k.id)) throw errors.invalidConfig(`key id ${k.id} appears twice in the keyring`);
     map.set(k.id, k.key);
   }
   return { active, keys: map };
@@ -67,7 +67,7 @@ export function parseKeyring(text: string, source: string): Keyring {
     const entries = line.split(',').map((e) => e.trim()).filter((e) => e !== '');
     entries.forEach((entry, j) => {
       const where = entries.length > 1 ? `line ${i + 1}, entry ${j + 1}` : `line ${i + 1}`;
-      const fail = (what: string) => new TendError('TEND_INVALID_CONFIG', `${source} ${where}: ${what}`);
+      const fail = (what: string) => errors.invalidConfig(`${source} ${where}: ${what}`);
       const colon = entry.indexOf(':');
       const id = colon < 0 ? undefined : entry.slice(0, colon);
       const encoded = colon < 0 ? entry : entry.slice(colon + 1);
@@ -78,11 +78,11 @@ export function parseKeyring(text: string, source: string): Keyring {
       keys.push({ id: id ?? deriveKeyId(key), key });
     });
   }
-  if (keys.length === 0) throw new TendError('TEND_INVALID_CONFIG', `${source} holds no encryption key`);
+  if (keys.length === 0) throw errors.invalidConfig(`${source} holds no encryption key`);
   try {
     return keyringOf(keys);
   } catch (err) {
-    throw err instanceof TendError ? new TendError(err.code, `${source}: ${err.message}`) : err;
+    throw err instanceof TendError ? errors.withCode(err.code, `${source}: ${err.message}`) : err;
   }
 }
 
@@ -93,15 +93,15 @@ export function parseKeyring(text: string, source: string): Keyring {
 export function loadKeyring(from: { file?: string; env?: string; envName?: string }): Keyring {
   const envName = from.envName ?? 'the environment variable';
   if (from.file !== undefined && from.env !== undefined) {
-    throw new TendError('TEND_INVALID_CONFIG', `encryption keys given both in '${from.file}' and in ${envName}; keep one`);
+    throw errors.invalidConfig(`encryption keys given both in '${from.file}' and in ${envName}; keep one`);
   }
   if (from.env !== undefined) return parseKeyring(from.env, envName);
-  if (from.file === undefined) throw new TendError('TEND_INVALID_CONFIG', 'encryption is on but no key file or key variable is set');
+  if (from.file === undefined) throw errors.invalidConfig('encryption is on but no key file or key variable is set');
   let text: string;
   try {
     text = readFileSync(from.file, 'utf8');
   } catch (err) {
-    throw new TendError('TEND_INVALID_CONFIG', `cannot read encryption key file '${from.file}'`, { cause: err });
+    throw errors.invalidConfig(`cannot read encryption key file '${from.file}'`, { cause: err });
   }
   return parseKeyring(text, from.file);
 }

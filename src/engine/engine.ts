@@ -6,7 +6,7 @@
  * every method below hands over to a room.
  */
 import type { LimitsConfig, ServerConfig } from '../core/config.js';
-import { TendError, errors } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { checkModelRef } from '../core/input-limits.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
@@ -150,7 +150,7 @@ export class Engine {
 
   /** Poll mode: look at the repositories and the registry now (the timer does this every interval). */
   async pollNow(): Promise<void> {
-    if (!this.poller) throw new TendError('TEND_FORBIDDEN', 'the server does not run with --model-control poll');
+    if (!this.poller) throw errors.forbidden('the server does not run with --model-control poll');
     await this.poller.poll();
   }
 
@@ -230,7 +230,7 @@ export class Engine {
 
   /** Learn labelled samples online (see jobs/online-learning.ts); cuts a version every snapshot_every samples. */
   learn(model: string, version: string | undefined, body: unknown): Promise<LearnResult> {
-    if (this.shutdownStarted) return Promise.reject(new TendError('TEND_UNAVAILABLE', 'the server is shutting down'));
+    if (this.shutdownStarted) return Promise.reject(errors.unavailable('the server is shutting down'));
     if (this.table.get(model)?.source === 'repository') {
       return Promise.reject(errors.invalidArgument(`model '${model}' is served from a repository: online learning updates registry models trained by tend (tend train), whose snapshots become registry versions`));
     }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { TendError } from '../core/errors.js';
+import { TendError, errors } from '../core/errors.js';
 
 /** The prediction log's database file in a tend home. */
 export const MONITOR_DB_FILE = 'monitor.db';
@@ -74,8 +74,7 @@ export interface OpenMonitorDbOptions {
 function migrate(db: MonitorDatabase, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new TendError(
-      'TEND_INVALID_CONFIG',
+    throw errors.invalidConfig(
       `monitor database ${path} has schema version ${current}, newer than this tend understands (${MIGRATIONS.length}); upgrade tend`,
     );
   }
@@ -96,13 +95,13 @@ function migrate(db: MonitorDatabase, path: string): void {
 export function openMonitorDb(path: string, options: OpenMonitorDbOptions = {}): MonitorDatabase {
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   if (options.mustExist === true && path !== ':memory:' && !existsSync(path)) {
-    throw new TendError('TEND_NOT_FOUND', `monitor database ${path} does not exist — nothing has been logged yet`);
+    throw errors.notFound(`monitor database ${path} does not exist — nothing has been logged yet`);
   }
   let db: MonitorDatabase;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
   } catch (err) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `cannot open the monitor database ${path}: ${(err as Error).message}`, {
+    throw errors.invalidArgument(`cannot open the monitor database ${path}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -114,7 +113,7 @@ export function openMonitorDb(path: string, options: OpenMonitorDbOptions = {}):
   } catch (err) {
     db.close();
     if (err instanceof TendError) throw err;
-    throw new TendError('TEND_INVALID_ARGUMENT', `cannot open the monitor database ${path}: ${(err as Error).message}`, {
+    throw errors.invalidArgument(`cannot open the monitor database ${path}: ${(err as Error).message}`, {
       cause: err,
     });
   }

@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { KeyringSource } from '../core/encryption-env.js';
-import { TendError, errors } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import { packBatch, type FromWriter, type PackedBatch, type ToWriter, type WriterInit } from './log-writer-protocol.js';
@@ -116,7 +116,7 @@ export class PredictionLog {
       worker.once('exit', (code) => {
         if (this.closing === null || this.outstanding.size > 0) {
           const why = lastError === undefined ? '' : `: ${lastError.message}`;
-          this.stopWriting(new TendError('TEND_INTERNAL', `the prediction log writer stopped (exit code ${code})${why}`));
+          this.stopWriting(errors.internal(`the prediction log writer stopped (exit code ${code})${why}`));
         }
         resolve();
       });
@@ -285,7 +285,7 @@ export class PredictionLog {
   private async request(message: ToWriter): Promise<Done> {
     if (this.writerGone !== null) throw this.writerGone;
     const reply = await this.send(message, []);
-    if (reply.type === 'failed') throw new TendError('TEND_INTERNAL', `prediction log: ${message.type} failed: ${reply.message}`);
+    if (reply.type === 'failed') throw errors.internal(`prediction log: ${message.type} failed: ${reply.message}`);
     return reply;
   }
 

@@ -5,7 +5,7 @@
  * — drift and data quality count them rather than refuse. A quoted cell is always a string.
  */
 import { readCsv, valueCell } from '../core/csv.js';
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { CellValue, Columns } from './drift-columns.js';
 
 export interface ReferenceTable {
@@ -20,7 +20,7 @@ export interface ReferenceTable {
 export function parseReferenceCsv(text: string, source: string): ReferenceTable {
   const table = readCsv(text, source);
   const rows = table.rows.length;
-  if (rows === 0) throw new TendError('TEND_INVALID_ARGUMENT', `${source}: the CSV file has a header but no data rows`);
+  if (rows === 0) throw errors.invalidArgument(`${source}: the CSV file has a header but no data rows`);
   const values = table.columns.map((name, c): [string, CellValue[]] => [name, table.rows.map((_, r) => valueCell(table, r, c))]);
   return { columns: table.columns, rows, values: Object.fromEntries(values), lines: table.rows.map((row) => row.line) };
 }

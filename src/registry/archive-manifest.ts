@@ -4,7 +4,7 @@
  * exports and imports; this file only reads.
  */
 import { z } from 'zod';
-import { isTendError, TendError } from '../core/errors.js';
+import { type TendError, isTendError, errors } from '../core/errors.js';
 import { listTar, readTarEntryBuffer } from './tar.js';
 import type { TarEntry } from './tar.js';
 
@@ -75,7 +75,7 @@ export const HINT_AS = 'import it under a valid name with --as NAME';
 
 /** What is wrong with an archive itself (not with an ONNX file in it), with how to fix it. */
 export function invalidArchive(file: string, why: string, hint = HINT_EXPORT_AGAIN): TendError {
-  return new TendError('TEND_INVALID_ARCHIVE', `${file} is not a valid tend model archive: ${why}; nothing was imported`, { hint });
+  return errors.invalidArchive(`${file} is not a valid tend model archive: ${why}; nothing was imported`, { hint });
 }
 
 /** Where a manifest check failed, as a field path ('versions[0].sha256'). */
@@ -92,7 +92,7 @@ export async function readArchive(file: string): Promise<{ manifest: ModelArchiv
     listed = await listTar(file);
   } catch (err) {
     if (isTendError(err) && err.code === 'TEND_INVALID_ARCHIVE') {
-      throw new TendError('TEND_INVALID_ARCHIVE', `${file} is ${err.message}; nothing was imported`, {
+      throw errors.invalidArchive(`${file} is ${err.message}; nothing was imported`, {
         hint: err.message.startsWith('not a tar') ? HINT_NOT_TAR : HINT_COPY_AGAIN,
       });
     }

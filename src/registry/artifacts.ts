@@ -4,7 +4,7 @@
  * row exists (sealed when a keyring is configured); reading decrypts and checks the bytes against
  * the recorded hash.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { ArtifactRecord } from './artifact-store.js';
 import type { SealedBlobs } from './sealed-blobs.js';
 import type { RegistryStore } from './store.js';
@@ -57,7 +57,7 @@ export async function readArtifact(
   if (record === null) return null;
   const opened = await deps.sealed.read(record.sha256, `the ${kind} file of model '${name}' version ${version}`);
   if (!opened.matches) {
-    throw new TendError('TEND_INTERNAL', `the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`);
+    throw errors.internal(`the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`);
   }
   const bytes = opened.plain;
   return { record, bytes };

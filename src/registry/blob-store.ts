@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { errors, TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const BLOB_NAME = /^([0-9a-f]{64})\.onnx$/;
@@ -138,7 +138,7 @@ export class BlobStore {
       }
       // Hashing the bytes actually copied guards against the source changing between the two reads.
       const sha256 = hash.digest('hex');
-      if (sha256 !== expected.sha256 || size !== expected.size_bytes) throw new TendError('TEND_CONFLICT', changedMessage);
+      if (sha256 !== expected.sha256 || size !== expected.size_bytes) throw errors.conflict(changedMessage);
     });
   }
 

@@ -9,7 +9,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DeploymentRoutes, RouteRef } from '../core/deployment.js';
 import { isDeploymentAction, parseDeploymentRoutes, routeRefs, signatureMismatch } from '../core/deployment.js';
-import { errors, TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentsTable } from './deployment-schema.js';
 import type {
@@ -111,9 +111,9 @@ async function resolveForWrite(db: Db, endpoint: string, ref: RouteRef): Promise
   if (version === null) {
     const parsed = parseVersionRef(ref.ref);
     if (parsed.kind === 'alias') {
-      throw new TendError('TEND_ALIAS_NOT_FOUND', `${place}: model '${endpoint}' has no alias '${parsed.alias}'`);
+      throw errors.aliasNotFound(endpoint, parsed.alias, place);
     }
-    throw new TendError('TEND_VERSION_NOT_FOUND', `${place}: model '${endpoint}' has no versions yet`);
+    throw errors.noServableVersion(`${place}: model '${endpoint}' has no versions yet`);
   }
   const row = await db
     .selectFrom('model_versions')
@@ -123,11 +123,10 @@ async function resolveForWrite(db: Db, endpoint: string, ref: RouteRef): Promise
     .executeTakeFirst();
   const via = ref.ref === String(version) ? '' : ` ('${ref.ref}')`;
   if (row === undefined) {
-    throw new TendError('TEND_VERSION_NOT_FOUND', `${place}: model '${endpoint}' has no version '${version}'${via}`);
+    throw errors.noServableVersion(`${place}: model '${endpoint}' has no version '${version}'${via}`);
   }
   if (row.status === 'archived') {
-    throw new TendError(
-      'TEND_CONFLICT',
+    throw errors.conflict(
       `${place}: version ${version}${via} of model '${endpoint}' is archived and cannot take traffic; name another version`,
     );
   }
@@ -228,8 +227,7 @@ export class KyselyDeployments implements DeploymentStore {
     if (expected === undefined) return;
     const actual = current?.revision ?? null;
     if (actual !== expected) {
-      throw new TendError(
-        'TEND_CONFLICT',
+      throw errors.conflict(
         `the deployment of '${endpoint}' changed meanwhile (revision ${actual ?? 'none'}, expected ${expected ?? 'none'}); read it again and retry`,
       );
     }
@@ -279,7 +277,7 @@ export class KyselyDeployments implements DeploymentStore {
       await this.lockModel(trx, endpoint, at);
       const before = await this.current(trx, endpoint);
       KyselyDeployments.checkRevision(endpoint, before, change);
-      if (before === null) throw new TendError('TEND_NOT_FOUND', `endpoint '${endpoint}' has no deployment`);
+      if (before === null) throw errors.notFound(`endpoint '${endpoint}' has no deployment`);
       await this.appendHistory(trx, {
         endpoint,
         at,

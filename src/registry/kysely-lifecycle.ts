@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { errors, TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import type { DeploymentReference } from './deployment-store.js';
 import { findDeploymentReferences } from './kysely-deployments.js';
 import { BLOB_LOCK } from './lifecycle-schema.js';
@@ -47,8 +47,7 @@ async function referencesOf(db: Db, name: string, version: number): Promise<stri
 }
 
 function referenced(what: string, refs: string[]): TendError {
-  return new TendError(
-    'TEND_CONFLICT',
+  return errors.conflict(
     `cannot ${what}: ${refs.join(', ')} ${refs.length === 1 ? 'points' : 'point'} at it; move or remove ${refs.length === 1 ? 'that' : 'those'} first`,
   );
 }
@@ -174,8 +173,7 @@ export class KyselyLifecycle implements LifecycleStore {
       const deployment = await trx.selectFrom('deployments').select('endpoint').where('endpoint', '=', name).executeTakeFirst();
       if (deployment !== undefined) refs.push(`deployment '${name}'`);
       if (refs.length > 0) {
-        throw new TendError(
-          'TEND_CONFLICT',
+        throw errors.conflict(
           `cannot delete model '${name}': ${refs.join(', ')} still ${refs.length === 1 ? 'points' : 'point'} at its versions; remove ${refs.length === 1 ? 'it' : 'them'} first`,
         );
       }
@@ -249,7 +247,7 @@ export class KyselyLifecycle implements LifecycleStore {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(created.numInsertedOrUpdatedRows ?? 0) === 0) {
-        throw new TendError('TEND_CONFLICT', `model '${name}' already exists; import it under another name (--as NAME)`);
+        throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`);
       }
       await continueRetiredNumbers(trx, name);
       for (const v of input.versions) {

@@ -1,7 +1,7 @@
 /** RunStore over the registry database (run-schema.ts), in portable queries. */
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { errors, TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { assertModelName, assertVersionNumber } from './names.js';
 import type { TrainingRunsTable } from './run-schema.js';
 import type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus, RunStore } from './run-store.js';
@@ -21,7 +21,7 @@ export function newRunId(at: Date = new Date()): string {
   return `r${stamp}${randomBytes(3).toString('hex')}`;
 }
 
-const runNotFound = (runId: string) => new TendError('TEND_NOT_FOUND', `run '${runId}' not found`);
+const runNotFound = (runId: string) => errors.notFound(`run '${runId}' not found`);
 
 function toRecord(row: Selectable<TrainingRunsTable>): RunRecord {
   return {
@@ -104,7 +104,7 @@ export class KyselyRuns implements RunStore {
   private async runningRun(runId: string): Promise<RunRecord> {
     assertRunId(runId);
     const run = await this.readRun(this.db, runId);
-    if (run.status !== 'running') throw new TendError('TEND_CONFLICT', `run '${runId}' is already ${run.status}`);
+    if (run.status !== 'running') throw errors.conflict(`run '${runId}' is already ${run.status}`);
     return run;
   }
 
@@ -183,7 +183,7 @@ export class KyselyRuns implements RunStore {
         .where('run_id', '=', runId)
         .where('status', '=', 'running')
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw new TendError('TEND_CONFLICT', `run '${runId}' ended meanwhile`);
+      if (Number(updated.numUpdatedRows) === 0) throw errors.conflict(`run '${runId}' ended meanwhile`);
       return this.readRun(trx, runId);
     });
   }
@@ -204,7 +204,7 @@ export class KyselyRuns implements RunStore {
     if (row.run_id === null) {
       await trx.updateTable('model_versions').set({ run_id: run.run_id }).where('model_name', '=', name).where('version', '=', version).execute();
     } else if (row.run_id !== run.run_id) {
-      throw new TendError('TEND_CONFLICT', `version ${version} of model '${name}' was produced by run '${row.run_id}', not '${run.run_id}'`);
+      throw errors.conflict(`version ${version} of model '${name}' was produced by run '${row.run_id}', not '${run.run_id}'`);
     }
   }
 
@@ -226,7 +226,7 @@ export class KyselyRuns implements RunStore {
         .where('run_id', '=', runId)
         .where('status', '=', 'running')
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw new TendError('TEND_CONFLICT', `run '${runId}' ended meanwhile`);
+      if (Number(updated.numUpdatedRows) === 0) throw errors.conflict(`run '${runId}' ended meanwhile`);
       return this.readRun(trx, runId);
     });
   }

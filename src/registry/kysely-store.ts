@@ -9,7 +9,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
-import { errors, TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { DeploymentRoutesInput } from '../core/deployment.js';
 import type {
   DeploymentChange,
@@ -52,7 +52,7 @@ export async function migrateRegistry(db: Kysely<RegistryDatabase>): Promise<voi
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {
     if (error instanceof Error && 'code' in error) throw error; // driver errors keep their code (callers retry SQLITE_BUSY)
-    throw new TendError('TEND_INTERNAL', `registry database migration failed: ${String(error)}`, { cause: error });
+    throw errors.internal(`registry database migration failed: ${String(error)}`, { cause: error });
   }
 }
 
@@ -267,7 +267,7 @@ export class KyselyRegistryStore implements RegistryStore {
     if (row === undefined) {
       const any = await this.db.selectFrom('model_versions').select('version').where('model_name', '=', name).executeTakeFirst();
       if (any === undefined) throw errors.versionNotFound(name, 'latest');
-      throw new TendError('TEND_VERSION_NOT_FOUND', `model '${name}' has no version for 'latest': every version is archived`);
+      throw errors.noServableVersion(`model '${name}' has no version for 'latest': every version is archived`);
     }
     return this.readVersion(this.db, name, Number(row.version));
   }
@@ -279,7 +279,7 @@ export class KyselyRegistryStore implements RegistryStore {
       const at = now();
       await this.touchModel(trx, name, at);
       if ((await this.readVersion(trx, name, version)).archived) {
-        throw new TendError('TEND_CONFLICT', `version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`);
+        throw errors.conflict(`version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`);
       }
       return moveAlias(trx, name, alias, version, actor, at);
     });

@@ -1,6 +1,6 @@
 /** TokenStore over the registry database (security-schema.ts), in portable queries. */
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { errors, TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { RegistryDatabase } from './schema.js';
 import type { ApiTokensTable } from './security-schema.js';
 import type { NewToken, TokenRecord, TokenStore } from './token-store.js';
@@ -17,7 +17,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** last_used_at is a hint, not a log: one write a minute per token keeps requests off the write lock. */
 const TOUCH_EVERY_MS = 60_000;
 
-const tokenNotFound = (id: string) => new TendError('TEND_NOT_FOUND', `token '${id}' not found`);
+const tokenNotFound = (id: string) => errors.notFound(`token '${id}' not found`);
 
 function toRecord(row: Selectable<ApiTokensTable>): TokenRecord {
   return {
@@ -97,9 +97,9 @@ export class KyselyTokens implements TokenStore {
       .where((eb) => eb.or([eb('id', '=', row.id), eb('token_sha256', '=', row.token_sha256), eb.and([eb('name', '=', row.name), eb('revoked_at', 'is', null)])]))
       .executeTakeFirst();
     if (clash === undefined) return;
-    if (clash.id === row.id) throw new TendError('TEND_CONFLICT', `a token with id '${row.id}' exists`);
-    if (clash.token_sha256 === row.token_sha256) throw new TendError('TEND_CONFLICT', 'a token with this hash exists; make a new token');
-    throw new TendError('TEND_CONFLICT', `a token named '${row.name}' exists; revoke it first or pick another name`);
+    if (clash.id === row.id) throw errors.conflict(`a token with id '${row.id}' exists`);
+    if (clash.token_sha256 === row.token_sha256) throw errors.conflict('a token with this hash exists; make a new token');
+    throw errors.conflict(`a token named '${row.name}' exists; revoke it first or pick another name`);
   }
 
   async listTokens(): Promise<TokenRecord[]> {
@@ -130,7 +130,7 @@ export class KyselyTokens implements TokenStore {
         .executeTakeFirst();
       const row = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
       if (row === undefined) throw tokenNotFound(id);
-      if (Number(updated.numUpdatedRows) === 0) throw new TendError('TEND_CONFLICT', `token '${id}' was already revoked at ${row.revoked_at ?? '?'}`);
+      if (Number(updated.numUpdatedRows) === 0) throw errors.conflict(`token '${id}' was already revoked at ${row.revoked_at ?? '?'}`);
       return toRecord(row);
     });
   }

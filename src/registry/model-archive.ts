@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { errors, isTendError, TendError } from '../core/errors.js';
+import { errors, isTendError } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
 import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
@@ -140,18 +140,18 @@ export async function exportModelArchive(deps: ArchiveDeps, name: string, outFil
       const path = deps.blobs.pathFor(v.sha256);
       if (deps.sealed !== undefined && (await deps.sealed.formOf(v)) === 'sealed') {
         const opened = await deps.sealed.read(v.sha256, `the file of ${name} version ${v.version}`);
-        if (!opened.matches) throw new TendError('TEND_INTERNAL', `the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
+        if (!opened.matches) throw errors.internal(`the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
         await tar.addBuffer(entryName(v.sha256), opened.plain, mtime);
         continue;
       }
       const size = await stat(path).then((s) => s.size, () => null);
       if (size !== v.size_bytes) {
-        throw new TendError('TEND_INTERNAL', `the file of ${name} version ${v.version} is ${size === null ? 'missing' : 'damaged'} (${path}); the registry needs repair`);
+        throw errors.internal(`the file of ${name} version ${v.version} is ${size === null ? 'missing' : 'damaged'} (${path}); the registry needs repair`);
       }
       const source = hashing(createReadStream(path, { highWaterMark: 1 << 20 }));
       await tar.addStream(entryName(v.sha256), v.size_bytes, source.chunks(), mtime);
       if (source.digest() !== v.sha256) {
-        throw new TendError('TEND_INTERNAL', `the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
+        throw errors.internal(`the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
       }
     }
     await tar.finish();
@@ -200,15 +200,14 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
     if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') return false;
     throw err;
   });
-  if (exists) throw new TendError('TEND_CONFLICT', `model '${name}' already exists; import it under another name (--as NAME)`);
+  if (exists) throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`);
 
   const files = new Map(manifest.versions.map((v) => [v.sha256, v]));
   for (const [sha256, v] of files) {
     const entry = entries.get(v.file) as TarEntry;
     const actual = await hashEntry(file, entry);
     if (actual !== sha256) {
-      throw new TendError(
-        'TEND_INVALID_ARCHIVE',
+      throw errors.invalidArchive(
         `${v.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
         { hint: HINT_COPY_AGAIN },
       );
@@ -230,7 +229,7 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
         // Sealed in memory: the registry never holds the plaintext on disk.
         const plain = await readTarEntryBuffer(file, entry);
         stored = await deps.sealed.putBytes(plain);
-        if (stored.sha256 !== sha256) throw new TendError('TEND_CONFLICT', changed);
+        if (stored.sha256 !== sha256) throw errors.conflict(changed);
         info = () => inspectModelBytes(plain);
       } else {
         stored = await deps.blobs.putFrom(() => readTarEntry(file, entry), { sha256, size_bytes: v.size_bytes }, changed);

@@ -2,7 +2,7 @@
  * The stores of records that live beside the models in the registry database — training runs, API
  * tokens, the audit log — made from the owning store so they share its connection and write queue.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { AuditStore } from './audit-store.js';
 import { KyselyAudit } from './kysely-audit.js';
 import { KyselyRuns } from './kysely-runs.js';
@@ -21,7 +21,7 @@ export interface RecordStores {
 /** @throws TendError TEND_INTERNAL when the store is not database-backed (a test double). */
 export function openRecordStores(store: RegistryStore): RecordStores {
   if (!(store instanceof KyselyRegistryStore)) {
-    throw new TendError('TEND_INTERNAL', 'this registry store keeps no training runs, tokens or audit log (it is not a Kysely store)');
+    throw errors.internal('this registry store keeps no training runs, tokens or audit log (it is not a Kysely store)');
   }
   const write: KyselyRegistryStore['writeTransaction'] = (fn) => store.writeTransaction(fn);
   return {

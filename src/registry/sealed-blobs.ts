@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { decryptBuffer, encryptBuffer, ENVELOPE_OVERHEAD_BYTES, envelopeKeyId, isEncrypted } from '../core/encryption.js';
 import type { KeyringSource } from '../core/encryption-env.js';
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { Keyring } from '../core/keyring.js';
 import type { BlobStore, FileDigest, StoredBlob } from './blob-store.js';
 
@@ -122,7 +122,7 @@ export class SealedBlobs {
       return this.blobs.put(file, digest);
     }
     const plain = await readFile(file);
-    if (sha256Of(plain) !== digest.sha256) throw new TendError('TEND_CONFLICT', changedMessage);
+    if (sha256Of(plain) !== digest.sha256) throw errors.conflict(changedMessage);
     return this.putBytes(plain);
   }
 
@@ -191,7 +191,7 @@ export class SealedBlobs {
         if (sha256Of(raw) !== sha256) throw err;
       }
     }
-    if (sha256Of(plain) !== sha256) throw new TendError('TEND_INTERNAL', `${what} no longer matches its sha256 (damaged on disk); left as it is`);
+    if (sha256Of(plain) !== sha256) throw errors.internal(`${what} no longer matches its sha256 (damaged on disk); left as it is`);
     if (sealed && envelopeKeyId(raw) === keyring.active.id) return 'unchanged';
     await this.blobs.replace(sha256, encryptBuffer(plain, keyring.active));
     return sealed ? 'resealed' : 'encrypted';

@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { TendError } from '../core/errors.js';
+import { TendError, errors } from '../core/errors.js';
 import { KyselyRegistryStore, migrateRegistry } from './kysely-store.js';
 import type { RegistryDatabase } from './schema.js';
 
@@ -57,8 +57,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   } catch (err) {
-    throw new TendError(
-      'TEND_INVALID_ARGUMENT',
+    throw errors.invalidArgument(
       `cannot open the registry database ${path}: ${(err as Error).message}`,
       { cause: err },
     );
@@ -85,7 +84,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   } catch (err) {
     await db.destroy();
     if (err instanceof TendError) throw err;
-    throw new TendError('TEND_INTERNAL', `cannot migrate the registry database ${path}: ${(err as Error).message}`, {
+    throw errors.internal(`cannot migrate the registry database ${path}: ${(err as Error).message}`, {
       cause: err,
     });
   }

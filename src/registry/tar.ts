@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { errors, TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 
 const BLOCK = 512;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
@@ -145,17 +145,17 @@ function readNumber(header: Buffer, offset: number, length: number, what: string
 
 /** A file that is no tar at all (an ONNX file, a zip, text). */
 function notTar(why: string): TendError {
-  return new TendError('TEND_INVALID_ARCHIVE', `not a tar archive: ${why}`);
+  return errors.invalidArchive(`not a tar archive: ${why}`);
 }
 
 /** A tar whose later headers are damaged. */
 function badTar(why: string): TendError {
-  return new TendError('TEND_INVALID_ARCHIVE', `a damaged tar archive: ${why}`);
+  return errors.invalidArchive(`a damaged tar archive: ${why}`);
 }
 
 /** A tar cut short (an interrupted copy or download). */
 function truncatedTar(why: string): TendError {
-  return new TendError('TEND_INVALID_ARCHIVE', `a truncated tar archive: ${why}`);
+  return errors.invalidArchive(`a truncated tar archive: ${why}`);
 }
 
 function checksumMatches(header: Buffer): boolean {

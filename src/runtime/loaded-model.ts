@@ -1,5 +1,5 @@
 /** A model loaded into one or more worker instances, and how a batch picks its instance. */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { ModelInstance } from './model-instance.js';
 import type { InstanceCrashMode } from './protocol.js';
@@ -40,14 +40,12 @@ export class PooledModel implements LoadedModel {
 
   async run(inputs: Tensor[]): Promise<RunResult> {
     if (this.unloading !== null) {
-      throw new TendError('TEND_MODEL_NOT_READY', `model '${this.label}' is unloaded`);
+      throw errors.modelNotReady(`model '${this.label}' is unloaded`);
     }
     const instance = this.leastBusy('ready') ?? this.leastBusy('loading');
     if (instance === undefined) {
       const retryAfterSeconds = Math.min(...this.instances.map((i) => i.retryAfterSeconds));
-      throw new TendError('TEND_MODEL_NOT_READY', `model '${this.label}' is restarting its workers after failures; retry later`, {
-        retryAfterSeconds,
-      });
+      throw errors.modelNotReady(`model '${this.label}' is restarting its workers after failures; retry later`, retryAfterSeconds);
     }
     const { outputs, computeNs } = await instance.run(inputs);
     return { outputs, computeNs, instance: instance.index };

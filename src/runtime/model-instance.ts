@@ -3,7 +3,7 @@
  * that dies the slot starts a new one and loads the session again, right away the first time, then
  * with exponential backoff while failures follow each other without a successful run in between.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
 import type { BackendExit, InstanceBackend, WorkerNames, WorkerRunResult } from './instance-backend.js';
@@ -63,7 +63,7 @@ export class ModelInstance {
       worker = this.spawn();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${this.init.label}': ${reason}`, { cause: err });
+      throw errors.modelLoadFailed(`failed to load model '${this.init.label}': ${reason}`, { cause: err });
     }
     const names = await worker.ready();
     if (names.warmupError !== undefined) {
@@ -81,9 +81,7 @@ export class ModelInstance {
   async run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
     const worker = this.current;
     if (worker === null) {
-      throw new TendError('TEND_MODEL_NOT_READY', `model '${this.init.label}' has no running worker; retry later`, {
-        retryAfterSeconds: this.retryAfterSeconds,
-      });
+      throw errors.modelNotReady(`model '${this.init.label}' has no running worker; retry later`, this.retryAfterSeconds);
     }
     const result = await worker.run(inputs);
     this.consecutiveFailures = 0;

@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { siblingModule, startProcessFrom } from '../core/worker-script.js';
 import { encodeFrame, FrameReader } from './frame-codec.js';
@@ -145,7 +145,7 @@ export class ModelProcess implements InstanceBackend {
 
   run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
     if (this.ended || this.stopping || this.frames.destroyed) {
-      return Promise.reject(new TendError('TEND_WORKER_FAILED', `${this.name} is not running; request failed`));
+      return Promise.reject(errors.workerFailed(`${this.name} is not running; request failed`));
     }
     const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {
@@ -154,7 +154,7 @@ export class ModelProcess implements InstanceBackend {
         this.write(encodeFrame({ type: 'run', id, inputs: [...inputs] } satisfies ToProcess));
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        reject(new TendError('TEND_INVALID_INPUT', `cannot send inputs to model '${this.init.label}': ${reason}`));
+        reject(errors.invalidInput(`cannot send inputs to model '${this.init.label}': ${reason}`));
         return;
       }
       this.pending.add(id, { resolve, reject });
@@ -210,7 +210,7 @@ export class ModelProcess implements InstanceBackend {
         this.watchHead();
         break;
       case 'load-failed':
-        this.settleLoad.reject(new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${this.init.label}': ${message.message}`));
+        this.settleLoad.reject(errors.modelLoadFailed(`failed to load model '${this.init.label}': ${message.message}`));
         this.failPending(`${this.name} could not load the model (${message.message}); request failed`);
         break;
       case 'result':
@@ -218,7 +218,7 @@ export class ModelProcess implements InstanceBackend {
         break;
       case 'run-failed':
         this.take(message.id)?.reject(
-          new TendError('TEND_INFERENCE_FAILED', `inference on model '${this.init.label}' failed: ${message.message}`),
+          errors.inferenceFailed(this.init.label, message.message),
         );
         break;
       case 'released':
@@ -274,7 +274,7 @@ export class ModelProcess implements InstanceBackend {
     if (this.hangTimer !== null) clearTimeout(this.hangTimer);
     if (this.memoryTimer !== null) clearInterval(this.memoryTimer);
     const what = this.describeEnd(code, signal);
-    this.settleLoad.reject(new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${this.init.label}': instance ${this.limits.index} ${what}`));
+    this.settleLoad.reject(errors.modelLoadFailed(`failed to load model '${this.init.label}': instance ${this.limits.index} ${what}`));
     this.failPending(`${this.name} ${what}; request failed`);
     this.releaseDone?.();
     this.markExited();
@@ -308,6 +308,6 @@ export class ModelProcess implements InstanceBackend {
   }
 
   private failPending(message: string): void {
-    this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', message));
+    this.pending.failAll(() => errors.workerFailed(message));
   }
 }

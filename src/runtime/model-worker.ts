@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
 import type { FromWorker, InstanceCrashMode, ToWorker, WorkerInit } from './protocol.js';
@@ -52,15 +52,15 @@ export class ModelWorker implements InstanceBackend {
           });
           break;
         case 'load-failed':
-          settleLoad.reject(new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': ${message.message}`));
-          this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', `worker for ${init.label} could not load the model (${message.message}); request failed`));
+          settleLoad.reject(errors.modelLoadFailed(`failed to load model '${init.label}': ${message.message}`));
+          this.pending.failAll(() => errors.workerFailed(`worker for ${init.label} could not load the model (${message.message}); request failed`));
           break;
         case 'result':
           this.pending.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
           break;
         case 'run-failed':
           this.pending.take(message.id)?.reject(
-            new TendError('TEND_INFERENCE_FAILED', `inference on model '${init.label}' failed: ${message.message}`),
+            errors.inferenceFailed(init.label, message.message),
           );
           break;
         case 'released':
@@ -77,9 +77,9 @@ export class ModelWorker implements InstanceBackend {
         this.exitCode = code;
         const why = this.lastError === undefined ? '' : `: ${this.lastError.message}`;
         settleLoad.reject(
-          new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${init.label}': worker exited (code ${code})${why}`),
+          errors.modelLoadFailed(`failed to load model '${init.label}': worker exited (code ${code})${why}`),
         );
-        this.pending.failAll(() => new TendError('TEND_WORKER_FAILED', `worker for ${init.label} exited (code ${code}); request failed`));
+        this.pending.failAll(() => errors.workerFailed(`worker for ${init.label} exited (code ${code}); request failed`));
         this.releaseDone?.();
         resolve(code);
         if (!this.stopping) this.events.onUnexpectedExit({ code, signal: null, reason: `worker thread exited (code ${code})${why}` });
@@ -103,7 +103,7 @@ export class ModelWorker implements InstanceBackend {
   /** Post one batch; it runs after the load if the worker is still loading. */
   run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
     if (!this.alive || this.stopping) {
-      return Promise.reject(new TendError('TEND_WORKER_FAILED', `worker for ${this.init.label} is not running; request failed`));
+      return Promise.reject(errors.workerFailed(`worker for ${this.init.label} is not running; request failed`));
     }
     const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {
@@ -113,7 +113,7 @@ export class ModelWorker implements InstanceBackend {
       } catch (err) {
         // e.g. an input whose buffer was already detached by an earlier run
         const reason = err instanceof Error ? err.message : String(err);
-        reject(new TendError('TEND_INVALID_INPUT', `cannot send inputs to model '${this.init.label}': ${reason}`));
+        reject(errors.invalidInput(`cannot send inputs to model '${this.init.label}': ${reason}`));
         return;
       }
       this.pending.add(id, { resolve, reject });

@@ -71,7 +71,7 @@ export class Runtime {
    * fails, leaving no worker behind. Bad instance counts or limits: TEND_INVALID_ARGUMENT.
    */
   async load(request: LoadRequest): Promise<LoadedModel> {
-    if (this.closed) throw new TendError('TEND_UNAVAILABLE', 'the runtime is closed');
+    if (this.closed) throw errors.unavailable('the runtime is closed');
     const isolations = this.instanceIsolations(request);
     const init: WorkerInit = {
       label: request.label,
@@ -91,7 +91,7 @@ export class Runtime {
       this.logger.error({ model: request.label, err: reason instanceof Error ? reason.message : String(reason) }, 'model load failed');
       throw reason instanceof TendError
         ? reason
-        : new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${request.label}': ${String(reason)}`);
+        : errors.modelLoadFailed(`failed to load model '${request.label}': ${String(reason)}`);
     }
     const model = new PooledModel(request.label, names.value.inputNames, names.value.outputNames, instances, (m) => {
       this.models.delete(m);
@@ -100,7 +100,7 @@ export class Runtime {
     if (this.closed) {
       // close() ran while this model was loading and could not see it.
       await model.unload();
-      throw new TendError('TEND_UNAVAILABLE', 'the runtime was closed while the model was loading');
+      throw errors.unavailable('the runtime was closed while the model was loading');
     }
     this.models.add(model);
     this.logger.info(
@@ -165,7 +165,7 @@ export class Runtime {
  */
 export function crashWorkerForTest(model: LoadedModel, mode: InstanceCrashMode, instance = 0): void {
   if (!faultInjectionEnabled()) {
-    throw new TendError('TEND_FORBIDDEN', `fault injection is disabled — start tend with ${FAULT_INJECTION_ENV}=1 to allow it`);
+    throw errors.forbidden(`fault injection is disabled — start tend with ${FAULT_INJECTION_ENV}=1 to allow it`);
   }
   if (!(model instanceof PooledModel)) throw new TypeError('not a model loaded by Runtime');
   model.crashWorker(mode, instance);

@@ -6,7 +6,7 @@
  * Over a token's own limit: 429 TEND_RATE_LIMITED. The same ConcurrencyLimiter with one key for the
  * whole server is load shedding: 503 TEND_UNAVAILABLE. Both carry Retry-After.
  */
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 
 /** Milliseconds from an arbitrary origin; must never go backwards (performance.now by default). */
 export type Clock = () => number;
@@ -22,7 +22,7 @@ export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: numbe
 
 function checkPositive(value: number, what: string): void {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new TendError('TEND_INVALID_CONFIG', `${what} must be a positive number (got ${value})`);
+    throw errors.invalidConfig(`${what} must be a positive number (got ${value})`);
   }
 }
 
@@ -71,7 +71,7 @@ export class TokenBucket {
   take(key: string, cost = 1, limit: RateLimit = this.defaultLimit): LimitDecision {
     if (limit !== this.defaultLimit) checkLimit(limit);
     if (!(cost > 0) || cost > limit.burst) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `a request cost must be above 0 and at most the burst (${limit.burst}); got ${cost}`);
+      throw errors.invalidArgument(`a request cost must be above 0 and at most the burst (${limit.burst}); got ${cost}`);
     }
     const nowMs = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: limit.burst, updatedMs: nowMs };
@@ -144,21 +144,21 @@ export class ConcurrencyLimiter {
 
 function checkConcurrency(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new TendError('TEND_INVALID_CONFIG', `a concurrency limit must be a whole number of at least 1 (got ${limit})`);
+    throw errors.invalidConfig(`a concurrency limit must be a whole number of at least 1 (got ${limit})`);
   }
 }
 
 /** 429 for a token over its request rate. */
 export function rateLimitedError(retryAfterSeconds: number): TendError {
-  return new TendError('TEND_RATE_LIMITED', `too many requests for this token; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  return errors.rateLimited(`too many requests for this token; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
 }
 
 /** 429 for a token with too many requests in flight. */
 export function tooManyInFlightError(limit: number, retryAfterSeconds: number): TendError {
-  return new TendError('TEND_RATE_LIMITED', `this token already has ${limit} request(s) in flight; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  return errors.rateLimited(`this token already has ${limit} request(s) in flight; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
 }
 
 /** 503 when the whole server sheds load. */
 export function overloadedError(retryAfterSeconds: number): TendError {
-  return new TendError('TEND_UNAVAILABLE', `the server is overloaded; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  return errors.unavailable(`the server is overloaded; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
 }

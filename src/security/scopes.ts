@@ -13,7 +13,7 @@
  * means every model. Globs know only `*` (any run, also empty) and `?` (one character), match the
  * whole name, and are matched by hand rather than compiled into a RegExp, so no input can inject a pattern.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { MAX_MODEL_GLOBS } from '../core/input-limits.js';
 
 export const SCOPES = ['read', 'infer', 'feedback', 'deploy', 'admin'] as const;
@@ -45,15 +45,15 @@ export function isScope(value: string): value is Scope {
 export function parseScopes(text: string): Scope[] {
   const words = text.split(',').map((w) => w.trim());
   if (words.every((w) => w === '')) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `no scopes given; valid scopes: ${SCOPES.join(', ')}`);
+    throw errors.invalidArgument(`no scopes given; valid scopes: ${SCOPES.join(', ')}`);
   }
   const found = new Set<Scope>();
   for (const word of words) {
-    if (word === '') throw new TendError('TEND_INVALID_ARGUMENT', `empty scope in the list; valid scopes: ${SCOPES.join(', ')}`);
+    if (word === '') throw errors.invalidArgument(`empty scope in the list; valid scopes: ${SCOPES.join(', ')}`);
     const lower = word.toLowerCase();
     if (!isScope(lower)) {
       const shown = SCOPE_LIKE.test(word) && !word.startsWith('tend_') ? `'${word}'` : '(value not shown)';
-      throw new TendError('TEND_INVALID_ARGUMENT', `unknown scope ${shown}; valid scopes: ${SCOPES.join(', ')}`);
+      throw errors.invalidArgument(`unknown scope ${shown}; valid scopes: ${SCOPES.join(', ')}`);
     }
     found.add(lower);
   }
@@ -72,11 +72,10 @@ export function grants(held: readonly Scope[], needed: Scope): boolean {
 export function parseModelGlobs(text: string): string[] | null {
   const globs = text.split(',').map((g) => g.trim()).filter((g) => g !== '');
   if (globs.length === 0) return null;
-  if (globs.length > MAX_MODEL_GLOBS) throw new TendError('TEND_INVALID_ARGUMENT', `${globs.length} model globs; the limit is ${MAX_MODEL_GLOBS}`);
+  if (globs.length > MAX_MODEL_GLOBS) throw errors.invalidArgument(`${globs.length} model globs; the limit is ${MAX_MODEL_GLOBS}`);
   for (const glob of globs) {
     if (!MODEL_GLOB.test(glob)) {
-      throw new TendError(
-        'TEND_INVALID_ARGUMENT',
+      throw errors.invalidArgument(
         `invalid model glob ${glob.length < 32 && !glob.startsWith('tend_') ? `'${glob}'` : '(value not shown)'}: use 1-128 of A-Z a-z 0-9 _ . - with * (any run) and ? (one character)`,
       );
     }

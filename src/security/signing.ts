@@ -12,7 +12,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 
 const DOMAIN = 'tend-model-signature-v1';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -50,14 +50,14 @@ export function signedMessage(sha256Hex: string): Buffer {
 
 function normalizeSha256(sha256Hex: string): string {
   const hex = sha256Hex.toLowerCase();
-  if (!SHA256_HEX.test(hex)) throw new TendError('TEND_INVALID_ARGUMENT', 'a model hash must be 64 hex characters (SHA-256)');
+  if (!SHA256_HEX.test(hex)) throw errors.invalidArgument('a model hash must be 64 hex characters (SHA-256)');
   return hex;
 }
 
 /** Key id: the first 16 hex characters of the SHA-256 of the raw 32-byte public key. */
 export function keyIdOf(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
-  if (typeof jwk.x !== 'string') throw new TendError('TEND_INVALID_ARGUMENT', 'not an ed25519 public key');
+  if (typeof jwk.x !== 'string') throw errors.invalidArgument('not an ed25519 public key');
   return createHash('sha256').update(Buffer.from(jwk.x, 'base64url')).digest('hex').slice(0, 16);
 }
 
@@ -76,10 +76,10 @@ function ed25519PrivateKey(pem: string, source: string): KeyObject {
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source} is not a PEM private key`, { cause: err });
+    throw errors.invalidArgument(`${source} is not a PEM private key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend signs with ed25519 keys (tend keygen)`);
+    throw errors.invalidArgument(`${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend signs with ed25519 keys (tend keygen)`);
   }
   return key;
 }
@@ -87,16 +87,16 @@ function ed25519PrivateKey(pem: string, source: string): KeyObject {
 /** The ed25519 public key in `pem`, with its key id; refuses private keys and other algorithms. */
 export function parsePublicKey(pem: string, source = 'the public key'): { keyId: string; publicKeyPem: string } {
   if (pem.includes('PRIVATE KEY')) {
-    throw new TendError('TEND_INVALID_CONFIG', `${source} holds a private key; trust only public keys (tend-signing.pub)`);
+    throw errors.invalidConfig(`${source} holds a private key; trust only public keys (tend-signing.pub)`);
   }
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new TendError('TEND_INVALID_CONFIG', `${source} is not a PEM public key`, { cause: err });
+    throw errors.invalidConfig(`${source} is not a PEM public key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new TendError('TEND_INVALID_CONFIG', `${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend verifies ed25519 keys only`);
+    throw errors.invalidConfig(`${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend verifies ed25519 keys only`);
   }
   return { keyId: keyIdOf(key), publicKeyPem: key.export({ format: 'pem', type: 'spki' }).toString() };
 }
@@ -153,8 +153,7 @@ export function verifyModelSignature(
 
 /** The refusal of the `require-signature` trust policy, naming the model and the failed check. */
 export function signatureRefusedError(model: string, version: number | string, verdict: Extract<SignatureVerdict, { ok: false }>): TendError {
-  return new TendError(
-    'TEND_FORBIDDEN',
+  return errors.forbidden(
     `model '${model}' version ${version} refused by trust policy require-signature (${verdict.check}): ${verdict.reason}`,
   );
 }
@@ -162,7 +161,7 @@ export function signatureRefusedError(model: string, version: number | string, v
 /** Trusted public keys from every *.pub and *.pem file of `dir`, by key id. */
 export function loadTrustedKeys(dir: string): Map<string, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new TendError('TEND_INVALID_CONFIG', `trusted keys folder '${dir}' does not exist`);
+    throw errors.invalidConfig(`trusted keys folder '${dir}' does not exist`);
   }
   const keys = new Map<string, string>();
   for (const name of readdirSync(dir).sort()) {
@@ -181,7 +180,7 @@ export function readSigningKey(path: string): string {
   try {
     pem = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `cannot read signing key '${path}'`, { cause: err });
+    throw errors.invalidArgument(`cannot read signing key '${path}'`, { cause: err });
   }
   ed25519PrivateKey(pem, path);
   return pem;
@@ -195,7 +194,7 @@ export function writeKeyPair(dir: string): { keyId: string; privateKeyPath: stri
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
   for (const path of [privateKeyPath, publicKeyPath]) {
-    if (existsSync(path)) throw new TendError('TEND_CONFLICT', `'${path}' already exists; move it away or choose another --out folder`);
+    if (existsSync(path)) throw errors.conflict(`'${path}' already exists; move it away or choose another --out folder`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateSigningKeyPair();

@@ -9,7 +9,7 @@
  * No error raised here ever contains a token: messages name the line or the rule, not the value.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { TendError } from '../core/errors.js';
+import { TendError, errors } from '../core/errors.js';
 import { parseModelGlobs, parseScopes, type Scope } from './scopes.js';
 
 export const TOKEN_PREFIX = 'tend_';
@@ -94,7 +94,7 @@ export function parseTokensFile(text: string, source: string): ProvisionedToken[
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim();
     if (line === '' || line.startsWith('#')) continue;
-    const fail = (what: string) => new TendError('TEND_INVALID_CONFIG', `${source} line ${i + 1}: ${what}`);
+    const fail = (what: string) => errors.invalidConfig(`${source} line ${i + 1}: ${what}`);
     const fields = line.split(':').map((f) => f.trim());
     if (fields.length < 3 || fields.length > 4) {
       throw fail(`expected name:scopes:token or name:scopes:token:models=glob,glob (found ${fields.length} field(s))`);

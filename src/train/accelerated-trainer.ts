@@ -6,7 +6,7 @@
  * TrainResult. Only the arithmetic moves, and with it the precision: the graph computes in float32
  * where the TypeScript trainer computes in float64.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { writeModel } from '../onnx/model.js';
 import { encodeTable, type EncodedData } from './encoded-data.js';
@@ -55,7 +55,7 @@ export function acceleratedTrainingSupports(options: TrainOptions): boolean {
 export async function trainMlpAccelerated(table: TrainingTable, options: TrainOptions, openRunner: EpochRunnerFactory): Promise<TrainResult> {
   const run = prepareTrainingRun(table, options);
   if (!acceleratedTrainingSupports(options)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `accelerated training covers MLPs trained with Adam, not model '${options.model}' with optimizer '${options.optimizer ?? 'adam'}'`);
+    throw errors.invalidArgument(`accelerated training covers MLPs trained with Adam, not model '${options.model}' with optimizer '${options.optimizer ?? 'adam'}'`);
   }
   const settings = mlpSettings(run, options);
   const { width, outputs, data } = run;
@@ -115,7 +115,7 @@ function targetMatrix(data: EncodedData, outputs: number): Float32Array {
 function outputOf(outputs: Tensor[], name: string): Float32Array {
   const tensor = outputs.find((t) => t.name === name);
   if (tensor === undefined || !(tensor.data instanceof Float32Array)) {
-    throw new TendError('TEND_INTERNAL', `the epoch graph returned no float32 output '${name}'`);
+    throw errors.internal(`the epoch graph returned no float32 output '${name}'`);
   }
   return tensor.data;
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { numberCell, readCsv } from '../core/csv.js';
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { TRAINING_MISSING_WORDS } from './training-csv.js';
 
 export interface NumericTable {
@@ -20,7 +20,7 @@ export interface NumericTable {
 export function parseNumericCsv(text: string, source: string): NumericTable {
   const table = readCsv(text, source);
   const rows = table.rows.length;
-  if (rows === 0) throw new TendError('TEND_INVALID_ARGUMENT', `${source}: the CSV file has a header but no data rows`);
+  if (rows === 0) throw errors.invalidArgument(`${source}: the CSV file has a header but no data rows`);
   const width = table.columns.length;
   const values = new Float64Array(rows * width);
   for (let r = 0; r < rows; r++) {
@@ -36,8 +36,8 @@ export function readNumericCsv(path: string): NumericTable {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TendError('TEND_NOT_FOUND', `CSV file '${path}' does not exist`, { cause: err });
-    throw new TendError('TEND_INVALID_ARGUMENT', `cannot read CSV file '${path}': ${(err as Error).message}`, {
+    if (code === 'ENOENT') throw errors.notFound(`CSV file '${path}' does not exist`, { cause: err });
+    throw errors.invalidArgument(`cannot read CSV file '${path}': ${(err as Error).message}`, {
       cause: err,
     });
   }

@@ -19,7 +19,7 @@
  */
 import type { ModelProto } from '../onnx/proto.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { HiddenActivation } from './network.js';
 import type { Task } from './training-table.js';
 
@@ -108,7 +108,7 @@ export function adamSchedule(
 }
 
 function checkSpec(spec: EpochGraphSpec): void {
-  const fail = (message: string) => new TendError('TEND_INVALID_ARGUMENT', `epoch graph: ${message}`);
+  const fail = (message: string) => errors.invalidArgument(`epoch graph: ${message}`);
   const { sizes, rows, batchSize } = spec;
   if (sizes.length < 2 || sizes.some((s) => !Number.isSafeInteger(s) || s < 1)) {
     throw fail(`layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`);

@@ -3,7 +3,7 @@
  * (probabilities clipped at 1e-15) and macro F1 over the classes present in the labels or the
  * predictions; R², RMSE and MAE for regression.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { PROBABILITY_FLOOR } from './objective.js';
 import type { TrainedModel } from './trained-model.js';
 import { describeSchema, labelsOf, targetsOf, type TrainingTable } from './training-table.js';
@@ -12,9 +12,9 @@ function checkCompatible(model: TrainedModel, table: TrainingTable): void {
   const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
     a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
   if (table.task !== model.task || !same(table.featureColumns, model.featureColumns) || !same(table.classes, model.classes)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `the table (${describeSchema(table)}) does not fit the model (${describeSchema(model.schema)})`);
+    throw errors.invalidArgument(`the table (${describeSchema(table)}) does not fit the model (${describeSchema(model.schema)})`);
   }
-  if (table.rows < 1) throw new TendError('TEND_INVALID_ARGUMENT', 'cannot evaluate on an empty table');
+  if (table.rows < 1) throw errors.invalidArgument('cannot evaluate on an empty table');
 }
 
 /** Macro-averaged F1 over the classes that occur in `labels` or `predicted` (scikit-learn's default). */

@@ -5,7 +5,7 @@
  *
  * Weights are float32 initializers; the class names go to metadata_props `classes` as a JSON array.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { GraphBuilder, writeModel } from '../onnx/index.js';
 import type { MlpClassifier } from './mlp.js';
 import type { Standardization } from './standardize.js';
@@ -35,10 +35,10 @@ export function exportClassifierToOnnx(model: MlpClassifier, options: Classifier
   const probabilitiesName = options.probabilitiesName ?? 'probabilities';
   const labelName = options.labelName ?? 'label';
   if (featureCount !== model.featureCount) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `featureCount ${featureCount} does not match the model's ${model.featureCount} inputs`);
+    throw errors.invalidArgument(`featureCount ${featureCount} does not match the model's ${model.featureCount} inputs`);
   }
   if (classes.length !== model.classCount) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${classes.length} class names given for a model with ${model.classCount} classes`);
+    throw errors.invalidArgument(`${classes.length} class names given for a model with ${model.classCount} classes`);
   }
 
   const graph = new GraphBuilder(options.graphName ?? 'tend_mlp_classifier')
@@ -49,7 +49,7 @@ export function exportClassifierToOnnx(model: MlpClassifier, options: Classifier
   let current = inputName;
   if (standardization !== undefined) {
     if (standardization.mean.length !== featureCount || standardization.std.length !== featureCount) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `standardization has ${standardization.mean.length} means and ${standardization.std.length} stds for ${featureCount} features`);
+      throw errors.invalidArgument(`standardization has ${standardization.mean.length} means and ${standardization.std.length} stds for ${featureCount} features`);
     }
     // A zero std would divide by zero; a constant feature is centred to 0 whatever it is divided by.
     const std = Float32Array.from(standardization.std, (s) => (s > 0 && Number.isFinite(s) ? s : 1));

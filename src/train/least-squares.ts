@@ -3,7 +3,7 @@
  * equations (XᵀX + αI)·w = Xᵀy by Cholesky, and put the means back into the intercept. α = 0 is
  * ordinary least squares; α > 0 is scikit-learn's Ridge (penalty α‖w‖² on the summed squared error).
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 export interface LeastSquaresFit {
   weights: Float64Array;
@@ -16,7 +16,7 @@ export interface LeastSquaresFit {
  * the fitted values are then those of the minimum-norm-like solution.
  */
 export function fitLeastSquares(x: Float64Array, rows: number, width: number, y: Float64Array, alpha: number): LeastSquaresFit {
-  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new TendError('TEND_INVALID_ARGUMENT', `the ridge penalty must be ≥ 0, got ${alpha}`);
+  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw errors.invalidArgument(`the ridge penalty must be ≥ 0, got ${alpha}`);
   const means = new Float64Array(width);
   let yMean = 0;
   for (let r = 0; r < rows; r++) {
@@ -56,7 +56,7 @@ function solveCholesky(a: Float64Array, b: Float64Array, n: number): Float64Arra
   for (let j = 0; j < n; j++) {
     let diagonal = a[j * n + j] as number;
     for (let k = 0; k < j; k++) diagonal -= (a[j * n + k] as number) ** 2;
-    if (!(diagonal > 0)) throw new TendError('TEND_INVALID_ARGUMENT', 'the features are too collinear to solve the least-squares problem; use ridge');
+    if (!(diagonal > 0)) throw errors.invalidArgument('the features are too collinear to solve the least-squares problem; use ridge');
     const root = Math.sqrt(diagonal);
     a[j * n + j] = root;
     for (let i = j + 1; i < n; i++) {

@@ -3,7 +3,7 @@
  * an L2 penalty on the weights, trained with Adam on shuffled mini-batches. Inputs are taken as
  * given (standardize them first); everything is seeded, so a seed fixes the result.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { DenseNetwork, type FeatureMatrix } from './network.js';
 import { batchObjective, softmaxRows } from './objective.js';
 
@@ -52,7 +52,7 @@ export function argmaxRows(values: Float64Array | Float32Array, rows: number, wi
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${name} must be a positive integer, got ${value}`);
+    throw errors.invalidArgument(`${name} must be a positive integer, got ${value}`);
   }
   return value;
 }
@@ -74,17 +74,17 @@ export class MlpClassifier {
     const epochs = positiveInteger('epochs', options.epochs ?? 50);
     const batchSize = positiveInteger('batchSize', options.batchSize ?? 32);
     const l2 = options.l2 ?? 1e-4;
-    if (!(l2 >= 0)) throw new TendError('TEND_INVALID_ARGUMENT', `l2 must be ≥ 0, got ${l2}`);
+    if (!(l2 >= 0)) throw errors.invalidArgument(`l2 must be ≥ 0, got ${l2}`);
     const { features, labels, rows, classCount } = data;
     positiveInteger('rows', rows);
     positiveInteger('classCount', classCount);
     const featureCount = features.length / rows;
     if (!Number.isInteger(featureCount) || featureCount < 1 || labels.length !== rows) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} labels and a multiple of ${rows} feature values, got ${labels.length} and ${features.length}`);
+      throw errors.invalidArgument(`expected ${rows} labels and a multiple of ${rows} feature values, got ${labels.length} and ${features.length}`);
     }
     for (const label of labels) {
       if (label < 0 || label >= classCount) {
-        throw new TendError('TEND_INVALID_ARGUMENT', `class index ${label} is outside 0..${classCount - 1}`);
+        throw errors.invalidArgument(`class index ${label} is outside 0..${classCount - 1}`);
       }
     }
 
@@ -173,7 +173,7 @@ export class MlpClassifier {
 /** Share of rows whose predicted class equals the label. */
 export function accuracy(predicted: Int32Array, labels: Int32Array): number {
   if (predicted.length !== labels.length || labels.length === 0) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `accuracy needs two equal, non-empty label arrays, got ${predicted.length} and ${labels.length}`);
+    throw errors.invalidArgument(`accuracy needs two equal, non-empty label arrays, got ${predicted.length} and ${labels.length}`);
   }
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;

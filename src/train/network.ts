@@ -6,7 +6,7 @@
  * Layout of layer l (inputs nᵢ, outputs nₒ): weights nₒ × nᵢ row-major (ONNX Gemm with transB=1),
  * then the nₒ biases.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { multiplyTransposed, transposeInto } from './matmul.js';
 import type { Random } from './random.js';
 
@@ -80,14 +80,14 @@ export class DenseNetwork {
   /** A network over existing parameters (laid out as described above), or zeros. */
   constructor(sizes: readonly number[], parameters?: Float64Array, activation: HiddenActivation = 'relu') {
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`);
+      throw errors.invalidArgument(`layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`);
     }
     if (!HIDDEN_ACTIVATIONS.includes(activation)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
+      throw errors.invalidArgument(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
     }
     const count = parameterCountOf(sizes);
     if (parameters !== undefined && parameters.length !== count) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `a [${sizes.join(', ')}] network has ${count} parameters, got ${parameters.length}`);
+      throw errors.invalidArgument(`a [${sizes.join(', ')}] network has ${count} parameters, got ${parameters.length}`);
     }
     this.sizes = [...sizes];
     this.parameters = parameters ?? new Float64Array(count);
@@ -141,7 +141,7 @@ export class DenseNetwork {
 
   private checkInput(x: FeatureMatrix, rows: number): void {
     if (x.length !== rows * this.inputSize) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} rows of ${this.inputSize} features (${rows * this.inputSize} values), got ${x.length}`);
+      throw errors.invalidArgument(`expected ${rows} rows of ${this.inputSize} features (${rows * this.inputSize} values), got ${x.length}`);
     }
   }
 

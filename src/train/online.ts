@@ -3,7 +3,7 @@
  * validation), then take one SGD step on the sample. Works on a private copy of the model; snapshots
  * are independent copies, so later steps never change a snapshot already handed out.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { batchObjective, PROBABILITY_FLOOR } from './objective.js';
 import type { DenseNetwork, FeatureMatrix, NetworkWorkspace } from './network.js';
 import { encodeFeatures } from './preprocessing.js';
@@ -71,22 +71,22 @@ export class OnlineLearner {
     this.network = this.model.network;
     this.learningRate = options.learningRate ?? 0.01;
     if (!(this.learningRate > 0) || !Number.isFinite(this.learningRate)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `learningRate must be a positive number, got ${this.learningRate}`);
+      throw errors.invalidArgument(`learningRate must be a positive number, got ${this.learningRate}`);
     }
     this.schedule = options.schedule ?? 'constant';
     if (this.schedule !== 'constant' && this.schedule !== 'invscaling') {
-      throw new TendError('TEND_INVALID_ARGUMENT', `schedule must be 'constant' or 'invscaling', got '${String(this.schedule)}'`);
+      throw errors.invalidArgument(`schedule must be 'constant' or 'invscaling', got '${String(this.schedule)}'`);
     }
     this.powerT = options.powerT ?? 0.25;
-    if (!(this.powerT >= 0) || !Number.isFinite(this.powerT)) throw new TendError('TEND_INVALID_ARGUMENT', `powerT must be ≥ 0, got ${this.powerT}`);
+    if (!(this.powerT >= 0) || !Number.isFinite(this.powerT)) throw errors.invalidArgument(`powerT must be ≥ 0, got ${this.powerT}`);
     const { l2, train_rows: trainRows } = model.hyperparameters;
     // Ridge's α weighs the summed squared error of its training rows; per sample it is α / n.
     const ridgeRows = model.kind === 'ridge' && typeof trainRows === 'number' && trainRows > 0 ? trainRows : 1;
     const modelL2 = typeof l2 === 'number' ? l2 / ridgeRows : 0;
     this.l2 = options.l2 ?? modelL2;
-    if (!(this.l2 >= 0) || !Number.isFinite(this.l2)) throw new TendError('TEND_INVALID_ARGUMENT', `l2 must be ≥ 0, got ${this.l2}`);
+    if (!(this.l2 >= 0) || !Number.isFinite(this.l2)) throw errors.invalidArgument(`l2 must be ≥ 0, got ${this.l2}`);
     const window = options.window ?? 500;
-    if (!Number.isSafeInteger(window) || window < 1) throw new TendError('TEND_INVALID_ARGUMENT', `window must be a positive integer, got ${window}`);
+    if (!Number.isSafeInteger(window) || window < 1) throw errors.invalidArgument(`window must be a positive integer, got ${window}`);
     this.recent = new Float64Array(window);
     this.ws = this.network.workspace(1);
     this.gradient = new Float64Array(this.network.parameters.length);
@@ -108,9 +108,9 @@ export class OnlineLearner {
     const classification = model.task === 'classification';
     if (classification) {
       if (!Number.isInteger(label) || label < 0 || label >= this.network.outputSize) {
-        throw new TendError('TEND_INVALID_ARGUMENT', `label must be a class index in 0..${this.network.outputSize - 1}, got ${label}`);
+        throw errors.invalidArgument(`label must be a class index in 0..${this.network.outputSize - 1}, got ${label}`);
       }
-    } else if (!Number.isFinite(label)) throw new TendError('TEND_INVALID_ARGUMENT', `target must be a finite number, got ${label}`);
+    } else if (!Number.isFinite(label)) throw errors.invalidArgument(`target must be a finite number, got ${label}`);
     encodeFeatures(model.preprocessing, raw, 1, model.featureColumns.length, this.encoded);
 
     const rate = this.currentLearningRate;

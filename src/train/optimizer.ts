@@ -2,7 +2,7 @@
  * First-order optimizers over a flat parameter vector. They keep their own state (moments,
  * velocity), so one instance belongs to one training run.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 export interface Optimizer {
   /** Move `parameters` against `gradient` (same length) by one step. */
@@ -11,7 +11,7 @@ export interface Optimizer {
 
 function checkRate(learningRate: number): void {
   if (!(learningRate > 0 && Number.isFinite(learningRate))) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `learning rate must be a positive number, got ${learningRate}`);
+    throw errors.invalidArgument(`learning rate must be a positive number, got ${learningRate}`);
   }
 }
 
@@ -79,7 +79,7 @@ export class SgdMomentum implements Optimizer {
     this.nesterov = options.nesterov ?? false;
     checkRate(this.learningRate);
     if (!(this.momentum >= 0 && this.momentum < 1)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `momentum must be in [0, 1), got ${this.momentum}`);
+      throw errors.invalidArgument(`momentum must be in [0, 1), got ${this.momentum}`);
     }
     this.velocity = new Float64Array(size);
   }

@@ -7,7 +7,7 @@
  * Network input layout: the standardized numeric columns in CSV order, then one block per
  * categorical column in the order the columns were named.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { fitStandardization, standardizationAsFloat32 } from './standardize.js';
 import type { FeatureMatrix } from './network.js';
 
@@ -56,21 +56,21 @@ export function fitPreprocessing(
   for (const column of categoricalColumns) {
     const index = featureColumns.indexOf(column);
     if (index < 0) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `categorical column '${column}' is not a feature column (features: ${featureColumns.join(', ')})`);
+      throw errors.invalidArgument(`categorical column '${column}' is not a feature column (features: ${featureColumns.join(', ')})`);
     }
-    if (seen.has(column)) throw new TendError('TEND_INVALID_ARGUMENT', `categorical column '${column}' is named twice`);
+    if (seen.has(column)) throw errors.invalidArgument(`categorical column '${column}' is named twice`);
     seen.add(column);
     const codes = new Set<number>();
     for (let r = 0; r < rows; r++) {
       const v = features[r * width + index] as number;
       // The graph compares float32 values, so a code must be an integer float32 holds exactly.
       if (!Number.isInteger(v) || Math.abs(v) > 16777216) {
-        throw new TendError('TEND_INVALID_ARGUMENT', `categorical column '${column}' must hold integer codes; training row ${r + 1} has ${v}`);
+        throw errors.invalidArgument(`categorical column '${column}' must hold integer codes; training row ${r + 1} has ${v}`);
       }
       codes.add(v);
     }
     if (codes.size > MAX_CATEGORIES) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `categorical column '${column}' has ${codes.size} distinct codes, more than ${MAX_CATEGORIES}`);
+      throw errors.invalidArgument(`categorical column '${column}' has ${codes.size} distinct codes, more than ${MAX_CATEGORIES}`);
     }
     categorical.push({ column, index, categories: [...codes].sort((a, b) => a - b) });
   }
@@ -97,7 +97,7 @@ export function fitPreprocessing(
 /** Network inputs for `rows` rows of raw features: the same arithmetic as the graph's Sub, Div, Equal and Cast. */
 export function encodeFeatures(p: Preprocessing, raw: FeatureMatrix, rows: number, featureCount: number, into?: Float64Array): Float64Array {
   if (raw.length !== rows * featureCount) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} rows of ${featureCount} features (${rows * featureCount} values), got ${raw.length}`);
+    throw errors.invalidArgument(`expected ${rows} rows of ${featureCount} features (${rows * featureCount} values), got ${raw.length}`);
   }
   const width = encodedWidth(p);
   const out = into ?? new Float64Array(rows * width);

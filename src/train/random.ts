@@ -3,7 +3,7 @@
  * that training is reproducible: the same seed gives the same split, weights and exported bytes on
  * every machine, which Math.random cannot promise.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 /** Anything indexable and writable: plain arrays and typed arrays. */
 export interface MutableIndexed<T> {
@@ -27,7 +27,7 @@ export class Random {
   /** `seed` is any safe integer; all 53 bits take part. */
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `seed must be a safe integer, got ${seed}`);
+      throw errors.invalidArgument(`seed must be a safe integer, got ${seed}`);
     }
     let state = (seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) >>> 0, 0x85ebca6b);
     const next = (): number => {
@@ -72,7 +72,7 @@ export class Random {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new TendError('TEND_INVALID_ARGUMENT', `int(n) needs a positive integer n, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0) throw errors.invalidArgument(`int(n) needs a positive integer n, got ${n}`);
     return Math.floor(this.uniform() * n);
   }
 

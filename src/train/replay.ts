@@ -3,7 +3,7 @@
  * sampling), held in a fixed capacity, so an update can train on new rows together with a fair
  * sample of the old ones instead of forgetting them. Seeded, so the same rows give the same sample.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { Random } from './random.js';
 import { describeSchema, schemaOf, type TableSchema, type TrainingTable } from './training-table.js';
 
@@ -20,7 +20,7 @@ export class ReplayBuffer {
   /** `schema` fixes the columns up front; otherwise the first table added does. */
   constructor(capacity: number, seed: number, schema?: TableSchema) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `replay buffer capacity must be a positive integer, got ${capacity}`);
+      throw errors.invalidArgument(`replay buffer capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
     this.random = new Random(seed);
@@ -52,7 +52,7 @@ export class ReplayBuffer {
     const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
       a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
     if (table.task !== schema.task || table.targetColumn !== schema.targetColumn || !same(table.featureColumns, schema.featureColumns) || !same(table.classes, schema.classes)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `rows of (${describeSchema(schemaOf(table))}) do not fit the replay buffer (${describeSchema(schema)})`);
+      throw errors.invalidArgument(`rows of (${describeSchema(schemaOf(table))}) do not fit the replay buffer (${describeSchema(schema)})`);
     }
     const width = schema.featureColumns.length;
     for (let r = 0; r < table.rows; r++) {
@@ -64,12 +64,12 @@ export class ReplayBuffer {
   /** Offer one row of raw features with its class index (classification) or target value (regression). */
   addRow(raw: ArrayLike<number>, value: number): void {
     const schema = this.schema;
-    if (schema === null) throw new TendError('TEND_INVALID_ARGUMENT', 'the replay buffer has no columns yet: add a table first or give a schema');
+    if (schema === null) throw errors.invalidArgument('the replay buffer has no columns yet: add a table first or give a schema');
     const width = schema.featureColumns.length;
-    if (raw.length !== width) throw new TendError('TEND_INVALID_ARGUMENT', `a replay row needs ${width} features, got ${raw.length}`);
+    if (raw.length !== width) throw errors.invalidArgument(`a replay row needs ${width} features, got ${raw.length}`);
     const classCount = schema.classes?.length ?? 0;
     if (schema.task === 'classification' ? !(Number.isInteger(value) && value >= 0 && value < classCount) : !Number.isFinite(value)) {
-      throw new TendError('TEND_INVALID_ARGUMENT', schema.task === 'classification' ? `a class index must be in 0..${classCount - 1}, got ${value}` : `a target must be a finite number, got ${value}`);
+      throw errors.invalidArgument(schema.task === 'classification' ? `a class index must be in 0..${classCount - 1}, got ${value}` : `a target must be a finite number, got ${value}`);
     }
     this.seenCount++;
     let slot: number;

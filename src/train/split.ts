@@ -2,7 +2,7 @@
  * Deterministic train/test splits. Stratifying keeps every class in the same proportion on both
  * sides, so a small test set still measures every class.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { Random } from './random.js';
 
 /** Row indices of each side, ascending. */
@@ -19,7 +19,7 @@ export interface SplitOptions {
 
 function checkFraction(testFraction: number): void {
   if (!(testFraction > 0 && testFraction < 1)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `testFraction must be in (0, 1), got ${testFraction}`);
+    throw errors.invalidArgument(`testFraction must be in (0, 1), got ${testFraction}`);
   }
 }
 
@@ -53,8 +53,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: SplitOptions
     train.push(...rows.slice(testCount));
   }
   if (train.length === 0 || test.length === 0) {
-    throw new TendError(
-      'TEND_INVALID_ARGUMENT',
+    throw errors.invalidArgument(
       `cannot split ${labels.length} rows into non-empty train and test sets with testFraction ${options.testFraction}`,
     );
   }
@@ -66,8 +65,7 @@ export function shuffledSplit(rows: number, options: SplitOptions): DataSplit {
   checkFraction(options.testFraction);
   const testCount = Math.round(rows * options.testFraction);
   if (testCount < 1 || testCount > rows - 1) {
-    throw new TendError(
-      'TEND_INVALID_ARGUMENT',
+    throw errors.invalidArgument(
       `cannot split ${rows} rows into non-empty train and test sets with testFraction ${options.testFraction}`,
     );
   }

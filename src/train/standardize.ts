@@ -2,7 +2,7 @@
  * Per-feature standardization, z = (x − mean) / std. The statistics come from the training rows
  * only and are exported into the graph, so clients send raw feature values.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 export interface Standardization {
   mean: Float64Array;
@@ -13,7 +13,7 @@ export interface Standardization {
 /** Mean and population standard deviation of each column of a row-major matrix. */
 export function fitStandardization(values: Float64Array | Float32Array, rows: number, width: number): Standardization {
   if (rows < 1 || values.length !== rows * width) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} × ${width} values, got ${values.length}`);
+    throw errors.invalidArgument(`expected ${rows} × ${width} values, got ${values.length}`);
   }
   const mean = new Float64Array(width);
   const std = new Float64Array(width);
@@ -39,7 +39,7 @@ export function fitStandardization(values: Float64Array | Float32Array, rows: nu
 export function standardize(values: Float64Array | Float32Array, rows: number, stats: Standardization): Float64Array {
   const width = stats.mean.length;
   if (values.length !== rows * width) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} × ${width} values, got ${values.length}`);
+    throw errors.invalidArgument(`expected ${rows} × ${width} values, got ${values.length}`);
   }
   const out = new Float64Array(values.length);
   for (let r = 0; r < rows; r++) {

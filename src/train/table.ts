@@ -2,7 +2,7 @@
  * Turns a NumericTable into what trainers take: a row-major feature matrix, a target column, and
  * for classifiers the class names with each row's class index.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { NumericTable } from './csv.js';
 
 export interface FeaturesAndTarget {
@@ -17,14 +17,13 @@ export interface FeaturesAndTarget {
 export function featuresAndTarget(table: NumericTable, targetColumn: string): FeaturesAndTarget {
   const targetIndex = table.columns.indexOf(targetColumn);
   if (targetIndex < 0) {
-    throw new TendError(
-      'TEND_INVALID_ARGUMENT',
+    throw errors.invalidArgument(
       `target column '${targetColumn}' is not in the table (columns: ${table.columns.join(', ')})`,
     );
   }
   const width = table.columns.length;
   const featureCount = width - 1;
-  if (featureCount === 0) throw new TendError('TEND_INVALID_ARGUMENT', 'the table has no feature columns besides the target');
+  if (featureCount === 0) throw errors.invalidArgument('the table has no feature columns besides the target');
   const features = new Float64Array(table.rows * featureCount);
   const target = new Float64Array(table.rows);
   for (let r = 0; r < table.rows; r++) {
@@ -51,8 +50,7 @@ export function encodeClasses(target: Float64Array, targetColumn: string): Encod
   for (let r = 0; r < target.length; r++) {
     const v = target[r] as number;
     if (!Number.isInteger(v)) {
-      throw new TendError(
-        'TEND_INVALID_ARGUMENT',
+      throw errors.invalidArgument(
         `class column '${targetColumn}' must hold integers; row ${r + 1} has ${v}`,
       );
     }
@@ -60,7 +58,7 @@ export function encodeClasses(target: Float64Array, targetColumn: string): Encod
   }
   const values = [...distinct].sort((a, b) => a - b);
   if (values.length < 2) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `class column '${targetColumn}' needs at least two classes, found ${values.length}`);
+    throw errors.invalidArgument(`class column '${targetColumn}' needs at least two classes, found ${values.length}`);
   }
   const indexOf = new Map(values.map((v, i) => [v, i]));
   const labels = new Int32Array(target.length);

@@ -4,7 +4,7 @@
  * without a hidden layer; binary logistic regression is a two-column softmax whose first logit is
  * pinned at 0 (weights row 0 and bias 0 stay zero), so its probabilities are [1 − σ(z), σ(z)].
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { argmaxRows, softmaxRows } from './mlp.js';
 import type { DenseNetwork, FeatureMatrix } from './network.js';
 import { copyPreprocessing, encodedWidth, encodeFeatures, type Preprocessing } from './preprocessing.js';
@@ -52,17 +52,17 @@ export class TrainedModel {
     this.hyperparameters = { ...init.hyperparameters };
     const inputWidth = encodedWidth(init.preprocessing);
     if (inputWidth !== init.network.inputSize) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `the preprocessing gives ${inputWidth} network inputs, the network takes ${init.network.inputSize}`);
+      throw errors.invalidArgument(`the preprocessing gives ${inputWidth} network inputs, the network takes ${init.network.inputSize}`);
     }
     const outputs = this.task === 'classification' ? (this.classes?.length ?? 0) : 1;
-    if (this.task === 'classification' && outputs < 2) throw new TendError('TEND_INVALID_ARGUMENT', 'a classifier needs at least two classes');
+    if (this.task === 'classification' && outputs < 2) throw errors.invalidArgument('a classifier needs at least two classes');
     if (init.network.outputSize !== outputs) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `the network has ${init.network.outputSize} outputs, the ${this.task} head needs ${outputs}`);
+      throw errors.invalidArgument(`the network has ${init.network.outputSize} outputs, the ${this.task} head needs ${outputs}`);
     }
     if (this.task === 'regression' && init.preprocessing.target === undefined) {
-      throw new TendError('TEND_INVALID_ARGUMENT', 'a regressor needs the target scaling in its preprocessing');
+      throw errors.invalidArgument('a regressor needs the target scaling in its preprocessing');
     }
-    if (this.kind === 'logistic' && outputs !== 2) throw new TendError('TEND_INVALID_ARGUMENT', `logistic regression has two classes, got ${outputs}`);
+    if (this.kind === 'logistic' && outputs !== 2) throw errors.invalidArgument(`logistic regression has two classes, got ${outputs}`);
   }
 
   /** Columns, target and classes an update table must have. */
@@ -105,7 +105,7 @@ export class TrainedModel {
   outputs(raw: FeatureMatrix, rows: number): Float64Array {
     const width = this.featureColumns.length;
     if (raw.length !== rows * width) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `expected ${rows} rows of ${width} features (${rows * width} values), got ${raw.length}`);
+      throw errors.invalidArgument(`expected ${rows} rows of ${width} features (${rows * width} values), got ${raw.length}`);
     }
     const outWidth = this.network.outputSize;
     const out = new Float64Array(rows * outWidth);
@@ -121,7 +121,7 @@ export class TrainedModel {
   }
 
   private requireTask(task: Task, what: string): void {
-    if (this.task !== task) throw new TendError('TEND_INVALID_ARGUMENT', `${what} needs a ${task} model; this ${this.kind} model does ${this.task}`);
+    if (this.task !== task) throw errors.invalidArgument(`${what} needs a ${task} model; this ${this.kind} model does ${this.task}`);
   }
 
   /** Class probabilities, rows × classes (classification). */

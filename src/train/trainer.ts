@@ -3,7 +3,7 @@
  * on the rows that train the weights only, never on the validation rows; everything random flows
  * from one seed, so the same table, options and seed give the same model bit for bit.
  */
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import { encodeTable, type EncodedData } from './encoded-data.js';
 import { runGradientDescent, type DescentResult, type EpochRecord } from './gradient-descent.js';
 import { fitByLbfgs, fitLinearExact } from './linear-fit.js';
@@ -64,7 +64,7 @@ export interface TrainResult {
 }
 
 function fail(message: string): TendError {
-  return new TendError('TEND_INVALID_ARGUMENT', message);
+  return errors.invalidArgument(message);
 }
 
 export function positiveInteger(name: string, value: number): number {

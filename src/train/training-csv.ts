@@ -4,14 +4,14 @@
  * Every problem is reported with the file, the line and the column, before any training starts.
  */
 import { cellPlace, csvField, decimalNumber, MISSING_WORDS, numberCell, readCsv, shownCell, type CsvTable } from '../core/csv.js';
-import { TendError } from '../core/errors.js';
+import { type TendError, errors } from '../core/errors.js';
 import { describeSchema, type TableSchema, type Task, type TrainingTable } from './training-table.js';
 
 /** Missing-value markers a trainer names as such when it refuses them ('?' is the UCI data sets' marker). */
 export const TRAINING_MISSING_WORDS: readonly string[] = [...MISSING_WORDS, '?'];
 
 function invalid(source: string, message: string): TendError {
-  return new TendError('TEND_INVALID_ARGUMENT', `${source}: ${message}`);
+  return errors.invalidArgument(`${source}: ${message}`);
 }
 
 /** "1.0" and "1" name the same class when the labels are numbers. */
@@ -41,7 +41,7 @@ function build(raw: CsvTable, targetColumn: string, task: Task, classesGiven?: s
     for (let c = 0; c < row.length; c++) {
       if (c === targetIndex) {
         const cell = row[c] ?? '';
-        if (cell === '') throw new TendError('TEND_INVALID_ARGUMENT', `${cellPlace(raw, r, c)}: the target cell is empty`);
+        if (cell === '') throw errors.invalidArgument(`${cellPlace(raw, r, c)}: the target cell is empty`);
         targetCells.push(cell);
       } else features[k++] = numberCell(raw, r, c, missing);
     }
@@ -59,8 +59,7 @@ function build(raw: CsvTable, targetColumn: string, task: Task, classesGiven?: s
   table.labels = Int32Array.from(targetCells, (cell, r) => {
     const index = indexOf.get(cell) ?? indexOf.get(canonical[r] as string);
     if (index === undefined) {
-      throw new TendError(
-        'TEND_INVALID_ARGUMENT',
+      throw errors.invalidArgument(
         `${cellPlace(raw, r, targetIndex)}: class ${shownCell(cell)} is not one of the model's classes (${classes.join(', ')})`,
       );
     }
@@ -71,7 +70,7 @@ function build(raw: CsvTable, targetColumn: string, task: Task, classesGiven?: s
 
 function checkTask(task: Task): void {
   if (task !== 'classification' && task !== 'regression') {
-    throw new TendError('TEND_INVALID_ARGUMENT', `task must be 'classification' or 'regression', got '${String(task)}'`);
+    throw errors.invalidArgument(`task must be 'classification' or 'regression', got '${String(task)}'`);
   }
 }
 
@@ -123,7 +122,7 @@ export function readUpdateCsv(text: string, source: string, expected: TableSchem
   }
   if (raw.rows.length < 1) throw invalid(source, 'the CSV file has a header but no data rows');
   if (expected.task === 'classification' && (expected.classes === undefined || expected.classes.length < 2)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `a classification update needs the model's classes (${describeSchema(expected)})`);
+    throw errors.invalidArgument(`a classification update needs the model's classes (${describeSchema(expected)})`);
   }
   const table = build(raw, expected.targetColumn, expected.task, expected.classes);
   // Keep the model's feature order even when the update file puts the target elsewhere.

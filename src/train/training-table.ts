@@ -3,7 +3,7 @@
  * order, without the target) and the target, as class indices for classification or numbers for
  * regression. Helpers here pick rows and join tables without re-reading any CSV.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 
 export type Task = 'classification' | 'regression';
 
@@ -42,7 +42,7 @@ export function schemaOf(table: TrainingTable): TableSchema {
 /** The class indices of a classification table (throws for a regression table). */
 export function labelsOf(table: TrainingTable): Int32Array {
   if (table.task !== 'classification' || table.labels === undefined || table.classes === undefined) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `table of '${table.targetColumn}' has no class labels (task ${table.task})`);
+    throw errors.invalidArgument(`table of '${table.targetColumn}' has no class labels (task ${table.task})`);
   }
   return table.labels;
 }
@@ -50,7 +50,7 @@ export function labelsOf(table: TrainingTable): Int32Array {
 /** The target values of a regression table (throws for a classification table). */
 export function targetsOf(table: TrainingTable): Float64Array {
   if (table.task !== 'regression' || table.target === undefined) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `table of '${table.targetColumn}' has no numeric target (task ${table.task})`);
+    throw errors.invalidArgument(`table of '${table.targetColumn}' has no numeric target (task ${table.task})`);
   }
   return table.target;
 }
@@ -61,7 +61,7 @@ export function selectRows(table: TrainingTable, indices: ArrayLike<number>): Tr
   const features = new Float64Array(indices.length * width);
   for (let k = 0; k < indices.length; k++) {
     const r = indices[k] as number;
-    if (!(r >= 0 && r < table.rows)) throw new TendError('TEND_INVALID_ARGUMENT', `row index ${r} is outside 0..${table.rows - 1}`);
+    if (!(r >= 0 && r < table.rows)) throw errors.invalidArgument(`row index ${r} is outside 0..${table.rows - 1}`);
     features.set(table.features.subarray(r * width, (r + 1) * width), k * width);
   }
   const out: TrainingTable = { ...schemaOf(table), features, rows: indices.length };
@@ -79,7 +79,7 @@ function sameSchema(a: TableSchema, b: TableSchema): boolean {
 /** The rows of `first` followed by those of `second`; both must have the same columns and classes. */
 export function concatTables(first: TrainingTable, second: TrainingTable): TrainingTable {
   if (!sameSchema(schemaOf(first), schemaOf(second))) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `cannot join tables with different columns or classes (${describeSchema(first)} vs ${describeSchema(second)})`);
+    throw errors.invalidArgument(`cannot join tables with different columns or classes (${describeSchema(first)} vs ${describeSchema(second)})`);
   }
   const features = new Float64Array(first.features.length + second.features.length);
   features.set(first.features);

@@ -3,7 +3,7 @@
  * replayed from earlier data so it does not forget them). The parent's preprocessing is kept, so the
  * graph's input and standardization stay the same; the parent itself is never changed.
  */
-import { TendError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { encodeTable } from './encoded-data.js';
 import { runGradientDescent, type EpochRecord } from './gradient-descent.js';
 import { fitByLbfgs, fitLinearExact } from './linear-fit.js';
@@ -55,14 +55,14 @@ export function checkTableFitsModel(model: TrainedModel, table: TrainingTable, w
     !sameStrings(table.featureColumns, schema.featureColumns) ||
     !sameStrings(table.classes, schema.classes)
   ) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${what} (${describeSchema(schemaOf(table))}) does not match the model (${describeSchema(schema)})`);
+    throw errors.invalidArgument(`${what} (${describeSchema(schemaOf(table))}) does not match the model (${describeSchema(schema)})`);
   }
 }
 
 /** Train a copy of `model` further on `table` (and `options.replay`). */
 export function continueTraining(model: TrainedModel, table: TrainingTable, options: ContinueTrainingOptions): ContinueTrainingResult {
   if (options.mode !== 'minibatch' && options.mode !== 'batch') {
-    throw new TendError('TEND_INVALID_ARGUMENT', `mode must be 'minibatch' or 'batch', got '${String(options.mode)}'`);
+    throw errors.invalidArgument(`mode must be 'minibatch' or 'batch', got '${String(options.mode)}'`);
   }
   checkTableFitsModel(model, table, 'the update table');
   let data = table;
@@ -70,7 +70,7 @@ export function continueTraining(model: TrainedModel, table: TrainingTable, opti
     checkTableFitsModel(model, options.replay, 'the replay table');
     data = concatTables(table, options.replay);
   }
-  if (data.rows < 1) throw new TendError('TEND_INVALID_ARGUMENT', 'an update needs at least one row');
+  if (data.rows < 1) throw errors.invalidArgument('an update needs at least one row');
   if (options.learningRate !== undefined) positiveRate(options.learningRate);
   const parentL2 = typeof model.hyperparameters.l2 === 'number' ? model.hyperparameters.l2 : 0;
   const l2 = nonNegative('l2', options.l2 ?? parentL2);

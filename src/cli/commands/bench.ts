@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { runLoad, parseConcurrencyList, type LoadLevelResult } from '../loadgen.js';
 import { isInteractive, printJson, printTable } from '../output.js';
@@ -47,7 +47,7 @@ export async function freePort(): Promise<number> {
 async function startLocalServer(opts: BenchOptions): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const script = process.argv[1];
-  if (!script) throw new TendError('TEND_INTERNAL', 'cannot find the tend script to start a server');
+  if (!script) throw errors.internal('cannot find the tend script to start a server');
   const args = [...process.execArgv, script, 'serve', '--host', '127.0.0.1', '--port', String(port), '--no-grpc', '--log-level', 'warn'];
   if (opts.home) args.push('--home', opts.home);
   for (const r of opts.repo) args.push('--repo', r);
@@ -55,7 +55,7 @@ async function startLocalServer(opts: BenchOptions): Promise<{ url: string; chil
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new TendError('TEND_INTERNAL', `the server exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) throw errors.internal(`the server exited with code ${child.exitCode} before it was ready`);
     try {
       const res = await fetch(`${url}/v2/health/ready`);
       if (res.ok) return { url, child };
@@ -65,7 +65,7 @@ async function startLocalServer(opts: BenchOptions): Promise<{ url: string; chil
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
-  throw new TendError('TEND_INTERNAL', 'the server did not become ready within 120 s');
+  throw errors.internal('the server did not become ready within 120 s');
 }
 
 /** Parse `name=1,128` flags into a map of input dimensions. */
@@ -123,7 +123,7 @@ export async function benchCommand(ref: string, opts: BenchOptions): Promise<voi
     const modelUrl = `${baseUrl}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
     const metaRes = await fetch(modelUrl);
     const meta = (await metaRes.json()) as { inputs?: MetadataInput[]; error?: string };
-    if (!metaRes.ok) throw new TendError(metaRes.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', meta.error ?? `metadata request answered ${metaRes.status}`);
+    if (!metaRes.ok) throw errors.withCode(metaRes.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', meta.error ?? `metadata request answered ${metaRes.status}`);
     const body = opts.data ? readFileSync(opts.data, 'utf8') : syntheticBody(meta.inputs ?? [], opts.batch, shapes);
     const check = await fetch(`${modelUrl}/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     if (!check.ok) {

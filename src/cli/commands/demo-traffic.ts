@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { errors, TendError } from '../../core/errors.js';
+import { type TendError, errors } from '../../core/errors.js';
 import { DEMO_MODEL, readFeatureRows } from '../../engine/index.js';
 import { isInteractive } from '../output.js';
 
@@ -109,8 +109,8 @@ async function demoInput(base: string): Promise<string> {
   } catch (err) {
     throw unreachable(base, err);
   }
-  if (meta.status === 404) throw new TendError('TEND_NOT_FOUND', `the server at ${base} does not serve model '${DEMO_MODEL}' — start the demo with \`tend demo\` (it trains and serves it)`);
-  if (meta.status !== 200) throw new TendError('TEND_UNAVAILABLE', `${base}/v2/models/${DEMO_MODEL} answered ${meta.status}: ${String(meta.body['error'] ?? '')}`);
+  if (meta.status === 404) throw errors.notFound(`the server at ${base} does not serve model '${DEMO_MODEL}' — start the demo with \`tend demo\` (it trains and serves it)`);
+  if (meta.status !== 200) throw errors.unavailable(`${base}/v2/models/${DEMO_MODEL} answered ${meta.status}: ${String(meta.body['error'] ?? '')}`);
   const inputs = meta.body['inputs'] as { name: string; datatype: string; shape: number[] }[] | undefined;
   const input = inputs?.length === 1 ? inputs[0] : undefined;
   if (!input || input.datatype !== 'FP32' || input.shape[input.shape.length - 1] !== PIXELS) {
@@ -198,7 +198,7 @@ async function runPhase(
       } catch (err) {
         // No answer at all (not an error status): the server went away, so stop rather than fail every request.
         fail(networkReason(err));
-        tally.stopped ??= new TendError('TEND_UNAVAILABLE', `the server at ${base} stopped answering (${networkReason(err)})`);
+        tally.stopped ??= errors.unavailable(`the server at ${base} stopped answering (${networkReason(err)})`);
       }
       onDone();
     }
@@ -248,8 +248,8 @@ export async function demoTrafficCommand(opts: DemoTrafficOptions): Promise<void
   });
   process.stdout.write(`sent ${total.sent} requests (${opts.rows} digits each) with request ids traffic-${runId}-N; ${total.accepted} feedback labels accepted; ${total.failed} failures\n`);
   const stopped = tallies.find((t) => t.stopped !== null)?.stopped;
-  if (stopped) throw new TendError(stopped.code, `${stopped.message} after ${total.sent} of ${opts.requests} requests`);
+  if (stopped) throw errors.withCode(stopped.code, `${stopped.message} after ${total.sent} of ${opts.requests} requests`);
   process.stdout.write(`open the dashboard: ${base}/   (the monitor API: ${base}/v2/models/${DEMO_MODEL}/monitor)\n`);
   const firstError = tallies.find((t) => t.firstError !== null)?.firstError;
-  if (total.failed > 0) throw new TendError('TEND_UNAVAILABLE', `${total.failed} of ${total.sent} requests failed; the first: ${firstError ?? 'unknown'}`);
+  if (total.failed > 0) throw errors.unavailable(`${total.failed} of ${total.sent} requests failed; the first: ${firstError ?? 'unknown'}`);
 }

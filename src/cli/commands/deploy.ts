@@ -4,7 +4,7 @@
  * within a second, once every version they name is loaded and warm.
  */
 import { promotedRoutes, rolledBackRoutes, type DeploymentRoutesInput } from '../../core/deployment.js';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { printJson, printTable } from '../output.js';
 import { parseRef, withRegistry, type Registry } from './registry.js';
 
@@ -81,7 +81,7 @@ export async function deployExperimentCommand(endpoint: string, variants: string
 async function transition(endpoint: string, opts: DeployOptions, action: 'promote' | 'rollback'): Promise<void> {
   const record = await withRegistry(opts.home, async (registry) => {
     const current = await registry.getDeployment(endpoint);
-    if (!current) throw new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment`);
+    if (!current) throw errors.deploymentNotFound(endpoint);
     const next = action === 'promote' ? promotedRoutes(endpoint, current.routes) : rolledBackRoutes(endpoint, current.routes);
     return registry.putDeployment(endpoint, next, {
       action,
@@ -102,7 +102,7 @@ export function deployRollbackCommand(endpoint: string, opts: DeployOptions): Pr
 
 export async function deployStatusCommand(endpoint: string, opts: DeployOptions): Promise<void> {
   const record = await withRegistry(opts.home, (registry) => registry.getDeployment(endpoint));
-  if (!record) throw new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment`);
+  if (!record) throw errors.deploymentNotFound(endpoint);
   show(record, opts.json);
 }
 

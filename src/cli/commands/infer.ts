@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { Engine, readFeatureRows } from '../../engine/index.js';
 import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../server/http/index.js';
 import { resolveHome } from '../home.js';
@@ -83,11 +83,11 @@ async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
   const base = `${opts.url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
   const meta = await fetch(base);
   const metaBody = (await meta.json()) as { inputs?: InputSpec[]; error?: string };
-  if (!meta.ok) throw new TendError(meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', metaBody.error ?? `server answered ${meta.status}`);
+  if (!meta.ok) throw errors.withCode(meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', metaBody.error ?? `server answered ${meta.status}`);
   const body = requestBodyFromFile(opts.data, metaBody.inputs ?? []);
   const res = await fetch(`${base}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   const answer = (await res.json()) as { error?: string };
-  if (!res.ok) throw new TendError(res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST', answer.error ?? `server answered ${res.status}`);
+  if (!res.ok) throw errors.withCode(res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST', answer.error ?? `server answered ${res.status}`);
   return answer;
 }
 

@@ -6,7 +6,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { attachReference, Engine, readCsvColumns, type MonitorView } from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
@@ -31,7 +31,7 @@ function readText(file: string): string {
   try {
     return readFileSync(resolve(file), 'utf8');
   } catch (err) {
-    throw new TendError('TEND_NOT_FOUND', `cannot read ${resolve(file)}: ${(err as Error).message}`);
+    throw errors.notFound(`cannot read ${resolve(file)}: ${(err as Error).message}`);
   }
 }
 
@@ -74,7 +74,7 @@ export async function logExportCommand(ref: string, opts: { home?: string; forma
   const out = opts.out ? createWriteStream(resolve(opts.out)) : process.stdout;
   const count = await withEngine(opts.home, async (engine) => {
     const monitoring = engine.monitoring.app;
-    if (!monitoring) throw new TendError('TEND_FORBIDDEN', 'monitoring is off');
+    if (!monitoring) throw errors.forbidden('monitoring is off');
     return monitoring.log.export(
       { model: name, ...(version !== undefined ? { version: Number(version) } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) },
       format,

@@ -1,7 +1,7 @@
 /** `tend optimize REF --method graph|int8-dynamic …`: a validated, registered optimization of a version. */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import type { GraphOptimizationLevel } from '../../core/config.js';
 import { csvEvaluation, inferMaxBatchSize, optimizeVersion, OPTIMIZE_METHODS, type EvaluationData, type OptimizeMethod, type OptimizeReport } from '../../engine/index.js';
 import { decodeInferRequest } from '../../server/http/index.js';
@@ -44,7 +44,7 @@ function jsonlEvaluation(text: string, source: string): EvaluationData {
       try {
         return decodeInferRequest(JSON.parse(line)).inputs;
       } catch (err) {
-        throw new TendError('TEND_INVALID_ARGUMENT', `${source}: line ${n}: ${(err as Error).message}`);
+        throw errors.invalidArgument(`${source}: line ${n}: ${(err as Error).message}`);
       }
     });
   return { source, synthetic: false, requests, labels: null };
@@ -95,7 +95,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new TendError('TEND_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`);
+        throw errors.notFound(`cannot read ${file}: ${(err as Error).message}`);
       }
       const ext = extname(file).toLowerCase();
       if (ext === '.csv') {

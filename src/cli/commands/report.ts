@@ -8,7 +8,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveServerConfig } from '../../core/config.js';
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { buildMonitorReport, driftedFeatures, Engine, monitorReportHtml, type MonitorReport } from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson } from '../output.js';
@@ -28,7 +28,7 @@ function readCsv(file: string, flag: string): { text: string; source: string } {
   try {
     return { text: readFileSync(path, 'utf8'), source: path };
   } catch (err) {
-    throw new TendError('TEND_NOT_FOUND', `${flag}: cannot read ${path}: ${(err as Error).message}`);
+    throw errors.notFound(`${flag}: cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -40,7 +40,7 @@ function writeWhole(file: string, text: string): void {
     renameSync(temp, file);
   } catch (err) {
     rmSync(temp, { force: true });
-    throw new TendError('TEND_INVALID_ARGUMENT', `--out: cannot write ${file}: ${(err as Error).message}`);
+    throw errors.invalidArgument(`--out: cannot write ${file}: ${(err as Error).message}`);
   }
 }
 

@@ -16,7 +16,7 @@
  * authentication off takes a restart on loopback with no token, or with `--insecure-no-auth`.
  */
 import { readFileSync } from 'node:fs';
-import { errors, TendError } from '../../core/errors.js';
+import { type TendError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Registry } from '../../registry/index.js';
 import {
@@ -115,7 +115,7 @@ export class AccessControl {
    * authentication off again once no token is active, as a restart would. Refused while any token is.
    */
   clearLatchWhenNoTokenIsActive(): void {
-    if (this.activeTokens > 0) throw new TendError('TEND_CONFLICT', `${this.activeTokens} token(s) are still active; revoke them first`);
+    if (this.activeTokens > 0) throw errors.conflict(`${this.activeTokens} token(s) are still active; revoke them first`);
     this.authOn = false;
   }
 
@@ -259,7 +259,7 @@ export class AccessControl {
 }
 
 function refuse(status: 401 | 403, message: string, tokenId?: string): AccessOutcome {
-  const error = new TendError(status === 401 ? 'TEND_UNAUTHORIZED' : 'TEND_FORBIDDEN', message);
+  const error = status === 401 ? errors.unauthorized(message) : errors.forbidden(message);
   return tokenId === undefined ? { ok: false, error } : { ok: false, error, tokenId };
 }
 

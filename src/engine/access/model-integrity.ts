@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { LimitsConfig, SecurityConfig } from '../../core/config.js';
-import { errors, isTendError, TendError } from '../../core/errors.js';
+import { errors, isTendError } from '../../core/errors.js';
 import type { Registry, VersionRecord } from '../../registry/index.js';
 import { hashFile } from '../../registry/index.js';
 import { loadTrustedKeys, readSigningKey, signatureRefusedError, signModel, verifyModelSignature, writeKeyPair, type ModelSignatureRecord, type SignatureVerdict } from '../../security/index.js';
@@ -87,7 +87,7 @@ export function repositoryLoadGuard(label: string, path: string, limits: LimitsC
   return () => {
     checkSize(label, path, limits);
     if (security.trust_policy === 'require-signature') {
-      return Promise.reject(new TendError('TEND_FORBIDDEN', `${label} is served from a repository and cannot be verified: trust policy require-signature loads signed registry versions only (tend push, then tend sign)`));
+      return Promise.reject(errors.forbidden(`${label} is served from a repository and cannot be verified: trust policy require-signature loads signed registry versions only (tend push, then tend sign)`));
     }
     return Promise.resolve();
   };

@@ -4,7 +4,7 @@
  * decoded V2 requests (JSONL, decoded by the caller), or generated from the signature when there
  * is none (agreement only, and the report says so).
  */
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import type { ModelSignature } from '../../core/signature.js';
 import { isDynamicDim } from '../../core/signature.js';
 import { allocateData, elementCount, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
@@ -63,7 +63,7 @@ export function syntheticEvaluation(signature: ModelSignature, maxBatchSize: num
 
 function numericCell(value: unknown, line: number, column: string, source: string): number {
   if (typeof value !== 'number') {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: line ${line}, column '${column}': ${value === null ? 'missing value' : `'${String(value)}' is not a number`}`);
+    throw errors.invalidArgument(`${source}: line ${line}, column '${column}': ${value === null ? 'missing value' : `'${String(value)}' is not a number`}`);
   }
   return value;
 }
@@ -73,19 +73,19 @@ export function csvEvaluation(text: string, source: string, signature: ModelSign
   const input = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
   const width = input?.shape?.length === 2 ? input.shape[1] : undefined;
   if (!input || input.datatype === null || input.datatype === 'BYTES' || typeof width !== 'number') {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: CSV evaluation data fits models with one [batch, features] numeric input; give JSONL requests instead`);
+    throw errors.invalidArgument(`${source}: CSV evaluation data fits models with one [batch, features] numeric input; give JSONL requests instead`);
   }
   const table = parseReferenceCsv(text, source);
   if (target !== undefined && !table.columns.includes(target)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: no target column '${target}' (columns: ${table.columns.slice(0, 10).join(', ')}${table.columns.length > 10 ? ', …' : ''})`);
+    throw errors.invalidArgument(`${source}: no target column '${target}' (columns: ${table.columns.slice(0, 10).join(', ')}${table.columns.length > 10 ? ', …' : ''})`);
   }
   const features = table.columns.filter((c) => c !== target);
   if (features.length !== width) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: ${features.length} feature columns, but input '${input.name}' takes ${width}${target === undefined ? ' (name the label column with --target)' : ''}`);
+    throw errors.invalidArgument(`${source}: ${features.length} feature columns, but input '${input.name}' takes ${width}${target === undefined ? ' (name the label column with --target)' : ''}`);
   }
   const first = input.shape?.[0] ?? 1;
   if (maxBatchSize === 0 && first !== 1 && !isDynamicDim(first)) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: input '${input.name}' takes exactly ${String(first)} rows per request; give JSONL requests instead`);
+    throw errors.invalidArgument(`${source}: input '${input.name}' takes exactly ${String(first)} rows per request; give JSONL requests instead`);
   }
   const datatype = input.datatype as Exclude<DataType, 'BYTES'>;
   const per = maxBatchSize > 0 ? Math.min(ROWS_PER_REQUEST, maxBatchSize) : 1;
@@ -113,7 +113,7 @@ export function checkEvaluation(data: EvaluationData, model: string, signature: 
     try {
       validateInputs(model, signature, maxBatchSize, inputs);
     } catch (err) {
-      throw new TendError('TEND_INVALID_ARGUMENT', `${data.source}: request ${i + 1} does not fit model '${model}': ${(err as Error).message}`);
+      throw errors.invalidArgument(`${data.source}: request ${i + 1} does not fit model '${model}': ${(err as Error).message}`);
     }
   });
 }

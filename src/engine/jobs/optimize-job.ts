@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SESSION_PARAMETERS, type GraphOptimizationLevel } from '../../core/config.js';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ModelSignature } from '../../core/signature.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -135,9 +135,9 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     const made = await makeCandidate(runtime, parentPath, candidatePath, options);
     const candidateModel = readModelFile(candidatePath);
     const problems = checkModel(candidateModel).filter((p) => p.severity === 'error');
-    if (problems.length > 0) throw new TendError('TEND_INTERNAL', `the ${options.method} candidate fails structural checks: ${problems.map((p) => p.message).join('; ')}`);
+    if (problems.length > 0) throw errors.internal(`the ${options.method} candidate fails structural checks: ${problems.map((p) => p.message).join('; ')}`);
     const mismatch = sameSignature(parent.signature, extractSignature(candidateModel.graph as NonNullable<typeof candidateModel.graph>));
-    if (mismatch !== null) throw new TendError('TEND_INTERNAL', mismatch);
+    if (mismatch !== null) throw errors.internal(mismatch);
 
     // The kernels onnxruntime runs: the candidate as its session optimizes it, against the parent.
     const optimizedPath = join(work, 'candidate.optimized.onnx');

@@ -3,7 +3,7 @@
  * with TEND_FAULT_INJECTION=1: crash-safety and isolation tests use it to prove that a failing
  * instance never takes the server down.
  */
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { faultInjectionEnabled, type InstanceCrashMode } from '../../runtime/index.js';
 import type { ModelTable } from './model-table.js';
 
@@ -16,7 +16,7 @@ export function faultInjectionAvailable(): boolean {
 
 /** Fail one instance of a served version (`mode`: how it fails). */
 export async function injectFault(table: ModelTable, model: string, version: string | undefined, mode: string, instance: number): Promise<{ model: string; version: number; mode: string; instance: number }> {
-  if (!faultInjectionEnabled()) throw new TendError('TEND_FORBIDDEN', 'fault injection is off (start tend with TEND_FAULT_INJECTION=1, for tests only)');
+  if (!faultInjectionEnabled()) throw errors.forbidden('fault injection is off (start tend with TEND_FAULT_INJECTION=1, for tests only)');
   if (!FAULT_MODES.includes(mode)) throw errors.invalidArgument(`mode '${mode}' must be one of ${FAULT_MODES.join(', ')}`);
   const sv = await table.resolve(model, version);
   sv.injectFault(mode as InstanceCrashMode, instance);

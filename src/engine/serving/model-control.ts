@@ -3,7 +3,7 @@
  * explicit load / reload / unload of one model at a time with a swap that never drops a request.
  * It changes the model table it is given; ModelPoller (poll mode) applies its changes through `serialized`.
  */
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { scanRepository, scanRepositoryModel } from '../../registry/index.js';
 import { highestReady, type ModelEntry } from './model-entry.js';
 import type { ModelTable } from './model-table.js';
@@ -76,11 +76,10 @@ export class ModelControl {
   private requireModelControl(action: string): void {
     const mode = this.table.config.model_control_mode;
     if (mode === 'none') {
-      throw new TendError('TEND_FORBIDDEN', `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
+      throw errors.forbidden(`cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
     }
     if (mode === 'poll') {
-      throw new TendError(
-        'TEND_FORBIDDEN',
+      throw errors.forbidden(
         `cannot ${action} models: the server runs with --model-control poll (changes in the repositories and the registry are applied automatically)`,
       );
     }
@@ -111,10 +110,10 @@ export class ModelControl {
     const fresh = await this.freshEntry(name, current);
     if (fresh.error !== undefined) {
       if (!current) this.table.set(name, { ...fresh, optional: true });
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
+      throw errors.modelLoadFailed(`model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
     }
     const wanted = await this.table.initialVersions(fresh);
-    if (wanted.length === 0) throw new TendError('TEND_MODEL_LOAD_FAILED', `model '${name}' has no version that its version_policy selects${servingNote(current)}`);
+    if (wanted.length === 0) throw errors.modelLoadFailed(`model '${name}' has no version that its version_policy selects${servingNote(current)}`);
     const loaded = await Promise.all(wanted.map((v) => this.table.newVersion(fresh, v)));
     await Promise.all(loaded.map((sv) => this.table.loadVersion(sv)));
     const failed = loaded.filter((sv) => !sv.isReady);
@@ -125,7 +124,7 @@ export class ModelControl {
         this.table.set(name, { ...fresh, optional: true });
       }
       const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `failed to load model '${name}' (${why})${servingNote(current)}`);
+      throw errors.modelLoadFailed(`failed to load model '${name}' (${why})${servingNote(current)}`);
     }
     for (const sv of loaded) fresh.versions.set(sv.version, sv);
     const old = current ? [...current.versions.values()] : [];

@@ -1,6 +1,6 @@
 /** One model as the engine tracks it: where it comes from, its config, and its version objects. */
 import type { ModelConfig } from '../../core/config.js';
-import { TendError } from '../../core/errors.js';
+import { type TendError, errors } from '../../core/errors.js';
 import type { ServedVersion, VersionSource } from './served-version.js';
 
 export interface ModelEntry {
@@ -26,5 +26,5 @@ export function highestReady(entry: ModelEntry): ServedVersion | undefined {
 }
 
 export function unloadedError(name: string): TendError {
-  return new TendError('TEND_MODEL_NOT_READY', `model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`);
+  return errors.modelNotReady(`model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`);
 }

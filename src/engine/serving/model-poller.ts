@@ -9,7 +9,7 @@
  * is not tried again until its files change.
  */
 import { DEFAULT_VERSION_POLICY } from '../../core/config.js';
-import { TendError, toTendError } from '../../core/errors.js';
+import { toTendError, errors } from '../../core/errors.js';
 import { scanRepository, type RepositoryModel } from '../../registry/index.js';
 import { highestReady, type ModelEntry } from './model-entry.js';
 import type { ModelControl } from './model-control.js';
@@ -258,7 +258,7 @@ export class ModelPoller {
     if (loaded.length > 0 || dropped.length > 0) this.table.logger.info({ model: entry.name, loaded, unloaded: dropped }, 'poll: versions changed');
     if (failed.length > 0) {
       const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
-      throw new TendError('TEND_MODEL_LOAD_FAILED', `poll: model '${entry.name}' not changed (${why}); the versions serving before keep serving`);
+      throw errors.modelLoadFailed(`poll: model '${entry.name}' not changed (${why}); the versions serving before keep serving`);
     }
   }
 }

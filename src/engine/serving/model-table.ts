@@ -8,7 +8,7 @@
 import { checkModelRef } from '../../core/input-limits.js';
 import type { ModelConfig, ServerConfig } from '../../core/config.js';
 import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../../core/config.js';
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InferenceMetrics } from '../../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../../monitor/statistics.js';
@@ -194,7 +194,7 @@ export class ModelTable {
     } else {
       const record = await this.registry.getVersion(entry.name, version);
       if (record.archived) {
-        throw new TendError('TEND_VERSION_NOT_FOUND', `model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
+        throw errors.noServableVersion(`model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
       }
       path = this.registry.modelFile(record);
       guard = this.options.guards.registry(record);
@@ -245,13 +245,13 @@ export class ModelTable {
       if (ref === '') throw errors.invalidArgument(`empty alias in '${modelRef}'`);
     }
     const entry = await this.entry(name);
-    if (entry.error !== undefined) throw new TendError('TEND_MODEL_NOT_READY', `model '${name}' cannot be served: ${entry.error}`);
+    if (entry.error !== undefined) throw errors.modelNotReady(`model '${name}' cannot be served: ${entry.error}`);
     if (ref === undefined || ref === '') return this.defaultVersion(entry);
     const number = /^[0-9]+$/.test(ref) ? Number(ref) : undefined;
     if (number !== undefined) {
       if (entry.source === 'repository' && !entry.versions.has(number)) {
         if (entry.onDisk?.has(number)) {
-          throw new TendError('TEND_VERSION_NOT_FOUND', `model '${name}' version ${number} is not loaded (its version_policy leaves it out)`);
+          throw errors.noServableVersion(`model '${name}' version ${number} is not loaded (its version_policy leaves it out)`);
         }
         throw errors.versionNotFound(name, number);
       }
@@ -267,7 +267,7 @@ export class ModelTable {
    */
   async moveAlias(name: string, alias: string, version: number, actor?: string): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
     const sv = await this.resolve(name, String(version));
-    if (!sv.isReady) throw new TendError('TEND_MODEL_LOAD_FAILED', `alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`);
+    if (!sv.isReady) throw errors.modelLoadFailed(`alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`);
     const change = await this.registry.setAlias(name, alias, version, actor);
     this.forgetAliases(name);
     return { name, alias, version, previous: change.from };
@@ -305,7 +305,7 @@ export class ModelTable {
     }
     const any = [...entry.versions.values()].sort((a, b) => b.version - a.version)[0];
     if (any) return any; // not ready: the caller's requireBatcher() says why
-    throw new TendError('TEND_MODEL_NOT_READY', `model '${entry.name}' has no version to serve`);
+    throw errors.modelNotReady(`model '${entry.name}' has no version to serve`);
   }
 
   /** The highest ready version of a model, if any (what its name serves without routes). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { parseReferenceCsv } from '../../monitor/reference-table.js';
 import type { Registry } from '../../registry/index.js';
 import type { CellValue, Columns } from '../../monitor/drift-columns.js';
@@ -35,13 +35,12 @@ export interface ReferenceData {
  */
 export function referenceFromCsv(text: string, source: string, featureCount: number | undefined, version: number): ReferenceData {
   if (featureCount === undefined) {
-    throw new TendError('TEND_INVALID_ARGUMENT', `${source}: the model does not take one tabular [batch, features] input, so a reference table cannot describe its inputs`);
+    throw errors.invalidArgument(`${source}: the model does not take one tabular [batch, features] input, so a reference table cannot describe its inputs`);
   }
   const table = parseReferenceCsv(text, source);
   const n = table.columns.length;
   if (n !== featureCount && n !== featureCount + 1) {
-    throw new TendError(
-      'TEND_INVALID_ARGUMENT',
+    throw errors.invalidArgument(
       `${source}: ${n} columns, but the model takes ${featureCount} features: give one column per feature, in input order, optionally followed by the target column`,
     );
   }

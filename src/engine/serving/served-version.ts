@@ -4,7 +4,7 @@
  */
 import type { ModelConfig } from '../../core/config.js';
 import { DEFAULT_DYNAMIC_BATCHING, DEFAULT_MAX_BATCH_SIZE, DEFAULT_SESSION_PARAMETERS } from '../../core/config.js';
-import { errors, TendError, toTendError } from '../../core/errors.js';
+import { errors, toTendError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelSignature } from '../../core/signature.js';
 import { isDynamicDim } from '../../core/signature.js';
@@ -68,7 +68,7 @@ export class ServedVersion {
 
   /** Test hook (TEND_FAULT_INJECTION=1 only): make one instance's worker or process fail. */
   injectFault(mode: InstanceCrashMode, instance: number): void {
-    if (this.loaded === undefined) throw new TendError('TEND_MODEL_NOT_READY', `${this.label} is not loaded`);
+    if (this.loaded === undefined) throw errors.modelNotReady(`${this.label} is not loaded`);
     crashWorkerForTest(this.loaded, mode, instance);
   }
 
@@ -179,7 +179,7 @@ export class ServedVersion {
   requireBatcher(): DynamicBatcher {
     if (this.state === 'READY' && this.batcher) return this.batcher;
     const why = this.state === 'LOADING' ? 'is still loading' : `is not available${this.reason ? `: ${this.reason}` : ''}`;
-    throw new TendError('TEND_MODEL_NOT_READY', `model '${this.model}' version ${this.version} ${why}`, { retryAfterSeconds: 1 });
+    throw errors.modelNotReady(`model '${this.model}' version ${this.version} ${why}`, 1);
   }
 }
 

@@ -5,7 +5,7 @@
  * written); shadow requests mirrored off the caller's path.
  */
 import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../../core/deployment.js';
-import { TendError, toTendError } from '../../core/errors.js';
+import { TendError, toTendError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { DeploymentHistoryEntry, DeploymentHistoryOptions, DeploymentRecord, DeploymentWriteOptions, Registry } from '../../registry/index.js';
@@ -137,8 +137,7 @@ export class DeploymentControl {
     const loaded = await Promise.all(versionsOf(resolved).map((v) => this.host.version(endpoint, v)));
     const failed = loaded.filter((sv) => !sv.isReady);
     if (failed.length > 0) {
-      throw new TendError(
-        'TEND_MODEL_LOAD_FAILED',
+      throw errors.modelLoadFailed(
         `deployment of '${endpoint}' not changed: ${failed.map((sv) => `version ${sv.version} cannot serve (${sv.reason || sv.state.toLowerCase()})`).join('; ')}`,
       );
     }
@@ -230,7 +229,7 @@ export class DeploymentControl {
 
   private async require(endpoint: string): Promise<DeploymentRecord> {
     const current = await this.host.registry.getDeployment(endpoint);
-    if (!current) throw new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment; PUT its routes first`);
+    if (!current) throw errors.notFound(`'${endpoint}' has no deployment; PUT its routes first`);
     return current;
   }
 

@@ -4,7 +4,7 @@
  * routes name the champion a model's name serves, and feedback feeds online learning.
  */
 import type { Logger } from '../../core/logger.js';
-import { errors, TendError, toTendError } from '../../core/errors.js';
+import { errors, toTendError } from '../../core/errors.js';
 import type { ActiveAlert } from '../../monitor/alerts.js';
 import type { AlertEvent } from '../../monitor/alert-store.js';
 import type { FeedbackResult } from '../../monitor/prediction-log.js';
@@ -51,7 +51,7 @@ export class MonitorApi {
   }
 
   private requireMonitoring(): MonitoringApp {
-    if (!this.rooms.monitoring) throw new TendError('TEND_FORBIDDEN', 'monitoring is off (monitoring.enabled: false in the server config)');
+    if (!this.rooms.monitoring) throw errors.forbidden('monitoring is off (monitoring.enabled: false in the server config)');
     return this.rooms.monitoring;
   }
 

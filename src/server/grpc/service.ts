@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { MAX_MODEL_NAME_LENGTH, MAX_REQUEST_ID_BYTES, MAX_VERSION_REF_BYTES, checkParameterKeys, isOverBytes } from '../../core/input-limits.js';
 import { runWithContext } from '../../core/request-context.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -174,7 +174,7 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     })),
     RepositoryIndex: unary('RepositoryIndex', async (request: { repository_name: string; ready: boolean }) => {
       if (request.repository_name !== '') {
-        throw new TendError('TEND_INVALID_ARGUMENT', 'repository_name is not supported: tend indexes all its repositories and the registry together');
+        throw errors.invalidArgument('repository_name is not supported: tend indexes all its repositories and the registry together');
       }
       return { models: await engine.repositoryIndex({ readyOnly: request.ready }) };
     }),

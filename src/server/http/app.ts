@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
-import { TendError, toTendError } from '../../core/errors.js';
+import { TendError, toTendError, errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Engine, InferRequest } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
@@ -52,11 +52,11 @@ export function httpError(err: unknown): TendError {
   if (err instanceof TendError) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new TendError('TEND_PAYLOAD_TOO_LARGE', 'request body is larger than the server accepts (body_limit_bytes)');
+    return errors.payloadTooLarge('request body is larger than the server accepts (body_limit_bytes)');
   }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new TendError('TEND_UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported media type');
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType(e.message ?? 'unsupported media type');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new TendError('TEND_BAD_REQUEST', e.message ?? 'bad request');
+    return errors.badRequest(e.message ?? 'bad request');
   }
   return toTendError(err);
 }
@@ -81,7 +81,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     requestTimeout: engine.limits.request_timeout_ms,
     // Fastify's own refusals (a URL it cannot decode, …) answer in tend's error format too.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      sendError(reply, new TendError('TEND_BAD_REQUEST', `bad request: ${error.message}`));
+      sendError(reply, errors.badRequest(`bad request: ${error.message}`));
     },
     // A request Node's HTTP parser cannot read (unknown method, broken framing): answer once and close.
     clientErrorHandler: (error: Error & { code?: string }, socket: Duplex) => {
@@ -145,7 +145,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     return sendError(reply, e);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new TendError('TEND_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+    sendError(reply, errors.notFound(`no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
   // Shutting down: health keeps answering (ready → 503) while everything else is refused, so load
@@ -153,7 +153,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   app.addHook('onRequest', (request, reply, done) => {
     if (engine.draining && !request.url.startsWith('/v2/health')) {
       void reply.header('connection', 'close');
-      sendError(reply, new TendError('TEND_UNAVAILABLE', 'the server is shutting down; send the request to another replica', { retryAfterSeconds: 1 }));
+      sendError(reply, errors.unavailable('the server is shutting down; send the request to another replica', 1));
       return;
     }
     done();

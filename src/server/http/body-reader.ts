@@ -7,7 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { TendError } from '../../core/errors.js';
+import { TendError, errors } from '../../core/errors.js';
 import { JsonInferScanner } from './json-infer-scanner.js';
 import type { LargeBodies } from './json-body-pool.js';
 
@@ -38,7 +38,7 @@ export interface BodyReaderOptions {
 const EMPTY = Buffer.alloc(0);
 
 function tooLarge(limit: number): TendError {
-  return new TendError('TEND_PAYLOAD_TOO_LARGE', `request body is larger than the server accepts (body_limit_bytes = ${limit})`);
+  return errors.payloadTooLarge(`request body is larger than the server accepts (body_limit_bytes = ${limit})`);
 }
 
 function isInferRoute(request: FastifyRequest): boolean {
@@ -131,7 +131,7 @@ export function bodyReader(options: BodyReaderOptions) {
       finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     };
     // A client that hangs up mid-body: a client error (logged at info), never a 500.
-    const onError = (err: Error): void => finish(new TendError('TEND_BAD_REQUEST', `the request body ended early: ${err.message}`));
+    const onError = (err: Error): void => finish(errors.badRequest(`the request body ended early: ${err.message}`));
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);

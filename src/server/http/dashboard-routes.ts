@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
 
 interface StaticFile {
@@ -76,13 +76,13 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine): v
 
   app.get('/', async (request, reply) => {
     const index = assets.get('index.html');
-    if (!index) throw new TendError('TEND_NOT_FOUND', 'the dashboard assets are not installed (assets/dashboard)');
+    if (!index) throw errors.notFound('the dashboard assets are not installed (assets/dashboard)');
     return send(index, request, reply);
   });
 
   app.get('/dashboard/:file', async (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
     const file = assets.get(request.params.file);
-    if (!file) throw new TendError('TEND_NOT_FOUND', `no dashboard file '${request.params.file}'`);
+    if (!file) throw errors.notFound(`no dashboard file '${request.params.file}'`);
     return send(file, request, reply);
   });
 

@@ -3,7 +3,7 @@
  * and alias moves — each change loads and warms the versions it names before any traffic moves.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TendError, errors } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { MAX_REASON_BYTES, checkBytes } from '../../core/input-limits.js';
 import type { Engine } from '../../engine/index.js';
 import { SCHEMAS } from './openapi.js';
@@ -22,7 +22,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, engine: Engine): 
 
   app.get('/api/v1/deployments/:endpoint', { schema: SCHEMAS.getDeployment }, async (request: EndpointRequest) => {
     const record = await engine.deployments.record(request.params.endpoint);
-    if (!record) throw new TendError('TEND_NOT_FOUND', `'${request.params.endpoint}' has no deployment`);
+    if (!record) throw errors.deploymentNotFound(request.params.endpoint);
     return { ...record, shadow: engine.deployments.shadowSnapshot()[record.endpoint] ?? null };
   });
 

@@ -5,7 +5,7 @@
  * after `idleMs` without one, so a burst leaves no memory behind.
  */
 import type { Worker } from 'node:worker_threads';
-import { TendError } from '../../core/errors.js';
+import { type TendError, errors } from '../../core/errors.js';
 import { siblingModule, startWorkerFrom } from '../../core/worker-script.js';
 import type { DecodedInferBody } from './infer-body.js';
 import type { BodyJob, BodyResult } from './json-body-protocol.js';
@@ -71,12 +71,12 @@ export class LargeBodies {
 
   /** The 503 for a large body that found no slot. */
   busyError(): TendError {
-    return new TendError('TEND_UNAVAILABLE', `${this.slots} large request bodies (≥ ${this.largeBodyBytes} bytes) are being read or parsed already (limits.max_large_bodies); retry in 1 s`, { retryAfterSeconds: 1 });
+    return errors.unavailable(`${this.slots} large request bodies (≥ ${this.largeBodyBytes} bytes) are being read or parsed already (limits.max_large_bodies); retry in 1 s`, 1);
   }
 
   /** Decode a large infer body in a worker. The body's memory moves to the worker (do not use it after). */
   decode(body: Buffer, headerLength: string | undefined): Promise<DecodedInferBody> {
-    if (this.closed) return Promise.reject(new TendError('TEND_UNAVAILABLE', 'the server is shutting down', { retryAfterSeconds: 1 }));
+    if (this.closed) return Promise.reject(errors.unavailable('the server is shutting down', 1));
     const owner = this.pickWorker();
     const id = this.nextId++;
     const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
@@ -118,7 +118,7 @@ export class LargeBodies {
       entry.busy -= 1;
       if (entry.busy === 0) this.scheduleStop(entry);
       if (result.ok) p.resolve(result.decoded);
-      else p.reject(new TendError(result.code, result.message));
+      else p.reject(errors.withCode(result.code, result.message));
     });
     worker.on('error', (err) => this.fail(entry, err));
     worker.on('exit', () => this.fail(entry, new Error('a body-parsing worker stopped')));
@@ -143,7 +143,7 @@ export class LargeBodies {
     for (const [id, p] of this.pending) {
       if (p.owner !== entry) continue;
       this.pending.delete(id);
-      p.reject(new TendError('TEND_INTERNAL', `parsing the request body failed: ${err.message}`));
+      p.reject(errors.internal(`parsing the request body failed: ${err.message}`));
     }
   }
 }

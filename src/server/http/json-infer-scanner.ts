@@ -9,7 +9,7 @@
  * the precise messages. It refuses only what the real parser would refuse too (too many elements,
  * broken JSON structure), so a valid request is never refused here.
  */
-import { errors, TendError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 
 const enum Role {
   Other,
@@ -138,7 +138,7 @@ export class JsonInferScanner {
 
   private fail(what: string): never {
     this.done = true;
-    throw new TendError('TEND_INVALID_JSON', `request body is not valid JSON: ${what} (near byte ${this.at})`);
+    throw errors.invalidJson(`request body is not valid JSON: ${what} (near byte ${this.at})`);
   }
 
   private open(isArray: boolean, top: Frame | undefined): void {

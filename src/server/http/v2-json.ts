@@ -2,7 +2,7 @@
  * KServe V2 / Open Inference Protocol JSON: request bodies to tend tensors, tensors to response text.
  * Every check names the input and the element at fault; nothing here knows about models.
  */
-import { TendError, errors } from '../../core/errors.js';
+import { type TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
 import {
   MAX_DATATYPE_BYTES,
@@ -31,13 +31,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Parse a body (any content type: `curl -d` sends form-encoded) as JSON. */
 export function parseJsonBody(body: unknown): unknown {
   if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) {
-    throw new TendError('TEND_INVALID_JSON', 'request body is empty; send a JSON object');
+    throw errors.invalidJson('request body is empty; send a JSON object');
   }
   const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new TendError('TEND_INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+    throw errors.invalidJson(`request body is not valid JSON: ${(err as Error).message}`);
   }
 }
 
