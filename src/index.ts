@@ -12,7 +12,7 @@
  *
  * const engine = await Engine.open({ home: './.tend' });
  * const { outputs } = await engine.infer('digits', {
- *   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }],
+ *   inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }],
  * });
  * await engine.close();
  */

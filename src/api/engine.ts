@@ -3,7 +3,7 @@
  * onnxruntime, requests run through the same batching, validation and outputs as the servers use,
  * with no HTTP in between.
  */
-import { parseWith, ServerConfigSchema, type ServerConfigInput } from '../core/config.js';
+import { parseWith, ServerConfigSchema, type ServerConfig, type ServerConfigInput } from '../core/config.js';
 import type { ModelSignature } from '../core/signature.js';
 import { Engine as ServingEngine, type InferRequest, type InferResponse } from '../engine/index.js';
 import { resolveHomeDir } from './registry.js';
@@ -23,7 +23,7 @@ export interface EngineOpenOptions {
 }
 
 /** The settings the library applies: the given config over the defaults, quiet unless asked. */
-export function libraryConfig(input: ServerConfigInput | undefined, home: string, repos: readonly string[] | undefined) {
+export function libraryConfig(input: ServerConfigInput | undefined, home: string, repos: readonly string[] | undefined): ServerConfig {
   return parseWith(ServerConfigSchema, { log_level: 'silent', ...input, home, ...(repos !== undefined ? { repos: [...repos] } : {}) }, 'server config');
 }
 
@@ -33,7 +33,7 @@ export function libraryConfig(input: ServerConfigInput | undefined, home: string
  * const engine = await Engine.open({ home: './.tend' });
  * try {
  *   const response = await engine.infer('digits', {
- *     inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }],
+ *     inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }],
  *   });
  *   console.log(response.outputs[0]?.shape); // [1, 10]
  * } finally {
