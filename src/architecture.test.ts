@@ -1,11 +1,13 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security} ← engine ← server ← cli ← bench
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security} ← engine ← server ← {cli, api} ← bench
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
  * never import each other (cli imports server only to start it); server and cli reach the middle row only
- * through the engine. Only runtime imports onnxruntime-node; server and cli reach neither
+ * through the engine. api (the library behind src/index.ts) goes through the engine and the server
+ * too, and holds the registry facade for the scripts that open one; src/index.ts re-exports api/
+ * and the core types the API names, nothing else. Only runtime imports onnxruntime-node; server and cli reach neither
  * onnxruntime nor the database drivers. There is no import cycle between files.
  *
  * Inside engine/, the rooms: serving ← {traffic, monitoring, jobs, access} ← workflows ← engine.ts,
@@ -38,6 +40,7 @@ const RANK: Record<string, number> = {
   engine: 3,
   server: 4,
   cli: 5,
+  api: 5,
   bench: 6,
 };
 
@@ -45,6 +48,7 @@ const RANK: Record<string, number> = {
 const FRONTEND_IMPORTS: Record<string, readonly string[]> = {
   server: ['core', 'engine'],
   cli: ['core', 'engine', 'server'],
+  api: ['core', 'engine', 'server', 'registry'],
 };
 
 /** Packages only some layers may import. */
@@ -179,6 +183,14 @@ test('every layer imports only from the layers below it', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test('src/index.ts (the public API) re-exports only api/, core/ and engine/index.ts', () => {
+  const index = join(SRC, 'index.ts');
+  const allowed = (target: string) => /^(api|core)\//.test(rel(target)) || rel(target) === 'engine/index.ts';
+  const outside = (IMPORTS.get(index) ?? []).filter((spec) => !spec.startsWith('.') || !allowed(resolveRelative(index, spec)));
+  assert.deepEqual(outside, []);
+  assert.deepEqual(FILES.filter((f) => layerOf(f) === null).map(rel), ['index.ts'], 'only index.ts stands at the root of src/');
 });
 
 /** Strongly connected components of more than one file (Tarjan), each as a list of files. */

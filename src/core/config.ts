@@ -232,6 +232,8 @@ export const ServerConfigSchema = z
   .strict();
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+/** Server settings as written (a config file, the library's `startServer`): every field with a default may be left out. */
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
 /** Format zod issues as one line: `path: problem; path: problem`. */
 export function describeIssues(error: z.ZodError): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { isSourceModule, siblingModule, startWorkerFrom } from './worker-script.js';
+import { isSourceModule, siblingModule, startWorkerFrom, workerExecArgv } from './worker-script.js';
 import { tempDir } from './test-support.test-helper.js';
 
 function reply(worker: Worker): Promise<unknown> {
@@ -52,4 +52,10 @@ test('a JavaScript entry starts as it is', async (t) => {
   const exited = once(worker, 'exit');
   assert.equal(await reply(worker), 2);
   await exited;
+});
+
+test('a worker thread does not inherit --input-type (a `node --input-type=module -e` host)', () => {
+  assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'x', '--no-warnings']), ['-e', 'x', '--no-warnings']);
+  assert.deepEqual(workerExecArgv(['--input-type', 'module', '--max-old-space-size=512']), ['--max-old-space-size=512']);
+  assert.deepEqual(workerExecArgv([]), []);
 });

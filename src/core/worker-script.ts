@@ -68,13 +68,28 @@ function bundledSourceWorker(entry: URL, externals: readonly string[]): URL {
 }
 
 /**
+ * The parent's Node flags a worker thread inherits, minus `--input-type`: it describes the parent's
+ * `-e` script (a script run as `node --input-type=module -e …` that uses tend), and a worker given it
+ * exits at once.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) kept.push(arg);
+  }
+  return kept;
+}
+
+/**
  * Start a worker thread running the module at `entry` (from `siblingModule`). From source, the entry
  * and everything it imports are bundled, except the packages named in `externals` (native addons such
  * as onnxruntime-node or better-sqlite3, which must load from node_modules).
  * @example startWorkerFrom(siblingModule(import.meta.url, 'log-writer'), { workerData }, ['better-sqlite3'])
  */
 export function startWorkerFrom(entry: URL, options: WorkerOptions, externals: readonly string[]): Worker {
-  if (!isSourceModule(entry)) return new Worker(entry, options);
+  if (!isSourceModule(entry)) return new Worker(entry, { ...options, execArgv: options.execArgv ?? workerExecArgv(process.execArgv) });
   // Plain JavaScript: the worker must not inherit the parent's `--import tsx`.
   return new Worker(bundledSourceWorker(entry, externals), { ...options, execArgv: [] });
 }

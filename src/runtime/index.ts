@@ -3,11 +3,11 @@
  * processes (one session each); batches cross as one message (transferred ArrayBuffers to a thread,
  * structured-clone IPC to a process).
  */
-export { Runtime, crashWorkerForTest, type InstanceGroup, type LoadRequest, type RuntimeOptions } from './runtime.js';
+export { Runtime, crashWorkerForTest, type InstanceGroup, type LoadRequest } from './runtime.js';
 export type { LoadedModel, RunResult } from './loaded-model.js';
 export type { SessionSettings } from './session-settings.js';
-export { createDirectSession, type DirectSession } from './direct-session.js';
+export { createDirectSession } from './direct-session.js';
 export { liveProcessIds, liveWorkerCount } from './instance-backend.js';
-export { DEFAULT_HANG_TIMEOUT_MS, residentMemoryMb } from './model-process.js';
-export { FAULT_INJECTION_ENV, faultInjectionEnabled } from './fault-injection.js';
-export type { InstanceCrashMode, WorkerCrashMode } from './protocol.js';
+export { residentMemoryMb } from './model-process.js';
+export { faultInjectionEnabled } from './fault-injection.js';
+export type { InstanceCrashMode } from './protocol.js';

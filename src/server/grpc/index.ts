@@ -1,3 +1,2 @@
 export { startGrpcServer, type RunningGrpcServer } from './listen.js';
-export { inferenceService } from './service.js';
-export { PROTO_PATH, LOADER_OPTIONS, inferenceServiceDefinition } from './definition.js';
+export { PROTO_PATH, LOADER_OPTIONS } from './definition.js';

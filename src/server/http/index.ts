@@ -1,3 +1,3 @@
-export { buildHttpApp, httpError, type HttpAppOptions } from './app.js';
+export { buildHttpApp } from './app.js';
 export { startHttpServer, type RunningServer } from './listen.js';
 export { decodeInferRequest, encodeInferResponse, parseJsonBody } from './v2-json.js';
