@@ -28,9 +28,11 @@ test("an error's own hint wins over its code's", (t) => {
   assert.equal(line, 'error: a.tar is not a tar archive — copy it again\n');
 });
 
-test("a message that already says how to fix it after ' — ' gets no second hint", (t) => {
+test("a message that already says how to fix it after ' — ' or '; ' gets no second hint", (t) => {
   const { line } = report(t, errors.invalidArgument("invalid URL 'x' — give the full infer URL"));
   assert.equal(line, "error: invalid URL 'x' — give the full infer URL\n");
+  const taken = report(t, errors.conflict("model 'digits' already exists; import it under another name (--as NAME)"));
+  assert.equal(taken.line, "error: model 'digits' already exists; import it under another name (--as NAME)\n");
 });
 
 test("tend's own faults exit 2; anything not a TendError prints without a hint", (t) => {

@@ -20,9 +20,12 @@ export function isInteractive(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] && process.env['CI'] !== 'true';
 }
 
-/** The hint to print: none when the message already says how to fix it after ' — '. */
+/**
+ * The hint to print: the error's own, else its code's, unless the message already says how to fix
+ * it (tend's messages put their own way out after '; ' or ' — ', and a second one would contradict it).
+ */
 function hintOf(err: TendError): string | undefined {
-  if (err.hint === undefined && err.message.includes(' — ')) return undefined;
+  if (err.hint === undefined && /; | — /.test(err.message)) return undefined;
   return hintFor(err);
 }
 

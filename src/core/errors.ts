@@ -110,7 +110,7 @@ export const ERROR_CATALOGUE = {
   TEND_CONFLICT: {
     http: 409,
     grpc: 'ALREADY_EXISTS',
-    hint: 'something else holds or changed it: read the current state again, then retry',
+    hint: 'look at the current state, deal with what is in the way, then retry',
   },
   TEND_PAYLOAD_TOO_LARGE: {
     http: 413,
