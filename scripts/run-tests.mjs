@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with Node's test runner (TypeScript through tsx).
+// Runs every *.test.ts under src/, test/ and bench/ with Node's test runner (TypeScript through tsx).
 // Usage: node scripts/run-tests.mjs [filter...]  — a filter keeps files whose path contains it.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = [...walk('src', []), ...walk('test', [])]
+const files = [...walk('src', []), ...walk('test', []), ...walk('bench', [])]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {

@@ -1,7 +1,7 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security} ← engine ← server ← {cli, api} ← bench
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security} ← engine ← server ← {cli, api}
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
  * never import each other (cli imports server only to start it); server and cli reach the middle row only
@@ -15,6 +15,9 @@
  * (work that spans rooms) is imported only by engine.ts and index.ts, the only files at engine/'s
  * root. A file over 400 lines is asking to be split: at most three, each named below with why.
  *
+ * The perf harness lives outside src/, in bench/ at the top (it does not ship): it imports src/ by
+ * relative paths, nothing in src/ imports it, and its files import each other without a cycle too.
+ *
  * Imports are read with the TypeScript compiler (static imports and re-exports, `import type`
  * included, and dynamic `import()` calls), not with a pattern over the text.
  */
@@ -26,6 +29,8 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
+/** The perf harness behind `npm run bench`, beside src/. */
+const BENCH = join(SRC, '..', 'bench');
 
 const RANK: Record<string, number> = {
   core: 0,
@@ -41,7 +46,6 @@ const RANK: Record<string, number> = {
   server: 4,
   cli: 5,
   api: 5,
-  bench: 6,
 };
 
 /** The frontends go through the engine: these layers may import only the ones listed (and themselves). */
@@ -133,7 +137,18 @@ function resolveRelative(from: string, spec: string): string {
 }
 
 const FILES = sourceFiles(SRC).filter((f) => !f.endsWith('architecture.test.ts'));
-const IMPORTS = new Map(FILES.map((f) => [f, importsOf(f)] as const));
+const BENCH_FILES = sourceFiles(BENCH);
+const IMPORTS = new Map([...FILES, ...BENCH_FILES].map((f) => [f, importsOf(f)] as const));
+
+/** Tests and their helpers (`*.test.ts`, `*.test-helper.ts`) may reach past the frontend rule to set up what they test. */
+function isTestCode(file: string): boolean {
+  return file.endsWith('.test.ts') || file.endsWith('.test-helper.ts');
+}
+
+function isInside(dir: string, file: string): boolean {
+  const r = relative(dir, file);
+  return r !== '' && !r.startsWith('..') && !r.startsWith(sep);
+}
 
 test('the import reader sees every form of import', () => {
   const text = [
@@ -170,13 +185,13 @@ test('every layer imports only from the layers below it', () => {
           violations.push(`${rel(file)} imports ${spec} (${from} → ${target})`);
         }
         const only = FRONTEND_IMPORTS[from];
-        if (only && !only.includes(target) && !file.endsWith('.test.ts')) {
+        if (only && !only.includes(target) && !isTestCode(file)) {
           violations.push(`${rel(file)} imports ${spec}: ${from} goes through the engine (${from} → ${target})`);
         }
       } else {
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);
         const allowed = RESTRICTED_PACKAGES[pkg];
-        if (allowed && !allowed.includes(from) && !file.endsWith('.test.ts')) {
+        if (allowed && !allowed.includes(from) && !isTestCode(file)) {
           violations.push(`${rel(file)} imports ${pkg}, which only ${allowed.join(', ')} may import`);
         }
       }
@@ -255,9 +270,9 @@ function loopThrough(component: readonly string[], graph: ReadonlyMap<string, re
   return component.map(rel).join(', ');
 }
 
-test('no import cycle between files (type imports included)', () => {
+test('no import cycle between files (type imports included), in src/ and bench/', () => {
   const graph = new Map<string, string[]>();
-  for (const file of FILES) {
+  for (const file of [...FILES, ...BENCH_FILES]) {
     const targets = (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.')).map((s) => resolveRelative(file, s));
     graph.set(file, [...new Set(targets.filter((t) => IMPORTS.has(t)))]);
   }
@@ -267,6 +282,27 @@ test('no import cycle between files (type imports included)', () => {
   const b = join(SRC, 'x', 'b.ts');
   const probe = new Map([[a, [b]], [b, [a]]]);
   assert.deepEqual(cyclesOf(probe).map((c) => loopThrough(c, probe)), ['x/a.ts → x/b.ts → x/a.ts']);
+});
+
+test('bench/ imports src/ by relative paths, and nothing in src/ imports bench/', () => {
+  assert.ok(BENCH_FILES.length > 0, 'bench/ holds the perf harness');
+  const violations: string[] = [];
+  for (const file of FILES) {
+    for (const spec of (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.'))) {
+      if (!isInside(SRC, resolveRelative(file, spec))) violations.push(`${rel(file)} imports ${spec}, outside src/`);
+    }
+  }
+  for (const file of BENCH_FILES) {
+    for (const spec of IMPORTS.get(file) ?? []) {
+      if (spec.startsWith('.')) {
+        const target = resolveRelative(file, spec);
+        if (!isInside(SRC, target) && !isInside(BENCH, target)) violations.push(`${rel(file)} imports ${spec}, outside src/ and bench/`);
+      } else if (/^(tend|#)/.test(spec)) {
+        violations.push(`${rel(file)} imports ${spec}: bench/ reaches src/ by relative paths`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
 });
 
 /** The engine room of a file under src/engine/ (null at engine/'s root or outside engine/). */

@@ -1,8 +1,9 @@
 /**
- * Deployments over HTTP: canary split by request id, sticky experiments, shadow traffic that never
- * reaches the caller, promote / rollback / history, alias moves, and bad routes refused with nothing
- * changed. Versions 1 and 2 of `digits` are the same network (so shadow outputs agree); `cnn`
- * has another signature.
+ * Deployments over HTTP under traffic: canary split by request id, sticky experiments, shadow traffic
+ * that never reaches the caller, promote / rollback, routes written by another process, the canary
+ * guard, archived versions. Versions 1 and 2 of `digits` are the same network (so shadow outputs
+ * agree). Alias moves, bad routes, the OpenAPI document and the refusals of each route are route
+ * tests in src/server/http/deployment-routes.test.ts (inject).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,10 +64,9 @@ before(async () => {
   await registry.push(join(lookupDir, 'safe.onnx'), { name: 'lookup' });
   await registry.push(join(lookupDir, 'fragile.onnx'), { name: 'lookup' });
   rmSync(lookupDir, { recursive: true, force: true });
-  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+  await registry.push(DIGITS, { name: 'digits' });
   await registry.push(DIGITS, { name: 'digits' });
   await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
-  await registry.push(join(FIXTURE_MODELS, 'small_cnn.onnx'), { name: 'cnn' });
   await registry.close();
   srv = await startTestServer({ home });
 });
@@ -145,18 +145,6 @@ describe('deployments', () => {
     assert.equal(shadow['max_abs_diff'], 0);
   });
 
-  test('an alias moves only to a version that serves, and the move is seen at once', async () => {
-    const moved = await put('/api/v1/models/digits/aliases/champion', { version: 3 });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    assert.deepEqual(moved.body, { name: 'digits', alias: 'champion', version: 3, previous: 1 });
-    const res = await postJson(`${srv.url}/v2/models/digits@champion/infer`, digitsBody());
-    assert.equal(res.body['model_version'], '3');
-    const missing = await put('/api/v1/models/digits/aliases/champion', { version: 9 });
-    assert.equal(missing.status, 404);
-    const bad = await put('/api/v1/models/digits/aliases/champion', { version: 'x' });
-    assert.equal(bad.status, 400);
-  });
-
   test('routes written by another process (the CLI) take effect within about a second', async () => {
     const other = await Registry.open(home);
     try {
@@ -220,19 +208,6 @@ describe('deployments', () => {
     assert.match(String(shadow?.['last_error']), /out of|bounds|indices/i);
   });
 
-  test('the OpenAPI document describes the management API from the same schema the server validates with', async () => {
-    const doc = (await getJson(`${srv.url}/docs/openapi.json`)).body as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; summary?: string }>> };
-    assert.match(doc.openapi, /^3\./);
-    for (const path of ['/api/v1/deployments', '/api/v1/deployments/{endpoint}', '/api/v1/deployments/{endpoint}/promote', '/api/v1/deployments/{endpoint}/rollback', '/api/v1/deployments/{endpoint}/history', '/api/v1/models/{name}/aliases/{alias}']) {
-      assert.ok(doc.paths[path], `${path} in ${Object.keys(doc.paths).join(', ')}`);
-    }
-    const body = JSON.stringify(doc.paths['/api/v1/deployments/{endpoint}']?.['put']?.requestBody);
-    for (const field of ['champion', 'canary', 'shadow', 'experiment', 'percent', 'sticky_by', 'max_error_rate_increase']) assert.ok(body.includes(field), field);
-    assert.ok(doc.paths['/v2/models/{model}/infer'], 'the V2 routes are listed too');
-    // Schemas document, they do not filter: the shadow field still reaches the client.
-    assert.ok('shadow' in (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body);
-  });
-
   test('an archived version is not served after a reload, and cannot be archived while referenced', async () => {
     const other = await Registry.open(home);
     try {
@@ -246,35 +221,5 @@ describe('deployments', () => {
     assert.equal(res.status, 404);
     assert.match(String(res.body['error']), /version 1 is archived/);
     assert.equal((await infer('after-archive')).status, 200);
-  });
-
-  test('bad routes are refused with a clear message and nothing changes', async () => {
-    const before = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'];
-    const cases: [unknown, number, RegExp][] = [
-      [{ champion: 9 }, 404, /has no version '9'/],
-      [{ champion: 2, canary: { version: 1, percent: 150 } }, 400, /percent/],
-      [{ champion: 2, experiment: { variants: [{ version: 1, weight: 0 }, { version: 2, weight: 0 }] } }, 400, /weight/],
-      [{ champion: 2, canary: { version: 1, percent: 5 }, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }] } }, 400, /canary/],
-      [{ champion: 'nope' }, 404, /alias 'nope'/],
-      [{ champion: 2, bogus: 1 }, 400, /bogus|unrecognized|allowed/i],
-      ['not an object', 400, /./],
-    ];
-    for (const [routes, status, message] of cases) {
-      const res = await put('/api/v1/deployments/digits', routes);
-      assert.equal(res.status, status, `${JSON.stringify(routes)} → ${JSON.stringify(res.body)}`);
-      assert.match(String(res.body['error']), message);
-    }
-    assert.deepEqual((await getJson(`${srv.url}/api/v1/deployments/digits`)).body['routes'], before);
-    assert.equal((await getJson(`${srv.url}/api/v1/deployments/cnn`)).status, 404);
-    // A version whose inputs differ from the champion's cannot take its traffic.
-    const lookupBefore = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['routes'];
-    const pushed = await srv.engine.registry.push(DIGITS, { name: 'lookup' });
-    const mismatch = await put('/api/v1/deployments/lookup', { champion: 1, canary: { version: pushed.version, percent: 10 } });
-    assert.equal(mismatch.status, 400, JSON.stringify(mismatch.body));
-    assert.match(String(mismatch.body['error']), /cannot take the traffic of champion version 1: input 'x' is missing.*extra input 'pixels'/);
-    assert.deepEqual((await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['routes'], lookupBefore);
-    const unknown = await put('/api/v1/deployments/nope', { champion: 1 });
-    assert.equal(unknown.status, 404);
-    assert.equal((await infer('after')).status, 200);
   });
 });

@@ -11,7 +11,7 @@ import { startHttpServer, type RunningServer } from '../src/server/http/index.js
 import { startGrpcServer, type RunningGrpcServer } from '../src/server/grpc/index.js';
 import { tempDir } from '../src/core/test-support.test-helper.js';
 
-export { hasCode, tempDir } from '../src/core/test-support.test-helper.js';
+export { hasCode, seededRandom, tempDir } from '../src/core/test-support.test-helper.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURE_MODELS = join(ROOT, 'fixtures', 'models');
@@ -125,18 +125,6 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** A deterministic pseudo-random stream for test inputs. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** POST a binary-extension body: the JSON header (its length in Inference-Header-Content-Length), then the chunks. */

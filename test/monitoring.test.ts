@@ -2,7 +2,8 @@
  * Monitoring end to end: the digits model (fixture digits_mlp, trained on the digits data set)
  * serves 1 000 labelled rows, then 1 000 rows with some pixels shifted and wrong labels. The
  * monitor API shows accuracy falling and the shifted features drifted, and an alert rule on
- * accuracy reaches a local webhook receiver. Bad feedback and bad queries get clear errors.
+ * accuracy reaches a local webhook receiver. Bad feedback and bad queries are route tests in
+ * src/server/http/monitor-routes.test.ts (inject).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,49 +151,5 @@ describe('monitoring end to end', () => {
     assert.match(refreshed, /tend_model_quality\{model="digits",version="1",metric="accuracy"\} 0\.\d+/);
     assert.match(refreshed, /tend_dataset_drift_share\{model="digits",version="1"\}/);
     assert.match(metrics + refreshed, /tend_alert_state\{rule="digits-accuracy"\} 2/);
-  });
-
-  test('bad feedback: unknown ids are reported, bad items rejected, nothing else lost', async () => {
-    const res = await postJson(`${srv.url}/v2/models/digits/feedback`, {
-      feedback: [
-        { id: 'never-sent', row: 0, label: 1 },
-        { id: 'clean-0', row: 0, label: 'seven' },
-        { id: 'clean-0', row: 0, label: 2.5 },
-        { id: 'clean-0', row: -1, label: 2 },
-        { row: 0, label: 1 },
-        { id: 'clean-0', row: 1, label: 4 },
-      ],
-    });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body['accepted'], 1);
-    assert.deepEqual(res.body['unknown_ids'], ['never-sent']);
-    const rejected = res.body['rejected'] as { id: string | null; error: string }[];
-    assert.equal(rejected.length, 4, JSON.stringify(rejected));
-    assert.match(rejected[0]?.error ?? '', /class name, but model 'digits' has no class names/);
-    for (const [body, message] of [
-      [{}, /needs "feedback"/],
-      [{ feedback: 'x' }, /must be an array/],
-      [{ feedback: [], extra: 1 }, /unknown field/],
-      ['[1,2]', /JSON object/],
-    ] as const) {
-      const bad = await postJson(`${srv.url}/v2/models/digits/feedback`, body);
-      assert.equal(bad.status, 400, JSON.stringify(bad.body));
-      assert.match(String(bad.body['error']), message);
-    }
-    assert.equal((await postJson(`${srv.url}/v2/models/nope/feedback`, { feedback: [] })).status, 404);
-  });
-
-  test('bad monitor queries are refused with the reason', async () => {
-    for (const [query, message] of [
-      ['window=1hour', /window '1hour'/],
-      ['last=0', /last '0'/],
-      ['window=1h&last=5', /either window or last/],
-      ['bogus=1', /unknown query parameter/],
-    ] as const) {
-      const res = await getJson(`${srv.url}/v2/models/digits/monitor?${query}`);
-      assert.equal(res.status, 400, `${query}: ${JSON.stringify(res.body)}`);
-      assert.match(String(res.body['error']), message);
-    }
-    assert.equal((await getJson(`${srv.url}/v2/models/digits/monitor?version=9`)).status, 404);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The model repository extension over HTTP: index, explicit load / reload / unload with Triton's
- * semantics (a failed load leaves the serving version in place), model control `none`, and the
- * classification extension on a served model.
+ * The model repository extension over HTTP: explicit load / reload / unload with Triton's semantics
+ * (a failed load leaves the serving version in place, a reload keeps answering every request), and
+ * the classification extension on a served model. The index, the refusals and model control `none`
+ * are route tests in src/server/http/repository-routes.test.ts (inject).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,23 +31,9 @@ describe('repository extension', () => {
     rmSync(repo, { recursive: true, force: true });
   });
 
-  test('the index lists every model with its versions and states', async () => {
+  test('a model added to the repository after start loads on request and serves', async () => {
     mkdirSync(join(repo, 'cnn', '1'), { recursive: true });
     cpSync(SMALL_CNN, join(repo, 'cnn', '1', 'model.onnx'));
-    const all = await postJson(`${srv.url}/v2/repository/index`, '');
-    assert.equal(all.status, 200);
-    assert.deepEqual(all.body, [
-      { name: 'cnn', version: '', state: 'UNAVAILABLE', reason: 'not loaded' },
-      { name: 'digits', version: '1', state: 'READY', reason: '' },
-    ]);
-    const ready = await postJson(`${srv.url}/v2/repository/index`, { ready: true });
-    assert.deepEqual(ready.body, [{ name: 'digits', version: '1', state: 'READY', reason: '' }]);
-    const bad = await postJson(`${srv.url}/v2/repository/index`, { ready: 'yes' });
-    assert.equal(bad.status, 400);
-    assert.match(String(bad.body['error']), /"ready" must be true or false/);
-  });
-
-  test('a model added to the repository after start loads on request and serves', async () => {
     const load = await postJson(`${srv.url}/v2/repository/models/cnn/load`, '');
     assert.equal(load.status, 200, JSON.stringify(load.body));
     const r = seededRandom(3);
@@ -108,43 +95,6 @@ describe('repository extension', () => {
     );
     assert.equal((await getJson(`${srv.url}/v2/health/ready`)).status, 200);
     assert.equal((await postJson(`${srv.url}/v2/repository/models/cnn/load`, '')).status, 200);
-    assert.equal((await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody())).status, 200);
-  });
-
-  test('unknown models, bad names and unsupported parameters are refused precisely', async () => {
-    const missing = await postJson(`${srv.url}/v2/repository/models/nope/load`, '');
-    assert.equal(missing.status, 404);
-    assert.equal(missing.body['code'], 'TEND_MODEL_NOT_FOUND');
-    const params = await postJson(`${srv.url}/v2/repository/models/digits/load`, { parameters: { config: '{}' } });
-    assert.equal(params.status, 400);
-    assert.match(String(params.body['error']), /unsupported load parameter\(s\): config/);
-    const notJson = await postJson(`${srv.url}/v2/repository/models/digits/unload`, '{nope');
-    assert.equal(notJson.status, 400);
-    assert.equal(notJson.body['code'], 'TEND_INVALID_JSON');
-    assert.equal((await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody())).status, 200);
-  });
-});
-
-describe('model control none', () => {
-  let srv: TestServer;
-  let repo: string;
-  before(async () => {
-    repo = makeRepo([{ name: 'digits', model: DIGITS_MLP }]);
-    srv = await startTestServer({ repos: [repo], config: { model_control_mode: 'none' } });
-  });
-  after(async () => {
-    await srv.close();
-    rmSync(repo, { recursive: true, force: true });
-  });
-
-  test('load and unload answer 403 with the reason; the index still answers', async () => {
-    for (const action of ['load', 'unload']) {
-      const res = await postJson(`${srv.url}/v2/repository/models/digits/${action}`, '');
-      assert.equal(res.status, 403);
-      assert.equal(res.body['code'], 'TEND_FORBIDDEN');
-      assert.match(String(res.body['error']), /--model-control none/);
-    }
-    assert.equal((await postJson(`${srv.url}/v2/repository/index`, '')).status, 200);
     assert.equal((await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody())).status, 200);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The V2 JSON server end to end over a real socket: outputs equal onnxruntime run directly,
- * metadata, health, metrics, and every bad-input path answering with {"error"} while the server keeps serving.
+ * The V2 JSON server end to end over a real socket: outputs equal onnxruntime run directly, and
+ * under load a full queue (503), a queue timeout (504) and clients hanging up while queued. Metadata,
+ * health, metrics and every bad-input path are route tests in src/server/http/app.test.ts (inject).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { createDirectSession } from '../src/runtime/index.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { trainDigitsModel } from '../src/train/index.js';
-import { FIXTURE_MODELS, getJson, makeRepo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
+import { FIXTURE_MODELS, makeRepo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
 
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const SMALL_CNN = join(FIXTURE_MODELS, 'small_cnn.onnx');
@@ -129,143 +130,7 @@ describe('served outputs equal onnxruntime-node run directly', () => {
   });
 });
 
-describe('protocol endpoints', () => {
-  test('server metadata, liveness and readiness', async () => {
-    const meta = await getJson(`${srv.url}/v2`);
-    assert.equal(meta.status, 200);
-    assert.equal(meta.body['name'], 'tend');
-    assert.equal((await getJson(`${srv.url}/v2/health/live`)).status, 200);
-    assert.equal((await getJson(`${srv.url}/v2/health/ready`)).status, 200);
-  });
-
-  test('model metadata reports dynamic dimensions as -1', async () => {
-    const meta = await getJson(`${srv.url}/v2/models/digits`);
-    assert.equal(meta.status, 200);
-    assert.deepEqual(meta.body['inputs'], [{ name: 'features', datatype: 'FP32', shape: [-1, 64] }]);
-    assert.deepEqual(meta.body['outputs'], [
-      { name: 'probabilities', datatype: 'FP32', shape: [-1, 10] },
-      { name: 'label', datatype: 'INT64', shape: [-1] },
-    ]);
-    assert.deepEqual(meta.body['versions'], ['1']);
-    const v = await getJson(`${srv.url}/v2/models/digits/versions/1`);
-    assert.equal(v.status, 200);
-    const ready = await getJson(`${srv.url}/v2/models/digits/versions/1/ready`);
-    assert.deepEqual(ready.body, { name: 'digits', version: '1', ready: true });
-  });
-
-  test('the request id is echoed, or a UUID is generated; requested outputs only', async () => {
-    const body = {
-      id: 'req-42',
-      inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }],
-      outputs: [{ name: 'label' }],
-    };
-    const res = await postJson(`${srv.url}/v2/models/digits/infer`, body);
-    assert.equal(res.body['id'], 'req-42');
-    assert.deepEqual((res.body['outputs'] as { name: string }[]).map((o) => o.name), ['label']);
-    const { id: _id, ...noId } = body;
-    const res2 = await postJson(`${srv.url}/v2/models/digits/versions/1/infer`, noId);
-    assert.match(String(res2.body['id']), /^[0-9a-f-]{36}$/);
-  });
-
-  test('nested data is accepted, and a form-encoded curl body is read as JSON', async () => {
-    const rows = [Array.from(demoRows.subarray(0, 64)), Array.from(demoRows.subarray(64, 128))];
-    const res = await fetch(`${srv.url}/v2/models/digits/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: JSON.stringify({ inputs: [{ name: 'features', shape: [2, 64], datatype: 'FP32', data: rows }] }),
-    });
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as Record<string, unknown>;
-    assert.equal(outputData(body, 'label').length, 2);
-  });
-
-  test('metrics follow Prometheus conventions', async () => {
-    const text = await (await fetch(`${srv.url}/metrics`)).text();
-    assert.match(text, /tend_inference_requests_total\{model="digits",version="1",outcome="success"\} \d+/);
-    assert.match(text, /tend_inference_queue_seconds_bucket\{/);
-    assert.match(text, /tend_inference_compute_seconds_count\{model="digits",version="1"\}/);
-    assert.match(text, /tend_batch_size_bucket\{/);
-    assert.match(text, /# TYPE tend_pending_requests gauge/);
-    assert.match(text, /tend_process_resident_memory_bytes/);
-  });
-});
-
-describe('bad input answers 4xx/5xx with {"error"} and the server keeps serving', () => {
-  const good = () => ({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }] });
-
-  async function expectError(path: string, body: unknown, status: number, pattern: RegExp, code?: string) {
-    const res = await postJson(`${srv.url}${path}`, body);
-    assert.equal(res.status, status, JSON.stringify(res.body));
-    assert.equal(typeof res.body['error'], 'string');
-    assert.match(res.body['error'] as string, pattern);
-    if (code) assert.equal(res.body['code'], code);
-    const ok = await postJson(`${srv.url}/v2/models/digits/infer`, good());
-    assert.equal(ok.status, 200, 'server still serves');
-  }
-
-  test('malformed JSON → 400', () => expectError('/v2/models/digits/infer', '{"inputs": [', 400, /not valid JSON/, 'TEND_INVALID_JSON'));
-  test('empty body → 400', () => expectError('/v2/models/digits/infer', '', 400, /empty/));
-  test('wrong input name → 400', async () => {
-    const b = good();
-    b.inputs[0]!.name = 'pixels';
-    await expectError('/v2/models/digits/infer', b, 400, /unknown input 'pixels'.*features/, 'TEND_INVALID_INPUT');
-  });
-  test('missing inputs → 400', () => expectError('/v2/models/digits/infer', { inputs: [] }, 400, /non-empty "inputs"/));
-  test('wrong datatype → 400', async () => {
-    const b = good();
-    b.inputs[0]!.datatype = 'FP64';
-    await expectError('/v2/models/digits/infer', b, 400, /must have datatype FP32, got FP64/);
-  });
-  test('unknown datatype → 400', async () => {
-    const b = good();
-    b.inputs[0]!.datatype = 'FLOAT';
-    await expectError('/v2/models/digits/infer', b, 400, /unknown datatype "FLOAT"/);
-  });
-  test('wrong shape → 400', async () => {
-    const b = good();
-    b.inputs[0]!.shape = [2, 32];
-    await expectError('/v2/models/digits/infer', b, 400, /dimension 1 must be 64/);
-  });
-  test('data length differs from the shape → 400', async () => {
-    const b = good();
-    b.inputs[0]!.shape = [2, 64];
-    await expectError('/v2/models/digits/infer', b, 400, /has 64 elements but shape \[2,64\] needs 128/);
-  });
-  test('a non-number element → 400 naming it', async () => {
-    const b = good();
-    (b.inputs[0]!.data as unknown[])[5] = 'x';
-    await expectError('/v2/models/digits/infer', b, 400, /element 5 is "x", expected a number/);
-  });
-  test('batch above max_batch_size → 400', async () => {
-    await expectError(
-      '/v2/models/cnn_queue/infer',
-      { inputs: [{ name: 'image', shape: [2, 3, 32, 32], datatype: 'FP32', data: new Array(6144).fill(0) }] },
-      400,
-      /above the model's max_batch_size 1/,
-    );
-  });
-  test('JSON INT64 beyond ±2^53 → 400', async () => {
-    const ids = new Array<number | string>(16).fill(1);
-    const body = `{"inputs":[{"name":"input_ids","shape":[1,16],"datatype":"INT64","data":[9007199254740993${',1'.repeat(15)}]},{"name":"attention_mask","shape":[1,16],"datatype":"INT64","data":[${ids.join(',')}]}]}`;
-    await expectError('/v2/models/text/infer', body, 400, /within ±2\^53/);
-  });
-  test('unknown model, version and alias → 404', async () => {
-    await expectError('/v2/models/nope/infer', good(), 404, /model 'nope' not found/, 'TEND_MODEL_NOT_FOUND');
-    await expectError('/v2/models/digits/versions/7/infer', good(), 404, /no version '7'/, 'TEND_VERSION_NOT_FOUND');
-    await expectError('/v2/models/digits/versions/champion/infer', good(), 404, /no alias 'champion'/, 'TEND_ALIAS_NOT_FOUND');
-    await expectError('/v2/models/digits@champion/infer', good(), 404, /no alias 'champion'/, 'TEND_ALIAS_NOT_FOUND');
-    const meta = await getJson(`${srv.url}/v2/models/nope`);
-    assert.equal(meta.status, 404);
-  });
-  test('unknown route → 404 with {"error"}', async () => {
-    const res = await getJson(`${srv.url}/v3/things`);
-    assert.equal(res.status, 404);
-    assert.match(String(res.body['error']), /no route for GET \/v3\/things/);
-  });
-  test('body over the limit → 413', async () => {
-    const big = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: new Array(2_000_000).fill(0.5) }] });
-    await expectError('/v2/models/digits/infer', big, 413, /larger than the server accepts/, 'TEND_PAYLOAD_TOO_LARGE');
-  });
+describe('a loaded server answers 503 / 504 with {"error"} and keeps serving', () => {
   test('queue full → 503 with Retry-After', async () => {
     const body = { inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }] };
     const answers = await Promise.all(Array.from({ length: 40 }, () => postJson(`${srv.url}/v2/models/cnn_queue/infer`, body)));

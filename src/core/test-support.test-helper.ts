@@ -39,3 +39,15 @@ export function hasCode(code: string, message?: string | RegExp): (err: unknown)
     return true;
   };
 }
+
+/** A deterministic pseudo-random stream in [0, 1) for test inputs (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

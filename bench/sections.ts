@@ -5,9 +5,9 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { ModelConfig } from '../core/config.js';
-import { trainDigitsModel } from '../train/digits.js';
-import { createDirectSession } from '../runtime/index.js';
+import type { ModelConfig } from '../src/core/config.js';
+import { trainDigitsModel } from '../src/train/digits.js';
+import { createDirectSession } from '../src/runtime/index.js';
 import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT } from './cpu-accounting.js';
 import { measureComputeCeiling, sampleBatchThroughput, type ComputeCeiling } from './compute.js';
 import { checkInferEndpoint, measureInterleaved, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';

@@ -3,7 +3,7 @@
  * items/s over batch sizes is what a server with perfect batching could reach at most.
  */
 import { performance } from 'node:perf_hooks';
-import { createDirectSession } from '../runtime/index.js';
+import { createDirectSession } from '../src/runtime/index.js';
 import type { BenchModel } from './models.js';
 import { median } from './statistics.js';
 

@@ -5,13 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { freePort } from '../cli/commands/bench.js';
+import { freePort } from '../src/cli/commands/bench.js';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** The repository root (this file is src/bench/servers.ts or dist/bench/servers.js). */
-export const REPO_ROOT = resolve(HERE, '..', '..');
+/** The repository root (this file is bench/servers.ts, run through tsx). */
+export const REPO_ROOT = resolve(HERE, '..');
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -111,7 +111,7 @@ export function logTail(path: string, lines = 20): string {
   }
 }
 
-/** Start the bare Fastify ceiling server (src/bench/ceiling-server). */
+/** Start the bare Fastify ceiling server (bench/ceiling-server). */
 export async function startCeilingServer(logDir: string): Promise<ChildServer> {
   const ext = extname(fileURLToPath(import.meta.url));
   const script = join(HERE, `ceiling-server${ext}`);

@@ -32,7 +32,7 @@ import { runTraining } from './training.js';
 import { runAuth } from './auth.js';
 import { runDigitsInt8, runOptimize } from './optimize.js';
 import { runIsolation } from './isolation.js';
-import { MAX_SHADOW_IN_FLIGHT } from '../engine/traffic/deployment-control.js';
+import { MAX_SHADOW_IN_FLIGHT } from '../src/engine/traffic/deployment-control.js';
 
 /** Alternating raw/served pairs for the batching target. */
 const PAIRED_RUNS = 5;

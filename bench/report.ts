@@ -242,7 +242,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push('## 1. HTTP: digits model over JSON vs a bare Fastify server', '');
   out.push(
-    'The ceiling is a bare Fastify 5 server (`src/bench/ceiling-server.ts`) that parses the same V2 JSON request and answers a constant ' +
+    'The ceiling is a bare Fastify 5 server (`bench/ceiling-server.ts`) that parses the same V2 JSON request and answers a constant ' +
       'response shaped like the digits model\'s. The digits model (trained by `tend demo`\'s trainer, 64 → 32 → 10) is served by ' +
       '`tend serve` from a repository with no config.yaml (server defaults, default log level `info`). Requests carry one row of 64 pixel values. Both servers run side by side and their wrk runs alternate (Fastify, tend, Fastify, tend, …), so a slow moment of the machine hits both.',
     '',
@@ -389,7 +389,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm ci',
     'npm run bench               # writes BENCHMARKS.md (about half an hour on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
-    'npm run bench -- --only batching   # one section (see --help in src/bench/main.ts for the list), e.g. auth, bodies',
+    'npm run bench -- --only batching   # one section (see --help in bench/main.ts for the list), e.g. auth, bodies',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { trainWithRuntime } from '../engine/jobs/accelerated-training.js';
-import { digitsCsvPath, OnlineLearner, Random, readTrainingCsv, trainModel, type TrainingTable, type TrainOptions } from '../train/index.js';
+import { trainWithRuntime } from '../src/engine/jobs/accelerated-training.js';
+import { digitsCsvPath, OnlineLearner, Random, readTrainingCsv, trainModel, type TrainingTable, type TrainOptions } from '../src/train/index.js';
 import { median } from './statistics.js';
 
 export const TRAINING_BATCH_SIZES = [200, 32] as const;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startFakeGrpcServer, type FakeGrpcServer } from './fake-servers.test-helper.js';
 import { encodeModelInferRequest } from './grpc-infer.js';
 import { generateGrpcLoad, percentile, runGrpcLoad, slotsPerChannel } from './grpc-load.js';
-import { tempDir } from '../core/test-support.test-helper.js';
+import { tempDir } from '../src/core/test-support.test-helper.js';
 
 let server: FakeGrpcServer;
 let dir: string;

@@ -6,9 +6,9 @@
  * moment of the machine hits both; figures are medians over the rounds.
  */
 import { performance } from 'node:perf_hooks';
-import type { Tensor } from '../core/tensor.js';
-import { nearestRank } from '../core/percentile.js';
-import { Runtime, liveProcessIds, residentMemoryMb, type InstanceGroup, type LoadedModel } from '../runtime/index.js';
+import type { Tensor } from '../src/core/tensor.js';
+import { nearestRank } from '../src/core/percentile.js';
+import { Runtime, liveProcessIds, residentMemoryMb, type InstanceGroup, type LoadedModel } from '../src/runtime/index.js';
 import { SMALL_CNN, type BenchModel } from './models.js';
 import type { Outcome } from './report-rows.js';
 import { digitsArtifact, type SectionContext } from './sections.js';

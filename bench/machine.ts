@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { TEND_VERSION } from '../core/version.js';
+import { TEND_VERSION } from '../src/core/version.js';
 import { REPO_ROOT } from './servers.js';
 
 export interface MachineInfo {

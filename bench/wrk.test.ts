@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWrkOutput, writeBinaryPostScript, writePostScript } from './wrk.js';
-import { tempDir } from '../core/test-support.test-helper.js';
+import { tempDir } from '../src/core/test-support.test-helper.js';
 
 const CLEAN = `Running 2s test @ http://127.0.0.1:18080/
   1 threads and 4 connections

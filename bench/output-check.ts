@@ -3,7 +3,7 @@
  * tensor extension, gRPC raw contents) and through onnxruntime in-process; the outputs are compared
  * byte for byte. A protocol that answered differently would be measuring a different thing.
  */
-import { arrayConstructorFor, isDataType, type Tensor } from '../core/tensor.js';
+import { arrayConstructorFor, isDataType, type Tensor } from '../src/core/tensor.js';
 import { decodeModelInferResponse, encodeModelInferRequest, openInferenceClient, sendModelInfer } from './grpc-infer.js';
 import { tensorBytes, v2BinaryBody, v2JsonBody } from './models.js';
 

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { inferenceServiceDefinition } from '../server/grpc/definition.js';
+import { inferenceServiceDefinition } from '../src/server/grpc/definition.js';
 
 export interface FakeOutput {
   name: string;

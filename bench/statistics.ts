@@ -1,8 +1,8 @@
 /** The few statistics the benchmark report needs. */
 
-import { Random } from '../train/random.js';
+import { Random } from '../src/train/random.js';
 
-export { median } from '../core/percentile.js';
+export { median } from '../src/core/percentile.js';
 
 /** a / b, or NaN when b is not a positive number. */
 export function ratio(a: number, b: number): number {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { SMALL_CNN, TEXT_ENCODER_6L, tensorBytes, v2BinaryBody, v2JsonBody } from './models.js';
 
 test('v2BinaryBody puts a JSON header declaring each input size, then the raw bytes in order', () => {

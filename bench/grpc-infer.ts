@@ -6,9 +6,9 @@
  * onnxruntime, no bench models): the load generator's child process imports it.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 // definition.js, not index.js: the load generator's child process should not load the engine and onnxruntime.
-import { inferenceServiceDefinition } from '../server/grpc/definition.js';
+import { inferenceServiceDefinition } from '../src/server/grpc/definition.js';
 
 export interface InferenceClientOptions {
   /**

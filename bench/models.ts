@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Tensor } from '../core/tensor.js';
-import { Random } from '../train/random.js';
+import type { Tensor } from '../src/core/tensor.js';
+import { Random } from '../src/train/random.js';
 import { REPO_ROOT } from './servers.js';
 
 export interface BenchModel {

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { demoRequest, ensureDemoModel } from '../engine/index.js';
+import { demoRequest, ensureDemoModel } from '../src/engine/index.js';
 import { median } from './statistics.js';
 import { REPO_ROOT, startTendServer, stopAllServers } from './servers.js';
 import { runWrk, writePostScript, wrkVersion, type WrkResult } from './wrk.js';

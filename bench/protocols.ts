@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDirectSession } from '../runtime/index.js';
+import { createDirectSession } from '../src/runtime/index.js';
 import { sampleBatchThroughput, type ComputeCeiling } from './compute.js';
 import { checkProtocolOutputs, type OutputCheck } from './output-check.js';
 import { encodeModelInferRequest } from './grpc-infer.js';

@@ -17,9 +17,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../core/logger.js';
-import { AccessControl, createApiToken } from '../engine/index.js';
-import { Registry } from '../registry/index.js';
+import { createLogger } from '../src/core/logger.js';
+import { AccessControl, createApiToken } from '../src/engine/index.js';
+import { Registry } from '../src/registry/index.js';
 import { checkInferEndpoint, summarize, type LoadFigure } from './http-load.js';
 import { addToRepository, digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
 import { processCpuSeconds } from './cpu-accounting.js';

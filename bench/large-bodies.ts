@@ -9,7 +9,7 @@
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nearestRank } from '../core/percentile.js';
+import { nearestRank } from '../src/core/percentile.js';
 import { addToRepository, digitsArtifact, withServer, type SectionContext } from './sections.js';
 import { startTendServer } from './servers.js';
 

@@ -7,16 +7,16 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measurePair } from '../engine/jobs/optimize-measure.js';
-import { OutputComparison } from '../engine/jobs/optimize-compare.js';
-import { outputPlan } from '../engine/serving/prediction-capture.js';
-import { inferMaxBatchSize } from '../engine/serving/served-version.js';
-import { extractSignature, readModelFile, writeModel } from '../onnx/index.js';
-import { fusedKernels, quantizeDynamic } from '../optimize/index.js';
-import { Runtime, type LoadedModel } from '../runtime/index.js';
+import { measurePair } from '../src/engine/jobs/optimize-measure.js';
+import { OutputComparison } from '../src/engine/jobs/optimize-compare.js';
+import { outputPlan } from '../src/engine/serving/prediction-capture.js';
+import { inferMaxBatchSize } from '../src/engine/serving/served-version.js';
+import { extractSignature, readModelFile, writeModel } from '../src/onnx/index.js';
+import { fusedKernels, quantizeDynamic } from '../src/optimize/index.js';
+import { Runtime, type LoadedModel } from '../src/runtime/index.js';
 import type { BenchModel } from './models.js';
 import { digitsArtifact, type SectionContext } from './sections.js';
-import { quantizedWeightRatio } from '../optimize/index.js';
+import { quantizedWeightRatio } from '../src/optimize/index.js';
 
 export const OPTIMIZE_BATCHES = [1, 8];
 

@@ -3,7 +3,7 @@
  * garbage, and watch the process RSS. A leak per cycle (a session or worker left behind) shows as
  * RSS growing from the early cycles to the last.
  */
-import { Runtime } from '../runtime/index.js';
+import { Runtime } from '../src/runtime/index.js';
 import type { BenchModel } from './models.js';
 
 export interface MemoryResult {

@@ -5,7 +5,7 @@
  * are compared and never returned. wrk runs against the two are interleaved at each concurrency.
  */
 import { join } from 'node:path';
-import { Registry } from '../registry/index.js';
+import { Registry } from '../src/registry/index.js';
 import { checkInferEndpoint, measureInterleaved, type LoadFigure } from './http-load.js';
 import { digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
 import { startTendServer } from './servers.js';

@@ -108,7 +108,7 @@ export function renderProtocols(outcome: Outcome<ProtocolsResult> | undefined, r
     `One \`tend serve\` (HTTP and gRPC on) serves the models with dynamic batching on (max batch ${data.maxBatchSize}, delay ${data.delayUs} µs, ` +
       `one instance). ${data.clients} clients send batch-1 requests, the same input over every protocol: V2 JSON (wrk, ${data.clients} connections); ` +
       `the binary tensor extension (wrk: a JSON header with \`binary_data_size\` and \`binary_data_output: true\`, then the raw bytes); ` +
-      `gRPC \`ModelInfer\` with \`raw_input_contents\` from tend's load generator (\`src/bench/grpc-load.ts\`, @grpc/grpc-js, a separate process, ` +
+      `gRPC \`ModelInfer\` with \`raw_input_contents\` from tend's load generator (\`bench/grpc-load.ts\`, @grpc/grpc-js, a separate process, ` +
       `${data.clients} calls kept in flight on one HTTP/2 channel, or split over two channels; the request is encoded once and answers are not decoded, as wrk does not parse bodies). ` +
       `The ceiling is raw onnxruntime in the bench process at the model's best batch of the compute sweep. Each round measures the ceiling ` +
       `(half a run) and then every protocol (one run each) in turn; figures are medians of ${runs} round(s). Runs last ` +

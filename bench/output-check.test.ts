@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { startFakeGrpcServer, startFakeHttpServer, type FakeOutput } from './fake-servers.test-helper.js';
 import { checkProtocolOutputs, differingOutputs, jsonOutputBytes } from './output-check.js';
 
