@@ -21,12 +21,12 @@ export function isInteractive(): boolean {
 }
 
 /**
- * The hint to print: the error's own, else its code's, unless the message already says how to fix
- * it (tend's messages put their own way out after '; ' or ' — ', and a second one would contradict it).
+ * The hint to print: the error's own (none when it is '', as the message says its own fix), else
+ * its code's, unless the message already says how to fix it after ' — '.
  */
 function hintOf(err: TendError): string | undefined {
-  if (err.hint === undefined && /; | — /.test(err.message)) return undefined;
-  return hintFor(err);
+  if (err.hint === undefined && err.message.includes(' — ')) return undefined;
+  return hintFor(err) || undefined;
 }
 
 /** Print an error as one line on stderr and give the exit code: 1 for the user's mistakes, 2 for tend's. */

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { QUALITY_METRICS } from './alert-rules.js';
 import { describeIssues } from './config.js';
-import { errors } from './errors.js';
+import { errors, FIX_IN_MESSAGE } from './errors.js';
 import { MAX_HEADER_NAME_BYTES } from './input-limits.js';
 import type { ModelSignature, TensorSpec } from './signature.js';
 
@@ -313,7 +313,7 @@ export function signatureMismatch(champion: ModelSignature, candidate: ModelSign
  */
 export function promotedRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
   if (routes.experiment) {
-    throw errors.conflict(`'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`);
+    throw errors.conflict(`'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`, FIX_IN_MESSAGE);
   }
   if (!routes.canary) throw errors.conflict(`'${endpoint}' has no canary to promote`);
   return { champion: routes.canary.version, ...(routes.shadow ? { shadow: routes.shadow } : {}) };

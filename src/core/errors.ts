@@ -171,9 +171,12 @@ export interface TendErrorOptions {
   cause?: unknown;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   retryAfterSeconds?: number;
-  /** How to fix it, when this error knows better than its code's general hint (the CLI prints it). */
+  /** How to fix it, when this error knows better than its code's general hint (the CLI prints it); '' when the message says it. */
   hint?: string;
 }
+
+/** Options for an error whose message already ends with how to fix it: the CLI adds no hint after it. */
+export const FIX_IN_MESSAGE: TendErrorOptions = { hint: '' };
 
 /** Base of every error tend throws on purpose; make one with a factory of `errors`. */
 export class TendError extends Error {
@@ -268,7 +271,7 @@ export const errors = {
       `${where === undefined ? '' : `${where}: `}model '${name}' has no alias '${alias}'`,
     ),
   // TEND_CONFLICT
-  conflict: (message: string) => new TendError('TEND_CONFLICT', message),
+  conflict: (message: string, options?: TendErrorOptions) => new TendError('TEND_CONFLICT', message, options),
   // TEND_PAYLOAD_TOO_LARGE
   payloadTooLarge: (message: string) => new TendError('TEND_PAYLOAD_TOO_LARGE', message),
   // TEND_UNSUPPORTED_MEDIA_TYPE

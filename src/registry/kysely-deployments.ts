@@ -9,7 +9,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DeploymentRoutes, RouteRef } from '../core/deployment.js';
 import { isDeploymentAction, parseDeploymentRoutes, routeRefs, signatureMismatch } from '../core/deployment.js';
-import { errors } from '../core/errors.js';
+import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentsTable } from './deployment-schema.js';
 import type {
@@ -128,6 +128,7 @@ async function resolveForWrite(db: Db, endpoint: string, ref: RouteRef): Promise
   if (row.status === 'archived') {
     throw errors.conflict(
       `${place}: version ${version}${via} of model '${endpoint}' is archived and cannot take traffic; name another version`,
+      FIX_IN_MESSAGE,
     );
   }
   return { ref, version, signature: JSON.parse(row.signature) as ModelSignature };
@@ -229,6 +230,7 @@ export class KyselyDeployments implements DeploymentStore {
     if (actual !== expected) {
       throw errors.conflict(
         `the deployment of '${endpoint}' changed meanwhile (revision ${actual ?? 'none'}, expected ${expected ?? 'none'}); read it again and retry`,
+        FIX_IN_MESSAGE,
       );
     }
   }

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { type TendError, errors } from '../core/errors.js';
+import { type TendError, errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { DeploymentReference } from './deployment-store.js';
 import { findDeploymentReferences } from './kysely-deployments.js';
 import { BLOB_LOCK } from './lifecycle-schema.js';
@@ -49,6 +49,7 @@ async function referencesOf(db: Db, name: string, version: number): Promise<stri
 function referenced(what: string, refs: string[]): TendError {
   return errors.conflict(
     `cannot ${what}: ${refs.join(', ')} ${refs.length === 1 ? 'points' : 'point'} at it; move or remove ${refs.length === 1 ? 'that' : 'those'} first`,
+    FIX_IN_MESSAGE,
   );
 }
 
@@ -175,6 +176,7 @@ export class KyselyLifecycle implements LifecycleStore {
       if (refs.length > 0) {
         throw errors.conflict(
           `cannot delete model '${name}': ${refs.join(', ')} still ${refs.length === 1 ? 'points' : 'point'} at its versions; remove ${refs.length === 1 ? 'it' : 'them'} first`,
+          FIX_IN_MESSAGE,
         );
       }
       const row = await trx.selectFrom('models').select('next_version').where('name', '=', name).executeTakeFirstOrThrow();
@@ -247,7 +249,7 @@ export class KyselyLifecycle implements LifecycleStore {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(created.numInsertedOrUpdatedRows ?? 0) === 0) {
-        throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`);
+        throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`, FIX_IN_MESSAGE);
       }
       await continueRetiredNumbers(trx, name);
       for (const v of input.versions) {

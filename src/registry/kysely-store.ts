@@ -9,7 +9,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
-import { errors } from '../core/errors.js';
+import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { DeploymentRoutesInput } from '../core/deployment.js';
 import type {
   DeploymentChange,
@@ -279,7 +279,7 @@ export class KyselyRegistryStore implements RegistryStore {
       const at = now();
       await this.touchModel(trx, name, at);
       if ((await this.readVersion(trx, name, version)).archived) {
-        throw errors.conflict(`version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`);
+        throw errors.conflict(`version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`, FIX_IN_MESSAGE);
       }
       return moveAlias(trx, name, alias, version, actor, at);
     });

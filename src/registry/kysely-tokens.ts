@@ -1,6 +1,6 @@
 /** TokenStore over the registry database (security-schema.ts), in portable queries. */
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { errors } from '../core/errors.js';
+import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { RegistryDatabase } from './schema.js';
 import type { ApiTokensTable } from './security-schema.js';
 import type { NewToken, TokenRecord, TokenStore } from './token-store.js';
@@ -98,8 +98,8 @@ export class KyselyTokens implements TokenStore {
       .executeTakeFirst();
     if (clash === undefined) return;
     if (clash.id === row.id) throw errors.conflict(`a token with id '${row.id}' exists`);
-    if (clash.token_sha256 === row.token_sha256) throw errors.conflict('a token with this hash exists; make a new token');
-    throw errors.conflict(`a token named '${row.name}' exists; revoke it first or pick another name`);
+    if (clash.token_sha256 === row.token_sha256) throw errors.conflict('a token with this hash exists; make a new token', FIX_IN_MESSAGE);
+    throw errors.conflict(`a token named '${row.name}' exists; revoke it first or pick another name`, FIX_IN_MESSAGE);
   }
 
   async listTokens(): Promise<TokenRecord[]> {

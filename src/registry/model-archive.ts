@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { errors, isTendError } from '../core/errors.js';
+import { errors, isTendError, FIX_IN_MESSAGE } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
 import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
@@ -200,7 +200,7 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
     if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') return false;
     throw err;
   });
-  if (exists) throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`);
+  if (exists) throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`, FIX_IN_MESSAGE);
 
   const files = new Map(manifest.versions.map((v) => [v.sha256, v]));
   for (const [sha256, v] of files) {

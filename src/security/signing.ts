@@ -12,7 +12,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TendError, errors } from '../core/errors.js';
+import { type TendError, errors, FIX_IN_MESSAGE } from '../core/errors.js';
 
 const DOMAIN = 'tend-model-signature-v1';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -194,7 +194,7 @@ export function writeKeyPair(dir: string): { keyId: string; privateKeyPath: stri
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
   for (const path of [privateKeyPath, publicKeyPath]) {
-    if (existsSync(path)) throw errors.conflict(`'${path}' already exists; move it away or choose another --out folder`);
+    if (existsSync(path)) throw errors.conflict(`'${path}' already exists; move it away or choose another --out folder`, FIX_IN_MESSAGE);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateSigningKeyPair();

@@ -16,7 +16,7 @@
  * authentication off takes a restart on loopback with no token, or with `--insecure-no-auth`.
  */
 import { readFileSync } from 'node:fs';
-import { type TendError, errors } from '../../core/errors.js';
+import { type TendError, errors, FIX_IN_MESSAGE } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Registry } from '../../registry/index.js';
 import {
@@ -115,7 +115,7 @@ export class AccessControl {
    * authentication off again once no token is active, as a restart would. Refused while any token is.
    */
   clearLatchWhenNoTokenIsActive(): void {
-    if (this.activeTokens > 0) throw errors.conflict(`${this.activeTokens} token(s) are still active; revoke them first`);
+    if (this.activeTokens > 0) throw errors.conflict(`${this.activeTokens} token(s) are still active; revoke them first`, FIX_IN_MESSAGE);
     this.authOn = false;
   }
 
