@@ -16,8 +16,8 @@ export type {
   AliasMove,
   ModelRecord,
   ModelUpdate,
+  ModelStore,
   NewVersion,
-  RegistryStore,
   StoredModelInfo,
   VersionRecord,
   VersionStatus,
@@ -33,9 +33,11 @@ export { exportModelArchive, importModelArchive, MANIFEST_FILE } from './model-a
 export type { ExportResult, ImportOptions, ImportResult, ModelArchiveManifest } from './model-archive.js';
 export { listTar, readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 export type { TarEntry } from './tar.js';
-export { KyselyRegistryStore, migrateRegistry } from './kysely-store.js';
-export type { KyselyStoreOptions } from './kysely-store.js';
-export { openSqliteStore } from './sqlite-store.js';
+export { KyselyModelStore, migrateRegistry } from './kysely-store.js';
+export { kyselyRegistryStores } from './kysely-stores.js';
+export type { KyselyRegistryStores, KyselyStoreOptions } from './kysely-stores.js';
+export type { RegistryStores } from './registry-stores.js';
+export { openSqliteStores } from './sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { REGISTRY_MIGRATIONS, registryMigrationProvider } from './schema.js';
 export type { RegistryDatabase } from './schema.js';
@@ -59,6 +61,4 @@ export type { NewToken, TokenRecord, TokenStore } from './token-store.js';
 export { KyselyTokens } from './kysely-tokens.js';
 export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
 export { KyselyAudit } from './kysely-audit.js';
-export { openRecordStores } from './record-stores.js';
-export type { RecordStores } from './record-stores.js';
 export { AUDIT_APPEND_ONLY_MESSAGE } from './security-schema.js';

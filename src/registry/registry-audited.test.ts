@@ -73,7 +73,7 @@ test('a push commits its version, every alias move and its ok entry together, or
   // A failure after the version row and its alias moves were written, before the commit (where a
   // kill -9 would land): the transaction rolls back whole, so no version, no move, no ok entry.
   const template = await registry.getVersion('digits', 1);
-  const failing = registry.store.createVersion({
+  const failing = registry.stores.models.createVersion({
     ...newVersion('digits', { sha256: template.sha256, size_bytes: template.size_bytes }),
     aliases: ['champion', 'canary'],
     audit: () => {
@@ -83,7 +83,7 @@ test('a push commits its version, every alias move and its ok entry together, or
   await assert.rejects(failing, /cut before the commit/);
   // An entry the audit log refuses (an action it does not accept) fails the push the same way.
   await assert.rejects(
-    registry.store.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
+    registry.stores.models.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
     (err: Error & { code?: string }) => err.code === 'TEND_INVALID_ARGUMENT',
   );
   assert.deepEqual((await registry.listVersions('digits')).map((v) => v.version), [1]);

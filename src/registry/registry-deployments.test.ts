@@ -8,7 +8,7 @@ import { findDeploymentReferences } from './kysely-deployments.js';
 import { Registry } from './registry.js';
 import { REGISTRY_MIGRATIONS } from './schema.js';
 import type { RegistryDatabase } from './schema.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStores } from './sqlite-store.js';
 import { newVersion, rejectsWith } from './store.case.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 
@@ -78,28 +78,28 @@ test('Registry deployments: a version with another signature cannot take the cha
 });
 
 test('an archived version cannot be routed to, directly or through an alias', async (t) => {
-  const store = await openSqliteStore(join(tempDir('deployments', t), 'registry.db'));
+  const store = await openSqliteStores(join(tempDir('deployments', t), 'registry.db'));
   t.after(() => store.close());
-  for (let i = 0; i < 3; i++) await store.createVersion(newVersion('m'));
-  await store.setAlias('m', 'old', 2, 'ci');
+  for (let i = 0; i < 3; i++) await store.models.createVersion(newVersion('m'));
+  await store.models.setAlias('m', 'old', 2, 'ci');
   await store.db.updateTable('model_versions').set({ status: 'archived' }).where('version', '=', 2).execute();
   const change = { actor: 'a', action: 'put' } as const;
-  await assert.rejects(store.putDeployment('m', { champion: 1, canary: { version: 2, percent: 5 } }, change), (err: unknown) => {
+  await assert.rejects(store.deployments.putDeployment('m', { champion: 1, canary: { version: 2, percent: 5 } }, change), (err: unknown) => {
     assert.ok(err instanceof TendError);
     assert.equal(err.code, 'TEND_CONFLICT');
     assert.match(err.message, /canary\.version: version 2 of model 'm' is archived/);
     return true;
   });
-  await rejectsWith(store.putDeployment('m', { champion: 'old' }, change), 'TEND_CONFLICT');
-  await store.putDeployment('m', { champion: 1, canary: { version: 3, percent: 5 } }, change);
+  await rejectsWith(store.deployments.putDeployment('m', { champion: 'old' }, change), 'TEND_CONFLICT');
+  await store.deployments.putDeployment('m', { champion: 1, canary: { version: 3, percent: 5 } }, change);
 });
 
 test('findDeploymentReferences works inside a write transaction', async (t) => {
-  const store = await openSqliteStore(join(tempDir('deployments', t), 'registry.db'));
+  const store = await openSqliteStores(join(tempDir('deployments', t), 'registry.db'));
   t.after(() => store.close());
-  await store.createVersion(newVersion('m'));
-  await store.createVersion(newVersion('m'));
-  await store.putDeployment('m', { champion: 1, shadow: { version: 2 } }, { actor: 'a', action: 'shadow' });
+  await store.models.createVersion(newVersion('m'));
+  await store.models.createVersion(newVersion('m'));
+  await store.deployments.putDeployment('m', { champion: 1, shadow: { version: 2 } }, { actor: 'a', action: 'shadow' });
   const found = await store.db.transaction().execute((trx) => findDeploymentReferences(trx, 'm', 2));
   assert.deepEqual(found, [{ endpoint: 'm', route: 'shadow', ref: '2' }]);
   assert.deepEqual(await findDeploymentReferences(store.db, 'other', 2), []);
@@ -115,10 +115,10 @@ test('a database made before deployments existed gains the tables on open; rows 
   assert.equal(error, undefined);
   await old.destroy();
 
-  const store = await openSqliteStore(path);
+  const store = await openSqliteStores(path);
   t.after(() => store.close());
-  await store.createVersion(newVersion('m'));
-  const put = await store.putDeployment('m', { champion: 1 }, { actor: 'a', action: 'config' });
+  await store.models.createVersion(newVersion('m'));
+  const put = await store.deployments.putDeployment('m', { champion: 1 }, { actor: 'a', action: 'config' });
   assert.equal(put.revision, 1);
   await assert.rejects(
     store.db

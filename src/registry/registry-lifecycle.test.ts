@@ -7,8 +7,9 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Registry } from './registry.js';
 import { REGISTRY_MIGRATIONS } from './schema.js';
 import type { RegistryDatabase } from './schema.js';
-import { openSqliteStore } from './sqlite-store.js';
-import type { RegistryStore } from './store.js';
+import { openSqliteStores } from './sqlite-store.js';
+import type { RegistryStores } from './registry-stores.js';
+import type { ModelStore } from './store.js';
 import { newVersion, rejectsWith } from './store.case.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 
@@ -124,20 +125,20 @@ test('gc keeps files written in the last minAgeSeconds and files under a lease',
   assert.deepEqual((await registry.gc()).removed, []);
   // Old but leased (a push or import in progress): kept.
   await ageFiles(registry);
-  const lease = await registry.store.leaseBlob(cnn.sha256, 60_000);
+  const lease = await registry.stores.lifecycle.leaseBlob(cnn.sha256, 60_000);
   const result = await registry.gc();
   assert.deepEqual(result.removed.map((f) => f.sha256), [digits.sha256]);
   assert.equal(result.kept, 1);
-  await registry.store.releaseBlobLease(lease);
+  await registry.stores.lifecycle.releaseBlobLease(lease);
   assert.deepEqual((await registry.gc()).removed.map((f) => f.sha256), [cnn.sha256]);
 });
 
-/** A store whose createVersion first runs a collection: a gc landing between a push's file and its row. */
-function gcBeforeEachRow(store: RegistryStore, registry: () => Registry, seen: string[][]): RegistryStore {
-  return new Proxy(store, {
+/** Stores whose createVersion first runs a collection: a gc landing between a push's file and its row. */
+function gcBeforeEachRow(stores: RegistryStores, registry: () => Registry, seen: string[][]): RegistryStores {
+  const models = new Proxy(stores.models, {
     get(target, prop, receiver) {
       if (prop === 'createVersion') {
-        return async (...args: Parameters<RegistryStore['createVersion']>) => {
+        return async (...args: Parameters<ModelStore['createVersion']>) => {
           seen.push((await registry().gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256));
           return target.createVersion(...args);
         };
@@ -146,6 +147,7 @@ function gcBeforeEachRow(store: RegistryStore, registry: () => Registry, seen: s
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+  return { ...stores, models };
 }
 
 test('a gc between a push writing its file and registering it does not lose the file', async (t) => {
@@ -153,8 +155,8 @@ test('a gc between a push writing its file and registering it does not lose the 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const seen: string[][] = [];
   const holder: { registry?: Registry } = {};
-  const store = gcBeforeEachRow(await openSqliteStore(join(dir, 'registry.db')), () => holder.registry as Registry, seen);
-  const registry = await Registry.open(join(dir), { actor: 'tester', store });
+  const stores = gcBeforeEachRow(await openSqliteStores(join(dir, 'registry.db')), () => holder.registry as Registry, seen);
+  const registry = await Registry.open(join(dir), { actor: 'tester', stores });
   holder.registry = registry;
   t.after(() => registry.close());
 
@@ -168,7 +170,7 @@ test('a gc between a push writing its file and registering it does not lose the 
   assert.equal(await registry.verifyVersion(await registry.getVersion('m', second.version)), true);
 
   // Control: the same old unreferenced file with no lease is collected.
-  await registry.store.deleteModel('m', 'x');
+  await registry.stores.lifecycle.deleteModel('m', 'x');
   await ageFiles(registry);
   assert.deepEqual((await registry.gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256), [first.sha256]);
 });
@@ -184,15 +186,15 @@ test('a database made before the lifecycle migration gains it on open; its versi
   };
   assert.equal((await new Migrator({ db: old, provider: before }).migrateToLatest()).error, undefined);
   await old.destroy();
-  const first = await openSqliteStore(path);
+  const first = await openSqliteStores(path);
   await first.db.deleteFrom('registry_locks').execute(); // also copes with a lock row gone missing
   await first.close();
 
-  const store = await openSqliteStore(path);
+  const store = await openSqliteStores(path);
   t.after(() => store.close());
-  const v = await store.createVersion(newVersion('m'));
+  const v = await store.models.createVersion(newVersion('m'));
   assert.deepEqual([v.archived, v.archived_at], [false, null]);
-  const lease = await store.leaseBlob('a'.repeat(64), 1000);
-  assert.deepEqual(await store.withLiveBlobs(async (live) => [...live.leased]), ['a'.repeat(64)]);
-  await store.releaseBlobLease(lease);
+  const lease = await store.lifecycle.leaseBlob('a'.repeat(64), 1000);
+  assert.deepEqual(await store.lifecycle.withLiveBlobs(async (live) => [...live.leased]), ['a'.repeat(64)]);
+  await store.lifecycle.releaseBlobLease(lease);
 });

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from './registry.js';
-import { openRecordStores } from './record-stores.js';
 import { rejectsWith } from './store.case.js';
-import type { RegistryStore } from './store.js';
+import { openSqliteStores } from './sqlite-store.js';
 import type { NewToken } from './token-store.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 
@@ -141,6 +140,14 @@ test('tokens persist in registry.db and only their hash is written', async (t) =
   assert.equal((await reopened.findTokenByHash(hashOf('secret-1')))?.id, 'tok1');
 });
 
-test('a store that is not database-backed keeps no records', () => {
-  assert.throws(() => openRecordStores({} as RegistryStore), { code: 'TEND_INTERNAL' });
+test('a registry opened on stores of its own keeps its tokens and their audit entries there', async (t) => {
+  const dir = tempDir('tokens');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const stores = await openSqliteStores(join(dir, 'elsewhere.db'));
+  const registry = await Registry.open(join(dir, 'home'), { actor: 'tester', stores });
+  t.after(() => registry.close());
+  await registry.createToken(newToken(1));
+  assert.deepEqual((await stores.tokens.listTokens()).map((tok) => tok.id), ['tok1']);
+  assert.deepEqual((await stores.audit.listAudit()).map((e) => e.action), ['token.create']);
+  assert.equal(existsSync(join(dir, 'home', 'registry.db')), false);
 });

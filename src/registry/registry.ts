@@ -1,5 +1,5 @@
 /**
- * The registry facade: content-addressed model files (BlobStore) plus their metadata (RegistryStore),
+ * The registry facade: content-addressed model files (BlobStore) plus their metadata (RegistryStores),
  * in a home folder `<home>/registry.db` + `<home>/models/`. The engine and the CLI talk to this.
  */
 import { mkdirSync, statSync } from 'node:fs';
@@ -20,12 +20,12 @@ import type { Keyring } from '../core/keyring.js';
 import type { ArtifactRecord } from './artifact-store.js';
 import type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
 import type { AuditEntry, AuditQuery, AuditRecord } from './audit-store.js';
-import { openRecordStores, type RecordStores } from './record-stores.js';
+import type { RegistryStores } from './registry-stores.js';
 import type { NewRun, RunFinish, RunListOptions, RunRecord } from './run-store.js';
 import type { NewToken, TokenRecord } from './token-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
-import { openSqliteStore } from './sqlite-store.js';
-import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, RegistryStore, VersionRecord } from './store.js';
+import { openSqliteStores } from './sqlite-store.js';
+import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, VersionRecord } from './store.js';
 import type { DeploymentAction, DeploymentRoutesInput } from '../core/deployment.js';
 import type {
   DeploymentHistoryEntry,
@@ -39,8 +39,8 @@ export interface RegistryOptions {
   inspect?: typeof inspectModelFile;
   /** Who pushes and moves aliases when a call names nobody (default: the OS user). */
   actor?: string;
-  /** Use this store instead of `<home>/registry.db` (a PostgreSQL store, a test double). */
-  store?: RegistryStore;
+  /** Use these stores instead of `<home>/registry.db` (PostgreSQL ones, test doubles). */
+  stores?: RegistryStores;
   /** Encryption keys for model files and artifacts (default: TEND_ENCRYPTION_KEY_FILE / TEND_ENCRYPTION_KEY; none: plaintext). */
   keys?: KeyringSource;
 }
@@ -110,7 +110,8 @@ export class Registry {
   readonly blobs: BlobStore;
   /** The blob store through the keyring: encrypts on write when keys are configured, decrypts on read. */
   readonly sealed: SealedBlobs;
-  readonly store: RegistryStore;
+  /** The stores underneath, for work no method offers (blob leases in tests); changes made here are not audited. */
+  readonly stores: RegistryStores;
   private readonly inspect: typeof inspectModelFile;
   private readonly actor: string;
   private closed = false;
@@ -128,7 +129,7 @@ export class Registry {
 
   /** Record a failed action; an audit log that cannot be written must not hide the action's own error. */
   private async auditFailure(subject: AuditEntry, err: unknown): Promise<void> {
-    await this.records.audit.appendAudit({ ...subject, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
+    await this.stores.audit.appendAudit({ ...subject, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
   }
 
   /**
@@ -144,13 +145,13 @@ export class Registry {
       await this.auditFailure(who, err);
       throw err;
     }
-    await this.records.audit.appendAudit({ ...who, outcome: 'ok', ...(describe ? describe(result) : {}) });
+    await this.stores.audit.appendAudit({ ...who, outcome: 'ok', ...(describe ? describe(result) : {}) });
     return result;
   }
 
-  private constructor(home: string, store: RegistryStore, options: RegistryOptions) {
+  private constructor(home: string, stores: RegistryStores, options: RegistryOptions) {
     this.home = home;
-    this.store = store;
+    this.stores = stores;
     this.blobs = new BlobStore(join(home, 'models'));
     this.sealed = new SealedBlobs(this.blobs, options.keys ?? KeyringSource.fromEnvironment());
     this.inspect = options.inspect ?? inspectModelFile;
@@ -168,8 +169,8 @@ export class Registry {
     } catch (err) {
       throw errors.invalidArgument(`cannot use ${dir} as the registry home: ${(err as Error).message}`);
     }
-    const store = options.store ?? (await openSqliteStore(join(dir, 'registry.db')));
-    return new Registry(dir, store, options);
+    const stores = options.stores ?? (await openSqliteStores(join(dir, 'registry.db')));
+    return new Registry(dir, stores, options);
   }
 
   /**
@@ -242,11 +243,11 @@ export class Registry {
       throw errors.invalidArgument(`cannot read model file ${path}: ${(err as Error).message}`);
     }
     // The lease keeps a garbage collection from removing the file before its row exists (blob-gc.ts).
-    const lease = await this.store.leaseBlob(digest.sha256, PUSH_LEASE_MS);
+    const lease = await this.stores.lifecycle.leaseBlob(digest.sha256, PUSH_LEASE_MS);
     try {
       return await this.register(path, info, digest, options, audit);
     } finally {
-      await this.store.releaseBlobLease(lease);
+      await this.stores.lifecycle.releaseBlobLease(lease);
     }
   }
 
@@ -261,7 +262,7 @@ export class Registry {
     const aliases = options.aliases ?? [];
     const blob = await this.sealed.putFile(path, digest, `${path} changed while it was being stored; push it again`);
     const { signature, external_data: _external, ...modelInfo } = info;
-    const record = await this.store.createVersion({
+    const record = await this.stores.models.createVersion({
       name,
       sha256: blob.sha256,
       size_bytes: blob.size_bytes,
@@ -284,7 +285,7 @@ export class Registry {
   /** Checked before the blob is written so a bad parent leaves nothing behind; the store checks again atomically. */
   private async requireParent(name: string, parent: number): Promise<void> {
     try {
-      await this.store.getVersion(name, parent);
+      await this.stores.models.getVersion(name, parent);
     } catch (err) {
       // On a first push the model does not exist yet: the missing thing is still the parent version.
       if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') throw errors.versionNotFound(name, parent);
@@ -294,27 +295,27 @@ export class Registry {
 
   /** Every model, by name. */
   listModels(): Promise<ModelRecord[]> {
-    return this.store.listModels();
+    return this.stores.models.listModels();
   }
 
   /** One model. @throws TendError TEND_MODEL_NOT_FOUND */
   getModel(name: string): Promise<ModelRecord> {
-    return this.store.getModel(name);
+    return this.stores.models.getModel(name);
   }
 
   /** Change a model's description and/or tags. @throws TendError TEND_MODEL_NOT_FOUND */
   updateModel(name: string, update: ModelUpdate): Promise<ModelRecord> {
-    return this.store.updateModel(name, update);
+    return this.stores.models.updateModel(name, update);
   }
 
   /** A model's versions, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
   listVersions(name: string): Promise<VersionRecord[]> {
-    return this.store.listVersions(name);
+    return this.stores.models.listVersions(name);
   }
 
   /** One version. @throws TendError TEND_MODEL_NOT_FOUND / TEND_VERSION_NOT_FOUND */
   getVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.store.getVersion(name, version);
+    return this.stores.models.getVersion(name, version);
   }
 
   /**
@@ -327,32 +328,32 @@ export class Registry {
     const parsed = parseVersionRef(ref);
     switch (parsed.kind) {
       case 'number':
-        return this.store.getVersion(name, parsed.version);
+        return this.stores.models.getVersion(name, parsed.version);
       case 'latest':
-        return this.store.latestVersion(name);
+        return this.stores.models.latestVersion(name);
       case 'alias':
-        return this.store.getVersion(name, await this.store.getAlias(name, parsed.alias));
+        return this.stores.models.getVersion(name, await this.stores.models.getAlias(name, parsed.alias));
     }
   }
 
   /** Point an alias at a version (recorded in its history). @throws TendError TEND_INVALID_ARGUMENT / 404 codes */
   setAlias(name: string, alias: string, version: number, actor?: string): Promise<AliasChange> {
-    return this.audited(`alias.move`, `${name}@${alias}`, () => this.store.setAlias(name, alias, version, actor ?? this.actorNow()), (c) => ({ before: { version: c.from }, after: { version: c.to } }));
+    return this.audited(`alias.move`, `${name}@${alias}`, () => this.stores.models.setAlias(name, alias, version, actor ?? this.actorNow()), (c) => ({ before: { version: c.from }, after: { version: c.to } }));
   }
 
   /** Delete an alias (recorded in its history). @throws TendError TEND_ALIAS_NOT_FOUND / TEND_MODEL_NOT_FOUND */
   removeAlias(name: string, alias: string, actor?: string): Promise<void> {
-    return this.audited('alias.remove', `${name}@${alias}`, () => this.store.removeAlias(name, alias, actor ?? this.actorNow()));
+    return this.audited('alias.remove', `${name}@${alias}`, () => this.stores.models.removeAlias(name, alias, actor ?? this.actorNow()));
   }
 
   /** Alias name → version. @throws TendError TEND_MODEL_NOT_FOUND */
   listAliases(name: string): Promise<Record<string, number>> {
-    return this.store.listAliases(name);
+    return this.stores.models.listAliases(name);
   }
 
   /** Every move of an alias, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
   aliasHistory(name: string, alias: string): Promise<AliasMove[]> {
-    return this.store.aliasHistory(name, alias);
+    return this.stores.models.aliasHistory(name, alias);
   }
 
   // --- Deployments: an endpoint's routes and their history (deployment-store.ts) ---
@@ -368,12 +369,12 @@ export class Registry {
 
   /** An endpoint's routes, or null when it has none. @throws TendError TEND_MODEL_NOT_FOUND */
   getDeployment(endpoint: string): Promise<DeploymentRecord | null> {
-    return this.store.getDeployment(endpoint);
+    return this.stores.deployments.getDeployment(endpoint);
   }
 
   /** Every deployment, by endpoint. */
   listDeployments(): Promise<DeploymentRecord[]> {
-    return this.store.listDeployments();
+    return this.stores.deployments.listDeployments();
   }
 
   /**
@@ -384,22 +385,22 @@ export class Registry {
    * @example await registry.putDeployment('digits', { champion: 3, canary: { version: 4, percent: 10 } }, { action: 'canary' })
    */
   putDeployment(endpoint: string, routes: DeploymentRoutesInput, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
-    return this.audited(`deployment.${options.action}`, endpoint, () => this.store.putDeployment(endpoint, routes, this.deploymentChange(options, options.action)), (d) => ({ after: { revision: d.revision, routes: d.routes }, ...(options.reason !== undefined ? { detail: options.reason } : {}) }));
+    return this.audited(`deployment.${options.action}`, endpoint, () => this.stores.deployments.putDeployment(endpoint, routes, this.deploymentChange(options, options.action)), (d) => ({ after: { revision: d.revision, routes: d.routes }, ...(options.reason !== undefined ? { detail: options.reason } : {}) }));
   }
 
   /** Remove an endpoint's routes (history kept); returns what was removed. @throws TendError TEND_NOT_FOUND / TEND_MODEL_NOT_FOUND */
   deleteDeployment(endpoint: string, options: Partial<DeploymentWriteOptions> = {}): Promise<DeploymentRecord> {
-    return this.audited('deployment.delete', endpoint, () => this.store.deleteDeployment(endpoint, this.deploymentChange(options, 'delete')), (d) => ({ before: { revision: d.revision, routes: d.routes } }));
+    return this.audited('deployment.delete', endpoint, () => this.stores.deployments.deleteDeployment(endpoint, this.deploymentChange(options, 'delete')), (d) => ({ before: { revision: d.revision, routes: d.routes } }));
   }
 
   /** Changes to an endpoint's routes, newest first. @throws TendError TEND_MODEL_NOT_FOUND */
   deploymentHistory(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
-    return this.store.deploymentHistory(endpoint, options);
+    return this.stores.deployments.deploymentHistory(endpoint, options);
   }
 
   /** The routes that point at a version now, directly, through an alias or through 'latest'. */
   deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
-    return this.store.deploymentReferences(name, version);
+    return this.stores.deployments.deploymentReferences(name, version);
   }
 
   // --- Lifecycle: archive, delete, garbage collection, export and import ---
@@ -410,12 +411,12 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while an alias or a deployment route points at it (named), 404 codes.
    */
   archiveVersion(name: string, version: number, options: { actor?: string } = {}): Promise<VersionRecord> {
-    return this.audited('version.archive', `${name}:${version}`, () => this.store.archiveVersion(name, version, options.actor ?? this.actorNow()));
+    return this.audited('version.archive', `${name}:${version}`, () => this.stores.lifecycle.archiveVersion(name, version, options.actor ?? this.actorNow()));
   }
 
   /** Serve an archived version again. Idempotent. @throws TendError 404 codes */
   unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.audited('version.unarchive', `${name}:${version}`, () => this.store.unarchiveVersion(name, version));
+    return this.audited('version.unarchive', `${name}:${version}`, () => this.stores.lifecycle.unarchiveVersion(name, version));
   }
 
   /**
@@ -423,7 +424,7 @@ export class Registry {
    * delete are refused while this is not empty. @throws TendError 404 codes
    */
   referencesTo(name: string, version: number): Promise<string[]> {
-    return this.store.versionReferences(name, version);
+    return this.stores.lifecycle.versionReferences(name, version);
   }
 
   /**
@@ -431,7 +432,7 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while referenced (see referencesTo), 404 codes.
    */
   deleteVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.audited('version.delete', `${name}:${version}`, () => this.store.deleteVersion(name, version), (v) => ({ before: { sha256: v.sha256 } }));
+    return this.audited('version.delete', `${name}:${version}`, () => this.stores.lifecycle.deleteVersion(name, version), (v) => ({ before: { sha256: v.sha256 } }));
   }
 
   /**
@@ -440,7 +441,7 @@ export class Registry {
    * @throws TendError TEND_CONFLICT while an alias or a deployment points at any version, TEND_MODEL_NOT_FOUND.
    */
   deleteModel(name: string, options: { actor?: string } = {}): Promise<ModelRecord> {
-    return this.audited('model.delete', name, () => this.store.deleteModel(name, options.actor ?? this.actorNow()));
+    return this.audited('model.delete', name, () => this.stores.lifecycle.deleteModel(name, options.actor ?? this.actorNow()));
   }
 
   /**
@@ -449,8 +450,8 @@ export class Registry {
    * @example await registry.gc({ dryRun: true }) // what would go, nothing removed
    */
   gc(options: GcOptions = {}): Promise<GcResult> {
-    if (options.dryRun) return collectGarbage(this.blobs, this.store, options);
-    return this.audited('gc', null, () => collectGarbage(this.blobs, this.store, options), (r) => ({ after: { removed: r.removed.length } }));
+    if (options.dryRun) return collectGarbage(this.blobs, this.stores.lifecycle, options);
+    return this.audited('gc', null, () => collectGarbage(this.blobs, this.stores.lifecycle, options), (r) => ({ after: { removed: r.removed.length } }));
   }
 
   /**
@@ -459,7 +460,7 @@ export class Registry {
    * @example await registry.exportModel('digits', 'digits.tar') // then: tar tf digits.tar
    */
   exportModel(name: string, outFile: string): Promise<ExportResult> {
-    return exportModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed }, name, outFile);
+    return exportModelArchive({ stores: this.stores, blobs: this.blobs, sealed: this.sealed }, name, outFile);
   }
 
   /**
@@ -469,7 +470,7 @@ export class Registry {
    * TEND_CONFLICT (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   importModel(file: string, options: ImportOptions = {}): Promise<ImportResult> {
-    return this.audited('model.import', options.as ?? null, () => importModelArchive({ store: this.store, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
+    return this.audited('model.import', options.as ?? null, () => importModelArchive({ stores: this.stores, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.actorNow() }, file, options), (r) => ({ after: r }));
   }
 
   /**
@@ -477,91 +478,84 @@ export class Registry {
    * reference data set as kind 'reference'. @throws TendError 404 codes, TEND_INVALID_ARGUMENT
    */
   attachArtifact(name: string, version: number, kind: string, bytes: Uint8Array, input: Omit<ArtifactInput, 'actor'> & { actor?: string }): Promise<ArtifactRecord> {
-    return attachArtifact({ store: this.store, sealed: this.sealed }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
+    return attachArtifact({ stores: this.stores, sealed: this.sealed }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
   }
 
   /** A version's artifact of `kind` with its bytes (hash checked), or null. @throws TendError 404 codes */
   readArtifact(name: string, version: number, kind: string): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
-    return readArtifact({ store: this.store, sealed: this.sealed }, name, version, kind);
+    return readArtifact({ stores: this.stores, sealed: this.sealed }, name, version, kind);
   }
 
   /** Every artifact of a model (of one version when given). @throws TendError 404 codes */
   listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
-    return this.store.listArtifacts(name, version);
+    return this.stores.artifacts.listArtifacts(name, version);
   }
 
-  // --- Training runs, API tokens and the audit log (record-stores.ts), in the same database ---
-
-  private recordStores: RecordStores | undefined;
-
-  private get records(): RecordStores {
-    this.recordStores ??= openRecordStores(this.store);
-    return this.recordStores;
-  }
+  // --- Training runs, API tokens and the audit log, in the same database ---
 
   /** Record the start of a training or update as 'running' (createdBy: the registry's actor). @throws TendError TEND_INVALID_ARGUMENT */
   startRun(input: Omit<NewRun, 'createdBy'> & { createdBy?: string }): Promise<RunRecord> {
-    return this.records.runs.startRun({ ...input, createdBy: input.createdBy ?? this.actor });
+    return this.stores.runs.startRun({ ...input, createdBy: input.createdBy ?? this.actor });
   }
 
   /** Mark a run finished, linking the version it produced. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT, TEND_VERSION_NOT_FOUND */
   finishRun(runId: string, finish: RunFinish): Promise<RunRecord> {
-    return this.records.runs.finishRun(runId, finish);
+    return this.stores.runs.finishRun(runId, finish);
   }
 
   /** Mark a run failed with its error. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (not running) */
   failRun(runId: string, error: string, epochs?: readonly object[]): Promise<RunRecord> {
-    return this.records.runs.failRun(runId, error, epochs);
+    return this.stores.runs.failRun(runId, error, epochs);
   }
 
   /** One run. @throws TendError TEND_NOT_FOUND */
   getRun(runId: string): Promise<RunRecord> {
-    return this.records.runs.getRun(runId);
+    return this.stores.runs.getRun(runId);
   }
 
   /** Runs, newest first. */
   listRuns(options: RunListOptions = {}): Promise<RunRecord[]> {
-    return this.records.runs.listRuns(options);
+    return this.stores.runs.listRuns(options);
   }
 
   /** Store a token's SHA-256 with its scopes (the token itself is never stored). @throws TendError TEND_INVALID_ARGUMENT, TEND_CONFLICT */
   createToken(input: Omit<NewToken, 'createdBy'> & { createdBy?: string }): Promise<TokenRecord> {
-    return this.audited('token.create', input.id, () => this.records.tokens.createToken({ ...input, createdBy: input.createdBy ?? this.actorNow() }), (t) => ({ after: { name: t.name, scopes: t.scopes, models: t.models } }));
+    return this.audited('token.create', input.id, () => this.stores.tokens.createToken({ ...input, createdBy: input.createdBy ?? this.actorNow() }), (t) => ({ after: { name: t.name, scopes: t.scopes, models: t.models } }));
   }
 
   /** Every token (revoked ones included), oldest first; never their hashes. */
   listTokens(): Promise<TokenRecord[]> {
-    return this.records.tokens.listTokens();
+    return this.stores.tokens.listTokens();
   }
 
   /** Every token with its hash, for the server's in-memory check of each request; never for display. */
   listTokensWithHashes(): Promise<(TokenRecord & { token_sha256: string })[]> {
-    return this.records.tokens.listTokensWithHashes();
+    return this.stores.tokens.listTokensWithHashes();
   }
 
   /** The token with this SHA-256, revoked or not, or null. */
   findTokenByHash(sha256: string): Promise<TokenRecord | null> {
-    return this.records.tokens.findTokenByHash(sha256);
+    return this.stores.tokens.findTokenByHash(sha256);
   }
 
   /** @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (already revoked) */
   revokeToken(id: string, by?: string): Promise<TokenRecord> {
-    return this.audited('token.revoke', id, () => this.records.tokens.revokeToken(id, by ?? this.actorNow()));
+    return this.audited('token.revoke', id, () => this.stores.tokens.revokeToken(id, by ?? this.actorNow()));
   }
 
   /** Record a token's use (written at most once a minute); true when written. */
   touchToken(id: string, at: Date = new Date()): Promise<boolean> {
-    return this.records.tokens.touchToken(id, at);
+    return this.stores.tokens.touchToken(id, at);
   }
 
   /** Append a management action to the audit log. @throws TendError TEND_INVALID_ARGUMENT */
   audit(entry: AuditEntry): Promise<AuditRecord> {
-    return this.records.audit.appendAudit(entry);
+    return this.stores.audit.appendAudit(entry);
   }
 
   /** Audit entries, newest first (default at most 100). @throws TendError TEND_INVALID_ARGUMENT */
   listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    return this.records.audit.listAudit(query);
+    return this.stores.audit.listAudit(query);
   }
 
   /** Absolute path of a version's model file (encrypted when modelFileSealed: read it with modelBytes). */
@@ -611,6 +605,6 @@ export class Registry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.store.close();
+    await this.stores.close();
   }
 }
