@@ -10,7 +10,7 @@ const LONG = 'a'.repeat(120);
 
 before(async () => {
   server = await startTestServer();
-  await server.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: LONG });
+  await server.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: LONG });
 });
 
 after(() => server.close());
@@ -59,8 +59,8 @@ describe('limits on client strings (src/core/input-limits.ts)', () => {
 
   before(async () => {
     // Two versions under an experiment sticky by x-user: the header's value is the routing key.
-    await server.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
-    await server.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await server.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await server.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
     await server.engine.deployments.apply('sticky', { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' } }, { action: 'put' });
   });
 

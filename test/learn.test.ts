@@ -52,11 +52,11 @@ test('samples are learned, snapshots become versions with lineage and runs, the 
   assert.equal(byIndex.body['samples_seen'], 121);
 
   const registry = server.engine.registry;
-  const versions = await registry.listVersions('iris');
+  const versions = await registry.models.listVersions('iris');
   assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1], [3, 2]]);
-  assert.equal((await registry.listAliases('iris'))['live'], 3);
-  assert.equal((await registry.listAliases('iris'))['champion'], 1);
-  const run = await registry.getRun(snapshots[1]?.run as string);
+  assert.equal((await registry.models.listAliases('iris'))['live'], 3);
+  assert.equal((await registry.models.listAliases('iris'))['champion'], 1);
+  const run = await registry.runs.get(snapshots[1]?.run as string);
   assert.equal(run.kind, 'update:online');
   assert.equal(run.status, 'finished');
   assert.equal(run.produced_version, 3);
@@ -70,7 +70,7 @@ test('samples are learned, snapshots become versions with lineage and runs, the 
 
 test('bad samples: 400 with the reason, nothing learned, nothing registered', async () => {
   const registry = server.engine.registry;
-  const versionsBefore = (await registry.listVersions('iris')).length;
+  const versionsBefore = (await registry.models.listVersions('iris')).length;
   const seenBefore = ((await postJson(`${server.url}/v2/models/iris/learn`, { samples: [rows[1]] })).body['samples_seen'] as number);
   const bad: [unknown, RegExp][] = [
     [{}, /'samples' must be a non-empty array/],
@@ -93,7 +93,7 @@ test('bad samples: 400 with the reason, nothing learned, nothing registered', as
   assert.equal(mixed.status, 400);
   const after = await postJson(`${server.url}/v2/models/iris/learn`, { samples: [rows[2]] });
   assert.equal(after.body['samples_seen'], seenBefore + 1);
-  assert.equal((await registry.listVersions('iris')).length, versionsBefore);
+  assert.equal((await registry.models.listVersions('iris')).length, versionsBefore);
 
   const foreign = await postJson(`${server.url}/v2/models/foreign/learn`, { samples: [{ features: [1], label: 0 }] });
   assert.equal(foreign.status, 400);
@@ -103,7 +103,7 @@ test('bad samples: 400 with the reason, nothing learned, nothing registered', as
 });
 
 test('a registry model tend did not train cannot learn: 400', async () => {
-  await server.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'pushed' });
+  await server.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'pushed' });
   const res = await postJson(`${server.url}/v2/models/pushed/learn`, { samples: [{ features: [1], label: 0 }] });
   assert.equal(res.status, 400);
   assert.match(String(res.body['error']), /pushed version 1 cannot be updated/);
@@ -127,7 +127,7 @@ test('the feedback stream feeds the learner: predictions logged, ground truth se
     assert.equal(feedback.body['accepted'], 12);
     assert.equal(feedback.body['learned'], 12);
     // 12 samples with snapshot_every 10: one new version, cut from the feedback stream.
-    const versions = await srv.engine.registry.listVersions('iris');
+    const versions = await srv.engine.registry.models.listVersions('iris');
     assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1]]);
   } finally {
     await srv.close();

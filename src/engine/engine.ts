@@ -223,13 +223,13 @@ export class Engine {
   loadModel(name: string): Promise<void> {
     // Before the audit log records the name as the action's target.
     checkModelRef(name, undefined);
-    return auditedAction(this.registry, 'model.load', name, () => this.control.load(name));
+    return auditedAction(this.registry.audit, 'model.load', name, () => this.control.load(name));
   }
 
   /** Unload every version of a model (queued requests finish first), audited; it answers 503 until loaded again. */
   unloadModel(name: string): Promise<void> {
     checkModelRef(name, undefined);
-    return auditedAction(this.registry, 'model.unload', name, () => this.control.unload(name));
+    return auditedAction(this.registry.audit, 'model.unload', name, () => this.control.unload(name));
   }
 
   /** Learn labelled samples online (see jobs/online-learning.ts); cuts a version every snapshot_every samples. */

@@ -1,64 +1,41 @@
-/** The registry layer: content-addressed model files + metadata store, and repositories served in place. */
+/**
+ * The registry layer as other layers see it: the Registry with its parts (models, deployments,
+ * runs, tokens, audit, artifacts, archives, files), the records they return, and repositories
+ * served in place. Store implementations and their helpers stay inside the layer.
+ */
 export { Registry } from './registry.js';
-export type { PushOptions, PushResult, RegistryOptions } from './registry.js';
-export type { DeploymentWriteOptions } from './registry.js';
+export type { RegistryOptions } from './registry.js';
+export type { RegistryStores } from './registry-stores.js';
+export type { RegistryModels, PushOptions, PushResult } from './registry-models.js';
+export type { RegistryDeployments, DeploymentWriteOptions } from './registry-deployments.js';
+export type { RegistryRuns } from './registry-runs.js';
+export type { RegistryTokens } from './registry-tokens.js';
+export type { RegistryAuditLog } from './registry-audit.js';
+export type { RegistryArtifacts } from './registry-artifacts.js';
+export type { RegistryArchives } from './registry-archives.js';
+export type { RegistryFiles } from './registry-files.js';
+export type { AliasChange, AliasMove, ModelRecord, ModelUpdate, StoredModelInfo, VersionRecord, VersionStatus } from './store.js';
 export type {
-  DeploymentChange,
   DeploymentHistoryEntry,
   DeploymentHistoryOptions,
   DeploymentRecord,
   DeploymentReference,
-  DeploymentStore,
 } from './deployment-store.js';
-export { findDeploymentReferences, KyselyDeployments } from './kysely-deployments.js';
-export type {
-  AliasChange,
-  AliasMove,
-  ModelRecord,
-  ModelUpdate,
-  ModelStore,
-  NewVersion,
-  StoredModelInfo,
-  VersionRecord,
-  VersionStatus,
-} from './store.js';
-export { BlobStore, hashFile } from './blob-store.js';
-export { SealedBlobs } from './sealed-blobs.js';
-export type { BlobForm, OpenedBlob, ResealResult } from './sealed-blobs.js';
-export type { BlobFile, FileDigest, StoredBlob } from './blob-store.js';
-export { collectGarbage, DEFAULT_GC_MIN_AGE_SECONDS, PUSH_LEASE_MS } from './blob-gc.js';
+export type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus } from './run-store.js';
+export { compareRunRecords } from './run-comparison.js';
+export type { ComparisonRow, RunComparison } from './run-comparison.js';
+export type { NewToken, TokenRecord } from './token-store.js';
+export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord } from './audit-store.js';
+export type { ArtifactRecord } from './artifact-store.js';
+export type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
+export { DEFAULT_GC_MIN_AGE_SECONDS } from './blob-gc.js';
 export type { GcOptions, GcRemovedFile, GcResult } from './blob-gc.js';
-export type { ImportedVersion, LifecycleStore, LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
-export { exportModelArchive, importModelArchive, MANIFEST_FILE } from './model-archive.js';
-export type { ExportResult, ImportOptions, ImportResult, ModelArchiveManifest } from './model-archive.js';
-export { listTar, readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
-export type { TarEntry } from './tar.js';
-export { KyselyModelStore, migrateRegistry } from './kysely-store.js';
-export { kyselyRegistryStores } from './kysely-stores.js';
-export type { KyselyRegistryStores, KyselyStoreOptions } from './kysely-stores.js';
-export type { RegistryStores } from './registry-stores.js';
-export { openSqliteStores } from './sqlite-store.js';
-export type { SqliteStoreOptions } from './sqlite-store.js';
-export { REGISTRY_MIGRATIONS, registryMigrationProvider } from './schema.js';
-export type { RegistryDatabase } from './schema.js';
-export {
-  assertAliasName,
-  assertModelName,
-  isValidAliasName,
-  isValidModelName,
-  LATEST,
-  parseVersionRef,
-} from './names.js';
+export { hashFile } from './blob-store.js';
+export type { FileDigest } from './blob-store.js';
+export type { ResealResult } from './sealed-blobs.js';
+export { isValidAliasName, isValidModelName, LATEST, parseVersionRef } from './names.js';
 export type { VersionRef } from './names.js';
 export { CONFIG_FILE, MODEL_FILE, scanRepository, scanRepositoryModel } from './repository.js';
 export type { RepositoryModel, RepositoryScan } from './repository.js';
-export type { ArtifactRecord } from './artifact-store.js';
-export type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus, RunStore } from './run-store.js';
-export { KyselyRuns, newRunId } from './kysely-runs.js';
-export { compareRunRecords } from './run-comparison.js';
-export type { ComparisonRow, RunComparison } from './run-comparison.js';
-export type { NewToken, TokenRecord, TokenStore } from './token-store.js';
-export { KyselyTokens } from './kysely-tokens.js';
-export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
-export { KyselyAudit } from './kysely-audit.js';
-export { AUDIT_APPEND_ONLY_MESSAGE } from './security-schema.js';
+export { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
+export type { TarEntry } from './tar.js';

@@ -23,32 +23,32 @@ async function openRegistry(t: { after(fn: () => unknown): void }): Promise<Regi
 
 test('Registry deployments: put, status, history and delete through the facade', async (t) => {
   const registry = await openRegistry(t);
-  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
-  await registry.push(DIGITS, { name: 'digits' });
+  await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(DIGITS, { name: 'digits' });
 
-  assert.equal(await registry.getDeployment('digits'), null);
-  const canary = await registry.putDeployment(
+  assert.equal(await registry.deployments.get('digits'), null);
+  const canary = await registry.deployments.put(
     'digits',
     { champion: 'champion', canary: { version: 2, percent: 10 } },
     { action: 'canary', reason: 'new training data' },
   );
   assert.deepEqual(canary.routes, { champion: 'champion', canary: { version: '2', percent: 10 } });
   assert.equal(canary.updated_by, 'tester'); // the registry's actor when the call names nobody
-  const promoted = await registry.putDeployment(
+  const promoted = await registry.deployments.put(
     'digits',
     { champion: 2 },
     { action: 'promote', actor: 'alice', expectedRevision: canary.revision },
   );
   await rejectsWith(
-    registry.putDeployment('digits', { champion: 1 }, { action: 'rollback', expectedRevision: canary.revision }),
+    registry.deployments.put('digits', { champion: 1 }, { action: 'rollback', expectedRevision: canary.revision }),
     'TEND_CONFLICT',
   );
-  assert.deepEqual((await registry.listDeployments()).map((d) => d.routes), [{ champion: '2' }]);
-  assert.deepEqual(await registry.deploymentReferences('digits', 2), [{ endpoint: 'digits', route: 'champion', ref: '2' }]);
+  assert.deepEqual((await registry.deployments.list()).map((d) => d.routes), [{ champion: '2' }]);
+  assert.deepEqual(await registry.deployments.references('digits', 2), [{ endpoint: 'digits', route: 'champion', ref: '2' }]);
 
-  const removed = await registry.deleteDeployment('digits', { reason: 'back to the version policy' });
+  const removed = await registry.deployments.delete('digits', { reason: 'back to the version policy' });
   assert.deepEqual(removed, promoted);
-  const history = await registry.deploymentHistory('digits');
+  const history = await registry.deployments.history('digits');
   assert.deepEqual(
     history.map((h) => [h.action, h.actor, h.reason]),
     [
@@ -57,15 +57,15 @@ test('Registry deployments: put, status, history and delete through the facade',
       ['canary', 'tester', 'new training data'],
     ],
   );
-  assert.equal((await registry.deploymentHistory('digits', { limit: 1 })).length, 1);
+  assert.equal((await registry.deployments.history('digits', { limit: 1 })).length, 1);
 });
 
 test('Registry deployments: a version with another signature cannot take the champion’s traffic', async (t) => {
   const registry = await openRegistry(t);
-  await registry.push(DIGITS, { name: 'm' });
-  await registry.push(CNN, { name: 'm' });
+  await registry.models.push(DIGITS, { name: 'm' });
+  await registry.models.push(CNN, { name: 'm' });
   await assert.rejects(
-    registry.putDeployment('m', { champion: 1, shadow: { version: 2 } }, { action: 'shadow' }),
+    registry.deployments.put('m', { champion: 1, shadow: { version: 2 } }, { action: 'shadow' }),
     (err: unknown) => {
       assert.ok(err instanceof TendError);
       assert.equal(err.code, 'TEND_INVALID_ARGUMENT');
@@ -73,8 +73,8 @@ test('Registry deployments: a version with another signature cannot take the cha
       return true;
     },
   );
-  assert.equal(await registry.getDeployment('m'), null);
-  await rejectsWith(registry.putDeployment('ghost', { champion: 1 }, { action: 'put' }), 'TEND_MODEL_NOT_FOUND');
+  assert.equal(await registry.deployments.get('m'), null);
+  await rejectsWith(registry.deployments.put('ghost', { champion: 1 }, { action: 'put' }), 'TEND_MODEL_NOT_FOUND');
 });
 
 test('an archived version cannot be routed to, directly or through an alias', async (t) => {
