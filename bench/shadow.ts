@@ -36,11 +36,11 @@ export interface ShadowResult {
 async function prepareHome(home: string, modelPath: string): Promise<void> {
   const registry = await Registry.open(home);
   try {
-    await registry.push(modelPath, { name: 'plain' });
-    await registry.push(modelPath, { name: 'mirrored' });
-    await registry.push(modelPath, { name: 'mirrored' });
-    await registry.putDeployment('plain', { champion: 1 }, { action: 'put' });
-    await registry.putDeployment('mirrored', { champion: 1, shadow: { version: 2 } }, { action: 'shadow' });
+    await registry.models.push(modelPath, { name: 'plain' });
+    await registry.models.push(modelPath, { name: 'mirrored' });
+    await registry.models.push(modelPath, { name: 'mirrored' });
+    await registry.deployments.put('plain', { champion: 1 }, { action: 'put' });
+    await registry.deployments.put('mirrored', { champion: 1, shadow: { version: 2 } }, { action: 'shadow' });
   } finally {
     await registry.close();
   }

@@ -128,7 +128,7 @@ async function waitFor401(url: string, token: string): Promise<void> {
 async function homeWithModel(): Promise<string> {
   const home = tempDir('auth-latch');
   const registry = await Registry.open(home);
-  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits', aliases: ['champion'] });
   await registry.close();
   return home;
 }

@@ -55,7 +55,7 @@ before(async () => {
   for (const scope of SCOPES) tokens[scope] = (await createApiToken(registry, { name: `t-${scope}`, scopes: scope })).token;
   tokens['other-model'] = (await createApiToken(registry, { name: 'other', scopes: 'admin', models: 'fraud-*' })).token;
   const revoked = await createApiToken(registry, { name: 'gone', scopes: 'admin' });
-  await registry.revokeToken(revoked.id);
+  await registry.tokens.revoke(revoked.id);
   tokens.revoked = revoked.token;
   await server.engine.access.refresh();
   grpcc = grpcClient(server.grpcAddress);
@@ -133,7 +133,7 @@ describe('HTTP access table', () => {
     assert.equal(infer.status, 200);
     // The registry notes when a token was last used.
     await new Promise((r) => setTimeout(r, 100));
-    const listed = await server.engine.registry.listTokens();
+    const listed = await server.engine.registry.tokens.list();
     assert.match(listed.find((t) => t.name === 't-infer')?.last_used_at ?? '', /^\d{4}-/);
   });
 

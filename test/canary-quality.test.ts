@@ -33,8 +33,8 @@ test('a canary whose accuracy falls behind the champion is rolled back automatic
     .node('Add', ['z', 'b'], ['logits']);
   writeFileSync(join(files, 'zero.onnx'), writeModel(zero.build()));
   const registry = await Registry.open(home);
-  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'dq' });
-  await registry.push(join(files, 'zero.onnx'), { name: 'dq' });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'dq' });
+  await registry.models.push(join(files, 'zero.onnx'), { name: 'dq' });
   await registry.close();
   const srv = await startTestServer({ home });
   try {

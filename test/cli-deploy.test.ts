@@ -19,7 +19,7 @@ function json(...args: string[]): Record<string, unknown> {
 before(async () => {
   home = tempDir('cli-deploy');
   const registry = await Registry.open(home);
-  for (let i = 0; i < 3; i++) await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits', aliases: i === 0 ? ['champion'] : [] });
+  for (let i = 0; i < 3; i++) await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits', aliases: i === 0 ? ['champion'] : [] });
   await registry.close();
 });
 

@@ -61,9 +61,9 @@ before(async () => {
   target = join(work, 'target');
   const registry = await Registry.open(source, { actor: 'tester' });
   try {
-    await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+    await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'] });
     good = join(work, 'digits.tar');
-    await registry.exportModel('digits', good);
+    await registry.archives.export('digits', good);
   } finally {
     await registry.close();
   }

@@ -25,7 +25,7 @@ before(async () => {
   home = tempDir('cli-monitor');
   dir = tempDir('cli-monitor-files');
   const registry = await Registry.open(home);
-  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
   await registry.close();
   const header = [...Array.from({ length: 64 }, (_, i) => `p${i}`), 'digit'].join(',');
   writeFileSync(join(dir, 'ref.csv'), `${header}\n${rows.map((row, i) => [...row, i % 10].join(',')).join('\n')}\n`);

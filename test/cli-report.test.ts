@@ -68,9 +68,9 @@ describe('tend report', () => {
     writeFileSync(join(dir, 'reference.csv'), csv(rowsOf(0), false));
     writeFileSync(join(dir, 'current.csv'), csv(rowsOf(1), true));
     const registry = await Registry.open(home);
-    await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
+    await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
     // The same reference for the server, to compare the report with the monitor API.
-    await registry.attachArtifact('digits', 1, 'reference', readFileSync(join(dir, 'reference.csv')), { mediaType: 'text/csv' });
+    await registry.artifacts.attach('digits', 1, 'reference', readFileSync(join(dir, 'reference.csv')), { mediaType: 'text/csv' });
     await registry.close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

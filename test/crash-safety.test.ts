@@ -137,8 +137,8 @@ function assertClean(run: CliRun, what: string): void {
 async function registryAnswers(home: string): Promise<void> {
   const registry = await Registry.open(home, { actor: 'crash-test' });
   try {
-    for (const m of await registry.listModels()) await registry.listVersions(m.name);
-    await registry.listDeployments();
+    for (const m of await registry.models.list()) await registry.models.listVersions(m.name);
+    await registry.deployments.list();
   } finally {
     await registry.close();
   }
@@ -249,7 +249,7 @@ describe('kill -9', { concurrency: 2 }, () => {
     const home = tempDir('crash-serve');
     const files = tempDir('crash-serve-config');
     const registry = await Registry.open(home, { actor: 'crash-test' });
-    await registry.push(DIGITS, { name: 'digits' });
+    await registry.models.push(DIGITS, { name: 'digits' });
     await registry.close();
     const configFile = join(files, 'serve.yaml');
     writeFileSync(configFile, toYaml({ monitoring: { refresh_interval_ms: 100 }, model_defaults: { parameters: { intra_op_thread_count: 1 } } }));

@@ -199,11 +199,11 @@ describe('web dashboard in Chromium', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     home = tempDir('dashboard-home');
     const registry = await Registry.open(home);
-    await registry.push(DIGITS, { name: 'digits' });
-    await registry.attachArtifact('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), { mediaType: 'text/csv' });
+    await registry.models.push(DIGITS, { name: 'digits' });
+    await registry.artifacts.attach('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), { mediaType: 'text/csv' });
     // Two versions of one model for the canary view.
-    await registry.push(DIGITS, { name: 'pair' });
-    await registry.push(DIGITS, { name: 'pair' });
+    await registry.models.push(DIGITS, { name: 'pair' });
+    await registry.models.push(DIGITS, { name: 'pair' });
     await registry.close();
     srv = await startTestServer({
       home,

@@ -61,12 +61,12 @@ before(async () => {
   const lookupDir = tempDir('lookup');
   writeFileSync(join(lookupDir, 'safe.onnx'), lookupModel(true));
   writeFileSync(join(lookupDir, 'fragile.onnx'), lookupModel(false));
-  await registry.push(join(lookupDir, 'safe.onnx'), { name: 'lookup' });
-  await registry.push(join(lookupDir, 'fragile.onnx'), { name: 'lookup' });
+  await registry.models.push(join(lookupDir, 'safe.onnx'), { name: 'lookup' });
+  await registry.models.push(join(lookupDir, 'fragile.onnx'), { name: 'lookup' });
   rmSync(lookupDir, { recursive: true, force: true });
-  await registry.push(DIGITS, { name: 'digits' });
-  await registry.push(DIGITS, { name: 'digits' });
-  await registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
+  await registry.models.push(DIGITS, { name: 'digits' });
+  await registry.models.push(DIGITS, { name: 'digits' });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
   await registry.close();
   srv = await startTestServer({ home });
 });
@@ -148,8 +148,8 @@ describe('deployments', () => {
   test('routes written by another process (the CLI) take effect within about a second', async () => {
     const other = await Registry.open(home);
     try {
-      const current = await other.getDeployment('digits');
-      await other.putDeployment('digits', { champion: 3 }, { action: 'put', expectedRevision: current?.revision ?? null });
+      const current = await other.deployments.get('digits');
+      await other.deployments.put('digits', { champion: 3 }, { action: 'put', expectedRevision: current?.revision ?? null });
     } finally {
       await other.close();
     }
@@ -211,8 +211,8 @@ describe('deployments', () => {
   test('an archived version is not served after a reload, and cannot be archived while referenced', async () => {
     const other = await Registry.open(home);
     try {
-      await assert.rejects(other.archiveVersion('digits', 3), /champion/);
-      await other.archiveVersion('digits', 1);
+      await assert.rejects(other.models.archiveVersion('digits', 3), /champion/);
+      await other.models.archiveVersion('digits', 1);
     } finally {
       await other.close();
     }

@@ -59,7 +59,7 @@ async function infer(srv: TestServer, path: string): Promise<{ status: number; b
 async function blobKeyIds(home: string): Promise<(string | null)[]> {
   const registry = await Registry.open(home);
   try {
-    return (await registry.blobs.list()).filter((f) => f.kind === 'blob').map((f) => envelopeKeyId(readFileSync(f.path)));
+    return (await registry.files.blobs.list()).filter((f) => f.kind === 'blob').map((f) => envelopeKeyId(readFileSync(f.path)));
   } finally {
     await registry.close();
   }
@@ -105,8 +105,8 @@ describe('encryption at rest', () => {
   test('a pushed model is sealed on disk, and the server serves it and logs features sealed', async () => {
     const registry = await Registry.open(home);
     try {
-      const pushed = await registry.push(DIGITS, { name: 'digits' });
-      const file = readFileSync(registry.blobs.pathFor(pushed.sha256));
+      const pushed = await registry.models.push(DIGITS, { name: 'digits' });
+      const file = readFileSync(registry.files.blobs.pathFor(pushed.sha256));
       assert.equal(file.subarray(0, 8).toString('ascii'), 'TENDENC1');
       assert.ok(containsAny(readFileSync(DIGITS), initializerRuns()), 'the scan finds the weights in the plaintext model');
       assert.equal(containsAny(file, initializerRuns()), false, 'no 32-byte run of the weights is on disk');
@@ -139,9 +139,9 @@ describe('encryption at rest', () => {
     assert.equal((await infer(server, 'digits')).status, 200);
     const registry = await Registry.open(home);
     try {
-      const v2 = await registry.push(DIGITS, { name: 'digits', tags: { round: '2' } });
+      const v2 = await registry.models.push(DIGITS, { name: 'digits', tags: { round: '2' } });
       assert.equal(v2.version, 2);
-      assert.equal(envelopeKeyId(readFileSync(registry.blobs.pathFor(v2.sha256))), result.active_key_id);
+      assert.equal(envelopeKeyId(readFileSync(registry.files.blobs.pathFor(v2.sha256))), result.active_key_id);
       // onnxruntime's offline optimization works on files: refused rather than writing plaintext out.
       await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic' }), { code: 'TEND_INVALID_ARGUMENT', message: /does not support an encrypted registry yet/ });
     } finally {

@@ -22,9 +22,9 @@ let home: string;
 before(async () => {
   home = tempDir('engine-home');
   const registry = await Registry.open(home);
-  await registry.push(DIGITS_MLP, { name: 'fraud', aliases: ['champion'] }); // v1
-  await registry.push(DIGITS_MLP, { name: 'fraud' }); // v2
-  await registry.push(DIGITS_MLP, { name: 'fraud' }); // v3
+  await registry.models.push(DIGITS_MLP, { name: 'fraud', aliases: ['champion'] }); // v1
+  await registry.models.push(DIGITS_MLP, { name: 'fraud' }); // v2
+  await registry.models.push(DIGITS_MLP, { name: 'fraud' }); // v3
   await registry.close();
   repo = makeRepo([
     { name: 'mlp', model: DIGITS_MLP, version: 1, config: { version_policy: { latest: { num_versions: 2 } } } },
@@ -71,7 +71,7 @@ test('registry: a version outside the policy loads on its first request', async 
 
 test('a model pushed while the server runs is served on first use', async () => {
   const registry = await Registry.open(home);
-  await registry.push(DIGITS_MLP, { name: 'late' });
+  await registry.models.push(DIGITS_MLP, { name: 'late' });
   await registry.close();
   const res = await postJson(`${srv.url}/v2/models/late/infer`, pixels);
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -79,7 +79,7 @@ test('a model pushed while the server runs is served on first use', async () => 
 
 test('concurrent first requests for a new version load it once', async () => {
   const registry = await Registry.open(home);
-  await registry.push(DIGITS_MLP, { name: 'late' }); // version 2
+  await registry.models.push(DIGITS_MLP, { name: 'late' }); // version 2
   await registry.close();
   const workersBefore = liveWorkerCount();
   const answers = await Promise.all(Array.from({ length: 8 }, () => postJson(`${srv.url}/v2/models/late/versions/2/infer`, pixels)));

@@ -52,11 +52,11 @@ test('samples are learned, snapshots become versions with lineage and runs, the 
   assert.equal(byIndex.body['samples_seen'], 121);
 
   const registry = server.engine.registry;
-  const versions = await registry.listVersions('iris');
+  const versions = await registry.models.listVersions('iris');
   assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1], [3, 2]]);
-  assert.equal((await registry.listAliases('iris'))['live'], 3);
-  assert.equal((await registry.listAliases('iris'))['champion'], 1);
-  const run = await registry.getRun(snapshots[1]?.run as string);
+  assert.equal((await registry.models.listAliases('iris'))['live'], 3);
+  assert.equal((await registry.models.listAliases('iris'))['champion'], 1);
+  const run = await registry.runs.get(snapshots[1]?.run as string);
   assert.equal(run.kind, 'update:online');
   assert.equal(run.status, 'finished');
   assert.equal(run.produced_version, 3);
@@ -86,7 +86,7 @@ test('the feedback stream feeds the learner: predictions logged, ground truth se
     assert.equal(feedback.body['accepted'], 12);
     assert.equal(feedback.body['learned'], 12);
     // 12 samples with snapshot_every 10: one new version, cut from the feedback stream.
-    const versions = await srv.engine.registry.listVersions('iris');
+    const versions = await srv.engine.registry.models.listVersions('iris');
     assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1]]);
   } finally {
     await srv.close();

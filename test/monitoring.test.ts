@@ -89,8 +89,8 @@ describe('monitoring end to end', () => {
     hook = await startReceiver();
     const home = tempDir('monitor-home');
     const registry = await Registry.open(home);
-    await registry.push(DIGITS, { name: 'digits' });
-    await registry.attachArtifact('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), { mediaType: 'text/csv' });
+    await registry.models.push(DIGITS, { name: 'digits' });
+    await registry.artifacts.attach('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), { mediaType: 'text/csv' });
     await registry.close();
     srv = await startTestServer({
       home,

@@ -123,7 +123,7 @@ describe('model control poll: the registry', () => {
 
   before(async () => {
     srv = await startTestServer({ config: { model_control_mode: 'poll', poll_interval_ms: NEVER } });
-    await srv.engine.registry.push(DIGITS_MLP, { name: 'reg' });
+    await srv.engine.registry.models.push(DIGITS_MLP, { name: 'reg' });
     await srv.engine.pollNow();
   });
   after(() => srv.close());
@@ -134,40 +134,40 @@ describe('model control poll: the registry', () => {
   });
 
   test('a new version becomes the default; the previous one unloads unless an alias needs it', async () => {
-    await srv.engine.registry.setAlias('reg', 'stable', 1);
-    await srv.engine.registry.push(DIGITS_MLP, { name: 'reg' });
+    await srv.engine.registry.models.setAlias('reg', 'stable', 1);
+    await srv.engine.registry.models.push(DIGITS_MLP, { name: 'reg' });
     await srv.engine.pollNow();
     assert.equal((await postJson(`${srv.url}/v2/models/reg/infer`, digitsBody())).body['model_version'], '2');
     assert.deepEqual(await indexOf(srv, 'reg'), [['1', 'READY'], ['2', 'READY']]);
-    await srv.engine.registry.removeAlias('reg', 'stable');
+    await srv.engine.registry.models.removeAlias('reg', 'stable');
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['2', 'READY']]);
   });
 
   test('an archived version unloads, an unarchived one comes back', async () => {
-    await srv.engine.registry.push(DIGITS_MLP, { name: 'reg' });
+    await srv.engine.registry.models.push(DIGITS_MLP, { name: 'reg' });
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['3', 'READY']]);
-    await srv.engine.registry.archiveVersion('reg', 3);
+    await srv.engine.registry.models.archiveVersion('reg', 3);
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['2', 'READY']], 'the newest version not archived serves');
     assert.equal((await postJson(`${srv.url}/v2/models/reg/infer`, digitsBody())).body['model_version'], '2');
-    await srv.engine.registry.unarchiveVersion('reg', 3);
+    await srv.engine.registry.models.unarchiveVersion('reg', 3);
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['3', 'READY']]);
   });
 
   test('a model with nothing to serve (its only version archived) does not cost readiness', async () => {
-    await srv.engine.registry.push(DIGITS_MLP, { name: 'lonely' });
-    await srv.engine.registry.archiveVersion('lonely', 1);
+    await srv.engine.registry.models.push(DIGITS_MLP, { name: 'lonely' });
+    await srv.engine.registry.models.archiveVersion('lonely', 1);
     await srv.engine.pollNow();
     assert.equal((await getJson(`${srv.url}/v2/health/ready`)).status, 200);
     assert.deepEqual(await indexOf(srv, 'lonely'), [['', 'UNAVAILABLE']]);
   });
 
   test('a deleted version unloads', async () => {
-    await srv.engine.registry.archiveVersion('reg', 3);
-    await srv.engine.registry.deleteVersion('reg', 3);
+    await srv.engine.registry.models.archiveVersion('reg', 3);
+    await srv.engine.registry.models.deleteVersion('reg', 3);
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['2', 'READY']]);
     const gone = await postJson(`${srv.url}/v2/models/reg/versions/3/infer`, digitsBody());

@@ -26,14 +26,14 @@ after(async () => {
 
 async function pushTwo(home: string): Promise<{ registry: Registry; v2File: string }> {
   const registry = await Registry.open(home);
-  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'] });
   // A second version with different bytes (same graph, one more metadata entry is not possible without
   // rewriting; the file gets a trailing protobuf field instead: a valid ONNX file with a new hash).
   const altered = join(home, 'digits-v2.onnx');
   copyFileSync(DIGITS, altered);
   appendFileSync(altered, Buffer.from([0x72, 0x00])); // field 14 (metadata_props? no: unknown field 14, length 0) — ignored by parsers
-  const pushed = await registry.push(altered, { name: 'digits' });
-  return { registry, v2File: registry.modelFile(await registry.getVersion('digits', pushed.version)) };
+  const pushed = await registry.models.push(altered, { name: 'digits' });
+  return { registry, v2File: registry.files.path(await registry.models.getVersion('digits', pushed.version)) };
 }
 
 describe('model integrity', () => {
@@ -87,7 +87,7 @@ describe('model integrity', () => {
     assert.match(untrusted.stdout, /signature: signed with key [0-9a-f]+, which is not among the trusted keys/);
 
     const registry2 = await Registry.open(home);
-    await registry2.push(DIGITS, { name: 'unsigned' });
+    await registry2.models.push(DIGITS, { name: 'unsigned' });
     await registry2.close();
     const server = await startTestServer({ home, config: { security: { trust_policy: 'require-signature', trusted_keys_dir: trusted } } });
     cleanup.push(() => server.close());
@@ -138,7 +138,7 @@ describe('limits', () => {
   test('per-token rate limit (429 + Retry-After), server in-flight ceiling, tensor element limit', async () => {
     const home = tempDir('limits');
     const registry = await Registry.open(home);
-    await registry.push(DIGITS, { name: 'digits' });
+    await registry.models.push(DIGITS, { name: 'digits' });
     await registry.close();
     server = await startTestServer({ home, grpc: true, config: { limits: { rate_limit_per_second: 1, rate_limit_burst: 3, max_tensor_elements: 1000 } } });
     cleanup.push(() => server.close());
@@ -181,8 +181,8 @@ describe('audit', () => {
   test('tend audit lists management actions with actor, source, before/after; the HTTP caller is its token id', async () => {
     const home = tempDir('audit');
     const registry = await Registry.open(home);
-    await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
-    await registry.push(DIGITS, { name: 'digits' });
+    await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+    await registry.models.push(DIGITS, { name: 'digits' });
     await registry.close();
     const server = await startTestServer({ home });
     cleanup.push(() => server.close());
@@ -254,7 +254,7 @@ describe('tokens through the API', () => {
   test('a token created or revoked through /api/v1/tokens applies at once in that server (no refresh wait)', async () => {
     const home = tempDir('token-api');
     const registry = await Registry.open(home);
-    await registry.push(DIGITS, { name: 'digits' });
+    await registry.models.push(DIGITS, { name: 'digits' });
     await registry.close();
     const server = await startTestServer({ home });
     cleanup.push(() => server.close());

@@ -298,8 +298,8 @@ describe('limits on client strings over gRPC (src/core/input-limits.ts)', () => 
   }
 
   before(async () => {
-    await srv.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
-    await srv.engine.registry.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await srv.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
+    await srv.engine.registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'sticky' });
     await srv.engine.deployments.apply('sticky', { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' } }, { action: 'put' });
   });
 

@@ -20,8 +20,8 @@ async function put(url: string, body: unknown): Promise<{ status: number; body: 
 test('20 swaps while another process sends continuous load: no request fails', async () => {
   const srv = await startTestServer();
   try {
-    for (let i = 0; i < 3; i++) await srv.engine.registry.push(DIGITS, { name: 'sw' });
-    await srv.engine.registry.setAlias('sw', 'live', 1);
+    for (let i = 0; i < 3; i++) await srv.engine.registry.models.push(DIGITS, { name: 'sw' });
+    await srv.engine.registry.models.setAlias('sw', 'live', 1);
     const first = await put(`${srv.url}/api/v1/deployments/sw`, { champion: 'live' });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     const r = seededRandom(5);

@@ -51,14 +51,14 @@ describe('tend train', () => {
 
     const registry = await Registry.open(home);
     try {
-      const version = await registry.getVersion('iris', 1);
+      const version = await registry.models.getVersion('iris', 1);
       assert.equal(version.run_id, out['run']);
       assert.deepEqual(version.signature.inputs.map((i) => [i.name, i.datatype, i.shape]), [['features', 'FP32', ['batch', 4]]]);
       assert.deepEqual(version.signature.outputs.map((o) => o.name).sort(), ['label', 'probabilities']);
       assert.equal(version.model_info.metadata['classes'], JSON.stringify(['setosa', 'versicolor', 'virginica']));
-      const reference = await registry.readArtifact('iris', 1, 'reference');
+      const reference = await registry.artifacts.read('iris', 1, 'reference');
       assert.equal(reference?.bytes.toString('utf8').trim().split('\n').length, irisLines.length);
-      const run = await registry.getRun(out['run'] as string);
+      const run = await registry.runs.get(out['run'] as string);
       assert.equal(run.status, 'finished');
       assert.equal(run.produced_version, 1);
       assert.equal(run.dataset_rows, irisLines.length - 1);
@@ -116,7 +116,7 @@ describe('tend train', () => {
     assert.match(kind.stderr, /--model 'forest' must be one of linear, ridge, logistic, softmax, mlp/);
     const registry = await Registry.open(home);
     try {
-      assert.deepEqual((await registry.listModels()).map((m) => m.name).filter((n) => n === 'bad'), []);
+      assert.deepEqual((await registry.models.list()).map((m) => m.name).filter((n) => n === 'bad'), []);
     } finally {
       await registry.close();
     }
@@ -141,17 +141,17 @@ describe('tend update', () => {
 
     const registry = await Registry.open(home);
     try {
-      const versions = await registry.listVersions('iris');
+      const versions = await registry.models.listVersions('iris');
       assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1], [3, 2], [4, 3], [5, 1]]);
-      assert.equal((await registry.listAliases('iris'))['champion'], 1);
-      assert.equal((await registry.listAliases('iris'))['candidate'], 3);
-      const runs = await registry.listRuns({ model: 'iris' });
+      assert.equal((await registry.models.listAliases('iris'))['champion'], 1);
+      assert.equal((await registry.models.listAliases('iris'))['candidate'], 3);
+      const runs = await registry.runs.list({ model: 'iris' });
       assert.deepEqual(runs.map((r) => r.kind).sort(), ['train', 'update:batch', 'update:incremental', 'update:minibatch', 'update:online']);
-      assert.equal((await registry.getRun(incremental['run'] as string)).parameters['replay'], 30);
+      assert.equal((await registry.runs.get(incremental['run'] as string)).parameters['replay'], 30);
       // Each update's data is its version's monitoring reference.
-      const reference = await registry.readArtifact('iris', 2, 'reference');
+      const reference = await registry.artifacts.read('iris', 2, 'reference');
       assert.equal(reference?.bytes.toString('utf8'), readFileSync(fresh, 'utf8'));
-      const deployment = await registry.getDeployment('iris');
+      const deployment = await registry.deployments.get('iris');
       assert.deepEqual([deployment?.routes.champion, deployment?.routes.canary?.version, deployment?.routes.canary?.percent], ['1', '5', 10]);
     } finally {
       await registry.close();
@@ -160,7 +160,7 @@ describe('tend update', () => {
 
   test('a failed update changes nothing: wrong columns, unknown class, a model tend did not train', async () => {
     const registry = await Registry.open(home);
-    const versionsBefore = (await registry.listVersions('iris')).length;
+    const versionsBefore = (await registry.models.listVersions('iris')).length;
     await registry.close();
     const wrongColumns = join(work, 'wrong.csv');
     writeFileSync(wrongColumns, 'a,b,species\n1,2,setosa\n3,4,virginica\n');
@@ -183,8 +183,8 @@ describe('tend update', () => {
     assert.match(foreign.stderr, /foreign version 1 cannot be updated/);
     const after = await Registry.open(home);
     try {
-      assert.equal((await after.listVersions('iris')).length, versionsBefore);
-      assert.equal((await after.listAliases('iris'))['champion'], 1);
+      assert.equal((await after.models.listVersions('iris')).length, versionsBefore);
+      assert.equal((await after.models.listAliases('iris'))['champion'], 1);
     } finally {
       await after.close();
     }

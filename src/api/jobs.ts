@@ -88,7 +88,7 @@ export async function optimize(registry: Registry, model: string, options: Optim
     } catch (err) {
       throw errors.invalidArgument(`cannot read ${file}: ${(err as Error).message}`);
     }
-    const parent = await facade.resolveVersion(model, version ?? 'latest');
+    const parent = await facade.models.resolveVersion(model, version ?? 'latest');
     evaluation = csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), target);
   }
   return optimizeVersion(facade, model, version, { ...rest, method, ...(evaluation !== undefined ? { evaluation } : {}), actor: registry.actor });

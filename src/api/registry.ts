@@ -94,7 +94,7 @@ export class Registry {
   push(file: string, options: PushModelOptions): Promise<PushedVersion> {
     const path = resolve(file);
     return facadeOf(this)
-      .push(path, {
+      .models.push(path, {
         name: options.name,
         ...(options.aliases !== undefined ? { aliases: options.aliases } : {}),
         ...(options.tags !== undefined ? { tags: options.tags } : {}),
@@ -107,22 +107,22 @@ export class Registry {
 
   /** Every model, by name. */
   listModels(): Promise<ModelSummary[]> {
-    return facadeOf(this).listModels();
+    return facadeOf(this).models.list();
   }
 
   /** The versions of a model, oldest first. */
   listVersions(name: string): Promise<ModelVersion[]> {
-    return facadeOf(this).listVersions(name);
+    return facadeOf(this).models.listVersions(name);
   }
 
   /** One version by number (`'3'`), alias (`'production'`) or `'latest'` (the default). */
   getVersion(name: string, ref = 'latest'): Promise<ModelVersion> {
-    return facadeOf(this).resolveVersion(name, ref);
+    return facadeOf(this).models.resolveVersion(name, ref);
   }
 
   /** Point an alias at a version; returns the version it pointed at before (null: new alias). */
   async setAlias(name: string, alias: string, version: number): Promise<number | null> {
-    return (await facadeOf(this).setAlias(name, alias, version, this.actor)).from;
+    return (await facadeOf(this).models.setAlias(name, alias, version, this.actor)).from;
   }
 
   /** Close the database. The registry is unusable afterwards. */

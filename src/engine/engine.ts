@@ -219,13 +219,13 @@ export class Engine {
   /** Load or reload a model (Triton's repository load, see ModelControl.load), audited. */
   async loadModel(name: string): Promise<void> {
     checkModelRef(name, undefined); // before the audit log records the name as the target
-    return auditedAction(this.registry, 'model.load', name, () => this.control.load(name));
+    return auditedAction(this.registry.audit, 'model.load', name, () => this.control.load(name));
   }
 
   /** Unload every version of a model (queued requests finish first), audited; it answers 503 until loaded again. */
   async unloadModel(name: string): Promise<void> {
     checkModelRef(name, undefined);
-    return auditedAction(this.registry, 'model.unload', name, () => this.control.unload(name));
+    return auditedAction(this.registry.audit, 'model.unload', name, () => this.control.unload(name));
   }
 
   /** Learn labelled samples online (see jobs/online-learning.ts); cuts a version every snapshot_every samples. */

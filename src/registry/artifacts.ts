@@ -7,9 +7,12 @@
 import { errors } from '../core/errors.js';
 import type { ArtifactRecord } from './artifact-store.js';
 import type { SealedBlobs } from './sealed-blobs.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStores } from './registry-stores.js';
 
 const LEASE_MS = 10 * 60_000;
+
+/** The stores an artifact write touches: the version it belongs to, its blob lease, its row. */
+export type ArtifactStores = Pick<RegistryStores, 'models' | 'lifecycle' | 'artifacts'>;
 
 export interface ArtifactInput {
   mediaType: string;
@@ -19,19 +22,19 @@ export interface ArtifactInput {
 
 /** Store `bytes` and record them as the version's artifact of `kind` (replacing the previous one). */
 export async function attachArtifact(
-  deps: { store: RegistryStore; sealed: SealedBlobs },
+  deps: { stores: ArtifactStores; sealed: SealedBlobs },
   name: string,
   version: number,
   kind: string,
   bytes: Uint8Array,
   input: ArtifactInput,
 ): Promise<ArtifactRecord> {
-  await deps.store.getVersion(name, version); // 404 before anything is written
+  await deps.stores.models.getVersion(name, version); // 404 before anything is written
   const digest = deps.sealed.digestOf(bytes);
-  const lease = await deps.store.leaseBlob(digest.sha256, LEASE_MS);
+  const lease = await deps.stores.lifecycle.leaseBlob(digest.sha256, LEASE_MS);
   try {
     await deps.sealed.putBytes(bytes);
-    return await deps.store.putArtifact({
+    return await deps.stores.artifacts.putArtifact({
       name,
       version,
       kind,
@@ -42,18 +45,18 @@ export async function attachArtifact(
       created_by: input.actor,
     });
   } finally {
-    await deps.store.releaseBlobLease(lease);
+    await deps.stores.lifecycle.releaseBlobLease(lease);
   }
 }
 
 /** The version's artifact of `kind` with its bytes, or null when it has none. */
 export async function readArtifact(
-  deps: { store: RegistryStore; sealed: SealedBlobs },
+  deps: { stores: ArtifactStores; sealed: SealedBlobs },
   name: string,
   version: number,
   kind: string,
 ): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
-  const record = await deps.store.getArtifact(name, version, kind);
+  const record = await deps.stores.artifacts.getArtifact(name, version, kind);
   if (record === null) return null;
   const opened = await deps.sealed.read(record.sha256, `the ${kind} file of model '${name}' version ${version}`);
   if (!opened.matches) {

@@ -1,12 +1,12 @@
 /**
- * The DeploymentStore contract, as one suite every RegistryStore implementation runs beside
+ * The DeploymentStore contract, as one suite every implementation of the registry stores runs beside
  * `runStoreSuite` (see sqlite-store.test.ts).
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TendError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStores } from './registry-stores.js';
 import { newVersion, rejectsWith } from './store.case.js';
 import type { StoreFixture } from './store.case.js';
 
@@ -22,35 +22,35 @@ async function rejectsMentioning(promise: Promise<unknown>, code: ErrorCode, ...
   });
 }
 
-/** Run the shared DeploymentStore suite against one implementation; each test gets a fresh store. */
+/** Run the shared DeploymentStore suite against one implementation; each test gets fresh stores. */
 export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<StoreFixture>): void {
   describe(`DeploymentStore contract: ${name}`, () => {
     let fixture: StoreFixture;
-    let store: RegistryStore;
+    let stores: RegistryStores;
     beforeEach(async () => {
       fixture = await makeStore();
-      store = fixture.store;
-      for (let i = 0; i < 4; i++) await store.createVersion(newVersion('digits'));
-      await store.setAlias('digits', 'stable', 1, 'ci');
+      stores = fixture.stores;
+      for (let i = 0; i < 4; i++) await stores.models.createVersion(newVersion('digits'));
+      await stores.models.setAlias('digits', 'stable', 1, 'ci');
     });
     afterEach(async () => {
-      await fixture.store.close();
+      await fixture.stores.close();
       await fixture.cleanup();
     });
 
     test('put, get and list: refs are stored normalized, with who and when', async () => {
-      assert.equal(await store.getDeployment('digits'), null);
-      assert.deepEqual(await store.listDeployments(), []);
-      const put = await store.putDeployment('digits', { champion: 1, canary: { version: 2, percent: 10 } }, ALICE);
+      assert.equal(await stores.deployments.getDeployment('digits'), null);
+      assert.deepEqual(await stores.deployments.listDeployments(), []);
+      const put = await stores.deployments.putDeployment('digits', { champion: 1, canary: { version: 2, percent: 10 } }, ALICE);
       assert.deepEqual(put.routes, { champion: '1', canary: { version: '2', percent: 10 } });
       assert.equal(put.endpoint, 'digits');
       assert.equal(put.revision, 1);
       assert.equal(put.updated_by, 'alice');
       assert.match(put.updated_at, ISO_UTC);
-      assert.deepEqual(await store.getDeployment('digits'), put);
-      await store.createVersion(newVersion('aaa'));
-      await store.putDeployment('aaa', { champion: 'latest' }, ALICE);
-      assert.deepEqual((await store.listDeployments()).map((d) => [d.endpoint, d.routes.champion]), [
+      assert.deepEqual(await stores.deployments.getDeployment('digits'), put);
+      await stores.models.createVersion(newVersion('aaa'));
+      await stores.deployments.putDeployment('aaa', { champion: 'latest' }, ALICE);
+      assert.deepEqual((await stores.deployments.listDeployments()).map((d) => [d.endpoint, d.routes.champion]), [
         ['aaa', 'latest'],
         ['digits', '1'],
       ]);
@@ -58,26 +58,26 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
     });
 
     test('every change is in the history, newest first: who, when, action, before, after, reason', async () => {
-      await store.putDeployment('digits', { champion: 'stable' }, { actor: 'alice', action: 'config' });
-      await store.putDeployment(
+      await stores.deployments.putDeployment('digits', { champion: 'stable' }, { actor: 'alice', action: 'config' });
+      await stores.deployments.putDeployment(
         'digits',
         { champion: 'stable', canary: { version: 3, percent: 5 } },
         { actor: 'bob', action: 'canary', reason: 'try v3' },
       );
       // The same routes again (any key order, numbers or strings): no change, no entry.
-      const same = await store.putDeployment('digits', { canary: { percent: 5, version: '3' }, champion: 'stable' }, ALICE);
+      const same = await stores.deployments.putDeployment('digits', { canary: { percent: 5, version: '3' }, champion: 'stable' }, ALICE);
       assert.equal(same.revision, 2);
       assert.equal(same.updated_by, 'bob');
-      await store.putDeployment(
+      await stores.deployments.putDeployment(
         'digits',
         { champion: 'stable' },
         { actor: 'tend', action: 'auto_rollback', reason: 'canary error rate 20% > champion 0% + 5 pts over 200 requests' },
       );
-      const removed = await store.deleteDeployment('digits', { actor: 'carol', action: 'delete' });
+      const removed = await stores.deployments.deleteDeployment('digits', { actor: 'carol', action: 'delete' });
       assert.deepEqual(removed.routes, { champion: 'stable' });
-      assert.equal(await store.getDeployment('digits'), null);
+      assert.equal(await stores.deployments.getDeployment('digits'), null);
 
-      const history = await store.deploymentHistory('digits');
+      const history = await stores.deployments.deploymentHistory('digits');
       assert.deepEqual(
         history.map((h) => [h.id, h.actor, h.action, h.before, h.after, h.reason]),
         [
@@ -92,31 +92,31 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
         assert.equal(h.endpoint, 'digits');
         assert.match(h.at, ISO_UTC);
       }
-      assert.deepEqual((await store.deploymentHistory('digits', { limit: 2 })).map((h) => h.id), [4, 3]);
+      assert.deepEqual((await stores.deployments.deploymentHistory('digits', { limit: 2 })).map((h) => h.id), [4, 3]);
       // A new deployment continues the history; its revision is the id of the entry that wrote it.
-      const again = await store.putDeployment('digits', { champion: 2 }, ALICE);
+      const again = await stores.deployments.putDeployment('digits', { champion: 2 }, ALICE);
       assert.equal(again.revision, 5);
-      assert.equal((await store.deploymentHistory('digits', { limit: 1 }))[0]?.before, null);
+      assert.equal((await stores.deployments.deploymentHistory('digits', { limit: 1 }))[0]?.before, null);
     });
 
     test('refs must exist: errors name the route and the missing version or alias; nothing changes', async () => {
-      const first = await store.putDeployment('digits', { champion: 1 }, ALICE);
-      await rejectsMentioning(store.putDeployment('nope', { champion: 1 }, ALICE), 'TEND_MODEL_NOT_FOUND', "'nope'");
+      const first = await stores.deployments.putDeployment('digits', { champion: 1 }, ALICE);
+      await rejectsMentioning(stores.deployments.putDeployment('nope', { champion: 1 }, ALICE), 'TEND_MODEL_NOT_FOUND', "'nope'");
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 1, canary: { version: 9, percent: 10 } }, ALICE),
+        stores.deployments.putDeployment('digits', { champion: 1, canary: { version: 9, percent: 10 } }, ALICE),
         'TEND_VERSION_NOT_FOUND',
         'canary.version',
         "no version '9'",
       );
-      await rejectsMentioning(store.putDeployment('digits', { champion: 7 }, ALICE), 'TEND_VERSION_NOT_FOUND', 'champion');
+      await rejectsMentioning(stores.deployments.putDeployment('digits', { champion: 7 }, ALICE), 'TEND_VERSION_NOT_FOUND', 'champion');
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 1, shadow: { version: 'challenger' } }, ALICE),
+        stores.deployments.putDeployment('digits', { champion: 1, shadow: { version: 'challenger' } }, ALICE),
         'TEND_ALIAS_NOT_FOUND',
         'shadow.version',
         "no alias 'challenger'",
       );
       await rejectsMentioning(
-        store.putDeployment(
+        stores.deployments.putDeployment(
           'digits',
           { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 'ghost', weight: 1 }] } },
           ALICE,
@@ -124,14 +124,14 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
         'TEND_ALIAS_NOT_FOUND',
         'experiment.variants.1.version',
       );
-      assert.deepEqual(await store.getDeployment('digits'), first);
-      assert.equal((await store.deploymentHistory('digits')).length, 1);
+      assert.deepEqual(await stores.deployments.getDeployment('digits'), first);
+      assert.equal((await stores.deployments.deploymentHistory('digits')).length, 1);
     });
 
     test('bad routes and bad changes are TEND_INVALID_ARGUMENT', async () => {
-      await rejectsMentioning(store.putDeployment('digits', { champion: 1, canary: { version: 2, percent: 150 } }, ALICE), 'TEND_INVALID_ARGUMENT', 'percent');
+      await rejectsMentioning(stores.deployments.putDeployment('digits', { champion: 1, canary: { version: 2, percent: 150 } }, ALICE), 'TEND_INVALID_ARGUMENT', 'percent');
       await rejectsMentioning(
-        store.putDeployment(
+        stores.deployments.putDeployment(
           'digits',
           { champion: 1, experiment: { variants: [{ version: 1, weight: 0 }, { version: 2, weight: 0 }] } },
           ALICE,
@@ -139,31 +139,31 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
         'TEND_INVALID_ARGUMENT',
         'sum to more than 0',
       );
-      await rejectsWith(store.putDeployment('digits', { champion: 1 }, { actor: '', action: 'put' }), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(stores.deployments.putDeployment('digits', { champion: 1 }, { actor: '', action: 'put' }), 'TEND_INVALID_ARGUMENT');
       await rejectsWith(
-        store.putDeployment('digits', { champion: 1 }, { actor: 'a', action: 'launch' as 'put' }),
+        stores.deployments.putDeployment('digits', { champion: 1 }, { actor: 'a', action: 'launch' as 'put' }),
         'TEND_INVALID_ARGUMENT',
       );
-      await rejectsWith(store.putDeployment('digits', { champion: 1 }, { ...ALICE, reason: 'x'.repeat(2001) }), 'TEND_INVALID_ARGUMENT');
-      await rejectsWith(store.putDeployment('digits', { champion: 1 }, { ...ALICE, expected_revision: 0 }), 'TEND_INVALID_ARGUMENT');
-      await rejectsWith(store.deploymentHistory('digits', { limit: 0 }), 'TEND_INVALID_ARGUMENT');
-      await rejectsWith(store.deploymentHistory('digits', { limit: 1.5 }), 'TEND_INVALID_ARGUMENT');
-      assert.equal(await store.getDeployment('digits'), null);
+      await rejectsWith(stores.deployments.putDeployment('digits', { champion: 1 }, { ...ALICE, reason: 'x'.repeat(2001) }), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(stores.deployments.putDeployment('digits', { champion: 1 }, { ...ALICE, expected_revision: 0 }), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(stores.deployments.deploymentHistory('digits', { limit: 0 }), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(stores.deployments.deploymentHistory('digits', { limit: 1.5 }), 'TEND_INVALID_ARGUMENT');
+      assert.equal(await stores.deployments.getDeployment('digits'), null);
     });
 
     test('two routes resolving to one version are refused; an experiment may include the champion', async () => {
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 1, canary: { version: 'stable', percent: 10 } }, ALICE),
+        stores.deployments.putDeployment('digits', { champion: 1, canary: { version: 'stable', percent: 10 } }, ALICE),
         'TEND_INVALID_ARGUMENT',
         "canary.version: 'stable' is version 1, the champion's version",
       );
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 4, shadow: { version: 'latest' } }, ALICE),
+        stores.deployments.putDeployment('digits', { champion: 4, shadow: { version: 'latest' } }, ALICE),
         'TEND_INVALID_ARGUMENT',
         'shadow.version',
       );
       await rejectsMentioning(
-        store.putDeployment(
+        stores.deployments.putDeployment(
           'digits',
           { champion: 2, experiment: { variants: [{ version: 1, weight: 1 }, { version: 'stable', weight: 1 }] } },
           ALICE,
@@ -171,7 +171,7 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
         'TEND_INVALID_ARGUMENT',
         'experiment.variants.1.version',
       );
-      const ab = await store.putDeployment(
+      const ab = await stores.deployments.putDeployment(
         'digits',
         { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'X-User' } },
         ALICE,
@@ -180,7 +180,7 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
     });
 
     test("every version must take the champion's inputs and give its outputs", async () => {
-      const other = await store.createVersion(
+      const other = await stores.models.createVersion(
         newVersion('digits', {
           signature: {
             inputs: [{ name: 'x', datatype: 'FP64', onnx_type: 'tensor(double)', shape: ['batch', 4] }],
@@ -189,71 +189,71 @@ export function runDeploymentStoreSuite(name: string, makeStore: () => Promise<S
         }),
       );
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 1, canary: { version: other.version, percent: 10 } }, ALICE),
+        stores.deployments.putDeployment('digits', { champion: 1, canary: { version: other.version, percent: 10 } }, ALICE),
         'TEND_INVALID_ARGUMENT',
         `canary.version: version ${other.version} cannot take the traffic of champion version 1`,
         "input 'x' is FP64, not FP32",
       );
-      await rejectsWith(store.putDeployment('digits', { champion: 1, shadow: { version: other.version } }, ALICE), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(stores.deployments.putDeployment('digits', { champion: 1, shadow: { version: other.version } }, ALICE), 'TEND_INVALID_ARGUMENT');
     });
 
     test('expected_revision makes writes compare-and-set (TEND_CONFLICT when it moved on)', async () => {
-      const created = await store.putDeployment('digits', { champion: 1 }, { ...ALICE, expected_revision: null });
+      const created = await stores.deployments.putDeployment('digits', { champion: 1 }, { ...ALICE, expected_revision: null });
       await rejectsMentioning(
-        store.putDeployment('digits', { champion: 2 }, { ...ALICE, expected_revision: null }),
+        stores.deployments.putDeployment('digits', { champion: 2 }, { ...ALICE, expected_revision: null }),
         'TEND_CONFLICT',
         'changed meanwhile',
       );
-      const moved = await store.putDeployment('digits', { champion: 2 }, { ...ALICE, expected_revision: created.revision });
-      await rejectsWith(store.putDeployment('digits', { champion: 3 }, { ...ALICE, expected_revision: created.revision }), 'TEND_CONFLICT');
-      await rejectsWith(store.deleteDeployment('digits', { ...ALICE, action: 'delete', expected_revision: created.revision }), 'TEND_CONFLICT');
-      assert.deepEqual(await store.getDeployment('digits'), moved);
-      await store.deleteDeployment('digits', { ...ALICE, action: 'delete', expected_revision: moved.revision });
+      const moved = await stores.deployments.putDeployment('digits', { champion: 2 }, { ...ALICE, expected_revision: created.revision });
+      await rejectsWith(stores.deployments.putDeployment('digits', { champion: 3 }, { ...ALICE, expected_revision: created.revision }), 'TEND_CONFLICT');
+      await rejectsWith(stores.deployments.deleteDeployment('digits', { ...ALICE, action: 'delete', expected_revision: created.revision }), 'TEND_CONFLICT');
+      assert.deepEqual(await stores.deployments.getDeployment('digits'), moved);
+      await stores.deployments.deleteDeployment('digits', { ...ALICE, action: 'delete', expected_revision: moved.revision });
     });
 
     test('unknown endpoints and missing deployments', async () => {
-      await rejectsWith(store.getDeployment('nope'), 'TEND_MODEL_NOT_FOUND');
-      await rejectsWith(store.deploymentHistory('nope'), 'TEND_MODEL_NOT_FOUND');
-      await rejectsWith(store.deleteDeployment('nope', ALICE), 'TEND_MODEL_NOT_FOUND');
-      await rejectsWith(store.deploymentReferences('nope', 1), 'TEND_MODEL_NOT_FOUND');
-      await rejectsMentioning(store.deleteDeployment('digits', { actor: 'a', action: 'delete' }), 'TEND_NOT_FOUND', 'has no deployment');
-      assert.deepEqual(await store.deploymentHistory('digits'), []);
+      await rejectsWith(stores.deployments.getDeployment('nope'), 'TEND_MODEL_NOT_FOUND');
+      await rejectsWith(stores.deployments.deploymentHistory('nope'), 'TEND_MODEL_NOT_FOUND');
+      await rejectsWith(stores.deployments.deleteDeployment('nope', ALICE), 'TEND_MODEL_NOT_FOUND');
+      await rejectsWith(stores.deployments.deploymentReferences('nope', 1), 'TEND_MODEL_NOT_FOUND');
+      await rejectsMentioning(stores.deployments.deleteDeployment('digits', { actor: 'a', action: 'delete' }), 'TEND_NOT_FOUND', 'has no deployment');
+      assert.deepEqual(await stores.deployments.deploymentHistory('digits'), []);
     });
 
     test('deploymentReferences finds routes pointing at a version directly, by alias or by latest', async () => {
-      assert.deepEqual(await store.deploymentReferences('digits', 1), []);
-      await store.putDeployment(
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 1), []);
+      await stores.deployments.putDeployment(
         'digits',
         { champion: 'stable', canary: { version: 3, percent: 10 }, shadow: { version: 'latest' } },
         ALICE,
       );
-      assert.deepEqual(await store.deploymentReferences('digits', 1), [{ endpoint: 'digits', route: 'champion', ref: 'stable' }]);
-      assert.deepEqual(await store.deploymentReferences('digits', 3), [{ endpoint: 'digits', route: 'canary', ref: '3' }]);
-      assert.deepEqual(await store.deploymentReferences('digits', 4), [{ endpoint: 'digits', route: 'shadow', ref: 'latest' }]);
-      assert.deepEqual(await store.deploymentReferences('digits', 2), []);
-      await store.setAlias('digits', 'stable', 2, 'ci');
-      assert.deepEqual(await store.deploymentReferences('digits', 1), []);
-      assert.deepEqual(await store.deploymentReferences('digits', 2), [{ endpoint: 'digits', route: 'champion', ref: 'stable' }]);
-      await store.putDeployment(
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 1), [{ endpoint: 'digits', route: 'champion', ref: 'stable' }]);
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 3), [{ endpoint: 'digits', route: 'canary', ref: '3' }]);
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 4), [{ endpoint: 'digits', route: 'shadow', ref: 'latest' }]);
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 2), []);
+      await stores.models.setAlias('digits', 'stable', 2, 'ci');
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 1), []);
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 2), [{ endpoint: 'digits', route: 'champion', ref: 'stable' }]);
+      await stores.deployments.putDeployment(
         'digits',
         { champion: 2, experiment: { variants: [{ version: 2, weight: 1 }, { version: 4, weight: 1 }] } },
         ALICE,
       );
-      assert.deepEqual(await store.deploymentReferences('digits', 4), [{ endpoint: 'digits', route: 'experiment', ref: '4', variant: 1 }]);
+      assert.deepEqual(await stores.deployments.deploymentReferences('digits', 4), [{ endpoint: 'digits', route: 'experiment', ref: '4', variant: 1 }]);
     });
 
     test('concurrent changes of one endpoint are serialized: each entry starts where the previous ended', async () => {
       await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          store.putDeployment('digits', { champion: 1, canary: { version: 2, percent: i + 1 } }, { actor: `w${i}`, action: 'canary' }),
+          stores.deployments.putDeployment('digits', { champion: 1, canary: { version: 2, percent: i + 1 } }, { actor: `w${i}`, action: 'canary' }),
         ),
       );
-      const history = (await store.deploymentHistory('digits')).reverse();
+      const history = (await stores.deployments.deploymentHistory('digits')).reverse();
       assert.deepEqual(history.map((h) => h.id), [1, 2, 3, 4, 5, 6, 7, 8]);
       assert.equal(history[0]?.before, null);
       for (let i = 1; i < history.length; i++) assert.deepEqual(history[i]?.before, history[i - 1]?.after);
-      assert.deepEqual((await store.getDeployment('digits'))?.routes, history.at(-1)?.after);
-      assert.equal((await store.getDeployment('digits'))?.revision, 8);
+      assert.deepEqual((await stores.deployments.getDeployment('digits'))?.routes, history.at(-1)?.after);
+      assert.equal((await stores.deployments.getDeployment('digits'))?.revision, 8);
     });
   });
 }

@@ -1,44 +1,41 @@
-/** The registry layer: content-addressed model files + metadata store, and repositories served in place. */
+/**
+ * The registry layer as other layers see it: the Registry with its parts (models, deployments,
+ * runs, tokens, audit, artifacts, archives, files), the records they return, and repositories
+ * served in place. Store implementations and their helpers stay inside the layer.
+ */
 export { Registry } from './registry.js';
-export type { PushOptions, PushResult, RegistryOptions } from './registry.js';
-export type { DeploymentWriteOptions } from './registry.js';
+export type { RegistryOptions } from './registry.js';
+export type { RegistryStores } from './registry-stores.js';
+export type { RegistryModels, PushOptions, PushResult } from './registry-models.js';
+export type { RegistryDeployments, DeploymentWriteOptions } from './registry-deployments.js';
+export type { RegistryRuns } from './registry-runs.js';
+export type { RegistryTokens } from './registry-tokens.js';
+export type { RegistryAuditLog } from './registry-audit.js';
+export type { RegistryArtifacts } from './registry-artifacts.js';
+export type { RegistryArchives } from './registry-archives.js';
+export type { RegistryFiles } from './registry-files.js';
+export type { AliasChange, AliasMove, ModelRecord, ModelUpdate, StoredModelInfo, VersionRecord, VersionStatus } from './store.js';
 export type {
-  DeploymentChange,
   DeploymentHistoryEntry,
   DeploymentHistoryOptions,
   DeploymentRecord,
   DeploymentReference,
-  DeploymentStore,
 } from './deployment-store.js';
-export type {
-  AliasChange,
-  AliasMove,
-  ModelRecord,
-  ModelUpdate,
-  NewVersion,
-  RegistryStore,
-  StoredModelInfo,
-  VersionRecord,
-  VersionStatus,
-} from './store.js';
-export { hashFile } from './blob-store.js';
-export type { BlobForm, OpenedBlob, ResealResult } from './sealed-blobs.js';
-export type { BlobFile, FileDigest, StoredBlob } from './blob-store.js';
+export type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus } from './run-store.js';
+export { compareRunRecords } from './run-comparison.js';
+export type { ComparisonRow, RunComparison } from './run-comparison.js';
+export type { NewToken, TokenRecord } from './token-store.js';
+export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord } from './audit-store.js';
+export type { ArtifactRecord } from './artifact-store.js';
+export type { ExportResult, ImportOptions, ImportResult } from './model-archive.js';
+export { DEFAULT_GC_MIN_AGE_SECONDS } from './blob-gc.js';
 export type { GcOptions, GcRemovedFile, GcResult } from './blob-gc.js';
-export type { ImportedVersion, LifecycleStore, LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
-export type { ExportResult, ImportOptions, ImportResult, ModelArchiveManifest } from './model-archive.js';
-export { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
-export type { TarEntry } from './tar.js';
-export type { KyselyStoreOptions } from './kysely-store.js';
-export type { SqliteStoreOptions } from './sqlite-store.js';
-export type { RegistryDatabase } from './schema.js';
+export { hashFile } from './blob-store.js';
+export type { FileDigest } from './blob-store.js';
+export type { ResealResult } from './sealed-blobs.js';
+export { isValidAliasName, isValidModelName, LATEST, parseVersionRef } from './names.js';
 export type { VersionRef } from './names.js';
 export { scanRepository, scanRepositoryModel } from './repository.js';
 export type { RepositoryModel, RepositoryScan } from './repository.js';
-export type { ArtifactRecord } from './artifact-store.js';
-export type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus, RunStore } from './run-store.js';
-export { compareRunRecords } from './run-comparison.js';
-export type { ComparisonRow, RunComparison } from './run-comparison.js';
-export type { NewToken, TokenRecord, TokenStore } from './token-store.js';
-export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
-export type { RecordStores } from './record-stores.js';
+export { listTar, readTarEntryBuffer, TarWriter } from './tar.js';
+export type { TarEntry } from './tar.js';

@@ -1,6 +1,6 @@
 /**
- * The DeploymentStore on Kysely, in portable queries (SQLite and PostgreSQL). KyselyRegistryStore
- * delegates to it and lends it its write transaction, so deployment writes queue behind the same
+ * The DeploymentStore on Kysely, in portable queries (SQLite and PostgreSQL). kysely-stores.ts
+ * gives it the shared write transaction, so deployment writes queue behind the same
  * lock as every other write of the model (see kysely-store.ts).
  *
  * Refs are validated at write time (the version exists, is not archived and takes the champion's
@@ -191,7 +191,7 @@ export class KyselyDeployments implements DeploymentStore {
     return row === undefined ? null : toRecord(row);
   }
 
-  /** First statement of a write: takes the model's write lock (as KyselyRegistryStore's writes do). */
+  /** First statement of a write: takes the model's write lock (as KyselyModelStore's writes do). */
   private async lockModel(trx: Transaction<RegistryDatabase>, endpoint: string, at: string): Promise<void> {
     const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', endpoint).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(endpoint);

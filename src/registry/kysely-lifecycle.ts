@@ -1,6 +1,6 @@
 /**
- * The LifecycleStore on Kysely, in portable queries (SQLite and PostgreSQL). KyselyRegistryStore
- * delegates to it and lends it its write transaction and its row readers.
+ * The LifecycleStore on Kysely, in portable queries (SQLite and PostgreSQL). kysely-stores.ts gives
+ * it the shared write transaction and the ModelStore's row readers.
  *
  * Blob leases and garbage collection serialize on one row of `registry_locks`: a lease is written
  * and a collection runs only while holding that row, so a collection either sees a lease or runs
@@ -111,7 +111,7 @@ export class KyselyLifecycle implements LifecycleStore {
     private readonly reads: LifecycleReads,
   ) {}
 
-  /** First statement of a write: takes the model's write lock (as KyselyRegistryStore's writes do). */
+  /** First statement of a write: takes the model's write lock (as KyselyModelStore's writes do). */
   private async lockModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
     const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(name);

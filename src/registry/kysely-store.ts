@@ -1,6 +1,6 @@
 /**
- * The RegistryStore on a Kysely database, in portable queries only: SQLite and PostgreSQL differ in
- * how the Kysely instance is made (see sqlite-store.ts), not here.
+ * The ModelStore (models, versions, aliases) on a Kysely database, in portable queries only: SQLite
+ * and PostgreSQL differ in how the Kysely instance is made (see sqlite-store.ts), not here.
  *
  * Every write transaction starts by writing the model row. On SQLite that takes the database write
  * lock before anything is read (a deferred transaction that reads first can fail with SQLITE_BUSY
@@ -10,21 +10,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
 import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
-import type { DeploymentRoutesInput } from '../core/deployment.js';
-import type {
-  DeploymentChange,
-  DeploymentHistoryEntry,
-  DeploymentHistoryOptions,
-  DeploymentRecord,
-  DeploymentReference,
-} from './deployment-store.js';
-import { KyselyDeployments } from './kysely-deployments.js';
-import { KyselyArtifacts } from './kysely-artifacts.js';
-import type { ArtifactRecord, NewArtifact } from './artifact-store.js';
-import { continueRetiredNumbers, KyselyLifecycle } from './kysely-lifecycle.js';
+import { continueRetiredNumbers, type LifecycleReads } from './kysely-lifecycle.js';
 import { aliasVersion, appendHistory, moveAlias } from './alias-moves.js';
 import { auditRow, insertAuditRow } from './kysely-audit.js';
-import type { LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryMigrationProvider } from './schema.js';
@@ -32,19 +20,17 @@ import type {
   AliasChange,
   AliasMove,
   ModelRecord,
+  ModelStore,
   ModelUpdate,
   NewVersion,
-  RegistryStore,
   VersionRecord,
 } from './store.js';
 import { now, parseJson, toVersionRecord } from './version-rows.js';
 
 type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>;
 
-export interface KyselyStoreOptions {
-  /** Runs each write transaction; SQLite uses it to queue writers sharing one file in one process. */
-  serializeWrites?: <T>(fn: () => Promise<T>) => Promise<T>;
-}
+/** Runs a write transaction queued behind the database's other writers (kysely-stores.ts). */
+export type WriteTransaction = <T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>) => Promise<T>;
 
 /** Bring the registry schema up to date. @throws TendError TEND_INTERNAL when a migration fails. */
 export async function migrateRegistry(db: Kysely<RegistryDatabase>): Promise<void> {
@@ -56,26 +42,18 @@ export async function migrateRegistry(db: Kysely<RegistryDatabase>): Promise<voi
   }
 }
 
-/** RegistryStore over any Kysely dialect whose migrations and queries are portable. */
-export class KyselyRegistryStore implements RegistryStore {
-  private closed = false;
-  private readonly serializeWrites: <T>(fn: () => Promise<T>) => Promise<T>;
-
+/** ModelStore over any Kysely dialect whose migrations and queries are portable. */
+export class KyselyModelStore implements ModelStore {
   constructor(
-    readonly db: Kysely<RegistryDatabase>,
-    options: KyselyStoreOptions = {},
-  ) {
-    this.serializeWrites = options.serializeWrites ?? ((fn) => fn());
-  }
+    private readonly db: Kysely<RegistryDatabase>,
+    private readonly write: WriteTransaction,
+  ) {}
 
-  private write<T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>): Promise<T> {
-    return this.serializeWrites(() => this.db.transaction().execute(fn));
-  }
-
-  /** A write transaction queued behind this database's other writers, for the stores the Registry composes (runs, tokens, audit). */
-  writeTransaction<T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>): Promise<T> {
-    return this.write(fn);
-  }
+  /** The row readers the lifecycle store uses inside its own transactions. */
+  readonly reads: LifecycleReads = {
+    readVersion: (db, name, version) => this.readVersion(db, name, version),
+    readModel: (db, name) => this.readModel(db, name),
+  };
 
   /** The first statement of a write transaction: see the module comment. */
   private async touchModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
@@ -323,108 +301,5 @@ export class KyselyRegistryStore implements RegistryStore {
       actor: r.actor,
       at: r.at,
     }));
-  }
-
-  // --- Deployments: routes per endpoint and their history (kysely-deployments.ts) ---
-
-  private deploymentStore: KyselyDeployments | undefined;
-
-  private get deployments(): KyselyDeployments {
-    this.deploymentStore ??= new KyselyDeployments(this.db, (fn) => this.write(fn));
-    return this.deploymentStore;
-  }
-
-  getDeployment(endpoint: string): Promise<DeploymentRecord | null> {
-    return this.deployments.getDeployment(endpoint);
-  }
-
-  listDeployments(): Promise<DeploymentRecord[]> {
-    return this.deployments.listDeployments();
-  }
-
-  putDeployment(endpoint: string, routes: DeploymentRoutesInput, change: DeploymentChange): Promise<DeploymentRecord> {
-    return this.deployments.putDeployment(endpoint, routes, change);
-  }
-
-  deleteDeployment(endpoint: string, change: DeploymentChange): Promise<DeploymentRecord> {
-    return this.deployments.deleteDeployment(endpoint, change);
-  }
-
-  deploymentHistory(endpoint: string, options?: DeploymentHistoryOptions): Promise<DeploymentHistoryEntry[]> {
-    return this.deployments.deploymentHistory(endpoint, options);
-  }
-
-  deploymentReferences(name: string, version: number): Promise<DeploymentReference[]> {
-    return this.deployments.deploymentReferences(name, version);
-  }
-
-  // --- Artifacts: files attached to versions (kysely-artifacts.ts) ---
-
-  private artifactStore: KyselyArtifacts | undefined;
-
-  private get artifacts(): KyselyArtifacts {
-    this.artifactStore ??= new KyselyArtifacts(this.db, (fn) => this.write(fn));
-    return this.artifactStore;
-  }
-
-  putArtifact(input: NewArtifact): Promise<ArtifactRecord> {
-    return this.artifacts.putArtifact(input);
-  }
-
-  getArtifact(name: string, version: number, kind: string): Promise<ArtifactRecord | null> {
-    return this.artifacts.getArtifact(name, version, kind);
-  }
-
-  listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
-    return this.artifacts.listArtifacts(name, version);
-  }
-
-  // --- Lifecycle: archive, delete, snapshots for export/import, blob leases (kysely-lifecycle.ts) ---
-
-  private lifecycleStore: KyselyLifecycle | undefined;
-
-  private get lifecycle(): KyselyLifecycle {
-    this.lifecycleStore ??= new KyselyLifecycle(this.db, (fn) => this.write(fn), {
-      readVersion: (db, name, version) => this.readVersion(db, name, version),
-      readModel: (db, name) => this.readModel(db, name),
-    });
-    return this.lifecycleStore;
-  }
-
-  archiveVersion(name: string, version: number, actor: string): Promise<VersionRecord> {
-    return this.lifecycle.archiveVersion(name, version, actor);
-  }
-  unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.lifecycle.unarchiveVersion(name, version);
-  }
-  deleteVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.lifecycle.deleteVersion(name, version);
-  }
-  deleteModel(name: string, actor: string): Promise<ModelRecord> {
-    return this.lifecycle.deleteModel(name, actor);
-  }
-  versionReferences(name: string, version: number): Promise<string[]> {
-    return this.lifecycle.versionReferences(name, version);
-  }
-  snapshotModel(name: string): Promise<ModelSnapshot> {
-    return this.lifecycle.snapshotModel(name);
-  }
-  importModel(input: ModelImport): Promise<ModelRecord> {
-    return this.lifecycle.importModel(input);
-  }
-  leaseBlob(sha256: string, ttlMs: number): Promise<string> {
-    return this.lifecycle.leaseBlob(sha256, ttlMs);
-  }
-  releaseBlobLease(id: string): Promise<void> {
-    return this.lifecycle.releaseBlobLease(id);
-  }
-  withLiveBlobs<T>(fn: (live: LiveBlobs) => Promise<T>): Promise<T> {
-    return this.lifecycle.withLiveBlobs(fn);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.destroy();
   }
 }

@@ -23,15 +23,15 @@ async function openRegistry(t: { after(fn: () => unknown): void }, dir: string, 
 
 /** digits: v1 (champion history), v2 (CNN, child of 1, metrics, tags), v3 archived, v4 deleted, v5 = v1's content. */
 async function sampleModel(registry: Registry): Promise<void> {
-  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'], description: 'handwritten digits' });
-  await registry.push(CNN, { name: 'digits', parentVersion: 1, runId: 'run-7', metrics: { accuracy: 0.97 }, tags: { stage: 'prod' } });
-  await registry.push(CNN, { name: 'digits' });
-  await registry.push(CNN, { name: 'digits' });
-  await registry.push(DIGITS, { name: 'digits', aliases: ['candidate'] });
-  await registry.setAlias('digits', 'champion', 2, 'alice');
-  await registry.archiveVersion('digits', 3, { actor: 'bob' });
-  await registry.deleteVersion('digits', 4);
-  await registry.updateModel('digits', { tags: { team: 'vision' } });
+  await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'], description: 'handwritten digits' });
+  await registry.models.push(CNN, { name: 'digits', parentVersion: 1, runId: 'run-7', metrics: { accuracy: 0.97 }, tags: { stage: 'prod' } });
+  await registry.models.push(CNN, { name: 'digits' });
+  await registry.models.push(CNN, { name: 'digits' });
+  await registry.models.push(DIGITS, { name: 'digits', aliases: ['candidate'] });
+  await registry.models.setAlias('digits', 'champion', 2, 'alice');
+  await registry.models.archiveVersion('digits', 3, { actor: 'bob' });
+  await registry.models.deleteVersion('digits', 4);
+  await registry.models.update('digits', { tags: { team: 'vision' } });
 }
 
 function withoutName<T extends { name: string }>(list: T[]): Omit<T, 'name'>[] {
@@ -43,7 +43,7 @@ test('export then import into another registry gives the same model, version for
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const file = join(dir, 'digits.tar');
-  const exported = await source.exportModel('digits', file);
+  const exported = await source.archives.export('digits', file);
   assert.deepEqual({ ...exported, size_bytes: 0 }, { name: 'digits', file, versions: 4, files: 2, size_bytes: 0 });
 
   const entries = await listTar(file);
@@ -62,7 +62,7 @@ test('export then import into another registry gives the same model, version for
   }
 
   const target = await openRegistry(t, dir, 'b');
-  const imported = await target.importModel(file);
+  const imported = await target.archives.import(file);
   assert.deepEqual(imported, {
     name: 'digits',
     original_name: 'digits',
@@ -70,23 +70,23 @@ test('export then import into another registry gives the same model, version for
     aliases: { candidate: 5, champion: 2 },
     files_written: 2,
   });
-  const [before, after] = [await source.getModel('digits'), await target.getModel('digits')];
+  const [before, after] = [await source.models.get('digits'), await target.models.get('digits')];
   assert.deepEqual({ ...after, updated_at: '' }, { ...before, updated_at: '' });
-  assert.deepEqual(await target.listVersions('digits'), await source.listVersions('digits'));
-  assert.deepEqual(await target.aliasHistory('digits', 'champion'), await source.aliasHistory('digits', 'champion'));
-  for (const v of await target.listVersions('digits')) assert.equal(await target.verifyVersion(v), true);
-  assert.equal((await target.push(DIGITS, { name: 'digits' })).version, 6, 'numbers continue past the deleted version');
+  assert.deepEqual(await target.models.listVersions('digits'), await source.models.listVersions('digits'));
+  assert.deepEqual(await target.models.aliasHistory('digits', 'champion'), await source.models.aliasHistory('digits', 'champion'));
+  for (const v of await target.models.listVersions('digits')) assert.equal(await target.files.verify(v), true);
+  assert.equal((await target.models.push(DIGITS, { name: 'digits' })).version, 6, 'numbers continue past the deleted version');
 
   // Into the same registry: the name is taken unless renamed.
-  await assert.rejects(source.importModel(file), (err: Error & { code?: string }) => {
+  await assert.rejects(source.archives.import(file), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'TEND_CONFLICT');
     assert.match(err.message, /already exists.*--as/);
     return true;
   });
-  const copy = await source.importModel(file, { as: 'digits-copy' });
+  const copy = await source.archives.import(file, { as: 'digits-copy' });
   assert.equal(copy.files_written, 0, 'the content is already stored');
-  assert.deepEqual(withoutName(await source.listVersions('digits-copy')), withoutName(await source.listVersions('digits')));
-  await rejectsWith(source.importModel(file, { as: '../evil' }), 'TEND_INVALID_ARGUMENT');
+  assert.deepEqual(withoutName(await source.models.listVersions('digits-copy')), withoutName(await source.models.listVersions('digits')));
+  await rejectsWith(source.archives.import(file, { as: '../evil' }), 'TEND_INVALID_ARGUMENT');
 });
 
 /** A tar of these entries, in order. */
@@ -137,7 +137,7 @@ test('a broken or tampered archive is refused naming what is wrong, and nothing 
   const source = await openRegistry(t, dir, 'a');
   await sampleModel(source);
   const good = join(dir, 'good.tar');
-  await source.exportModel('digits', good);
+  await source.archives.export('digits', good);
   const target = await openRegistry(t, dir, 'b');
 
   // Checksum mismatch: which file, the sha256 the manifest expects and the one it has.
@@ -157,7 +157,7 @@ test('a broken or tampered archive is refused naming what is wrong, and nothing 
   assert.ok(tamperedBytes !== undefined);
   const actual = createHash('sha256').update(await readTarEntryBuffer(tampered, tamperedBytes)).digest('hex');
   await refused(
-    target.importModel(tampered),
+    target.archives.import(tampered),
     'TEND_INVALID_ARCHIVE',
     new RegExp(`^${victim} in .*tampered\\.tar does not match its sha256: the manifest expects ${expected}, the file hashes to ${actual}; nothing was imported$`),
     /damaged or altered/,
@@ -175,42 +175,42 @@ test('a broken or tampered archive is refused naming what is wrong, and nothing 
   for (const [name, edit, message, hint] of cases) {
     const file = join(dir, `${name}.tar`);
     await rewrite(good, file, edit);
-    await refused(target.importModel(file), 'TEND_INVALID_ARCHIVE', message, hint);
+    await refused(target.archives.import(file), 'TEND_INVALID_ARCHIVE', message, hint);
   }
 
   // The manifest missing, or not JSON.
   const noManifest = join(dir, 'no-manifest.tar');
   await writeTar(noManifest, [['models/x.onnx', readFileSync(DIGITS)]]);
-  await refused(target.importModel(noManifest), 'TEND_INVALID_ARCHIVE', /manifest\.json is missing \(the tar holds 1 other file\(s\)\)/, /export the model again/);
+  await refused(target.archives.import(noManifest), 'TEND_INVALID_ARCHIVE', /manifest\.json is missing \(the tar holds 1 other file\(s\)\)/, /export the model again/);
   const notJson = join(dir, 'not-json.tar');
   await writeTar(notJson, [[MANIFEST_FILE, Buffer.from('{"format": ')]]);
-  await refused(target.importModel(notJson), 'TEND_INVALID_ARCHIVE', /manifest\.json is not JSON/, /export the model again/);
+  await refused(target.archives.import(notJson), 'TEND_INVALID_ARCHIVE', /manifest\.json is not JSON/, /export the model again/);
 
   // Not a tar at all (an ONNX file given to import), and a truncated copy.
   const notArchive = join(dir, 'model.onnx.tar');
   writeFileSync(notArchive, readFileSync(DIGITS));
-  await refused(target.importModel(notArchive), 'TEND_INVALID_ARCHIVE', /model\.onnx\.tar is not a tar archive: .*; nothing was imported$/, /tend push FILE --name NAME/);
+  await refused(target.archives.import(notArchive), 'TEND_INVALID_ARCHIVE', /model\.onnx\.tar is not a tar archive: .*; nothing was imported$/, /tend push FILE --name NAME/);
   const truncated = join(dir, 'truncated.tar');
   writeFileSync(truncated, readFileSync(good).subarray(0, 4096));
-  await refused(target.importModel(truncated), 'TEND_INVALID_ARCHIVE', /truncated\.tar is a truncated tar archive: it ends in the middle of an entry/, /copy or export it again/);
+  await refused(target.archives.import(truncated), 'TEND_INVALID_ARCHIVE', /truncated\.tar is a truncated tar archive: it ends in the middle of an entry/, /copy or export it again/);
 
   // A name already taken is a conflict with its way out, not an archive problem.
-  await target.push(DIGITS, { name: 'digits' });
-  await refused(target.importModel(good), 'TEND_CONFLICT', /model 'digits' already exists; import it under another name \(--as NAME\)/);
-  await target.deleteModel('digits');
+  await target.models.push(DIGITS, { name: 'digits' });
+  await refused(target.archives.import(good), 'TEND_CONFLICT', /model 'digits' already exists; import it under another name \(--as NAME\)/);
+  await target.models.delete('digits');
 
-  await rejectsWith(target.importModel(join(dir, 'missing.tar')), 'TEND_INVALID_ARGUMENT');
-  assert.deepEqual(await target.listModels(), []);
+  await rejectsWith(target.archives.import(join(dir, 'missing.tar')), 'TEND_INVALID_ARGUMENT');
+  assert.deepEqual(await target.models.list(), []);
   // Nothing registered; files copied before a late failure are only collectable garbage.
-  assert.equal((await target.gc({ minAgeSeconds: 0 })).kept, 0);
+  assert.equal((await target.files.gc({ minAgeSeconds: 0 })).kept, 0);
 });
 
 test('an archive whose file is not an ONNX model keeps the ONNX hint', async (t) => {
   const dir = tempDir('archive', t);
   const source = await openRegistry(t, dir, 'a');
-  await source.push(DIGITS, { name: 'm' });
+  await source.models.push(DIGITS, { name: 'm' });
   const good = join(dir, 'good.tar');
-  await source.exportModel('m', good);
+  await source.archives.export('m', good);
   const junk = Buffer.from('these bytes are no ONNX model\n');
   const sha256 = createHash('sha256').update(junk).digest('hex');
   const [first] = await listTar(good);
@@ -220,20 +220,20 @@ test('an archive whose file is not an ONNX model keeps the ONNX hint', async (t)
   const file = join(dir, 'junk.tar');
   await writeTar(file, [[MANIFEST_FILE, Buffer.from(JSON.stringify(manifest))], [`models/${sha256}.onnx`, junk]]);
   const target = await openRegistry(t, dir, 'b');
-  await refused(target.importModel(file), 'TEND_INVALID_MODEL', new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`));
-  assert.deepEqual(await target.listModels(), []);
+  await refused(target.archives.import(file), 'TEND_INVALID_MODEL', new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`));
+  assert.deepEqual(await target.models.list(), []);
 });
 
 test('export: unknown model, unusable output path', async (t) => {
   const dir = tempDir('archive', t);
   const registry = await openRegistry(t, dir, 'a');
-  await registry.push(DIGITS, { name: 'm' });
-  await rejectsWith(registry.exportModel('nope', join(dir, 'x.tar')), 'TEND_MODEL_NOT_FOUND');
-  await rejectsWith(registry.exportModel('m', join(dir, 'no-such-folder', 'x.tar')), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.exportModel('m', dir), 'TEND_INVALID_ARGUMENT'); // a folder
+  await registry.models.push(DIGITS, { name: 'm' });
+  await rejectsWith(registry.archives.export('nope', join(dir, 'x.tar')), 'TEND_MODEL_NOT_FOUND');
+  await rejectsWith(registry.archives.export('m', join(dir, 'no-such-folder', 'x.tar')), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(registry.archives.export('m', dir), 'TEND_INVALID_ARGUMENT'); // a folder
   // A damaged registry file stops the export, and no partial archive is left.
-  const v = await registry.getVersion('m', 1);
-  rmSync(registry.modelFile(v));
-  await rejectsWith(registry.exportModel('m', join(dir, 'm.tar')), 'TEND_INTERNAL');
+  const v = await registry.models.getVersion('m', 1);
+  rmSync(registry.files.path(v));
+  await rejectsWith(registry.archives.export('m', join(dir, 'm.tar')), 'TEND_INTERNAL');
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('m.tar')), []);
 });

@@ -13,7 +13,7 @@ import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
 import type { SealedBlobs } from './sealed-blobs.js';
 import type { ImportedVersion, ModelSnapshot } from './lifecycle-store.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStores } from './registry-stores.js';
 import { assertModelName, isValidModelName } from './names.js';
 import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
@@ -52,7 +52,7 @@ export interface ImportResult {
 }
 
 export interface ArchiveDeps {
-  store: RegistryStore;
+  stores: Pick<RegistryStores, 'models' | 'lifecycle'>;
   blobs: BlobStore;
   /** Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when a keyring is set. */
   sealed?: SealedBlobs;
@@ -119,7 +119,7 @@ function hashing(source: AsyncIterable<unknown>) {
  */
 export async function exportModelArchive(deps: ArchiveDeps, name: string, outFile: string): Promise<ExportResult> {
   const file = resolve(outFile);
-  const snapshot = await deps.store.snapshotModel(name);
+  const snapshot = await deps.stores.lifecycle.snapshotModel(name);
   const manifest = manifestOf(snapshot);
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let out;
@@ -196,7 +196,7 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
   }
   assertModelName(name);
   // Checked early to fail before any copying; the import transaction checks again.
-  const exists = await deps.store.getModel(name).then(() => true, (err: unknown) => {
+  const exists = await deps.stores.models.getModel(name).then(() => true, (err: unknown) => {
     if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') return false;
     throw err;
   });
@@ -217,7 +217,7 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
   const leases: string[] = [];
   try {
     // Leased before they are written, so a garbage collection meanwhile keeps them (see blob-gc.ts).
-    for (const sha256 of files.keys()) leases.push(await deps.store.leaseBlob(sha256, IMPORT_LEASE_MS));
+    for (const sha256 of files.keys()) leases.push(await deps.stores.lifecycle.leaseBlob(sha256, IMPORT_LEASE_MS));
     let written = 0;
     const read = new Map<string, ReturnType<typeof inspectModelFile>>();
     for (const [sha256, v] of files) {
@@ -267,7 +267,7 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
     });
     let model;
     try {
-      model = await deps.store.importModel({
+      model = await deps.stores.lifecycle.importModel({
         name,
         description: manifest.model.description,
         tags: manifest.model.tags,
@@ -291,6 +291,6 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
       files_written: written,
     };
   } finally {
-    for (const id of leases) await deps.store.releaseBlobLease(id).catch(() => undefined);
+    for (const id of leases) await deps.stores.lifecycle.releaseBlobLease(id).catch(() => undefined);
   }
 }

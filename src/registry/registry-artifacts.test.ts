@@ -21,40 +21,40 @@ async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry
 
 test('an artifact attached to a version reads back byte for byte; a new one of the same kind replaces it', async (t) => {
   const registry = await openTemp(t);
-  await registry.push(DIGITS, { name: 'm' });
-  const first = await registry.attachArtifact('m', 1, 'reference', CSV, { mediaType: 'text/csv', meta: { rows: 2, columns: ['a', 'b'] } });
+  await registry.models.push(DIGITS, { name: 'm' });
+  const first = await registry.artifacts.attach('m', 1, 'reference', CSV, { mediaType: 'text/csv', meta: { rows: 2, columns: ['a', 'b'] } });
   assert.equal(first.kind, 'reference');
   assert.equal(first.created_by, 'tester');
   assert.deepEqual(first.meta, { rows: 2, columns: ['a', 'b'] });
-  const read = await registry.readArtifact('m', 1, 'reference');
+  const read = await registry.artifacts.read('m', 1, 'reference');
   assert.deepEqual(new Uint8Array(read?.bytes ?? []), CSV);
   const other = new TextEncoder().encode('a,b\n5,6\n');
-  await registry.attachArtifact('m', 1, 'reference', other, { mediaType: 'text/csv' });
-  assert.deepEqual(new Uint8Array((await registry.readArtifact('m', 1, 'reference'))?.bytes ?? []), other);
-  assert.equal((await registry.listArtifacts('m')).length, 1);
-  assert.equal(await registry.readArtifact('m', 1, 'report'), null);
+  await registry.artifacts.attach('m', 1, 'reference', other, { mediaType: 'text/csv' });
+  assert.deepEqual(new Uint8Array((await registry.artifacts.read('m', 1, 'reference'))?.bytes ?? []), other);
+  assert.equal((await registry.artifacts.list('m')).length, 1);
+  assert.equal(await registry.artifacts.read('m', 1, 'report'), null);
 });
 
 test('bad artifacts are refused: unknown model or version, bad kind', async (t) => {
   const registry = await openTemp(t);
-  await registry.push(DIGITS, { name: 'm' });
-  await assert.rejects(registry.attachArtifact('nope', 1, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_MODEL_NOT_FOUND' });
-  await assert.rejects(registry.attachArtifact('m', 7, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_VERSION_NOT_FOUND' });
-  await assert.rejects(registry.attachArtifact('m', 1, 'Bad Kind', CSV, { mediaType: 'text/csv' }), { code: 'TEND_INVALID_ARGUMENT' });
-  await assert.rejects(registry.readArtifact('m', 7, 'reference'), { code: 'TEND_VERSION_NOT_FOUND' });
+  await registry.models.push(DIGITS, { name: 'm' });
+  await assert.rejects(registry.artifacts.attach('nope', 1, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_MODEL_NOT_FOUND' });
+  await assert.rejects(registry.artifacts.attach('m', 7, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_VERSION_NOT_FOUND' });
+  await assert.rejects(registry.artifacts.attach('m', 1, 'Bad Kind', CSV, { mediaType: 'text/csv' }), { code: 'TEND_INVALID_ARGUMENT' });
+  await assert.rejects(registry.artifacts.read('m', 7, 'reference'), { code: 'TEND_VERSION_NOT_FOUND' });
 });
 
 test('gc keeps an attached file while its version exists and removes it after the version is deleted', async (t) => {
   const registry = await openTemp(t);
-  await registry.push(DIGITS, { name: 'm' });
-  await registry.push(DIGITS, { name: 'm' });
-  const record = await registry.attachArtifact('m', 2, 'reference', CSV, { mediaType: 'text/csv' });
-  const path = registry.blobs.pathFor(record.sha256);
-  for (const f of await registry.blobs.list()) utimesSync(f.path, HOUR_AGO, HOUR_AGO);
-  await registry.gc();
+  await registry.models.push(DIGITS, { name: 'm' });
+  await registry.models.push(DIGITS, { name: 'm' });
+  const record = await registry.artifacts.attach('m', 2, 'reference', CSV, { mediaType: 'text/csv' });
+  const path = registry.files.blobs.pathFor(record.sha256);
+  for (const f of await registry.files.blobs.list()) utimesSync(f.path, HOUR_AGO, HOUR_AGO);
+  await registry.files.gc();
   assert.ok(existsSync(path), 'kept: version 2 has it');
-  await registry.deleteVersion('m', 2);
-  assert.deepEqual(await registry.listArtifacts('m'), []);
-  await registry.gc();
+  await registry.models.deleteVersion('m', 2);
+  assert.deepEqual(await registry.artifacts.list('m'), []);
+  await registry.files.gc();
   assert.ok(!existsSync(path), 'collected once nothing refers to it');
 });

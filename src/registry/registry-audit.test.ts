@@ -22,7 +22,7 @@ const push: AuditEntry = { actor: 'local', source: 'cli', action: 'model.push', 
 
 test('entries append with growing seq and read back newest first', async (t) => {
   const { registry } = await openTemp(t);
-  const first = await registry.audit(push);
+  const first = await registry.audit.append(push);
   assert.deepEqual(first, {
     seq: first.seq,
     at: first.at,
@@ -37,12 +37,12 @@ test('entries append with growing seq and read back newest first', async (t) => 
   });
   assert.ok(Number.isInteger(first.seq) && first.seq >= 1);
   assert.match(first.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-  const move = await registry.audit({ actor: 'tok1', source: '10.0.0.7', action: 'alias.move', target: 'digits:champion', before: 1, after: 2 });
-  const denied = await registry.audit({ actor: 'tok2', source: '10.0.0.8', action: 'deployment.update', target: 'digits', outcome: 'denied', detail: 'scope deploy missing' });
-  const gc = await registry.audit({ actor: 'tend', source: 'cli', action: 'gc', after: { removed: 2 } });
+  const move = await registry.audit.append({ actor: 'tok1', source: '10.0.0.7', action: 'alias.move', target: 'digits:champion', before: 1, after: 2 });
+  const denied = await registry.audit.append({ actor: 'tok2', source: '10.0.0.8', action: 'deployment.update', target: 'digits', outcome: 'denied', detail: 'scope deploy missing' });
+  const gc = await registry.audit.append({ actor: 'tend', source: 'cli', action: 'gc', after: { removed: 2 } });
   assert.ok(first.seq < move.seq && move.seq < denied.seq && denied.seq < gc.seq);
   assert.equal(gc.target, null);
-  const all = await registry.listAudit();
+  const all = await registry.audit.list();
   assert.deepEqual(all.map((e) => e.seq), [gc.seq, denied.seq, move.seq, first.seq]);
   assert.deepEqual(all[2], move);
   assert.equal(all[1]?.outcome, 'denied');
@@ -51,24 +51,24 @@ test('entries append with growing seq and read back newest first', async (t) => 
 
 test('the log filters by action (exact or prefix), target, actor, time and seq, with a limit', async (t) => {
   const { registry } = await openTemp(t);
-  await registry.audit(push);
-  await registry.audit({ ...push, action: 'model.load', target: 'digits' });
-  await registry.audit({ ...push, action: 'modelx.other', target: 'iris' });
-  await registry.audit({ ...push, action: 'token.create', target: 'tok1', actor: 'tok0' });
-  const actions = async (q: Parameters<Registry['listAudit']>[0]) => (await registry.listAudit(q)).map((e) => e.action);
+  await registry.audit.append(push);
+  await registry.audit.append({ ...push, action: 'model.load', target: 'digits' });
+  await registry.audit.append({ ...push, action: 'modelx.other', target: 'iris' });
+  await registry.audit.append({ ...push, action: 'token.create', target: 'tok1', actor: 'tok0' });
+  const actions = async (q: Parameters<Registry['audit']['list']>[0]) => (await registry.audit.list(q)).map((e) => e.action);
   assert.deepEqual(await actions({ action: 'model.push' }), ['model.push']);
   assert.deepEqual(await actions({ action: 'model.*' }), ['model.load', 'model.push']);
   assert.deepEqual(await actions({ target: 'iris' }), ['modelx.other']);
   assert.deepEqual(await actions({ actor: 'tok0' }), ['token.create']);
   assert.deepEqual(await actions({ limit: 2 }), ['token.create', 'modelx.other']);
-  const newest = (await registry.listAudit({ limit: 1 }))[0];
+  const newest = (await registry.audit.list({ limit: 1 }))[0];
   assert.deepEqual(await actions({ beforeSeq: newest?.seq ?? 0, limit: 1 }), ['modelx.other']);
-  assert.equal((await registry.listAudit({ since: '2000-01-01T00:00:00Z' })).length, 4);
-  assert.deepEqual(await registry.listAudit({ since: '2999-01-01T00:00:00Z' }), []);
-  await rejectsWith(registry.listAudit({ since: 'yesterday' }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.listAudit({ since: '2025-13-45T00:00:00Z' }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.listAudit({ limit: 0 }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.listAudit({ beforeSeq: 1.5 }), 'TEND_INVALID_ARGUMENT');
+  assert.equal((await registry.audit.list({ since: '2000-01-01T00:00:00Z' })).length, 4);
+  assert.deepEqual(await registry.audit.list({ since: '2999-01-01T00:00:00Z' }), []);
+  await rejectsWith(registry.audit.list({ since: 'yesterday' }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(registry.audit.list({ since: '2025-13-45T00:00:00Z' }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(registry.audit.list({ limit: 0 }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(registry.audit.list({ beforeSeq: 1.5 }), 'TEND_INVALID_ARGUMENT');
 });
 
 test('bad entries are TEND_INVALID_ARGUMENT and append nothing', async (t) => {
@@ -86,14 +86,14 @@ test('bad entries are TEND_INVALID_ARGUMENT and append nothing', async (t) => {
     { after: () => 1 },
     { detail: 5 as unknown as string },
   ];
-  for (const over of bad) await rejectsWith(registry.audit({ ...push, ...over }), 'TEND_INVALID_ARGUMENT');
-  assert.deepEqual(await registry.listAudit(), []);
+  for (const over of bad) await rejectsWith(registry.audit.append({ ...push, ...over }), 'TEND_INVALID_ARGUMENT');
+  assert.deepEqual(await registry.audit.list(), []);
 });
 
 test('the database itself refuses to change or remove audit entries', async (t) => {
   const { registry, home } = await openTemp(t);
-  await registry.audit(push);
-  await registry.audit({ ...push, target: 'digits:2' });
+  await registry.audit.append(push);
+  await registry.audit.append({ ...push, target: 'digits:2' });
   const raw = new Database(join(home, 'registry.db'));
   try {
     assert.throws(() => raw.prepare("update audit_log set actor = 'mallory'").run(), /audit_log is append-only/);
@@ -104,7 +104,7 @@ test('the database itself refuses to change or remove audit entries', async (t) 
   } finally {
     raw.close();
   }
-  const entries = await registry.listAudit();
+  const entries = await registry.audit.list();
   assert.deepEqual(entries.map((e) => e.actor), ['raw', 'local', 'local']);
   assert.deepEqual(entries.map((e) => e.target), [null, 'digits:2', 'digits:1']);
 });
@@ -120,11 +120,11 @@ test('two registries on one database append and push at once without waiting on 
   const writes = Array.from({ length: 12 }, (_, i) => {
     const registry = i % 2 === 0 ? a : b;
     return i % 3 === 0
-      ? registry.startRun({ modelName: 'm', kind: 'train', parameters: {}, datasetSha256: null, datasetRows: null, datasetSource: 'stream', codeVersion: 'test' })
-      : registry.audit({ ...push, target: `m:${i}` });
+      ? registry.runs.start({ modelName: 'm', kind: 'train', parameters: {}, datasetSha256: null, datasetRows: null, datasetSource: 'stream', codeVersion: 'test' })
+      : registry.audit.append({ ...push, target: `m:${i}` });
   });
   await Promise.all(writes);
-  assert.equal((await a.listAudit()).length, 8);
-  assert.equal((await b.listRuns()).length, 4);
-  assert.deepEqual(new Set((await b.listAudit()).map((e) => e.seq)).size, 8);
+  assert.equal((await a.audit.list()).length, 8);
+  assert.equal((await b.runs.list()).length, 4);
+  assert.deepEqual(new Set((await b.audit.list()).map((e) => e.seq)).size, 8);
 });

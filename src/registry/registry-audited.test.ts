@@ -17,18 +17,18 @@ test('push, alias moves, deployments, archive, delete and token changes are audi
     await registry.close();
     rmSync(home, { recursive: true, force: true });
   });
-  await registry.push(MODEL, { name: 'digits', aliases: ['champion'] });
-  await registry.push(MODEL, { name: 'digits' });
-  await runWithContext({ actor: 'a1b2c3d4e5f6', source: '10.1.2.3' }, () => registry.setAlias('digits', 'champion', 2));
-  await registry.putDeployment('digits', { champion: 2, canary: { version: 1, percent: 10 } }, { action: 'canary' });
-  await registry.deleteDeployment('digits');
-  await registry.setAlias('digits', 'champion', 1);
-  await registry.archiveVersion('digits', 2);
-  await assert.rejects(registry.deleteVersion('digits', 1)); // the champion points at it
-  await registry.createToken({ id: 'tok000000001', name: 'ci', tokenSha256: 'a'.repeat(64), scopes: ['infer'], models: null });
-  await registry.revokeToken('tok000000001');
+  await registry.models.push(MODEL, { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(MODEL, { name: 'digits' });
+  await runWithContext({ actor: 'a1b2c3d4e5f6', source: '10.1.2.3' }, () => registry.models.setAlias('digits', 'champion', 2));
+  await registry.deployments.put('digits', { champion: 2, canary: { version: 1, percent: 10 } }, { action: 'canary' });
+  await registry.deployments.delete('digits');
+  await registry.models.setAlias('digits', 'champion', 1);
+  await registry.models.archiveVersion('digits', 2);
+  await assert.rejects(registry.models.deleteVersion('digits', 1)); // the champion points at it
+  await registry.tokens.create({ id: 'tok000000001', name: 'ci', tokenSha256: 'a'.repeat(64), scopes: ['infer'], models: null });
+  await registry.tokens.revoke('tok000000001');
 
-  const entries = (await registry.listAudit({ limit: 50 })).reverse();
+  const entries = (await registry.audit.list({ limit: 50 })).reverse();
   assert.deepEqual(
     entries.map((e) => `${e.action} ${e.target ?? ''} ${e.outcome}`),
     [
@@ -53,7 +53,7 @@ test('push, alias moves, deployments, archive, delete and token changes are audi
   assert.equal(entries[0]?.source, 'cli');
   assert.match(entries[7]?.detail ?? '', /champion/);
   // The alias history records the caller too.
-  const history = await registry.aliasHistory('digits', 'champion');
+  const history = await registry.models.aliasHistory('digits', 'champion');
   assert.equal(history.find((h) => h.to_version === 2)?.actor, 'a1b2c3d4e5f6');
 });
 
@@ -64,16 +64,16 @@ test('a push commits its version, every alias move and its ok entry together, or
     await registry.close();
     rmSync(home, { recursive: true, force: true });
   });
-  const pushed = await registry.push(MODEL, { name: 'digits', aliases: ['champion', 'staging'] });
-  const [entry] = await registry.listAudit({ action: 'model.push' });
+  const pushed = await registry.models.push(MODEL, { name: 'digits', aliases: ['champion', 'staging'] });
+  const [entry] = await registry.audit.list({ action: 'model.push' });
   assert.equal(entry?.outcome, 'ok');
   assert.deepEqual(entry?.after, { version: 1, sha256: pushed.sha256, aliases: ['champion', 'staging'] });
-  assert.deepEqual(await registry.listAliases('digits'), { champion: 1, staging: 1 });
+  assert.deepEqual(await registry.models.listAliases('digits'), { champion: 1, staging: 1 });
 
   // A failure after the version row and its alias moves were written, before the commit (where a
   // kill -9 would land): the transaction rolls back whole, so no version, no move, no ok entry.
-  const template = await registry.getVersion('digits', 1);
-  const failing = registry.store.createVersion({
+  const template = await registry.models.getVersion('digits', 1);
+  const failing = registry.stores.models.createVersion({
     ...newVersion('digits', { sha256: template.sha256, size_bytes: template.size_bytes }),
     aliases: ['champion', 'canary'],
     audit: () => {
@@ -83,19 +83,19 @@ test('a push commits its version, every alias move and its ok entry together, or
   await assert.rejects(failing, /cut before the commit/);
   // An entry the audit log refuses (an action it does not accept) fails the push the same way.
   await assert.rejects(
-    registry.store.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
+    registry.stores.models.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
     (err: Error & { code?: string }) => err.code === 'TEND_INVALID_ARGUMENT',
   );
-  assert.deepEqual((await registry.listVersions('digits')).map((v) => v.version), [1]);
-  assert.deepEqual(await registry.listAliases('digits'), { champion: 1, staging: 1 });
-  assert.deepEqual((await registry.aliasHistory('digits', 'canary')).length, 0);
-  assert.deepEqual((await registry.listAudit({ action: 'model.push' })).map((e) => e.outcome), ['ok']);
+  assert.deepEqual((await registry.models.listVersions('digits')).map((v) => v.version), [1]);
+  assert.deepEqual(await registry.models.listAliases('digits'), { champion: 1, staging: 1 });
+  assert.deepEqual((await registry.models.aliasHistory('digits', 'canary')).length, 0);
+  assert.deepEqual((await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome), ['ok']);
 
   // A push refused before its transaction is recorded as failed, and leaves no version.
-  await assert.rejects(registry.push(MODEL, { name: 'digits', aliases: ['champion'], parentVersion: 9 }), (err: Error & { code?: string }) => err.code === 'TEND_VERSION_NOT_FOUND');
-  assert.deepEqual((await registry.listAudit({ action: 'model.push' })).map((e) => e.outcome), ['failed', 'ok']);
-  assert.deepEqual((await registry.listVersions('digits')).map((v) => v.version), [1]);
+  await assert.rejects(registry.models.push(MODEL, { name: 'digits', aliases: ['champion'], parentVersion: 9 }), (err: Error & { code?: string }) => err.code === 'TEND_VERSION_NOT_FOUND');
+  assert.deepEqual((await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome), ['failed', 'ok']);
+  assert.deepEqual((await registry.models.listVersions('digits')).map((v) => v.version), [1]);
   // Numbers are never reused: the rolled-back transactions took none.
-  assert.equal((await registry.push(MODEL, { name: 'digits', aliases: ['champion'] })).version, 2);
-  assert.deepEqual(await registry.listAliases('digits'), { champion: 2, staging: 1 });
+  assert.equal((await registry.models.push(MODEL, { name: 'digits', aliases: ['champion'] })).version, 2);
+  assert.deepEqual(await registry.models.listAliases('digits'), { champion: 2, staging: 1 });
 });

@@ -56,7 +56,7 @@ function tableOf(maps: Record<string, unknown>[]): ComparisonRow[] {
 
 /**
  * Parameters and final metrics of runs as tables of keys × runs (keys sorted, differing ones marked).
- * @example compareRunRecords(await Promise.all(ids.map((id) => registry.getRun(id))))
+ * @example compareRunRecords(await Promise.all(ids.map((id) => registry.runs.get(id))))
  */
 export function compareRunRecords(runs: readonly RunRecord[]): RunComparison {
   return {

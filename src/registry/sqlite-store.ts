@@ -1,5 +1,5 @@
 /**
- * The SQLite RegistryStore: better-sqlite3 under Kysely, WAL (readers never wait for the writer),
+ * The SQLite registry stores: better-sqlite3 under Kysely, WAL (readers never wait for the writer),
  * foreign keys on, a busy timeout so a second process queues for the write lock instead of failing.
  */
 import { realpathSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { TendError, errors } from '../core/errors.js';
-import { KyselyRegistryStore, migrateRegistry } from './kysely-store.js';
+import { migrateRegistry } from './kysely-store.js';
+import { kyselyRegistryStores, type KyselyRegistryStores } from './kysely-stores.js';
 import type { RegistryDatabase } from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -45,10 +46,11 @@ function isBusy(err: unknown): boolean {
 }
 
 /**
- * Open (creating when missing) the SQLite database at `path` and migrate it.
+ * Open (creating when missing) the SQLite database at `path`, migrate it, and make every registry
+ * store on it.
  * @throws TendError TEND_INVALID_ARGUMENT when the file cannot be opened as a database.
  */
-export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<KyselyRegistryStore> {
+export async function openSqliteStores(path: string, options: SqliteStoreOptions = {}): Promise<KyselyRegistryStores> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let sqlite: Database.Database;
   try {
@@ -88,5 +90,5 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       cause: err,
     });
   }
-  return new KyselyRegistryStore(db, { serializeWrites });
+  return kyselyRegistryStores(db, { serializeWrites });
 }

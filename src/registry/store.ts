@@ -1,15 +1,13 @@
 /**
- * The metadata store behind the registry, as an interface so that SQLite (the default) and
- * PostgreSQL implement the same contract and pass the same suite (`store.case.ts`).
+ * The models part of the metadata store behind the registry (models, versions, aliases), as an
+ * interface so that SQLite (the default) and PostgreSQL implement the same contract and pass the
+ * same suite (`store.case.ts`). The other stores sit beside it in RegistryStores (registry-stores.ts).
  *
  * Every method throws TendError: TEND_MODEL_NOT_FOUND / TEND_VERSION_NOT_FOUND / TEND_ALIAS_NOT_FOUND
  * for unknown names, TEND_INVALID_ARGUMENT for names that break the rules in `names.ts`.
  * Records use snake_case keys: they leave the process as JSON unchanged.
  */
 import type { ModelSignature } from '../core/signature.js';
-import type { DeploymentStore } from './deployment-store.js';
-import type { LifecycleStore } from './lifecycle-store.js';
-import type { ArtifactStore } from './artifact-store.js';
 import type { AuditEntry } from './audit-store.js';
 import type { AliasMove, ModelRecord, StoredModelInfo, VersionRecord } from './model-records.js';
 
@@ -52,11 +50,10 @@ export interface ModelUpdate {
 }
 
 /**
- * Models, versions and aliases here; deployments (routes and their history) in DeploymentStore;
- * archive, delete, blob leases and import/export snapshots in LifecycleStore; files attached to
- * versions in ArtifactStore.
+ * Models, versions and aliases. Deployments, lifecycle (archive, delete, leases, snapshots),
+ * artifacts, runs, tokens and the audit log have stores of their own (see RegistryStores).
  */
-export interface RegistryStore extends DeploymentStore, LifecycleStore, ArtifactStore {
+export interface ModelStore {
   /** Every model, by name. */
   listModels(): Promise<ModelRecord[]>;
   getModel(name: string): Promise<ModelRecord>;
@@ -82,5 +79,4 @@ export interface RegistryStore extends DeploymentStore, LifecycleStore, Artifact
   listAliases(name: string): Promise<Record<string, number>>;
   /** Every move of an alias, oldest first (kept after the alias is removed). */
   aliasHistory(name: string, alias: string): Promise<AliasMove[]>;
-  close(): Promise<void>;
 }

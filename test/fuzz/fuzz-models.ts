@@ -100,11 +100,11 @@ export async function prepareFuzzHome(options: { maxLogRows?: number } = {}): Pr
   const digits = join(FIXTURE_MODELS, 'digits_mlp.onnx');
   const registry = await Registry.open(home, { actor: 'fuzz' });
   try {
-    await registry.push(digits, { name: 'digits', aliases: ['champion'] });
-    await registry.push(join(files, 'mixed.onnx'), { name: 'mixed' });
-    await registry.push(join(files, 'lookup.onnx'), { name: 'lookup' });
-    await registry.push(digits, { name: 'victim', aliases: ['live'] });
-    await registry.push(digits, { name: 'victim', aliases: ['next'] });
+    await registry.models.push(digits, { name: 'digits', aliases: ['champion'] });
+    await registry.models.push(join(files, 'mixed.onnx'), { name: 'mixed' });
+    await registry.models.push(join(files, 'lookup.onnx'), { name: 'lookup' });
+    await registry.models.push(digits, { name: 'victim', aliases: ['live'] });
+    await registry.models.push(digits, { name: 'victim', aliases: ['next'] });
   } finally {
     await registry.close();
   }

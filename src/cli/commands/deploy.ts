@@ -24,11 +24,11 @@ function versionRef(endpoint: string, ref: string): string {
 
 /** The current routes, or a champion-only start: the `champion` alias when set, else the latest version. */
 async function currentRoutes(registry: Registry, endpoint: string): Promise<DeploymentRoutesInput & { revision: number | null }> {
-  const record = await registry.getDeployment(endpoint);
+  const record = await registry.deployments.get(endpoint);
   if (record) return { ...record.routes, revision: record.revision };
-  const aliases = await registry.listAliases(endpoint);
+  const aliases = await registry.models.listAliases(endpoint);
   if (aliases['champion'] !== undefined) return { champion: 'champion', revision: null };
-  return { champion: String((await registry.resolveVersion(endpoint, 'latest')).version), revision: null };
+  return { champion: String((await registry.models.resolveVersion(endpoint, 'latest')).version), revision: null };
 }
 
 function show(record: { endpoint: string; routes: unknown; revision: number }, json: boolean | undefined): void {
@@ -44,7 +44,7 @@ async function write(
 ): Promise<void> {
   const record = await withRegistry(opts.home, async (registry) => {
     const { revision, ...current } = await currentRoutes(registry, endpoint);
-    return registry.putDeployment(endpoint, change(current), {
+    return registry.deployments.put(endpoint, change(current), {
       action,
       expectedRevision: revision,
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
@@ -80,10 +80,10 @@ export async function deployExperimentCommand(endpoint: string, variants: string
 /** Promote or roll back: the same route changes as the server's API. */
 async function transition(endpoint: string, opts: DeployOptions, action: 'promote' | 'rollback'): Promise<void> {
   const record = await withRegistry(opts.home, async (registry) => {
-    const current = await registry.getDeployment(endpoint);
+    const current = await registry.deployments.get(endpoint);
     if (!current) throw errors.deploymentNotFound(endpoint);
     const next = action === 'promote' ? promotedRoutes(endpoint, current.routes) : rolledBackRoutes(endpoint, current.routes);
-    return registry.putDeployment(endpoint, next, {
+    return registry.deployments.put(endpoint, next, {
       action,
       expectedRevision: current.revision,
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
@@ -101,13 +101,13 @@ export function deployRollbackCommand(endpoint: string, opts: DeployOptions): Pr
 }
 
 export async function deployStatusCommand(endpoint: string, opts: DeployOptions): Promise<void> {
-  const record = await withRegistry(opts.home, (registry) => registry.getDeployment(endpoint));
+  const record = await withRegistry(opts.home, (registry) => registry.deployments.get(endpoint));
   if (!record) throw errors.deploymentNotFound(endpoint);
   show(record, opts.json);
 }
 
 export async function deployHistoryCommand(endpoint: string, opts: DeployOptions): Promise<void> {
-  const history = await withRegistry(opts.home, (registry) => registry.deploymentHistory(endpoint));
+  const history = await withRegistry(opts.home, (registry) => registry.deployments.history(endpoint));
   if (opts.json) {
     printJson(history);
     return;

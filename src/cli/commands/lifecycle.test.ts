@@ -64,8 +64,8 @@ async function makeHome(t: TestContext): Promise<string> {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const home = join(dir, 'home');
   const registry = await Registry.open(home, { actor: 'setup' });
-  await registry.push(DIGITS, { name: 'digits', aliases: ['champion'] });
-  await registry.push(CNN, { name: 'digits' });
+  await registry.models.push(DIGITS, { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(CNN, { name: 'digits' });
   await registry.close();
   return home;
 }
@@ -90,7 +90,7 @@ test('models archive / unarchive / delete', async (t) => {
   await failsWith(t, () => modelsDeleteCommand('digits', { home, yes: true }), 'TEND_CONFLICT', /alias 'champion'/);
 
   const registry = await Registry.open(home);
-  await registry.removeAlias('digits', 'champion');
+  await registry.models.removeAlias('digits', 'champion');
   await registry.close();
   const deleted = JSON.parse(await run(t, () => modelsDeleteCommand('digits', { home, yes: true, json: true }))) as Record<string, unknown>;
   assert.deepEqual(deleted, { name: 'digits', versions_deleted: 1, deleted: true });
@@ -112,7 +112,7 @@ test('gc, export and import', async (t) => {
 
   for (const name of ['digits', 'copy', 'copy2']) await run(t, () => modelsDeleteCommand(`${name}@2`, { home }));
   const registry = await Registry.open(home);
-  const cnn = (await registry.blobs.list()).find((f) => f.size_bytes > 50_000);
+  const cnn = (await registry.files.blobs.list()).find((f) => f.size_bytes > 50_000);
   await registry.close();
   assert.ok(cnn !== undefined);
   // Just written: kept by the minimum age; an hour old: collected.

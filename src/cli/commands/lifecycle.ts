@@ -33,7 +33,7 @@ function versionRef(ref: string, verb: string): { name: string; version: number 
 /** `tend models archive NAME@VERSION`: keep the version but stop serving it. */
 export async function modelsArchiveCommand(ref: string, opts: CommonOptions): Promise<void> {
   const { name, version } = versionRef(ref, 'archive');
-  const record = await withRegistry(opts.home, (r) => r.archiveVersion(name, version, { actor: actor() }));
+  const record = await withRegistry(opts.home, (r) => r.models.archiveVersion(name, version, { actor: actor() }));
   if (opts.json) return printJson(record);
   process.stdout.write(`archived ${name} version ${version}: kept, no longer served — undo with \`tend models unarchive ${name}@${version}\`\n`);
 }
@@ -41,7 +41,7 @@ export async function modelsArchiveCommand(ref: string, opts: CommonOptions): Pr
 /** `tend models unarchive NAME@VERSION`: serve an archived version again. */
 export async function modelsUnarchiveCommand(ref: string, opts: CommonOptions): Promise<void> {
   const { name, version } = versionRef(ref, 'unarchive');
-  const record = await withRegistry(opts.home, (r) => r.unarchiveVersion(name, version));
+  const record = await withRegistry(opts.home, (r) => r.models.unarchiveVersion(name, version));
   if (opts.json) return printJson(record);
   process.stdout.write(`unarchived ${name} version ${version}: it can be served again\n`);
 }
@@ -51,19 +51,19 @@ export async function modelsDeleteCommand(ref: string, opts: CommonOptions & { y
   const { name, version } = parseRef(ref);
   if (version !== undefined) {
     const { version: number } = versionRef(ref, 'delete');
-    await withRegistry(opts.home, (r) => r.deleteVersion(name, number));
+    await withRegistry(opts.home, (r) => r.models.deleteVersion(name, number));
     if (opts.json) return printJson({ name, version: number, deleted: true });
     process.stdout.write(`deleted ${name} version ${number}; \`tend gc\` frees its file once nothing else uses it\n`);
     return;
   }
   const model = await withRegistry(opts.home, async (r) => {
-    const found = await r.getModel(name);
+    const found = await r.models.get(name);
     if (!opts.yes) {
       throw errors.invalidArgument(
         `deleting model '${name}' removes its ${found.version_count} version(s) and their history — add --yes to confirm, or delete one version with ${name}@VERSION`,
       );
     }
-    return r.deleteModel(name, { actor: actor() });
+    return r.models.delete(name, { actor: actor() });
   });
   if (opts.json) return printJson({ name, versions_deleted: model.version_count, deleted: true });
   process.stdout.write(`deleted model ${name} (${model.version_count} version(s)); \`tend gc\` frees files nothing else uses\n`);
@@ -71,7 +71,7 @@ export async function modelsDeleteCommand(ref: string, opts: CommonOptions & { y
 
 /** `tend gc [--dry-run]`: remove model files no version uses and leftovers of interrupted pushes. */
 export async function gcCommand(opts: CommonOptions & { dryRun?: boolean }): Promise<void> {
-  const result = await withRegistry(opts.home, (r) => r.gc({ dryRun: opts.dryRun === true }));
+  const result = await withRegistry(opts.home, (r) => r.files.gc({ dryRun: opts.dryRun === true }));
   if (opts.json) return printJson(result);
   const verb = result.dry_run ? 'would remove' : 'removed';
   if (result.removed.length > 0) {
@@ -92,7 +92,7 @@ export async function exportCommand(ref: string, opts: CommonOptions & { out: st
   if (version !== undefined) {
     throw errors.invalidArgument(`export takes a model NAME, not '${ref}' — the archive holds every version of ${name}`);
   }
-  const result = await withRegistry(opts.home, (r) => r.exportModel(name, resolve(opts.out)));
+  const result = await withRegistry(opts.home, (r) => r.archives.export(name, resolve(opts.out)));
   if (opts.json) return printJson(result);
   process.stdout.write(
     `exported ${result.name} (${result.versions} version(s), ${result.files} model file(s), ${formatBytes(result.size_bytes)}) to ${result.file}\n` +
@@ -103,7 +103,7 @@ export async function exportCommand(ref: string, opts: CommonOptions & { out: st
 /** `tend import FILE [--as NAME]`: add an exported model, checked file by file. */
 export async function importCommand(file: string, opts: CommonOptions & { as?: string }): Promise<void> {
   const result = await withRegistry(opts.home, (r) =>
-    r.importModel(resolve(file), { actor: actor(), ...(opts.as !== undefined ? { as: opts.as } : {}) }),
+    r.archives.import(resolve(file), { actor: actor(), ...(opts.as !== undefined ? { as: opts.as } : {}) }),
   );
   if (opts.json) return printJson(result);
   const renamed = result.name !== result.original_name ? ` (as ${result.name})` : '';

@@ -99,7 +99,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       }
       const ext = extname(file).toLowerCase();
       if (ext === '.csv') {
-        const parent = await registry.resolveVersion(name, version ?? 'latest');
+        const parent = await registry.models.resolveVersion(name, version ?? 'latest');
         evaluation = csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), opts.target);
       } else if (ext === '.jsonl' || ext === '.ndjson') evaluation = jsonlEvaluation(text, file);
       else throw errors.invalidArgument(`--eval ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`);

@@ -54,7 +54,7 @@ export async function pushCommand(
 ): Promise<void> {
   const tags = parseTags(opts.tag);
   const result = await withRegistry(opts.home, (registry) =>
-    registry.push(resolve(file), {
+    registry.models.push(resolve(file), {
       name: opts.name,
       aliases: opts.alias,
       tags,
@@ -72,7 +72,7 @@ export async function pushCommand(
 }
 
 export async function modelsListCommand(opts: CommonOptions): Promise<void> {
-  const models = await withRegistry(opts.home, (r) => r.listModels());
+  const models = await withRegistry(opts.home, (r) => r.models.list());
   if (opts.json) return printJson(models);
   if (models.length === 0) {
     process.stdout.write('no models yet — push one with `tend push FILE --name NAME`, or run `tend demo`\n');
@@ -94,8 +94,8 @@ export async function modelsShowCommand(ref: string, opts: CommonOptions): Promi
   const { name, version } = parseRef(ref);
   await withRegistry(opts.home, async (r) => {
     if (version === undefined) {
-      const model = await r.getModel(name);
-      const versions = await r.listVersions(name);
+      const model = await r.models.get(name);
+      const versions = await r.models.listVersions(name);
       if (opts.json) return printJson({ ...model, versions });
       process.stdout.write(`${model.name}${model.description ? ` — ${model.description}` : ''}\n`);
       process.stdout.write(`aliases: ${Object.entries(model.aliases).map(([a, v]) => `${a}→${v}`).join(', ') || '(none)'}\n`);
@@ -106,8 +106,8 @@ export async function modelsShowCommand(ref: string, opts: CommonOptions): Promi
       );
       return;
     }
-    const v = await r.resolveVersion(name, version);
-    if (opts.json) return printJson({ ...v, path: r.modelFile(v) });
+    const v = await r.models.resolveVersion(name, version);
+    if (opts.json) return printJson({ ...v, path: r.files.path(v) });
     process.stdout.write(`${v.name} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}\n`);
     process.stdout.write(`sha256 ${v.sha256}, ${v.size_bytes} bytes, created ${v.created_at} by ${v.created_by}\n`);
     process.stdout.write(`source ${v.source}${v.parent_version !== null ? `, parent version ${v.parent_version}` : ''}\n`);
@@ -122,7 +122,7 @@ export async function modelsShowCommand(ref: string, opts: CommonOptions): Promi
 }
 
 export async function modelsVersionsCommand(name: string, opts: CommonOptions): Promise<void> {
-  const versions = await withRegistry(opts.home, (r) => r.listVersions(name));
+  const versions = await withRegistry(opts.home, (r) => r.models.listVersions(name));
   if (opts.json) return printJson(versions);
   printTable(
     ['VERSION', 'SHA256', 'SIZE', 'CREATED', 'PARENT', 'ALIASES', 'TAGS'],
@@ -140,18 +140,18 @@ export async function modelsVersionsCommand(name: string, opts: CommonOptions): 
 
 export async function aliasSetCommand(name: string, alias: string, version: string, opts: CommonOptions): Promise<void> {
   if (!/^[0-9]+$/.test(version)) throw errors.invalidArgument(`VERSION must be a version number, got '${version}'`);
-  const moved = await withRegistry(opts.home, (r) => r.setAlias(name, alias, Number(version), actor()));
+  const moved = await withRegistry(opts.home, (r) => r.models.setAlias(name, alias, Number(version), actor()));
   if (opts.json) return printJson({ name, alias, from_version: moved.from, to_version: moved.to });
   process.stdout.write(`${name}@${alias}: ${moved.from ?? '(new)'} → ${moved.to}\n`);
 }
 
 export async function aliasRmCommand(name: string, alias: string, opts: CommonOptions): Promise<void> {
-  await withRegistry(opts.home, (r) => r.removeAlias(name, alias, actor()));
+  await withRegistry(opts.home, (r) => r.models.removeAlias(name, alias, actor()));
   process.stdout.write(`removed ${name}@${alias}\n`);
 }
 
 export async function aliasHistoryCommand(name: string, alias: string, opts: CommonOptions): Promise<void> {
-  const moves = await withRegistry(opts.home, (r) => r.aliasHistory(name, alias));
+  const moves = await withRegistry(opts.home, (r) => r.models.aliasHistory(name, alias));
   if (opts.json) return printJson(moves);
   printTable(
     ['AT', 'ACTOR', 'FROM', 'TO'],

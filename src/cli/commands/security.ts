@@ -20,7 +20,7 @@ export async function tokenCreateCommand(opts: CommonOptions & { name: string; s
 }
 
 export async function tokenListCommand(opts: CommonOptions): Promise<void> {
-  const tokens = await withRegistry(opts.home, (registry) => registry.listTokens());
+  const tokens = await withRegistry(opts.home, (registry) => registry.tokens.list());
   if (opts.json) return printJson({ tokens });
   if (tokens.length === 0) {
     process.stdout.write('no tokens: the server serves 127.0.0.1 only, to anyone on this machine. `tend token create --name NAME --scopes infer,read`\n');
@@ -33,7 +33,7 @@ export async function tokenListCommand(opts: CommonOptions): Promise<void> {
 }
 
 export async function tokenRevokeCommand(id: string, opts: CommonOptions): Promise<void> {
-  const revoked = await withRegistry(opts.home, (registry) => registry.revokeToken(id, actor()));
+  const revoked = await withRegistry(opts.home, (registry) => registry.tokens.revoke(id, actor()));
   if (opts.json) return printJson(revoked);
   process.stdout.write(`token ${revoked.id} (${revoked.name}) revoked; servers refuse it within a second\n`);
 }
@@ -51,7 +51,7 @@ export async function auditCommand(opts: CommonOptions & { limit?: string; actio
     since = at.toISOString();
   }
   const entries = await withRegistry(opts.home, (registry) =>
-    registry.listAudit({ ...(limit !== undefined ? { limit } : {}), ...(opts.action !== undefined ? { action: opts.action } : {}), ...(since !== undefined ? { since } : {}) }),
+    registry.audit.list({ ...(limit !== undefined ? { limit } : {}), ...(opts.action !== undefined ? { action: opts.action } : {}), ...(since !== undefined ? { since } : {}) }),
   );
   if (opts.json) return printJson({ entries });
   if (entries.length === 0) {
@@ -85,7 +85,7 @@ export async function verifyCommand(ref: string, opts: CommonOptions & { keys?: 
   const { name, version } = parseRef(ref);
   const keysDir = opts.keys ?? process.env['TEND_TRUSTED_KEYS_DIR'];
   const result = await withRegistry(opts.home, async (registry) => {
-    const record = await registry.resolveVersion(name, version ?? 'latest');
+    const record = await registry.models.resolveVersion(name, version ?? 'latest');
     return { record, check: await verifyVersionFile(registry, record, keysDir === undefined ? undefined : resolve(keysDir)) };
   });
   const { record, check } = result;

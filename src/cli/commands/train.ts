@@ -140,7 +140,7 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
 
 export async function runsListCommand(opts: CommonOptions & { model?: string; limit?: string }): Promise<void> {
   const limit = numberFlag('--limit', opts.limit, positiveInt, 'a positive whole number');
-  const runs = await withRegistry(opts.home, (registry) => registry.listRuns({ ...(opts.model !== undefined ? { model: opts.model } : {}), ...(limit !== undefined ? { limit } : {}) }));
+  const runs = await withRegistry(opts.home, (registry) => registry.runs.list({ ...(opts.model !== undefined ? { model: opts.model } : {}), ...(limit !== undefined ? { limit } : {}) }));
   if (opts.json) return printJson({ runs });
   if (runs.length === 0) {
     process.stdout.write('no runs yet: `tend train --data FILE.csv --target COLUMN --model KIND --name NAME`\n');
@@ -153,7 +153,7 @@ export async function runsListCommand(opts: CommonOptions & { model?: string; li
 }
 
 export async function runsShowCommand(runId: string, opts: CommonOptions): Promise<void> {
-  const run = await withRegistry(opts.home, (registry) => registry.getRun(runId));
+  const run = await withRegistry(opts.home, (registry) => registry.runs.get(runId));
   if (opts.json) return printJson(run);
   printTable(
     ['field', 'value'],

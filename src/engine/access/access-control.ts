@@ -188,8 +188,8 @@ export class AccessControl {
     const skipped = this.refusalsNotRecorded;
     this.refusalsNotRecorded = 0;
     const detail = `${refusal.error.message.slice(0, 400)}${skipped > 0 ? ` (${skipped} earlier refused call(s) not recorded: over ${REFUSALS_AUDITED_PER_SECOND}/s)` : ''}`;
-    void this.registry
-      .audit({ actor: refusal.tokenId ?? 'anonymous', source: refusal.source, action: 'access.denied', target: refusal.action, outcome: 'denied', detail })
+    void this.registry.audit
+      .append({ actor: refusal.tokenId ?? 'anonymous', source: refusal.source, action: 'access.denied', target: refusal.action, outcome: 'denied', detail })
       .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording a refused call in the audit log failed'));
   }
 
@@ -200,7 +200,7 @@ export class AccessControl {
       const now = Date.now();
       if (now - (this.touchedAt.get(token.id) ?? 0) >= TOUCH_EVERY_MS) {
         this.touchedAt.set(token.id, now);
-        void this.registry.touchToken(token.id, new Date(now)).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording when a token was used failed'));
+        void this.registry.tokens.touch(token.id, new Date(now)).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording when a token was used failed'));
       }
     }
     return outcome;
@@ -213,7 +213,7 @@ export class AccessControl {
 
   /** A hash not in memory: maybe created since the last refresh. */
   private async lookUp(hash: string): Promise<KnownToken | undefined> {
-    const record = await this.registry.findTokenByHash(hash);
+    const record = await this.registry.tokens.findByHash(hash);
     if (record === null) return undefined;
     const known: KnownToken = { id: record.id, name: record.name, scopes: record.scopes as Scope[], models: record.models, revoked: record.revoked_at !== null };
     this.byHash.set(hash, known);
@@ -243,7 +243,7 @@ export class AccessControl {
   }
 
   private async load(): Promise<void> {
-    const records = await this.registry.listTokensWithHashes();
+    const records = await this.registry.tokens.listWithHashes();
     this.byHash.clear();
     let active = 0;
     for (const r of records) {

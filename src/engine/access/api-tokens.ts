@@ -16,7 +16,7 @@ export async function createApiToken(registry: Registry, input: { name: string; 
   const scopes = parseScopes(input.scopes);
   const models = input.models === undefined ? null : parseModelGlobs(input.models);
   const token = generateToken();
-  const record = await registry.createToken({
+  const record = await registry.tokens.create({
     id: generateTokenId(),
     name: input.name,
     tokenSha256: hashToken(token),

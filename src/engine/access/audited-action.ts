@@ -11,7 +11,7 @@ import type { AuditEntry } from '../../registry/index.js';
 
 /** Where audit entries go (the registry's audit log). */
 export interface AuditLog {
-  audit(entry: AuditEntry): Promise<unknown>;
+  append(entry: AuditEntry): Promise<unknown>;
 }
 
 /** Who an action is recorded for when no request context names a caller. */
@@ -23,10 +23,10 @@ export async function auditedAction<T>(log: AuditLog, action: string, target: st
   const who = { actor: context?.actor ?? LOCAL_CALLER.actor, source: context?.source ?? LOCAL_CALLER.source, action, target };
   try {
     const result = await work();
-    await log.audit({ ...who, outcome: 'ok' });
+    await log.append({ ...who, outcome: 'ok' });
     return result;
   } catch (err) {
-    await log.audit({ ...who, outcome: 'failed', detail: toTendError(err).message.slice(0, 500) }).catch(() => undefined);
+    await log.append({ ...who, outcome: 'failed', detail: toTendError(err).message.slice(0, 500) }).catch(() => undefined);
     throw err;
   }
 }

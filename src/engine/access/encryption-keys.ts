@@ -55,14 +55,14 @@ export async function rotateEncryptionKeys(home: string, options: { env?: Enviro
   const registry = await Registry.open(home, { keys: KeyringSource.of(next), ...(options.actor !== undefined ? { actor: options.actor } : {}) });
   try {
     if (created) {
-      for (const blob of await registry.blobs.list()) {
-        if (blob.kind === 'blob' && (await registry.sealed.hasEnvelopeHeader(blob.sha256))) {
+      for (const blob of await registry.files.blobs.list()) {
+        if (blob.kind === 'blob' && (await registry.files.sealed.hasEnvelopeHeader(blob.sha256))) {
           throw errors.invalidConfig(`${file} does not exist, but ${home} holds encrypted files: set ${ENCRYPTION_KEY_FILE_ENV} to the key file that sealed them`);
         }
       }
     }
     writeKeyringFile(file, next);
-    const blobs = await registry.resealBlobs(next);
+    const blobs = await registry.files.reseal(next);
     const logPath = join(home, MONITOR_DB_FILE);
     const predictionLog = existsSync(logPath) ? resealFloatBlocks(logPath, next) : null;
     return {

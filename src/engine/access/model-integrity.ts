@@ -25,7 +25,7 @@ function checkSize(label: string, path: string, limits: LimitsConfig): void {
 
 /** The version's stored signature record, or null. */
 export async function readSignature(registry: Registry, record: VersionRecord): Promise<ModelSignatureRecord | null> {
-  const artifact = await registry.readArtifact(record.name, record.version, SIGNATURE_KIND);
+  const artifact = await registry.artifacts.read(record.name, record.version, SIGNATURE_KIND);
   if (artifact === null) return null;
   try {
     return JSON.parse(artifact.bytes.toString('utf8')) as ModelSignatureRecord;
@@ -37,7 +37,7 @@ export async function readSignature(registry: Registry, record: VersionRecord): 
 /** Hash the stored file and check it against the registry, then the signature against `trustedKeysDir`. */
 export async function verifyVersionFile(registry: Registry, record: VersionRecord, trustedKeysDir: string | undefined): Promise<{ sha256_ok: boolean; signature: SignatureVerdict | null }> {
   // A missing encryption key is a configuration error to report, not a damaged file.
-  const sha256Ok = await registry.modelBytes(record).then(
+  const sha256Ok = await registry.files.read(record).then(
     () => true,
     (err: unknown) => {
       if (isTendError(err) && err.code === 'TEND_INVALID_CONFIG') throw err;
@@ -58,11 +58,11 @@ export async function verifyVersionFile(registry: Registry, record: VersionRecor
 export function registryLoadGuard(registry: Registry, record: VersionRecord, limits: LimitsConfig, security: SecurityConfig): () => Promise<Uint8Array | undefined> {
   return async () => {
     const label = `${record.name}:${record.version}`;
-    const path = registry.modelFile(record);
+    const path = registry.files.path(record);
     checkSize(label, path, limits);
     let bytes: Uint8Array | undefined;
-    if (await registry.modelFileSealed(record)) {
-      bytes = await registry.modelBytes(record);
+    if (await registry.files.isSealed(record)) {
+      bytes = await registry.files.read(record);
     } else {
       const digest = await hashFile(path).catch((err: unknown) => {
         throw errors.invalidModel(`${label}: cannot read its model file (${(err as Error).message})`);
@@ -95,11 +95,11 @@ export function repositoryLoadGuard(label: string, path: string, limits: LimitsC
 
 /** `tend sign`: sign the version's recorded sha256 with the private key and store the record as its 'signature' artifact. */
 export async function signVersion(registry: Registry, name: string, versionRef: string | undefined, keyPath: string, actor?: string): Promise<{ name: string; version: number; key_id: string; sha256: string }> {
-  const record = await registry.resolveVersion(name, versionRef ?? 'latest');
+  const record = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   const privateKeyPem = readSigningKey(keyPath);
-  if (!(await registry.verifyVersion(record))) throw errors.invalidModel(`${record.name}:${record.version}: the stored file does not match its recorded sha256; refusing to sign a changed file`);
+  if (!(await registry.files.verify(record))) throw errors.invalidModel(`${record.name}:${record.version}: the stored file does not match its recorded sha256; refusing to sign a changed file`);
   const signature = signModel(record.sha256, privateKeyPem);
-  await registry.attachArtifact(record.name, record.version, SIGNATURE_KIND, new TextEncoder().encode(JSON.stringify(signature)), {
+  await registry.artifacts.attach(record.name, record.version, SIGNATURE_KIND, new TextEncoder().encode(JSON.stringify(signature)), {
     mediaType: 'application/json',
     meta: { key_id: signature.key_id, algorithm: signature.algorithm },
     ...(actor !== undefined ? { actor } : {}),

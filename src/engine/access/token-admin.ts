@@ -11,7 +11,7 @@ export class TokenAdmin {
 
   /** Every token (never its secret). */
   list(): Promise<TokenRecord[]> {
-    return this.registry.listTokens();
+    return this.registry.tokens.list();
   }
 
   /** A new token for `scopes` (comma-separated) on `models` (comma-separated globs; all when absent). */
@@ -21,11 +21,11 @@ export class TokenAdmin {
 
   /** Revoke a token by id (audited by the registry). */
   revoke(id: string): Promise<TokenRecord> {
-    return this.registry.revokeToken(id);
+    return this.registry.tokens.revoke(id);
   }
 
   /** Entries of the audit log, newest first, filtered by `query`. */
   auditLog(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    return this.registry.listAudit(query);
+    return this.registry.audit.list(query);
   }
 }

@@ -37,7 +37,7 @@ export async function ensureDemoModel(
 ): Promise<DemoModel> {
   const registry = await Registry.open(home, { actor: 'tend demo' });
   try {
-    const existing = await registry.listVersions(DEMO_MODEL).catch(() => []);
+    const existing = await registry.models.listVersions(DEMO_MODEL).catch(() => []);
     const demo = existing.filter((v) => v.tags[DEMO_TAG] === 'digits').sort((a, b) => b.version - a.version)[0];
     if (demo) {
       const accuracy = demo.metrics['test_accuracy'];
@@ -48,7 +48,7 @@ export async function ensureDemoModel(
     try {
       const file = join(dir, 'digits.onnx');
       writeFileSync(file, result.model);
-      const pushed = await registry.push(file, {
+      const pushed = await registry.models.push(file, {
         name: DEMO_MODEL,
         aliases: ['champion'],
         tags: { [DEMO_TAG]: 'digits' },

@@ -140,7 +140,7 @@ export class OnlineLearning {
     if (known && (versionRef === undefined || versionRef === String(known.baseVersion))) return known;
     let ref = versionRef;
     if (ref === undefined) {
-      const champion = await this.host.registry.resolveVersion(name, 'champion').catch(() => null);
+      const champion = await this.host.registry.models.resolveVersion(name, 'champion').catch(() => null);
       ref = champion === null ? 'latest' : String(champion.version);
     }
     const base = await loadTrainedVersion(this.host.registry, name, ref);
@@ -160,7 +160,7 @@ export class OnlineLearning {
   }
 
   private async startSegment(name: string, parent: number, config: OnlineLearningConfig): Promise<string> {
-    const run = await this.host.registry.startRun({
+    const run = await this.host.registry.runs.start({
       modelName: name,
       kind: 'update:online',
       parameters: { mode: 'online', snapshot_every: config.snapshot_every, ...(config.learning_rate !== undefined ? { learning_rate: config.learning_rate } : {}) },
@@ -190,7 +190,7 @@ export class OnlineLearning {
         source: `tend online learning: ${samples} samples`,
         actor: 'tend',
       });
-      await this.host.registry.finishRun(runId, {
+      await this.host.registry.runs.finish(runId, {
         metrics: progressive,
         epochs: [{ samples, ...progressive }],
         producedVersion: version,
@@ -204,7 +204,7 @@ export class OnlineLearning {
       return { version, run: runId, samples };
     } catch (err) {
       const e = toTendError(err);
-      await this.host.registry.failRun(runId, e.message).catch(() => undefined);
+      await this.host.registry.runs.fail(runId, e.message).catch(() => undefined);
       throw e;
     } finally {
       state.sinceSnapshot = 0;

@@ -120,10 +120,10 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
   if (options.method === 'graph' && (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)) {
     throw errors.invalidArgument('--per-channel, --reduce-range and --exclude apply to --method int8-dynamic');
   }
-  const parent = await registry.resolveVersion(name, versionRef ?? 'latest');
+  const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
-  if (await registry.modelFileSealed(parent)) throw errors.invalidArgument(`${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`);
-  const parentPath = registry.modelFile(parent);
+  if (await registry.files.isSealed(parent)) throw errors.invalidArgument(`${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`);
+  const parentPath = registry.files.path(parent);
   const maxBatchSize = inferMaxBatchSize(parent.signature, {});
   const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);
   checkEvaluation(evaluation, parent.name, parent.signature, maxBatchSize);
@@ -208,7 +208,7 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
       report.reason = `not registered: ${gate}; use --force to register anyway`;
       return report;
     }
-    const pushed = await registry.push(candidatePath, {
+    const pushed = await registry.models.push(candidatePath, {
       name: parent.name,
       parentVersion: parent.version,
       source: `optimize:${options.method}:${parent.name}@${parent.version}`,
@@ -220,12 +220,12 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     report.candidate.version = pushed.version;
     report.registered = true;
     report.reason = passes ? `registered: ${gate}` : `registered with --force although ${gate}`;
-    await registry.attachArtifact(parent.name, pushed.version, OPTIMIZE_REPORT_KIND, new TextEncoder().encode(JSON.stringify(report, null, 2)), {
+    await registry.artifacts.attach(parent.name, pushed.version, OPTIMIZE_REPORT_KIND, new TextEncoder().encode(JSON.stringify(report, null, 2)), {
       mediaType: 'application/json',
       meta: { method: options.method, parent: parent.version },
       ...(options.actor !== undefined ? { actor: options.actor } : {}),
     });
-    await registry.attachArtifact(parent.name, pushed.version, `${OPTIMIZE_REPORT_KIND}-html`, new TextEncoder().encode(optimizeReportHtml(report)), {
+    await registry.artifacts.attach(parent.name, pushed.version, `${OPTIMIZE_REPORT_KIND}-html`, new TextEncoder().encode(optimizeReportHtml(report)), {
       mediaType: 'text/html',
       ...(options.actor !== undefined ? { actor: options.actor } : {}),
     });

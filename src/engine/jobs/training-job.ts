@@ -128,7 +128,7 @@ export async function pushTrained(
   try {
     const file = join(dir, 'model.onnx');
     writeFileSync(file, bytes);
-    const pushed = await registry.push(file, {
+    const pushed = await registry.models.push(file, {
       name: push.name,
       aliases: push.alias ? [push.alias] : [],
       tags: push.tags,
@@ -166,7 +166,7 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
     ...(options.categorical !== undefined ? { categorical: options.categorical } : {}),
     ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
   };
-  const run = await registry.startRun({
+  const run = await registry.runs.start({
     modelName: options.name,
     kind: 'train',
     parameters: { model: options.model, task, target: options.target },
@@ -193,7 +193,7 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
     });
     // The data the model learned from is what drift is measured against.
     await attachReference(registry, options.name, String(version), text, `tend train: ${dataPath}`, options.actor);
-    await registry.finishRun(run.run_id, {
+    await registry.runs.finish(run.run_id, {
       metrics,
       epochs: trained.epochs as unknown as Record<string, unknown>[],
       producedVersion: version,
@@ -203,7 +203,7 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
     return { name: options.name, version, run: run.run_id, metrics, classes: trained.model.classes ?? [] };
   } catch (err) {
     const e = err instanceof TendError ? err : toTendError(err);
-    await registry.failRun(run.run_id, e.message).catch(() => undefined);
+    await registry.runs.fail(run.run_id, e.message).catch(() => undefined);
     throw e;
   }
 }

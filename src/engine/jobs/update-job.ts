@@ -60,9 +60,9 @@ export interface UpdateResult {
 
 /** Read a registered version back as a trainer model. @throws TEND_INVALID_ARGUMENT for models tend did not train */
 export async function loadTrainedVersion(registry: Registry, name: string, versionRef: string | undefined): Promise<{ version: number; model: TrainedModel }> {
-  const record = await registry.resolveVersion(name, versionRef ?? 'latest');
+  const record = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   try {
-    return { version: record.version, model: importTrainedModel(await registry.modelBytes(record)) };
+    return { version: record.version, model: importTrainedModel(await registry.files.read(record)) };
   } catch (err) {
     const e = toTendError(err);
     throw errors.invalidArgument(`${record.name} version ${record.version} cannot be updated: ${e.message}`);
@@ -80,7 +80,7 @@ function tableFor(model: TrainedModel, text: string, source: string): TrainingTa
 
 /** Up to `rows` rows of the parent's reference data (its training data), sampled with a seed. */
 async function replayRows(registry: Registry, name: string, version: number, model: TrainedModel, rows: number, seed: number): Promise<TrainingTable | null> {
-  const artifact = await registry.readArtifact(name, version, REFERENCE_KIND);
+  const artifact = await registry.artifacts.read(name, version, REFERENCE_KIND);
   if (artifact === null) {
     throw errors.invalidArgument(`--replay needs the training data of ${name} version ${version}, and it has none attached (tend monitor reference set)`);
   }
@@ -110,7 +110,7 @@ export async function updateVersion(registry: Registry, name: string, versionRef
   const replay = options.replay !== undefined ? await replayRows(registry, name, parent.version, parent.model, options.replay, seed) : null;
   const before = evaluateModel(parent.model, table);
 
-  const run = await registry.startRun({
+  const run = await registry.runs.start({
     modelName: name,
     kind: `update:${options.mode}`,
     parameters: {
@@ -169,17 +169,17 @@ export async function updateVersion(registry: Registry, name: string, versionRef
     });
     // What the new version learned from is what its drift is measured against.
     await attachReference(registry, name, String(version), bytes.toString('utf8'), `tend update --mode ${options.mode}: ${dataPath}`, options.actor);
-    await registry.finishRun(run.run_id, { metrics, epochs, producedVersion: version, durationMs: Math.round(performance.now() - started) });
+    await registry.runs.finish(run.run_id, { metrics, epochs, producedVersion: version, durationMs: Math.round(performance.now() - started) });
     if (options.canaryPercent !== undefined) {
       // The champion stays what it is (the endpoint's route, else the champion alias, else the parent).
-      const current = await registry.getDeployment(name);
-      const champion = current?.routes.champion ?? (await registry.listAliases(name))['champion'] ?? parent.version;
-      await registry.putDeployment(name, { champion, canary: { version, percent: options.canaryPercent } }, { action: 'canary', reason: `tend update --mode ${options.mode}` });
+      const current = await registry.deployments.get(name);
+      const champion = current?.routes.champion ?? (await registry.models.listAliases(name))['champion'] ?? parent.version;
+      await registry.deployments.put(name, { champion, canary: { version, percent: options.canaryPercent } }, { action: 'canary', reason: `tend update --mode ${options.mode}` });
     }
     return { name, version, parent_version: parent.version, run: run.run_id, mode: options.mode, rows: table.rows, before, metrics };
   } catch (err) {
     const e = err instanceof TendError ? err : toTendError(err);
-    await registry.failRun(run.run_id, e.message).catch(() => undefined);
+    await registry.runs.fail(run.run_id, e.message).catch(() => undefined);
     throw e;
   }
 }

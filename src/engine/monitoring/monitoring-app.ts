@@ -116,7 +116,7 @@ export class MonitoringApp {
   ) {
     const path = join(home, MONITOR_DB_FILE);
     // The registry's keys (TEND_ENCRYPTION_KEY_FILE): features and scores are sealed at rest like model files.
-    this.log = PredictionLog.open({ path, retentionMs: config.retention_days * 86_400_000, maxRows: config.max_rows, logger: host.logger, keys: host.registry.sealed.keys });
+    this.log = PredictionLog.open({ path, retentionMs: config.retention_days * 86_400_000, maxRows: config.max_rows, logger: host.logger, keys: host.registry.files.sealed.keys });
     this.metrics = new MonitorMetrics(metricsRegistry);
     this.sampler = new PredictionSampler({ rate: config.sampling_rate, ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}) });
     this.references = new ReferenceStore(host.registry);

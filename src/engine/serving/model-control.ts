@@ -29,7 +29,7 @@ export class ModelControl {
   /** The repository index: every model the server knows (registry, repositories on disk) with its versions' states. */
   async index(options: { readyOnly?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
     const names = new Set(this.table.names());
-    for (const m of await this.table.registry.listModels()) names.add(m.name);
+    for (const m of await this.table.registry.models.list()) names.add(m.name);
     for (const dir of this.table.repos) {
       try {
         for (const m of scanRepository(dir).models) names.add(m.name);
@@ -146,7 +146,7 @@ export class ModelControl {
       }
       if (current?.source === 'repository') throw errors.modelNotFound(name);
     }
-    const record = await this.table.registry.getModel(name);
+    const record = await this.table.registry.models.get(name);
     return { name: record.name, source: 'registry', config: this.table.registryModelConfig(record.name), versions: new Map() };
   }
 }

@@ -96,7 +96,7 @@ export class ModelPoller {
     }
     const inRegistry = new Set<string>();
     try {
-      for (const m of await this.table.registry.listModels()) inRegistry.add(m.name);
+      for (const m of await this.table.registry.models.list()) inRegistry.add(m.name);
     } catch (err) {
       this.table.logger.error({ err: (err as Error).message }, 'poll: cannot read the registry; registry models left as they are');
       for (const e of this.table.entries()) if (e.source === 'registry') inRegistry.add(e.name);
@@ -192,7 +192,7 @@ export class ModelPoller {
   private async syncRegistryModel(name: string, existing: ModelEntry | undefined): Promise<void> {
     const entry: ModelEntry = existing ?? { name, source: 'registry', config: this.table.registryModelConfig(name), versions: new Map() };
     const seen = this.seenOf(name);
-    const live = new Set((await this.table.registry.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
+    const live = new Set((await this.table.registry.models.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
     const wanted = new Set((await this.table.initialVersions(entry)).filter((v) => live.has(v)));
     const pinned = new Set([...wanted, ...(await this.table.routeVersions(name))]);
     const toLoad = [...wanted].filter((v) => {

@@ -96,7 +96,7 @@ export class ModelTable {
   /** Register every registry model and every repository model (`only`: these names); nothing loads yet. */
   async discover(only: readonly string[] | undefined): Promise<void> {
     const wanted = only ? new Set(only) : undefined;
-    for (const m of await this.registry.listModels()) {
+    for (const m of await this.registry.models.list()) {
       if (wanted && !wanted.has(m.name)) continue;
       this.models.set(m.name, { name: m.name, source: 'registry', config: this.registryModelConfig(m.name), versions: new Map() });
     }
@@ -160,9 +160,9 @@ export class ModelTable {
     const policy = entry.config.version_policy ?? DEFAULT_VERSION_POLICY;
     if (entry.source === 'repository') return selectVersions(policy, [...(entry.onDisk?.keys() ?? [])]);
     // Archived versions are kept, not served.
-    const versions = (await this.registry.listVersions(entry.name)).filter((v) => !v.archived).map((v) => v.version);
+    const versions = (await this.registry.models.listVersions(entry.name)).filter((v) => !v.archived).map((v) => v.version);
     const picked = new Set(selectVersions(policy, versions));
-    for (const v of Object.values(await this.registry.listAliases(entry.name))) picked.add(v);
+    for (const v of Object.values(await this.registry.models.listAliases(entry.name))) picked.add(v);
     for (const v of await this.options.routeVersions(entry.name)) picked.add(v);
     return [...picked];
   }
@@ -192,11 +192,11 @@ export class ModelTable {
       path = p;
       guard = this.options.guards.repository(`${entry.name}:${version}`, p);
     } else {
-      const record = await this.registry.getVersion(entry.name, version);
+      const record = await this.registry.models.getVersion(entry.name, version);
       if (record.archived) {
         throw errors.noServableVersion(`model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
       }
-      path = this.registry.modelFile(record);
+      path = this.registry.files.path(record);
       guard = this.options.guards.registry(record);
     }
     const key = `${entry.name}\u0000${version}`;
@@ -268,7 +268,7 @@ export class ModelTable {
   async moveAlias(name: string, alias: string, version: number, actor?: string): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
     const sv = await this.resolve(name, String(version));
     if (!sv.isReady) throw errors.modelLoadFailed(`alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`);
-    const change = await this.registry.setAlias(name, alias, version, actor);
+    const change = await this.registry.models.setAlias(name, alias, version, actor);
     this.forgetAliases(name);
     return { name, alias, version, previous: change.from };
   }
@@ -278,7 +278,7 @@ export class ModelTable {
     const now = Date.now();
     const hit = this.aliasCache.get(key);
     if (hit && hit.until > now) return hit.version;
-    const record = await this.registry.resolveVersion(name, alias);
+    const record = await this.registry.models.resolveVersion(name, alias);
     this.aliasCache.set(key, { version: record.version, until: now + ALIAS_CACHE_MS });
     return record.version;
   }
@@ -287,7 +287,7 @@ export class ModelTable {
   async entry(name: string): Promise<ModelEntry> {
     const found = this.models.get(name);
     if (found) return found;
-    const record = await this.registry.getModel(name);
+    const record = await this.registry.models.get(name);
     const raced = this.models.get(record.name);
     if (raced) return raced;
     const entry: ModelEntry = { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
@@ -299,7 +299,7 @@ export class ModelTable {
     const best = highestReady(entry);
     if (best) return best;
     if (entry.source === 'registry' && !entry.unloaded) {
-      const versions = (await this.registry.listVersions(entry.name)).filter((v) => !v.archived);
+      const versions = (await this.registry.models.listVersions(entry.name)).filter((v) => !v.archived);
       const latest = versions.reduce((m, v) => Math.max(m, v.version), 0);
       if (latest > 0) return this.ensureVersion(entry, latest);
     }

@@ -64,13 +64,13 @@ export class ReferenceStore {
 
   /** The reference of a registry version (or the newest earlier version that has one), or null. */
   async forRegistryVersion(name: string, version: number, featureCount: number | undefined): Promise<ReferenceData | null> {
-    const artifacts = (await this.registry.listArtifacts(name)).filter((a) => a.kind === REFERENCE_KIND && a.version <= version);
+    const artifacts = (await this.registry.artifacts.list(name)).filter((a) => a.kind === REFERENCE_KIND && a.version <= version);
     const best = artifacts.sort((a, b) => b.version - a.version)[0];
     if (!best) return null;
     const key = `${best.sha256}:${featureCount ?? ''}:${best.version}`;
     const hit = this.parsed.get(key);
     if (hit) return hit;
-    const found = await this.registry.readArtifact(name, best.version, REFERENCE_KIND);
+    const found = await this.registry.artifacts.read(name, best.version, REFERENCE_KIND);
     if (!found) return null;
     const data = referenceFromCsv(found.bytes.toString('utf8'), `reference of ${name} version ${best.version}`, featureCount, best.version);
     this.remember(key, data);
@@ -109,12 +109,12 @@ export async function attachReference(
   source: string,
   actor?: string,
 ): Promise<{ name: string; version: number; rows: number; features: number; target: string | null; sha256: string }> {
-  const record = await registry.resolveVersion(name, versionRef ?? 'latest');
+  const record = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   const plan = outputPlan(record.signature, inferMaxBatchSize(record.signature, {}));
   const spec = record.signature.inputs.find((s) => s.name === plan.tabularInput);
   const last = spec?.shape?.[spec.shape.length - 1];
   const data = referenceFromCsv(csv, source, typeof last === 'number' ? last : undefined, record.version);
-  const artifact = await registry.attachArtifact(record.name, record.version, REFERENCE_KIND, new TextEncoder().encode(csv), {
+  const artifact = await registry.artifacts.attach(record.name, record.version, REFERENCE_KIND, new TextEncoder().encode(csv), {
     mediaType: 'text/csv',
     meta: { rows: data.rows, features: data.featureNames.length, target: data.target?.name ?? null, source },
     ...(actor !== undefined ? { actor } : {}),

@@ -70,7 +70,7 @@ export class DeploymentControl {
     if (hit && hit.until > now) return hit.routes;
     let routes: ResolvedRoutes | null = null;
     try {
-      const record = await this.host.registry.getDeployment(endpoint);
+      const record = await this.host.registry.deployments.get(endpoint);
       if (record) routes = await this.resolve(endpoint, record.routes);
     } catch (err) {
       // Repository models have no registry row; a broken deployment must not take the endpoint down.
@@ -88,17 +88,17 @@ export class DeploymentControl {
 
   /** Every endpoint's stored deployment (the management API's listing). */
   records(): Promise<DeploymentRecord[]> {
-    return this.host.registry.listDeployments();
+    return this.host.registry.deployments.list();
   }
 
   /** The endpoint's stored deployment, or null. */
   record(endpoint: string): Promise<DeploymentRecord | null> {
-    return this.host.registry.getDeployment(endpoint);
+    return this.host.registry.deployments.get(endpoint);
   }
 
   /** The endpoint's changes of routes, newest first. */
   history(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
-    return this.host.registry.deploymentHistory(endpoint, options);
+    return this.host.registry.deployments.history(endpoint, options);
   }
 
   /** Every version the endpoint's routes name (none without a deployment). */
@@ -122,7 +122,7 @@ export class DeploymentControl {
   private async resolve(endpoint: string, routes: DeploymentRoutes): Promise<ResolvedRoutes> {
     const numbers = new Map<string, number>();
     for (const { ref } of routeRefs(routes)) {
-      if (!numbers.has(ref)) numbers.set(ref, (await this.host.registry.resolveVersion(endpoint, ref)).version);
+      if (!numbers.has(ref)) numbers.set(ref, (await this.host.registry.models.resolveVersion(endpoint, ref)).version);
     }
     return resolveRoutes(routes, (ref) => numbers.get(ref) as number);
   }
@@ -141,7 +141,7 @@ export class DeploymentControl {
         `deployment of '${endpoint}' not changed: ${failed.map((sv) => `version ${sv.version} cannot serve (${sv.reason || sv.state.toLowerCase()})`).join('; ')}`,
       );
     }
-    const record = await this.host.registry.putDeployment(endpoint, routes, options);
+    const record = await this.host.registry.deployments.put(endpoint, routes, options);
     this.invalidate(endpoint);
     return record;
   }
@@ -198,7 +198,7 @@ export class DeploymentControl {
    * a canary that is worse by more than the policy allows (recorded with the reason, actor `tend`).
    */
   async checkQuality(quality: (endpoint: string, version: number, sinceMs: number, metric: string) => Promise<QualitySide>): Promise<void> {
-    for (const record of await this.host.registry.listDeployments()) {
+    for (const record of await this.host.registry.deployments.list()) {
       const policy = record.routes.canary?.policy;
       if (policy?.quality_metric === undefined) continue;
       const routes = await this.routesFor(record.endpoint);
@@ -228,7 +228,7 @@ export class DeploymentControl {
   }
 
   private async require(endpoint: string): Promise<DeploymentRecord> {
-    const current = await this.host.registry.getDeployment(endpoint);
+    const current = await this.host.registry.deployments.get(endpoint);
     if (!current) throw errors.notFound(`'${endpoint}' has no deployment; PUT its routes first`);
     return current;
   }

@@ -145,8 +145,8 @@ export class MonitorApi {
     const { registry } = this.rooms.table;
     const out: DashboardModel[] = [];
     for (const m of this.rooms.table.listServed().sort((a, b) => a.name.localeCompare(b.name))) {
-      const aliases = m.source === 'registry' ? await registry.listAliases(m.name).catch(() => ({})) : {};
-      const deployment = m.source === 'registry' ? await registry.getDeployment(m.name).catch(() => null) : null;
+      const aliases = m.source === 'registry' ? await registry.models.listAliases(m.name).catch(() => ({})) : {};
+      const deployment = m.source === 'registry' ? await registry.deployments.get(m.name).catch(() => null) : null;
       out.push({
         name: m.name,
         source: m.source,

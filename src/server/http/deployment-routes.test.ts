@@ -148,7 +148,7 @@ describe('deployment routes', () => {
     assert.equal((await get('/api/v1/deployments/cnn')).status, 404);
     // A version whose inputs differ from the champion's cannot take its traffic.
     const lookupBefore = (await get('/api/v1/deployments/lookup')).body['routes'];
-    const pushed = await t.engine.registry.push(DIGITS_MLP, { name: 'lookup' });
+    const pushed = await t.engine.registry.models.push(DIGITS_MLP, { name: 'lookup' });
     const mismatch = await put('/api/v1/deployments/lookup', { champion: 1, canary: { version: pushed.version, percent: 10 } });
     assert.equal(mismatch.status, 400, JSON.stringify(mismatch.body));
     assert.match(String(mismatch.body['error']), /cannot take the traffic of champion version 1: input 'x' is missing.*extra input 'pixels'/);

@@ -84,7 +84,7 @@ export async function openInjectApp(options: InjectAppOptions = {}): Promise<Inj
           path = join(home, `upload-${m.name}.onnx`);
           writeFileSync(path, m.model);
         }
-        await registry.push(path, { name: m.name, ...(m.aliases ? { aliases: m.aliases } : {}) });
+        await registry.models.push(path, { name: m.name, ...(m.aliases ? { aliases: m.aliases } : {}) });
       }
       await options.prepare?.(registry);
     } finally {

@@ -48,7 +48,7 @@ describe('learn', () => {
 
   test('bad samples: 400 with the reason, nothing learned, nothing registered', async () => {
     const registry = t.engine.registry;
-    const versionsBefore = (await registry.listVersions('iris')).length;
+    const versionsBefore = (await registry.models.listVersions('iris')).length;
     const seenBefore = (await learn('/v2/models/iris/learn', { samples: [rows[1]] })).body['samples_seen'] as number;
     const bad: [unknown, RegExp][] = [
       [{}, /'samples' must be a non-empty array/],
@@ -71,7 +71,7 @@ describe('learn', () => {
     assert.equal(mixed.status, 400);
     const after = await learn('/v2/models/iris/learn', { samples: [rows[2]] });
     assert.equal(after.body['samples_seen'], seenBefore + 1);
-    assert.equal((await registry.listVersions('iris')).length, versionsBefore);
+    assert.equal((await registry.models.listVersions('iris')).length, versionsBefore);
 
     const foreign = await learn('/v2/models/foreign/learn', { samples: [{ features: [1], label: 0 }] });
     assert.equal(foreign.status, 400);
