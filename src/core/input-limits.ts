@@ -103,6 +103,33 @@ export function checkModelRef(modelRef: string, versionRef: string | undefined):
  * MAX_PARAMETERS, each within MAX_PARAMETER_KEY_BYTES, so the message stays short.
  * @throws TendError TEND_INVALID_INPUT naming `place` (e.g. "parameters") and the limit.
  */
+/** Whose `parameters` a map is: the request's, or those of inputs[i] / outputs[i]. */
+export type ParameterOwner = 'request' | 'inputs' | 'outputs';
+
+/** Where a parameters map sits, for messages (built only when one is refused). */
+function parametersPlace(owner: ParameterOwner, index: number): string {
+  return owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`;
+}
+
+/**
+ * The limits on the parameters map of a request, an input or an output, HTTP and gRPC alike:
+ * entries, key sizes, and the size of string values, which `stringOf` reads from a value
+ * (undefined when the value is not a string).
+ */
+export function checkParameters<V>(params: Record<string, V>, owner: ParameterOwner, index: number, stringOf: (value: V) => string | undefined): void {
+  let count = 0;
+  for (const key in params) {
+    if (++count > MAX_PARAMETERS) {
+      throw errors.invalidInput(`${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`);
+    }
+    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
+    const value = stringOf(params[key] as V);
+    if (value !== undefined && isOverBytes(value, MAX_PARAMETER_VALUE_BYTES)) {
+      throw tooLong(`${parametersPlace(owner, index)}.${key}`, value, MAX_PARAMETER_VALUE_BYTES);
+    }
+  }
+}
+
 export function checkParameterKeys(place: string, keys: readonly string[]): void {
   if (keys.length > MAX_PARAMETERS) throw errors.invalidInput(`${place} has ${keys.length} entries; the limit is ${MAX_PARAMETERS}`);
   for (const key of keys) {

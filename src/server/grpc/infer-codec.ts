@@ -6,11 +6,9 @@
 import { errors } from '../../core/errors.js';
 import {
   MAX_DATATYPE_BYTES,
-  MAX_PARAMETERS,
-  MAX_PARAMETER_KEY_BYTES,
-  MAX_PARAMETER_VALUE_BYTES,
   MAX_TENSORS_PER_REQUEST,
   MAX_TENSOR_NAME_BYTES,
+  checkParameters,
   checkRequestId,
   isOverBytes,
   tooLong,
@@ -108,31 +106,14 @@ function decodeContents(name: string, datatype: DataType, shape: number[], c: In
   }
 }
 
-/** Where a parameters map sits, for messages (built only when one is refused). */
-function parametersPlace(owner: 'request' | 'inputs' | 'outputs', index: number): string {
-  return owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`;
-}
-
-/** The limits on a parameters map: entries, key sizes, string value sizes. */
-function checkParameters(params: Record<string, InferParameter>, owner: 'request' | 'inputs' | 'outputs', index: number): void {
-  let count = 0;
-  for (const key in params) {
-    if (++count > MAX_PARAMETERS) {
-      throw errors.invalidInput(`${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`);
-    }
-    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
-    const value = params[key]?.string_param;
-    if (value !== undefined && isOverBytes(value, MAX_PARAMETER_VALUE_BYTES)) {
-      throw tooLong(`${parametersPlace(owner, index)}.${key}`, value, MAX_PARAMETER_VALUE_BYTES);
-    }
-  }
-}
+/** The string form of a gRPC parameter, for the size limit (undefined for numbers and booleans). */
+const grpcString = (value: InferParameter | undefined): string | undefined => value?.string_param;
 
 function decodeInput(raw: InferInputTensor, index: number, rawContents: Uint8Array | undefined): Tensor {
   const name = raw.name;
   if (name === '') throw errors.invalidInput(`inputs[${index}] needs a name`);
   if (isOverBytes(name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
-  checkParameters(raw.parameters, 'inputs', index);
+  checkParameters(raw.parameters, 'inputs', index, grpcString);
   const datatype = raw.datatype;
   if (!isDataType(datatype)) {
     if (isOverBytes(datatype, MAX_DATATYPE_BYTES)) throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
@@ -167,7 +148,7 @@ export function decodeModelInferRequest(msg: ModelInferRequestMessage): { model:
   checkRequestId(msg.id);
   if (msg.inputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('inputs', msg.inputs.length, MAX_TENSORS_PER_REQUEST);
   if (msg.outputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('outputs', msg.outputs.length, MAX_TENSORS_PER_REQUEST);
-  checkParameters(msg.parameters, 'request', 0);
+  checkParameters(msg.parameters, 'request', 0, grpcString);
   // No inputs is valid for a model without inputs; the engine checks the inputs against the signature.
   const raw = msg.raw_input_contents;
   if (raw.length > 0 && raw.length !== msg.inputs.length) {
@@ -189,7 +170,7 @@ export function decodeModelInferRequest(msg: ModelInferRequestMessage): { model:
     request.outputs = msg.outputs.map((o, i) => {
       if (o.name === '') throw errors.invalidInput(`outputs[${i}] needs a name`);
       if (isOverBytes(o.name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of outputs[${i}]`, o.name, MAX_TENSOR_NAME_BYTES);
-      checkParameters(o.parameters, 'outputs', i);
+      checkParameters(o.parameters, 'outputs', i, grpcString);
       const k = o.parameters['classification'];
       if (k !== undefined) {
         request.classification ??= new Map();

@@ -6,15 +6,14 @@ import { type TendError, errors } from '../../core/errors.js';
 import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
 import {
   MAX_DATATYPE_BYTES,
-  MAX_PARAMETERS,
-  MAX_PARAMETER_KEY_BYTES,
-  MAX_PARAMETER_VALUE_BYTES,
   MAX_TENSORS_PER_REQUEST,
   MAX_TENSOR_NAME_BYTES,
+  checkParameters,
   checkRequestId,
   isOverBytes,
   tooLong,
   tooMany,
+  type ParameterOwner,
 } from '../../core/input-limits.js';
 import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
 import type { InferRequest, InferResponse } from '../../engine/index.js';
@@ -207,28 +206,17 @@ function decodeShape(name: string, shape: unknown): number[] {
 /** Hands out the bytes of binary inputs in request order (the binary tensor extension). */
 export type BinaryInputReader = (name: string, datatype: DataType, shape: number[], sizeBytes: unknown) => Tensor['data'];
 
-/** Where a `parameters` object sits, for messages (built only when one is refused). */
-function parametersPlace(owner: 'request' | 'inputs' | 'outputs', index: number): string {
-  return owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`;
-}
-
 /**
- * The limits on a `parameters` object: entries, key sizes, string value sizes. Values are what the
- * protocol allows (string, number, boolean; null is taken as absent): a nested object or array
- * could hide strings of any size from these checks.
+ * The limits on a `parameters` object (core/input-limits.ts), and the values the protocol allows:
+ * string, number, boolean (null is taken as absent). A nested object or array could hide strings
+ * of any size from the limits.
  */
-function checkParameters(params: Record<string, unknown>, owner: 'request' | 'inputs' | 'outputs', index: number): void {
-  let count = 0;
+function checkJsonParameters(params: Record<string, unknown>, owner: ParameterOwner, index: number): void {
+  checkParameters(params, owner, index, (value) => (typeof value === 'string' ? value : undefined));
   for (const key in params) {
-    if (++count > MAX_PARAMETERS) {
-      throw errors.invalidInput(`${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`);
-    }
-    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
     const value = params[key];
-    if (typeof value === 'string') {
-      if (isOverBytes(value, MAX_PARAMETER_VALUE_BYTES)) throw tooLong(`${parametersPlace(owner, index)}.${key}`, value, MAX_PARAMETER_VALUE_BYTES);
-    } else if (typeof value === 'object' && value !== null) {
-      throw errors.invalidInput(`${parametersPlace(owner, index)}.${key} must be a string, a number or a boolean`);
+    if (typeof value === 'object' && value !== null) {
+      throw errors.invalidInput(`${owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`}.${key} must be a string, a number or a boolean`);
     }
   }
 }
@@ -247,7 +235,7 @@ function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader 
   const params = raw['parameters'];
   if (params !== undefined && params !== null) {
     if (!isObject(params)) throw errors.invalidInput(`input '${name}': 'parameters' must be an object`);
-    checkParameters(params, 'inputs', index);
+    checkJsonParameters(params, 'inputs', index);
   }
   if (isObject(params) && params['binary_data_size'] !== undefined) {
     if (readBinary === undefined) {
@@ -296,7 +284,7 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
   const params = body['parameters'];
   if (params !== undefined) {
     if (!isObject(params)) throw errors.invalidInput('"parameters" must be an object');
-    checkParameters(params, 'request', 0);
+    checkJsonParameters(params, 'request', 0);
     const priority = positiveIntParam(params, 'priority');
     if (priority !== undefined) request.priority = priority;
     const timeout = positiveIntParam(params, 'timeout');
@@ -319,7 +307,7 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
         request.classification ??= new Map();
         request.classification.set(o['name'], checkClassificationK(o['name'], k));
       }
-      if (oparams !== undefined) checkParameters(oparams, 'outputs', i);
+      if (oparams !== undefined) checkJsonParameters(oparams, 'outputs', i);
       return o['name'];
     });
   }
