@@ -12,23 +12,11 @@ import * as grpc from '@grpc/grpc-js';
 import { Registry } from '../src/registry/index.js';
 import { GRPC_ACCESS_RULES, HTTP_ACCESS_RULES } from '../src/security/index.js';
 import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
-import { grpcClient } from './grpc-client.js';
+import { digitsUnaryRequests, grpcClient } from './grpc-client.js';
 
 const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const PARAMS: Record<string, string> = { model: 'digits', version: '1', endpoint: 'digits', name: 'digits', alias: 'champion', run: 'r20260101000000abcdef', id: 'ffffffffffff', file: 'app.js' };
-const PIXELS = Array.from({ length: 64 }, (_, i) => i % 16);
-const GRPC_REQUESTS: Record<string, Record<string, unknown>> = {
-  ServerLive: {},
-  ServerReady: {},
-  ModelReady: { name: 'digits', version: '' },
-  ServerMetadata: {},
-  ModelMetadata: { name: 'digits', version: '' },
-  ModelStatistics: { name: 'digits', version: '' },
-  RepositoryIndex: { repository_name: '', ready: false },
-  ModelInfer: { model_name: 'digits', model_version: '', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: PIXELS } }] },
-  RepositoryModelLoad: { model_name: 'digits', parameters: {} },
-  RepositoryModelUnload: { model_name: 'digits', parameters: {} },
-};
+const GRPC_REQUESTS = digitsUnaryRequests();
 
 function tend(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });

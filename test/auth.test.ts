@@ -13,7 +13,7 @@ import { buildHttpApp } from '../src/server/http/index.js';
 import { createApiToken } from '../src/engine/index.js';
 import { GRPC_ACCESS_RULES, HTTP_ACCESS_RULES, type Scope } from '../src/security/index.js';
 import { FIXTURE_MODELS, makeRepo, startTestServer, type TestServer } from './helpers.js';
-import { grpcClient, type GrpcTestClient } from './grpc-client.js';
+import { digitsUnaryRequests, grpcClient, type GrpcTestClient } from './grpc-client.js';
 
 const SCOPES: Scope[] = ['read', 'infer', 'feedback', 'deploy', 'admin'];
 /** Concrete values for route parameters. */
@@ -190,18 +190,7 @@ describe('HTTP access table', () => {
 });
 
 describe('gRPC access table', () => {
-  const requests: Record<string, Record<string, unknown>> = {
-    ServerLive: {},
-    ServerReady: {},
-    ModelReady: { name: 'digits', version: '' },
-    ServerMetadata: {},
-    ModelMetadata: { name: 'digits', version: '' },
-    ModelStatistics: { name: 'digits', version: '' },
-    RepositoryIndex: { repository_name: '', ready: false },
-    ModelInfer: { model_name: 'digits', model_version: '', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: PIXELS } }] },
-    RepositoryModelLoad: { model_name: 'digits', parameters: {} },
-    RepositoryModelUnload: { model_name: 'digits', parameters: {} },
-  };
+  const requests = digitsUnaryRequests();
 
   test('every unary method: UNAUTHENTICATED, PERMISSION_DENIED, through', async () => {
     const order = [...GRPC_ACCESS_RULES].filter((r) => requests[r.method] !== undefined).sort((a, b) => rank(a.scope) - rank(b.scope));

@@ -63,3 +63,20 @@ export function grpcClient(address: string): GrpcTestClient {
     close: () => client.close(),
   };
 }
+
+/** One valid request per unary method of the V2 service, for the digits model (the access-table tests). */
+export function digitsUnaryRequests(): Record<string, Message> {
+  const pixels = Array.from({ length: 64 }, (_, i) => i % 16);
+  return {
+    ServerLive: {},
+    ServerReady: {},
+    ModelReady: { name: 'digits', version: '' },
+    ServerMetadata: {},
+    ModelMetadata: { name: 'digits', version: '' },
+    ModelStatistics: { name: 'digits', version: '' },
+    RepositoryIndex: { repository_name: '', ready: false },
+    ModelInfer: { model_name: 'digits', model_version: '', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: pixels } }] },
+    RepositoryModelLoad: { model_name: 'digits', parameters: {} },
+    RepositoryModelUnload: { model_name: 'digits', parameters: {} },
+  };
+}
