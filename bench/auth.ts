@@ -21,7 +21,13 @@ import { createLogger } from '../src/core/logger.js';
 import { AccessControl, createApiToken } from '../src/engine/index.js';
 import { Registry } from '../src/registry/index.js';
 import { checkInferEndpoint, summarize, type LoadFigure } from './http-load.js';
-import { addToRepository, digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
+import {
+  addToRepository,
+  digitsArtifact,
+  HTTP_CONCURRENCIES,
+  withServer,
+  type SectionContext,
+} from './sections.js';
 import { processCpuSeconds } from './cpu-accounting.js';
 import { startTendServer, type ChildServer } from './servers.js';
 import { median, pairedRatio, type PairedRatio } from './statistics.js';
@@ -84,8 +90,15 @@ class AuthSwitch {
     const n = this.made++;
     // With no token configured, loopback callers need none, so the first (admin) token is made without one.
     const admin = await this.api('POST', '/api/v1/tokens', { name: `bench-admin-${n}`, scopes: ['admin'] });
-    const client = await this.api('POST', '/api/v1/tokens', { name: `bench-client-${n}`, scopes: ['infer', 'read'] }, admin.token);
-    const script = writePostScript(this.workDir, `auth-on-${n}`, this.body, { Authorization: `Bearer ${client.token}` });
+    const client = await this.api(
+      'POST',
+      '/api/v1/tokens',
+      { name: `bench-client-${n}`, scopes: ['infer', 'read'] },
+      admin.token,
+    );
+    const script = writePostScript(this.workDir, `auth-on-${n}`, this.body, {
+      Authorization: `Bearer ${client.token}`,
+    });
     this.tokens = { admin: admin.token, ids: [client.id, admin.id], script };
   }
 
@@ -103,10 +116,18 @@ class AuthSwitch {
     return this.plainScript;
   }
 
-  private async api(method: string, path: string, body: unknown, token?: string): Promise<{ id: string; token: string }> {
+  private async api(
+    method: string,
+    path: string,
+    body: unknown,
+    token?: string,
+  ): Promise<{ id: string; token: string }> {
     const res = await fetch(this.server.baseUrl + path, {
       method,
-      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -115,7 +136,11 @@ class AuthSwitch {
   }
 
   private async expect(status: number, what: string): Promise<void> {
-    const res = await fetch(`${this.server.baseUrl}/v2/models/digits/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: this.body });
+    const res = await fetch(`${this.server.baseUrl}/v2/models/digits/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: this.body,
+    });
     await res.arrayBuffer();
     if (res.status !== status) throw new Error(`${what} answered ${res.status}, expected ${status}`);
   }
@@ -135,11 +160,20 @@ async function measurePairs(
   prepare: Record<Half, () => Promise<string>>,
   log: (line: string) => void,
   label: Record<Half, string>,
-): Promise<{ a: WrkResult[]; b: WrkResult[]; ratios: number[]; cpuUsPerRequest: Record<Half, number | null> }> {
-  for (const half of ['a', 'b'] as const) await runWrk({ url, scriptPath: await prepare[half](), connections, durationSeconds: 2 });
+): Promise<{
+  a: WrkResult[];
+  b: WrkResult[];
+  ratios: number[];
+  cpuUsPerRequest: Record<Half, number | null>;
+}> {
+  for (const half of ['a', 'b'] as const)
+    await runWrk({ url, scriptPath: await prepare[half](), connections, durationSeconds: 2 });
   const runs: Record<Half, WrkResult[]> = { a: [], b: [] };
   const ratios: number[] = [];
-  const cpu: Record<Half, { seconds: number; requests: number }> = { a: { seconds: 0, requests: 0 }, b: { seconds: 0, requests: 0 } };
+  const cpu: Record<Half, { seconds: number; requests: number }> = {
+    a: { seconds: 0, requests: 0 },
+    b: { seconds: 0, requests: 0 },
+  };
   for (let i = 0; i < pairs; i++) {
     const order: Half[] = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
     for (const half of order) {
@@ -159,8 +193,11 @@ async function measurePairs(
   }
   const rate = (rs: WrkResult[]): string => Math.round(median(rs.map((r) => r.requestsPerSecond))).toString();
   const p = pairedRatio(ratios);
-  log(`  c=${connections}, ${pairs} pairs of ${RUN_SECONDS} s: ${label.a} ${rate(runs.a)} req/s, ${label.b} ${rate(runs.b)} req/s (medians); ratio ${p.ratio.toFixed(3)} [${p.low.toFixed(3)}, ${p.high.toFixed(3)}]`);
-  const perRequest = (h: Half): number | null => (cpu[h].requests > 0 ? (cpu[h].seconds / cpu[h].requests) * 1e6 : null);
+  log(
+    `  c=${connections}, ${pairs} pairs of ${RUN_SECONDS} s: ${label.a} ${rate(runs.a)} req/s, ${label.b} ${rate(runs.b)} req/s (medians); ratio ${p.ratio.toFixed(3)} [${p.low.toFixed(3)}, ${p.high.toFixed(3)}]`,
+  );
+  const perRequest = (h: Half): number | null =>
+    cpu[h].requests > 0 ? (cpu[h].seconds / cpu[h].requests) * 1e6 : null;
   return { ...runs, ratios, cpuUsPerRequest: { a: perRequest('a'), b: perRequest('b') } };
 }
 
@@ -168,12 +205,21 @@ async function measurePairs(
 export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
   const digits = digitsArtifact(ctx);
   const checkNs = await timeAccessCheck(join(ctx.workDir, 'auth-check'));
-  ctx.log(`  the access check alone: ${checkNs.token.toFixed(0)} ns per call with a token, ${checkNs.none.toFixed(0)} ns with none configured`);
+  ctx.log(
+    `  the access check alone: ${checkNs.token.toFixed(0)} ns per call with a token, ${checkNs.none.toFixed(0)} ns with none configured`,
+  );
   const repo = join(ctx.workDir, 'repo-auth');
   addToRepository(repo, 'digits', digits.model.path, null);
   const plainScript = writePostScript(ctx.workDir, 'auth-off', digits.body);
   return withServer(
-    () => startTendServer({ name: 'auth', repos: [repo], home: join(ctx.workDir, 'home-auth'), logDir: ctx.workDir, env: { TEND_FAULT_INJECTION: '1' } }),
+    () =>
+      startTendServer({
+        name: 'auth',
+        repos: [repo],
+        home: join(ctx.workDir, 'home-auth'),
+        logDir: ctx.workDir,
+        env: { TEND_FAULT_INJECTION: '1' },
+      }),
     async (server) => {
       const url = `${server.baseUrl}/v2/models/digits/infer`;
       await checkInferEndpoint(url, digits.body, ['probabilities', 'label']);
@@ -182,10 +228,32 @@ export async function runAuth(ctx: SectionContext): Promise<AuthResult> {
       let control: PairedRatio | null = null;
       for (const c of HTTP_CONCURRENCIES) {
         const pairs = authPairs(ctx.load.runs);
-        const m = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.on() }, ctx.log, { a: 'no auth', b: 'token' });
-        levels.push({ connections: c, off: summarize(c, m.a, null), on: summarize(c, m.b, null), paired: pairedRatio(m.ratios), cpuUsPerRequest: { off: m.cpuUsPerRequest.a, on: m.cpuUsPerRequest.b } });
+        const m = await measurePairs(
+          server,
+          url,
+          c,
+          pairs,
+          { a: () => auth.off(), b: () => auth.on() },
+          ctx.log,
+          { a: 'no auth', b: 'token' },
+        );
+        levels.push({
+          connections: c,
+          off: summarize(c, m.a, null),
+          on: summarize(c, m.b, null),
+          paired: pairedRatio(m.ratios),
+          cpuUsPerRequest: { off: m.cpuUsPerRequest.a, on: m.cpuUsPerRequest.b },
+        });
         if (c === AUTH_TARGET_CONNECTIONS) {
-          const a = await measurePairs(server, url, c, pairs, { a: () => auth.off(), b: () => auth.off() }, ctx.log, { a: 'no auth', b: 'no auth (control)' });
+          const a = await measurePairs(
+            server,
+            url,
+            c,
+            pairs,
+            { a: () => auth.off(), b: () => auth.off() },
+            ctx.log,
+            { a: 'no auth', b: 'no auth (control)' },
+          );
           control = pairedRatio(a.ratios);
         }
       }
@@ -204,7 +272,9 @@ async function timeAccessCheck(dir: string): Promise<{ token: number; none: numb
     mkdirSync(home, { recursive: true });
     const registry = await Registry.open(home);
     try {
-      const header = withToken ? `Bearer ${(await createApiToken(registry, { name: 'bench', scopes: 'infer,read' })).token}` : undefined;
+      const header = withToken
+        ? `Bearer ${(await createApiToken(registry, { name: 'bench', scopes: 'infer,read' })).token}`
+        : undefined;
       const control = await AccessControl.open(registry, logger, '');
       const perCall: number[] = [];
       let granted = 0;
@@ -220,7 +290,8 @@ async function timeAccessCheck(dir: string): Promise<{ token: number; none: numb
         // Let the once-a-second token refresh run, as it does in a server.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (granted !== CHECK_CALLS * CHECK_REPETITIONS) throw new Error(`the access check refused ${CHECK_CALLS * CHECK_REPETITIONS - granted} of its calls`);
+      if (granted !== CHECK_CALLS * CHECK_REPETITIONS)
+        throw new Error(`the access check refused ${CHECK_CALLS * CHECK_REPETITIONS - granted} of its calls`);
       return median(perCall);
     } finally {
       await registry.close();

@@ -39,7 +39,10 @@ export function powersOfTwo(max: number): number[] {
 }
 
 /** Measure items/s of `model` at every power-of-two batch up to its sweep maximum. */
-export async function measureComputeCeiling(model: BenchModel, options: ComputeOptions): Promise<ComputeCeiling> {
+export async function measureComputeCeiling(
+  model: BenchModel,
+  options: ComputeOptions,
+): Promise<ComputeCeiling> {
   const session = await createDirectSession(model.path, {
     intraOpThreads: options.intraOpThreads,
     graphOptimizationLevel: 'all',
@@ -75,7 +78,13 @@ export async function measureComputeCeiling(model: BenchModel, options: ComputeO
     await session.release();
   }
   const best = perBatch.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-  return { model: model.name, intraOpThreads: options.intraOpThreads, allowSpinning: options.allowSpinning, perBatch, best };
+  return {
+    model: model.name,
+    intraOpThreads: options.intraOpThreads,
+    allowSpinning: options.allowSpinning,
+    perBatch,
+    best,
+  };
 }
 
 /** Items/s of one batch size over `seconds` on an open session (one sample of a paired comparison). */

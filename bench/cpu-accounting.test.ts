@@ -25,12 +25,20 @@ test('startCpuAccounting counts a finished child as the client', { skip: !linux 
 test('measureUndisturbed repeats a disturbed run up to its attempts and says so', async () => {
   const lines: string[] = [];
   let calls = 0;
-  const always = await measureUndisturbed('x', { serverPid: process.pid, otherCoresLimit: -1, maxAttempts: 3, log: (l) => lines.push(l) }, async () => ++calls);
+  const always = await measureUndisturbed(
+    'x',
+    { serverPid: process.pid, otherCoresLimit: -1, maxAttempts: 3, log: (l) => lines.push(l) },
+    async () => ++calls,
+  );
   if (linux) {
     assert.deepEqual([always.value, always.attempts, always.disturbed, calls], [3, 3, true, 3]);
     assert.equal(lines.length, 2);
     assert.match(lines[0] ?? '', /x: other processes used .* cores meanwhile — measuring again/);
   }
-  const never = await measureUndisturbed('y', { serverPid: process.pid, otherCoresLimit: Infinity, maxAttempts: 3, log: (l) => lines.push(l) }, async () => 'ok');
+  const never = await measureUndisturbed(
+    'y',
+    { serverPid: process.pid, otherCoresLimit: Infinity, maxAttempts: 3, log: (l) => lines.push(l) },
+    async () => 'ok',
+  );
   assert.deepEqual([never.value, never.attempts, never.disturbed], ['ok', 1, false]);
 });

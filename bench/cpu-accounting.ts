@@ -17,7 +17,8 @@ export const MAX_ATTEMPTS = 3;
 let clockTicksPerSecond: number | undefined;
 
 function ticksPerSecond(): number {
-  clockTicksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  clockTicksPerSecond ??=
+    Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
   return clockTicksPerSecond;
 }
 
@@ -79,11 +80,23 @@ export function startCpuAccounting(serverPid: number | null): () => CpuShares | 
     const wallSeconds = (performance.now() - wall) / 1000;
     const serverNow = serverCpu();
     const childrenNow = reapedChildrenCpuSeconds();
-    if (server === null || serverNow === null || children === null || childrenNow === null || wallSeconds <= 0) return null;
+    if (
+      server === null ||
+      serverNow === null ||
+      children === null ||
+      childrenNow === null ||
+      wallSeconds <= 0
+    )
+      return null;
     const selfUsed = process.cpuUsage(self);
     const serverSeconds = serverNow - server;
     const clientSeconds = childrenNow - children;
-    const other = machineBusySeconds() - machine - serverSeconds - clientSeconds - (selfUsed.user + selfUsed.system) / 1e6;
+    const other =
+      machineBusySeconds() -
+      machine -
+      serverSeconds -
+      clientSeconds -
+      (selfUsed.user + selfUsed.system) / 1e6;
     return {
       wallSeconds,
       serverCores: serverSeconds / wallSeconds,
@@ -112,13 +125,19 @@ export interface Undisturbed<T> {
 }
 
 /** Run `measure`, again while other processes took more than the limit (up to the attempts allowed). */
-export async function measureUndisturbed<T>(label: string, policy: UndisturbedPolicy, measure: () => Promise<T>): Promise<Undisturbed<T>> {
+export async function measureUndisturbed<T>(
+  label: string,
+  policy: UndisturbedPolicy,
+  measure: () => Promise<T>,
+): Promise<Undisturbed<T>> {
   for (let attempt = 1; ; attempt++) {
     const stop = startCpuAccounting(policy.serverPid);
     const value = await measure();
     const shares = stop();
     const disturbed = shares !== null && shares.otherCores > policy.otherCoresLimit;
     if (!disturbed || attempt >= policy.maxAttempts) return { value, shares, attempts: attempt, disturbed };
-    policy.log(`  ${label}: other processes used ${shares.otherCores.toFixed(2)} cores meanwhile — measuring again`);
+    policy.log(
+      `  ${label}: other processes used ${shares.otherCores.toFixed(2)} cores meanwhile — measuring again`,
+    );
   }
 }

@@ -30,7 +30,10 @@ export async function startFakeGrpcServer(outputs: readonly FakeOutput[]): Promi
   const server = new grpc.Server();
   let calls = 0;
   server.addService(inferenceServiceDefinition(), {
-    ModelInfer: (call: grpc.ServerUnaryCall<{ model_name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    ModelInfer: (
+      call: grpc.ServerUnaryCall<{ model_name: string }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
       calls += 1;
       if (call.request.model_name === 'bad') {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: 'no such model' });
@@ -45,7 +48,9 @@ export async function startFakeGrpcServer(outputs: readonly FakeOutput[]): Promi
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     address: `127.0.0.1:${port}`,
@@ -55,18 +60,28 @@ export async function startFakeGrpcServer(outputs: readonly FakeOutput[]): Promi
 }
 
 /** An HTTP server answering every POST with `outputs`, as JSON or (when the request uses the extension) binary. */
-export async function startFakeHttpServer(outputs: readonly FakeOutput[]): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFakeHttpServer(
+  outputs: readonly FakeOutput[],
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const head = (o: FakeOutput) => ({ name: o.name, datatype: o.datatype, shape: o.shape });
       if (req.headers['inference-header-content-length'] === undefined) {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ model_name: 'm', outputs: outputs.map((o) => ({ ...head(o), data: Array.from(o.data) })) }));
+        res.end(
+          JSON.stringify({
+            model_name: 'm',
+            outputs: outputs.map((o) => ({ ...head(o), data: Array.from(o.data) })),
+          }),
+        );
         return;
       }
       const json = Buffer.from(
-        JSON.stringify({ model_name: 'm', outputs: outputs.map((o) => ({ ...head(o), parameters: { binary_data_size: o.data.byteLength } })) }),
+        JSON.stringify({
+          model_name: 'm',
+          outputs: outputs.map((o) => ({ ...head(o), parameters: { binary_data_size: o.data.byteLength } })),
+        }),
       );
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('inference-header-content-length', String(json.length));
@@ -75,5 +90,8 @@ export async function startFakeHttpServer(outputs: readonly FakeOutput[]): Promi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v2/models/m/infer`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/v2/models/m/infer`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

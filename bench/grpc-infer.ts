@@ -48,7 +48,8 @@ export function encodeModelInferRequest(model: string, inputs: readonly Tensor[]
     model_name: model,
     inputs: inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
     raw_input_contents: inputs.map((t) => {
-      if (Array.isArray(t.data)) throw new Error(`input '${t.name}': BYTES inputs are not supported by the bench`);
+      if (Array.isArray(t.data))
+        throw new Error(`input '${t.name}': BYTES inputs are not supported by the bench`);
       return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     }),
   };
@@ -60,15 +61,28 @@ const passBytes = (bytes: Buffer): Buffer => bytes;
 /** Send an encoded request; resolves with the encoded answer (not decoded). */
 export function sendModelInfer(client: grpc.Client, request: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest<Buffer, Buffer>(modelInferMethod().path, passBytes, passBytes, request, (err, answer) =>
-      err || answer === undefined ? reject(err ?? new Error('ModelInfer answered nothing')) : resolve(answer),
+    client.makeUnaryRequest<Buffer, Buffer>(
+      modelInferMethod().path,
+      passBytes,
+      passBytes,
+      request,
+      (err, answer) =>
+        err || answer === undefined
+          ? reject(err ?? new Error('ModelInfer answered nothing'))
+          : resolve(answer),
     );
   });
 }
 
 /** Send one encoded request with a completion callback: the load generator's hot path, no promise per call. */
-export function sendModelInferCallback(client: grpc.Client, request: Buffer, done: (err: grpc.ServiceError | null) => void): void {
-  client.makeUnaryRequest<Buffer, Buffer>(modelInferMethod().path, passBytes, passBytes, request, (err) => done(err));
+export function sendModelInferCallback(
+  client: grpc.Client,
+  request: Buffer,
+  done: (err: grpc.ServiceError | null) => void,
+): void {
+  client.makeUnaryRequest<Buffer, Buffer>(modelInferMethod().path, passBytes, passBytes, request, (err) =>
+    done(err),
+  );
 }
 
 export interface DecodedInferResponse {

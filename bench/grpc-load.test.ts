@@ -15,7 +15,9 @@ let badRequest: string;
 const input = { name: 'x', datatype: 'FP32' as const, shape: [1, 2], data: Float32Array.of(1, 2) };
 
 before(async () => {
-  server = await startFakeGrpcServer([{ name: 'y', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(3) }]);
+  server = await startFakeGrpcServer([
+    { name: 'y', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(3) },
+  ]);
   dir = tempDir('grpc-load');
   goodRequest = join(dir, 'good.bin');
   badRequest = join(dir, 'bad.bin');
@@ -45,7 +47,14 @@ test('slotsPerChannel splits the calls in flight evenly', () => {
 
 test('generateGrpcLoad counts completed calls in the window and their latencies', async () => {
   const before = server.calls();
-  const r = await generateGrpcLoad({ address: server.address, requestPath: goodRequest, concurrency: 4, channels: 2, warmupSeconds: 0.05, durationSeconds: 0.2 });
+  const r = await generateGrpcLoad({
+    address: server.address,
+    requestPath: goodRequest,
+    concurrency: 4,
+    channels: 2,
+    warmupSeconds: 0.05,
+    durationSeconds: 0.2,
+  });
   assert.equal(r.errors, 0);
   assert.equal(r.firstError, null);
   assert.ok(r.calls > 0);
@@ -58,7 +67,14 @@ test('generateGrpcLoad counts completed calls in the window and their latencies'
 });
 
 test('generateGrpcLoad counts failed calls and keeps the first error', async () => {
-  const r = await generateGrpcLoad({ address: server.address, requestPath: badRequest, concurrency: 2, channels: 1, warmupSeconds: 0, durationSeconds: 0.1 });
+  const r = await generateGrpcLoad({
+    address: server.address,
+    requestPath: badRequest,
+    concurrency: 2,
+    channels: 1,
+    warmupSeconds: 0,
+    durationSeconds: 0.1,
+  });
   assert.equal(r.calls, 0);
   assert.ok(r.errors > 0);
   assert.match(r.firstError ?? '', /^3 no such model/);
@@ -66,18 +82,39 @@ test('generateGrpcLoad counts failed calls and keeps the first error', async () 
 
 test('generateGrpcLoad refuses more channels than calls', async () => {
   await assert.rejects(
-    generateGrpcLoad({ address: server.address, requestPath: goodRequest, concurrency: 1, channels: 2, warmupSeconds: 0, durationSeconds: 0.1 }),
+    generateGrpcLoad({
+      address: server.address,
+      requestPath: goodRequest,
+      concurrency: 1,
+      channels: 2,
+      warmupSeconds: 0,
+      durationSeconds: 0.1,
+    }),
     /channels \(2\) ≤ concurrency \(1\)/,
   );
 });
 
 test('runGrpcLoad runs the generator in a child process and reads its result', async () => {
   // A second of load: on a busy machine the child may need most of 0.2 s just to start and answer nothing.
-  const r = await runGrpcLoad({ address: server.address, requestPath: goodRequest, concurrency: 2, channels: 1, warmupSeconds: 0, durationSeconds: 1 });
+  const r = await runGrpcLoad({
+    address: server.address,
+    requestPath: goodRequest,
+    concurrency: 2,
+    channels: 1,
+    warmupSeconds: 0,
+    durationSeconds: 1,
+  });
   assert.equal(r.errors, 0);
   assert.ok(r.calls > 0);
   await assert.rejects(
-    runGrpcLoad({ address: server.address, requestPath: join(dir, 'missing.bin'), concurrency: 1, channels: 1, warmupSeconds: 0, durationSeconds: 0.1 }),
+    runGrpcLoad({
+      address: server.address,
+      requestPath: join(dir, 'missing.bin'),
+      concurrency: 1,
+      channels: 1,
+      warmupSeconds: 0,
+      durationSeconds: 0.1,
+    }),
     /grpc load generator exited with 1: .*missing\.bin/,
   );
 });

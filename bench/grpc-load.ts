@@ -73,7 +73,10 @@ class LatencyLog {
 
 /** Split `concurrency` calls over `channels` as evenly as possible. */
 export function slotsPerChannel(concurrency: number, channels: number): number[] {
-  return Array.from({ length: channels }, (_, i) => Math.floor(concurrency / channels) + (i < concurrency % channels ? 1 : 0));
+  return Array.from(
+    { length: channels },
+    (_, i) => Math.floor(concurrency / channels) + (i < concurrency % channels ? 1 : 0),
+  );
 }
 
 /** Run the closed loop in this process. */
@@ -83,7 +86,8 @@ export async function generateGrpcLoad(plan: GrpcLoadPlan): Promise<GrpcLoadResu
   }
   const request = readFileSync(plan.requestPath);
   const clients: grpc.Client[] = [];
-  for (let i = 0; i < plan.channels; i++) clients.push(openInferenceClient(plan.address, { ownConnection: true }));
+  for (let i = 0; i < plan.channels; i++)
+    clients.push(openInferenceClient(plan.address, { ownConnection: true }));
   try {
     await Promise.all(clients.map((c) => waitForConnection(c, 10_000)));
     const latencies = new LatencyLog();
@@ -128,14 +132,17 @@ export async function generateGrpcLoad(plan: GrpcLoadPlan): Promise<GrpcLoadResu
       for (let s = 0; s < slots; s++) issue(client);
     }
     // Calls that hang would keep the loop from ever draining: give up on them after a grace period.
-    const timer = setTimeout(() => {
-      stopping = true;
-      if (inFlight > 0) {
-        errors += inFlight;
-        firstError ??= `${inFlight} calls still in flight ${HUNG_CALL_GRACE_MS / 1000} s after the window`;
-      }
-      drained();
-    }, windowEnd - started + HUNG_CALL_GRACE_MS);
+    const timer = setTimeout(
+      () => {
+        stopping = true;
+        if (inFlight > 0) {
+          errors += inFlight;
+          firstError ??= `${inFlight} calls still in flight ${HUNG_CALL_GRACE_MS / 1000} s after the window`;
+        }
+        drained();
+      },
+      windowEnd - started + HUNG_CALL_GRACE_MS,
+    );
     await allDone;
     clearTimeout(timer);
     for (const t of windowTimers) clearTimeout(t);
@@ -164,7 +171,9 @@ export async function runGrpcLoad(plan: GrpcLoadPlan): Promise<GrpcLoadResult> {
   const ext = extname(fileURLToPath(import.meta.url));
   // When the bench runs from TypeScript sources (tsx), so must the child.
   const loader = ext === '.ts' ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, join(HERE, `grpc-load${ext}`), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...loader, join(HERE, `grpc-load${ext}`), JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -175,7 +184,8 @@ export async function runGrpcLoad(plan: GrpcLoadPlan): Promise<GrpcLoadResult> {
     child.on('error', reject);
     child.on('close', resolveExit);
   }).finally(() => clearTimeout(timer));
-  if (code !== 0) throw new Error(`grpc load generator exited with ${code}: ${stderr.trim() || stdout.trim()}`);
+  if (code !== 0)
+    throw new Error(`grpc load generator exited with ${code}: ${stderr.trim() || stdout.trim()}`);
   const line = stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as GrpcLoadResult;

@@ -52,7 +52,8 @@ export async function measureLoad(
   }
   const after = batchCounter ? await batchCounter() : null;
   const batches = before !== null && after !== null ? after.batches - before.batches : 0;
-  const meanBatchSize = batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null;
+  const meanBatchSize =
+    batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null;
   if (meanBatchSize !== null) plan.log(`  ${label} c=${connections}: mean batch ${meanBatchSize.toFixed(2)}`);
   return summarize(connections, runs, meanBatchSize);
 }
@@ -81,15 +82,32 @@ export interface LoadTarget {
  * Measure several endpoints at one concurrency with their runs interleaved (A1 B1 A2 B2 ...), so a
  * slow moment of a shared machine hits a figure and its baseline alike.
  */
-export async function measureInterleaved(targets: readonly LoadTarget[], connections: number, plan: LoadPlan): Promise<LoadFigure[]> {
+export async function measureInterleaved(
+  targets: readonly LoadTarget[],
+  connections: number,
+  plan: LoadPlan,
+): Promise<LoadFigure[]> {
   if (plan.warmupSeconds > 0) {
-    for (const t of targets) await runWrk({ url: t.url, scriptPath: t.scriptPath, connections, durationSeconds: plan.warmupSeconds });
+    for (const t of targets)
+      await runWrk({
+        url: t.url,
+        scriptPath: t.scriptPath,
+        connections,
+        durationSeconds: plan.warmupSeconds,
+      });
   }
-  const before = await Promise.all(targets.map((t) => (t.batchCounter ? t.batchCounter() : Promise.resolve(null))));
+  const before = await Promise.all(
+    targets.map((t) => (t.batchCounter ? t.batchCounter() : Promise.resolve(null))),
+  );
   const runs: WrkResult[][] = targets.map(() => []);
   for (let i = 0; i < plan.runs; i++) {
     for (const [j, t] of targets.entries()) {
-      const result = await runWrk({ url: t.url, scriptPath: t.scriptPath, connections, durationSeconds: plan.durationSeconds });
+      const result = await runWrk({
+        url: t.url,
+        scriptPath: t.scriptPath,
+        connections,
+        durationSeconds: plan.durationSeconds,
+      });
       runs[j]?.push(result);
       const failures = result.non2xx + result.socketErrors;
       plan.log(
@@ -105,7 +123,8 @@ export async function measureInterleaved(targets: readonly LoadTarget[], connect
     const a = t.batchCounter ? await t.batchCounter() : null;
     const batches = b !== null && a !== null ? a.batches - b.batches : 0;
     const meanBatchSize = batches > 0 && b !== null && a !== null ? (a.items - b.items) / batches : null;
-    if (meanBatchSize !== null) plan.log(`  ${t.label} c=${connections}: mean batch ${meanBatchSize.toFixed(2)}`);
+    if (meanBatchSize !== null)
+      plan.log(`  ${t.label} c=${connections}: mean batch ${meanBatchSize.toFixed(2)}`);
     figures.push(summarize(connections, runs[j] ?? [], meanBatchSize));
   }
   return figures;
@@ -115,7 +134,11 @@ export async function measureInterleaved(targets: readonly LoadTarget[], connect
  * Send the body once and check the answer before loading the endpoint: a benchmark of error
  * responses would measure nothing.
  */
-export async function checkInferEndpoint(url: string, body: string, expectedOutputs: readonly string[]): Promise<void> {
+export async function checkInferEndpoint(
+  url: string,
+  body: string,
+  expectedOutputs: readonly string[],
+): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
@@ -127,7 +150,8 @@ export async function checkInferEndpoint(url: string, body: string, expectedOutp
     throw new Error(`POST ${url} did not answer JSON: ${text.slice(0, 300)}`);
   }
   for (const name of expectedOutputs) {
-    if (!names.includes(name)) throw new Error(`POST ${url} answered no output '${name}' (got ${names.join(', ')})`);
+    if (!names.includes(name))
+      throw new Error(`POST ${url} answered no output '${name}' (got ${names.join(', ')})`);
   }
 }
 
@@ -139,7 +163,11 @@ export interface BatchCounter {
 }
 
 /** Read tend's `tend_batch_size` histogram totals for `model` from its /metrics page (null when absent). */
-export async function readBatchCounter(baseUrl: string, model: string, headers: Record<string, string> = {}): Promise<BatchCounter | null> {
+export async function readBatchCounter(
+  baseUrl: string,
+  model: string,
+  headers: Record<string, string> = {},
+): Promise<BatchCounter | null> {
   const res = await fetch(`${baseUrl}/metrics`, { headers });
   const text = await res.text();
   return res.status === 200 ? parseBatchCounter(text, model) : null;

@@ -8,7 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import type { Tensor } from '../src/core/tensor.js';
 import { nearestRank } from '../src/core/percentile.js';
-import { Runtime, liveProcessIds, residentMemoryMb, type InstanceGroup, type LoadedModel } from '../src/runtime/index.js';
+import {
+  Runtime,
+  liveProcessIds,
+  residentMemoryMb,
+  type InstanceGroup,
+  type LoadedModel,
+} from '../src/runtime/index.js';
 import { SMALL_CNN, type BenchModel } from './models.js';
 import type { Outcome } from './report-rows.js';
 import { digitsArtifact, type SectionContext } from './sections.js';
@@ -52,7 +58,12 @@ function inputBytes(inputs: readonly Tensor[]): number {
 }
 
 /** `clients` loops each running batch after batch for `seconds`. */
-async function closedLoop(model: LoadedModel, inputs: () => Tensor[], clients: number, seconds: number): Promise<LoopFigure> {
+async function closedLoop(
+  model: LoadedModel,
+  inputs: () => Tensor[],
+  clients: number,
+  seconds: number,
+): Promise<LoopFigure> {
   const latenciesMs: number[] = [];
   const started = performance.now();
   const until = started + seconds * 1000;
@@ -83,7 +94,12 @@ function medianFigure(figures: readonly LoopFigure[]): LoopFigure {
   };
 }
 
-async function timedLoad(runtime: Runtime, model: BenchModel, batch: number, isolation: Isolation): Promise<{ loaded: LoadedModel; ms: number }> {
+async function timedLoad(
+  runtime: Runtime,
+  model: BenchModel,
+  batch: number,
+  isolation: Isolation,
+): Promise<{ loaded: LoadedModel; ms: number }> {
   const started = performance.now();
   const loaded = await runtime.load({
     modelPath: model.path,
@@ -118,7 +134,8 @@ export async function runIsolation(ctx: SectionContext): Promise<IsolationResult
       // Made once and copied per run (a thread run detaches its inputs): generating them is not what is measured.
       const template = model.makeInputs(batch);
       const inputs = (): Tensor[] => template.map((t) => ({ ...t, data: t.data.slice() }) as Tensor);
-      for (const isolation of ['thread', 'process'] as const) await closedLoop(loaded[isolation]!, inputs, 8, Math.min(0.5, seconds));
+      for (const isolation of ['thread', 'process'] as const)
+        await closedLoop(loaded[isolation]!, inputs, 8, Math.min(0.5, seconds));
       for (const clients of ISOLATION_CLIENTS) {
         const samples: Record<Isolation, LoopFigure[]> = { thread: [], process: [] };
         for (let round = 0; round < rounds; round++) {
@@ -126,7 +143,14 @@ export async function runIsolation(ctx: SectionContext): Promise<IsolationResult
             samples[isolation].push(await closedLoop(loaded[isolation]!, inputs, clients, seconds));
           }
         }
-        const row = { model: model.name, batch, inputBytes: inputBytes(inputs()), clients, thread: medianFigure(samples.thread), process: medianFigure(samples.process) };
+        const row = {
+          model: model.name,
+          batch,
+          inputBytes: inputBytes(inputs()),
+          clients,
+          thread: medianFigure(samples.thread),
+          process: medianFigure(samples.process),
+        };
         ctx.log(
           `${row.model} batch ${batch}, ${clients} client(s): thread ${row.thread.runsPerSecond.toFixed(0)} runs/s p50 ${row.thread.p50Ms.toFixed(3)} ms; ` +
             `process ${row.process.runsPerSecond.toFixed(0)} runs/s p50 ${row.process.p50Ms.toFixed(3)} ms`,
@@ -140,7 +164,13 @@ export async function runIsolation(ctx: SectionContext): Promise<IsolationResult
   } finally {
     await runtime.close();
   }
-  return { rows, loadMs: { thread: median(loadMs.thread), process: median(loadMs.process) }, childRssMb, rounds, secondsPerRun: seconds };
+  return {
+    rows,
+    loadMs: { thread: median(loadMs.thread), process: median(loadMs.process) },
+    childRssMb,
+    rounds,
+    secondsPerRun: seconds,
+  };
 }
 
 const fmtRate = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -148,9 +178,13 @@ const fmtMs = (x: number): string => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixe
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 /** Section 9 of BENCHMARKS.md. */
-export function renderIsolation(outcome: Outcome<IsolationResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderIsolation(
+  outcome: Outcome<IsolationResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 9. Isolation: a child process per instance vs a worker thread', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const d = outcome.data;
   out.push(
     'One instance of the model through `Runtime.load` + `run` in the bench process (no HTTP, no batcher): `isolation: thread` (a worker ' +
@@ -172,9 +206,11 @@ export function renderIsolation(outcome: Outcome<IsolationResult> | undefined, w
   out.push(
     '',
     `Load (start, create the session, one warm-up run), median: thread ${fmtMs(d.loadMs.thread)} ms, process ${fmtMs(d.loadMs.process)} ms. ` +
-      (d.childRssMb === null ? '' : `A model child process holds about ${Math.round(d.childRssMb)} MiB resident (its own Node and onnxruntime). `) +
+      (d.childRssMb === null
+        ? ''
+        : `A model child process holds about ${Math.round(d.childRssMb)} MiB resident (its own Node and onnxruntime). `) +
       'What process isolation buys: a crash, a hang past `hang_timeout_ms` or memory over `memory_limit_mb` fails only that ' +
-      'instance\'s in-flight requests and it restarts; in a thread, a native crash ends the whole server.',
+      "instance's in-flight requests and it restarts; in a thread, a native crash ends the whole server.",
     '',
   );
   return out;

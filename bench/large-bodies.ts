@@ -25,7 +25,10 @@ export interface LargeBodiesResult {
   statuses: number[];
   /** Seconds from the first byte sent to the last answer. */
   burstSeconds: number;
-  liveness: { before: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }; during: { p50Ms: number; p99Ms: number; maxMs: number; samples: number } };
+  liveness: {
+    before: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+    during: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+  };
   rssMb: { before: number; peak: number; after: number };
   /** Health checks that failed or never answered during the burst. */
   livenessFailures: number;
@@ -72,10 +75,13 @@ function post(url: URL, path: string, body: Buffer, token: string): Promise<numb
     socket.on('error', () => finish(-1));
     socket.on('close', () => finish(-2));
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
       void (async () => {
         for (let offset = 0; offset < body.length && !answered; offset += 64 * 1024) {
-          if (!socket.write(body.subarray(offset, offset + 64 * 1024))) await new Promise((r) => socket.once('drain', r));
+          if (!socket.write(body.subarray(offset, offset + 64 * 1024)))
+            await new Promise((r) => socket.once('drain', r));
         }
       })().catch(() => undefined);
     });
@@ -83,7 +89,11 @@ function post(url: URL, path: string, body: Buffer, token: string): Promise<numb
 }
 
 async function api(base: string, path: string, body: unknown, token?: string): Promise<{ token: string }> {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { token: string };
 }
@@ -118,7 +128,12 @@ function pollLiveness(base: string): { stop: () => Promise<number[]> } {
 
 function summary(latencies: number[]): { p50Ms: number; p99Ms: number; maxMs: number; samples: number } {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50Ms: nearestRank(sorted, 0.5) ?? Number.NaN, p99Ms: nearestRank(sorted, 0.99) ?? Number.NaN, maxMs: sorted[sorted.length - 1] ?? Number.NaN, samples: sorted.length };
+  return {
+    p50Ms: nearestRank(sorted, 0.5) ?? Number.NaN,
+    p99Ms: nearestRank(sorted, 0.99) ?? Number.NaN,
+    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    samples: sorted.length,
+  };
 }
 
 export async function runLargeBodies(ctx: SectionContext): Promise<LargeBodiesResult> {
@@ -127,19 +142,36 @@ export async function runLargeBodies(ctx: SectionContext): Promise<LargeBodiesRe
   addToRepository(repo, 'digits', model.path, null);
   const body = oversizedBody(LARGE_BODY_BYTES);
   return withServer(
-    () => startTendServer({ name: 'large-bodies', repos: [repo], home: join(ctx.workDir, 'home-large-bodies'), logDir: ctx.workDir }),
+    () =>
+      startTendServer({
+        name: 'large-bodies',
+        repos: [repo],
+        home: join(ctx.workDir, 'home-large-bodies'),
+        logDir: ctx.workDir,
+      }),
     async (server) => {
       const base = server.baseUrl;
       const admin = await api(base, '/api/v1/tokens', { name: 'bench-admin', scopes: ['admin'] });
-      const client = await api(base, '/api/v1/tokens', { name: 'bench-infer', scopes: ['infer'] }, admin.token);
+      const client = await api(
+        base,
+        '/api/v1/tokens',
+        { name: 'bench-infer', scopes: ['infer'] },
+        admin.token,
+      );
       // Warm the path once with a valid request, then let the process settle.
-      await fetch(`${base}/v2/models/digits/infer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${client.token}` }, body: digitsArtifact(ctx).body }).then((r) => r.arrayBuffer());
+      await fetch(`${base}/v2/models/digits/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${client.token}` },
+        body: digitsArtifact(ctx).body,
+      }).then((r) => r.arrayBuffer());
       await new Promise((r) => setTimeout(r, 2000));
       const quiet = pollLiveness(base);
       await new Promise((r) => setTimeout(r, 3000));
       const before = await quiet.stop();
       const rssBefore = rssMb(server.pid);
-      ctx.log(`large bodies: ${LARGE_BODY_REQUESTS} × ${(body.length / 2 ** 20).toFixed(1)} MiB, server RSS ${rssBefore.toFixed(0)} MB before`);
+      ctx.log(
+        `large bodies: ${LARGE_BODY_REQUESTS} × ${(body.length / 2 ** 20).toFixed(1)} MiB, server RSS ${rssBefore.toFixed(0)} MB before`,
+      );
       let peak = rssBefore;
       const sampler = setInterval(() => {
         peak = Math.max(peak, rssMb(server.pid));
@@ -147,7 +179,11 @@ export async function runLargeBodies(ctx: SectionContext): Promise<LargeBodiesRe
       const during = pollLiveness(base);
       const url = new URL(base);
       const started = performance.now();
-      const statuses = await Promise.all(Array.from({ length: LARGE_BODY_REQUESTS }, () => post(url, '/v2/models/digits/infer', body, client.token)));
+      const statuses = await Promise.all(
+        Array.from({ length: LARGE_BODY_REQUESTS }, () =>
+          post(url, '/v2/models/digits/infer', body, client.token),
+        ),
+      );
       const burstSeconds = (performance.now() - started) / 1000;
       // One more second of polling after the last answer.
       await new Promise((r) => setTimeout(r, 1000));
@@ -155,7 +191,9 @@ export async function runLargeBodies(ctx: SectionContext): Promise<LargeBodiesRe
       clearInterval(sampler);
       await new Promise((r) => setTimeout(r, SETTLE_MS - 1000));
       const rssAfter = rssMb(server.pid);
-      ctx.log(`large bodies: statuses ${statuses.join(',')}, ${burstSeconds.toFixed(1)} s; RSS ${rssAfter.toFixed(0)} MB 10 s after (peak ${peak.toFixed(0)})`);
+      ctx.log(
+        `large bodies: statuses ${statuses.join(',')}, ${burstSeconds.toFixed(1)} s; RSS ${rssAfter.toFixed(0)} MB 10 s after (peak ${peak.toFixed(0)})`,
+      );
       return {
         requests: LARGE_BODY_REQUESTS,
         bodyBytes: body.length,

@@ -7,7 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { checkInferEndpoint, measureInterleaved, readBatchCounter, type LoadFigure } from './http-load.js';
-import { addToRepository, digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
+import {
+  addToRepository,
+  digitsArtifact,
+  HTTP_CONCURRENCIES,
+  withServer,
+  type SectionContext,
+} from './sections.js';
 import { startTendServer } from './servers.js';
 import { writePostScript } from './wrk.js';
 
@@ -39,10 +45,23 @@ export async function runLogging(ctx: SectionContext): Promise<LoggingResult> {
   writeFileSync(offConfig, toYaml({ monitoring: { enabled: false } }));
   const script = writePostScript(ctx.workDir, 'logging', digits.body);
   return withServer(
-    () => startTendServer({ name: 'logging-on', repos: [repo], home: join(ctx.workDir, 'home-logging-on'), logDir: ctx.workDir }),
+    () =>
+      startTendServer({
+        name: 'logging-on',
+        repos: [repo],
+        home: join(ctx.workDir, 'home-logging-on'),
+        logDir: ctx.workDir,
+      }),
     (on) =>
       withServer(
-        () => startTendServer({ name: 'logging-off', repos: [repo], home: join(ctx.workDir, 'home-logging-off'), logDir: ctx.workDir, configPath: offConfig }),
+        () =>
+          startTendServer({
+            name: 'logging-off',
+            repos: [repo],
+            home: join(ctx.workDir, 'home-logging-off'),
+            logDir: ctx.workDir,
+            configPath: offConfig,
+          }),
         async (off) => {
           const onUrl = `${on.baseUrl}/v2/models/digits/infer`;
           const offUrl = `${off.baseUrl}/v2/models/digits/infer`;
@@ -52,8 +71,18 @@ export async function runLogging(ctx: SectionContext): Promise<LoggingResult> {
           for (const c of HTTP_CONCURRENCIES) {
             const [plain, logged] = await measureInterleaved(
               [
-                { label: 'logging off', url: offUrl, scriptPath: script, batchCounter: () => readBatchCounter(off.baseUrl, 'digits') },
-                { label: 'logging on', url: onUrl, scriptPath: script, batchCounter: () => readBatchCounter(on.baseUrl, 'digits') },
+                {
+                  label: 'logging off',
+                  url: offUrl,
+                  scriptPath: script,
+                  batchCounter: () => readBatchCounter(off.baseUrl, 'digits'),
+                },
+                {
+                  label: 'logging on',
+                  url: onUrl,
+                  scriptPath: script,
+                  batchCounter: () => readBatchCounter(on.baseUrl, 'digits'),
+                },
               ],
               c,
               ctx.load,

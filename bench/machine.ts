@@ -43,7 +43,9 @@ function cpuModel(): string {
 function packageVersion(name: string): string {
   try {
     // Read, not imported: only src/runtime may load onnxruntime-node.
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

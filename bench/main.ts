@@ -2,9 +2,11 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs
+ * N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
- * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or wrk is missing.
+ * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or
+ * wrk is missing.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
@@ -14,7 +16,15 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { describeMachine, measureBusyCores } from './machine.js';
 import { modelAvailable, SMALL_CNN, TEXT_ENCODER_6L, TINY_TEXT_ENCODER, type BenchModel } from './models.js';
-import { BUSY_CORES, dataOf, evaluateTargets, renderMarkdown, type BenchResults, type BenchSettings, type Outcome } from './report.js';
+import {
+  BUSY_CORES,
+  dataOf,
+  evaluateTargets,
+  renderMarkdown,
+  type BenchResults,
+  type BenchSettings,
+  type Outcome,
+} from './report.js';
 import {
   digitsArtifact,
   runBatching,
@@ -40,7 +50,21 @@ import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
 
-const SECTIONS = ['ceiling', 'digits', 'compute', 'batching', 'memory', 'protocols', 'shadow', 'logging', 'optimize', 'isolation', 'training', 'auth', 'bodies'] as const;
+const SECTIONS = [
+  'ceiling',
+  'digits',
+  'compute',
+  'batching',
+  'memory',
+  'protocols',
+  'shadow',
+  'logging',
+  'optimize',
+  'isolation',
+  'training',
+  'auth',
+  'bodies',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -62,7 +86,8 @@ function parseSections(text: string | undefined): Set<Section> {
 function positiveNumber(text: string | undefined, fallback: number, name: string): number {
   if (text === undefined) return fallback;
   const value = Number(text.replace(/s$/, ''));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got '${text}'`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name} must be a positive number, got '${text}'`);
   return value;
 }
 
@@ -102,14 +127,24 @@ async function main(): Promise<number> {
     durationSeconds: Math.round(positiveNumber(values.duration, quick ? 3 : 8, 'duration')),
     warmupSeconds: quick ? 1 : 2,
     computeSecondsPerRun: quick ? 0.3 : 2,
-    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+      ' ',
+    ),
   };
   const partial = quick || values.only !== undefined;
   const workDir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
-  const outPath = resolve(values.out ?? (partial ? join(tmpdir(), `tend-benchmarks-${Date.now()}.md`) : join(REPO_ROOT, 'BENCHMARKS.md')));
+  const outPath = resolve(
+    values.out ??
+      (partial ? join(tmpdir(), `tend-benchmarks-${Date.now()}.md`) : join(REPO_ROOT, 'BENCHMARKS.md')),
+  );
   const ctx: SectionContext = {
     workDir,
-    load: { runs: settings.runs, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, log },
+    load: {
+      runs: settings.runs,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      log,
+    },
     computeRuns: settings.runs,
     computeSecondsPerRun: settings.computeSecondsPerRun,
     memoryCycles: quick ? 20 : 50,
@@ -117,14 +152,22 @@ async function main(): Promise<number> {
     log,
   };
   const started = performance.now();
-  const results: Omit<BenchResults, 'elapsedSeconds'> = { machine: describeMachine(wrk, await measureBusyCores()), settings, date: new Date() };
+  const results: Omit<BenchResults, 'elapsedSeconds'> = {
+    machine: describeMachine(wrk, await measureBusyCores()),
+    settings,
+    date: new Date(),
+  };
   log(`tend bench: sections ${[...sections].join(', ')}; scratch ${workDir}`);
   if (results.machine.busyCoresAtStart > BUSY_CORES) {
-    log(`warning: other processes kept ${results.machine.busyCoresAtStart.toFixed(2)} cores busy — the machine is not idle, figures will be low and noisy`);
+    log(
+      `warning: other processes kept ${results.machine.busyCoresAtStart.toFixed(2)} cores busy — the machine is not idle, figures will be low and noisy`,
+    );
   }
 
   try {
-    const batchingModels: BenchModel[] = [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(modelAvailable);
+    const batchingModels: BenchModel[] = [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(
+      modelAvailable,
+    );
     const skippedModels = modelAvailable(TEXT_ENCODER_6L) ? [] : [TEXT_ENCODER_6L.name];
     // Baselines run with their figures: digits needs the ceiling, batching the compute ceilings.
     const wantCompute = sections.has('compute') || sections.has('batching');
@@ -132,21 +175,31 @@ async function main(): Promise<number> {
 
     // The in-process measurements go first, while no server runs.
     if (wantCompute) {
-      const models = sections.has('compute') ? [digitsArtifact(ctx).model, ...batchingModels] : batchingModels;
-      results.compute = await outcome('compute ceilings (onnxruntime in-process)', () => runComputeCeilings(ctx, models));
+      const models = sections.has('compute')
+        ? [digitsArtifact(ctx).model, ...batchingModels]
+        : batchingModels;
+      results.compute = await outcome('compute ceilings (onnxruntime in-process)', () =>
+        runComputeCeilings(ctx, models),
+      );
     }
     if (sections.has('memory')) {
-      results.memory = await outcome('memory across load/unload cycles', () => runMemory(ctx, TINY_TEXT_ENCODER));
+      results.memory = await outcome('memory across load/unload cycles', () =>
+        runMemory(ctx, TINY_TEXT_ENCODER),
+      );
     }
     if (sections.has('digits')) {
       // The figure and its baseline run side by side, interleaved.
-      const both = await outcome('HTTP: bare Fastify and the digits model over JSON, interleaved', () => runHttpComparison(ctx));
+      const both = await outcome('HTTP: bare Fastify and the digits model over JSON, interleaved', () =>
+        runHttpComparison(ctx),
+      );
       if (!('data' in both)) {
         results.ceiling = both;
         results.digits = both;
       } else {
         results.ceiling = { data: both.data.ceiling };
-        results.digits = { data: { figures: both.data.digits, testAccuracy: digitsArtifact(ctx).testAccuracy } };
+        results.digits = {
+          data: { figures: both.data.digits, testAccuracy: digitsArtifact(ctx).testAccuracy },
+        };
       }
     } else if (wantCeiling) {
       results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
@@ -166,15 +219,20 @@ async function main(): Promise<number> {
     if (sections.has('protocols')) {
       // Its own ceilings come from the compute section when that ran, else it measures them first.
       const protocolModels = [SMALL_CNN, TEXT_ENCODER_6L].filter(modelAvailable);
-      results.protocols = await outcome('protocols: JSON, binary and gRPC at 16 clients vs raw onnxruntime', () =>
-        runProtocols(ctx, protocolModels, dataOf(results.compute), skippedModels),
+      results.protocols = await outcome(
+        'protocols: JSON, binary and gRPC at 16 clients vs raw onnxruntime',
+        () => runProtocols(ctx, protocolModels, dataOf(results.compute), skippedModels),
       );
     }
     if (sections.has('shadow')) {
-      results.shadow = await outcome('deployments: caller latency with a shadow on vs off', () => runShadow(ctx, MAX_SHADOW_IN_FLIGHT));
+      results.shadow = await outcome('deployments: caller latency with a shadow on vs off', () =>
+        runShadow(ctx, MAX_SHADOW_IN_FLIGHT),
+      );
     }
     if (sections.has('logging')) {
-      results.logging = await outcome('monitoring: every request logged vs monitoring off', () => runLogging(ctx));
+      results.logging = await outcome('monitoring: every request logged vs monitoring off', () =>
+        runLogging(ctx),
+      );
     }
     if (sections.has('optimize')) {
       const optimizeModels = [TINY_TEXT_ENCODER, TEXT_ENCODER_6L];
@@ -185,17 +243,32 @@ async function main(): Promise<number> {
       }));
     }
     if (sections.has('auth')) {
-      results.auth = await outcome('security: a bearer token on every request vs no auth', () => runAuth(ctx));
+      results.auth = await outcome('security: a bearer token on every request vs no auth', () =>
+        runAuth(ctx),
+      );
     }
     if (sections.has('bodies')) {
-      results.largeBodies = await outcome('security: liveness and memory while 8 concurrent ~60 MiB bodies arrive', () => runLargeBodies(ctx));
+      results.largeBodies = await outcome(
+        'security: liveness and memory while 8 concurrent ~60 MiB bodies arrive',
+        () => runLargeBodies(ctx),
+      );
     }
     if (sections.has('isolation')) {
-      results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () => runIsolation(ctx));
+      results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () =>
+        runIsolation(ctx),
+      );
     }
     if (sections.has('training')) {
-      results.training = await outcome('training: digits MLP epochs/s vs scikit-learn, online learning samples/s', () =>
-        runTraining({ runs: settings.runs, epochs: quick ? 20 : 100, typescriptEpochs: quick ? 3 : 10, onlinePasses: quick ? 1 : 3, log }),
+      results.training = await outcome(
+        'training: digits MLP epochs/s vs scikit-learn, online learning samples/s',
+        () =>
+          runTraining({
+            runs: settings.runs,
+            epochs: quick ? 20 : 100,
+            typescriptEpochs: quick ? 3 : 10,
+            onlinePasses: quick ? 1 : 3,
+            log,
+          }),
       );
     }
   } finally {
@@ -207,14 +280,36 @@ async function main(): Promise<number> {
   // The soak block comes from `npm run soak` (a separate, long run): keep it.
   const previous = existsSync(outPath) ? readFileSync(outPath, 'utf8') : '';
   const soak = previous.slice(previous.indexOf(SOAK_START), previous.indexOf(SOAK_END) + SOAK_END.length);
-  writeFileSync(outPath, previous.includes(SOAK_START) && previous.includes(SOAK_END) ? withSoakBlock(renderMarkdown(full), soak) : renderMarkdown(full));
+  writeFileSync(
+    outPath,
+    previous.includes(SOAK_START) && previous.includes(SOAK_END)
+      ? withSoakBlock(renderMarkdown(full), soak)
+      : renderMarkdown(full),
+  );
   log('\n== targets');
   for (const t of evaluateTargets(full)) {
     const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
-    log(`${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`);
+    log(
+      `${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`,
+    );
   }
   log(`\nreport written to ${outPath}`);
-  const failed = [full.ceiling, full.digits, full.compute, full.batching, full.paired, full.memory, full.protocols, full.shadow, full.logging, full.optimize, full.isolation, full.training, full.auth, full.largeBodies].some((o) => o !== undefined && 'error' in o);
+  const failed = [
+    full.ceiling,
+    full.digits,
+    full.compute,
+    full.batching,
+    full.paired,
+    full.memory,
+    full.protocols,
+    full.shadow,
+    full.logging,
+    full.optimize,
+    full.isolation,
+    full.training,
+    full.auth,
+    full.largeBodies,
+  ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');
   if (missed.length > 0) log(`\n${missed.length} target(s) missed: npm run bench exits 1`);

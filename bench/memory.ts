@@ -17,7 +17,8 @@ export interface MemoryResult {
 
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('the memory benchmark needs node --expose-gc (npm run bench passes it)');
+  if (gc === undefined)
+    throw new Error('the memory benchmark needs node --expose-gc (npm run bench passes it)');
   // Twice: the first pass finalizes objects whose release frees more on the second.
   gc();
   gc();

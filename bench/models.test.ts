@@ -13,9 +13,18 @@ test('v2BinaryBody puts a JSON header declaring each input size, then the raw by
     inputs: { name: string; shape: number[]; datatype: string; parameters: { binary_data_size: number } }[];
     parameters: { binary_data_output: boolean };
   };
-  assert.deepEqual(header.inputs.map((i) => [i.name, i.datatype, i.shape, i.parameters.binary_data_size]), [['a', 'FP32', [1, 2], 8], ['b', 'INT64', [1, 1], 8]]);
+  assert.deepEqual(
+    header.inputs.map((i) => [i.name, i.datatype, i.shape, i.parameters.binary_data_size]),
+    [
+      ['a', 'FP32', [1, 2], 8],
+      ['b', 'INT64', [1, 1], 8],
+    ],
+  );
   assert.equal(header.parameters.binary_data_output, true);
-  assert.deepEqual(body.subarray(headerLength), Buffer.concat([tensorBytes(inputs[0] as Tensor), tensorBytes(inputs[1] as Tensor)]));
+  assert.deepEqual(
+    body.subarray(headerLength),
+    Buffer.concat([tensorBytes(inputs[0] as Tensor), tensorBytes(inputs[1] as Tensor)]),
+  );
   assert.throws(() => tensorBytes({ name: 's', datatype: 'BYTES', shape: [1], data: ['x'] }), /BYTES/);
 });
 
@@ -25,7 +34,10 @@ test('the bench inputs are the same over JSON and binary (exact in JSON)', () =>
     const json = JSON.parse(v2JsonBody(inputs)) as { inputs: { data: number[] }[] };
     for (const [i, t] of inputs.entries()) {
       const Ctor = t.datatype === 'INT64' ? BigInt64Array : Float32Array;
-      const back = t.datatype === 'INT64' ? BigInt64Array.from(json.inputs[i]?.data ?? [], BigInt) : (Ctor as Float32ArrayConstructor).from(json.inputs[i]?.data ?? []);
+      const back =
+        t.datatype === 'INT64'
+          ? BigInt64Array.from(json.inputs[i]?.data ?? [], BigInt)
+          : (Ctor as Float32ArrayConstructor).from(json.inputs[i]?.data ?? []);
       assert.deepEqual(Buffer.from(back.buffer), tensorBytes(t));
     }
   }

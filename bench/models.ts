@@ -110,7 +110,8 @@ export function v2JsonBody(inputs: readonly Tensor[]): string {
 
 /** The raw little-endian bytes of a numeric tensor (a view, no copy). */
 export function tensorBytes(t: Tensor): Buffer {
-  if (Array.isArray(t.data)) throw new Error(`tensor '${t.name}': BYTES tensors have no fixed-size raw form here`);
+  if (Array.isArray(t.data))
+    throw new Error(`tensor '${t.name}': BYTES tensors have no fixed-size raw form here`);
   return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }
 
@@ -122,7 +123,12 @@ export function v2BinaryBody(inputs: readonly Tensor[]): { body: Buffer; headerL
   const raw = inputs.map(tensorBytes);
   const header = Buffer.from(
     JSON.stringify({
-      inputs: inputs.map((t, i) => ({ name: t.name, shape: t.shape, datatype: t.datatype, parameters: { binary_data_size: raw[i]?.length ?? 0 } })),
+      inputs: inputs.map((t, i) => ({
+        name: t.name,
+        shape: t.shape,
+        datatype: t.datatype,
+        parameters: { binary_data_size: raw[i]?.length ?? 0 },
+      })),
       parameters: { binary_data_output: true },
     }),
   );

@@ -30,12 +30,20 @@ export interface DigitsInt8 {
   fileRatio: number;
 }
 
-async function accuracy(model: LoadedModel, features: Float32Array, labels: Int32Array, rows: number, width: number): Promise<number> {
+async function accuracy(
+  model: LoadedModel,
+  features: Float32Array,
+  labels: Int32Array,
+  rows: number,
+  width: number,
+): Promise<number> {
   let correct = 0;
   for (let start = 0; start < rows; start += 64) {
     const n = Math.min(64, rows - start);
     const data = features.slice(start * width, (start + n) * width);
-    const result = await model.run([{ name: model.inputNames[0] ?? 'features', datatype: 'FP32', shape: [n, width], data }]);
+    const result = await model.run([
+      { name: model.inputNames[0] ?? 'features', datatype: 'FP32', shape: [n, width], data },
+    ]);
     const scores = result.outputs.find((o) => o.name === 'probabilities') ?? result.outputs[0];
     const s = scores?.data as Float32Array;
     const k = s.length / n;
@@ -68,7 +76,11 @@ export async function runDigitsInt8(ctx: SectionContext): Promise<DigitsInt8> {
       testRows: rows,
       fp32Accuracy,
       int8Accuracy,
-      weightRatio: quantizedWeightRatio(original, quantized.model, quantized.quantized.map((q) => q.weight)),
+      weightRatio: quantizedWeightRatio(
+        original,
+        quantized.model,
+        quantized.quantized.map((q) => q.weight),
+      ),
       fileRatio: statSync(int8Path).size / statSync(digits.model.path).size,
     };
   } finally {
@@ -93,11 +105,21 @@ export interface OptimizeRow {
 }
 
 async function loadModel(runtime: Runtime, path: string, label: string): Promise<LoadedModel> {
-  return runtime.load({ modelPath: path, label, instances: 1, session: { graphOptimizationLevel: 'all' }, warmup: [] });
+  return runtime.load({
+    modelPath: path,
+    label,
+    instances: 1,
+    session: { graphOptimizationLevel: 'all' },
+    warmup: [],
+  });
 }
 
 /** Quantize and measure each model. */
-export async function runOptimize(ctx: SectionContext, models: readonly BenchModel[], rounds: number): Promise<OptimizeRow[]> {
+export async function runOptimize(
+  ctx: SectionContext,
+  models: readonly BenchModel[],
+  rounds: number,
+): Promise<OptimizeRow[]> {
   const rows: OptimizeRow[] = [];
   const work = mkdtempSync(join(tmpdir(), 'tend-bench-optimize-'));
   const runtime = new Runtime();
@@ -111,7 +133,13 @@ export async function runOptimize(ctx: SectionContext, models: readonly BenchMod
       writeFileSync(int8Path, writeModel(quantized.model));
       const quantizeMs = performance.now() - started;
       const optimizedPath = join(work, `${model.name}.int8.optimized.onnx`);
-      const probe = await runtime.load({ modelPath: int8Path, label: 'probe', instances: 1, session: { graphOptimizationLevel: 'all', optimizedModelFilePath: optimizedPath }, warmup: [] });
+      const probe = await runtime.load({
+        modelPath: int8Path,
+        label: 'probe',
+        instances: 1,
+        session: { graphOptimizationLevel: 'all', optimizedModelFilePath: optimizedPath },
+        warmup: [],
+      });
       await probe.unload();
       const kernels = fusedKernels(original, readModelFile(optimizedPath));
 
@@ -130,10 +158,13 @@ export async function runOptimize(ctx: SectionContext, models: readonly BenchMod
         msPerRun: slow ? 1500 : 500,
       });
       for (const b of OPTIMIZE_BATCHES) {
-        ctx.log(`  ${model.name} batch ${b}: fp32 ${speed.parent.byBatch.get(b)?.items_per_s.toFixed(1)} items/s, int8 ${speed.candidate.byBatch.get(b)?.items_per_s.toFixed(1)} items/s`);
+        ctx.log(
+          `  ${model.name} batch ${b}: fp32 ${speed.parent.byBatch.get(b)?.items_per_s.toFixed(1)} items/s, int8 ${speed.candidate.byBatch.get(b)?.items_per_s.toFixed(1)} items/s`,
+        );
       }
       await Promise.all([fp32.unload(), int8.unload()]);
-      const figures = (s: typeof speed.parent) => Object.fromEntries(OPTIMIZE_BATCHES.map((b) => [b, s.byBatch.get(b)?.items_per_s ?? Number.NaN]));
+      const figures = (s: typeof speed.parent) =>
+        Object.fromEntries(OPTIMIZE_BATCHES.map((b) => [b, s.byBatch.get(b)?.items_per_s ?? Number.NaN]));
       rows.push({
         model: model.name,
         description: model.description,

@@ -4,7 +4,12 @@
  * byte for byte. A protocol that answered differently would be measuring a different thing.
  */
 import { arrayConstructorFor, isDataType, type Tensor } from '../src/core/tensor.js';
-import { decodeModelInferResponse, encodeModelInferRequest, openInferenceClient, sendModelInfer } from './grpc-infer.js';
+import {
+  decodeModelInferResponse,
+  encodeModelInferRequest,
+  openInferenceClient,
+  sendModelInfer,
+} from './grpc-infer.js';
 import { tensorBytes, v2BinaryBody, v2JsonBody } from './models.js';
 
 /** Output name → its elements as raw little-endian bytes. */
@@ -34,7 +39,8 @@ interface JsonOutput {
 export function jsonOutputBytes(output: JsonOutput): Buffer {
   const { datatype, data } = output;
   if (!Array.isArray(data)) throw new Error(`output '${output.name}' has no data`);
-  if (!isDataType(datatype) || datatype === 'BYTES' || datatype === 'FP16') throw new Error(`output '${output.name}': datatype ${datatype} is not compared by the bench`);
+  if (!isDataType(datatype) || datatype === 'BYTES' || datatype === 'FP16')
+    throw new Error(`output '${output.name}': datatype ${datatype} is not compared by the bench`);
   const Ctor = arrayConstructorFor(datatype);
   const typed =
     datatype === 'INT64' || datatype === 'UINT64'
@@ -45,13 +51,18 @@ export function jsonOutputBytes(output: JsonOutput): Buffer {
 
 async function postOrThrow(url: string, init: RequestInit): Promise<Response> {
   const res = await fetch(url, init);
-  if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  if (res.status !== 200)
+    throw new Error(`POST ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   return res;
 }
 
 /** Outputs of a V2 JSON request. */
 export async function outputsOverJson(url: string, inputs: readonly Tensor[]): Promise<RawOutputs> {
-  const res = await postOrThrow(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: v2JsonBody(inputs) });
+  const res = await postOrThrow(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: v2JsonBody(inputs),
+  });
   const body = (await res.json()) as { outputs?: JsonOutput[] };
   return new Map((body.outputs ?? []).map((o) => [o.name, jsonOutputBytes(o)]));
 }
@@ -61,7 +72,10 @@ export async function outputsOverBinary(url: string, inputs: readonly Tensor[]):
   const { body, headerLength } = v2BinaryBody(inputs);
   const res = await postOrThrow(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(headerLength),
+    },
     body,
   });
   const jsonLength = Number(res.headers.get('inference-header-content-length'));
@@ -81,16 +95,25 @@ export async function outputsOverBinary(url: string, inputs: readonly Tensor[]):
     out.set(o.name, answer.subarray(offset, offset + size));
     offset += size;
   }
-  if (offset !== answer.length) throw new Error(`binary answer of ${url} has ${answer.length - offset} bytes beyond its outputs`);
+  if (offset !== answer.length)
+    throw new Error(`binary answer of ${url} has ${answer.length - offset} bytes beyond its outputs`);
   return out;
 }
 
 /** Outputs of a gRPC ModelInfer call with raw input contents. */
-export async function outputsOverGrpc(address: string, model: string, inputs: readonly Tensor[]): Promise<RawOutputs> {
+export async function outputsOverGrpc(
+  address: string,
+  model: string,
+  inputs: readonly Tensor[],
+): Promise<RawOutputs> {
   const client = openInferenceClient(address, { ownConnection: false });
   try {
-    const answer = decodeModelInferResponse(await sendModelInfer(client, encodeModelInferRequest(model, inputs)));
-    return new Map(answer.outputs.map((o, i) => [o.name, Buffer.from(answer.raw_output_contents[i] ?? Buffer.alloc(0))]));
+    const answer = decodeModelInferResponse(
+      await sendModelInfer(client, encodeModelInferRequest(model, inputs)),
+    );
+    return new Map(
+      answer.outputs.map((o, i) => [o.name, Buffer.from(answer.raw_output_contents[i] ?? Buffer.alloc(0))]),
+    );
   } finally {
     client.close();
   }
@@ -115,13 +138,19 @@ export interface CheckTargets {
 }
 
 /** Send `inputs` over the three protocols and compare the answers with each other and with onnxruntime. */
-export async function checkProtocolOutputs(targets: CheckTargets, inputs: readonly Tensor[]): Promise<OutputCheck> {
+export async function checkProtocolOutputs(
+  targets: CheckTargets,
+  inputs: readonly Tensor[],
+): Promise<OutputCheck> {
   const json = await outputsOverJson(targets.httpInferUrl, inputs);
   const binary = await outputsOverBinary(targets.httpInferUrl, inputs);
   const grpc = await outputsOverGrpc(targets.grpcAddress, targets.model, inputs);
   const raw: RawOutputs = new Map(targets.rawOrt.map((t) => [t.name, tensorBytes(t)]));
   const differences: string[] = [];
-  for (const [label, got] of [['binary', binary], ['gRPC', grpc]] as const) {
+  for (const [label, got] of [
+    ['binary', binary],
+    ['gRPC', grpc],
+  ] as const) {
     for (const name of differingOutputs(json, got)) differences.push(`${label} vs JSON: output '${name}'`);
   }
   const protocolsIdentical = differences.length === 0;

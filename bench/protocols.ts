@@ -14,7 +14,12 @@ import { checkProtocolOutputs, type OutputCheck } from './output-check.js';
 import { encodeModelInferRequest } from './grpc-infer.js';
 import { runGrpcLoad, type GrpcLoadResult } from './grpc-load.js';
 import { readBatchCounter, type BatchCounter } from './http-load.js';
-import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT, type UndisturbedPolicy } from './cpu-accounting.js';
+import {
+  MAX_ATTEMPTS,
+  measureUndisturbed,
+  OTHER_CORES_LIMIT,
+  type UndisturbedPolicy,
+} from './cpu-accounting.js';
 import { v2BinaryBody, v2JsonBody, type BenchModel } from './models.js';
 import {
   addToRepository,
@@ -175,24 +180,41 @@ export async function runProtocols(
   skippedModels: string[],
 ): Promise<ProtocolsResult> {
   const missing = models.filter((m) => !compute?.some((c) => c.model === m.name));
-  const ceilings = [...(compute ?? []), ...(missing.length > 0 ? await runComputeCeilings(ctx, missing) : [])];
+  const ceilings = [
+    ...(compute ?? []),
+    ...(missing.length > 0 ? await runComputeCeilings(ctx, missing) : []),
+  ];
   const repo = join(ctx.workDir, 'repo-protocols');
   const config = batchingConfig({ label: `on, delay ${PROTOCOL_DELAY_US} µs`, delayUs: PROTOCOL_DELAY_US });
   for (const model of models) addToRepository(repo, model.name, model.path, config);
   const results: ProtocolModelResult[] = [];
   await withServer(
-    () => startTendServer({ name: 'protocols', repos: [repo], home: join(ctx.workDir, 'home-protocols'), logDir: ctx.workDir }),
+    () =>
+      startTendServer({
+        name: 'protocols',
+        repos: [repo],
+        home: join(ctx.workDir, 'home-protocols'),
+        logDir: ctx.workDir,
+      }),
     async (server) => {
       const grpcAddress = server.grpcAddress;
       if (grpcAddress === undefined) throw new Error('the tend server has no gRPC address');
       for (const model of models) {
         const ceiling = ceilings.find((c) => c.model === model.name);
         if (ceiling === undefined) throw new Error(`no compute ceiling for ${model.name}`);
-        results.push(await measureModel(ctx, model, ceiling, { baseUrl: server.baseUrl, grpcAddress, pid: server.pid }));
+        results.push(
+          await measureModel(ctx, model, ceiling, { baseUrl: server.baseUrl, grpcAddress, pid: server.pid }),
+        );
       }
     },
   );
-  return { clients: PROTOCOL_CLIENTS, maxBatchSize: BATCHING_MAX_BATCH_SIZE, delayUs: PROTOCOL_DELAY_US, models: results, skippedModels };
+  return {
+    clients: PROTOCOL_CLIENTS,
+    maxBatchSize: BATCHING_MAX_BATCH_SIZE,
+    delayUs: PROTOCOL_DELAY_US,
+    models: results,
+    skippedModels,
+  };
 }
 
 interface ServerUnderTest {
@@ -201,19 +223,36 @@ interface ServerUnderTest {
   pid: number;
 }
 
-async function measureModel(ctx: SectionContext, model: BenchModel, ceiling: ComputeCeiling, server: ServerUnderTest): Promise<ProtocolModelResult> {
+async function measureModel(
+  ctx: SectionContext,
+  model: BenchModel,
+  ceiling: ComputeCeiling,
+  server: ServerUnderTest,
+): Promise<ProtocolModelResult> {
   const { baseUrl, grpcAddress } = server;
   const url = `${baseUrl}/v2/models/${model.name}/infer`;
   const inputs = model.makeInputs(1);
   const jsonScript = writePostScript(ctx.workDir, `protocols-${model.name}-json`, v2JsonBody(inputs));
   const binary = v2BinaryBody(inputs);
-  const binaryScript = writeBinaryPostScript(ctx.workDir, `protocols-${model.name}-binary`, binary.body, binary.headerLength);
+  const binaryScript = writeBinaryPostScript(
+    ctx.workDir,
+    `protocols-${model.name}-binary`,
+    binary.body,
+    binary.headerLength,
+  );
   const grpcRequestPath = join(ctx.workDir, `protocols-${model.name}.grpc.bin`);
   writeFileSync(grpcRequestPath, encodeModelInferRequest(model.name, inputs));
 
-  const session = await createDirectSession(model.path, { intraOpThreads: COMPUTE_INTRA_OP_THREADS, graphOptimizationLevel: 'all', allowSpinning: false });
+  const session = await createDirectSession(model.path, {
+    intraOpThreads: COMPUTE_INTRA_OP_THREADS,
+    graphOptimizationLevel: 'all',
+    allowSpinning: false,
+  });
   try {
-    const check = await checkProtocolOutputs({ model: model.name, httpInferUrl: url, grpcAddress, rawOrt: await session.run(inputs) }, inputs);
+    const check = await checkProtocolOutputs(
+      { model: model.name, httpInferUrl: url, grpcAddress, rawOrt: await session.run(inputs) },
+      inputs,
+    );
     ctx.log(
       `  ${model.name}: outputs over JSON, binary and gRPC ${check.protocolsIdentical ? 'bit-identical' : 'DIFFER'}` +
         `; ${check.matchesRawOrt ? 'identical to' : 'DIFFERENT from'} raw onnxruntime` +
@@ -224,19 +263,42 @@ async function measureModel(ctx: SectionContext, model: BenchModel, ceiling: Com
     const wanted = (MIN_ITEMS_PER_DURATION_SECOND * load.durationSeconds) / ceiling.best.itemsPerSecond;
     const runSeconds = Math.round(Math.min(MAX_RUN_SECONDS, Math.max(load.durationSeconds, wanted)));
     const counter = (): Promise<BatchCounter | null> => readBatchCounter(baseUrl, model.name);
-    const runOnce = async (key: ProtocolKey, durationSeconds: number, grpcWarmupSeconds: number): Promise<LoadRun> => {
+    const runOnce = async (
+      key: ProtocolKey,
+      durationSeconds: number,
+      grpcWarmupSeconds: number,
+    ): Promise<LoadRun> => {
       switch (key) {
         case 'json':
         case 'binary': {
-          const r = await runWrk({ url, scriptPath: key === 'json' ? jsonScript : binaryScript, connections: PROTOCOL_CLIENTS, durationSeconds });
+          const r = await runWrk({
+            url,
+            scriptPath: key === 'json' ? jsonScript : binaryScript,
+            connections: PROTOCOL_CLIENTS,
+            durationSeconds,
+          });
           // wrk's CPU comes from the accounting around the run (it is a reaped child of the bench).
-          return { requestsPerSecond: r.requestsPerSecond, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, failures: r.non2xx + r.socketErrors, clientCpuCores: null };
+          return {
+            requestsPerSecond: r.requestsPerSecond,
+            p50Ms: r.latencyMs.p50,
+            p99Ms: r.latencyMs.p99,
+            failures: r.non2xx + r.socketErrors,
+            clientCpuCores: null,
+          };
         }
         case 'grpc':
         case 'grpc-2ch': {
           const channels = key === 'grpc' ? 1 : 2;
-          const r = await runGrpcLoad({ address: grpcAddress, requestPath: grpcRequestPath, concurrency: PROTOCOL_CLIENTS, channels, warmupSeconds: grpcWarmupSeconds, durationSeconds });
-          if (r.firstError !== null) ctx.log(`  ${model.name} ${key}: ${r.errors} failed calls, first: ${r.firstError}`);
+          const r = await runGrpcLoad({
+            address: grpcAddress,
+            requestPath: grpcRequestPath,
+            concurrency: PROTOCOL_CLIENTS,
+            channels,
+            warmupSeconds: grpcWarmupSeconds,
+            durationSeconds,
+          });
+          if (r.firstError !== null)
+            ctx.log(`  ${model.name} ${key}: ${r.errors} failed calls, first: ${r.firstError}`);
           return fromGrpc(r);
         }
       }
@@ -245,20 +307,34 @@ async function measureModel(ctx: SectionContext, model: BenchModel, ceiling: Com
     if (load.warmupSeconds > 0) {
       for (const p of PROTOCOLS) await runOnce(p.key, load.warmupSeconds, 0);
     }
-    const tallies = new Map<ProtocolKey, Tally>(PROTOCOLS.map((p) => [p.key, { runs: [], batches: 0, items: 0 }]));
+    const tallies = new Map<ProtocolKey, Tally>(
+      PROTOCOLS.map((p) => [p.key, { runs: [], batches: 0, items: 0 }]),
+    );
     const ceilingSamples: Sample[] = [];
-    const policy: UndisturbedPolicy = { serverPid: server.pid, otherCoresLimit: OTHER_CORES_LIMIT, maxAttempts: MAX_ATTEMPTS, log: ctx.log };
+    const policy: UndisturbedPolicy = {
+      serverPid: server.pid,
+      otherCoresLimit: OTHER_CORES_LIMIT,
+      maxAttempts: MAX_ATTEMPTS,
+      log: ctx.log,
+    };
     for (let round = 1; round <= load.runs; round++) {
-      const raw = await measureUndisturbed(`${model.name} raw ORT`, policy, () => sampleBatchThroughput(session, model, ceiling.best.batch, runSeconds / 2));
+      const raw = await measureUndisturbed(`${model.name} raw ORT`, policy, () =>
+        sampleBatchThroughput(session, model, ceiling.best.batch, runSeconds / 2),
+      );
       ceilingSamples.push({ itemsPerSecond: raw.value, disturbed: raw.disturbed });
-      ctx.log(`  ${model.name} round ${round}/${load.runs}: raw ORT batch ${ceiling.best.batch} ${raw.value.toFixed(1)} items/s${raw.disturbed ? ' (DISTURBED)' : ''}`);
+      ctx.log(
+        `  ${model.name} round ${round}/${load.runs}: raw ORT batch ${ceiling.best.batch} ${raw.value.toFixed(1)} items/s${raw.disturbed ? ' (DISTURBED)' : ''}`,
+      );
       for (const p of PROTOCOLS) {
         const tally = tallies.get(p.key) as Tally;
         const measured = await measureUndisturbed(`${model.name} ${p.label}`, policy, async () => {
           const before = await counter();
           const loadRun = await runOnce(p.key, runSeconds, GRPC_REPEAT_WARMUP_SECONDS);
           const after = await counter();
-          const served = before !== null && after !== null ? { batches: after.batches - before.batches, items: after.items - before.items } : null;
+          const served =
+            before !== null && after !== null
+              ? { batches: after.batches - before.batches, items: after.items - before.items }
+              : null;
           return { loadRun, served };
         });
         const items = measured.value.served?.items ?? 0;
@@ -266,7 +342,8 @@ async function measureModel(ctx: SectionContext, model: BenchModel, ceiling: Com
         tally.items += items;
         const { shares } = measured;
         // Per request the server served in the same interval (a gRPC run's warm-up calls are in both counts).
-        const serverCpuMsPerRequest = shares !== null && items > 0 ? (shares.serverCores * shares.wallSeconds * 1000) / items : null;
+        const serverCpuMsPerRequest =
+          shares !== null && items > 0 ? (shares.serverCores * shares.wallSeconds * 1000) / items : null;
         const run: ProtocolRun = {
           ...measured.value.loadRun,
           clientCpuCores: measured.value.loadRun.clientCpuCores ?? shares?.clientCores ?? null,
@@ -279,7 +356,9 @@ async function measureModel(ctx: SectionContext, model: BenchModel, ceiling: Com
         ctx.log(
           `  ${model.name} ${p.label} round ${round}/${load.runs}: ${run.requestsPerSecond.toFixed(1)} req/s, ` +
             `p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms` +
-            (serverCpuMsPerRequest !== null ? `, server CPU ${serverCpuMsPerRequest.toFixed(3)} ms/req` : '') +
+            (serverCpuMsPerRequest !== null
+              ? `, server CPU ${serverCpuMsPerRequest.toFixed(3)} ms/req`
+              : '') +
             (run.clientCpuCores !== null ? `, client ${run.clientCpuCores.toFixed(2)} cores` : '') +
             (run.otherCores !== null ? `, others ${run.otherCores.toFixed(2)} cores` : '') +
             (run.disturbed ? ' (DISTURBED)' : '') +

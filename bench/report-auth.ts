@@ -11,19 +11,48 @@ export const AUTH_TARGET = 0.95;
 
 const ms = (x: number): string => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
-const interval = (p: PairedRatio): string => `${p.ratio.toFixed(2)} (95% interval ${p.low.toFixed(2)}–${p.high.toFixed(2)})`;
+const interval = (p: PairedRatio): string =>
+  `${p.ratio.toFixed(2)} (95% interval ${p.low.toFixed(2)}–${p.high.toFixed(2)})`;
 
-export function authTargets(outcome: Outcome<AuthResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function authTargets(
+  outcome: Outcome<AuthResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   const name = `Digits model over JSON, c=${AUTH_TARGET_CONNECTIONS}, bearer token on every request (req/s)`;
   const target = `≥ ${AUTH_TARGET.toFixed(2)}`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome)) return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: whyMissing(outcome) }];
+  if (!('data' in outcome))
+    return [
+      {
+        name,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   const level = outcome.data.levels.find((l) => l.connections === AUTH_TARGET_CONNECTIONS);
-  if (!level) return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: `no figure at ${AUTH_TARGET_CONNECTIONS} clients` }];
+  if (!level)
+    return [
+      {
+        name,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: `no figure at ${AUTH_TARGET_CONNECTIONS} clients`,
+      },
+    ];
   const r = level.paired.ratio;
   const failures = level.on.failures + level.off.failures;
-  const notes = [`geometric mean of ${level.paired.pairs} paired runs, 95% interval ${level.paired.low.toFixed(2)}–${level.paired.high.toFixed(2)}`];
-  if (outcome.data.control !== null) notes.push(`control (no auth in both halves) ${outcome.data.control.ratio.toFixed(2)}`);
+  const notes = [
+    `geometric mean of ${level.paired.pairs} paired runs, 95% interval ${level.paired.low.toFixed(2)}–${level.paired.high.toFixed(2)}`,
+  ];
+  if (outcome.data.control !== null)
+    notes.push(`control (no auth in both halves) ${outcome.data.control.ratio.toFixed(2)}`);
   if (failures > 0) notes.push(`${failures} failed requests`);
   return [
     {
@@ -38,9 +67,14 @@ export function authTargets(outcome: Outcome<AuthResult> | undefined, whyMissing
   ];
 }
 
-export function renderAuth(outcome: Outcome<AuthResult> | undefined, runs: number, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderAuth(
+  outcome: Outcome<AuthResult> | undefined,
+  runs: number,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 11. Security: what authentication costs', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const { levels, control, runSeconds, checkNs } = outcome.data;
   out.push(
     'One `tend serve` process serves the trained digits model with its default configuration (prediction log on). ' +
@@ -76,7 +110,10 @@ export function renderAuth(outcome: Outcome<AuthResult> | undefined, runs: numbe
   const target = levels.find((l) => l.connections === AUTH_TARGET_CONNECTIONS);
   const cpu = target?.cpuUsPerRequest;
   if (cpu !== undefined && cpu.off !== null && cpu.on !== null) {
-    out.push(`CPU the server process used per request at ${AUTH_TARGET_CONNECTIONS} clients (all threads, over all runs of each kind): ${cpu.off.toFixed(1)} µs with no auth, ${cpu.on.toFixed(1)} µs with a token.`, '');
+    out.push(
+      `CPU the server process used per request at ${AUTH_TARGET_CONNECTIONS} clients (all threads, over all runs of each kind): ${cpu.off.toFixed(1)} µs with no auth, ${cpu.on.toFixed(1)} µs with a token.`,
+      '',
+    );
   }
   if (checkNs !== null) {
     out.push(

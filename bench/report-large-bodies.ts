@@ -13,15 +13,34 @@ const REFUSALS = new Set([400, 413, 503]);
 
 const ms = (x: number): string => (Number.isFinite(x) ? (x >= 10 ? x.toFixed(1) : x.toFixed(2)) : '∞');
 
-export function largeBodyTargets(outcome: Outcome<LargeBodiesResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function largeBodyTargets(
+  outcome: Outcome<LargeBodiesResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   const live = 'Liveness p99 while 8 concurrent ~60 MiB bodies arrive (ms)';
   const memory = 'Server RSS 10 s after the large-body burst (MB)';
   if (outcome === undefined) return [];
   if (!('data' in outcome)) {
     const note = whyMissing(outcome);
     return [
-      { name: live, figure: '—', baseline: '—', ratio: Number.NaN, target: `≤ ${LIVENESS_P99_TARGET_MS} ms`, verdict: 'NOT RUN', note },
-      { name: memory, figure: '—', baseline: '—', ratio: Number.NaN, target: `≤ ${RSS_RETURN_TARGET.toFixed(2)}`, verdict: 'NOT RUN', note },
+      {
+        name: live,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target: `≤ ${LIVENESS_P99_TARGET_MS} ms`,
+        verdict: 'NOT RUN',
+        note,
+      },
+      {
+        name: memory,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target: `≤ ${RSS_RETURN_TARGET.toFixed(2)}`,
+        verdict: 'NOT RUN',
+        note,
+      },
     ];
   }
   const d = outcome.data;
@@ -35,7 +54,10 @@ export function largeBodyTargets(outcome: Outcome<LargeBodiesResult> | undefined
       baseline: `${ms(d.liveness.before.p99Ms)} (quiet)`,
       ratio: d.liveness.during.p99Ms / d.liveness.before.p99Ms,
       target: `p99 ≤ ${LIVENESS_P99_TARGET_MS} ms`,
-      verdict: d.liveness.during.p99Ms <= LIVENESS_P99_TARGET_MS && d.livenessFailures === 0 && refusedAll ? 'PASS' : 'FAIL',
+      verdict:
+        d.liveness.during.p99Ms <= LIVENESS_P99_TARGET_MS && d.livenessFailures === 0 && refusedAll
+          ? 'PASS'
+          : 'FAIL',
       note: `${d.liveness.during.samples} health checks, ${d.livenessFailures} failed; ${statusNote}`,
     },
     {
@@ -50,9 +72,13 @@ export function largeBodyTargets(outcome: Outcome<LargeBodiesResult> | undefined
   ];
 }
 
-export function renderLargeBodies(outcome: Outcome<LargeBodiesResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderLargeBodies(
+  outcome: Outcome<LargeBodiesResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 12. Security: large bodies must not stall the server', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const d = outcome.data;
   out.push(
     `One \`tend serve\` (digits model, default configuration, tokens on). A client with an \`infer\` token sends ${d.requests} concurrent bodies of ` +

@@ -12,13 +12,38 @@ export const LOGGING_TARGET_CONNECTIONS = 32;
 const ms = (x: number): string => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-export function loggingTargets(outcome: Outcome<LoggingResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function loggingTargets(
+  outcome: Outcome<LoggingResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   const name = `Digits model over JSON, c=${LOGGING_TARGET_CONNECTIONS}, every request logged (req/s)`;
   const target = `≥ ${LOGGING_TARGET.toFixed(2)}`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome)) return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: whyMissing(outcome) }];
+  if (!('data' in outcome))
+    return [
+      {
+        name,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   const level = outcome.data.levels.find((l) => l.connections === LOGGING_TARGET_CONNECTIONS);
-  if (!level) return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: 'no figure at 32 clients' }];
+  if (!level)
+    return [
+      {
+        name,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: 'no figure at 32 clients',
+      },
+    ];
   const r = ratio(level.on.requestsPerSecond, level.off.requestsPerSecond);
   const failures = level.on.failures + level.off.failures;
   const dropped = outcome.data.rowsDropped ?? 0;
@@ -30,14 +55,24 @@ export function loggingTargets(outcome: Outcome<LoggingResult> | undefined, whyM
       ratio: r,
       target,
       verdict: failures === 0 && dropped === 0 && r >= LOGGING_TARGET ? 'PASS' : 'FAIL',
-      note: [failures > 0 ? `${failures} failed requests` : '', dropped > 0 ? `${dropped} log rows dropped` : ''].filter((n) => n !== '').join('; '),
+      note: [
+        failures > 0 ? `${failures} failed requests` : '',
+        dropped > 0 ? `${dropped} log rows dropped` : '',
+      ]
+        .filter((n) => n !== '')
+        .join('; '),
     },
   ];
 }
 
-export function renderLogging(outcome: Outcome<LoggingResult> | undefined, runs: number, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderLogging(
+  outcome: Outcome<LoggingResult> | undefined,
+  runs: number,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 7. Monitoring: what the prediction log costs', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const data = outcome.data;
   out.push(
     'Two `tend serve` processes serve the trained digits model from the same repository: one with the default monitoring ' +
@@ -53,6 +88,10 @@ export function renderLogging(outcome: Outcome<LoggingResult> | undefined, runs:
         `${ms(l.off.p50Ms)} ms | ${ms(l.on.p50Ms)} ms | ${ms(l.off.p99Ms)} ms | ${ms(l.on.p99Ms)} ms |`,
     );
   }
-  out.push('', `Rows the logging server committed over the section: ${data.rowsWritten ?? '—'}; dropped: ${data.rowsDropped ?? '—'}.`, '');
+  out.push(
+    '',
+    `Rows the logging server committed over the section: ${data.rowsWritten ?? '—'}; dropped: ${data.rowsDropped ?? '—'}.`,
+    '',
+  );
   return out;
 }

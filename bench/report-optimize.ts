@@ -16,17 +16,33 @@ import type { Outcome, TargetRow } from './report-rows.js';
 import { ratio } from './statistics.js';
 
 /** Targets per model: min speed-up per batch size, max file ratio, min mean cosine. */
-export const OPTIMIZE_TARGETS: Record<string, { speedup: Record<number, number>; fileRatio: number; cosine?: number }> = {
+export const OPTIMIZE_TARGETS: Record<
+  string,
+  { speedup: Record<number, number>; fileRatio: number; cosine?: number }
+> = {
   text_encoder_6l: { speedup: { 1: 1.7, 8: 1.8 }, fileRatio: 0.3, cosine: 0.999 },
   tiny_text_encoder: { speedup: { 8: 1.25 }, fileRatio: 0.3 },
 };
 
 const rate = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
 
-export function optimizeTargets(outcome: Outcome<OptimizeSection> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function optimizeTargets(
+  outcome: Outcome<OptimizeSection> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   if (outcome === undefined) return [];
   if (!('data' in outcome)) {
-    return [{ name: 'int8-dynamic vs fp32', figure: '—', baseline: '—', ratio: Number.NaN, target: 'see section 8', verdict: 'NOT RUN', note: whyMissing(outcome) }];
+    return [
+      {
+        name: 'int8-dynamic vs fp32',
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target: 'see section 8',
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   }
   const out: TargetRow[] = [];
   for (const row of outcome.data.rows) {
@@ -89,14 +105,27 @@ export function optimizeTargets(outcome: Outcome<OptimizeSection> | undefined, w
     note: '',
   });
   for (const name of outcome.data.skipped) {
-    out.push({ name: `${name} int8-dynamic`, figure: '—', baseline: '—', ratio: Number.NaN, target: 'see section 8', verdict: 'NOT RUN', note: `${name}.onnx is absent` });
+    out.push({
+      name: `${name} int8-dynamic`,
+      figure: '—',
+      baseline: '—',
+      ratio: Number.NaN,
+      target: 'see section 8',
+      verdict: 'NOT RUN',
+      note: `${name}.onnx is absent`,
+    });
   }
   return out;
 }
 
-export function renderOptimize(outcome: Outcome<OptimizeSection> | undefined, vnni: string, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderOptimize(
+  outcome: Outcome<OptimizeSection> | undefined,
+  vnni: string,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 8. Optimization: int8 dynamic quantization vs fp32', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   out.push(
     "Each model is quantized by tend's own `quantizeDynamic` (MatMul, Gemm, Conv and Gather weights to 8 bits, activations quantized at run time, " +
       "onnxruntime's formulas; `tend optimize --method int8-dynamic` does the same). fp32 and int8 run side by side in worker threads " +

@@ -1,11 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { undisturbed, type ProtocolFigure, type ProtocolKey, type ProtocolModelResult, type ProtocolsResult } from './protocols.js';
+import {
+  undisturbed,
+  type ProtocolFigure,
+  type ProtocolKey,
+  type ProtocolModelResult,
+  type ProtocolsResult,
+} from './protocols.js';
 import { protocolRows, protocolTargets } from './report-protocols.js';
 import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
 
 function figure(protocol: ProtocolKey, requestsPerSecond: number, failures = 0): ProtocolFigure {
-  return { protocol, label: protocol, runs: [], requestsPerSecond, p50Ms: 2, p99Ms: 9, failures, meanBatchSize: 4, serverCpuMsPerRequest: 0.2, clientCpuCores: null, otherCores: 0, attempts: 3, disturbedRuns: 0 };
+  return {
+    protocol,
+    label: protocol,
+    runs: [],
+    requestsPerSecond,
+    p50Ms: 2,
+    p99Ms: 9,
+    failures,
+    meanBatchSize: 4,
+    serverCpuMsPerRequest: 0.2,
+    clientCpuCores: null,
+    otherCores: 0,
+    attempts: 3,
+    disturbedRuns: 0,
+  };
 }
 
 function model(name: string, rates: Record<ProtocolKey, number>, identical = true): ProtocolModelResult {
@@ -17,7 +37,13 @@ function model(name: string, rates: Record<ProtocolKey, number>, identical = tru
     ceilingItemsPerSecond: 1000,
     runSeconds: 8,
     figures: (Object.keys(rates) as ProtocolKey[]).map((k) => figure(k, rates[k])),
-    check: { model: name, outputs: ['y FP32 [1,2]'], protocolsIdentical: identical, matchesRawOrt: true, differences: identical ? [] : ["gRPC vs JSON: output 'y'"] },
+    check: {
+      model: name,
+      outputs: ['y FP32 [1,2]'],
+      protocolsIdentical: identical,
+      matchesRawOrt: true,
+      differences: identical ? [] : ["gRPC vs JSON: output 'y'"],
+    },
   };
 }
 
@@ -45,7 +71,10 @@ test('a low JSON share cannot hide a slow protocol: the rule is relative to JSON
   assert.equal(grpc?.verdict, 'FAIL');
   assert.equal(grpc?.meetsRelative, false);
   assert.equal(rows.find((r) => r.figure.protocol === 'binary')?.verdict, 'PASS');
-  const targets = protocolTargets({ data: result([model('cnn', { json: 80, binary: 160, grpc: 55, 'grpc-2ch': 55 })]) }, whyMissing);
+  const targets = protocolTargets(
+    { data: result([model('cnn', { json: 80, binary: 160, grpc: 55, 'grpc-2ch': 55 })]) },
+    whyMissing,
+  );
   const row = targets.find((t) => t.name.includes(': grpc vs'));
   assert.equal(row?.target, '≥ 0.95 × JSON');
   assert.ok(Math.abs((row?.ratio ?? 0) - 55 / 80) < 1e-9);
@@ -57,7 +86,11 @@ test('failed requests or outputs that differ fail whatever the throughput', () =
   failing.figures[1] = figure('binary', 900, 3);
   assert.equal(protocolRows(failing).find((r) => r.figure.protocol === 'binary')?.verdict, 'FAIL');
   const differ = protocolRows(model('enc', { json: 800, binary: 900, grpc: 900, 'grpc-2ch': 900 }, false));
-  assert.ok(differ.filter((r) => r.verdict !== null).every((r) => r.verdict === 'FAIL' && /outputs differ/.test(r.note)));
+  assert.ok(
+    differ
+      .filter((r) => r.verdict !== null)
+      .every((r) => r.verdict === 'FAIL' && /outputs differ/.test(r.note)),
+  );
 });
 
 function result(models: ProtocolModelResult[], skippedModels: string[] = []): ProtocolsResult {
@@ -65,27 +98,60 @@ function result(models: ProtocolModelResult[], skippedModels: string[] = []): Pr
 }
 
 test('protocolTargets gives binary and 1-channel gRPC rows per model, NOT RUN for skipped models and errors', () => {
-  const rows = protocolTargets({ data: result([model('small_cnn', { json: 800, binary: 900, grpc: 790, 'grpc-2ch': 100 })], ['text_encoder_6l']) }, whyMissing);
-  assert.deepEqual(rows.map((r) => r.verdict), ['PASS', 'PASS', 'NOT RUN']);
+  const rows = protocolTargets(
+    {
+      data: result(
+        [model('small_cnn', { json: 800, binary: 900, grpc: 790, 'grpc-2ch': 100 })],
+        ['text_encoder_6l'],
+      ),
+    },
+    whyMissing,
+  );
+  assert.deepEqual(
+    rows.map((r) => r.verdict),
+    ['PASS', 'PASS', 'NOT RUN'],
+  );
   assert.match(rows[1]?.name ?? '', /small_cnn: grpc vs JSON/);
   assert.match(rows[2]?.note ?? '', /text_encoder_6l\.onnx is absent/);
   assert.deepEqual(protocolTargets(undefined, whyMissing), []);
-  const failed = protocolTargets({ error: 'server did not start' }, (o) => ('error' in (o ?? {}) ? 'error: server did not start' : ''));
+  const failed = protocolTargets({ error: 'server did not start' }, (o) =>
+    'error' in (o ?? {}) ? 'error: server did not start' : '',
+  );
   assert.equal(failed[0]?.verdict, 'NOT RUN');
 });
 
-const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0, int8Extensions: 'VNNI' };
+const machine = {
+  cpuModel: 'Test CPU',
+  cores: 2,
+  memoryGiB: 4,
+  node: 'v20.20.0',
+  onnxruntime: '1.30.0',
+  tend: '0.1.0',
+  wrk: '4.1.0',
+  busyCoresAtStart: 0,
+  int8Extensions: 'VNNI',
+};
 
 test('the report adds the protocol targets and a section stating the rule', () => {
   const results: BenchResults = {
     machine,
-    settings: { quick: false, runs: 3, durationSeconds: 8, warmupSeconds: 2, computeSecondsPerRun: 2, command: 'npm run bench' },
+    settings: {
+      quick: false,
+      runs: 3,
+      durationSeconds: 8,
+      warmupSeconds: 2,
+      computeSecondsPerRun: 2,
+      command: 'npm run bench',
+    },
     date: new Date('2025-01-01T00:00:00Z'),
     elapsedSeconds: 60,
     protocols: { data: result([model('small_cnn', { json: 800, binary: 900, grpc: 700, 'grpc-2ch': 760 })]) },
   };
   const targets = evaluateTargets(results);
-  assert.deepEqual(targets.slice(-2).map((t) => t.verdict), ['PASS', 'FAIL']);
+  assert.deepEqual(
+    targets.slice(-2).map((t) => t.verdict),
+    ['PASS', 'FAIL'],
+  );
   const md = renderMarkdown(results);
   assert.match(md, /## 5\. Protocols/);
   assert.match(md, /ratio ≥ 0\.95 × JSON's ratio/);

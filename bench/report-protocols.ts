@@ -37,7 +37,15 @@ export function protocolRows(model: ProtocolModelResult): ProtocolRow[] {
     const r = ratio(figure.requestsPerSecond, model.ceilingItemsPerSecond);
     const relativeToJson = ratio(r, jsonRatio);
     if (figure.protocol === 'json') {
-      return { model: model.model, figure, ratioToCeiling: r, relativeToJson, verdict: null, meetsRelative: null, note: figure.failures > 0 ? `${figure.failures} failed requests` : '' };
+      return {
+        model: model.model,
+        figure,
+        ratioToCeiling: r,
+        relativeToJson,
+        verdict: null,
+        meetsRelative: null,
+        note: figure.failures > 0 ? `${figure.failures} failed requests` : '',
+      };
     }
     const notes: string[] = [];
     if (figure.failures > 0) notes.push(`${figure.failures} failed requests`);
@@ -58,17 +66,32 @@ export function protocolRows(model: ProtocolModelResult): ProtocolRow[] {
 }
 
 const fmtRate = (x: number): string => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
-const fmtMs = (x: number): string => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmtMs = (x: number): string =>
+  !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
-const TARGET_NAME = (model: string, what: string): string => `${model}: ${what} vs JSON at c=16 (share of the raw-ORT ceiling)`;
+const TARGET_NAME = (model: string, what: string): string =>
+  `${model}: ${what} vs JSON at c=16 (share of the raw-ORT ceiling)`;
 const TARGET_TEXT = `≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON`;
 
 /** The target rows (binary and gRPC of each model); none when the section was not asked for. */
-export function protocolTargets(outcome: Outcome<ProtocolsResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function protocolTargets(
+  outcome: Outcome<ProtocolsResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   if (outcome === undefined) return [];
   if (!('data' in outcome)) {
-    return [{ name: TARGET_NAME('small_cnn, text_encoder_6l', 'binary and gRPC'), figure: '—', baseline: '—', ratio: Number.NaN, target: TARGET_TEXT, verdict: 'NOT RUN', note: whyMissing(outcome) }];
+    return [
+      {
+        name: TARGET_NAME('small_cnn, text_encoder_6l', 'binary and gRPC'),
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target: TARGET_TEXT,
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   }
   const rows: TargetRow[] = [];
   for (const model of outcome.data.models) {
@@ -84,12 +107,25 @@ export function protocolTargets(outcome: Outcome<ProtocolsResult> | undefined, w
         ratio: row.relativeToJson,
         target: TARGET_TEXT,
         verdict: row.verdict,
-        note: [row.note, `share of the ceiling ${fmtRatio(row.ratioToCeiling)} vs JSON's ${fmtRatio(json.ratioToCeiling)}`].filter((n) => n !== '').join('; '),
+        note: [
+          row.note,
+          `share of the ceiling ${fmtRatio(row.ratioToCeiling)} vs JSON's ${fmtRatio(json.ratioToCeiling)}`,
+        ]
+          .filter((n) => n !== '')
+          .join('; '),
       });
     }
   }
   for (const name of outcome.data.skippedModels) {
-    rows.push({ name: TARGET_NAME(name, 'binary and gRPC'), figure: '—', baseline: '—', ratio: Number.NaN, target: TARGET_TEXT, verdict: 'NOT RUN', note: `${name}.onnx is absent` });
+    rows.push({
+      name: TARGET_NAME(name, 'binary and gRPC'),
+      figure: '—',
+      baseline: '—',
+      ratio: Number.NaN,
+      target: TARGET_TEXT,
+      verdict: 'NOT RUN',
+      note: `${name}.onnx is absent`,
+    });
   }
   return rows;
 }
@@ -100,9 +136,14 @@ function table(header: string[], body: string[][]): string {
 }
 
 /** The section's Markdown (heading included). */
-export function renderProtocols(outcome: Outcome<ProtocolsResult> | undefined, runs: number, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderProtocols(
+  outcome: Outcome<ProtocolsResult> | undefined,
+  runs: number,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 5. Protocols: JSON, binary tensors and gRPC at 16 clients', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const data = outcome.data;
   out.push(
     `One \`tend serve\` (HTTP and gRPC on) serves the models with dynamic batching on (max batch ${data.maxBatchSize}, delay ${data.delayUs} µs, ` +
@@ -116,9 +157,9 @@ export function renderProtocols(outcome: Outcome<ProtocolsResult> | undefined, r
       ' (a slow model gets longer runs: its requests complete in whole batches, and a short run would count too few of them).',
     '',
     `**Rule:** ratio = served req/s (= items/s) ÷ ceiling items/s. Binary and gRPC **PASS** when their ratio ≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON's ratio ` +
-      '(relative: at most 5% below JSON, or better), with no failed request and outputs bit-identical to JSON\'s; the target rows use gRPC on one channel. ' +
+      "(relative: at most 5% below JSON, or better), with no failed request and outputs bit-identical to JSON's; the target rows use gRPC on one channel. " +
       '"vs JSON" is the ratio divided by JSON\'s. The last column reads the acceptance as relative (≥ 0.95 × JSON\'s ratio), ' +
-      'which is stricter wherever JSON\'s ratio is below 1: it is shown for information and does not change the result. ' +
+      "which is stricter wherever JSON's ratio is below 1: it is shown for information and does not change the result. " +
       '"Server CPU ms/req" is the tend process\'s CPU (all threads, inference included) per request served; "client cores" is the load generator\'s CPU ' +
       '(wrk: its whole process; gRPC: its measured window); "other cores" is what the rest of the machine used meanwhile (medians over the runs).',
     '',
@@ -126,19 +167,36 @@ export function renderProtocols(outcome: Outcome<ProtocolsResult> | undefined, r
   const rows = data.models.flatMap((m) => protocolRows(m));
   out.push(
     table(
-      ['model', 'protocol', 'req/s', 'p50 ms', 'p99 ms', 'mean batch', 'server CPU ms/req', 'client cores', 'other cores', 'ceiling items/s', 'ratio to ceiling', 'vs JSON', 'result (rule above)', `relative reading (≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON)`],
+      [
+        'model',
+        'protocol',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'mean batch',
+        'server CPU ms/req',
+        'client cores',
+        'other cores',
+        'ceiling items/s',
+        'ratio to ceiling',
+        'vs JSON',
+        'result (rule above)',
+        `relative reading (≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON)`,
+      ],
       rows.map((r) => {
         const model = data.models.find((m) => m.model === r.model);
         return [
           r.model,
           r.figure.label,
-          fmtRate(r.figure.requestsPerSecond) + (r.figure.failures > 0 ? ` (${r.figure.failures} failed)` : ''),
+          fmtRate(r.figure.requestsPerSecond) +
+            (r.figure.failures > 0 ? ` (${r.figure.failures} failed)` : ''),
           fmtMs(r.figure.p50Ms),
           fmtMs(r.figure.p99Ms),
           r.figure.meanBatchSize === null ? '—' : r.figure.meanBatchSize.toFixed(1),
           r.figure.serverCpuMsPerRequest === null ? '—' : r.figure.serverCpuMsPerRequest.toFixed(3),
           r.figure.clientCpuCores === null ? '—' : r.figure.clientCpuCores.toFixed(2),
-          (r.figure.otherCores === null ? '—' : r.figure.otherCores.toFixed(2)) + (r.figure.disturbedRuns > 0 ? ` (${r.figure.disturbedRuns} run(s) disturbed)` : ''),
+          (r.figure.otherCores === null ? '—' : r.figure.otherCores.toFixed(2)) +
+            (r.figure.disturbedRuns > 0 ? ` (${r.figure.disturbedRuns} run(s) disturbed)` : ''),
           model ? `${fmtRate(model.ceilingItemsPerSecond)} (batch ${model.ceilingBatch})` : '—',
           fmtRatio(r.ratioToCeiling),
           fmtRatio(r.relativeToJson),
@@ -164,22 +222,30 @@ export function renderProtocols(outcome: Outcome<ProtocolsResult> | undefined, r
     ),
     '',
   );
-  for (const name of data.skippedModels) out.push(`_${name}: skipped, its ONNX file is absent (read from ../shared/models/ only)._`, '');
+  for (const name of data.skippedModels)
+    out.push(`_${name}: skipped, its ONNX file is absent (read from ../shared/models/ only)._`, '');
   out.push(
     'Notes: the machine has 2 cores. wrk and the gRPC load generator run on them beside the server (and the ceiling runs on them alone), so ' +
-      'every protocol pays for its client out of the server\'s CPU: a heavier client (the Node gRPC one vs the C wrk) lowers its own figure. ' +
+      "every protocol pays for its client out of the server's CPU: a heavier client (the Node gRPC one vs the C wrk) lowers its own figure. " +
       `Other jobs share this machine in bursts: a run (or ceiling sample) during which other processes used more than ${OTHER_CORES_LIMIT} cores was measured again, ` +
       `up to ${MAX_ATTEMPTS} times in all, and a run still disturbed after that is left out of the medians (unless every run of the figure was); ` +
       data.models
         .map((m) => {
           const attempts = m.figures.reduce((n, f) => n + f.attempts, 0);
           const runs = m.figures.reduce((n, f) => n + f.runs.length, 0);
-          const disturbed = m.figures.reduce((n, f) => n + f.disturbedRuns, 0) + m.ceilingSamples.filter((c) => c.disturbed).length;
+          const disturbed =
+            m.figures.reduce((n, f) => n + f.disturbedRuns, 0) +
+            m.ceilingSamples.filter((c) => c.disturbed).length;
           return `${m.model}: ${attempts} protocol runs measured for ${runs} kept, ${disturbed} run(s) and ceiling sample(s) still disturbed`;
         })
         .join('; ') +
       '. Per-round ceilings (* = disturbed): ' +
-      data.models.map((m) => `${m.model} ${m.ceilingSamples.map((c) => fmtRate(c.itemsPerSecond) + (c.disturbed ? '*' : '')).join(', ')} items/s (sweep best ${fmtRate(m.ceilingSweepItemsPerSecond)})`).join('; ') +
+      data.models
+        .map(
+          (m) =>
+            `${m.model} ${m.ceilingSamples.map((c) => fmtRate(c.itemsPerSecond) + (c.disturbed ? '*' : '')).join(', ')} items/s (sweep best ${fmtRate(m.ceilingSweepItemsPerSecond)})`,
+        )
+        .join('; ') +
       '.',
     '',
   );

@@ -13,11 +13,25 @@ const ms = (x: number): string => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 /** One target row per concurrency. */
-export function shadowTargets(outcome: Outcome<ShadowResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function shadowTargets(
+  outcome: Outcome<ShadowResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   const name = 'digits caller p50, shadow on vs off';
   const target = `≤ ${SHADOW_P50_LIMIT.toFixed(2)}`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome)) return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: whyMissing(outcome) }];
+  if (!('data' in outcome))
+    return [
+      {
+        name,
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   return outcome.data.levels.map((level) => {
     const r = ratio(level.on.p50Ms, level.off.p50Ms);
     const failures = level.on.failures + level.off.failures;
@@ -34,17 +48,22 @@ export function shadowTargets(outcome: Outcome<ShadowResult> | undefined, whyMis
 }
 
 /** Section 6 of the document. */
-export function renderShadow(outcome: Outcome<ShadowResult> | undefined, runs: number, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderShadow(
+  outcome: Outcome<ShadowResult> | undefined,
+  runs: number,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 6. Deployments: what a shadow costs the caller', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const data = outcome.data;
   out.push(
     'One `tend serve` holds two registry endpoints of the trained digits model with the same (default) config: `plain` routes every ' +
       'request to its champion; `mirrored` routes to its champion too and mirrors each request to a shadow version (the same network) ' +
-      'after the caller has its answer; the shadow\'s answers are compared with the champion\'s and never returned. wrk runs against ' +
+      "after the caller has its answer; the shadow's answers are compared with the champion's and never returned. wrk runs against " +
       `the two endpoints alternate; figures are medians of ${runs} run(s). Mirrored requests gather for a few milliseconds and go to the shadow together; up to ${data.maxInFlight} ` +
       'may wait or run at once, and requests beyond that are not mirrored but counted as skipped (mirroring doubles the inference work; ' +
-      'a shadow queueing without bound on a saturated machine would take the champion\'s CPU and memory). The tally below says how many were mirrored.',
+      "a shadow queueing without bound on a saturated machine would take the champion's CPU and memory). The tally below says how many were mirrored.",
     '',
     '| clients | p50 no shadow | p50 shadow on | ratio | p99 no shadow | p99 shadow on | req/s no shadow | req/s shadow on |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

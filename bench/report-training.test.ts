@@ -24,23 +24,37 @@ const result = (sklearn: TrainingResult['sklearn'], rows: TrainingSpeed[]): Trai
   online: { samplesPerSecond: 30000, samples: 5391, progressiveAccuracy: 0.97 },
 });
 
-test('each batch size is a target: tend epochs/s over scikit-learn\'s, passing at 1.0 or more', () => {
-  const rows = trainingTargets({ data: result({ version: '1.2.1' }, [speed(200, 600, 300), speed(32, 100, 110)]) }, why);
-  assert.deepEqual(rows.map((r) => r.verdict), ['PASS', 'FAIL']);
+test("each batch size is a target: tend epochs/s over scikit-learn's, passing at 1.0 or more", () => {
+  const rows = trainingTargets(
+    { data: result({ version: '1.2.1' }, [speed(200, 600, 300), speed(32, 100, 110)]) },
+    why,
+  );
+  assert.deepEqual(
+    rows.map((r) => r.verdict),
+    ['PASS', 'FAIL'],
+  );
   assert.equal(rows[0]?.ratio, 2);
   assert.match(rows[0]?.baseline ?? '', /scikit-learn 1\.2\.1/);
   assert.match(rows[1]?.name ?? '', /batch 32/);
 });
 
 test('without scikit-learn the rows say NOT RUN with the reason, and the table still shows tend', () => {
-  const missing = result({ missing: '/usr/bin/python3 has no sklearn (apt-get install python3-sklearn)' }, [speed(200, 600, null)]);
+  const missing = result({ missing: '/usr/bin/python3 has no sklearn (apt-get install python3-sklearn)' }, [
+    speed(200, 600, null),
+  ]);
   const rows = trainingTargets({ data: missing }, why);
-  assert.deepEqual(rows.map((r) => r.verdict), ['NOT RUN']);
+  assert.deepEqual(
+    rows.map((r) => r.verdict),
+    ['NOT RUN'],
+  );
   assert.match(rows[0]?.note ?? '', /has no sklearn/);
   const text = renderTraining({ data: missing }, why).join('\n');
   assert.match(text, /\| 200 \| 600 \| NOT RUN — \/usr\/bin\/python3 has no sklearn/);
   assert.match(text, /30,000/);
-  assert.deepEqual(trainingTargets({ error: 'boom' }, () => 'error: boom').map((r) => r.verdict), ['NOT RUN']);
+  assert.deepEqual(
+    trainingTargets({ error: 'boom' }, () => 'error: boom').map((r) => r.verdict),
+    ['NOT RUN'],
+  );
   assert.match(renderTraining(undefined, why).join('\n'), /Not measured: section not run/);
 });
 

@@ -9,22 +9,45 @@ import { SKLEARN_PYTHON, TRAINING_HIDDEN, type TrainingResult } from './training
 
 export const TRAINING_TARGET = 1.0;
 
-const rate = (x: number): string => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const rate = (x: number): string =>
+  x >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 100 ? x.toFixed(0) : x.toFixed(1);
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
-const targetName = (batch: number): string => `Digits MLP [${TRAINING_HIDDEN.join(', ')}] training, batch ${batch} (epochs/s)`;
+const targetName = (batch: number): string =>
+  `Digits MLP [${TRAINING_HIDDEN.join(', ')}] training, batch ${batch} (epochs/s)`;
 
-export function trainingTargets(outcome: Outcome<TrainingResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): TargetRow[] {
+export function trainingTargets(
+  outcome: Outcome<TrainingResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): TargetRow[] {
   if (outcome === undefined) return [];
   const target = `≥ ${TRAINING_TARGET.toFixed(2)}`;
   if (!('data' in outcome)) {
-    return [{ name: 'Digits MLP training vs scikit-learn (epochs/s)', figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: whyMissing(outcome) }];
+    return [
+      {
+        name: 'Digits MLP training vs scikit-learn (epochs/s)',
+        figure: '—',
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: whyMissing(outcome),
+      },
+    ];
   }
   const { sklearn, speed } = outcome.data;
   return speed.map((s): TargetRow => {
     const figure = `${rate(s.tend)} (tend train, onnxruntime)`;
     if (s.sklearn === null || !('version' in sklearn)) {
-      return { name: targetName(s.batchSize), figure, baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: 'missing' in sklearn ? sklearn.missing : 'scikit-learn did not run' };
+      return {
+        name: targetName(s.batchSize),
+        figure,
+        baseline: '—',
+        ratio: Number.NaN,
+        target,
+        verdict: 'NOT RUN',
+        note: 'missing' in sklearn ? sklearn.missing : 'scikit-learn did not run',
+      };
     }
     const r = ratio(s.tend, s.sklearn);
     return {
@@ -39,9 +62,13 @@ export function trainingTargets(outcome: Outcome<TrainingResult> | undefined, wh
   });
 }
 
-export function renderTraining(outcome: Outcome<TrainingResult> | undefined, whyMissing: (o: Outcome<unknown> | undefined) => string): string[] {
+export function renderTraining(
+  outcome: Outcome<TrainingResult> | undefined,
+  whyMissing: (o: Outcome<unknown> | undefined) => string,
+): string[] {
   const out: string[] = ['## 10. Training: epochs per second and online learning', ''];
-  if (outcome === undefined || !('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
+  if (outcome === undefined || !('data' in outcome))
+    return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const d = outcome.data;
   const sklearnName = 'version' in d.sklearn ? `scikit-learn ${d.sklearn.version}` : 'scikit-learn';
   out.push(
@@ -60,7 +87,10 @@ export function renderTraining(outcome: Outcome<TrainingResult> | undefined, why
     '| --- | --- | --- | --- | --- | --- |',
   );
   for (const s of d.speed) {
-    const sk = s.sklearn === null ? `NOT RUN${'missing' in d.sklearn ? ` — ${d.sklearn.missing}` : ''}` : rate(s.sklearn);
+    const sk =
+      s.sklearn === null
+        ? `NOT RUN${'missing' in d.sklearn ? ` — ${d.sklearn.missing}` : ''}`
+        : rate(s.sklearn);
     out.push(
       `| ${s.batchSize} | ${rate(s.tend)} | ${sk} | ${s.sklearn === null ? '—' : fmtRatio(ratio(s.tend, s.sklearn))} | ${rate(s.typescript)} | ${fmtRatio(ratio(s.tend, s.typescript))} |`,
     );

@@ -6,20 +6,43 @@ import type { MachineInfo } from './machine.js';
 import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
 import { median, ratio } from './statistics.js';
 
-const machine: MachineInfo = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 4, node: 'v20.20.0', onnxruntime: '1.30.0', tend: '0.1.0', wrk: '4.1.0', busyCoresAtStart: 0.05, int8Extensions: 'VNNI (avx512_vnni, avx2)' };
+const machine: MachineInfo = {
+  cpuModel: 'Test CPU',
+  cores: 2,
+  memoryGiB: 4,
+  node: 'v20.20.0',
+  onnxruntime: '1.30.0',
+  tend: '0.1.0',
+  wrk: '4.1.0',
+  busyCoresAtStart: 0.05,
+  int8Extensions: 'VNNI (avx512_vnni, avx2)',
+};
 
 function figure(connections: number, requestsPerSecond: number, failures = 0): LoadFigure {
   return { connections, runs: [], requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };
 }
 
 function compute(model: string, best: number): ComputeCeiling {
-  return { model, intraOpThreads: 2, allowSpinning: false, perBatch: [{ batch: 8, itemsPerSecond: best }], best: { batch: 8, itemsPerSecond: best } };
+  return {
+    model,
+    intraOpThreads: 2,
+    allowSpinning: false,
+    perBatch: [{ batch: 8, itemsPerSecond: best }],
+    best: { batch: 8, itemsPerSecond: best },
+  };
 }
 
 function results(overrides: Partial<BenchResults>): BenchResults {
   return {
     machine,
-    settings: { quick: false, runs: 3, durationSeconds: 8, warmupSeconds: 2, computeSecondsPerRun: 1, command: 'npm run bench' },
+    settings: {
+      quick: false,
+      runs: 3,
+      durationSeconds: 8,
+      warmupSeconds: 2,
+      computeSecondsPerRun: 1,
+      command: 'npm run bench',
+    },
     date: new Date('2025-01-01T00:00:00Z'),
     elapsedSeconds: 600,
     ...overrides,
@@ -33,19 +56,44 @@ const full = results({
   batching: {
     data: {
       rows: [
-        { model: 'text_encoder_6l', mode: { label: 'on, delay 0 µs', delayUs: 0 }, maxBatchSize: 16, figure: figure(16, 70) },
-        { model: 'text_encoder_6l', mode: { label: 'on, delay 2000 µs', delayUs: 2000 }, maxBatchSize: 16, figure: figure(16, 76) },
-        { model: 'text_encoder_6l', mode: { label: 'off', delayUs: null }, maxBatchSize: 16, figure: figure(16, 79) },
+        {
+          model: 'text_encoder_6l',
+          mode: { label: 'on, delay 0 µs', delayUs: 0 },
+          maxBatchSize: 16,
+          figure: figure(16, 70),
+        },
+        {
+          model: 'text_encoder_6l',
+          mode: { label: 'on, delay 2000 µs', delayUs: 2000 },
+          maxBatchSize: 16,
+          figure: figure(16, 76),
+        },
+        {
+          model: 'text_encoder_6l',
+          mode: { label: 'off', delayUs: null },
+          maxBatchSize: 16,
+          figure: figure(16, 79),
+        },
       ],
       skippedModels: [],
     },
   },
-  memory: { data: { model: 'tiny_text_encoder', cycles: 50, referenceCycle: 5, rssBytes: Array.from({ length: 50 }, (_, i) => (i < 5 ? 100 : 105) * 2 ** 20) } },
+  memory: {
+    data: {
+      model: 'tiny_text_encoder',
+      cycles: 50,
+      referenceCycle: 5,
+      rssBytes: Array.from({ length: 50 }, (_, i) => (i < 5 ? 100 : 105) * 2 ** 20),
+    },
+  },
 });
 
 test('evaluateTargets passes figures that meet their targets', () => {
   const rows = evaluateTargets(full);
-  assert.deepEqual(rows.map((r) => r.verdict), ['PASS', 'PASS', 'PASS']);
+  assert.deepEqual(
+    rows.map((r) => r.verdict),
+    ['PASS', 'PASS', 'PASS'],
+  );
   assert.equal(rows[0]?.ratio, 0.8);
   // The batching target uses the better batching-on row, never the batching-off one.
   assert.equal(rows[1]?.ratio, 76 / 80);
@@ -56,11 +104,24 @@ test('evaluateTargets passes figures that meet their targets', () => {
 test('evaluateTargets fails figures below target or with failed requests', () => {
   const slow = results({ ...full, digits: { data: { figures: [figure(32, 20_000)], testAccuracy: 0.95 } } });
   assert.equal(evaluateTargets(slow)[0]?.verdict, 'FAIL');
-  const failing = results({ ...full, digits: { data: { figures: [figure(32, 29_000, 3)], testAccuracy: 0.95 } } });
+  const failing = results({
+    ...full,
+    digits: { data: { figures: [figure(32, 29_000, 3)], testAccuracy: 0.95 } },
+  });
   const row = evaluateTargets(failing)[0];
   assert.equal(row?.verdict, 'FAIL');
   assert.match(row?.figure ?? '', /3 failed requests/);
-  const leaking = results({ ...full, memory: { data: { model: 'm', cycles: 50, referenceCycle: 5, rssBytes: Array.from({ length: 50 }, (_, i) => 100 + i * 10) } } });
+  const leaking = results({
+    ...full,
+    memory: {
+      data: {
+        model: 'm',
+        cycles: 50,
+        referenceCycle: 5,
+        rssBytes: Array.from({ length: 50 }, (_, i) => 100 + i * 10),
+      },
+    },
+  });
   assert.equal(evaluateTargets(leaking)[2]?.verdict, 'FAIL');
 });
 
@@ -72,20 +133,38 @@ test('evaluateTargets never passes what did not run', () => {
       compute: { data: [] },
     }),
   );
-  assert.deepEqual(rows.map((r) => r.verdict), ['NOT RUN', 'NOT RUN', 'NOT RUN']);
+  assert.deepEqual(
+    rows.map((r) => r.verdict),
+    ['NOT RUN', 'NOT RUN', 'NOT RUN'],
+  );
   assert.match(rows[1]?.note ?? '', /absent/);
   assert.equal(rows[2]?.note, 'section not run');
 });
 
 test('renderMarkdown has the header, the targets, the sections and how to reproduce', () => {
   const text = renderMarkdown(full);
-  for (const part of ['# tend benchmarks', 'Test CPU, 2 cores', 'onnxruntime-node 1.30.0', '`npm run bench`', '2025-01-01T00:00:00Z', '## Targets', '**PASS**', '## How to reproduce']) {
+  for (const part of [
+    '# tend benchmarks',
+    'Test CPU, 2 cores',
+    'onnxruntime-node 1.30.0',
+    '`npm run bench`',
+    '2025-01-01T00:00:00Z',
+    '## Targets',
+    '**PASS**',
+    '## How to reproduce',
+  ]) {
     assert.ok(text.includes(part), `missing: ${part}`);
   }
   assert.ok(!text.includes('Quick run'));
   assert.ok(!text.includes('not idle'));
-  assert.match(renderMarkdown(results({ ...full, machine: { ...machine, busyCoresAtStart: 1.5 } })), /not idle/);
-  assert.match(renderMarkdown(results({ ...full, settings: { ...full.settings, quick: true } })), /Quick run/);
+  assert.match(
+    renderMarkdown(results({ ...full, machine: { ...machine, busyCoresAtStart: 1.5 } })),
+    /not idle/,
+  );
+  assert.match(
+    renderMarkdown(results({ ...full, settings: { ...full.settings, quick: true } })),
+    /Quick run/,
+  );
 });
 
 test('median and ratio', () => {
@@ -117,7 +196,16 @@ test('the batching target prefers the paired measurement when it ran', () => {
     { rawItemsPerSecond: 50, servedItemsPerSecond: 47 },
     { rawItemsPerSecond: 62, servedItemsPerSecond: 56 },
   ];
-  const data = { model: 'text_encoder_6l', batch: 8, delayUs: 0, pairs, rawItemsPerSecond: 60, servedItemsPerSecond: 55, failures: 0, meanBatchSize: 8 };
+  const data = {
+    model: 'text_encoder_6l',
+    batch: 8,
+    delayUs: 0,
+    pairs,
+    rawItemsPerSecond: 60,
+    servedItemsPerSecond: 55,
+    failures: 0,
+    meanBatchSize: 8,
+  };
   const paired = results({ ...full, paired: { data } });
   const row = evaluateTargets(paired)[1];
   assert.equal(row?.ratio, 55 / 60);

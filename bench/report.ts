@@ -113,7 +113,9 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   const served = digits?.figures.find((f) => f.connections === 32);
   const bare = ceiling?.find((f) => f.connections === 32);
   if (served === undefined || bare === undefined) {
-    rows.push(notRun(digitsName, digitsTarget, whyMissing(served === undefined ? results.digits : results.ceiling)));
+    rows.push(
+      notRun(digitsName, digitsTarget, whyMissing(served === undefined ? results.digits : results.ceiling)),
+    );
   } else {
     const r = ratio(served.requestsPerSecond, bare.requestsPerSecond);
     const clean = served.failures === 0 && bare.failures === 0;
@@ -132,7 +134,9 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   const encoderTarget = `≥ ${TARGETS.encoderBatchingOverCompute.toFixed(2)}`;
   const batching = dataOf(results.batching);
   const compute = dataOf(results.compute)?.find((c) => c.model === 'text_encoder_6l');
-  const batched = (batching?.rows ?? []).filter((r) => r.model === 'text_encoder_6l' && r.mode.delayUs !== null);
+  const batched = (batching?.rows ?? []).filter(
+    (r) => r.model === 'text_encoder_6l' && r.mode.delayUs !== null,
+  );
   const paired = dataOf(results.paired);
   if (paired !== undefined) {
     const r = ratio(paired.servedItemsPerSecond, paired.rawItemsPerSecond);
@@ -210,13 +214,19 @@ export function renderMarkdown(results: BenchResults): string {
   const { machine: m, settings: s } = results;
   const out: string[] = [];
   out.push('# tend benchmarks', '');
-  if (s.quick) out.push('> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.', '');
+  if (s.quick)
+    out.push(
+      '> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.',
+      '',
+    );
   out.push(
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory`,
     `- int8 extensions of the CPU: ${m.int8Extensions}`,
     `- Software: Node ${m.node}, onnxruntime-node ${m.onnxruntime}, tend ${m.tend}, wrk ${m.wrk}`,
     `- Cores busy with other work in the 2 s before the bench started: ${m.busyCoresAtStart.toFixed(2)}` +
-      (m.busyCoresAtStart > BUSY_CORES ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**' : ''),
+      (m.busyCoresAtStart > BUSY_CORES
+        ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**'
+        : ''),
     `- Command: \`${s.command}\``,
     `- Date: ${results.date.toISOString().replace(/\.\d+Z$/, 'Z')} (took ${(results.elapsedSeconds / 60).toFixed(1)} min)`,
     `- Method: every HTTP figure is the median of ${s.runs} wrk run(s) of ${s.durationSeconds} s (1 wrk thread, after a ${s.warmupSeconds} s warm-up run), ` +
@@ -243,7 +253,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('## 1. HTTP: digits model over JSON vs a bare Fastify server', '');
   out.push(
     'The ceiling is a bare Fastify 5 server (`bench/ceiling-server.ts`) that parses the same V2 JSON request and answers a constant ' +
-      'response shaped like the digits model\'s. The digits model (trained by `tend demo`\'s trainer, 64 → 32 → 10) is served by ' +
+      "response shaped like the digits model's. The digits model (trained by `tend demo`'s trainer, 64 → 32 → 10) is served by " +
       '`tend serve` from a repository with no config.yaml (server defaults, default log level `info`). Requests carry one row of 64 pixel values. Both servers run side by side and their wrk runs alternate (Fastify, tend, Fastify, tend, …), so a slow moment of the machine hits both.',
     '',
   );
@@ -267,7 +277,23 @@ export function renderMarkdown(results: BenchResults): string {
         served && bare ? fmtRatio(ratio(served.requestsPerSecond, bare.requestsPerSecond)) : '—',
       ];
     });
-    out.push(table(['connections', 'tend req/s', 'tend p50 ms', 'tend p99 ms', 'tend mean batch', 'Fastify req/s', 'Fastify p50 ms', 'Fastify p99 ms', 'ratio'], rows), '');
+    out.push(
+      table(
+        [
+          'connections',
+          'tend req/s',
+          'tend p50 ms',
+          'tend p99 ms',
+          'tend mean batch',
+          'Fastify req/s',
+          'Fastify p50 ms',
+          'Fastify p99 ms',
+          'ratio',
+        ],
+        rows,
+      ),
+      '',
+    );
     if (ceiling === undefined) out.push(missingParagraph(results.ceiling), '');
     if (digits === undefined) out.push(missingParagraph(results.digits), '');
   }
@@ -283,7 +309,9 @@ export function renderMarkdown(results: BenchResults): string {
   if (compute === undefined) {
     out.push(missingParagraph(results.compute), '');
   } else {
-    const batches = [...new Set(compute.flatMap((c) => c.perBatch.map((b) => b.batch)))].sort((a, b) => a - b);
+    const batches = [...new Set(compute.flatMap((c) => c.perBatch.map((b) => b.batch)))].sort(
+      (a, b) => a - b,
+    );
     const rows = compute.map((c) => [
       c.model,
       ...batches.map((b) => {
@@ -299,7 +327,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(
     `${BATCHING_CLIENTS} wrk connections send batch-1 requests (V2 JSON) to \`tend serve\`; each model has one instance ` +
       `(worker thread, intra-op threads ${COMPUTE_INTRA_OP_THREADS}). Batching on: \`max_batch_size\` as in the table and the stated ` +
-      '`max_queue_delay_microseconds`; off: `dynamic_batching: false`. The ratio is to the model\'s raw onnxruntime best-batch items/s of section 2.',
+      "`max_queue_delay_microseconds`; off: `dynamic_batching: false`. The ratio is to the model's raw onnxruntime best-batch items/s of section 2.",
     '',
   );
   const batching = dataOf(results.batching);
@@ -321,9 +349,29 @@ export function renderMarkdown(results: BenchResults): string {
         c ? fmtRatio(ratio(r.figure.requestsPerSecond, c.best.itemsPerSecond)) : '—',
       ];
     });
-    out.push(table(['model', 'batching', 'max batch', 'delay µs', 'items/s', 'p50 ms', 'p99 ms', 'mean batch', 'raw ORT best items/s', 'ratio'], rows), '');
+    out.push(
+      table(
+        [
+          'model',
+          'batching',
+          'max batch',
+          'delay µs',
+          'items/s',
+          'p50 ms',
+          'p99 ms',
+          'mean batch',
+          'raw ORT best items/s',
+          'ratio',
+        ],
+        rows,
+      ),
+      '',
+    );
     for (const name of batching.skippedModels) {
-      out.push(`_${name}: skipped, its ONNX file is absent (the bench reads it from ../shared/models/ only, it is too big for the repository)._`, '');
+      out.push(
+        `_${name}: skipped, its ONNX file is absent (the bench reads it from ../shared/models/ only, it is too big for the repository)._`,
+        '',
+      );
     }
   }
 
@@ -340,8 +388,18 @@ export function renderMarkdown(results: BenchResults): string {
       table(
         ['pair', 'raw ORT items/s', 'served items/s', 'ratio'],
         [
-          ...paired.pairs.map((p, i) => [String(i + 1), fmtRate(p.rawItemsPerSecond), fmtRate(p.servedItemsPerSecond), fmtRatio(ratio(p.servedItemsPerSecond, p.rawItemsPerSecond))]),
-          ['**median**', fmtRate(paired.rawItemsPerSecond), fmtRate(paired.servedItemsPerSecond), fmtRatio(ratio(paired.servedItemsPerSecond, paired.rawItemsPerSecond))],
+          ...paired.pairs.map((p, i) => [
+            String(i + 1),
+            fmtRate(p.rawItemsPerSecond),
+            fmtRate(p.servedItemsPerSecond),
+            fmtRatio(ratio(p.servedItemsPerSecond, p.rawItemsPerSecond)),
+          ]),
+          [
+            '**median**',
+            fmtRate(paired.rawItemsPerSecond),
+            fmtRate(paired.servedItemsPerSecond),
+            fmtRatio(ratio(paired.servedItemsPerSecond, paired.rawItemsPerSecond)),
+          ],
         ],
       ),
       '',
@@ -360,13 +418,19 @@ export function renderMarkdown(results: BenchResults): string {
         `${memory.model}; RSS of the process after each cycle.`,
       '',
     );
-    const picks = [1, memory.referenceCycle, 10, 20, 30, 40, 50].filter((c, i, all) => c <= memory.cycles && all.indexOf(c) === i);
+    const picks = [1, memory.referenceCycle, 10, 20, 30, 40, 50].filter(
+      (c, i, all) => c <= memory.cycles && all.indexOf(c) === i,
+    );
     if (!picks.includes(memory.cycles)) picks.push(memory.cycles);
     const reference = memory.rssBytes[memory.referenceCycle - 1] ?? 0;
     out.push(
       table(
         ['after cycle', 'RSS', `ratio to cycle ${memory.referenceCycle}`],
-        picks.map((c) => [String(c), fmtMiB(memory.rssBytes[c - 1] ?? 0), fmtRatio(ratio(memory.rssBytes[c - 1] ?? 0, reference))]),
+        picks.map((c) => [
+          String(c),
+          fmtMiB(memory.rssBytes[c - 1] ?? 0),
+          fmtRatio(ratio(memory.rssBytes[c - 1] ?? 0, reference)),
+        ]),
       ),
       '',
     );

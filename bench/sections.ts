@@ -10,7 +10,14 @@ import { trainDigitsModel } from '../src/train/digits.js';
 import { createDirectSession } from '../src/runtime/index.js';
 import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT } from './cpu-accounting.js';
 import { measureComputeCeiling, sampleBatchThroughput, type ComputeCeiling } from './compute.js';
-import { checkInferEndpoint, measureInterleaved, measureLoad, readBatchCounter, type LoadFigure, type LoadPlan } from './http-load.js';
+import {
+  checkInferEndpoint,
+  measureInterleaved,
+  measureLoad,
+  readBatchCounter,
+  type LoadFigure,
+  type LoadPlan,
+} from './http-load.js';
 import { measureReloadMemory, type MemoryResult } from './memory.js';
 import { digitsModel, v2JsonBody, type BenchModel } from './models.js';
 import { startCeilingServer, startTendServer, type ChildServer } from './servers.js';
@@ -55,12 +62,20 @@ export function digitsArtifact(ctx: SectionContext): DigitsArtifact {
   writeFileSync(path, trained.model);
   const row = trained.testSet.features.slice(0, 64);
   const model = digitsModel(path, row);
-  digitsCache = { model, body: v2JsonBody(model.makeInputs(1)), testAccuracy: trained.metrics.test_accuracy, testSet: trained.testSet };
+  digitsCache = {
+    model,
+    body: v2JsonBody(model.makeInputs(1)),
+    testAccuracy: trained.metrics.test_accuracy,
+    testSet: trained.testSet,
+  };
   return digitsCache;
 }
 
 /** Start a server, use it, and stop it whatever happens. */
-export async function withServer<T>(start: () => Promise<ChildServer>, use: (server: ChildServer) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  start: () => Promise<ChildServer>,
+  use: (server: ChildServer) => Promise<T>,
+): Promise<T> {
   const server = await start();
   try {
     return await use(server);
@@ -79,7 +94,8 @@ export async function runHttpCeiling(ctx: SectionContext): Promise<LoadFigure[]>
       const url = `${server.baseUrl}/v2/models/digits/infer`;
       await checkInferEndpoint(url, body, ['probabilities', 'label']);
       const figures: LoadFigure[] = [];
-      for (const c of HTTP_CONCURRENCIES) figures.push(await measureLoad('fastify ceiling', url, script, c, ctx.load));
+      for (const c of HTTP_CONCURRENCIES)
+        figures.push(await measureLoad('fastify ceiling', url, script, c, ctx.load));
       return figures;
     },
   );
@@ -89,7 +105,9 @@ export async function runHttpCeiling(ctx: SectionContext): Promise<LoadFigure[]>
  * (a) + (b) together: the bare Fastify ceiling and the digits model served by `tend serve` (default
  * config), both running, their wrk runs interleaved at each concurrency.
  */
-export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling: LoadFigure[]; digits: LoadFigure[] }> {
+export async function runHttpComparison(
+  ctx: SectionContext,
+): Promise<{ ceiling: LoadFigure[]; digits: LoadFigure[] }> {
   const digits = digitsArtifact(ctx);
   const repo = join(ctx.workDir, 'repo-digits');
   addToRepository(repo, 'digits', digits.model.path, null);
@@ -99,7 +117,13 @@ export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling:
     () => startCeilingServer(ctx.workDir),
     (ceiling) =>
       withServer(
-        () => startTendServer({ name: 'digits', repos: [repo], home: join(ctx.workDir, 'home-digits'), logDir: ctx.workDir }),
+        () =>
+          startTendServer({
+            name: 'digits',
+            repos: [repo],
+            home: join(ctx.workDir, 'home-digits'),
+            logDir: ctx.workDir,
+          }),
         async (tend) => {
           const ceilingUrl = `${ceiling.baseUrl}/v2/models/digits/infer`;
           const tendUrl = `${tend.baseUrl}/v2/models/digits/infer`;
@@ -110,7 +134,12 @@ export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling:
             const [bare, served] = await measureInterleaved(
               [
                 { label: 'fastify ceiling', url: ceilingUrl, scriptPath: ceilingScript },
-                { label: 'tend digits', url: tendUrl, scriptPath: digitsScript, batchCounter: () => readBatchCounter(tend.baseUrl, 'digits') },
+                {
+                  label: 'tend digits',
+                  url: tendUrl,
+                  scriptPath: digitsScript,
+                  batchCounter: () => readBatchCounter(tend.baseUrl, 'digits'),
+                },
               ],
               c,
               ctx.load,
@@ -125,7 +154,12 @@ export async function runHttpComparison(ctx: SectionContext): Promise<{ ceiling:
 }
 
 /** Write `<repo>/<name>/1/model.onnx` (a copy, so the server may not touch the fixture) and its config. */
-export function addToRepository(repo: string, name: string, modelPath: string, config: ModelConfig | null): void {
+export function addToRepository(
+  repo: string,
+  name: string,
+  modelPath: string,
+  config: ModelConfig | null,
+): void {
   const versionDir = join(repo, name, '1');
   mkdirSync(versionDir, { recursive: true });
   copyFileSync(modelPath, join(versionDir, 'model.onnx'));
@@ -133,7 +167,10 @@ export function addToRepository(repo: string, name: string, modelPath: string, c
 }
 
 /** (c) raw onnxruntime items/s over batch sizes, for each model. */
-export async function runComputeCeilings(ctx: SectionContext, models: readonly BenchModel[]): Promise<ComputeCeiling[]> {
+export async function runComputeCeilings(
+  ctx: SectionContext,
+  models: readonly BenchModel[],
+): Promise<ComputeCeiling[]> {
   const out: ComputeCeiling[] = [];
   for (const model of models) {
     ctx.log(`compute ceiling of ${model.name}`);
@@ -146,7 +183,18 @@ export async function runComputeCeilings(ctx: SectionContext, models: readonly B
         log: ctx.log,
         // Other jobs share the machine in bursts: a sample they disturbed is taken again.
         guard: async (label, sample) =>
-          (await measureUndisturbed(label, { serverPid: null, otherCoresLimit: OTHER_CORES_LIMIT, maxAttempts: MAX_ATTEMPTS, log: ctx.log }, sample)).value,
+          (
+            await measureUndisturbed(
+              label,
+              {
+                serverPid: null,
+                otherCoresLimit: OTHER_CORES_LIMIT,
+                maxAttempts: MAX_ATTEMPTS,
+                log: ctx.log,
+              },
+              sample,
+            )
+          ).value,
       }),
     );
   }
@@ -193,15 +241,26 @@ export function batchingConfig(mode: BatchingMode): ModelConfig {
 }
 
 /** (d) batch-1 requests from 16 clients, one server per batching mode serving all the models. */
-export async function runBatching(ctx: SectionContext, models: readonly BenchModel[]): Promise<BatchingRow[]> {
+export async function runBatching(
+  ctx: SectionContext,
+  models: readonly BenchModel[],
+): Promise<BatchingRow[]> {
   const rows: BatchingRow[] = [];
   const bodies = new Map(models.map((m) => [m.name, v2JsonBody(m.makeInputs(1))]));
-  const scripts = new Map(models.map((m) => [m.name, writePostScript(ctx.workDir, `batching-${m.name}`, bodies.get(m.name) ?? '')]));
+  const scripts = new Map(
+    models.map((m) => [m.name, writePostScript(ctx.workDir, `batching-${m.name}`, bodies.get(m.name) ?? '')]),
+  );
   for (const [index, mode] of batchingModes().entries()) {
     const repo = join(ctx.workDir, `repo-batching-${index}`);
     for (const model of models) addToRepository(repo, model.name, model.path, batchingConfig(mode));
     await withServer(
-      () => startTendServer({ name: `batching-${index}`, repos: [repo], home: join(ctx.workDir, `home-batching-${index}`), logDir: ctx.workDir }),
+      () =>
+        startTendServer({
+          name: `batching-${index}`,
+          repos: [repo],
+          home: join(ctx.workDir, `home-batching-${index}`),
+          logDir: ctx.workDir,
+        }),
       async (server) => {
         for (const model of models) {
           const url = `${server.baseUrl}/v2/models/${model.name}/infer`;
@@ -209,7 +268,14 @@ export async function runBatching(ctx: SectionContext, models: readonly BenchMod
           await checkInferEndpoint(url, body, []);
           const counter = () => readBatchCounter(server.baseUrl, model.name);
           const label = `${model.name} batching ${mode.label}`;
-          const figure = await measureLoad(label, url, scripts.get(model.name) ?? '', BATCHING_CLIENTS, ctx.load, counter);
+          const figure = await measureLoad(
+            label,
+            url,
+            scripts.get(model.name) ?? '',
+            BATCHING_CLIENTS,
+            ctx.load,
+            counter,
+          );
           rows.push({ model: model.name, mode, maxBatchSize: BATCHING_MAX_BATCH_SIZE, figure });
         }
       },
@@ -240,13 +306,24 @@ export interface PairedResult {
  * model under 16 clients, alternately. A noisy neighbour then slows both sides of a pair alike,
  * instead of whichever section happened to run during it.
  */
-export async function runPairedBatching(ctx: SectionContext, model: BenchModel, bestBatch: number, pairs: number): Promise<PairedResult> {
+export async function runPairedBatching(
+  ctx: SectionContext,
+  model: BenchModel,
+  bestBatch: number,
+  pairs: number,
+): Promise<PairedResult> {
   const mode: BatchingMode = { label: 'on, delay 0 µs', delayUs: 0 };
   const repo = join(ctx.workDir, 'repo-paired');
   addToRepository(repo, model.name, model.path, batchingConfig(mode));
   const script = writePostScript(ctx.workDir, `paired-${model.name}`, v2JsonBody(model.makeInputs(1)));
   return withServer(
-    () => startTendServer({ name: 'paired', repos: [repo], home: join(ctx.workDir, 'home-paired'), logDir: ctx.workDir }),
+    () =>
+      startTendServer({
+        name: 'paired',
+        repos: [repo],
+        home: join(ctx.workDir, 'home-paired'),
+        logDir: ctx.workDir,
+      }),
     async (server) => {
       const url = `${server.baseUrl}/v2/models/${model.name}/infer`;
       await checkInferEndpoint(url, v2JsonBody(model.makeInputs(1)), []);
@@ -262,10 +339,18 @@ export async function runPairedBatching(ctx: SectionContext, model: BenchModel, 
       try {
         for (let i = 0; i < pairs; i++) {
           const raw = await sampleBatchThroughput(session, model, bestBatch, ctx.load.durationSeconds / 2);
-          const served = await measureLoad(`${model.name} paired ${i + 1}/${pairs}`, url, script, BATCHING_CLIENTS, { ...ctx.load, runs: 1, warmupSeconds: i === 0 ? ctx.load.warmupSeconds : 0 });
+          const served = await measureLoad(
+            `${model.name} paired ${i + 1}/${pairs}`,
+            url,
+            script,
+            BATCHING_CLIENTS,
+            { ...ctx.load, runs: 1, warmupSeconds: i === 0 ? ctx.load.warmupSeconds : 0 },
+          );
           failures += served.failures;
           out.push({ rawItemsPerSecond: raw, servedItemsPerSecond: served.requestsPerSecond });
-          ctx.log(`  pair ${i + 1}/${pairs}: raw ORT batch ${bestBatch} ${raw.toFixed(1)} items/s, served ${served.requestsPerSecond.toFixed(1)} items/s`);
+          ctx.log(
+            `  pair ${i + 1}/${pairs}: raw ORT batch ${bestBatch} ${raw.toFixed(1)} items/s, served ${served.requestsPerSecond.toFixed(1)} items/s`,
+          );
         }
       } finally {
         await session.release();
@@ -280,7 +365,8 @@ export async function runPairedBatching(ctx: SectionContext, model: BenchModel, 
         rawItemsPerSecond: median(out.map((p) => p.rawItemsPerSecond)),
         servedItemsPerSecond: median(out.map((p) => p.servedItemsPerSecond)),
         failures,
-        meanBatchSize: batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null,
+        meanBatchSize:
+          batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null,
       };
     },
   );

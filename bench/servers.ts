@@ -86,7 +86,8 @@ async function startChild(options: StartOptions): Promise<ChildServer> {
   };
   const deadline = Date.now() + options.readyTimeoutMs;
   for (;;) {
-    if (exited !== null) throw new Error(`${options.name} ${exited} before it was ready:\n${logTail(options.logPath)}`);
+    if (exited !== null)
+      throw new Error(`${options.name} ${exited} before it was ready:\n${logTail(options.logPath)}`);
     try {
       const res = await fetch(baseUrl + options.readyPath, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -96,7 +97,9 @@ async function startChild(options: StartOptions): Promise<ChildServer> {
     }
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`${options.name} was not ready after ${options.readyTimeoutMs / 1000} s:\n${logTail(options.logPath)}`);
+      throw new Error(
+        `${options.name} was not ready after ${options.readyTimeoutMs / 1000} s:\n${logTail(options.logPath)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -149,7 +152,16 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
   const args = [join(REPO_ROOT, 'bin', 'tend.js'), 'serve'];
   for (const repo of options.repos) args.push('--repo', repo);
   // The default log level (info): the figures are those of a server started the way users start it.
-  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port), '--grpc-port', String(grpcPort));
+  args.push(
+    '--home',
+    options.home,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--grpc-port',
+    String(grpcPort),
+  );
   if (options.configPath !== undefined) args.push('--config', options.configPath);
   const server = await startChild({
     name: `tend serve (${options.name})`,
@@ -165,10 +177,15 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
 
 /** Stop every child still running. */
 export async function stopAllServers(): Promise<void> {
-  await Promise.all([...live].map((child) => new Promise<void>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  })));
+  await Promise.all(
+    [...live].map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        }),
+    ),
+  );
 }

@@ -49,10 +49,24 @@ async function prepareHome(home: string, modelPath: string): Promise<void> {
 async function readTally(baseUrl: string): Promise<ShadowTally | null> {
   const res = await fetch(`${baseUrl}/api/v1/deployments/mirrored`);
   if (!res.ok) return null;
-  const body = (await res.json()) as { shadow?: { count: number; skipped: number; shadow_errors: number; agreement_rate: number | null; max_abs_diff: number | null } | null };
+  const body = (await res.json()) as {
+    shadow?: {
+      count: number;
+      skipped: number;
+      shadow_errors: number;
+      agreement_rate: number | null;
+      max_abs_diff: number | null;
+    } | null;
+  };
   const s = body.shadow;
   if (!s) return null;
-  return { compared: s.count, skipped: s.skipped, errors: s.shadow_errors, agreementRate: s.agreement_rate, maxAbsDiff: s.max_abs_diff };
+  return {
+    compared: s.count,
+    skipped: s.skipped,
+    errors: s.shadow_errors,
+    agreementRate: s.agreement_rate,
+    maxAbsDiff: s.max_abs_diff,
+  };
 }
 
 /** Caller latency and throughput with a shadow on vs off, at each HTTP concurrency. */

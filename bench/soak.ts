@@ -54,7 +54,10 @@ function throttledScript(dir: string, body: string, delayMs: number): string {
   // wrk's delay() is whole milliseconds: draw floor or ceil so that the mean delay is exact.
   const whole = Math.floor(Math.max(0, delayMs));
   const fraction = Math.max(0, delayMs) - whole;
-  writeFileSync(path, `${text}\nfunction delay()\n  if math.random() < ${fraction.toFixed(4)} then return ${whole + 1} end\n  return ${whole}\nend\n`);
+  writeFileSync(
+    path,
+    `${text}\nfunction delay()\n  if math.random() < ${fraction.toFixed(4)} then return ${whole + 1} end\n  return ${whole}\nend\n`,
+  );
   return path;
 }
 
@@ -62,7 +65,10 @@ function failuresOf(r: WrkResult): number {
   return r.non2xx + r.socketErrors;
 }
 
-export function soakMarkdown(samples: readonly Sample[], meta: { capacity: number; target: number; minutes: number; date: Date; machine: string }): { text: string; pass: boolean } {
+export function soakMarkdown(
+  samples: readonly Sample[],
+  meta: { capacity: number; target: number; minutes: number; date: Date; machine: string },
+): { text: string; pass: boolean } {
   const n = samples.length;
   const tenth = Math.max(1, Math.round(n / 10));
   const first = samples.slice(0, tenth);
@@ -96,7 +102,10 @@ export function soakMarkdown(samples: readonly Sample[], meta: { capacity: numbe
     '',
     '| t | req/s | p50 | p99 | RSS | open fds |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((s) => `| ${Math.round(s.atSeconds)} s | ${Math.round(s.requestsPerSecond)} | ${s.p50Ms.toFixed(2)} ms | ${s.p99Ms.toFixed(2)} ms | ${mib(s.rssBytes)} | ${s.fds} |`),
+    ...rows.map(
+      (s) =>
+        `| ${Math.round(s.atSeconds)} s | ${Math.round(s.requestsPerSecond)} | ${s.p50Ms.toFixed(2)} ms | ${s.p99Ms.toFixed(2)} ms | ${mib(s.rssBytes)} | ${s.fds} |`,
+    ),
     '',
     SOAK_END,
   ];
@@ -107,14 +116,22 @@ export function soakMarkdown(samples: readonly Sample[], meta: { capacity: numbe
 export function withSoakBlock(markdown: string, block: string): string {
   const start = markdown.indexOf(SOAK_START);
   const end = markdown.indexOf(SOAK_END);
-  if (start >= 0 && end > start) return `${markdown.slice(0, start)}${block}${markdown.slice(end + SOAK_END.length)}`;
+  if (start >= 0 && end > start)
+    return `${markdown.slice(0, start)}${block}${markdown.slice(end + SOAK_END.length)}`;
   return `${markdown.trimEnd()}\n\n${block}\n`;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, out: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '10' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
   const minutes = Number(values.minutes);
-  if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error(`--minutes '${values.minutes}' must be a number of minutes above 0`);
+  if (!(minutes > 0 && minutes <= 24 * 60))
+    throw new Error(`--minutes '${values.minutes}' must be a number of minutes above 0`);
   if (wrkVersion() === null) throw new Error('wrk is missing: apt-get install -y wrk');
   const outPath = resolve(values.out ?? join(REPO_ROOT, 'BENCHMARKS.md'));
   const workDir = mkdtempSync(join(tmpdir(), 'tend-soak-'));
@@ -127,7 +144,21 @@ async function main(): Promise<number> {
     const { body } = demoRequest();
     const plain = writePostScript(workDir, 'capacity', body);
     await runWrk({ url, scriptPath: plain, connections: CONNECTIONS, durationSeconds: 5 });
-    const capacity = Math.max(...(await Promise.all([0, 1].map(async () => (await runWrk({ url, scriptPath: plain, connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS })).requestsPerSecond))));
+    const capacity = Math.max(
+      ...(await Promise.all(
+        [0, 1].map(
+          async () =>
+            (
+              await runWrk({
+                url,
+                scriptPath: plain,
+                connections: CONNECTIONS,
+                durationSeconds: WINDOW_SECONDS,
+              })
+            ).requestsPerSecond,
+        ),
+      )),
+    );
     const target = capacity * LOAD_SHARE;
     log(`capacity ${Math.round(capacity)} req/s; soaking at ~${Math.round(target)} req/s for ${minutes} min`);
     // Each connection waits `delay` before a request: rate ≈ connections / (delay + latency).
@@ -135,7 +166,12 @@ async function main(): Promise<number> {
     const samples: Sample[] = [];
     const started = Date.now();
     while (Date.now() - started < minutes * 60_000) {
-      const r = await runWrk({ url, scriptPath: throttledScript(workDir, body, delayMs), connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS });
+      const r = await runWrk({
+        url,
+        scriptPath: throttledScript(workDir, body, delayMs),
+        connections: CONNECTIONS,
+        durationSeconds: WINDOW_SECONDS,
+      });
       const sample: Sample = {
         atSeconds: (Date.now() - started) / 1000,
         requestsPerSecond: r.requestsPerSecond,
@@ -146,7 +182,9 @@ async function main(): Promise<number> {
         fds: fdsOf(server.pid),
       };
       samples.push(sample);
-      log(`${Math.round(sample.atSeconds)} s: ${Math.round(sample.requestsPerSecond)} req/s, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms.toFixed(2)} ms, RSS ${(sample.rssBytes / 1048576).toFixed(1)} MiB, fds ${sample.fds}, failures ${sample.failures}`);
+      log(
+        `${Math.round(sample.atSeconds)} s: ${Math.round(sample.requestsPerSecond)} req/s, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms.toFixed(2)} ms, RSS ${(sample.rssBytes / 1048576).toFixed(1)} MiB, fds ${sample.fds}, failures ${sample.failures}`,
+      );
       // Steer the delay toward the target rate (the latency part of a request's cycle stays as measured).
       const cycleMs = (CONNECTIONS * 1000) / Math.max(1, sample.requestsPerSecond);
       const latencyPartMs = Math.max(0, cycleMs - delayMs);
@@ -166,7 +204,10 @@ async function main(): Promise<number> {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith(join('bench', 'soak.js'))) {
+if (
+  process.argv[1] !== undefined &&
+  resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith(join('bench', 'soak.js'))
+) {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -13,7 +13,9 @@ test('pairedRatio: geometric mean of the pair ratios, an interval around it, the
 
 test('pairedRatio: a constant ratio has a zero-width interval; more pairs narrow it', () => {
   const c = pairedRatio([0.9, 0.9, 0.9]);
-  assert.ok(Math.abs(c.ratio - 0.9) < 1e-12 && Math.abs(c.low - 0.9) < 1e-12 && Math.abs(c.high - 0.9) < 1e-12);
+  assert.ok(
+    Math.abs(c.ratio - 0.9) < 1e-12 && Math.abs(c.low - 0.9) < 1e-12 && Math.abs(c.high - 0.9) < 1e-12,
+  );
   const few = pairedRatio([0.9, 1.1, 0.95, 1.05]);
   const many = pairedRatio(Array.from({ length: 64 }, (_, i) => [0.9, 1.1, 0.95, 1.05][i % 4] as number));
   assert.ok(many.high - many.low < few.high - few.low);

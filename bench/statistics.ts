@@ -43,6 +43,7 @@ export function pairedRatio(ratios: readonly number[], seed = 20261126): PairedR
     means[b] = mean(sample);
   }
   means.sort();
-  const at = (q: number): number => means[Math.min(BOOTSTRAP_RESAMPLES - 1, Math.floor(q * BOOTSTRAP_RESAMPLES))] as number;
+  const at = (q: number): number =>
+    means[Math.min(BOOTSTRAP_RESAMPLES - 1, Math.floor(q * BOOTSTRAP_RESAMPLES))] as number;
   return { ratio: Math.exp(mean(logs)), low: Math.exp(at(0.025)), high: Math.exp(at(0.975)), pairs: n };
 }

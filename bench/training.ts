@@ -8,7 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { trainWithRuntime } from '../src/engine/jobs/accelerated-training.js';
-import { digitsCsvPath, OnlineLearner, Random, readTrainingCsv, trainModel, type TrainingTable, type TrainOptions } from '../src/train/index.js';
+import {
+  digitsCsvPath,
+  OnlineLearner,
+  Random,
+  readTrainingCsv,
+  trainModel,
+  type TrainingTable,
+  type TrainOptions,
+} from '../src/train/index.js';
 import { median } from './statistics.js';
 
 export const TRAINING_BATCH_SIZES = [200, 32] as const;
@@ -81,22 +89,42 @@ print(json.dumps({'version': sklearn.__version__, 'epochs': model.n_iter_, 'epoc
 
 /** scikit-learn's version, or why it cannot run here. */
 export function probeSklearn(python = SKLEARN_PYTHON): { version: string } | { missing: string } {
-  const probe = spawnSync(python, ['-c', 'import sklearn, numpy; print(sklearn.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  const probe = spawnSync(python, ['-c', 'import sklearn, numpy; print(sklearn.__version__)'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (probe.error !== undefined) {
     const code = (probe.error as NodeJS.ErrnoException).code;
-    return { missing: code === 'ENOENT' ? `${python} not found (apt-get install python3 python3-sklearn)` : `${python} failed: ${probe.error.message}` };
+    return {
+      missing:
+        code === 'ENOENT'
+          ? `${python} not found (apt-get install python3 python3-sklearn)`
+          : `${python} failed: ${probe.error.message}`,
+    };
   }
   if (probe.status !== 0) {
     const reason = /No module named '?(\w+)/.exec(probe.stderr)?.[1];
-    return { missing: reason !== undefined ? `${python} has no ${reason} (apt-get install python3-sklearn)` : `${python} exited ${probe.status}: ${probe.stderr.trim().split('\n').pop() ?? ''}` };
+    return {
+      missing:
+        reason !== undefined
+          ? `${python} has no ${reason} (apt-get install python3-sklearn)`
+          : `${python} exited ${probe.status}: ${probe.stderr.trim().split('\n').pop() ?? ''}`,
+    };
   }
   return { version: probe.stdout.trim() };
 }
 
 /** Epochs per second of one scikit-learn fit. */
 function sklearnEpochsPerSecond(csvPath: string, batchSize: number, epochs: number, seed: number): number {
-  const run = spawnSync(SKLEARN_PYTHON, ['-c', SKLEARN_SCRIPT, csvPath, String(batchSize), String(epochs), String(seed)], { encoding: 'utf8', timeout: 600_000 });
-  if (run.error !== undefined || run.status !== 0) throw new Error(`scikit-learn fit failed: ${run.error?.message ?? run.stderr.trim().split('\n').pop() ?? ''}`);
+  const run = spawnSync(
+    SKLEARN_PYTHON,
+    ['-c', SKLEARN_SCRIPT, csvPath, String(batchSize), String(epochs), String(seed)],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  if (run.error !== undefined || run.status !== 0)
+    throw new Error(
+      `scikit-learn fit failed: ${run.error?.message ?? run.stderr.trim().split('\n').pop() ?? ''}`,
+    );
   const out = JSON.parse(run.stdout) as { epochs: number; epochs_per_second: number };
   if (out.epochs !== epochs) throw new Error(`scikit-learn ran ${out.epochs} epochs instead of ${epochs}`);
   return out.epochs_per_second;
@@ -104,7 +132,16 @@ function sklearnEpochsPerSecond(csvPath: string, batchSize: number, epochs: numb
 
 function mlpOptions(batchSize: number, epochs: number, seed: number): TrainOptions {
   // All rows, no validation split: scikit-learn's early_stopping=False trains on the same rows.
-  return { model: 'mlp', hidden: TRAINING_HIDDEN, activation: 'relu', optimizer: 'adam', batchSize, epochs, seed, validationFraction: 0 };
+  return {
+    model: 'mlp',
+    hidden: TRAINING_HIDDEN,
+    activation: 'relu',
+    optimizer: 'adam',
+    batchSize,
+    epochs,
+    seed,
+    validationFraction: 0,
+  };
 }
 
 /** Epochs per second of a whole training call (preprocessing, graph and session included for tend). */
@@ -124,11 +161,16 @@ function measureOnline(table: TrainingTable, passes: number, seed: number): Onli
   const orders = Array.from({ length: passes }, () => random.permutation(table.rows));
   const started = performance.now();
   for (const order of orders) {
-    for (const r of order) learner.learn(table.features.subarray(r * width, (r + 1) * width), labels[r] as number);
+    for (const r of order)
+      learner.learn(table.features.subarray(r * width, (r + 1) * width), labels[r] as number);
   }
   const seconds = (performance.now() - started) / 1000;
   const samples = passes * table.rows;
-  return { samplesPerSecond: samples / seconds, samples, progressiveAccuracy: learner.progressive().accuracy ?? Number.NaN };
+  return {
+    samplesPerSecond: samples / seconds,
+    samples,
+    progressiveAccuracy: learner.progressive().accuracy ?? Number.NaN,
+  };
 }
 
 /** The training figures: tend, TypeScript and scikit-learn epochs/s per batch size, then online samples/s. */
@@ -136,7 +178,11 @@ export async function runTraining(plan: TrainingPlan): Promise<TrainingResult> {
   const csvPath = digitsCsvPath();
   const table = readTrainingCsv(readFileSync(csvPath, 'utf8'), csvPath, 'digit', 'classification');
   const sklearn = probeSklearn();
-  plan.log('missing' in sklearn ? `scikit-learn: NOT RUN — ${sklearn.missing}` : `scikit-learn ${sklearn.version} (${SKLEARN_PYTHON})`);
+  plan.log(
+    'missing' in sklearn
+      ? `scikit-learn: NOT RUN — ${sklearn.missing}`
+      : `scikit-learn ${sklearn.version} (${SKLEARN_PYTHON})`,
+  );
   // Untimed short fits load onnxruntime and warm the JIT before the first figure.
   await trainWithRuntime(table, mlpOptions(200, 2, 0));
   trainModel(table, mlpOptions(200, 2, 0));
@@ -146,9 +192,18 @@ export async function runTraining(plan: TrainingPlan): Promise<TrainingResult> {
     const sklearnRuns: number[] = [];
     const typescriptRuns: number[] = [];
     for (let run = 0; run < plan.runs; run++) {
-      tendRuns.push(await timedEpochs(plan.epochs, () => trainWithRuntime(table, mlpOptions(batchSize, plan.epochs, run))));
-      if ('version' in sklearn) sklearnRuns.push(sklearnEpochsPerSecond(csvPath, batchSize, plan.epochs, run));
-      typescriptRuns.push(await timedEpochs(plan.typescriptEpochs, () => trainModel(table, mlpOptions(batchSize, plan.typescriptEpochs, run))));
+      tendRuns.push(
+        await timedEpochs(plan.epochs, () =>
+          trainWithRuntime(table, mlpOptions(batchSize, plan.epochs, run)),
+        ),
+      );
+      if ('version' in sklearn)
+        sklearnRuns.push(sklearnEpochsPerSecond(csvPath, batchSize, plan.epochs, run));
+      typescriptRuns.push(
+        await timedEpochs(plan.typescriptEpochs, () =>
+          trainModel(table, mlpOptions(batchSize, plan.typescriptEpochs, run)),
+        ),
+      );
       plan.log(
         `batch ${batchSize}, run ${run + 1}: tend ${tendRuns[run]?.toFixed(0)} epochs/s, ` +
           `scikit-learn ${sklearnRuns[run]?.toFixed(0) ?? '—'}, TypeScript ${typescriptRuns[run]?.toFixed(0)}`,

@@ -45,8 +45,14 @@ test('parseWrkOutput counts failed answers and socket errors', () => {
 });
 
 test('parseWrkOutput rejects output without a report', () => {
-  assert.throws(() => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused', 1), /unexpected output/);
-  assert.throws(() => parseWrkOutput(CLEAN.replace(/Latency Distribution[\s\S]*?99%.*\n/, ''), 1), /no 50% latency/);
+  assert.throws(
+    () => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused', 1),
+    /unexpected output/,
+  );
+  assert.throws(
+    () => parseWrkOutput(CLEAN.replace(/Latency Distribution[\s\S]*?99%.*\n/, ''), 1),
+    /no 50% latency/,
+  );
 });
 
 test('writePostScript writes the body and a Lua script that reads it', () => {

@@ -39,7 +39,12 @@ export function wrkVersion(): string | null {
 }
 
 /** Write `body` and a Lua script that POSTs it as JSON into `dir`; returns the script path. */
-export function writePostScript(dir: string, name: string, body: string, headers: Record<string, string> = {}): string {
+export function writePostScript(
+  dir: string,
+  name: string,
+  body: string,
+  headers: Record<string, string> = {},
+): string {
   const bodyPath = join(dir, `${name}.body.json`);
   writeFileSync(bodyPath, body);
   return writeLuaScript(dir, name, bodyPath, { 'Content-Type': 'application/json', ...headers });
@@ -58,7 +63,12 @@ export function writeBinaryPostScript(dir: string, name: string, body: Buffer, h
   });
 }
 
-function writeLuaScript(dir: string, name: string, bodyPath: string, headers: Record<string, string>): string {
+function writeLuaScript(
+  dir: string,
+  name: string,
+  bodyPath: string,
+  headers: Record<string, string>,
+): string {
   const scriptPath = join(dir, `${name}.lua`);
   // JSON string escapes (\" \\ \n) are valid in a Lua string literal too; Lua strings hold binary bytes as they are.
   const lua = [

@@ -78,7 +78,8 @@ const ENGINE_ROOT_FILES = ['engine.ts', 'index.ts'];
 const MAX_LINES = 400;
 /** Files allowed over MAX_LINES (at most three), with the reason each is one file. */
 const LONG_FILES: Record<string, string> = {
-  'cli/main.ts': "the CLI's command table: one commander declaration per command, each lazily importing its module so that `tend --help` stays instant",
+  'cli/main.ts':
+    "the CLI's command table: one commander declaration per command, each lazily importing its module so that `tend --help` stays instant",
 };
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
@@ -105,14 +106,26 @@ function specifiersOf(fileName: string, text: string): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push(node.moduleReference.expression.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
       if (arg && ts.isStringLiteralLike(arg)) found.push(arg.text);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push(node.argument.literal.text); // `typeof import('./x.js')`
     }
     ts.forEachChild(node, visit);
@@ -138,7 +151,10 @@ const FILES = sourceFiles(SRC).filter((f) => !f.endsWith('architecture.test.ts')
 const BENCH_FILES = sourceFiles(BENCH);
 const IMPORTS = new Map([...FILES, ...BENCH_FILES].map((f) => [f, importsOf(f)] as const));
 
-/** Tests and their helpers (`*.test.ts`, `*.test-helper.ts`) may reach past the frontend rule to set up what they test. */
+/**
+ * Tests and their helpers (`*.test.ts`, `*.test-helper.ts`) may reach past the frontend rule to set up what
+ * they test.
+ */
 function isTestCode(file: string): boolean {
   return file.endsWith('.test.ts') || file.endsWith('.test-helper.ts');
 }
@@ -160,7 +176,15 @@ test('the import reader sees every form of import', () => {
     "const notAnImport = 'import x from \\'./h.js\\'';",
     '// import y from "./i.js"',
   ].join('\n');
-  assert.deepEqual(specifiersOf('probe.ts', text), ['./a.js', './b.js', './c.js', './d.js', './e.js', './f.js', './g.js']);
+  assert.deepEqual(specifiersOf('probe.ts', text), [
+    './a.js',
+    './b.js',
+    './c.js',
+    './d.js',
+    './e.js',
+    './f.js',
+    './g.js',
+  ]);
 });
 
 test('every layer imports only from the layers below it', () => {
@@ -184,10 +208,14 @@ test('every layer imports only from the layers below it', () => {
         }
         const only = FRONTEND_IMPORTS[from];
         if (only && !only.includes(target) && !isTestCode(file)) {
-          violations.push(`${rel(file)} imports ${spec}: ${from} goes through the engine (${from} → ${target})`);
+          violations.push(
+            `${rel(file)} imports ${spec}: ${from} goes through the engine (${from} → ${target})`,
+          );
         }
       } else {
-        const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);
+        const pkg = spec.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : (spec.split('/')[0] ?? spec);
         const allowed = RESTRICTED_PACKAGES[pkg];
         if (allowed && !allowed.includes(from) && !isTestCode(file)) {
           violations.push(`${rel(file)} imports ${pkg}, which only ${allowed.join(', ')} may import`);
@@ -201,9 +229,15 @@ test('every layer imports only from the layers below it', () => {
 test('src/index.ts (the public API) re-exports only api/, core/ and engine/index.ts', () => {
   const index = join(SRC, 'index.ts');
   const allowed = (target: string) => /^(api|core)\//.test(rel(target)) || rel(target) === 'engine/index.ts';
-  const outside = (IMPORTS.get(index) ?? []).filter((spec) => !spec.startsWith('.') || !allowed(resolveRelative(index, spec)));
+  const outside = (IMPORTS.get(index) ?? []).filter(
+    (spec) => !spec.startsWith('.') || !allowed(resolveRelative(index, spec)),
+  );
   assert.deepEqual(outside, []);
-  assert.deepEqual(FILES.filter((f) => layerOf(f) === null).map(rel), ['index.ts'], 'only index.ts stands at the root of src/');
+  assert.deepEqual(
+    FILES.filter((f) => layerOf(f) === null).map(rel),
+    ['index.ts'],
+    'only index.ts stands at the root of src/',
+  );
 });
 
 /** Strongly connected components of more than one file (Tarjan), each as a list of files. */
@@ -271,15 +305,26 @@ function loopThrough(component: readonly string[], graph: ReadonlyMap<string, re
 test('no import cycle between files (type imports included), in src/ and bench/', () => {
   const graph = new Map<string, string[]>();
   for (const file of [...FILES, ...BENCH_FILES]) {
-    const targets = (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.')).map((s) => resolveRelative(file, s));
+    const targets = (IMPORTS.get(file) ?? [])
+      .filter((s) => s.startsWith('.'))
+      .map((s) => resolveRelative(file, s));
     graph.set(file, [...new Set(targets.filter((t) => IMPORTS.has(t)))]);
   }
-  assert.deepEqual(cyclesOf(graph).map((c) => loopThrough(c, graph)), []);
+  assert.deepEqual(
+    cyclesOf(graph).map((c) => loopThrough(c, graph)),
+    [],
+  );
   // The check itself: a loop of two files is found and printed.
   const a = join(SRC, 'x', 'a.ts');
   const b = join(SRC, 'x', 'b.ts');
-  const probe = new Map([[a, [b]], [b, [a]]]);
-  assert.deepEqual(cyclesOf(probe).map((c) => loopThrough(c, probe)), ['x/a.ts → x/b.ts → x/a.ts']);
+  const probe = new Map([
+    [a, [b]],
+    [b, [a]],
+  ]);
+  assert.deepEqual(
+    cyclesOf(probe).map((c) => loopThrough(c, probe)),
+    ['x/a.ts → x/b.ts → x/a.ts'],
+  );
 });
 
 test('bench/ imports src/ by relative paths, and nothing in src/ imports bench/', () => {
@@ -287,14 +332,16 @@ test('bench/ imports src/ by relative paths, and nothing in src/ imports bench/'
   const violations: string[] = [];
   for (const file of FILES) {
     for (const spec of (IMPORTS.get(file) ?? []).filter((s) => s.startsWith('.'))) {
-      if (!isInside(SRC, resolveRelative(file, spec))) violations.push(`${rel(file)} imports ${spec}, outside src/`);
+      if (!isInside(SRC, resolveRelative(file, spec)))
+        violations.push(`${rel(file)} imports ${spec}, outside src/`);
     }
   }
   for (const file of BENCH_FILES) {
     for (const spec of IMPORTS.get(file) ?? []) {
       if (spec.startsWith('.')) {
         const target = resolveRelative(file, spec);
-        if (!isInside(SRC, target) && !isInside(BENCH, target)) violations.push(`${rel(file)} imports ${spec}, outside src/ and bench/`);
+        if (!isInside(SRC, target) && !isInside(BENCH, target))
+          violations.push(`${rel(file)} imports ${spec}, outside src/ and bench/`);
       } else if (/^(tend|#)/.test(spec)) {
         violations.push(`${rel(file)} imports ${spec}: bench/ reaches src/ by relative paths`);
       }
@@ -323,7 +370,8 @@ test("engine rooms: serving imports no other room, the rooms above it only servi
       const to = roomOf(target);
       if (room === null || to === room) continue; // engine.ts and index.ts wire every room
       if (to === null) violations.push(`${rel(file)} imports ${spec}: a room never imports engine's root`);
-      else if (!(ENGINE_ROOMS[room] ?? []).includes(to)) violations.push(`${rel(file)} imports ${spec} (engine/${room} → engine/${to})`);
+      else if (!(ENGINE_ROOMS[room] ?? []).includes(to))
+        violations.push(`${rel(file)} imports ${spec} (engine/${room} → engine/${to})`);
     }
   }
   assert.deepEqual(violations, []);
@@ -334,15 +382,25 @@ test('only engine.ts and index.ts stand at the root of engine/', () => {
   const files = readdirSync(root).filter((name) => statSync(join(root, name)).isFile());
   assert.deepEqual(files.sort(), [...ENGINE_ROOT_FILES].sort());
   const rooms = readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory());
-  assert.deepEqual(rooms.filter((r) => ENGINE_ROOMS[r] === undefined), []);
+  assert.deepEqual(
+    rooms.filter((r) => ENGINE_ROOMS[r] === undefined),
+    [],
+  );
 });
 
 test('at most three files over 400 lines, each allowed with a reason', () => {
   assert.ok(Object.keys(LONG_FILES).length <= 3, 'the allow-list holds three files at most');
   const long = FILES.filter((f) => readFileSync(f, 'utf8').split('\n').length - 1 > MAX_LINES).map(rel);
-  assert.deepEqual(long.filter((f) => LONG_FILES[f] === undefined), [], `files over ${MAX_LINES} lines: split them`);
+  assert.deepEqual(
+    long.filter((f) => LONG_FILES[f] === undefined),
+    [],
+    `files over ${MAX_LINES} lines: split them`,
+  );
   // An allowed file that has shrunk leaves the list.
-  assert.deepEqual(Object.keys(LONG_FILES).filter((f) => !long.includes(f)), []);
+  assert.deepEqual(
+    Object.keys(LONG_FILES).filter((f) => !long.includes(f)),
+    [],
+  );
 });
 
 test('the server uses engine APIs, never engine.registry', () => {
@@ -350,7 +408,11 @@ test('the server uses engine APIs, never engine.registry', () => {
   for (const file of FILES.filter((f) => layerOf(f) === 'server' && !f.endsWith('.test.ts'))) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
-      if (ts.isPropertyAccessExpression(node) && node.name.text === 'registry' && /engine$/i.test(node.expression.getText(source))) {
+      if (
+        ts.isPropertyAccessExpression(node) &&
+        node.name.text === 'registry' &&
+        /engine$/i.test(node.expression.getText(source))
+      ) {
         found.push(`${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
       }
       ts.forEachChild(node, visit);

@@ -16,10 +16,25 @@
  * });
  * await engine.close();
  */
-export { Registry, resolveHomeDir, type ModelSummary, type ModelVersion, type PushedVersion, type PushModelOptions, type RegistryOpenOptions } from './api/registry.js';
+export {
+  Registry,
+  resolveHomeDir,
+  type ModelSummary,
+  type ModelVersion,
+  type PushedVersion,
+  type PushModelOptions,
+  type RegistryOpenOptions,
+} from './api/registry.js';
 export { Engine, type EngineOpenOptions } from './api/engine.js';
 export { startServer, type RunningTendServer, type StartServerOptions } from './api/server.js';
-export { optimize, train, type OptimizeModelOptions, type OptimizeResult, type TrainedVersion, type TrainModelOptions } from './api/jobs.js';
+export {
+  optimize,
+  train,
+  type OptimizeModelOptions,
+  type OptimizeResult,
+  type TrainedVersion,
+  type TrainModelOptions,
+} from './api/jobs.js';
 export type { InferRequest, InferResponse } from './engine/index.js';
 export { DATA_TYPES, type DataType, type NumericArray, type Tensor, type TensorData } from './core/tensor.js';
 export type { Dim, ModelSignature, TensorSpec } from './core/signature.js';

@@ -15,11 +15,24 @@ import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
 import { digitsUnaryRequests, grpcClient } from './grpc-client.js';
 
 const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
-const PARAMS: Record<string, string> = { model: 'digits', version: '1', endpoint: 'digits', name: 'digits', alias: 'champion', run: 'r20260101000000abcdef', id: 'ffffffffffff', file: 'app.js' };
+const PARAMS: Record<string, string> = {
+  model: 'digits',
+  version: '1',
+  endpoint: 'digits',
+  name: 'digits',
+  alias: 'champion',
+  run: 'r20260101000000abcdef',
+  id: 'ffffffffffff',
+  file: 'app.js',
+};
 const GRPC_REQUESTS = digitsUnaryRequests();
 
 function tend(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +43,24 @@ after(() => {
 
 /** `tend serve` in its own process on loopback; resolves with its HTTP URL and gRPC address once ready. */
 async function serve(home: string): Promise<{ url: string; grpcAddress: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--grpc-port', '0', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--home',
+      home,
+      '--port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--log-level',
+      'silent',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,13 +78,23 @@ async function serve(home: string): Promise<{ url: string; grpcAddress: string }
   });
 }
 
-async function call(url: string, method: string, route: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  url: string,
+  method: string,
+  route: string,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const path = route.replace(/:([a-z]+)/g, (_, p: string) => PARAMS[p] ?? 'x');
   const hasBody = method !== 'GET' && method !== 'DELETE';
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(hasBody ? { 'content-type': 'application/json' } : {}) },
-    ...(hasBody ? { body: route === '/api/v1/tokens' ? JSON.stringify({ name: 'evil', scopes: ['admin'] }) : '{}' } : {}),
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(hasBody
+      ? { body: route === '/api/v1/tokens' ? JSON.stringify({ name: 'evil', scopes: ['admin'] }) : '{}' }
+      : {}),
   });
   const text = await res.text();
   try {
@@ -71,7 +111,11 @@ async function assertLockedHttp(url: string, revokedToken: string): Promise<numb
     if (rule.scope === 'public') continue;
     for (const token of [undefined, revokedToken]) {
       const r = await call(url, rule.method, rule.route, token);
-      assert.equal(r.status, 401, `${rule.method} ${rule.route} ${token === undefined ? 'without a token' : 'with the revoked token'}: ${r.status} ${JSON.stringify(r.body)}`);
+      assert.equal(
+        r.status,
+        401,
+        `${rule.method} ${rule.route} ${token === undefined ? 'without a token' : 'with the revoked token'}: ${r.status} ${JSON.stringify(r.body)}`,
+      );
       assert.equal(r.body['code'], 'TEND_UNAUTHORIZED');
       assert.match(String(r.body['error']), /no token is active.*tend token create/);
       checked++;
@@ -90,11 +134,17 @@ async function assertLockedGrpc(address: string, revokedToken: string): Promise<
       const request = GRPC_REQUESTS[rule.method];
       if (request === undefined || rule.scope === 'public') continue;
       for (const token of [undefined, revokedToken]) {
-        const code: grpc.status = await client.call(rule.method, request, token === undefined ? {} : { authorization: `Bearer ${token}` }).then(
-          () => grpc.status.OK,
-          (err: grpc.ServiceError) => err.code,
+        const code: grpc.status = await client
+          .call(rule.method, request, token === undefined ? {} : { authorization: `Bearer ${token}` })
+          .then(
+            () => grpc.status.OK,
+            (err: grpc.ServiceError) => err.code,
+          );
+        assert.equal(
+          code,
+          grpc.status.UNAUTHENTICATED,
+          `${rule.method} ${token === undefined ? 'without a token' : 'with the revoked token'}`,
         );
-        assert.equal(code, grpc.status.UNAUTHENTICATED, `${rule.method} ${token === undefined ? 'without a token' : 'with the revoked token'}`);
         checked++;
       }
     }
@@ -116,7 +166,10 @@ async function waitFor401(url: string, token: string): Promise<void> {
 async function homeWithModel(): Promise<string> {
   const home = tempDir('auth-latch');
   const registry = await Registry.open(home);
-  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits', aliases: ['champion'] });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), {
+    name: 'digits',
+    aliases: ['champion'],
+  });
   await registry.close();
   return home;
 }
@@ -146,22 +199,40 @@ describe('revoking the last token keeps authentication on', () => {
     await call(url, 'GET', '/api/v1/audit');
     const audit = tend(['audit', '--json', '--action', 'access.denied', '--limit', '500'], home);
     assert.equal(audit.status, 0, audit.stderr);
-    const entries = (JSON.parse(audit.stdout) as { entries: { actor: string; source: string; target: string; outcome: string; detail: string }[] }).entries;
+    const entries = (
+      JSON.parse(audit.stdout) as {
+        entries: { actor: string; source: string; target: string; outcome: string; detail: string }[];
+      }
+    ).entries;
     const attack = entries.find((e) => e.target === 'POST /api/v1/tokens' && e.actor === 'anonymous');
     assert.ok(attack, JSON.stringify(entries.slice(0, 5)));
     assert.equal(attack.outcome, 'denied');
     assert.match(attack.source, /127\.0\.0\.1/);
-    assert.ok(entries.some((e) => e.actor === only.id), 'a call with the revoked token is recorded under its id');
-    assert.ok(entries.some((e) => e.target === 'grpc RepositoryModelLoad'), 'gRPC management refusals are recorded');
+    assert.ok(
+      entries.some((e) => e.actor === only.id),
+      'a call with the revoked token is recorded under its id',
+    );
+    assert.ok(
+      entries.some((e) => e.target === 'grpc RepositoryModelLoad'),
+      'gRPC management refusals are recorded',
+    );
     assert.ok(!entries.some((e) => e.outcome === 'ok'));
-    assert.ok(entries.some((e) => /earlier refused call\(s\) not recorded/.test(e.detail)), 'the refusals over 20 a second are counted');
+    assert.ok(
+      entries.some((e) => /earlier refused call\(s\) not recorded/.test(e.detail)),
+      'the refusals over 20 a second are counted',
+    );
     // No token was created by the refused calls.
     const listed = tend(['token', 'list', '--json'], home);
     const tokens = (JSON.parse(listed.stdout) as { tokens: { name: string }[] }).tokens;
-    assert.deepEqual(tokens.map((t) => t.name), ['only']);
+    assert.deepEqual(
+      tokens.map((t) => t.name),
+      ['only'],
+    );
 
     // A token created on the host (straight into the registry) lets the operator back in.
-    const again = JSON.parse(tend(['token', 'create', '--name', 'recovery', '--scopes', 'admin', '--json'], home).stdout) as { token: string };
+    const again = JSON.parse(
+      tend(['token', 'create', '--name', 'recovery', '--scopes', 'admin', '--json'], home).stdout,
+    ) as { token: string };
     let status = 401;
     for (let i = 0; i < 100 && status !== 200; i++) {
       status = (await call(url, 'GET', '/api/v1/tokens', again.token)).status;
@@ -172,7 +243,9 @@ describe('revoking the last token keeps authentication on', () => {
 
   test('over the API: DELETE of the caller’s own, last token locks the server at once', async () => {
     const home = await homeWithModel();
-    const only = JSON.parse(tend(['token', 'create', '--name', 'only', '--scopes', 'admin', '--json'], home).stdout) as { id: string; token: string };
+    const only = JSON.parse(
+      tend(['token', 'create', '--name', 'only', '--scopes', 'admin', '--json'], home).stdout,
+    ) as { id: string; token: string };
     const { url, grpcAddress } = await serve(home);
     const revoke = await call(url, 'DELETE', `/api/v1/tokens/${only.id}`, only.token);
     assert.equal(revoke.status, 200, JSON.stringify(revoke.body));

@@ -17,7 +17,16 @@ import { digitsUnaryRequests, grpcClient, type GrpcTestClient } from './grpc-cli
 
 const SCOPES: Scope[] = ['read', 'infer', 'feedback', 'deploy', 'admin'];
 /** Concrete values for route parameters. */
-const PARAMS: Record<string, string> = { model: 'digits', version: '1', endpoint: 'digits', name: 'digits', alias: 'champion', run: 'r20260101000000abcdef', id: 'ffffffffffff', file: 'app.js' };
+const PARAMS: Record<string, string> = {
+  model: 'digits',
+  version: '1',
+  endpoint: 'digits',
+  name: 'digits',
+  alias: 'champion',
+  run: 'r20260101000000abcdef',
+  id: 'ffffffffffff',
+  file: 'app.js',
+};
 const PIXELS = Array.from({ length: 64 }, (_, i) => i % 16);
 
 let server: TestServer;
@@ -32,10 +41,19 @@ function concrete(route: string): string {
   return route.replace(/:([a-z]+)/g, (_, p: string) => PARAMS[p] ?? 'x');
 }
 
-async function call(method: string, route: string, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  method: string,
+  route: string,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${server.url}${concrete(route)}`, {
     method,
-    headers: { ...bearer(token), ...headers, ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...bearer(token),
+      ...headers,
+      ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
+    },
     ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }),
   });
   const text = await res.text();
@@ -52,8 +70,11 @@ before(async () => {
   const repo = makeRepo([{ name: 'digits', model: join(FIXTURE_MODELS, 'digits_mlp.onnx') }]);
   server = await startTestServer({ repos: [repo], grpc: true });
   const registry = server.engine.registry;
-  for (const scope of SCOPES) tokens[scope] = (await createApiToken(registry, { name: `t-${scope}`, scopes: scope })).token;
-  tokens['other-model'] = (await createApiToken(registry, { name: 'other', scopes: 'admin', models: 'fraud-*' })).token;
+  for (const scope of SCOPES)
+    tokens[scope] = (await createApiToken(registry, { name: `t-${scope}`, scopes: scope })).token;
+  tokens['other-model'] = (
+    await createApiToken(registry, { name: 'other', scopes: 'admin', models: 'fraud-*' })
+  ).token;
   const revoked = await createApiToken(registry, { name: 'gone', scopes: 'admin' });
   await registry.tokens.revoke(revoked.id);
   tokens.revoked = revoked.token;
@@ -78,32 +99,43 @@ describe('HTTP access table', () => {
     await app.close();
     const known = new Set(HTTP_ACCESS_RULES.map((r) => `${r.method} ${r.route}`));
     assert.ok(registered.length > 30, `routes seen: ${registered.length}`);
-    assert.deepEqual(registered.filter((r) => !known.has(r)), []);
+    assert.deepEqual(
+      registered.filter((r) => !known.has(r)),
+      [],
+    );
   });
 
   test('no token, a wrong scope, the right scope: 401, 403, through — for every registered route', async () => {
     const app = buildHttpApp(server.engine, { bodyLimitBytes: 1024 });
     const registered = new Set<string>();
     app.addHook('onRoute', (route) => {
-      for (const m of Array.isArray(route.method) ? route.method : [route.method]) registered.add(`${m} ${route.url}`);
+      for (const m of Array.isArray(route.method) ? route.method : [route.method])
+        registered.add(`${m} ${route.url}`);
     });
     await app.ready();
     await app.close();
     let cells = 0;
     // Deploy and admin rows last: their right-scope calls may unload the model or revoke a token.
-    const rules = HTTP_ACCESS_RULES.filter((r) => registered.has(`${r.method} ${r.route}`)).sort((a, b) => rank(a.scope) - rank(b.scope));
+    const rules = HTTP_ACCESS_RULES.filter((r) => registered.has(`${r.method} ${r.route}`)).sort(
+      (a, b) => rank(a.scope) - rank(b.scope),
+    );
     for (const rule of rules) {
       const label = `${rule.method} ${rule.route}`;
       if (rule.scope === 'public') {
         const anonymous = await call(rule.method, rule.route);
-        assert.ok(anonymous.status !== 401 && anonymous.status !== 403, `${label} is public, got ${anonymous.status}`);
+        assert.ok(
+          anonymous.status !== 401 && anonymous.status !== 403,
+          `${label} is public, got ${anonymous.status}`,
+        );
         cells++;
         continue;
       }
       const none = await call(rule.method, rule.route);
       assert.equal(none.status, 401, `${label} without a token`);
       assert.equal(typeof none.body['error'], 'string');
-      const wrongScope = SCOPES.find((s) => s !== rule.scope && s !== 'admin' && !(s === 'deploy' && rule.scope === 'read')) as Scope;
+      const wrongScope = SCOPES.find(
+        (s) => s !== rule.scope && s !== 'admin' && !(s === 'deploy' && rule.scope === 'read'),
+      ) as Scope;
       const wrong = await call(rule.method, rule.route, tokens[wrongScope]);
       assert.equal(wrong.status, 403, `${label} with a '${wrongScope}' token: ${JSON.stringify(wrong.body)}`);
       assert.match(String(wrong.body['error']), new RegExp(`lacks the '${rule.scope}' scope`));
@@ -112,7 +144,10 @@ describe('HTTP access table', () => {
         assert.equal(otherModel.status, 403, `${label} with a token for other models`);
       }
       const right = await call(rule.method, rule.route, tokens[rule.scope]);
-      assert.ok(right.status !== 401 && right.status !== 403, `${label} with a '${rule.scope}' token got ${right.status} ${JSON.stringify(right.body)}`);
+      assert.ok(
+        right.status !== 401 && right.status !== 403,
+        `${label} with a '${rule.scope}' token got ${right.status} ${JSON.stringify(right.body)}`,
+      );
       assert.ok(right.status < 500, `${label}: ${right.status} ${JSON.stringify(right.body)}`);
       cells++;
     }
@@ -174,7 +209,9 @@ describe('HTTP access table', () => {
       const res = await fetch(`${server.url}/v2/models/${name}/infer`, {
         method: 'POST',
         headers: { ...bearer(tokens.infer), 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: PIXELS }] }),
+        body: JSON.stringify({
+          inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: PIXELS }],
+        }),
       });
       assert.ok(res.status >= 400 && res.status < 500, `${name}: ${res.status}`);
       assert.equal(typeof ((await res.json()) as { error?: unknown }).error, 'string');
@@ -182,7 +219,9 @@ describe('HTTP access table', () => {
     const huge = await fetch(`${server.url}/v2/models/digits/infer`, {
       method: 'POST',
       headers: { ...bearer(tokens.infer), 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [{ name: 'pixels', shape: [1_000_000_000, 1_000_000_000], datatype: 'FP32', data: [1] }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'pixels', shape: [1_000_000_000, 1_000_000_000], datatype: 'FP32', data: [1] }],
+      }),
     });
     assert.ok(huge.status >= 400 && huge.status < 500, String(huge.status));
     assert.equal(typeof ((await huge.json()) as { error?: unknown }).error, 'string');
@@ -193,13 +232,19 @@ describe('gRPC access table', () => {
   const requests = digitsUnaryRequests();
 
   test('every unary method: UNAUTHENTICATED, PERMISSION_DENIED, through', async () => {
-    const order = [...GRPC_ACCESS_RULES].filter((r) => requests[r.method] !== undefined).sort((a, b) => rank(a.scope) - rank(b.scope));
+    const order = [...GRPC_ACCESS_RULES]
+      .filter((r) => requests[r.method] !== undefined)
+      .sort((a, b) => rank(a.scope) - rank(b.scope));
     assert.equal(order.length, Object.keys(requests).length);
     for (const rule of order) {
       const request = requests[rule.method] as Record<string, unknown>;
       const outcome = async (token?: string): Promise<grpc.status> => {
         try {
-          await grpcc.call(rule.method, request, token === undefined ? {} : { authorization: `Bearer ${token}` });
+          await grpcc.call(
+            rule.method,
+            request,
+            token === undefined ? {} : { authorization: `Bearer ${token}` },
+          );
           return grpc.status.OK;
         } catch (err) {
           return (err as grpc.ServiceError).code;
@@ -210,30 +255,57 @@ describe('gRPC access table', () => {
         continue;
       }
       assert.equal(await outcome(), grpc.status.UNAUTHENTICATED, `${rule.method} without a token`);
-      const wrongScope = SCOPES.find((s) => s !== rule.scope && s !== 'admin' && !(s === 'deploy' && rule.scope === 'read')) as Scope;
-      assert.equal(await outcome(tokens[wrongScope]), grpc.status.PERMISSION_DENIED, `${rule.method} with '${wrongScope}'`);
-      if (rule.modelParam !== undefined || rule.allModels) assert.equal(await outcome(tokens['other-model']), grpc.status.PERMISSION_DENIED, `${rule.method} for another model`);
+      const wrongScope = SCOPES.find(
+        (s) => s !== rule.scope && s !== 'admin' && !(s === 'deploy' && rule.scope === 'read'),
+      ) as Scope;
+      assert.equal(
+        await outcome(tokens[wrongScope]),
+        grpc.status.PERMISSION_DENIED,
+        `${rule.method} with '${wrongScope}'`,
+      );
+      if (rule.modelParam !== undefined || rule.allModels)
+        assert.equal(
+          await outcome(tokens['other-model']),
+          grpc.status.PERMISSION_DENIED,
+          `${rule.method} for another model`,
+        );
       const right = await outcome(tokens[rule.scope]);
-      assert.ok(right !== grpc.status.UNAUTHENTICATED && right !== grpc.status.PERMISSION_DENIED && right !== grpc.status.INTERNAL, `${rule.method} with '${rule.scope}': ${right}`);
+      assert.ok(
+        right !== grpc.status.UNAUTHENTICATED &&
+          right !== grpc.status.PERMISSION_DENIED &&
+          right !== grpc.status.INTERNAL,
+        `${rule.method} with '${rule.scope}': ${right}`,
+      );
     }
   });
 
   test('streams check every message; a malformed authorization metadata is UNAUTHENTICATED', async () => {
     const message = requests['ModelInfer'] as Record<string, unknown>;
-    const answered = await grpcc.stream([message, { ...message, model_name: 'fraud-1' }], `Bearer ${tokens.infer}`);
+    const answered = await grpcc.stream(
+      [message, { ...message, model_name: 'fraud-1' }],
+      `Bearer ${tokens.infer}`,
+    );
     assert.equal(answered.length, 2);
     const refused = await grpcc.stream([message], `Bearer ${tokens.read}`);
     assert.match(String(refused[0]?.['error_message']), /lacks the 'infer' scope/);
-    const limited = await grpcc.stream([{ ...message, model_name: 'digits' }], `Bearer ${tokens['other-model']}`);
+    const limited = await grpcc.stream(
+      [{ ...message, model_name: 'digits' }],
+      `Bearer ${tokens['other-model']}`,
+    );
     assert.match(String(limited[0]?.['error_message']), /may not use model 'digits'/);
-    await assert.rejects(grpcc.call('ServerMetadata', {}, { authorization: 'Basic abc' }), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
+    await assert.rejects(
+      grpcc.call('ServerMetadata', {}, { authorization: 'Basic abc' }),
+      (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED,
+    );
   });
 });
 
 function rawGet(path: string, header: string): Promise<string> {
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(`GET ${path} HTTP/1.1\r\nHost: x\r\n${header}\r\nConnection: close\r\n\r\n`));
+    const socket = connect(Number(port), hostname, () =>
+      socket.end(`GET ${path} HTTP/1.1\r\nHost: x\r\n${header}\r\nConnection: close\r\n\r\n`),
+    );
     let text = '';
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     socket.on('end', () => resolve(text));

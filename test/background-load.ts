@@ -23,9 +23,13 @@ export interface BackgroundLoad {
 export function startBackgroundLoad(url: string, body: unknown, concurrency = 4): BackgroundLoad {
   const bodyFile = join(tempDir('load'), 'body.json');
   writeFileSync(bodyFile, JSON.stringify(body));
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'load-process.mjs'), url, bodyFile, String(concurrency)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'test', 'load-process.mjs'), url, bodyFile, String(concurrency)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   let markStarted: () => void = () => undefined;
   let failStart: (err: Error) => void = () => undefined;
@@ -38,7 +42,9 @@ export function startBackgroundLoad(url: string, body: unknown, concurrency = 4)
     if (out.includes('started\n')) markStarted();
   });
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-  void exited.then((code) => failStart(new Error(`load process exited (${code}) before a request succeeded: ${out}`)));
+  void exited.then((code) =>
+    failStart(new Error(`load process exited (${code}) before a request succeeded: ${out}`)),
+  );
   return {
     started,
     async stop() {

@@ -27,7 +27,11 @@ function tend(args: string[], home: string): { status: number | null; stdout: st
 }
 
 /** Rewrite an archive entry by entry, changing what `edit` returns for an entry's name. */
-async function rewrite(from: string, to: string, edit: (name: string, bytes: Buffer) => Buffer | null): Promise<void> {
+async function rewrite(
+  from: string,
+  to: string,
+  edit: (name: string, bytes: Buffer) => Buffer | null,
+): Promise<void> {
   const out = await open(to, 'w');
   const tar = new TarWriter(out);
   for (const entry of await listTar(from)) {
@@ -71,19 +75,28 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('import of an ONNX file: not a tar archive, use tend push', () => {
-  refused(tend(['import', DIGITS], target), /digits_mlp\.onnx is not a tar archive: .*nothing was imported — `tend import` takes the tar archive `tend export` writes \(an \.onnx file is added with `tend push FILE --name NAME`\)$/);
+  refused(
+    tend(['import', DIGITS], target),
+    /digits_mlp\.onnx is not a tar archive: .*nothing was imported — `tend import` takes the tar archive `tend export` writes \(an \.onnx file is added with `tend push FILE --name NAME`\)$/,
+  );
 });
 
 test('import of a truncated archive says so', () => {
   const cut = join(work, 'cut.tar');
   writeFileSync(cut, readFileSync(good).subarray(0, 2048));
-  refused(tend(['import', cut], target), /cut\.tar is a truncated tar archive: it ends in the middle of an entry .*— the archive was damaged or altered after `tend export`; copy or export it again$/);
+  refused(
+    tend(['import', cut], target),
+    /cut\.tar is a truncated tar archive: it ends in the middle of an entry .*— the archive was damaged or altered after `tend export`; copy or export it again$/,
+  );
 });
 
 test('import without manifest.json names it', async () => {
   const bare = join(work, 'bare.tar');
   await rewrite(good, bare, (name, bytes) => (name === 'manifest.json' ? null : bytes));
-  refused(tend(['import', bare], target), /bare\.tar is not a valid tend model archive: manifest\.json is missing .*— `tend import` takes the tar archive `tend export` writes; export the model again$/);
+  refused(
+    tend(['import', bare], target),
+    /bare\.tar is not a valid tend model archive: manifest\.json is missing .*— `tend import` takes the tar archive `tend export` writes; export the model again$/,
+  );
 });
 
 test('import of an invalid manifest names the field', async () => {
@@ -109,11 +122,19 @@ test('import of an altered file gives expected and actual sha256', async () => {
     actual = createHash('sha256').update(copy).digest('hex');
     return copy;
   });
-  refused(tend(['import', altered], target), new RegExp(`models/${expected}\\.onnx in .*altered\\.tar does not match its sha256: the manifest expects ${expected}, the file hashes to ${actual}; nothing was imported — the archive was damaged or altered`));
+  refused(
+    tend(['import', altered], target),
+    new RegExp(
+      `models/${expected}\\.onnx in .*altered\\.tar does not match its sha256: the manifest expects ${expected}, the file hashes to ${actual}; nothing was imported — the archive was damaged or altered`,
+    ),
+  );
 });
 
 test('import under a taken name: a conflict with --as as the way out; then --as works', () => {
-  refused(tend(['import', good], source), /model 'digits' already exists; import it under another name \(--as NAME\)$/);
+  refused(
+    tend(['import', good], source),
+    /model 'digits' already exists; import it under another name \(--as NAME\)$/,
+  );
   const done = tend(['import', good, '--as', 'digits-copy'], source);
   assert.equal(done.status, 0, done.stderr);
   assert.match(done.stdout, /imported digits \(as digits-copy\)/);
@@ -124,8 +145,14 @@ test('import of an archive whose file is not ONNX keeps the ONNX hint', async ()
   const sha256 = createHash('sha256').update(junk).digest('hex');
   const [manifestEntry] = await listTar(good);
   assert.ok(manifestEntry !== undefined);
-  const manifest = JSON.parse((await readTarEntryBuffer(good, manifestEntry)).toString()) as { versions: Record<string, unknown>[] };
-  Object.assign(manifest.versions[0] as object, { file: `models/${sha256}.onnx`, sha256, size_bytes: junk.length });
+  const manifest = JSON.parse((await readTarEntryBuffer(good, manifestEntry)).toString()) as {
+    versions: Record<string, unknown>[];
+  };
+  Object.assign(manifest.versions[0] as object, {
+    file: `models/${sha256}.onnx`,
+    sha256,
+    size_bytes: junk.length,
+  });
   const file = join(work, 'junk.tar');
   const out = await open(file, 'w');
   const tar = new TarWriter(out);
@@ -133,5 +160,9 @@ test('import of an archive whose file is not ONNX keeps the ONNX hint', async ()
   await tar.addBuffer(`models/${sha256}.onnx`, junk);
   await tar.finish();
   await out.close();
-  refused(tend(['import', file], target), new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`), true);
+  refused(
+    tend(['import', file], target),
+    new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`),
+    true,
+  );
 });

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, postJson, seededRandom, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  postJson,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type TestServer,
+  runCli,
+  type CliResult,
+} from './helpers.js';
 
 let home: string;
 let dir: string;
@@ -28,7 +37,10 @@ before(async () => {
   await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
   await registry.close();
   const header = [...Array.from({ length: 64 }, (_, i) => `p${i}`), 'digit'].join(',');
-  writeFileSync(join(dir, 'ref.csv'), `${header}\n${rows.map((row, i) => [...row, i % 10].join(',')).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'ref.csv'),
+    `${header}\n${rows.map((row, i) => [...row, i % 10].join(',')).join('\n')}\n`,
+  );
   writeFileSync(join(dir, 'narrow.csv'), 'a,b\n1,2\n');
   srv = await startTestServer({ home });
 });
@@ -41,26 +53,61 @@ after(async () => {
 
 test('reference set, feedback from CSV, log export, monitor show, alerts', async () => {
   const ref = json('monitor', 'reference', 'set', 'digits', join(dir, 'ref.csv'));
-  assert.deepEqual({ ...ref, sha256: undefined }, { name: 'digits', version: 1, rows: 40, features: 64, target: 'digit', sha256: undefined });
+  assert.deepEqual(
+    { ...ref, sha256: undefined },
+    { name: 'digits', version: 1, rows: 40, features: 64, target: 'digit', sha256: undefined },
+  );
   const narrow = tend('monitor', 'reference', 'set', 'digits', join(dir, 'narrow.csv'));
   assert.notEqual(narrow.status, 0);
   assert.match(narrow.stderr, /2 columns, but the model takes 64 features/);
 
-  const res = await postJson(`${srv.url}/v2/models/digits/infer`, { id: 'req-a', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: [...(rows[0] ?? []), ...(rows[1] ?? [])] }] });
+  const res = await postJson(`${srv.url}/v2/models/digits/infer`, {
+    id: 'req-a',
+    inputs: [
+      { name: 'pixels', datatype: 'FP32', shape: [2, 64], data: [...(rows[0] ?? []), ...(rows[1] ?? [])] },
+    ],
+  });
   assert.equal(res.status, 200);
   await srv.engine.monitoring.app?.log.flush();
   writeFileSync(join(dir, 'fb.csv'), 'request,row,truth\nreq-a,0,3\nreq-a,1,5\nreq-zzz,0,1\n');
-  const fb = json('feedback', 'digits', join(dir, 'fb.csv'), '--id-column', 'request', '--label-column', 'truth', '--row-column', 'row');
+  const fb = json(
+    'feedback',
+    'digits',
+    join(dir, 'fb.csv'),
+    '--id-column',
+    'request',
+    '--label-column',
+    'truth',
+    '--row-column',
+    'row',
+  );
   assert.deepEqual(fb, { accepted: 2, unknown_ids: ['req-zzz'], rejected: [] });
-  const missing = tend('feedback', 'digits', join(dir, 'fb.csv'), '--id-column', 'nope', '--label-column', 'truth');
+  const missing = tend(
+    'feedback',
+    'digits',
+    join(dir, 'fb.csv'),
+    '--id-column',
+    'nope',
+    '--label-column',
+    'truth',
+  );
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /no column 'nope'/);
 
   const exported = tend('log', 'export', 'digits', '--format', 'jsonl');
   assert.equal(exported.status, 0, exported.stderr);
-  const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = exported.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.length, 2);
-  assert.deepEqual(lines.map((l) => [l['request_id'], l['row'], l['label']]), [['req-a', 0, 3], ['req-a', 1, 5]]);
+  assert.deepEqual(
+    lines.map((l) => [l['request_id'], l['row'], l['label']]),
+    [
+      ['req-a', 0, 3],
+      ['req-a', 1, 5],
+    ],
+  );
   const csv = tend('log', 'export', 'digits', '--format', 'csv');
   assert.equal(csv.stdout.trim().split('\n').length, 3, csv.stdout.slice(0, 500));
   assert.match(tend('log', 'export', 'digits', '--format', 'xml').stderr, /must be csv or jsonl/);

@@ -31,7 +31,10 @@ after(() => {
 
 describe('registry commands', () => {
   test('push prints name, version and sha256; versions count up', () => {
-    const first = tendJson(['push', DIGITS_MLP, '--name', 'fraud', '--alias', 'champion', '--tag', 'team=risk'], home) as Record<string, unknown>;
+    const first = tendJson(
+      ['push', DIGITS_MLP, '--name', 'fraud', '--alias', 'champion', '--tag', 'team=risk'],
+      home,
+    ) as Record<string, unknown>;
     const sha = createHash('sha256').update(readFileSync(DIGITS_MLP)).digest('hex');
     assert.deepEqual(first, { name: 'fraud', version: 1, sha256: sha });
     const second = tendJson(['push', DIGITS_MLP, '--name', 'fraud'], home) as Record<string, unknown>;
@@ -42,7 +45,11 @@ describe('registry commands', () => {
     const list = tendJson(['models', 'list'], home) as { name: string; aliases: Record<string, number> }[];
     const fraud = list.find((m) => m.name === 'fraud');
     assert.deepEqual(fraud?.aliases, { champion: 1 });
-    const shown = tendJson(['models', 'show', 'fraud@champion'], home) as { version: number; signature: { inputs: { name: string }[] }; tags: Record<string, string> };
+    const shown = tendJson(['models', 'show', 'fraud@champion'], home) as {
+      version: number;
+      signature: { inputs: { name: string }[] };
+      tags: Record<string, string>;
+    };
     assert.equal(shown.version, 1);
     assert.equal(shown.signature.inputs[0]?.name, 'pixels');
     assert.deepEqual(shown.tags, { team: 'risk' });
@@ -56,8 +63,18 @@ describe('registry commands', () => {
   test('alias set, history and rm', () => {
     const moved = tendJson(['alias', 'set', 'fraud', 'champion', '2'], home) as Record<string, unknown>;
     assert.deepEqual(moved, { name: 'fraud', alias: 'champion', from_version: 1, to_version: 2 });
-    const history = tendJson(['alias', 'history', 'fraud', 'champion'], home) as { from_version: number | null; to_version: number | null; actor: string }[];
-    assert.deepEqual(history.map((h) => [h.from_version, h.to_version]), [[null, 1], [1, 2]]);
+    const history = tendJson(['alias', 'history', 'fraud', 'champion'], home) as {
+      from_version: number | null;
+      to_version: number | null;
+      actor: string;
+    }[];
+    assert.deepEqual(
+      history.map((h) => [h.from_version, h.to_version]),
+      [
+        [null, 1],
+        [1, 2],
+      ],
+    );
     assert.equal(history[1]?.actor, 'tester');
     assert.equal(tend(['alias', 'rm', 'fraud', 'champion'], home).status, 0);
     const after = tendJson(['alias', 'history', 'fraud', 'champion'], home) as unknown[];
@@ -104,28 +121,60 @@ describe('infer, demo, serve and bench', () => {
     const labels = [0, 1, 2].map((r) => digitOf(r));
     const csv = join(work, 'rows.csv');
     writeFileSync(csv, `${header}\n${rows.join('\n')}\n`);
-    const out = tendJson(['infer', 'digits@champion', '--data', csv], home) as { outputs: { name: string; data: number[] }[]; model_version: string };
+    const out = tendJson(['infer', 'digits@champion', '--data', csv], home) as {
+      outputs: { name: string; data: number[] }[];
+      model_version: string;
+    };
     const label = out.outputs.find((o) => o.name === 'label');
     assert.deepEqual(label?.data, labels);
     const body = join(work, 'req.json');
-    writeFileSync(body, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: rows[0]!.split(',').map(Number) }] }));
-    const out2 = tendJson(['infer', 'digits', '--data', body], home) as { outputs: { name: string; data: number[] }[] };
+    writeFileSync(
+      body,
+      JSON.stringify({
+        inputs: [
+          { name: 'features', shape: [1, 64], datatype: 'FP32', data: rows[0]!.split(',').map(Number) },
+        ],
+      }),
+    );
+    const out2 = tendJson(['infer', 'digits', '--data', body], home) as {
+      outputs: { name: string; data: number[] }[];
+    };
     assert.equal(out2.outputs.find((o) => o.name === 'label')?.data[0], labels[0]);
     const text = tend(['infer', 'digits', '--data', body], home);
     assert.equal(text.status, 0);
     assert.match(text.stdout, /row 0: probabilities=\[/);
     const wrong = join(work, 'wrong.json');
-    writeFileSync(wrong, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }));
+    writeFileSync(
+      wrong,
+      JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }),
+    );
     const bad = tend(['infer', 'digits', '--data', wrong], home);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /dimension 1 must be 64/);
   });
 
   test('serve answers over HTTP, bench measures it, SIGTERM stops it with exit 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--grpc-port', '0', '--log-level', 'silent'], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        'serve',
+        '--home',
+        home,
+        '--port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--log-level',
+        'silent',
+      ],
+      {
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -153,10 +202,21 @@ describe('infer, demo, serve and bench', () => {
       const badMode = tend(['serve', '--port', '0', '--model-control', 'sometimes'], home);
       assert.equal(badMode.status, 1);
       assert.match(badMode.stderr, /model_control_mode/);
-      const bench = tendJson(['bench', 'digits', '--url', url, '--concurrency', '1,4', '--duration', '1s', '--warmup', '0s'], home) as {
-        levels: { concurrency: number; requests: number; errors: number; latency_ms: { p50: number; p99: number } }[];
+      const bench = tendJson(
+        ['bench', 'digits', '--url', url, '--concurrency', '1,4', '--duration', '1s', '--warmup', '0s'],
+        home,
+      ) as {
+        levels: {
+          concurrency: number;
+          requests: number;
+          errors: number;
+          latency_ms: { p50: number; p99: number };
+        }[];
       };
-      assert.deepEqual(bench.levels.map((l) => l.concurrency), [1, 4]);
+      assert.deepEqual(
+        bench.levels.map((l) => l.concurrency),
+        [1, 4],
+      );
       for (const l of bench.levels) {
         assert.ok(l.requests > 0);
         assert.equal(l.errors, 0);

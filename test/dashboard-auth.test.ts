@@ -25,7 +25,10 @@ before(async () => {
   inferToken = (await createApiToken(server.engine.registry, { name: 'client', scopes: 'infer' })).token;
   // A server sees tokens created elsewhere within a second; do not wait for it here.
   await server.engine.access.refresh();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 
 after(async () => {
@@ -33,29 +36,37 @@ after(async () => {
   await server?.close();
 });
 
-test('asks for a token once, refuses a bad one with a message, then shows the models and remembers it', { skip }, async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.getByTestId('token-form').waitFor({ state: 'visible' });
-  // The static page is public; its data is not.
-  assert.equal(await page.getByTestId('models').textContent(), '');
+test(
+  'asks for a token once, refuses a bad one with a message, then shows the models and remembers it',
+  { skip },
+  async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('token-form').waitFor({ state: 'visible' });
+    // The static page is public; its data is not.
+    assert.equal(await page.getByTestId('models').textContent(), '');
 
-  await page.getByTestId('token-input').fill(inferToken);
-  await page.getByTestId('token-form').locator('button').click();
-  await page.getByTestId('token-error').filter({ hasText: 'refused' }).waitFor();
-  assert.match((await page.getByTestId('token-error').textContent()) ?? '', /lacks the 'read' scope/);
+    await page.getByTestId('token-input').fill(inferToken);
+    await page.getByTestId('token-form').locator('button').click();
+    await page.getByTestId('token-error').filter({ hasText: 'refused' }).waitFor();
+    assert.match((await page.getByTestId('token-error').textContent()) ?? '', /lacks the 'read' scope/);
 
-  await page.getByTestId('token-input').fill(readToken);
-  await page.getByTestId('token-form').locator('button').click();
-  await page.getByTestId('models').getByText('digits').first().waitFor();
-  assert.equal(await page.getByTestId('token-form').isVisible(), false);
+    await page.getByTestId('token-input').fill(readToken);
+    await page.getByTestId('token-form').locator('button').click();
+    await page.getByTestId('models').getByText('digits').first().waitFor();
+    assert.equal(await page.getByTestId('token-form').isVisible(), false);
 
-  await page.reload();
-  await page.getByTestId('models').getByText('digits').first().waitFor();
-  assert.equal(await page.getByTestId('token-form').isVisible(), false, 'the token is kept for the session');
-  assert.deepEqual(errors, []);
-  await context.close();
-});
+    await page.reload();
+    await page.getByTestId('models').getByText('digits').first().waitFor();
+    assert.equal(
+      await page.getByTestId('token-form').isVisible(),
+      false,
+      'the token is kept for the session',
+    );
+    assert.deepEqual(errors, []);
+    await context.close();
+  },
+);

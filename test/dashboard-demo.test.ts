@@ -26,7 +26,16 @@ let home = '';
 
 /** Run `tend demo traffic` in a child process (asynchronously: the server runs in this one). */
 async function traffic(...args: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'demo', 'traffic', '--url', srv.url, ...args]);
+  const child = spawn(process.execPath, [
+    '--import',
+    'tsx',
+    CLI,
+    'demo',
+    'traffic',
+    '--url',
+    srv.url,
+    ...args,
+  ]);
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,11 +53,17 @@ async function openDashboard(): Promise<Page> {
 
 before(async () => {
   if (skip) return;
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (or set TEND_SKIP_BROWSER=1)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: apt-get install chromium (or set TEND_SKIP_BROWSER=1)`,
+  );
   home = tempDir('dashboard-demo');
   await ensureDemoModel(home);
   srv = await startTestServer({ home });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 
 after(async () => {
@@ -57,20 +72,26 @@ after(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-test('after `tend demo traffic --drift` the dashboard shows accuracy over the last 500 below its pre-drift value and flags exactly the shifted pixels', { skip }, async () => {
-  await traffic('--requests', '100');
-  const clean = await openDashboard();
-  const before = Number(await clean.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
-  assert.ok(before > 0.9, `pre-drift accuracy ${before}`);
-  await clean.close();
+test(
+  'after `tend demo traffic --drift` the dashboard shows accuracy over the last 500 below its pre-drift value and flags exactly the shifted pixels',
+  { skip },
+  async () => {
+    await traffic('--requests', '100');
+    const clean = await openDashboard();
+    const before = Number(await clean.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
+    assert.ok(before > 0.9, `pre-drift accuracy ${before}`);
+    await clean.close();
 
-  await traffic('--drift', '--requests', '200');
-  const page = await openDashboard();
-  const after = Number(await page.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
-  assert.ok(after < before, `accuracy over the last 500: ${after}, before the drift ${before}`);
-  const flagged = await page.$$eval('[data-testid="drift-table"] tr[data-drifted="true"]', (rows) => rows.map((r) => (r.getAttribute('data-testid') ?? '').replace('drift-row-', '')).sort());
-  assert.deepEqual(flagged, shifted);
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, 'test-artifacts', 'dashboard-demo-drift.png'), fullPage: true });
-  await page.close();
-});
+    await traffic('--drift', '--requests', '200');
+    const page = await openDashboard();
+    const after = Number(await page.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
+    assert.ok(after < before, `accuracy over the last 500: ${after}, before the drift ${before}`);
+    const flagged = await page.$$eval('[data-testid="drift-table"] tr[data-drifted="true"]', (rows) =>
+      rows.map((r) => (r.getAttribute('data-testid') ?? '').replace('drift-row-', '')).sort(),
+    );
+    assert.deepEqual(flagged, shifted);
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-artifacts', 'dashboard-demo-drift.png'), fullPage: true });
+    await page.close();
+  },
+);

@@ -54,7 +54,13 @@ function phaseRows(first: number, count: number, shift: boolean): number[][] {
  * Send rows first .. first+count-1, 10 per request, each with its label (wrong when shifted). Requests
  * go 10 at a time and each group waits for the one before, so "the last 500" is always the same rows.
  */
-async function sendPhase(srv: TestServer, phase: string, first: number, count: number, shift: boolean): Promise<void> {
+async function sendPhase(
+  srv: TestServer,
+  phase: string,
+  first: number,
+  count: number,
+  shift: boolean,
+): Promise<void> {
   const rows = phaseRows(first, count, shift);
   const jobs: Promise<void>[] = [];
   for (let req = 0; req < count / ROWS_PER_REQUEST; req++) {
@@ -63,7 +69,10 @@ async function sendPhase(srv: TestServer, phase: string, first: number, count: n
     const id = `${phase}-${req}`;
     jobs.push(
       (async () => {
-        const res = await postJson(`${srv.url}/v2/models/digits/infer`, { id, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [ROWS_PER_REQUEST, width], data }] });
+        const res = await postJson(`${srv.url}/v2/models/digits/infer`, {
+          id,
+          inputs: [{ name: 'pixels', datatype: 'FP32', shape: [ROWS_PER_REQUEST, width], data }],
+        });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const feedback = Array.from({ length: ROWS_PER_REQUEST }, (_, row) => {
           const label = digit(sentRow(first + at + row));
@@ -88,10 +97,11 @@ function unseenCategoryFeatures(current: number[][]): string[] {
   const out: string[] = [];
   for (let c = 0; c < width; c++) {
     const ref = new Set<number>();
-    for (let r = 0; r < table.rows; r += 2) ref.add((pixels(r)[c]) as number);
+    for (let r = 0; r < table.rows; r += 2) ref.add(pixels(r)[c] as number);
     const cur = new Set(current.map((row) => row[c] as number));
     const all = new Set([...ref, ...cur]);
-    if (all.size > 2 && all.size <= 5 && [...cur].some((v) => !ref.has(v))) out.push(table.columns[c] as string);
+    if (all.size > 2 && all.size <= 5 && [...cur].some((v) => !ref.has(v)))
+      out.push(table.columns[c] as string);
   }
   return out.sort();
 }
@@ -105,17 +115,27 @@ interface Load {
 }
 
 /** Open the dashboard in a fresh context (empty cache) and weigh everything the first view fetched. */
-async function weighedLoad(context: BrowserContext, url: string, ready: (page: Page) => Promise<unknown>): Promise<{ page: Page; load: Load }> {
+async function weighedLoad(
+  context: BrowserContext,
+  url: string,
+  ready: (page: Page) => Promise<unknown>,
+): Promise<{ page: Page; load: Load }> {
   const page = await context.newPage();
   watchConsole(page);
-  const responses: Promise<{ url: string; bytes: number; contentLength: number | null; encoding: string }>[] = [];
+  const responses: Promise<{ url: string; bytes: number; contentLength: number | null; encoding: string }>[] =
+    [];
   const onResponse = (response: Response): void => {
     responses.push(
       (async () => {
         // sizes() reports the body as it crossed the wire; response.body() would be the decoded one.
         const sizes = await response.request().sizes();
         const length = response.headers()['content-length'];
-        return { url: response.url(), bytes: sizes.responseBodySize, contentLength: length === undefined ? null : Number(length), encoding: response.headers()['content-encoding'] ?? 'identity' };
+        return {
+          url: response.url(),
+          bytes: sizes.responseBodySize,
+          contentLength: length === undefined ? null : Number(length),
+          encoding: response.headers()['content-encoding'] ?? 'identity',
+        };
       })(),
     );
   };
@@ -124,8 +144,11 @@ async function weighedLoad(context: BrowserContext, url: string, ready: (page: P
   await ready(page);
   page.off('response', onResponse);
   const byUrl = await Promise.all(responses);
-  for (const r of byUrl) if (r.contentLength !== null) assert.equal(r.bytes, r.contentLength, `${r.url}: encoded size`);
-  const firstChartMs = await page.evaluate(() => performance.getEntriesByName('tend-first-chart')[0]?.startTime ?? null);
+  for (const r of byUrl)
+    if (r.contentLength !== null) assert.equal(r.bytes, r.contentLength, `${r.url}: encoded size`);
+  const firstChartMs = await page.evaluate(
+    () => performance.getEntriesByName('tend-first-chart')[0]?.startTime ?? null,
+  );
   return { page, load: { bytes: byUrl.reduce((n, r) => n + r.bytes, 0), byUrl, firstChartMs } };
 }
 
@@ -141,14 +164,19 @@ function watchConsole(page: Page): void {
 interface BrowserCanvas {
   width: number;
   height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 
 /** Wait until the page's URL hash is `hash`. */
-const hashIs = (page: Page, hash: string) => page.waitForFunction(`location.hash === ${JSON.stringify(hash)}`);
+const hashIs = (page: Page, hash: string) =>
+  page.waitForFunction(`location.hash === ${JSON.stringify(hash)}`);
 /** Wait until the text of the element at `selector` matches `pattern`. */
 const textMatches = (page: Page, selector: string, pattern: RegExp) =>
-  page.waitForFunction(`${pattern}.test(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '')`);
+  page.waitForFunction(
+    `${pattern}.test(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '')`,
+  );
 
 /** Pixels of a series colour on a chart's canvas: lines and points actually drawn. */
 function seriesPixels(page: Page, chart: string, colour = FIRST_RGB): Promise<number> {
@@ -160,7 +188,13 @@ function seriesPixels(page: Page, chart: string, colour = FIRST_RGB): Promise<nu
       let n = 0;
       if (!data) return 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs((data[i] as number) - rgb[0]!) < 40 && Math.abs((data[i + 1] as number) - rgb[1]!) < 40 && Math.abs((data[i + 2] as number) - rgb[2]!) < 40 && (data[i + 3] as number) > 200) n++;
+        if (
+          Math.abs((data[i] as number) - rgb[0]!) < 40 &&
+          Math.abs((data[i + 1] as number) - rgb[1]!) < 40 &&
+          Math.abs((data[i + 2] as number) - rgb[2]!) < 40 &&
+          (data[i + 3] as number) > 200
+        )
+          n++;
       }
       return n;
     },
@@ -168,9 +202,12 @@ function seriesPixels(page: Page, chart: string, colour = FIRST_RGB): Promise<nu
   );
 }
 
-const accuracyOn = async (page: Page): Promise<number> => Number(await page.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
+const accuracyOn = async (page: Page): Promise<number> =>
+  Number(await page.getAttribute('[data-testid="quality-accuracy"]', 'data-value'));
 const drifted = (page: Page): Promise<string[]> =>
-  page.$$eval('[data-testid="drift-table"] tr[data-drifted="true"]', (rows) => rows.map((r) => (r.getAttribute('data-testid') ?? '').replace('drift-row-', '')).sort());
+  page.$$eval('[data-testid="drift-table"] tr[data-drifted="true"]', (rows) =>
+    rows.map((r) => (r.getAttribute('data-testid') ?? '').replace('drift-row-', '')).sort(),
+  );
 
 /**
  * The data-quality table lists each of `features` with unseen values. (It may list more: it judges a
@@ -178,8 +215,11 @@ const drifted = (page: Page): Promise<string[]> =>
  * the reference, 7 with the traffic — is categorical there and numeric (KS) here.)
  */
 async function assertListedUnseen(page: Page, features: string[]): Promise<void> {
-  const listed = await page.$$eval('[data-testid="dq-table"] tr[data-unseen]', (rows) => rows.map((r) => r.getAttribute('data-unseen') ?? ''));
-  for (const f of features) assert.ok(listed.includes(f), `${f} is listed with unseen values: ${listed.join(', ')}`);
+  const listed = await page.$$eval('[data-testid="dq-table"] tr[data-unseen]', (rows) =>
+    rows.map((r) => r.getAttribute('data-unseen') ?? ''),
+  );
+  for (const f of features)
+    assert.ok(listed.includes(f), `${f} is listed with unseen values: ${listed.join(', ')}`);
 }
 
 const skip = process.env['TEND_SKIP_BROWSER'] === '1' ? 'TEND_SKIP_BROWSER=1' : false;
@@ -194,13 +234,17 @@ describe('web dashboard in Chromium', { skip }, () => {
 
   before(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the dashboard tests drive Chromium — install it with \`apt-get install chromium\` (or set TEND_SKIP_BROWSER=1 to skip them)`);
+      throw new Error(
+        `${CHROMIUM} is missing: the dashboard tests drive Chromium — install it with \`apt-get install chromium\` (or set TEND_SKIP_BROWSER=1 to skip them)`,
+      );
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     home = tempDir('dashboard-home');
     const registry = await Registry.open(home);
     await registry.models.push(DIGITS, { name: 'digits' });
-    await registry.artifacts.attach('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), { mediaType: 'text/csv' });
+    await registry.artifacts.attach('digits', 1, 'reference', new TextEncoder().encode(referenceCsv()), {
+      mediaType: 'text/csv',
+    });
     // Two versions of one model for the canary view.
     await registry.models.push(DIGITS, { name: 'pair' });
     await registry.models.push(DIGITS, { name: 'pair' });
@@ -210,12 +254,28 @@ describe('web dashboard in Chromium', { skip }, () => {
       config: {
         alerts: {
           evaluation_interval: '200ms',
-          rules: [{ name: 'digits-accuracy', model: 'digits', version: 'all', metric: 'accuracy', last: 500, op: '<', threshold: 0.8, min_samples: 100, for: '0s', severity: 'critical' }],
+          rules: [
+            {
+              name: 'digits-accuracy',
+              model: 'digits',
+              version: 'all',
+              metric: 'accuracy',
+              last: 500,
+              op: '<',
+              threshold: 0.8,
+              min_samples: 100,
+              for: '0s',
+              severity: 'critical',
+            },
+          ],
           webhooks: [],
         },
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(20_000);
   });
@@ -227,14 +287,28 @@ describe('web dashboard in Chromium', { skip }, () => {
   });
 
   test('before any traffic: every panel says there is no data yet, the page is light', async () => {
-    const opened = await weighedLoad(context, `${srv.url}/`, (p) => p.waitForSelector('[data-testid="chart-requests"][data-state="empty"]'));
+    const opened = await weighedLoad(context, `${srv.url}/`, (p) =>
+      p.waitForSelector('[data-testid="chart-requests"][data-state="empty"]'),
+    );
     page = opened.page;
-    assert.equal(new URL(page.url()).hash, '#model=digits&version=1&window=15m', 'the view defaults are written into the URL');
+    assert.equal(
+      new URL(page.url()).hash,
+      '#model=digits&version=1&window=15m',
+      'the view defaults are written into the URL',
+    );
     await page.waitForSelector('[data-testid="model-row-digits"]');
     assert.match(await page.innerText('[data-testid="model-row-digits"]'), /v1 READY/);
     for (const chart of ['chart-requests', 'chart-latency', 'chart-errors', 'chart-batch', 'chart-quality']) {
-      assert.equal(await page.isVisible(`[data-testid="${chart}"] [data-testid="no-data"]`), true, `${chart} says no data`);
-      assert.equal(await page.locator(`[data-testid="${chart}"] canvas`).count(), 0, `${chart} draws no empty chart`);
+      assert.equal(
+        await page.isVisible(`[data-testid="${chart}"] [data-testid="no-data"]`),
+        true,
+        `${chart} says no data`,
+      );
+      assert.equal(
+        await page.locator(`[data-testid="${chart}"] canvas`).count(),
+        0,
+        `${chart} draws no empty chart`,
+      );
     }
     assert.match(await page.innerText('#quality [data-testid="no-data"]'), /No predictions yet/);
     assert.match(await page.innerText('#drift [data-testid="no-data"]'), /No predictions in the window/);
@@ -243,12 +317,20 @@ describe('web dashboard in Chromium', { skip }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-empty.png'), fullPage: true });
 
     const { load } = opened;
-    for (const asset of ['/', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/uPlot.iife.min.js', '/dashboard/uPlot.min.css']) {
+    for (const asset of [
+      '/',
+      '/dashboard/app.js',
+      '/dashboard/style.css',
+      '/dashboard/uPlot.iife.min.js',
+      '/dashboard/uPlot.min.css',
+    ]) {
       const r = load.byUrl.find((x) => new URL(x.url).pathname === asset);
       assert.equal(r?.encoding, 'gzip', `${asset} is served gzipped: ${JSON.stringify(r)}`);
     }
     assert.ok(load.bytes <= MAX_PAGE_BYTES, `page weight ${load.bytes} B: ${JSON.stringify(load.byUrl)}`);
-    console.log(`# dashboard weight, empty: ${(load.bytes / 1024).toFixed(1)} KiB over ${load.byUrl.length} responses`);
+    console.log(
+      `# dashboard weight, empty: ${(load.bytes / 1024).toFixed(1)} KiB over ${load.byUrl.length} responses`,
+    );
   });
 
   test('600 clean labelled rows: the charts draw and the accuracy shows', async () => {
@@ -275,12 +357,20 @@ describe('web dashboard in Chromium', { skip }, () => {
     const unseen = unseenCategoryFeatures(phaseRows(700, 500, true));
     assert.ok(unseen.length <= 2, `unseen categories in ${unseen.join(', ')}`);
     const expected = [...shiftedNames, ...unseen].sort();
-    assert.deepEqual(await drifted(page), expected, 'the shifted pixels drift, and only those besides the features with unseen categories');
+    assert.deepEqual(
+      await drifted(page),
+      expected,
+      'the shifted pixels drift, and only those besides the features with unseen categories',
+    );
     await assertListedUnseen(page, unseen);
     assert.equal(await page.getAttribute('[data-testid="prediction-drift"]', 'data-drifted'), 'true');
     const accuracyAfter = await accuracyOn(page);
     assert.ok(accuracyAfter < accuracyBefore - 0.5, `accuracy ${accuracyAfter} after ${accuracyBefore}`);
-    assert.equal(await page.locator(`[data-testid="drift-row-${shiftedNames[0]}"] svg rect`).count(), 20, 'a 10-bin reference-vs-current histogram');
+    assert.equal(
+      await page.locator(`[data-testid="drift-row-${shiftedNames[0]}"] svg rect`).count(),
+      20,
+      'a 10-bin reference-vs-current histogram',
+    );
     await page.waitForSelector('[data-testid="alert-digits-accuracy"][data-state="firing"]');
     // Error rate and batch size come from counters the server samples every few seconds: a bucket
     // has a value only once a sample precedes it, so right after start they may still say so.
@@ -298,25 +388,49 @@ describe('web dashboard in Chromium', { skip }, () => {
 
     // A fresh visitor: weight with data, and how soon the first chart is up.
     const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const { page: second, load } = await weighedLoad(fresh, `${srv.url}/#model=digits&version=1&window=15m`, (p) => p.waitForSelector('[data-testid="drift-table"]'));
+    const { page: second, load } = await weighedLoad(
+      fresh,
+      `${srv.url}/#model=digits&version=1&window=15m`,
+      (p) => p.waitForSelector('[data-testid="drift-table"]'),
+    );
     assert.deepEqual(await drifted(second), expected);
     assert.ok(load.bytes <= MAX_PAGE_BYTES, `page weight ${load.bytes} B: ${JSON.stringify(load.byUrl)}`);
     assert.equal(typeof load.firstChartMs, 'number');
-    console.log(`# dashboard weight with drift data: ${(load.bytes / 1024).toFixed(1)} KiB; first chart ${load.firstChartMs?.toFixed(0)} ms after navigation`);
+    console.log(
+      `# dashboard weight with drift data: ${(load.bytes / 1024).toFixed(1)} KiB; first chart ${load.firstChartMs?.toFixed(0)} ms after navigation`,
+    );
     await fresh.close();
   });
 
   test('a canary: the routes, and the champion and the canary side by side in the quality chart', async () => {
-    const set = await fetch(`${srv.url}/api/v1/deployments/pair`, { method: 'PUT', body: JSON.stringify({ champion: 1, canary: { version: 2, percent: 50 } }), headers: { 'content-type': 'application/json' } });
+    const set = await fetch(`${srv.url}/api/v1/deployments/pair`, {
+      method: 'PUT',
+      body: JSON.stringify({ champion: 1, canary: { version: 2, percent: 50 } }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(set.status, 200, await set.text());
     const rows = phaseRows(0, 300, false);
     const served: Record<string, number> = {};
     for (let req = 0; req < 30; req++) {
       const id = `pair-${req}`;
-      const res = await postJson(`${srv.url}/v2/models/pair/infer`, { id, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [ROWS_PER_REQUEST, width], data: rows.slice(req * 10, req * 10 + 10).flat() }] });
+      const res = await postJson(`${srv.url}/v2/models/pair/infer`, {
+        id,
+        inputs: [
+          {
+            name: 'pixels',
+            datatype: 'FP32',
+            shape: [ROWS_PER_REQUEST, width],
+            data: rows.slice(req * 10, req * 10 + 10).flat(),
+          },
+        ],
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       served[String(res.body['model_version'])] = (served[String(res.body['model_version'])] ?? 0) + 1;
-      const feedback = Array.from({ length: ROWS_PER_REQUEST }, (_, row) => ({ id, row, label: digit(sentRow(req * 10 + row)) }));
+      const feedback = Array.from({ length: ROWS_PER_REQUEST }, (_, row) => ({
+        id,
+        row,
+        label: digit(sentRow(req * 10 + row)),
+      }));
       assert.equal((await postJson(`${srv.url}/v2/models/pair/feedback`, { feedback })).status, 200);
     }
     assert.ok((served['1'] ?? 0) > 0 && (served['2'] ?? 0) > 0, JSON.stringify(served));
@@ -329,14 +443,20 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(legend, /v2 · canary 50% accuracy/);
     assert.ok((await seriesPixels(page, 'chart-quality', FIRST_RGB)) > 5, 'the champion is drawn');
     assert.ok((await seriesPixels(page, 'chart-quality', SECOND_RGB)) > 5, 'the canary is drawn');
-    assert.match(await page.innerText('#drift'), /No reference data set/, 'no reference: the page says how to attach one');
+    assert.match(
+      await page.innerText('#drift'),
+      /No reference data set/,
+      'no reference: the page says how to attach one',
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-canary.png') });
   });
 
   test('the URL holds the view: pickers, back and forward, reload, unknown model or version', async () => {
     /** The URL and the window picker agree on `window`. */
     const showing = (window: string) =>
-      page.waitForFunction(`location.hash.includes('window=${window}') && document.querySelector('[data-testid="pick-window"]')?.value === '${window}'`);
+      page.waitForFunction(
+        `location.hash.includes('window=${window}') && document.querySelector('[data-testid="pick-window"]')?.value === '${window}'`,
+      );
     await page.goto(`${srv.url}/#model=digits&version=1&window=15m`);
     await showing('15m');
     await page.selectOption('[data-testid="pick-window"]', '1h');
@@ -357,7 +477,10 @@ describe('web dashboard in Chromium', { skip }, () => {
 
     await page.goto(`${srv.url}/#model=nope&window=5m`);
     await page.waitForSelector('[data-testid="banner"]:not([hidden])');
-    assert.match(await page.innerText('[data-testid="banner"]'), /model 'nope' is not served here: showing 'digits'/);
+    assert.match(
+      await page.innerText('[data-testid="banner"]'),
+      /model 'nope' is not served here: showing 'digits'/,
+    );
     await hashIs(page, '#model=digits&version=1&window=5m');
     await page.goto(`${srv.url}/#model=digits&version=9&window=5m`);
     await textMatches(page, '[data-testid="banner"]', /has no version '9'/);

@@ -12,14 +12,28 @@ import { rmSync } from 'node:fs';
 import { ensureDemoModel } from '../src/engine/jobs/demo-model.js';
 import { CLI, getJson, startTestServer, tempDir, type TestServer } from './helpers.js';
 
-const SHIFTED = ['pixel_2_2', 'pixel_2_3', 'pixel_2_4', 'pixel_2_5', 'pixel_3_2', 'pixel_3_3', 'pixel_3_4', 'pixel_3_5'];
+const SHIFTED = [
+  'pixel_2_2',
+  'pixel_2_3',
+  'pixel_2_4',
+  'pixel_2_5',
+  'pixel_3_2',
+  'pixel_3_3',
+  'pixel_3_4',
+  'pixel_3_5',
+];
 
 /** Run the CLI without blocking this process: the test server answers from its event loop. */
 function tend(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ status: err ? ((err as { code?: unknown }).code as number | null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        done({ status: err ? ((err as { code?: unknown }).code as number | null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -62,7 +76,10 @@ describe('tend demo traffic', () => {
   test('clean traffic, then --drift: accuracy falls and the shifted pixels drift', async () => {
     const clean = await tend('demo', 'traffic', '--url', srv.url, '--requests', '20');
     assert.equal(clean.status, 0, clean.stderr);
-    assert.match(clean.stdout, /sent 20 requests \(10 digits each\).*200 feedback labels accepted; 0 failures/);
+    assert.match(
+      clean.stdout,
+      /sent 20 requests \(10 digits each\).*200 feedback labels accepted; 0 failures/,
+    );
     const before1 = await monitor(srv, 100);
     assert.equal(before1.labelled, 100);
     assert.ok((before1.quality?.accuracy ?? 0) > 0.8, `accuracy ${before1.quality?.accuracy}`);
@@ -75,10 +92,15 @@ describe('tend demo traffic', () => {
 
     const after1 = await monitor(srv, 100);
     assert.equal(after1.labelled, 100);
-    assert.ok((after1.quality?.accuracy ?? 1) < (before1.quality?.accuracy ?? 0) - 0.5, `accuracy ${after1.quality?.accuracy} after ${before1.quality?.accuracy}`);
+    assert.ok(
+      (after1.quality?.accuracy ?? 1) < (before1.quality?.accuracy ?? 0) - 0.5,
+      `accuracy ${after1.quality?.accuracy} after ${before1.quality?.accuracy}`,
+    );
     assert.ok(after1.drift, 'drift against the demo reference');
     for (const name of SHIFTED) {
-      const f: { name: string; drifted: boolean } | undefined = after1.drift.features.find((x) => x.name === name);
+      const f: { name: string; drifted: boolean } | undefined = after1.drift.features.find(
+        (x) => x.name === name,
+      );
       assert.equal(f?.drifted, true, `${name}: ${JSON.stringify(f)}`);
     }
     assert.equal((await monitor(srv, 5000)).predictions, 2200);
@@ -88,7 +110,12 @@ describe('tend demo traffic', () => {
     const port = await closedPort();
     const refused = await tend('demo', 'traffic', '--url', `http://127.0.0.1:${port}`, '--requests', '5');
     assert.equal(refused.status, 1, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`^error: no tend server answers at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\) — start the demo with \`tend demo\``));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^error: no tend server answers at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\) — start the demo with \`tend demo\``,
+      ),
+    );
     const bad = await tend('demo', 'traffic', '--url', 'not a url');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--url 'not a url' is not a URL/);
@@ -102,7 +129,10 @@ describe('tend demo traffic', () => {
     }
     const tooMany = await tend('demo', 'traffic', '--url', srv.url, '--rows', '100', '--requests', '50');
     assert.equal(tooMany.status, 1, tooMany.stderr);
-    assert.match(tooMany.stderr, /^error: the server refused the traffic: infer answered 400: .* after \d+ of 50 requests/);
+    assert.match(
+      tooMany.stderr,
+      /^error: the server refused the traffic: infer answered 400: .* after \d+ of 50 requests/,
+    );
     const zero = await tend('demo', 'traffic', '--requests', '0');
     assert.equal(zero.status, 1);
     assert.match(zero.stderr, /expected a positive integer/);
@@ -111,7 +141,12 @@ describe('tend demo traffic', () => {
   test('`tend demo` keeps working beside its traffic subcommand', async () => {
     const r = await tend('demo', '--no-serve', '--json', '--home', home);
     assert.equal(r.status, 0, r.stderr);
-    const demo = JSON.parse(r.stdout) as { name: string; version: number; trained: boolean; test_accuracy: number };
+    const demo = JSON.parse(r.stdout) as {
+      name: string;
+      version: number;
+      trained: boolean;
+      test_accuracy: number;
+    };
     assert.deepEqual([demo.name, demo.version, demo.trained], ['digits', 1, false]);
     assert.ok(demo.test_accuracy > 0.9);
     const help = await tend('demo', '--help');

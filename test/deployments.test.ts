@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { GraphBuilder, writeModel } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, getJson, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  getJson,
+  postJson,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
 
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 
@@ -20,17 +28,33 @@ let srv: TestServer;
 let home: string;
 
 async function put(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${srv.url}${path}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${srv.url}${path}`, {
+    method: 'PUT',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 function digitsBody(id?: string): Record<string, unknown> {
   const r = seededRandom(1);
-  return { ...(id ? { id } : {}), inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, () => r()) }] };
+  return {
+    ...(id ? { id } : {}),
+    inputs: [
+      { name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, () => r()) },
+    ],
+  };
 }
 
-async function infer(id?: string, headers: Record<string, string> = {}): Promise<{ status: number; version: string }> {
-  const res = await fetch(`${srv.url}/v2/models/digits/infer`, { method: 'POST', body: JSON.stringify(digitsBody(id)), headers: { 'content-type': 'application/json', ...headers } });
+async function infer(
+  id?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; version: string }> {
+  const res = await fetch(`${srv.url}/v2/models/digits/infer`, {
+    method: 'POST',
+    body: JSON.stringify(digitsBody(id)),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   const body = (await res.json()) as Record<string, unknown>;
   return { status: res.status, version: String(body['model_version']) };
 }
@@ -43,7 +67,11 @@ function lookupModel(clamped: boolean): Uint8Array {
   const g = new GraphBuilder('lookup')
     .input('x', 'INT64', ['batch', 1])
     .output('y', 'FP32', ['batch', 1])
-    .initializer('table', Float32Array.from({ length: 10 }, (_, i) => i / 10), [10]);
+    .initializer(
+      'table',
+      Float32Array.from({ length: 10 }, (_, i) => i / 10),
+      [10],
+    );
   if (clamped) {
     g.initializer('lo', new BigInt64Array([0n]), [])
       .initializer('hi', new BigInt64Array([9n]), [])
@@ -93,7 +121,11 @@ describe('deployments', () => {
     assert.ok(Math.abs(canary / n - 0.1) <= 0.01, `canary share ${canary / n}`);
     const again = await Promise.all(['req-1', 'req-2', 'req-3', 'req-4'].map((id) => infer(id)));
     const repeat = await Promise.all(['req-1', 'req-2', 'req-3', 'req-4'].map((id) => infer(id)));
-    assert.deepEqual(repeat.map((r) => r.version), again.map((r) => r.version), 'the same id lands on the same version');
+    assert.deepEqual(
+      repeat.map((r) => r.version),
+      again.map((r) => r.version),
+      'the same id lands on the same version',
+    );
     assert.equal((await infer(undefined)).status, 200);
     // An explicit version bypasses the routes.
     const direct = await postJson(`${srv.url}/v2/models/digits/versions/3/infer`, digitsBody());
@@ -101,17 +133,35 @@ describe('deployments', () => {
   });
 
   test('promote makes the canary the champion; history records every change, newest first', async () => {
-    const promoted = await fetch(`${srv.url}/api/v1/deployments/digits/promote`, { method: 'POST', headers: { 'x-tend-actor': 'alice' } });
+    const promoted = await fetch(`${srv.url}/api/v1/deployments/digits/promote`, {
+      method: 'POST',
+      headers: { 'x-tend-actor': 'alice' },
+    });
     assert.equal(promoted.status, 200);
     assert.deepEqual(((await promoted.json()) as { routes: unknown }).routes, { champion: '2' });
     assert.equal((await infer('req-1')).version, '2');
-    const history = (await getJson(`${srv.url}/api/v1/deployments/digits/history`)).body['history'] as { action: string; actor: string }[];
-    assert.deepEqual(history.map((h) => h.action), ['promote', 'put']);
+    const history = (await getJson(`${srv.url}/api/v1/deployments/digits/history`)).body['history'] as {
+      action: string;
+      actor: string;
+    }[];
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ['promote', 'put'],
+    );
     assert.equal(history[0]?.actor, 'alice');
   });
 
   test('an experiment sticky by header keeps a user on one variant; rollback returns to the champion', async () => {
-    const res = await put('/api/v1/deployments/digits', { champion: 2, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'X-User' } });
+    const res = await put('/api/v1/deployments/digits', {
+      champion: 2,
+      experiment: {
+        variants: [
+          { version: 1, weight: 1 },
+          { version: 2, weight: 1 },
+        ],
+        sticky_by: 'X-User',
+      },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const seen = new Map<string, Set<string>>();
     for (let i = 0; i < 40; i++) {
@@ -121,7 +171,8 @@ describe('deployments', () => {
       set.add(r.version);
       seen.set(user, set);
     }
-    for (const [user, versions] of seen) assert.equal(versions.size, 1, `${user} saw ${[...versions].join(', ')}`);
+    for (const [user, versions] of seen)
+      assert.equal(versions.size, 1, `${user} saw ${[...versions].join(', ')}`);
     const back = await fetch(`${srv.url}/api/v1/deployments/digits/rollback`, { method: 'POST' });
     assert.equal(back.status, 200);
     assert.deepEqual(((await back.json()) as { routes: unknown }).routes, { champion: '2' });
@@ -135,7 +186,10 @@ describe('deployments', () => {
     for (let i = 0; i < 20; i++) assert.equal((await infer(`s-${i}`)).version, '2');
     let shadow: Record<string, unknown> | null = null;
     for (let tries = 0; tries < 50; tries++) {
-      shadow = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['shadow'] as Record<string, unknown> | null;
+      shadow = (await getJson(`${srv.url}/api/v1/deployments/digits`)).body['shadow'] as Record<
+        string,
+        unknown
+      > | null;
       if (shadow && Number(shadow['count']) >= 20) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -149,7 +203,11 @@ describe('deployments', () => {
     const other = await Registry.open(home);
     try {
       const current = await other.deployments.get('digits');
-      await other.deployments.put('digits', { champion: 3 }, { action: 'put', expectedRevision: current?.revision ?? null });
+      await other.deployments.put(
+        'digits',
+        { champion: 3 },
+        { action: 'put', expectedRevision: current?.revision ?? null },
+      );
     } finally {
       await other.close();
     }
@@ -164,13 +222,19 @@ describe('deployments', () => {
   });
 
   test('a canary that fails on 20% of inputs is rolled back automatically; the history says why', async () => {
-    const res = await put('/api/v1/deployments/lookup', { champion: 1, canary: { version: 2, percent: 50, policy: { min_requests: 40 } } });
+    const res = await put('/api/v1/deployments/lookup', {
+      champion: 1,
+      canary: { version: 2, percent: 50, policy: { min_requests: 40 } },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const statuses: number[] = [];
     let rolledBack = false;
     for (let i = 0; i < 2000 && !rolledBack; i++) {
       const x = i % 5 === 0 ? 12 : i % 10; // every fifth input is out of the table's range
-      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { id: `l-${i}`, inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [x] }] });
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, {
+        id: `l-${i}`,
+        inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [x] }],
+      });
       statuses.push(r.status);
       if (i % 20 === 19) {
         const d = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body;
@@ -179,12 +243,21 @@ describe('deployments', () => {
     }
     assert.ok(rolledBack, 'the canary was rolled back');
     assert.ok(statuses.includes(400), 'the canary failed some requests (TEND_INFERENCE_FAILED)');
-    const history = (await getJson(`${srv.url}/api/v1/deployments/lookup/history`)).body['history'] as { action: string; actor: string; reason: string }[];
+    const history = (await getJson(`${srv.url}/api/v1/deployments/lookup/history`)).body['history'] as {
+      action: string;
+      actor: string;
+      reason: string;
+    }[];
     assert.equal(history[0]?.action, 'auto_rollback');
     assert.equal(history[0]?.actor, 'tend');
-    assert.match(history[0]?.reason ?? '', /canary error rate [0-9.]+% \([0-9]+ of [0-9]+\) exceeds the champion's 0\.0% by more than 5\.0%/);
+    assert.match(
+      history[0]?.reason ?? '',
+      /canary error rate [0-9.]+% \([0-9]+ of [0-9]+\) exceeds the champion's 0\.0% by more than 5\.0%/,
+    );
     for (let i = 0; i < 20; i++) {
-      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [12] }] });
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, {
+        inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [12] }],
+      });
       assert.equal(r.status, 200, 'the champion answers every input after the rollback');
       assert.equal(r.body['model_version'], '1');
     }
@@ -194,13 +267,18 @@ describe('deployments', () => {
     const res = await put('/api/v1/deployments/lookup', { champion: 1, shadow: { version: 2 } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     for (let i = 0; i < 10; i++) {
-      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, { inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [i % 2 === 0 ? 12 : 3] }] });
+      const r = await postJson(`${srv.url}/v2/models/lookup/infer`, {
+        inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 1], data: [i % 2 === 0 ? 12 : 3] }],
+      });
       assert.equal(r.status, 200);
       assert.equal(r.body['model_version'], '1');
     }
     let shadow: Record<string, unknown> | null = null;
     for (let tries = 0; tries < 50; tries++) {
-      shadow = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['shadow'] as Record<string, unknown> | null;
+      shadow = (await getJson(`${srv.url}/api/v1/deployments/lookup`)).body['shadow'] as Record<
+        string,
+        unknown
+      > | null;
       if (shadow && Number(shadow['count']) + Number(shadow['shadow_errors']) >= 10) break;
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -12,7 +12,10 @@ export const DIGITS_WIDTH = digitsTable.columns.length - 1;
 
 /** Row r's 64 pixels, scaled to 0–1. */
 export function digitPixels(r: number): number[] {
-  return Array.from({ length: DIGITS_WIDTH }, (_, c) => (digitsTable.values[r * digitsTable.columns.length + c] as number) / 16);
+  return Array.from(
+    { length: DIGITS_WIDTH },
+    (_, c) => (digitsTable.values[r * digitsTable.columns.length + c] as number) / 16,
+  );
 }
 
 /** Row r's digit. */

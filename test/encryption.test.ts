@@ -14,14 +14,23 @@ import { optimizeVersion } from '../src/engine/index.js';
 import { MONITOR_DB_FILE } from '../src/monitor/monitor-db.js';
 import { readModelFile } from '../src/onnx/index.js';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, postJson, startTestServer, tempDir, type TestServer, runCli, type CliResult } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  postJson,
+  startTestServer,
+  tempDir,
+  type TestServer,
+  runCli,
+  type CliResult,
+} from './helpers.js';
 
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 /** A feature pattern no other bytes of monitor.db would spell. */
 const FEATURES = Array.from({ length: 64 }, (_, i) => Math.fround(0.1 + i * 0.01234567));
 const FEATURE_BYTES = Buffer.from(new Float32Array(FEATURES).buffer);
 
-const tend = (args: string[], env: Record<string, string | undefined>): CliResult => runCli(args, { env: { TEND_ACTOR: 'tester', ...env } });
+const tend = (args: string[], env: Record<string, string | undefined>): CliResult =>
+  runCli(args, { env: { TEND_ACTOR: 'tester', ...env } });
 
 interface Rotation {
   created_key_file: boolean;
@@ -49,17 +58,26 @@ const featureRuns = Array.from({ length: 16 }, (_, i) => FEATURE_BYTES.subarray(
 
 function monitorBytes(home: string): Buffer {
   const path = join(home, MONITOR_DB_FILE);
-  return Buffer.concat([path, `${path}-wal`].filter((p) => existsSync(p) && statSync(p).size > 0).map((p) => readFileSync(p)));
+  return Buffer.concat(
+    [path, `${path}-wal`].filter((p) => existsSync(p) && statSync(p).size > 0).map((p) => readFileSync(p)),
+  );
 }
 
-async function infer(srv: TestServer, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return postJson(`${srv.url}/v2/models/${path}/infer`, { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: FEATURES }] });
+async function infer(
+  srv: TestServer,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return postJson(`${srv.url}/v2/models/${path}/infer`, {
+    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: FEATURES }],
+  });
 }
 
 async function blobKeyIds(home: string): Promise<(string | null)[]> {
   const registry = await Registry.open(home);
   try {
-    return (await registry.files.blobs.list()).filter((f) => f.kind === 'blob').map((f) => envelopeKeyId(readFileSync(f.path)));
+    return (await registry.files.blobs.list())
+      .filter((f) => f.kind === 'blob')
+      .map((f) => envelopeKeyId(readFileSync(f.path)));
   } finally {
     await registry.close();
   }
@@ -89,11 +107,16 @@ describe('encryption at rest', () => {
     const unset = tend(['keys', 'rotate', '--home', home], { [ENCRYPTION_KEY_FILE_ENV]: '' });
     assert.equal(unset.status, 1);
     assert.match(unset.stderr, /set TEND_ENCRYPTION_KEY_FILE to the key file/);
-    const inline = tend(['keys', 'rotate', '--home', home], { [ENCRYPTION_KEY_FILE_ENV]: '', [ENCRYPTION_KEY_ENV]: 'AAAA' });
+    const inline = tend(['keys', 'rotate', '--home', home], {
+      [ENCRYPTION_KEY_FILE_ENV]: '',
+      [ENCRYPTION_KEY_ENV]: 'AAAA',
+    });
     assert.equal(inline.status, 1);
     assert.match(inline.stderr, /writes the new key to a file/);
 
-    const created = tend(['keys', 'rotate', '--home', home, '--json'], { [ENCRYPTION_KEY_FILE_ENV]: keyFile });
+    const created = tend(['keys', 'rotate', '--home', home, '--json'], {
+      [ENCRYPTION_KEY_FILE_ENV]: keyFile,
+    });
     assert.equal(created.status, 0, created.stderr);
     const result = JSON.parse(created.stdout) as Rotation;
     assert.equal(result.created_key_file, true);
@@ -108,7 +131,10 @@ describe('encryption at rest', () => {
       const pushed = await registry.models.push(DIGITS, { name: 'digits' });
       const file = readFileSync(registry.files.blobs.pathFor(pushed.sha256));
       assert.equal(file.subarray(0, 8).toString('ascii'), 'TENDENC1');
-      assert.ok(containsAny(readFileSync(DIGITS), initializerRuns()), 'the scan finds the weights in the plaintext model');
+      assert.ok(
+        containsAny(readFileSync(DIGITS), initializerRuns()),
+        'the scan finds the weights in the plaintext model',
+      );
       assert.equal(containsAny(file, initializerRuns()), false, 'no 32-byte run of the weights is on disk');
     } finally {
       await registry.close();
@@ -121,17 +147,26 @@ describe('encryption at rest', () => {
     assert.equal(expected.length, 10);
     await srv.engine.monitoring.app?.log.flush();
     assert.ok((srv.engine.monitoring.app?.log.count() ?? 0) >= 1);
-    assert.equal(containsAny(monitorBytes(home), featureRuns), false, 'no plaintext features in monitor.db or its WAL');
+    assert.equal(
+      containsAny(monitorBytes(home), featureRuns),
+      false,
+      'no plaintext features in monitor.db or its WAL',
+    );
   });
 
   test('tend keys rotate beside the running server re-seals everything; the server loads a version sealed with the new key', async () => {
     const server = srv as TestServer;
-    const rotated = tend(['keys', 'rotate', '--home', home, '--json'], { [ENCRYPTION_KEY_FILE_ENV]: keyFile });
+    const rotated = tend(['keys', 'rotate', '--home', home, '--json'], {
+      [ENCRYPTION_KEY_FILE_ENV]: keyFile,
+    });
     assert.equal(rotated.status, 0, rotated.stderr);
     const result = JSON.parse(rotated.stdout) as Rotation;
     assert.equal(result.created_key_file, false);
     assert.equal(result.key_ids.length, 2);
-    assert.deepEqual({ files: result.blobs.files, resealed: result.blobs.resealed, failed: result.blobs.failed.length }, { files: 1, resealed: 1, failed: 0 });
+    assert.deepEqual(
+      { files: result.blobs.files, resealed: result.blobs.resealed, failed: result.blobs.failed.length },
+      { files: 1, resealed: 1, failed: 0 },
+    );
     assert.ok((result.prediction_log?.resealed ?? 0) >= 1);
     assert.deepEqual(await blobKeyIds(home), [result.active_key_id]);
 
@@ -141,9 +176,15 @@ describe('encryption at rest', () => {
     try {
       const v2 = await registry.models.push(DIGITS, { name: 'digits', tags: { round: '2' } });
       assert.equal(v2.version, 2);
-      assert.equal(envelopeKeyId(readFileSync(registry.files.blobs.pathFor(v2.sha256))), result.active_key_id);
+      assert.equal(
+        envelopeKeyId(readFileSync(registry.files.blobs.pathFor(v2.sha256))),
+        result.active_key_id,
+      );
       // onnxruntime's offline optimization works on files: refused rather than writing plaintext out.
-      await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic' }), { code: 'TEND_INVALID_ARGUMENT', message: /does not support an encrypted registry yet/ });
+      await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic' }), {
+        code: 'TEND_INVALID_ARGUMENT',
+        message: /does not support an encrypted registry yet/,
+      });
     } finally {
       await registry.close();
     }
@@ -169,7 +210,10 @@ describe('encryption at rest', () => {
     srv = await startTestServer({ home, config: { monitoring: { enabled: false } } });
     const refused = await infer(srv, 'digits');
     assert.equal(refused.status, 503);
-    assert.match(String(refused.body.error), /model file of digits:\d is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/);
+    assert.match(
+      String(refused.body.error),
+      /model file of digits:\d is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/,
+    );
     process.env[ENCRYPTION_KEY_FILE_ENV] = keyFile;
   });
 });

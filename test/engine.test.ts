@@ -9,11 +9,21 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
 import { liveWorkerCount } from '../src/runtime/index.js';
-import { FIXTURE_MODELS, getJson, makeRepo, postJson, startTestServer, tempDir, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  getJson,
+  makeRepo,
+  postJson,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
 
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const SMALL_CNN = join(FIXTURE_MODELS, 'small_cnn.onnx');
-const pixels = { inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: new Array(64).fill(0.5) }] };
+const pixels = {
+  inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: new Array(64).fill(0.5) }],
+};
 
 let srv: TestServer;
 let repo: string;
@@ -27,7 +37,12 @@ before(async () => {
   await registry.models.push(DIGITS_MLP, { name: 'fraud' }); // v3
   await registry.close();
   repo = makeRepo([
-    { name: 'mlp', model: DIGITS_MLP, version: 1, config: { version_policy: { latest: { num_versions: 2 } } } },
+    {
+      name: 'mlp',
+      model: DIGITS_MLP,
+      version: 1,
+      config: { version_policy: { latest: { num_versions: 2 } } },
+    },
     { name: 'mlp', model: DIGITS_MLP, version: 2 },
     { name: 'mlp', model: DIGITS_MLP, version: 3 },
     { name: 'fixed', model: SMALL_CNN, config: { max_batch_size: 0 } },
@@ -58,9 +73,18 @@ test('repository version policy: latest 2 serves versions 3 and 2 only', async (
 
 test('registry: NAME serves the highest version, NAME@ALIAS and /versions/ALIAS the aliased one', async () => {
   assert.equal((await postJson(`${srv.url}/v2/models/fraud/infer`, pixels)).body['model_version'], '3');
-  assert.equal((await postJson(`${srv.url}/v2/models/fraud@champion/infer`, pixels)).body['model_version'], '1');
-  assert.equal((await postJson(`${srv.url}/v2/models/fraud/versions/champion/infer`, pixels)).body['model_version'], '1');
-  assert.equal((await postJson(`${srv.url}/v2/models/fraud/versions/latest/infer`, pixels)).body['model_version'], '3');
+  assert.equal(
+    (await postJson(`${srv.url}/v2/models/fraud@champion/infer`, pixels)).body['model_version'],
+    '1',
+  );
+  assert.equal(
+    (await postJson(`${srv.url}/v2/models/fraud/versions/champion/infer`, pixels)).body['model_version'],
+    '1',
+  );
+  assert.equal(
+    (await postJson(`${srv.url}/v2/models/fraud/versions/latest/infer`, pixels)).body['model_version'],
+    '3',
+  );
 });
 
 test('registry: a version outside the policy loads on its first request', async () => {
@@ -82,8 +106,13 @@ test('concurrent first requests for a new version load it once', async () => {
   await registry.models.push(DIGITS_MLP, { name: 'late' }); // version 2
   await registry.close();
   const workersBefore = liveWorkerCount();
-  const answers = await Promise.all(Array.from({ length: 8 }, () => postJson(`${srv.url}/v2/models/late/versions/2/infer`, pixels)));
-  assert.deepEqual(answers.map((a) => a.status), new Array(8).fill(200));
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () => postJson(`${srv.url}/v2/models/late/versions/2/infer`, pixels)),
+  );
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    new Array(8).fill(200),
+  );
   assert.equal(liveWorkerCount(), workersBefore + 1);
 });
 
@@ -98,7 +127,9 @@ test('a broken model is reported; readiness says so; others serve', async () => 
   const ready = await getJson(`${srv.url}/v2/health/ready`);
   assert.equal(ready.status, 503);
   const listing = await getJson(`${srv.url}/v2/models`);
-  const broken = (listing.body['models'] as { name: string; error?: string }[]).find((m) => m.name === 'broken');
+  const broken = (listing.body['models'] as { name: string; error?: string }[]).find(
+    (m) => m.name === 'broken',
+  );
   assert.match(String(broken?.error), /max_batch_size/);
   const res = await postJson(`${srv.url}/v2/models/broken/infer`, pixels);
   assert.equal(res.status, 503);

@@ -22,15 +22,34 @@ export interface CallOptions {
 
 export function grpcClient(address: string): GrpcTestClient {
   const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as unknown as {
-    inference: { GRPCInferenceService: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client };
+    inference: {
+      GRPCInferenceService: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client;
+    };
   };
-  const client = new loaded.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as grpc.Client &
-    Record<string, (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void> &
+  const client = new loaded.inference.GRPCInferenceService(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as grpc.Client &
+    Record<
+      string,
+      (
+        req: Message,
+        meta: grpc.Metadata,
+        opts: grpc.CallOptions,
+        cb: (err: grpc.ServiceError | null, res: Message) => void,
+      ) => void
+    > &
     Record<string, () => grpc.ClientDuplexStream<Message, Message>>;
   const call = (method: string, request: Message, options: CallOptions = {}) =>
     new Promise<Message>((resolve, reject) => {
-      const fn = client[method] as unknown as (req: Message, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void;
-      const opts: grpc.CallOptions = options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
+      const fn = client[method] as unknown as (
+        req: Message,
+        meta: grpc.Metadata,
+        opts: grpc.CallOptions,
+        cb: (err: grpc.ServiceError | null, res: Message) => void,
+      ) => void;
+      const opts: grpc.CallOptions =
+        options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
       const metadata = new grpc.Metadata();
       if (options.authorization !== undefined) metadata.set('authorization', options.authorization);
       for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
@@ -48,7 +67,9 @@ export function grpcClient(address: string): GrpcTestClient {
     },
     stream(requests, authorization) {
       return new Promise((resolve, reject) => {
-        const fn = client['ModelStreamInfer'] as unknown as (metadata: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>;
+        const fn = client['ModelStreamInfer'] as unknown as (
+          metadata: grpc.Metadata,
+        ) => grpc.ClientDuplexStream<Message, Message>;
         const metadata = new grpc.Metadata();
         if (authorization !== undefined) metadata.set('authorization', authorization);
         const duplex = fn.call(client, metadata);
@@ -75,7 +96,11 @@ export function digitsUnaryRequests(): Record<string, Message> {
     ModelMetadata: { name: 'digits', version: '' },
     ModelStatistics: { name: 'digits', version: '' },
     RepositoryIndex: { repository_name: '', ready: false },
-    ModelInfer: { model_name: 'digits', model_version: '', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: pixels } }] },
+    ModelInfer: {
+      model_name: 'digits',
+      model_version: '',
+      inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], contents: { fp32_contents: pixels } }],
+    },
     RepositoryModelLoad: { model_name: 'digits', parameters: {} },
     RepositoryModelUnload: { model_name: 'digits', parameters: {} },
   };

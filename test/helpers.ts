@@ -86,15 +86,29 @@ export interface TestServer {
 
 /** An engine and an HTTP server on 127.0.0.1 with a free port, models loaded. */
 export async function startTestServer(
-  options: { repos?: string[]; home?: string; config?: Partial<z.input<typeof ServerConfigSchema>>; grpc?: boolean } = {},
+  options: {
+    repos?: string[];
+    home?: string;
+    config?: Partial<z.input<typeof ServerConfigSchema>>;
+    grpc?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir('home');
   const config = ServerConfigSchema.parse({ ...options.config, port: 0, log_level: 'silent' });
   const engine = await Engine.open({ home, repos: options.repos ?? [], config });
   await engine.loadAll();
-  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, bodyLimitBytes: config.body_limit_bytes });
+  const server = await startHttpServer(engine, {
+    host: '127.0.0.1',
+    port: 0,
+    bodyLimitBytes: config.body_limit_bytes,
+  });
   let grpc: RunningGrpcServer | undefined;
-  if (options.grpc) grpc = await startGrpcServer(engine, { host: '127.0.0.1', port: 0, maxMessageBytes: config.body_limit_bytes });
+  if (options.grpc)
+    grpc = await startGrpcServer(engine, {
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: config.body_limit_bytes,
+    });
   return {
     engine,
     server,
@@ -110,8 +124,15 @@ export async function startTestServer(
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {
@@ -132,11 +153,23 @@ export async function postBinaryTo(url: string, header: unknown, chunks: Buffer[
   const json = Buffer.from(JSON.stringify(header));
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLength ?? String(json.length) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': headerLength ?? String(json.length),
+    },
     body: Buffer.concat([json, ...chunks]),
   });
   const body = Buffer.from(await res.arrayBuffer());
   const length = res.headers.get('inference-header-content-length');
-  if (length === null) return { status: res.status, json: JSON.parse(body.toString()) as Record<string, unknown>, binary: Buffer.alloc(0) };
-  return { status: res.status, json: JSON.parse(body.subarray(0, Number(length)).toString()) as Record<string, unknown>, binary: body.subarray(Number(length)) };
+  if (length === null)
+    return {
+      status: res.status,
+      json: JSON.parse(body.toString()) as Record<string, unknown>,
+      binary: Buffer.alloc(0),
+    };
+  return {
+    status: res.status,
+    json: JSON.parse(body.subarray(0, Number(length)).toString()) as Record<string, unknown>,
+    binary: body.subarray(Number(length)),
+  };
 }

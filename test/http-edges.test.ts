@@ -28,7 +28,7 @@ function raw(text: string): Promise<string> {
   });
 }
 
-test('an unknown HTTP method gets one 400 in tend\'s format, and the connection closes', async () => {
+test("an unknown HTTP method gets one 400 in tend's format, and the connection closes", async () => {
   const answer = await raw('FOO /v2 HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.match(answer, /^HTTP\/1.1 400 /);
   assert.match(answer, /Connection: close/i);

@@ -13,7 +13,19 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +35,18 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
 const CACHE = join(tmpdir(), 'tend-installed-package');
 /** What `npm pack` reads: the package's files and the build's inputs. */
-const PACK_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', '.npmrc', 'README.md', 'CHANGELOG.md', 'bin', 'src', 'assets', 'proto'];
+const PACK_INPUTS = [
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  '.npmrc',
+  'README.md',
+  'CHANGELOG.md',
+  'bin',
+  'src',
+  'assets',
+  'proto',
+];
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const LOCK_POLL_MS = 250;
 /** Installs (about 300 MB each, onnxruntime-node's binaries) and tarballs unused this long are removed. */
@@ -43,7 +66,8 @@ export interface InstalledPackage {
 
 function filesUnder(path: string, out: string[] = []): string[] {
   if (!existsSync(path)) return out;
-  if (statSync(path).isDirectory()) for (const name of readdirSync(path).sort()) filesUnder(join(path, name), out);
+  if (statSync(path).isDirectory())
+    for (const name of readdirSync(path).sort()) filesUnder(join(path, name), out);
   else out.push(path);
   return out;
 }
@@ -99,9 +123,14 @@ async function pack(target: string): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   const source = join(work, 'source');
   mkdirSync(source, { recursive: true });
-  for (const p of PACK_INPUTS) if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(source, p), { recursive: true });
+  for (const p of PACK_INPUTS)
+    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(source, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
-  await run(NPM, ['pack', '--pack-destination', work], { cwd: source, env: process.env, maxBuffer: 64 * 1024 * 1024 });
+  await run(NPM, ['pack', '--pack-destination', work], {
+    cwd: source,
+    env: process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (tarball === undefined) throw new Error(`npm pack wrote no tarball in ${work}`);
   renameSync(join(work, tarball), target);
@@ -109,7 +138,9 @@ async function pack(target: string): Promise<void> {
 }
 
 function installedVersion(dir: string, pkg: string): string {
-  return (JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }
 
 /** Does better-sqlite3 load and open a database in `dir`? */
@@ -128,8 +159,26 @@ async function install(tarball: string, target: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const sqliteVersion = installedVersion(ROOT, 'better-sqlite3');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tend-package-consumer', private: true, type: 'module', overrides: { 'better-sqlite3': sqliteVersion } }, null, 2));
-  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'tend-package-consumer',
+        private: true,
+        type: 'module',
+        overrides: { 'better-sqlite3': sqliteVersion },
+      },
+      null,
+      2,
+    ),
+  );
+  const env = {
+    ...process.env,
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    npm_config_update_notifier: 'false',
+  };
   const args = ['install', '--ignore-scripts', '--no-save', tarball];
   try {
     await run(NPM, [...args, '--offline'], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
@@ -158,7 +207,8 @@ function keepRecent(path: string): void {
   const folder = resolve(path, '..');
   for (const name of readdirSync(folder)) {
     const other = join(folder, name);
-    if (other !== path && now.getTime() - statSync(other).mtimeMs > UNUSED_FOR_MS) rmSync(other, { recursive: true, force: true });
+    if (other !== path && now.getTime() - statSync(other).mtimeMs > UNUSED_FOR_MS)
+      rmSync(other, { recursive: true, force: true });
   }
 }
 

@@ -14,7 +14,11 @@ import { startBackgroundLoad } from './background-load.js';
 import { CLI, FIXTURE_MODELS, makeRepo, postJson, tempDir } from './helpers.js';
 
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
-const BODY = { inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data: Array.from({ length: 64 }, (_, i) => i % 16) }] };
+const BODY = {
+  inputs: [
+    { name: 'pixels', shape: [1, 64], datatype: 'FP32', data: Array.from({ length: 64 }, (_, i) => i % 16) },
+  ],
+};
 
 interface Served {
   child: ChildProcess;
@@ -30,18 +34,42 @@ after(() => {
 
 async function serve(faultyIsolation: 'thread' | 'process'): Promise<Served> {
   const repo = makeRepo([
-    { name: 'faulty', model: DIGITS, config: { instance_group: [{ count: 1, isolation: faultyIsolation, hang_timeout_ms: 1500 }] } },
+    {
+      name: 'faulty',
+      model: DIGITS,
+      config: { instance_group: [{ count: 1, isolation: faultyIsolation, hang_timeout_ms: 1500 }] },
+    },
     { name: 'steady', model: DIGITS },
   ]);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--repo', repo, '--home', tempDir('iso-home'), '--port', '0', '--no-grpc', '--log-level', 'warn'], {
-    env: { ...process.env, TEND_FAULT_INJECTION: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--repo',
+      repo,
+      '--home',
+      tempDir('iso-home'),
+      '--port',
+      '0',
+      '--no-grpc',
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, TEND_FAULT_INJECTION: '1', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line: ${out}`)), 90_000);
     child.stdout?.on('data', () => {
@@ -117,7 +145,9 @@ describe('process isolation', () => {
 describe('thread isolation', () => {
   test('an abort in a worker thread takes the whole server down (SIGABRT), as documented', async () => {
     const server = await serve('thread');
-    const fault = postJson(`${server.url}/v2/debug/models/faulty/versions/1/fault`, { mode: 'abort' }).catch((err: unknown) => err as Error);
+    const fault = postJson(`${server.url}/v2/debug/models/faulty/versions/1/fault`, { mode: 'abort' }).catch(
+      (err: unknown) => err as Error,
+    );
     const { signal } = await server.exit;
     assert.equal(signal, 'SIGABRT', server.output());
     await fault;

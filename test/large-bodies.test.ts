@@ -15,20 +15,47 @@ let server: TestServer;
 
 before(async () => {
   const repo = makeRepo([{ name: 'digits', model: join(FIXTURE_MODELS, 'digits_mlp.onnx') }]);
-  server = await startTestServer({ repos: [repo], config: { limits: { large_body_bytes: LARGE, max_large_bodies: 1 } } });
+  server = await startTestServer({
+    repos: [repo],
+    config: { limits: { large_body_bytes: LARGE, max_large_bodies: 1 } },
+  });
 });
 after(() => server.close());
 
 /** A raw HTTP request that reads the answer even when the server answers before the body is sent. */
-function send(path: string, body: Buffer | (() => AsyncIterable<Buffer>), headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }> {
+function send(
+  path: string,
+  body: Buffer | (() => AsyncIterable<Buffer>),
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/json', ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}), ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}),
+          ...headers,
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: JSON.parse(text) as Record<string, unknown>,
+          }),
+        );
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
@@ -37,7 +64,8 @@ function send(path: string, body: Buffer | (() => AsyncIterable<Buffer>), header
     if (Buffer.isBuffer(body)) req.end(body);
     else
       void (async () => {
-        for await (const chunk of body()) if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+        for await (const chunk of body())
+          if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
         req.end();
       })().catch(() => undefined);
   });
@@ -45,7 +73,9 @@ function send(path: string, body: Buffer | (() => AsyncIterable<Buffer>), header
 
 function inferBody(rows: number, pixels: (i: number) => number = (i) => i % 16): Buffer {
   const data = Array.from({ length: rows * 64 }, (_, i) => pixels(i));
-  return Buffer.from(JSON.stringify({ id: 'big', inputs: [{ name: 'pixels', shape: [rows, 64], datatype: 'FP32', data }] }));
+  return Buffer.from(
+    JSON.stringify({ id: 'big', inputs: [{ name: 'pixels', shape: [rows, 64], datatype: 'FP32', data }] }),
+  );
 }
 
 describe('large request bodies', () => {
@@ -57,7 +87,7 @@ describe('large request bodies', () => {
     const outputs = bigAnswer.body['outputs'] as { name: string; shape: number[]; data: number[] }[];
     // Row by row, the small path gives the same numbers.
     for (const row of [0, 7, 31]) {
-      const small = inferBody(1, (i) => ((row * 64 + i) % 16));
+      const small = inferBody(1, (i) => (row * 64 + i) % 16);
       assert.ok(small.length < LARGE);
       const answer = await send('/v2/models/digits/infer', small);
       const smallOut = answer.body['outputs'] as { name: string; data: number[] }[];
@@ -90,7 +120,10 @@ describe('large request bodies', () => {
     const answer = await send('/v2/models/digits/infer', chunks);
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.equal(answer.body['code'], 'TEND_INVALID_INPUT');
-    assert.match(String(answer.body['error']), /input 'pixels': 'data' has more than the 64 elements its shape \[1,64\] declares/);
+    assert.match(
+      String(answer.body['error']),
+      /input 'pixels': 'data' has more than the 64 elements its shape \[1,64\] declares/,
+    );
     assert.ok(sent < 64 * 1024 * 1024, `the answer came after ${sent} bytes`);
     assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
   });
@@ -123,9 +156,13 @@ describe('large request bodies', () => {
   });
 
   test('a declared length over body_limit_bytes is refused at once with 413', async () => {
-    const answer = await send('/v2/models/digits/infer', async function* () {
-      yield Buffer.from('{');
-    }, { 'content-length': String(65 * 1024 * 1024) });
+    const answer = await send(
+      '/v2/models/digits/infer',
+      async function* () {
+        yield Buffer.from('{');
+      },
+      { 'content-length': String(65 * 1024 * 1024) },
+    );
     assert.equal(answer.status, 413);
     assert.equal(answer.body['code'], 'TEND_PAYLOAD_TOO_LARGE');
   });

@@ -45,23 +45,39 @@ after(async () => {
 describe('optimize', () => {
   test('int8-dynamic of the digits model: accuracy within 1 pt on the data set, weights ≤ 0.27×, registered with lineage and its report', async () => {
     const parent = await registry.models.getVersion('digits', 1);
-    const evaluation = csvEvaluation(readFileSync(join(files, 'digits.csv'), 'utf8'), 'digits.csv', parent.signature, inferMaxBatchSize(parent.signature, {}), 'digit');
-    const report = await optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic', evaluation, ...QUICK });
+    const evaluation = csvEvaluation(
+      readFileSync(join(files, 'digits.csv'), 'utf8'),
+      'digits.csv',
+      parent.signature,
+      inferMaxBatchSize(parent.signature, {}),
+      'digit',
+    );
+    const report = await optimizeVersion(registry, 'digits', '1', {
+      method: 'int8-dynamic',
+      evaluation,
+      ...QUICK,
+    });
     assert.equal(report.registered, true, report.reason);
     assert.equal(report.version, 2);
     assert.equal(report.evaluation.labelled, 1797);
     const drop = ((report.parent.accuracy ?? 0) - (report.candidate.accuracy ?? 0)) * 100;
     assert.ok(drop <= 1, `accuracy ${report.parent.accuracy} → ${report.candidate.accuracy}`);
     assert.ok((report.parent.accuracy ?? 0) > 0.9);
-    assert.ok(report.fused_kernels.some((k) => k.includes('DynamicQuantizeMatMul')), report.fused_kernels.join());
+    assert.ok(
+      report.fused_kernels.some((k) => k.includes('DynamicQuantizeMatMul')),
+      report.fused_kernels.join(),
+    );
     assert.ok((report.agreement ?? 0) > 0.95);
     const original = readModelFile(registry.files.path(parent));
     const quantized = readModelFile(registry.files.path(await registry.models.getVersion('digits', 2)));
-    const weights = original.graph?.node.filter((n) => n.opType === 'Gemm').map((n) => n.input[1] as string) ?? [];
+    const weights =
+      original.graph?.node.filter((n) => n.opType === 'Gemm').map((n) => n.input[1] as string) ?? [];
     const ratio = quantizedWeightRatio(original, quantized, weights);
     const all = weightBytes(quantized);
     assert.ok(all.int8_bytes > 0);
-    console.log(`digits int8: accuracy ${report.parent.accuracy} → ${report.candidate.accuracy}, weight bytes ratio ${ratio.toFixed(3)}, file ratio ${report.size_ratio}`);
+    console.log(
+      `digits int8: accuracy ${report.parent.accuracy} → ${report.candidate.accuracy}, weight bytes ratio ${ratio.toFixed(3)}, file ratio ${report.size_ratio}`,
+    );
     assert.ok(ratio <= 0.27, `weight bytes ratio ${ratio}`);
     const v2 = await registry.models.getVersion('digits', 2);
     assert.equal(v2.parent_version, 1);
@@ -73,7 +89,11 @@ describe('optimize', () => {
   });
 
   test('graph optimization of the text encoder on generated inputs: same outputs, the report says they were generated', async () => {
-    const report = await optimizeVersion(registry, 'encoder', undefined, { method: 'graph', level: 'all', ...QUICK });
+    const report = await optimizeVersion(registry, 'encoder', undefined, {
+      method: 'graph',
+      level: 'all',
+      ...QUICK,
+    });
     assert.equal(report.registered, true, report.reason);
     assert.equal(report.evaluation.synthetic, true);
     assert.ok((report.mean_cosine ?? 0) > 0.9999, String(report.mean_cosine));
@@ -83,45 +103,143 @@ describe('optimize', () => {
 
   test('outside the cosine gate nothing is registered; --force registers and says so', async () => {
     const before = (await registry.models.listVersions('cnn')).length;
-    const refused = await optimizeVersion(registry, 'cnn', undefined, { method: 'int8-dynamic', minCosine: 1, ...QUICK });
+    const refused = await optimizeVersion(registry, 'cnn', undefined, {
+      method: 'int8-dynamic',
+      minCosine: 1,
+      ...QUICK,
+    });
     assert.equal(refused.registered, false);
     assert.equal(refused.version, null);
     assert.match(refused.reason, /not registered: mean cosine .* < 1 .*; use --force/);
     assert.equal((await registry.models.listVersions('cnn')).length, before);
-    const forced = await optimizeVersion(registry, 'cnn', undefined, { method: 'int8-dynamic', minCosine: 1, force: true, ...QUICK });
+    const forced = await optimizeVersion(registry, 'cnn', undefined, {
+      method: 'int8-dynamic',
+      minCosine: 1,
+      force: true,
+      ...QUICK,
+    });
     assert.equal(forced.registered, true);
     assert.match(forced.reason, /registered with --force although/);
   });
 
   test('bad input: nothing to quantize, an opset below 10, evaluation data that does not fit, bad options — nothing registered', async () => {
-    const addOnly = new GraphBuilder('add').input('x', 'FP32', ['batch', 4]).output('y', 'FP32', ['batch', 4]).initializer('b', Float32Array.from([1, 2, 3, 4]), [4]).node('Add', ['x', 'b'], ['y']);
+    const addOnly = new GraphBuilder('add')
+      .input('x', 'FP32', ['batch', 4])
+      .output('y', 'FP32', ['batch', 4])
+      .initializer('b', Float32Array.from([1, 2, 3, 4]), [4])
+      .node('Add', ['x', 'b'], ['y']);
     writeFileSync(join(files, 'add.onnx'), writeModel(addOnly.build()));
     await registry.models.push(join(files, 'add.onnx'), { name: 'add' });
-    await assert.rejects(optimizeVersion(registry, 'add', undefined, { method: 'int8-dynamic', ...QUICK }), { code: 'TEND_INVALID_MODEL', message: /no quantizable|nothing to quantize|quantiz/i });
-    const old = new GraphBuilder('old').input('x', 'FP32', ['batch', 4]).output('y', 'FP32', ['batch', 2]).initializer('w', Float32Array.from({ length: 8 }, (_, i) => i), [4, 2]).node('MatMul', ['x', 'w'], ['y']);
+    await assert.rejects(optimizeVersion(registry, 'add', undefined, { method: 'int8-dynamic', ...QUICK }), {
+      code: 'TEND_INVALID_MODEL',
+      message: /no quantizable|nothing to quantize|quantiz/i,
+    });
+    const old = new GraphBuilder('old')
+      .input('x', 'FP32', ['batch', 4])
+      .output('y', 'FP32', ['batch', 2])
+      .initializer(
+        'w',
+        Float32Array.from({ length: 8 }, (_, i) => i),
+        [4, 2],
+      )
+      .node('MatMul', ['x', 'w'], ['y']);
     writeFileSync(join(files, 'old.onnx'), writeModel(old.build({ opset: 9 })));
     await registry.models.push(join(files, 'old.onnx'), { name: 'old' });
-    await assert.rejects(optimizeVersion(registry, 'old', undefined, { method: 'int8-dynamic', ...QUICK }), { code: 'TEND_INVALID_MODEL', message: /opset/ });
+    await assert.rejects(optimizeVersion(registry, 'old', undefined, { method: 'int8-dynamic', ...QUICK }), {
+      code: 'TEND_INVALID_MODEL',
+      message: /opset/,
+    });
     const parent = await registry.models.getVersion('digits', 1);
     writeFileSync(join(files, 'narrow.csv'), 'a,b,digit\n1,2,3\n');
-    assert.throws(() => csvEvaluation(readFileSync(join(files, 'narrow.csv'), 'utf8'), 'narrow.csv', parent.signature, 64, 'digit'), { code: 'TEND_INVALID_ARGUMENT', message: /2 feature columns, but input 'pixels' takes 64/ });
-    assert.throws(() => csvEvaluation('p\n1\n', 'x.csv', parent.signature, 64, 'nope'), { message: /no target column 'nope'/ });
-    await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'graph', perChannel: true, ...QUICK }), { code: 'TEND_INVALID_ARGUMENT', message: /apply to --method int8-dynamic/ });
-    await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'fp4' as 'graph', ...QUICK }), { code: 'TEND_INVALID_ARGUMENT' });
-    const wrong = { source: 'bad.jsonl', synthetic: false, requests: [[{ name: 'nope', datatype: 'FP32' as const, shape: [1, 64], data: new Float32Array(64) }]], labels: null };
-    await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic', evaluation: wrong, ...QUICK }), { code: 'TEND_INVALID_ARGUMENT', message: /bad.jsonl: request 1 does not fit model 'digits'/ });
-    assert.deepEqual((await registry.models.listVersions('add')).map((v) => v.version), [1]);
-    assert.deepEqual((await registry.models.listVersions('old')).map((v) => v.version), [1]);
+    assert.throws(
+      () =>
+        csvEvaluation(
+          readFileSync(join(files, 'narrow.csv'), 'utf8'),
+          'narrow.csv',
+          parent.signature,
+          64,
+          'digit',
+        ),
+      { code: 'TEND_INVALID_ARGUMENT', message: /2 feature columns, but input 'pixels' takes 64/ },
+    );
+    assert.throws(() => csvEvaluation('p\n1\n', 'x.csv', parent.signature, 64, 'nope'), {
+      message: /no target column 'nope'/,
+    });
+    await assert.rejects(
+      optimizeVersion(registry, 'digits', '1', { method: 'graph', perChannel: true, ...QUICK }),
+      { code: 'TEND_INVALID_ARGUMENT', message: /apply to --method int8-dynamic/ },
+    );
+    await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'fp4' as 'graph', ...QUICK }), {
+      code: 'TEND_INVALID_ARGUMENT',
+    });
+    const wrong = {
+      source: 'bad.jsonl',
+      synthetic: false,
+      requests: [[{ name: 'nope', datatype: 'FP32' as const, shape: [1, 64], data: new Float32Array(64) }]],
+      labels: null,
+    };
+    await assert.rejects(
+      optimizeVersion(registry, 'digits', '1', { method: 'int8-dynamic', evaluation: wrong, ...QUICK }),
+      { code: 'TEND_INVALID_ARGUMENT', message: /bad.jsonl: request 1 does not fit model 'digits'/ },
+    );
+    assert.deepEqual(
+      (await registry.models.listVersions('add')).map((v) => v.version),
+      [1],
+    );
+    assert.deepEqual(
+      (await registry.models.listVersions('old')).map((v) => v.version),
+      [1],
+    );
   });
 
   test('the CLI prints the interface JSON', () => {
-    const r = runCli(['optimize', 'digits@1', '--method', 'int8-dynamic', '--eval', join(files, 'digits.csv'), '--target', 'digit', '--rounds', '1', '--run-ms', '10', '--json'], { home });
+    const r = runCli(
+      [
+        'optimize',
+        'digits@1',
+        '--method',
+        'int8-dynamic',
+        '--eval',
+        join(files, 'digits.csv'),
+        '--target',
+        'digit',
+        '--rounds',
+        '1',
+        '--run-ms',
+        '10',
+        '--json',
+      ],
+      { home },
+    );
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(out), ['name', 'version', 'parent', 'candidate', 'size_ratio', 'speedup_batch1', 'speedup_best', 'agreement', 'max_abs_diff', 'mean_cosine', 'fused_kernels', 'registered', 'reason']);
-    assert.deepEqual(Object.keys(out['parent'] as object), ['version', 'size_bytes', 'batch1', 'best_batch', 'accuracy']);
+    assert.deepEqual(Object.keys(out), [
+      'name',
+      'version',
+      'parent',
+      'candidate',
+      'size_ratio',
+      'speedup_batch1',
+      'speedup_best',
+      'agreement',
+      'max_abs_diff',
+      'mean_cosine',
+      'fused_kernels',
+      'registered',
+      'reason',
+    ]);
+    assert.deepEqual(Object.keys(out['parent'] as object), [
+      'version',
+      'size_bytes',
+      'batch1',
+      'best_batch',
+      'accuracy',
+    ]);
     assert.equal(out['registered'], true);
-    const bad = runCli(['optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv')], { home });
+    const bad = runCli(
+      ['optimize', 'digits', '--method', 'int8-dynamic', '--eval', join(files, 'missing.csv')],
+      { home },
+    );
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /cannot read .*missing\.csv/);
   });

@@ -15,17 +15,33 @@ import { installedPackage } from './installed-package.js';
 const run = promisify(execFile);
 
 /** The library surface, as src/index.ts declares it (types aside). */
-const PUBLIC_VALUES = ['DATA_TYPES', 'Engine', 'Registry', 'TEND_VERSION', 'TendError', 'optimize', 'resolveHomeDir', 'startServer', 'train'];
+const PUBLIC_VALUES = [
+  'DATA_TYPES',
+  'Engine',
+  'Registry',
+  'TEND_VERSION',
+  'TendError',
+  'optimize',
+  'resolveHomeDir',
+  'startServer',
+  'train',
+];
 
 /** Run an ES module script with `node -e` in the install folder; its stdout parsed as JSON. */
 async function consumer(dir: string, script: string, env: Record<string, string> = {}): Promise<unknown> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return JSON.parse(stdout);
 }
 
 test('the installed package: import, push, infer in process, serve', async (t) => {
   const pkg = await installedPackage();
-  t.diagnostic(`pack ${Math.round(pkg.packMs)} ms, install ${Math.round(pkg.installMs)} ms (0: cached) — ${pkg.dir}`);
+  t.diagnostic(
+    `pack ${Math.round(pkg.packMs)} ms, install ${Math.round(pkg.installMs)} ms (0: cached) — ${pkg.dir}`,
+  );
   const home = tempDir('package-home', t);
   const script = `
     const tend = await import(${JSON.stringify(pkg.name)});
@@ -56,7 +72,11 @@ test('the installed package: import, push, infer in process, serve', async (t) =
       ready, grpc, drained, internals,
     }));
   `;
-  const seen = await consumer(pkg.dir, script, { CONSUMER_HOME: home, CONSUMER_MODEL: join(FIXTURE_MODELS, 'digits_mlp.onnx'), TEND_LOG_LEVEL: 'silent' });
+  const seen = await consumer(pkg.dir, script, {
+    CONSUMER_HOME: home,
+    CONSUMER_MODEL: join(FIXTURE_MODELS, 'digits_mlp.onnx'),
+    TEND_LOG_LEVEL: 'silent',
+  });
   assert.deepEqual(seen, {
     exports: PUBLIC_VALUES,
     pushed: ['digits', 1, 64],
@@ -74,7 +94,9 @@ test('the installed package: import, push, infer in process, serve', async (t) =
 test('the installed bin runs the CLI from dist', async () => {
   const pkg = await installedPackage();
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const { stdout } = await run(join(pkg.dir, 'node_modules', '.bin', 'tend'), ['--version'], { cwd: pkg.dir });
+  const { stdout } = await run(join(pkg.dir, 'node_modules', '.bin', 'tend'), ['--version'], {
+    cwd: pkg.dir,
+  });
   assert.equal(stdout.trim(), version);
 });
 
@@ -109,7 +131,18 @@ export type { Runtime } from ${JSON.stringify(`${pkg.name}/dist/runtime/index.js
 `,
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const flags = ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'];
+  const flags = [
+    '--noEmit',
+    '--strict',
+    '--exactOptionalPropertyTypes',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+  ];
   const types = ['--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node'];
   const result = await run(process.execPath, [tsc, ...flags, ...types, 'consumer.ts'], { cwd: dir }).then(
     () => '',

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBackgroundLoad } from './background-load.js';
-import { FIXTURE_MODELS, getJson, makeRepo, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  getJson,
+  makeRepo,
+  postJson,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
 
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const SMALL_CNN = join(FIXTURE_MODELS, 'small_cnn.onnx');
@@ -16,7 +25,16 @@ const NEVER = 3_600_000;
 
 function digitsBody(seed = 1): Record<string, unknown> {
   const r = seededRandom(seed);
-  return { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, () => Math.fround(r())) }] };
+  return {
+    inputs: [
+      {
+        name: 'pixels',
+        datatype: 'FP32',
+        shape: [1, 64],
+        data: Array.from({ length: 64 }, () => Math.fround(r())),
+      },
+    ],
+  };
 }
 
 function dropVersion(repo: string, model: string, version: number, file = DIGITS_MLP): void {
@@ -29,7 +47,9 @@ function dropVersion(repo: string, model: string, version: number, file = DIGITS
 
 async function indexOf(srv: TestServer, model: string): Promise<[string, string][]> {
   const index = await postJson(`${srv.url}/v2/repository/index`, {});
-  return (index.body as unknown as { name: string; version: string; state: string }[]).filter((e) => e.name === model).map((e) => [e.version, e.state]);
+  return (index.body as unknown as { name: string; version: string; state: string }[])
+    .filter((e) => e.name === model)
+    .map((e) => [e.version, e.state]);
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -46,7 +66,10 @@ describe('model control poll: repositories', () => {
 
   before(async () => {
     repo = makeRepo([{ name: 'digits', model: DIGITS_MLP }]);
-    srv = await startTestServer({ repos: [repo], config: { model_control_mode: 'poll', poll_interval_ms: NEVER } });
+    srv = await startTestServer({
+      repos: [repo],
+      config: { model_control_mode: 'poll', poll_interval_ms: NEVER },
+    });
   });
   after(async () => {
     await srv.close();
@@ -77,10 +100,16 @@ describe('model control poll: repositories', () => {
     const res = await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody());
     assert.equal(res.status, 200);
     assert.equal(res.body['model_version'], '2', 'the version serving before keeps serving');
-    assert.deepEqual(await indexOf(srv, 'digits'), [['2', 'READY'], ['3', 'UNAVAILABLE']]);
+    assert.deepEqual(await indexOf(srv, 'digits'), [
+      ['2', 'READY'],
+      ['3', 'UNAVAILABLE'],
+    ]);
     // The same bytes are not tried again on the next look; new bytes are.
     await srv.engine.pollNow();
-    assert.deepEqual(await indexOf(srv, 'digits'), [['2', 'READY'], ['3', 'UNAVAILABLE']]);
+    assert.deepEqual(await indexOf(srv, 'digits'), [
+      ['2', 'READY'],
+      ['3', 'UNAVAILABLE'],
+    ]);
     writeFileSync(join(repo, 'digits', '3', 'model.onnx'), bytes);
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'digits'), [['3', 'READY']]);
@@ -89,7 +118,11 @@ describe('model control poll: repositories', () => {
   test('a changed config.yaml reloads the model with its new version policy', async () => {
     writeFileSync(join(repo, 'digits', 'config.yaml'), 'version_policy:\n  all: {}\n');
     await srv.engine.pollNow();
-    assert.deepEqual(await indexOf(srv, 'digits'), [['1', 'READY'], ['2', 'READY'], ['3', 'READY']]);
+    assert.deepEqual(await indexOf(srv, 'digits'), [
+      ['1', 'READY'],
+      ['2', 'READY'],
+      ['3', 'READY'],
+    ]);
     const v1 = await postJson(`${srv.url}/v2/models/digits/versions/1/infer`, digitsBody());
     assert.equal(v1.status, 200);
   });
@@ -97,8 +130,15 @@ describe('model control poll: repositories', () => {
   test('an invalid config.yaml leaves the model serving as before', async () => {
     writeFileSync(join(repo, 'digits', 'config.yaml'), 'max_batch_size: -4\n');
     await srv.engine.pollNow();
-    assert.deepEqual(await indexOf(srv, 'digits'), [['1', 'READY'], ['2', 'READY'], ['3', 'READY']]);
-    assert.equal((await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody())).body['model_version'], '3');
+    assert.deepEqual(await indexOf(srv, 'digits'), [
+      ['1', 'READY'],
+      ['2', 'READY'],
+      ['3', 'READY'],
+    ]);
+    assert.equal(
+      (await postJson(`${srv.url}/v2/models/digits/infer`, digitsBody())).body['model_version'],
+      '3',
+    );
     writeFileSync(join(repo, 'digits', 'config.yaml'), 'version_policy:\n  latest:\n    num_versions: 1\n');
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'digits'), [['3', 'READY']]);
@@ -138,7 +178,10 @@ describe('model control poll: the registry', () => {
     await srv.engine.registry.models.push(DIGITS_MLP, { name: 'reg' });
     await srv.engine.pollNow();
     assert.equal((await postJson(`${srv.url}/v2/models/reg/infer`, digitsBody())).body['model_version'], '2');
-    assert.deepEqual(await indexOf(srv, 'reg'), [['1', 'READY'], ['2', 'READY']]);
+    assert.deepEqual(await indexOf(srv, 'reg'), [
+      ['1', 'READY'],
+      ['2', 'READY'],
+    ]);
     await srv.engine.registry.models.removeAlias('reg', 'stable');
     await srv.engine.pollNow();
     assert.deepEqual(await indexOf(srv, 'reg'), [['2', 'READY']]);
@@ -178,20 +221,28 @@ describe('model control poll: the registry', () => {
 describe('model control poll: versions dropped into a repository under load', () => {
   test('every request succeeds while five versions arrive; the newest serves last', async () => {
     const repo = makeRepo([{ name: 'digits', model: DIGITS_MLP }]);
-    const srv = await startTestServer({ repos: [repo], config: { model_control_mode: 'poll', poll_interval_ms: 100 } });
+    const srv = await startTestServer({
+      repos: [repo],
+      config: { model_control_mode: 'poll', poll_interval_ms: 100 },
+    });
     const load = startBackgroundLoad(`${srv.url}/v2/models/digits/infer`, digitsBody(), 4);
     try {
       await load.started;
       for (let v = 2; v <= 6; v++) {
         dropVersion(repo, 'digits', v);
-        await until(async () => (await indexOf(srv, 'digits')).join() === [[String(v), 'READY']].join(), `version ${v} alone to serve`);
+        await until(
+          async () => (await indexOf(srv, 'digits')).join() === [[String(v), 'READY']].join(),
+          `version ${v} alone to serve`,
+        );
       }
       await new Promise((r) => setTimeout(r, 300)); // some requests on the last version
     } finally {
       const result = await load.stop();
       await srv.close();
       rmSync(repo, { recursive: true, force: true });
-      console.log(`poll under load: ${result.ok} requests at ${result.rate_per_s}/s, ${result.failed} failed, by version ${JSON.stringify(result.by_version)}`);
+      console.log(
+        `poll under load: ${result.ok} requests at ${result.rate_per_s}/s, ${result.failed} failed, by version ${JSON.stringify(result.by_version)}`,
+      );
       assert.equal(result.failed, 0, `failed requests: ${result.error_samples.join(' | ')}`);
       assert.ok(result.ok > 0);
       assert.ok((result.by_version['6'] ?? 0) > 0, 'the newest version answered');
@@ -201,6 +252,9 @@ describe('model control poll: versions dropped into a repository under load', ()
 
 describe('poll interval validation', () => {
   test('an interval below 50 ms is refused', async () => {
-    await assert.rejects(startTestServer({ home: tempDir('home'), config: { model_control_mode: 'poll', poll_interval_ms: 1 } }), /poll_interval_ms/);
+    await assert.rejects(
+      startTestServer({ home: tempDir('home'), config: { model_control_mode: 'poll', poll_interval_ms: 1 } }),
+      /poll_interval_ms/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The shipped Prometheus rules and Grafana dashboard, checked with the real tools:
- *  - `promtool check rules` and `promtool test rules` (synthetic series → expected alerts) on deploy/prometheus/alerts.yml;
+ * - `promtool check rules` and `promtool test rules` (synthetic series → expected alerts) on
+ * deploy/prometheus/alerts.yml;
  *  - a Prometheus server on loopback that scrapes a tend test server and fires a rule over tend's metrics;
  *  - deploy/grafana/tend.json structurally: every panel queries metrics that tend exports.
  * Debian's `prometheus` package gives /usr/bin/prometheus and /usr/bin/promtool; without them these tests
@@ -15,7 +16,16 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { InferenceMetrics } from '../src/monitor/metrics.js';
 import { MonitorMetrics } from '../src/monitor/monitor-metrics.js';
-import { FIXTURE_MODELS, ROOT, makeRepo, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  ROOT,
+  makeRepo,
+  postJson,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
@@ -25,7 +35,9 @@ const SKIP = process.env['TEND_SKIP_PROMETHEUS'] === '1' ? 'TEND_SKIP_PROMETHEUS
 
 function requireTool(path: string): void {
   if (!existsSync(path)) {
-    assert.fail(`${path} is missing: install Debian's prometheus package (apt-get install prometheus), or set TEND_SKIP_PROMETHEUS=1 to skip this test`);
+    assert.fail(
+      `${path} is missing: install Debian's prometheus package (apt-get install prometheus), or set TEND_SKIP_PROMETHEUS=1 to skip this test`,
+    );
   }
 }
 
@@ -39,7 +51,11 @@ async function exportedMetricNames(): Promise<Set<string>> {
   v.rejected();
   v.batch(4);
   monitor.setQuality('m', '1', { count: 10, accuracy: 0.9 });
-  monitor.setDrift('m', '1', { dataset_drift: true, drifted_share: 1, features: [{ name: 'f', statistic: 0.5, p_value: 0.01, drifted: true }] });
+  monitor.setDrift('m', '1', {
+    dataset_drift: true,
+    drifted_share: 1,
+    features: [{ name: 'f', statistic: 0.5, p_value: 0.01, drifted: true }],
+  });
   monitor.setAlert('r', 'firing');
   monitor.loggedRows(1);
   monitor.droppedRows(1);
@@ -56,7 +72,9 @@ async function exportedMetricNames(): Promise<Set<string>> {
 /** Metric names a PromQL expression reads: tend_* identifiers and `up` (string literals dropped first). */
 function metricsIn(expr: string): string[] {
   const code = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  return [...code.matchAll(/(?<![A-Za-z0-9_:$])(tend_[a-zA-Z0-9_:]*|up)(?![A-Za-z0-9_:])/g)].map((m) => m[1] ?? '');
+  return [...code.matchAll(/(?<![A-Za-z0-9_:$])(tend_[a-zA-Z0-9_:]*|up)(?![A-Za-z0-9_:])/g)].map(
+    (m) => m[1] ?? '',
+  );
 }
 
 describe('deploy/prometheus/alerts.yml', { skip: SKIP }, () => {
@@ -83,13 +101,19 @@ describe('deploy/prometheus/alerts.yml', { skip: SKIP }, () => {
 
 test('every metric the shipped rules use is one tend exports', async () => {
   const exported = await exportedMetricNames();
-  const doc = parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const doc = parseYaml(readFileSync(RULES, 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
   const rules = doc.groups.flatMap((g) => g.rules);
   assert.ok(rules.length >= 5);
   for (const rule of rules) {
     const used = metricsIn(rule.expr);
     assert.ok(used.length > 0, `${rule.alert} reads no tend metric`);
-    for (const name of used) assert.ok(name === 'up' || exported.has(name), `${rule.alert} uses ${name}, which tend does not export`);
+    for (const name of used)
+      assert.ok(
+        name === 'up' || exported.has(name),
+        `${rule.alert} uses ${name}, which tend does not export`,
+      );
   }
 });
 
@@ -113,15 +137,25 @@ describe('deploy/grafana/tend.json', () => {
 
   test('is an importable dashboard: schemaVersion ≥ 36, a ${DS_PROMETHEUS} input, model and version variables, unique ids, a 24-column grid', () => {
     assert.ok(dashboard.schemaVersion >= 36);
-    assert.deepEqual(dashboard.__inputs.map((i) => [i.name, i.type, i.pluginId]), [['DS_PROMETHEUS', 'datasource', 'prometheus']]);
+    assert.deepEqual(
+      dashboard.__inputs.map((i) => [i.name, i.type, i.pluginId]),
+      [['DS_PROMETHEUS', 'datasource', 'prometheus']],
+    );
     const variables = dashboard.templating.list.map((v) => v.name);
-    assert.ok(variables.includes('model') && variables.includes('version'), `variables ${variables.join(', ')}`);
+    assert.ok(
+      variables.includes('model') && variables.includes('version'),
+      `variables ${variables.join(', ')}`,
+    );
     const ids = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).map((p) => p.id);
     assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
     for (const p of panels) {
-      assert.ok(p.gridPos.x >= 0 && p.gridPos.w > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title} fits the grid`);
+      assert.ok(
+        p.gridPos.x >= 0 && p.gridPos.w > 0 && p.gridPos.x + p.gridPos.w <= 24,
+        `${p.title} fits the grid`,
+      );
       assert.equal(p.datasource?.uid, '${DS_PROMETHEUS}', `${p.title} uses the input datasource`);
-      for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, '${DS_PROMETHEUS}', `${p.title} target datasource`);
+      for (const t of p.targets ?? [])
+        assert.equal(t.datasource?.uid, '${DS_PROMETHEUS}', `${p.title} target datasource`);
     }
   });
 
@@ -132,13 +166,17 @@ describe('deploy/grafana/tend.json', () => {
       const names = (p.targets ?? []).flatMap((t) => metricsIn(t.expr));
       assert.ok(names.length > 0, `panel '${p.title}' queries no tend metric`);
       for (const name of names) {
-        assert.ok(name === 'up' || exported.has(name), `panel '${p.title}' queries ${name}, which tend does not export`);
+        assert.ok(
+          name === 'up' || exported.has(name),
+          `panel '${p.title}' queries ${name}, which tend does not export`,
+        );
         used.add(name);
       }
     }
     for (const v of dashboard.templating.list) {
       const query = typeof v.query === 'string' ? v.query : v.query.query;
-      for (const name of metricsIn(query)) assert.ok(exported.has(name), `variable ${v.name} queries ${name}, which tend does not export`);
+      for (const name of metricsIn(query))
+        assert.ok(exported.has(name), `variable ${v.name} queries ${name}, which tend does not export`);
     }
     for (const required of [
       'tend_inference_requests_total',
@@ -181,25 +219,53 @@ describe('a Prometheus server scraping tend', { skip: SKIP }, () => {
     const rand = seededRandom(7);
     for (let i = 0; i < 3; i++) {
       const data = Array.from({ length: 64 }, () => Math.fround(rand() * 16));
-      const res = await postJson(`${srv.url}/v2/models/digits/infer`, { inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data }] });
+      const res = await postJson(`${srv.url}/v2/models/digits/infer`, {
+        inputs: [{ name: 'pixels', shape: [1, 64], datatype: 'FP32', data }],
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
     const tendTarget = new URL(srv.url).host;
     const testRules = join(dir, 'test-rules.yml');
-    writeFileSync(testRules, toYaml({ groups: [{ name: 'tend-test', rules: [{ alert: 'TendTestRequestsServed', expr: 'sum(tend_inference_requests_total{outcome="success"}) > 0', for: '0s', labels: { severity: 'info' } }] }] }));
+    writeFileSync(
+      testRules,
+      toYaml({
+        groups: [
+          {
+            name: 'tend-test',
+            rules: [
+              {
+                alert: 'TendTestRequestsServed',
+                expr: 'sum(tend_inference_requests_total{outcome="success"}) > 0',
+                for: '0s',
+                labels: { severity: 'info' },
+              },
+            ],
+          },
+        ],
+      }),
+    );
     const config = join(dir, 'prometheus.yml');
-    writeFileSync(config, toYaml({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [testRules, RULES],
-      scrape_configs: [{ job_name: 'tend', metrics_path: '/metrics', static_configs: [{ targets: [tendTarget] }] }],
-    }));
+    writeFileSync(
+      config,
+      toYaml({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [testRules, RULES],
+        scrape_configs: [
+          { job_name: 'tend', metrics_path: '/metrics', static_configs: [{ targets: [tendTarget] }] },
+        ],
+      }),
+    );
     const port = await freePort();
-    const child = spawn(PROMETHEUS, [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=info',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=info',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prometheus = child;
     const append = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
@@ -208,27 +274,56 @@ describe('a Prometheus server scraping tend', { skip: SKIP }, () => {
     child.stderr?.on('data', append);
     const api = `http://127.0.0.1:${port}/api/v1`;
 
-    const alert = await pollFor(60_000, child, () => log, async () => {
-      const body = (await (await fetch(`${api}/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string; value: string }[] } };
-      return body.data.alerts.find((a) => a.labels['alertname'] === 'TendTestRequestsServed' && a.state === 'firing');
-    });
+    const alert = await pollFor(
+      60_000,
+      child,
+      () => log,
+      async () => {
+        const body = (await (await fetch(`${api}/alerts`)).json()) as {
+          data: { alerts: { labels: Record<string, string>; state: string; value: string }[] };
+        };
+        return body.data.alerts.find(
+          (a) => a.labels['alertname'] === 'TendTestRequestsServed' && a.state === 'firing',
+        );
+      },
+    );
     assert.equal(Number(alert.value), 3, 'the alert value is the number of successful requests tend counted');
 
-    const targets = (await (await fetch(`${api}/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
-    assert.deepEqual(targets.data.activeTargets.map((t) => [t.labels['job'], t.health]), [['tend', 'up']]);
-    const rules = (await (await fetch(`${api}/rules`)).json()) as { data: { groups: { name: string; file: string; rules: { name: string; health: string }[] }[] } };
+    const targets = (await (await fetch(`${api}/targets`)).json()) as {
+      data: { activeTargets: { labels: Record<string, string>; health: string }[] };
+    };
+    assert.deepEqual(
+      targets.data.activeTargets.map((t) => [t.labels['job'], t.health]),
+      [['tend', 'up']],
+    );
+    const rules = (await (await fetch(`${api}/rules`)).json()) as {
+      data: { groups: { name: string; file: string; rules: { name: string; health: string }[] }[] };
+    };
     const shipped = rules.data.groups.filter((g) => g.file === RULES);
     assert.deepEqual(shipped.map((g) => g.name).sort(), ['tend-model-quality', 'tend-serving']);
-    for (const rule of shipped.flatMap((g) => g.rules)) assert.notEqual(rule.health, 'err', `${rule.name} fails to evaluate`);
-    const query = (await (await fetch(`${api}/query?query=${encodeURIComponent('tend_inference_requests_total{outcome="success"}')}`)).json()) as {
+    for (const rule of shipped.flatMap((g) => g.rules))
+      assert.notEqual(rule.health, 'err', `${rule.name} fails to evaluate`);
+    const query = (await (
+      await fetch(
+        `${api}/query?query=${encodeURIComponent('tend_inference_requests_total{outcome="success"}')}`,
+      )
+    ).json()) as {
       data: { result: { metric: Record<string, string>; value: [number, string] }[] };
     };
-    assert.deepEqual(query.data.result.map((r) => [r.metric['model'], r.metric['version'], r.value[1]]), [['digits', '1', '3']]);
+    assert.deepEqual(
+      query.data.result.map((r) => [r.metric['model'], r.metric['version'], r.value[1]]),
+      [['digits', '1', '3']],
+    );
   });
 });
 
 /** Poll `probe` until it gives a value; fail after `timeoutMs` (or when the process exits) with the process log. */
-async function pollFor<T>(timeoutMs: number, child: ChildProcess, log: () => string, probe: () => Promise<T | undefined>): Promise<T> {
+async function pollFor<T>(
+  timeoutMs: number,
+  child: ChildProcess,
+  log: () => string,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -241,7 +336,9 @@ async function pollFor<T>(timeoutMs: number, child: ChildProcess, log: () => str
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  assert.fail(`no firing alert within ${timeoutMs / 1000} s (last error: ${lastError || 'none'}); prometheus log:\n${log()}`);
+  assert.fail(
+    `no firing alert within ${timeoutMs / 1000} s (last error: ${lastError || 'none'}); prometheus log:\n${log()}`,
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -263,7 +360,10 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
 
 /** promtool unit tests of the shipped rules: input series per minute, expected alerts at given times. */
 function RULE_TESTS(rulesFile: string) {
-  const alert = (labels: Record<string, string>, annotations: Record<string, string>) => ({ exp_labels: labels, exp_annotations: annotations });
+  const alert = (labels: Record<string, string>, annotations: Record<string, string>) => ({
+    exp_labels: labels,
+    exp_annotations: annotations,
+  });
   return {
     rule_files: [rulesFile],
     evaluation_interval: '1m',
@@ -272,11 +372,26 @@ function RULE_TESTS(rulesFile: string) {
         interval: '1m',
         input_series: [
           // digits: 1 success/s and 0.5 failures/s (a third fail); iris: 1% fail; tiny: all fail but 0.05 req/s
-          { series: 'tend_inference_requests_total{model="digits",version="1",outcome="success"}', values: '0+60x30' },
-          { series: 'tend_inference_requests_total{model="digits",version="1",outcome="failure"}', values: '0+30x30' },
-          { series: 'tend_inference_requests_total{model="iris",version="1",outcome="success"}', values: '0+99x30' },
-          { series: 'tend_inference_requests_total{model="iris",version="1",outcome="rejected"}', values: '0+1x30' },
-          { series: 'tend_inference_requests_total{model="tiny",version="1",outcome="failure"}', values: '0+3x30' },
+          {
+            series: 'tend_inference_requests_total{model="digits",version="1",outcome="success"}',
+            values: '0+60x30',
+          },
+          {
+            series: 'tend_inference_requests_total{model="digits",version="1",outcome="failure"}',
+            values: '0+30x30',
+          },
+          {
+            series: 'tend_inference_requests_total{model="iris",version="1",outcome="success"}',
+            values: '0+99x30',
+          },
+          {
+            series: 'tend_inference_requests_total{model="iris",version="1",outcome="rejected"}',
+            values: '0+1x30',
+          },
+          {
+            series: 'tend_inference_requests_total{model="tiny",version="1",outcome="failure"}',
+            values: '0+3x30',
+          },
           { series: 'up{job="tend",instance="127.0.0.1:8000"}', values: '1 1 0x10' },
           { series: 'tend_pending_requests{model="digits",version="1"}', values: '150x10' },
           { series: 'tend_alert_state{rule="acc"}', values: '0 2x5' },
@@ -290,7 +405,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'warning', model: 'digits', version: '1' },
                 {
                   summary: 'digits version 1: 33.33% of requests fail',
-                  description: 'More than 5% of the requests to digits version 1 failed or were rejected over the last 5 minutes.',
+                  description:
+                    'More than 5% of the requests to digits version 1 failed or were rejected over the last 5 minutes.',
                 },
               ),
             ],
@@ -304,7 +420,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'critical', job: 'tend', instance: '127.0.0.1:8000' },
                 {
                   summary: 'tend at 127.0.0.1:8000 is not answering scrapes',
-                  description: 'Prometheus has not scraped 127.0.0.1:8000 for a minute: the server is down or /metrics fails.',
+                  description:
+                    'Prometheus has not scraped 127.0.0.1:8000 for a minute: the server is down or /metrics fails.',
                 },
               ),
             ],
@@ -318,7 +435,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'warning', model: 'digits', version: '1' },
                 {
                   summary: 'digits version 1: 150 requests queued',
-                  description: 'Requests are arriving faster than digits version 1 serves them; add instances or raise the batch size.',
+                  description:
+                    'Requests are arriving faster than digits version 1 serves them; add instances or raise the batch size.',
                 },
               ),
             ],
@@ -329,7 +447,10 @@ function RULE_TESTS(rulesFile: string) {
             exp_alerts: [
               alert(
                 { severity: 'warning', rule: 'acc' },
-                { summary: 'tend alert rule acc is firing', description: 'See `tend alerts` for the model versions and values behind it.' },
+                {
+                  summary: 'tend alert rule acc is firing',
+                  description: 'See `tend alerts` for the model versions and values behind it.',
+                },
               ),
             ],
           },
@@ -339,13 +460,31 @@ function RULE_TESTS(rulesFile: string) {
         interval: '1m',
         input_series: [
           // p99 inside the (0.5, 1] bucket: 10 of 60 requests/min under 0.5 s
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="0.5"}', values: '0+10x40' },
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="1"}', values: '0+60x40' },
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="+Inf"}', values: '0+60x40' },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="0.5"}',
+            values: '0+10x40',
+          },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="1"}',
+            values: '0+60x40',
+          },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="1",le="+Inf"}',
+            values: '0+60x40',
+          },
           // a fast version: everything under 0.5 s
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="0.5"}', values: '0+60x40' },
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="1"}', values: '0+60x40' },
-          { series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="+Inf"}', values: '0+60x40' },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="0.5"}',
+            values: '0+60x40',
+          },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="1"}',
+            values: '0+60x40',
+          },
+          {
+            series: 'tend_inference_request_seconds_bucket{model="digits",version="2",le="+Inf"}',
+            values: '0+60x40',
+          },
         ],
         alert_rule_test: [
           { eval_time: '8m', alertname: 'TendHighLatencyP99', exp_alerts: [] },
@@ -357,7 +496,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'warning', model: 'digits', version: '1' },
                 {
                   summary: 'digits version 1: p99 latency 994ms',
-                  description: 'The 99th percentile of queue + compute time of digits version 1 has been above 500 ms for 10 minutes.',
+                  description:
+                    'The 99th percentile of queue + compute time of digits version 1 has been above 500 ms for 10 minutes.',
                 },
               ),
             ],
@@ -369,10 +509,19 @@ function RULE_TESTS(rulesFile: string) {
         input_series: [
           // version 1 drops from 0.95 to 0.85 after an hour on 200 labelled rows; version 2 drops on 50 rows only;
           // log_loss (lower is better) rises and must not count as a drop.
-          { series: 'tend_model_quality{model="digits",version="1",metric="accuracy"}', values: '0.95x60 0.85x30' },
-          { series: 'tend_model_quality{model="digits",version="1",metric="log_loss"}', values: '0.2x60 0.9x30' },
+          {
+            series: 'tend_model_quality{model="digits",version="1",metric="accuracy"}',
+            values: '0.95x60 0.85x30',
+          },
+          {
+            series: 'tend_model_quality{model="digits",version="1",metric="log_loss"}',
+            values: '0.2x60 0.9x30',
+          },
           { series: 'tend_model_quality_samples{model="digits",version="1"}', values: '200x90' },
-          { series: 'tend_model_quality{model="digits",version="2",metric="accuracy"}', values: '0.95x60 0.5x30' },
+          {
+            series: 'tend_model_quality{model="digits",version="2",metric="accuracy"}',
+            values: '0.95x60 0.5x30',
+          },
           { series: 'tend_model_quality_samples{model="digits",version="2"}', values: '50x90' },
           { series: 'tend_dataset_drift{model="digits",version="1"}', values: '0 1x90' },
           { series: 'tend_feature_drifted{model="digits",version="1",feature="age"}', values: '0 1x90' },
@@ -388,7 +537,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'warning', model: 'digits', version: '1', metric: 'accuracy' },
                 {
                   summary: 'digits version 1: accuracy dropped by 0.100',
-                  description: 'accuracy of digits version 1 is more than 0.05 below its best of the last 24 hours.',
+                  description:
+                    'accuracy of digits version 1 is more than 0.05 below its best of the last 24 hours.',
                 },
               ),
             ],
@@ -402,7 +552,8 @@ function RULE_TESTS(rulesFile: string) {
                 { severity: 'warning', model: 'digits', version: '1' },
                 {
                   summary: 'digits version 1: input data drifted',
-                  description: "tend's drift report finds dataset drift for digits version 1; the drift report of the model names the features.",
+                  description:
+                    "tend's drift report finds dataset drift for digits version 1; the drift report of the model names the features.",
                 },
               ),
             ],
@@ -413,7 +564,10 @@ function RULE_TESTS(rulesFile: string) {
             exp_alerts: [
               alert(
                 { severity: 'info', model: 'digits', version: '1', feature: 'age' },
-                { summary: 'digits version 1: feature age drifted', description: 'The distribution of input age has differed from the reference for an hour.' },
+                {
+                  summary: 'digits version 1: feature age drifted',
+                  description: 'The distribution of input age has differed from the reference for an hour.',
+                },
               ),
             ],
           },

@@ -6,7 +6,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { FIXTURE_MODELS, makeRepo, postBinaryTo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  makeRepo,
+  postBinaryTo,
+  postJson,
+  seededRandom,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 let srv: TestServer;
 let repo: string;
@@ -38,7 +46,16 @@ test('binary FP32 input gives exactly the JSON path outputs', async () => {
   });
   const viaBinary = await postBinary(
     '/v2/models/mlp/infer',
-    { inputs: [{ name: 'pixels', shape: [2, 64], datatype: 'FP32', parameters: { binary_data_size: pixelBytes.length } }] },
+    {
+      inputs: [
+        {
+          name: 'pixels',
+          shape: [2, 64],
+          datatype: 'FP32',
+          parameters: { binary_data_size: pixelBytes.length },
+        },
+      ],
+    },
     [pixelBytes],
   );
   assert.equal(viaBinary.status, 200, JSON.stringify(viaBinary.json));
@@ -52,7 +69,14 @@ test('binary outputs carry the same float32 bits', async () => {
   const res = await postBinary(
     '/v2/models/mlp/infer',
     {
-      inputs: [{ name: 'pixels', shape: [2, 64], datatype: 'FP32', parameters: { binary_data_size: pixelBytes.length } }],
+      inputs: [
+        {
+          name: 'pixels',
+          shape: [2, 64],
+          datatype: 'FP32',
+          parameters: { binary_data_size: pixelBytes.length },
+        },
+      ],
       parameters: { binary_data_output: true },
     },
     [pixelBytes],
@@ -60,7 +84,9 @@ test('binary outputs carry the same float32 bits', async () => {
   assert.equal(res.status, 200);
   const out = (res.json['outputs'] as { name: string; parameters: { binary_data_size: number } }[])[0];
   assert.equal(out?.parameters.binary_data_size, 2 * 10 * 4);
-  const logits = new Float32Array(res.binary.buffer.slice(res.binary.byteOffset, res.binary.byteOffset + res.binary.length));
+  const logits = new Float32Array(
+    res.binary.buffer.slice(res.binary.byteOffset, res.binary.byteOffset + res.binary.length),
+  );
   const expected = (viaJson.body['outputs'] as { data: number[] }[])[0]?.data;
   assert.deepEqual(Array.from(logits), expected);
 });
@@ -86,18 +112,42 @@ test('binary and JSON inputs mix in one request; binary_data on one output only'
     [Buffer.from(ids.buffer)],
   );
   assert.equal(res.status, 200, JSON.stringify(res.json));
-  const embedding = new Float32Array(res.binary.buffer.slice(res.binary.byteOffset, res.binary.byteOffset + res.binary.length));
+  const embedding = new Float32Array(
+    res.binary.buffer.slice(res.binary.byteOffset, res.binary.byteOffset + res.binary.length),
+  );
   assert.deepEqual(Array.from(embedding), (viaJson.body['outputs'] as { data: number[] }[])[0]?.data);
 });
 
 test('malformed binary bodies answer 400 and the server keeps serving', async () => {
-  const header = (size: number) => ({ inputs: [{ name: 'pixels', shape: [2, 64], datatype: 'FP32', parameters: { binary_data_size: size } }] });
+  const header = (size: number) => ({
+    inputs: [{ name: 'pixels', shape: [2, 64], datatype: 'FP32', parameters: { binary_data_size: size } }],
+  });
   const cases: [string, Awaited<ReturnType<typeof postBinary>>, RegExp][] = [
-    ['size disagrees with the shape', await postBinary('/v2/models/mlp/infer', header(100), [pixelBytes.subarray(0, 100)]), /needs 512/],
-    ['size past the body', await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes.subarray(0, 300)]), /runs past the end/],
-    ['bytes left over', await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes, Buffer.alloc(8)]), /8 bytes after the binary inputs/],
-    ['header length past the body', await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes], '999999'), /only \d+ bytes/],
-    ['header length not a number', await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes], 'abc'), /non-negative integer/],
+    [
+      'size disagrees with the shape',
+      await postBinary('/v2/models/mlp/infer', header(100), [pixelBytes.subarray(0, 100)]),
+      /needs 512/,
+    ],
+    [
+      'size past the body',
+      await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes.subarray(0, 300)]),
+      /runs past the end/,
+    ],
+    [
+      'bytes left over',
+      await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes, Buffer.alloc(8)]),
+      /8 bytes after the binary inputs/,
+    ],
+    [
+      'header length past the body',
+      await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes], '999999'),
+      /only \d+ bytes/,
+    ],
+    [
+      'header length not a number',
+      await postBinary('/v2/models/mlp/infer', header(512), [pixelBytes], 'abc'),
+      /non-negative integer/,
+    ],
   ];
   for (const [what, res, pattern] of cases) {
     assert.equal(res.status, 400, what);

@@ -11,7 +11,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { grpcClient, type GrpcTestClient, type Message } from './grpc-client.js';
-import { FIXTURE_MODELS, ROOT, getJson, makeRepo, postJson, seededRandom, startTestServer, tempDir, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  ROOT,
+  getJson,
+  makeRepo,
+  postJson,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const UNKNOWN_MODEL = 'no_such_model';
@@ -21,7 +31,8 @@ const STREAM_COUNT = 3;
 function pythonGrpcMissing(): string | undefined {
   const probe = spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools.protoc'], { encoding: 'utf8' });
   if (probe.error) return `${PYTHON} not runnable (${probe.error.message})`;
-  if (probe.status !== 0) return `${PYTHON} cannot import grpc / grpc_tools (apt-get install python3-grpcio python3-grpc-tools)`;
+  if (probe.status !== 0)
+    return `${PYTHON} cannot import grpc / grpc_tools (apt-get install python3-grpcio python3-grpc-tools)`;
   return undefined;
 }
 const missing = pythonGrpcMissing();
@@ -40,13 +51,29 @@ function floats(n: number, seed: number): Float32Array {
 
 const CASES: { model: string; inputs: Input[] }[] = [
   // The first case also feeds the stream and the bad requests of the Python client.
-  { model: 'digits_mlp', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [3, 64], data: floats(192, 11) }] },
-  { model: 'small_cnn', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 32, 32], data: floats(3072, 12) }] },
+  {
+    model: 'digits_mlp',
+    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [3, 64], data: floats(192, 11) }],
+  },
+  {
+    model: 'small_cnn',
+    inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 32, 32], data: floats(3072, 12) }],
+  },
   {
     model: 'text',
     inputs: [
-      { name: 'input_ids', datatype: 'INT64', shape: [2, 8], data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 131 + 7) % 2000)) },
-      { name: 'attention_mask', datatype: 'INT64', shape: [2, 8], data: BigInt64Array.from({ length: 16 }, (_, i) => (i % 8 < 6 ? 1n : 0n)) },
+      {
+        name: 'input_ids',
+        datatype: 'INT64',
+        shape: [2, 8],
+        data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 131 + 7) % 2000)),
+      },
+      {
+        name: 'attention_mask',
+        datatype: 'INT64',
+        shape: [2, 8],
+        data: BigInt64Array.from({ length: 16 }, (_, i) => (i % 8 < 6 ? 1n : 0n)),
+      },
     ],
   },
 ];
@@ -82,16 +109,28 @@ interface PyReport {
   server_live: Message;
   server_ready: Message;
   server_metadata: Message;
-  models: Record<string, { metadata: Attempt<Message>; ready: Attempt<Message>; raw: Attempt<PyInfer>; typed: Attempt<PyInfer> }>;
+  models: Record<
+    string,
+    { metadata: Attempt<Message>; ready: Attempt<Message>; raw: Attempt<PyInfer>; typed: Attempt<PyInfer> }
+  >;
   stream: Attempt<{ error_message: string; id: string; response: PyInfer | null }[]>;
-  bad: { wrong_size: Attempt<PyInfer>; wrong_size_bytes: number; unknown_model: Attempt<PyInfer>; unknown_model_metadata: Attempt<Message> };
+  bad: {
+    wrong_size: Attempt<PyInfer>;
+    wrong_size_bytes: number;
+    unknown_model: Attempt<PyInfer>;
+    unknown_model_metadata: Attempt<Message>;
+  };
   after_bad: Attempt<PyInfer>;
   statistics: Attempt<{ model_stats: Message[] }>;
   repository_index: Attempt<{ models: { name: string; version: string; state: string; reason: string }[] }>;
 }
 
 /** Run a command without blocking the event loop (the server under test lives in this process). */
-function run(command: string, args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
     let stdout = '';
@@ -125,7 +164,8 @@ function pyModel(name: string): PyReport['models'][string] {
 /** Skip where the client cannot run — except under CI=true, which installs it: there a missing client fails. */
 function skipped(t: TestContext): boolean {
   if (missing === undefined) return false;
-  if (process.env['CI'] === 'true') assert.fail(`CI=true and the independent Python gRPC client cannot run: ${missing}`);
+  if (process.env['CI'] === 'true')
+    assert.fail(`CI=true and the independent Python gRPC client cannot run: ${missing}`);
   t.skip(missing);
   return true;
 }
@@ -146,21 +186,35 @@ before(async () => {
     { name: 'text', model: join(FIXTURE_MODELS, 'tiny_text_encoder.onnx') },
   ]);
   stubDir = tempDir('py-stubs');
-  const [server, gen] = await Promise.all([startTestServer({ repos: [repo], grpc: true }), run('scripts/gen-grpc-python.sh', [stubDir])]);
+  const [server, gen] = await Promise.all([
+    startTestServer({ repos: [repo], grpc: true }),
+    run('scripts/gen-grpc-python.sh', [stubDir]),
+  ]);
   srv = server;
   assert.equal(gen.code, 0, `gen-grpc-python.sh failed: ${gen.stderr}`);
   const spec = {
     cases: CASES.map((c) => ({
       model: c.model,
-      inputs: c.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, raw_b64: rawBytes(t).toString('base64') })),
+      inputs: c.inputs.map((t) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape,
+        raw_b64: rawBytes(t).toString('base64'),
+      })),
     })),
     stream_count: STREAM_COUNT,
     unknown_model: UNKNOWN_MODEL,
   };
-  const client = await run(PYTHON, ['test/python/v2_client.py', srv.grpcAddress, stubDir], JSON.stringify(spec));
+  const client = await run(
+    PYTHON,
+    ['test/python/v2_client.py', srv.grpcAddress, stubDir],
+    JSON.stringify(spec),
+  );
   assert.equal(client.code, 0, `v2_client.py failed: ${client.stderr}`);
   py = JSON.parse(client.stdout) as PyReport;
-  httpStatsAfterPython = ((await getJson(`${srv.url}/v2/models/${FIRST.model}/stats`)).body['model_stats'] as Message[])[0] as Message;
+  httpStatsAfterPython = (
+    (await getJson(`${srv.url}/v2/models/${FIRST.model}/stats`)).body['model_stats'] as Message[]
+  )[0] as Message;
   node = grpcClient(srv.grpcAddress);
 });
 
@@ -174,11 +228,17 @@ after(async () => {
 describe('python grpcio client', () => {
   test('health and server metadata agree with HTTP', async (t) => {
     if (skipped(t)) return;
-    t.diagnostic(`python ${py.versions['python']}, grpcio ${py.versions['grpcio']}, protobuf ${py.versions['protobuf']} (${py.versions['protobuf_implementation']})`);
+    t.diagnostic(
+      `python ${py.versions['python']}, grpcio ${py.versions['grpcio']}, protobuf ${py.versions['protobuf']} (${py.versions['protobuf_implementation']})`,
+    );
     assert.deepEqual(py.server_live, { live: true });
     assert.deepEqual(py.server_ready, { ready: true });
     const http = (await getJson(`${srv.url}/v2`)).body;
-    assert.deepEqual(py.server_metadata, { name: http['name'], version: http['version'], extensions: http['extensions'] });
+    assert.deepEqual(py.server_metadata, {
+      name: http['name'],
+      version: http['version'],
+      extensions: http['extensions'],
+    });
   });
 
   test('model metadata and readiness agree with HTTP', async (t) => {
@@ -187,7 +247,13 @@ describe('python grpcio client', () => {
       const got = pyModel(c.model);
       const http = (await getJson(`${srv.url}/v2/models/${c.model}`)).body;
       const meta = ok(got.metadata, `${c.model} metadata`);
-      assert.deepEqual(meta, { name: http['name'], versions: http['versions'], platform: http['platform'], inputs: http['inputs'], outputs: http['outputs'] });
+      assert.deepEqual(meta, {
+        name: http['name'],
+        versions: http['versions'],
+        platform: http['platform'],
+        inputs: http['inputs'],
+        outputs: http['outputs'],
+      });
       assert.deepEqual(ok(got.ready, `${c.model} ready`), { ready: true });
     }
   });
@@ -204,16 +270,30 @@ describe('python grpcio client', () => {
         raw_input_contents: c.inputs.map(rawBytes),
       });
       const viaJson = await postJson(`${srv.url}/v2/models/${c.model}/infer`, {
-        inputs: c.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, data: Array.from(x.data as ArrayLike<number | bigint>, Number) })),
+        inputs: c.inputs.map((x) => ({
+          name: x.name,
+          datatype: x.datatype,
+          shape: x.shape,
+          data: Array.from(x.data as ArrayLike<number | bigint>, Number),
+        })),
       });
       assert.equal(viaJson.status, 200, JSON.stringify(viaJson.body));
       const nodeMeta = viaNode['outputs'] as { name: string; datatype: string; shape: string[] }[];
       const nodeRaw = viaNode['raw_output_contents'] as Buffer[];
-      const jsonOutputs = viaJson.body['outputs'] as { name: string; datatype: string; shape: number[]; data: number[] }[];
+      const jsonOutputs = viaJson.body['outputs'] as {
+        name: string;
+        datatype: string;
+        shape: number[];
+        data: number[];
+      }[];
       for (const answer of [raw, typed]) {
         assert.equal(answer.model_name, c.model);
         assert.equal(answer.model_version, '1');
-        assert.equal(answer.raw_output_count, answer.outputs.length, 'one raw_output_contents entry per output');
+        assert.equal(
+          answer.raw_output_count,
+          answer.outputs.length,
+          'one raw_output_contents entry per output',
+        );
         assert.deepEqual(
           answer.outputs.map((o) => [o.name, o.datatype, o.shape]),
           nodeMeta.map((o) => [o.name, o.datatype, o.shape.map(Number)]),
@@ -225,11 +305,22 @@ describe('python grpcio client', () => {
         for (const [i, o] of answer.outputs.entries()) {
           const bytes = Buffer.from(o.raw_b64, 'base64');
           assert.ok(bytes.length > 0, `${c.model}/${o.name} has bytes`);
-          assert.ok(bytes.equals(nodeRaw[i] as Buffer), `${c.model}/${o.name}: Python bytes differ from the Node gRPC client's`);
+          assert.ok(
+            bytes.equals(nodeRaw[i] as Buffer),
+            `${c.model}/${o.name}: Python bytes differ from the Node gRPC client's`,
+          );
           // Python decodes float32 to the double it is and prints it round-trippably: the JSON path's numbers exactly.
-          assert.deepEqual(o.data, jsonOutputs[i]?.data, `${c.model}/${o.name}: Python elements differ from HTTP JSON`);
-          const jsonBytes = o.datatype === 'FP32' ? Buffer.from(Float32Array.from(jsonOutputs[i]?.data ?? []).buffer) : undefined;
-          if (jsonBytes) assert.ok(bytes.equals(jsonBytes), `${c.model}/${o.name}: Python bytes differ from HTTP JSON`);
+          assert.deepEqual(
+            o.data,
+            jsonOutputs[i]?.data,
+            `${c.model}/${o.name}: Python elements differ from HTTP JSON`,
+          );
+          const jsonBytes =
+            o.datatype === 'FP32'
+              ? Buffer.from(Float32Array.from(jsonOutputs[i]?.data ?? []).buffer)
+              : undefined;
+          if (jsonBytes)
+            assert.ok(bytes.equals(jsonBytes), `${c.model}/${o.name}: Python bytes differ from HTTP JSON`);
         }
       }
     }
@@ -241,7 +332,10 @@ describe('python grpcio client', () => {
     assert.equal(answers.length, STREAM_COUNT + 1);
     const byId = new Map(answers.map((a) => [a.id, a]));
     const bad = byId.get('s_bad');
-    assert.match(bad?.error_message ?? '', /raw_input_contents is 3 bytes but shape \[3,64\] of FP32 needs 768/);
+    assert.match(
+      bad?.error_message ?? '',
+      /raw_input_contents is 3 bytes but shape \[3,64\] of FP32 needs 768/,
+    );
     const single = ok(pyModel(FIRST.model).raw, 'single infer');
     for (let i = 0; i < STREAM_COUNT; i++) {
       const a = byId.get(`s${i}`);
@@ -252,7 +346,8 @@ describe('python grpcio client', () => {
       // Stream requests may be batched together: a different batch may round differently, so close, not equal.
       const got = out?.data ?? [];
       assert.equal(got.length, ref?.data?.length);
-      for (const [j, v] of got.entries()) assert.ok(Math.abs(v - (ref?.data?.[j] ?? NaN)) <= 1e-5 * (1 + Math.abs(v)), `s${i}[${j}]`);
+      for (const [j, v] of got.entries())
+        assert.ok(Math.abs(v - (ref?.data?.[j] ?? NaN)) <= 1e-5 * (1 + Math.abs(v)), `s${i}[${j}]`);
     }
   });
 
@@ -278,13 +373,16 @@ describe('python grpcio client', () => {
     assert.equal(stats.length, 1);
     const s = stats[0] as Message;
     assert.deepEqual([s['name'], s['version']], [FIRST.model, '1']);
-    // raw + typed + the good stream requests + the request after the bad ones, FIRST_ROWS rows each; failures count nothing.
+    // raw + typed + the good stream requests + the request after the bad ones, FIRST_ROWS rows each; failures
+    // count nothing.
     assert.equal(s['inference_count'], (3 + STREAM_COUNT) * FIRST_ROWS);
     assert.ok(Number(s['execution_count']) >= 1 && Number(s['execution_count']) <= 3 + STREAM_COUNT);
     assert.equal(s['inference_count'], httpStatsAfterPython['inference_count']);
     assert.equal(s['execution_count'], httpStatsAfterPython['execution_count']);
     const grpcSuccess = (s['inference_stats'] as Record<string, { count: number }>)['success'];
-    const httpSuccess = (httpStatsAfterPython['inference_stats'] as Record<string, { count: number }>)['success'];
+    const httpSuccess = (httpStatsAfterPython['inference_stats'] as Record<string, { count: number }>)[
+      'success'
+    ];
     assert.equal(grpcSuccess?.count, httpSuccess?.count);
   });
 

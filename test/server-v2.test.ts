@@ -10,7 +10,14 @@ import { rmSync } from 'node:fs';
 import { createDirectSession } from '../src/runtime/index.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { trainDigitsModel } from '../src/train/index.js';
-import { FIXTURE_MODELS, makeRepo, postJson, seededRandom, startTestServer, type TestServer } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  makeRepo,
+  postJson,
+  seededRandom,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 const DIGITS_MLP = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 const SMALL_CNN = join(FIXTURE_MODELS, 'small_cnn.onnx');
@@ -50,9 +57,17 @@ before(async () => {
     { name: 'small_cnn', model: SMALL_CNN },
     { name: 'text', model: TEXT },
     { name: 'digits', model: demoModel },
-    { name: 'cnn_queue', model: SMALL_CNN, config: { max_batch_size: 1, dynamic_batching: { max_queue_size: 2 } } },
+    {
+      name: 'cnn_queue',
+      model: SMALL_CNN,
+      config: { max_batch_size: 1, dynamic_batching: { max_queue_size: 2 } },
+    },
     { name: 'cnn_serial', model: SMALL_CNN, config: { max_batch_size: 1 } },
-    { name: 'cnn_timeout', model: SMALL_CNN, config: { max_batch_size: 1, dynamic_batching: { default_timeout_microseconds: 1 } } },
+    {
+      name: 'cnn_timeout',
+      model: SMALL_CNN,
+      config: { max_batch_size: 1, dynamic_batching: { default_timeout_microseconds: 1 } },
+    },
   ]);
   srv = await startTestServer({ repos: [repo], config: { body_limit_bytes: 4 * 1024 * 1024 } });
 });
@@ -79,14 +94,36 @@ describe('served outputs equal onnxruntime-node run directly', () => {
   });
 
   for (const [name, path, make] of [
-    ['digits_mlp', DIGITS_MLP, (r: () => number) => [{ name: 'pixels', datatype: 'FP32' as const, shape: [3, 64], values: floats(192, r) }]],
-    ['small_cnn', SMALL_CNN, (r: () => number) => [{ name: 'image', datatype: 'FP32' as const, shape: [2, 3, 32, 32], values: floats(6144, r) }]],
+    [
+      'digits_mlp',
+      DIGITS_MLP,
+      (r: () => number) => [
+        { name: 'pixels', datatype: 'FP32' as const, shape: [3, 64], values: floats(192, r) },
+      ],
+    ],
+    [
+      'small_cnn',
+      SMALL_CNN,
+      (r: () => number) => [
+        { name: 'image', datatype: 'FP32' as const, shape: [2, 3, 32, 32], values: floats(6144, r) },
+      ],
+    ],
     [
       'text',
       TEXT,
       (r: () => number) => [
-        { name: 'input_ids', datatype: 'INT64' as const, shape: [2, 16], values: Array.from({ length: 32 }, () => Math.floor(r() * 2000)) },
-        { name: 'attention_mask', datatype: 'INT64' as const, shape: [2, 16], values: Array.from({ length: 32 }, (_, i) => (i % 16 < 12 ? 1 : 0)) },
+        {
+          name: 'input_ids',
+          datatype: 'INT64' as const,
+          shape: [2, 16],
+          values: Array.from({ length: 32 }, () => Math.floor(r() * 2000)),
+        },
+        {
+          name: 'attention_mask',
+          datatype: 'INT64' as const,
+          shape: [2, 16],
+          values: Array.from({ length: 32 }, (_, i) => (i % 16 < 12 ? 1 : 0)),
+        },
       ],
     ],
   ] as const) {
@@ -102,17 +139,28 @@ describe('served outputs equal onnxruntime-node run directly', () => {
           name: i.name,
           datatype: i.datatype,
           shape: [...i.shape],
-          data: i.datatype === 'INT64' ? BigInt64Array.from(i.values, (v) => BigInt(v)) : Float32Array.from(i.values),
+          data:
+            i.datatype === 'INT64'
+              ? BigInt64Array.from(i.values, (v) => BigInt(v))
+              : Float32Array.from(i.values),
         })),
       );
-      for (const out of expected) assert.deepEqual(outputData(res.body, out.name), Array.from(out.data as Float32Array));
+      for (const out of expected)
+        assert.deepEqual(outputData(res.body, out.name), Array.from(out.data as Float32Array));
     });
   }
 
   test('co-batched requests agree with single runs within 1e-6 relative', async () => {
     const n = 24;
     const bodies = Array.from({ length: n }, (_, i) => ({
-      inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(i * 64, (i + 1) * 64)) }],
+      inputs: [
+        {
+          name: 'features',
+          shape: [1, 64],
+          datatype: 'FP32',
+          data: Array.from(demoRows.subarray(i * 64, (i + 1) * 64)),
+        },
+      ],
     }));
     const answers = await Promise.all(bodies.map((b) => postJson(`${srv.url}/v2/models/digits/infer`, b)));
     const all = await direct(join(repo, 'digits', '1', 'model.onnx'), [
@@ -124,7 +172,10 @@ describe('served outputs equal onnxruntime-node run directly', () => {
       const got = outputData(a.body, 'probabilities') as number[];
       got.forEach((v, j) => {
         const want = expected[i * 10 + j] as number;
-        assert.ok(Math.abs(v - want) <= 1e-6 * Math.max(Math.abs(want), 1e-30) || Math.abs(v - want) < 1e-12, `row ${i} col ${j}: ${v} vs ${want}`);
+        assert.ok(
+          Math.abs(v - want) <= 1e-6 * Math.max(Math.abs(want), 1e-30) || Math.abs(v - want) < 1e-12,
+          `row ${i} col ${j}: ${v} vs ${want}`,
+        );
       });
     });
   });
@@ -132,10 +183,17 @@ describe('served outputs equal onnxruntime-node run directly', () => {
 
 describe('a loaded server answers 503 / 504 with {"error"} and keeps serving', () => {
   test('queue full → 503 with Retry-After', async () => {
-    const body = { inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }] };
-    const answers = await Promise.all(Array.from({ length: 40 }, () => postJson(`${srv.url}/v2/models/cnn_queue/infer`, body)));
+    const body = {
+      inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }],
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => postJson(`${srv.url}/v2/models/cnn_queue/infer`, body)),
+    );
     const full = answers.filter((a) => a.status === 503);
-    assert.ok(full.length > 0, `some of 40 requests meet a full queue of 2 (statuses ${answers.map((a) => a.status).join(',')})`);
+    assert.ok(
+      full.length > 0,
+      `some of 40 requests meet a full queue of 2 (statuses ${answers.map((a) => a.status).join(',')})`,
+    );
     assert.ok(answers.some((a) => a.status === 200));
     for (const a of full) {
       assert.equal(a.headers.get('retry-after'), '1');
@@ -147,8 +205,12 @@ describe('a loaded server answers 503 / 504 with {"error"} and keeps serving', (
     assert.equal(after.status, 200);
   });
   test('queue timeout → 504', async () => {
-    const body = { inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }] };
-    const answers = await Promise.all(Array.from({ length: 20 }, () => postJson(`${srv.url}/v2/models/cnn_timeout/infer`, body)));
+    const body = {
+      inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }],
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => postJson(`${srv.url}/v2/models/cnn_timeout/infer`, body)),
+    );
     const timedOut = answers.filter((a) => a.status === 504);
     assert.ok(timedOut.length > 0, `statuses ${answers.map((a) => a.status).join(',')}`);
     for (const a of timedOut) {
@@ -158,10 +220,14 @@ describe('a loaded server answers 503 / 504 with {"error"} and keeps serving', (
     assert.equal(answers.filter((a) => a.status !== 200 && a.status !== 504).length, 0);
   });
   test('a client that hangs up while queued is dropped from the queue', async () => {
-    const body = JSON.stringify({ inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }] });
+    const body = JSON.stringify({
+      inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: new Array(3072).fill(0.1) }],
+    });
     const count = async (outcome: string) => {
       const text = await (await fetch(`${srv.url}/metrics`)).text();
-      const m = new RegExp(`tend_inference_requests_total\\{model="cnn_serial",version="1",outcome="${outcome}"\\} (\\d+)`).exec(text);
+      const m = new RegExp(
+        `tend_inference_requests_total\\{model="cnn_serial",version="1",outcome="${outcome}"\\} (\\d+)`,
+      ).exec(text);
       return m ? Number(m[1]) : 0;
     };
     const controllers = Array.from({ length: 40 }, () => new AbortController());

@@ -26,17 +26,40 @@ async function serve(home: string, queueDelayMs: number, extra: string[] = []): 
     {
       name: 'digits',
       model: join(FIXTURE_MODELS, 'digits_mlp.onnx'),
-      config: { dynamic_batching: { max_queue_delay_microseconds: queueDelayMs * 1000, preferred_batch_size: [64] } },
+      config: {
+        dynamic_batching: { max_queue_delay_microseconds: queueDelayMs * 1000, preferred_batch_size: [64] },
+      },
     },
   ]);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--repo', repo, '--home', home, '--port', '0', '--no-grpc', '--log-level', 'silent', ...extra], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--repo',
+      repo,
+      '--home',
+      home,
+      '--port',
+      '0',
+      '--no-grpc',
+      '--log-level',
+      'silent',
+      ...extra,
+    ],
+    {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line: ${out}`)), 60_000);
     child.stdout.on('data', () => {
@@ -66,7 +89,8 @@ function loggedRows(home: string): number {
   assert.ok(file !== undefined && existsSync(join(home, file)), 'the prediction log exists');
   const db = new Database(join(home, file), { readonly: true });
   try {
-    return (db.prepare("select count(*) as n from predictions where model = 'digits'").get() as { n: number }).n;
+    return (db.prepare("select count(*) as n from predictions where model = 'digits'").get() as { n: number })
+      .n;
   } finally {
     db.close();
   }
@@ -115,7 +139,8 @@ test('a second signal stops at once, dropping what is queued (exit 130)', async 
   const { code } = await server.exit;
   assert.equal(code, 130, server.output());
   assert.match(server.output(), /SIGTERM again: stopping now/);
-  for (const outcome of await Promise.all(queued)) assert.ok(outcome instanceof Error, 'queued requests were cut off');
+  for (const outcome of await Promise.all(queued))
+    assert.ok(outcome instanceof Error, 'queued requests were cut off');
 });
 
 test('past --shutdown-timeout the server stops anyway with exit 1', async () => {

@@ -13,7 +13,11 @@ import { FIXTURE_MODELS, postJson, seededRandom, startTestServer } from './helpe
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
 
 async function put(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(url, {
+    method: 'PUT',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -25,7 +29,16 @@ test('20 swaps while another process sends continuous load: no request fails', a
     const first = await put(`${srv.url}/api/v1/deployments/sw`, { champion: 'live' });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     const r = seededRandom(5);
-    const body = { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, () => Math.fround(r())) }] };
+    const body = {
+      inputs: [
+        {
+          name: 'pixels',
+          datatype: 'FP32',
+          shape: [1, 64],
+          data: Array.from({ length: 64 }, () => Math.fround(r())),
+        },
+      ],
+    };
     const load = startBackgroundLoad(`${srv.url}/v2/models/sw/infer`, body, 4);
     const kinds: string[] = [];
     try {
@@ -41,7 +54,10 @@ test('20 swaps while another process sends continuous load: no request fails', a
           kinds.push('alias');
         } else if (i % 3 === 1) {
           canary = other(live, canary);
-          res = await put(`${srv.url}/api/v1/deployments/sw`, { champion: 'live', canary: { version: canary, percent: 30 } });
+          res = await put(`${srv.url}/api/v1/deployments/sw`, {
+            champion: 'live',
+            canary: { version: canary, percent: 30 },
+          });
           kinds.push('route');
         } else {
           res = await postJson(`${srv.url}/v2/repository/models/sw/load`, {});

@@ -16,7 +16,8 @@ const DIABETES = join(ROOT, 'fixtures', 'train', 'diabetes.csv');
 const AS_TESTER = { env: { TEND_ACTOR: 'tester' }, timeoutMs: 180_000 };
 const tend = (args: string[], home: string): CliResult => runCli(args, { home, ...AS_TESTER });
 
-const tendJson = (args: string[], home: string) => runCliJson(args, { home, ...AS_TESTER }) as Record<string, unknown>;
+const tendJson = (args: string[], home: string) =>
+  runCliJson(args, { home, ...AS_TESTER }) as Record<string, unknown>;
 
 let home: string;
 let work: string;
@@ -41,7 +42,24 @@ after(() => {
 
 describe('tend train', () => {
   test('softmax on iris: the interface JSON, a run, the reference attached, the graph metadata', async () => {
-    const out = tendJson(['train', '--data', IRIS, '--target', 'species', '--model', 'softmax', '--name', 'iris', '--alias', 'champion', '--seed', '3'], home);
+    const out = tendJson(
+      [
+        'train',
+        '--data',
+        IRIS,
+        '--target',
+        'species',
+        '--model',
+        'softmax',
+        '--name',
+        'iris',
+        '--alias',
+        'champion',
+        '--seed',
+        '3',
+      ],
+      home,
+    );
     assert.deepEqual(Object.keys(out), ['name', 'version', 'run', 'metrics', 'classes']);
     assert.equal(out['name'], 'iris');
     assert.equal(out['version'], 1);
@@ -53,9 +71,15 @@ describe('tend train', () => {
     try {
       const version = await registry.models.getVersion('iris', 1);
       assert.equal(version.run_id, out['run']);
-      assert.deepEqual(version.signature.inputs.map((i) => [i.name, i.datatype, i.shape]), [['features', 'FP32', ['batch', 4]]]);
+      assert.deepEqual(
+        version.signature.inputs.map((i) => [i.name, i.datatype, i.shape]),
+        [['features', 'FP32', ['batch', 4]]],
+      );
       assert.deepEqual(version.signature.outputs.map((o) => o.name).sort(), ['label', 'probabilities']);
-      assert.equal(version.model_info.metadata['classes'], JSON.stringify(['setosa', 'versicolor', 'virginica']));
+      assert.equal(
+        version.model_info.metadata['classes'],
+        JSON.stringify(['setosa', 'versicolor', 'virginica']),
+      );
       const reference = await registry.artifacts.read('iris', 1, 'reference');
       assert.equal(reference?.bytes.toString('utf8').trim().split('\n').length, irisLines.length);
       const run = await registry.runs.get(out['run'] as string);
@@ -72,16 +96,45 @@ describe('tend train', () => {
   });
 
   test('linear regression on diabetes and an MLP regressor; runs list, show and compare', () => {
-    const linear = tendJson(['train', '--data', DIABETES, '--target', 'progression', '--model', 'linear', '--name', 'diabetes'], home);
+    const linear = tendJson(
+      ['train', '--data', DIABETES, '--target', 'progression', '--model', 'linear', '--name', 'diabetes'],
+      home,
+    );
     assert.deepEqual(linear['classes'], []);
     assert.ok(((linear['metrics'] as Record<string, number>)['train_r2'] as number) > 0.45);
-    const mlp = tendJson(['train', '--data', DIABETES, '--target', 'progression', '--model', 'mlp', '--task', 'regression', '--hidden', '16', '--epochs', '20', '--name', 'diabetes'], home);
+    const mlp = tendJson(
+      [
+        'train',
+        '--data',
+        DIABETES,
+        '--target',
+        'progression',
+        '--model',
+        'mlp',
+        '--task',
+        'regression',
+        '--hidden',
+        '16',
+        '--epochs',
+        '20',
+        '--name',
+        'diabetes',
+      ],
+      home,
+    );
     assert.equal(mlp['version'], 2);
-    const runs = tendJson(['runs', 'list', '--model', 'diabetes'], home) as { runs: { run_id: string; produced_version: number }[] };
-    assert.deepEqual(runs.runs.map((r) => r.produced_version), [2, 1]);
+    const runs = tendJson(['runs', 'list', '--model', 'diabetes'], home) as {
+      runs: { run_id: string; produced_version: number }[];
+    };
+    assert.deepEqual(
+      runs.runs.map((r) => r.produced_version),
+      [2, 1],
+    );
     const shown = tendJson(['runs', 'show', mlp['run'] as string], home);
     assert.equal(shown['kind'], 'train');
-    const compared = tendJson(['runs', 'compare', linear['run'] as string, mlp['run'] as string], home) as { parameters: { key: string; differs: boolean }[] };
+    const compared = tendJson(['runs', 'compare', linear['run'] as string, mlp['run'] as string], home) as {
+      parameters: { key: string; differs: boolean }[];
+    };
     assert.equal(compared.parameters.find((p) => p.key === 'model')?.differs, true);
     const table = tend(['runs', 'compare', linear['run'] as string, mlp['run'] as string], home);
     assert.equal(table.status, 0, table.stderr);
@@ -91,32 +144,58 @@ describe('tend train', () => {
   test('bad data: one clear line, exit 1, nothing registered', async () => {
     const cases: [string, string[], RegExp][] = [
       ['empty', [], /empty|no rows|fewer than 2/i],
-      ['text', [irisLines[1]?.replace(/^[^,]+/, 'abc') as string, irisLines[2] as string, irisLines[60] as string], /line 2.*sepal|not a number|non-numeric/i],
-      ['nan', [irisLines[1]?.replace(/^[^,]+/, 'NaN') as string, irisLines[2] as string, irisLines[60] as string], /NaN|not a number|line 2/i],
+      [
+        'text',
+        [irisLines[1]?.replace(/^[^,]+/, 'abc') as string, irisLines[2] as string, irisLines[60] as string],
+        /line 2.*sepal|not a number|non-numeric/i,
+      ],
+      [
+        'nan',
+        [irisLines[1]?.replace(/^[^,]+/, 'NaN') as string, irisLines[2] as string, irisLines[60] as string],
+        /NaN|not a number|line 2/i,
+      ],
       ['single', irisLines.slice(1, 20), /one class|single class|only one/i],
     ];
     for (const [name, rows, message] of cases) {
       const path = name === 'empty' ? join(work, 'empty.csv') : irisCsv(`${name}.csv`, rows);
       if (name === 'empty') writeFileSync(path, '');
-      const r = tend(['train', '--data', path, '--target', 'species', '--model', 'softmax', '--name', 'bad'], home);
+      const r = tend(
+        ['train', '--data', path, '--target', 'species', '--model', 'softmax', '--name', 'bad'],
+        home,
+      );
       assert.equal(r.status, 1, `${name}: ${r.stderr}`);
       assert.match(r.stderr, message, name);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    const missing = tend(['train', '--data', IRIS, '--target', 'kind', '--model', 'softmax', '--name', 'bad'], home);
+    const missing = tend(
+      ['train', '--data', IRIS, '--target', 'kind', '--model', 'softmax', '--name', 'bad'],
+      home,
+    );
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /target column 'kind'/);
-    const lr = tend(['train', '--data', IRIS, '--target', 'species', '--model', 'mlp', '--lr', '0', '--name', 'bad'], home);
+    const lr = tend(
+      ['train', '--data', IRIS, '--target', 'species', '--model', 'mlp', '--lr', '0', '--name', 'bad'],
+      home,
+    );
     assert.equal(lr.status, 1);
     assert.match(lr.stderr, /--lr '0' must be greater than 0/);
-    const negative = tend(['train', '--data', IRIS, '--target', 'species', '--model', 'mlp', '--lr', '-1', '--name', 'bad'], home);
+    const negative = tend(
+      ['train', '--data', IRIS, '--target', 'species', '--model', 'mlp', '--lr', '-1', '--name', 'bad'],
+      home,
+    );
     assert.equal(negative.status, 1);
-    const kind = tend(['train', '--data', IRIS, '--target', 'species', '--model', 'forest', '--name', 'bad'], home);
+    const kind = tend(
+      ['train', '--data', IRIS, '--target', 'species', '--model', 'forest', '--name', 'bad'],
+      home,
+    );
     assert.equal(kind.status, 1);
     assert.match(kind.stderr, /--model 'forest' must be one of linear, ridge, logistic, softmax, mlp/);
     const registry = await Registry.open(home);
     try {
-      assert.deepEqual((await registry.models.list()).map((m) => m.name).filter((n) => n === 'bad'), []);
+      assert.deepEqual(
+        (await registry.models.list()).map((m) => m.name).filter((n) => n === 'bad'),
+        [],
+      );
     } finally {
       await registry.close();
     }
@@ -125,34 +204,80 @@ describe('tend train', () => {
 
 describe('tend update', () => {
   test('minibatch, batch, online and incremental make new versions with lineage; the parent is unchanged', async () => {
-    const fresh = irisCsv('fresh.csv', irisLines.slice(1).filter((_, i) => i % 3 === 0));
+    const fresh = irisCsv(
+      'fresh.csv',
+      irisLines.slice(1).filter((_, i) => i % 3 === 0),
+    );
     const before = readFileSync(join(home, 'registry.db')).length > 0;
     assert.ok(before);
-    const minibatch = tendJson(['update', 'iris@champion', '--data', fresh, '--mode', 'minibatch', '--epochs', '3'], home);
+    const minibatch = tendJson(
+      ['update', 'iris@champion', '--data', fresh, '--mode', 'minibatch', '--epochs', '3'],
+      home,
+    );
     assert.equal(minibatch['parent_version'], 1);
     assert.equal(minibatch['version'], 2);
-    const batch = tendJson(['update', 'iris@2', '--data', fresh, '--mode', 'batch', '--epochs', '5', '--alias', 'candidate'], home);
+    const batch = tendJson(
+      ['update', 'iris@2', '--data', fresh, '--mode', 'batch', '--epochs', '5', '--alias', 'candidate'],
+      home,
+    );
     assert.equal(batch['parent_version'], 2);
     const online = tendJson(['update', 'iris', '--data', fresh, '--mode', 'online'], home);
     assert.equal(online['mode'], 'online');
-    assert.ok(typeof (online['metrics'] as Record<string, number>)['progressive_accuracy'] === 'number', JSON.stringify(online['metrics']));
-    const incremental = tendJson(['update', 'iris@1', '--data', fresh, '--mode', 'incremental', '--replay', '30', '--epochs', '2', '--canary', '10'], home);
+    assert.ok(
+      typeof (online['metrics'] as Record<string, number>)['progressive_accuracy'] === 'number',
+      JSON.stringify(online['metrics']),
+    );
+    const incremental = tendJson(
+      [
+        'update',
+        'iris@1',
+        '--data',
+        fresh,
+        '--mode',
+        'incremental',
+        '--replay',
+        '30',
+        '--epochs',
+        '2',
+        '--canary',
+        '10',
+      ],
+      home,
+    );
     assert.equal(incremental['parent_version'], 1);
 
     const registry = await Registry.open(home);
     try {
       const versions = await registry.models.listVersions('iris');
-      assert.deepEqual(versions.map((v) => [v.version, v.parent_version]), [[1, null], [2, 1], [3, 2], [4, 3], [5, 1]]);
+      assert.deepEqual(
+        versions.map((v) => [v.version, v.parent_version]),
+        [
+          [1, null],
+          [2, 1],
+          [3, 2],
+          [4, 3],
+          [5, 1],
+        ],
+      );
       assert.equal((await registry.models.listAliases('iris'))['champion'], 1);
       assert.equal((await registry.models.listAliases('iris'))['candidate'], 3);
       const runs = await registry.runs.list({ model: 'iris' });
-      assert.deepEqual(runs.map((r) => r.kind).sort(), ['train', 'update:batch', 'update:incremental', 'update:minibatch', 'update:online']);
+      assert.deepEqual(runs.map((r) => r.kind).sort(), [
+        'train',
+        'update:batch',
+        'update:incremental',
+        'update:minibatch',
+        'update:online',
+      ]);
       assert.equal((await registry.runs.get(incremental['run'] as string)).parameters['replay'], 30);
       // Each update's data is its version's monitoring reference.
       const reference = await registry.artifacts.read('iris', 2, 'reference');
       assert.equal(reference?.bytes.toString('utf8'), readFileSync(fresh, 'utf8'));
       const deployment = await registry.deployments.get('iris');
-      assert.deepEqual([deployment?.routes.champion, deployment?.routes.canary?.version, deployment?.routes.canary?.percent], ['1', '5', 10]);
+      assert.deepEqual(
+        [deployment?.routes.champion, deployment?.routes.canary?.version, deployment?.routes.canary?.percent],
+        ['1', '5', 10],
+      );
     } finally {
       await registry.close();
     }
@@ -174,9 +299,15 @@ describe('tend update', () => {
     const badMode = tend(['update', 'iris', '--data', IRIS, '--mode', 'sometimes'], home);
     assert.equal(badMode.status, 1);
     assert.match(badMode.stderr, /--mode 'sometimes' must be one of online, minibatch, batch, incremental/);
-    const replayWithoutIncremental = tend(['update', 'iris', '--data', IRIS, '--mode', 'batch', '--replay', '5'], home);
+    const replayWithoutIncremental = tend(
+      ['update', 'iris', '--data', IRIS, '--mode', 'batch', '--replay', '5'],
+      home,
+    );
     assert.equal(replayWithoutIncremental.status, 1);
-    const pushed = tend(['push', join(ROOT, 'fixtures', 'models', 'digits_mlp.onnx'), '--name', 'foreign'], home);
+    const pushed = tend(
+      ['push', join(ROOT, 'fixtures', 'models', 'digits_mlp.onnx'), '--name', 'foreign'],
+      home,
+    );
     assert.equal(pushed.status, 0, pushed.stderr);
     const foreign = tend(['update', 'foreign', '--data', IRIS, '--mode', 'batch'], home);
     assert.equal(foreign.status, 1);

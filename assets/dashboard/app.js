@@ -4,7 +4,8 @@
  * with uPlot (the global `uPlot`, served from node_modules). The view lives in the URL hash
  * (#model=digits&version=1&window=15m) so reloads, links and back/forward restore it.
  */
-/* global document, window, location, history, fetch, performance, setTimeout, clearTimeout, URLSearchParams, Node, uPlot, sessionStorage */
+/* global document, window, location, history, fetch, performance, setTimeout, clearTimeout */
+/* global URLSearchParams, Node, uPlot, sessionStorage */
 
 const REFRESH_MS = 5000;
 const BUCKETS = 60;
@@ -12,8 +13,21 @@ const CHART_HEIGHT = 180;
 const WINDOWS = { '5m': 'last 5 min', '15m': 'last 15 min', '1h': 'last hour', '6h': 'last 6 hours' };
 const ROWS = ['500', '1000', 'window'];
 const COLORS = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
-const CLASSIFICATION_KEYS = [['accuracy', 'Accuracy', 'pct'], ['precision_macro', 'Precision (macro)', 'pct'], ['recall_macro', 'Recall (macro)', 'pct'], ['f1_macro', 'F1 (macro)', 'pct'], ['f1_weighted', 'F1 (weighted)', 'pct'], ['roc_auc_ovr', 'ROC AUC (one vs rest)', 'num'], ['log_loss', 'Log loss', 'num']];
-const REGRESSION_KEYS = [['mae', 'MAE', 'num'], ['rmse', 'RMSE', 'num'], ['r2', 'R²', 'num'], ['mape', 'MAPE', 'pct']];
+const CLASSIFICATION_KEYS = [
+  ['accuracy', 'Accuracy', 'pct'],
+  ['precision_macro', 'Precision (macro)', 'pct'],
+  ['recall_macro', 'Recall (macro)', 'pct'],
+  ['f1_macro', 'F1 (macro)', 'pct'],
+  ['f1_weighted', 'F1 (weighted)', 'pct'],
+  ['roc_auc_ovr', 'ROC AUC (one vs rest)', 'num'],
+  ['log_loss', 'Log loss', 'num'],
+];
+const REGRESSION_KEYS = [
+  ['mae', 'MAE', 'num'],
+  ['rmse', 'RMSE', 'num'],
+  ['r2', 'R²', 'num'],
+  ['mape', 'MAPE', 'pct'],
+];
 
 const state = { model: null, version: null, window: '15m', rows: '500', notice: '' };
 let models = [];
@@ -31,8 +45,10 @@ const enc = encodeURIComponent;
 /** An element with attributes and children; strings always become text, never markup. */
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) if (v !== null && v !== undefined && v !== false) el.setAttribute(k, v === true ? '' : String(v));
-  for (const c of children.flat(2)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const [k, v] of Object.entries(attrs ?? {}))
+    if (v !== null && v !== undefined && v !== false) el.setAttribute(k, v === true ? '' : String(v));
+  for (const c of children.flat(2))
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -55,7 +71,25 @@ function noData(text) {
 }
 
 function table(testid, caption, headers, rows) {
-  return h('div', { class: 'scroll' }, h('table', { 'data-testid': testid }, caption ? h('caption', {}, caption) : null, h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { 'data-testid': testid },
+      caption ? h('caption', {}, caption) : null,
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
+  );
 }
 
 /** Replace a panel's content, unless the data behind it did not change since the last draw. */
@@ -126,7 +160,12 @@ function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const window = p.get('window');
   const rows = p.get('rows');
-  return { model: p.get('model'), version: p.get('version'), window: window in WINDOWS ? window : '15m', rows: ROWS.includes(rows) ? rows : '500' };
+  return {
+    model: p.get('model'),
+    version: p.get('version'),
+    window: window in WINDOWS ? window : '15m',
+    rows: ROWS.includes(rows) ? rows : '500',
+  };
 }
 
 function hashOf(view) {
@@ -148,7 +187,8 @@ const currentModel = () => models.find((m) => m.name === state.model);
 /** Fill in what the URL left out (or named wrongly) from the served models, without a new history entry. */
 function settleView() {
   if (state.model !== null && !currentModel()) {
-    if (models.length > 0) state.notice = `model '${state.model}' is not served here: showing '${models[0].name}' instead`;
+    if (models.length > 0)
+      state.notice = `model '${state.model}' is not served here: showing '${models[0].name}' instead`;
     state.model = null;
   }
   if (state.model === null && models.length > 0) state.model = models[0].name;
@@ -190,18 +230,25 @@ function rolesOf(model) {
 
 function renderPickers() {
   const modelPick = $('#pick-model');
-  fill('pick-model', [models.map((m) => m.name)], () => models.map((m) => h('option', { value: m.name }, m.name)));
+  fill('pick-model', [models.map((m) => m.name)], () =>
+    models.map((m) => h('option', { value: m.name }, m.name)),
+  );
   modelPick.value = state.model ?? '';
   modelPick.disabled = models.length === 0;
   const model = currentModel();
   const roles = model ? rolesOf(model) : new Map();
-  const options = model ? model.versions.map((v) => [String(v.version), roles.get(String(v.version)), v.state]) : [];
-  fill('pick-version', options, () => options.map(([v, role, st]) => h('option', { value: v }, `${v}${role ? ` · ${role}` : ''} (${st})`)));
+  const options = model
+    ? model.versions.map((v) => [String(v.version), roles.get(String(v.version)), v.state])
+    : [];
+  fill('pick-version', options, () =>
+    options.map(([v, role, st]) => h('option', { value: v }, `${v}${role ? ` · ${role}` : ''} (${st})`)),
+  );
   $('#pick-version').value = state.version ?? '';
   $('#pick-version').disabled = options.length === 0;
   $('#pick-window').value = state.window;
   $('#pick-rows').value = state.rows;
-  for (const el of document.querySelectorAll('[data-window-label]')) el.textContent = `(${WINDOWS[state.window]})`;
+  for (const el of document.querySelectorAll('[data-window-label]'))
+    el.textContent = `(${WINDOWS[state.window]})`;
   const banner = $('#banner');
   banner.hidden = !state.notice;
   banner.textContent = state.notice;
@@ -209,26 +256,66 @@ function renderPickers() {
 
 function routesText(model) {
   const r = model.routes;
-  if (!r) return model.serving_version === null || model.serving_version === undefined ? '—' : `v${model.serving_version} answers (no deployment)`;
+  if (!r)
+    return model.serving_version === null || model.serving_version === undefined
+      ? '—'
+      : `v${model.serving_version} answers (no deployment)`;
   const parts = [`champion ${r.champion}`];
-  if (r.canary) parts.push(`canary ${r.canary.version} (${r.canary.percent}%${r.canary.policy ? ', policy' : ''})`);
+  if (r.canary)
+    parts.push(`canary ${r.canary.version} (${r.canary.percent}%${r.canary.policy ? ', policy' : ''})`);
   if (r.shadow) parts.push(`shadow ${r.shadow.version}`);
-  if (r.experiment) parts.push(`experiment ${r.experiment.variants.map((v) => `${v.version}×${v.weight}`).join(' / ')}`);
+  if (r.experiment)
+    parts.push(`experiment ${r.experiment.variants.map((v) => `${v.version}×${v.weight}`).join(' / ')}`);
   return parts.join(' · ');
 }
 
 function renderModels() {
   fill('models', [models, state.model, state.window], () => {
-    if (models.length === 0) return noData('No models are served yet: push one with `tend push model.onnx --name my-model`, or run `tend demo`.');
+    if (models.length === 0)
+      return noData(
+        'No models are served yet: push one with `tend push model.onnx --name my-model`, or run `tend demo`.',
+      );
     const rows = models.map((m) => {
       const selected = m.name === state.model;
-      return h('tr', { 'data-testid': `model-row-${m.name}`, class: selected ? 'selected' : null, 'aria-current': selected ? 'true' : null },
-        h('th', { scope: 'row' }, h('a', { href: hashOf({ ...state, model: m.name, version: null }) }, m.name), m.error ? h('span', { class: 'error' }, ` ${m.error}`) : null),
+      return h(
+        'tr',
+        {
+          'data-testid': `model-row-${m.name}`,
+          class: selected ? 'selected' : null,
+          'aria-current': selected ? 'true' : null,
+        },
+        h(
+          'th',
+          { scope: 'row' },
+          h('a', { href: hashOf({ ...state, model: m.name, version: null }) }, m.name),
+          m.error ? h('span', { class: 'error' }, ` ${m.error}`) : null,
+        ),
         h('td', {}, m.source),
-        h('td', {}, m.versions.map((v) => h('span', { class: `badge state-${String(v.state).toLowerCase()}`, title: v.reason || v.task }, `v${v.version} ${v.state}`))),
-        h('td', {}, Object.entries(m.aliases ?? {}).map(([a, v]) => `${a} → v${v}`).join(', ') || '—'),
+        h(
+          'td',
+          {},
+          m.versions.map((v) =>
+            h(
+              'span',
+              { class: `badge state-${String(v.state).toLowerCase()}`, title: v.reason || v.task },
+              `v${v.version} ${v.state}`,
+            ),
+          ),
+        ),
+        h(
+          'td',
+          {},
+          Object.entries(m.aliases ?? {})
+            .map(([a, v]) => `${a} → v${v}`)
+            .join(', ') || '—',
+        ),
         h('td', { 'data-testid': `routes-${m.name}` }, routesText(m)),
-        h('td', {}, m.serving_version === null || m.serving_version === undefined ? '—' : `v${m.serving_version}`));
+        h(
+          'td',
+          {},
+          m.serving_version === null || m.serving_version === undefined ? '—' : `v${m.serving_version}`,
+        ),
+      );
     });
     return table('models-table', null, ['Model', 'Source', 'Versions', 'Aliases', 'Routes', 'Serving'], rows);
   });
@@ -240,19 +327,42 @@ function chartSpecs(series, model) {
   const roles = rolesOf(model);
   const versions = series.versions;
   const name = (v) => `v${v.version}${roles.get(v.version) ? ` · ${roles.get(v.version)}` : ''}`;
-  const line = (v, i, values, suffix = '', dash = undefined) => ({ label: name(v) + suffix, stroke: COLORS[i % COLORS.length], dash, values });
+  const line = (v, i, values, suffix = '', dash = undefined) => ({
+    label: name(v) + suffix,
+    stroke: COLORS[i % COLORS.length],
+    dash,
+    values,
+  });
   const metric = versions.find((v) => v.quality_metric)?.quality_metric ?? null;
   const infer = `POST /v2/models/${model.name}/infer`;
   return {
-    requests: { lines: versions.map((v, i) => line(v, i, v.requests_per_s)), zeroIsEmpty: true, empty: `No requests in this window yet: send one to ${infer}.` },
+    requests: {
+      lines: versions.map((v, i) => line(v, i, v.requests_per_s)),
+      zeroIsEmpty: true,
+      empty: `No requests in this window yet: send one to ${infer}.`,
+    },
     latency: {
       lines: versions.flatMap((v, i) => [line(v, i, v.p50_ms, ' p50'), line(v, i, v.p99_ms, ' p99', [6, 4])]),
       empty: `No latency yet: it comes from the logged requests (${infer}).`,
     },
-    errors: { lines: versions.map((v, i) => line(v, i, v.error_rate.map((x) => (x === null ? null : x * 100)))), empty: 'No requests counted in this window yet (the counters are sampled every few seconds).' },
-    batch: { lines: versions.map((v, i) => line(v, i, v.mean_batch_size)), empty: 'No model runs counted in this window yet.' },
+    errors: {
+      lines: versions.map((v, i) =>
+        line(
+          v,
+          i,
+          v.error_rate.map((x) => (x === null ? null : x * 100)),
+        ),
+      ),
+      empty: 'No requests counted in this window yet (the counters are sampled every few seconds).',
+    },
+    batch: {
+      lines: versions.map((v, i) => line(v, i, v.mean_batch_size)),
+      empty: 'No model runs counted in this window yet.',
+    },
     quality: {
-      lines: versions.map((v, i) => (v.quality_metric ? line(v, i, v.quality, ` ${v.quality_metric}`) : null)).filter(Boolean),
+      lines: versions
+        .map((v, i) => (v.quality_metric ? line(v, i, v.quality, ` ${v.quality_metric}`) : null))
+        .filter(Boolean),
       // Headroom above 1, so points at accuracy 1 are not half cut by the plot's edge.
       range: metric === 'accuracy' ? [0, 1.05] : null,
       label: metric ?? '',
@@ -266,7 +376,12 @@ function chartSpecs(series, model) {
 
 function clockTick(seconds) {
   const d = new Date(seconds * 1000);
-  return d.toLocaleTimeString([], d.getSeconds() === 0 ? { hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleTimeString(
+    [],
+    d.getSeconds() === 0
+      ? { hour: '2-digit', minute: '2-digit' }
+      : { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  );
 }
 
 function chartOptions(spec, width) {
@@ -276,11 +391,26 @@ function chartOptions(spec, width) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     // A little room right of the newest bucket, so its point is not cut in half by the edge.
-    scales: { x: { time: true, range: (_u, min, max) => [min, max + Math.max(1, max - min) / 80] }, y: { range: spec.range ? () => spec.range : (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      x: { time: true, range: (_u, min, max) => [min, max + Math.max(1, max - min) / 80] },
+      y: { range: spec.range ? () => spec.range : (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     // uPlot's default time ticks stack a date under each label: a clock time reads better here.
-    axes: [{ space: 90, values: (_u, splits) => splits.map(clockTick) }, { size: 56, label: spec.label || undefined, labelSize: spec.label ? 18 : 0 }],
+    axes: [
+      { space: 90, values: (_u, splits) => splits.map(clockTick) },
+      { size: 56, label: spec.label || undefined, labelSize: spec.label ? 18 : 0 },
+    ],
     // Points, not only lines: a bucket with data between empty ones has no neighbour to draw a line to.
-    series: [{}, ...spec.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 1.5, dash: l.dash, points: { show: true, size: 4, fill: l.dash ? '#fff' : l.stroke } }))],
+    series: [
+      {},
+      ...spec.lines.map((l) => ({
+        label: l.label,
+        stroke: l.stroke,
+        width: 1.5,
+        dash: l.dash,
+        points: { show: true, size: 4, fill: l.dash ? '#fff' : l.stroke },
+      })),
+    ],
   };
 }
 
@@ -317,11 +447,13 @@ function drawChart(name, spec, t) {
 }
 
 function chartsSay(text) {
-  for (const panel of document.querySelectorAll('[data-chart]')) drawChart(panel.dataset.chart, { lines: [], empty: text }, []);
+  for (const panel of document.querySelectorAll('[data-chart]'))
+    drawChart(panel.dataset.chart, { lines: [], empty: text }, []);
 }
 
 function renderCharts(result, model) {
-  if (typeof uPlot === 'undefined') return chartsSay('The charts cannot be drawn: uPlot did not load (/dashboard/uPlot.iife.min.js).');
+  if (typeof uPlot === 'undefined')
+    return chartsSay('The charts cannot be drawn: uPlot did not load (/dashboard/uPlot.iife.min.js).');
   if (!model) return chartsSay('No model to show yet.');
   if (result.status === 'rejected') return chartsSay(`No time series: ${result.reason.message}`);
   const series = result.value;
@@ -350,19 +482,49 @@ function driftUrl(model, version) {
 
 function renderQuality(m) {
   if (!m.quality) {
-    if (m.predictions === 0) return noData(`No predictions yet for version ${m.version} (${m.window}): send requests to POST /v2/models/${m.model}/infer.`);
-    if (m.task === 'unknown') return noData('No quality metric: the task of this model (classification or regression) is unknown.');
-    return noData(`No ground truth yet for the ${m.predictions} predictions (${m.window}): send labels to POST /v2/models/${m.model}/feedback with the request ids.`);
+    if (m.predictions === 0)
+      return noData(
+        `No predictions yet for version ${m.version} (${m.window}): send requests to POST /v2/models/${m.model}/infer.`,
+      );
+    if (m.task === 'unknown')
+      return noData('No quality metric: the task of this model (classification or regression) is unknown.');
+    return noData(
+      `No ground truth yet for the ${m.predictions} predictions (${m.window}): send labels to POST /v2/models/${m.model}/feedback with the request ids.`,
+    );
   }
   const keys = m.task === 'regression' ? REGRESSION_KEYS : CLASSIFICATION_KEYS;
   const stats = keys
     .filter(([k]) => m.quality[k] !== undefined)
-    .map(([k, label, kind]) => h('div', { class: 'stat', 'data-testid': `quality-${k}`, 'data-value': m.quality[k] ?? '' }, h('span', { class: 'label' }, label), h('strong', {}, kind === 'pct' ? pct(m.quality[k]) : num(m.quality[k]))));
-  const out = [h('p', {}, `Over ${m.labelled} labelled of ${m.predictions} predictions (${m.window}).`), h('div', { class: 'stats' }, stats)];
+    .map(([k, label, kind]) =>
+      h(
+        'div',
+        { class: 'stat', 'data-testid': `quality-${k}`, 'data-value': m.quality[k] ?? '' },
+        h('span', { class: 'label' }, label),
+        h('strong', {}, kind === 'pct' ? pct(m.quality[k]) : num(m.quality[k])),
+      ),
+    );
+  const out = [
+    h('p', {}, `Over ${m.labelled} labelled of ${m.predictions} predictions (${m.window}).`),
+    h('div', { class: 'stats' }, stats),
+  ];
   const cm = m.quality.confusion_matrix;
   if (Array.isArray(cm) && cm.length > 0 && cm.length <= 20) {
-    const rows = cm.map((row, i) => h('tr', {}, h('th', { scope: 'row' }, String(i)), row.map((n, j) => h('td', { class: n > 0 && i !== j ? 'off' : null }, String(n)))));
-    out.push(h('details', {}, h('summary', {}, 'Confusion matrix (rows: true class, columns: predicted)'), table('confusion-matrix', null, ['', ...cm.map((_, j) => String(j))], rows)));
+    const rows = cm.map((row, i) =>
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, String(i)),
+        row.map((n, j) => h('td', { class: n > 0 && i !== j ? 'off' : null }, String(n))),
+      ),
+    );
+    out.push(
+      h(
+        'details',
+        {},
+        h('summary', {}, 'Confusion matrix (rows: true class, columns: predicted)'),
+        table('confusion-matrix', null, ['', ...cm.map((_, j) => String(j))], rows),
+      ),
+    );
   }
   return out;
 }
@@ -386,7 +548,10 @@ function histogram(name, hist) {
     bars += `<rect class="ref" x="${(i * bw + 0.5).toFixed(1)}" y="${(H - rh).toFixed(1)}" width="${Math.max(0.5, bw - 1).toFixed(1)}" height="${rh.toFixed(1)}"/>`;
     bars += `<rect class="cur" x="${(i * bw + bw * 0.3).toFixed(1)}" y="${(H - ch).toFixed(1)}" width="${(bw * 0.4).toFixed(1)}" height="${ch.toFixed(1)}"/>`;
   }
-  const bins = hist.kind === 'categorical' ? (hist.categories ?? []).join(', ') : `${num(hist.edges?.[0])} to ${num(hist.edges?.at(-1))}`;
+  const bins =
+    hist.kind === 'categorical'
+      ? (hist.categories ?? []).join(', ')
+      : `${num(hist.edges?.[0])} to ${num(hist.edges?.at(-1))}`;
   const label = escapeXml(`${name}: reference (grey) vs current (blue) shares over ${bins}`);
   span.innerHTML = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${label}"><title>${label}</title>${bars}</svg>`;
   return span;
@@ -394,7 +559,13 @@ function histogram(name, hist) {
 
 function driftRow(f, hist) {
   const pTest = f.p_value !== null && f.p_value !== undefined;
-  return h('tr', { 'data-testid': `drift-row-${f.name}`, 'data-drifted': String(Boolean(f.drifted)), class: f.drifted ? 'drifted' : null },
+  return h(
+    'tr',
+    {
+      'data-testid': `drift-row-${f.name}`,
+      'data-drifted': String(Boolean(f.drifted)),
+      class: f.drifted ? 'drifted' : null,
+    },
     h('th', { scope: 'row' }, f.name),
     h('td', {}, f.column_type),
     h('td', {}, f.stattest),
@@ -402,28 +573,66 @@ function driftRow(f, hist) {
     h('td', {}, pTest ? num(f.p_value) : '—'),
     h('td', {}, pTest ? `p < ${f.threshold}` : `≥ ${f.threshold}`),
     h('td', {}, f.psi === null ? '—' : `${num(f.psi)} ${f.psi_band ?? ''}`),
-    h('td', { class: 'flag' }, f.skipped_reason ? `skipped: ${f.skipped_reason}` : f.drifted ? '⚠ drifted' : 'no'),
-    h('td', {}, histogram(f.name, hist)));
+    h(
+      'td',
+      { class: 'flag' },
+      f.skipped_reason ? `skipped: ${f.skipped_reason}` : f.drifted ? '⚠ drifted' : 'no',
+    ),
+    h('td', {}, histogram(f.name, hist)),
+  );
 }
 
 function renderDrift(m) {
   if (!m.drift) return noData(m.drift_note ?? 'No drift report for this window.');
   const d = m.drift;
   const ref = m.reference ? ` Reference: ${m.reference.rows} rows (${m.reference.source}).` : '';
-  const summary = h('p', { class: d.dataset_drift ? 'summary alarm' : 'summary', 'data-testid': 'drift-summary', 'data-dataset-drift': String(Boolean(d.dataset_drift)) },
+  const summary = h(
+    'p',
+    {
+      class: d.dataset_drift ? 'summary alarm' : 'summary',
+      'data-testid': 'drift-summary',
+      'data-dataset-drift': String(Boolean(d.dataset_drift)),
+    },
     h('strong', {}, d.dataset_drift ? 'Data set drifted. ' : 'No data set drift. '),
-    `${d.number_of_drifted} of ${d.number_of_tested} features drifted (${pct(d.drifted_share)}; the data set drifts from ${pct(d.drift_share_threshold)}).${ref}`);
+    `${d.number_of_drifted} of ${d.number_of_tested} features drifted (${pct(d.drifted_share)}; the data set drifts from ${pct(d.drift_share_threshold)}).${ref}`,
+  );
   const p = d.prediction;
-  const prediction = p ? h('p', { 'data-testid': 'prediction-drift', 'data-drifted': String(Boolean(p.drifted)) }, `Prediction: ${p.drifted ? '⚠ drifted' : 'no drift'} (${p.stattest} ${num(p.statistic)}${p.p_value !== null ? `, p = ${num(p.p_value)}` : ''}).`) : null;
+  const prediction = p
+    ? h(
+        'p',
+        { 'data-testid': 'prediction-drift', 'data-drifted': String(Boolean(p.drifted)) },
+        `Prediction: ${p.drifted ? '⚠ drifted' : 'no drift'} (${p.stattest} ${num(p.statistic)}${p.p_value !== null ? `, p = ${num(p.p_value)}` : ''}).`,
+      )
+    : null;
   // Drifted features first: with dozens of features they are what the reader came for.
   const features = [...d.features].sort((a, b) => Number(Boolean(b.drifted)) - Number(Boolean(a.drifted)));
   const rows = features.map((f) => driftRow(f, m.histograms?.[f.name]));
-  const headers = ['Feature', 'Type', 'Test', 'Statistic', 'p-value', 'Drift when', 'PSI', 'Drifted', 'Reference vs current'];
-  return [summary, prediction, table('drift-table', `Drift of each feature against the reference (${m.window})`, headers, rows)];
+  const headers = [
+    'Feature',
+    'Type',
+    'Test',
+    'Statistic',
+    'p-value',
+    'Drift when',
+    'PSI',
+    'Drifted',
+    'Reference vs current',
+  ];
+  return [
+    summary,
+    prediction,
+    table('drift-table', `Drift of each feature against the reference (${m.window})`, headers, rows),
+  ];
 }
 
 function dqIssues(f) {
-  return (f.missing ?? 0) + (f.out_of_range ?? 0) + (f.type_errors ?? 0) + (f.unseen ?? 0) + (f.column_missing ? 1 : 0);
+  return (
+    (f.missing ?? 0) +
+    (f.out_of_range ?? 0) +
+    (f.type_errors ?? 0) +
+    (f.unseen ?? 0) +
+    (f.column_missing ? 1 : 0)
+  );
 }
 
 function renderDataQuality(m) {
@@ -432,17 +641,55 @@ function renderDataQuality(m) {
   const share = (n, s) => (n > 0 ? `${n} (${pct(s)})` : '0');
   const features = [...q.features].sort((a, b) => dqIssues(b) - dqIssues(a));
   const bad = features.filter((f) => dqIssues(f) > 0).length;
-  const dqRow = (f, listed = false) => h('tr', { 'data-testid': listed ? `dq-row-${f.name}` : null, 'data-unseen': listed && f.unseen > 0 ? f.name : null, class: dqIssues(f) > 0 ? 'drifted' : null },
-    h('th', { scope: 'row' }, f.name),
-    h('td', {}, f.column_missing ? 'column missing' : share(f.missing, f.missing_share)),
-    h('td', {}, share(f.out_of_range, f.out_of_range_share)),
-    h('td', {}, share(f.type_errors, f.type_error_share)),
-    h('td', {}, f.unseen > 0 ? `${share(f.unseen, f.unseen_share)}: ${(f.unseen_categories ?? []).slice(0, 5).join(', ')}` : '0'),
-    h('td', {}, f.reference_min === null || f.reference_min === undefined ? '—' : `${num(f.reference_min)} to ${num(f.reference_max)}`));
+  const dqRow = (f, listed = false) =>
+    h(
+      'tr',
+      {
+        'data-testid': listed ? `dq-row-${f.name}` : null,
+        'data-unseen': listed && f.unseen > 0 ? f.name : null,
+        class: dqIssues(f) > 0 ? 'drifted' : null,
+      },
+      h('th', { scope: 'row' }, f.name),
+      h('td', {}, f.column_missing ? 'column missing' : share(f.missing, f.missing_share)),
+      h('td', {}, share(f.out_of_range, f.out_of_range_share)),
+      h('td', {}, share(f.type_errors, f.type_error_share)),
+      h(
+        'td',
+        {},
+        f.unseen > 0
+          ? `${share(f.unseen, f.unseen_share)}: ${(f.unseen_categories ?? []).slice(0, 5).join(', ')}`
+          : '0',
+      ),
+      h(
+        'td',
+        {},
+        f.reference_min === null || f.reference_min === undefined
+          ? '—'
+          : `${num(f.reference_min)} to ${num(f.reference_max)}`,
+      ),
+    );
   const rows = features.map((f) => dqRow(f));
-  const summary = h('p', { 'data-testid': 'dq-summary' }, bad === 0 ? `All ${features.length} features are clean over ${q.rows} rows: nothing missing, out of range, of the wrong type or unseen.` : `${bad} of ${features.length} features have problems over ${q.rows} rows.`);
-  const headers = ['Feature', 'Missing', 'Out of reference range', 'Wrong type', 'Unseen categories', 'Reference range'];
-  const all = h('details', {}, h('summary', {}, `Show all ${features.length} features`), table('dq-table-all', null, headers, rows));
+  const summary = h(
+    'p',
+    { 'data-testid': 'dq-summary' },
+    bad === 0
+      ? `All ${features.length} features are clean over ${q.rows} rows: nothing missing, out of range, of the wrong type or unseen.`
+      : `${bad} of ${features.length} features have problems over ${q.rows} rows.`,
+  );
+  const headers = [
+    'Feature',
+    'Missing',
+    'Out of reference range',
+    'Wrong type',
+    'Unseen categories',
+    'Reference range',
+  ];
+  const all = h(
+    'details',
+    {},
+    h('summary', {}, `Show all ${features.length} features`),
+    table('dq-table-all', null, headers, rows),
+  );
   if (bad === 0) return [summary, all];
   // Built twice: a DOM node lives in one table only.
   const problems = features.filter((f) => dqIssues(f) > 0).map((f) => dqRow(f, true));
@@ -453,17 +700,21 @@ function renderMonitor(result, model, driftResult) {
   const title = $('#monitor-title');
   if (!model || !state.version) {
     title.textContent = '';
-    for (const id of ['quality', 'drift', 'data-quality']) fill(id, 'none', () => noData('No model version to show yet.'));
+    for (const id of ['quality', 'drift', 'data-quality'])
+      fill(id, 'none', () => noData('No model version to show yet.'));
     return;
   }
   if (result.status === 'rejected') {
     title.textContent = `v${state.version}`;
-    for (const id of ['quality', 'drift', 'data-quality']) fill(id, result.reason.message, () => noData(`No monitor data: ${result.reason.message}`));
+    for (const id of ['quality', 'drift', 'data-quality'])
+      fill(id, result.reason.message, () => noData(`No monitor data: ${result.reason.message}`));
     return;
   }
   const m = result.value;
   title.textContent = `${m.model} v${m.version} · ${m.window} · ${m.predictions} predictions, ${m.labelled} labelled`;
-  fill('quality', [m.model, m.version, m.window, m.predictions, m.labelled, m.quality], () => renderQuality(m));
+  fill('quality', [m.model, m.version, m.window, m.predictions, m.labelled, m.quality], () =>
+    renderQuality(m),
+  );
   const dm = driftResult?.status === 'fulfilled' && driftResult.value ? driftResult.value : m;
   fill('drift', [dm.drift, dm.drift_note, dm.histograms, dm.reference, dm.window], () => renderDrift(dm));
   fill('data-quality', [dm.data_quality, dm.drift_note], () => renderDataQuality(dm));
@@ -472,25 +723,81 @@ function renderMonitor(result, model, driftResult) {
 // ---- alerts ----
 
 function renderAlerts(result) {
-  if (result.status === 'rejected') return fill('alerts', result.reason.message, () => noData(`No alerts: ${result.reason.message}`));
+  if (result.status === 'rejected')
+    return fill('alerts', result.reason.message, () => noData(`No alerts: ${result.reason.message}`));
   const { active, events } = result.value;
   fill('alerts', [active, events.slice(0, 10)], () => {
     const out = [h('h3', {}, 'Active')];
-    if (active.length === 0) out.push(h('p', { class: 'empty', 'data-testid': 'no-alerts' }, 'No active alerts.'));
+    if (active.length === 0)
+      out.push(h('p', { class: 'empty', 'data-testid': 'no-alerts' }, 'No active alerts.'));
     else {
-      const rows = active.map((a) => h('tr', { 'data-testid': `alert-${a.rule}`, 'data-state': a.state, class: a.state === 'firing' ? `firing sev-${a.severity}` : 'pending' },
-        h('th', { scope: 'row' }, a.rule),
-        h('td', {}, a.state),
-        h('td', {}, a.severity),
-        h('td', {}, h('a', { href: hashOf({ ...state, model: a.model, version: /^\d+$/.test(a.version) ? a.version : null }) }, `${a.model} v${a.version}`)),
-        h('td', {}, `${a.metric} ${num(a.value)} ${a.op} ${a.threshold}`),
-        h('td', {}, `${a.samples} over ${a.window}`),
-        h('td', {}, a.state === 'firing' ? `firing since ${clock(a.fired_at)}` : `pending since ${clock(a.active_at)}`)));
-      out.push(table('alerts-active', null, ['Rule', 'State', 'Severity', 'Model', 'Condition (value op threshold)', 'Samples', 'Since'], rows));
+      const rows = active.map((a) =>
+        h(
+          'tr',
+          {
+            'data-testid': `alert-${a.rule}`,
+            'data-state': a.state,
+            class: a.state === 'firing' ? `firing sev-${a.severity}` : 'pending',
+          },
+          h('th', { scope: 'row' }, a.rule),
+          h('td', {}, a.state),
+          h('td', {}, a.severity),
+          h(
+            'td',
+            {},
+            h(
+              'a',
+              {
+                href: hashOf({
+                  ...state,
+                  model: a.model,
+                  version: /^\d+$/.test(a.version) ? a.version : null,
+                }),
+              },
+              `${a.model} v${a.version}`,
+            ),
+          ),
+          h('td', {}, `${a.metric} ${num(a.value)} ${a.op} ${a.threshold}`),
+          h('td', {}, `${a.samples} over ${a.window}`),
+          h(
+            'td',
+            {},
+            a.state === 'firing'
+              ? `firing since ${clock(a.fired_at)}`
+              : `pending since ${clock(a.active_at)}`,
+          ),
+        ),
+      );
+      out.push(
+        table(
+          'alerts-active',
+          null,
+          ['Rule', 'State', 'Severity', 'Model', 'Condition (value op threshold)', 'Samples', 'Since'],
+          rows,
+        ),
+      );
     }
     out.push(h('h3', {}, 'Recent events'));
     if (events.length === 0) out.push(h('p', { class: 'empty' }, 'No alert has fired yet.'));
-    else out.push(h('ul', { class: 'events', 'data-testid': 'alert-events' }, events.slice(0, 10).map((e) => h('li', { class: e.state }, h('time', { datetime: e.at }, clock(e.at)), ` ${e.state} `, h('strong', {}, e.rule), ` — ${e.message ?? `${e.model} v${e.version}`}`))));
+    else
+      out.push(
+        h(
+          'ul',
+          { class: 'events', 'data-testid': 'alert-events' },
+          events
+            .slice(0, 10)
+            .map((e) =>
+              h(
+                'li',
+                { class: e.state },
+                h('time', { datetime: e.at }, clock(e.at)),
+                ` ${e.state} `,
+                h('strong', {}, e.rule),
+                ` — ${e.message ?? `${e.model} v${e.version}`}`,
+              ),
+            ),
+        ),
+      );
     return out;
   });
 }
@@ -509,9 +816,14 @@ async function refresh() {
     renderModels();
     const model = currentModel();
     const none = Promise.resolve(null);
-    const separateDrift = model && state.version && driftUrl(model.name, state.version) !== monitorUrl(model.name, state.version);
+    const separateDrift =
+      model && state.version && driftUrl(model.name, state.version) !== monitorUrl(model.name, state.version);
     const [series, monitor, alerts, drift] = await Promise.allSettled([
-      model ? getJson(`/api/v1/dashboard/models/${enc(model.name)}/series?window=${state.window}&buckets=${BUCKETS}`) : none,
+      model
+        ? getJson(
+            `/api/v1/dashboard/models/${enc(model.name)}/series?window=${state.window}&buckets=${BUCKETS}`,
+          )
+        : none,
       model && state.version ? getJson(monitorUrl(model.name, state.version)) : none,
       getJson('/api/v1/alerts'),
       separateDrift ? getJson(driftUrl(model.name, state.version)) : none,

@@ -23,8 +23,16 @@ export interface EngineOpenOptions {
 }
 
 /** The settings the library applies: the given config over the defaults, quiet unless asked. */
-export function libraryConfig(input: ServerConfigInput | undefined, home: string, repos: readonly string[] | undefined): ServerConfig {
-  return parseWith(ServerConfigSchema, { log_level: 'silent', ...input, home, ...(repos !== undefined ? { repos: [...repos] } : {}) }, 'server config');
+export function libraryConfig(
+  input: ServerConfigInput | undefined,
+  home: string,
+  repos: readonly string[] | undefined,
+): ServerConfig {
+  return parseWith(
+    ServerConfigSchema,
+    { log_level: 'silent', ...input, home, ...(repos !== undefined ? { repos: [...repos] } : {}) },
+    'server config',
+  );
 }
 
 /**

@@ -29,16 +29,24 @@ export type TrainedVersion = TrainJobResult;
  * Train a model on a CSV and register it as a new version, with its run and its training data as the
  * monitoring reference. A failed training records a failed run and registers nothing.
  * @example
- * const trained = await train(registry, { data: 'iris.csv', target: 'species', model: 'softmax', name: 'iris', seed: 1 });
+ * const trained = await train(registry, { data: 'iris.csv', target: 'species', model: 'softmax', name:
+ * 'iris', seed: 1 });
  * console.log(trained.version, trained.metrics);
  */
 export function train(registry: Registry, options: TrainModelOptions): Promise<TrainedVersion> {
-  return trainAndRegister(facadeOf(registry), { ...options, data: resolve(options.data), actor: registry.actor });
+  return trainAndRegister(facadeOf(registry), {
+    ...options,
+    data: resolve(options.data),
+    actor: registry.actor,
+  });
 }
 
 /** How `optimize` rewrites a version and when it registers the result. */
 export interface OptimizeModelOptions {
-  /** `graph`: onnxruntime's graph optimizations baked into the file; `int8-dynamic`: int8 weights, dynamic activation quantization. */
+  /**
+   * `graph`: onnxruntime's graph optimizations baked into the file; `int8-dynamic`: int8 weights, dynamic
+   * activation quantization.
+   */
   method: OptimizeMethod;
   /** The version to optimize: a number, an alias or `'latest'` (the default). */
   version?: string;
@@ -72,13 +80,19 @@ export type OptimizeResult = OptimizeReport;
  * Optimize a version, compare it with its parent, and register it as a new version when it passes
  * the gate (`report.registered`, `report.version`); the report is attached to the new version.
  * @example
- * const report = await optimize(registry, 'digits', { method: 'int8-dynamic', evalCsv: 'digits.csv', target: 'label' });
+ * const report = await optimize(registry, 'digits', { method: 'int8-dynamic', evalCsv: 'digits.csv', target:
+ * 'label' });
  * console.log(report.registered ? `version ${report.version}` : report.reason, report.size_ratio);
  */
-export async function optimize(registry: Registry, model: string, options: OptimizeModelOptions): Promise<OptimizeResult> {
+export async function optimize(
+  registry: Registry,
+  model: string,
+  options: OptimizeModelOptions,
+): Promise<OptimizeResult> {
   const facade = facadeOf(registry);
   const { method, version, evalCsv, target, ...rest } = options;
-  if (target !== undefined && evalCsv === undefined) throw errors.invalidArgument('target names a column of the evalCsv file');
+  if (target !== undefined && evalCsv === undefined)
+    throw errors.invalidArgument('target names a column of the evalCsv file');
   let evaluation: EvaluationData | undefined;
   if (evalCsv !== undefined) {
     const file = resolve(evalCsv);
@@ -91,5 +105,10 @@ export async function optimize(registry: Registry, model: string, options: Optim
     const parent = await facade.models.resolveVersion(model, version ?? 'latest');
     evaluation = csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), target);
   }
-  return optimizeVersion(facade, model, version, { ...rest, method, ...(evaluation !== undefined ? { evaluation } : {}), actor: registry.actor });
+  return optimizeVersion(facade, model, version, {
+    ...rest,
+    method,
+    ...(evaluation !== undefined ? { evaluation } : {}),
+    actor: registry.actor,
+  });
 }

@@ -58,13 +58,16 @@ test('concatBatch joins numeric, BOOL, FP16 and BYTES inputs along dim 0 into fr
     t('i', 'INT64', [2], new BigInt64Array([2n ** 62n, 3n])),
   ];
   const joined = concatBatch([r1, r2], 3);
-  assert.deepEqual(joined.map((x) => [x.name, x.datatype, x.shape]), [
-    ['f', 'FP32', [3, 2]],
-    ['b', 'BOOL', [3]],
-    ['h', 'FP16', [3]],
-    ['s', 'BYTES', [3, 2]],
-    ['i', 'INT64', [3]],
-  ]);
+  assert.deepEqual(
+    joined.map((x) => [x.name, x.datatype, x.shape]),
+    [
+      ['f', 'FP32', [3, 2]],
+      ['b', 'BOOL', [3]],
+      ['h', 'FP16', [3]],
+      ['s', 'BYTES', [3, 2]],
+      ['i', 'INT64', [3]],
+    ],
+  );
   assert.deepEqual(joined[0]?.data, new Float32Array([1, 2, 3, 4, 5, 6]));
   assert.deepEqual(joined[1]?.data, new Uint8Array([1, 0, 1]));
   assert.deepEqual(joined[2]?.data, new Uint16Array([0x3c00, 0, 0x4000]));

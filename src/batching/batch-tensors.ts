@@ -104,7 +104,11 @@ function numericData(t: Tensor | undefined): NumericArray {
  * dim 0 is the batch's total is split with `subarray` (views of the batch output, no copy); any
  * other output (a scalar, a per-batch statistic) is given whole to every request.
  */
-export function splitBatch(outputs: readonly Tensor[], sizes: readonly number[], totalSize: number): Tensor[][] {
+export function splitBatch(
+  outputs: readonly Tensor[],
+  sizes: readonly number[],
+  totalSize: number,
+): Tensor[][] {
   const perRequest: Tensor[][] = new Array<Tensor[]>(sizes.length);
   for (let r = 0; r < sizes.length; r++) perRequest[r] = new Array<Tensor>(outputs.length);
   for (let o = 0; o < outputs.length; o++) {

@@ -25,8 +25,14 @@ test('higher priority levels go first and fill the batch first; FIFO within a le
   await Promise.all([first, ...pending]);
   assert.deepEqual(values(fake.calls[1]?.[0]), [3, 5, 2]);
   assert.deepEqual(values(fake.calls[2]?.[0]), [1, 4]);
-  await assert.rejects(batcher.submit({ inputs: [fp32([1], 1)], priority: 4 }), hasCode('TEND_INVALID_ARGUMENT'));
-  await assert.rejects(batcher.submit({ inputs: [fp32([1], 1)], priority: 0 }), hasCode('TEND_INVALID_ARGUMENT'));
+  await assert.rejects(
+    batcher.submit({ inputs: [fp32([1], 1)], priority: 4 }),
+    hasCode('TEND_INVALID_ARGUMENT'),
+  );
+  await assert.rejects(
+    batcher.submit({ inputs: [fp32([1], 1)], priority: 0 }),
+    hasCode('TEND_INVALID_ARGUMENT'),
+  );
 });
 
 test('a submit beyond maxQueueSize rejects with TEND_QUEUE_FULL and a retry hint', async () => {
@@ -69,7 +75,10 @@ test('a per-request timeout overrides the default; requests without one keep wai
   const patient = batcher.submit({ inputs: [fp32([1, 1], 2)] });
   const hasty = batcher.submit({ inputs: [fp32([2, 2], 2)], timeoutUs: 1_000 });
   await assert.rejects(hasty, hasCode('TEND_QUEUE_TIMEOUT'));
-  await assert.rejects(batcher.submit({ inputs: [fp32([1, 1], 2)], timeoutUs: -5 }), hasCode('TEND_INVALID_ARGUMENT'));
+  await assert.rejects(
+    batcher.submit({ inputs: [fp32([1, 1], 2)], timeoutUs: -5 }),
+    hasCode('TEND_INVALID_ARGUMENT'),
+  );
   fake.release();
   await Promise.all([first, patient]);
   assert.equal(fake.calls.length, 2);
@@ -158,7 +167,11 @@ test('drain refuses new requests and resolves once queued and running work is do
 
 test('close rejects what is queued, lets running batches finish and refuses new work', async () => {
   const fake = new FakeRun();
-  const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, defaultTimeoutUs: 60_000_000 }), fake.run);
+  const batcher = new DynamicBatcher(
+    'm',
+    policy({ maxBatchSize: 1, defaultTimeoutUs: 60_000_000 }),
+    fake.run,
+  );
   fake.hold();
   const running = blocker(batcher);
   const queued = [blocker(batcher), blocker(batcher)];

@@ -7,11 +7,20 @@ import type { ComputeTimings } from './compute-timings.js';
 import { FAIL_MARKER, FakeRun, blocker, fp32, testPolicy as policy } from './fake-run.test-helper.js';
 import { hasCode } from '../core/test-support.test-helper.js';
 
-type Seen = [batchSize: number, requestCount: number, computeNs: number, ok: boolean, timings: ComputeTimings | undefined];
+type Seen = [
+  batchSize: number,
+  requestCount: number,
+  computeNs: number,
+  ok: boolean,
+  timings: ComputeTimings | undefined,
+];
 
 function recorder(): { seen: Seen[]; observer: BatchObserver } {
   const seen: Seen[] = [];
-  return { seen, observer: { batchExecuted: (size, count, ns, ok, timings) => seen.push([size, count, ns, ok, timings]) } };
+  return {
+    seen,
+    observer: { batchExecuted: (size, count, ns, ok, timings) => seen.push([size, count, ns, ok, timings]) },
+  };
 }
 
 /** The invariants every result holds: no negative phase, and input + infer is the round trip. */
@@ -21,17 +30,33 @@ function assertPhases(r: BatchResult | ComputeTimings, computeNs: number): void 
 }
 
 test('computeTimings: infer is what run reported, capped at the round trip; input is the rest', () => {
-  assert.deepEqual(computeTimings(1000, 600, 30), { computeInputNs: 400, computeInferNs: 600, computeOutputNs: 30 });
-  assert.deepEqual(computeTimings(1000, 0, 0), { computeInputNs: 1000, computeInferNs: 0, computeOutputNs: 0 });
+  assert.deepEqual(computeTimings(1000, 600, 30), {
+    computeInputNs: 400,
+    computeInferNs: 600,
+    computeOutputNs: 30,
+  });
+  assert.deepEqual(computeTimings(1000, 0, 0), {
+    computeInputNs: 1000,
+    computeInferNs: 0,
+    computeOutputNs: 0,
+  });
   // Measured on another clock, the run may seem longer than the round trip: all of it is inference then.
-  assert.deepEqual(computeTimings(1000, 1200, 0), { computeInputNs: 0, computeInferNs: 1000, computeOutputNs: 0 });
+  assert.deepEqual(computeTimings(1000, 1200, 0), {
+    computeInputNs: 0,
+    computeInferNs: 1000,
+    computeOutputNs: 0,
+  });
   for (const unknown of [undefined, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
-    assert.deepEqual(computeTimings(1000, unknown, 0), { computeInputNs: 0, computeInferNs: 1000, computeOutputNs: 0 });
+    assert.deepEqual(computeTimings(1000, unknown, 0), {
+      computeInputNs: 0,
+      computeInferNs: 1000,
+      computeOutputNs: 0,
+    });
   }
   assert.deepEqual(computeTimings(-1, 5, -2), { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 });
 });
 
-test('every request of a batch gets the batch\'s phases, its own row count, and the observer gets them too', async () => {
+test("every request of a batch gets the batch's phases, its own row count, and the observer gets them too", async () => {
   const fake = new FakeRun();
   fake.inferNs = 1;
   const { seen, observer } = recorder();
@@ -56,7 +81,13 @@ test('every request of a batch gets the batch\'s phases, its own row count, and 
   assert.deepEqual(phasesOf(ra), phasesOf(rb));
   assert.equal(ra.computeNs, rb.computeNs);
 
-  assert.deepEqual(seen.map(([size, count, , ok]) => [size, count, ok]), [[1, 1, true], [3, 2, true]]);
+  assert.deepEqual(
+    seen.map(([size, count, , ok]) => [size, count, ok]),
+    [
+      [1, 1, true],
+      [3, 2, true],
+    ],
+  );
   const [, batchCall] = seen;
   assert.ok(batchCall?.[4] !== undefined);
   assert.equal(batchCall[2], ra.computeNs);
@@ -118,7 +149,10 @@ test('a failed batch gives no timings; each re-run alone reports its own', async
 test('an observer written for four arguments keeps working', async () => {
   const sizes: number[] = [];
   const batcher = new DynamicBatcher('m', policy(), new FakeRun().run, {
-    observer: { batchExecuted: (size: number, _count: number, _ns: number, ok: boolean) => void (ok && sizes.push(size)) },
+    observer: {
+      batchExecuted: (size: number, _count: number, _ns: number, ok: boolean) =>
+        void (ok && sizes.push(size)),
+    },
   });
   await batcher.submit({ inputs: [fp32([1, 2, 3, 4], 2)] });
   assert.deepEqual(sizes, [2]);

@@ -52,7 +52,13 @@ export interface BatchObserver {
    * Called once per run call (a failed batch, then each individual re-run). Must not throw.
    * `timings` (the batch's compute phases) is given when ok is true.
    */
-  batchExecuted?(batchSize: number, requestCount: number, computeNs: number, ok: boolean, timings?: ComputeTimings): void;
+  batchExecuted?(
+    batchSize: number,
+    requestCount: number,
+    computeNs: number,
+    ok: boolean,
+    timings?: ComputeTimings,
+  ): void;
 }
 
 export interface DynamicBatcherOptions {

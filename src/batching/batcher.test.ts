@@ -135,7 +135,10 @@ test('with a delay, a batch waits until a preferred size is reachable, then goes
   const c = batcher.submit({ inputs: [fp32([3], 1)] });
   assert.deepEqual(fake.batchSizes, [3]);
   const results = await Promise.all([a, b, c]);
-  assert.deepEqual(results.map((r) => r.batchSize), [3, 3, 3]);
+  assert.deepEqual(
+    results.map((r) => r.batchSize),
+    [3, 3, 3],
+  );
 });
 
 test('with a delay, reaching maxBatchSize dispatches without waiting', async () => {
@@ -150,7 +153,11 @@ test('with a delay, reaching maxBatchSize dispatches without waiting', async () 
 
 test('with a short delay, a lone request runs once the delay is over, with whatever joined it', async () => {
   const fake = new FakeRun();
-  const batcher = new DynamicBatcher('m', policy({ maxQueueDelayUs: 2_000, preferredBatchSizes: [4] }), fake.run);
+  const batcher = new DynamicBatcher(
+    'm',
+    policy({ maxQueueDelayUs: 2_000, preferredBatchSizes: [4] }),
+    fake.run,
+  );
   const a = batcher.submit({ inputs: [fp32([1], 1)] });
   const b = batcher.submit({ inputs: [fp32([2], 1)] });
   assert.equal(fake.calls.length, 0);
@@ -226,6 +233,12 @@ test('INT64 and BYTES inputs are concatenated and split per request', async () =
 
 test('the constructor rejects an unusable policy or concurrency', () => {
   const run = new FakeRun().run;
-  assert.throws(() => new DynamicBatcher('m', policy({ priorityLevels: 0 }), run), hasCode('TEND_INVALID_CONFIG'));
-  assert.throws(() => new DynamicBatcher('m', policy(), run, { concurrency: 0 }), hasCode('TEND_INVALID_ARGUMENT'));
+  assert.throws(
+    () => new DynamicBatcher('m', policy({ priorityLevels: 0 }), run),
+    hasCode('TEND_INVALID_CONFIG'),
+  );
+  assert.throws(
+    () => new DynamicBatcher('m', policy(), run, { concurrency: 0 }),
+    hasCode('TEND_INVALID_ARGUMENT'),
+  );
 });

@@ -9,7 +9,15 @@
 import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { batchKey, concatBatch, requestBatchSize, splitBatch } from './batch-tensors.js';
-import type { BatchObserver, BatchRequest, BatchResult, CancelSignal, DynamicBatcherOptions, RunFunction, RunOutput } from './batcher-types.js';
+import type {
+  BatchObserver,
+  BatchRequest,
+  BatchResult,
+  CancelSignal,
+  DynamicBatcherOptions,
+  RunFunction,
+  RunOutput,
+} from './batcher-types.js';
 import { computeTimings } from './compute-timings.js';
 import type { ComputeTimings } from './compute-timings.js';
 import { QueueDeadlines } from './queue-deadlines.js';
@@ -18,7 +26,15 @@ import type { BatchPolicy } from './policy.js';
 import { QueueEntry, RequestQueue } from './request-queue.js';
 
 // The contract's types lived here first; importers of './batcher.js' keep working.
-export type { BatchObserver, BatchRequest, BatchResult, CancelSignal, DynamicBatcherOptions, RunFunction, RunOutput } from './batcher-types.js';
+export type {
+  BatchObserver,
+  BatchRequest,
+  BatchResult,
+  CancelSignal,
+  DynamicBatcherOptions,
+  RunFunction,
+  RunOutput,
+} from './batcher-types.js';
 
 class PendingRequest extends QueueEntry {
   onAbort: (() => void) | null = null;
@@ -136,7 +152,16 @@ export class DynamicBatcher {
     });
     const deadlineMs = timeoutUs > 0 ? now + timeoutUs / 1000 : Infinity;
     const entry = new PendingRequest(
-      key, size, level, request.inputs, now, deadlineMs, timeoutUs, signal, resolve, reject,
+      key,
+      size,
+      level,
+      request.inputs,
+      now,
+      deadlineMs,
+      timeoutUs,
+      signal,
+      resolve,
+      reject,
     );
     this.queue.push(entry);
     if (signal !== undefined) {
@@ -332,7 +357,13 @@ export class DynamicBatcher {
     }
   }
 
-  private observe(batchSize: number, requestCount: number, computeNs: number, ok: boolean, timings?: ComputeTimings): void {
+  private observe(
+    batchSize: number,
+    requestCount: number,
+    computeNs: number,
+    ok: boolean,
+    timings?: ComputeTimings,
+  ): void {
     if (this.observer?.batchExecuted === undefined) return;
     try {
       this.observer.batchExecuted(batchSize, requestCount, computeNs, ok, timings);
@@ -369,10 +400,13 @@ export class DynamicBatcher {
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
     this.delayTimerAtMs = dueMs;
     // Timers may fire a little early; pump then finds the delay not over and re-arms.
-    this.delayTimer = setTimeout(() => {
-      this.delayTimer = null;
-      this.pump();
-    }, Math.max(1, Math.ceil(dueMs - now)));
+    this.delayTimer = setTimeout(
+      () => {
+        this.delayTimer = null;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(dueMs - now)),
+    );
   }
 
   private clearDelayTimer(): void {

@@ -18,7 +18,11 @@ export interface ComputeTimings {
  * Divide a measured round trip into input and infer time. The run time is measured on another clock
  * (inside the worker), so it is capped at the round trip: input + infer always equals the round trip.
  */
-export function computeTimings(roundTripNs: number, inferNs: number | undefined, outputNs: number): ComputeTimings {
+export function computeTimings(
+  roundTripNs: number,
+  inferNs: number | undefined,
+  outputNs: number,
+): ComputeTimings {
   const total = roundTripNs > 0 ? roundTripNs : 0;
   // A missing, negative or non-finite report means the run told us nothing: all of it counts as inference.
   const infer = inferNs !== undefined && inferNs >= 0 && inferNs < total ? inferNs : total;

@@ -85,7 +85,9 @@ export function validateBatchPolicy(policy: BatchPolicy): void {
       fail(`dynamic_batching.preferred_batch_size entries must be integers >= 1, got ${size}`);
     }
     if (policy.maxBatchSize === 0) {
-      fail('dynamic_batching.preferred_batch_size needs max_batch_size > 0 (the model has no batch dimension)');
+      fail(
+        'dynamic_batching.preferred_batch_size needs max_batch_size > 0 (the model has no batch dimension)',
+      );
     }
     if (size > policy.maxBatchSize) {
       fail(`dynamic_batching.preferred_batch_size ${size} exceeds max_batch_size ${policy.maxBatchSize}`);

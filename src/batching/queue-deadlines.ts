@@ -137,10 +137,13 @@ export class QueueDeadlines<E extends Deadlined> {
     this.stop();
     this.timerAtMs = top.deadlineMs;
     // Timers may fire a little early; expire() then finds nothing due and re-arms.
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wake();
-    }, Math.max(1, Math.ceil(top.deadlineMs - now)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.wake();
+      },
+      Math.max(1, Math.ceil(top.deadlineMs - now)),
+    );
   }
 
   private stop(): void {

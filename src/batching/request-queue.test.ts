@@ -58,7 +58,13 @@ test('collect walks only one key, across levels, and stops at the first misfit',
 
 test('collectPreferred cuts to the largest preferred total, or gives null', () => {
   const q = new RequestQueue<Item>(1);
-  for (const [id, size] of [['x', 1], ['y', 2], ['z', 1], ['w', 1]] as const) q.push(new Item(id, 'k', size));
+  for (const [id, size] of [
+    ['x', 1],
+    ['y', 2],
+    ['z', 1],
+    ['w', 1],
+  ] as const)
+    q.push(new Item(id, 'k', size));
   assert.deepEqual(ids(q.collectPreferred('k', 8, new Set([3, 4]))), ['x', 'y', 'z']);
   assert.deepEqual(ids(q.collectPreferred('k', 8, new Set([2]))), null);
   assert.deepEqual(ids(q.collectPreferred('k', 3, new Set([1, 5]))), ['x']);

@@ -24,10 +24,16 @@ async function startServer(failEvery = 0): Promise<FakeServer> {
     req.on('end', () => {
       count += 1;
       const body = Buffer.concat(chunks).toString('utf8');
-      if (body !== BODY || req.headers['content-type'] !== 'application/json' || req.headers['x-trace'] !== 'yes') {
+      if (
+        body !== BODY ||
+        req.headers['content-type'] !== 'application/json' ||
+        req.headers['x-trace'] !== 'yes'
+      ) {
         res.writeHead(400).end('bad request');
       } else if (failEvery > 0 && count % failEvery === 0) {
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom","code":"TEND_INTERNAL"}');
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":"boom","code":"TEND_INTERNAL"}');
       } else {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"outputs":[]}');
       }
@@ -66,7 +72,10 @@ test('runLoad counts every answer in the window and orders its percentiles', asy
     assert.ok(result.requests > 0);
     // Requests still in flight when the window closed are answered but not counted.
     const uncounted = server.answered() - result.requests;
-    assert.ok(uncounted >= 0 && uncounted <= 4, `server answered ${server.answered()}, counted ${result.requests}`);
+    assert.ok(
+      uncounted >= 0 && uncounted <= 4,
+      `server answered ${server.answered()}, counted ${result.requests}`,
+    );
     assert.ok(result.duration_seconds > 0);
     assert.ok(Math.abs(result.throughput_rps - result.requests / result.duration_seconds) < 1e-6);
     assert.ok(Math.abs(result.throughput_items_per_second - 3 * result.throughput_rps) < 1e-6);
@@ -82,7 +91,14 @@ test('runLoad counts every answer in the window and orders its percentiles', asy
 test('runLoad leaves the warm-up out of the measured window', async () => {
   const server = await startServer();
   try {
-    const result = await runLoad({ url: server.url, body: Buffer.from(BODY), headers, concurrency: 2, durationMs: 200, warmupMs: 200 });
+    const result = await runLoad({
+      url: server.url,
+      body: Buffer.from(BODY),
+      headers,
+      concurrency: 2,
+      durationMs: 200,
+      warmupMs: 200,
+    });
     assert.equal(result.errors, 0);
     assert.ok(result.requests > 0);
     assert.ok(server.answered() > result.requests + 2, 'warm-up requests must not be counted');
@@ -121,7 +137,14 @@ test('runLoad reports socket failures as errors', async () => {
 test('runLoad with an aborted signal measures nothing', async () => {
   const server = await startServer();
   try {
-    const result = await runLoad({ url: server.url, body: BODY, headers, concurrency: 2, durationMs: 5000, signal: AbortSignal.abort() });
+    const result = await runLoad({
+      url: server.url,
+      body: BODY,
+      headers,
+      concurrency: 2,
+      durationMs: 5000,
+      signal: AbortSignal.abort(),
+    });
     assert.equal(result.requests, 0);
     assert.equal(result.duration_seconds, 0);
     assert.equal(result.throughput_rps, 0);
@@ -133,8 +156,17 @@ test('runLoad with an aborted signal measures nothing', async () => {
 test('runSweep runs one level per concurrency, in order', async () => {
   const server = await startServer();
   try {
-    const results = await runSweep({ url: server.url, body: BODY, headers, concurrencies: [1, 3], durationMs: 150 });
-    assert.deepEqual(results.map((r) => r.concurrency), [1, 3]);
+    const results = await runSweep({
+      url: server.url,
+      body: BODY,
+      headers,
+      concurrencies: [1, 3],
+      durationMs: 150,
+    });
+    assert.deepEqual(
+      results.map((r) => r.concurrency),
+      [1, 3],
+    );
     assert.ok(results.every((r) => r.requests > 0 && r.errors === 0));
   } finally {
     await server.close();
@@ -146,7 +178,10 @@ function assertInvalidArgument(fn: () => unknown): void {
 }
 
 async function assertRejectsInvalidArgument(promise: Promise<unknown>): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT');
+  await assert.rejects(
+    promise,
+    (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT',
+  );
 }
 
 test('runLoad and runSweep reject bad options', async () => {
@@ -182,5 +217,6 @@ test('parseConcurrencyList reads positive integers', () => {
   assert.deepEqual(parseConcurrencyList('1,8,32'), [1, 8, 32]);
   assert.deepEqual(parseConcurrencyList(' 4 '), [4]);
   assert.deepEqual(parseConcurrencyList('1, 2'), [1, 2]);
-  for (const bad of ['', '0', '1,,2', '1,-2', '2.5', 'a', '1,8,']) assertInvalidArgument(() => parseConcurrencyList(bad));
+  for (const bad of ['', '0', '1,,2', '1,-2', '2.5', 'a', '1,8,'])
+    assertInvalidArgument(() => parseConcurrencyList(bad));
 });

@@ -56,7 +56,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadLevelResult> {
   const concurrency = requirePositiveInt(options.concurrency, 'concurrency');
   const durationMs = requirePositive(options.durationMs, 'durationMs');
   const warmupMs = options.warmupMs ?? 0;
-  if (!Number.isFinite(warmupMs) || warmupMs < 0) throw errors.invalidArgument(`warmupMs must be ≥ 0, got ${warmupMs}`);
+  if (!Number.isFinite(warmupMs) || warmupMs < 0)
+    throw errors.invalidArgument(`warmupMs must be ≥ 0, got ${warmupMs}`);
   const itemsPerRequest = options.itemsPerRequest ?? 1;
   requirePositive(itemsPerRequest, 'itemsPerRequest');
 
@@ -160,7 +161,8 @@ export function summarizeLatencies(values: readonly number[]): LoadLevelResult['
   const sorted = Float64Array.from(values).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
   return {
     p50: at(0.5),
     p90: at(0.9),
@@ -175,7 +177,9 @@ export function summarizeLatencies(values: readonly number[]): LoadLevelResult['
 export function parseConcurrencyList(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
-    throw errors.invalidArgument(`invalid concurrency list '${text}' — use positive integers separated by commas, e.g. 1,8,32`);
+    throw errors.invalidArgument(
+      `invalid concurrency list '${text}' — use positive integers separated by commas, e.g. 1,8,32`,
+    );
   }
   return parts.map(Number);
 }
@@ -185,21 +189,27 @@ function parseTarget(url: string): URL {
   try {
     target = new URL(url);
   } catch {
-    throw errors.invalidArgument(`invalid URL '${url}' — give the full infer URL, e.g. http://127.0.0.1:8000/v2/models/NAME/infer`);
+    throw errors.invalidArgument(
+      `invalid URL '${url}' — give the full infer URL, e.g. http://127.0.0.1:8000/v2/models/NAME/infer`,
+    );
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw errors.invalidArgument(`unsupported URL scheme '${target.protocol}' in '${url}' — use http or https`);
+    throw errors.invalidArgument(
+      `unsupported URL scheme '${target.protocol}' in '${url}' — use http or https`,
+    );
   }
   return target;
 }
 
 function requirePositiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw errors.invalidArgument(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw errors.invalidArgument(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 function requirePositive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument(`${name} must be greater than zero, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw errors.invalidArgument(`${name} must be greater than zero, got ${value}`);
   return value;
 }
 

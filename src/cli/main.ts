@@ -12,7 +12,8 @@ function collect(value: string, previous: string[]): string[] {
 
 function portNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is an integer from 0 to 65535');
   return n;
 }
 
@@ -24,14 +25,17 @@ function positiveInt(value: string): number {
 
 function percent(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('a percent is a number from 0 to 100');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
+    throw new InvalidArgumentError('a percent is a number from 0 to 100');
   return n;
 }
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('tend')
-    .description('Deploy, serve and maintain ONNX models: registry, KServe V2 server with dynamic batching, metrics.')
+    .description(
+      'Deploy, serve and maintain ONNX models: registry, KServe V2 server with dynamic batching, metrics.',
+    )
     .version(TEND_VERSION)
     .showSuggestionAfterError()
     .exitOverride();
@@ -39,22 +43,42 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('serve every model of the registry (and of each --repo) over the KServe V2 protocol')
-    .option('--repo <dir>', 'a Triton-like repository <repo>/<model>/<version>/model.onnx, served in place (repeatable)', collect, [])
+    .option(
+      '--repo <dir>',
+      'a Triton-like repository <repo>/<model>/<version>/model.onnx, served in place (repeatable)',
+      collect,
+      [],
+    )
     .option('--home <dir>', 'registry home (default: $TEND_HOME, else ./.tend)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default 8000)', portNumber)
     .option('--grpc-port <port>', 'gRPC port (default 8001)', portNumber)
     .option('--no-grpc', 'serve HTTP only')
-    .option('--model-control <mode>', 'explicit (default: load/unload allowed at run time), none (models fixed at start) or poll (repositories and registry watched)')
-    .option('--poll-interval <duration>', 'poll mode: how often to look for changes, e.g. 1s, 500ms (default 1s)')
+    .option(
+      '--model-control <mode>',
+      'explicit (default: load/unload allowed at run time), none (models fixed at start) or poll (repositories and registry watched)',
+    )
+    .option(
+      '--poll-interval <duration>',
+      'poll mode: how often to look for changes, e.g. 1s, 500ms (default 1s)',
+    )
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
-    .option('--insecure-no-auth', 'allow a non-loopback --host with no token configured (anyone who reaches it may deploy)')
-    .option('--tokens-file <file>', 'tokens, one name:scopes:token[:models=glob,…] per line (also $TEND_TOKENS_FILE)')
+    .option(
+      '--insecure-no-auth',
+      'allow a non-loopback --host with no token configured (anyone who reaches it may deploy)',
+    )
+    .option(
+      '--tokens-file <file>',
+      'tokens, one name:scopes:token[:models=glob,…] per line (also $TEND_TOKENS_FILE)',
+    )
     .option('--tls-cert <pem>', 'serve HTTPS and gRPC over TLS with this certificate (with --tls-key)')
     .option('--tls-key <pem>', 'the TLS private key')
     .option('--tls-ca <pem>', 'mutual TLS: require client certificates signed by this CA')
-    .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish, e.g. 30s (default 30s)')
+    .option(
+      '--shutdown-timeout <duration>',
+      'on SIGTERM/SIGINT, how long requests in flight may take to finish, e.g. 30s (default 30s)',
+    )
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
 
   program
@@ -107,7 +131,9 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/lifecycle.js')).modelsUnarchiveCommand(ref, opts));
   models
     .command('delete')
-    .description('delete a version (NAME@VERSION) or a whole model (NAME, with --yes); files go at the next `tend gc`')
+    .description(
+      'delete a version (NAME@VERSION) or a whole model (NAME, with --yes); files go at the next `tend gc`',
+    )
     .argument('<ref>', 'NAME@VERSION or NAME')
     .option('--yes', 'confirm deleting a whole model')
     .option('--home <dir>', 'registry home')
@@ -116,7 +142,9 @@ export function buildProgram(): Command {
 
   program
     .command('optimize')
-    .description('make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes')
+    .description(
+      'make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes',
+    )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
     .requiredOption('--method <method>', 'graph or int8-dynamic')
     .option('--level <level>', 'graph: basic, extended or all (default all)')
@@ -139,12 +167,17 @@ export function buildProgram(): Command {
     .argument('<ref>', 'model (NAME)')
     .argument('<file>', 'CSV with an id column and a label column')
     .requiredOption('--id-column <name>', 'column holding the request id')
-    .requiredOption('--label-column <name>', 'column holding the class index or class name (or the value with --value)')
+    .requiredOption(
+      '--label-column <name>',
+      'column holding the class index or class name (or the value with --value)',
+    )
     .option('--row-column <name>', 'column holding the row of a multi-row request (default: row 0)')
     .option('--value', 'the label column holds regression values')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
-    .action(async (ref, file, opts) => (await import('./commands/monitor.js')).feedbackCommand(ref, file, opts));
+    .action(async (ref, file, opts) =>
+      (await import('./commands/monitor.js')).feedbackCommand(ref, file, opts),
+    );
   const log = program.command('log').description('the prediction log');
   log
     .command('export')
@@ -156,7 +189,9 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'registry home')
     .action(async (ref, opts) => (await import('./commands/monitor.js')).logExportCommand(ref, opts));
   const monitor = program.command('monitor').description('quality, drift and data quality of served models');
-  const reference = monitor.command('reference').description('the reference data set drift is measured against');
+  const reference = monitor
+    .command('reference')
+    .description('the reference data set drift is measured against');
   reference
     .command('set')
     .description('attach a CSV (one column per feature, optionally the target last) to a model version')
@@ -164,7 +199,9 @@ export function buildProgram(): Command {
     .argument('<file>', 'the CSV file')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
-    .action(async (ref, file, opts) => (await import('./commands/monitor.js')).referenceSetCommand(ref, file, opts));
+    .action(async (ref, file, opts) =>
+      (await import('./commands/monitor.js')).referenceSetCommand(ref, file, opts),
+    );
   monitor
     .command('show')
     .description("a version's quality, drift and alerts over a window (default: the last 1000 predictions)")
@@ -199,7 +236,9 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/lifecycle.js')).exportCommand(ref, opts));
   program
     .command('import')
-    .description('add a model from an archive written by `tend export` (every file checked against its sha256)')
+    .description(
+      'add a model from an archive written by `tend export` (every file checked against its sha256)',
+    )
     .argument('<file>', 'the archive')
     .option('--as <name>', 'import under this model name')
     .option('--home <dir>', 'registry home')
@@ -215,7 +254,9 @@ export function buildProgram(): Command {
     .argument('<version>')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
-    .action(async (name, a, version, opts) => (await import('./commands/registry.js')).aliasSetCommand(name, a, version, opts));
+    .action(async (name, a, version, opts) =>
+      (await import('./commands/registry.js')).aliasSetCommand(name, a, version, opts),
+    );
   alias
     .command('rm')
     .description('remove ALIAS of model NAME')
@@ -230,42 +271,64 @@ export function buildProgram(): Command {
     .argument('<alias>')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
-    .action(async (name, a, opts) => (await import('./commands/registry.js')).aliasHistoryCommand(name, a, opts));
+    .action(async (name, a, opts) =>
+      (await import('./commands/registry.js')).aliasHistoryCommand(name, a, opts),
+    );
 
-  const deploy = program.command('deploy').description('route an endpoint: canary, shadow, experiment, promote, rollback');
+  const deploy = program
+    .command('deploy')
+    .description('route an endpoint: canary, shadow, experiment, promote, rollback');
   const deployCommand = (name: string, description: string) =>
-    deploy.command(name).description(description).option('--home <dir>', 'registry home').option('--json', 'print JSON');
-  deployCommand('canary', 'send PERCENT% of ENDPOINT\'s traffic (by request id) to REF')
+    deploy
+      .command(name)
+      .description(description)
+      .option('--home <dir>', 'registry home')
+      .option('--json', 'print JSON');
+  deployCommand('canary', "send PERCENT% of ENDPOINT's traffic (by request id) to REF")
     .argument('<endpoint>')
     .argument('<ref>', 'a version or alias of the endpoint (2, staging, NAME@2)')
     .requiredOption('--percent <p>', 'share of requests, 0 to 100', percent)
     .option('--reason <text>', 'recorded in the history')
-    .action(async (endpoint, ref, opts) => (await import('./commands/deploy.js')).deployCanaryCommand(endpoint, ref, opts));
-  deployCommand('shadow', 'mirror ENDPOINT\'s champion traffic to REF (answers compared, never returned)')
+    .action(async (endpoint, ref, opts) =>
+      (await import('./commands/deploy.js')).deployCanaryCommand(endpoint, ref, opts),
+    );
+  deployCommand('shadow', "mirror ENDPOINT's champion traffic to REF (answers compared, never returned)")
     .argument('<endpoint>')
     .argument('<ref>')
     .option('--reason <text>', 'recorded in the history')
-    .action(async (endpoint, ref, opts) => (await import('./commands/deploy.js')).deployShadowCommand(endpoint, ref, opts));
-  deployCommand('experiment', 'split ENDPOINT\'s traffic between weighted variants (A/B)')
+    .action(async (endpoint, ref, opts) =>
+      (await import('./commands/deploy.js')).deployShadowCommand(endpoint, ref, opts),
+    );
+  deployCommand('experiment', "split ENDPOINT's traffic between weighted variants (A/B)")
     .argument('<endpoint>')
     .argument('<variants...>', 'REF=WEIGHT, e.g. 2=50 3=50')
     .option('--sticky-by <header>', 'keep a caller on one variant by this request header')
     .option('--reason <text>', 'recorded in the history')
-    .action(async (endpoint, variants, opts) => (await import('./commands/deploy.js')).deployExperimentCommand(endpoint, variants, opts));
+    .action(async (endpoint, variants, opts) =>
+      (await import('./commands/deploy.js')).deployExperimentCommand(endpoint, variants, opts),
+    );
   deployCommand('promote', 'the canary becomes the champion')
     .argument('<endpoint>')
     .option('--reason <text>', 'recorded in the history')
-    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployPromoteCommand(endpoint, opts));
+    .action(async (endpoint, opts) =>
+      (await import('./commands/deploy.js')).deployPromoteCommand(endpoint, opts),
+    );
   deployCommand('rollback', 'back to the champion alone')
     .argument('<endpoint>')
     .option('--reason <text>', 'recorded in the history')
-    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployRollbackCommand(endpoint, opts));
-  deployCommand('status', 'the endpoint\'s routes')
+    .action(async (endpoint, opts) =>
+      (await import('./commands/deploy.js')).deployRollbackCommand(endpoint, opts),
+    );
+  deployCommand('status', "the endpoint's routes")
     .argument('<endpoint>')
-    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployStatusCommand(endpoint, opts));
-  deployCommand('history', 'every change of the endpoint\'s routes: who, when, before, after, why')
+    .action(async (endpoint, opts) =>
+      (await import('./commands/deploy.js')).deployStatusCommand(endpoint, opts),
+    );
+  deployCommand('history', "every change of the endpoint's routes: who, when, before, after, why")
     .argument('<endpoint>')
-    .action(async (endpoint, opts) => (await import('./commands/deploy.js')).deployHistoryCommand(endpoint, opts));
+    .action(async (endpoint, opts) =>
+      (await import('./commands/deploy.js')).deployHistoryCommand(endpoint, opts),
+    );
 
   program
     .command('infer')
@@ -287,7 +350,12 @@ export function buildProgram(): Command {
     .option('--duration <time>', 'measured time per level, e.g. 10s', '10s')
     .option('--warmup <time>', 'warm-up per level', '1s')
     .option('--batch <n>', 'items per request', positiveInt, 1)
-    .option('--shape <name=dims>', 'dimensions of an input with dynamic dimensions, e.g. input_ids=1,128 (repeatable)', collect, [])
+    .option(
+      '--shape <name=dims>',
+      'dimensions of an input with dynamic dimensions, e.g. input_ids=1,128 (repeatable)',
+      collect,
+      [],
+    )
     .option('--data <file>', 'send this V2 request body instead of generated data')
     .option('--home <dir>', 'registry home')
     .option('--repo <dir>', 'also serve this repository (repeatable)', collect, [])
@@ -296,7 +364,9 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model on a CSV (linear, ridge, logistic, softmax or MLP), register it with its run and its training data as reference')
+    .description(
+      'train a model on a CSV (linear, ridge, logistic, softmax or MLP), register it with its run and its training data as reference',
+    )
     .requiredOption('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
     .requiredOption('--target <column>', 'the column to predict (class names or numbers)')
     .requiredOption('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
@@ -310,33 +380,49 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'rows per step')
     .option('--l2 <x>', 'L2 penalty (ridge: alpha)')
     .option('--seed <n>', 'seed of the split, the initial weights and the batch order (default 0)')
-    .option('--validation <fraction>', 'share of rows held out for validation and early stopping (default 0.1)')
-    .option('--categorical <columns>', 'integer-coded feature columns to one-hot encode inside the graph, e.g. region,grade')
+    .option(
+      '--validation <fraction>',
+      'share of rows held out for validation and early stopping (default 0.1)',
+    )
+    .option(
+      '--categorical <columns>',
+      'integer-coded feature columns to one-hot encode inside the graph, e.g. region,grade',
+    )
     .option('--alias <alias>', 'point this alias at the new version')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
   program
     .command('update')
-    .description('a new version from new data, warm-started from a registered tend-trained version (never changes it)')
+    .description(
+      'a new version from new data, warm-started from a registered tend-trained version (never changes it)',
+    )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
     .requiredOption('--data <csv>', 'the new rows: the same columns as the training data')
-    .requiredOption('--mode <mode>', 'online (one SGD step per row), minibatch, batch or incremental (new data + --replay)')
+    .requiredOption(
+      '--mode <mode>',
+      'online (one SGD step per row), minibatch, batch or incremental (new data + --replay)',
+    )
     .option('--epochs <n>', 'passes over the new rows (minibatch, batch, incremental)')
     .option('--lr <x>', 'learning rate')
     .option('--batch-size <n>', 'rows per step (minibatch, incremental)')
-    .option('--replay <n>', 'incremental: mix in up to N rows of the parent\'s training data')
+    .option('--replay <n>', "incremental: mix in up to N rows of the parent's training data")
     .option('--seed <n>', 'seed of the batch order and the replay sample')
     .option('--alias <alias>', 'point this alias at the new version')
-    .option('--canary <percent>', "send this share of the model's traffic to the new version, beside its champion")
+    .option(
+      '--canary <percent>',
+      "send this share of the model's traffic to the new version, beside its champion",
+    )
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (ref, opts) => (await import('./commands/train.js')).updateCommand(ref, opts));
-  const runs = program.command('runs').description('training runs: parameters, metrics per epoch, data set, produced version');
+  const runs = program
+    .command('runs')
+    .description('training runs: parameters, metrics per epoch, data set, produced version');
   runs
     .command('list')
     .description('runs, newest first')
-    .option('--model <name>', 'only this model\'s runs')
+    .option('--model <name>', "only this model's runs")
     .option('--limit <n>', 'at most this many')
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
@@ -356,7 +442,11 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (ids, opts) => (await import('./commands/train.js')).runsCompareCommand(ids, opts));
 
-  const token = program.command('token').description('API tokens with scopes (read, infer, feedback, deploy, admin), optionally limited to models');
+  const token = program
+    .command('token')
+    .description(
+      'API tokens with scopes (read, infer, feedback, deploy, admin), optionally limited to models',
+    );
   token
     .command('create')
     .description('create a token; it is printed once, tend keeps only its SHA-256')
@@ -381,9 +471,13 @@ export function buildProgram(): Command {
     .action(async (id, opts) => (await import('./commands/security.js')).tokenRevokeCommand(id, opts));
   program
     .command('keys')
-    .description('encryption at rest (TEND_ENCRYPTION_KEY_FILE): model files and the prediction log\'s features')
+    .description(
+      "encryption at rest (TEND_ENCRYPTION_KEY_FILE): model files and the prediction log's features",
+    )
     .command('rotate')
-    .description('new active key in the key file (created when missing: turns encryption on), then re-seal every model file, artifact and log block')
+    .description(
+      'new active key in the key file (created when missing: turns encryption on), then re-seal every model file, artifact and log block',
+    )
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (opts) => (await import('./commands/keys.js')).keysRotateCommand(opts));
@@ -404,7 +498,9 @@ export function buildProgram(): Command {
     .action(async (opts) => (await import('./commands/security.js')).keygenCommand(opts));
   program
     .command('sign')
-    .description('sign a version (its sha256) with an ed25519 private key; the signature is stored with the version')
+    .description(
+      'sign a version (its sha256) with an ed25519 private key; the signature is stored with the version',
+    )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS')
     .requiredOption('--key <pem>', 'the private key (tend keygen)')
     .option('--home <dir>', 'registry home')
@@ -412,7 +508,9 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/security.js')).signCommand(ref, opts));
   program
     .command('verify')
-    .description('check a version: its file against its sha256, and its signature against trusted keys (exit 1 when a check fails)')
+    .description(
+      'check a version: its file against its sha256, and its signature against trusted keys (exit 1 when a check fails)',
+    )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS')
     .option('--keys <dir>', 'folder of trusted public keys (default $TEND_TRUSTED_KEYS_DIR)')
     .option('--home <dir>', 'registry home')
@@ -421,9 +519,14 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('drift, data quality and quality of a current CSV against a reference CSV, with the model run here, as one self-contained HTML file')
+    .description(
+      'drift, data quality and quality of a current CSV against a reference CSV, with the model run here, as one self-contained HTML file',
+    )
     .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
-    .requiredOption('--reference <file>', 'the reference CSV (one column per feature, optionally the target last)')
+    .requiredOption(
+      '--reference <file>',
+      'the reference CSV (one column per feature, optionally the target last)',
+    )
     .requiredOption('--current <file>', 'the current CSV (the same feature columns, optionally the target)')
     .option('--labels', "the current CSV's target column is the ground truth: adds the quality section")
     .option('--out <file>', 'the HTML report to write')
@@ -442,10 +545,13 @@ export function buildProgram(): Command {
     .option('--no-serve', 'train and register only')
     .option('--json', 'print JSON (with --no-serve)')
     .action(async (opts) => (await import('./commands/demo.js')).demoCommand(opts));
-  // Options of `traffic` must not reuse the names of `demo`'s own (--home, --host, --port, --json, ...): demo would take them.
+  // Options of `traffic` must not reuse the names of `demo`'s own (--home, --host, --port, --json, ...): demo
+  // would take them.
   demo
     .command('traffic')
-    .description('send labelled digits traffic and feedback to a running demo; with --drift the second half drifts')
+    .description(
+      'send labelled digits traffic and feedback to a running demo; with --drift the second half drifts',
+    )
     .option('--url <url>', 'the demo server', 'http://127.0.0.1:8000')
     .option('--drift', 'shift 8 pixel columns and send wrong labels in the second half')
     .option('--requests <n>', 'requests to send', positiveInt, 1000)

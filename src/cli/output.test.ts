@@ -22,7 +22,10 @@ test("an error prints as one line with its code's hint from the catalogue", (t) 
   assert.equal(line, `error: model 'iris' not found — ${ERROR_CATALOGUE.TEND_MODEL_NOT_FOUND.hint}\n`);
   assert.equal(exitCode, 1);
   const imported = report(t, errors.invalidModel('m.onnx is not a valid ONNX model; nothing was imported'));
-  assert.equal(imported.line, `error: m.onnx is not a valid ONNX model; nothing was imported — ${ERROR_CATALOGUE.TEND_INVALID_MODEL.hint}\n`);
+  assert.equal(
+    imported.line,
+    `error: m.onnx is not a valid ONNX model; nothing was imported — ${ERROR_CATALOGUE.TEND_INVALID_MODEL.hint}\n`,
+  );
 });
 
 test("an error's own hint wins over its code's", (t) => {
@@ -33,8 +36,17 @@ test("an error's own hint wins over its code's", (t) => {
 test("a message that says how to fix it after ' — ', or with an empty hint of its own, gets no second hint", (t) => {
   const { line } = report(t, errors.invalidArgument("invalid URL 'x' — give the full infer URL"));
   assert.equal(line, "error: invalid URL 'x' — give the full infer URL\n");
-  const taken = report(t, errors.conflict("model 'digits' already exists; import it under another name (--as NAME)", FIX_IN_MESSAGE));
-  assert.equal(taken.line, "error: model 'digits' already exists; import it under another name (--as NAME)\n");
+  const taken = report(
+    t,
+    errors.conflict(
+      "model 'digits' already exists; import it under another name (--as NAME)",
+      FIX_IN_MESSAGE,
+    ),
+  );
+  assert.equal(
+    taken.line,
+    "error: model 'digits' already exists; import it under another name (--as NAME)\n",
+  );
 });
 
 test("tend's own faults exit 2; anything not a TendError prints without a hint", (t) => {

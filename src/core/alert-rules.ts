@@ -34,7 +34,13 @@ export const QUALITY_METRICS = [
 ] as const;
 
 /** Everything a rule may watch: quality, drift and serving metrics. */
-export const ALERT_METRICS = [...QUALITY_METRICS, 'drifted_share', 'error_rate', 'p99_latency_ms', 'request_rate'] as const;
+export const ALERT_METRICS = [
+  ...QUALITY_METRICS,
+  'drifted_share',
+  'error_rate',
+  'p99_latency_ms',
+  'request_rate',
+] as const;
 
 export type QualityMetricName = (typeof QUALITY_METRICS)[number];
 export type AlertMetricName = (typeof ALERT_METRICS)[number];
@@ -54,7 +60,9 @@ function durationString(minMs: number) {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const nameString = (what: string) =>
-  z.string().regex(NAME_PATTERN, { message: `${what} must start with a letter or digit and use only letters, digits, '_', '.', ':' or '-' (at most 128 characters)` });
+  z.string().regex(NAME_PATTERN, {
+    message: `${what} must start with a letter or digit and use only letters, digits, '_', '.', ':' or '-' (at most 128 characters)`,
+  });
 
 /** A model name, or a glob where '*' matches any run of characters ('*', 'digits-*'). */
 const modelPattern = z.string().regex(/^[A-Za-z0-9_.*-]{1,128}$/, {
@@ -66,7 +74,10 @@ const httpUrl = z.string().superRefine((value, ctx) => {
   try {
     url = new URL(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `'${value}' is not a URL: write it in full, e.g. 'http://127.0.0.1:9000/hook'` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${value}' is not a URL: write it in full, e.g. 'http://127.0.0.1:9000/hook'`,
+    });
     return;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -89,12 +100,16 @@ export const AlertRuleSchema = z
     /** The last N logged rows instead of a time window (quality and drift metrics). */
     last: z.number().int().positive().optional(),
     op: z.enum(['<', '<=', '>', '>='], { message: "op must be one of '<', '<=', '>', '>='" }),
-    threshold: z.number({ message: 'threshold must be a number' }).refine(Number.isFinite, { message: 'threshold must be a finite number' }),
+    threshold: z
+      .number({ message: 'threshold must be a number' })
+      .refine(Number.isFinite, { message: 'threshold must be a finite number' }),
     /** Fewer samples than this is "no data" (default 100; 0 for request_rate). */
     min_samples: z.number().int().nonnegative().optional(),
     /** How long the condition must hold before the alert fires (Prometheus `for`). */
     for: durationString(0).default('0s'),
-    severity: z.enum(['info', 'warning', 'critical'], { message: 'severity must be info, warning or critical' }).default('warning'),
+    severity: z
+      .enum(['info', 'warning', 'critical'], { message: 'severity must be info, warning or critical' })
+      .default('warning'),
     /** Webhook names to notify; omitted: every webhook; []: none. */
     webhooks: z.array(z.string()).optional(),
   })
@@ -104,7 +119,11 @@ export const AlertRuleSchema = z
       ctx.addIssue({ code: 'custom', path: ['last'], message: 'give either window or last, not both' });
     }
     if (rule.last !== undefined && SERVING_METRICS.has(rule.metric)) {
-      ctx.addIssue({ code: 'custom', path: ['last'], message: `${rule.metric} is measured over a time window: use window, not last` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['last'],
+        message: `${rule.metric} is measured over a time window: use window, not last`,
+      });
     }
   });
 
@@ -132,19 +151,34 @@ export const AlertsConfigSchema = z
   .superRefine((config, ctx) => {
     const seenRules = new Set<string>();
     config.rules.forEach((rule, i) => {
-      if (seenRules.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `rule name '${rule.name}' is used twice` });
+      if (seenRules.has(rule.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'name'],
+          message: `rule name '${rule.name}' is used twice`,
+        });
       seenRules.add(rule.name);
     });
     const hooks = new Set<string>();
     config.webhooks.forEach((hook, i) => {
-      if (hooks.has(hook.name)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `webhook name '${hook.name}' is used twice` });
+      if (hooks.has(hook.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', i, 'name'],
+          message: `webhook name '${hook.name}' is used twice`,
+        });
       hooks.add(hook.name);
     });
     config.rules.forEach((rule, i) => {
       (rule.webhooks ?? []).forEach((name, j) => {
         if (!hooks.has(name)) {
-          const known = hooks.size > 0 ? `: known webhooks are ${[...hooks].join(', ')}` : ': no webhooks are configured';
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'webhooks', j], message: `unknown webhook '${name}'${known}` });
+          const known =
+            hooks.size > 0 ? `: known webhooks are ${[...hooks].join(', ')}` : ': no webhooks are configured';
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'webhooks', j],
+            message: `unknown webhook '${name}'${known}`,
+          });
         }
       });
     });
@@ -213,7 +247,10 @@ export function evaluationIntervalMs(config: AlertsConfig): number {
 /** True when a model name matches a rule's model pattern ('*' matches any run of characters). */
 export function matchesModel(pattern: string, model: string): boolean {
   if (!pattern.includes('*')) return pattern === model;
-  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${source}$`).test(model);
 }
 

@@ -232,7 +232,10 @@ export const ServerConfigSchema = z
   .strict();
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
-/** Server settings as written (a config file, the library's `startServer`): every field with a default may be left out. */
+/**
+ * Server settings as written (a config file, the library's `startServer`): every field with a default may be
+ * left out.
+ */
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
 /** Format zod issues as one line: `path: problem; path: problem`. */
@@ -295,9 +298,15 @@ export interface ServerFlags {
  * Environment: TEND_HOST, TEND_PORT, TEND_GRPC_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'),
  * TEND_LOG_LEVEL, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL, TEND_SHUTDOWN_TIMEOUT_MS.
  */
-export function resolveServerConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: ServerFlags }): ServerConfig {
+export function resolveServerConfig(options: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  flags?: ServerFlags;
+}): ServerConfig {
   const env = options.env ?? process.env;
-  const fromFile = options.file ? (loadYamlFile(ServerConfigSchema.partial(), options.file) as Partial<ServerConfig>) : {};
+  const fromFile = options.file
+    ? (loadYamlFile(ServerConfigSchema.partial(), options.file) as Partial<ServerConfig>)
+    : {};
   const layered: Record<string, unknown> = { ...fromFile };
   const envNumber = (key: string): number | undefined => {
     const raw = env[key];
@@ -313,8 +322,10 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (env['TEND_HOME']) layered['home'] = env['TEND_HOME'];
   if (env['TEND_REPOS']) layered['repos'] = env['TEND_REPOS'].split(':').filter((p) => p !== '');
   if (env['TEND_LOG_LEVEL']) layered['log_level'] = env['TEND_LOG_LEVEL'];
-  if (envNumber('TEND_BODY_LIMIT_BYTES') !== undefined) layered['body_limit_bytes'] = envNumber('TEND_BODY_LIMIT_BYTES');
-  if (envNumber('TEND_SHUTDOWN_TIMEOUT_MS') !== undefined) layered['shutdown_timeout_ms'] = envNumber('TEND_SHUTDOWN_TIMEOUT_MS');
+  if (envNumber('TEND_BODY_LIMIT_BYTES') !== undefined)
+    layered['body_limit_bytes'] = envNumber('TEND_BODY_LIMIT_BYTES');
+  if (envNumber('TEND_SHUTDOWN_TIMEOUT_MS') !== undefined)
+    layered['shutdown_timeout_ms'] = envNumber('TEND_SHUTDOWN_TIMEOUT_MS');
   const flags = options.flags ?? {};
   if (flags.host !== undefined) layered['host'] = flags.host;
   if (flags.port !== undefined) layered['port'] = flags.port;
@@ -326,9 +337,12 @@ export function resolveServerConfig(options: { file?: string | undefined; env?: 
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;
   if (flags.shutdownTimeoutMs !== undefined) layered['shutdown_timeout_ms'] = flags.shutdownTimeoutMs;
-  const security: Record<string, unknown> = { ...(layered['security'] as Record<string, unknown> | undefined) };
+  const security: Record<string, unknown> = {
+    ...(layered['security'] as Record<string, unknown> | undefined),
+  };
   if (env['TEND_TOKENS_FILE']) security['tokens_file'] = env['TEND_TOKENS_FILE'];
-  if (env['TEND_INSECURE_NO_AUTH'] === '1' || env['TEND_INSECURE_NO_AUTH'] === 'true') security['insecure_no_auth'] = true;
+  if (env['TEND_INSECURE_NO_AUTH'] === '1' || env['TEND_INSECURE_NO_AUTH'] === 'true')
+    security['insecure_no_auth'] = true;
   if (flags.insecureNoAuth) security['insecure_no_auth'] = true;
   if (flags.tokensFile !== undefined) security['tokens_file'] = flags.tokensFile;
   if (flags.tlsCert !== undefined) security['tls_cert'] = flags.tlsCert;

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvField, decimalNumber, isMissing, MISSING_WORDS, numberCell, readCsv, valueCell, type CsvTable } from './csv.js';
+import {
+  csvField,
+  decimalNumber,
+  isMissing,
+  MISSING_WORDS,
+  numberCell,
+  readCsv,
+  valueCell,
+  type CsvTable,
+} from './csv.js';
 import { hasCode } from './test-support.test-helper.js';
 
 const read = (text: string): CsvTable => readCsv(text, 'data.csv');
@@ -8,9 +17,22 @@ const read = (text: string): CsvTable => readCsv(text, 'data.csv');
 test('a quoted line break stays in its cell, and later rows report the line they start on', () => {
   const t = read('a,b\n1,"two\nlines"\n3,4\n"5\n\n5",6\n');
   assert.deepEqual(t.columns, ['a', 'b']);
-  assert.deepEqual(t.rows.map((r) => r.cells), [['1', 'two\nlines'], ['3', '4'], ['5\n\n5', '6']]);
-  assert.deepEqual(t.rows.map((r) => r.line), [2, 4, 5]);
-  assert.throws(() => read('a,b\n1,"two\nlines"\n3\n'), hasCode('TEND_INVALID_ARGUMENT', /^data\.csv: line 4: expected 2 cells like the header, found 1$/));
+  assert.deepEqual(
+    t.rows.map((r) => r.cells),
+    [
+      ['1', 'two\nlines'],
+      ['3', '4'],
+      ['5\n\n5', '6'],
+    ],
+  );
+  assert.deepEqual(
+    t.rows.map((r) => r.line),
+    [2, 4, 5],
+  );
+  assert.throws(
+    () => read('a,b\n1,"two\nlines"\n3\n'),
+    hasCode('TEND_INVALID_ARGUMENT', /^data\.csv: line 4: expected 2 cells like the header, found 1$/),
+  );
 });
 
 test('a quoted comma and a doubled quote are one cell; quoted cells are flagged', () => {
@@ -29,8 +51,18 @@ test('a byte-order mark is dropped, also in front of a quoted name', () => {
 
 test('CRLF and LF line ends, mixed, with trailing blank lines', () => {
   const t = read('a,b\r\n1,2\n3,"x\r\ny"\r\n5,6\r\n\r\n  \n');
-  assert.deepEqual(t.rows.map((r) => r.cells), [['1', '2'], ['3', 'x\r\ny'], ['5', '6']]);
-  assert.deepEqual(t.rows.map((r) => r.line), [2, 3, 5]);
+  assert.deepEqual(
+    t.rows.map((r) => r.cells),
+    [
+      ['1', '2'],
+      ['3', 'x\r\ny'],
+      ['5', '6'],
+    ],
+  );
+  assert.deepEqual(
+    t.rows.map((r) => r.line),
+    [2, 3, 5],
+  );
 });
 
 test('ragged rows, blank lines, bad headers and broken quotes are refused naming the line', () => {
@@ -45,16 +77,47 @@ test('ragged rows, blank lines, bad headers and broken quotes are refused naming
     ['a,b\n1,2\n"3,4\n5,6\n', /^data\.csv: line 3: a quote is not closed$/],
     ['a,b\n"1"x,2\n', /^data\.csv: line 2: text follows a closing quote/],
   ];
-  for (const [text, message] of cases) assert.throws(() => read(text), hasCode('TEND_INVALID_ARGUMENT', message), JSON.stringify(text));
-  assert.deepEqual(read('a,b\n').rows, [], 'a header alone is a table without rows; each reader decides whether that is enough');
-  assert.deepEqual(read('a,b\nx"y,2\n').rows[0]?.cells, ['x"y', '2'], 'a quote inside an unquoted cell is a character');
+  for (const [text, message] of cases)
+    assert.throws(() => read(text), hasCode('TEND_INVALID_ARGUMENT', message), JSON.stringify(text));
+  assert.deepEqual(
+    read('a,b\n').rows,
+    [],
+    'a header alone is a table without rows; each reader decides whether that is enough',
+  );
+  assert.deepEqual(
+    read('a,b\nx"y,2\n').rows[0]?.cells,
+    ['x"y', '2'],
+    'a quote inside an unquoted cell is a character',
+  );
 });
 
 test('numbers are strict: no hex, no Infinity, no empty string as 0', () => {
-  for (const [text, value] of [['1', 1], ['-4.5', -4.5], ['+3', 3], ['1e3', 1000], ['.25', 0.25], ['5.', 5], ['1E-2', 0.01]] as const) {
+  for (const [text, value] of [
+    ['1', 1],
+    ['-4.5', -4.5],
+    ['+3', 3],
+    ['1e3', 1000],
+    ['.25', 0.25],
+    ['5.', 5],
+    ['1E-2', 0.01],
+  ] as const) {
     assert.equal(decimalNumber(text), value, text);
   }
-  for (const text of ['', ' ', 'NaN', 'Infinity', '-Infinity', '0x10', '0b1', '1,5', '1e', '--1', '1_000', '١']) assert.equal(decimalNumber(text), null, text);
+  for (const text of [
+    '',
+    ' ',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '0x10',
+    '0b1',
+    '1,5',
+    '1e',
+    '--1',
+    '1_000',
+    '١',
+  ])
+    assert.equal(decimalNumber(text), null, text);
 });
 
 test('a bad number names its line and column', () => {
@@ -62,7 +125,10 @@ test('a bad number names its line and column', () => {
   assert.equal(numberCell(t, 0, 1), 2);
   assert.equal(numberCell(t, 5, 1), 8, 'white space inside quotes around a number is allowed');
   const bad = (row: number, column: number, message: RegExp, missing?: readonly string[]) =>
-    assert.throws(() => numberCell(t, row, column, missing ? { missing } : {}), hasCode('TEND_INVALID_ARGUMENT', message));
+    assert.throws(
+      () => numberCell(t, row, column, missing ? { missing } : {}),
+      hasCode('TEND_INVALID_ARGUMENT', message),
+    );
   bad(1, 1, /^data\.csv: line 3, column 2 \('b'\): the cell 'x' is not a number$/);
   bad(2, 0, /^data\.csv: line 4, column 1 \('a'\): the cell '4\nx' is not a number$/);
   bad(2, 1, /^data\.csv: line 4, column 2 \('b'\): the cell is empty/);
@@ -75,12 +141,18 @@ test('missing values: empty and the marker words in any case; quoted cells are t
   const t = read('k,v\n1,""\n2,\n3,NA\n4,nan\n5,NULL\n6,None\n7,n/a\n8,"NA"\n9,"7"\n10,7\n11,x\n12,?\n');
   const values = t.rows.map((_, r) => valueCell(t, r, 1));
   assert.deepEqual(values, ['', null, null, null, null, null, null, 'NA', '7', 7, 'x', '?']);
-  const loose = t.rows.map((_, r) => valueCell(t, r, 1, { quotedIsText: false, missing: [...MISSING_WORDS, '?'] }));
+  const loose = t.rows.map((_, r) =>
+    valueCell(t, r, 1, { quotedIsText: false, missing: [...MISSING_WORDS, '?'] }),
+  );
   assert.deepEqual(loose, [null, null, null, null, null, null, null, null, 7, 7, 'x', null]);
   assert.equal(isMissing(''), true);
   assert.equal(isMissing('NaN'), true);
   assert.equal(isMissing('0'), false);
-  assert.throws(() => read('v\n1\n\n2\n'), hasCode('TEND_INVALID_ARGUMENT', /line 3: blank line/), 'in one column, a blank line is not an empty cell');
+  assert.throws(
+    () => read('v\n1\n\n2\n'),
+    hasCode('TEND_INVALID_ARGUMENT', /line 3: blank line/),
+    'in one column, a blank line is not an empty cell',
+  );
 });
 
 test('csvField quotes what readCsv would otherwise change, and reads back the same', () => {

@@ -83,8 +83,14 @@ function parseRecords(text: string, source: string): { cells: ParsedCell[]; line
     if (!(err instanceof CsvError)) throw err;
     const line = lineAt(recordStart);
     if (err.code === 'CSV_QUOTE_NOT_CLOSED') throw invalid(source, `line ${line}: a quote is not closed`);
-    if (err.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE' || err.code === 'CSV_INVALID_CLOSING_QUOTE') {
-      throw invalid(source, `line ${line}: text follows a closing quote (quote the whole cell, and write a quote inside it as "")`);
+    if (
+      err.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE' ||
+      err.code === 'CSV_INVALID_CLOSING_QUOTE'
+    ) {
+      throw invalid(
+        source,
+        `line ${line}: text follows a closing quote (quote the whole cell, and write a quote inside it as "")`,
+      );
     }
     throw invalid(source, `line ${line}: ${err.message}`);
   }
@@ -102,7 +108,8 @@ export function readCsv(text: string, source: string): CsvTable {
   // Trailing blank lines are what editors leave behind; blank lines inside the data are an error.
   let end = records.length;
   while (end > 0 && isBlank(records[end - 1]?.cells ?? [])) end--;
-  if (end === 0) throw invalid(source, 'the CSV file is empty (expected a header line of column names, then data rows)');
+  if (end === 0)
+    throw invalid(source, 'the CSV file is empty (expected a header line of column names, then data rows)');
 
   const columns = (records[0]?.cells ?? []).map((cell) => cell.text);
   const seen = new Set<string>();
@@ -115,16 +122,26 @@ export function readCsv(text: string, source: string): CsvTable {
   const rows: CsvRow[] = [];
   for (let r = 1; r < end; r++) {
     const { cells, line } = records[r] ?? { cells: [], line: 0 };
-    if (isBlank(cells)) throw invalid(source, `line ${line}: blank line inside the data (remove blank lines between data rows)`);
+    if (isBlank(cells))
+      throw invalid(
+        source,
+        `line ${line}: blank line inside the data (remove blank lines between data rows)`,
+      );
     if (cells.length !== columns.length) {
-      throw invalid(source, `line ${line}: expected ${columns.length} cells like the header, found ${cells.length}`);
+      throw invalid(
+        source,
+        `line ${line}: expected ${columns.length} cells like the header, found ${cells.length}`,
+      );
     }
     rows.push({ line, cells: cells.map((cell) => cell.text), quoted: cells.map((cell) => cell.quoted) });
   }
   return { source, columns, rows };
 }
 
-/** The number a plain decimal (`-4.5`, `1e3`, `.25`) stands for, or null for anything else ('', 'NaN', '0x10', 'Infinity'). */
+/**
+ * The number a plain decimal (`-4.5`, `1e3`, `.25`) stands for, or null for anything else ('', 'NaN', '0x10',
+ * 'Infinity').
+ */
 export function decimalNumber(text: string): number | null {
   return DECIMAL_NUMBER.test(text) ? Number(text) : null;
 }
@@ -151,16 +168,25 @@ export interface NumberCellOptions {
 
 /**
  * The number in a cell that must hold one (quoted or not).
- * @throws TendError TEND_INVALID_ARGUMENT naming the line and column: the cell is empty, a missing value or not a number.
+ * @throws TendError TEND_INVALID_ARGUMENT naming the line and column: the cell is empty, a missing value or
+ * not a number.
  */
-export function numberCell(table: CsvTable, row: number, column: number, options: NumberCellOptions = {}): number {
+export function numberCell(
+  table: CsvTable,
+  row: number,
+  column: number,
+  options: NumberCellOptions = {},
+): number {
   const text = table.rows[row]?.cells[column] ?? '';
   const value = decimalNumber(text.trim());
   if (value !== null) return value;
   const place = cellPlace(table, row, column);
-  if (text === '') throw errors.invalidArgument(`${place}: the cell is empty (fill in or drop rows with missing values)`);
+  if (text === '')
+    throw errors.invalidArgument(`${place}: the cell is empty (fill in or drop rows with missing values)`);
   if (isMissing(text, options.missing)) {
-    throw errors.invalidArgument(`${place}: the cell is ${shownCell(text)}, a missing value (fill in or drop those rows)`);
+    throw errors.invalidArgument(
+      `${place}: the cell is ${shownCell(text)}, a missing value (fill in or drop those rows)`,
+    );
   }
   throw errors.invalidArgument(`${place}: the cell ${shownCell(text)} is not a number`);
 }
@@ -176,7 +202,12 @@ export interface ValueCellOptions {
 }
 
 /** A cell read as a number when it is a plain decimal, null when missing, else its text. */
-export function valueCell(table: CsvTable, row: number, column: number, options: ValueCellOptions = {}): CsvValue {
+export function valueCell(
+  table: CsvTable,
+  row: number,
+  column: number,
+  options: ValueCellOptions = {},
+): CsvValue {
   const r = table.rows[row];
   const text = r?.cells[column] ?? '';
   if ((options.quotedIsText ?? true) && r?.quoted[column] === true) return text;

@@ -20,7 +20,8 @@ function invalid(value: unknown, ...fragments: string[]): void {
     (err: unknown) => {
       assert.ok(err instanceof TendError);
       assert.equal(err.code, 'TEND_INVALID_ARGUMENT');
-      for (const fragment of fragments) assert.ok(err.message.includes(fragment), `'${fragment}' not in: ${err.message}`);
+      for (const fragment of fragments)
+        assert.ok(err.message.includes(fragment), `'${fragment}' not in: ${err.message}`);
       return true;
     },
   );
@@ -56,9 +57,18 @@ test('routes normalize version refs to strings and header names to lower case', 
       },
     },
   );
-  assert.deepEqual(parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 0 } }).canary, { version: '3', percent: 0 });
-  assert.deepEqual(parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 100 } }).canary, { version: '3', percent: 100 });
-  assert.equal(parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 0.5 } }).canary?.percent, 0.5);
+  assert.deepEqual(parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 0 } }).canary, {
+    version: '3',
+    percent: 0,
+  });
+  assert.deepEqual(parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 100 } }).canary, {
+    version: '3',
+    percent: 100,
+  });
+  assert.equal(
+    parseDeploymentRoutes({ champion: 2, canary: { version: 3, percent: 0.5 } }).canary?.percent,
+    0.5,
+  );
 });
 
 test('YAML and JSON spellings give the same object', () => {
@@ -75,30 +85,86 @@ test('bad routes are TEND_INVALID_ARGUMENT naming the field and the fix', () => 
   invalid({ champion: '0' }, "version '0' is not a positive integer");
   invalid({ champion: 1.5 }, 'version 1.5');
   invalid({ champion: true }, 'champion: expected a version number');
-  invalid({ champion: 1, extra: 1 }, "unknown field 'extra' in routes (allowed: champion, canary, shadow, experiment)");
-  invalid({ champion: 1, canary: { version: 2, percent: 101 } }, 'canary.percent: canary.percent must be between 0 and 100');
+  invalid(
+    { champion: 1, extra: 1 },
+    "unknown field 'extra' in routes (allowed: champion, canary, shadow, experiment)",
+  );
+  invalid(
+    { champion: 1, canary: { version: 2, percent: 101 } },
+    'canary.percent: canary.percent must be between 0 and 100',
+  );
   invalid({ champion: 1, canary: { version: 2, percent: -1 } }, 'between 0 and 100');
   invalid({ champion: 1, canary: { version: 2 } }, 'canary.percent');
   invalid({ champion: 1, canary: { version: 2, percent: '10' } }, 'canary.percent');
   invalid({ champion: 1, canary: { version: 1, percent: 10 } }, "the canary '1' is the champion itself");
   invalid({ champion: 'x', shadow: { version: 'x' } }, "the shadow 'x' is the champion itself");
-  invalid({ champion: 1, shadow: { version: 2, percent: 5 } }, "unknown field 'percent' in shadow (allowed: version)");
+  invalid(
+    { champion: 1, shadow: { version: 2, percent: 5 } },
+    "unknown field 'percent' in shadow (allowed: version)",
+  );
   invalid(
     { champion: 1, experiment: { variants: [{ version: 2, weight: 1 }] } },
     'experiment.variants: an experiment needs at least 2 variants',
   );
   invalid(
-    { champion: 1, experiment: { variants: [{ version: 2, weight: 0 }, { version: 3, weight: 0 }] } },
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 2, weight: 0 },
+          { version: 3, weight: 0 },
+        ],
+      },
+    },
     'the variant weights must sum to more than 0',
   );
-  invalid({ champion: 1, experiment: { variants: [{ version: 2, weight: -1 }, { version: 3, weight: 1 }] } }, 'weight must be >= 0');
-  invalid({ champion: 1, experiment: { variants: [{ version: 2, weight: Infinity }, { version: 3, weight: 1 }] } }, 'finite');
   invalid(
-    { champion: 1, experiment: { variants: [{ version: 2, weight: 1 }, { version: '2', weight: 1 }] } },
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 2, weight: -1 },
+          { version: 3, weight: 1 },
+        ],
+      },
+    },
+    'weight must be >= 0',
+  );
+  invalid(
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 2, weight: Infinity },
+          { version: 3, weight: 1 },
+        ],
+      },
+    },
+    'finite',
+  );
+  invalid(
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 2, weight: 1 },
+          { version: '2', weight: 1 },
+        ],
+      },
+    },
     "version '2' appears in two variants",
   );
   invalid(
-    { champion: 1, experiment: { variants: [{ version: 2, weight: 1 }, { version: 3, weight: 1 }], sticky_by: 'x user' } },
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 2, weight: 1 },
+          { version: 3, weight: 1 },
+        ],
+        sticky_by: 'x user',
+      },
+    },
     'experiment.sticky_by',
   );
   invalid({ champion: 1, experiment: { variants: 'x' } }, 'experiment.variants must be a list');
@@ -109,7 +175,12 @@ test('canary and experiment are mutually exclusive, and the message says why', (
     {
       champion: 1,
       canary: { version: 2, percent: 10 },
-      experiment: { variants: [{ version: 2, weight: 1 }, { version: 3, weight: 1 }] },
+      experiment: {
+        variants: [
+          { version: 2, weight: 1 },
+          { version: 3, weight: 1 },
+        ],
+      },
     },
     'canary and experiment cannot be combined',
     'both divide the live traffic',
@@ -117,14 +188,24 @@ test('canary and experiment are mutually exclusive, and the message says why', (
 });
 
 test('every problem is reported at once', () => {
-  invalid({ champion: 1, canary: { version: 1, percent: 5 }, bogus: 1 }, "unknown field 'bogus'", 'canary.version');
+  invalid(
+    { champion: 1, canary: { version: 1, percent: 5 }, bogus: 1 },
+    "unknown field 'bogus'",
+    'canary.version',
+  );
 });
 
 test('routeRefs lists every ref with its route; resolveRoutes maps them to numbers', () => {
   const routes = parseDeploymentRoutes({
     champion: 'stable',
     shadow: { version: 9 },
-    experiment: { variants: [{ version: 1, weight: 1 }, { version: 'b', weight: 3 }], sticky_by: 'X-U' },
+    experiment: {
+      variants: [
+        { version: 1, weight: 1 },
+        { version: 'b', weight: 3 },
+      ],
+      sticky_by: 'X-U',
+    },
   });
   assert.deepEqual(routeRefs(routes), [
     { route: 'champion', ref: 'stable' },
@@ -138,7 +219,13 @@ test('routeRefs lists every ref with its route; resolveRoutes maps them to numbe
     {
       champion: 4,
       shadow: { version: 9 },
-      experiment: { variants: [{ version: 1, weight: 1 }, { version: 7, weight: 3 }], sticky_by: 'x-u' },
+      experiment: {
+        variants: [
+          { version: 1, weight: 1 },
+          { version: 7, weight: 3 },
+        ],
+        sticky_by: 'x-u',
+      },
     },
   );
   const canary = parseDeploymentRoutes({ champion: 1, canary: { version: 'next', percent: 10 } });
@@ -146,7 +233,10 @@ test('routeRefs lists every ref with its route; resolveRoutes maps them to numbe
     { route: 'champion', ref: '1' },
     { route: 'canary', ref: 'next' },
   ]);
-  assert.deepEqual(resolveRoutes(canary, (ref) => (ref === 'next' ? 2 : 1)), { champion: 1, canary: { version: 2, percent: 10 } });
+  assert.deepEqual(
+    resolveRoutes(canary, (ref) => (ref === 'next' ? 2 : 1)),
+    { champion: 1, canary: { version: 2, percent: 10 } },
+  );
 });
 
 test('deployment actions are a closed list', () => {
@@ -165,7 +255,10 @@ test('signatureMismatch names input and output differences', () => {
   assert.equal(
     signatureMismatch(base, {
       inputs: [{ name: 'x', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['n', 4] }],
-      outputs: [...base.outputs, { name: 'z', datatype: 'INT64', onnx_type: 'tensor(int64)', shape: ['batch'] }],
+      outputs: [
+        ...base.outputs,
+        { name: 'z', datatype: 'INT64', onnx_type: 'tensor(int64)', shape: ['batch'] },
+      ],
     }),
     null,
   );
@@ -180,7 +273,10 @@ test('signatureMismatch names input and output differences', () => {
     "input 'x' is FP64, not FP32; it takes an extra input 'mask'; output 'y' is missing",
   );
   assert.equal(
-    signatureMismatch(base, { inputs: [], outputs: [{ name: 'y', datatype: null, onnx_type: 'seq(tensor(float))', shape: null }] }),
+    signatureMismatch(base, {
+      inputs: [],
+      outputs: [{ name: 'y', datatype: null, onnx_type: 'seq(tensor(float))', shape: null }],
+    }),
     "input 'x' is missing; output 'y' is seq(tensor(float)), not FP32",
   );
 });

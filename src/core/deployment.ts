@@ -62,23 +62,61 @@ function strictFields(what: string, fields: string) {
 /** When the server rolls a canary back, or promotes it, on its own. Absent fields take the defaults. */
 export const CanaryPolicySchema = z.strictObject(
   {
-    auto_rollback: z.boolean().optional().describe('Roll back a canary that errs or slows down past the thresholds (default true)'),
-    min_requests: z.number().int().positive().optional().describe('Canary requests before any automatic decision (default 100)'),
+    auto_rollback: z
+      .boolean()
+      .optional()
+      .describe('Roll back a canary that errs or slows down past the thresholds (default true)'),
+    min_requests: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Canary requests before any automatic decision (default 100)'),
     max_error_rate_increase: z
       .number()
       .min(0)
       .max(1)
       .optional()
       .describe("Canary error rate minus the champion's above which it is rolled back (default 0.05)"),
-    max_p99_ratio: z.number().min(1).optional().describe("Canary p99 latency over the champion's above which it is rolled back (default: no latency rule)"),
-    promote_after_requests: z.number().int().positive().optional().describe('Promote once the canary answered this many requests within bounds'),
-    promote_after_seconds: z.number().positive().optional().describe('…and has run this long (both must hold when both are given)'),
-    quality_metric: z
-      .enum(QUALITY_METRICS, { error: `canary.policy.quality_metric must be one of ${QUALITY_METRICS.join(', ')}` })
+    max_p99_ratio: z
+      .number()
+      .min(1)
       .optional()
-      .describe('Roll back on ground truth: the quality metric compared between canary and champion (needs feedback)'),
-    max_quality_drop: z.number().min(0).optional().describe('How much worse than the champion the canary may be on quality_metric (absolute, e.g. 0.02; default 0.02)'),
-    min_labelled: z.number().int().positive().optional().describe('Labelled predictions each side needs before the quality rule applies (default 100)'),
+      .describe(
+        "Canary p99 latency over the champion's above which it is rolled back (default: no latency rule)",
+      ),
+    promote_after_requests: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Promote once the canary answered this many requests within bounds'),
+    promote_after_seconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe('…and has run this long (both must hold when both are given)'),
+    quality_metric: z
+      .enum(QUALITY_METRICS, {
+        error: `canary.policy.quality_metric must be one of ${QUALITY_METRICS.join(', ')}`,
+      })
+      .optional()
+      .describe(
+        'Roll back on ground truth: the quality metric compared between canary and champion (needs feedback)',
+      ),
+    max_quality_drop: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'How much worse than the champion the canary may be on quality_metric (absolute, e.g. 0.02; default 0.02)',
+      ),
+    min_labelled: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Labelled predictions each side needs before the quality rule applies (default 100)'),
   },
   strictFields(
     'canary.policy',
@@ -93,14 +131,20 @@ export const CanaryRouteSchema = z.strictObject(
       .number({ error: 'canary.percent must be a number from 0 to 100' })
       .min(0, { error: 'canary.percent must be between 0 and 100' })
       .max(100, { error: 'canary.percent must be between 0 and 100' })
-      .describe('Share of requests (0-100) the canary answers; the same request id always gets the same answer'),
+      .describe(
+        'Share of requests (0-100) the canary answers; the same request id always gets the same answer',
+      ),
     policy: CanaryPolicySchema.optional().describe('Automatic rollback and promotion'),
   },
   strictFields('canary', 'version, percent, policy'),
 );
 
 export const ShadowRouteSchema = z.strictObject(
-  { version: VersionRefSchema.describe('Receives a copy of every request; its answers are compared, never returned') },
+  {
+    version: VersionRefSchema.describe(
+      'Receives a copy of every request; its answers are compared, never returned',
+    ),
+  },
   strictFields('shadow', 'version'),
 );
 
@@ -118,12 +162,17 @@ export const ExperimentVariantSchema = z.strictObject(
 export const ExperimentRouteSchema = z
   .strictObject(
     {
-      variants: z
-        .array(ExperimentVariantSchema, { error: 'experiment.variants must be a list of {version, weight}' }),
+      variants: z.array(ExperimentVariantSchema, {
+        error: 'experiment.variants must be a list of {version, weight}',
+      }),
       sticky_by: z
         .string({ error: 'experiment.sticky_by must be a header name' })
-        .max(MAX_HEADER_NAME_BYTES, { error: `experiment.sticky_by must be a header name of at most ${MAX_HEADER_NAME_BYTES} characters` })
-        .regex(HEADER_NAME, { error: 'experiment.sticky_by must be an HTTP header name (letters, digits, -, _ ...)' })
+        .max(MAX_HEADER_NAME_BYTES, {
+          error: `experiment.sticky_by must be a header name of at most ${MAX_HEADER_NAME_BYTES} characters`,
+        })
+        .regex(HEADER_NAME, {
+          error: 'experiment.sticky_by must be an HTTP header name (letters, digits, -, _ ...)',
+        })
         .transform((name) => name.toLowerCase())
         .optional()
         .describe('A header name: requests with the same value of it land on the same variant'),
@@ -132,12 +181,20 @@ export const ExperimentRouteSchema = z
   )
   .superRefine((experiment, ctx) => {
     if (experiment.variants.length < 2) {
-      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'an experiment needs at least 2 variants' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variants'],
+        message: 'an experiment needs at least 2 variants',
+      });
       return;
     }
     const total = experiment.variants.reduce((sum, v) => sum + v.weight, 0);
     if (!(total > 0)) {
-      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'the variant weights must sum to more than 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variants'],
+        message: 'the variant weights must sum to more than 0',
+      });
     }
     const seen = new Set<string>();
     experiment.variants.forEach((variant, i) => {
@@ -155,10 +212,14 @@ export const ExperimentRouteSchema = z
 export const DeploymentRoutesSchema = z
   .strictObject(
     {
-      champion: VersionRefSchema.describe('The version or alias that answers every request no other route takes'),
+      champion: VersionRefSchema.describe(
+        'The version or alias that answers every request no other route takes',
+      ),
       canary: CanaryRouteSchema.optional().describe('A share of the traffic to another version'),
       shadow: ShadowRouteSchema.optional().describe('A version that receives mirrored requests'),
-      experiment: ExperimentRouteSchema.optional().describe('An A/B split between weighted variants (not with a canary)'),
+      experiment: ExperimentRouteSchema.optional().describe(
+        'An A/B split between weighted variants (not with a canary)',
+      ),
     },
     strictFields('routes', 'champion, canary, shadow, experiment'),
   )
@@ -231,7 +292,9 @@ export function routeRefs(routes: DeploymentRoutes): RouteRef[] {
   const refs: RouteRef[] = [{ route: 'champion', ref: routes.champion }];
   if (routes.canary !== undefined) refs.push({ route: 'canary', ref: routes.canary.version });
   if (routes.shadow !== undefined) refs.push({ route: 'shadow', ref: routes.shadow.version });
-  routes.experiment?.variants.forEach((v, variant) => refs.push({ route: 'experiment', ref: v.version, variant }));
+  routes.experiment?.variants.forEach((v, variant) =>
+    refs.push({ route: 'experiment', ref: v.version, variant }),
+  );
   return refs;
 }
 
@@ -248,7 +311,9 @@ export function resolveRoutes(routes: DeploymentRoutes, resolve: (ref: string) =
   if (routes.shadow !== undefined) resolved.shadow = { version: resolve(routes.shadow.version) };
   if (routes.experiment !== undefined) {
     const { variants, sticky_by } = routes.experiment;
-    resolved.experiment = { variants: variants.map((v) => ({ version: resolve(v.version), weight: v.weight })) };
+    resolved.experiment = {
+      variants: variants.map((v) => ({ version: resolve(v.version), weight: v.weight })),
+    };
     if (sticky_by !== undefined) resolved.experiment.sticky_by = sticky_by;
   }
   return resolved;
@@ -313,7 +378,10 @@ export function signatureMismatch(champion: ModelSignature, candidate: ModelSign
  */
 export function promotedRoutes(endpoint: string, routes: DeploymentRoutes): DeploymentRoutes {
   if (routes.experiment) {
-    throw errors.conflict(`'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`, FIX_IN_MESSAGE);
+    throw errors.conflict(
+      `'${endpoint}' runs an experiment: put routes with the winning variant as champion instead`,
+      FIX_IN_MESSAGE,
+    );
   }
   if (!routes.canary) throw errors.conflict(`'${endpoint}' has no canary to promote`);
   return { champion: routes.canary.version, ...(routes.shadow ? { shadow: routes.shadow } : {}) };

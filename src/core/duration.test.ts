@@ -31,27 +31,76 @@ test('compound forms, largest unit first', () => {
 });
 
 test('anything else is refused showing the grammar', () => {
-  const bad = ['', ' ', '5', 's', 'ms', '-1s', '+1s', '1 h', '1hour', '10x', 'h1', '1e3s', '1.s', '1..5s', '30s1m', '1m1m', '1s 500ms', '1h30', '0x10s', 'Infinitys'];
+  const bad = [
+    '',
+    ' ',
+    '5',
+    's',
+    'ms',
+    '-1s',
+    '+1s',
+    '1 h',
+    '1hour',
+    '10x',
+    'h1',
+    '1e3s',
+    '1.s',
+    '1..5s',
+    '30s1m',
+    '1m1m',
+    '1s 500ms',
+    '1h30',
+    '0x10s',
+    'Infinitys',
+  ];
   for (const text of bad) {
-    assert.throws(() => parseDuration(text), hasCode('TEND_INVALID_ARGUMENT', `'${text}' is not a duration: ${DURATION_GRAMMAR}`), JSON.stringify(text));
+    assert.throws(
+      () => parseDuration(text),
+      hasCode('TEND_INVALID_ARGUMENT', `'${text}' is not a duration: ${DURATION_GRAMMAR}`),
+      JSON.stringify(text),
+    );
   }
-  assert.throws(() => parseDuration('1h x', { what: 'window' }), hasCode('TEND_INVALID_ARGUMENT', /^window '1h x' is not a duration: write a number and a unit/));
-  assert.throws(() => parseDuration('0.5ms'), hasCode('TEND_INVALID_ARGUMENT', "'0.5ms' is not a whole number of milliseconds"));
-  assert.throws(() => parseDuration('99999999999w'), hasCode('TEND_INVALID_ARGUMENT', "'99999999999w' is too long"));
+  assert.throws(
+    () => parseDuration('1h x', { what: 'window' }),
+    hasCode('TEND_INVALID_ARGUMENT', /^window '1h x' is not a duration: write a number and a unit/),
+  );
+  assert.throws(
+    () => parseDuration('0.5ms'),
+    hasCode('TEND_INVALID_ARGUMENT', "'0.5ms' is not a whole number of milliseconds"),
+  );
+  assert.throws(
+    () => parseDuration('99999999999w'),
+    hasCode('TEND_INVALID_ARGUMENT', "'99999999999w' is too long"),
+  );
 });
 
 test('a plain number is seconds only where asked (command-line flags)', () => {
   assert.equal(parseDuration('10', { plainSeconds: true }), 10_000);
   assert.equal(parseDuration('0.25', { plainSeconds: true }), 250);
   assert.equal(parseDuration('1m', { plainSeconds: true }), 60_000);
-  assert.throws(() => parseDuration('10', { what: '--duration' }), hasCode('TEND_INVALID_ARGUMENT', /^--duration '10' is not a duration/));
-  assert.throws(() => parseDuration('ten', { what: '--duration', plainSeconds: true }), hasCode('TEND_INVALID_ARGUMENT', /; a plain number is seconds$/));
+  assert.throws(
+    () => parseDuration('10', { what: '--duration' }),
+    hasCode('TEND_INVALID_ARGUMENT', /^--duration '10' is not a duration/),
+  );
+  assert.throws(
+    () => parseDuration('ten', { what: '--duration', plainSeconds: true }),
+    hasCode('TEND_INVALID_ARGUMENT', /; a plain number is seconds$/),
+  );
 });
 
 test('a minimum: zero refused where a duration must be positive, or a floor in ms', () => {
   assert.equal(parseDuration('0s'), 0);
-  assert.throws(() => parseDuration('0s', { what: '--duration', minMs: 1 }), hasCode('TEND_INVALID_ARGUMENT', "--duration '0s' must be longer than zero"));
-  assert.throws(() => parseDuration('0', { minMs: 1, plainSeconds: true }), hasCode('TEND_INVALID_ARGUMENT', "'0' must be longer than zero"));
-  assert.throws(() => parseDuration('10ms', { minMs: 100 }), hasCode('TEND_INVALID_ARGUMENT', "'10ms' is too short: at least 100 ms"));
+  assert.throws(
+    () => parseDuration('0s', { what: '--duration', minMs: 1 }),
+    hasCode('TEND_INVALID_ARGUMENT', "--duration '0s' must be longer than zero"),
+  );
+  assert.throws(
+    () => parseDuration('0', { minMs: 1, plainSeconds: true }),
+    hasCode('TEND_INVALID_ARGUMENT', "'0' must be longer than zero"),
+  );
+  assert.throws(
+    () => parseDuration('10ms', { minMs: 100 }),
+    hasCode('TEND_INVALID_ARGUMENT', "'10ms' is too short: at least 100 ms"),
+  );
   assert.equal(parseDuration('100ms', { minMs: 100 }), 100);
 });

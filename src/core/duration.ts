@@ -22,7 +22,8 @@ const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d|w)/y;
 const PLAIN_NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 /** What the error messages show of the grammar. */
-export const DURATION_GRAMMAR = 'write a number and a unit, or several largest first: 500ms, 1.5s, 2h, 2d, 1m30s (units ms, s, m, h, d, w)';
+export const DURATION_GRAMMAR =
+  'write a number and a unit, or several largest first: 500ms, 1.5s, 2h, 2d, 1m30s (units ms, s, m, h, d, w)';
 
 export interface DurationOptions {
   /** What the text is, leading the error message: '--duration', 'window'. Default: none. */
@@ -71,7 +72,8 @@ function sumParts(text: string): number | null {
  */
 export function parseDuration(text: string, options: DurationOptions = {}): number {
   const trimmed = text.trim();
-  const ms = options.plainSeconds === true && PLAIN_NUMBER.test(trimmed) ? partMs(trimmed, 's') : sumParts(trimmed);
+  const ms =
+    options.plainSeconds === true && PLAIN_NUMBER.test(trimmed) ? partMs(trimmed, 's') : sumParts(trimmed);
   if (ms === null) {
     const plain = options.plainSeconds === true ? '; a plain number is seconds' : '';
     throw invalid(text, options, `is not a duration: ${DURATION_GRAMMAR}${plain}`);
@@ -79,6 +81,11 @@ export function parseDuration(text: string, options: DurationOptions = {}): numb
   if (!Number.isInteger(ms)) throw invalid(text, options, 'is not a whole number of milliseconds');
   if (!Number.isSafeInteger(ms)) throw invalid(text, options, 'is too long');
   const minMs = options.minMs ?? 0;
-  if (ms < minMs) throw invalid(text, options, minMs === 1 ? 'must be longer than zero' : `is too short: at least ${minMs} ms`);
+  if (ms < minMs)
+    throw invalid(
+      text,
+      options,
+      minMs === 1 ? 'must be longer than zero' : `is too short: at least ${minMs} ms`,
+    );
   return ms;
 }

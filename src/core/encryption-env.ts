@@ -32,7 +32,9 @@ export function keyringFromEnvironment(env: Environment = process.env): Keyring 
   if (file !== undefined && inline !== undefined) {
     throw errors.invalidConfig(`both ${ENCRYPTION_KEY_FILE_ENV} and ${ENCRYPTION_KEY_ENV} are set; keep one`);
   }
-  return file !== undefined ? loadKeyring({ file }) : loadKeyring({ env: inline as string, envName: ENCRYPTION_KEY_ENV });
+  return file !== undefined
+    ? loadKeyring({ file })
+    : loadKeyring({ env: inline as string, envName: ENCRYPTION_KEY_ENV });
 }
 
 /** The keyring of a process, loaded once, reloaded from its file when a sealed blob names a key it lacks. */
@@ -50,7 +52,10 @@ export class KeyringSource {
   /** Keys from TEND_ENCRYPTION_KEY_FILE or TEND_ENCRYPTION_KEY (read at first use). */
   static fromEnvironment(env: Environment = process.env): KeyringSource {
     const file = nonEmpty(env[ENCRYPTION_KEY_FILE_ENV]);
-    const origin = file !== undefined || nonEmpty(env[ENCRYPTION_KEY_ENV]) === undefined ? ENCRYPTION_KEY_FILE_ENV : ENCRYPTION_KEY_ENV;
+    const origin =
+      file !== undefined || nonEmpty(env[ENCRYPTION_KEY_ENV]) === undefined
+        ? ENCRYPTION_KEY_FILE_ENV
+        : ENCRYPTION_KEY_ENV;
     return new KeyringSource(() => keyringFromEnvironment(env), file, origin);
   }
 
@@ -83,11 +88,15 @@ export class KeyringSource {
   withKey(keyId: string, what: string): Keyring {
     let keyring = this.current();
     if (keyring === null) {
-      throw errors.invalidConfig(`${what} is encrypted, but no key is configured; set ${ENCRYPTION_KEY_FILE_ENV} to its key file`);
+      throw errors.invalidConfig(
+        `${what} is encrypted, but no key is configured; set ${ENCRYPTION_KEY_FILE_ENV} to its key file`,
+      );
     }
     if (!keyring.keys.has(keyId) && this.file !== undefined) keyring = this.reload() ?? keyring;
     if (!keyring.keys.has(keyId)) {
-      throw errors.invalidConfig(`${what} is encrypted with key ${keyId}, which ${this.origin} does not hold`);
+      throw errors.invalidConfig(
+        `${what} is encrypted with key ${keyId}, which ${this.origin} does not hold`,
+      );
     }
     return keyring;
   }

@@ -60,16 +60,25 @@ test('tampering anywhere (header, nonce, ciphertext, tag) fails with one clear m
   for (const offset of [16, 20, 27, 28, 28 + 5, sealed.length - 1, sealed.length - 16]) {
     const bad = Buffer.from(sealed);
     bad[offset] = (bad[offset] ?? 0) ^ 0x01;
-    invalidModel(() => decryptBuffer(bad, ring, 'model file'), /^model file: decryption failed: the file was changed or the key is wrong$/);
+    invalidModel(
+      () => decryptBuffer(bad, ring, 'model file'),
+      /^model file: decryption failed: the file was changed or the key is wrong$/,
+    );
   }
 });
 
 test('a wrong key with the same id fails as tampering; an unknown key id is named', () => {
   const sealed = encryptBuffer(plain, key);
   const impostor = keyringOf([{ id: key.id, key: generateEncryptionKey().key }]);
-  invalidModel(() => decryptBuffer(sealed, impostor), /decryption failed: the file was changed or the key is wrong/);
+  invalidModel(
+    () => decryptBuffer(sealed, impostor),
+    /decryption failed: the file was changed or the key is wrong/,
+  );
   const other = keyringOf([generateEncryptionKey()]);
-  invalidModel(() => decryptBuffer(sealed, other), new RegExp(`encrypted with key ${key.id}, which is not in the keyring`));
+  invalidModel(
+    () => decryptBuffer(sealed, other),
+    new RegExp(`encrypted with key ${key.id}, which is not in the keyring`),
+  );
   // Changing the key id in the header to another key in the ring: the AAD catches it.
   const second = generateEncryptionKey();
   const both = keyringOf([key, second]);
@@ -79,10 +88,16 @@ test('a wrong key with the same id fails as tampering; an unknown key id is name
 });
 
 test('not encrypted and truncated envelopes are named as such', () => {
-  invalidModel(() => decryptBuffer(Buffer.from('ONNX plain model bytes, no header'), ring), /not encrypted by tend \(no TENDENC1 header\)/);
+  invalidModel(
+    () => decryptBuffer(Buffer.from('ONNX plain model bytes, no header'), ring),
+    /not encrypted by tend \(no TENDENC1 header\)/,
+  );
   invalidModel(() => decryptBuffer(Buffer.alloc(0), ring), /not encrypted by tend/);
   const sealed = encryptBuffer(plain, key);
-  invalidModel(() => decryptBuffer(sealed.subarray(0, 30), ring), /truncated \(30 bytes, an envelope has at least 44\)/);
+  invalidModel(
+    () => decryptBuffer(sealed.subarray(0, 30), ring),
+    /truncated \(30 bytes, an envelope has at least 44\)/,
+  );
   invalidModel(() => decryptBuffer(sealed.subarray(0, 8), ring), /truncated/);
   invalidModel(() => decryptBuffer(sealed.subarray(0, sealed.length - 1), ring), /decryption failed/);
   assert.equal(isEncrypted(Buffer.from('TENDENC')), false);

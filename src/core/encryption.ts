@@ -31,7 +31,8 @@ export function isEncrypted(data: Uint8Array): boolean {
 /** Seal `plain` with `key`. */
 export function encryptBuffer(plain: Uint8Array, key: EncryptionKey): Buffer {
   const header = Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), randomBytes(NONCE_BYTES)]);
-  if (header.length !== HEADER_BYTES) throw errors.invalidConfig('an encryption key id must be 16 hex characters');
+  if (header.length !== HEADER_BYTES)
+    throw errors.invalidConfig('an encryption key id must be 16 hex characters');
   const cipher = createCipheriv('aes-256-gcm', key.key, header.subarray(MAGIC.length + KEY_ID_BYTES));
   cipher.setAAD(header);
   const body = cipher.update(plain);
@@ -46,17 +47,23 @@ export function encryptBuffer(plain: Uint8Array, key: EncryptionKey): Buffer {
 export function decryptBuffer(sealed: Uint8Array, keyring: Keyring, what = 'encrypted data'): Buffer {
   const fail = (message: string) => errors.invalidModel(`${what}: ${message}`);
   if (!isEncrypted(sealed)) throw fail('not encrypted by tend (no TENDENC1 header)');
-  if (sealed.length < ENVELOPE_OVERHEAD_BYTES) throw fail(`truncated (${sealed.length} bytes, an envelope has at least ${ENVELOPE_OVERHEAD_BYTES})`);
+  if (sealed.length < ENVELOPE_OVERHEAD_BYTES)
+    throw fail(`truncated (${sealed.length} bytes, an envelope has at least ${ENVELOPE_OVERHEAD_BYTES})`);
   const data = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
   const header = data.subarray(0, HEADER_BYTES);
   const keyId = header.subarray(MAGIC.length, MAGIC.length + KEY_ID_BYTES).toString('hex');
   const key = keyring.keys.get(keyId);
   if (key === undefined) throw fail(`encrypted with key ${keyId}, which is not in the keyring`);
-  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length + KEY_ID_BYTES), { authTagLength: TAG_BYTES });
+  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length + KEY_ID_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(header);
   decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
   } catch (err) {
     throw errors.invalidModel(`${what}: ${TAMPERED}`, err);
   }

@@ -17,9 +17,22 @@ const CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
 /** The canonical gRPC error status names (grpc.status keys but OK). */
 const GRPC_STATUS_NAMES = new Set<string>([
-  'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ]);
 
 /** True for test code, which may build errors any way it likes. */
@@ -34,7 +47,8 @@ function sourceFiles(): Map<string, string> {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && !isTestFile(name)) files.set(relative(SRC, path).split(sep).join('/'), readFileSync(path, 'utf8'));
+      else if (name.endsWith('.ts') && !isTestFile(name))
+        files.set(relative(SRC, path).split(sep).join('/'), readFileSync(path, 'utf8'));
     }
   };
   walk(SRC);
@@ -75,7 +89,10 @@ test('every code maps to exactly one HTTP status and one gRPC status', () => {
   for (const code of CODES) {
     const entry = ERROR_CATALOGUE[code];
     assert.deepEqual(Object.keys(entry).sort(), ['grpc', 'hint', 'http'], code);
-    assert.ok(Number.isInteger(entry.http) && entry.http >= 400 && entry.http < 600, `${code}: HTTP ${entry.http} is an error status`);
+    assert.ok(
+      Number.isInteger(entry.http) && entry.http >= 400 && entry.http < 600,
+      `${code}: HTTP ${entry.http} is an error status`,
+    );
     assert.ok(GRPC_STATUS_NAMES.has(entry.grpc), `${code}: ${entry.grpc} is a gRPC error status`);
     assert.equal(ERROR_CODES[code], entry.http, code);
     assert.equal(errors.withCode(code, 'm').status, entry.http, code);
@@ -100,13 +117,22 @@ test('every code has a factory, and the factories keep their fixed wording', () 
   assert.equal(errors.modelNotFound('iris').message, "model 'iris' not found");
   assert.equal(errors.versionNotFound('iris', 3).message, "model 'iris' has no version '3'");
   assert.equal(errors.aliasNotFound('iris', 'prod').message, "model 'iris' has no alias 'prod'");
-  assert.equal(errors.aliasNotFound('iris', 'prod', 'routes[0]').message, "routes[0]: model 'iris' has no alias 'prod'");
+  assert.equal(
+    errors.aliasNotFound('iris', 'prod', 'routes[0]').message,
+    "routes[0]: model 'iris' has no alias 'prod'",
+  );
   assert.equal(errors.deploymentNotFound('iris').message, "'iris' has no deployment");
-  assert.equal(errors.inferenceFailed('iris', 'bad shape').message, "inference on model 'iris' failed: bad shape");
+  assert.equal(
+    errors.inferenceFailed('iris', 'bad shape').message,
+    "inference on model 'iris' failed: bad shape",
+  );
   const full = errors.queueFull('iris', 8);
   assert.equal(full.code, 'TEND_QUEUE_FULL');
   assert.equal(full.retryAfterSeconds, 1);
-  assert.equal(errors.queueTimeout('iris', 2500).message, "request to model 'iris' timed out after 2.5 ms in the queue");
+  assert.equal(
+    errors.queueTimeout('iris', 2500).message,
+    "request to model 'iris' timed out after 2.5 ms in the queue",
+  );
   assert.equal(errors.unavailable('shutting down', 1).retryAfterSeconds, 1);
   assert.equal(errors.unavailable('closed').retryAfterSeconds, undefined);
   assert.equal(errors.rateLimited('slow down', 3).retryAfterSeconds, 3);
@@ -131,10 +157,13 @@ test("every code is in the README's error table with its HTTP status", () => {
     assert.ok(table.has(code), `${code} has a row in the README's error table`);
     assert.equal(table.get(code), ERROR_CATALOGUE[code].http, `${code}: the README gives its HTTP status`);
   }
-  for (const code of table.keys()) assert.ok(code in ERROR_CATALOGUE, `the README's ${code} is in the catalogue`);
+  for (const code of table.keys())
+    assert.ok(code in ERROR_CATALOGUE, `the README's ${code} is in the catalogue`);
 });
 
 test('no new TendError( outside core/errors.ts and tests: errors come from the factories', () => {
-  const inline = [...sourceFiles()].filter(([, text]) => text.includes('new TendError(')).map(([path]) => path);
+  const inline = [...sourceFiles()]
+    .filter(([, text]) => text.includes('new TendError('))
+    .map(([path]) => path);
   assert.deepEqual(inline, [], `use a factory of errors (core/errors.ts) in ${inline.join(', ')}`);
 });

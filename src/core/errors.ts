@@ -171,7 +171,10 @@ export interface TendErrorOptions {
   cause?: unknown;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   retryAfterSeconds?: number;
-  /** How to fix it, when this error knows better than its code's general hint (the CLI prints it); '' when the message says it. */
+  /**
+   * How to fix it, when this error knows better than its code's general hint (the CLI prints it); '' when the
+   * message says it.
+   */
   hint?: string;
 }
 
@@ -254,8 +257,10 @@ export const errors = {
   // TEND_FORBIDDEN
   forbidden: (message: string) => new TendError('TEND_FORBIDDEN', message),
   // TEND_NOT_FOUND
-  notFound: (message: string, options?: TendErrorOptions) => new TendError('TEND_NOT_FOUND', message, options),
-  deploymentNotFound: (endpoint: string) => new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment`),
+  notFound: (message: string, options?: TendErrorOptions) =>
+    new TendError('TEND_NOT_FOUND', message, options),
+  deploymentNotFound: (endpoint: string) =>
+    new TendError('TEND_NOT_FOUND', `'${endpoint}' has no deployment`),
   // TEND_MODEL_NOT_FOUND
   modelNotFound: (name: string) => new TendError('TEND_MODEL_NOT_FOUND', `model '${name}' not found`),
   // TEND_VERSION_NOT_FOUND
@@ -304,5 +309,6 @@ export const errors = {
     ),
   // Any code
   /** An error whose code comes from elsewhere: a server's answer, or an error rewrapped with more context. */
-  withCode: (code: ErrorCode, message: string, options?: TendErrorOptions) => new TendError(code, message, options),
+  withCode: (code: ErrorCode, message: string, options?: TendErrorOptions) =>
+    new TendError(code, message, options),
 } as const;

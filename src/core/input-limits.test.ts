@@ -13,7 +13,14 @@ import {
 } from './input-limits.js';
 
 function refused(fn: () => void, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_INPUT' && err.status === 400 && message.test(err.message));
+  assert.throws(
+    fn,
+    (err: unknown) =>
+      err instanceof TendError &&
+      err.code === 'TEND_INVALID_INPUT' &&
+      err.status === 400 &&
+      message.test(err.message),
+  );
 }
 
 test('isOverBytes counts UTF-8 bytes, not UTF-16 units', () => {
@@ -47,15 +54,40 @@ test('model and version references are bounded before any lookup', () => {
   checkModelRef('m'.repeat(MAX_MODEL_NAME_LENGTH), undefined);
   checkModelRef(`${'m'.repeat(MAX_MODEL_NAME_LENGTH)}@${'a'.repeat(MAX_VERSION_REF_BYTES)}`, undefined);
   checkModelRef('digits', '3');
-  refused(() => checkModelRef('m'.repeat(MAX_MODEL_NAME_LENGTH + 1), undefined), /^model name is 129 bytes; the limit is 128$/);
-  refused(() => checkModelRef('m'.repeat(1_000_000), undefined), /^model name is 1000000 bytes; the limit is 128$/);
-  refused(() => checkModelRef(`m@${'a'.repeat(MAX_VERSION_REF_BYTES + 1)}`, undefined), /^model version is 65 bytes; the limit is 64$/);
-  refused(() => checkModelRef(`${'m'.repeat(MAX_MODEL_NAME_LENGTH + 1)}@live`, undefined), /^model name is 129 bytes/);
-  refused(() => checkModelRef('digits', '9'.repeat(100_000)), /^model version is 100000 bytes; the limit is 64$/);
+  refused(
+    () => checkModelRef('m'.repeat(MAX_MODEL_NAME_LENGTH + 1), undefined),
+    /^model name is 129 bytes; the limit is 128$/,
+  );
+  refused(
+    () => checkModelRef('m'.repeat(1_000_000), undefined),
+    /^model name is 1000000 bytes; the limit is 128$/,
+  );
+  refused(
+    () => checkModelRef(`m@${'a'.repeat(MAX_VERSION_REF_BYTES + 1)}`, undefined),
+    /^model version is 65 bytes; the limit is 64$/,
+  );
+  refused(
+    () => checkModelRef(`${'m'.repeat(MAX_MODEL_NAME_LENGTH + 1)}@live`, undefined),
+    /^model name is 129 bytes/,
+  );
+  refused(
+    () => checkModelRef('digits', '9'.repeat(100_000)),
+    /^model version is 100000 bytes; the limit is 64$/,
+  );
 });
 
 test('parameter keys about to be listed in a message are bounded in number and size', () => {
   checkParameterKeys('parameters', ['config', 'files']);
-  refused(() => checkParameterKeys('parameters', Array.from({ length: 65 }, (_, i) => `k${i}`)), /^parameters has 65 entries; the limit is 64$/);
-  refused(() => checkParameterKeys('parameters', ['k'.repeat(300)]), /^a key of parameters is 300 bytes; the limit is 256$/);
+  refused(
+    () =>
+      checkParameterKeys(
+        'parameters',
+        Array.from({ length: 65 }, (_, i) => `k${i}`),
+      ),
+    /^parameters has 65 entries; the limit is 64$/,
+  );
+  refused(
+    () => checkParameterKeys('parameters', ['k'.repeat(300)]),
+    /^a key of parameters is 300 bytes; the limit is 256$/,
+  );
 });

@@ -60,7 +60,9 @@ export function isOverBytes(value: string, limitBytes: number): boolean {
  * @example tooLong('request id', id, MAX_REQUEST_ID_BYTES) // "request id is 1000000 bytes; the limit is 256"
  */
 export function tooLong(what: string, value: string, limitBytes: number): TendError {
-  return errors.invalidInput(`${what} is ${Buffer.byteLength(value, 'utf8')} bytes; the limit is ${limitBytes}`);
+  return errors.invalidInput(
+    `${what} is ${Buffer.byteLength(value, 'utf8')} bytes; the limit is ${limitBytes}`,
+  );
 }
 
 /** The error for too many named things (`what`: a plural noun phrase such as "inputs"). */
@@ -86,12 +88,14 @@ export function checkRequestId(id: string): void {
 export function checkModelRef(modelRef: string, versionRef: string | undefined): void {
   const at = modelRef.indexOf('@');
   if (at < 0) {
-    if (isOverBytes(modelRef, MAX_MODEL_NAME_LENGTH)) throw tooLong('model name', modelRef, MAX_MODEL_NAME_LENGTH);
+    if (isOverBytes(modelRef, MAX_MODEL_NAME_LENGTH))
+      throw tooLong('model name', modelRef, MAX_MODEL_NAME_LENGTH);
   } else {
     const name = modelRef.slice(0, at);
     if (isOverBytes(name, MAX_MODEL_NAME_LENGTH)) throw tooLong('model name', name, MAX_MODEL_NAME_LENGTH);
     const alias = modelRef.slice(at + 1);
-    if (isOverBytes(alias, MAX_VERSION_REF_BYTES)) throw tooLong('model version', alias, MAX_VERSION_REF_BYTES);
+    if (isOverBytes(alias, MAX_VERSION_REF_BYTES))
+      throw tooLong('model version', alias, MAX_VERSION_REF_BYTES);
   }
   if (versionRef !== undefined && isOverBytes(versionRef, MAX_VERSION_REF_BYTES)) {
     throw tooLong('model version', versionRef, MAX_VERSION_REF_BYTES);
@@ -116,13 +120,21 @@ function parametersPlace(owner: ParameterOwner, index: number): string {
  * entries, key sizes, and the size of string values, which `stringOf` reads from a value
  * (undefined when the value is not a string).
  */
-export function checkParameters<V>(params: Record<string, V>, owner: ParameterOwner, index: number, stringOf: (value: V) => string | undefined): void {
+export function checkParameters<V>(
+  params: Record<string, V>,
+  owner: ParameterOwner,
+  index: number,
+  stringOf: (value: V) => string | undefined,
+): void {
   let count = 0;
   for (const key in params) {
     if (++count > MAX_PARAMETERS) {
-      throw errors.invalidInput(`${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`);
+      throw errors.invalidInput(
+        `${parametersPlace(owner, index)} has ${Object.keys(params).length} entries; the limit is ${MAX_PARAMETERS}`,
+      );
     }
-    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
+    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES))
+      throw tooLong(`a key of ${parametersPlace(owner, index)}`, key, MAX_PARAMETER_KEY_BYTES);
     const value = stringOf(params[key] as V);
     if (value !== undefined && isOverBytes(value, MAX_PARAMETER_VALUE_BYTES)) {
       throw tooLong(`${parametersPlace(owner, index)}.${key}`, value, MAX_PARAMETER_VALUE_BYTES);
@@ -131,8 +143,10 @@ export function checkParameters<V>(params: Record<string, V>, owner: ParameterOw
 }
 
 export function checkParameterKeys(place: string, keys: readonly string[]): void {
-  if (keys.length > MAX_PARAMETERS) throw errors.invalidInput(`${place} has ${keys.length} entries; the limit is ${MAX_PARAMETERS}`);
+  if (keys.length > MAX_PARAMETERS)
+    throw errors.invalidInput(`${place} has ${keys.length} entries; the limit is ${MAX_PARAMETERS}`);
   for (const key of keys) {
-    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES)) throw tooLong(`a key of ${place}`, key, MAX_PARAMETER_KEY_BYTES);
+    if (isOverBytes(key, MAX_PARAMETER_KEY_BYTES))
+      throw tooLong(`a key of ${place}`, key, MAX_PARAMETER_KEY_BYTES);
   }
 }

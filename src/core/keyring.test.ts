@@ -43,7 +43,10 @@ test('parseKeyring: id:key lines or bare keys, comments, commas; the first key i
   assert.deepEqual(ring.active.key, KEY_A);
   assert.deepEqual([...ring.keys.keys()], [ID_A, deriveKeyId(KEY_B)]);
   assert.deepEqual(ring.keys.get(deriveKeyId(KEY_B)), KEY_B);
-  const env = parseKeyring(`${KEY_B.toString('base64')},${ID_A}:${KEY_A.toString('base64')}`, 'TEND_ENCRYPTION_KEYS');
+  const env = parseKeyring(
+    `${KEY_B.toString('base64')},${ID_A}:${KEY_A.toString('base64')}`,
+    'TEND_ENCRYPTION_KEYS',
+  );
   assert.equal(env.active.id, deriveKeyId(KEY_B));
   assert.equal(env.keys.size, 2);
 });
@@ -52,13 +55,22 @@ test('parseKeyring errors name the source and line, never the key material', () 
   const secret = KEY_A.toString('base64');
   configError(() => parseKeyring('', 'keys.txt'), /^keys\.txt holds no encryption key/);
   configError(() => parseKeyring('# only a comment', 'k'), /holds no encryption key/);
-  configError(() => parseKeyring(`${ID_A}:${secret.slice(0, 20)}`, 'k'), /^k line 1: not a key: expected the base64 of 32 bytes/);
+  configError(
+    () => parseKeyring(`${ID_A}:${secret.slice(0, 20)}`, 'k'),
+    /^k line 1: not a key: expected the base64 of 32 bytes/,
+  );
   configError(() => parseKeyring(`${ID_A}:${Buffer.alloc(16).toString('base64')}`, 'k'), /line 1: not a key/);
   configError(() => parseKeyring(`ABCDEF:${secret}`, 'k'), /line 1: the key id must be 16 lowercase hex/);
-  configError(() => parseKeyring(`${ID_A}:${secret}\n${ID_A}:${KEY_B.toString('base64')}`, 'k'), /^k: key id 00112233445566aa appears twice/);
+  configError(
+    () => parseKeyring(`${ID_A}:${secret}\n${ID_A}:${KEY_B.toString('base64')}`, 'k'),
+    /^k: key id 00112233445566aa appears twice/,
+  );
   configError(() => parseKeyring(`${secret},oops`, 'ENV'), /^ENV line 1, entry 2: not a key/);
   for (const bad of [`x:${secret}x`, `${ID_A}:${secret} extra`, `${secret}:${ID_A}`]) {
-    assert.throws(() => parseKeyring(bad, 'k'), (err: Error) => !err.message.includes(secret.slice(0, 12)));
+    assert.throws(
+      () => parseKeyring(bad, 'k'),
+      (err: Error) => !err.message.includes(secret.slice(0, 12)),
+    );
   }
 });
 
@@ -96,11 +108,20 @@ test('loadKeyring reads a file or an environment value, exactly one of them', ()
     writeKeyringFile(path, rotateKeyring(loadKeyring({ file: path })));
     assert.equal(loadKeyring({ file: path }).keys.size, 2);
     assert.match(readFileSync(path, 'utf8'), /^# tend encryption keys/);
-    assert.equal(loadKeyring({ env: KEY_B.toString('base64'), envName: 'TEND_ENCRYPTION_KEYS' }).active.id, deriveKeyId(KEY_B));
-    configError(() => loadKeyring({ file: path, env: 'x' }), /both in .* and in the environment variable; keep one/);
+    assert.equal(
+      loadKeyring({ env: KEY_B.toString('base64'), envName: 'TEND_ENCRYPTION_KEYS' }).active.id,
+      deriveKeyId(KEY_B),
+    );
+    configError(
+      () => loadKeyring({ file: path, env: 'x' }),
+      /both in .* and in the environment variable; keep one/,
+    );
     configError(() => loadKeyring({}), /no key file or key variable/);
     configError(() => loadKeyring({ file: join(dir, 'missing') }), /cannot read encryption key file/);
-    configError(() => loadKeyring({ env: '', envName: 'TEND_ENCRYPTION_KEYS' }), /^TEND_ENCRYPTION_KEYS holds no encryption key/);
+    configError(
+      () => loadKeyring({ env: '', envName: 'TEND_ENCRYPTION_KEYS' }),
+      /^TEND_ENCRYPTION_KEYS holds no encryption key/,
+    );
     writeFileSync(path, 'garbage\n');
     configError(() => loadKeyring({ file: path }), /keys line 1: not a key/);
   } finally {

@@ -46,7 +46,8 @@ export function keyringOf(keys: readonly EncryptionKey[]): Keyring {
   if (active === undefined) throw errors.invalidConfig('an encryption keyring needs at least one key');
   const map = new Map<string, Buffer>();
   for (const k of keys) {
-    if (!KEY_ID.test(k.id)) throw errors.invalidConfig(`key id '${k.id.slice(0, 16)}' must be 16 lowercase hex characters`);
+    if (!KEY_ID.test(k.id))
+      throw errors.invalidConfig(`key id '${k.id.slice(0, 16)}' must be 16 lowercase hex characters`);
     if (k.key.length !== KEY_BYTES) throw errors.invalidConfig(`key ${k.id} must be ${KEY_BYTES} bytes`);
     if (map.has(k.id)) throw errors.invalidConfig(`key id ${k.id} appears twice in the keyring`);
     map.set(k.id, k.key);
@@ -64,15 +65,22 @@ export function parseKeyring(text: string, source: string): Keyring {
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim();
     if (line === '' || line.startsWith('#')) continue;
-    const entries = line.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const entries = line
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
     entries.forEach((entry, j) => {
       const where = entries.length > 1 ? `line ${i + 1}, entry ${j + 1}` : `line ${i + 1}`;
       const fail = (what: string) => errors.invalidConfig(`${source} ${where}: ${what}`);
       const colon = entry.indexOf(':');
       const id = colon < 0 ? undefined : entry.slice(0, colon);
       const encoded = colon < 0 ? entry : entry.slice(colon + 1);
-      if (id !== undefined && !KEY_ID.test(id)) throw fail('the key id must be 16 lowercase hex characters (<key-id>:<base64 key>)');
-      if (!BASE64_32.test(encoded)) throw fail(`not a key: expected the base64 of ${KEY_BYTES} bytes (generate one with 'tend keys rotate' or 'openssl rand -base64 32')`);
+      if (id !== undefined && !KEY_ID.test(id))
+        throw fail('the key id must be 16 lowercase hex characters (<key-id>:<base64 key>)');
+      if (!BASE64_32.test(encoded))
+        throw fail(
+          `not a key: expected the base64 of ${KEY_BYTES} bytes (generate one with 'tend keys rotate' or 'openssl rand -base64 32')`,
+        );
       const key = Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
       if (key.length !== KEY_BYTES) throw fail(`the key decodes to ${key.length} bytes, not ${KEY_BYTES}`);
       keys.push({ id: id ?? deriveKeyId(key), key });
@@ -96,7 +104,8 @@ export function loadKeyring(from: { file?: string; env?: string; envName?: strin
     throw errors.invalidConfig(`encryption keys given both in '${from.file}' and in ${envName}; keep one`);
   }
   if (from.env !== undefined) return parseKeyring(from.env, envName);
-  if (from.file === undefined) throw errors.invalidConfig('encryption is on but no key file or key variable is set');
+  if (from.file === undefined)
+    throw errors.invalidConfig('encryption is on but no key file or key variable is set');
   let text: string;
   try {
     text = readFileSync(from.file, 'utf8');

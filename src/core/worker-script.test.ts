@@ -13,8 +13,14 @@ function reply(worker: Worker): Promise<unknown> {
 }
 
 test('siblingModule keeps the caller’s extension: .ts from source, .js from dist', () => {
-  assert.equal(siblingModule('file:///app/src/runtime/model-worker.ts', 'worker').href, 'file:///app/src/runtime/worker.ts');
-  assert.equal(siblingModule('file:///app/dist/runtime/model-worker.js', 'worker').href, 'file:///app/dist/runtime/worker.js');
+  assert.equal(
+    siblingModule('file:///app/src/runtime/model-worker.ts', 'worker').href,
+    'file:///app/src/runtime/worker.ts',
+  );
+  assert.equal(
+    siblingModule('file:///app/dist/runtime/model-worker.js', 'worker').href,
+    'file:///app/dist/runtime/worker.js',
+  );
   assert.equal(isSourceModule(import.meta.url), true);
   assert.equal(isSourceModule(new URL('file:///app/dist/a.js')), false);
 });
@@ -34,7 +40,9 @@ test('a TypeScript entry is bundled (with its externals left to node_modules) an
       "parentPort!.postMessage({ doubled: double(n), tsx: process.execArgv.join(' ').includes('tsx') });",
     ].join('\n'),
   );
-  const worker = startWorkerFrom(pathToFileURL(join(dir, 'echo-worker.ts')), { workerData: { n: 21 } }, ['zod']);
+  const worker = startWorkerFrom(pathToFileURL(join(dir, 'echo-worker.ts')), { workerData: { n: 21 } }, [
+    'zod',
+  ]);
   // Listen for the exit before the reply: a worker that replies and exits at once may be gone already.
   const exited = once(worker, 'exit');
   assert.deepEqual(await reply(worker), { doubled: 42, tsx: false });
@@ -55,7 +63,13 @@ test('a JavaScript entry starts as it is', async (t) => {
 });
 
 test('a worker thread does not inherit --input-type (a `node --input-type=module -e` host)', () => {
-  assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'x', '--no-warnings']), ['-e', 'x', '--no-warnings']);
-  assert.deepEqual(workerExecArgv(['--input-type', 'module', '--max-old-space-size=512']), ['--max-old-space-size=512']);
+  assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'x', '--no-warnings']), [
+    '-e',
+    'x',
+    '--no-warnings',
+  ]);
+  assert.deepEqual(workerExecArgv(['--input-type', 'module', '--max-old-space-size=512']), [
+    '--max-old-space-size=512',
+  ]);
   assert.deepEqual(workerExecArgv([]), []);
 });

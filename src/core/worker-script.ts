@@ -89,7 +89,8 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
  * @example startWorkerFrom(siblingModule(import.meta.url, 'log-writer'), { workerData }, ['better-sqlite3'])
  */
 export function startWorkerFrom(entry: URL, options: WorkerOptions, externals: readonly string[]): Worker {
-  if (!isSourceModule(entry)) return new Worker(entry, { ...options, execArgv: options.execArgv ?? workerExecArgv(process.execArgv) });
+  if (!isSourceModule(entry))
+    return new Worker(entry, { ...options, execArgv: options.execArgv ?? workerExecArgv(process.execArgv) });
   // Plain JavaScript: the worker must not inherit the parent's `--import tsx`.
   return new Worker(bundledSourceWorker(entry, externals), { ...options, execArgv: [] });
 }
@@ -98,9 +99,14 @@ export function startWorkerFrom(entry: URL, options: WorkerOptions, externals: r
  * Start a child process (with an IPC channel) running the module at `entry` (from `siblingModule`),
  * bundled from source like `startWorkerFrom`. The child never inherits the parent's Node flags
  * (`--import tsx`, `--inspect` with its port, heap sizes meant for the server).
- * @example startProcessFrom(siblingModule(import.meta.url, 'process-host'), { serialization: 'advanced' }, ['onnxruntime-node'])
+ * @example startProcessFrom(siblingModule(import.meta.url, 'process-host'), { serialization: 'advanced' },
+ * ['onnxruntime-node'])
  */
-export function startProcessFrom(entry: URL, options: ForkOptions, externals: readonly string[]): ChildProcess {
+export function startProcessFrom(
+  entry: URL,
+  options: ForkOptions,
+  externals: readonly string[],
+): ChildProcess {
   const script = isSourceModule(entry) ? bundledSourceWorker(entry, externals) : entry;
   return fork(fileURLToPath(script), [], { ...options, execArgv: [] });
 }

@@ -54,7 +54,10 @@ export class Engine {
   readonly table: ModelTable;
   /** Traffic: endpoint routes (canary, shadow, experiment) and shadow comparisons. */
   readonly deployments: DeploymentControl;
-  /** Monitoring: views, feedback, dashboard and alerts over the prediction log (`monitoring.app`, undefined when off). */
+  /**
+   * Monitoring: views, feedback, dashboard and alerts over the prediction log (`monitoring.app`, undefined
+   * when off).
+   */
   readonly monitoring: MonitorApi;
   /** Access: tokens and the audit log as the admin API manages them. */
   readonly tokens: TokenAdmin;
@@ -108,7 +111,8 @@ export class Engine {
       routeVersions: (name) => this.deployments.routeVersions(name),
     });
     this.control = new ModelControl(this.table);
-    if (config.model_control_mode === 'poll') this.poller = new ModelPoller(this.table, this.control, config.poll_interval_ms);
+    if (config.model_control_mode === 'poll')
+      this.poller = new ModelPoller(this.table, this.control, config.poll_interval_ms);
     this.learning = new OnlineLearning({
       registry,
       logger,
@@ -117,10 +121,22 @@ export class Engine {
     });
     let app: MonitoringApp | undefined;
     if (options.monitoring ?? (config.monitoring.enabled && options.only === undefined)) {
-      const host = { registry, logger, served: () => this.table.listServed(), champion: (model: string) => this.monitoring.servingVersion(model) };
+      const host = {
+        registry,
+        logger,
+        served: () => this.table.listServed(),
+        champion: (model: string) => this.monitoring.servingVersion(model),
+      };
       app = new MonitoringApp(host, config.monitoring, config.alerts, options.home, this.metrics.registry);
     }
-    this.monitoring = new MonitorApi({ table: this.table, deployments: this.deployments, monitoring: app, learning: this.learning, logger, windowLast: config.monitoring.window_last });
+    this.monitoring = new MonitorApi({
+      table: this.table,
+      deployments: this.deployments,
+      monitoring: app,
+      learning: this.learning,
+      logger,
+      windowLast: config.monitoring.window_last,
+    });
     if (app) this.monitoring.checkCanaryQualityEvery(config.monitoring.refresh_interval_ms);
   }
 
@@ -131,7 +147,13 @@ export class Engine {
     const runtime = new Runtime({ logger });
     let engine: Engine | undefined;
     try {
-      engine = new Engine(registry, runtime, await AccessControl.open(registry, logger, options.config.security.tokens_file), options, logger);
+      engine = new Engine(
+        registry,
+        runtime,
+        await AccessControl.open(registry, logger, options.config.security.tokens_file),
+        options,
+        logger,
+      );
       await engine.table.discover(options.only);
       return engine;
     } catch (err) {
@@ -190,7 +212,12 @@ export class Engine {
   }
 
   /** The version that answers a request (see traffic/routed-inference.ts). */
-  route(modelRef: string, versionRef: string | undefined, requestId: string, header: (lowerCaseName: string) => string | undefined): Promise<RoutedRequest> {
+  route(
+    modelRef: string,
+    versionRef: string | undefined,
+    requestId: string,
+    header: (lowerCaseName: string) => string | undefined,
+  ): Promise<RoutedRequest> {
     return routeRequest(this.table, this.deployments, modelRef, versionRef, requestId, header);
   }
 
@@ -205,7 +232,12 @@ export class Engine {
   }
 
   /** Move an alias once its version serves (see ModelTable.moveAlias); the endpoint's routes are read afresh. */
-  async moveAlias(name: string, alias: string, version: number, actor?: string): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
+  async moveAlias(
+    name: string,
+    alias: string,
+    version: number,
+    actor?: string,
+  ): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
     const moved = await this.table.moveAlias(name, alias, version, actor);
     this.deployments.invalidate(name);
     return moved;
@@ -232,7 +264,11 @@ export class Engine {
   learn(model: string, version: string | undefined, body: unknown): Promise<LearnResult> {
     if (this.shutdownStarted) return Promise.reject(errors.unavailable('the server is shutting down'));
     if (this.table.get(model)?.source === 'repository') {
-      return Promise.reject(errors.invalidArgument(`model '${model}' is served from a repository: online learning updates registry models trained by tend (tend train), whose snapshots become registry versions`));
+      return Promise.reject(
+        errors.invalidArgument(
+          `model '${model}' is served from a repository: online learning updates registry models trained by tend (tend train), whose snapshots become registry versions`,
+        ),
+      );
     }
     return this.learning.learn(model, version, body);
   }

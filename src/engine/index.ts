@@ -14,10 +14,21 @@ export type { MonitorView } from './monitoring/monitor-view.js';
 export { buildMonitorReport, driftedFeatures, type MonitorReport } from './monitoring/monitor-report.js';
 export { monitorReportHtml } from './monitoring/report-html.js';
 // jobs
-export { optimizeVersion, OPTIMIZE_METHODS, type OptimizeMethod, type OptimizeReport } from './jobs/optimize-job.js';
+export {
+  optimizeVersion,
+  OPTIMIZE_METHODS,
+  type OptimizeMethod,
+  type OptimizeReport,
+} from './jobs/optimize-job.js';
 export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel } from './jobs/demo-model.js';
-export { MODEL_KINDS, trainAndRegister, type TrainJobOptions, type TrainJobResult, type TrainModelKind } from './jobs/training-job.js';
+export {
+  MODEL_KINDS,
+  trainAndRegister,
+  type TrainJobOptions,
+  type TrainJobResult,
+  type TrainModelKind,
+} from './jobs/training-job.js';
 export { UPDATE_MODES, updateVersion, type UpdateMode } from './jobs/update-job.js';
 export { compareRuns } from './jobs/runs.js';
 // access

@@ -37,15 +37,37 @@ test('a firing and a resolved alert reach a local webhook receiver, are stored a
   try {
     const config = AlertsConfigSchema.parse({
       evaluation_interval: '1s',
-      rules: [{ name: 'digits-errors', model: 'digits', metric: 'error_rate', window: '5m', op: '>', threshold: 0.1, min_samples: 20, severity: 'critical' }],
+      rules: [
+        {
+          name: 'digits-errors',
+          model: 'digits',
+          metric: 'error_rate',
+          window: '5m',
+          op: '>',
+          threshold: 0.1,
+          min_samples: 20,
+          severity: 'critical',
+        },
+      ],
       webhooks: [{ name: 'local', url, max_attempts: 3 }],
     });
     const inference = new InferenceMetrics({ processMetrics: false });
     const metrics = new MonitorMetrics(inference.registry);
-    const notifier = new WebhookNotifier({ webhooks: config.webhooks, metrics, initialBackoffMs: 5, maxBackoffMs: 20 });
+    const notifier = new WebhookNotifier({
+      webhooks: config.webhooks,
+      metrics,
+      initialBackoffMs: 5,
+      maxBackoffMs: 20,
+    });
     const store = new SqliteAlertEventStore(db);
     let current: AlertSeriesValue = { model: 'digits', version: '3', value: 0.4, samples: 50 };
-    const evaluator = new AlertEvaluator({ rules: compileAlertRules(config), source: () => [current], store, sink: notifier, metrics });
+    const evaluator = new AlertEvaluator({
+      rules: compileAlertRules(config),
+      source: () => [current],
+      store,
+      sink: notifier,
+      metrics,
+    });
 
     assert.equal((await evaluator.evaluate())[0]?.state, 'firing');
     assert.match(await inference.render(), /tend_alert_state\{rule="digits-errors"\} 2/);
@@ -54,13 +76,22 @@ test('a firing and a resolved alert reach a local webhook receiver, are stored a
     assert.match(await inference.render(), /tend_alert_state\{rule="digits-errors"\} 0/);
     await notifier.close(5000);
 
-    assert.deepEqual(bodies.map((b) => [b['rule'], b['model'], b['version'], b['state'], b['value'], b['severity']]).sort(), [
-      ['digits-errors', 'digits', '3', 'firing', 0.4, 'critical'],
-      ['digits-errors', 'digits', '3', 'resolved', 0.01, 'critical'],
-    ]);
+    assert.deepEqual(
+      bodies.map((b) => [b['rule'], b['model'], b['version'], b['state'], b['value'], b['severity']]).sort(),
+      [
+        ['digits-errors', 'digits', '3', 'firing', 0.4, 'critical'],
+        ['digits-errors', 'digits', '3', 'resolved', 0.01, 'critical'],
+      ],
+    );
     assert.equal(requests, 3, 'one refused attempt, retried, then the second event');
-    assert.deepEqual(store.list().map((e) => e.state), ['resolved', 'firing']);
-    assert.match(await inference.render(), /tend_alert_webhook_deliveries_total\{webhook="local",outcome="delivered"\} 2/);
+    assert.deepEqual(
+      store.list().map((e) => e.state),
+      ['resolved', 'firing'],
+    );
+    assert.match(
+      await inference.render(),
+      /tend_alert_webhook_deliveries_total\{webhook="local",outcome="delivered"\} 2/,
+    );
   } finally {
     db.close();
     receiver.closeAllConnections();

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MemoryAlertEventStore, SqliteAlertEventStore, type AlertEvent, type AlertEventStore } from './alert-store.js';
+import {
+  MemoryAlertEventStore,
+  SqliteAlertEventStore,
+  type AlertEvent,
+  type AlertEventStore,
+} from './alert-store.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 
 function event(over: Partial<AlertEvent>): AlertEvent {
@@ -27,7 +32,15 @@ function event(over: Partial<AlertEvent>): AlertEvent {
 
 const EVENTS: AlertEvent[] = [
   event({}),
-  event({ rule: 'errors', metric: 'error_rate', op: '>', threshold: 0.05, value: 0.5, at: '2025-01-01T00:01:00.000Z', severity: 'critical' }),
+  event({
+    rule: 'errors',
+    metric: 'error_rate',
+    op: '>',
+    threshold: 0.05,
+    value: 0.5,
+    at: '2025-01-01T00:01:00.000Z',
+    severity: 'critical',
+  }),
   event({ model: 'iris', at: '2025-01-01T00:02:00.000Z' }),
   event({ state: 'resolved', value: null, samples: 0, at: '2025-01-01T00:03:00.000Z' }),
   event({ at: '2025-01-01T00:04:00.000Z', started_at: '2025-01-01T00:04:00.000Z' }),
@@ -45,12 +58,22 @@ function storeCase(name: string, open: () => { store: AlertEventStore; close(): 
       assert.deepEqual(store.list({ limit: 2 }), [EVENTS[4], EVENTS[3]]);
       assert.deepEqual(store.list({ rule: 'errors' }), [EVENTS[1]]);
       assert.deepEqual(store.list({ model: 'iris' }), [EVENTS[2]]);
-      assert.deepEqual(store.list({ since: '2025-01-01T00:02:00.000Z', rule: 'acc' }), [EVENTS[4], EVENTS[3], EVENTS[2]]);
+      assert.deepEqual(store.list({ since: '2025-01-01T00:02:00.000Z', rule: 'acc' }), [
+        EVENTS[4],
+        EVENTS[3],
+        EVENTS[2],
+      ]);
       assert.deepEqual(store.list({ rule: 'nope' }), []);
       const latest = store.latestPerSeries();
       assert.equal(latest.length, 3);
-      assert.deepEqual(latest.find((e) => e.rule === 'acc' && e.model === 'digits'), EVENTS[4]);
-      assert.deepEqual(latest.find((e) => e.model === 'iris'), EVENTS[2]);
+      assert.deepEqual(
+        latest.find((e) => e.rule === 'acc' && e.model === 'digits'),
+        EVENTS[4],
+      );
+      assert.deepEqual(
+        latest.find((e) => e.model === 'iris'),
+        EVENTS[2],
+      );
     } finally {
       close();
     }
@@ -83,9 +106,23 @@ test('sqlite store: the table lives in the caller’s database, survives reopeni
     const reopened = new Database(path);
     const again = new SqliteAlertEventStore(reopened);
     assert.deepEqual(again.list({ limit: 1 }), [EVENTS[4]]);
-    const tables = reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables.filter((t) => t !== 'sqlite_sequence'), ['alert_events', 'predictions']);
-    assert.throws(() => reopened.prepare("INSERT INTO alert_events (rule, model, version, metric, state, op, threshold, samples, severity, started_at, at, at_ms, message) VALUES ('r','m','1','accuracy','bogus','<',1,1,'info','t','t',0,'x')").run(), /CHECK constraint/);
+    const tables = reopened
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all();
+    assert.deepEqual(
+      tables.filter((t) => t !== 'sqlite_sequence'),
+      ['alert_events', 'predictions'],
+    );
+    assert.throws(
+      () =>
+        reopened
+          .prepare(
+            "INSERT INTO alert_events (rule, model, version, metric, state, op, threshold, samples, severity, started_at, at, at_ms, message) VALUES ('r','m','1','accuracy','bogus','<',1,1,'info','t','t',0,'x')",
+          )
+          .run(),
+      /CHECK constraint/,
+    );
     reopened.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -102,7 +102,8 @@ interface AlertEventRow {
   message: string;
 }
 
-const COLUMNS = 'rule, model, version, metric, state, value, op, threshold, samples, severity, started_at, at, message';
+const COLUMNS =
+  'rule, model, version, metric, state, value, op, threshold, samples, severity, started_at, at, message';
 
 /**
  * Events in the table `alert_events` of a database the caller opened (and closes): the table and
@@ -139,7 +140,11 @@ export class SqliteAlertEventStore implements AlertEventStore {
   }
 
   append(event: AlertEvent): void {
-    this.insert.run({ ...event, value: event.value !== null && Number.isFinite(event.value) ? event.value : null, at_ms: Date.parse(event.at) });
+    this.insert.run({
+      ...event,
+      value: event.value !== null && Number.isFinite(event.value) ? event.value : null,
+      at_ms: Date.parse(event.at),
+    });
   }
 
   list(query: AlertEventQuery = {}): AlertEvent[] {

@@ -11,7 +11,16 @@ function rules(...specs: Record<string, unknown>[]): CompiledAlertRule[] {
   return compileAlertRules(AlertsConfigSchema.parse({ rules: specs, webhooks }));
 }
 
-const accuracyRule = (over: Record<string, unknown> = {}) => ({ name: 'acc', model: 'digits', metric: 'accuracy', window: '1h', op: '<', threshold: 0.9, min_samples: 10, ...over });
+const accuracyRule = (over: Record<string, unknown> = {}) => ({
+  name: 'acc',
+  model: 'digits',
+  metric: 'accuracy',
+  window: '1h',
+  op: '<',
+  threshold: 0.9,
+  min_samples: 10,
+  ...over,
+});
 
 /** An evaluator over values the test sets per rule, a clock the test moves, and everything it emits recorded. */
 function harness(compiled: CompiledAlertRule[], options: { store?: MemoryAlertEventStore } = {}) {
@@ -50,7 +59,12 @@ function harness(compiled: CompiledAlertRule[], options: { store?: MemoryAlertEv
   };
 }
 
-const series = (value: number | null, samples = 100, version = '1', model = 'digits'): AlertSeriesValue => ({ model, version, value, samples });
+const series = (value: number | null, samples = 100, version = '1', model = 'digits'): AlertSeriesValue => ({
+  model,
+  version,
+  value,
+  samples,
+});
 
 test('for 0s: fires on the first evaluation that sees the condition, resolves when it clears', async () => {
   const h = harness(rules(accuracyRule()));
@@ -84,11 +98,23 @@ test('for 0s: fires on the first evaluation that sees the condition, resolves wh
   assert.equal(resolved?.value, 0.93);
   assert.equal(resolved?.started_at, '2025-01-01T00:00:01.000Z');
   assert.equal(resolved?.at, '2025-01-01T00:00:03.000Z');
-  assert.match(resolved?.message ?? '', /resolved, accuracy of digits version 1 is 0\.9300 \(no longer < 0\.9/);
+  assert.match(
+    resolved?.message ?? '',
+    /resolved, accuracy of digits version 1 is 0\.9300 \(no longer < 0\.9/,
+  );
   assert.deepEqual(h.evaluator.active(), []);
   assert.equal(h.gauge.get('acc'), 'inactive');
-  assert.deepEqual(h.store.list().map((e) => e.state), ['resolved', 'firing']);
-  assert.deepEqual(h.sent.map((s) => [s.event.state, s.webhooks]), [['firing', ['ops']], ['resolved', ['ops']]]);
+  assert.deepEqual(
+    h.store.list().map((e) => e.state),
+    ['resolved', 'firing'],
+  );
+  assert.deepEqual(
+    h.sent.map((s) => [s.event.state, s.webhooks]),
+    [
+      ['firing', ['ops']],
+      ['resolved', ['ops']],
+    ],
+  );
 });
 
 test('for 5m: pending until the condition held 5 minutes; a break in between starts over without an event', async () => {
@@ -108,7 +134,11 @@ test('for 5m: pending until the condition held 5 minutes; a break in between sta
   assert.deepEqual(await h.step(200_000), []);
   const [fired] = await h.step(100_000);
   assert.equal(fired?.state, 'firing');
-  assert.equal(fired?.started_at, new Date(T0 + 301_000).toISOString(), 'started when the condition began to hold again');
+  assert.equal(
+    fired?.started_at,
+    new Date(T0 + 301_000).toISOString(),
+    'started when the condition began to hold again',
+  );
   assert.equal(fired?.at, new Date(T0 + 601_000).toISOString());
   assert.equal(h.evaluator.active()[0]?.fired_at, fired?.at);
 });
@@ -150,7 +180,11 @@ test('several series of one rule have their own states; a series that disappears
   assert.deepEqual(fired.map((e) => `${e.model}/${e.version}`).sort(), ['digits/1', 'iris/1']);
   assert.deepEqual(
     h.evaluator.active().map((a) => [a.model, a.version, a.state]),
-    [['digits', '1', 'firing'], ['iris', '1', 'firing'], ['digits', '2', 'pending']],
+    [
+      ['digits', '1', 'firing'],
+      ['iris', '1', 'firing'],
+      ['digits', '2', 'pending'],
+    ],
   );
   h.set('acc', [series(0.6, 100, '2'), series(0.5, 100, '1', 'iris')]);
   const gone = await h.step(1000);
@@ -164,16 +198,41 @@ test('several series of one rule have their own states; a series that disappears
 });
 
 test('several rules: each evaluated on its own, a throwing source leaves its alerts as they were', async () => {
-  const h = harness(rules(accuracyRule(), { name: 'errors', model: 'digits', metric: 'error_rate', window: '5m', op: '>', threshold: 0.05, min_samples: 0, severity: 'critical', webhooks: [] }));
+  const h = harness(
+    rules(accuracyRule(), {
+      name: 'errors',
+      model: 'digits',
+      metric: 'error_rate',
+      window: '5m',
+      op: '>',
+      threshold: 0.05,
+      min_samples: 0,
+      severity: 'critical',
+      webhooks: [],
+    }),
+  );
   h.set('acc', [series(0.5)]);
   h.set('errors', [series(0.5, 3)]);
   const events = await h.step();
-  assert.deepEqual(events.map((e) => [e.rule, e.severity]), [['acc', 'warning'], ['errors', 'critical']]);
-  assert.deepEqual(h.sent.map((s) => s.event.rule), ['acc'], 'a rule with webhooks: [] notifies nobody');
+  assert.deepEqual(
+    events.map((e) => [e.rule, e.severity]),
+    [
+      ['acc', 'warning'],
+      ['errors', 'critical'],
+    ],
+  );
+  assert.deepEqual(
+    h.sent.map((s) => s.event.rule),
+    ['acc'],
+    'a rule with webhooks: [] notifies nobody',
+  );
   h.set('acc', new Error('database is locked'));
   h.set('errors', [series(0, 10)]);
   const next = await h.step(1000);
-  assert.deepEqual(next.map((e) => [e.rule, e.state]), [['errors', 'resolved']]);
+  assert.deepEqual(
+    next.map((e) => [e.rule, e.state]),
+    [['errors', 'resolved']],
+  );
   assert.equal(h.gauge.get('acc'), 'firing');
 });
 

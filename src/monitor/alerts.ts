@@ -31,7 +31,9 @@ export interface AlertSeriesValue {
 }
 
 /** Gives the series of a rule (models matching its pattern, versions matching its version selector). */
-export type AlertValueSource = (rule: CompiledAlertRule) => Iterable<AlertSeriesValue> | Promise<Iterable<AlertSeriesValue>>;
+export type AlertValueSource = (
+  rule: CompiledAlertRule,
+) => Iterable<AlertSeriesValue> | Promise<Iterable<AlertSeriesValue>>;
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
 
@@ -73,7 +75,10 @@ export interface AlertEvaluatorOptions {
   sink?: AlertEventSink;
   metrics?: AlertStateGauge;
   logger?: Logger;
-  /** Take firing alerts back from the store's newest events, so a restart neither re-fires nor forgets to resolve them (default true). */
+  /**
+   * Take firing alerts back from the store's newest events, so a restart neither re-fires nor forgets to
+   * resolve them (default true).
+   */
   restore?: boolean;
 }
 
@@ -130,7 +135,10 @@ export class AlertEvaluator {
     }
   }
 
-  /** Evaluate every rule once; returns the events of this round (also stored, logged and sent). Rounds never overlap. */
+  /**
+   * Evaluate every rule once; returns the events of this round (also stored, logged and sent). Rounds never
+   * overlap.
+   */
   async evaluate(): Promise<AlertEvent[]> {
     while (this.running) await this.running.catch(() => undefined);
     this.running = this.evaluateOnce();
@@ -148,7 +156,10 @@ export class AlertEvaluator {
       try {
         values = [...(await this.options.source(rule))];
       } catch (err) {
-        this.logger.warn({ rule: rule.name, err: (err as Error).message }, 'alert rule could not be evaluated; its alerts keep their state');
+        this.logger.warn(
+          { rule: rule.name, err: (err as Error).message },
+          'alert rule could not be evaluated; its alerts keep their state',
+        );
         continue;
       }
       events.push(...this.step(rule, values, this.clock()));
@@ -171,7 +182,16 @@ export class AlertEvaluator {
       const current = this.series.get(key);
       if (current === undefined) {
         if (!holds) continue;
-        const pending: SeriesState = { rule, model: v.model, version: v.version, state: 'pending', activeAtMs: now, firedAtMs: null, value: v.value, samples: v.samples };
+        const pending: SeriesState = {
+          rule,
+          model: v.model,
+          version: v.version,
+          state: 'pending',
+          activeAtMs: now,
+          firedAtMs: null,
+          value: v.value,
+          samples: v.samples,
+        };
         this.series.set(key, pending);
         if (rule.forMs === 0) events.push(this.fire(pending, now));
         continue;
@@ -179,7 +199,8 @@ export class AlertEvaluator {
       if (holds) {
         current.value = v.value;
         current.samples = v.samples;
-        if (current.state === 'pending' && now - current.activeAtMs >= rule.forMs) events.push(this.fire(current, now));
+        if (current.state === 'pending' && now - current.activeAtMs >= rule.forMs)
+          events.push(this.fire(current, now));
       } else if (current.state === 'pending') {
         this.series.delete(key);
       } else if (hasData) {
@@ -202,7 +223,13 @@ export class AlertEvaluator {
     return this.event(s, 'firing', s.value, s.samples, now);
   }
 
-  private event(s: SeriesState, state: AlertEvent['state'], value: number | null, samples: number, now: number): AlertEvent {
+  private event(
+    s: SeriesState,
+    state: AlertEvent['state'],
+    value: number | null,
+    samples: number,
+    now: number,
+  ): AlertEvent {
     const r = s.rule;
     const subject = `${r.metric} of ${s.model} version ${s.version}`;
     const condition = `${r.op} ${r.threshold} over ${r.windowText}`;
@@ -230,13 +257,23 @@ export class AlertEvaluator {
   }
 
   private emit(event: AlertEvent): void {
-    const log = { alert: event.rule, model: event.model, version: event.version, state: event.state, value: event.value, severity: event.severity };
+    const log = {
+      alert: event.rule,
+      model: event.model,
+      version: event.version,
+      state: event.state,
+      value: event.value,
+      severity: event.severity,
+    };
     if (event.state === 'firing') this.logger.warn(log, event.message);
     else this.logger.info(log, event.message);
     try {
       this.options.store?.append(event);
     } catch (err) {
-      this.logger.error({ alert: event.rule, err: (err as Error).message }, 'alert event could not be stored');
+      this.logger.error(
+        { alert: event.rule, err: (err as Error).message },
+        'alert event could not be stored',
+      );
     }
     const rule = this.rules.find((r) => r.name === event.rule);
     if (rule && rule.webhooks.length > 0) this.options.sink?.notify(event, rule.webhooks);
@@ -278,12 +315,17 @@ export class AlertEvaluator {
     return state;
   }
 
-  /** Evaluate every `intervalMs` until `stop()`; errors are logged, never thrown. The timer does not keep the process alive. */
+  /**
+   * Evaluate every `intervalMs` until `stop()`; errors are logged, never thrown. The timer does not keep the
+   * process alive.
+   */
   start(intervalMs: number): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       if (this.running) return; // a slow round: skip this tick rather than queue behind it
-      this.evaluate().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'alert evaluation failed'));
+      this.evaluate().catch((err: unknown) =>
+        this.logger.error({ err: (err as Error).message }, 'alert evaluation failed'),
+      );
     }, intervalMs);
     this.timer.unref();
   }

@@ -11,7 +11,6 @@ const reference: Columns = {
   code: [1, 2, 3, 1, 2, 3, 1, 2],
 };
 
-
 test('counts missing values, type errors, out-of-range numbers and unseen categories per feature', () => {
   const current: Columns = {
     age: [18, 30, Number.NaN, 'old', 51, null, 50, Infinity, 20, 44],
@@ -57,7 +56,12 @@ test('counts missing values, type errors, out-of-range numbers and unseen catego
 });
 
 test('a missing column is reported with every row missing; extra columns are listed', () => {
-  const report = dataQuality(reference, { age: [30, 31], city: ['oslo', 'rome'], flag: [0, 1], extra: [1, 2] });
+  const report = dataQuality(reference, {
+    age: [30, 31],
+    city: ['oslo', 'rome'],
+    flag: [0, 1],
+    extra: [1, 2],
+  });
   assert.deepEqual(report.missing_columns, ['code']);
   assert.deepEqual(report.extra_columns, ['extra']);
   const code = report.features.find((f) => f.name === 'code');

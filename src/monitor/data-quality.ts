@@ -22,7 +22,10 @@ export interface FeatureQuality {
   rows: number;
   missing: number;
   missing_share: number;
-  /** Present values of another type than the reference's (a string in a numeric column), or neither number nor string. */
+  /**
+   * Present values of another type than the reference's (a string in a numeric column), or neither number nor
+   * string.
+   */
   type_errors: number;
   type_error_share: number;
   /** Numbers below the reference's minimum or above its maximum. */
@@ -86,7 +89,12 @@ function profile(values: readonly CellValue[]): ReferenceProfile {
 
 const share = (count: number, rows: number): number => (rows === 0 ? 0 : count / rows);
 
-function columnQuality(name: string, ref: ReferenceProfile, values: readonly CellValue[] | undefined, rows: number): FeatureQuality {
+function columnQuality(
+  name: string,
+  ref: ReferenceProfile,
+  values: readonly CellValue[] | undefined,
+  rows: number,
+): FeatureQuality {
   let missing = 0;
   let typeErrors = 0;
   let outOfRange = 0;
@@ -102,7 +110,8 @@ function columnQuality(name: string, ref: ReferenceProfile, values: readonly Cel
       typeErrors++;
       continue;
     }
-    if (typeof v === 'number' && ref.min !== null && ref.max !== null && (v < ref.min || v > ref.max)) outOfRange++;
+    if (typeof v === 'number' && ref.min !== null && ref.max !== null && (v < ref.min || v > ref.max))
+      outOfRange++;
     if (categorical && !ref.categories.has(v as number | string)) {
       unseen++;
       if (unseenCategories.size < UNSEEN_LISTED_MAX) unseenCategories.add(v as number | string);

@@ -86,7 +86,9 @@ export function rowCount(table: Columns, what: string): number {
 export function requireReference(reference: Columns): number {
   const rows = rowCount(reference, 'reference');
   if (Object.keys(reference).length === 0 || rows === 0) {
-    throw errors.invalidArgument('the reference data set is empty — attach one with at least one column and one row');
+    throw errors.invalidArgument(
+      'the reference data set is empty — attach one with at least one column and one row',
+    );
   }
   return rows;
 }

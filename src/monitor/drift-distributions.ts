@@ -124,7 +124,12 @@ export function smirnovSf(n: number, x: number): number {
     const rest = 1 - at;
     if (rest <= 0) continue;
     const logTerm =
-      logN1 - logGamma(v + 1) - logGamma(n - v + 1) + logX + (v - 1) * Math.log(at) + (n - v) * Math.log(rest);
+      logN1 -
+      logGamma(v + 1) -
+      logGamma(n - v + 1) +
+      logX +
+      (v - 1) * Math.log(at) +
+      (n - v) * Math.log(rest);
     if (logTerm > -745) sum += Math.exp(logTerm);
   }
   return Math.min(1, sum);
@@ -238,7 +243,8 @@ export function kolmogorovCdfPelzGood(n: number, x: number): number {
     const weight = Math.exp(logQ * j2);
     k0 += weight;
     k1 += weight * ((pi2 / 4) * j2 - z2);
-    k2 += weight * (6 * z6 + 2 * z4 + ((2 * z4 - 5 * z2) * pi2 * j2) / 4 + (pi4 * (1 - 2 * z2) * j2 * j2) / 16);
+    k2 +=
+      weight * (6 * z6 + 2 * z4 + ((2 * z4 - 5 * z2) * pi2 * j2) / 4 + (pi4 * (1 - 2 * z2) * j2 * j2) / 16);
     k3 +=
       weight *
       (-30 * z6 -
@@ -293,7 +299,6 @@ export function kolmogorovSf(n: number, x: number): number {
   }
   if (nx2 >= 370) return 0;
   if (nx2 >= 2.2) return clip01(2 * smirnovSf(n, x));
-  const cdf =
-    n <= 100_000 && n * x ** 1.5 <= 1.4 ? kolmogorovCdfDurbin(n, x) : kolmogorovCdfPelzGood(n, x);
+  const cdf = n <= 100_000 && n * x ** 1.5 <= 1.4 ? kolmogorovCdfDurbin(n, x) : kolmogorovCdfPelzGood(n, x);
   return clip01(1 - cdf);
 }

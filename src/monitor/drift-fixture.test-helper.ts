@@ -60,12 +60,20 @@ export function driftFixture<T>(): T {
 }
 
 /** |actual - expected| <= 1e-6 * max(1, |expected|): absolute for p-values, relative for large statistics. */
-export function assertClose(actual: number | null, expected: number | null, what: string, tolerance = 1e-6): void {
+export function assertClose(
+  actual: number | null,
+  expected: number | null,
+  what: string,
+  tolerance = 1e-6,
+): void {
   if (expected === null || actual === null) {
     assert.equal(actual, expected, what);
     return;
   }
   assert.ok(Number.isFinite(actual), `${what}: ${actual} is not finite`);
   const error = Math.abs(actual - expected);
-  assert.ok(error <= tolerance * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs SciPy ${expected} (error ${error})`);
+  assert.ok(
+    error <= tolerance * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} vs SciPy ${expected} (error ${error})`,
+  );
 }

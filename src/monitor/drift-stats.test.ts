@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TendError } from '../core/errors.js';
-import { chiSquaredSf, kolmogorovSf, logGamma, normalSf, regularizedGammaQ, roundHalfEven } from './drift-distributions.js';
+import {
+  chiSquaredSf,
+  kolmogorovSf,
+  logGamma,
+  normalSf,
+  regularizedGammaQ,
+  roundHalfEven,
+} from './drift-distributions.js';
 import {
   chiSquareTest,
   histogramCounts,
@@ -22,11 +29,25 @@ interface StatsFixture {
   kstwo_sf: { n: number; x: number; sf: number }[];
   chi2_sf: { x: number; df: number; sf: number }[];
   norm_sf: { z: number; sf: number }[];
-  ks_2samp: { name: string; a: FixtureColumn; b: FixtureColumn; method: string; statistic: number; p_value: number }[];
+  ks_2samp: {
+    name: string;
+    a: FixtureColumn;
+    b: FixtureColumn;
+    method: string;
+    statistic: number;
+    p_value: number;
+  }[];
   chisquare: { f_obs: number[]; f_exp: number[]; statistic: number; p_value: number }[];
   wasserstein: { a: FixtureColumn; b: FixtureColumn; distance: number }[];
   jensenshannon: { p: number[]; q: number[]; distance: number }[];
-  histogram: { a: FixtureColumn; b: FixtureColumn; edges: number[]; counts_a: number[]; counts_b: number[]; jensenshannon: number }[];
+  histogram: {
+    a: FixtureColumn;
+    b: FixtureColumn;
+    edges: number[];
+    counts_a: number[];
+    counts_b: number[];
+    jensenshannon: number;
+  }[];
   psi: { a: FixtureColumn; b: FixtureColumn; bins: number; psi: number }[];
 }
 
@@ -137,7 +158,7 @@ test('jensenshannon matches SciPy and rejects bad weights', () => {
   throwsInvalidArgument(() => jensenShannonDistance([-1, 2], [1, 1]));
 });
 
-test('Sturges bin edges and counts are NumPy\'s, and so is the binned Jensen-Shannon distance', () => {
+test("Sturges bin edges and counts are NumPy's, and so is the binned Jensen-Shannon distance", () => {
   for (const c of fixture.histogram) {
     const a = numbers(c.a);
     const b = numbers(c.b);
@@ -157,7 +178,12 @@ test('Sturges bin edges and counts are NumPy\'s, and so is the binned Jensen-Sha
 
 test('PSI with reference-decile bins matches the NumPy computation of the fixture', () => {
   for (const c of fixture.psi) {
-    assertClose(populationStabilityIndex(numbers(c.a), numbers(c.b), c.bins), c.psi, `psi ${JSON.stringify(c.b)}`, 1e-9);
+    assertClose(
+      populationStabilityIndex(numbers(c.a), numbers(c.b), c.bins),
+      c.psi,
+      `psi ${JSON.stringify(c.b)}`,
+      1e-9,
+    );
   }
   const same = column({ seed: 5, n: 200 }) as number[];
   assertClose(populationStabilityIndex(same, same), 0, 'psi of a sample with itself', 1e-15);

@@ -160,7 +160,10 @@ export function proportionZTest(hitsA: number, nA: number, hitsB: number, nB: nu
   return { statistic: z, p_value: Math.min(1, 2 * normalSf(Math.abs(z))) };
 }
 
-/** The first Wasserstein distance of two 1-D samples (scipy.stats.wasserstein_distance): the area between their CDFs. */
+/**
+ * The first Wasserstein distance of two 1-D samples (scipy.stats.wasserstein_distance): the area between
+ * their CDFs.
+ */
 export function wassersteinDistance(a: readonly number[], b: readonly number[]): number {
   requireValues('wasserstein_distance', a);
   requireValues('wasserstein_distance', b);
@@ -205,12 +208,16 @@ function relativeEntropy(x: number, y: number): number {
  */
 export function jensenShannonDistance(p: readonly number[], q: readonly number[]): number {
   if (p.length !== q.length || p.length === 0) {
-    throw errors.invalidArgument(`jensenshannon: the distributions need the same non-zero length (${p.length}, ${q.length})`);
+    throw errors.invalidArgument(
+      `jensenshannon: the distributions need the same non-zero length (${p.length}, ${q.length})`,
+    );
   }
   const sumP = p.reduce((s, v) => s + v, 0);
   const sumQ = q.reduce((s, v) => s + v, 0);
   if (!(sumP > 0 && sumQ > 0) || p.some((v) => v < 0) || q.some((v) => v < 0)) {
-    throw errors.invalidArgument('jensenshannon: the distributions need non-negative weights with a positive sum');
+    throw errors.invalidArgument(
+      'jensenshannon: the distributions need non-negative weights with a positive sum',
+    );
   }
   let divergence = 0;
   for (let k = 0; k < p.length; k++) {
@@ -311,10 +318,15 @@ export function psiOfShares(reference: readonly number[], current: readonly numb
  * upper bin), shares per bin in each sample, empty bins counted as 1e-4 (no renormalization).
  * Bands: < 0.1 stable, 0.1-0.25 moderate shift, >= 0.25 significant shift.
  */
-export function populationStabilityIndex(reference: readonly number[], current: readonly number[], bins = 10): number {
+export function populationStabilityIndex(
+  reference: readonly number[],
+  current: readonly number[],
+  bins = 10,
+): number {
   requireValues('psi', reference);
   requireValues('psi', current);
-  if (!Number.isInteger(bins) || bins < 2) throw errors.invalidArgument(`psi: bins must be an integer >= 2, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 2)
+    throw errors.invalidArgument(`psi: bins must be an integer >= 2, got ${bins}`);
   const sorted = sortedCopy(reference);
   const cuts: number[] = [];
   for (let k = 1; k < bins; k++) {

@@ -14,7 +14,7 @@ interface DriftCase {
   expected: {
     dataset_drift: boolean;
     drifted_share: number;
-    features: (Omit<FeatureDrift, 'psi_band' | 'skipped_reason'>)[];
+    features: Omit<FeatureDrift, 'psi_band' | 'skipped_reason'>[];
   };
 }
 
@@ -23,7 +23,6 @@ const cases = driftFixture<{ drift: DriftCase[] }>().drift;
 function table(spec: Record<string, FixtureColumn>): Columns {
   return Object.fromEntries(Object.entries(spec).map(([name, values]) => [name, column(values)]));
 }
-
 
 for (const c of cases) {
   test(`drift report matches Evidently's choices and SciPy's values: ${c.name}`, () => {
@@ -43,8 +42,13 @@ for (const c of cases) {
       assert.equal(got.reference_rows, want.reference_rows, `${what}: reference_rows`);
       assert.equal(got.current_rows, want.current_rows, `${what}: current_rows`);
       // The z statistic's sign depends on which value is counted; Evidently reports only p.
-      const statistic = want.stattest === 'z' && got.statistic !== null ? Math.abs(got.statistic) : got.statistic;
-      assertClose(statistic, want.stattest === 'z' && want.statistic !== null ? Math.abs(want.statistic) : want.statistic, `${what}: statistic`);
+      const statistic =
+        want.stattest === 'z' && got.statistic !== null ? Math.abs(got.statistic) : got.statistic;
+      assertClose(
+        statistic,
+        want.stattest === 'z' && want.statistic !== null ? Math.abs(want.statistic) : want.statistic,
+        `${what}: statistic`,
+      );
       assertClose(got.p_value, want.p_value, `${what}: p_value`);
       assertClose(got.psi, want.psi, `${what}: psi`);
       assert.equal(got.skipped_reason, null);
@@ -54,7 +58,10 @@ for (const c of cases) {
 
 test('the fixture covers every test, both sides of 1000 rows, drifted and stable features', () => {
   const all = cases.flatMap((c) => c.expected.features);
-  assert.deepEqual(new Set(all.map((f) => f.stattest)), new Set(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi']));
+  assert.deepEqual(
+    new Set(all.map((f) => f.stattest)),
+    new Set(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi']),
+  );
   assert.ok(all.some((f) => f.drifted) && all.some((f) => !f.drifted));
   assert.ok(cases.some((c) => c.expected.dataset_drift) && cases.some((c) => !c.expected.dataset_drift));
   // A category the reference never had: chi-squared is unbounded (reported as null) and p = 0.
@@ -73,7 +80,10 @@ test('the prediction column is tested but reported apart from the features and t
   const reference = { x: sample({ seed: 1, n: 200 }), score: sample({ seed: 2, n: 200 }) };
   const current = { x: sample({ seed: 3, n: 150 }), score: sample({ seed: 4, n: 150, shift: 0.3 }) };
   const report = detectDrift(reference, current, { predictionColumn: 'score' });
-  assert.deepEqual(report.features.map((f) => f.name), ['x']);
+  assert.deepEqual(
+    report.features.map((f) => f.name),
+    ['x'],
+  );
   assert.equal(report.prediction?.name, 'score');
   assert.equal(report.prediction?.stattest, 'ks');
   assert.equal(report.prediction?.drifted, true);
@@ -82,8 +92,16 @@ test('the prediction column is tested but reported apart from the features and t
 });
 
 test('dataset drift needs the configured share of drifted features', () => {
-  const reference = { a: sample({ seed: 1, n: 100 }), b: sample({ seed: 2, n: 100 }), c: sample({ seed: 3, n: 100 }) };
-  const current = { a: sample({ seed: 4, n: 100, shift: 1 }), b: sample({ seed: 5, n: 100 }), c: sample({ seed: 6, n: 100 }) };
+  const reference = {
+    a: sample({ seed: 1, n: 100 }),
+    b: sample({ seed: 2, n: 100 }),
+    c: sample({ seed: 3, n: 100 }),
+  };
+  const current = {
+    a: sample({ seed: 4, n: 100, shift: 1 }),
+    b: sample({ seed: 5, n: 100 }),
+    c: sample({ seed: 6, n: 100 }),
+  };
   const half = detectDrift(reference, current);
   assert.equal(half.number_of_drifted, 1);
   assert.equal(half.dataset_drift, false);
@@ -103,7 +121,11 @@ test('missing values are left out: NaN, Infinity and null count as missing, neve
 });
 
 test('an all-missing column is skipped and left out of the share, not an error', () => {
-  const reference = { a: [1, 2, 3, 4, 5, 6, 7], gone: [null, null, null, null, null, null, null], b: ['u', 'v', 'u', 'w', 'u', 'v', 'u'] };
+  const reference = {
+    a: [1, 2, 3, 4, 5, 6, 7],
+    gone: [null, null, null, null, null, null, null],
+    b: ['u', 'v', 'u', 'w', 'u', 'v', 'u'],
+  };
   const report = detectDrift(reference, { a: [1, 2, 3], gone: [1, 2, 3], b: [null, Number.NaN, null] });
   const byName = new Map(report.features.map((f) => [f.name, f]));
   assert.equal(byName.get('gone')?.skipped_reason, 'reference has no usable values');
@@ -132,9 +154,16 @@ test('values of the wrong type are left out (a string in a numeric column)', () 
 });
 
 test('column types: strings are categorical, two values binary, few numbers categorical', () => {
-  const ref = { s: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], two: [0, 1, 0, 1, 1, 0, 0], few: [1, 2, 3, 1, 2, 3, 1], one: [5, 5, 5, 5, 5, 5, 5] };
+  const ref = {
+    s: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+    two: [0, 1, 0, 1, 1, 0, 0],
+    few: [1, 2, 3, 1, 2, 3, 1],
+    one: [5, 5, 5, 5, 5, 5, 5],
+  };
   const report = detectDrift(ref, ref);
-  const types = Object.fromEntries(report.features.map((f) => [f.name, [f.column_type, f.stattest, f.p_value]]));
+  const types = Object.fromEntries(
+    report.features.map((f) => [f.name, [f.column_type, f.stattest, f.p_value]]),
+  );
   assert.deepEqual(types, {
     s: ['categorical', 'chisquare', 1],
     two: ['binary', 'z', 1],
@@ -148,7 +177,10 @@ test('bad inputs: empty reference, missing columns, ragged columns, bad options'
   const ok = { x: [1, 2, 3] };
   assert.throws(() => detectDrift({}, ok), hasCode('TEND_INVALID_ARGUMENT'));
   assert.throws(() => detectDrift({ x: [] }, ok), hasCode('TEND_INVALID_ARGUMENT'));
-  assert.throws(() => detectDrift(ok, { y: [1] }), (err: unknown) => hasCode('TEND_INVALID_INPUT')(err) && /'x'/.test(String(err)));
+  assert.throws(
+    () => detectDrift(ok, { y: [1] }),
+    (err: unknown) => hasCode('TEND_INVALID_INPUT')(err) && /'x'/.test(String(err)),
+  );
   assert.throws(() => detectDrift({ x: [1, 2], y: [1] }, ok), hasCode('TEND_INVALID_INPUT'));
   assert.throws(() => detectDrift(ok, { x: 'abc' } as unknown as Columns), hasCode('TEND_INVALID_INPUT'));
   assert.throws(() => detectDrift(ok, null as unknown as Columns), hasCode('TEND_INVALID_INPUT'));
@@ -163,7 +195,11 @@ test('bad inputs: empty reference, missing columns, ragged columns, bad options'
     { thresholds: { nope: 0.1 } },
   ];
   for (const options of bad) {
-    assert.throws(() => detectDrift(ok, ok, options), hasCode('TEND_INVALID_ARGUMENT'), JSON.stringify(options));
+    assert.throws(
+      () => detectDrift(ok, ok, options),
+      hasCode('TEND_INVALID_ARGUMENT'),
+      JSON.stringify(options),
+    );
   }
   assert.throws(
     () => detectDrift({ s: ['a', 'b', 'c'] }, { s: ['a'] }, { stattests: { s: 'ks' } }),

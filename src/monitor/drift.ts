@@ -11,13 +11,7 @@
  * Every feature also gets its PSI (reference-decile bins) and PSI band.
  */
 import { errors } from '../core/errors.js';
-import {
-  classifyColumn,
-  requireReference,
-  rowCount,
-  usableValues,
-  valueTypeOf,
-} from './drift-columns.js';
+import { classifyColumn, requireReference, rowCount, usableValues, valueTypeOf } from './drift-columns.js';
 import type { CellValue, ColumnType, Columns } from './drift-columns.js';
 import {
   chiSquareTest,
@@ -67,7 +61,10 @@ export interface FeatureDrift {
   name: string;
   column_type: ColumnType;
   stattest: StatTestName;
-  /** KS D, chi-squared, z, or the distance; null when not tested or unbounded (chi-squared with a category the reference never had). */
+  /**
+   * KS D, chi-squared, z, or the distance; null when not tested or unbounded (chi-squared with a category the
+   * reference never had).
+   */
   statistic: number | null;
   /** Null for the distance tests and when not tested. */
   p_value: number | null;
@@ -105,7 +102,10 @@ function defaultStattest(type: ColumnType, referenceRows: number): StatTestName 
 }
 
 /** Distinct values in first-seen order, reference first (the order Evidently's keys take). */
-function categories(reference: readonly (number | string)[], current: readonly (number | string)[]): (number | string)[] {
+function categories(
+  reference: readonly (number | string)[],
+  current: readonly (number | string)[],
+): (number | string)[] {
   return [...new Set<number | string>([...reference, ...current])];
 }
 
@@ -115,7 +115,10 @@ function countsOf(values: readonly (number | string)[], keys: readonly (number |
   return keys.map((k) => counts.get(k) ?? 0);
 }
 
-function categoryShares(ref: readonly (number | string)[], cur: readonly (number | string)[]): [number[], number[]] {
+function categoryShares(
+  ref: readonly (number | string)[],
+  cur: readonly (number | string)[],
+): [number[], number[]] {
   const keys = categories(ref, cur);
   return [countsOf(ref, keys).map((c) => c / ref.length), countsOf(cur, keys).map((c) => c / cur.length)];
 }
@@ -125,7 +128,13 @@ interface Measured {
   p_value: number | null;
 }
 
-function runTest(test: StatTestName, type: ColumnType, ref: (number | string)[], cur: (number | string)[], psiBins: number): Measured {
+function runTest(
+  test: StatTestName,
+  type: ColumnType,
+  ref: (number | string)[],
+  cur: (number | string)[],
+  psiBins: number,
+): Measured {
   const numeric = type === 'numeric';
   switch (test) {
     case 'ks': {
@@ -135,7 +144,10 @@ function runTest(test: StatTestName, type: ColumnType, ref: (number | string)[],
     case 'chisquare': {
       const keys = categories(ref, cur);
       const scale = cur.length / ref.length;
-      const r = chiSquareTest(countsOf(cur, keys), countsOf(ref, keys).map((c) => c * scale));
+      const r = chiSquareTest(
+        countsOf(cur, keys),
+        countsOf(ref, keys).map((c) => c * scale),
+      );
       return { statistic: Number.isFinite(r.statistic) ? r.statistic : null, p_value: r.p_value };
     }
     case 'z': {
@@ -184,14 +196,35 @@ function columnDrift(
   const forced = options.stattests?.[name];
   const stattest = forced ?? defaultStattest(type, ref.length);
   const threshold = options.thresholds?.[name] ?? (P_VALUE_TESTS.has(stattest) ? 0.05 : 0.1);
-  const base = { name, column_type: type, stattest, threshold, reference_rows: ref.length, current_rows: cur.length };
+  const base = {
+    name,
+    column_type: type,
+    stattest,
+    threshold,
+    reference_rows: ref.length,
+    current_rows: cur.length,
+  };
   const skippedReason =
-    ref.length === 0 ? 'reference has no usable values' : cur.length === 0 ? 'current has no usable values' : null;
+    ref.length === 0
+      ? 'reference has no usable values'
+      : cur.length === 0
+        ? 'current has no usable values'
+        : null;
   if (skippedReason !== null) {
-    return { ...base, statistic: null, p_value: null, drifted: false, psi: null, psi_band: null, skipped_reason: skippedReason };
+    return {
+      ...base,
+      statistic: null,
+      p_value: null,
+      drifted: false,
+      psi: null,
+      psi_band: null,
+      skipped_reason: skippedReason,
+    };
   }
   if (NUMERIC_ONLY_TESTS.has(stattest) && valueType !== 'number') {
-    throw errors.invalidArgument(`column '${name}' holds ${valueType} values; the ${stattest} test needs numbers`);
+    throw errors.invalidArgument(
+      `column '${name}' holds ${valueType} values; the ${stattest} test needs numbers`,
+    );
   }
   const { statistic, p_value } = runTest(stattest, type, ref, cur, options.psiBins ?? 10);
   const drifted = p_value !== null ? p_value < threshold : statistic === null || statistic >= threshold;
@@ -202,7 +235,9 @@ function columnDrift(
 function checkOptions(reference: Columns, options: DriftOptions): void {
   const { predictionColumn, driftShare, psiBins } = options;
   if (predictionColumn !== undefined && !Object.hasOwn(reference, predictionColumn)) {
-    throw errors.invalidArgument(`the prediction column '${predictionColumn}' is not in the reference data set`);
+    throw errors.invalidArgument(
+      `the prediction column '${predictionColumn}' is not in the reference data set`,
+    );
   }
   if (driftShare !== undefined && !(driftShare > 0 && driftShare <= 1)) {
     throw errors.invalidArgument(`driftShare must be in (0, 1], got ${driftShare}`);
@@ -211,13 +246,17 @@ function checkOptions(reference: Columns, options: DriftOptions): void {
     throw errors.invalidArgument(`psiBins must be an integer >= 2, got ${psiBins}`);
   }
   for (const [column, test] of Object.entries(options.stattests ?? {})) {
-    if (!Object.hasOwn(reference, column)) throw errors.invalidArgument(`stattests: no column '${column}' in the reference`);
+    if (!Object.hasOwn(reference, column))
+      throw errors.invalidArgument(`stattests: no column '${column}' in the reference`);
     if (!STAT_TESTS.includes(test)) {
-      throw errors.invalidArgument(`stattests: unknown test '${String(test)}' for '${column}' (known: ${STAT_TESTS.join(', ')})`);
+      throw errors.invalidArgument(
+        `stattests: unknown test '${String(test)}' for '${column}' (known: ${STAT_TESTS.join(', ')})`,
+      );
     }
   }
   for (const [column, threshold] of Object.entries(options.thresholds ?? {})) {
-    if (!Object.hasOwn(reference, column)) throw errors.invalidArgument(`thresholds: no column '${column}' in the reference`);
+    if (!Object.hasOwn(reference, column))
+      throw errors.invalidArgument(`thresholds: no column '${column}' in the reference`);
     if (!(Number.isFinite(threshold) && threshold > 0)) {
       throw errors.invalidArgument(`thresholds: '${column}' needs a positive number, got ${threshold}`);
     }
@@ -240,7 +279,9 @@ export function detectDrift(reference: Columns, current: Columns, options: Drift
   const names = Object.keys(reference);
   const missing = names.filter((name) => !Object.hasOwn(current, name));
   if (missing.length > 0) {
-    throw errors.invalidInput(`current data lacks column(s) ${missing.map((n) => `'${n}'`).join(', ')} of the reference`);
+    throw errors.invalidInput(
+      `current data lacks column(s) ${missing.map((n) => `'${n}'`).join(', ')} of the reference`,
+    );
   }
   const features: FeatureDrift[] = [];
   let prediction: FeatureDrift | null = null;

@@ -22,7 +22,7 @@ function fileBytes(path: string): Buffer {
 function blocks(path: string): Buffer[] {
   const db = openMonitorDb(path, { queryOnly: true });
   try {
-    return (db.prepare('SELECT data FROM float_blocks ORDER BY id').pluck().all() as Buffer[]);
+    return db.prepare('SELECT data FROM float_blocks ORDER BY id').pluck().all() as Buffer[];
   } finally {
     db.close();
   }
@@ -30,7 +30,15 @@ function blocks(path: string): Buffer[] {
 
 async function logRows(path: string, keys: KeyringSource, requestId: string): Promise<void> {
   const log = PredictionLog.open({ path, keys, flushIntervalMs: 5 });
-  for (let row = 0; row < 3; row++) log.record(predictionRow({ requestId, row, features: FEATURES.slice(), probabilities: new Float32Array([0.25, 0.5, 0.25]) }));
+  for (let row = 0; row < 3; row++)
+    log.record(
+      predictionRow({
+        requestId,
+        row,
+        features: FEATURES.slice(),
+        probabilities: new Float32Array([0.25, 0.5, 0.25]),
+      }),
+    );
   await log.close();
 }
 
@@ -44,18 +52,28 @@ test('sealed blocks cannot be mistaken for floats: their length is never a multi
   assert.equal(isSealedFloatBlock(forged), false);
   assert.deepEqual(openFloatBlock(forged, KeyringSource.of(null)), forged);
   assert.deepEqual(openFloatBlock(sealed, KeyringSource.of(keyringOf([key]))), FEATURE_BYTES);
-  assert.throws(() => openFloatBlock(sealed, KeyringSource.of(null)), { code: 'TEND_INVALID_CONFIG', message: /prediction log block is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/ });
+  assert.throws(() => openFloatBlock(sealed, KeyringSource.of(null)), {
+    code: 'TEND_INVALID_CONFIG',
+    message: /prediction log block is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/,
+  });
   const tampered = Buffer.from(sealed);
   tampered[30] = (tampered[30] ?? 0) ^ 1;
-  assert.throws(() => openFloatBlock(tampered, KeyringSource.of(keyringOf([key]))), { code: 'TEND_INVALID_MODEL' });
+  assert.throws(() => openFloatBlock(tampered, KeyringSource.of(keyringOf([key]))), {
+    code: 'TEND_INVALID_MODEL',
+  });
 });
 
 test('with keys, the log seals features and scores on disk and reads them back in memory', async (t) => {
   const path = tempDbPath(t);
   const keyring = keyringOf([generateEncryptionKey()]);
   await logRows(path, KeyringSource.of(keyring), 'sealed');
-  assert.equal(fileBytes(path).includes(FEATURE_BYTES.subarray(0, 16)), false, 'no plaintext features in monitor.db or its WAL');
-  for (const block of blocks(path)) assert.equal(envelopeKeyId(block.subarray(0, block.length - 1)), keyring.active.id);
+  assert.equal(
+    fileBytes(path).includes(FEATURE_BYTES.subarray(0, 16)),
+    false,
+    'no plaintext features in monitor.db or its WAL',
+  );
+  for (const block of blocks(path))
+    assert.equal(envelopeKeyId(block.subarray(0, block.length - 1)), keyring.active.id);
 
   const reader = PredictionLogReader.open(path, KeyringSource.of(keyring));
   t.after(() => reader.close());
@@ -66,7 +84,10 @@ test('with keys, the log seals features and scores on disk and reads them back i
 
   const keyless = PredictionLogReader.open(path);
   t.after(() => keyless.close());
-  assert.throws(() => keyless.window({ model: 'iris' }), { code: 'TEND_INVALID_CONFIG', message: /TEND_ENCRYPTION_KEY_FILE/ });
+  assert.throws(() => keyless.window({ model: 'iris' }), {
+    code: 'TEND_INVALID_CONFIG',
+    message: /TEND_ENCRYPTION_KEY_FILE/,
+  });
 });
 
 test('resealFloatBlocks encrypts a plaintext log, then re-seals under a rotated key', async (t) => {
@@ -80,9 +101,14 @@ test('resealFloatBlocks encrypts a plaintext log, then re-seals under a rotated 
   const rotated = rotateKeyring(first);
   assert.deepEqual(resealFloatBlocks(path, rotated), { blocks: 2, resealed: 2, encrypted: 0, unchanged: 0 });
   assert.deepEqual(resealFloatBlocks(path, rotated), { blocks: 2, resealed: 0, encrypted: 0, unchanged: 2 });
-  for (const block of blocks(path)) assert.equal(envelopeKeyId(block.subarray(0, block.length - 1)), rotated.active.id);
+  for (const block of blocks(path))
+    assert.equal(envelopeKeyId(block.subarray(0, block.length - 1)), rotated.active.id);
 
-  assert.equal(fileBytes(path).includes(FEATURE_BYTES.subarray(0, 16)), false, 'no plaintext left in freed pages or the WAL');
+  assert.equal(
+    fileBytes(path).includes(FEATURE_BYTES.subarray(0, 16)),
+    false,
+    'no plaintext left in freed pages or the WAL',
+  );
 
   const reader = PredictionLogReader.open(path, KeyringSource.of(rotated));
   t.after(() => reader.close());

@@ -46,7 +46,8 @@ export interface FloatBlockResealResult {
  * Seal every float block of the monitor database at `path` with `keyring`'s active key: blocks under
  * an older key are re-sealed, plaintext blocks sealed. Runs in short transactions beside a live writer;
  * blocks that writer adds meanwhile under the older key stay readable (the keyring keeps that key).
- * @throws TendError TEND_INVALID_CONFIG / TEND_INVALID_MODEL when a block cannot be opened (nothing after it is changed).
+ * @throws TendError TEND_INVALID_CONFIG / TEND_INVALID_MODEL when a block cannot be opened (nothing after it
+ * is changed).
  */
 export function resealFloatBlocks(path: string, keyring: Keyring): FloatBlockResealResult {
   const result: FloatBlockResealResult = { blocks: 0, resealed: 0, encrypted: 0, unchanged: 0 };
@@ -54,7 +55,9 @@ export function resealFloatBlocks(path: string, keyring: Keyring): FloatBlockRes
   try {
     // Zero the space the old (plaintext or old-key) bytes leave behind instead of leaving them in free pages.
     db.pragma('secure_delete = ON');
-    const page = db.prepare<[number]>(`SELECT id, data FROM float_blocks WHERE id > ? ORDER BY id LIMIT ${RESEAL_CHUNK_BLOCKS}`);
+    const page = db.prepare<[number]>(
+      `SELECT id, data FROM float_blocks WHERE id > ? ORDER BY id LIMIT ${RESEAL_CHUNK_BLOCKS}`,
+    );
     const update = db.prepare<[Buffer, number]>('UPDATE float_blocks SET data = ? WHERE id = ?');
     const resealPage = db.transaction((after: number): number | null => {
       const rows = page.all(after) as { id: number; data: Buffer }[];
@@ -65,13 +68,15 @@ export function resealFloatBlocks(path: string, keyring: Keyring): FloatBlockRes
           result.unchanged++;
           continue;
         }
-        const floats = sealed ? decryptBuffer(row.data.subarray(0, row.data.byteLength - 1), keyring, WHAT) : row.data;
+        const floats = sealed
+          ? decryptBuffer(row.data.subarray(0, row.data.byteLength - 1), keyring, WHAT)
+          : row.data;
         update.run(sealFloatBlock(floats, keyring.active), row.id);
         result[sealed ? 'resealed' : 'encrypted']++;
       }
       return rows.length === RESEAL_CHUNK_BLOCKS ? (rows[rows.length - 1] as { id: number }).id : null;
     });
-    for (let after: number | null = 0; after !== null; ) after = resealPage.immediate(after);
+    for (let after: number | null = 0; after !== null;) after = resealPage.immediate(after);
     // Old page images also sit in the WAL until a checkpoint; best effort, as a live server's reads can hold it back.
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {

@@ -6,7 +6,12 @@ import { predictionRow } from './prediction-log.test-helper.js';
 
 test('a batch is laid out as one block per (model, version): each row’s features then scores', () => {
   const { batch } = packBatch([
-    predictionRow({ model: 'a', version: 1, features: new Float32Array([1, 2]), probabilities: new Float32Array([0.5]) }),
+    predictionRow({
+      model: 'a',
+      version: 1,
+      features: new Float32Array([1, 2]),
+      probabilities: new Float32Array([0.5]),
+    }),
     predictionRow({ model: 'b', version: 1, features: null, probabilities: null }),
     predictionRow({ model: 'a', version: 2, features: new Float32Array([3]), probabilities: null }),
     predictionRow({ model: 'a', version: 1, features: null, probabilities: new Float32Array([0.25, 0.75]) }),

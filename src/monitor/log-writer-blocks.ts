@@ -41,7 +41,8 @@ export function floatBlocks(batch: PackedBatch): FloatBlock[] {
     for (const i of rows) {
       floatsAt.push(offset);
       const n = size[i] as number;
-      if (data !== null && n > 0) data.set(floats.subarray(start[i] as number, (start[i] as number) + n), offset);
+      if (data !== null && n > 0)
+        data.set(floats.subarray(start[i] as number, (start[i] as number) + n), offset);
       offset += n;
     }
     blocks.push({ rows, floatsAt, data });

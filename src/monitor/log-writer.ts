@@ -13,7 +13,8 @@ import { float32Blob, openMonitorDb, type MonitorDatabase } from './monitor-db.j
 if (parentPort === null) throw new Error('monitor/log-writer must run in a worker thread');
 const port = parentPort;
 const init = workerData as WriterInit;
-const sealKey = init.sealKey === undefined ? undefined : { id: init.sealKey.id, key: Buffer.from(init.sealKey.key) };
+const sealKey =
+  init.sealKey === undefined ? undefined : { id: init.sealKey.id, key: Buffer.from(init.sealKey.key) };
 
 /** Rows deleted per statement, so that one large retention pass does not hold the lock for seconds. */
 const DELETE_CHUNK_ROWS = 20_000;
@@ -48,7 +49,10 @@ class LogWriter {
   private readonly deleteBlocksBelow;
   private readonly deleteAllBlocks;
   private readonly insertBatch: (batch: PackedBatch, skipBad: boolean) => InsertResult;
-  private readonly applyFeedback: (items: ValidFeedback[], timeMs: number) => { accepted: number; unknownIds: string[] };
+  private readonly applyFeedback: (
+    items: ValidFeedback[],
+    timeMs: number,
+  ) => { accepted: number; unknownIds: string[] };
   /** Rows in the table, kept up to date so the row limit is enforced without counting each time. */
   private rowCount: number;
 
@@ -65,15 +69,23 @@ class LogWriter {
     );
     this.timeAtOrAfter = db.prepare('SELECT id, time_ms FROM predictions WHERE id >= ? ORDER BY id LIMIT 1');
     this.idRange = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM predictions');
-    this.deleteOlder = db.prepare(`DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE id < ? ORDER BY id LIMIT ${DELETE_CHUNK_ROWS})`);
+    this.deleteOlder = db.prepare(
+      `DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE id < ? ORDER BY id LIMIT ${DELETE_CHUNK_ROWS})`,
+    );
     this.idAfterOldest = db.prepare('SELECT id FROM predictions ORDER BY id LIMIT 1 OFFSET ?').pluck();
     this.deleteUpTo = db.prepare('DELETE FROM predictions WHERE id <= ?');
-    this.oldestBlockInUse = db.prepare('SELECT block_id FROM predictions WHERE block_id IS NOT NULL ORDER BY id LIMIT 1').pluck();
+    this.oldestBlockInUse = db
+      .prepare('SELECT block_id FROM predictions WHERE block_id IS NOT NULL ORDER BY id LIMIT 1')
+      .pluck();
     this.deleteBlocksBelow = db.prepare('DELETE FROM float_blocks WHERE id < ?');
     this.deleteAllBlocks = db.prepare('DELETE FROM float_blocks');
     this.rowCount = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
-    this.insertBatch = db.transaction((batch: PackedBatch, skipBad: boolean) => this.insertRows(batch, skipBad));
-    this.applyFeedback = db.transaction((items: ValidFeedback[], timeMs: number) => this.feedbackRows(items, timeMs));
+    this.insertBatch = db.transaction((batch: PackedBatch, skipBad: boolean) =>
+      this.insertRows(batch, skipBad),
+    );
+    this.applyFeedback = db.transaction((items: ValidFeedback[], timeMs: number) =>
+      this.feedbackRows(items, timeMs),
+    );
   }
 
   /**
@@ -89,7 +101,9 @@ class LogWriter {
     }
     this.rowCount += result.written;
     if (this.rowCount > init.maxRows) this.trimToMaxRows();
-    return result.firstError === undefined ? { written: result.written } : { written: result.written, error: result.firstError };
+    return result.firstError === undefined
+      ? { written: result.written }
+      : { written: result.written, error: result.firstError };
   }
 
   feedback(items: ValidFeedback[], timeMs: number): { accepted: number; unknownIds: string[] } {

@@ -26,7 +26,12 @@ export class InferenceMetrics {
   private readonly requestSeconds: Histogram<'model' | 'version'>;
   private readonly batchSize: Histogram<'model' | 'version'>;
 
-  constructor(options: { pendingSource?: () => Iterable<{ model: string; version: string; pending: number }>; processMetrics?: boolean } = {}) {
+  constructor(
+    options: {
+      pendingSource?: () => Iterable<{ model: string; version: string; pending: number }>;
+      processMetrics?: boolean;
+    } = {},
+  ) {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'tend_inference_requests_total',

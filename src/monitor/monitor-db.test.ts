@@ -14,12 +14,18 @@ test('a new monitor.db gets the current schema, WAL and the query indexes', (t) 
   assert.equal(db.pragma('user_version', { simple: true }), MONITOR_SCHEMA_VERSION);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
-  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions'").pluck().all();
-  for (const name of ['predictions_model_version_time', 'predictions_request']) assert.ok(indexes.includes(name), name);
+  const indexes = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions'")
+    .pluck()
+    .all();
+  for (const name of ['predictions_model_version_time', 'predictions_request'])
+    assert.ok(indexes.includes(name), name);
   // Indexes every logged row would pay for without a reader needing them are gone.
   for (const name of ['predictions_model_time', 'predictions_time']) assert.ok(!indexes.includes(name), name);
   // Opening again migrates nothing and keeps the data.
-  db.prepare("INSERT INTO predictions (request_id, row_index, model, version, route, time_ms, latency_ms) VALUES ('r', 0, 'm', 1, 'direct', 1, 1)").run();
+  db.prepare(
+    "INSERT INTO predictions (request_id, row_index, model, version, route, time_ms, latency_ms) VALUES ('r', 0, 'm', 1, 'direct', 1, 1)",
+  ).run();
   const again = openMonitorDb(path, { mustExist: true });
   assert.equal(again.prepare('SELECT count(*) FROM predictions').pluck().get(), 1);
   again.close();
@@ -28,7 +34,7 @@ test('a new monitor.db gets the current schema, WAL and the query indexes', (t) 
 test('a query-only connection refuses writes', (t) => {
   const db = openMonitorDb(tempDbPath(t), { queryOnly: true });
   t.after(() => db.close());
-  assert.throws(() => db.prepare("DELETE FROM predictions").run(), /readonly|query_only/i);
+  assert.throws(() => db.prepare('DELETE FROM predictions').run(), /readonly|query_only/i);
 });
 
 test('a file from a newer tend, a missing file with mustExist and a non-database are refused with clear codes', (t) => {
@@ -36,8 +42,14 @@ test('a file from a newer tend, a missing file with mustExist and a non-database
   const db = openMonitorDb(path);
   db.pragma(`user_version = ${MONITOR_SCHEMA_VERSION + 1}`);
   db.close();
-  assert.throws(() => openMonitorDb(path), (err: unknown) => code('TEND_INVALID_CONFIG')(err) && /newer than this tend/.test((err as Error).message));
-  assert.throws(() => openMonitorDb(join(dirname(path), 'missing.db'), { mustExist: true }), code('TEND_NOT_FOUND'));
+  assert.throws(
+    () => openMonitorDb(path),
+    (err: unknown) => code('TEND_INVALID_CONFIG')(err) && /newer than this tend/.test((err as Error).message),
+  );
+  assert.throws(
+    () => openMonitorDb(join(dirname(path), 'missing.db'), { mustExist: true }),
+    code('TEND_NOT_FOUND'),
+  );
   assert.throws(() => openMonitorDb(dirname(path)), code('TEND_INVALID_ARGUMENT'));
 });
 

@@ -61,7 +61,7 @@ export class MonitorMetrics {
     });
     this.featureScore = new Gauge({
       name: 'tend_feature_drift_score',
-      help: "Drift test result per input feature: the p-value for statistical tests (low = drifted), the distance for distance tests (high = drifted).",
+      help: 'Drift test result per input feature: the p-value for statistical tests (low = drifted), the distance for distance tests (high = drifted).',
       labelNames: ['model', 'version', 'feature'],
       registers,
     });
@@ -85,17 +85,25 @@ export class MonitorMetrics {
     });
     this.alertState = new Gauge({
       name: 'tend_alert_state',
-      help: "State of a tend alert rule, the most severe of its series: 0 inactive, 1 pending, 2 firing.",
+      help: 'State of a tend alert rule, the most severe of its series: 0 inactive, 1 pending, 2 firing.',
       labelNames: ['rule'],
       registers,
     });
-    this.logRows = new Counter({ name: 'tend_prediction_log_rows_total', help: 'Predictions written to the prediction log.', registers });
+    this.logRows = new Counter({
+      name: 'tend_prediction_log_rows_total',
+      help: 'Predictions written to the prediction log.',
+      registers,
+    });
     this.logDropped = new Counter({
       name: 'tend_prediction_log_dropped_total',
       help: 'Predictions not logged because the log writer was behind (the request itself was served).',
       registers,
     });
-    this.feedback = new Counter({ name: 'tend_feedback_rows_total', help: 'Ground-truth feedback rows received.', registers });
+    this.feedback = new Counter({
+      name: 'tend_feedback_rows_total',
+      help: 'Ground-truth feedback rows received.',
+      registers,
+    });
     this.webhookDeliveries = new Counter({
       name: 'tend_alert_webhook_deliveries_total',
       help: 'Alert webhook deliveries by outcome (delivered, failed, dropped, abandoned).',
@@ -127,7 +135,8 @@ export class MonitorMetrics {
       this.quality.set({ model, version, metric }, value);
       next.add(metric);
     }
-    for (const metric of s.qualityMetrics) if (!next.has(metric)) this.quality.remove({ model, version, metric });
+    for (const metric of s.qualityMetrics)
+      if (!next.has(metric)) this.quality.remove({ model, version, metric });
     s.qualityMetrics = next;
     const count = metrics['count'];
     if (typeof count === 'number' && Number.isFinite(count)) {

@@ -1,4 +1,7 @@
-/** The columns of a logged prediction as reads select them (raw rows are arrays indexed by COL), and their float blocks. */
+/**
+ * The columns of a logged prediction as reads select them (raw rows are arrays indexed by COL), and their
+ * float blocks.
+ */
 import type Database from 'better-sqlite3';
 import { KeyringSource } from '../core/encryption-env.js';
 import { openFloatBlock } from './float-block-seal.js';

@@ -54,12 +54,22 @@ test('CSV export: header with feature and class names, escaped ids, empty cells 
       probabilities: null,
     }),
   );
-  log.record(predictionRow({ requestId: 'v2', version: 2, timeMs: t0 + 2, features: null, featureSummary: { mean: 0.5, std: 1, min: -1, max: 2, count: 784 } }));
+  log.record(
+    predictionRow({
+      requestId: 'v2',
+      version: 2,
+      timeMs: t0 + 2,
+      features: null,
+      featureSummary: { mean: 0.5, std: 1, min: -1, max: 2, count: 784 },
+    }),
+  );
   await log.flush();
   await log.addFeedback([{ id: 'short', row: 1, label: 1 }]);
   const feedbackMs = log.window({ model: 'iris' }).feedbackTimeMs[1] as number;
 
-  const out = collect((write) => log.export({ model: 'iris' }, 'csv', write, ['sepal length', 'sepal,width'], ['setosa', 'versicolor']));
+  const out = collect((write) =>
+    log.export({ model: 'iris' }, 'csv', write, ['sepal length', 'sepal,width'], ['setosa', 'versicolor']),
+  );
   assert.equal(out.rows, 3);
   assert.deepEqual(out.text.split('\n'), [
     'request_id,row,model,version,route,time,latency_ms,sepal length,"sepal,width",feature_2,feature_mean,feature_std,feature_min,feature_max,feature_count,predicted_class,p_setosa,p_versicolor,p_2,value,label,label_value,feedback_time',
@@ -72,21 +82,39 @@ test('CSV export: header with feature and class names, escaped ids, empty cells 
   // Filters; without names, generic column names; a query with no rows gives the header alone.
   const v2 = collect((write) => log.export({ model: 'iris', version: 2 }, 'csv', write));
   assert.equal(v2.rows, 1);
-  assert.match(v2.text, /^request_id,row,model,version,route,time,latency_ms,feature_mean,.*,predicted_class,p_0,p_1,p_2,value/);
+  assert.match(
+    v2.text,
+    /^request_id,row,model,version,route,time,latency_ms,feature_mean,.*,predicted_class,p_0,p_1,p_2,value/,
+  );
   const none = collect((write) => log.export({ model: 'iris', sinceMs: t0 + 3 }, 'csv', write));
-  assert.deepEqual(none, { rows: 0, text: 'request_id,row,model,version,route,time,latency_ms,predicted_class,value,label,label_value,feedback_time\n' });
+  assert.deepEqual(none, {
+    rows: 0,
+    text: 'request_id,row,model,version,route,time,latency_ms,predicted_class,value,label,label_value,feedback_time\n',
+  });
 });
 
 test('JSON lines export: one object per row, arrays whole, features by name when names are given', async (t) => {
   const { log } = openTestLog(t);
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   log.record(predictionRow({ requestId: 'a', timeMs: t0 }));
-  log.record(predictionRow({ requestId: 'b', timeMs: t0 + 1, features: null, probabilities: null, predictedClass: null, value: -3.5 }));
+  log.record(
+    predictionRow({
+      requestId: 'b',
+      timeMs: t0 + 1,
+      features: null,
+      probabilities: null,
+      predictedClass: null,
+      value: -3.5,
+    }),
+  );
   await log.flush();
   await log.addFeedback([{ id: 'b', value: -3 }]);
 
   const out = collect((write) => log.export({ model: 'iris' }, 'jsonl', write));
-  const lines = out.text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = out.text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.equal(out.rows, 2);
   assert.deepEqual(lines[0], {
     request_id: 'a',
@@ -109,7 +137,9 @@ test('JSON lines export: one object per row, arrays whole, features by name when
   assert.equal(lines[1]?.label_value, -3);
   assert.equal(typeof lines[1]?.feedback_time, 'string');
 
-  const named = collect((write) => log.export({ model: 'iris', sinceMs: t0 }, 'jsonl', write, ['sepal_length', 'sepal_width']));
+  const named = collect((write) =>
+    log.export({ model: 'iris', sinceMs: t0 }, 'jsonl', write, ['sepal_length', 'sepal_width']),
+  );
   assert.deepEqual((JSON.parse(named.text.split('\n')[0] as string) as { features: unknown }).features, {
     sepal_length: 5.1,
     sepal_width: 3.5,
@@ -125,17 +155,33 @@ test('JSON lines export: one object per row, arrays whole, features by name when
 test('exports page through many rows with equal timestamps without losing or repeating any', async (t) => {
   const { log, path } = openTestLog(t);
   const t0 = Date.now();
-  for (let i = 0; i < 2345; i++) log.record(predictionRow({ requestId: `r${i}`, timeMs: t0 + (i < 1500 ? 0 : 1) }));
+  for (let i = 0; i < 2345; i++)
+    log.record(predictionRow({ requestId: `r${i}`, timeMs: t0 + (i < 1500 ? 0 : 1) }));
   await log.flush();
   const chunks: string[] = [];
-  assert.equal(log.export({ model: 'iris' }, 'jsonl', (chunk) => chunks.push(chunk)), 2345);
+  assert.equal(
+    log.export({ model: 'iris' }, 'jsonl', (chunk) => chunks.push(chunk)),
+    2345,
+  );
   assert.equal(chunks.length, 3, 'pages of 1000 rows');
-  const ids = chunks.join('').trimEnd().split('\n').map((line) => (JSON.parse(line) as { request_id: string }).request_id);
-  assert.deepEqual(ids, Array.from({ length: 2345 }, (_, i) => `r${i}`));
+  const ids = chunks
+    .join('')
+    .trimEnd()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { request_id: string }).request_id);
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 2345 }, (_, i) => `r${i}`),
+  );
 
   // A separate read-only connection (as `tend log export` next to a running server) sees the same rows.
   const reader = PredictionLogReader.open(path);
   t.after(() => reader.close());
-  assert.equal(reader.export({ model: 'iris', sinceMs: t0 + 1 }, 'csv', () => undefined), 845);
-  assert.throws(() => PredictionLogReader.open(join(dirname(path), 'missing.db')), { code: 'TEND_NOT_FOUND' });
+  assert.equal(
+    reader.export({ model: 'iris', sinceMs: t0 + 1 }, 'csv', () => undefined),
+    845,
+  );
+  assert.throws(() => PredictionLogReader.open(join(dirname(path), 'missing.db')), {
+    code: 'TEND_NOT_FOUND',
+  });
 });

@@ -77,7 +77,9 @@ function csvHeader(shape: ExportShape, names: ExportNames): string {
     'time',
     'latency_ms',
     ...columnNames(shape.features, names.featureNames, 'feature_'),
-    ...(shape.summaries ? ['feature_mean', 'feature_std', 'feature_min', 'feature_max', 'feature_count'] : []),
+    ...(shape.summaries
+      ? ['feature_mean', 'feature_std', 'feature_min', 'feature_max', 'feature_count']
+      : []),
     'predicted_class',
     ...columnNames(shape.probabilities, names.classNames, '').map((name) => `p_${name}`),
     'value',
@@ -96,11 +98,16 @@ function cell(value: unknown): string {
 
 function floatCells(values: Float32Array | null, width: number): string[] {
   const cells = new Array<string>(width).fill('');
-  if (values !== null) for (let i = 0; i < Math.min(width, values.length); i++) cells[i] = formatFloat32(values[i] as number);
+  if (values !== null)
+    for (let i = 0; i < Math.min(width, values.length); i++) cells[i] = formatFloat32(values[i] as number);
   return cells;
 }
 
-function csvLine({ raw, features, probabilities }: LoggedRow, shape: ExportShape, names: ExportNames): string {
+function csvLine(
+  { raw, features, probabilities }: LoggedRow,
+  shape: ExportShape,
+  names: ExportNames,
+): string {
   const summary = shape.summaries ? summaryOf(raw) : null;
   return [
     cell(raw[COL.requestId]),
@@ -139,12 +146,15 @@ function jsonNumber(value: number): string {
 function jsonFeatures(values: Float32Array, featureNames: readonly string[] | undefined): string {
   if (featureNames === undefined) return jsonFloats(values);
   const fields: string[] = [];
-  values.forEach((v, i) => fields.push(`${JSON.stringify(featureNames[i] ?? `feature_${i}`)}:${jsonNumber(v)}`));
+  values.forEach((v, i) =>
+    fields.push(`${JSON.stringify(featureNames[i] ?? `feature_${i}`)}:${jsonNumber(v)}`),
+  );
   return `{${fields.join(',')}}`;
 }
 
 function jsonLine({ raw, features, probabilities }: LoggedRow, names: ExportNames): string {
-  const plain = (key: string, value: unknown): string => `${JSON.stringify(key)}:${JSON.stringify(value ?? null)}`;
+  const plain = (key: string, value: unknown): string =>
+    `${JSON.stringify(key)}:${JSON.stringify(value ?? null)}`;
   return `{${[
     plain('request_id', raw[COL.requestId]),
     plain('row', raw[COL.row]),
@@ -175,11 +185,15 @@ export function* exportChunks(
     const columns = shape();
     let header = `${csvHeader(columns, names)}\n`;
     for (const page of pages()) {
-      yield { text: header + page.map((row) => `${csvLine(row, columns, names)}\n`).join(''), rows: page.length };
+      yield {
+        text: header + page.map((row) => `${csvLine(row, columns, names)}\n`).join(''),
+        rows: page.length,
+      };
       header = '';
     }
     if (header !== '') yield { text: header, rows: 0 };
     return;
   }
-  for (const page of pages()) yield { text: page.map((row) => `${jsonLine(row, names)}\n`).join(''), rows: page.length };
+  for (const page of pages())
+    yield { text: page.map((row) => `${jsonLine(row, names)}\n`).join(''), rows: page.length };
 }

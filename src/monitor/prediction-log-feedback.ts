@@ -15,18 +15,22 @@ function describe(value: unknown): string {
 }
 
 function checkItem(raw: unknown): ValidFeedback | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'a feedback item must be an object';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return 'a feedback item must be an object';
   const item = raw as Record<string, unknown>;
   const { id, row, label, value } = item;
   if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string (the request id)';
-  if (isOverBytes(id, MAX_REQUEST_ID_BYTES)) return `id is ${Buffer.byteLength(id)} bytes; the limit is ${MAX_REQUEST_ID_BYTES} (request ids are no longer)`;
+  if (isOverBytes(id, MAX_REQUEST_ID_BYTES))
+    return `id is ${Buffer.byteLength(id)} bytes; the limit is ${MAX_REQUEST_ID_BYTES} (request ids are no longer)`;
   if (row !== undefined && !(Number.isSafeInteger(row) && (row as number) >= 0)) {
     return `row must be a non-negative integer, got ${describe(row)}`;
   }
   const hasLabel = label !== undefined && label !== null;
   const hasValue = value !== undefined && value !== null;
   if (hasLabel === hasValue) {
-    return hasLabel ? 'give either label or value, not both' : 'give label (a class) or value (a regression target)';
+    return hasLabel
+      ? 'give either label or value, not both'
+      : 'give label (a class) or value (a regression target)';
   }
   if (hasLabel && !(Number.isSafeInteger(label) && (label as number) >= 0)) {
     return `label must be a class index (a non-negative integer), got ${describe(label)}`;
@@ -54,7 +58,10 @@ export function checkFeedback(items: readonly unknown[]): CheckedFeedback {
     }
     const id = (raw as { id?: unknown } | null)?.id;
     // An id over the limit is not echoed back.
-    rejected.push({ id: typeof id === 'string' && !isOverBytes(id, MAX_REQUEST_ID_BYTES) ? id : null, error: `item ${index}: ${checked}` });
+    rejected.push({
+      id: typeof id === 'string' && !isOverBytes(id, MAX_REQUEST_ID_BYTES) ? id : null,
+      error: `item ${index}: ${checked}`,
+    });
   });
   return { valid, rejected };
 }

@@ -11,7 +11,13 @@ const log = PredictionLog.open({ path: path as string, flushIntervalMs: 5 });
 let next = 0;
 const recordSome = (n: number): void => {
   for (let i = 0; i < n; i++, next++) {
-    log.record(predictionRow({ requestId: `r${next}`, features: new Float32Array(64).fill(next), probabilities: new Float32Array(10).fill(0.1) }));
+    log.record(
+      predictionRow({
+        requestId: `r${next}`,
+        features: new Float32Array(64).fill(next),
+        probabilities: new Float32Array(10).fill(0.1),
+      }),
+    );
   }
 };
 recordSome(count);

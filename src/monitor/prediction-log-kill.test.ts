@@ -35,7 +35,10 @@ test('committed rows survive kill -9 of the process while it keeps writing', asy
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   const rows = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
   assert.ok(rows >= flushedRows, `${rows} rows after the kill, ${flushedRows} were flushed`);
-  const firstFlushed = db.prepare("SELECT count(*) FROM predictions WHERE request_id IN ('r0', 'r2999')").pluck().get();
+  const firstFlushed = db
+    .prepare("SELECT count(*) FROM predictions WHERE request_id IN ('r0', 'r2999')")
+    .pluck()
+    .get();
   assert.equal(firstFlushed, 2);
   t.diagnostic(`rows present after kill -9: ${rows} (${rows - flushedRows} committed after "flushed")`);
 });

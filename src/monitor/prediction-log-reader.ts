@@ -6,7 +6,14 @@ import type Database from 'better-sqlite3';
 import { KeyringSource } from '../core/encryption-env.js';
 import { errors } from '../core/errors.js';
 import { openMonitorDb, type MonitorDatabase } from './monitor-db.js';
-import { COL, COLUMNS, FloatBlockReader, summaryOf, type LoggedRow, type RawRow } from './prediction-log-columns.js';
+import {
+  COL,
+  COLUMNS,
+  FloatBlockReader,
+  summaryOf,
+  type LoggedRow,
+  type RawRow,
+} from './prediction-log-columns.js';
 import { exportChunks, type ExportFormat, type ExportNames } from './prediction-log-export.js';
 import type { FeatureSummary, LogQuery, WindowQuery, WindowRows } from './prediction-log-types.js';
 import { NO_CLASS } from './prediction-log-types.js';
@@ -15,12 +22,15 @@ import { NO_CLASS } from './prediction-log-types.js';
 const EXPORT_PAGE_ROWS = 1000;
 
 function checkQuery(query: WindowQuery): void {
-  if (typeof query.model !== 'string' || query.model.length === 0) throw errors.invalidArgument('model must be a non-empty string');
+  if (typeof query.model !== 'string' || query.model.length === 0)
+    throw errors.invalidArgument('model must be a non-empty string');
   if (query.version !== undefined && !Number.isSafeInteger(query.version)) {
     throw errors.invalidArgument(`version must be an integer, got ${query.version}`);
   }
   if (query.sinceMs !== undefined && !Number.isFinite(query.sinceMs)) {
-    throw errors.invalidArgument(`sinceMs must be a finite number of ms since the epoch, got ${query.sinceMs}`);
+    throw errors.invalidArgument(
+      `sinceMs must be a finite number of ms since the epoch, got ${query.sinceMs}`,
+    );
   }
   if (query.last !== undefined && !(Number.isSafeInteger(query.last) && query.last >= 0)) {
     throw errors.invalidArgument(`last must be a non-negative integer, got ${query.last}`);
@@ -106,7 +116,12 @@ export class PredictionLogReader {
    * Write the rows of a query to `write` as CSV or JSON lines, a page at a time; returns the rows written.
    * @example reader.export({ model: 'digits' }, 'csv', (chunk) => process.stdout.write(chunk))
    */
-  export(query: LogQuery, format: ExportFormat, write: (chunk: string) => void, names: ExportNames = {}): number {
+  export(
+    query: LogQuery,
+    format: ExportFormat,
+    write: (chunk: string) => void,
+    names: ExportNames = {},
+  ): number {
     let rows = 0;
     for (const chunk of this.exportChunks(query, format, names)) {
       rows += chunk.rows;
@@ -116,10 +131,20 @@ export class PredictionLogReader {
   }
 
   /** The pages of an export, to be written at the caller's pace (e.g. yielding to the event loop between them). */
-  *exportChunks(query: LogQuery, format: ExportFormat, names: ExportNames = {}): Generator<{ text: string; rows: number }> {
+  *exportChunks(
+    query: LogQuery,
+    format: ExportFormat,
+    names: ExportNames = {},
+  ): Generator<{ text: string; rows: number }> {
     checkQuery(query);
-    if (format !== 'csv' && format !== 'jsonl') throw errors.invalidArgument(`export format must be csv or jsonl, got '${String(format)}'`);
-    yield* exportChunks(format, names, () => this.shapeOf(query), () => this.pages(query));
+    if (format !== 'csv' && format !== 'jsonl')
+      throw errors.invalidArgument(`export format must be csv or jsonl, got '${String(format)}'`);
+    yield* exportChunks(
+      format,
+      names,
+      () => this.shapeOf(query),
+      () => this.pages(query),
+    );
   }
 
   /** Rows in the log (all models). */
@@ -195,7 +220,11 @@ export class PredictionLogReader {
    * copies; null for a row not in the log or logged without features.
    */
   featuresOf(model: string, rows: readonly { id: string; row: number }[]): (Float32Array | null)[] {
-    const select = this.db.prepare(`SELECT ${COLUMNS} FROM predictions WHERE model = ? AND request_id = ? AND row_index = ? ORDER BY id DESC LIMIT 1`).raw();
+    const select = this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM predictions WHERE model = ? AND request_id = ? AND row_index = ? ORDER BY id DESC LIMIT 1`,
+      )
+      .raw();
     const floats = new FloatBlockReader(this.db, this.keys);
     return this.db.transaction(() =>
       rows.map(({ id, row }) => {

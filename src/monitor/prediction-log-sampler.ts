@@ -26,10 +26,13 @@ export class PredictionSampler {
 
   constructor(options: PredictionSamplerOptions = {}) {
     const rate = options.rate ?? 1;
-    if (!(rate >= 0 && rate <= 1)) throw errors.invalidConfig(`sampling rate must be between 0 and 1, got ${rate}`);
+    if (!(rate >= 0 && rate <= 1))
+      throw errors.invalidConfig(`sampling rate must be between 0 and 1, got ${rate}`);
     const maxPerSecond = options.maxPerSecond ?? Infinity;
     if (!(maxPerSecond > 0)) {
-      throw errors.invalidConfig(`the logging rate cap must be a positive number of requests per second, got ${maxPerSecond}`);
+      throw errors.invalidConfig(
+        `the logging rate cap must be a positive number of requests per second, got ${maxPerSecond}`,
+      );
     }
     this.rate = rate;
     this.maxPerSecond = maxPerSecond;
@@ -44,7 +47,10 @@ export class PredictionSampler {
     if (this.rate < 1 && !(this.random() < this.rate)) return false;
     if (this.maxPerSecond === Infinity) return true;
     const now = this.now();
-    this.tokens = Math.min(this.maxPerSecond, this.tokens + ((now - this.refilledAtMs) * this.maxPerSecond) / 1000);
+    this.tokens = Math.min(
+      this.maxPerSecond,
+      this.tokens + ((now - this.refilledAtMs) * this.maxPerSecond) / 1000,
+    );
     this.refilledAtMs = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;

@@ -35,7 +35,17 @@ test('recorded rows come back from window() after flush: features, scores, summa
     }),
   );
   log.record(
-    predictionRow({ requestId: 'c', row: 3, version: 2, route: 'canary', timeMs: now + 2, features: null, predictedClass: null, probabilities: null, value: 41.5 }),
+    predictionRow({
+      requestId: 'c',
+      row: 3,
+      version: 2,
+      route: 'canary',
+      timeMs: now + 2,
+      features: null,
+      predictedClass: null,
+      probabilities: null,
+      value: 41.5,
+    }),
   );
   assert.equal(log.window({ model: 'iris' }).count, 0, 'nothing is read before the batch is committed');
   assert.deepEqual(log.stats, { queued: 3, written: 0, dropped: 0 });
@@ -65,7 +75,12 @@ test('window() filters by model, version and time, orders by time, and keeps the
   const { log } = openTestLog(t);
   const now = Date.now();
   // Recorded out of time order, as requests finishing out of order are.
-  for (const [id, dt, version] of [['r3', 3, 1], ['r1', 1, 1], ['r2', 2, 2], ['r4', 4, 2]] as const) {
+  for (const [id, dt, version] of [
+    ['r3', 3, 1],
+    ['r1', 1, 1],
+    ['r2', 2, 2],
+    ['r4', 4, 2],
+  ] as const) {
     log.record(predictionRow({ requestId: id, timeMs: now + dt, version }));
   }
   log.record(predictionRow({ requestId: 'other', model: 'digits', timeMs: now }));
@@ -118,8 +133,16 @@ test('rows of several models and versions in one batch keep their own features a
 
 test('window() refuses a bad query with TEND_INVALID_ARGUMENT', (t) => {
   const { log } = openTestLog(t);
-  for (const query of [{ model: '' }, { model: 'iris', version: 1.5 }, { model: 'iris', last: -1 }, { model: 'iris', sinceMs: NaN }]) {
-    assert.throws(() => log.window(query), (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT');
+  for (const query of [
+    { model: '' },
+    { model: 'iris', version: 1.5 },
+    { model: 'iris', last: -1 },
+    { model: 'iris', sinceMs: NaN },
+  ]) {
+    assert.throws(
+      () => log.window(query),
+      (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT',
+    );
   }
 });
 
@@ -150,7 +173,8 @@ test('a full queue drops rows and counts them; record() never throws', async (t)
   assert.deepEqual(log.stats, { queued: 100, written: 0, dropped: 50 });
   await log.flush();
   assert.deepEqual(log.stats, { queued: 0, written: 100, dropped: 50 });
-  // Rows the database refuses (a NaN version) or that cannot be packed are counted, not thrown; the rest of the batch is kept.
+  // Rows the database refuses (a NaN version) or that cannot be packed are counted, not thrown; the rest of
+  // the batch is kept.
   log.record(predictionRow({ requestId: 'bad', version: NaN }));
   log.record(null as unknown as ReturnType<typeof predictionRow>);
   log.record(predictionRow({ requestId: 'good' }));
@@ -195,16 +219,21 @@ test('feedback: accepted, unknown ids, rejected items, replacement of an earlier
   assert.match(result.rejected[5]?.error ?? '', /value must be a finite number/);
 
   let w = log.window({ model: 'iris' });
-  const labelOf = (id: string, row = 0): number => w.label[w.requestIds.findIndex((r, i) => r === id && w.rows[i] === row)] as number;
+  const labelOf = (id: string, row = 0): number =>
+    w.label[w.requestIds.findIndex((r, i) => r === id && w.rows[i] === row)] as number;
   assert.equal(labelOf('a'), 1);
   assert.equal(labelOf('multi', 0), 2);
   assert.equal(labelOf('multi', 1), NO_CLASS);
   assert.equal(labelOf('multi', 2), 0);
   assert.equal(w.labelValue[w.requestIds.indexOf('reg')], 4.25);
-  assert.ok(w.feedbackTimeMs[0] as number > 0);
+  assert.ok((w.feedbackTimeMs[0] as number) > 0);
 
   // A later label replaces the earlier one; a value replaces a label.
-  assert.deepEqual(await log.addFeedback([{ id: 'a', row: 0, label: 2 }]), { accepted: 1, unknown_ids: [], rejected: [] });
+  assert.deepEqual(await log.addFeedback([{ id: 'a', row: 0, label: 2 }]), {
+    accepted: 1,
+    unknown_ids: [],
+    rejected: [],
+  });
   w = log.window({ model: 'iris' });
   assert.equal(labelOf('a'), 2);
   await log.addFeedback([{ id: 'a', row: 0, value: 1 }]);
@@ -215,13 +244,23 @@ test('feedback: accepted, unknown ids, rejected items, replacement of an earlier
 
 test('late feedback (after the rows were flushed long ago) and feedback before the prediction', async (t) => {
   const { log } = openTestLog(t);
-  assert.deepEqual(await log.addFeedback([{ id: 'early', row: 0, label: 1 }]), { accepted: 0, unknown_ids: ['early'], rejected: [] });
+  assert.deepEqual(await log.addFeedback([{ id: 'early', row: 0, label: 1 }]), {
+    accepted: 0,
+    unknown_ids: ['early'],
+    rejected: [],
+  });
   log.record(predictionRow({ requestId: 'early' }));
   await log.flush();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual(await log.addFeedback([{ id: 'early', row: 0, label: 1 }]), { accepted: 1, unknown_ids: [], rejected: [] });
+  assert.deepEqual(await log.addFeedback([{ id: 'early', row: 0, label: 1 }]), {
+    accepted: 1,
+    unknown_ids: [],
+    rejected: [],
+  });
   assert.deepEqual(await log.addFeedback([]), { accepted: 0, unknown_ids: [], rejected: [] });
-  await assert.rejects(log.addFeedback({ id: 'x' } as unknown as unknown[]), { code: 'TEND_INVALID_ARGUMENT' });
+  await assert.rejects(log.addFeedback({ id: 'x' } as unknown as unknown[]), {
+    code: 'TEND_INVALID_ARGUMENT',
+  });
 });
 
 test('retention deletes rows older than retentionMs and the oldest rows beyond maxRows', async (t) => {
@@ -279,7 +318,10 @@ test('a writer that dies fails flush with TEND_INTERNAL and drops later rows ins
   await worker.terminate();
   await new Promise((resolve) => setImmediate(resolve));
   log.record(predictionRow({ requestId: 'lost' }));
-  await assert.rejects(log.flush(), (err: unknown) => err instanceof TendError && err.code === 'TEND_INTERNAL');
+  await assert.rejects(
+    log.flush(),
+    (err: unknown) => err instanceof TendError && err.code === 'TEND_INTERNAL',
+  );
   await assert.rejects(log.addFeedback([{ id: 'req-1', label: 1 }]), { code: 'TEND_INTERNAL' });
   assert.deepEqual(log.stats, { queued: 0, written: 1, dropped: 1 });
   assert.equal(log.window({ model: 'iris' }).count, 1, 'committed rows stay readable');

@@ -9,12 +9,24 @@ import type { KeyringSource } from '../core/encryption-env.js';
 import { type TendError, errors } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
-import { packBatch, type FromWriter, type PackedBatch, type ToWriter, type WriterInit } from './log-writer-protocol.js';
+import {
+  packBatch,
+  type FromWriter,
+  type PackedBatch,
+  type ToWriter,
+  type WriterInit,
+} from './log-writer-protocol.js';
 import { openMonitorDb } from './monitor-db.js';
 import type { ExportFormat, ExportNames } from './prediction-log-export.js';
 import { checkFeedback } from './prediction-log-feedback.js';
 import { PredictionLogReader } from './prediction-log-reader.js';
-import type { FeedbackResult, LogQuery, PredictionRow, WindowQuery, WindowRows } from './prediction-log-types.js';
+import type {
+  FeedbackResult,
+  LogQuery,
+  PredictionRow,
+  WindowQuery,
+  WindowRows,
+} from './prediction-log-types.js';
 
 export type * from './prediction-log-types.js';
 export { NO_CLASS } from './prediction-log-types.js';
@@ -62,7 +74,9 @@ interface Outstanding {
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
   if (!(value > 0) || (integer && !Number.isSafeInteger(value))) {
-    throw errors.invalidConfig(`prediction log ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+    throw errors.invalidConfig(
+      `prediction log ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`,
+    );
   }
   return value;
 }
@@ -129,7 +143,9 @@ export class PredictionLog {
    */
   static open(options: PredictionLogOptions): PredictionLog {
     if (typeof options.path !== 'string' || options.path === '' || options.path === ':memory:') {
-      throw errors.invalidArgument('the prediction log needs a file path (its writer thread opens the file separately)');
+      throw errors.invalidArgument(
+        'the prediction log needs a file path (its writer thread opens the file separately)',
+      );
     }
     const init: WriterInit = {
       path: options.path,
@@ -142,14 +158,27 @@ export class PredictionLog {
     const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 500);
     const maxQueueRows = positive('maxQueueRows', options.maxQueueRows, 100_000, true);
     // The schema is created here, synchronously, so that reads work at once and the writer finds it ready.
-    const reader = new PredictionLogReader(openMonitorDb(options.path, { queryOnly: true }), true, options.keys);
-    const worker = startWorkerFrom(WRITER_URL, { workerData: init, name: 'tend:prediction-log' }, ['better-sqlite3']);
+    const reader = new PredictionLogReader(
+      openMonitorDb(options.path, { queryOnly: true }),
+      true,
+      options.keys,
+    );
+    const worker = startWorkerFrom(WRITER_URL, { workerData: init, name: 'tend:prediction-log' }, [
+      'better-sqlite3',
+    ]);
     return new PredictionLog(worker, reader, flushIntervalMs, maxQueueRows, options.logger ?? silentLogger);
   }
 
-  /** Queue one row for writing: O(1), never throws, never waits for I/O; dropped (and counted) when the queue is full. */
+  /**
+   * Queue one row for writing: O(1), never throws, never waits for I/O; dropped (and counted) when the queue
+   * is full.
+   */
   record(row: PredictionRow): void {
-    if (this.closing !== null || this.writerGone !== null || this.pending.length + this.inFlightRows >= this.maxQueueRows) {
+    if (
+      this.closing !== null ||
+      this.writerGone !== null ||
+      this.pending.length + this.inFlightRows >= this.maxQueueRows
+    ) {
       this.dropped += 1;
       return;
     }
@@ -180,7 +209,8 @@ export class PredictionLog {
    * invalid items rejected with a message; a second label for a row replaces the first.
    */
   async addFeedback(items: readonly unknown[]): Promise<FeedbackResult> {
-    if (!Array.isArray(items)) throw errors.invalidArgument('feedback must be an array of {id, row, label | value} items');
+    if (!Array.isArray(items))
+      throw errors.invalidArgument('feedback must be an array of {id, row, label | value} items');
     const { valid, rejected } = checkFeedback(items);
     if (valid.length === 0) return { accepted: 0, unknown_ids: [], rejected };
     this.postPending();
@@ -215,8 +245,15 @@ export class PredictionLog {
     });
   }
 
-  /** The pages of an export, for callers that write them at their own pace (yielding to the event loop between pages). */
-  exportChunks(query: LogQuery, format: ExportFormat, names: ExportNames = {}): Generator<{ text: string; rows: number }> {
+  /**
+   * The pages of an export, for callers that write them at their own pace (yielding to the event loop between
+   * pages).
+   */
+  exportChunks(
+    query: LogQuery,
+    format: ExportFormat,
+    names: ExportNames = {},
+  ): Generator<{ text: string; rows: number }> {
     return this.reader.exportChunks(query, format, names);
   }
 
@@ -225,7 +262,10 @@ export class PredictionLog {
     return this.reader.count();
   }
 
-  /** Delete rows past the age and row limits now (the writer also does it every retentionIntervalMs); returns rows deleted. */
+  /**
+   * Delete rows past the age and row limits now (the writer also does it every retentionIntervalMs); returns
+   * rows deleted.
+   */
   async applyRetention(nowMs: number = Date.now()): Promise<number> {
     const reply = await this.request({ type: 'retention', seq: 0, nowMs });
     return reply.deleted ?? 0;
@@ -272,7 +312,8 @@ export class PredictionLog {
         this.written += written;
         this.dropped += batch.count - written;
         const why = reply.type === 'done' ? reply.error : reply.message;
-        if (why !== undefined) this.logger.warn({ rows: batch.count - written, err: why }, 'prediction log rows not written');
+        if (why !== undefined)
+          this.logger.warn({ rows: batch.count - written, err: why }, 'prediction log rows not written');
       },
       () => {
         this.inFlightRows -= batch.count;
@@ -285,11 +326,15 @@ export class PredictionLog {
   private async request(message: ToWriter): Promise<Done> {
     if (this.writerGone !== null) throw this.writerGone;
     const reply = await this.send(message, []);
-    if (reply.type === 'failed') throw errors.internal(`prediction log: ${message.type} failed: ${reply.message}`);
+    if (reply.type === 'failed')
+      throw errors.internal(`prediction log: ${message.type} failed: ${reply.message}`);
     return reply;
   }
 
-  private send(message: ToWriter, transfer: ArrayBuffer[]): Promise<Done | { type: 'failed'; message: string }> {
+  private send(
+    message: ToWriter,
+    transfer: ArrayBuffer[],
+  ): Promise<Done | { type: 'failed'; message: string }> {
     const seq = this.nextSeq++;
     const answer = new Promise<Done | { type: 'failed'; message: string }>((resolve, reject) => {
       this.outstanding.set(seq, { resolve, reject });
@@ -317,7 +362,8 @@ export class PredictionLog {
   private stopWriting(err: TendError): void {
     if (this.writerGone !== null) return;
     this.writerGone = err;
-    if (this.closing === null) this.logger.error({ err: err.message }, 'prediction log stopped; rows are dropped from now on');
+    if (this.closing === null)
+      this.logger.error({ err: err.message }, 'prediction log stopped; rows are dropped from now on');
     this.dropped += this.pending.length;
     this.pending = [];
     const waiting = [...this.outstanding.values()];

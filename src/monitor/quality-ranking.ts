@@ -80,7 +80,10 @@ export function rocAucOvr(
  * each probability is clipped to [eps, 1 - eps] (float64 eps) and each row is then divided by its
  * sum, so rows that do not sum to 1 are renormalised rather than refused. Null for no rows.
  */
-export function logLoss(labels: ArrayLike<number>, probabilities: readonly ArrayLike<number>[]): number | null {
+export function logLoss(
+  labels: ArrayLike<number>,
+  probabilities: readonly ArrayLike<number>[],
+): number | null {
   const n = labels.length;
   if (n === 0) return null;
   let total = 0;

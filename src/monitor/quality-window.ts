@@ -20,7 +20,9 @@ import type {
 
 export type QualityTask = 'classification' | 'regression';
 
-export type QualityRowOf<T extends QualityTask> = T extends 'classification' ? ClassificationRow : RegressionRow;
+export type QualityRowOf<T extends QualityTask> = T extends 'classification'
+  ? ClassificationRow
+  : RegressionRow;
 export type QualityMetricsOf<T extends QualityTask> = T extends 'classification'
   ? ClassificationMetrics
   : RegressionMetrics;
@@ -34,9 +36,9 @@ interface WindowBounds {
   now?: () => number;
 }
 
-export type QualityWindowOptions<T extends QualityTask> = WindowBounds & { task: T } & (T extends 'classification'
-    ? { numClasses: number; averageOver?: AverageOver }
-    : unknown);
+export type QualityWindowOptions<T extends QualityTask> = WindowBounds & {
+  task: T;
+} & (T extends 'classification' ? { numClasses: number; averageOver?: AverageOver } : unknown);
 
 /** Below this many evicted slots the backing arrays are not compacted (amortises the copy). */
 const COMPACT_MIN = 1024;
@@ -84,10 +86,14 @@ export class QualityWindow<T extends QualityTask> {
     if (task === 'classification') {
       const k = this.numClasses;
       if (!Number.isInteger(k) || k < 2) {
-        throw errors.invalidArgument(`numClasses must be an integer of at least 2, got ${String(classification.numClasses)}`);
+        throw errors.invalidArgument(
+          `numClasses must be an integer of at least 2, got ${String(classification.numClasses)}`,
+        );
       }
       if (this.averageOver !== 'observed' && this.averageOver !== 'all') {
-        throw errors.invalidArgument(`averageOver must be 'observed' or 'all', got '${String(this.averageOver)}'`);
+        throw errors.invalidArgument(
+          `averageOver must be 'observed' or 'all', got '${String(this.averageOver)}'`,
+        );
       }
     }
   }
@@ -166,7 +172,8 @@ export class QualityWindow<T extends QualityTask> {
     if (this.maxRows !== undefined && this.size > this.maxRows) this.head = this.rows.length - this.maxRows;
     if (this.maxAgeMs !== undefined) {
       const oldest = nowMs - this.maxAgeMs;
-      while (this.head < this.timestamps.length && (this.timestamps[this.head] as number) < oldest) this.head++;
+      while (this.head < this.timestamps.length && (this.timestamps[this.head] as number) < oldest)
+        this.head++;
     }
     if (this.head >= COMPACT_MIN && this.head * 2 >= this.rows.length) {
       this.rows = this.rows.slice(this.head);

@@ -52,7 +52,10 @@ function assertMetricsMatch(name: string, actual: object, expected: Expected): v
     }
     assert.equal(typeof got, 'number', `${name}.${key}: expected a number, got ${String(got)}`);
     const tolerance = 1e-9 * Math.max(1, Math.abs(want));
-    assert.ok(Math.abs((got as number) - want) <= tolerance, `${name}.${key}: ours ${String(got)}, sklearn ${want}`);
+    assert.ok(
+      Math.abs((got as number) - want) <= tolerance,
+      `${name}.${key}: ours ${String(got)}, sklearn ${want}`,
+    );
   }
 }
 
@@ -80,7 +83,12 @@ function assertInvalid(fn: () => unknown, message: RegExp): void {
 test('the fixture covers every kind of case and was made by scikit-learn 1.2', () => {
   assert.match(fixture.sklearn_version, /^1\.2\./);
   const names = fixture.cases.map((c) => c.name);
-  for (const n of ['binary_tied_scores', 'ten_class_absent_class', 'regression_zero_targets', 'regression_constant_target']) {
+  for (const n of [
+    'binary_tied_scores',
+    'ten_class_absent_class',
+    'regression_zero_targets',
+    'regression_constant_target',
+  ]) {
     assert.ok(names.includes(n), n);
   }
 });
@@ -89,7 +97,10 @@ for (const c of fixture.cases) {
   if (c.task === 'classification') {
     for (const averageOver of ['observed', 'all'] as const) {
       test(`classification matches sklearn: ${c.name} (${averageOver} classes)`, () => {
-        const metrics = classificationMetrics(classificationRows(c), { numClasses: c.num_classes, averageOver });
+        const metrics = classificationMetrics(classificationRows(c), {
+          numClasses: c.num_classes,
+          averageOver,
+        });
         assertMetricsMatch(c.name, metrics, c.expected[averageOver]);
       });
     }
@@ -105,7 +116,10 @@ test('K defaults to the probability length, else to the largest class seen + 1 (
   assert.equal(probs.confusion_matrix.length, 3);
   assert.ok('roc_auc_ovr' in probs && !('roc_auc' in probs));
   const labelsOnly = classificationMetrics([{ label: 0, predicted: 0 }]);
-  assert.deepEqual(labelsOnly.confusion_matrix, [[1, 0], [0, 0]]);
+  assert.deepEqual(labelsOnly.confusion_matrix, [
+    [1, 0],
+    [0, 0],
+  ]);
   assert.equal(labelsOnly.precision_binary, 0);
   assert.equal(classificationMetrics([{ label: 4, predicted: 1 }]).confusion_matrix.length, 5);
 });
@@ -117,7 +131,10 @@ test('no rows: every metric is null and the confusion matrix is K × K zeros', (
   assert.equal(m.f1_binary, null);
   assert.equal(m.roc_auc, null);
   assert.equal(m.log_loss, null);
-  assert.deepEqual(m.confusion_matrix, [[0, 0], [0, 0]]);
+  assert.deepEqual(m.confusion_matrix, [
+    [0, 0],
+    [0, 0],
+  ]);
   assert.deepEqual(regressionMetrics([]), { count: 0, mae: null, rmse: null, r2: null, mape: null });
 });
 
@@ -138,15 +155,46 @@ test('ROC AUC handles ties as a diagonal step and is null with one class', () =>
   assert.equal(rocAucBinary([0, 1], [0.5, 0.5]), 0.5);
   assert.equal(rocAucBinary([1, 1, 1], [0.1, 0.2, 0.3]), null);
   assert.equal(rocAucBinary([], []), null);
-  assert.equal(rocAucOvr([0, 1, 2], [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 3), 1);
-  assert.equal(rocAucOvr([0, 1, 1], [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 3), null);
+  assert.equal(
+    rocAucOvr(
+      [0, 1, 2],
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      3,
+    ),
+    1,
+  );
+  assert.equal(
+    rocAucOvr(
+      [0, 1, 1],
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      3,
+    ),
+    null,
+  );
   assert.equal(logLoss([], []), null);
-  assert.deepEqual(confusionMatrix([0, 1, 1], [1, 1, 0], 2), [[0, 1], [1, 1]]);
+  assert.deepEqual(confusionMatrix([0, 1, 1], [1, 1, 0], 2), [
+    [0, 1],
+    [1, 1],
+  ]);
 });
 
 test('bad classification input throws TEND_INVALID_ARGUMENT naming the row', () => {
-  assertInvalid(() => classificationMetrics([{ label: 3, predicted: 0 }], { numClasses: 3 }), /row 0: label 3 .*0\.\.2/);
-  assertInvalid(() => classificationMetrics([{ label: 0, predicted: -1 }], { numClasses: 3 }), /predicted -1/);
+  assertInvalid(
+    () => classificationMetrics([{ label: 3, predicted: 0 }], { numClasses: 3 }),
+    /row 0: label 3 .*0\.\.2/,
+  );
+  assertInvalid(
+    () => classificationMetrics([{ label: 0, predicted: -1 }], { numClasses: 3 }),
+    /predicted -1/,
+  );
   assertInvalid(() => classificationMetrics([{ label: 0.5, predicted: 0 }], { numClasses: 3 }), /label 0\.5/);
   assertInvalid(
     () =>
@@ -168,11 +216,21 @@ test('bad classification input throws TEND_INVALID_ARGUMENT naming the row', () 
     /2 probabilities for 3 classes/,
   );
   assertInvalid(() => classificationMetrics([], { numClasses: 1 }), /numClasses/);
-  assertInvalid(() => classificationMetrics([], { numClasses: 2, averageOver: 'some' as AverageOver }), /averageOver/);
+  assertInvalid(
+    () => classificationMetrics([], { numClasses: 2, averageOver: 'some' as AverageOver }),
+    /averageOver/,
+  );
 });
 
 test('bad regression input throws TEND_INVALID_ARGUMENT naming the row', () => {
-  assertInvalid(() => regressionMetrics([{ label: 1, predicted: 1 }, { label: Number.NaN, predicted: 1 }]), /row 1: label NaN/);
+  assertInvalid(
+    () =>
+      regressionMetrics([
+        { label: 1, predicted: 1 },
+        { label: Number.NaN, predicted: 1 },
+      ]),
+    /row 1: label NaN/,
+  );
   assertInvalid(() => regressionMetrics([{ label: 1, predicted: Infinity }]), /predicted Infinity/);
 });
 
@@ -204,7 +262,10 @@ test('a time window drops rows older than maxAgeMs, on add and on compute', () =
   assert.equal(w.size, 2, 'the row of t=1000 is evicted on add');
   const m = w.compute(1_151);
   assert.equal(m.count, 1, 'the row of t=1050 is evicted at compute time');
-  assert.deepEqual(m.confusion_matrix, [[1, 0], [0, 0]]);
+  assert.deepEqual(m.confusion_matrix, [
+    [1, 0],
+    [0, 0],
+  ]);
   assert.equal(w.compute(10_000).count, 0);
 });
 

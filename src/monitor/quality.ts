@@ -37,7 +37,10 @@ export interface RegressionRow {
 export type AverageOver = 'observed' | 'all';
 
 export interface ClassificationOptions {
-  /** K, the model's number of classes. Default: the probability vectors' length, else the largest index seen + 1 (at least 2). */
+  /**
+   * K, the model's number of classes. Default: the probability vectors' length, else the largest index seen +
+   * 1 (at least 2).
+   */
   numClasses?: number;
   /** Default 'observed' (scikit-learn's default). */
   averageOver?: AverageOver;
@@ -87,7 +90,8 @@ export function resolveNumClasses(rows: readonly ClassificationRow[], numClasses
     return numClasses;
   }
   const withProbabilities = rows.find((r) => r.probabilities !== undefined);
-  if (withProbabilities?.probabilities !== undefined) return Math.max(2, withProbabilities.probabilities.length);
+  if (withProbabilities?.probabilities !== undefined)
+    return Math.max(2, withProbabilities.probabilities.length);
   let largest = 1;
   for (const r of rows) {
     if (Number.isInteger(r.label) && r.label > largest) largest = r.label;
@@ -274,7 +278,11 @@ export function classificationMetrics(
   }
   if (probabilities !== null) {
     if (k === 2) {
-      out.roc_auc = rocAucBinary(labels, probabilities.map((p) => p[1] as number), 1);
+      out.roc_auc = rocAucBinary(
+        labels,
+        probabilities.map((p) => p[1] as number),
+        1,
+      );
     } else {
       out.roc_auc_ovr = rocAucOvr(labels, probabilities, k);
     }

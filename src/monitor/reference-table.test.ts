@@ -22,7 +22,8 @@ test('bad CSV is refused with the line and the problem', () => {
     ['a,b\n"1,2', /line 2: a quote is not closed/],
     ['a,b\n1,2\n"3\n4,5\n6,7', /line 3: a quote is not closed/],
   ];
-  for (const [text, message] of cases) assert.throws(() => parseReferenceCsv(text, 'r.csv'), { code: 'TEND_INVALID_ARGUMENT', message });
+  for (const [text, message] of cases)
+    assert.throws(() => parseReferenceCsv(text, 'r.csv'), { code: 'TEND_INVALID_ARGUMENT', message });
 });
 
 test('a quoted line break stays in its cell; lines count from where each row starts', () => {

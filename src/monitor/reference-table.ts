@@ -21,6 +21,14 @@ export function parseReferenceCsv(text: string, source: string): ReferenceTable 
   const table = readCsv(text, source);
   const rows = table.rows.length;
   if (rows === 0) throw errors.invalidArgument(`${source}: the CSV file has a header but no data rows`);
-  const values = table.columns.map((name, c): [string, CellValue[]] => [name, table.rows.map((_, r) => valueCell(table, r, c))]);
-  return { columns: table.columns, rows, values: Object.fromEntries(values), lines: table.rows.map((row) => row.line) };
+  const values = table.columns.map((name, c): [string, CellValue[]] => [
+    name,
+    table.rows.map((_, r) => valueCell(table, r, c)),
+  ]);
+  return {
+    columns: table.columns,
+    rows,
+    values: Object.fromEntries(values),
+    lines: table.rows.map((row) => row.line),
+  };
 }

@@ -18,7 +18,7 @@ function numbersOf(value: unknown, path = '', out: [string, number][] = []): [st
   return out;
 }
 
-test('a version without traffic reports Triton\'s shape with zeros, keys in Triton\'s order', () => {
+test("a version without traffic reports Triton's shape with zeros, keys in Triton's order", () => {
   const empty = emptyStatistics('digits', '3');
   assert.equal(
     JSON.stringify(empty),
@@ -90,7 +90,12 @@ test('batched, single and failed requests: rows, executions, per-request and per
       compute_output: { count: 2, ns: 22 },
     },
   ]);
-  assert.deepEqual(Object.keys(s.batch_stats[0] ?? {}), ['batch_size', 'compute_input', 'compute_infer', 'compute_output']);
+  assert.deepEqual(Object.keys(s.batch_stats[0] ?? {}), [
+    'batch_size',
+    'compute_input',
+    'compute_infer',
+    'compute_output',
+  ]);
 });
 
 test('a model without batching counts one row and one execution per request', () => {
@@ -104,7 +109,10 @@ test('a model without batching counts one row and one execution per request', ()
   assert.equal(s.inference_count, 3);
   assert.equal(s.execution_count, 3);
   assert.deepEqual(s.inference_stats.success, { count: 3, ns: 120 });
-  assert.deepEqual(s.batch_stats.map((b) => [b.batch_size, b.compute_infer.count]), [[1, 3]]);
+  assert.deepEqual(
+    s.batch_stats.map((b) => [b.batch_size, b.compute_infer.count]),
+    [[1, 3]],
+  );
 });
 
 test('fractional ns are summed exactly and rounded only in the snapshot', () => {

@@ -30,7 +30,12 @@ before(async () => {
       const path = req.url ?? '/';
       const n = (hits.get(path) ?? 0) + 1;
       hits.set(path, n);
-      received.push({ path, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()), atMs: Date.now() });
+      received.push({
+        path,
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString()),
+        atMs: Date.now(),
+      });
       const [, kind, a, b] = path.split('/');
       if (kind === 'hang') return;
       if (kind === 'fail') {
@@ -59,7 +64,10 @@ function hook(name: string, path: string, over: Partial<WebhookConfig> = {}): We
   return WebhookSchema.parse({ name, url: `${base}${path}`, ...over });
 }
 
-function notifier(webhooks: WebhookConfig[], over: Partial<ConstructorParameters<typeof WebhookNotifier>[0]> = {}) {
+function notifier(
+  webhooks: WebhookConfig[],
+  over: Partial<ConstructorParameters<typeof WebhookNotifier>[0]> = {},
+) {
   const outcomes: [string, DeliveryOutcome][] = [];
   const n = new WebhookNotifier({
     webhooks,
@@ -97,7 +105,10 @@ test('5xx is retried with growing backoff until it succeeds; one delivery id acr
   await n.close();
   const attempts = bodiesAt('/fail/3/503');
   assert.equal(attempts.length, 4);
-  assert.deepEqual(attempts.map((a) => a.headers['x-tend-attempt']), ['1', '2', '3', '4']);
+  assert.deepEqual(
+    attempts.map((a) => a.headers['x-tend-attempt']),
+    ['1', '2', '3', '4'],
+  );
   assert.equal(new Set(attempts.map((a) => a.headers['x-tend-delivery'])).size, 1);
   const gaps = attempts.slice(1).map((a, i) => a.atMs - (attempts[i]?.atMs ?? 0));
   // backoff 10, 20, 40 ms (random() = 0: no jitter); timers never fire early
@@ -145,7 +156,10 @@ test('connection refused and timeouts are retried, then fail', async () => {
   n.notify({ rule: 'r' });
   await n.close();
   assert.equal(bodiesAt('/hang').length, 2, 'the hanging receiver got both attempts');
-  assert.deepEqual(outcomes.sort(), [['dead', 'failed'], ['slow', 'failed']]);
+  assert.deepEqual(outcomes.sort(), [
+    ['dead', 'failed'],
+    ['slow', 'failed'],
+  ]);
 });
 
 test('only the named webhooks are called; unknown names and events after close are dropped', async () => {
@@ -156,7 +170,11 @@ test('only the named webhooks are called; unknown names and events after close a
   n.notify({ rule: 'late' }, ['b']);
   assert.equal(bodiesAt('/only-a').length, 1);
   assert.equal(bodiesAt('/only-b').length, 0);
-  assert.deepEqual(outcomes.sort(), [['a', 'delivered'], ['b', 'dropped'], ['nope', 'dropped']]);
+  assert.deepEqual(outcomes.sort(), [
+    ['a', 'delivered'],
+    ['b', 'dropped'],
+    ['nope', 'dropped'],
+  ]);
 });
 
 test('deliveries beyond maxInFlight are dropped, not queued without bound', async () => {
@@ -168,7 +186,10 @@ test('deliveries beyond maxInFlight are dropped, not queued without bound', asyn
 });
 
 test('close abandons what is still retrying at the deadline', async () => {
-  const { n, outcomes } = notifier([hook('ops', '/status/502', { max_attempts: 20 })], { initialBackoffMs: 1000, maxBackoffMs: 1000 });
+  const { n, outcomes } = notifier([hook('ops', '/status/502', { max_attempts: 20 })], {
+    initialBackoffMs: 1000,
+    maxBackoffMs: 1000,
+  });
   n.notify({ rule: 'r' });
   while (bodiesAt('/status/502').length === 0) await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(await n.close(30), { abandoned: 1 });

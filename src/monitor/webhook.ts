@@ -96,10 +96,14 @@ export class WebhookNotifier {
         continue;
       }
       if (this.closed || this.inFlight.size >= this.maxInFlight) {
-        this.finish(name, 'dropped', { reason: this.closed ? 'notifier closed' : `${this.maxInFlight} deliveries already in flight` });
+        this.finish(name, 'dropped', {
+          reason: this.closed ? 'notifier closed' : `${this.maxInFlight} deliveries already in flight`,
+        });
         continue;
       }
-      const delivery = this.deliver(hook, JSON.stringify(payload)).finally(() => this.inFlight.delete(delivery));
+      const delivery = this.deliver(hook, JSON.stringify(payload)).finally(() =>
+        this.inFlight.delete(delivery),
+      );
       this.inFlight.add(delivery);
     }
   }
@@ -108,18 +112,29 @@ export class WebhookNotifier {
     const id = randomUUID();
     let lastError = '';
     for (let attempt = 1; attempt <= hook.max_attempts; attempt++) {
-      if (this.abandon.signal.aborted) return this.finish(hook.name, 'abandoned', { delivery: id, attempts: attempt - 1, error: lastError });
+      if (this.abandon.signal.aborted)
+        return this.finish(hook.name, 'abandoned', { delivery: id, attempts: attempt - 1, error: lastError });
       if (attempt > 1) this.counts.retries++;
       try {
         const status = await this.attempt(hook, body, id, attempt);
-        if (status < 300) return this.finish(hook.name, 'delivered', { delivery: id, attempts: attempt, status });
-        return this.finish(hook.name, 'failed', { delivery: id, attempts: attempt, status, error: `refused with HTTP ${status}; not retried` });
+        if (status < 300)
+          return this.finish(hook.name, 'delivered', { delivery: id, attempts: attempt, status });
+        return this.finish(hook.name, 'failed', {
+          delivery: id,
+          attempts: attempt,
+          status,
+          error: `refused with HTTP ${status}; not retried`,
+        });
       } catch (err) {
-        if (this.abandon.signal.aborted) return this.finish(hook.name, 'abandoned', { delivery: id, attempts: attempt, error: lastError });
+        if (this.abandon.signal.aborted)
+          return this.finish(hook.name, 'abandoned', { delivery: id, attempts: attempt, error: lastError });
         lastError = (err as Error).message;
         if (attempt === hook.max_attempts) break;
         const waitMs = this.backoffMs(attempt, err instanceof RetryableError ? err.retryAfterMs : null);
-        this.logger.debug({ webhook: hook.name, delivery: id, attempt, wait_ms: waitMs, error: lastError }, 'webhook attempt failed; retrying');
+        this.logger.debug(
+          { webhook: hook.name, delivery: id, attempt, wait_ms: waitMs, error: lastError },
+          'webhook attempt failed; retrying',
+        );
         await this.sleep(waitMs);
       }
     }

@@ -28,14 +28,22 @@ function classifier() {
     .node('Relu', ['h'], ['r'])
     .node('Softmax', ['r'], ['probs'], { axis: { int: 1 } })
     .node('ArgMax', ['probs'], ['label'], { axis: { int: 1 }, keepdims: { int: 0 } })
-    .node('Constant', [], ['shape'], { value: { tensor: tensorProto('shape', new BigInt64Array([-1n]), [1]) } })
+    .node('Constant', [], ['shape'], {
+      value: { tensor: tensorProto('shape', new BigInt64Array([-1n]), [1]) },
+    })
     .node('Reshape', ['probs', 'shape'], ['flat'])
-    .build({ metadata: { classes: JSON.stringify(CLASSES) }, producerVersion: '0.1.0', docString: 'a test model' });
+    .build({
+      metadata: { classes: JSON.stringify(CLASSES) },
+      producerVersion: '0.1.0',
+      docString: 'a test model',
+    });
 }
 
 function byHand(x: number[][]): { probs: number[][]; label: number[] } {
   const probs = x.map((row) => {
-    const r = B.map((bias, j) => Math.max(0, bias + row.reduce((s, xi, i) => s + xi * (W[i * 4 + j] ?? NaN), 0)));
+    const r = B.map((bias, j) =>
+      Math.max(0, bias + row.reduce((s, xi, i) => s + xi * (W[i * 4 + j] ?? NaN), 0)),
+    );
     const m = Math.max(...r);
     const e = r.map((v) => Math.exp(v - m));
     const sum = e.reduce((s, v) => s + v, 0);
@@ -62,7 +70,9 @@ test('a built classifier runs in onnxruntime and gives the values computed by ha
     assert.ok(probs && label && flat);
     assert.deepEqual(probs.dims, [3, 4]);
     const got = Array.from(probs.data as Float32Array);
-    expected.probs.flat().forEach((p, i) => assert.ok(Math.abs((got[i] ?? NaN) - p) < 1e-6, `probs[${i}] ${got[i]} vs ${p}`));
+    expected.probs
+      .flat()
+      .forEach((p, i) => assert.ok(Math.abs((got[i] ?? NaN) - p) < 1e-6, `probs[${i}] ${got[i]} vs ${p}`));
     assert.deepEqual(label.type, 'int64');
     assert.deepEqual(Array.from(label.data as BigInt64Array, Number), expected.label);
     assert.deepEqual(flat.dims, [12]);
@@ -107,14 +117,20 @@ test('nodes get unique default names and attributes their ONNX types', () => {
       is: { ints: [1, -2] },
     })
     .buildGraph();
-  assert.deepEqual(graph.node.map((n) => n.name), ['Relu_1', 'Relu_0', 'Relu_2', 'Identity_0']);
+  assert.deepEqual(
+    graph.node.map((n) => n.name),
+    ['Relu_1', 'Relu_0', 'Relu_2', 'Identity_0'],
+  );
   const attrs = graph.node[3]?.attribute ?? [];
-  assert.deepEqual(attrs.map((a) => [a.name, a.type]), [
-    ['s', AttrType.STRING],
-    ['ss', AttrType.STRINGS],
-    ['fs', AttrType.FLOATS],
-    ['is', AttrType.INTS],
-  ]);
+  assert.deepEqual(
+    attrs.map((a) => [a.name, a.type]),
+    [
+      ['s', AttrType.STRING],
+      ['ss', AttrType.STRINGS],
+      ['fs', AttrType.FLOATS],
+      ['is', AttrType.INTS],
+    ],
+  );
   assert.equal(new TextDecoder().decode(attrs[0]?.s), 'hé');
   assert.deepEqual(attrs[3]?.ints, [1n, -2n]);
 });
@@ -135,7 +151,10 @@ test('nodes of other domains get an opset import', () => {
 test('the builder rejects malformed graphs with TEND_INVALID_ARGUMENT', () => {
   const base = () => new GraphBuilder('bad').input('x', 'FP32', [2]).output('y', 'FP32', [2]);
   assert.throws(() => base().node('Relu', ['nope'], ['y']).build(), invalidArgument(/reads 'nope'/));
-  assert.throws(() => base().node('Relu', ['x'], ['z']).build(), invalidArgument(/output 'y' is not produced/));
+  assert.throws(
+    () => base().node('Relu', ['x'], ['z']).build(),
+    invalidArgument(/output 'y' is not produced/),
+  );
   assert.throws(() => base().input('x', 'FP32', [1]), invalidArgument(/already has a value named 'x'/));
   assert.throws(() => base().output('y', 'FP32', [1]), invalidArgument(/already has an output 'y'/));
   assert.throws(() => base().node('Relu', ['x'], ['x']), invalidArgument(/already has a value named 'x'/));
@@ -143,9 +162,21 @@ test('the builder rejects malformed graphs with TEND_INVALID_ARGUMENT', () => {
     () => base().node('Relu', ['x'], ['a'], {}, { name: 'n' }).node('Relu', ['a'], ['y'], {}, { name: 'n' }),
     invalidArgument(/node named 'n'/),
   );
-  assert.throws(() => base().initializer('w', new Float32Array(3), [2, 2]), invalidArgument(/has 3 elements but dims \[2, 2\] need 4/));
-  assert.throws(() => base().initializer('w', new Float32Array(2), [2], 'INT32'), invalidArgument(/Float32Array cannot hold INT32/));
-  assert.throws(() => base().initializer('w', new Float32Array(2), [2.5]), invalidArgument(/invalid dimension 2.5/));
-  assert.throws(() => base().node('Relu', ['x'], ['y'], { k: { int: 1.5 } }), invalidArgument(/must be an integer/));
+  assert.throws(
+    () => base().initializer('w', new Float32Array(3), [2, 2]),
+    invalidArgument(/has 3 elements but dims \[2, 2\] need 4/),
+  );
+  assert.throws(
+    () => base().initializer('w', new Float32Array(2), [2], 'INT32'),
+    invalidArgument(/Float32Array cannot hold INT32/),
+  );
+  assert.throws(
+    () => base().initializer('w', new Float32Array(2), [2.5]),
+    invalidArgument(/invalid dimension 2.5/),
+  );
+  assert.throws(
+    () => base().node('Relu', ['x'], ['y'], { k: { int: 1.5 } }),
+    invalidArgument(/must be an integer/),
+  );
   assert.throws(() => base().input('z', 'FP32', [1.5]), invalidArgument(/must be an integer/));
 });

@@ -17,13 +17,7 @@ import {
   TypeProto_TensorSchema,
   ValueInfoProtoSchema,
 } from 'onnx-buf';
-import type {
-  AttributeProto,
-  GraphProto,
-  ModelProto,
-  TensorProto,
-  ValueInfoProto,
-} from 'onnx-buf';
+import type { AttributeProto, GraphProto, ModelProto, TensorProto, ValueInfoProto } from 'onnx-buf';
 import { errors } from '../core/errors.js';
 import type { Dim } from '../core/signature.js';
 import type { DataType, TensorData } from '../core/tensor.js';
@@ -78,7 +72,8 @@ function attributeProto(name: string, value: AttributeValue): AttributeProto {
   if ('ints' in value) return attr({ type: AttrType.INTS, ints: value.ints.map((v) => integer(what, v)) });
   if ('floats' in value) return attr({ type: AttrType.FLOATS, floats: value.floats });
   if ('string' in value) return attr({ type: AttrType.STRING, s: utf8.encode(value.string) });
-  if ('strings' in value) return attr({ type: AttrType.STRINGS, strings: value.strings.map((s) => utf8.encode(s)) });
+  if ('strings' in value)
+    return attr({ type: AttrType.STRINGS, strings: value.strings.map((s) => utf8.encode(s)) });
   if ('tensor' in value) return attr({ type: AttrType.TENSOR, t: clone(TensorProtoSchema, value.tensor) });
   return attr({ type: AttrType.GRAPH, g: clone(GraphProtoSchema, value.graph) });
 }

@@ -29,7 +29,11 @@ const graphOf = (m: ModelProto) => {
 test('a well-formed model and the fixture models have no problems', () => {
   assert.deepEqual(checkModel(model()), []);
   for (const file of ['digits_mlp.onnx', 'small_cnn.onnx', 'tiny_text_encoder.onnx']) {
-    assert.deepEqual(checkModel(readModelFile(new URL(`../../fixtures/models/${file}`, import.meta.url).pathname)), [], file);
+    assert.deepEqual(
+      checkModel(readModelFile(new URL(`../../fixtures/models/${file}`, import.meta.url).pathname)),
+      [],
+      file,
+    );
   }
 });
 
@@ -43,7 +47,10 @@ test('inputs nothing defines and nodes out of topological order are errors', () 
   const reordered = model();
   graphOf(reordered).node.reverse();
   assert.deepEqual(codes(checkModel(reordered)), ['error:not_topological', 'error:not_topological']);
-  assert.match(checkModel(reordered)[0]?.message ?? '', /node 'relu' \(Relu\) reads 'hb' before the node that produces it/);
+  assert.match(
+    checkModel(reordered)[0]?.message ?? '',
+    /node 'relu' \(Relu\) reads 'hb' before the node that produces it/,
+  );
 });
 
 test('names must be unique and graph outputs produced', () => {
@@ -54,7 +61,12 @@ test('names must be unique and graph outputs produced', () => {
   relu.name = 'add';
   g.node.push({ ...relu, name: 'relu2' });
   assert.deepEqual(codes(checkModel(twice)), ['error:duplicate_name', 'error:duplicate_name']);
-  assert.match(checkModel(twice).map((p) => p.message).join('\n'), /node name 'add' is used twice[^]*output of .*'y' is defined twice/);
+  assert.match(
+    checkModel(twice)
+      .map((p) => p.message)
+      .join('\n'),
+    /node name 'add' is used twice[^]*output of .*'y' is defined twice/,
+  );
 
   const missing = model();
   const type = graphOf(missing).output[0]?.type;
@@ -77,7 +89,12 @@ test('every domain a node uses needs exactly one opset import', () => {
 
   const none = model();
   none.opsetImport = [];
-  assert.deepEqual(codes(checkModel(none)), ['error:missing_opset', 'error:missing_opset', 'error:missing_opset', 'error:missing_opset']);
+  assert.deepEqual(codes(checkModel(none)), [
+    'error:missing_opset',
+    'error:missing_opset',
+    'error:missing_opset',
+    'error:missing_opset',
+  ]);
   const noGraph = model();
   delete noGraph.graph;
   assert.deepEqual(codes(checkModel(noGraph)), ['error:no_graph']);
@@ -104,7 +121,10 @@ test('element types must agree along the edges, including the quantization opera
     .initializer('k', new BigInt64Array([1n, 2n]), [2])
     .node('Add', ['x', 'k'], ['y'])
     .build();
-  assert.match(checkModel(mixed)[0]?.message ?? '', /inputs 'x' \(float\) and 'k' \(int64\) must have one type/);
+  assert.match(
+    checkModel(mixed)[0]?.message ?? '',
+    /inputs 'x' \(float\) and 'k' \(int64\) must have one type/,
+  );
 
   const floatInteger = new GraphBuilder('mmi')
     .input('a', 'FP32', [2, 2])
@@ -160,17 +180,26 @@ test('nodes nobody reads and unused initializers are warnings', () => {
 
 test('subgraphs may read outer values but not undefined ones, and may not redefine outer names', () => {
   const branch = (reads: string, writes: string) =>
-    new GraphBuilder('branch').output(writes, 'FP32', [3, 2]).node('Identity', [reads], [writes]).buildGraph();
+    new GraphBuilder('branch')
+      .output(writes, 'FP32', [3, 2])
+      .node('Identity', [reads], [writes])
+      .buildGraph();
   const withIf = (then: string, thenOut: string) =>
     new GraphBuilder('if')
       .input('flag', 'BOOL', [])
       .output('out', 'FP32', [3, 2])
       .initializer('W', new Float32Array(6), [3, 2])
-      .node('If', ['flag'], ['out'], { then_branch: { graph: branch(then, thenOut) }, else_branch: { graph: branch('W', 'e') } })
+      .node('If', ['flag'], ['out'], {
+        then_branch: { graph: branch(then, thenOut) },
+        else_branch: { graph: branch('W', 'e') },
+      })
       .build();
   assert.deepEqual(checkModel(withIf('W', 't')), []);
   const undefinedRead = checkModel(withIf('V', 't'));
   assert.deepEqual(codes(undefinedRead), ['error:undefined_input']);
-  assert.match(undefinedRead[0]?.message ?? '', /subgraph 'branch': node 'Identity_0' \(Identity\) reads 'V'/);
+  assert.match(
+    undefinedRead[0]?.message ?? '',
+    /subgraph 'branch': node 'Identity_0' \(Identity\) reads 'V'/,
+  );
   assert.deepEqual(codes(checkModel(withIf('W', 'flag'))), ['error:duplicate_name']);
 });

@@ -35,14 +35,76 @@ type Types = Map<string, number>;
 const isDefaultDomain = (domain: string) => domain === '' || domain === 'ai.onnx';
 
 // Element-type rules of common ai.onnx operators: which inputs share a type, and the output type.
-const SAME_TYPE_INPUTS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Min', 'Max', 'Sum', 'Mean', 'MatMul', 'Gemm', 'Conv', 'Concat', 'PRelu', 'Range']);
+const SAME_TYPE_INPUTS = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Min',
+  'Max',
+  'Sum',
+  'Mean',
+  'MatMul',
+  'Gemm',
+  'Conv',
+  'Concat',
+  'PRelu',
+  'Range',
+]);
 const COMPARISONS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual']);
 const OUTPUT_LIKE_FIRST = new Set([
-  'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'HardSigmoid', 'Tanh', 'Softplus', 'Abs', 'Neg', 'Floor', 'Ceil', 'Round',
-  'Sqrt', 'Exp', 'Log', 'Erf', 'Sin', 'Cos', 'Pow', 'Softmax', 'LogSoftmax', 'Identity', 'Transpose', 'Reshape', 'Flatten',
-  'Squeeze', 'Unsqueeze', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Dropout', 'LayerNormalization',
-  'BatchNormalization', 'InstanceNormalization', 'Gelu', 'Clip', 'ReduceMean', 'ReduceSum', 'ReduceMin', 'ReduceMax',
-  'ReduceProd', 'ReduceL2', 'Expand', 'Tile', 'Slice', 'Pad', 'Gather', 'GatherElements', 'Resize', 'CumSum',
+  'Relu',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'Sigmoid',
+  'HardSigmoid',
+  'Tanh',
+  'Softplus',
+  'Abs',
+  'Neg',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sqrt',
+  'Exp',
+  'Log',
+  'Erf',
+  'Sin',
+  'Cos',
+  'Pow',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Transpose',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Dropout',
+  'LayerNormalization',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'Gelu',
+  'Clip',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMin',
+  'ReduceMax',
+  'ReduceProd',
+  'ReduceL2',
+  'Expand',
+  'Tile',
+  'Slice',
+  'Pad',
+  'Gather',
+  'GatherElements',
+  'Resize',
+  'CumSum',
 ]);
 const INT64_OUTPUT = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero']);
 const EIGHT_BIT = [Elem.INT8, Elem.UINT8];
@@ -103,7 +165,17 @@ function nodeTypes(node: NodeProto, typeOf: (i: number) => number | undefined): 
       return { same: [[0, 2]], allowed: [], outputs: [typeOf(1)] };
     case 'MatMulInteger':
     case 'ConvInteger':
-      return { same: [[0, 2], [1, 3]], allowed: [[0, EIGHT_BIT], [1, EIGHT_BIT]], outputs: [Elem.INT32] };
+      return {
+        same: [
+          [0, 2],
+          [1, 3],
+        ],
+        allowed: [
+          [0, EIGHT_BIT],
+          [1, EIGHT_BIT],
+        ],
+        outputs: [Elem.INT32],
+      };
     default:
       return null;
   }
@@ -117,14 +189,24 @@ function initializerProblem(t: TensorProto): string | null {
   const count = elementCount(dims);
   const datatype = dataTypeFromOnnx(t.dataType);
   if (datatype === null) return null; // bfloat16, float8, int4...: sizes not checked here
-  if (datatype === 'BYTES') return t.stringData.length === count ? null : `has ${t.stringData.length} strings, dims need ${count}`;
+  if (datatype === 'BYTES')
+    return t.stringData.length === count ? null : `has ${t.stringData.length} strings, dims need ${count}`;
   if (t.rawData.byteLength > 0) {
     const need = count * BYTES_PER_ELEMENT[datatype];
-    return t.rawData.byteLength === need ? null : `has ${t.rawData.byteLength} bytes of raw data, dims need ${need}`;
+    return t.rawData.byteLength === need
+      ? null
+      : `has ${t.rawData.byteLength} bytes of raw data, dims need ${need}`;
   }
   const field =
-    datatype === 'FP32' ? t.floatData : datatype === 'FP64' ? t.doubleData : datatype === 'INT64' ? t.int64Data
-    : datatype === 'UINT32' || datatype === 'UINT64' ? t.uint64Data : t.int32Data;
+    datatype === 'FP32'
+      ? t.floatData
+      : datatype === 'FP64'
+        ? t.doubleData
+        : datatype === 'INT64'
+          ? t.int64Data
+          : datatype === 'UINT32' || datatype === 'UINT64'
+            ? t.uint64Data
+            : t.int32Data;
   return field.length === count ? null : `has ${field.length} values, dims need ${count}`;
 }
 
@@ -152,7 +234,8 @@ class GraphChecker {
       return undefined;
     }
     if (type.case !== 'tensorType') return undefined;
-    if (type.value.elemType === Elem.UNDEFINED) this.add('error', 'missing_type', `${what} '${v.name}' declares no element type`);
+    if (type.value.elemType === Elem.UNDEFINED)
+      this.add('error', 'missing_type', `${what} '${v.name}' declares no element type`);
     return type.value.elemType === Elem.UNDEFINED ? undefined : type.value.elemType;
   }
 
@@ -161,7 +244,8 @@ class GraphChecker {
     const scope: Scope = { names: new Set(outer.names), types: new Map(outer.types) };
     const own = new Set<string>();
     const define = (name: string, what: string, type: number | undefined) => {
-      if (own.has(name) || outer.names.has(name)) this.add('error', 'duplicate_name', `${where}: ${what} '${name}' is defined twice`);
+      if (own.has(name) || outer.names.has(name))
+        this.add('error', 'duplicate_name', `${where}: ${what} '${name}' is defined twice`);
       own.add(name);
       scope.names.add(name);
       if (type !== undefined) scope.types.set(name, type);
@@ -171,9 +255,11 @@ class GraphChecker {
     const inputNames = new Set(graph.input.map((v) => v.name));
     for (const t of graph.initializer) {
       // An initializer may also be listed as a graph input (a default the caller can override).
-      if (!inputNames.has(t.name)) define(t.name, 'initializer', t.dataType === Elem.UNDEFINED ? undefined : t.dataType);
+      if (!inputNames.has(t.name))
+        define(t.name, 'initializer', t.dataType === Elem.UNDEFINED ? undefined : t.dataType);
       const problem = initializerProblem(t);
-      if (problem !== null) this.add('error', 'bad_initializer', `${where}: initializer '${t.name}' ${problem}`);
+      if (problem !== null)
+        this.add('error', 'bad_initializer', `${where}: initializer '${t.name}' ${problem}`);
     }
     const declaredTypes: Types = new Map();
     for (const v of [...graph.valueInfo, ...graph.output]) {
@@ -186,18 +272,24 @@ class GraphChecker {
     for (const node of graph.node) {
       const label = `${where}: node '${node.name || node.opType}' (${node.opType})`;
       if (node.name !== '') {
-        if (nodeNames.has(node.name)) this.add('error', 'duplicate_name', `${where}: node name '${node.name}' is used twice`);
+        if (nodeNames.has(node.name))
+          this.add('error', 'duplicate_name', `${where}: node name '${node.name}' is used twice`);
         nodeNames.add(node.name);
       }
       const domain = isDefaultDomain(node.domain) ? '' : node.domain;
       if (!this.importedDomains.has(domain)) {
-        this.add('error', 'missing_opset', `${label} is in domain '${node.domain}', which the model does not import`);
+        this.add(
+          'error',
+          'missing_opset',
+          `${label} is in domain '${node.domain}', which the model does not import`,
+        );
       }
       for (const input of node.input) {
         if (input === '') continue;
         this.read.add(input);
         if (scope.names.has(input)) continue;
-        if (produced.has(input)) this.add('error', 'not_topological', `${label} reads '${input}' before the node that produces it`);
+        if (produced.has(input))
+          this.add('error', 'not_topological', `${label} reads '${input}' before the node that produces it`);
         else this.add('error', 'undefined_input', `${label} reads '${input}', which nothing defines`);
       }
       for (const sub of node.attribute.flatMap((a) => (a.g !== undefined ? [a.g] : a.graphs))) {
@@ -210,18 +302,28 @@ class GraphChecker {
     }
     const outputNames = new Set<string>();
     for (const v of graph.output) {
-      if (outputNames.has(v.name)) this.add('error', 'duplicate_name', `${where}: graph output '${v.name}' is listed twice`);
+      if (outputNames.has(v.name))
+        this.add('error', 'duplicate_name', `${where}: graph output '${v.name}' is listed twice`);
       outputNames.add(v.name);
       this.read.add(v.name);
       if (!scope.names.has(v.name)) {
-        this.add('error', 'output_not_produced', `${where}: graph output '${v.name}' is not produced by any node`);
+        this.add(
+          'error',
+          'output_not_produced',
+          `${where}: graph output '${v.name}' is not produced by any node`,
+        );
       }
       this.declaredType(v, `${where}: output`);
     }
   }
 
   /** Checks a node's input types against its operator's rule; returns its output types (inferred or declared). */
-  private checkTypes(node: NodeProto, label: string, types: Types, declaredTypes: Types): (number | undefined)[] {
+  private checkTypes(
+    node: NodeProto,
+    label: string,
+    types: Types,
+    declaredTypes: Types,
+  ): (number | undefined)[] {
     const typeOf = (i: number) => {
       const name = node.input[i];
       return name === undefined || name === '' ? undefined : types.get(name);
@@ -235,20 +337,32 @@ class GraphChecker {
       const head = known[0];
       const other = known.find((k) => k.type !== head?.type);
       if (head !== undefined && other !== undefined) {
-        this.add('error', 'type_mismatch', `${label}: inputs '${head.name}' (${onnxTypeName(head.type)}) and '${other.name}' (${onnxTypeName(other.type)}) must have one type`);
+        this.add(
+          'error',
+          'type_mismatch',
+          `${label}: inputs '${head.name}' (${onnxTypeName(head.type)}) and '${other.name}' (${onnxTypeName(other.type)}) must have one type`,
+        );
       }
     }
     for (const [i, allowed] of rule?.allowed ?? []) {
       const t = typeOf(i);
       if (t !== undefined && !allowed.includes(t)) {
-        this.add('error', 'type_mismatch', `${label}: input '${node.input[i]}' is ${onnxTypeName(t)}, expected ${allowed.map(onnxTypeName).join(' or ')}`);
+        this.add(
+          'error',
+          'type_mismatch',
+          `${label}: input '${node.input[i]}' is ${onnxTypeName(t)}, expected ${allowed.map(onnxTypeName).join(' or ')}`,
+        );
       }
     }
     return node.output.map((out, i) => {
       const inferred = rule?.outputs[i];
       const declared = declaredTypes.get(out);
       if (inferred !== undefined && declared !== undefined && inferred !== declared) {
-        this.add('error', 'type_mismatch', `${label}: output '${out}' is ${onnxTypeName(inferred)} but declared ${onnxTypeName(declared)}`);
+        this.add(
+          'error',
+          'type_mismatch',
+          `${label}: output '${out}' is ${onnxTypeName(inferred)} but declared ${onnxTypeName(declared)}`,
+        );
       }
       return inferred ?? declared;
     });
@@ -259,12 +373,17 @@ class GraphChecker {
     for (const node of graph.node) {
       const outs = node.output.filter((o) => o !== '');
       if (outs.length > 0 && outs.every((o) => !this.read.has(o))) {
-        this.add('warning', 'dangling_output', `node '${node.name || node.opType}' (${node.opType}): none of its outputs (${outs.join(', ')}) is read`);
+        this.add(
+          'warning',
+          'dangling_output',
+          `node '${node.name || node.opType}' (${node.opType}): none of its outputs (${outs.join(', ')}) is read`,
+        );
       }
     }
     const inputs = new Set(graph.input.map((v) => v.name));
     for (const t of graph.initializer) {
-      if (!this.read.has(t.name) && !inputs.has(t.name)) this.add('warning', 'unused_initializer', `initializer '${t.name}' is never read`);
+      if (!this.read.has(t.name) && !inputs.has(t.name))
+        this.add('warning', 'unused_initializer', `initializer '${t.name}' is never read`);
     }
   }
 }
@@ -280,12 +399,20 @@ export function checkModel(model: ModelProto): ModelProblem[] {
   for (const o of model.opsetImport) {
     const domain = isDefaultDomain(o.domain) ? '' : o.domain;
     if (imported.has(domain)) {
-      problems.push({ severity: 'error', code: 'duplicate_opset', message: `domain '${o.domain || 'ai.onnx'}' is imported twice` });
+      problems.push({
+        severity: 'error',
+        code: 'duplicate_opset',
+        message: `domain '${o.domain || 'ai.onnx'}' is imported twice`,
+      });
     }
     imported.add(domain);
   }
   if (!imported.has('')) {
-    problems.push({ severity: 'error', code: 'missing_opset', message: 'the model imports no ai.onnx opset' });
+    problems.push({
+      severity: 'error',
+      code: 'missing_opset',
+      message: 'the model imports no ai.onnx opset',
+    });
   }
   if (model.graph === undefined) {
     return [...problems, { severity: 'error', code: 'no_graph', message: 'the model has no graph' }];

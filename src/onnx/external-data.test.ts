@@ -50,7 +50,11 @@ test(
   'locations that leave the model folder are rejected',
   withFolders((modelDir, root) => {
     const reject = (location: string, why: RegExp) =>
-      assert.throws(() => checkExternalData(modelWithWeights(location), modelDir), invalidModel(why), location);
+      assert.throws(
+        () => checkExternalData(modelWithWeights(location), modelDir),
+        invalidModel(why),
+        location,
+      );
     reject('../secret.bin', /'..\/secret.bin' of tensor 'w' points outside the model folder/);
     reject('sub/../../secret.bin', /points outside/);
     reject('..\\secret.bin', /points outside/);
@@ -79,12 +83,22 @@ test(
     writeFileSync(join(modelDir, 'sub', 'w2.bin'), '');
     symlinkSync('weights.bin', join(modelDir, 'alias.bin')); // a link that stays inside is fine
 
-    assert.deepEqual(checkExternalData(modelWithWeights('weights.bin'), modelDir), [join(modelDir, 'weights.bin')]);
-    assert.deepEqual(checkExternalData(modelWithWeights('sub/../weights.bin'), modelDir), [join(modelDir, 'weights.bin')]);
-    assert.deepEqual(checkExternalData(modelWithWeights('./sub/w2.bin'), modelDir), [join(modelDir, 'sub', 'w2.bin')]);
-    assert.deepEqual(checkExternalData(modelWithWeights('alias.bin'), modelDir), [join(modelDir, 'alias.bin')]);
+    assert.deepEqual(checkExternalData(modelWithWeights('weights.bin'), modelDir), [
+      join(modelDir, 'weights.bin'),
+    ]);
+    assert.deepEqual(checkExternalData(modelWithWeights('sub/../weights.bin'), modelDir), [
+      join(modelDir, 'weights.bin'),
+    ]);
+    assert.deepEqual(checkExternalData(modelWithWeights('./sub/w2.bin'), modelDir), [
+      join(modelDir, 'sub', 'w2.bin'),
+    ]);
+    assert.deepEqual(checkExternalData(modelWithWeights('alias.bin'), modelDir), [
+      join(modelDir, 'alias.bin'),
+    ]);
     // A missing file is only an error when asked for.
-    assert.deepEqual(checkExternalData(modelWithWeights('later.bin'), modelDir), [join(modelDir, 'later.bin')]);
+    assert.deepEqual(checkExternalData(modelWithWeights('later.bin'), modelDir), [
+      join(modelDir, 'later.bin'),
+    ]);
     assert.throws(
       () => checkExternalData(modelWithWeights('later.bin'), modelDir, { requireFiles: true }),
       invalidModel(/'later.bin' of tensor 'w' not found/),
@@ -94,11 +108,16 @@ test(
     writeFileSync(path, writeModel(modelWithWeights('weights.bin', { offset: 0, length: 16 })));
     const info = inspectModelFile(path);
     assert.deepEqual(info.external_data, [join(modelDir, 'weights.bin')]);
-    assert.deepEqual(info.signature.inputs.map((i) => i.name), ['x']);
+    assert.deepEqual(
+      info.signature.inputs.map((i) => i.name),
+      ['x'],
+    );
 
     const session = await ort.InferenceSession.create(path);
     try {
-      const out = await session.run({ x: new ort.Tensor('float32', new Float32Array([10, 20, 30, 40]), [4]) });
+      const out = await session.run({
+        x: new ort.Tensor('float32', new Float32Array([10, 20, 30, 40]), [4]),
+      });
       assert.deepEqual(Array.from(out['y']?.data as Float32Array), [11, 22, 33, 44]);
     } finally {
       await session.release();
@@ -131,10 +150,19 @@ test(
       new GraphBuilder('main')
         .input('c', 'BOOL', [])
         .output('y', 'FP32', [4])
-        .node('If', ['c'], ['y'], { then_branch: { graph: branch(location) }, else_branch: { graph: branch('else.bin') } })
+        .node('If', ['c'], ['y'], {
+          then_branch: { graph: branch(location) },
+          else_branch: { graph: branch('else.bin') },
+        })
         .build();
-    assert.throws(() => checkExternalData(withIf('../secret.bin'), modelDir), invalidModel(/'bw' points outside/));
-    assert.deepEqual(checkExternalData(withIf('then.bin'), modelDir), [join(modelDir, 'then.bin'), join(modelDir, 'else.bin')]);
+    assert.throws(
+      () => checkExternalData(withIf('../secret.bin'), modelDir),
+      invalidModel(/'bw' points outside/),
+    );
+    assert.deepEqual(checkExternalData(withIf('then.bin'), modelDir), [
+      join(modelDir, 'then.bin'),
+      join(modelDir, 'else.bin'),
+    ]);
 
     // A Constant node whose value tensor is external.
     const secretTensor = () =>
@@ -152,8 +180,14 @@ test(
     assert.throws(() => checkExternalData(constant, modelDir), invalidModel(/tensor 'k' points outside/));
 
     // A sparse initializer whose values are external.
-    const sparse = new GraphBuilder('sparse').input('x', 'FP32', [4]).output('y', 'FP32', [4]).node('Identity', ['x'], ['y']).build();
-    sparse.graph?.sparseInitializer.push(create(SparseTensorProtoSchema, { values: secretTensor(), dims: [4n] }));
+    const sparse = new GraphBuilder('sparse')
+      .input('x', 'FP32', [4])
+      .output('y', 'FP32', [4])
+      .node('Identity', ['x'], ['y'])
+      .build();
+    sparse.graph?.sparseInitializer.push(
+      create(SparseTensorProtoSchema, { values: secretTensor(), dims: [4n] }),
+    );
     assert.throws(() => checkExternalData(sparse, modelDir), invalidModel(/tensor 'k' points outside/));
   }),
 );
@@ -162,7 +196,9 @@ test(
   'duplicate files are listed once and malformed entries are rejected',
   withFolders((modelDir) => {
     const model = modelWithWeights('weights.bin', { offset: 0, length: 8 });
-    const second = new GraphBuilder('x').externalInitializer('w2', 'FP32', [2], 'weights.bin', { offset: 8 }).buildGraph();
+    const second = new GraphBuilder('x')
+      .externalInitializer('w2', 'FP32', [2], 'weights.bin', { offset: 8 })
+      .buildGraph();
     model.graph?.initializer.push(...second.initializer);
     assert.deepEqual(checkExternalData(model, modelDir), [join(modelDir, 'weights.bin')]);
     assert.deepEqual(externalDataRefs(model), [
@@ -171,12 +207,17 @@ test(
     ]);
 
     const badOffset = modelWithWeights('weights.bin');
-    badOffset.graph?.initializer[0]?.externalData.push(create(StringStringEntryProtoSchema, { key: 'offset', value: '-1' }));
+    badOffset.graph?.initializer[0]?.externalData.push(
+      create(StringStringEntryProtoSchema, { key: 'offset', value: '-1' }),
+    );
     assert.throws(() => checkExternalData(badOffset, modelDir), invalidModel(/invalid offset '-1'/));
 
     const noLocation = modelWithWeights('weights.bin');
     const entries = noLocation.graph?.initializer[0]?.externalData;
     entries?.splice(0, entries.length);
-    assert.throws(() => checkExternalData(noLocation, modelDir), invalidModel(/'w' is stored externally but names no location/));
+    assert.throws(
+      () => checkExternalData(noLocation, modelDir),
+      invalidModel(/'w' is stored externally but names no location/),
+    );
   }),
 );

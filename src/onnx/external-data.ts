@@ -174,19 +174,30 @@ export function inspectModelFile(path: string): ModelInfo & { external_data: str
  * data locations are listed as written, not checked, as there is no folder to resolve them in.
  * @throws TendError TEND_INVALID_MODEL when the bytes are not ONNX.
  */
-export function inspectModelBytes(bytes: Uint8Array): ModelInfo & { external_data: string[]; node_count: number } {
+export function inspectModelBytes(
+  bytes: Uint8Array,
+): ModelInfo & { external_data: string[]; node_count: number } {
   const model = readModel(bytes);
   const external_data = [...new Set(externalDataRefs(model).map((ref) => ref.location))];
   return { ...extractModelInfo(model), external_data, node_count: countNodes(model.graph?.node ?? []) };
 }
 
 /** Nodes of the graph, subgraphs (If, Loop, Scan bodies) included. */
-function countNodes(nodes: readonly { attribute: readonly { g?: { node: readonly unknown[] } | undefined; graphs: readonly { node: readonly unknown[] }[] }[] }[]): number {
+function countNodes(
+  nodes: readonly {
+    attribute: readonly {
+      g?: { node: readonly unknown[] } | undefined;
+      graphs: readonly { node: readonly unknown[] }[];
+    }[];
+  }[],
+): number {
   let count = nodes.length;
   for (const node of nodes) {
     for (const attribute of node.attribute) {
-      if (attribute.g !== undefined) count += countNodes(attribute.g.node as Parameters<typeof countNodes>[0]);
-      for (const graph of attribute.graphs) count += countNodes(graph.node as Parameters<typeof countNodes>[0]);
+      if (attribute.g !== undefined)
+        count += countNodes(attribute.g.node as Parameters<typeof countNodes>[0]);
+      for (const graph of attribute.graphs)
+        count += countNodes(graph.node as Parameters<typeof countNodes>[0]);
     }
   }
   return count;

@@ -1,5 +1,15 @@
 /** The ONNX layer: read and write models, describe their signatures, check external data, build graphs. */
-export { AttributeProto_AttributeType, AttributeProtoSchema, clone, create, ModelProtoSchema, NodeProtoSchema, TensorProto_DataLocation, TensorProto_DataType, TensorProtoSchema } from './proto.js';
+export {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  clone,
+  create,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  TensorProto_DataLocation,
+  TensorProto_DataType,
+  TensorProtoSchema,
+} from './proto.js';
 export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
 export { readModel, readModelFile, writeModel } from './model.js';
 export { extractModelInfo, extractSignature, onnxTypeName } from './signature.js';

@@ -26,7 +26,10 @@ test('every fixture model reads and re-writes byte-identically', () => {
 test('empty and garbage bytes are not models', () => {
   assert.throws(() => readModel(new Uint8Array()), invalidModel(/^not an ONNX model: the data is empty/));
   // An invalid wire type fails to decode at all.
-  assert.throws(() => readModel(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])), invalidModel(/^not an ONNX model/));
+  assert.throws(
+    () => readModel(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])),
+    invalidModel(/^not an ONNX model/),
+  );
   // Text decodes as a few unknown fields but has no graph.
   assert.throws(() => readModel(new TextEncoder().encode('hello')), invalidModel(/^not an ONNX model/));
   // Pseudo-random bytes.

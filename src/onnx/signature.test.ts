@@ -42,8 +42,12 @@ test('digits_mlp declares pixels FP32 [batch, 64] → logits FP32 [batch, 10]', 
 
 test('small_cnn declares image FP32 [batch, 3, 32, 32]', () => {
   const { signature } = extractModelInfo(readModelFile(`${MODELS}small_cnn.onnx`));
-  assert.deepEqual(signature.inputs, [{ name: 'image', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 3, 32, 32] }]);
-  assert.deepEqual(signature.outputs, [{ name: 'logits', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 10] }]);
+  assert.deepEqual(signature.inputs, [
+    { name: 'image', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 3, 32, 32] },
+  ]);
+  assert.deepEqual(signature.outputs, [
+    { name: 'logits', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 10] },
+  ]);
 });
 
 test('tiny_text_encoder declares INT64 [batch, seq] inputs and opset 14', () => {
@@ -87,20 +91,41 @@ function spec(name: string, type?: TypeProto) {
 }
 
 test('types without a V2 datatype keep their ONNX type string', () => {
-  assert.deepEqual(spec('a', tensorType(Elem.BFLOAT16, [2])), { name: 'a', datatype: null, onnx_type: 'tensor(bfloat16)', shape: [2] });
+  assert.deepEqual(spec('a', tensorType(Elem.BFLOAT16, [2])), {
+    name: 'a',
+    datatype: null,
+    onnx_type: 'tensor(bfloat16)',
+    shape: [2],
+  });
   assert.equal(spec('b', tensorType(Elem.FLOAT8E4M3FN, [])).onnx_type, 'tensor(float8e4m3fn)');
   assert.equal(spec('c', tensorType(Elem.INT4)).onnx_type, 'tensor(int4)');
   assert.equal(spec('d', tensorType(Elem.COMPLEX64)).datatype, null);
 
   const seq = create(TypeProtoSchema, {
-    value: { case: 'sequenceType', value: create(TypeProto_SequenceSchema, { elemType: tensorType(Elem.FLOAT, [3]) }) },
+    value: {
+      case: 'sequenceType',
+      value: create(TypeProto_SequenceSchema, { elemType: tensorType(Elem.FLOAT, [3]) }),
+    },
   });
-  assert.deepEqual(spec('s', seq), { name: 's', datatype: null, onnx_type: 'seq(tensor(float))', shape: null });
+  assert.deepEqual(spec('s', seq), {
+    name: 's',
+    datatype: null,
+    onnx_type: 'seq(tensor(float))',
+    shape: null,
+  });
 
   const map = create(TypeProtoSchema, {
-    value: { case: 'mapType', value: create(TypeProto_MapSchema, { keyType: Elem.INT64, valueType: tensorType(Elem.FLOAT) }) },
+    value: {
+      case: 'mapType',
+      value: create(TypeProto_MapSchema, { keyType: Elem.INT64, valueType: tensorType(Elem.FLOAT) }),
+    },
   });
-  assert.deepEqual(spec('m', map), { name: 'm', datatype: null, onnx_type: 'map(int64,tensor(float))', shape: null });
+  assert.deepEqual(spec('m', map), {
+    name: 'm',
+    datatype: null,
+    onnx_type: 'map(int64,tensor(float))',
+    shape: null,
+  });
 
   const seqOfMaps = create(TypeProtoSchema, {
     value: { case: 'sequenceType', value: create(TypeProto_SequenceSchema, { elemType: map }) },
@@ -108,16 +133,29 @@ test('types without a V2 datatype keep their ONNX type string', () => {
   assert.equal(spec('sm', seqOfMaps).onnx_type, 'seq(map(int64,tensor(float)))');
 
   const opt = create(TypeProtoSchema, {
-    value: { case: 'optionalType', value: create(TypeProto_OptionalSchema, { elemType: tensorType(Elem.INT32, [1]) }) },
+    value: {
+      case: 'optionalType',
+      value: create(TypeProto_OptionalSchema, { elemType: tensorType(Elem.INT32, [1]) }),
+    },
   });
-  assert.deepEqual(spec('o', opt), { name: 'o', datatype: null, onnx_type: 'optional(tensor(int32))', shape: null });
+  assert.deepEqual(spec('o', opt), {
+    name: 'o',
+    datatype: null,
+    onnx_type: 'optional(tensor(int32))',
+    shape: null,
+  });
   assert.deepEqual(spec('u'), { name: 'u', datatype: null, onnx_type: 'unknown', shape: null });
 });
 
 test('shapes: sizes, symbolic names, anonymous dims, scalars and missing shapes', () => {
   assert.deepEqual(spec('x', tensorType(Elem.UINT8, [null, 'n', 7])).shape, ['', 'n', 7]);
   assert.deepEqual(spec('x', tensorType(Elem.BOOL, [])).shape, []);
-  assert.deepEqual(spec('x', tensorType(Elem.STRING)), { name: 'x', datatype: 'BYTES', onnx_type: 'tensor(string)', shape: null });
+  assert.deepEqual(spec('x', tensorType(Elem.STRING)), {
+    name: 'x',
+    datatype: 'BYTES',
+    onnx_type: 'tensor(string)',
+    shape: null,
+  });
 });
 
 test('graph inputs that are initializers are not part of the signature', () => {
@@ -131,7 +169,10 @@ test('graph inputs that are initializers are not part of the signature', () => {
   const asInput = create(ValueInfoProtoSchema, { name: 'w', type: tensorType(Elem.FLOAT, [2]) });
   model.graph?.input.push(asInput);
   const info = extractModelInfo(model);
-  assert.deepEqual(info.signature.inputs.map((i) => i.name), ['x']);
+  assert.deepEqual(
+    info.signature.inputs.map((i) => i.name),
+    ['x'],
+  );
 });
 
 test('metadata keys stay plain data and a model without a graph is rejected', () => {
@@ -146,5 +187,8 @@ test('metadata keys stay plain data and a model without a graph is rejected', ()
   assert.deepEqual(Object.keys(metadata), ['classes', '__proto__']);
   assert.equal(metadata['__proto__'], 'p');
   delete model.graph;
-  assert.throws(() => extractModelInfo(model), (e: unknown) => isTendError(e) && e.code === 'TEND_INVALID_MODEL');
+  assert.throws(
+    () => extractModelInfo(model),
+    (e: unknown) => isTendError(e) && e.code === 'TEND_INVALID_MODEL',
+  );
 });

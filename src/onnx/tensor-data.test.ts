@@ -39,16 +39,36 @@ test('the datatype defaults from the array type and raw data is little-endian', 
   // A view into a larger buffer encodes only its own elements.
   const view = new Float32Array([9, 1, 2, 9]).subarray(1, 3);
   assert.deepEqual(readTensorData(tensorProto('v', view, [2])).data, new Float32Array([1, 2]));
-  assert.deepEqual(readTensorData(tensorProto('s', new Float32Array([7]), [])), { datatype: 'FP32', dims: [], data: new Float32Array([7]) });
+  assert.deepEqual(readTensorData(tensorProto('s', new Float32Array([7]), [])), {
+    datatype: 'FP32',
+    dims: [],
+    data: new Float32Array([7]),
+  });
 });
 
 test('typed fields (float_data, int32_data, int64_data...) decode too', () => {
-  const of = (init: Parameters<typeof create<typeof TensorProtoSchema>>[1]) => readTensorData(create(TensorProtoSchema, init));
-  assert.deepEqual(of({ dataType: Elem.FLOAT, dims: [2n], floatData: [1, 2] }).data, new Float32Array([1, 2]));
-  assert.deepEqual(of({ dataType: Elem.FLOAT16, dims: [1n], int32Data: [0x3c00] }).data, new Uint16Array([0x3c00]));
-  assert.deepEqual(of({ dataType: Elem.INT64, dims: [2n], int64Data: [5n, -5n] }).data, new BigInt64Array([5n, -5n]));
-  assert.deepEqual(of({ dataType: Elem.UINT32, dims: [1n], uint64Data: [4000000000n] }).data, new Uint32Array([4000000000]));
-  assert.deepEqual(of({ dataType: Elem.DOUBLE, dims: [1n], doubleData: [0.25] }).data, new Float64Array([0.25]));
+  const of = (init: Parameters<typeof create<typeof TensorProtoSchema>>[1]) =>
+    readTensorData(create(TensorProtoSchema, init));
+  assert.deepEqual(
+    of({ dataType: Elem.FLOAT, dims: [2n], floatData: [1, 2] }).data,
+    new Float32Array([1, 2]),
+  );
+  assert.deepEqual(
+    of({ dataType: Elem.FLOAT16, dims: [1n], int32Data: [0x3c00] }).data,
+    new Uint16Array([0x3c00]),
+  );
+  assert.deepEqual(
+    of({ dataType: Elem.INT64, dims: [2n], int64Data: [5n, -5n] }).data,
+    new BigInt64Array([5n, -5n]),
+  );
+  assert.deepEqual(
+    of({ dataType: Elem.UINT32, dims: [1n], uint64Data: [4000000000n] }).data,
+    new Uint32Array([4000000000]),
+  );
+  assert.deepEqual(
+    of({ dataType: Elem.DOUBLE, dims: [1n], doubleData: [0.25] }).data,
+    new Float64Array([0.25]),
+  );
   assert.deepEqual(of({ dataType: Elem.BOOL, dims: [2n], int32Data: [1, 0] }).data, new Uint8Array([1, 0]));
 });
 
@@ -58,11 +78,22 @@ test('undecodable tensors are TEND_INVALID_MODEL', () => {
     invalidModel(/'b' has type bfloat16/),
   );
   assert.throws(
-    () => readTensorData(create(TensorProtoSchema, { name: 'r', dataType: Elem.FLOAT, dims: [2n], rawData: new Uint8Array(4) })),
+    () =>
+      readTensorData(
+        create(TensorProtoSchema, {
+          name: 'r',
+          dataType: Elem.FLOAT,
+          dims: [2n],
+          rawData: new Uint8Array(4),
+        }),
+      ),
     invalidModel(/4 bytes of raw data, dims need 8/),
   );
   assert.throws(
-    () => readTensorData(create(TensorProtoSchema, { name: 'f', dataType: Elem.FLOAT, dims: [3n], floatData: [1] })),
+    () =>
+      readTensorData(
+        create(TensorProtoSchema, { name: 'f', dataType: Elem.FLOAT, dims: [3n], floatData: [1] }),
+      ),
     invalidModel(/1 values, dims need 3/),
   );
   const model = new GraphBuilder('g')

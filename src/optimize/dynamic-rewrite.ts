@@ -46,7 +46,8 @@ function intAttribute(name: string, value: number): AttributeProto {
 
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
   return out;
 }
 
@@ -64,8 +65,20 @@ export class DynamicRewriter {
     private readonly options: RewriteOptions,
   ) {}
 
-  private node(opType: string, inputs: string[], outputs: string[], name: string, attribute: AttributeProto[] = []) {
-    return create(NodeProtoSchema, { name: this.scope.freshNode(name), opType, input: inputs, output: outputs, attribute });
+  private node(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    name: string,
+    attribute: AttributeProto[] = [],
+  ) {
+    return create(NodeProtoSchema, {
+      name: this.scope.freshNode(name),
+      opType,
+      input: inputs,
+      output: outputs,
+      attribute,
+    });
   }
 
   /** A scalar float constant shared by every node that needs it (the opset-10 activation pattern). */
@@ -92,7 +105,8 @@ export class DynamicRewriter {
       values = transpose2d(values, rows, cols);
       shape = [cols, rows];
     }
-    const range: QuantRange = layout === 'gather' ? { kind: 'uint8' } : { kind: 'int8', reduceRange: this.options.reduceRange };
+    const range: QuantRange =
+      layout === 'gather' ? { kind: 'uint8' } : { kind: 'int8', reduceRange: this.options.reduceRange };
     const perChannel = this.options.perChannel && layout !== 'gather';
     // MatMul weights [K, N] get one scale per output column; Conv weights [M, C/g, k...] one per output channel.
     const axis = perChannel ? (layout === 'conv' ? 0 : shape.length - 1) : null;
@@ -106,7 +120,8 @@ export class DynamicRewriter {
     const scales = new Float32Array(q.params.map((p) => p.scale));
     let scaleDims: number[] = [];
     const firstZeroPoint = q.params[0]?.zeroPoint ?? 0;
-    let zeroPoints: Int8Array | Uint8Array = range.kind === 'int8' ? new Int8Array(1) : new Uint8Array([firstZeroPoint]);
+    let zeroPoints: Int8Array | Uint8Array =
+      range.kind === 'int8' ? new Int8Array(1) : new Uint8Array([firstZeroPoint]);
     let zeroDims: number[] = [];
     if (axis !== null && layout === 'conv') {
       // ConvInteger takes one weight zero point only; with symmetric weights it is 0 for every channel,
@@ -146,12 +161,35 @@ export class DynamicRewriter {
       nodes.push(this.node(opType, inputs, [output], `${base}_input_${label}`, attributes));
       return output;
     };
-    const min = step('Min', [step('ReduceMin', [input], 'min_raw', [intAttribute('keepdims', 0)]), zero], 'min');
-    const max = step('Max', [step('ReduceMax', [input], 'max_raw', [intAttribute('keepdims', 0)]), zero], 'max');
-    const rawScale = step('Div', [step('Sub', [max, min], 'range'), this.floatConstant('qrange_uint8', 255)], 'scale_raw');
-    nodes.push(this.node('Max', [rawScale, this.floatConstant('min_scale', FLOAT32_MIN_NORMAL)], [scale], `${base}_input_scale`));
+    const min = step(
+      'Min',
+      [step('ReduceMin', [input], 'min_raw', [intAttribute('keepdims', 0)]), zero],
+      'min',
+    );
+    const max = step(
+      'Max',
+      [step('ReduceMax', [input], 'max_raw', [intAttribute('keepdims', 0)]), zero],
+      'max',
+    );
+    const rawScale = step(
+      'Div',
+      [step('Sub', [max, min], 'range'), this.floatConstant('qrange_uint8', 255)],
+      'scale_raw',
+    );
+    nodes.push(
+      this.node(
+        'Max',
+        [rawScale, this.floatConstant('min_scale', FLOAT32_MIN_NORMAL)],
+        [scale],
+        `${base}_input_scale`,
+      ),
+    );
     const zpFloat = step('Div', [step('Sub', [zero, min], 'neg_min'), scale], 'zp_float');
-    const zpRounded = step('Floor', [step('Add', [zpFloat, this.floatConstant('half', 0.5)], 'zp_half')], 'zp_rounded');
+    const zpRounded = step(
+      'Floor',
+      [step('Add', [zpFloat, this.floatConstant('half', 0.5)], 'zp_half')],
+      'zp_rounded',
+    );
     nodes.push(
       this.node('Cast', [zpRounded], [zp], `${base}_input_zero_point`, [intAttribute('to', Elem.UINT8)]),
       this.node('QuantizeLinear', [input, scale, zp], [q], `${base}_QuantizeInput`),
@@ -182,7 +220,14 @@ export class DynamicRewriter {
   }
 
   /** MatMul(x, W) or Gemm(x, W, C) without alpha/beta/transA, as x·W (+ C). */
-  matMul(x: string, weight: TensorProto, transposed: boolean, bias: string, output: string, base: string): NodeProto[] {
+  matMul(
+    x: string,
+    weight: TensorProto,
+    transposed: boolean,
+    bias: string,
+    output: string,
+    base: string,
+  ): NodeProto[] {
     const nodes: NodeProto[] = [];
     const prepared = this.prepareWeight(weight, transposed ? 'matmul-transposed' : 'matmul');
     const scaled = bias === '' ? output : this.scope.fresh(`${base}_MatMul_output`);
@@ -221,8 +266,19 @@ export class DynamicRewriter {
     const output = node.output[0] ?? '';
     const gathered = this.scope.fresh(`${output}_quantized`);
     return [
-      this.node('Gather', [prepared.quantized, node.input[1] ?? ''], [gathered], `${base}_quant`, node.attribute),
-      this.node('DequantizeLinear', [gathered, prepared.scale, prepared.zeroPoint], [output], `${base}_dequantize`),
+      this.node(
+        'Gather',
+        [prepared.quantized, node.input[1] ?? ''],
+        [gathered],
+        `${base}_quant`,
+        node.attribute,
+      ),
+      this.node(
+        'DequantizeLinear',
+        [gathered, prepared.scale, prepared.zeroPoint],
+        [output],
+        `${base}_dequantize`,
+      ),
     ];
   }
 }

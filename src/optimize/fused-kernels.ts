@@ -45,7 +45,11 @@ export function fusedKernels(model: ModelProto, optimized: ModelProto): KernelRe
   const before = opTypeCounts(model);
   const after = opTypeCounts(optimized);
   const pick = (from: Record<string, number>, keep: (op: string) => boolean) =>
-    Object.fromEntries(Object.entries(from).filter(([op]) => keep(op)).sort(([a], [b]) => a.localeCompare(b)));
+    Object.fromEntries(
+      Object.entries(from)
+        .filter(([op]) => keep(op))
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
   return {
     op_counts: pick(after, () => true),
     fused_kernels: pick(after, (op) => before[op] === undefined),

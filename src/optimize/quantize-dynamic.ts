@@ -12,7 +12,12 @@
  * DynamicQuantizeMatMul only when its outputs feed a single MatMulInteger.
  */
 import { errors } from '../core/errors.js';
-import { clone, ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType as Elem } from '../onnx/index.js';
+import {
+  clone,
+  ModelProtoSchema,
+  TensorProto_DataLocation,
+  TensorProto_DataType as Elem,
+} from '../onnx/index.js';
 import type { ModelProto, NodeProto, TensorProto } from '../onnx/index.js';
 import { onnxTypeName } from '../onnx/index.js';
 import { DynamicRewriter } from './dynamic-rewrite.js';
@@ -62,7 +67,8 @@ export interface QuantizeDynamicResult {
 /** The model's ai.onnx opset, checked against what the rewrite and onnxruntime-node support. */
 export function quantizableOpset(model: ModelProto): number {
   const imports = model.opsetImport.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
-  if (imports.length === 0) throw errors.invalidModel('the model imports no ai.onnx opset, so its operators are undefined');
+  if (imports.length === 0)
+    throw errors.invalidModel('the model imports no ai.onnx opset, so its operators are undefined');
   const opset = Number(imports[0]?.version ?? 0n);
   if (opset < MIN_QUANTIZE_OPSET) {
     throw errors.invalidModel(
@@ -86,7 +92,8 @@ function checkOptions(options: QuantizeDynamicOptions): string[] {
   }
   for (const key of ['perChannel', 'reduceRange'] as const) {
     const value = options[key];
-    if (value !== undefined && typeof value !== 'boolean') throw errors.invalidArgument(`${key} must be true or false`);
+    if (value !== undefined && typeof value !== 'boolean')
+      throw errors.invalidArgument(`${key} must be true or false`);
   }
   return exclude;
 }
@@ -95,9 +102,12 @@ function checkOptions(options: QuantizeDynamicOptions): string[] {
 function weightProblem(scope: GraphScope, name: string, what: string): string | null {
   const tensor = scope.initializers.get(name);
   if (tensor === undefined) return `${what} '${name}' is computed at run time, not a constant initializer`;
-  if (scope.graphInputs.has(name)) return `${what} '${name}' is also a graph input, so callers may replace it`;
-  if (tensor.dataType !== Elem.FLOAT) return `${what} '${name}' is ${onnxTypeName(tensor.dataType)}, not float`;
-  if (tensor.dataLocation === TensorProto_DataLocation.EXTERNAL) return `${what} '${name}' is stored in an external file`;
+  if (scope.graphInputs.has(name))
+    return `${what} '${name}' is also a graph input, so callers may replace it`;
+  if (tensor.dataType !== Elem.FLOAT)
+    return `${what} '${name}' is ${onnxTypeName(tensor.dataType)}, not float`;
+  if (tensor.dataLocation === TensorProto_DataLocation.EXTERNAL)
+    return `${what} '${name}' is stored in an external file`;
   if (tensor.dims.some((d) => d === 0n)) return `${what} '${name}' is empty`;
   return null;
 }
@@ -118,28 +128,39 @@ function plan(node: NodeProto, scope: GraphScope, rewriter: DynamicRewriter): Pl
   const [x = '', w = '', bias = ''] = node.input;
   const inputType = scope.elemType(x);
   const floatInput = () =>
-    inputType === undefined || inputType === Elem.FLOAT ? null : `input '${x}' is ${onnxTypeName(inputType)}, not float`;
+    inputType === undefined || inputType === Elem.FLOAT
+      ? null
+      : `input '${x}' is ${onnxTypeName(inputType)}, not float`;
   switch (node.opType) {
     case 'MatMul':
     case 'Gemm': {
       const problem = weightProblem(scope, w, 'weight') ?? floatInput();
       if (problem !== null) return { skip: problem };
       const weight = scope.initializers.get(w) as TensorProto;
-      if (weight.dims.length !== 2) return { skip: `weight '${w}' has rank ${weight.dims.length}; only 2-D weights are quantized` };
+      if (weight.dims.length !== 2)
+        return { skip: `weight '${w}' has rank ${weight.dims.length}; only 2-D weights are quantized` };
       if (node.opType === 'MatMul') {
         return { weight, emit: (base) => rewriter.matMul(x, weight, false, '', node.output[0] ?? '', base) };
       }
-      if (floatAttr(node, 'alpha', 1) !== 1 || floatAttr(node, 'beta', 1) !== 1 || intAttr(node, 'transA', 0) !== 0) {
+      if (
+        floatAttr(node, 'alpha', 1) !== 1 ||
+        floatAttr(node, 'beta', 1) !== 1 ||
+        intAttr(node, 'transA', 0) !== 0
+      ) {
         return { skip: 'Gemm with alpha or beta other than 1, or transA, stays float (as in onnxruntime)' };
       }
       const transposed = intAttr(node, 'transB', 0) !== 0;
-      return { weight, emit: (base) => rewriter.matMul(x, weight, transposed, bias, node.output[0] ?? '', base) };
+      return {
+        weight,
+        emit: (base) => rewriter.matMul(x, weight, transposed, bias, node.output[0] ?? '', base),
+      };
     }
     case 'Conv': {
       const problem = weightProblem(scope, w, 'weight') ?? floatInput();
       if (problem !== null) return { skip: problem };
       const weight = scope.initializers.get(w) as TensorProto;
-      if (weight.dims.length < 3) return { skip: `weight '${w}' has rank ${weight.dims.length}; Conv weights have rank 3 or more` };
+      if (weight.dims.length < 3)
+        return { skip: `weight '${w}' has rank ${weight.dims.length}; Conv weights have rank 3 or more` };
       return { weight, emit: (base) => rewriter.conv(node, weight, base) };
     }
     default: {
@@ -158,7 +179,10 @@ function plan(node: NodeProto, scope: GraphScope, rewriter: DynamicRewriter): Pl
  * @throws TendError TEND_INVALID_MODEL for an unsupported opset or a model with nothing to quantize;
  * TEND_INVALID_ARGUMENT for bad options or an exclude entry that names nothing in the model.
  */
-export function quantizeDynamic(model: ModelProto, options: QuantizeDynamicOptions = {}): QuantizeDynamicResult {
+export function quantizeDynamic(
+  model: ModelProto,
+  options: QuantizeDynamicOptions = {},
+): QuantizeDynamicResult {
   const exclude = checkOptions(options);
   if (model.graph === undefined) throw errors.invalidModel('the model has no graph');
   const opset = quantizableOpset(model);
@@ -168,7 +192,9 @@ export function quantizeDynamic(model: ModelProto, options: QuantizeDynamicOptio
   const known = new Set([...QUANTIZABLE_OPS, ...graph.node.flatMap((n) => [n.name, n.opType])]);
   const unknown = exclude.filter((e) => !known.has(e));
   if (unknown.length > 0) {
-    throw errors.invalidArgument(`exclude names no node or op type of the model: ${unknown.map((e) => `'${e}'`).join(', ')}`);
+    throw errors.invalidArgument(
+      `exclude names no node or op type of the model: ${unknown.map((e) => `'${e}'`).join(', ')}`,
+    );
   }
   const excluded = new Set(exclude);
 
@@ -188,7 +214,10 @@ export function quantizeDynamic(model: ModelProto, options: QuantizeDynamicOptio
       return;
     }
     const label = node.name !== '' ? node.name : `${node.opType} #${index}`;
-    const result = excluded.has(node.name) || excluded.has(node.opType) ? { skip: 'excluded' } : plan(node, scope, rewriter);
+    const result =
+      excluded.has(node.name) || excluded.has(node.opType)
+        ? { skip: 'excluded' }
+        : plan(node, scope, rewriter);
     if ('skip' in result) {
       skipped.push({ node: label, op: node.opType, reason: result.skip });
       nodes.push(node);
@@ -210,6 +239,8 @@ export function quantizeDynamic(model: ModelProto, options: QuantizeDynamicOptio
   graph.initializer.push(...rewriter.initializers);
   // A float weight stays when anything still reads it (an excluded node, another op, a subgraph).
   const stillRead = referencedNames(graph);
-  graph.initializer = graph.initializer.filter((t) => !rewriter.replacedWeights.has(t.name) || stillRead.has(t.name));
+  graph.initializer = graph.initializer.filter(
+    (t) => !rewriter.replacedWeights.has(t.name) || stillRead.has(t.name),
+  );
   return { model: out, quantized, skipped, weights: { before: weightBytes(model), after: weightBytes(out) } };
 }

@@ -20,7 +20,10 @@ const MODELS = new URL('../../fixtures/models/', import.meta.url);
 const load = (name: string) => readModelFile(new URL(name, MODELS).pathname);
 
 /** Run a model in onnxruntime (one thread) and read back the graph onnxruntime optimized from it. */
-async function run(model: ModelProto, feeds: Record<string, ort.Tensor>): Promise<{ output: Float32Array; optimized: ModelProto }> {
+async function run(
+  model: ModelProto,
+  feeds: Record<string, ort.Tensor>,
+): Promise<{ output: Float32Array; optimized: ModelProto }> {
   const dir = tempDir('quant');
   try {
     const path = join(dir, 'optimized.onnx');
@@ -77,9 +80,15 @@ interface Case {
 }
 
 function digitsFeeds(): Record<string, ort.Tensor> {
-  const digits = readCsv(readFileSync(new URL('../../assets/datasets/digits.csv', import.meta.url), 'utf8'), 'digits.csv');
+  const digits = readCsv(
+    readFileSync(new URL('../../assets/datasets/digits.csv', import.meta.url), 'utf8'),
+    'digits.csv',
+  );
   const rows = 100;
-  const pixels = Array.from({ length: rows * 64 }, (_, i) => numberCell(digits, Math.floor(i / 64), i % 64) / 16);
+  const pixels = Array.from(
+    { length: rows * 64 },
+    (_, i) => numberCell(digits, Math.floor(i / 64), i % 64) / 16,
+  );
   return { pixels: new ort.Tensor('float32', Float32Array.from(pixels), [rows, 64]) };
 }
 
@@ -105,7 +114,13 @@ const CASES: Case[] = [
   },
   {
     file: 'small_cnn.onnx',
-    feeds: () => ({ image: new ort.Tensor('float32', uniform(4 * 3 * 32 * 32, 11).map((u) => u * 2 - 1), [4, 3, 32, 32]) }),
+    feeds: () => ({
+      image: new ort.Tensor(
+        'float32',
+        uniform(4 * 3 * 32 * 32, 11).map((u) => u * 2 - 1),
+        [4, 3, 32, 32],
+      ),
+    }),
     rowLength: 10,
     // onnxruntime has no fused kernel for ConvInteger: its DynamicQuantizeLinear stays.
     fused: { 'com.microsoft.DynamicQuantizeMatMul': 1 },
@@ -143,12 +158,25 @@ for (const c of CASES) {
       assert.deepEqual(writeModel(original), before, 'the input model is not changed');
       assert.deepEqual(checkModel(result.model), [], `${variant}: structural problems`);
       assert.ok(result.model.graph && original.graph);
-      assert.deepEqual(extractSignature(result.model.graph), extractSignature(original.graph), `${variant}: signature`);
-      assert.deepEqual([result.model.graph.input, result.model.graph.output], [original.graph.input, original.graph.output]);
+      assert.deepEqual(
+        extractSignature(result.model.graph),
+        extractSignature(original.graph),
+        `${variant}: signature`,
+      );
+      assert.deepEqual(
+        [result.model.graph.input, result.model.graph.output],
+        [original.graph.input, original.graph.output],
+      );
       assert.deepEqual(countOps(result.quantized), c.quantizedOps, `${variant}: quantized nodes`);
       const { before: b, after: a } = result.weights;
-      assert.ok(a.float32_bytes < b.float32_bytes * 0.05, `${variant}: float weights left ${a.float32_bytes} of ${b.float32_bytes}`);
-      assert.ok(a.total_bytes < b.total_bytes * 0.3, `${variant}: ${a.total_bytes} bytes of ${b.total_bytes}`);
+      assert.ok(
+        a.float32_bytes < b.float32_bytes * 0.05,
+        `${variant}: float weights left ${a.float32_bytes} of ${b.float32_bytes}`,
+      );
+      assert.ok(
+        a.total_bytes < b.total_bytes * 0.3,
+        `${variant}: ${a.total_bytes} bytes of ${b.total_bytes}`,
+      );
 
       const { output: int8, optimized } = await run(result.model, feeds);
       assert.equal(int8.length, fp32.length);
@@ -158,7 +186,8 @@ for (const c of CASES) {
       }
       const report = fusedKernels(result.model, optimized);
       reports[variant] = report;
-      for (const [op, n] of Object.entries(c.fused)) assert.equal(report.fused_kernels[op], n, `${variant}: ${JSON.stringify(report)}`);
+      for (const [op, n] of Object.entries(c.fused))
+        assert.equal(report.fused_kernels[op], n, `${variant}: ${JSON.stringify(report)}`);
       assert.deepEqual(report.unfused_quantization_ops, c.unfused, `${variant}: unfused ops`);
     }
   });

@@ -25,13 +25,27 @@ interface WeightCase {
 const FIXTURE = new URL('../../fixtures/optimize/quantize_reference.json', import.meta.url);
 const reference = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { weight_cases: WeightCase[] };
 
-function check(c: WeightCase, variant: string, expected: WeightRecord | undefined, range: QuantRange, axis: number | null) {
+function check(
+  c: WeightCase,
+  variant: string,
+  expected: WeightRecord | undefined,
+  range: QuantRange,
+  axis: number | null,
+) {
   assert.ok(expected, `${c.name}: fixture has ${variant}`);
   const q = quantizeWeight(new Float32Array(c.data), c.dims, range, axis);
   const what = `${c.name} ${variant}`;
   // Scales are float32 values on both sides, so they must be equal exactly.
-  assert.deepEqual(q.params.map((p) => p.scale), expected.scale, `${what}: scales`);
-  assert.deepEqual(q.params.map((p) => p.zeroPoint), expected.zero_point, `${what}: zero points`);
+  assert.deepEqual(
+    q.params.map((p) => p.scale),
+    expected.scale,
+    `${what}: scales`,
+  );
+  assert.deepEqual(
+    q.params.map((p) => p.zeroPoint),
+    expected.zero_point,
+    `${what}: zero points`,
+  );
   assert.deepEqual(Array.from(q.values), expected.quantized, `${what}: quantized values`);
 }
 
@@ -43,13 +57,22 @@ test('weight scales, zero points and values equal NumPy run on onnxruntime quant
     check(c, 'uint8', c.uint8, { kind: 'uint8' }, null);
     if (c.axis !== null) {
       check(c, 'int8_per_channel', c.int8_per_channel, { kind: 'int8', reduceRange: false }, c.axis);
-      check(c, 'int8_per_channel_reduce_range', c.int8_per_channel_reduce_range, { kind: 'int8', reduceRange: true }, c.axis);
+      check(
+        c,
+        'int8_per_channel_reduce_range',
+        c.int8_per_channel_reduce_range,
+        { kind: 'int8', reduceRange: true },
+        c.axis,
+      );
     }
   }
 });
 
 test('rounding goes half to even, like NumPy and the kernels', () => {
-  assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001].map(roundHalfToEven), [0, 2, 2, 0, -2, -2, 2, 3]);
+  assert.deepEqual(
+    [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001].map(roundHalfToEven),
+    [0, 2, 2, 0, -2, -2, 2, 3],
+  );
 });
 
 test('symmetric int8 weights have zero point 0 and use [-127, 127], or [-64, 64] with reduce range', () => {
@@ -80,5 +103,8 @@ test('per-channel quantization gives each index of the axis its own scale', () =
   );
   assert.deepEqual(Array.from(byColumn.values), [127, -127, 64, -64, 64, -127]);
   const byRow = quantizeWeight(data, [2, 3], { kind: 'int8', reduceRange: false }, 0);
-  assert.deepEqual(byRow.params.map((p) => p.scale), [50, 100].map((m) => Math.fround(m / 127)));
+  assert.deepEqual(
+    byRow.params.map((p) => p.scale),
+    [50, 100].map((m) => Math.fround(m / 127)),
+  );
 });

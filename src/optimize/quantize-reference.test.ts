@@ -70,7 +70,13 @@ function cnnModel(c: ModelCase): ModelProto {
     .initializer('bc', ...weight(c, 'bc'))
     .initializer('wf', ...weight(c, 'wf'))
     .initializer('bf', ...weight(c, 'bf'))
-    .node('Conv', ['image', 'wc', 'bc'], ['conv'], { pads: { ints: [1, 1, 1, 1] }, kernel_shape: { ints: [3, 3] } }, { name: 'conv' })
+    .node(
+      'Conv',
+      ['image', 'wc', 'bc'],
+      ['conv'],
+      { pads: { ints: [1, 1, 1, 1] }, kernel_shape: { ints: [3, 3] } },
+      { name: 'conv' },
+    )
     .node('Relu', ['conv'], ['r'])
     .node('Flatten', ['r'], ['flat'], { axis: { int: 1 } })
     .node('Gemm', ['flat', 'wf', 'bf'], ['logits'], { transB: { int: 1 } }, { name: 'fc' })
@@ -82,7 +88,11 @@ function feeds(c: ModelCase): Record<string, ort.Tensor> {
   for (const [name, t] of Object.entries(c.inputs)) {
     out[name] =
       name === 'ids'
-        ? new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims)
+        ? new ort.Tensor(
+            'int64',
+            BigInt64Array.from(t.data, (v) => BigInt(v)),
+            t.dims,
+          )
         : new ort.Tensor('float32', new Float32Array(t.data), t.dims);
   }
   return out;
@@ -114,7 +124,12 @@ async function runWithOptimizedGraph(model: ModelProto, input: Record<string, or
   const dir = tempDir('quant');
   try {
     const path = join(dir, 'optimized.onnx');
-    const options = { intraOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'extended', optimizedModelFilePath: path } as const;
+    const options = {
+      intraOpNumThreads: 1,
+      logSeverityLevel: 3,
+      graphOptimizationLevel: 'extended',
+      optimizedModelFilePath: path,
+    } as const;
     const session = await ort.InferenceSession.create(writeModel(model), options);
     try {
       const out = await session.run(input);
@@ -129,7 +144,10 @@ async function runWithOptimizedGraph(model: ModelProto, input: Record<string, or
 
 const NODES = { mlp: { table: 'emb', w1: 'fc1', w2: 'fc2' }, cnn: { wc: 'conv', wf: 'fc' } } as const;
 
-for (const [modelName, build] of [['mlp', mlpModel], ['cnn', cnnModel]] as const) {
+for (const [modelName, build] of [
+  ['mlp', mlpModel],
+  ['cnn', cnnModel],
+] as const) {
   const c = reference.models[modelName];
   for (const [variantName, variant] of Object.entries(c.variants)) {
     test(`${modelName} ${variantName}: weights match NumPy and onnxruntime's outputs match the integer simulation`, async () => {
@@ -141,11 +159,23 @@ for (const [modelName, build] of [['mlp', mlpModel], ['cnn', cnnModel]] as const
         const expected = variant.weights[weightName];
         assert.ok(expected);
         const names = quantizedWeightNames(result.model, node);
-        assert.deepEqual(initializerValues(result.model, names.scale), expected.scale, `${weightName} scales`);
+        assert.deepEqual(
+          initializerValues(result.model, names.scale),
+          expected.scale,
+          `${weightName} scales`,
+        );
         const zps = initializerValues(result.model, names.zp);
         // ConvInteger takes one zero point; the fixture lists one per channel (all 0).
-        assert.deepEqual(zps.length === 1 ? expected.zero_point.map(() => zps[0]) : zps, expected.zero_point, `${weightName} zero points`);
-        assert.deepEqual(initializerValues(result.model, names.q), expected.quantized, `${weightName} values`);
+        assert.deepEqual(
+          zps.length === 1 ? expected.zero_point.map(() => zps[0]) : zps,
+          expected.zero_point,
+          `${weightName} zero points`,
+        );
+        assert.deepEqual(
+          initializerValues(result.model, names.q),
+          expected.quantized,
+          `${weightName} values`,
+        );
       }
       const { out, optimized } = await runWithOptimizedGraph(result.model, feeds(c));
       const [got] = Object.values(out);
@@ -157,7 +187,10 @@ for (const [modelName, build] of [['mlp', mlpModel], ['cnn', cnnModel]] as const
         assert.ok(diff <= 1e-5, `output[${i}]: onnxruntime ${values[i]}, NumPy ${want} (diff ${diff})`);
       });
       const kernels = fusedKernels(result.model, optimized);
-      assert.ok((kernels.fused_kernels['com.microsoft.DynamicQuantizeMatMul'] ?? 0) >= 1, JSON.stringify(kernels));
+      assert.ok(
+        (kernels.fused_kernels['com.microsoft.DynamicQuantizeMatMul'] ?? 0) >= 1,
+        JSON.stringify(kernels),
+      );
     });
   }
 }

@@ -19,15 +19,30 @@ test('initializer bytes are split into float32, int8/uint8 and the rest, subgrap
     .initializer('shape', new BigInt64Array(2), [2])
     .node('If', ['c'], ['y'], { then_branch: { graph: inner }, else_branch: { graph: inner } })
     .build();
-  assert.deepEqual(weightBytes(model), { float32_bytes: 40 + 12 + 12, int8_bytes: 11, other_bytes: 16, total_bytes: 91 });
+  assert.deepEqual(weightBytes(model), {
+    float32_bytes: 40 + 12 + 12,
+    int8_bytes: 11,
+    other_bytes: 16,
+    total_bytes: 91,
+  });
 });
 
 test('tensor bytes follow dims and type whatever field holds the data', () => {
-  const typed = create(TensorProtoSchema, { name: 't', dims: [3n], dataType: TensorProto_DataType.FLOAT, floatData: [1, 2, 3] });
+  const typed = create(TensorProtoSchema, {
+    name: 't',
+    dims: [3n],
+    dataType: TensorProto_DataType.FLOAT,
+    floatData: [1, 2, 3],
+  });
   assert.equal(tensorBytes(typed), 12);
   const int4 = create(TensorProtoSchema, { name: 'i', dims: [5n], dataType: TensorProto_DataType.INT4 });
   assert.equal(tensorBytes(int4), 3);
-  const strings = create(TensorProtoSchema, { name: 's', dims: [2n], dataType: TensorProto_DataType.STRING, stringData: [new Uint8Array(3), new Uint8Array(4)] });
+  const strings = create(TensorProtoSchema, {
+    name: 's',
+    dims: [2n],
+    dataType: TensorProto_DataType.STRING,
+    stringData: [new Uint8Array(3), new Uint8Array(4)],
+  });
   assert.equal(tensorBytes(strings), 7);
 });
 
@@ -36,12 +51,20 @@ test('the quantized-weight ratio counts int8 values and the scales added, not th
     .input('x', 'FP32', ['batch', 64])
     .output('y', 'FP32', ['batch', 32])
     .initializer('mean', new Float32Array(64), [64])
-    .initializer('w', Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i)), [64, 32])
+    .initializer(
+      'w',
+      Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i)),
+      [64, 32],
+    )
     .node('Sub', ['x', 'mean'], ['xc'])
     .node('MatMul', ['xc', 'w'], ['y'])
     .build();
   const result = quantizeDynamic(model, {});
-  const ratio = quantizedWeightRatio(model, result.model, result.quantized.map((q) => q.weight));
+  const ratio = quantizedWeightRatio(
+    model,
+    result.model,
+    result.quantized.map((q) => q.weight),
+  );
   // 2048 int8 bytes + one zero point + one 4-byte scale over 8192 fp32 bytes.
   assert.ok(Math.abs(ratio - (2048 + 1 + 4) / 8192) < 1e-9, String(ratio));
   assert.ok(Number.isNaN(quantizedWeightRatio(model, result.model, ['mean-not-a-weight'])));

@@ -71,10 +71,15 @@ export function weightBytes(model: ModelProto): WeightBytes {
  * over their float32 bytes before. Constants left in float (biases, normalization statistics) are
  * not weights of a quantized op and count in neither: they are the fixed overhead a small model keeps.
  */
-export function quantizedWeightRatio(original: ModelProto, quantized: ModelProto, weights: readonly string[]): number {
+export function quantizedWeightRatio(
+  original: ModelProto,
+  quantized: ModelProto,
+  weights: readonly string[],
+): number {
   const names = new Set(weights);
   let fp32 = 0;
-  for (const t of original.graph?.initializer ?? []) if (names.has(t.name) && t.dataType === Elem.FLOAT) fp32 += tensorBytes(t);
+  for (const t of original.graph?.initializer ?? [])
+    if (names.has(t.name) && t.dataType === Elem.FLOAT) fp32 += tensorBytes(t);
   if (fp32 === 0) return Number.NaN;
   const before = weightBytes(original);
   const after = weightBytes(quantized);

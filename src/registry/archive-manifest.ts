@@ -67,26 +67,33 @@ export function entryName(sha256: string): string {
   return `models/${sha256}.onnx`;
 }
 
-
-export const HINT_EXPORT_AGAIN = '`tend import` takes the tar archive `tend export` writes; export the model again';
-export const HINT_COPY_AGAIN = 'the archive was damaged or altered after `tend export`; copy or export it again';
-export const HINT_NOT_TAR = '`tend import` takes the tar archive `tend export` writes (an .onnx file is added with `tend push FILE --name NAME`)';
+export const HINT_EXPORT_AGAIN =
+  '`tend import` takes the tar archive `tend export` writes; export the model again';
+export const HINT_COPY_AGAIN =
+  'the archive was damaged or altered after `tend export`; copy or export it again';
+export const HINT_NOT_TAR =
+  '`tend import` takes the tar archive `tend export` writes (an .onnx file is added with `tend push FILE --name NAME`)';
 export const HINT_AS = 'import it under a valid name with --as NAME';
 
 /** What is wrong with an archive itself (not with an ONNX file in it), with how to fix it. */
 export function invalidArchive(file: string, why: string, hint = HINT_EXPORT_AGAIN): TendError {
-  return errors.invalidArchive(`${file} is not a valid tend model archive: ${why}; nothing was imported`, { hint });
+  return errors.invalidArchive(`${file} is not a valid tend model archive: ${why}; nothing was imported`, {
+    hint,
+  });
 }
 
 /** Where a manifest check failed, as a field path ('versions[0].sha256'). */
 function fieldPath(path: readonly PropertyKey[]): string {
   let text = '';
-  for (const key of path) text += typeof key === 'number' ? `[${key}]` : `${text === '' ? '' : '.'}${String(key)}`;
+  for (const key of path)
+    text += typeof key === 'number' ? `[${key}]` : `${text === '' ? '' : '.'}${String(key)}`;
   return text === '' ? '(the whole manifest)' : text;
 }
 
 /** The manifest and file entries of an archive, checked for consistency (not yet hashed). */
-export async function readArchive(file: string): Promise<{ manifest: ModelArchiveManifest; entries: Map<string, TarEntry> }> {
+export async function readArchive(
+  file: string,
+): Promise<{ manifest: ModelArchiveManifest; entries: Map<string, TarEntry> }> {
   let listed: TarEntry[];
   try {
     listed = await listTar(file);
@@ -100,8 +107,13 @@ export async function readArchive(file: string): Promise<{ manifest: ModelArchiv
   }
   const entries = new Map(listed.map((e) => [e.name.replace(/^\.\//, ''), e]));
   const entry = entries.get(MANIFEST_FILE);
-  if (entry === undefined) throw invalidArchive(file, `${MANIFEST_FILE} is missing (the tar holds ${listed.length} other file(s))`);
-  if (entry.size > MAX_MANIFEST_BYTES) throw invalidArchive(file, `${MANIFEST_FILE} is too large (${entry.size} bytes, at most ${MAX_MANIFEST_BYTES})`);
+  if (entry === undefined)
+    throw invalidArchive(file, `${MANIFEST_FILE} is missing (the tar holds ${listed.length} other file(s))`);
+  if (entry.size > MAX_MANIFEST_BYTES)
+    throw invalidArchive(
+      file,
+      `${MANIFEST_FILE} is too large (${entry.size} bytes, at most ${MAX_MANIFEST_BYTES})`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse((await readTarEntryBuffer(file, entry)).toString('utf8'));
@@ -111,24 +123,41 @@ export async function readArchive(file: string): Promise<{ manifest: ModelArchiv
   const result = ManifestSchema.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw invalidArchive(file, `${MANIFEST_FILE} is invalid: field ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
+    throw invalidArchive(
+      file,
+      `${MANIFEST_FILE} is invalid: field ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const manifest = result.data;
   const numbers = new Set<number>();
   for (const v of manifest.versions) {
     if (numbers.has(v.version)) throw invalidArchive(file, `version ${v.version} is listed twice`);
     numbers.add(v.version);
-    if (v.file !== entryName(v.sha256)) throw invalidArchive(file, `version ${v.version} names file '${v.file}', expected '${entryName(v.sha256)}'`);
+    if (v.file !== entryName(v.sha256))
+      throw invalidArchive(
+        file,
+        `version ${v.version} names file '${v.file}', expected '${entryName(v.sha256)}'`,
+      );
     const data = entries.get(v.file);
-    if (data === undefined) throw invalidArchive(file, `${v.file} (version ${v.version}) is missing`, HINT_COPY_AGAIN);
+    if (data === undefined)
+      throw invalidArchive(file, `${v.file} (version ${v.version}) is missing`, HINT_COPY_AGAIN);
     if (data.size !== v.size_bytes) {
-      throw invalidArchive(file, `${v.file} has ${data.size} bytes, the manifest says ${v.size_bytes}`, HINT_COPY_AGAIN);
+      throw invalidArchive(
+        file,
+        `${v.file} has ${data.size} bytes, the manifest says ${v.size_bytes}`,
+        HINT_COPY_AGAIN,
+      );
     }
   }
   for (const [alias, version] of Object.entries(manifest.aliases)) {
     const target = manifest.versions.find((v) => v.version === version);
-    if (target === undefined) throw invalidArchive(file, `alias '${alias}' points at version ${version}, which is not in the archive`);
-    if (target.archived_at !== null) throw invalidArchive(file, `alias '${alias}' points at archived version ${version}`);
+    if (target === undefined)
+      throw invalidArchive(
+        file,
+        `alias '${alias}' points at version ${version}, which is not in the archive`,
+      );
+    if (target.archived_at !== null)
+      throw invalidArchive(file, `alias '${alias}' points at archived version ${version}`);
   }
   return { manifest, entries };
 }

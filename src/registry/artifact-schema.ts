@@ -37,7 +37,10 @@ export const artifactsMigration: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('created_by', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('version_artifacts_pk', ['model_name', 'version', 'kind'])
-      .addForeignKeyConstraint('version_artifacts_version_fk', ['model_name', 'version'], 'model_versions', ['model_name', 'version'])
+      .addForeignKeyConstraint('version_artifacts_version_fk', ['model_name', 'version'], 'model_versions', [
+        'model_name',
+        'version',
+      ])
       .execute();
   },
   async down(db: Kysely<any>): Promise<void> {

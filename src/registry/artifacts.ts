@@ -58,9 +58,14 @@ export async function readArtifact(
 ): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
   const record = await deps.stores.artifacts.getArtifact(name, version, kind);
   if (record === null) return null;
-  const opened = await deps.sealed.read(record.sha256, `the ${kind} file of model '${name}' version ${version}`);
+  const opened = await deps.sealed.read(
+    record.sha256,
+    `the ${kind} file of model '${name}' version ${version}`,
+  );
   if (!opened.matches) {
-    throw errors.internal(`the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`);
+    throw errors.internal(
+      `the ${kind} file of model '${name}' version ${version} is damaged (sha256 mismatch); attach it again`,
+    );
   }
   const bytes = opened.plain;
   return { record, bytes };

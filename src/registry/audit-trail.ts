@@ -29,19 +29,35 @@ export class AuditTrail {
   /** Who acts, from where, doing what to what: the part of an audit entry known before the work. */
   subject(action: string, target: string | null): AuditEntry {
     const context = currentContext();
-    return { actor: context?.actor ?? this.actor, source: context?.source ?? 'cli', action, ...(target !== null ? { target } : {}) };
+    return {
+      actor: context?.actor ?? this.actor,
+      source: context?.source ?? 'cli',
+      action,
+      ...(target !== null ? { target } : {}),
+    };
   }
 
   /** Record a failed action; an audit log that cannot be written must not hide the action's own error. */
   async failed(subject: AuditEntry, err: unknown): Promise<void> {
-    await this.log.appendAudit({ ...subject, outcome: 'failed', detail: String((err as Error).message ?? err).slice(0, 500) }).catch(() => undefined);
+    await this.log
+      .appendAudit({
+        ...subject,
+        outcome: 'failed',
+        detail: String((err as Error).message ?? err).slice(0, 500),
+      })
+      .catch(() => undefined);
   }
 
   /**
    * Run a management action and append it to the audit log (append-only): who, from where, what,
    * on what, before/after, and whether it worked. A failed action is recorded as failed and rethrown.
    */
-  async audited<T>(action: string, target: string | null, work: () => Promise<T>, describe?: (result: T) => AuditDescription): Promise<T> {
+  async audited<T>(
+    action: string,
+    target: string | null,
+    work: () => Promise<T>,
+    describe?: (result: T) => AuditDescription,
+  ): Promise<T> {
     const who = this.subject(action, target);
     let result: T;
     try {

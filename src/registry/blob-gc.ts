@@ -48,10 +48,16 @@ export interface GcResult {
  * Remove unreferenced model files and stray temp files under the rule above.
  * @throws TendError TEND_INVALID_ARGUMENT for a negative or non-numeric minAgeSeconds.
  */
-export async function collectGarbage(blobs: BlobStore, store: LifecycleStore, options: GcOptions = {}): Promise<GcResult> {
+export async function collectGarbage(
+  blobs: BlobStore,
+  store: LifecycleStore,
+  options: GcOptions = {},
+): Promise<GcResult> {
   const minAgeSeconds = options.minAgeSeconds ?? DEFAULT_GC_MIN_AGE_SECONDS;
   if (!(Number.isFinite(minAgeSeconds) && minAgeSeconds >= 0)) {
-    throw errors.invalidArgument(`minAgeSeconds must be a number of seconds ≥ 0, not ${String(minAgeSeconds)}`);
+    throw errors.invalidArgument(
+      `minAgeSeconds must be a number of seconds ≥ 0, not ${String(minAgeSeconds)}`,
+    );
   }
   const dryRun = options.dryRun === true;
   return store.withLiveBlobs(async ({ referenced, leased }) => {

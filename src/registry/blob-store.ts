@@ -83,7 +83,8 @@ export class BlobStore {
    * @throws TendError TEND_INVALID_ARGUMENT unless sha256 is 64 lowercase hex digits.
    */
   pathFor(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw errors.invalidArgument(`invalid sha256 '${sha256}': expected 64 lowercase hex digits`);
+    if (!SHA256_HEX.test(sha256))
+      throw errors.invalidArgument(`invalid sha256 '${sha256}': expected 64 lowercase hex digits`);
     return join(this.root, 'sha256', sha256.slice(0, 2), `${sha256}.onnx`);
   }
 
@@ -95,7 +96,8 @@ export class BlobStore {
   /**
    * Store a copy of a file (once per content) and return its digest and blob path; pass `digest`
    * when the file was just hashed (the copy is hashed again, so a wrong digest is still caught).
-   * @throws TendError TEND_INVALID_ARGUMENT when the file cannot be read, TEND_CONFLICT when it changes while being copied.
+   * @throws TendError TEND_INVALID_ARGUMENT when the file cannot be read, TEND_CONFLICT when it changes while
+   * being copied.
    */
   async put(file: string, digest?: FileDigest): Promise<StoredBlob> {
     if (digest === undefined) {
@@ -106,14 +108,22 @@ export class BlobStore {
       }
     }
     const known = digest;
-    return this.putFrom(() => createReadStream(file, { highWaterMark: CHUNK_BYTES }), known, `${file} changed while it was being stored; push it again`);
+    return this.putFrom(
+      () => createReadStream(file, { highWaterMark: CHUNK_BYTES }),
+      known,
+      `${file} changed while it was being stored; push it again`,
+    );
   }
 
   /**
    * Store content read from `source` (called only when the blob is missing) under its known digest;
    * the copied bytes are hashed, and a mismatch is TEND_CONFLICT with `changedMessage`.
    */
-  async putFrom(source: () => AsyncIterable<unknown>, digest: FileDigest, changedMessage: string): Promise<StoredBlob> {
+  async putFrom(
+    source: () => AsyncIterable<unknown>,
+    digest: FileDigest,
+    changedMessage: string,
+  ): Promise<StoredBlob> {
     const path = this.pathFor(digest.sha256);
     // A same-size file under the right name is the same content; verify() is the deep check.
     if ((await fileSize(path)) === digest.size_bytes) return { ...digest, path, created: false };
@@ -207,7 +217,14 @@ export class BlobStore {
         const path = join(top, prefix, name);
         try {
           const info = await stat(path);
-          if (info.isFile()) found.push({ kind: name.startsWith('.') ? 'temp' : 'blob', sha256, path, size_bytes: info.size, mtime_ms: info.mtimeMs });
+          if (info.isFile())
+            found.push({
+              kind: name.startsWith('.') ? 'temp' : 'blob',
+              sha256,
+              path,
+              size_bytes: info.size,
+              mtime_ms: info.mtimeMs,
+            });
         } catch {
           // removed meanwhile (a finished copy renames its temp file away)
         }

@@ -2,7 +2,12 @@
  * The deployment part of the metadata store: an endpoint's routes (which versions answer its
  * traffic) and the history of every change to them. Records are snake_case JSON.
  */
-import type { DeploymentAction, DeploymentRoutes, DeploymentRoutesInput, RouteName } from '../core/deployment.js';
+import type {
+  DeploymentAction,
+  DeploymentRoutes,
+  DeploymentRoutesInput,
+  RouteName,
+} from '../core/deployment.js';
 
 export interface DeploymentRecord {
   /** The model name the routes serve. */
@@ -67,7 +72,11 @@ export interface DeploymentStore {
    * TEND_MODEL_NOT_FOUND, TEND_VERSION_NOT_FOUND / TEND_ALIAS_NOT_FOUND (naming the route),
    * TEND_CONFLICT (archived version, revision moved on).
    */
-  putDeployment(endpoint: string, routes: DeploymentRoutesInput, change: DeploymentChange): Promise<DeploymentRecord>;
+  putDeployment(
+    endpoint: string,
+    routes: DeploymentRoutesInput,
+    change: DeploymentChange,
+  ): Promise<DeploymentRecord>;
   /** Remove an endpoint's routes (history kept); returns what was removed. @throws TEND_NOT_FOUND when it has none */
   deleteDeployment(endpoint: string, change: DeploymentChange): Promise<DeploymentRecord>;
   /** Changes to an endpoint's routes, newest first. @throws TEND_MODEL_NOT_FOUND */

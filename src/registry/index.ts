@@ -14,7 +14,15 @@ export type { RegistryAuditLog } from './registry-audit.js';
 export type { RegistryArtifacts } from './registry-artifacts.js';
 export type { RegistryArchives } from './registry-archives.js';
 export type { RegistryFiles } from './registry-files.js';
-export type { AliasChange, AliasMove, ModelRecord, ModelUpdate, StoredModelInfo, VersionRecord, VersionStatus } from './store.js';
+export type {
+  AliasChange,
+  AliasMove,
+  ModelRecord,
+  ModelUpdate,
+  StoredModelInfo,
+  VersionRecord,
+  VersionStatus,
+} from './store.js';
 export type {
   DeploymentHistoryEntry,
   DeploymentHistoryOptions,

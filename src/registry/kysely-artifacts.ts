@@ -26,7 +26,9 @@ function toRecord(row: Selectable<VersionArtifactsTable>): ArtifactRecord {
 
 function assertKind(kind: string): void {
   if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw errors.invalidArgument(`artifact kind '${String(kind)}' must be lower-case letters, digits, '_' or '-' (at most 64, starting with a letter)`);
+    throw errors.invalidArgument(
+      `artifact kind '${String(kind)}' must be lower-case letters, digits, '_' or '-' (at most 64, starting with a letter)`,
+    );
   }
 }
 
@@ -39,21 +41,37 @@ export class KyselyArtifacts implements ArtifactStore {
   private async requireVersion(db: Db, name: string, version: number): Promise<void> {
     const model = await db.selectFrom('models').select('name').where('name', '=', name).executeTakeFirst();
     if (model === undefined) throw errors.modelNotFound(name);
-    const row = await db.selectFrom('model_versions').select('version').where('model_name', '=', name).where('version', '=', version).executeTakeFirst();
+    const row = await db
+      .selectFrom('model_versions')
+      .select('version')
+      .where('model_name', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
     if (row === undefined) throw errors.versionNotFound(name, version);
   }
 
   async putArtifact(input: NewArtifact): Promise<ArtifactRecord> {
     assertKind(input.kind);
-    if (!/^[0-9a-f]{64}$/.test(input.sha256)) throw errors.invalidArgument(`invalid sha256 '${input.sha256}'`);
-    if (!Number.isSafeInteger(input.size_bytes) || input.size_bytes < 0) throw errors.invalidArgument('size_bytes must be a non-negative integer');
+    if (!/^[0-9a-f]{64}$/.test(input.sha256))
+      throw errors.invalidArgument(`invalid sha256 '${input.sha256}'`);
+    if (!Number.isSafeInteger(input.size_bytes) || input.size_bytes < 0)
+      throw errors.invalidArgument('size_bytes must be a non-negative integer');
     const createdAt = new Date().toISOString();
     return this.write(async (trx) => {
       // The model row is the write lock of every change to the model (see kysely-store.ts).
-      const touched = await trx.updateTable('models').set({ updated_at: createdAt }).where('name', '=', input.name).executeTakeFirst();
+      const touched = await trx
+        .updateTable('models')
+        .set({ updated_at: createdAt })
+        .where('name', '=', input.name)
+        .executeTakeFirst();
       if (Number(touched.numUpdatedRows) === 0) throw errors.modelNotFound(input.name);
       await this.requireVersion(trx, input.name, input.version);
-      await trx.deleteFrom('version_artifacts').where('model_name', '=', input.name).where('version', '=', input.version).where('kind', '=', input.kind).execute();
+      await trx
+        .deleteFrom('version_artifacts')
+        .where('model_name', '=', input.name)
+        .where('version', '=', input.version)
+        .where('kind', '=', input.kind)
+        .execute();
       const row = {
         model_name: input.name,
         version: input.version,
@@ -85,7 +103,11 @@ export class KyselyArtifacts implements ArtifactStore {
 
   async listArtifacts(name: string, version?: number): Promise<ArtifactRecord[]> {
     if (version === undefined) {
-      const model = await this.db.selectFrom('models').select('name').where('name', '=', name).executeTakeFirst();
+      const model = await this.db
+        .selectFrom('models')
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst();
       if (model === undefined) throw errors.modelNotFound(name);
     } else {
       await this.requireVersion(this.db, name, version);

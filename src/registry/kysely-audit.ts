@@ -30,7 +30,9 @@ function toRecord(row: Selectable<AuditLogTable>): AuditRecord {
 
 function assertText(what: string, value: unknown, maxLength: number): asserts value is string {
   if (typeof value !== 'string' || value === '' || value.length > maxLength) {
-    throw errors.invalidArgument(`audit ${what} must be a non-empty string of at most ${maxLength} characters`);
+    throw errors.invalidArgument(
+      `audit ${what} must be a non-empty string of at most ${maxLength} characters`,
+    );
   }
 }
 
@@ -58,14 +60,18 @@ export function auditRow(entry: AuditEntry): AuditRow {
   assertText('actor', entry.actor, 128);
   assertText('source', entry.source, 256);
   if (typeof entry.action !== 'string' || !ACTION.test(entry.action)) {
-    throw errors.invalidArgument(`audit action '${String(entry.action)}' must be lower-case letters, digits, '.', '_', ':' or '-' (at most 64)`);
+    throw errors.invalidArgument(
+      `audit action '${String(entry.action)}' must be lower-case letters, digits, '.', '_', ':' or '-' (at most 64)`,
+    );
   }
   const target = entry.target ?? null;
   if (target !== null) assertText('target', target, 1024);
   const outcome = entry.outcome ?? 'ok';
-  if (!OUTCOMES.includes(outcome)) throw errors.invalidArgument(`audit outcome '${String(outcome)}' must be one of ${OUTCOMES.join(', ')}`);
+  if (!OUTCOMES.includes(outcome))
+    throw errors.invalidArgument(`audit outcome '${String(outcome)}' must be one of ${OUTCOMES.join(', ')}`);
   const detail = entry.detail ?? null;
-  if (detail !== null && typeof detail !== 'string') throw errors.invalidArgument('audit detail must be a string');
+  if (detail !== null && typeof detail !== 'string')
+    throw errors.invalidArgument('audit detail must be a string');
   return {
     at: now(),
     actor: entry.actor,
@@ -83,7 +89,10 @@ export function auditRow(entry: AuditEntry): AuditRow {
  * Append a row inside a transaction the caller holds, so that an entry saying 'ok' commits with
  * the work it describes, or not at all (the registry's push does this).
  */
-export async function insertAuditRow(trx: Transaction<RegistryDatabase>, row: AuditRow): Promise<AuditRecord> {
+export async function insertAuditRow(
+  trx: Transaction<RegistryDatabase>,
+  row: AuditRow,
+): Promise<AuditRecord> {
   const inserted = await trx.insertInto('audit_log').values(row).returning('seq').executeTakeFirstOrThrow();
   return toRecord({ ...row, seq: Number(inserted.seq) });
 }
@@ -101,17 +110,22 @@ export class KyselyAudit implements AuditStore {
 
   async listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit < 1) throw errors.invalidArgument('limit must be a positive integer');
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw errors.invalidArgument('limit must be a positive integer');
     let since: string | undefined;
     if (query.since !== undefined) {
-      const time = typeof query.since === 'string' && ISO_TIME.test(query.since) ? new Date(query.since) : null;
+      const time =
+        typeof query.since === 'string' && ISO_TIME.test(query.since) ? new Date(query.since) : null;
       if (time === null || Number.isNaN(time.getTime())) {
-        throw errors.invalidArgument(`since '${String(query.since)}' must be an ISO-8601 UTC time such as 2025-01-31T12:00:00Z`);
+        throw errors.invalidArgument(
+          `since '${String(query.since)}' must be an ISO-8601 UTC time such as 2025-01-31T12:00:00Z`,
+        );
       }
       // Stored times are toISOString() output: the same instant written that way compares as text.
       since = time.toISOString();
     }
-    if (query.beforeSeq !== undefined && !Number.isSafeInteger(query.beforeSeq)) throw errors.invalidArgument('beforeSeq must be an integer');
+    if (query.beforeSeq !== undefined && !Number.isSafeInteger(query.beforeSeq))
+      throw errors.invalidArgument('beforeSeq must be an integer');
     let select = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
     if (since !== undefined) select = select.where('at', '>=', since);
     if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);

@@ -8,7 +8,12 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DeploymentRoutes, RouteRef } from '../core/deployment.js';
-import { isDeploymentAction, parseDeploymentRoutes, routeRefs, signatureMismatch } from '../core/deployment.js';
+import {
+  isDeploymentAction,
+  parseDeploymentRoutes,
+  routeRefs,
+  signatureMismatch,
+} from '../core/deployment.js';
 import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { ModelSignature } from '../core/signature.js';
 import type { DeploymentsTable } from './deployment-schema.js';
@@ -34,7 +39,9 @@ const now = (): string => new Date().toISOString();
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
@@ -57,16 +64,22 @@ function placeOf(ref: RouteRef): string {
 }
 
 function assertChange(change: DeploymentChange): void {
-  if (typeof change.actor !== 'string' || change.actor === '') throw errors.invalidArgument('actor must be a non-empty string');
+  if (typeof change.actor !== 'string' || change.actor === '')
+    throw errors.invalidArgument('actor must be a non-empty string');
   if (!isDeploymentAction(change.action)) {
     throw errors.invalidArgument(`unknown deployment action '${String(change.action)}'`);
   }
-  if (change.reason !== undefined && (typeof change.reason !== 'string' || change.reason.length > MAX_REASON_CHARS)) {
+  if (
+    change.reason !== undefined &&
+    (typeof change.reason !== 'string' || change.reason.length > MAX_REASON_CHARS)
+  ) {
     throw errors.invalidArgument(`reason must be a string of at most ${MAX_REASON_CHARS} characters`);
   }
   const expected = change.expected_revision;
   if (expected !== undefined && expected !== null && !(Number.isSafeInteger(expected) && expected >= 1)) {
-    throw errors.invalidArgument(`expected_revision must be a positive integer or null, not ${String(expected)}`);
+    throw errors.invalidArgument(
+      `expected_revision must be a positive integer or null, not ${String(expected)}`,
+    );
   }
 }
 
@@ -169,7 +182,11 @@ async function validateRefs(db: Db, endpoint: string, routes: DeploymentRoutes):
  * The routes of `name`'s deployment that point at `version` now, usable inside a transaction (a
  * version delete or archive checks it in the same transaction that removes the version).
  */
-export async function findDeploymentReferences(db: Db, name: string, version: number): Promise<DeploymentReference[]> {
+export async function findDeploymentReferences(
+  db: Db,
+  name: string,
+  version: number,
+): Promise<DeploymentReference[]> {
   const row = await db.selectFrom('deployments').selectAll().where('endpoint', '=', name).executeTakeFirst();
   if (row === undefined) return [];
   const found: DeploymentReference[] = [];
@@ -187,13 +204,21 @@ export class KyselyDeployments implements DeploymentStore {
   ) {}
 
   private async current(db: Db, endpoint: string): Promise<DeploymentRecord | null> {
-    const row = await db.selectFrom('deployments').selectAll().where('endpoint', '=', endpoint).executeTakeFirst();
+    const row = await db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('endpoint', '=', endpoint)
+      .executeTakeFirst();
     return row === undefined ? null : toRecord(row);
   }
 
   /** First statement of a write: takes the model's write lock (as KyselyModelStore's writes do). */
   private async lockModel(trx: Transaction<RegistryDatabase>, endpoint: string, at: string): Promise<void> {
-    const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', endpoint).executeTakeFirst();
+    const result = await trx
+      .updateTable('models')
+      .set({ updated_at: at })
+      .where('name', '=', endpoint)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(endpoint);
   }
 
@@ -223,7 +248,11 @@ export class KyselyDeployments implements DeploymentStore {
     return id;
   }
 
-  private static checkRevision(endpoint: string, current: DeploymentRecord | null, change: DeploymentChange): void {
+  private static checkRevision(
+    endpoint: string,
+    current: DeploymentRecord | null,
+    change: DeploymentChange,
+  ): void {
     const expected = change.expected_revision;
     if (expected === undefined) return;
     const actual = current?.revision ?? null;
@@ -255,7 +284,8 @@ export class KyselyDeployments implements DeploymentStore {
       const before = await this.current(trx, endpoint);
       KyselyDeployments.checkRevision(endpoint, before, change);
       await validateRefs(trx, endpoint, routes);
-      if (before !== null && canonicalJson(before.routes) === canonicalJson(routes)) return before; // no change, no entry
+      // No change, no entry.
+      if (before !== null && canonicalJson(before.routes) === canonicalJson(routes)) return before;
       const revision = await this.appendHistory(trx, {
         endpoint,
         at,
@@ -266,7 +296,11 @@ export class KyselyDeployments implements DeploymentStore {
         reason: change.reason ?? null,
       });
       const row = { routes: JSON.stringify(routes), revision, updated_at: at, updated_by: change.actor };
-      if (before === null) await trx.insertInto('deployments').values({ endpoint, ...row }).execute();
+      if (before === null)
+        await trx
+          .insertInto('deployments')
+          .values({ endpoint, ...row })
+          .execute();
       else await trx.updateTable('deployments').set(row).where('endpoint', '=', endpoint).execute();
       return { endpoint, routes, revision, updated_at: at, updated_by: change.actor };
     });
@@ -294,7 +328,10 @@ export class KyselyDeployments implements DeploymentStore {
     });
   }
 
-  async deploymentHistory(endpoint: string, options: DeploymentHistoryOptions = {}): Promise<DeploymentHistoryEntry[]> {
+  async deploymentHistory(
+    endpoint: string,
+    options: DeploymentHistoryOptions = {},
+  ): Promise<DeploymentHistoryEntry[]> {
     const { limit } = options;
     if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
       throw errors.invalidArgument(`limit must be a positive integer, not ${String(limit)}`);

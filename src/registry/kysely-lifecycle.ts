@@ -54,8 +54,15 @@ function referenced(what: string, refs: string[]): TendError {
 }
 
 /** A model created under the name of a deleted one continues its version numbers. */
-export async function continueRetiredNumbers(trx: Transaction<RegistryDatabase>, name: string): Promise<void> {
-  const retired = await trx.selectFrom('retired_models').select('next_version').where('name', '=', name).executeTakeFirst();
+export async function continueRetiredNumbers(
+  trx: Transaction<RegistryDatabase>,
+  name: string,
+): Promise<void> {
+  const retired = await trx
+    .selectFrom('retired_models')
+    .select('next_version')
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (retired === undefined) return;
   await trx
     .updateTable('models')
@@ -72,7 +79,13 @@ export async function continueRetiredNumbers(trx: Transaction<RegistryDatabase>,
   await trx.deleteFrom('retired_models').where('name', '=', name).execute();
 }
 
-function toAliasMove(r: { alias: string; from_version: number | null; to_version: number | null; actor: string; at: string }): AliasMove {
+function toAliasMove(r: {
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  at: string;
+}): AliasMove {
   return {
     alias: r.alias,
     from_version: r.from_version === null ? null : Number(r.from_version),
@@ -95,11 +108,15 @@ function assertImport(input: ModelImport): void {
   for (const [alias, version] of Object.entries(input.aliases)) {
     assertAliasName(alias);
     const target = input.versions.find((v) => v.version === version);
-    if (target === undefined) throw errors.invalidArgument(`alias '${alias}' points at version ${version}, which is not imported`);
-    if (target.archived_at !== null) throw errors.invalidArgument(`alias '${alias}' points at archived version ${version}`);
+    if (target === undefined)
+      throw errors.invalidArgument(`alias '${alias}' points at version ${version}, which is not imported`);
+    if (target.archived_at !== null)
+      throw errors.invalidArgument(`alias '${alias}' points at archived version ${version}`);
   }
   if (!Number.isSafeInteger(input.next_version) || input.next_version < 1) {
-    throw errors.invalidArgument(`next_version must be a positive integer, not ${String(input.next_version)}`);
+    throw errors.invalidArgument(
+      `next_version must be a positive integer, not ${String(input.next_version)}`,
+    );
   }
 }
 
@@ -113,7 +130,11 @@ export class KyselyLifecycle implements LifecycleStore {
 
   /** First statement of a write: takes the model's write lock (as KyselyModelStore's writes do). */
   private async lockModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
-    const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();
+    const result = await trx
+      .updateTable('models')
+      .set({ updated_at: at })
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(name);
   }
 
@@ -134,7 +155,11 @@ export class KyselyLifecycle implements LifecycleStore {
       }
       await trx
         .updateTable('model_versions')
-        .set({ status: archived === null ? 'ready' : 'archived', archived_at: archived?.at ?? null, archived_by: archived?.by ?? null })
+        .set({
+          status: archived === null ? 'ready' : 'archived',
+          archived_at: archived?.at ?? null,
+          archived_by: archived?.by ?? null,
+        })
         .where('model_name', '=', name)
         .where('version', '=', version)
         .execute();
@@ -143,7 +168,8 @@ export class KyselyLifecycle implements LifecycleStore {
   }
 
   archiveVersion(name: string, version: number, actor: string): Promise<VersionRecord> {
-    if (typeof actor !== 'string' || actor === '') throw errors.invalidArgument('actor must be a non-empty string');
+    if (typeof actor !== 'string' || actor === '')
+      throw errors.invalidArgument('actor must be a non-empty string');
     return this.setArchived(name, version, { at: now(), by: actor });
   }
 
@@ -158,20 +184,35 @@ export class KyselyLifecycle implements LifecycleStore {
       const current = await this.reads.readVersion(trx, name, version);
       const refs = await referencesOf(trx, name, version);
       if (refs.length > 0) throw referenced(`delete version ${version} of model '${name}'`, refs);
-      await trx.deleteFrom('version_artifacts').where('model_name', '=', name).where('version', '=', version).execute();
-      await trx.deleteFrom('model_versions').where('model_name', '=', name).where('version', '=', version).execute();
+      await trx
+        .deleteFrom('version_artifacts')
+        .where('model_name', '=', name)
+        .where('version', '=', version)
+        .execute();
+      await trx
+        .deleteFrom('model_versions')
+        .where('model_name', '=', name)
+        .where('version', '=', version)
+        .execute();
       return current;
     });
   }
 
   async deleteModel(name: string, actor: string): Promise<ModelRecord> {
-    if (typeof actor !== 'string' || actor === '') throw errors.invalidArgument('actor must be a non-empty string');
+    if (typeof actor !== 'string' || actor === '')
+      throw errors.invalidArgument('actor must be a non-empty string');
     return this.write(async (trx) => {
       const at = now();
       await this.lockModel(trx, name, at);
       const model = await this.reads.readModel(trx, name);
-      const refs = Object.entries(model.aliases).map(([alias, version]) => `alias '${alias}' (version ${version})`);
-      const deployment = await trx.selectFrom('deployments').select('endpoint').where('endpoint', '=', name).executeTakeFirst();
+      const refs = Object.entries(model.aliases).map(
+        ([alias, version]) => `alias '${alias}' (version ${version})`,
+      );
+      const deployment = await trx
+        .selectFrom('deployments')
+        .select('endpoint')
+        .where('endpoint', '=', name)
+        .executeTakeFirst();
       if (deployment !== undefined) refs.push(`deployment '${name}'`);
       if (refs.length > 0) {
         throw errors.conflict(
@@ -179,7 +220,11 @@ export class KyselyLifecycle implements LifecycleStore {
           FIX_IN_MESSAGE,
         );
       }
-      const row = await trx.selectFrom('models').select('next_version').where('name', '=', name).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom('models')
+        .select('next_version')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
       // Children before the parent row: the foreign keys point at models.name.
       await trx.deleteFrom('alias_history').where('model_name', '=', name).execute();
       await trx.deleteFrom('deployment_history').where('endpoint', '=', name).execute();
@@ -206,8 +251,17 @@ export class KyselyLifecycle implements LifecycleStore {
     // Through the write queue so that no write lands between the reads (a consistent snapshot).
     return this.write(async (trx) => {
       const model = await this.reads.readModel(trx, name);
-      const row = await trx.selectFrom('models').select('next_version').where('name', '=', name).executeTakeFirstOrThrow();
-      const versionRows = await trx.selectFrom('model_versions').selectAll().where('model_name', '=', name).orderBy('version').execute();
+      const row = await trx
+        .selectFrom('models')
+        .select('next_version')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      const versionRows = await trx
+        .selectFrom('model_versions')
+        .selectAll()
+        .where('model_name', '=', name)
+        .orderBy('version')
+        .execute();
       const history = await trx
         .selectFrom('alias_history')
         .select(['alias', 'from_version', 'to_version', 'actor', 'at'])
@@ -216,7 +270,8 @@ export class KyselyLifecycle implements LifecycleStore {
         .orderBy('seq')
         .execute();
       const byVersion = new Map<number, string[]>();
-      for (const [alias, version] of Object.entries(model.aliases)) byVersion.set(version, [...(byVersion.get(version) ?? []), alias]);
+      for (const [alias, version] of Object.entries(model.aliases))
+        byVersion.set(version, [...(byVersion.get(version) ?? []), alias]);
       return {
         name,
         description: model.description,
@@ -249,7 +304,10 @@ export class KyselyLifecycle implements LifecycleStore {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(created.numInsertedOrUpdatedRows ?? 0) === 0) {
-        throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`, FIX_IN_MESSAGE);
+        throw errors.conflict(
+          `model '${name}' already exists; import it under another name (--as NAME)`,
+          FIX_IN_MESSAGE,
+        );
       }
       await continueRetiredNumbers(trx, name);
       for (const v of input.versions) {
@@ -283,7 +341,15 @@ export class KyselyLifecycle implements LifecycleStore {
         lastMove.set(move.alias, move);
         await trx
           .insertInto('alias_history')
-          .values({ model_name: name, alias: move.alias, seq, from_version: move.from_version, to_version: move.to_version, actor: move.actor, at: move.at })
+          .values({
+            model_name: name,
+            alias: move.alias,
+            seq,
+            from_version: move.from_version,
+            to_version: move.to_version,
+            actor: move.actor,
+            at: move.at,
+          })
           .execute();
       }
       for (const [alias, version] of Object.entries(input.aliases)) {
@@ -306,20 +372,31 @@ export class KyselyLifecycle implements LifecycleStore {
 
   /** First statement of a lease or a collection: the blob lock row (see the module comment). */
   private async lockBlobs(trx: Transaction<RegistryDatabase>, at: string): Promise<void> {
-    const result = await trx.updateTable('registry_locks').set({ at }).where('name', '=', BLOB_LOCK).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) await trx.insertInto('registry_locks').values({ name: BLOB_LOCK, at }).execute();
+    const result = await trx
+      .updateTable('registry_locks')
+      .set({ at })
+      .where('name', '=', BLOB_LOCK)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0)
+      await trx.insertInto('registry_locks').values({ name: BLOB_LOCK, at }).execute();
   }
 
   async leaseBlob(sha256: string, ttlMs: number): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw errors.invalidArgument(`invalid sha256 '${sha256}'`);
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw errors.invalidArgument(`a lease needs a positive ttl, not ${ttlMs}`);
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0))
+      throw errors.invalidArgument(`a lease needs a positive ttl, not ${ttlMs}`);
     const id = randomBytes(12).toString('hex');
     await this.write(async (trx) => {
       const at = new Date();
       await this.lockBlobs(trx, at.toISOString());
       await trx
         .insertInto('blob_leases')
-        .values({ id, sha256, created_at: at.toISOString(), expires_at: new Date(at.getTime() + ttlMs).toISOString() })
+        .values({
+          id,
+          sha256,
+          created_at: at.toISOString(),
+          expires_at: new Date(at.getTime() + ttlMs).toISOString(),
+        })
         .execute();
     });
     return id;

@@ -4,7 +4,15 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { errors } from '../core/errors.js';
 import { assertModelName, assertVersionNumber } from './names.js';
 import type { TrainingRunsTable } from './run-schema.js';
-import type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus, RunStore } from './run-store.js';
+import type {
+  EpochMetrics,
+  NewRun,
+  RunFinish,
+  RunListOptions,
+  RunRecord,
+  RunStatus,
+  RunStore,
+} from './run-store.js';
 import type { RegistryDatabase } from './schema.js';
 import { now } from './version-rows.js';
 
@@ -57,7 +65,8 @@ function objectJson(what: string, value: unknown): string {
 }
 
 function epochsJson(epochs: unknown): string {
-  if (!Array.isArray(epochs) || !epochs.every(isPlainObject)) throw errors.invalidArgument('epochs must be an array of JSON objects');
+  if (!Array.isArray(epochs) || !epochs.every(isPlainObject))
+    throw errors.invalidArgument('epochs must be an array of JSON objects');
   return toJson('epochs', epochs);
 }
 
@@ -85,7 +94,8 @@ function assertDataset(sha256: unknown, rows: unknown): void {
 }
 
 function assertRunId(runId: unknown): asserts runId is string {
-  if (typeof runId !== 'string' || runId === '') throw errors.invalidArgument('a run id must be a non-empty string');
+  if (typeof runId !== 'string' || runId === '')
+    throw errors.invalidArgument('a run id must be a non-empty string');
 }
 
 export class KyselyRuns implements RunStore {
@@ -95,7 +105,11 @@ export class KyselyRuns implements RunStore {
   ) {}
 
   private async readRun(db: Db, runId: string): Promise<RunRecord> {
-    const row = await db.selectFrom('training_runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    const row = await db
+      .selectFrom('training_runs')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
     if (row === undefined) throw runNotFound(runId);
     return toRecord(row);
   }
@@ -111,7 +125,9 @@ export class KyselyRuns implements RunStore {
   async startRun(input: NewRun): Promise<RunRecord> {
     assertModelName(input.modelName);
     if (typeof input.kind !== 'string' || !KIND.test(input.kind)) {
-      throw errors.invalidArgument(`run kind '${String(input.kind)}' must be lower-case letters, digits, '_', '-' or ':' (at most 64, starting with a letter)`);
+      throw errors.invalidArgument(
+        `run kind '${String(input.kind)}' must be lower-case letters, digits, '_', '-' or ':' (at most 64, starting with a letter)`,
+      );
     }
     const parameters = objectJson('parameters', input.parameters);
     assertDataset(input.datasetSha256, input.datasetRows);
@@ -147,7 +163,11 @@ export class KyselyRuns implements RunStore {
         return toRecord(row);
       } catch (err) {
         // Two runs started in the same second draw from 16.7 million suffixes; a clash draws again.
-        const taken = await this.db.selectFrom('training_runs').select('run_id').where('run_id', '=', row.run_id).executeTakeFirst();
+        const taken = await this.db
+          .selectFrom('training_runs')
+          .select('run_id')
+          .where('run_id', '=', row.run_id)
+          .executeTakeFirst();
         if (taken === undefined || attempt >= 3) throw err;
       }
     }
@@ -156,8 +176,13 @@ export class KyselyRuns implements RunStore {
   async finishRun(runId: string, finish: RunFinish): Promise<RunRecord> {
     const metrics = objectJson('metrics', finish.metrics);
     const epochs = epochsJson(finish.epochs);
-    const parameters = finish.parameters === undefined ? undefined : objectJson('parameters', finish.parameters);
-    if (typeof finish.durationMs !== 'number' || !Number.isFinite(finish.durationMs) || finish.durationMs < 0) {
+    const parameters =
+      finish.parameters === undefined ? undefined : objectJson('parameters', finish.parameters);
+    if (
+      typeof finish.durationMs !== 'number' ||
+      !Number.isFinite(finish.durationMs) ||
+      finish.durationMs < 0
+    ) {
       throw errors.invalidArgument('durationMs must be a non-negative number');
     }
     assertDataset(finish.datasetSha256 ?? null, finish.datasetRows ?? null);
@@ -189,10 +214,19 @@ export class KyselyRuns implements RunStore {
   }
 
   /** Check the produced version exists and belongs to this run (claiming it when it names no run). */
-  private async linkVersion(trx: Transaction<RegistryDatabase>, run: RunRecord, version: number, at: string): Promise<void> {
+  private async linkVersion(
+    trx: Transaction<RegistryDatabase>,
+    run: RunRecord,
+    version: number,
+    at: string,
+  ): Promise<void> {
     const name = run.model_name;
     // The model row first: it is the write lock of every change to the model (see kysely-store.ts).
-    const touched = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();
+    const touched = await trx
+      .updateTable('models')
+      .set({ updated_at: at })
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (Number(touched.numUpdatedRows) === 0) throw errors.versionNotFound(name, version);
     const row = await trx
       .selectFrom('model_versions')
@@ -202,9 +236,16 @@ export class KyselyRuns implements RunStore {
       .executeTakeFirst();
     if (row === undefined) throw errors.versionNotFound(name, version);
     if (row.run_id === null) {
-      await trx.updateTable('model_versions').set({ run_id: run.run_id }).where('model_name', '=', name).where('version', '=', version).execute();
+      await trx
+        .updateTable('model_versions')
+        .set({ run_id: run.run_id })
+        .where('model_name', '=', name)
+        .where('version', '=', version)
+        .execute();
     } else if (row.run_id !== run.run_id) {
-      throw errors.conflict(`version ${version} of model '${name}' was produced by run '${row.run_id}', not '${run.run_id}'`);
+      throw errors.conflict(
+        `version ${version} of model '${name}' was produced by run '${row.run_id}', not '${run.run_id}'`,
+      );
     }
   }
 
@@ -239,12 +280,18 @@ export class KyselyRuns implements RunStore {
   async listRuns(options: RunListOptions = {}): Promise<RunRecord[]> {
     if (options.model !== undefined) assertModelName(options.model);
     if (options.status !== undefined && !STATUSES.includes(options.status)) {
-      throw errors.invalidArgument(`run status '${String(options.status)}' must be one of ${STATUSES.join(', ')}`);
+      throw errors.invalidArgument(
+        `run status '${String(options.status)}' must be one of ${STATUSES.join(', ')}`,
+      );
     }
     if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 1)) {
       throw errors.invalidArgument('limit must be a positive integer');
     }
-    let query = this.db.selectFrom('training_runs').selectAll().orderBy('started_at', 'desc').orderBy('run_id', 'desc');
+    let query = this.db
+      .selectFrom('training_runs')
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .orderBy('run_id', 'desc');
     if (options.model !== undefined) query = query.where('model_name', '=', options.model);
     if (options.status !== undefined) query = query.where('status', '=', options.status);
     if (options.limit !== undefined) query = query.limit(options.limit);

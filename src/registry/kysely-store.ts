@@ -57,7 +57,11 @@ export class KyselyModelStore implements ModelStore {
 
   /** The first statement of a write transaction: see the module comment. */
   private async touchModel(trx: Transaction<RegistryDatabase>, name: string, at: string): Promise<void> {
-    const result = await trx.updateTable('models').set({ updated_at: at }).where('name', '=', name).executeTakeFirst();
+    const result = await trx
+      .updateTable('models')
+      .set({ updated_at: at })
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.modelNotFound(name);
   }
 
@@ -99,7 +103,11 @@ export class KyselyModelStore implements ModelStore {
       stats = stats.where('model_name', '=', name);
       aliases = aliases.where('model_name', '=', name);
     }
-    const [modelRows, statRows, aliasRows] = [await models.execute(), await stats.execute(), await aliases.execute()];
+    const [modelRows, statRows, aliasRows] = [
+      await models.execute(),
+      await stats.execute(),
+      await aliases.execute(),
+    ];
     const statsByModel = new Map(statRows.map((s) => [s.model_name, s]));
     const aliasesByModel = new Map<string, Record<string, number>>();
     for (const a of aliasRows) {
@@ -157,7 +165,8 @@ export class KyselyModelStore implements ModelStore {
       const changes: { description?: string; tags?: string } = {};
       if (update.description !== undefined) changes.description = update.description;
       if (update.tags !== undefined) changes.tags = JSON.stringify(update.tags);
-      if (Object.keys(changes).length > 0) await trx.updateTable('models').set(changes).where('name', '=', name).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('models').set(changes).where('name', '=', name).execute();
       return this.readModel(trx, name);
     });
   }
@@ -173,7 +182,14 @@ export class KyselyModelStore implements ModelStore {
       const at = now();
       const created = await trx
         .insertInto('models')
-        .values({ name, description: input.description ?? '', tags: '{}', next_version: 1, created_at: at, updated_at: at })
+        .values({
+          name,
+          description: input.description ?? '',
+          tags: '{}',
+          next_version: 1,
+          created_at: at,
+          updated_at: at,
+        })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(created.numInsertedOrUpdatedRows ?? 0) > 0) await continueRetiredNumbers(trx, name);
@@ -243,9 +259,15 @@ export class KyselyModelStore implements ModelStore {
       .limit(1)
       .executeTakeFirst();
     if (row === undefined) {
-      const any = await this.db.selectFrom('model_versions').select('version').where('model_name', '=', name).executeTakeFirst();
+      const any = await this.db
+        .selectFrom('model_versions')
+        .select('version')
+        .where('model_name', '=', name)
+        .executeTakeFirst();
       if (any === undefined) throw errors.versionNotFound(name, 'latest');
-      throw errors.noServableVersion(`model '${name}' has no version for 'latest': every version is archived`);
+      throw errors.noServableVersion(
+        `model '${name}' has no version for 'latest': every version is archived`,
+      );
     }
     return this.readVersion(this.db, name, Number(row.version));
   }
@@ -257,7 +279,10 @@ export class KyselyModelStore implements ModelStore {
       const at = now();
       await this.touchModel(trx, name, at);
       if ((await this.readVersion(trx, name, version)).archived) {
-        throw errors.conflict(`version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`, FIX_IN_MESSAGE);
+        throw errors.conflict(
+          `version ${version} of model '${name}' is archived and cannot take an alias; unarchive it first`,
+          FIX_IN_MESSAGE,
+        );
       }
       return moveAlias(trx, name, alias, version, actor, at);
     });
@@ -269,7 +294,11 @@ export class KyselyModelStore implements ModelStore {
       await this.touchModel(trx, name, at);
       const from = await aliasVersion(trx, name, alias);
       if (from === null) throw errors.aliasNotFound(name, alias);
-      await trx.deleteFrom('model_aliases').where('model_name', '=', name).where('alias', '=', alias).execute();
+      await trx
+        .deleteFrom('model_aliases')
+        .where('model_name', '=', name)
+        .where('alias', '=', alias)
+        .execute();
       await appendHistory(trx, name, alias, { from, to: null, actor, at });
     });
   }

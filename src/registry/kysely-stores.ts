@@ -25,7 +25,10 @@ export interface KyselyRegistryStores extends RegistryStores {
 }
 
 /** Every registry store on `db` (already migrated: see migrateRegistry); close() destroys `db`. */
-export function kyselyRegistryStores(db: Kysely<RegistryDatabase>, options: KyselyStoreOptions = {}): KyselyRegistryStores {
+export function kyselyRegistryStores(
+  db: Kysely<RegistryDatabase>,
+  options: KyselyStoreOptions = {},
+): KyselyRegistryStores {
   const serializeWrites = options.serializeWrites ?? ((fn) => fn());
   const write: WriteTransaction = (fn) => serializeWrites(() => db.transaction().execute(fn));
   const models = new KyselyModelStore(db, write);

@@ -34,26 +34,34 @@ function toRecord(row: Selectable<ApiTokensTable>): TokenRecord {
 }
 
 function assertList(what: string, list: unknown, pattern: RegExp, rule: string): asserts list is string[] {
-  if (!Array.isArray(list) || list.length === 0) throw errors.invalidArgument(`${what} must be a non-empty list`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw errors.invalidArgument(`${what} must be a non-empty list`);
   for (const item of list) {
-    if (typeof item !== 'string' || !pattern.test(item)) throw errors.invalidArgument(`invalid ${what.replace(/s$/, '')} '${String(item)}': ${rule}`);
+    if (typeof item !== 'string' || !pattern.test(item))
+      throw errors.invalidArgument(`invalid ${what.replace(/s$/, '')} '${String(item)}': ${rule}`);
   }
   if (new Set(list).size !== list.length) throw errors.invalidArgument(`${what} must not repeat`);
 }
 
 function assertNewToken(input: NewToken): void {
   if (typeof input.id !== 'string' || !TOKEN_ID.test(input.id)) {
-    throw errors.invalidArgument(`invalid token id '${String(input.id)}': use 1-32 letters, digits, '_' or '-'`);
+    throw errors.invalidArgument(
+      `invalid token id '${String(input.id)}': use 1-32 letters, digits, '_' or '-'`,
+    );
   }
   if (typeof input.name !== 'string' || !TOKEN_NAME.test(input.name)) {
-    throw errors.invalidArgument(`invalid token name '${String(input.name)}': use 1-64 letters, digits, '.', '_' or '-'`);
+    throw errors.invalidArgument(
+      `invalid token name '${String(input.name)}': use 1-64 letters, digits, '.', '_' or '-'`,
+    );
   }
   if (typeof input.tokenSha256 !== 'string' || !SHA256.test(input.tokenSha256)) {
     throw errors.invalidArgument('the token hash must be 64 lower-case hex digits');
   }
   assertList('scopes', input.scopes, SCOPE, 'lower-case letters, digits, _, : or -');
-  if (input.models !== null) assertList('models', input.models, MODEL_GLOB, "model-name characters and the glob characters * ? [ ] !");
-  if (typeof input.createdBy !== 'string' || input.createdBy === '') throw errors.invalidArgument('createdBy must be a non-empty string');
+  if (input.models !== null)
+    assertList('models', input.models, MODEL_GLOB, 'model-name characters and the glob characters * ? [ ] !');
+  if (typeof input.createdBy !== 'string' || input.createdBy === '')
+    throw errors.invalidArgument('createdBy must be a non-empty string');
 }
 
 export class KyselyTokens implements TokenStore {
@@ -94,32 +102,57 @@ export class KyselyTokens implements TokenStore {
     const clash = await this.db
       .selectFrom('api_tokens')
       .select(['id', 'token_sha256'])
-      .where((eb) => eb.or([eb('id', '=', row.id), eb('token_sha256', '=', row.token_sha256), eb.and([eb('name', '=', row.name), eb('revoked_at', 'is', null)])]))
+      .where((eb) =>
+        eb.or([
+          eb('id', '=', row.id),
+          eb('token_sha256', '=', row.token_sha256),
+          eb.and([eb('name', '=', row.name), eb('revoked_at', 'is', null)]),
+        ]),
+      )
       .executeTakeFirst();
     if (clash === undefined) return;
     if (clash.id === row.id) throw errors.conflict(`a token with id '${row.id}' exists`);
-    if (clash.token_sha256 === row.token_sha256) throw errors.conflict('a token with this hash exists; make a new token', FIX_IN_MESSAGE);
-    throw errors.conflict(`a token named '${row.name}' exists; revoke it first or pick another name`, FIX_IN_MESSAGE);
+    if (clash.token_sha256 === row.token_sha256)
+      throw errors.conflict('a token with this hash exists; make a new token', FIX_IN_MESSAGE);
+    throw errors.conflict(
+      `a token named '${row.name}' exists; revoke it first or pick another name`,
+      FIX_IN_MESSAGE,
+    );
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toRecord);
   }
 
   async listTokensWithHashes(): Promise<(TokenRecord & { token_sha256: string })[]> {
-    const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map((row) => ({ ...toRecord(row), token_sha256: row.token_sha256 }));
   }
 
   async findTokenByHash(sha256: string): Promise<TokenRecord | null> {
     if (typeof sha256 !== 'string' || !SHA256.test(sha256)) return null; // not a hash we could have stored
-    const row = await this.db.selectFrom('api_tokens').selectAll().where('token_sha256', '=', sha256).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('token_sha256', '=', sha256)
+      .executeTakeFirst();
     return row === undefined ? null : toRecord(row);
   }
 
   async revokeToken(id: string, by: string): Promise<TokenRecord> {
-    if (typeof by !== 'string' || by === '') throw errors.invalidArgument('who revokes must be a non-empty string');
+    if (typeof by !== 'string' || by === '')
+      throw errors.invalidArgument('who revokes must be a non-empty string');
     return this.write(async (trx) => {
       const at = now();
       const updated = await trx
@@ -130,7 +163,8 @@ export class KyselyTokens implements TokenStore {
         .executeTakeFirst();
       const row = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
       if (row === undefined) throw tokenNotFound(id);
-      if (Number(updated.numUpdatedRows) === 0) throw errors.conflict(`token '${id}' was already revoked at ${row.revoked_at ?? '?'}`);
+      if (Number(updated.numUpdatedRows) === 0)
+        throw errors.conflict(`token '${id}' was already revoked at ${row.revoked_at ?? '?'}`);
       return toRecord(row);
     });
   }
@@ -138,7 +172,11 @@ export class KyselyTokens implements TokenStore {
   async touchToken(id: string, at: Date): Promise<boolean> {
     const stale = new Date(at.getTime() - TOUCH_EVERY_MS).toISOString();
     // Read first: a write would take the database write lock even when it changes nothing.
-    const row = await this.db.selectFrom('api_tokens').select('last_used_at').where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .select('last_used_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (row === undefined || (row.last_used_at !== null && row.last_used_at > stale)) return false;
     return this.write(async (trx) => {
       const updated = await trx

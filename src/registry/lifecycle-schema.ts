@@ -60,7 +60,8 @@ export const lifecycleMigration: Migration = {
     await db.insertInto('registry_locks').values({ name: BLOB_LOCK, at: new Date().toISOString() }).execute();
   },
   async down(db: Kysely<any>): Promise<void> {
-    for (const table of ['registry_locks', 'retired_models', 'blob_leases']) await db.schema.dropTable(table).execute();
+    for (const table of ['registry_locks', 'retired_models', 'blob_leases'])
+      await db.schema.dropTable(table).execute();
     await db.schema.alterTable('model_versions').dropColumn('archived_by').execute();
     await db.schema.alterTable('model_versions').dropColumn('archived_at').execute();
   },

@@ -17,12 +17,20 @@ import type { RegistryStores } from './registry-stores.js';
 import { assertModelName, isValidModelName } from './names.js';
 import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
-import { entryName, FORMAT, HINT_AS, HINT_COPY_AGAIN, invalidArchive, MANIFEST_FILE, readArchive, type ModelArchiveManifest } from './archive-manifest.js';
+import {
+  entryName,
+  FORMAT,
+  HINT_AS,
+  HINT_COPY_AGAIN,
+  invalidArchive,
+  MANIFEST_FILE,
+  readArchive,
+  type ModelArchiveManifest,
+} from './archive-manifest.js';
 
 export { MANIFEST_FILE, type ModelArchiveManifest } from './archive-manifest.js';
 
 const IMPORT_LEASE_MS = 24 * 3600 * 1000;
-
 
 export interface ExportResult {
   name: string;
@@ -54,7 +62,10 @@ export interface ImportResult {
 export interface ArchiveDeps {
   stores: Pick<RegistryStores, 'models' | 'lifecycle'>;
   blobs: BlobStore;
-  /** Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when a keyring is set. */
+  /**
+   * Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when
+   * a keyring is set.
+   */
   sealed?: SealedBlobs;
 }
 
@@ -117,7 +128,11 @@ function hashing(source: AsyncIterable<unknown>) {
  * @throws TendError TEND_MODEL_NOT_FOUND, TEND_INVALID_ARGUMENT (unusable output path),
  * TEND_INTERNAL when a stored file is missing or no longer matches its sha256.
  */
-export async function exportModelArchive(deps: ArchiveDeps, name: string, outFile: string): Promise<ExportResult> {
+export async function exportModelArchive(
+  deps: ArchiveDeps,
+  name: string,
+  outFile: string,
+): Promise<ExportResult> {
   const file = resolve(outFile);
   const snapshot = await deps.stores.lifecycle.snapshotModel(name);
   const manifest = manifestOf(snapshot);
@@ -140,18 +155,28 @@ export async function exportModelArchive(deps: ArchiveDeps, name: string, outFil
       const path = deps.blobs.pathFor(v.sha256);
       if (deps.sealed !== undefined && (await deps.sealed.formOf(v)) === 'sealed') {
         const opened = await deps.sealed.read(v.sha256, `the file of ${name} version ${v.version}`);
-        if (!opened.matches) throw errors.internal(`the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
+        if (!opened.matches)
+          throw errors.internal(
+            `the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`,
+          );
         await tar.addBuffer(entryName(v.sha256), opened.plain, mtime);
         continue;
       }
-      const size = await stat(path).then((s) => s.size, () => null);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => null,
+      );
       if (size !== v.size_bytes) {
-        throw errors.internal(`the file of ${name} version ${v.version} is ${size === null ? 'missing' : 'damaged'} (${path}); the registry needs repair`);
+        throw errors.internal(
+          `the file of ${name} version ${v.version} is ${size === null ? 'missing' : 'damaged'} (${path}); the registry needs repair`,
+        );
       }
       const source = hashing(createReadStream(path, { highWaterMark: 1 << 20 }));
       await tar.addStream(entryName(v.sha256), v.size_bytes, source.chunks(), mtime);
       if (source.digest() !== v.sha256) {
-        throw errors.internal(`the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`);
+        throw errors.internal(
+          `the file of ${name} version ${v.version} no longer matches its sha256 (${path}); the registry needs repair`,
+        );
       }
     }
     await tar.finish();
@@ -187,20 +212,35 @@ async function hashEntry(file: string, entry: TarEntry): Promise<string> {
  * that does not match its sha256 or size, a bad model name — nothing is imported), TEND_INVALID_MODEL
  * (a file in it is not a usable ONNX model), TEND_CONFLICT (the name exists: use `as`), TEND_INVALID_ARGUMENT.
  */
-export async function importModelArchive(deps: ImportDeps, archive: string, options: ImportOptions = {}): Promise<ImportResult> {
+export async function importModelArchive(
+  deps: ImportDeps,
+  archive: string,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
   const file = resolve(archive);
   const { manifest, entries } = await readArchive(file);
   const name = options.as ?? manifest.model.name;
   if (options.as === undefined && !isValidModelName(name)) {
-    throw invalidArchive(file, `its model name '${name}' (manifest field model.name) is not a valid model name`, HINT_AS);
+    throw invalidArchive(
+      file,
+      `its model name '${name}' (manifest field model.name) is not a valid model name`,
+      HINT_AS,
+    );
   }
   assertModelName(name);
   // Checked early to fail before any copying; the import transaction checks again.
-  const exists = await deps.stores.models.getModel(name).then(() => true, (err: unknown) => {
-    if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') return false;
-    throw err;
-  });
-  if (exists) throw errors.conflict(`model '${name}' already exists; import it under another name (--as NAME)`, FIX_IN_MESSAGE);
+  const exists = await deps.stores.models.getModel(name).then(
+    () => true,
+    (err: unknown) => {
+      if (isTendError(err) && err.code === 'TEND_MODEL_NOT_FOUND') return false;
+      throw err;
+    },
+  );
+  if (exists)
+    throw errors.conflict(
+      `model '${name}' already exists; import it under another name (--as NAME)`,
+      FIX_IN_MESSAGE,
+    );
 
   const files = new Map(manifest.versions.map((v) => [v.sha256, v]));
   for (const [sha256, v] of files) {
@@ -217,7 +257,8 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
   const leases: string[] = [];
   try {
     // Leased before they are written, so a garbage collection meanwhile keeps them (see blob-gc.ts).
-    for (const sha256 of files.keys()) leases.push(await deps.stores.lifecycle.leaseBlob(sha256, IMPORT_LEASE_MS));
+    for (const sha256 of files.keys())
+      leases.push(await deps.stores.lifecycle.leaseBlob(sha256, IMPORT_LEASE_MS));
     let written = 0;
     const read = new Map<string, ReturnType<typeof inspectModelFile>>();
     for (const [sha256, v] of files) {
@@ -232,7 +273,11 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
         if (stored.sha256 !== sha256) throw errors.conflict(changed);
         info = () => inspectModelBytes(plain);
       } else {
-        stored = await deps.blobs.putFrom(() => readTarEntry(file, entry), { sha256, size_bytes: v.size_bytes }, changed);
+        stored = await deps.blobs.putFrom(
+          () => readTarEntry(file, entry),
+          { sha256, size_bytes: v.size_bytes },
+          changed,
+        );
         const storedPath = stored.path;
         info = () => deps.inspect(storedPath);
       }
@@ -240,14 +285,23 @@ export async function importModelArchive(deps: ImportDeps, archive: string, opti
       try {
         read.set(sha256, info());
       } catch (err) {
-        throw errors.invalidModel(`${v.file} in ${file} is not a valid ONNX model: ${(err as Error).message}; nothing was imported`, err);
+        throw errors.invalidModel(
+          `${v.file} in ${file} is not a valid ONNX model: ${(err as Error).message}; nothing was imported`,
+          err,
+        );
       }
       if ((read.get(sha256)?.external_data.length ?? 0) > 0) {
-        throw errors.invalidModel(`${v.file} in ${file} refers to external data files, which an archive cannot hold; nothing was imported`);
+        throw errors.invalidModel(
+          `${v.file} in ${file} refers to external data files, which an archive cannot hold; nothing was imported`,
+        );
       }
     }
     const versions: ImportedVersion[] = manifest.versions.map((v) => {
-      const { signature, external_data: _external, ...modelInfo } = read.get(v.sha256) as ReturnType<typeof inspectModelFile>;
+      const {
+        signature,
+        external_data: _external,
+        ...modelInfo
+      } = read.get(v.sha256) as ReturnType<typeof inspectModelFile>;
       return {
         version: v.version,
         sha256: v.sha256,

@@ -16,7 +16,8 @@ export function isValidModelName(name: string): boolean {
 /** @throws TendError TEND_INVALID_ARGUMENT when the name breaks the rules of isValidModelName. */
 export function assertModelName(name: string): void {
   // A name far over the limit is not echoed back in the message.
-  if (typeof name === 'string' && name.length > MAX_MODEL_NAME_LENGTH) throw errors.invalidArgument(tooLong('model name', name, MAX_MODEL_NAME_LENGTH).message);
+  if (typeof name === 'string' && name.length > MAX_MODEL_NAME_LENGTH)
+    throw errors.invalidArgument(tooLong('model name', name, MAX_MODEL_NAME_LENGTH).message);
   if (typeof name !== 'string' || !isValidModelName(name)) {
     throw errors.invalidArgument(
       `invalid model name '${String(name)}': use 1-128 letters, digits, '_', '.' or '-', ` +
@@ -37,7 +38,8 @@ export function isValidAliasName(alias: string): boolean {
 
 /** @throws TendError TEND_INVALID_ARGUMENT when the alias cannot be set. */
 export function assertAliasName(alias: string): void {
-  if (typeof alias === 'string' && alias.length > MAX_ALIAS_LENGTH) throw errors.invalidArgument(tooLong('alias', alias, MAX_ALIAS_LENGTH).message);
+  if (typeof alias === 'string' && alias.length > MAX_ALIAS_LENGTH)
+    throw errors.invalidArgument(tooLong('alias', alias, MAX_ALIAS_LENGTH).message);
   if (typeof alias !== 'string' || !ALIAS_NAME.test(alias)) {
     throw errors.invalidArgument(
       `invalid alias '${String(alias)}': start with a letter, then up to 63 letters, digits, '_' or '-'`,
@@ -59,9 +61,7 @@ export function assertVersionNumber(version: number): void {
 }
 
 export type VersionRef =
-  | { kind: 'number'; version: number }
-  | { kind: 'latest' }
-  | { kind: 'alias'; alias: string };
+  { kind: 'number'; version: number } | { kind: 'latest' } | { kind: 'alias'; alias: string };
 
 /**
  * Read a version reference: digits are a version number, `latest` the highest version, anything
@@ -73,7 +73,8 @@ export function parseVersionRef(ref: string): VersionRef {
   if (/^[0-9]+$/.test(ref)) return { kind: 'number', version: Number(ref) };
   if (ref.toLowerCase() === LATEST) return { kind: 'latest' };
   if (ALIAS_NAME.test(ref)) return { kind: 'alias', alias: ref };
-  if (ref.length > MAX_ALIAS_LENGTH) throw errors.invalidArgument(tooLong('version reference', ref, MAX_ALIAS_LENGTH).message);
+  if (ref.length > MAX_ALIAS_LENGTH)
+    throw errors.invalidArgument(tooLong('version reference', ref, MAX_ALIAS_LENGTH).message);
   throw errors.invalidArgument(`'${ref}' is neither a version number, '${LATEST}' nor an alias name`);
 }
 
@@ -83,7 +84,11 @@ export function assertTags(tags: Record<string, string>): void {
     throw errors.invalidArgument('tags must be an object of strings (key=value)');
   }
   for (const [key, value] of Object.entries(tags)) {
-    if (key === '' || key.length > 128) throw errors.invalidArgument(`invalid tag key '${key.slice(0, 128)}${key.length > 128 ? '…' : ''}': use 1-128 characters`);
-    if (typeof value !== 'string') throw errors.invalidArgument(`tag '${key}' must be a string, not ${typeof value}`);
+    if (key === '' || key.length > 128)
+      throw errors.invalidArgument(
+        `invalid tag key '${key.slice(0, 128)}${key.length > 128 ? '…' : ''}': use 1-128 characters`,
+      );
+    if (typeof value !== 'string')
+      throw errors.invalidArgument(`tag '${key}' must be a string, not ${typeof value}`);
   }
 }

@@ -33,6 +33,22 @@ export class RegistryArchives {
    * TEND_CONFLICT (the name exists: pass `as`), TEND_INVALID_ARGUMENT.
    */
   import(file: string, options: ImportOptions = {}): Promise<ImportResult> {
-    return this.trail.audited('model.import', options.as ?? null, () => importModelArchive({ stores: this.stores, blobs: this.blobs, sealed: this.sealed, inspect: this.inspect, actor: this.trail.actorNow() }, file, options), (r) => ({ after: r }));
+    return this.trail.audited(
+      'model.import',
+      options.as ?? null,
+      () =>
+        importModelArchive(
+          {
+            stores: this.stores,
+            blobs: this.blobs,
+            sealed: this.sealed,
+            inspect: this.inspect,
+            actor: this.trail.actorNow(),
+          },
+          file,
+          options,
+        ),
+      (r) => ({ after: r }),
+    );
   }
 }

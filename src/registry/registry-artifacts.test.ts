@@ -22,7 +22,10 @@ async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry
 test('an artifact attached to a version reads back byte for byte; a new one of the same kind replaces it', async (t) => {
   const registry = await openTemp(t);
   await registry.models.push(DIGITS, { name: 'm' });
-  const first = await registry.artifacts.attach('m', 1, 'reference', CSV, { mediaType: 'text/csv', meta: { rows: 2, columns: ['a', 'b'] } });
+  const first = await registry.artifacts.attach('m', 1, 'reference', CSV, {
+    mediaType: 'text/csv',
+    meta: { rows: 2, columns: ['a', 'b'] },
+  });
   assert.equal(first.kind, 'reference');
   assert.equal(first.created_by, 'tester');
   assert.deepEqual(first.meta, { rows: 2, columns: ['a', 'b'] });
@@ -38,9 +41,15 @@ test('an artifact attached to a version reads back byte for byte; a new one of t
 test('bad artifacts are refused: unknown model or version, bad kind', async (t) => {
   const registry = await openTemp(t);
   await registry.models.push(DIGITS, { name: 'm' });
-  await assert.rejects(registry.artifacts.attach('nope', 1, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_MODEL_NOT_FOUND' });
-  await assert.rejects(registry.artifacts.attach('m', 7, 'reference', CSV, { mediaType: 'text/csv' }), { code: 'TEND_VERSION_NOT_FOUND' });
-  await assert.rejects(registry.artifacts.attach('m', 1, 'Bad Kind', CSV, { mediaType: 'text/csv' }), { code: 'TEND_INVALID_ARGUMENT' });
+  await assert.rejects(registry.artifacts.attach('nope', 1, 'reference', CSV, { mediaType: 'text/csv' }), {
+    code: 'TEND_MODEL_NOT_FOUND',
+  });
+  await assert.rejects(registry.artifacts.attach('m', 7, 'reference', CSV, { mediaType: 'text/csv' }), {
+    code: 'TEND_VERSION_NOT_FOUND',
+  });
+  await assert.rejects(registry.artifacts.attach('m', 1, 'Bad Kind', CSV, { mediaType: 'text/csv' }), {
+    code: 'TEND_INVALID_ARGUMENT',
+  });
   await assert.rejects(registry.artifacts.read('m', 7, 'reference'), { code: 'TEND_VERSION_NOT_FOUND' });
 });
 

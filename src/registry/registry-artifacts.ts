@@ -16,12 +16,25 @@ export class RegistryArtifacts {
    * Attach a file to a version (one per kind; a new one replaces the old), e.g. the monitoring
    * reference data set as kind 'reference'. @throws TendError 404 codes, TEND_INVALID_ARGUMENT
    */
-  attach(name: string, version: number, kind: string, bytes: Uint8Array, input: Omit<ArtifactInput, 'actor'> & { actor?: string }): Promise<ArtifactRecord> {
-    return attachArtifact({ stores: this.stores, sealed: this.sealed }, name, version, kind, bytes, { ...input, actor: input.actor ?? this.actor });
+  attach(
+    name: string,
+    version: number,
+    kind: string,
+    bytes: Uint8Array,
+    input: Omit<ArtifactInput, 'actor'> & { actor?: string },
+  ): Promise<ArtifactRecord> {
+    return attachArtifact({ stores: this.stores, sealed: this.sealed }, name, version, kind, bytes, {
+      ...input,
+      actor: input.actor ?? this.actor,
+    });
   }
 
   /** A version's artifact of `kind` with its bytes (hash checked), or null. @throws TendError 404 codes */
-  read(name: string, version: number, kind: string): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
+  read(
+    name: string,
+    version: number,
+    kind: string,
+  ): Promise<{ record: ArtifactRecord; bytes: Buffer } | null> {
     return readArtifact({ stores: this.stores, sealed: this.sealed }, name, version, kind);
   }
 

@@ -19,13 +19,25 @@ test('push, alias moves, deployments, archive, delete and token changes are audi
   });
   await registry.models.push(MODEL, { name: 'digits', aliases: ['champion'] });
   await registry.models.push(MODEL, { name: 'digits' });
-  await runWithContext({ actor: 'a1b2c3d4e5f6', source: '10.1.2.3' }, () => registry.models.setAlias('digits', 'champion', 2));
-  await registry.deployments.put('digits', { champion: 2, canary: { version: 1, percent: 10 } }, { action: 'canary' });
+  await runWithContext({ actor: 'a1b2c3d4e5f6', source: '10.1.2.3' }, () =>
+    registry.models.setAlias('digits', 'champion', 2),
+  );
+  await registry.deployments.put(
+    'digits',
+    { champion: 2, canary: { version: 1, percent: 10 } },
+    { action: 'canary' },
+  );
   await registry.deployments.delete('digits');
   await registry.models.setAlias('digits', 'champion', 1);
   await registry.models.archiveVersion('digits', 2);
   await assert.rejects(registry.models.deleteVersion('digits', 1)); // the champion points at it
-  await registry.tokens.create({ id: 'tok000000001', name: 'ci', tokenSha256: 'a'.repeat(64), scopes: ['infer'], models: null });
+  await registry.tokens.create({
+    id: 'tok000000001',
+    name: 'ci',
+    tokenSha256: 'a'.repeat(64),
+    scopes: ['infer'],
+    models: null,
+  });
   await registry.tokens.revoke('tok000000001');
 
   const entries = (await registry.audit.list({ limit: 50 })).reverse();
@@ -83,18 +95,37 @@ test('a push commits its version, every alias move and its ok entry together, or
   await assert.rejects(failing, /cut before the commit/);
   // An entry the audit log refuses (an action it does not accept) fails the push the same way.
   await assert.rejects(
-    registry.stores.models.createVersion({ ...newVersion('digits'), aliases: ['canary'], audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }) }),
+    registry.stores.models.createVersion({
+      ...newVersion('digits'),
+      aliases: ['canary'],
+      audit: () => ({ actor: 'x', source: 'cli', action: 'Not An Action' }),
+    }),
     (err: Error & { code?: string }) => err.code === 'TEND_INVALID_ARGUMENT',
   );
-  assert.deepEqual((await registry.models.listVersions('digits')).map((v) => v.version), [1]);
+  assert.deepEqual(
+    (await registry.models.listVersions('digits')).map((v) => v.version),
+    [1],
+  );
   assert.deepEqual(await registry.models.listAliases('digits'), { champion: 1, staging: 1 });
   assert.deepEqual((await registry.models.aliasHistory('digits', 'canary')).length, 0);
-  assert.deepEqual((await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome), ['ok']);
+  assert.deepEqual(
+    (await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome),
+    ['ok'],
+  );
 
   // A push refused before its transaction is recorded as failed, and leaves no version.
-  await assert.rejects(registry.models.push(MODEL, { name: 'digits', aliases: ['champion'], parentVersion: 9 }), (err: Error & { code?: string }) => err.code === 'TEND_VERSION_NOT_FOUND');
-  assert.deepEqual((await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome), ['failed', 'ok']);
-  assert.deepEqual((await registry.models.listVersions('digits')).map((v) => v.version), [1]);
+  await assert.rejects(
+    registry.models.push(MODEL, { name: 'digits', aliases: ['champion'], parentVersion: 9 }),
+    (err: Error & { code?: string }) => err.code === 'TEND_VERSION_NOT_FOUND',
+  );
+  assert.deepEqual(
+    (await registry.audit.list({ action: 'model.push' })).map((e) => e.outcome),
+    ['failed', 'ok'],
+  );
+  assert.deepEqual(
+    (await registry.models.listVersions('digits')).map((v) => v.version),
+    [1],
+  );
   // Numbers are never reused: the rolled-back transactions took none.
   assert.equal((await registry.models.push(MODEL, { name: 'digits', aliases: ['champion'] })).version, 2);
   assert.deepEqual(await registry.models.listAliases('digits'), { champion: 2, staging: 1 });

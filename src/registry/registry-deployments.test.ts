@@ -40,11 +40,20 @@ test('Registry deployments: put, status, history and delete through the facade',
     { action: 'promote', actor: 'alice', expectedRevision: canary.revision },
   );
   await rejectsWith(
-    registry.deployments.put('digits', { champion: 1 }, { action: 'rollback', expectedRevision: canary.revision }),
+    registry.deployments.put(
+      'digits',
+      { champion: 1 },
+      { action: 'rollback', expectedRevision: canary.revision },
+    ),
     'TEND_CONFLICT',
   );
-  assert.deepEqual((await registry.deployments.list()).map((d) => d.routes), [{ champion: '2' }]);
-  assert.deepEqual(await registry.deployments.references('digits', 2), [{ endpoint: 'digits', route: 'champion', ref: '2' }]);
+  assert.deepEqual(
+    (await registry.deployments.list()).map((d) => d.routes),
+    [{ champion: '2' }],
+  );
+  assert.deepEqual(await registry.deployments.references('digits', 2), [
+    { endpoint: 'digits', route: 'champion', ref: '2' },
+  ]);
 
   const removed = await registry.deployments.delete('digits', { reason: 'back to the version policy' });
   assert.deepEqual(removed, promoted);
@@ -69,12 +78,18 @@ test('Registry deployments: a version with another signature cannot take the cha
     (err: unknown) => {
       assert.ok(err instanceof TendError);
       assert.equal(err.code, 'TEND_INVALID_ARGUMENT');
-      assert.match(err.message, /^shadow\.version: version 2 cannot take the traffic of champion version 1: /);
+      assert.match(
+        err.message,
+        /^shadow\.version: version 2 cannot take the traffic of champion version 1: /,
+      );
       return true;
     },
   );
   assert.equal(await registry.deployments.get('m'), null);
-  await rejectsWith(registry.deployments.put('ghost', { champion: 1 }, { action: 'put' }), 'TEND_MODEL_NOT_FOUND');
+  await rejectsWith(
+    registry.deployments.put('ghost', { champion: 1 }, { action: 'put' }),
+    'TEND_MODEL_NOT_FOUND',
+  );
 });
 
 test('an archived version cannot be routed to, directly or through an alias', async (t) => {
@@ -84,12 +99,15 @@ test('an archived version cannot be routed to, directly or through an alias', as
   await store.models.setAlias('m', 'old', 2, 'ci');
   await store.db.updateTable('model_versions').set({ status: 'archived' }).where('version', '=', 2).execute();
   const change = { actor: 'a', action: 'put' } as const;
-  await assert.rejects(store.deployments.putDeployment('m', { champion: 1, canary: { version: 2, percent: 5 } }, change), (err: unknown) => {
-    assert.ok(err instanceof TendError);
-    assert.equal(err.code, 'TEND_CONFLICT');
-    assert.match(err.message, /canary\.version: version 2 of model 'm' is archived/);
-    return true;
-  });
+  await assert.rejects(
+    store.deployments.putDeployment('m', { champion: 1, canary: { version: 2, percent: 5 } }, change),
+    (err: unknown) => {
+      assert.ok(err instanceof TendError);
+      assert.equal(err.code, 'TEND_CONFLICT');
+      assert.match(err.message, /canary\.version: version 2 of model 'm' is archived/);
+      return true;
+    },
+  );
   await rejectsWith(store.deployments.putDeployment('m', { champion: 'old' }, change), 'TEND_CONFLICT');
   await store.deployments.putDeployment('m', { champion: 1, canary: { version: 3, percent: 5 } }, change);
 });
@@ -99,7 +117,11 @@ test('findDeploymentReferences works inside a write transaction', async (t) => {
   t.after(() => store.close());
   await store.models.createVersion(newVersion('m'));
   await store.models.createVersion(newVersion('m'));
-  await store.deployments.putDeployment('m', { champion: 1, shadow: { version: 2 } }, { actor: 'a', action: 'shadow' });
+  await store.deployments.putDeployment(
+    'm',
+    { champion: 1, shadow: { version: 2 } },
+    { actor: 'a', action: 'shadow' },
+  );
   const found = await store.db.transaction().execute((trx) => findDeploymentReferences(trx, 'm', 2));
   assert.deepEqual(found, [{ endpoint: 'm', route: 'shadow', ref: '2' }]);
   assert.deepEqual(await findDeploymentReferences(store.db, 'other', 2), []);
@@ -110,7 +132,9 @@ test('a database made before deployments existed gains the tables on open; rows 
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   const old = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const initialOnly = { getMigrations: () => Promise.resolve({ '0001_initial': REGISTRY_MIGRATIONS['0001_initial']! }) };
+  const initialOnly = {
+    getMigrations: () => Promise.resolve({ '0001_initial': REGISTRY_MIGRATIONS['0001_initial']! }),
+  };
   const { error } = await new Migrator({ db: old, provider: initialOnly }).migrateToLatest();
   assert.equal(error, undefined);
   await old.destroy();

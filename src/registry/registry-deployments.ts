@@ -51,15 +51,36 @@ export class RegistryDeployments {
    * state (unchanged, with no entry, when the routes are the same).
    * @throws TendError TEND_INVALID_ARGUMENT, TEND_MODEL_NOT_FOUND, TEND_VERSION_NOT_FOUND,
    * TEND_ALIAS_NOT_FOUND, TEND_CONFLICT (archived version, revision moved on)
-   * @example await registry.deployments.put('digits', { champion: 3, canary: { version: 4, percent: 10 } }, { action: 'canary' })
+   * @example await registry.deployments.put('digits', { champion: 3, canary: { version: 4, percent: 10 } }, {
+   * action: 'canary' })
    */
-  put(endpoint: string, routes: DeploymentRoutesInput, options: DeploymentWriteOptions): Promise<DeploymentRecord> {
-    return this.trail.audited(`deployment.${options.action}`, endpoint, () => this.store.putDeployment(endpoint, routes, this.change(options, options.action)), (d) => ({ after: { revision: d.revision, routes: d.routes }, ...(options.reason !== undefined ? { detail: options.reason } : {}) }));
+  put(
+    endpoint: string,
+    routes: DeploymentRoutesInput,
+    options: DeploymentWriteOptions,
+  ): Promise<DeploymentRecord> {
+    return this.trail.audited(
+      `deployment.${options.action}`,
+      endpoint,
+      () => this.store.putDeployment(endpoint, routes, this.change(options, options.action)),
+      (d) => ({
+        after: { revision: d.revision, routes: d.routes },
+        ...(options.reason !== undefined ? { detail: options.reason } : {}),
+      }),
+    );
   }
 
-  /** Remove an endpoint's routes (history kept); returns what was removed. @throws TendError TEND_NOT_FOUND / TEND_MODEL_NOT_FOUND */
+  /**
+   * Remove an endpoint's routes (history kept); returns what was removed. @throws TendError TEND_NOT_FOUND /
+   * TEND_MODEL_NOT_FOUND
+   */
   delete(endpoint: string, options: Partial<DeploymentWriteOptions> = {}): Promise<DeploymentRecord> {
-    return this.trail.audited('deployment.delete', endpoint, () => this.store.deleteDeployment(endpoint, this.change(options, 'delete')), (d) => ({ before: { revision: d.revision, routes: d.routes } }));
+    return this.trail.audited(
+      'deployment.delete',
+      endpoint,
+      () => this.store.deleteDeployment(endpoint, this.change(options, 'delete')),
+      (d) => ({ before: { revision: d.revision, routes: d.routes } }),
+    );
   }
 
   /** Changes to an endpoint's routes, newest first. @throws TendError TEND_MODEL_NOT_FOUND */

@@ -4,7 +4,13 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENVELOPE_OVERHEAD_BYTES, envelopeKeyId } from '../core/encryption.js';
 import { ENCRYPTION_KEY_FILE_ENV, KeyringSource } from '../core/encryption-env.js';
-import { generateEncryptionKey, keyringOf, rotateKeyring, writeKeyringFile, type Keyring } from '../core/keyring.js';
+import {
+  generateEncryptionKey,
+  keyringOf,
+  rotateKeyring,
+  writeKeyringFile,
+  type Keyring,
+} from '../core/keyring.js';
 import { readModelFile } from '../onnx/index.js';
 import { Registry } from './registry.js';
 import { tempDir } from '../core/test-support.test-helper.js';
@@ -13,7 +19,11 @@ const DIGITS = resolve(import.meta.dirname, '../../fixtures/models/digits_mlp.on
 const PLAIN = readFileSync(DIGITS);
 const CSV = new TextEncoder().encode('a,b\n1,2\n3,4\n');
 
-async function open(t: { after(fn: () => unknown): void }, home: string, keys: KeyringSource): Promise<Registry> {
+async function open(
+  t: { after(fn: () => unknown): void },
+  home: string,
+  keys: KeyringSource,
+): Promise<Registry> {
   const registry = await Registry.open(home, { actor: 'tester', keys });
   t.after(() => registry.close());
   return registry;
@@ -63,29 +73,50 @@ test('a wrong key, a missing key, no keyring or a changed byte are clear errors'
   const home = join(tempDir('sealed', t), 'home');
   const keyring = fresh();
   const writer = await open(t, home, KeyringSource.of(keyring));
-  const record = await writer.models.getVersion('digits', (await writer.models.push(DIGITS, { name: 'digits' })).version);
+  const record = await writer.models.getVersion(
+    'digits',
+    (await writer.models.push(DIGITS, { name: 'digits' })).version,
+  );
 
   const other = await open(t, home, KeyringSource.of(fresh()));
   await assert.rejects(other.files.read(record), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'TEND_INVALID_CONFIG');
-    assert.match(err.message, new RegExp(`model file of digits:1 is encrypted with key ${keyring.active.id}, which the keyring does not hold`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `model file of digits:1 is encrypted with key ${keyring.active.id}, which the keyring does not hold`,
+      ),
+    );
     return true;
   });
   assert.equal(await other.files.verify(record), false);
 
   const none = await open(t, home, KeyringSource.of(null));
-  await assert.rejects(none.files.read(record), { code: 'TEND_INVALID_CONFIG', message: /digits:1 is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/ });
+  await assert.rejects(none.files.read(record), {
+    code: 'TEND_INVALID_CONFIG',
+    message: /digits:1 is encrypted, but no key is configured; set TEND_ENCRYPTION_KEY_FILE/,
+  });
 
   // Same key id, other key material: GCM cannot tell a wrong key from tampering.
-  const impostor = await open(t, home, KeyringSource.of(keyringOf([{ id: keyring.active.id, key: generateEncryptionKey().key }])));
-  await assert.rejects(impostor.files.read(record), { code: 'TEND_INVALID_MODEL', message: /decryption failed/ });
+  const impostor = await open(
+    t,
+    home,
+    KeyringSource.of(keyringOf([{ id: keyring.active.id, key: generateEncryptionKey().key }])),
+  );
+  await assert.rejects(impostor.files.read(record), {
+    code: 'TEND_INVALID_MODEL',
+    message: /decryption failed/,
+  });
 
   const path = writer.files.path(record);
   const bytes = readFileSync(path);
   bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 1;
   chmodSync(path, 0o644);
   writeFileSync(path, bytes);
-  await assert.rejects(writer.files.read(record), { code: 'TEND_INVALID_MODEL', message: /model file of digits:1: decryption failed: the file was changed or the key is wrong/ });
+  await assert.rejects(writer.files.read(record), {
+    code: 'TEND_INVALID_MODEL',
+    message: /model file of digits:1: decryption failed: the file was changed or the key is wrong/,
+  });
   assert.equal(await writer.files.verify(record), false);
 });
 
@@ -94,7 +125,11 @@ test('a key the loaded keyring lacks is looked up again in the key file (rotated
   const keyFile = join(dir, 'keys');
   const first = fresh();
   writeKeyringFile(keyFile, first);
-  const server = await open(t, join(dir, 'home'), KeyringSource.fromEnvironment({ [ENCRYPTION_KEY_FILE_ENV]: keyFile }));
+  const server = await open(
+    t,
+    join(dir, 'home'),
+    KeyringSource.fromEnvironment({ [ENCRYPTION_KEY_FILE_ENV]: keyFile }),
+  );
   await server.models.push(DIGITS, { name: 'digits' });
   assert.equal(server.files.sealed.keys.activeKey()?.id, first.active.id);
 
@@ -110,7 +145,10 @@ test('a key the loaded keyring lacks is looked up again in the key file (rotated
 
 test('without a keyring nothing changes: plaintext files, read by path or through modelBytes', async (t) => {
   const registry = await open(t, join(tempDir('sealed', t), 'home'), KeyringSource.of(null));
-  const record = await registry.models.getVersion('digits', (await registry.models.push(DIGITS, { name: 'digits' })).version);
+  const record = await registry.models.getVersion(
+    'digits',
+    (await registry.models.push(DIGITS, { name: 'digits' })).version,
+  );
   assert.deepEqual(readFileSync(registry.files.path(record)), PLAIN);
   assert.equal(await registry.files.isSealed(record), false);
   assert.deepEqual(await registry.files.read(record), PLAIN);
@@ -160,11 +198,18 @@ test('resealBlobs seals a plaintext registry, then re-seals under a rotated key;
   const first = fresh();
   const registry = await open(t, home, KeyringSource.of(first));
   const sealedOnce = await registry.files.reseal(first);
-  assert.deepEqual({ ...sealedOnce, failed: sealedOnce.failed.length }, { files: 2, resealed: 0, encrypted: 2, unchanged: 0, failed: 0 });
+  assert.deepEqual(
+    { ...sealedOnce, failed: sealedOnce.failed.length },
+    { files: 2, resealed: 0, encrypted: 2, unchanged: 0, failed: 0 },
+  );
   const rotated = rotateKeyring(first);
   const again = await registry.files.reseal(rotated);
-  assert.deepEqual({ ...again, failed: again.failed.length }, { files: 2, resealed: 2, encrypted: 0, unchanged: 0, failed: 0 });
-  for (const f of await registry.files.blobs.list()) assert.equal(envelopeKeyId(readFileSync(f.path)), rotated.active.id);
+  assert.deepEqual(
+    { ...again, failed: again.failed.length },
+    { files: 2, resealed: 2, encrypted: 0, unchanged: 0, failed: 0 },
+  );
+  for (const f of await registry.files.blobs.list())
+    assert.equal(envelopeKeyId(readFileSync(f.path)), rotated.active.id);
   assert.equal((await registry.files.reseal(rotated)).unchanged, 2);
   const reader = await open(t, home, KeyringSource.of(rotated));
   assert.deepEqual(await reader.files.read(await reader.models.getVersion('digits', 1)), PLAIN);
@@ -195,5 +240,8 @@ test('a damaged file is reported by resealBlobs and left as it is', async (t) =>
   const result = await registry.files.reseal(rotateKeyring(keyring));
   assert.equal(result.failed.length, 1);
   assert.match(result.failed[0]?.reason ?? '', /no longer matches its sha256/);
-  await assert.rejects(registry.files.read(await registry.models.getVersion('digits', 1)), { code: 'TEND_INVALID_MODEL', message: /does not match the sha256 recorded at push/ });
+  await assert.rejects(registry.files.read(await registry.models.getVersion('digits', 1)), {
+    code: 'TEND_INVALID_MODEL',
+    message: /does not match the sha256 recorded at push/,
+  });
 });

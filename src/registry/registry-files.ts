@@ -44,10 +44,15 @@ export class RegistryFiles {
       opened = await this.sealed.read(version.sha256, `model file of ${label}`);
     } catch (err) {
       if (isTendError(err)) throw err;
-      throw errors.invalidModel(`${label}: cannot read its model file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+      throw errors.invalidModel(
+        `${label}: cannot read its model file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        err,
+      );
     }
     if (!opened.matches) {
-      throw errors.invalidModel(`${label}: the model file does not match the sha256 recorded at push (${version.sha256.slice(0, 16)}…); it was changed on disk`);
+      throw errors.invalidModel(
+        `${label}: the model file does not match the sha256 recorded at push (${version.sha256.slice(0, 16)}…); it was changed on disk`,
+      );
     }
     return opened.plain;
   }
@@ -62,7 +67,12 @@ export class RegistryFiles {
    * encryption on): older envelopes re-sealed, plaintext sealed, one file at a time.
    */
   reseal(keyring: Keyring): Promise<ResealResult> {
-    return this.trail.audited('keys.reseal', null, () => this.sealed.reseal(keyring), (r) => ({ after: { resealed: r.resealed, encrypted: r.encrypted, failed: r.failed.length } }));
+    return this.trail.audited(
+      'keys.reseal',
+      null,
+      () => this.sealed.reseal(keyring),
+      (r) => ({ after: { resealed: r.resealed, encrypted: r.encrypted, failed: r.failed.length } }),
+    );
   }
 
   /**
@@ -72,6 +82,11 @@ export class RegistryFiles {
    */
   gc(options: GcOptions = {}): Promise<GcResult> {
     if (options.dryRun) return collectGarbage(this.blobs, this.lifecycle, options);
-    return this.trail.audited('gc', null, () => collectGarbage(this.blobs, this.lifecycle, options), (r) => ({ after: { removed: r.removed.length } }));
+    return this.trail.audited(
+      'gc',
+      null,
+      () => collectGarbage(this.blobs, this.lifecycle, options),
+      (r) => ({ after: { removed: r.removed.length } }),
+    );
   }
 }

@@ -92,7 +92,10 @@ test('gc removes unreferenced files and stray temp files, and keeps everything e
   await ageFiles(registry);
 
   let result = await registry.files.gc();
-  assert.deepEqual(result.removed.map((f) => [f.kind, f.sha256]), [['temp', cnn.sha256]]);
+  assert.deepEqual(
+    result.removed.map((f) => [f.kind, f.sha256]),
+    [['temp', cnn.sha256]],
+  );
   assert.equal(result.kept, 2);
   assert.equal(result.freed_bytes, 'half a model'.length);
   assert.ok(!existsSync(strayTemp));
@@ -102,7 +105,10 @@ test('gc removes unreferenced files and stray temp files, and keeps everything e
   const dry = await registry.files.gc({ dryRun: true });
   assert.equal(dry.dry_run, true);
   assert.deepEqual(dry.removed.map((f) => f.sha256).sort(), [cnn.sha256, digits.sha256].sort());
-  assert.ok(existsSync(registry.files.path(cnn)) && existsSync(registry.files.path(digits)), 'a dry run removes nothing');
+  assert.ok(
+    existsSync(registry.files.path(cnn)) && existsSync(registry.files.path(digits)),
+    'a dry run removes nothing',
+  );
 
   result = await registry.files.gc();
   assert.deepEqual(result.removed.map((f) => f.sha256).sort(), [cnn.sha256, digits.sha256].sort());
@@ -127,10 +133,16 @@ test('gc keeps files written in the last minAgeSeconds and files under a lease',
   await ageFiles(registry);
   const lease = await registry.stores.lifecycle.leaseBlob(cnn.sha256, 60_000);
   const result = await registry.files.gc();
-  assert.deepEqual(result.removed.map((f) => f.sha256), [digits.sha256]);
+  assert.deepEqual(
+    result.removed.map((f) => f.sha256),
+    [digits.sha256],
+  );
   assert.equal(result.kept, 1);
   await registry.stores.lifecycle.releaseBlobLease(lease);
-  assert.deepEqual((await registry.files.gc()).removed.map((f) => f.sha256), [cnn.sha256]);
+  assert.deepEqual(
+    (await registry.files.gc()).removed.map((f) => f.sha256),
+    [cnn.sha256],
+  );
 });
 
 /** Stores whose createVersion first runs a collection: a gc landing between a push's file and its row. */
@@ -155,7 +167,11 @@ test('a gc between a push writing its file and registering it does not lose the 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const seen: string[][] = [];
   const holder: { registry?: Registry } = {};
-  const stores = gcBeforeEachRow(await openSqliteStores(join(dir, 'registry.db')), () => holder.registry as Registry, seen);
+  const stores = gcBeforeEachRow(
+    await openSqliteStores(join(dir, 'registry.db')),
+    () => holder.registry as Registry,
+    seen,
+  );
   const registry = await Registry.open(join(dir), { actor: 'tester', stores });
   holder.registry = registry;
   t.after(() => registry.close());
@@ -172,7 +188,10 @@ test('a gc between a push writing its file and registering it does not lose the 
   // Control: the same old unreferenced file with no lease is collected.
   await registry.stores.lifecycle.deleteModel('m', 'x');
   await ageFiles(registry);
-  assert.deepEqual((await registry.files.gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256), [first.sha256]);
+  assert.deepEqual(
+    (await registry.files.gc({ minAgeSeconds: 0 })).removed.map((f) => f.sha256),
+    [first.sha256],
+  );
 });
 
 test('a database made before the lifecycle migration gains it on open; its versions are not archived', async (t) => {
@@ -182,7 +201,10 @@ test('a database made before the lifecycle migration gains it on open; its versi
   const old = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: new Database(path) }) });
   const before = {
     getMigrations: () =>
-      Promise.resolve({ '0001_initial': REGISTRY_MIGRATIONS['0001_initial']!, '0002_deployments': REGISTRY_MIGRATIONS['0002_deployments']! }),
+      Promise.resolve({
+        '0001_initial': REGISTRY_MIGRATIONS['0001_initial']!,
+        '0002_deployments': REGISTRY_MIGRATIONS['0002_deployments']!,
+      }),
   };
   assert.equal((await new Migrator({ db: old, provider: before }).migrateToLatest()).error, undefined);
   await old.destroy();

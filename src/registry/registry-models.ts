@@ -10,7 +10,13 @@ import { hashFile, type FileDigest } from './blob-store.js';
 import { PUSH_LEASE_MS } from './blob-gc.js';
 import type { AuditEntry } from './audit-store.js';
 import type { AuditTrail } from './audit-trail.js';
-import { assertAliasName, assertModelName, assertTags, assertVersionNumber, parseVersionRef } from './names.js';
+import {
+  assertAliasName,
+  assertModelName,
+  assertTags,
+  assertVersionNumber,
+  parseVersionRef,
+} from './names.js';
 import type { RegistryStores } from './registry-stores.js';
 import type { SealedBlobs } from './sealed-blobs.js';
 import type { AliasChange, AliasMove, ModelRecord, ModelUpdate, VersionRecord } from './store.js';
@@ -91,7 +97,11 @@ export class RegistryModels {
     }
   }
 
-  private async pushFile(file: string, options: PushOptions, audit: (created: VersionRecord) => AuditEntry): Promise<PushResult> {
+  private async pushFile(
+    file: string,
+    options: PushOptions,
+    audit: (created: VersionRecord) => AuditEntry,
+  ): Promise<PushResult> {
     const { name } = options;
     assertModelName(name);
     const aliases = options.aliases ?? [];
@@ -152,7 +162,11 @@ export class RegistryModels {
   ): Promise<PushResult> {
     const { name } = options;
     const aliases = options.aliases ?? [];
-    const blob = await this.sealed.putFile(path, digest, `${path} changed while it was being stored; push it again`);
+    const blob = await this.sealed.putFile(
+      path,
+      digest,
+      `${path} changed while it was being stored; push it again`,
+    );
     const { signature, external_data: _external, ...modelInfo } = info;
     const record = await this.stores.models.createVersion({
       name,
@@ -171,7 +185,12 @@ export class RegistryModels {
       actor: options.createdBy ?? this.trail.actor,
       audit,
     });
-    return { name: record.name, version: record.version, sha256: record.sha256, size_bytes: record.size_bytes };
+    return {
+      name: record.name,
+      version: record.version,
+      sha256: record.sha256,
+      size_bytes: record.size_bytes,
+    };
   }
 
   /** Checked before the blob is written so a bad parent leaves nothing behind; the store checks again atomically. */
@@ -206,7 +225,9 @@ export class RegistryModels {
    * @throws TendError TEND_CONFLICT while an alias or a deployment points at any version, TEND_MODEL_NOT_FOUND.
    */
   delete(name: string, options: { actor?: string } = {}): Promise<ModelRecord> {
-    return this.trail.audited('model.delete', name, () => this.stores.lifecycle.deleteModel(name, options.actor ?? this.trail.actorNow()));
+    return this.trail.audited('model.delete', name, () =>
+      this.stores.lifecycle.deleteModel(name, options.actor ?? this.trail.actorNow()),
+    );
   }
 
   /** A model's versions, oldest first. @throws TendError TEND_MODEL_NOT_FOUND */
@@ -244,12 +265,16 @@ export class RegistryModels {
    * @throws TendError TEND_CONFLICT while an alias or a deployment route points at it (named), 404 codes.
    */
   archiveVersion(name: string, version: number, options: { actor?: string } = {}): Promise<VersionRecord> {
-    return this.trail.audited('version.archive', `${name}:${version}`, () => this.stores.lifecycle.archiveVersion(name, version, options.actor ?? this.trail.actorNow()));
+    return this.trail.audited('version.archive', `${name}:${version}`, () =>
+      this.stores.lifecycle.archiveVersion(name, version, options.actor ?? this.trail.actorNow()),
+    );
   }
 
   /** Serve an archived version again. Idempotent. @throws TendError 404 codes */
   unarchiveVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.trail.audited('version.unarchive', `${name}:${version}`, () => this.stores.lifecycle.unarchiveVersion(name, version));
+    return this.trail.audited('version.unarchive', `${name}:${version}`, () =>
+      this.stores.lifecycle.unarchiveVersion(name, version),
+    );
   }
 
   /**
@@ -265,17 +290,29 @@ export class RegistryModels {
    * @throws TendError TEND_CONFLICT while referenced (see referencesTo), 404 codes.
    */
   deleteVersion(name: string, version: number): Promise<VersionRecord> {
-    return this.trail.audited('version.delete', `${name}:${version}`, () => this.stores.lifecycle.deleteVersion(name, version), (v) => ({ before: { sha256: v.sha256 } }));
+    return this.trail.audited(
+      'version.delete',
+      `${name}:${version}`,
+      () => this.stores.lifecycle.deleteVersion(name, version),
+      (v) => ({ before: { sha256: v.sha256 } }),
+    );
   }
 
   /** Point an alias at a version (recorded in its history). @throws TendError TEND_INVALID_ARGUMENT / 404 codes */
   setAlias(name: string, alias: string, version: number, actor?: string): Promise<AliasChange> {
-    return this.trail.audited('alias.move', `${name}@${alias}`, () => this.stores.models.setAlias(name, alias, version, actor ?? this.trail.actorNow()), (c) => ({ before: { version: c.from }, after: { version: c.to } }));
+    return this.trail.audited(
+      'alias.move',
+      `${name}@${alias}`,
+      () => this.stores.models.setAlias(name, alias, version, actor ?? this.trail.actorNow()),
+      (c) => ({ before: { version: c.from }, after: { version: c.to } }),
+    );
   }
 
   /** Delete an alias (recorded in its history). @throws TendError TEND_ALIAS_NOT_FOUND / TEND_MODEL_NOT_FOUND */
   removeAlias(name: string, alias: string, actor?: string): Promise<void> {
-    return this.trail.audited('alias.remove', `${name}@${alias}`, () => this.stores.models.removeAlias(name, alias, actor ?? this.trail.actorNow()));
+    return this.trail.audited('alias.remove', `${name}@${alias}`, () =>
+      this.stores.models.removeAlias(name, alias, actor ?? this.trail.actorNow()),
+    );
   }
 
   /** Alias name → version. @throws TendError TEND_MODEL_NOT_FOUND */

@@ -50,8 +50,16 @@ test('a run goes from running to finished with its metrics, epochs and the versi
   assert.equal(run.parent_version, null);
   assert.deepEqual(await registry.runs.get(run.run_id), run);
 
-  const pushed = await registry.models.push(DIGITS, { name: 'digits', runId: run.run_id, source: `train:${run.run_id}` });
-  const epochs = [{ epoch: 1, loss: 0.9 }, { epoch: 2, loss: 0.4 }, { epoch: 3, loss: 0.2 }];
+  const pushed = await registry.models.push(DIGITS, {
+    name: 'digits',
+    runId: run.run_id,
+    source: `train:${run.run_id}`,
+  });
+  const epochs = [
+    { epoch: 1, loss: 0.9 },
+    { epoch: 2, loss: 0.4 },
+    { epoch: 3, loss: 0.2 },
+  ];
   const done = await registry.runs.finish(run.run_id, {
     metrics: { accuracy: 0.95 },
     epochs,
@@ -75,9 +83,24 @@ test('a run goes from running to finished with its metrics, epochs and the versi
 test('finishing with a version pushed without a run id links that version to the run', async (t) => {
   const registry = await openTemp(t);
   await registry.models.push(DIGITS, { name: 'digits' });
-  const run = await registry.runs.start(newRun({ kind: 'update:minibatch', parentVersion: 1, datasetSha256: null, datasetRows: null, datasetSource: 'stream' }));
+  const run = await registry.runs.start(
+    newRun({
+      kind: 'update:minibatch',
+      parentVersion: 1,
+      datasetSha256: null,
+      datasetRows: null,
+      datasetSource: 'stream',
+    }),
+  );
   await registry.models.push(DIGITS, { name: 'digits', parentVersion: 1 });
-  const done = await registry.runs.finish(run.run_id, { metrics: {}, epochs: [], producedVersion: 2, durationMs: 5, datasetSha256: SHA, datasetRows: 64 });
+  const done = await registry.runs.finish(run.run_id, {
+    metrics: {},
+    epochs: [],
+    producedVersion: 2,
+    durationMs: 5,
+    datasetSha256: SHA,
+    datasetRows: 64,
+  });
   assert.equal(done.parent_version, 1);
   assert.equal(done.dataset_source, 'stream');
   assert.equal(done.dataset_sha256, SHA);
@@ -92,9 +115,15 @@ test('a version produced by another run, or missing, cannot be claimed; the run 
   const second = await registry.runs.start(newRun());
   const finish = { metrics: {}, epochs: [], durationMs: 1 };
   await rejectsWith(registry.runs.finish(second.run_id, { ...finish, producedVersion: 1 }), 'TEND_CONFLICT');
-  await rejectsWith(registry.runs.finish(second.run_id, { ...finish, producedVersion: 9 }), 'TEND_VERSION_NOT_FOUND');
+  await rejectsWith(
+    registry.runs.finish(second.run_id, { ...finish, producedVersion: 9 }),
+    'TEND_VERSION_NOT_FOUND',
+  );
   const other = await registry.runs.start(newRun({ modelName: 'never-pushed' }));
-  await rejectsWith(registry.runs.finish(other.run_id, { ...finish, producedVersion: 1 }), 'TEND_VERSION_NOT_FOUND');
+  await rejectsWith(
+    registry.runs.finish(other.run_id, { ...finish, producedVersion: 1 }),
+    'TEND_VERSION_NOT_FOUND',
+  );
   assert.equal((await registry.runs.get(second.run_id)).status, 'running');
   assert.equal((await registry.runs.finish(second.run_id, finish)).produced_version, null);
 });
@@ -102,7 +131,9 @@ test('a version produced by another run, or missing, cannot be claimed; the run 
 test('a failed run keeps its error, the epochs it got through and a measured duration', async (t) => {
   const registry = await openTemp(t);
   const run = await registry.runs.start(newRun());
-  const failed = await registry.runs.fail(run.run_id, 'loss became NaN at epoch 2', [{ epoch: 1, loss: 0.9 }]);
+  const failed = await registry.runs.fail(run.run_id, 'loss became NaN at epoch 2', [
+    { epoch: 1, loss: 0.9 },
+  ]);
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error, 'loss became NaN at epoch 2');
   assert.deepEqual(failed.epochs, [{ epoch: 1, loss: 0.9 }]);
@@ -110,7 +141,10 @@ test('a failed run keeps its error, the epochs it got through and a measured dur
   assert.ok(failed.finished_at !== null);
   // An ended run cannot end again.
   await rejectsWith(registry.runs.fail(run.run_id, 'again'), 'TEND_CONFLICT');
-  await rejectsWith(registry.runs.finish(run.run_id, { metrics: {}, epochs: [], durationMs: 1 }), 'TEND_CONFLICT');
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { metrics: {}, epochs: [], durationMs: 1 }),
+    'TEND_CONFLICT',
+  );
   const finished = await registry.runs.start(newRun());
   await registry.runs.finish(finished.run_id, { metrics: {}, epochs: [], durationMs: 1 });
   await rejectsWith(registry.runs.fail(finished.run_id, 'late'), 'TEND_CONFLICT');
@@ -119,7 +153,10 @@ test('a failed run keeps its error, the epochs it got through and a measured dur
 test('unknown runs are TEND_NOT_FOUND', async (t) => {
   const registry = await openTemp(t);
   await rejectsWith(registry.runs.get('r20250101000000abcdef'), 'TEND_NOT_FOUND');
-  await rejectsWith(registry.runs.finish('nope', { metrics: {}, epochs: [], durationMs: 1 }), 'TEND_NOT_FOUND');
+  await rejectsWith(
+    registry.runs.finish('nope', { metrics: {}, epochs: [], durationMs: 1 }),
+    'TEND_NOT_FOUND',
+  );
   await rejectsWith(registry.runs.fail('nope', 'x'), 'TEND_NOT_FOUND');
   await assert.rejects(registry.runs.get('nope'), /run 'nope' not found/);
   await rejectsWith(registry.runs.get(''), 'TEND_INVALID_ARGUMENT');
@@ -146,13 +183,28 @@ test('bad run input is TEND_INVALID_ARGUMENT and records nothing', async (t) => 
 
   const run = await registry.runs.start(newRun());
   const ok = { metrics: {}, epochs: [], durationMs: 1 };
-  await rejectsWith(registry.runs.finish(run.run_id, { ...ok, metrics: null as unknown as Record<string, unknown> }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.runs.finish(run.run_id, { ...ok, epochs: [1] as unknown as [] }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { ...ok, metrics: null as unknown as Record<string, unknown> }),
+    'TEND_INVALID_ARGUMENT',
+  );
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { ...ok, epochs: [1] as unknown as [] }),
+    'TEND_INVALID_ARGUMENT',
+  );
   await rejectsWith(registry.runs.finish(run.run_id, { ...ok, epochs: [[1]] }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.runs.finish(run.run_id, { ...ok, parameters: [] as unknown as Record<string, unknown> }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { ...ok, parameters: [] as unknown as Record<string, unknown> }),
+    'TEND_INVALID_ARGUMENT',
+  );
   await rejectsWith(registry.runs.finish(run.run_id, { ...ok, durationMs: -1 }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.runs.finish(run.run_id, { ...ok, durationMs: Number.NaN }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.runs.finish(run.run_id, { ...ok, producedVersion: 1.5 }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { ...ok, durationMs: Number.NaN }),
+    'TEND_INVALID_ARGUMENT',
+  );
+  await rejectsWith(
+    registry.runs.finish(run.run_id, { ...ok, producedVersion: 1.5 }),
+    'TEND_INVALID_ARGUMENT',
+  );
   await rejectsWith(registry.runs.finish(run.run_id, { ...ok, datasetSha256: 'x' }), 'TEND_INVALID_ARGUMENT');
   await rejectsWith(registry.runs.fail(run.run_id, ''), 'TEND_INVALID_ARGUMENT');
   assert.equal((await registry.runs.get(run.run_id)).status, 'running');

@@ -9,12 +9,18 @@ export class RegistryRuns {
     private readonly actor: string,
   ) {}
 
-  /** Record the start of a training or update as 'running' (createdBy: the registry's actor). @throws TendError TEND_INVALID_ARGUMENT */
+  /**
+   * Record the start of a training or update as 'running' (createdBy: the registry's actor). @throws
+   * TendError TEND_INVALID_ARGUMENT
+   */
   start(input: Omit<NewRun, 'createdBy'> & { createdBy?: string }): Promise<RunRecord> {
     return this.store.startRun({ ...input, createdBy: input.createdBy ?? this.actor });
   }
 
-  /** Mark a run finished, linking the version it produced. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT, TEND_VERSION_NOT_FOUND */
+  /**
+   * Mark a run finished, linking the version it produced. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT,
+   * TEND_VERSION_NOT_FOUND
+   */
   finish(runId: string, finish: RunFinish): Promise<RunRecord> {
     return this.store.finishRun(runId, finish);
   }

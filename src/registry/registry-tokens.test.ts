@@ -23,7 +23,14 @@ async function openTemp(t: { after(fn: () => unknown): void }): Promise<Registry
 }
 
 function newToken(n: number, over: Partial<NewToken> = {}): Omit<NewToken, 'createdBy'> {
-  return { id: `tok${n}`, name: `ci-${n}`, tokenSha256: hashOf(`secret-${n}`), scopes: ['infer', 'read'], models: null, ...over };
+  return {
+    id: `tok${n}`,
+    name: `ci-${n}`,
+    tokenSha256: hashOf(`secret-${n}`),
+    scopes: ['infer', 'read'],
+    models: null,
+    ...over,
+  };
 }
 
 test('a token is stored by its hash, found by it, listed without it and revoked once', async (t) => {
@@ -45,7 +52,10 @@ test('a token is stored by its hash, found by it, listed without it and revoked 
   assert.equal(await registry.tokens.findByHash('not a hash'), null);
   await registry.tokens.create(newToken(2, { createdBy: 'admin-token' }));
   const listed = await registry.tokens.list();
-  assert.deepEqual(listed.map((r) => r.id), ['tok1', 'tok2']);
+  assert.deepEqual(
+    listed.map((r) => r.id),
+    ['tok1', 'tok2'],
+  );
   assert.equal(listed[1]?.created_by, 'admin-token');
   assert.ok(!JSON.stringify(listed).includes(hashOf('secret-1')), 'no hash leaves the store');
 
@@ -64,7 +74,10 @@ test('names are unique among live tokens; ids and hashes always', async (t) => {
   await registry.tokens.create(newToken(1));
   await rejectsWith(registry.tokens.create(newToken(2, { name: 'ci-1' })), 'TEND_CONFLICT');
   await rejectsWith(registry.tokens.create(newToken(2, { id: 'tok1' })), 'TEND_CONFLICT');
-  await rejectsWith(registry.tokens.create(newToken(2, { tokenSha256: hashOf('secret-1') })), 'TEND_CONFLICT');
+  await rejectsWith(
+    registry.tokens.create(newToken(2, { tokenSha256: hashOf('secret-1') })),
+    'TEND_CONFLICT',
+  );
   await registry.tokens.revoke('tok1');
   const again = await registry.tokens.create(newToken(2, { name: 'ci-1' }));
   assert.equal(again.name, 'ci-1');
@@ -90,7 +103,8 @@ test('bad tokens are TEND_INVALID_ARGUMENT', async (t) => {
     { models: ['a/b'] },
     { createdBy: '' },
   ];
-  for (const over of bad) await rejectsWith(registry.tokens.create(newToken(1, over)), 'TEND_INVALID_ARGUMENT');
+  for (const over of bad)
+    await rejectsWith(registry.tokens.create(newToken(1, over)), 'TEND_INVALID_ARGUMENT');
   assert.deepEqual(await registry.tokens.list(), []);
   // The longest valid name is 64 characters.
   assert.equal((await registry.tokens.create(newToken(1, { name: 'n'.repeat(64) }))).name.length, 64);
@@ -147,7 +161,13 @@ test('a registry opened on stores of its own keeps its tokens and their audit en
   const registry = await Registry.open(join(dir, 'home'), { actor: 'tester', stores });
   t.after(() => registry.close());
   await registry.tokens.create(newToken(1));
-  assert.deepEqual((await stores.tokens.listTokens()).map((tok) => tok.id), ['tok1']);
-  assert.deepEqual((await stores.audit.listAudit()).map((e) => e.action), ['token.create']);
+  assert.deepEqual(
+    (await stores.tokens.listTokens()).map((tok) => tok.id),
+    ['tok1'],
+  );
+  assert.deepEqual(
+    (await stores.audit.listAudit()).map((e) => e.action),
+    ['token.create'],
+  );
   assert.equal(existsSync(join(dir, 'home', 'registry.db')), false);
 });

@@ -9,9 +9,17 @@ export class RegistryTokens {
     private readonly trail: AuditTrail,
   ) {}
 
-  /** Store a token's SHA-256 with its scopes (the token itself is never stored). @throws TendError TEND_INVALID_ARGUMENT, TEND_CONFLICT */
+  /**
+   * Store a token's SHA-256 with its scopes (the token itself is never stored). @throws TendError
+   * TEND_INVALID_ARGUMENT, TEND_CONFLICT
+   */
   create(input: Omit<NewToken, 'createdBy'> & { createdBy?: string }): Promise<TokenRecord> {
-    return this.trail.audited('token.create', input.id, () => this.store.createToken({ ...input, createdBy: input.createdBy ?? this.trail.actorNow() }), (t) => ({ after: { name: t.name, scopes: t.scopes, models: t.models } }));
+    return this.trail.audited(
+      'token.create',
+      input.id,
+      () => this.store.createToken({ ...input, createdBy: input.createdBy ?? this.trail.actorNow() }),
+      (t) => ({ after: { name: t.name, scopes: t.scopes, models: t.models } }),
+    );
   }
 
   /** Every token (revoked ones included), oldest first; never their hashes. */
@@ -31,7 +39,9 @@ export class RegistryTokens {
 
   /** @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (already revoked) */
   revoke(id: string, by?: string): Promise<TokenRecord> {
-    return this.trail.audited('token.revoke', id, () => this.store.revokeToken(id, by ?? this.trail.actorNow()));
+    return this.trail.audited('token.revoke', id, () =>
+      this.store.revokeToken(id, by ?? this.trail.actorNow()),
+    );
   }
 
   /** Record a token's use (written at most once a minute); true when written. */

@@ -25,7 +25,8 @@ async function openTemp(
 }
 
 function blobCount(home: string): number {
-  return readdirSync(join(home, 'models'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  return readdirSync(join(home, 'models'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    .length;
 }
 
 test('push stores the file by content and its signature', async (t) => {
@@ -33,7 +34,12 @@ test('push stores the file by content and its signature', async (t) => {
   assert.ok(existsSync(join(home, 'registry.db')));
   const pushed = await registry.models.push(DIGITS, { name: 'digits' });
   const sha256sum = execFileSync('sha256sum', [DIGITS], { encoding: 'utf8' }).split(' ')[0];
-  assert.deepEqual(pushed, { name: 'digits', version: 1, sha256: sha256sum, size_bytes: statSync(DIGITS).size });
+  assert.deepEqual(pushed, {
+    name: 'digits',
+    version: 1,
+    sha256: sha256sum,
+    size_bytes: statSync(DIGITS).size,
+  });
 
   const v = await registry.models.getVersion('digits', 1);
   const info = inspectModelFile(DIGITS);
@@ -81,10 +87,13 @@ test('push records aliases, tags, metrics, lineage and the model description', a
   assert.equal(model.description, 'digits classifier');
   assert.deepEqual(model.aliases, { candidate: 2, champion: 2 });
   const history = await registry.models.aliasHistory('digits', 'champion');
-  assert.deepEqual(history.map((h) => [h.from_version, h.to_version, h.actor]), [
-    [null, 1, 'tester'],
-    [1, 2, 'ci-bot'],
-  ]);
+  assert.deepEqual(
+    history.map((h) => [h.from_version, h.to_version, h.actor]),
+    [
+      [null, 1, 'tester'],
+      [1, 2, 'ci-bot'],
+    ],
+  );
 });
 
 test('an invalid model is TEND_INVALID_MODEL and writes nothing', async (t) => {
@@ -101,11 +110,14 @@ test('push refuses models with external data, and wraps inspector crashes', asyn
   const withExternal = await openTemp(t, {
     inspect: (path) => ({ ...inspectModelFile(path), external_data: ['/somewhere/weights.bin'] }),
   });
-  await assert.rejects(withExternal.registry.models.push(DIGITS, { name: 'big' }), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'TEND_INVALID_MODEL');
-    assert.match(err.message, /external data is not supported by push yet; serve the folder with --repo/);
-    return true;
-  });
+  await assert.rejects(
+    withExternal.registry.models.push(DIGITS, { name: 'big' }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'TEND_INVALID_MODEL');
+      assert.match(err.message, /external data is not supported by push yet; serve the folder with --repo/);
+      return true;
+    },
+  );
   assert.equal(blobCount(withExternal.home), 0);
 
   const crashing = await openTemp(t, {
@@ -122,7 +134,10 @@ test('bad arguments are rejected before anything is written', async (t) => {
   await rejectsWith(registry.models.push(join(home, 'missing.onnx'), { name: 'm' }), 'TEND_INVALID_ARGUMENT');
   await rejectsWith(registry.models.push(home, { name: 'm' }), 'TEND_INVALID_ARGUMENT');
   await rejectsWith(registry.models.push(DIGITS, { name: '../escape' }), 'TEND_INVALID_ARGUMENT');
-  await rejectsWith(registry.models.push(DIGITS, { name: 'm', aliases: ['latest'] }), 'TEND_INVALID_ARGUMENT');
+  await rejectsWith(
+    registry.models.push(DIGITS, { name: 'm', aliases: ['latest'] }),
+    'TEND_INVALID_ARGUMENT',
+  );
   await rejectsWith(registry.models.push(DIGITS, { name: 'm', aliases: ['2'] }), 'TEND_INVALID_ARGUMENT');
   await rejectsWith(registry.models.push(DIGITS, { name: 'm', tags: { '': 'x' } }), 'TEND_INVALID_ARGUMENT');
   await rejectsWith(registry.models.push(DIGITS, { name: 'm', parentVersion: 0 }), 'TEND_INVALID_ARGUMENT');
@@ -162,7 +177,10 @@ test('the registry persists across reopen', async (t) => {
   await registry.models.push(CNN, { name: 'cnn' });
   await registry.models.setAlias('digits', 'stable', 1, 'alice');
   await registry.models.removeAlias('digits', 'stable');
-  const before = { models: await registry.models.list(), versions: await registry.models.listVersions('digits') };
+  const before = {
+    models: await registry.models.list(),
+    versions: await registry.models.listVersions('digits'),
+  };
   await registry.close();
   await registry.close(); // idempotent
 
@@ -172,7 +190,11 @@ test('the registry persists across reopen', async (t) => {
   assert.deepEqual(await reopened.models.listVersions('digits'), before.versions);
   assert.deepEqual(await reopened.models.listAliases('digits'), { champion: 1 });
   assert.deepEqual(
-    (await reopened.models.aliasHistory('digits', 'stable')).map((h) => [h.from_version, h.to_version, h.actor]),
+    (await reopened.models.aliasHistory('digits', 'stable')).map((h) => [
+      h.from_version,
+      h.to_version,
+      h.actor,
+    ]),
     [
       [null, 1, 'alice'],
       [1, null, 'tester'],

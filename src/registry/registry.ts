@@ -31,7 +31,10 @@ export interface RegistryOptions {
   actor?: string;
   /** Use these stores instead of `<home>/registry.db` (PostgreSQL ones, test doubles). */
   stores?: RegistryStores;
-  /** Encryption keys for model files and artifacts (default: TEND_ENCRYPTION_KEY_FILE / TEND_ENCRYPTION_KEY; none: plaintext). */
+  /**
+   * Encryption keys for model files and artifacts (default: TEND_ENCRYPTION_KEY_FILE / TEND_ENCRYPTION_KEY;
+   * none: plaintext).
+   */
   keys?: KeyringSource;
 }
 

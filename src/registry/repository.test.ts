@@ -37,7 +37,10 @@ test('scanRepository lists models and numeric versions in order, warning about t
     'bad..name/1/model.onnx': 'x',
   });
   const { models, warnings } = scanRepository(dir);
-  assert.deepEqual(models.map((m) => m.name), ['alpha', 'digits']);
+  assert.deepEqual(
+    models.map((m) => m.name),
+    ['alpha', 'digits'],
+  );
   const digits = models[1];
   assert.ok(digits);
   assert.equal(digits.dir, join(dir, 'digits'));
@@ -57,7 +60,15 @@ test('scanRepository lists models and numeric versions in order, warning about t
   assert.equal(digits.config.max_batch_size, 8);
   assert.deepEqual(models[0]?.config, {});
   const warned = (fragment: string) => warnings.some((w) => w.includes(fragment));
-  for (const f of [join('digits', 'latest'), join('digits', '3'), join('digits', '0'), join('digits', '007'), 'config.pbtxt', 'README.md', 'bad..name']) {
+  for (const f of [
+    join('digits', 'latest'),
+    join('digits', '3'),
+    join('digits', '0'),
+    join('digits', '007'),
+    'config.pbtxt',
+    'README.md',
+    'bad..name',
+  ]) {
     assert.ok(warned(f), `expected a warning about ${f}: ${JSON.stringify(warnings)}`);
   }
   assert.ok(!warned('.git'));
@@ -81,7 +92,11 @@ test('an invalid config.yaml or no version marks that model only', (t) => {
   for (const name of ['unknown-key', 'not-yaml', 'wrong-type']) {
     const m = byName.get(name);
     assert.ok(m?.error?.includes('config.yaml'), `${name}: ${m?.error}`);
-    assert.deepEqual(m?.versions.map((v) => v.version), [1], 'versions are still listed');
+    assert.deepEqual(
+      m?.versions.map((v) => v.version),
+      [1],
+      'versions are still listed',
+    );
   }
   assert.match(byName.get('empty')?.error ?? '', /no version/);
 });

@@ -85,11 +85,14 @@ function scanModel(name: string, dir: string, warnings: string[]): RepositoryMod
     if (entry.startsWith('.')) continue;
     const path = join(dir, entry);
     if (!isDirectory(path)) {
-      if (entry === 'config.pbtxt') warnings.push(`${path}: tend reads ${CONFIG_FILE}, not config.pbtxt; ignored`);
+      if (entry === 'config.pbtxt')
+        warnings.push(`${path}: tend reads ${CONFIG_FILE}, not config.pbtxt; ignored`);
       continue;
     }
     if (!/^[1-9][0-9]*$/.test(entry) || !Number.isSafeInteger(Number(entry))) {
-      warnings.push(`${path}: not a version folder (versions are positive integers without leading zeros); ignored`);
+      warnings.push(
+        `${path}: not a version folder (versions are positive integers without leading zeros); ignored`,
+      );
       continue;
     }
     const file = join(path, MODEL_FILE);
@@ -113,7 +116,8 @@ function scanModel(name: string, dir: string, warnings: string[]): RepositoryMod
  */
 export function scanRepository(dir: string): RepositoryScan {
   const root = resolve(dir);
-  if (!isDirectory(root)) throw errors.invalidArgument(`model repository ${root} does not exist or is not a folder`);
+  if (!isDirectory(root))
+    throw errors.invalidArgument(`model repository ${root} does not exist or is not a folder`);
   const models: RepositoryModel[] = [];
   const warnings: string[] = [];
   for (const entry of readdirSync(root).sort()) {
@@ -136,7 +140,10 @@ export function scanRepository(dir: string): RepositoryScan {
  * Scan one model folder of a repository afresh (for an explicit load or reload).
  * Undefined when the repository has no folder of that name.
  */
-export function scanRepositoryModel(dir: string, name: string): { model: RepositoryModel; warnings: string[] } | undefined {
+export function scanRepositoryModel(
+  dir: string,
+  name: string,
+): { model: RepositoryModel; warnings: string[] } | undefined {
   if (!isValidModelName(name)) return undefined;
   const path = join(resolve(dir), name);
   if (!isDirectory(path)) return undefined;

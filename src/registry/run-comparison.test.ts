@@ -28,12 +28,26 @@ function run(id: string, over: Partial<RunRecord>): RunRecord {
 }
 
 test('parameters and metrics become key × run tables with differing keys marked', () => {
-  const a = run('r1', { parameters: { lr: 0.1, layers: { hidden: 16, act: 'relu' }, seed: 1 }, metrics: { accuracy: 0.9, loss: 0.3 } });
-  const b = run('r2', { parameters: { lr: 0.01, layers: { act: 'relu', hidden: 16 } }, metrics: { accuracy: 0.93, loss: 0.3 }, produced_version: 2 });
+  const a = run('r1', {
+    parameters: { lr: 0.1, layers: { hidden: 16, act: 'relu' }, seed: 1 },
+    metrics: { accuracy: 0.9, loss: 0.3 },
+  });
+  const b = run('r2', {
+    parameters: { lr: 0.01, layers: { act: 'relu', hidden: 16 } },
+    metrics: { accuracy: 0.93, loss: 0.3 },
+    produced_version: 2,
+  });
   const cmp = compareRunRecords([a, b]);
   assert.deepEqual(cmp.run_ids, ['r1', 'r2']);
   assert.deepEqual(cmp.parameters, [
-    { key: 'layers', values: [{ hidden: 16, act: 'relu' }, { act: 'relu', hidden: 16 }], differs: false },
+    {
+      key: 'layers',
+      values: [
+        { hidden: 16, act: 'relu' },
+        { act: 'relu', hidden: 16 },
+      ],
+      differs: false,
+    },
     { key: 'lr', values: [0.1, 0.01], differs: true },
     { key: 'seed', values: [1, null], differs: true },
   ]);

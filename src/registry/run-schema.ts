@@ -59,7 +59,11 @@ export const runsMigration: Migration = {
       .addColumn('duration_ms', 'bigint')
       .addColumn('created_by', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('training_runs_model').on('training_runs').columns(['model_name', 'started_at']).execute();
+    await db.schema
+      .createIndex('training_runs_model')
+      .on('training_runs')
+      .columns(['model_name', 'started_at'])
+      .execute();
   },
   async down(db: Kysely<any>): Promise<void> {
     await db.schema.dropTable('training_runs').execute();

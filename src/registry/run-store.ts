@@ -75,7 +75,10 @@ export interface RunListOptions {
 export interface RunStore {
   /** Record a run as 'running'. @throws TendError TEND_INVALID_ARGUMENT */
   startRun(input: NewRun): Promise<RunRecord>;
-  /** Mark a running run finished. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (not running), TEND_VERSION_NOT_FOUND */
+  /**
+   * Mark a running run finished. @throws TendError TEND_NOT_FOUND, TEND_CONFLICT (not running),
+   * TEND_VERSION_NOT_FOUND
+   */
   finishRun(runId: string, finish: RunFinish): Promise<RunRecord>;
   /**
    * Mark a running run failed with its error (and the epochs it got through, when given); duration

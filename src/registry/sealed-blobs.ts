@@ -10,7 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
-import { decryptBuffer, encryptBuffer, ENVELOPE_OVERHEAD_BYTES, envelopeKeyId, isEncrypted } from '../core/encryption.js';
+import {
+  decryptBuffer,
+  encryptBuffer,
+  ENVELOPE_OVERHEAD_BYTES,
+  envelopeKeyId,
+  isEncrypted,
+} from '../core/encryption.js';
 import type { KeyringSource } from '../core/encryption-env.js';
 import { errors } from '../core/errors.js';
 import type { Keyring } from '../core/keyring.js';
@@ -51,7 +57,10 @@ export class SealedBlobs {
     readonly keys: KeyringSource,
   ) {}
 
-  /** True when new blobs are encrypted (a keyring is configured). @throws TendError TEND_INVALID_CONFIG for a bad keyring */
+  /**
+   * True when new blobs are encrypted (a keyring is configured). @throws TendError TEND_INVALID_CONFIG for a
+   * bad keyring
+   */
   get sealing(): boolean {
     return this.keys.current() !== null;
   }
@@ -71,7 +80,8 @@ export class SealedBlobs {
       return 'missing';
     }
     if (size === digest.size_bytes) return 'plain';
-    if (size === digest.size_bytes + ENVELOPE_OVERHEAD_BYTES && (await this.hasEnvelopeHeader(digest.sha256))) return 'sealed';
+    if (size === digest.size_bytes + ENVELOPE_OVERHEAD_BYTES && (await this.hasEnvelopeHeader(digest.sha256)))
+      return 'sealed';
     return 'other';
   }
 
@@ -101,9 +111,13 @@ export class SealedBlobs {
     const form = await this.formOf(digest);
     if (key === null) {
       if (form === 'sealed') return { ...digest, path, created: false };
-      return this.blobs.putFrom(async function* () {
-        yield plain;
-      }, digest, 'blob bytes changed while being stored');
+      return this.blobs.putFrom(
+        async function* () {
+          yield plain;
+        },
+        digest,
+        'blob bytes changed while being stored',
+      );
     }
     if (form === 'sealed') return { ...digest, path, created: false };
     await this.blobs.replace(digest.sha256, encryptBuffer(plain, key));
@@ -118,7 +132,8 @@ export class SealedBlobs {
   async putFile(file: string, digest: FileDigest, changedMessage: string): Promise<StoredBlob> {
     if (!this.sealing) {
       // A sealed copy of the same content stays: it is as good, and a plaintext one would undo encryption.
-      if ((await this.formOf(digest)) === 'sealed') return { ...digest, path: this.blobs.pathFor(digest.sha256), created: false };
+      if ((await this.formOf(digest)) === 'sealed')
+        return { ...digest, path: this.blobs.pathFor(digest.sha256), created: false };
       return this.blobs.put(file, digest);
     }
     const plain = await readFile(file);
@@ -191,7 +206,8 @@ export class SealedBlobs {
         if (sha256Of(raw) !== sha256) throw err;
       }
     }
-    if (sha256Of(plain) !== sha256) throw errors.internal(`${what} no longer matches its sha256 (damaged on disk); left as it is`);
+    if (sha256Of(plain) !== sha256)
+      throw errors.internal(`${what} no longer matches its sha256 (damaged on disk); left as it is`);
     if (sealed && envelopeKeyId(raw) === keyring.active.id) return 'unchanged';
     await this.blobs.replace(sha256, encryptBuffer(plain, keyring.active));
     return sealed ? 'resealed' : 'encrypted';

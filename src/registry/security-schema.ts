@@ -70,7 +70,12 @@ export const securityMigration: Migration = {
       .addColumn('revoked_by', 'text')
       .addColumn('last_used_at', 'varchar(32)')
       .execute();
-    await db.schema.createIndex('api_tokens_sha256').on('api_tokens').column('token_sha256').unique().execute();
+    await db.schema
+      .createIndex('api_tokens_sha256')
+      .on('api_tokens')
+      .column('token_sha256')
+      .unique()
+      .execute();
     // A partial unique index (SQLite and PostgreSQL both have them): a revoked token's name can be reused.
     await db.schema
       .createIndex('api_tokens_live_name')
@@ -84,7 +89,9 @@ export const securityMigration: Migration = {
     await db.schema
       .createTable('audit_log')
       // SQLite's AUTOINCREMENT never hands out a number twice; elsewhere an identity column does the same.
-      .addColumn('seq', 'integer', (c) => (sqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity()))
+      .addColumn('seq', 'integer', (c) =>
+        sqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+      )
       .addColumn('at', 'varchar(32)', (c) => c.notNull())
       .addColumn('actor', 'varchar(128)', (c) => c.notNull())
       .addColumn('source', 'varchar(256)', (c) => c.notNull())
@@ -99,7 +106,9 @@ export const securityMigration: Migration = {
     if (sqlite) {
       for (const event of ['UPDATE', 'DELETE']) {
         const trigger = sql.id(`audit_log_no_${event.toLowerCase()}`);
-        await sql`CREATE TRIGGER ${trigger} BEFORE ${sql.raw(event)} ON audit_log BEGIN SELECT RAISE(ABORT, ${sql.lit(AUDIT_APPEND_ONLY_MESSAGE)}); END`.execute(db);
+        await sql`CREATE TRIGGER ${trigger} BEFORE ${sql.raw(event)} ON audit_log BEGIN SELECT RAISE(ABORT, ${sql.lit(AUDIT_APPEND_ONLY_MESSAGE)}); END`.execute(
+          db,
+        );
       }
     }
   },

@@ -46,8 +46,13 @@ test('sqlite: WAL, foreign keys and the migration table', async (t) => {
   const raw = new Database(path, { readonly: true });
   try {
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    const migrations = raw.prepare('select name from kysely_migration order by name').all() as { name: string }[];
-    assert.deepEqual(migrations.map((m) => m.name), Object.keys(REGISTRY_MIGRATIONS).sort());
+    const migrations = raw.prepare('select name from kysely_migration order by name').all() as {
+      name: string;
+    }[];
+    assert.deepEqual(
+      migrations.map((m) => m.name),
+      Object.keys(REGISTRY_MIGRATIONS).sort(),
+    );
     assert.deepEqual(migrations.map((m) => m.name).slice(0, 2), ['0001_initial', '0002_deployments']);
   } finally {
     raw.close();
@@ -56,7 +61,10 @@ test('sqlite: WAL, foreign keys and the migration table', async (t) => {
   try {
     // Foreign keys are enforced: an alias cannot point at a version that does not exist.
     await assert.rejects(
-      fk.db.insertInto('model_aliases').values({ model_name: 'm', alias: 'x', version: 9, updated_at: '', updated_by: '' }).execute(),
+      fk.db
+        .insertInto('model_aliases')
+        .values({ model_name: 'm', alias: 'x', version: 9, updated_at: '', updated_by: '' })
+        .execute(),
       /FOREIGN KEY/,
     );
   } finally {
@@ -71,7 +79,11 @@ test('sqlite: a deleted version number is never given out again', async (t) => {
   t.after(() => store.close());
   await store.models.createVersion(newVersion('m'));
   await store.models.createVersion(newVersion('m'));
-  await store.db.deleteFrom('model_versions').where('model_name', '=', 'm').where('version', '=', 2).execute();
+  await store.db
+    .deleteFrom('model_versions')
+    .where('model_name', '=', 'm')
+    .where('version', '=', 2)
+    .execute();
   assert.equal((await store.models.createVersion(newVersion('m'))).version, 3);
   await rejectsWith(store.models.getVersion('m', 2), 'TEND_VERSION_NOT_FOUND');
 });
@@ -95,9 +107,14 @@ test('sqlite: two stores on one file in one process push concurrently', async (t
     await b.close();
   });
   const made = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? a : b).models.createVersion(newVersion('m', { aliases: ['champion'] }))),
+    Array.from({ length: 6 }, (_, i) =>
+      (i % 2 === 0 ? a : b).models.createVersion(newVersion('m', { aliases: ['champion'] })),
+    ),
   );
-  assert.deepEqual(made.map((v) => v.version).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    made.map((v) => v.version).sort((x, y) => x - y),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.equal((await b.models.aliasHistory('m', 'champion')).length, 6);
 });
 
@@ -119,13 +136,24 @@ await store.close();
   );
   const here = (file: string) => pathToFileURL(join(import.meta.dirname, file)).href;
   const child = () =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', script, here('sqlite-store.ts'), here('store.case.ts'), path]);
+    promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      script,
+      here('sqlite-store.ts'),
+      here('store.case.ts'),
+      path,
+    ]);
   const mine = (async () => {
-    for (let i = 0; i < 10; i++) await store.models.createVersion(newVersion('m', { aliases: ['champion'], actor: 'parent' }));
+    for (let i = 0; i < 10; i++)
+      await store.models.createVersion(newVersion('m', { aliases: ['champion'], actor: 'parent' }));
   })();
   await Promise.all([child(), child(), mine]);
   const versions = (await store.models.listVersions('m')).map((v) => v.version);
-  assert.deepEqual(versions, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(
+    versions,
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   const history = await store.models.aliasHistory('m', 'champion');
   assert.equal(history.length, 30);
   for (let i = 1; i < history.length; i++) assert.equal(history[i]?.from_version, history[i - 1]?.to_version);

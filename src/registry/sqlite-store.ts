@@ -50,7 +50,10 @@ function isBusy(err: unknown): boolean {
  * store on it.
  * @throws TendError TEND_INVALID_ARGUMENT when the file cannot be opened as a database.
  */
-export async function openSqliteStores(path: string, options: SqliteStoreOptions = {}): Promise<KyselyRegistryStores> {
+export async function openSqliteStores(
+  path: string,
+  options: SqliteStoreOptions = {},
+): Promise<KyselyRegistryStores> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let sqlite: Database.Database;
   try {
@@ -59,10 +62,9 @@ export async function openSqliteStores(path: string, options: SqliteStoreOptions
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   } catch (err) {
-    throw errors.invalidArgument(
-      `cannot open the registry database ${path}: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw errors.invalidArgument(`cannot open the registry database ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let key: string;
   try {

@@ -67,7 +67,9 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
 
     test('the first version creates the model', async () => {
       assert.deepEqual(await stores.models.listModels(), []);
-      const v = await stores.models.createVersion(newVersion('digits', { description: 'handwritten digits' }));
+      const v = await stores.models.createVersion(
+        newVersion('digits', { description: 'handwritten digits' }),
+      );
       assert.equal(v.version, 1);
       assert.equal(v.status, 'ready');
       assert.match(v.created_at, ISO_UTC);
@@ -80,21 +82,33 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       assert.deepEqual(model.aliases, {});
       assert.match(model.created_at, ISO_UTC);
       assert.ok(model.updated_at >= model.created_at);
-      assert.deepEqual((await stores.models.listModels()).map((m) => m.name), ['digits']);
+      assert.deepEqual(
+        (await stores.models.listModels()).map((m) => m.name),
+        ['digits'],
+      );
     });
 
     test('version numbers grow per model and models list by name', async () => {
       for (let i = 0; i < 3; i++) await stores.models.createVersion(newVersion('b'));
       await stores.models.createVersion(newVersion('a'));
-      assert.deepEqual((await stores.models.listVersions('b')).map((v) => v.version), [1, 2, 3]);
-      assert.deepEqual((await stores.models.listVersions('a')).map((v) => v.version), [1]);
+      assert.deepEqual(
+        (await stores.models.listVersions('b')).map((v) => v.version),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        (await stores.models.listVersions('a')).map((v) => v.version),
+        [1],
+      );
       assert.equal((await stores.models.latestVersion('b')).version, 3);
       assert.equal((await stores.models.getVersion('b', 2)).version, 2);
       const models = await stores.models.listModels();
-      assert.deepEqual(models.map((m) => [m.name, m.latest_version, m.version_count]), [
-        ['a', 1, 1],
-        ['b', 3, 3],
-      ]);
+      assert.deepEqual(
+        models.map((m) => [m.name, m.latest_version, m.version_count]),
+        [
+          ['a', 1, 1],
+          ['b', 3, 3],
+        ],
+      );
     });
 
     test('a later version keeps the description unless it gives a new one', async () => {
@@ -130,7 +144,14 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         },
         source: 'train:run-42',
         created_by: 'bob',
-        metrics: { accuracy: 0.97, confusion: [[1, 2], [3, 4]], nested: { ok: true, none: null } },
+        metrics: {
+          accuracy: 0.97,
+          confusion: [
+            [1, 2],
+            [3, 4],
+          ],
+          nested: { ok: true, none: null },
+        },
         tags: { team: 'vision', stage: 'dev' },
         run_id: 'run-42',
       });
@@ -152,15 +173,33 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(child.parent_version, 1);
       assert.equal(child.run_id, null);
       assert.deepEqual(Object.keys(v).sort(), [
-        'aliases', 'archived', 'archived_at', 'archived_by', 'created_at', 'created_by', 'metrics', 'model_info', 'name',
-        'parent_version', 'run_id', 'sha256', 'signature', 'size_bytes', 'source', 'status', 'tags', 'version',
+        'aliases',
+        'archived',
+        'archived_at',
+        'archived_by',
+        'created_at',
+        'created_by',
+        'metrics',
+        'model_info',
+        'name',
+        'parent_version',
+        'run_id',
+        'sha256',
+        'signature',
+        'size_bytes',
+        'source',
+        'status',
+        'tags',
+        'version',
       ]);
     });
 
     test('aliases move with their history: from, to, actor, time', async () => {
       await stores.models.createVersion(newVersion('m', { aliases: ['champion'], actor: 'ci' }));
       await stores.models.createVersion(newVersion('m'));
-      await stores.models.createVersion(newVersion('m', { aliases: ['challenger', 'champion', 'champion'], actor: 'ci' }));
+      await stores.models.createVersion(
+        newVersion('m', { aliases: ['challenger', 'champion', 'champion'], actor: 'ci' }),
+      );
       assert.deepEqual(await stores.models.listAliases('m'), { challenger: 3, champion: 3 });
 
       assert.deepEqual(await stores.models.setAlias('m', 'champion', 2, 'alice'), { from: 3, to: 2 });
@@ -169,7 +208,11 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await stores.models.getAlias('m', 'champion'), 2);
       assert.deepEqual((await stores.models.getVersion('m', 3)).aliases, ['challenger']);
       assert.deepEqual((await stores.models.getVersion('m', 2)).aliases, ['champion']);
-      assert.deepEqual((await stores.models.getModel('m')).aliases, { challenger: 3, champion: 2, stable: 1 });
+      assert.deepEqual((await stores.models.getModel('m')).aliases, {
+        challenger: 3,
+        champion: 2,
+        stable: 1,
+      });
 
       await stores.models.removeAlias('m', 'champion', 'carol');
       assert.deepEqual(await stores.models.listAliases('m'), { challenger: 3, stable: 1 });
@@ -205,21 +248,46 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
 
     test('invalid names and arguments are TEND_INVALID_ARGUMENT, and nothing is written', async () => {
       const badNames = ['', '.hidden', '-dash', 'a..b', 'a/b', 'a b', 'x'.repeat(129), 'ü'];
-      for (const bad of badNames) await rejectsWith(stores.models.createVersion(newVersion(bad)), 'TEND_INVALID_ARGUMENT');
-      for (const good of ['a', '_x', 'A_b.c-1', '3', 'x'.repeat(128)]) await stores.models.createVersion(newVersion(good));
+      for (const bad of badNames)
+        await rejectsWith(stores.models.createVersion(newVersion(bad)), 'TEND_INVALID_ARGUMENT');
+      for (const good of ['a', '_x', 'A_b.c-1', '3', 'x'.repeat(128)])
+        await stores.models.createVersion(newVersion(good));
       assert.equal((await stores.models.listModels()).length, 5);
 
-      const badAliases = ['1', '42', '1e3', 'latest', 'Latest', '9lives', 'Infinity', 'NaN', 'a b', '-a', 'a'.repeat(65), ''];
+      const badAliases = [
+        '1',
+        '42',
+        '1e3',
+        'latest',
+        'Latest',
+        '9lives',
+        'Infinity',
+        'NaN',
+        'a b',
+        '-a',
+        'a'.repeat(65),
+        '',
+      ];
       for (const bad of badAliases) {
         await rejectsWith(stores.models.setAlias('a', bad, 1, 'x'), 'TEND_INVALID_ARGUMENT');
-        await rejectsWith(stores.models.createVersion(newVersion('a', { aliases: [bad] })), 'TEND_INVALID_ARGUMENT');
+        await rejectsWith(
+          stores.models.createVersion(newVersion('a', { aliases: [bad] })),
+          'TEND_INVALID_ARGUMENT',
+        );
       }
-      for (const good of ['champion', 'v2', 'B', 'a_b-c', 'e5', 'a'.repeat(64)]) await stores.models.setAlias('a', good, 1, 'x');
-      assert.deepEqual((await stores.models.listVersions('a')).map((v) => v.version), [1]);
+      for (const good of ['champion', 'v2', 'B', 'a_b-c', 'e5', 'a'.repeat(64)])
+        await stores.models.setAlias('a', good, 1, 'x');
+      assert.deepEqual(
+        (await stores.models.listVersions('a')).map((v) => v.version),
+        [1],
+      );
 
       await rejectsWith(stores.models.setAlias('a', 'champion', 0, 'x'), 'TEND_INVALID_ARGUMENT');
       await rejectsWith(stores.models.setAlias('a', 'champion', 1.5, 'x'), 'TEND_INVALID_ARGUMENT');
-      await rejectsWith(stores.models.createVersion(newVersion('a', { parent_version: -1 })), 'TEND_INVALID_ARGUMENT');
+      await rejectsWith(
+        stores.models.createVersion(newVersion('a', { parent_version: -1 })),
+        'TEND_INVALID_ARGUMENT',
+      );
       await rejectsWith(
         stores.models.createVersion(newVersion('a', { tags: { k: 1 } as unknown as Record<string, string> })),
         'TEND_INVALID_ARGUMENT',
@@ -246,23 +314,35 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
     });
 
     test('a failed version is rolled back whole: no model, no number used', async () => {
-      await rejectsWith(stores.models.createVersion(newVersion('fresh', { parent_version: 1 })), 'TEND_VERSION_NOT_FOUND');
+      await rejectsWith(
+        stores.models.createVersion(newVersion('fresh', { parent_version: 1 })),
+        'TEND_VERSION_NOT_FOUND',
+      );
       await rejectsWith(stores.models.getModel('fresh'), 'TEND_MODEL_NOT_FOUND');
       await stores.models.createVersion(newVersion('m'));
-      await rejectsWith(stores.models.createVersion(newVersion('m', { parent_version: 5 })), 'TEND_VERSION_NOT_FOUND');
+      await rejectsWith(
+        stores.models.createVersion(newVersion('m', { parent_version: 5 })),
+        'TEND_VERSION_NOT_FOUND',
+      );
       assert.equal((await stores.models.createVersion(newVersion('m'))).version, 2);
     });
 
     test('concurrent versions of one model get distinct numbers', async () => {
       const made = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => stores.models.createVersion(newVersion('race', { aliases: ['champion'], actor: `w${i}` }))),
+        Array.from({ length: 8 }, (_, i) =>
+          stores.models.createVersion(newVersion('race', { aliases: ['champion'], actor: `w${i}` })),
+        ),
       );
-      assert.deepEqual(made.map((v) => v.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        made.map((v) => v.version).sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
       assert.equal((await stores.models.getModel('race')).version_count, 8);
       // Every alias move is in the history, each starting where the previous one ended.
       const history = await stores.models.aliasHistory('race', 'champion');
       assert.equal(history.length, 8);
-      for (let i = 1; i < history.length; i++) assert.equal(history[i]?.from_version, history[i - 1]?.to_version);
+      for (let i = 1; i < history.length; i++)
+        assert.equal(history[i]?.from_version, history[i - 1]?.to_version);
       assert.equal(await stores.models.getAlias('race', 'champion'), history.at(-1)?.to_version);
     });
   });

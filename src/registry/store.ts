@@ -11,7 +11,13 @@ import type { ModelSignature } from '../core/signature.js';
 import type { AuditEntry } from './audit-store.js';
 import type { AliasMove, ModelRecord, StoredModelInfo, VersionRecord } from './model-records.js';
 
-export type { AliasMove, ModelRecord, StoredModelInfo, VersionRecord, VersionStatus } from './model-records.js';
+export type {
+  AliasMove,
+  ModelRecord,
+  StoredModelInfo,
+  VersionRecord,
+  VersionStatus,
+} from './model-records.js';
 
 export interface AliasChange {
   from: number | null;

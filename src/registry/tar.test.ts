@@ -40,7 +40,10 @@ test('tar: what the writer writes, the reader lists and reads back in order', as
   const path = join(dir, 'a.tar');
   const content = await writeSample(path);
   const entries = await listTar(path);
-  assert.deepEqual(entries.map((e) => e.name), [...content.keys()]);
+  assert.deepEqual(
+    entries.map((e) => e.name),
+    [...content.keys()],
+  );
   for (const entry of entries) {
     assert.equal(entry.offset % 512, 0);
     assert.ok((await readTarEntryBuffer(path, entry)).equals(content.get(entry.name) as Buffer), entry.name);
@@ -48,35 +51,43 @@ test('tar: what the writer writes, the reader lists and reads back in order', as
   assert.equal(readFileSync(path).length % 512, 0);
 });
 
-test('tar: system tar lists and extracts our archives', { skip: !HAVE_TAR && 'no tar on this machine' }, async (t) => {
-  const dir = tempDir('tar', t);
-  const path = join(dir, 'a.tar');
-  const content = await writeSample(path);
-  const listed = execFileSync('tar', ['tf', path], { encoding: 'utf8' }).trim().split('\n');
-  assert.deepEqual(listed, [...content.keys()]);
-  const out = join(dir, 'x');
-  mkdirSync(out);
-  execFileSync('tar', ['xf', path, '-C', out]);
-  for (const [name, bytes] of content) assert.ok(readFileSync(join(out, name)).equals(bytes), name);
-});
+test(
+  'tar: system tar lists and extracts our archives',
+  { skip: !HAVE_TAR && 'no tar on this machine' },
+  async (t) => {
+    const dir = tempDir('tar', t);
+    const path = join(dir, 'a.tar');
+    const content = await writeSample(path);
+    const listed = execFileSync('tar', ['tf', path], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(listed, [...content.keys()]);
+    const out = join(dir, 'x');
+    mkdirSync(out);
+    execFileSync('tar', ['xf', path, '-C', out]);
+    for (const [name, bytes] of content) assert.ok(readFileSync(join(out, name)).equals(bytes), name);
+  },
+);
 
-test('tar: archives repacked by system tar (gnu long names, pax, folders) still read', { skip: !HAVE_TAR && 'no tar on this machine' }, async (t) => {
-  const dir = tempDir('tar', t);
-  const src = join(dir, 'src');
-  const longFile = `${'n'.repeat(120)}.onnx`; // no '/': ustar cannot hold it, GNU and pax can
-  mkdirSync(join(src, 'models'), { recursive: true });
-  writeFileSync(join(src, 'manifest.json'), '{}');
-  writeFileSync(join(src, 'models', longFile), Buffer.alloc(1500, 3));
-  for (const format of ['gnu', 'pax']) {
-    const path = join(dir, `${format}.tar`);
-    execFileSync('tar', [`--format=${format}`, '-cf', path, '-C', src, 'manifest.json', 'models']);
-    const entries = await listTar(path);
-    assert.deepEqual(entries.map((e) => e.name).sort(), ['manifest.json', `models/${longFile}`], format);
-    const model = entries.find((e) => e.name.endsWith('.onnx'));
-    assert.ok(model !== undefined);
-    assert.ok((await readTarEntryBuffer(path, model)).equals(Buffer.alloc(1500, 3)), format);
-  }
-});
+test(
+  'tar: archives repacked by system tar (gnu long names, pax, folders) still read',
+  { skip: !HAVE_TAR && 'no tar on this machine' },
+  async (t) => {
+    const dir = tempDir('tar', t);
+    const src = join(dir, 'src');
+    const longFile = `${'n'.repeat(120)}.onnx`; // no '/': ustar cannot hold it, GNU and pax can
+    mkdirSync(join(src, 'models'), { recursive: true });
+    writeFileSync(join(src, 'manifest.json'), '{}');
+    writeFileSync(join(src, 'models', longFile), Buffer.alloc(1500, 3));
+    for (const format of ['gnu', 'pax']) {
+      const path = join(dir, `${format}.tar`);
+      execFileSync('tar', [`--format=${format}`, '-cf', path, '-C', src, 'manifest.json', 'models']);
+      const entries = await listTar(path);
+      assert.deepEqual(entries.map((e) => e.name).sort(), ['manifest.json', `models/${longFile}`], format);
+      const model = entries.find((e) => e.name.endsWith('.onnx'));
+      assert.ok(model !== undefined);
+      assert.ok((await readTarEntryBuffer(path, model)).equals(Buffer.alloc(1500, 3)), format);
+    }
+  },
+);
 
 test('tar: broken archives are TEND_INVALID_ARCHIVE naming what is wrong, a missing file TEND_INVALID_ARGUMENT', async (t) => {
   const dir = tempDir('tar', t);
@@ -94,13 +105,19 @@ test('tar: broken archives are TEND_INVALID_ARCHIVE naming what is wrong, a miss
   const truncated = join(dir, 'truncated.tar');
   writeFileSync(truncated, bytes);
   truncateSync(truncated, 1536 + 100); // inside the second entry's data (header at 1024, data from 1536)
-  await refused(truncated, /^a truncated tar archive: it ends in the middle of an entry \(100 of its 703 bytes are there\)$/);
+  await refused(
+    truncated,
+    /^a truncated tar archive: it ends in the middle of an entry \(100 of its 703 bytes are there\)$/,
+  );
   truncateSync(truncated, 1024 + 100); // inside the second entry's header
   await refused(truncated, /^a truncated tar archive: it ends in the middle of the header at byte 1024$/);
 
   const noEnd = join(dir, 'no-end.tar');
   writeFileSync(noEnd, bytes.subarray(0, bytes.length - 1024));
-  await refused(noEnd, /^a truncated tar archive: it ends after \d+ bytes without the end-of-archive blocks$/);
+  await refused(
+    noEnd,
+    /^a truncated tar archive: it ends after \d+ bytes without the end-of-archive blocks$/,
+  );
 
   const badSum = join(dir, 'bad-sum.tar');
   const flipped = Buffer.from(bytes);
@@ -129,7 +146,10 @@ test('tar: a stream that does not give the declared size is an error', async (t)
     [10, 8],
   ] as const) {
     const out = await open(join(dir, `s${actual}.tar`), 'w');
-    await assert.rejects(new TarWriter(out).addStream('f', declared, chunksOf(Buffer.alloc(actual))), /longer|shorter/);
+    await assert.rejects(
+      new TarWriter(out).addStream('f', declared, chunksOf(Buffer.alloc(actual))),
+      /longer|shorter/,
+    );
     await out.close();
   }
   const out = await open(join(dir, 'long.tar'), 'w');

@@ -31,7 +31,8 @@ function paddingFor(size: number): number {
 
 function writeString(header: Buffer, value: string, offset: number, length: number): void {
   const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length > length) throw errors.invalidArgument(`tar field '${value}' is longer than ${length} bytes`);
+  if (bytes.length > length)
+    throw errors.invalidArgument(`tar field '${value}' is longer than ${length} bytes`);
   bytes.copy(header, offset);
 }
 
@@ -56,7 +57,8 @@ function splitName(name: string): { prefix: string; name: string } {
   for (let i = name.indexOf('/'); i > 0; i = name.indexOf('/', i + 1)) {
     const prefix = name.slice(0, i);
     const rest = name.slice(i + 1);
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest !== '') return { prefix, name: rest };
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest !== '')
+      return { prefix, name: rest };
   }
   throw errors.invalidArgument(`'${name}' is too long for a ustar archive entry`);
 }
@@ -103,7 +105,12 @@ export class TarWriter {
    * Add a file streamed from `chunks`, which must yield exactly `size` bytes (the header is
    * written first, so a source that grows or shrinks meanwhile is an error, not a broken archive).
    */
-  async addStream(name: string, size: number, chunks: AsyncIterable<Buffer>, mtime = new Date()): Promise<void> {
+  async addStream(
+    name: string,
+    size: number,
+    chunks: AsyncIterable<Buffer>,
+    mtime = new Date(),
+  ): Promise<void> {
     await this.write(fileHeader(name, size, mtime));
     let written = 0;
     for await (const chunk of chunks) {
@@ -112,7 +119,9 @@ export class TarWriter {
       await this.write(chunk);
     }
     if (written !== size) {
-      throw errors.invalidArgument(`'${name}' was ${written > size ? 'longer' : 'shorter'} than its ${size} bytes while being archived`);
+      throw errors.invalidArgument(
+        `'${name}' was ${written > size ? 'longer' : 'shorter'} than its ${size} bytes while being archived`,
+      );
     }
     await this.write(ZERO_BLOCK.subarray(0, paddingFor(size)));
   }
@@ -134,7 +143,8 @@ function readNumber(header: Buffer, offset: number, length: number, what: string
   if (first & 0x80) {
     let value = 0n;
     for (let i = offset + 1; i < offset + length; i++) value = (value << 8n) | BigInt(header[i] ?? 0);
-    if (first !== 0x80 || value > BigInt(Number.MAX_SAFE_INTEGER)) throw badTar(`a header's ${what} field is out of range`);
+    if (first !== 0x80 || value > BigInt(Number.MAX_SAFE_INTEGER))
+      throw badTar(`a header's ${what} field is out of range`);
     return Number(value);
   }
   const text = readString(header, offset, length).trim();
@@ -182,7 +192,8 @@ function parsePax(data: Buffer): Map<string, string> {
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
     const length = Number(data.subarray(at, space).toString('ascii'));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > data.length) throw badTar('a pax header is malformed');
+    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > data.length)
+      throw badTar('a pax header is malformed');
     const record = data.subarray(space + 1, at + length - 1).toString('utf8');
     const eq = record.indexOf('=');
     if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
@@ -222,22 +233,30 @@ export async function listTar(path: string): Promise<TarEntry[]> {
     let pax = new Map<string, string>();
     for (;;) {
       if (position + BLOCK > fileSize) {
-        if (entries.length === 0 && position === 0) throw notTar(`it is empty or shorter than one ${BLOCK}-byte block`);
-        if (fileSize > position) throw truncatedTar(`it ends in the middle of the header at byte ${position}`);
+        if (entries.length === 0 && position === 0)
+          throw notTar(`it is empty or shorter than one ${BLOCK}-byte block`);
+        if (fileSize > position)
+          throw truncatedTar(`it ends in the middle of the header at byte ${position}`);
         throw truncatedTar(`it ends after ${position} bytes without the end-of-archive blocks`);
       }
       const header = await readExactly(file, position, BLOCK);
       if (header.equals(ZERO_BLOCK)) return entries;
       if (!checksumMatches(header)) {
-        throw position === 0 ? notTar('its first block is not a tar header (bad checksum)') : badTar(`the header at byte ${position} has a bad checksum`);
+        throw position === 0
+          ? notTar('its first block is not a tar header (bad checksum)')
+          : badTar(`the header at byte ${position} has a bad checksum`);
       }
       const type = String.fromCharCode(header[156] ?? 0);
       const prefix = readString(header, 345, 155);
       const baseName = readString(header, 0, 100);
       const size = Number(pax.get('size') ?? readNumber(header, 124, 12, 'size'));
-      if (!Number.isSafeInteger(size) || size < 0) throw badTar(`the entry at byte ${position} has an invalid size`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw badTar(`the entry at byte ${position} has an invalid size`);
       const offset = position + BLOCK;
-      if (offset + size > fileSize) throw truncatedTar(`it ends in the middle of an entry (${fileSize - offset} of its ${size} bytes are there)`);
+      if (offset + size > fileSize)
+        throw truncatedTar(
+          `it ends in the middle of an entry (${fileSize - offset} of its ${size} bytes are there)`,
+        );
       position = offset + size + paddingFor(size);
 
       if (type === 'x' || type === 'L') {
@@ -264,7 +283,11 @@ export function readTarEntry(path: string, entry: TarEntry): Readable {
   // createReadStream's `end` is inclusive and may not precede `start`: an empty entry is no stream at all.
   return entry.size === 0
     ? Readable.from([])
-    : createReadStream(path, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: 1 << 20 });
+    : createReadStream(path, {
+        start: entry.offset,
+        end: entry.offset + entry.size - 1,
+        highWaterMark: 1 << 20,
+      });
 }
 
 /** Read one (small) entry whole. */

@@ -58,7 +58,10 @@ test('toOrtTensor maps tend datatypes onto onnxruntime types', () => {
     assert.equal(converted.type, type);
     assert.deepEqual(converted.dims, tensor.shape);
   }
-  assert.throws(() => toOrtTensor({ name: 'x', datatype: 'FP32', shape: [3], data: new Float32Array(2) }), /size/);
+  assert.throws(
+    () => toOrtTensor({ name: 'x', datatype: 'FP32', shape: [3], data: new Float32Array(2) }),
+    /size/,
+  );
 });
 
 test('fromOrtTensor hands float16 out as Uint16Array bits even when ORT uses a Float16Array', () => {
@@ -83,8 +86,15 @@ test('session options: sequential, no spinning by default, thread counts only wh
   assert.deepEqual(defaults.extra, {
     session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
   });
-  const tuned = toOrtSessionOptions({ graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: 1, allowSpinning: true });
+  const tuned = toOrtSessionOptions({
+    graphOptimizationLevel: 'all',
+    intraOpThreads: 2,
+    interOpThreads: 1,
+    allowSpinning: true,
+  });
   assert.equal(tuned.intraOpNumThreads, 2);
   assert.equal(tuned.interOpNumThreads, 1);
-  assert.deepEqual(tuned.extra, { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } } });
+  assert.deepEqual(tuned.extra, {
+    session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } },
+  });
 });

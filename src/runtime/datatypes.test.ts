@@ -64,7 +64,10 @@ function tensorInfo(name: string, type: OnnxType) {
     type: create(TypeProtoSchema, {
       value: {
         case: 'tensorType',
-        value: create(TypeProto_TensorSchema, { elemType: type, shape: create(TensorShapeProtoSchema, { dim: [batch, two] }) }),
+        value: create(TypeProto_TensorSchema, {
+          elemType: type,
+          shape: create(TensorShapeProtoSchema, { dim: [batch, two] }),
+        }),
       },
     }),
   });
@@ -74,7 +77,9 @@ function tensorInfo(name: string, type: OnnxType) {
 function identityModel(): Uint8Array {
   const graph = create(GraphProtoSchema, {
     name: 'identity_per_type',
-    node: TYPES.map((t) => create(NodeProtoSchema, { opType: 'Identity', input: [`in_${t}`], output: [`out_${t}`] })),
+    node: TYPES.map((t) =>
+      create(NodeProtoSchema, { opType: 'Identity', input: [`in_${t}`], output: [`out_${t}`] }),
+    ),
     input: TYPES.map((t) => tensorInfo(`in_${t}`, ONNX_TYPE[t])),
     output: TYPES.map((t) => tensorInfo(`out_${t}`, ONNX_TYPE[t])),
   });
@@ -100,10 +105,25 @@ test('every datatype round-trips through a worker thread, a child process and th
   const runtime = new Runtime();
   const direct = await createDirectSession(modelPath, SETTINGS);
   try {
-    const model = await runtime.load({ modelPath, label: 'identity:1', instances: 1, session: SETTINGS, warmup: inputs() });
-    assert.deepEqual(model.outputNames, TYPES.map((t) => `out_${t}`));
+    const model = await runtime.load({
+      modelPath,
+      label: 'identity:1',
+      instances: 1,
+      session: SETTINGS,
+      warmup: inputs(),
+    });
+    assert.deepEqual(
+      model.outputNames,
+      TYPES.map((t) => `out_${t}`),
+    );
     const viaWorker = await model.run(inputs());
-    const isolated = await runtime.load({ modelPath, label: 'identity:2', groups: [{ count: 1, isolation: 'process' }], session: SETTINGS, warmup: inputs() });
+    const isolated = await runtime.load({
+      modelPath,
+      label: 'identity:2',
+      groups: [{ count: 1, isolation: 'process' }],
+      session: SETTINGS,
+      warmup: inputs(),
+    });
     const viaProcess = await isolated.run(inputs());
     const inProcess = await direct.run(inputs());
     for (const outputs of [viaWorker.outputs, viaProcess.outputs, inProcess]) {
@@ -130,8 +150,16 @@ test('a string with a NUL character fails that run clearly instead of being trun
   writeFileSync(modelPath, identityModel());
   const runtime = new Runtime();
   try {
-    const model = await runtime.load({ modelPath, label: 'identity:1', instances: 1, session: SETTINGS, warmup: [] });
-    const withNul = inputs().map((t) => (t.datatype === 'BYTES' ? { ...t, data: ['a', 'b\u0000c', 'd', 'e'] } : t));
+    const model = await runtime.load({
+      modelPath,
+      label: 'identity:1',
+      instances: 1,
+      session: SETTINGS,
+      warmup: [],
+    });
+    const withNul = inputs().map((t) =>
+      t.datatype === 'BYTES' ? { ...t, data: ['a', 'b\u0000c', 'd', 'e'] } : t,
+    );
     await assert.rejects(model.run(withNul), (err: unknown) => {
       assert.ok(isTendError(err));
       assert.equal(err.code, 'TEND_INFERENCE_FAILED');

@@ -13,7 +13,10 @@ export interface DirectSession {
 }
 
 /** In-process session for benchmarks and tests that need the raw onnxruntime baseline (blocks the calling thread). */
-export async function createDirectSession(modelPath: string, session: SessionSettings): Promise<DirectSession> {
+export async function createDirectSession(
+  modelPath: string,
+  session: SessionSettings,
+): Promise<DirectSession> {
   const ortSession = await ort.InferenceSession.create(modelPath, toOrtSessionOptions(session));
   const outputNames = [...ortSession.outputNames];
   return {

@@ -19,7 +19,10 @@ const GROW_CAP_BYTES = 1024 * 1024 * 1024;
 
 const held: Buffer[] = [];
 
-/** Make this thread or process fail the way `mode` describes; ignored (returns false) unless fault injection is enabled. */
+/**
+ * Make this thread or process fail the way `mode` describes; ignored (returns false) unless fault injection
+ * is enabled.
+ */
 export function injectFault(mode: WorkerCrashMode): boolean {
   if (!faultInjectionEnabled()) return false;
   switch (mode) {

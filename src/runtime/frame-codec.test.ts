@@ -46,12 +46,19 @@ test('a frame carries every tensor type exactly, as arrays that own their buffer
     assert.equal(data.constructor, expectedType, tensor.name);
     assert.equal(data.byteOffset, 0);
     assert.equal(data.byteLength, data.buffer.byteLength, `${tensor.name} owns its buffer`);
-    assert.deepEqual(Buffer.from(data.buffer), Buffer.from(expected.data.buffer, expected.data.byteOffset, expected.data.byteLength));
+    assert.deepEqual(
+      Buffer.from(data.buffer),
+      Buffer.from(expected.data.buffer, expected.data.byteOffset, expected.data.byteLength),
+    );
   }
 });
 
 test('the reader finds frames whatever the chunk boundaries, several in a chunk or one split byte by byte', () => {
-  const messages = [{ type: 'run', id: 1, inputs: tensors() }, { type: 'release' }, { type: 'run', id: 2, inputs: tensors().slice(0, 1) }];
+  const messages = [
+    { type: 'run', id: 1, inputs: tensors() },
+    { type: 'release' },
+    { type: 'run', id: 2, inputs: tensors().slice(0, 1) },
+  ];
   const stream = Buffer.concat(messages.map(frameOf));
   for (const size of [1, 3, 7, 64, stream.length]) {
     const seen: unknown[] = [];
@@ -62,7 +69,10 @@ test('the reader finds frames whatever the chunk boundaries, several in a chunk 
       seen.map((m) => (m as { type: string }).type),
       ['run', 'release', 'run'],
     );
-    assert.deepEqual((seen[2] as { inputs: Tensor[] }).inputs[0]!.data, new Float32Array([1.5, -0, Number.NaN, Infinity]));
+    assert.deepEqual(
+      (seen[2] as { inputs: Tensor[] }).inputs[0]!.data,
+      new Float32Array([1.5, -0, Number.NaN, Infinity]),
+    );
   }
 });
 

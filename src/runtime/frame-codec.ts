@@ -55,20 +55,28 @@ function viewType(view: ArrayBufferView): string {
 export function encodeFrame(message: unknown): Buffer[] {
   const payload: Buffer[] = [];
   let payloadBytes = 0;
-  const header = JSON.stringify(message, function (this: Record<string, unknown>, key: string, value: unknown) {
-    // The holder's own value: Buffer.prototype.toJSON has already replaced `value` for a Buffer.
-    const original = this[key];
-    if (!ArrayBuffer.isView(original)) return value;
-    // A detached array throws here ("Cannot perform Construct on a detached ArrayBuffer").
-    const bytes = Buffer.from(original.buffer, original.byteOffset, original.byteLength);
-    const reference: ViewReference = { [VIEW_KEY]: viewType(original), at: payloadBytes, length: (original as unknown as { length: number }).length };
-    payload.push(bytes);
-    payloadBytes += bytes.length;
-    return reference;
-  });
+  const header = JSON.stringify(
+    message,
+    function (this: Record<string, unknown>, key: string, value: unknown) {
+      // The holder's own value: Buffer.prototype.toJSON has already replaced `value` for a Buffer.
+      const original = this[key];
+      if (!ArrayBuffer.isView(original)) return value;
+      // A detached array throws here ("Cannot perform Construct on a detached ArrayBuffer").
+      const bytes = Buffer.from(original.buffer, original.byteOffset, original.byteLength);
+      const reference: ViewReference = {
+        [VIEW_KEY]: viewType(original),
+        at: payloadBytes,
+        length: (original as unknown as { length: number }).length,
+      };
+      payload.push(bytes);
+      payloadBytes += bytes.length;
+      return reference;
+    },
+  );
   const headerBytes = Buffer.from(header, 'utf8');
   const frameBytes = 4 + headerBytes.length + payloadBytes;
-  if (frameBytes > MAX_FRAME_BYTES) throw new RangeError(`a message of ${frameBytes} bytes is over the 4 GiB a frame can carry`);
+  if (frameBytes > MAX_FRAME_BYTES)
+    throw new RangeError(`a message of ${frameBytes} bytes is over the 4 GiB a frame can carry`);
   const prefix = Buffer.allocUnsafe(8);
   prefix.writeUInt32LE(frameBytes, 0);
   prefix.writeUInt32LE(headerBytes.length, 4);

@@ -33,7 +33,10 @@ export interface BackendEvents {
 
 /** One session in its own thread or process. */
 export interface InstanceBackend {
-  /** Resolves with the session's input and output names once it is created and warmed up; rejects with TEND_MODEL_LOAD_FAILED. */
+  /**
+   * Resolves with the session's input and output names once it is created and warmed up; rejects with
+   * TEND_MODEL_LOAD_FAILED.
+   */
   ready(): Promise<WorkerNames>;
   /** Batches sent and not answered yet. */
   readonly inFlight: number;

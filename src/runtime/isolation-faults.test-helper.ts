@@ -10,7 +10,9 @@ import { digits } from './runtime-fixtures.test-helper.js';
 
 const scenario = process.argv[2];
 const runtime = new Runtime();
-const child = await runtime.load(digits('child:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 600_000 }]));
+const child = await runtime.load(
+  digits('child:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 600_000 }]),
+);
 process.stdout.write(`${JSON.stringify({ pids: liveProcessIds() })}\n`);
 setInterval(() => undefined, 1000);
 

@@ -45,7 +45,10 @@ export class PooledModel implements LoadedModel {
     const instance = this.leastBusy('ready') ?? this.leastBusy('loading');
     if (instance === undefined) {
       const retryAfterSeconds = Math.min(...this.instances.map((i) => i.retryAfterSeconds));
-      throw errors.modelNotReady(`model '${this.label}' is restarting its workers after failures; retry later`, retryAfterSeconds);
+      throw errors.modelNotReady(
+        `model '${this.label}' is restarting its workers after failures; retry later`,
+        retryAfterSeconds,
+      );
     }
     const { outputs, computeNs } = await instance.run(inputs);
     return { outputs, computeNs, instance: instance.index };
@@ -66,7 +69,8 @@ export class PooledModel implements LoadedModel {
   private leastBusy(state: 'ready' | 'loading'): ModelInstance | undefined {
     let best: ModelInstance | undefined;
     for (const instance of this.instances) {
-      if (instance.state === state && (best === undefined || instance.inFlight < best.inFlight)) best = instance;
+      if (instance.state === state && (best === undefined || instance.inFlight < best.inFlight))
+        best = instance;
     }
     return best;
   }

@@ -81,7 +81,10 @@ export class ModelInstance {
   async run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
     const worker = this.current;
     if (worker === null) {
-      throw errors.modelNotReady(`model '${this.init.label}' has no running worker; retry later`, this.retryAfterSeconds);
+      throw errors.modelNotReady(
+        `model '${this.init.label}' has no running worker; retry later`,
+        this.retryAfterSeconds,
+      );
     }
     const result = await worker.run(inputs);
     this.consecutiveFailures = 0;
@@ -145,7 +148,9 @@ export class ModelInstance {
   private scheduleRestart(): void {
     this.consecutiveFailures += 1;
     const delayMs =
-      this.consecutiveFailures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.consecutiveFailures - 2));
+      this.consecutiveFailures <= 1
+        ? 0
+        : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.consecutiveFailures - 2));
     if (delayMs === 0) {
       this.restart();
       return;
@@ -166,7 +171,10 @@ export class ModelInstance {
     try {
       worker = this.spawn();
     } catch (err) {
-      this.logger.error({ model: this.init.label, instance: this.index, err: String(err) }, 'cannot start model worker');
+      this.logger.error(
+        { model: this.init.label, instance: this.index, err: String(err) },
+        'cannot start model worker',
+      );
       this.current = null;
       this.scheduleRestart();
       return;
@@ -180,7 +188,11 @@ export class ModelInstance {
       (err: unknown) => {
         if (worker !== this.current || this.status === 'stopped') return;
         this.logger.error(
-          { model: this.init.label, instance: this.index, err: err instanceof Error ? err.message : String(err) },
+          {
+            model: this.init.label,
+            instance: this.index,
+            err: err instanceof Error ? err.message : String(err),
+          },
           'model worker failed to load the model again',
         );
         this.current = null;

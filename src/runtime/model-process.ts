@@ -12,9 +12,21 @@ import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { siblingModule, startProcessFrom } from '../core/worker-script.js';
 import { encodeFrame, FrameReader } from './frame-codec.js';
-import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
+import {
+  liveBackends,
+  type BackendEvents,
+  type InstanceBackend,
+  type WorkerNames,
+  type WorkerRunResult,
+} from './instance-backend.js';
 import { PendingRuns, type PendingRun } from './pending-runs.js';
-import { FRAME_FD, type FromWorker, type InstanceCrashMode, type ToProcess, type WorkerInit } from './protocol.js';
+import {
+  FRAME_FD,
+  type FromWorker,
+  type InstanceCrashMode,
+  type ToProcess,
+  type WorkerInit,
+} from './protocol.js';
 
 const PROCESS_HOST_URL = siblingModule(import.meta.url, 'process-host');
 
@@ -150,7 +162,8 @@ export class ModelProcess implements InstanceBackend {
     const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {
       try {
-        // The input arrays are written as they are (no copy, not detached): they must not change before the run settles.
+        // The input arrays are written as they are (no copy, not detached): they must not change before the
+        // run settles.
         this.write(encodeFrame({ type: 'run', id, inputs: [...inputs] } satisfies ToProcess));
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
@@ -182,7 +195,10 @@ export class ModelProcess implements InstanceBackend {
       await released;
       this.frames.end();
       if (this.child.connected) this.child.disconnect();
-      const grace = setTimeout(() => this.kill('it did not exit after its session was released'), STOP_GRACE_MS);
+      const grace = setTimeout(
+        () => this.kill('it did not exit after its session was released'),
+        STOP_GRACE_MS,
+      );
       grace.unref();
       await this.exited;
       clearTimeout(grace);
@@ -210,16 +226,16 @@ export class ModelProcess implements InstanceBackend {
         this.watchHead();
         break;
       case 'load-failed':
-        this.settleLoad.reject(errors.modelLoadFailed(`failed to load model '${this.init.label}': ${message.message}`));
+        this.settleLoad.reject(
+          errors.modelLoadFailed(`failed to load model '${this.init.label}': ${message.message}`),
+        );
         this.failPending(`${this.name} could not load the model (${message.message}); request failed`);
         break;
       case 'result':
         this.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
         break;
       case 'run-failed':
-        this.take(message.id)?.reject(
-          errors.inferenceFailed(this.init.label, message.message),
-        );
+        this.take(message.id)?.reject(errors.inferenceFailed(this.init.label, message.message));
         break;
       case 'released':
         this.releasing = false;
@@ -274,7 +290,11 @@ export class ModelProcess implements InstanceBackend {
     if (this.hangTimer !== null) clearTimeout(this.hangTimer);
     if (this.memoryTimer !== null) clearInterval(this.memoryTimer);
     const what = this.describeEnd(code, signal);
-    this.settleLoad.reject(errors.modelLoadFailed(`failed to load model '${this.init.label}': instance ${this.limits.index} ${what}`));
+    this.settleLoad.reject(
+      errors.modelLoadFailed(
+        `failed to load model '${this.init.label}': instance ${this.limits.index} ${what}`,
+      ),
+    );
     this.failPending(`${this.name} ${what}; request failed`);
     this.releaseDone?.();
     this.markExited();
@@ -284,8 +304,11 @@ export class ModelProcess implements InstanceBackend {
   private describeEnd(code: number | null, signal: NodeJS.Signals | null): string {
     if (this.killReason !== null) return `was killed: ${this.killReason}`;
     const pid = this.child.pid;
-    if (pid === undefined) return `could not start its process: ${this.spawnError?.message ?? 'unknown error'}`;
-    return signal !== null ? `(process ${pid}) died from signal ${signal}` : `(process ${pid}) exited with code ${code}`;
+    if (pid === undefined)
+      return `could not start its process: ${this.spawnError?.message ?? 'unknown error'}`;
+    return signal !== null
+      ? `(process ${pid}) died from signal ${signal}`
+      : `(process ${pid}) exited with code ${code}`;
   }
 
   private send(message: ToProcess): void {

@@ -6,7 +6,13 @@ import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { liveBackends, type BackendEvents, type InstanceBackend, type WorkerNames, type WorkerRunResult } from './instance-backend.js';
+import {
+  liveBackends,
+  type BackendEvents,
+  type InstanceBackend,
+  type WorkerNames,
+  type WorkerRunResult,
+} from './instance-backend.js';
 import type { FromWorker, InstanceCrashMode, ToWorker, WorkerInit } from './protocol.js';
 import { PendingRuns } from './pending-runs.js';
 import { prepareTransfer } from './transfer.js';
@@ -52,16 +58,20 @@ export class ModelWorker implements InstanceBackend {
           });
           break;
         case 'load-failed':
-          settleLoad.reject(errors.modelLoadFailed(`failed to load model '${init.label}': ${message.message}`));
-          this.pending.failAll(() => errors.workerFailed(`worker for ${init.label} could not load the model (${message.message}); request failed`));
+          settleLoad.reject(
+            errors.modelLoadFailed(`failed to load model '${init.label}': ${message.message}`),
+          );
+          this.pending.failAll(() =>
+            errors.workerFailed(
+              `worker for ${init.label} could not load the model (${message.message}); request failed`,
+            ),
+          );
           break;
         case 'result':
           this.pending.take(message.id)?.resolve({ outputs: message.outputs, computeNs: message.computeNs });
           break;
         case 'run-failed':
-          this.pending.take(message.id)?.reject(
-            errors.inferenceFailed(init.label, message.message),
-          );
+          this.pending.take(message.id)?.reject(errors.inferenceFailed(init.label, message.message));
           break;
         case 'released':
           this.releaseDone?.();
@@ -79,10 +89,17 @@ export class ModelWorker implements InstanceBackend {
         settleLoad.reject(
           errors.modelLoadFailed(`failed to load model '${init.label}': worker exited (code ${code})${why}`),
         );
-        this.pending.failAll(() => errors.workerFailed(`worker for ${init.label} exited (code ${code}); request failed`));
+        this.pending.failAll(() =>
+          errors.workerFailed(`worker for ${init.label} exited (code ${code}); request failed`),
+        );
         this.releaseDone?.();
         resolve(code);
-        if (!this.stopping) this.events.onUnexpectedExit({ code, signal: null, reason: `worker thread exited (code ${code})${why}` });
+        if (!this.stopping)
+          this.events.onUnexpectedExit({
+            code,
+            signal: null,
+            reason: `worker thread exited (code ${code})${why}`,
+          });
       });
     });
   }
@@ -103,7 +120,9 @@ export class ModelWorker implements InstanceBackend {
   /** Post one batch; it runs after the load if the worker is still loading. */
   run(inputs: readonly Tensor[]): Promise<WorkerRunResult> {
     if (!this.alive || this.stopping) {
-      return Promise.reject(errors.workerFailed(`worker for ${this.init.label} is not running; request failed`));
+      return Promise.reject(
+        errors.workerFailed(`worker for ${this.init.label} is not running; request failed`),
+      );
     }
     const id = this.pending.newId();
     return new Promise<WorkerRunResult>((resolve, reject) => {

@@ -57,7 +57,10 @@ test('abort in a process instance fails only its in-flight run; other models (pr
       crashWorkerForTest(faulty, 'abort');
       await assert.rejects(
         faulty.run(pixels()),
-        hasCode('TEND_WORKER_FAILED', /^model 'faulty:1' instance 0 \(process \d+\) died from signal SIGABRT; request failed$/),
+        hasCode(
+          'TEND_WORKER_FAILED',
+          /^model 'faulty:1' instance 0 \(process \d+\) died from signal SIGABRT; request failed$/,
+        ),
       );
       return runWhenReady(faulty, pixels);
     })();
@@ -74,19 +77,27 @@ test('a hung process instance is killed at hang_timeout_ms with a clear error, a
   const { logger, warnings } = warningsLogger();
   const runtime = new Runtime({ logger });
   try {
-    const hung = await runtime.load(digits('hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 500 }]));
+    const hung = await runtime.load(
+      digits('hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 500 }]),
+    );
     const neighbour = await runtime.load(digits('neighbour:1', [{ count: 1, isolation: 'process' }]));
     const recovered = (async () => {
       crashWorkerForTest(hung, 'hang');
       await assert.rejects(
         hung.run(pixels()),
-        hasCode('TEND_WORKER_FAILED', /^model 'hung:1' instance 0 was killed: one batch ran longer than 500 ms \(hang_timeout_ms\); request failed$/),
+        hasCode(
+          'TEND_WORKER_FAILED',
+          /^model 'hung:1' instance 0 was killed: one batch ran longer than 500 ms \(hang_timeout_ms\); request failed$/,
+        ),
       );
       return runWhenReady(hung, pixels);
     })();
     await keepServing([neighbour], recovered);
     assert.deepEqual((await recovered).outputs[0]!.shape, [2, 10]);
-    assert.ok(warnings.some((w) => w.includes('hang_timeout_ms')), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => w.includes('hang_timeout_ms')),
+      warnings.join('\n'),
+    );
   } finally {
     await runtime.close();
   }
@@ -94,12 +105,19 @@ test('a hung process instance is killed at hang_timeout_ms with a clear error, a
 
 test('unloading a hung process instance ends it at the hang deadline, failing what was queued', async () => {
   const runtime = new Runtime();
-  const idle = await runtime.load(digits('idle-hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 300 }]));
-  const busy = await runtime.load(digits('busy-hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 300 }]));
+  const idle = await runtime.load(
+    digits('idle-hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 300 }]),
+  );
+  const busy = await runtime.load(
+    digits('busy-hung:1', [{ count: 1, isolation: 'process', hangTimeoutMs: 300 }]),
+  );
   const pids = liveProcessIds();
   crashWorkerForTest(idle, 'hang');
   crashWorkerForTest(busy, 'hang');
-  const queued = assert.rejects(busy.run(pixels()), hasCode('TEND_WORKER_FAILED', /was killed: one batch ran longer than 300 ms/));
+  const queued = assert.rejects(
+    busy.run(pixels()),
+    hasCode('TEND_WORKER_FAILED', /was killed: one batch ran longer than 300 ms/),
+  );
   await Promise.all([idle.unload(), busy.unload(), queued]);
   assert.deepEqual(pids.filter(processExists), []);
   await runtime.close();
@@ -109,15 +127,23 @@ test('a process instance over memory_limit_mb is killed with a clear error and a
   const { logger, warnings } = warningsLogger();
   const runtime = new Runtime({ logger });
   try {
-    const model = await runtime.load(digits('greedy:1', [{ count: 1, isolation: 'process', memoryLimitMb: 250 }]));
+    const model = await runtime.load(
+      digits('greedy:1', [{ count: 1, isolation: 'process', memoryLimitMb: 250 }]),
+    );
     crashWorkerForTest(model, 'grow');
     // Back to back, a batch is always in flight when the watchdog strikes.
     let failure: unknown;
     while (failure === undefined) await model.run(pixels()).catch((err: unknown) => (failure = err));
     assert.ok(
-      hasCode('TEND_WORKER_FAILED', /^model 'greedy:1' instance 0 was killed: resident memory \d+ MB passed memory_limit_mb 250; request failed$/)(failure),
+      hasCode(
+        'TEND_WORKER_FAILED',
+        /^model 'greedy:1' instance 0 was killed: resident memory \d+ MB passed memory_limit_mb 250; request failed$/,
+      )(failure),
     );
-    assert.ok(warnings.some((w) => /resident memory \d+ MB passed memory_limit_mb 250/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => /resident memory \d+ MB passed memory_limit_mb 250/.test(w)),
+      warnings.join('\n'),
+    );
     assert.deepEqual((await runWhenReady(model, pixels)).outputs[0]!.shape, [2, 10]);
   } finally {
     await runtime.close();
@@ -128,7 +154,10 @@ test('a session that does not fit memory_limit_mb fails its load clearly, leavin
   const runtime = new Runtime();
   await assert.rejects(
     runtime.load(digits('tiny:1', [{ count: 1, isolation: 'process', memoryLimitMb: 1 }])),
-    hasCode('TEND_MODEL_LOAD_FAILED', /^failed to load model 'tiny:1': instance 0 was killed: resident memory \d+ MB passed memory_limit_mb 1$/),
+    hasCode(
+      'TEND_MODEL_LOAD_FAILED',
+      /^failed to load model 'tiny:1': instance 0 was killed: resident memory \d+ MB passed memory_limit_mb 1$/,
+    ),
   );
   assert.deepEqual(liveProcessIds(), []);
   await runtime.close();
@@ -189,37 +218,48 @@ function startStandIn(scenario: string): Promise<Stand> {
         resolve({ pids, exited, kill: () => child.kill('SIGKILL') });
       }
     });
-    void exited.then(({ code, signal }) => reject(new Error(`stand-in exited early (${code ?? signal}): ${stderr}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`stand-in exited early (${code ?? signal}): ${stderr}`)),
+    );
   });
 }
 
-test('thread isolation: abort in one model\'s worker kills the whole server process (SIGABRT); its model children exit too', async () => {
+test("thread isolation: abort in one model's worker kills the whole server process (SIGABRT); its model children exit too", async () => {
   const stand = await startStandIn('thread-abort');
   const { signal } = await stand.exited;
   assert.equal(signal, 'SIGABRT');
   assert.equal(stand.pids.length, 1);
-  assert.ok(await eventually(() => !stand.pids.some(processExists)), `child ${stand.pids.join()} outlived its parent`);
+  assert.ok(
+    await eventually(() => !stand.pids.some(processExists)),
+    `child ${stand.pids.join()} outlived its parent`,
+  );
 });
 
 /** CPU time a process has used, in clock ticks (utime + stime from /proc). */
 function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
-test('a hung child whose server was killed -9 kills itself (orphan watchdog)', { skip: process.platform !== 'linux' }, async () => {
-  const stand = await startStandIn('process-hang');
-  const pid = stand.pids[0]!;
-  try {
-    const before = cpuTicks(pid);
-    assert.ok(await eventually(() => cpuTicks(pid) - before >= 20), 'the child is spinning');
-    stand.kill();
-    await stand.exited;
-    assert.ok(await eventually(() => !processExists(pid)), `hung child ${pid} outlived its parent`);
-  } finally {
-    if (processExists(pid)) process.kill(pid, 'SIGKILL');
-  }
-});
+test(
+  'a hung child whose server was killed -9 kills itself (orphan watchdog)',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const stand = await startStandIn('process-hang');
+    const pid = stand.pids[0]!;
+    try {
+      const before = cpuTicks(pid);
+      assert.ok(await eventually(() => cpuTicks(pid) - before >= 20), 'the child is spinning');
+      stand.kill();
+      await stand.exited;
+      assert.ok(await eventually(() => !processExists(pid)), `hung child ${pid} outlived its parent`);
+    } finally {
+      if (processExists(pid)) process.kill(pid, 'SIGKILL');
+    }
+  },
+);
 
 test('fault injection is refused without TEND_FAULT_INJECTION=1, in the server and in the children', async () => {
   const runtime = new Runtime();
@@ -228,7 +268,10 @@ test('fault injection is refused without TEND_FAULT_INJECTION=1, in the server a
     delete process.env.TEND_FAULT_INJECTION;
     assert.equal(injectFault('exit'), false, 'the host ignores the request (this process is still here)');
     const model = await runtime.load(digits('safe:1', [{ count: 1, isolation: 'process' }]));
-    assert.throws(() => crashWorkerForTest(model, 'abort'), hasCode('TEND_FORBIDDEN', /TEND_FAULT_INJECTION=1/));
+    assert.throws(
+      () => crashWorkerForTest(model, 'abort'),
+      hasCode('TEND_FORBIDDEN', /TEND_FAULT_INJECTION=1/),
+    );
     // The child started without the variable: a crash message that gets through is ignored there.
     process.env.TEND_FAULT_INJECTION = '1';
     const pids = liveProcessIds();

@@ -11,7 +11,8 @@ import { encodeFrame, FrameReader } from './frame-codec.js';
 import { FRAME_FD, type FromWorker, type ToProcess } from './protocol.js';
 import { SessionHost } from './session-host.js';
 
-if (process.send === undefined) throw new Error('runtime/process-host must be started by ModelProcess (child_process.fork)');
+if (process.send === undefined)
+  throw new Error('runtime/process-host must be started by ModelProcess (child_process.fork)');
 
 /** How often the watchdog thread checks that the parent is still there. */
 const ORPHAN_CHECK_MS = 1000;

@@ -58,7 +58,9 @@ test('a process instance copies its inputs: the caller keeps its buffers; a deta
       model.run([{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: detached }]),
       hasCode('TEND_INVALID_INPUT', /detached/),
     );
-    const wrongShape: Tensor[] = [{ name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }];
+    const wrongShape: Tensor[] = [
+      { name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) },
+    ];
     await assert.rejects(model.run(wrongShape), hasCode('TEND_INFERENCE_FAILED', /digits:1/));
     assert.deepEqual((await model.run(pixels(1))).outputs[0]!.shape, [1, 10]);
   } finally {
@@ -117,7 +119,13 @@ for (const [mode, ending] of [
       const [pid] = liveProcessIds();
       crashWorkerForTest(model, mode);
       const doomed = model.run(pixels());
-      await assert.rejects(doomed, hasCode('TEND_WORKER_FAILED', new RegExp(`^model 'digits:1' instance 0 ${ending.source}; request failed$`)));
+      await assert.rejects(
+        doomed,
+        hasCode(
+          'TEND_WORKER_FAILED',
+          new RegExp(`^model 'digits:1' instance 0 ${ending.source}; request failed$`),
+        ),
+      );
       assert.deepEqual((await model.run(pixels(3))).outputs[0]!.shape, [3, 10]);
       assert.notDeepEqual(liveProcessIds(), [pid]);
       assert.equal(processExists(pid!), false);
@@ -156,7 +164,10 @@ test('unload waits for queued runs and ends the children; close ends the rest: n
   assert.ok(pids.every(processExists));
   const queued = [first.run(pixels()), first.run(pixels(4))];
   const unloaded = first.unload();
-  assert.deepEqual((await Promise.all(queued)).map((r) => r.outputs[0]!.shape[0]), [2, 4]);
+  assert.deepEqual(
+    (await Promise.all(queued)).map((r) => r.outputs[0]!.shape[0]),
+    [2, 4],
+  );
   await Promise.all([unloaded, first.unload()]);
   await assert.rejects(first.run(pixels()), hasCode('TEND_MODEL_NOT_READY'));
   assert.equal(liveProcessIds().length, 1);

@@ -25,7 +25,10 @@ export interface WorkerInit {
  */
 export type WorkerCrashMode = 'exit' | 'throw' | 'abort' | 'hang' | 'grow';
 
-/** Every fault a test can inject: the host's own, or 'terminate' (the main side kills the thread or SIGKILLs the process). */
+/**
+ * Every fault a test can inject: the host's own, or 'terminate' (the main side kills the thread or SIGKILLs
+ * the process).
+ */
 export type InstanceCrashMode = WorkerCrashMode | 'terminate';
 
 export type ToWorker =

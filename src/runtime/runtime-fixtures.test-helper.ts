@@ -19,7 +19,9 @@ export function digits(label = 'digits:1', groups?: InstanceGroup[]): LoadReques
 }
 
 export function pixels(rows = 2): Tensor[] {
-  return [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: new Float32Array(rows * 64).fill(0.25) }];
+  return [
+    { name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: new Float32Array(rows * 64).fill(0.25) },
+  ];
 }
 
 /** Retry while the model reports TEND_MODEL_NOT_READY (a worker waiting out its restart backoff). */

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { isTendError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Tensor } from '../core/tensor.js';
-import { Runtime, createDirectSession, liveWorkerCount, type LoadRequest, type SessionSettings } from './index.js';
+import {
+  Runtime,
+  createDirectSession,
+  liveWorkerCount,
+  type LoadRequest,
+  type SessionSettings,
+} from './index.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 
 const MODELS = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
@@ -38,7 +44,9 @@ const FIXTURES: Fixture[] = [
   },
   {
     file: 'small_cnn.onnx',
-    batch: (seed) => [{ name: 'image', datatype: 'FP32', shape: [3, 3, 32, 32], data: floats([3, 3, 32, 32], seed) }],
+    batch: (seed) => [
+      { name: 'image', datatype: 'FP32', shape: [3, 3, 32, 32], data: floats([3, 3, 32, 32], seed) },
+    ],
   },
   {
     file: 'tiny_text_encoder.onnx',
@@ -55,7 +63,14 @@ const FIXTURES: Fixture[] = [
 ];
 
 function request(file: string, extra: Partial<LoadRequest> = {}): LoadRequest {
-  return { modelPath: join(MODELS, file), label: `${file}:1`, instances: 1, session: SETTINGS, warmup: [], ...extra };
+  return {
+    modelPath: join(MODELS, file),
+    label: `${file}:1`,
+    instances: 1,
+    session: SETTINGS,
+    warmup: [],
+    ...extra,
+  };
 }
 
 for (const fixture of FIXTURES) {
@@ -98,7 +113,9 @@ test('inputs are transferred to the worker; views on a larger buffer are copied'
     const view = big.subarray(64, 192);
     const viaView = await model.run([{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: view }]);
     assert.equal(big.length, 256, 'the larger buffer stays with the caller');
-    const copy = await model.run([{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: big.slice(64, 192) }]);
+    const copy = await model.run([
+      { name: 'pixels', datatype: 'FP32', shape: [2, 64], data: big.slice(64, 192) },
+    ]);
     assert.deepEqual(viaView.outputs[0]!.data, copy.outputs[0]!.data);
   } finally {
     await runtime.close();
@@ -130,7 +147,8 @@ test('load fails with TEND_MODEL_LOAD_FAILED for a missing or garbage file, leav
     for (const modelPath of [join(dir, 'missing.onnx'), garbage]) {
       await assert.rejects(
         runtime.load({ ...request('x'), modelPath, label: 'broken:3', instances: 2 }),
-        (err: unknown) => isTendError(err) && err.code === 'TEND_MODEL_LOAD_FAILED' && err.message.includes("'broken:3'"),
+        (err: unknown) =>
+          isTendError(err) && err.code === 'TEND_MODEL_LOAD_FAILED' && err.message.includes("'broken:3'"),
       );
       assert.equal(liveWorkerCount(), 0);
     }
@@ -145,7 +163,8 @@ test('a failing warm-up fails the load', async () => {
   const bad: Tensor = { name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) };
   await assert.rejects(
     runtime.load(request('digits_mlp.onnx', { warmup: [bad] })),
-    (err: unknown) => isTendError(err) && err.code === 'TEND_MODEL_LOAD_FAILED' && /warm-up/.test(err.message),
+    (err: unknown) =>
+      isTendError(err) && err.code === 'TEND_MODEL_LOAD_FAILED' && /warm-up/.test(err.message),
   );
   assert.equal(liveWorkerCount(), 0);
   await runtime.close();
@@ -153,14 +172,20 @@ test('a failing warm-up fails the load', async () => {
 
 test('a warm-up that is not required fails with a warning and the model still serves', async () => {
   const warnings: unknown[] = [];
-  const logger = { ...silentLogger, child: () => logger, warn: (obj: unknown) => warnings.push(obj) } as unknown as Logger;
+  const logger = {
+    ...silentLogger,
+    child: () => logger,
+    warn: (obj: unknown) => warnings.push(obj),
+  } as unknown as Logger;
   const runtime = new Runtime({ logger });
   const bad: Tensor = { name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) };
   const model = await runtime.load(request('digits_mlp.onnx', { warmup: [bad], warmupRequired: false }));
   try {
     assert.equal(warnings.length, 1);
     assert.match(JSON.stringify(warnings[0]), /pixels|dimension|shape/i);
-    const out = await model.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }]);
+    const out = await model.run([
+      { name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) },
+    ]);
     assert.deepEqual(out.outputs[0]?.shape, [1, 10]);
   } finally {
     await runtime.close();
@@ -170,7 +195,9 @@ test('a warm-up that is not required fails with a warning and the model still se
 
 test('instances must be a positive integer', async () => {
   const runtime = new Runtime();
-  await assert.rejects(runtime.load(request('digits_mlp.onnx', { instances: 0 })), { code: 'TEND_INVALID_ARGUMENT' });
+  await assert.rejects(runtime.load(request('digits_mlp.onnx', { instances: 0 })), {
+    code: 'TEND_INVALID_ARGUMENT',
+  });
   assert.equal(liveWorkerCount(), 0);
 });
 

@@ -37,7 +37,10 @@ export interface LoadRequest {
   modelBytes?: Uint8Array;
   /** 'name:version' for messages and logs. */
   label: string;
-  /** Worker threads, each with its own session: the same as one thread group of this count. Ignored when `groups` is set. */
+  /**
+   * Worker threads, each with its own session: the same as one thread group of this count. Ignored when
+   * `groups` is set.
+   */
   instances?: number;
   /** Instance groups (instance indexes count up across them, in order). */
   groups?: InstanceGroup[];
@@ -88,15 +91,24 @@ export class Runtime {
     if (failure !== undefined || names === undefined || names.status !== 'fulfilled') {
       await Promise.all(instances.map((instance) => instance.stop()));
       const reason: unknown = failure?.reason;
-      this.logger.error({ model: request.label, err: reason instanceof Error ? reason.message : String(reason) }, 'model load failed');
+      this.logger.error(
+        { model: request.label, err: reason instanceof Error ? reason.message : String(reason) },
+        'model load failed',
+      );
       throw reason instanceof TendError
         ? reason
         : errors.modelLoadFailed(`failed to load model '${request.label}': ${String(reason)}`);
     }
-    const model = new PooledModel(request.label, names.value.inputNames, names.value.outputNames, instances, (m) => {
-      this.models.delete(m);
-      this.logger.info({ model: m.label }, 'model unloaded');
-    });
+    const model = new PooledModel(
+      request.label,
+      names.value.inputNames,
+      names.value.outputNames,
+      instances,
+      (m) => {
+        this.models.delete(m);
+        this.logger.info({ model: m.label }, 'model unloaded');
+      },
+    );
     if (this.closed) {
       // close() ran while this model was loading and could not see it.
       await model.unload();
@@ -104,7 +116,11 @@ export class Runtime {
     }
     this.models.add(model);
     this.logger.info(
-      { model: request.label, instances: instances.length, process_instances: isolations.filter((i) => i.isolation === 'process').length },
+      {
+        model: request.label,
+        instances: instances.length,
+        process_instances: isolations.filter((i) => i.isolation === 'process').length,
+      },
       'model loaded',
     );
     return model;
@@ -119,12 +135,18 @@ export class Runtime {
       }
       return Array.from({ length: count }, (): InstanceIsolation => ({ isolation: 'thread' }));
     }
-    if (request.groups.length === 0) throw errors.invalidArgument(`model '${request.label}' has an empty list of instance groups`);
+    if (request.groups.length === 0)
+      throw errors.invalidArgument(`model '${request.label}' has an empty list of instance groups`);
     return request.groups.flatMap((group, g) => {
       if (!Number.isInteger(group.count) || group.count < 1) {
-        throw errors.invalidArgument(`instance group ${g}: count must be a positive integer, got ${group.count}`);
+        throw errors.invalidArgument(
+          `instance group ${g}: count must be a positive integer, got ${group.count}`,
+        );
       }
-      for (const [key, value] of [['memoryLimitMb', group.memoryLimitMb], ['hangTimeoutMs', group.hangTimeoutMs]] as const) {
+      for (const [key, value] of [
+        ['memoryLimitMb', group.memoryLimitMb],
+        ['hangTimeoutMs', group.hangTimeoutMs],
+      ] as const) {
         if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
           throw errors.invalidArgument(`instance group ${g}: ${key} must be a positive number, got ${value}`);
         }
@@ -137,12 +159,18 @@ export class Runtime {
     if (group.isolation === 'thread') {
       if (group.memoryLimitMb !== undefined || group.hangTimeoutMs !== undefined) {
         // A thread can be neither measured nor stopped on its own: the limits need a process.
-        this.logger.warn({ model: label }, 'memory_limit_mb and hang_timeout_ms apply only to isolation: process; ignored for a thread group');
+        this.logger.warn(
+          { model: label },
+          'memory_limit_mb and hang_timeout_ms apply only to isolation: process; ignored for a thread group',
+        );
       }
       return { isolation: 'thread' };
     }
     if (group.memoryLimitMb !== undefined && process.platform !== 'linux') {
-      this.logger.warn({ model: label }, 'memory_limit_mb is enforced only on Linux (read from /proc); ignored here');
+      this.logger.warn(
+        { model: label },
+        'memory_limit_mb is enforced only on Linux (read from /proc); ignored here',
+      );
     }
     return {
       isolation: 'process',
@@ -165,7 +193,9 @@ export class Runtime {
  */
 export function crashWorkerForTest(model: LoadedModel, mode: InstanceCrashMode, instance = 0): void {
   if (!faultInjectionEnabled()) {
-    throw errors.forbidden(`fault injection is disabled — start tend with ${FAULT_INJECTION_ENV}=1 to allow it`);
+    throw errors.forbidden(
+      `fault injection is disabled — start tend with ${FAULT_INJECTION_ENV}=1 to allow it`,
+    );
   }
   if (!(model instanceof PooledModel)) throw new TypeError('not a model loaded by Runtime');
   model.crashWorker(mode, instance);

@@ -11,7 +11,10 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { toOrtSessionOptions } from './session-settings.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-conversion.js';
 
-/** How a host sends a reply to the main side (the thread entry transfers result buffers, the process entry serializes them). */
+/**
+ * How a host sends a reply to the main side (the thread entry transfers result buffers, the process entry
+ * serializes them).
+ */
 export type PostReply = (message: FromWorker) => void;
 
 function reason(err: unknown): string {
@@ -24,7 +27,10 @@ function feedsOf(inputs: readonly Tensor[]): Record<string, ort.Tensor> {
   return feeds;
 }
 
-async function execute(session: ort.InferenceSession, inputs: readonly Tensor[]): Promise<{ outputs: Tensor[]; computeNs: number }> {
+async function execute(
+  session: ort.InferenceSession,
+  inputs: readonly Tensor[],
+): Promise<{ outputs: Tensor[]; computeNs: number }> {
   const feeds = feedsOf(inputs);
   const started = process.hrtime.bigint();
   const results = await session.run(feeds);
@@ -64,7 +70,10 @@ export class SessionHost {
     let warmupError: string | undefined;
     try {
       const options = toOrtSessionOptions(init.session);
-      created = init.modelBytes !== undefined ? await ort.InferenceSession.create(init.modelBytes, options) : await ort.InferenceSession.create(init.modelPath, options);
+      created =
+        init.modelBytes !== undefined
+          ? await ort.InferenceSession.create(init.modelBytes, options)
+          : await ort.InferenceSession.create(init.modelPath, options);
       if (init.warmup.length > 0) {
         try {
           await execute(created, init.warmup);

@@ -37,7 +37,8 @@ export function toOrtSessionOptions(settings: SessionSettings): InferenceSession
   if (settings.intraOpThreads !== undefined && settings.intraOpThreads > 0) {
     options.intraOpNumThreads = settings.intraOpThreads;
   }
-  if (settings.optimizedModelFilePath !== undefined) options.optimizedModelFilePath = settings.optimizedModelFilePath;
+  if (settings.optimizedModelFilePath !== undefined)
+    options.optimizedModelFilePath = settings.optimizedModelFilePath;
   if (settings.interOpThreads !== undefined && settings.interOpThreads > 0) {
     options.interOpNumThreads = settings.interOpThreads;
   }

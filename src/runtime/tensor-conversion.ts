@@ -28,7 +28,9 @@ export function toOrtTensor(tensor: Tensor): ort.Tensor {
     // The Node binding passes strings as C strings: everything after a NUL would be dropped silently.
     const at = tensor.data.findIndex((s) => s.includes('\0'));
     if (at >= 0) {
-      throw new Error(`input '${tensor.name}' element ${at} contains a NUL character, which onnxruntime-node cannot pass`);
+      throw new Error(
+        `input '${tensor.name}' element ${at} contains a NUL character, which onnxruntime-node cannot pass`,
+      );
     }
   }
   return new ort.Tensor(ORT_TYPE[tensor.datatype], tensor.data, tensor.shape);

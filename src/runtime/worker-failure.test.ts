@@ -13,13 +13,24 @@ test('an onnxruntime run error fails that run with TEND_INFERENCE_FAILED and the
   const runtime = new Runtime();
   try {
     const model = await runtime.load(digits());
-    const wrongShape: Tensor[] = [{ name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }];
-    await assert.rejects(model.run(wrongShape), hasCode('TEND_INFERENCE_FAILED', /digits:1.*(dimension|Got)/i));
-    const wrongName: Tensor[] = [{ name: 'image', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }];
+    const wrongShape: Tensor[] = [
+      { name: 'pixels', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) },
+    ];
+    await assert.rejects(
+      model.run(wrongShape),
+      hasCode('TEND_INFERENCE_FAILED', /digits:1.*(dimension|Got)/i),
+    );
+    const wrongName: Tensor[] = [
+      { name: 'image', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) },
+    ];
     await assert.rejects(model.run(wrongName), hasCode('TEND_INFERENCE_FAILED', /pixels/));
-    const wrongType: Tensor[] = [{ name: 'pixels', datatype: 'FP64', shape: [1, 64], data: new Float64Array(64) }];
+    const wrongType: Tensor[] = [
+      { name: 'pixels', datatype: 'FP64', shape: [1, 64], data: new Float64Array(64) },
+    ];
     await assert.rejects(model.run(wrongType), hasCode('TEND_INFERENCE_FAILED', /tensor\(double\)/));
-    const tooShort: Tensor[] = [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: new Float32Array(64) }];
+    const tooShort: Tensor[] = [
+      { name: 'pixels', datatype: 'FP32', shape: [2, 64], data: new Float32Array(64) },
+    ];
     await assert.rejects(model.run(tooShort), hasCode('TEND_INFERENCE_FAILED'));
     assert.deepEqual((await model.run(pixels())).outputs[0]!.shape, [2, 10]);
     assert.equal(liveWorkerCount(), 1, 'no worker was replaced');
@@ -51,7 +62,10 @@ for (const mode of ['exit', 'throw', 'terminate'] as const) {
       crashWorkerForTest(model, mode);
       const doomed = model.run(pixels());
       const unaffected = other.run(pixels());
-      await assert.rejects(doomed, hasCode('TEND_WORKER_FAILED', /^worker for digits:1 exited \(code \d+\); request failed$/));
+      await assert.rejects(
+        doomed,
+        hasCode('TEND_WORKER_FAILED', /^worker for digits:1 exited \(code \d+\); request failed$/),
+      );
       assert.deepEqual((await unaffected).outputs[0]!.shape, [2, 10]);
       const next = await model.run(pixels(3));
       assert.deepEqual(next.outputs[0]!.shape, [3, 10]);

@@ -26,7 +26,7 @@ test('the table has one row per method and route, and model params are params of
   }
 });
 
-test('the issue\'s table: health and static public, then read, infer, feedback, deploy, admin', () => {
+test("the issue's table: health and static public, then read, infer, feedback, deploy, admin", () => {
   const expect: Array<[string, string, RequiredAccess]> = [
     ['GET', '/v2/health/live', { scope: 'public' }],
     ['GET', '/v2/health/ready', { scope: 'public' }],
@@ -54,7 +54,8 @@ test('the issue\'s table: health and static public, then read, infer, feedback, 
     ['DELETE', '/api/v1/tokens/:id', { scope: 'admin' }],
     ['GET', '/api/v1/audit', { scope: 'admin' }],
   ];
-  for (const [method, route, access] of expect) assert.deepEqual(requiredAccess(method, route), access, `${method} ${route}`);
+  for (const [method, route, access] of expect)
+    assert.deepEqual(requiredAccess(method, route), access, `${method} ${route}`);
 });
 
 test('HEAD is answered as GET; unknown methods and routes are not in the table', () => {
@@ -73,7 +74,10 @@ test('every gRPC method of the proto has a rule; health public, load/unload depl
   for (const method of methods) assert.ok(requiredGrpcAccess(method), `no access rule for gRPC ${method}`);
   assert.deepEqual(requiredGrpcAccess('ServerLive'), { scope: 'public' });
   assert.deepEqual(requiredGrpcAccess('ModelReady'), { scope: 'public' });
-  assert.deepEqual(requiredGrpcAccess('/inference.GRPCInferenceService/ModelInfer'), { scope: 'infer', modelParam: 'model_name' });
+  assert.deepEqual(requiredGrpcAccess('/inference.GRPCInferenceService/ModelInfer'), {
+    scope: 'infer',
+    modelParam: 'model_name',
+  });
   assert.deepEqual(requiredGrpcAccess('ModelStreamInfer'), { scope: 'infer', modelParam: 'model_name' });
   assert.deepEqual(requiredGrpcAccess('RepositoryModelLoad'), { scope: 'deploy', modelParam: 'model_name' });
   assert.deepEqual(requiredGrpcAccess('RepositoryIndex'), { scope: 'read', allModels: true });
@@ -94,9 +98,17 @@ test('decideAccess: public needs nothing; no token is 401; missing scope is 403'
   assert.deepEqual(decideAccess(infer, everything, 'm'), { ok: true });
   const feedback = decideAccess(requiredAccess('POST', '/v2/models/:model/feedback')!, everything, 'm');
   assert.deepEqual(feedback, { ok: false, status: 403, reason: "the token lacks the 'feedback' scope" });
-  assert.deepEqual(decideAccess(requiredAccess('GET', '/api/v1/audit')!, { scopes: ['admin'], models: null }), { ok: true });
-  assert.deepEqual(decideAccess(requiredAccess('GET', '/metrics')!, { scopes: ['deploy'], models: null }), { ok: true });
-  assert.equal(decideAccess(requiredAccess('GET', '/api/v1/tokens')!, { scopes: ['deploy'], models: null }).ok, false);
+  assert.deepEqual(
+    decideAccess(requiredAccess('GET', '/api/v1/audit')!, { scopes: ['admin'], models: null }),
+    { ok: true },
+  );
+  assert.deepEqual(decideAccess(requiredAccess('GET', '/metrics')!, { scopes: ['deploy'], models: null }), {
+    ok: true,
+  });
+  assert.equal(
+    decideAccess(requiredAccess('GET', '/api/v1/tokens')!, { scopes: ['deploy'], models: null }).ok,
+    false,
+  );
 });
 
 test('decideAccess: model globs limit model routes and refuse routes that span every model', () => {
@@ -117,5 +129,7 @@ test('decideAccess: model globs limit model routes and refuse routes that span e
   assert.equal(decideAccess(stats, fraudOnly, '').ok, false);
   assert.deepEqual(decideAccess(stats, { scopes: ['read'], models: null }, ''), { ok: true });
   // An empty glob list is no restriction.
-  assert.deepEqual(decideAccess(requiredAccess('GET', '/metrics')!, { scopes: ['read'], models: [] }), { ok: true });
+  assert.deepEqual(decideAccess(requiredAccess('GET', '/metrics')!, { scopes: ['read'], models: [] }), {
+    ok: true,
+  });
 });

@@ -35,9 +35,23 @@ export interface GrpcAccessRule extends RequiredAccess {
 }
 
 const pub = (method: HttpMethod, route: string): HttpAccessRule => ({ method, route, scope: 'public' });
-const model = (method: HttpMethod, route: string, scope: Scope, modelParam = 'model'): HttpAccessRule => ({ method, route, scope, modelParam });
-const all = (method: HttpMethod, route: string, scope: Scope): HttpAccessRule => ({ method, route, scope, allModels: true });
-const server = (method: HttpMethod, route: string, scope: Scope): HttpAccessRule => ({ method, route, scope });
+const model = (method: HttpMethod, route: string, scope: Scope, modelParam = 'model'): HttpAccessRule => ({
+  method,
+  route,
+  scope,
+  modelParam,
+});
+const all = (method: HttpMethod, route: string, scope: Scope): HttpAccessRule => ({
+  method,
+  route,
+  scope,
+  allModels: true,
+});
+const server = (method: HttpMethod, route: string, scope: Scope): HttpAccessRule => ({
+  method,
+  route,
+  scope,
+});
 
 /** Every HTTP route, including the ones issues 9 and 10 add (learn, train, runs, tokens, audit, explain). */
 export const HTTP_ACCESS_RULES: readonly HttpAccessRule[] = [
@@ -93,7 +107,11 @@ export const HTTP_ACCESS_RULES: readonly HttpAccessRule[] = [
   server('GET', '/api/v1/audit', 'admin'),
 ];
 
-const rpc = (method: string, scope: Scope | 'public', extra: Partial<RequiredAccess> = {}): GrpcAccessRule => ({ method, scope, ...extra });
+const rpc = (
+  method: string,
+  scope: Scope | 'public',
+  extra: Partial<RequiredAccess> = {},
+): GrpcAccessRule => ({ method, scope, ...extra });
 
 /**
  * Every method of `inference.GRPCInferenceService`. A model field left empty (ModelStatistics with no
@@ -147,7 +165,10 @@ export function requiredAccess(method: string, routePattern: string): RequiredAc
   return byMethod.get(method) ?? byMethod.get(method.toUpperCase());
 }
 
-/** The access a gRPC method needs, by name (`ModelInfer`) or full path (`/inference.GRPCInferenceService/ModelInfer`). */
+/**
+ * The access a gRPC method needs, by name (`ModelInfer`) or full path
+ * (`/inference.GRPCInferenceService/ModelInfer`).
+ */
 export function requiredGrpcAccess(method: string): RequiredAccess | undefined {
   const name = method.startsWith(GRPC_SERVICE_PREFIX) ? method.slice(GRPC_SERVICE_PREFIX.length) : method;
   return GRPC_INDEX.get(name);
@@ -166,16 +187,27 @@ export type AccessDecision = { ok: true } | { ok: false; status: 401 | 403; reas
  * Decide one call: `grant` is null when no valid token came with it (401); `model` is the value of the
  * rule's model parameter, if any (an empty or missing one counts as every model).
  */
-export function decideAccess(access: RequiredAccess, grant: TokenGrant | null, model?: string): AccessDecision {
+export function decideAccess(
+  access: RequiredAccess,
+  grant: TokenGrant | null,
+  model?: string,
+): AccessDecision {
   if (access.scope === 'public') return { ok: true };
-  if (grant === null) return { ok: false, status: 401, reason: 'a valid token is required (Authorization: Bearer <token>)' };
+  if (grant === null)
+    return { ok: false, status: 401, reason: 'a valid token is required (Authorization: Bearer <token>)' };
   if (!grants(grant.scopes, access.scope)) {
     return { ok: false, status: 403, reason: `the token lacks the '${access.scope}' scope` };
   }
   const restricted = grant.models !== null && grant.models.length > 0;
   if (!restricted) return { ok: true };
-  const spansAll = access.allModels === true || (access.modelParam !== undefined && (model === undefined || model === ''));
-  if (spansAll) return { ok: false, status: 403, reason: 'the token is limited to some models and this call covers every model' };
+  const spansAll =
+    access.allModels === true || (access.modelParam !== undefined && (model === undefined || model === ''));
+  if (spansAll)
+    return {
+      ok: false,
+      status: 403,
+      reason: 'the token is limited to some models and this call covers every model',
+    };
   if (model !== undefined && !modelGlobMatches(grant.models, model)) {
     return { ok: false, status: 403, reason: `the token may not use model '${model.slice(0, 128)}'` };
   }

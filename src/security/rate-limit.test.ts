@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TendError } from '../core/errors.js';
-import { ConcurrencyLimiter, TokenBucket, overloadedError, rateLimitedError, tooManyInFlightError } from './rate-limit.js';
+import {
+  ConcurrencyLimiter,
+  TokenBucket,
+  overloadedError,
+  rateLimitedError,
+  tooManyInFlightError,
+} from './rate-limit.js';
 
 function manualClock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;

@@ -71,7 +71,9 @@ export class TokenBucket {
   take(key: string, cost = 1, limit: RateLimit = this.defaultLimit): LimitDecision {
     if (limit !== this.defaultLimit) checkLimit(limit);
     if (!(cost > 0) || cost > limit.burst) {
-      throw errors.invalidArgument(`a request cost must be above 0 and at most the burst (${limit.burst}); got ${cost}`);
+      throw errors.invalidArgument(
+        `a request cost must be above 0 and at most the burst (${limit.burst}); got ${cost}`,
+      );
     }
     const nowMs = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: limit.burst, updatedMs: nowMs };
@@ -83,7 +85,10 @@ export class TokenBucket {
       bucket.tokens -= cost;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / limit.ratePerSecond)) };
+    return {
+      ok: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / limit.ratePerSecond)),
+    };
   }
 
   /** Forget a key (a revoked token). */
@@ -96,7 +101,8 @@ export class TokenBucket {
   }
 }
 
-export type ConcurrencyDecision = { ok: true; release: () => void } | { ok: false; retryAfterSeconds: number };
+export type ConcurrencyDecision =
+  { ok: true; release: () => void } | { ok: false; retryAfterSeconds: number };
 
 /**
  * Requests in flight per key. `tryAcquire` either admits the request and hands back its `release`
@@ -150,12 +156,18 @@ function checkConcurrency(limit: number): void {
 
 /** 429 for a token over its request rate. */
 export function rateLimitedError(retryAfterSeconds: number): TendError {
-  return errors.rateLimited(`too many requests for this token; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+  return errors.rateLimited(
+    `too many requests for this token; retry in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
 }
 
 /** 429 for a token with too many requests in flight. */
 export function tooManyInFlightError(limit: number, retryAfterSeconds: number): TendError {
-  return errors.rateLimited(`this token already has ${limit} request(s) in flight; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+  return errors.rateLimited(
+    `this token already has ${limit} request(s) in flight; retry in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
 }
 
 /** 503 when the whole server sheds load. */

@@ -19,7 +19,11 @@ test('parseScopes reads comma lists in any case and order, without duplicates', 
 });
 
 test('parseScopes names an unknown scope and lists the valid ones', () => {
-  rejectsWith(() => parseScopes('read,wirte'), 'TEND_INVALID_ARGUMENT', /unknown scope 'wirte'; valid scopes: read, infer, feedback, deploy, admin/);
+  rejectsWith(
+    () => parseScopes('read,wirte'),
+    'TEND_INVALID_ARGUMENT',
+    /unknown scope 'wirte'; valid scopes: read, infer, feedback, deploy, admin/,
+  );
   rejectsWith(() => parseScopes(''), 'TEND_INVALID_ARGUMENT', /no scopes given/);
   rejectsWith(() => parseScopes(' , '), 'TEND_INVALID_ARGUMENT', /no scopes given/);
   rejectsWith(() => parseScopes('read,,infer'), 'TEND_INVALID_ARGUMENT', /empty scope/);
@@ -29,7 +33,10 @@ test('parseScopes names an unknown scope and lists the valid ones', () => {
 test('parseScopes does not echo a value that could be a secret', () => {
   const secret = 'tend_' + 'a'.repeat(43);
   rejectsWith(() => parseScopes(secret), 'TEND_INVALID_ARGUMENT', /\(value not shown\)/);
-  assert.throws(() => parseScopes(`read,${'x'.repeat(40)}`), (err: Error) => !err.message.includes('x'.repeat(25)));
+  assert.throws(
+    () => parseScopes(`read,${'x'.repeat(40)}`),
+    (err: Error) => !err.message.includes('x'.repeat(25)),
+  );
 });
 
 test('grants: each scope grants itself, admin everything, deploy also read, nothing else implied', () => {
@@ -96,7 +103,16 @@ test('modelGlobMatches: regex metacharacters in names or globs are plain charact
 });
 
 test('modelGlobMatches: a restricted token never matches names the registry refuses', () => {
-  for (const name of ['../secret', 'fraud-../x', 'fraud-..', 'fraud-a/b', '', '.hidden', 'fraud-\n', 'x'.repeat(129)]) {
+  for (const name of [
+    '../secret',
+    'fraud-../x',
+    'fraud-..',
+    'fraud-a/b',
+    '',
+    '.hidden',
+    'fraud-\n',
+    'x'.repeat(129),
+  ]) {
     assert.equal(modelGlobMatches(['*'], name), false, JSON.stringify(name));
     assert.equal(modelGlobMatches(['fraud-*'], name), false, JSON.stringify(name));
   }
@@ -118,5 +134,9 @@ test('parseModelGlobs validates and deduplicates; empty means every model', () =
 
 test('parseModelGlobs takes at most 64 globs', () => {
   assert.equal(parseModelGlobs(Array.from({ length: 64 }, (_, i) => `m${i}`).join(','))?.length, 64);
-  rejectsWith(() => parseModelGlobs(Array.from({ length: 65 }, (_, i) => `m${i}`).join(',')), 'TEND_INVALID_ARGUMENT', /^65 model globs; the limit is 64$/);
+  rejectsWith(
+    () => parseModelGlobs(Array.from({ length: 65 }, (_, i) => `m${i}`).join(',')),
+    'TEND_INVALID_ARGUMENT',
+    /^65 model globs; the limit is 64$/,
+  );
 });

@@ -49,7 +49,8 @@ export function parseScopes(text: string): Scope[] {
   }
   const found = new Set<Scope>();
   for (const word of words) {
-    if (word === '') throw errors.invalidArgument(`empty scope in the list; valid scopes: ${SCOPES.join(', ')}`);
+    if (word === '')
+      throw errors.invalidArgument(`empty scope in the list; valid scopes: ${SCOPES.join(', ')}`);
     const lower = word.toLowerCase();
     if (!isScope(lower)) {
       const shown = SCOPE_LIKE.test(word) && !word.startsWith('tend_') ? `'${word}'` : '(value not shown)';
@@ -70,9 +71,13 @@ export function grants(held: readonly Scope[], needed: Scope): boolean {
  * @example parseModelGlobs('fraud-*, churn') // ['fraud-*', 'churn']
  */
 export function parseModelGlobs(text: string): string[] | null {
-  const globs = text.split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const globs = text
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
   if (globs.length === 0) return null;
-  if (globs.length > MAX_MODEL_GLOBS) throw errors.invalidArgument(`${globs.length} model globs; the limit is ${MAX_MODEL_GLOBS}`);
+  if (globs.length > MAX_MODEL_GLOBS)
+    throw errors.invalidArgument(`${globs.length} model globs; the limit is ${MAX_MODEL_GLOBS}`);
   for (const glob of globs) {
     if (!MODEL_GLOB.test(glob)) {
       throw errors.invalidArgument(

@@ -59,7 +59,14 @@ test('signModel signs the domain-separated file hash; verify accepts it', () => 
   assert.equal(record.sha256, FILE_HASH);
   assert.equal(record.signed_at, '2025-01-02T03:04:05.000Z');
   assert.equal(signedMessage(FILE_HASH).toString(), `tend-model-signature-v1\nsha256:${FILE_HASH}\n`);
-  assert.ok(verify(null, signedMessage(FILE_HASH), createPublicKey(pair.publicKeyPem), Buffer.from(record.signature, 'base64')));
+  assert.ok(
+    verify(
+      null,
+      signedMessage(FILE_HASH),
+      createPublicKey(pair.publicKeyPem),
+      Buffer.from(record.signature, 'base64'),
+    ),
+  );
   assert.deepEqual(verifyModelSignature(record, FILE_HASH, trusted), { ok: true, keyId: pair.keyId });
   // signed_at is informational: changing it does not break the signature.
   assert.equal(verifyModelSignature({ ...record, signed_at: 'x' }, FILE_HASH, trusted).ok, true);
@@ -67,7 +74,11 @@ test('signModel signs the domain-separated file hash; verify accepts it', () => 
 
 test('verify names the failed check: unsigned, hash mismatch, untrusted, bad signature, malformed', () => {
   const record = signModel(FILE_HASH, pair.privateKeyPem);
-  const check = (r: ModelSignatureRecord | null | undefined, hash = FILE_HASH, keys: ReadonlyMap<string, string> = trusted) => {
+  const check = (
+    r: ModelSignatureRecord | null | undefined,
+    hash = FILE_HASH,
+    keys: ReadonlyMap<string, string> = trusted,
+  ) => {
     const v = verifyModelSignature(r, hash, keys);
     return v.ok ? 'ok' : v.check;
   };
@@ -79,7 +90,10 @@ test('verify names the failed check: unsigned, hash mismatch, untrusted, bad sig
   const stranger = generateSigningKeyPair();
   assert.equal(check(signModel(FILE_HASH, stranger.privateKeyPem)), 'untrusted');
   // A record claiming a trusted key id but signed by another key.
-  assert.equal(check({ ...signModel(FILE_HASH, stranger.privateKeyPem), key_id: pair.keyId }), 'bad-signature');
+  assert.equal(
+    check({ ...signModel(FILE_HASH, stranger.privateKeyPem), key_id: pair.keyId }),
+    'bad-signature',
+  );
   const sig = Buffer.from(record.signature, 'base64');
   sig[5] = (sig[5] ?? 0) ^ 1;
   assert.equal(check({ ...record, signature: sig.toString('base64') }), 'bad-signature');
@@ -97,15 +111,26 @@ test('signature refusal names the model, version and check', () => {
   assert.ok(!verdict.ok);
   const err = signatureRefusedError('fraud', 3, verdict);
   assert.equal(err.code, 'TEND_FORBIDDEN');
-  assert.equal(err.message, "model 'fraud' version 3 refused by trust policy require-signature (unsigned): the model is not signed");
+  assert.equal(
+    err.message,
+    "model 'fraud' version 3 refused by trust policy require-signature (unsigned): the model is not signed",
+  );
 });
 
 test('bad inputs to signing: hash shape, non-ed25519 keys, garbage PEM', () => {
   code(() => signModel('abc', pair.privateKeyPem), 'TEND_INVALID_ARGUMENT', /64 hex/);
   code(() => signModel(FILE_HASH, 'not a pem'), 'TEND_INVALID_ARGUMENT', /not a PEM private key/);
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  code(() => signModel(FILE_HASH, ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()), 'TEND_INVALID_ARGUMENT', /not an ed25519 key \(it is ec\); tend signs with ed25519/);
-  code(() => parsePublicKey(ec.publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'k.pem'), 'TEND_INVALID_CONFIG', /k\.pem is not an ed25519 key \(it is ec\)/);
+  code(
+    () => signModel(FILE_HASH, ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+    'TEND_INVALID_ARGUMENT',
+    /not an ed25519 key \(it is ec\); tend signs with ed25519/,
+  );
+  code(
+    () => parsePublicKey(ec.publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'k.pem'),
+    'TEND_INVALID_CONFIG',
+    /k\.pem is not an ed25519 key \(it is ec\)/,
+  );
   code(() => parsePublicKey(pair.privateKeyPem, 'leak.pem'), 'TEND_INVALID_CONFIG', /holds a private key/);
   code(() => parsePublicKey('garbage', 'g.pub'), 'TEND_INVALID_CONFIG', /not a PEM public key/);
   code(() => verifyModelSignature(null, 'zz', trusted), 'TEND_INVALID_ARGUMENT');
@@ -143,6 +168,14 @@ test('loadTrustedKeys reads *.pub and *.pem, skips other files, refuses private 
     writeFileSync(join(dir, 'oops.pem'), a.privateKeyPem);
     code(() => loadTrustedKeys(dir), 'TEND_INVALID_CONFIG', /oops\.pem holds a private key/);
   });
-  code(() => loadTrustedKeys(join(tmpdir(), 'tend-no-such-folder-x9')), 'TEND_INVALID_CONFIG', /does not exist/);
-  code(() => readSigningKey(join(tmpdir(), 'tend-no-such-key-x9')), 'TEND_INVALID_ARGUMENT', /cannot read signing key/);
+  code(
+    () => loadTrustedKeys(join(tmpdir(), 'tend-no-such-folder-x9')),
+    'TEND_INVALID_CONFIG',
+    /does not exist/,
+  );
+  code(
+    () => readSigningKey(join(tmpdir(), 'tend-no-such-key-x9')),
+    'TEND_INVALID_ARGUMENT',
+    /cannot read signing key/,
+  );
 });

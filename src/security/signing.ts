@@ -9,7 +9,15 @@
  * name, or an older signed version rolled back to; name-level control is the job of `deploy` scopes.
  * `signed_at` is informational and not covered by the signature.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TendError, errors, FIX_IN_MESSAGE } from '../core/errors.js';
@@ -41,7 +49,8 @@ export interface SigningKeyPair {
 /** Why a signature check failed: `check` is stable (for logs and tests), `reason` is for people. */
 export type SignatureCheck = 'unsigned' | 'malformed' | 'untrusted' | 'hash-mismatch' | 'bad-signature';
 
-export type SignatureVerdict = { ok: true; keyId: string } | { ok: false; check: SignatureCheck; reason: string };
+export type SignatureVerdict =
+  { ok: true; keyId: string } | { ok: false; check: SignatureCheck; reason: string };
 
 /** The message an ed25519 key signs for a model file. */
 export function signedMessage(sha256Hex: string): Buffer {
@@ -79,13 +88,18 @@ function ed25519PrivateKey(pem: string, source: string): KeyObject {
     throw errors.invalidArgument(`${source} is not a PEM private key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw errors.invalidArgument(`${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend signs with ed25519 keys (tend keygen)`);
+    throw errors.invalidArgument(
+      `${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend signs with ed25519 keys (tend keygen)`,
+    );
   }
   return key;
 }
 
 /** The ed25519 public key in `pem`, with its key id; refuses private keys and other algorithms. */
-export function parsePublicKey(pem: string, source = 'the public key'): { keyId: string; publicKeyPem: string } {
+export function parsePublicKey(
+  pem: string,
+  source = 'the public key',
+): { keyId: string; publicKeyPem: string } {
   if (pem.includes('PRIVATE KEY')) {
     throw errors.invalidConfig(`${source} holds a private key; trust only public keys (tend-signing.pub)`);
   }
@@ -96,7 +110,9 @@ export function parsePublicKey(pem: string, source = 'the public key'): { keyId:
     throw errors.invalidConfig(`${source} is not a PEM public key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw errors.invalidConfig(`${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend verifies ed25519 keys only`);
+    throw errors.invalidConfig(
+      `${source} is not an ed25519 key (it is ${key.asymmetricKeyType ?? 'unknown'}); tend verifies ed25519 keys only`,
+    );
   }
   return { keyId: keyIdOf(key), publicKeyPem: key.export({ format: 'pem', type: 'spki' }).toString() };
 }
@@ -105,7 +121,11 @@ export function parsePublicKey(pem: string, source = 'the public key'): { keyId:
  * Sign a model file by its SHA-256.
  * @example signModel(version.sha256, readFileSync('keys/tend-signing.key', 'utf8'))
  */
-export function signModel(sha256Hex: string, privateKeyPem: string, signedAt: Date = new Date()): ModelSignatureRecord {
+export function signModel(
+  sha256Hex: string,
+  privateKeyPem: string,
+  signedAt: Date = new Date(),
+): ModelSignatureRecord {
   const key = ed25519PrivateKey(privateKeyPem, 'the signing key');
   const sha256 = normalizeSha256(sha256Hex);
   return {
@@ -132,27 +152,53 @@ export function verifyModelSignature(
     typeof record.sha256 !== 'string' ||
     typeof record.signature !== 'string'
   ) {
-    return { ok: false, check: 'malformed', reason: 'the signature record is malformed (expected an ed25519 record from tend sign)' };
+    return {
+      ok: false,
+      check: 'malformed',
+      reason: 'the signature record is malformed (expected an ed25519 record from tend sign)',
+    };
   }
   if (record.sha256.toLowerCase() !== fileHash) {
-    return { ok: false, check: 'hash-mismatch', reason: `the signature is for sha256 ${record.sha256.slice(0, 12)}…, the file is ${fileHash.slice(0, 12)}…` };
+    return {
+      ok: false,
+      check: 'hash-mismatch',
+      reason: `the signature is for sha256 ${record.sha256.slice(0, 12)}…, the file is ${fileHash.slice(0, 12)}…`,
+    };
   }
   const pem = trustedKeys.get(record.key_id);
   if (pem === undefined) {
-    return { ok: false, check: 'untrusted', reason: `signed with key ${record.key_id}, which is not among the trusted keys` };
+    return {
+      ok: false,
+      check: 'untrusted',
+      reason: `signed with key ${record.key_id}, which is not among the trusted keys`,
+    };
   }
   let valid = false;
   try {
-    valid = verify(null, signedMessage(fileHash), createPublicKey(pem), Buffer.from(record.signature, 'base64'));
+    valid = verify(
+      null,
+      signedMessage(fileHash),
+      createPublicKey(pem),
+      Buffer.from(record.signature, 'base64'),
+    );
   } catch {
     valid = false; // an unparsable signature is simply not a valid one
   }
-  if (!valid) return { ok: false, check: 'bad-signature', reason: `the signature does not verify with key ${record.key_id}` };
+  if (!valid)
+    return {
+      ok: false,
+      check: 'bad-signature',
+      reason: `the signature does not verify with key ${record.key_id}`,
+    };
   return { ok: true, keyId: record.key_id };
 }
 
 /** The refusal of the `require-signature` trust policy, naming the model and the failed check. */
-export function signatureRefusedError(model: string, version: number | string, verdict: Extract<SignatureVerdict, { ok: false }>): TendError {
+export function signatureRefusedError(
+  model: string,
+  version: number | string,
+  verdict: Extract<SignatureVerdict, { ok: false }>,
+): TendError {
   return errors.forbidden(
     `model '${model}' version ${version} refused by trust policy require-signature (${verdict.check}): ${verdict.reason}`,
   );
@@ -194,7 +240,11 @@ export function writeKeyPair(dir: string): { keyId: string; privateKeyPath: stri
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
   for (const path of [privateKeyPath, publicKeyPath]) {
-    if (existsSync(path)) throw errors.conflict(`'${path}' already exists; move it away or choose another --out folder`, FIX_IN_MESSAGE);
+    if (existsSync(path))
+      throw errors.conflict(
+        `'${path}' already exists; move it away or choose another --out folder`,
+        FIX_IN_MESSAGE,
+      );
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateSigningKeyPair();

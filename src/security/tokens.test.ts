@@ -101,8 +101,20 @@ test('parseTokensFile reads name:scopes:token lines, comments, blanks, CRLF and 
   ].join('\n');
   const tokens = parseTokensFile(text, 'tokens.txt');
   assert.deepEqual(tokens, [
-    { id: deriveTokenId(hashToken(T1)), name: 'ci', scopes: ['read', 'deploy'], models: null, tokenHash: hashToken(T1) },
-    { id: deriveTokenId(hashToken(T2)), name: 'app', scopes: ['infer'], models: ['fraud-*', 'churn'], tokenHash: hashToken(T2) },
+    {
+      id: deriveTokenId(hashToken(T1)),
+      name: 'ci',
+      scopes: ['read', 'deploy'],
+      models: null,
+      tokenHash: hashToken(T1),
+    },
+    {
+      id: deriveTokenId(hashToken(T2)),
+      name: 'app',
+      scopes: ['infer'],
+      models: ['fraud-*', 'churn'],
+      tokenHash: hashToken(T2),
+    },
   ]);
   assert.deepEqual(parseTokensFile('', 'x'), []);
   assert.deepEqual(parseTokensFile('# nothing\n\n', 'x'), []);
@@ -111,20 +123,35 @@ test('parseTokensFile reads name:scopes:token lines, comments, blanks, CRLF and 
 
 test('parseTokensFile names the source and line of each bad line', () => {
   const ok = `ok:read:${T2}\n`;
-  configError(() => parseTokensFile(`${ok}just-one-field`, 'tokens.txt'), /^tokens\.txt line 2: expected name:scopes:token/);
+  configError(
+    () => parseTokensFile(`${ok}just-one-field`, 'tokens.txt'),
+    /^tokens\.txt line 2: expected name:scopes:token/,
+  );
   configError(() => parseTokensFile(`${ok}a:read`, 'f'), /line 2: expected .* \(found 2 field/);
-  configError(() => parseTokensFile(`a:read:${T1}:models=x:extra`, 'f'), /line 1: expected .* \(found 5 field/);
+  configError(
+    () => parseTokensFile(`a:read:${T1}:models=x:extra`, 'f'),
+    /line 1: expected .* \(found 5 field/,
+  );
   configError(() => parseTokensFile(`-bad:read:${T1}`, 'f'), /line 1: invalid token name/);
   configError(() => parseTokensFile(`:read:${T1}`, 'f'), /line 1: invalid token name/);
   configError(() => parseTokensFile(`a:reed:${T1}`, 'f'), /line 1: unknown scope 'reed'; valid scopes/);
   configError(() => parseTokensFile(`a::${T1}`, 'f'), /line 1: no scopes given/);
-  configError(() => parseTokensFile('a:read:short', 'f'), new RegExp(`line 1: the token must be ${MIN_TOKEN_LENGTH} to 512`));
+  configError(
+    () => parseTokensFile('a:read:short', 'f'),
+    new RegExp(`line 1: the token must be ${MIN_TOKEN_LENGTH} to 512`),
+  );
   configError(() => parseTokensFile(`a:read:${'x'.repeat(31)}`, 'f'), /the token must be/);
   configError(() => parseTokensFile(`a:read:${T1.slice(0, 20)} ${T1.slice(20)}`, 'f'), /the token must be/);
   configError(() => parseTokensFile(`a:read:${T1}:fraud-*`, 'f'), /line 1: the 4th field must be models=/);
   configError(() => parseTokensFile(`a:read:${T1}:models=a/b`, 'f'), /line 1: invalid model glob 'a\/b'/);
-  configError(() => parseTokensFile(`a:read:${T1}\na:infer:${T2}`, 'f'), /line 2: the token name is already used on line 1/);
-  configError(() => parseTokensFile(`a:read:${T1}\n\nb:infer:${T1}`, 'f'), /line 3: the token already appears on line 1/);
+  configError(
+    () => parseTokensFile(`a:read:${T1}\na:infer:${T2}`, 'f'),
+    /line 2: the token name is already used on line 1/,
+  );
+  configError(
+    () => parseTokensFile(`a:read:${T1}\n\nb:infer:${T1}`, 'f'),
+    /line 3: the token already appears on line 1/,
+  );
 });
 
 test('no error message ever contains a token, whatever field it lands in', () => {
@@ -157,7 +184,10 @@ test('no error message ever contains a token, whatever field it lands in', () =>
       const text = err instanceof Error ? `${err.message} ${String(err.stack)}` : String(err);
       for (const s of secrets) {
         // Not even a recognizable piece of it.
-        assert.ok(!text.includes(s.slice(0, 16)) && !text.includes(s.slice(-16)), `leaked in: ${text.split('\n')[0]}`);
+        assert.ok(
+          !text.includes(s.slice(0, 16)) && !text.includes(s.slice(-16)),
+          `leaked in: ${text.split('\n')[0]}`,
+        );
       }
     }
   }

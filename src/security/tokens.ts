@@ -97,10 +97,13 @@ export function parseTokensFile(text: string, source: string): ProvisionedToken[
     const fail = (what: string) => errors.invalidConfig(`${source} line ${i + 1}: ${what}`);
     const fields = line.split(':').map((f) => f.trim());
     if (fields.length < 3 || fields.length > 4) {
-      throw fail(`expected name:scopes:token or name:scopes:token:models=glob,glob (found ${fields.length} field(s))`);
+      throw fail(
+        `expected name:scopes:token or name:scopes:token:models=glob,glob (found ${fields.length} field(s))`,
+      );
     }
     const [name = '', scopeText = '', token = '', modelsField] = fields;
-    if (!TOKEN_NAME.test(name)) throw fail('invalid token name: use 1-64 of A-Z a-z 0-9 _ . - (starting with a letter or digit)');
+    if (!TOKEN_NAME.test(name))
+      throw fail('invalid token name: use 1-64 of A-Z a-z 0-9 _ . - (starting with a letter or digit)');
     let scopes: Scope[];
     try {
       scopes = parseScopes(scopeText);
@@ -108,11 +111,13 @@ export function parseTokensFile(text: string, source: string): ProvisionedToken[
       throw fail(err instanceof TendError ? err.message : 'invalid scopes');
     }
     if (!isWellFormedToken(token)) {
-      throw fail(`the token must be ${MIN_TOKEN_LENGTH} to ${MAX_HEADER_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (then = padding); generate one with 'tend token create' or 'openssl rand -hex 32'`);
+      throw fail(
+        `the token must be ${MIN_TOKEN_LENGTH} to ${MAX_HEADER_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (then = padding); generate one with 'tend token create' or 'openssl rand -hex 32'`,
+      );
     }
     let models: string[] | null = null;
     if (modelsField !== undefined) {
-      if (!modelsField.startsWith('models=')) throw fail("the 4th field must be models=glob,glob");
+      if (!modelsField.startsWith('models=')) throw fail('the 4th field must be models=glob,glob');
       try {
         models = parseModelGlobs(modelsField.slice('models='.length));
       } catch (err) {

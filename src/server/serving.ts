@@ -38,7 +38,13 @@ export async function startServing(config: ServerConfig, options: ServingOptions
   try {
     checkAuthForHost(engine, config, logger, options.onInsecure);
     tls = readTlsFiles(config.security);
-    server = await startHttpServer(engine, { host: config.host, port: config.port, bodyLimitBytes: config.body_limit_bytes, logger, ...(tls ? { tls } : {}) });
+    server = await startHttpServer(engine, {
+      host: config.host,
+      port: config.port,
+      bodyLimitBytes: config.body_limit_bytes,
+      logger,
+      ...(tls ? { tls } : {}),
+    });
   } catch (err) {
     await engine.close();
     throw err;
@@ -46,7 +52,13 @@ export async function startServing(config: ServerConfig, options: ServingOptions
   let grpc: RunningGrpcServer | undefined;
   if (config.grpc) {
     try {
-      grpc = await startGrpcServer(engine, { host: config.host, port: config.grpc_port, maxMessageBytes: config.body_limit_bytes, logger, ...(tls ? { tls } : {}) });
+      grpc = await startGrpcServer(engine, {
+        host: config.host,
+        port: config.grpc_port,
+        maxMessageBytes: config.body_limit_bytes,
+        logger,
+        ...(tls ? { tls } : {}),
+      });
     } catch (err) {
       await server.close();
       await engine.close();
@@ -75,7 +87,12 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * needs insecure_no_auth, which is then announced at start and on /v2. Authentication, once on,
  * stays on until the process ends (see AccessControl).
  */
-function checkAuthForHost(engine: Engine, config: ServerConfig, logger: Logger, onInsecure: ((warning: string) => void) | undefined): void {
+function checkAuthForHost(
+  engine: Engine,
+  config: ServerConfig,
+  logger: Logger,
+  onInsecure: ((warning: string) => void) | undefined,
+): void {
   if (LOOPBACK.test(config.host)) return;
   if (engine.access.enabled) {
     // Beyond loopback authentication is required for the server's whole life, whatever happens to the tokens.
@@ -98,13 +115,22 @@ function checkAuthForHost(engine: Engine, config: ServerConfig, logger: Logger, 
  * queued, then the engine unloads and the prediction log is flushed. Resolves true when everything
  * drained within `timeoutMs`, false when the deadline cut it short.
  */
-async function drainAndStop(engine: Engine, server: RunningServer, grpc: RunningGrpcServer | undefined, timeoutMs: number, logger: Logger): Promise<boolean> {
+async function drainAndStop(
+  engine: Engine,
+  server: RunningServer,
+  grpc: RunningGrpcServer | undefined,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<boolean> {
   engine.beginShutdown();
   const started = Date.now();
   const [httpDrained] = await Promise.all([server.drained(timeoutMs), grpc?.close(timeoutMs)]);
   const outcome = httpDrained ? 'drained' : 'timeout';
   if (outcome === 'timeout') {
-    logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline passed with requests still in flight; stopping anyway');
+    logger.warn(
+      { timeout_ms: timeoutMs },
+      'shutdown deadline passed with requests still in flight; stopping anyway',
+    );
   } else {
     logger.info({ drain_ms: Date.now() - started }, 'requests drained');
   }

@@ -10,7 +10,14 @@ import { errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { writeModel } from '../onnx/model.js';
 import { encodeTable, type EncodedData } from './encoded-data.js';
-import { adamSchedule, batchCount, buildEpochGraph, EPOCH_INPUTS, EPOCH_OUTPUTS, type EpochGraphSpec } from './epoch-graph.js';
+import {
+  adamSchedule,
+  batchCount,
+  buildEpochGraph,
+  EPOCH_INPUTS,
+  EPOCH_OUTPUTS,
+  type EpochGraphSpec,
+} from './epoch-graph.js';
 import type { DescentResult, EpochRecord } from './gradient-descent.js';
 import { DenseNetwork } from './network.js';
 import type { Random } from './random.js';
@@ -52,17 +59,33 @@ export function acceleratedTrainingSupports(options: TrainOptions): boolean {
  * @throws TendError TEND_INVALID_ARGUMENT for the option errors trainModel reports, and for options
  *   this path does not train (see acceleratedTrainingSupports).
  */
-export async function trainMlpAccelerated(table: TrainingTable, options: TrainOptions, openRunner: EpochRunnerFactory): Promise<TrainResult> {
+export async function trainMlpAccelerated(
+  table: TrainingTable,
+  options: TrainOptions,
+  openRunner: EpochRunnerFactory,
+): Promise<TrainResult> {
   const run = prepareTrainingRun(table, options);
   if (!acceleratedTrainingSupports(options)) {
-    throw errors.invalidArgument(`accelerated training covers MLPs trained with Adam, not model '${options.model}' with optimizer '${options.optimizer ?? 'adam'}'`);
+    throw errors.invalidArgument(
+      `accelerated training covers MLPs trained with Adam, not model '${options.model}' with optimizer '${options.optimizer ?? 'adam'}'`,
+    );
   }
   const settings = mlpSettings(run, options);
   const { width, outputs, data } = run;
   // Same draws from the same stream as trainModel: initial weights first, then the batch order.
-  const network = DenseNetwork.initialized([width, ...settings.hidden, outputs], run.random, settings.activation);
-  const { learningRate } = makeOptimizer('adam', network.parameters.length, options.learningRate, settings.momentum);
-  const validation = run.validation === null ? undefined : encodeTable(run.validation, run.preprocessing, width);
+  const network = DenseNetwork.initialized(
+    [width, ...settings.hidden, outputs],
+    run.random,
+    settings.activation,
+  );
+  const { learningRate } = makeOptimizer(
+    'adam',
+    network.parameters.length,
+    options.learningRate,
+    settings.momentum,
+  );
+  const validation =
+    run.validation === null ? undefined : encodeTable(run.validation, run.preprocessing, width);
   const batchSize = Math.min(settings.batchSize, data.rows);
   const spec: EpochGraphSpec = {
     sizes: network.sizes,
@@ -90,7 +113,13 @@ export async function trainMlpAccelerated(table: TrainingTable, options: TrainOp
   } finally {
     await runner.close();
   }
-  const { hyperparameters, metrics } = mlpOutcome(run, settings, learningRate, options.validationFraction ?? 0.1, result);
+  const { hyperparameters, metrics } = mlpOutcome(
+    run,
+    settings,
+    learningRate,
+    options.validationFraction ?? 0.1,
+    result,
+  );
   return completeTraining(run, network, hyperparameters, result.epochs, result.stoppedEarly, metrics);
 }
 
@@ -124,11 +153,24 @@ function outputOf(outputs: Tensor[], name: string): Float32Array {
  * The validation inputs of the graph and how to read its validation outputs: mean loss, and accuracy
  * or R² of the standardized target (lossAndMetric's definitions; the graph scores the rows in one pass).
  */
-function validationScoring(validation: EncodedData, outputs: number): { inputs: Tensor[]; score(result: Tensor[]): { loss: number; metric: number } } {
+function validationScoring(
+  validation: EncodedData,
+  outputs: number,
+): { inputs: Tensor[]; score(result: Tensor[]): { loss: number; metric: number } } {
   const rows = validation.rows;
   const inputs: Tensor[] = [
-    { name: EPOCH_INPUTS.validationFeatures, datatype: 'FP32', shape: [rows, validation.width], data: Float32Array.from(validation.x) },
-    { name: EPOCH_INPUTS.validationTargets, datatype: 'FP32', shape: [rows, outputs], data: targetMatrix(validation, outputs) },
+    {
+      name: EPOCH_INPUTS.validationFeatures,
+      datatype: 'FP32',
+      shape: [rows, validation.width],
+      data: Float32Array.from(validation.x),
+    },
+    {
+      name: EPOCH_INPUTS.validationTargets,
+      datatype: 'FP32',
+      shape: [rows, outputs],
+      data: targetMatrix(validation, outputs),
+    },
   ];
   let total = 0;
   if (validation.targets !== null) {
@@ -144,7 +186,11 @@ function validationScoring(validation: EncodedData, outputs: number): { inputs: 
     inputs,
     score(result) {
       const lossSum = outputOf(result, EPOCH_OUTPUTS.validationLossSum)[0] as number;
-      if (validation.labels !== null) return { loss: lossSum / rows, metric: (outputOf(result, EPOCH_OUTPUTS.validationCorrect)[0] as number) / rows };
+      if (validation.labels !== null)
+        return {
+          loss: lossSum / rows,
+          metric: (outputOf(result, EPOCH_OUTPUTS.validationCorrect)[0] as number) / rows,
+        };
       // The loss is ½·Σd², so the squared error is twice it.
       return { loss: lossSum / rows, metric: total > 0 ? 1 - (2 * lossSum) / total : 0 };
     },
@@ -152,15 +198,30 @@ function validationScoring(validation: EncodedData, outputs: number): { inputs: 
 }
 
 /** runGradientDescent's loop with the epoch itself run by `runner`: records, early stopping and the kept weights. */
-async function runEpochs(network: DenseNetwork, train: EncodedData, runner: EpochRunner, options: EpochLoopOptions): Promise<DescentResult> {
+async function runEpochs(
+  network: DenseNetwork,
+  train: EncodedData,
+  runner: EpochRunner,
+  options: EpochLoopOptions,
+): Promise<DescentResult> {
   const { settings, batchSize, random, validation } = options;
   const rows = train.rows;
   const outputs = network.outputSize;
   const count = network.parameters.length;
   const batches = batchCount(rows, batchSize);
   const order = random.permutation(rows);
-  const features: Tensor = { name: EPOCH_INPUTS.features, datatype: 'FP32', shape: [rows, train.width], data: Float32Array.from(train.x) };
-  const targets: Tensor = { name: EPOCH_INPUTS.targets, datatype: 'FP32', shape: [rows, outputs], data: targetMatrix(train, outputs) };
+  const features: Tensor = {
+    name: EPOCH_INPUTS.features,
+    datatype: 'FP32',
+    shape: [rows, train.width],
+    data: Float32Array.from(train.x),
+  };
+  const targets: Tensor = {
+    name: EPOCH_INPUTS.targets,
+    datatype: 'FP32',
+    shape: [rows, outputs],
+    data: targetMatrix(train, outputs),
+  };
   const orderTensor: Tensor = { name: EPOCH_INPUTS.order, datatype: 'INT32', shape: [rows], data: order };
   let parameters: Float32Array = Float32Array.from(network.parameters);
   let m: Float32Array = new Float32Array(count);

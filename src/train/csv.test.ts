@@ -38,7 +38,8 @@ test('rejects non-numeric and empty cells naming line and column', () => {
   rejects('a,b\n1,2\n3,x\n', /line 3, column 2 \('b'\): the cell 'x' is not a number/);
   rejects('a,b\n1,\n', /line 2, column 2 \('b'\): the cell is empty/);
   rejects('a,b\n1,2\n\n3,4\n', /line 3: blank line inside the data/);
-  for (const cell of ['NaN', 'Infinity', '0x10', '1,5', '1e', '--1']) rejects(`a\n${cell}\n`, /line 2|expected 1 cells/);
+  for (const cell of ['NaN', 'Infinity', '0x10', '1,5', '1e', '--1'])
+    rejects(`a\n${cell}\n`, /line 2|expected 1 cells/);
 });
 
 test('rejects empty and duplicate column names', () => {

@@ -24,7 +24,8 @@ export function parseNumericCsv(text: string, source: string): NumericTable {
   const width = table.columns.length;
   const values = new Float64Array(rows * width);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) values[r * width + c] = numberCell(table, r, c, { missing: TRAINING_MISSING_WORDS });
+    for (let c = 0; c < width; c++)
+      values[r * width + c] = numberCell(table, r, c, { missing: TRAINING_MISSING_WORDS });
   }
   return { columns: table.columns, rows, values };
 }

@@ -22,7 +22,10 @@ test('the demo model reaches at least 0.97 accuracy on the held-out rows', () =>
   assert.equal(metrics.test_rows, testSet.rows);
   assert.equal(testSet.features.length, testSet.rows * 64);
   assert.equal(testSet.labels.length, testSet.rows);
-  assert.ok(testSet.features.every((v) => Number.isInteger(v) && v >= 0 && v <= 16), 'test features are raw pixels');
+  assert.ok(
+    testSet.features.every((v) => Number.isInteger(v) && v >= 0 && v <= 16),
+    'test features are raw pixels',
+  );
   assert.deepEqual(result.classes, classes);
   const predicted = argmaxRows(result.predictProba(testSet.features, testSet.rows), testSet.rows, 10);
   const correct = predicted.filter((p, i) => p === testSet.labels[i]).length;
@@ -35,18 +38,23 @@ test('onnxruntime computes what the TypeScript model computes on every test row'
   try {
     assert.deepEqual(session.inputNames, ['features']);
     assert.deepEqual(session.outputNames, ['probabilities', 'label']);
-    const shapes = [...session.inputMetadata, ...session.outputMetadata].map((m) => (m.isTensor ? [m.name, m.type, [...m.shape]] : [m.name]));
+    const shapes = [...session.inputMetadata, ...session.outputMetadata].map((m) =>
+      m.isTensor ? [m.name, m.type, [...m.shape]] : [m.name],
+    );
     assert.deepEqual(shapes, [
       ['features', 'float32', ['batch', 64]],
       ['probabilities', 'float32', ['batch', 10]],
       ['label', 'int64', ['batch']],
     ]);
-    const out = await session.run({ features: new ort.Tensor('float32', testSet.features, [testSet.rows, 64]) });
+    const out = await session.run({
+      features: new ort.Tensor('float32', testSet.features, [testSet.rows, 64]),
+    });
     const probabilities = out.probabilities?.data as Float32Array;
     const labels = out.label?.data as BigInt64Array;
     const expected = result.predictProba(testSet.features, testSet.rows);
     let maxDiff = 0;
-    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs((probabilities[i] as number) - (expected[i] as number)));
+    for (let i = 0; i < expected.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((probabilities[i] as number) - (expected[i] as number)));
     assert.ok(maxDiff <= 1e-5, `max probability difference ${maxDiff}`);
     const ortArgmax = argmaxRows(probabilities, testSet.rows, 10);
     assert.deepEqual([...ortArgmax], [...argmaxRows(expected, testSet.rows, 10)]);
@@ -71,7 +79,11 @@ test('the model file declares its signature and class names', () => {
 
 test('the same seed gives identical model bytes; another seed does not', () => {
   const losses: number[] = [];
-  const a = trainDigitsModel({ seed: 5, epochs: 2, onProgress: (epoch, epochs, loss) => losses.push(epoch, epochs, loss) });
+  const a = trainDigitsModel({
+    seed: 5,
+    epochs: 2,
+    onProgress: (epoch, epochs, loss) => losses.push(epoch, epochs, loss),
+  });
   const b = trainDigitsModel({ seed: 5, epochs: 2 });
   const c = trainDigitsModel({ seed: 6, epochs: 2 });
   assert.deepEqual(a.model, b.model);
@@ -84,12 +96,19 @@ test('the same seed gives identical model bytes; another seed does not', () => {
 
 test('the bundled data set is found, and a bad csvPath fails clearly', () => {
   assert.ok(existsSync(digitsCsvPath()));
-  assert.throws(() => trainDigitsModel({ csvPath: '/nonexistent/digits.csv' }), (err: unknown) => err instanceof TendError && err.code === 'TEND_NOT_FOUND');
+  assert.throws(
+    () => trainDigitsModel({ csvPath: '/nonexistent/digits.csv' }),
+    (err: unknown) => err instanceof TendError && err.code === 'TEND_NOT_FOUND',
+  );
   const dir = tempDir('digits');
   try {
     const path = join(dir, 'no-target.csv');
     writeFileSync(path, 'a,b\n1,2\n3,4\n');
-    assert.throws(() => trainDigitsModel({ csvPath: path }), (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && /'digit'/.test(err.message));
+    assert.throws(
+      () => trainDigitsModel({ csvPath: path }),
+      (err: unknown) =>
+        err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && /'digit'/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,5 +124,6 @@ test('the demo model reads back as a trained MLP, so it can be updated like any 
   const { testSet } = result;
   const expected = result.predictProba(testSet.features, testSet.rows);
   const got = model.predictProba(testSet.features, testSet.rows);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs((got[i] as number) - (expected[i] as number)) < 1e-12);
+  for (let i = 0; i < expected.length; i++)
+    assert.ok(Math.abs((got[i] as number) - (expected[i] as number)) < 1e-12);
 });

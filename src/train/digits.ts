@@ -25,7 +25,14 @@ export interface DigitsTrainingResult {
   /** ONNX bytes. */
   model: Uint8Array;
   classes: string[];
-  metrics: { train_accuracy: number; test_accuracy: number; epochs: number; train_rows: number; test_rows: number; seed: number };
+  metrics: {
+    train_accuracy: number;
+    test_accuracy: number;
+    epochs: number;
+    train_rows: number;
+    test_rows: number;
+    seed: number;
+  };
   /** The held-out rows as raw pixel values (what a client sends). */
   testSet: { features: Float32Array; labels: Int32Array; rows: number };
   /** The training rows as raw pixel values, with the feature names: the monitoring reference. */
@@ -62,13 +69,20 @@ export function trainDigitsModel(options: DigitsTrainingOptions = {}): DigitsTra
   const trainFeatures = gatherRows(features, width, split.train, new Float64Array(trainRows * width));
   const trainLabels = gatherRows(labels, 1, split.train, new Int32Array(trainRows));
   // Clients send float32, so the test set is what the graph will see.
-  const testFeatures = Float32Array.from(gatherRows(features, width, split.test, new Float64Array(testRows * width)));
+  const testFeatures = Float32Array.from(
+    gatherRows(features, width, split.test, new Float64Array(testRows * width)),
+  );
   const testLabels = gatherRows(labels, 1, split.test, new Int32Array(testRows));
 
   // The graph holds float32 statistics and weights; rounding here makes the TypeScript model compute the same function.
   const stats = standardizationAsFloat32(fitStandardization(trainFeatures, trainRows, width));
   const model = MlpClassifier.fit(
-    { features: standardize(trainFeatures, trainRows, stats), labels: trainLabels, rows: trainRows, classCount: classes.length },
+    {
+      features: standardize(trainFeatures, trainRows, stats),
+      labels: trainLabels,
+      rows: trainRows,
+      classCount: classes.length,
+    },
     {
       hiddenLayers: [HIDDEN_UNITS],
       epochs,
@@ -81,8 +95,12 @@ export function trainDigitsModel(options: DigitsTrainingOptions = {}): DigitsTra
   );
   model.roundToFloat32();
 
-  const predictProba = (x: Float32Array | Float64Array, n: number): Float64Array => model.predictProba(standardize(x, n, stats), n);
-  const trainPredicted = model.predict(standardize(Float32Array.from(trainFeatures), trainRows, stats), trainRows);
+  const predictProba = (x: Float32Array | Float64Array, n: number): Float64Array =>
+    model.predictProba(standardize(x, n, stats), n);
+  const trainPredicted = model.predict(
+    standardize(Float32Array.from(trainFeatures), trainRows, stats),
+    trainRows,
+  );
   const testPredicted = model.predict(standardize(testFeatures, testRows, stats), testRows);
 
   return {
@@ -124,7 +142,13 @@ export function trainDigitsModel(options: DigitsTrainingOptions = {}): DigitsTra
       seed,
     },
     testSet: { features: testFeatures, labels: testLabels, rows: testRows },
-    trainSet: { features: Float32Array.from(trainFeatures), labels: trainLabels, rows: trainRows, columns: featureColumns, target: DIGITS_TARGET_COLUMN },
+    trainSet: {
+      features: Float32Array.from(trainFeatures),
+      labels: trainLabels,
+      rows: trainRows,
+      columns: featureColumns,
+      target: DIGITS_TARGET_COLUMN,
+    },
     predictProba,
   };
 }

@@ -18,14 +18,27 @@ export interface EncodedData {
 /** Encode `table` with `p` (the model's preprocessing). */
 export function encodeTable(table: TrainingTable, p: Preprocessing, width: number): EncodedData {
   const x = encodeFeatures(p, table.features, table.rows, table.featureColumns.length);
-  if (table.task === 'classification') return { x, rows: table.rows, width, labels: labelsOf(table), targets: null };
+  if (table.task === 'classification')
+    return { x, rows: table.rows, width, labels: labelsOf(table), targets: null };
   const raw = targetsOf(table);
   const { mean, std } = p.target ?? { mean: 0, std: 1 };
-  return { x, rows: table.rows, width, labels: null, targets: Float64Array.from(raw, (v) => (v - mean) / std) };
+  return {
+    x,
+    rows: table.rows,
+    width,
+    labels: null,
+    targets: Float64Array.from(raw, (v) => (v - mean) / std),
+  };
 }
 
 /** Copy rows `indices` of `data` into the batch buffers given (sized for at least indices.length rows). */
-export function gatherBatch(data: EncodedData, indices: ArrayLike<number>, x: Float64Array, labels: Int32Array, targets: Float64Array): void {
+export function gatherBatch(
+  data: EncodedData,
+  indices: ArrayLike<number>,
+  x: Float64Array,
+  labels: Int32Array,
+  targets: Float64Array,
+): void {
   const w = data.width;
   for (let k = 0; k < indices.length; k++) {
     const r = indices[k] as number;

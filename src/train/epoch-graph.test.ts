@@ -5,11 +5,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkModel } from '../onnx/check.js';
-import { adamSchedule, batchCount, buildEpochGraph, EPOCH_INPUTS, EPOCH_OUTPUTS, parameterCount, type EpochGraphSpec } from './epoch-graph.js';
+import {
+  adamSchedule,
+  batchCount,
+  buildEpochGraph,
+  EPOCH_INPUTS,
+  EPOCH_OUTPUTS,
+  parameterCount,
+  type EpochGraphSpec,
+} from './epoch-graph.js';
 import { Adam } from './optimizer.js';
 import { hasCode } from '../core/test-support.test-helper.js';
 
-const base: EpochGraphSpec = { sizes: [4, 6, 3], activation: 'relu', task: 'classification', rows: 50, batchSize: 16, l2: 1e-4, beta1: 0.9, beta2: 0.999 };
+const base: EpochGraphSpec = {
+  sizes: [4, 6, 3],
+  activation: 'relu',
+  task: 'classification',
+  rows: 50,
+  batchSize: 16,
+  l2: 1e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+};
 
 const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern);
 
@@ -30,14 +47,25 @@ test('the graph is well formed, one Loop over the batches, for every head, activ
     assert.equal(loops.length, 1);
     // The trip count is the number of batches, a short last one included.
     const tripCount = graph.initializer.find((t) => t.name === loops[0]?.input[0]);
-    assert.equal(new BigInt64Array(tripCount?.rawData.slice().buffer ?? new ArrayBuffer(8))[0], BigInt(batchCount(spec.rows, spec.batchSize)));
+    assert.equal(
+      new BigInt64Array(tripCount?.rawData.slice().buffer ?? new ArrayBuffer(8))[0],
+      BigInt(batchCount(spec.rows, spec.batchSize)),
+    );
     const validation = (spec.validationRows ?? 0) > 0;
     const inputs = graph.input.map((i) => i.name);
     assert.deepEqual(inputs.includes(EPOCH_INPUTS.validationFeatures), validation);
     const outputs = graph.output.map((o) => o.name);
-    assert.deepEqual(outputs.slice(0, 4), [EPOCH_OUTPUTS.parameters, EPOCH_OUTPUTS.adamM, EPOCH_OUTPUTS.adamV, EPOCH_OUTPUTS.lossSum]);
+    assert.deepEqual(outputs.slice(0, 4), [
+      EPOCH_OUTPUTS.parameters,
+      EPOCH_OUTPUTS.adamM,
+      EPOCH_OUTPUTS.adamV,
+      EPOCH_OUTPUTS.lossSum,
+    ]);
     assert.equal(outputs.includes(EPOCH_OUTPUTS.validationLossSum), validation);
-    assert.equal(outputs.includes(EPOCH_OUTPUTS.validationCorrect), validation && spec.task === 'classification');
+    assert.equal(
+      outputs.includes(EPOCH_OUTPUTS.validationCorrect),
+      validation && spec.task === 'classification',
+    );
     // Every parameter vector is as long as DenseNetwork's layout says.
     const dims = graph.input.find((i) => i.name === EPOCH_INPUTS.parameters)?.type?.value.value;
     assert.ok(dims !== undefined && 'shape' in dims);
@@ -60,11 +88,17 @@ test('the Adam schedule reproduces optimizer.ts: same parameter path over many s
       const g = gradient[i] as number;
       m[i] = rate.beta1 * (m[i] as number) + (1 - rate.beta1) * g;
       v[i] = rate.beta2 * (v[i] as number) + (1 - rate.beta2) * g * g;
-      mine[i] = (mine[i] as number) - ((stepSizes[t] as number) * (m[i] as number)) / (Math.sqrt(v[i] as number) + (epsilons[t] as number));
+      mine[i] =
+        (mine[i] as number) -
+        ((stepSizes[t] as number) * (m[i] as number)) / (Math.sqrt(v[i] as number) + (epsilons[t] as number));
     }
   }
   // The schedule is stored in float32: a relative 6e-8 per step.
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs((mine[i] as number) - (reference[i] as number)) < 1e-6, `${mine[i]} vs ${reference[i]}`);
+  for (let i = 0; i < 3; i++)
+    assert.ok(
+      Math.abs((mine[i] as number) - (reference[i] as number)) < 1e-6,
+      `${mine[i]} vs ${reference[i]}`,
+    );
   // A later window starts where the first left off.
   const later = adamSchedule(21, 20, rate);
   assert.deepEqual([...later.stepSizes], [...stepSizes.subarray(20)]);
@@ -75,7 +109,10 @@ test('bad specs are TEND_INVALID_ARGUMENT naming the problem', () => {
   assert.throws(() => buildEpochGraph({ ...base, sizes: [4, 0, 3] }), isArgError(/layer sizes/));
   assert.throws(() => buildEpochGraph({ ...base, task: 'regression' }), isArgError(/one output/));
   assert.throws(() => buildEpochGraph({ ...base, sizes: [4, 6, 1] }), isArgError(/two or more outputs/));
-  assert.throws(() => buildEpochGraph({ ...base, batchSize: 51 }), isArgError(/batch size must be in 1\.\.50/));
+  assert.throws(
+    () => buildEpochGraph({ ...base, batchSize: 51 }),
+    isArgError(/batch size must be in 1\.\.50/),
+  );
   assert.throws(() => buildEpochGraph({ ...base, rows: 0 }), isArgError(/rows/));
   assert.throws(() => buildEpochGraph({ ...base, l2: -1 }), isArgError(/l2/));
   assert.throws(() => buildEpochGraph({ ...base, beta2: 1 }), isArgError(/beta2/));

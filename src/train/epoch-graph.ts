@@ -114,13 +114,19 @@ function checkSpec(spec: EpochGraphSpec): void {
     throw fail(`layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`);
   }
   if (spec.task === 'regression' && sizes[sizes.length - 1] !== 1) throw fail('a regressor has one output');
-  if (spec.task === 'classification' && (sizes[sizes.length - 1] as number) < 2) throw fail('a classifier has two or more outputs');
+  if (spec.task === 'classification' && (sizes[sizes.length - 1] as number) < 2)
+    throw fail('a classifier has two or more outputs');
   if (!Number.isSafeInteger(rows) || rows < 1) throw fail(`rows must be a positive integer, got ${rows}`);
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > rows) throw fail(`batch size must be in 1..${rows}, got ${batchSize}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > rows)
+    throw fail(`batch size must be in 1..${rows}, got ${batchSize}`);
   if (!(spec.l2 >= 0) || !Number.isFinite(spec.l2)) throw fail(`l2 must be a number ≥ 0, got ${spec.l2}`);
   const validationRows = spec.validationRows ?? 0;
-  if (!Number.isSafeInteger(validationRows) || validationRows < 0) throw fail(`validation rows must be an integer ≥ 0, got ${validationRows}`);
-  for (const [name, beta] of [['beta1', spec.beta1], ['beta2', spec.beta2]] as const) {
+  if (!Number.isSafeInteger(validationRows) || validationRows < 0)
+    throw fail(`validation rows must be an integer ≥ 0, got ${validationRows}`);
+  for (const [name, beta] of [
+    ['beta1', spec.beta1],
+    ['beta2', spec.beta2],
+  ] as const) {
     if (!(beta >= 0 && beta < 1)) throw fail(`${name} must be in [0, 1), got ${beta}`);
   }
 }
@@ -149,7 +155,10 @@ export function buildEpochGraph(spec: EpochGraphSpec): ModelProto {
     .input(I.stepSizes, 'FP32', [batches])
     .input(I.epsilons, 'FP32', [batches]);
   if (validationRows > 0) {
-    g.input(I.validationFeatures, 'FP32', [validationRows, inputs]).input(I.validationTargets, 'FP32', [validationRows, outputs]);
+    g.input(I.validationFeatures, 'FP32', [validationRows, inputs]).input(I.validationTargets, 'FP32', [
+      validationRows,
+      outputs,
+    ]);
   }
 
   // Per-batch row ranges and 1/rows, fixed by rows and batch size: constants each step gathers by batch number.
@@ -164,7 +173,8 @@ export function buildEpochGraph(spec: EpochGraphSpec): ModelProto {
     scales[b] = 1 / (end - start);
   }
   const splitSizes: number[] = [];
-  for (let l = 0; l < layers; l++) splitSizes.push((sizes[l] as number) * (sizes[l + 1] as number), sizes[l + 1] as number);
+  for (let l = 0; l < layers; l++)
+    splitSizes.push((sizes[l] as number) * (sizes[l + 1] as number), sizes[l + 1] as number);
   const scalar = (name: string, value: number) => g.initializer(name, new Float32Array([value]), []);
   g.initializer('batch_starts', starts, [batches, 1])
     .initializer('batch_ends', ends, [batches, 1])
@@ -181,7 +191,11 @@ export function buildEpochGraph(spec: EpochGraphSpec): ModelProto {
   else scalar('half', 0.5);
   if (layers > 1) scalar(spec.activation === 'relu' ? 'zero' : 'one', spec.activation === 'relu' ? 0 : 1);
   for (let l = 0; l < layers; l++) {
-    g.initializer(`weight_shape_${l}`, new BigInt64Array([BigInt(sizes[l + 1] as number), BigInt(sizes[l] as number)]), [2]);
+    g.initializer(
+      `weight_shape_${l}`,
+      new BigInt64Array([BigInt(sizes[l + 1] as number), BigInt(sizes[l] as number)]),
+      [2],
+    );
   }
 
   // The rows in this epoch's order, once, so each batch is a contiguous slice.
@@ -189,12 +203,22 @@ export function buildEpochGraph(spec: EpochGraphSpec): ModelProto {
   g.node('Gather', [I.targets, I.order], ['y_epoch'], { axis: { int: 0 } });
   scalar('loss_start', 0);
   g.initializer('batch_count', new BigInt64Array([BigInt(batches)]), []);
-  g.node('Loop', ['batch_count', '', I.parameters, I.adamM, I.adamV, 'loss_start'], [O.parameters, O.adamM, O.adamV, 'loss_total'], {
-    body: { graph: buildLoopBody(spec, count) },
-  });
+  g.node(
+    'Loop',
+    ['batch_count', '', I.parameters, I.adamM, I.adamV, 'loss_start'],
+    [O.parameters, O.adamM, O.adamV, 'loss_total'],
+    {
+      body: { graph: buildLoopBody(spec, count) },
+    },
+  );
   // Regression accumulated Σd²; the objective is ½ of it.
-  g.node(classification ? 'Identity' : 'Mul', classification ? ['loss_total'] : ['loss_total', 'half'], [O.lossSum]);
-  g.output(O.parameters, 'FP32', [count]).output(O.adamM, 'FP32', [count]).output(O.adamV, 'FP32', [count]).output(O.lossSum, 'FP32', []);
+  g.node(classification ? 'Identity' : 'Mul', classification ? ['loss_total'] : ['loss_total', 'half'], [
+    O.lossSum,
+  ]);
+  g.output(O.parameters, 'FP32', [count])
+    .output(O.adamM, 'FP32', [count])
+    .output(O.adamV, 'FP32', [count])
+    .output(O.lossSum, 'FP32', []);
   if (validationRows > 0) emitValidation(g, spec, O.parameters);
   return g.build({ opset: 17, producerName: 'tend', docString: 'one epoch of mini-batch Adam (tend train)' });
 }
@@ -237,7 +261,13 @@ interface StepState {
  * The forward pass on `x` with the flat parameters `p`: Split into layers, then Gemm (+ activation)
  * per layer. Returns each layer's input (after its activation), the weight names and the output values.
  */
-function emitForward(g: GraphBuilder, spec: EpochGraphSpec, tag: string, x: string, p: string): { inputs: string[]; weights: string[]; z: string } {
+function emitForward(
+  g: GraphBuilder,
+  spec: EpochGraphSpec,
+  tag: string,
+  x: string,
+  p: string,
+): { inputs: string[]; weights: string[]; z: string } {
   const layers = spec.sizes.length - 1;
   const pieces: string[] = [];
   for (let l = 0; l < layers; l++) pieces.push(`${tag}w_flat_${l}`, `${tag}b_${l}`);
@@ -264,10 +294,18 @@ function emitForward(g: GraphBuilder, spec: EpochGraphSpec, tag: string, x: stri
  * One batch: slice its rows, forward, backward, Adam, from `state` into `next`. `index` is the
  * batch number (INT64 scalar); `tag` prefixes every other value name.
  */
-function emitBatchStep(g: GraphBuilder, spec: EpochGraphSpec, tag: string, index: string, state: StepState, next: StepState): void {
+function emitBatchStep(
+  g: GraphBuilder,
+  spec: EpochGraphSpec,
+  tag: string,
+  index: string,
+  state: StepState,
+  next: StepState,
+): void {
   const n = (stem: string): string => `${tag}${stem}`;
   const layers = spec.sizes.length - 1;
-  const gather = (table: string, out: string) => g.node('Gather', [table, index], [n(out)], { axis: { int: 0 } });
+  const gather = (table: string, out: string) =>
+    g.node('Gather', [table, index], [n(out)], { axis: { int: 0 } });
   gather('batch_starts', 'start');
   gather('batch_ends', 'end');
   g.node('Slice', ['x_epoch', n('start'), n('end')], [n('x')]);
@@ -302,7 +340,8 @@ function emitBatchStep(g: GraphBuilder, spec: EpochGraphSpec, tag: string, index
     const dw = n(`dw_${l}`);
     const w = weights[l] as string;
     const input = inputs[l] as string;
-    if (spec.l2 > 0) g.node('Gemm', [delta, input, w], [dw], { transA: { int: 1 }, beta: { float: spec.l2 } });
+    if (spec.l2 > 0)
+      g.node('Gemm', [delta, input, w], [dw], { transA: { int: 1 }, beta: { float: spec.l2 } });
     else g.node('Gemm', [delta, input], [dw], { transA: { int: 1 } });
     g.node('Reshape', [dw, 'flat_shape'], [n(`dw_flat_${l}`)]);
     g.node('ReduceSum', [delta, 'axis_0'], [n(`db_${l}`)], { keepdims: { int: 0 } });
@@ -349,7 +388,14 @@ function buildLoopBody(spec: EpochGraphSpec, count: number): ReturnType<GraphBui
     .input('v', 'FP32', [count])
     .input('loss', 'FP32', []);
   body.node('Identity', ['cond_in'], ['cond_out']);
-  emitBatchStep(body, spec, '', 'i', { p: 'p', m: 'm', v: 'v', loss: 'loss' }, { p: 'p_out', m: 'm_out', v: 'v_out', loss: 'loss_out' });
+  emitBatchStep(
+    body,
+    spec,
+    '',
+    'i',
+    { p: 'p', m: 'm', v: 'v', loss: 'loss' },
+    { p: 'p_out', m: 'm_out', v: 'v_out', loss: 'loss_out' },
+  );
   body
     .output('cond_out', 'BOOL', [])
     .output('p_out', 'FP32', [count])

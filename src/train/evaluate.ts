@@ -11,8 +11,14 @@ import { describeSchema, labelsOf, targetsOf, type TrainingTable } from './train
 function checkCompatible(model: TrainedModel, table: TrainingTable): void {
   const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
     a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
-  if (table.task !== model.task || !same(table.featureColumns, model.featureColumns) || !same(table.classes, model.classes)) {
-    throw errors.invalidArgument(`the table (${describeSchema(table)}) does not fit the model (${describeSchema(model.schema)})`);
+  if (
+    table.task !== model.task ||
+    !same(table.featureColumns, model.featureColumns) ||
+    !same(table.classes, model.classes)
+  ) {
+    throw errors.invalidArgument(
+      `the table (${describeSchema(table)}) does not fit the model (${describeSchema(model.schema)})`,
+    );
   }
   if (table.rows < 1) throw errors.invalidArgument('cannot evaluate on an empty table');
 }
@@ -53,16 +59,28 @@ export function evaluateModel(model: TrainedModel, table: TrainingTable): Record
     let logLoss = 0;
     for (let r = 0; r < table.rows; r++) {
       let best = 0;
-      for (let c = 1; c < k; c++) if ((probabilities[r * k + c] as number) > (probabilities[r * k + best] as number)) best = c;
+      for (let c = 1; c < k; c++)
+        if ((probabilities[r * k + c] as number) > (probabilities[r * k + best] as number)) best = c;
       predicted[r] = best;
       const y = labels[r] as number;
       if (best === y) correct++;
       // Clipped and renormalized as scikit-learn's log_loss does.
       let total = 0;
-      for (let c = 0; c < k; c++) total += Math.min(Math.max(probabilities[r * k + c] as number, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR);
-      logLoss -= Math.log(Math.min(Math.max(probabilities[r * k + y] as number, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR) / total);
+      for (let c = 0; c < k; c++)
+        total += Math.min(
+          Math.max(probabilities[r * k + c] as number, PROBABILITY_FLOOR),
+          1 - PROBABILITY_FLOOR,
+        );
+      logLoss -= Math.log(
+        Math.min(Math.max(probabilities[r * k + y] as number, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR) /
+          total,
+      );
     }
-    return { accuracy: correct / table.rows, log_loss: logLoss / table.rows, f1_macro: macroF1(labels, predicted, k) };
+    return {
+      accuracy: correct / table.rows,
+      log_loss: logLoss / table.rows,
+      f1_macro: macroF1(labels, predicted, k),
+    };
   }
   const target = targetsOf(table);
   const predicted = model.predictValues(table.features, table.rows);

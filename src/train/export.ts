@@ -28,17 +28,24 @@ export interface ClassifierExportOptions {
   metadata?: Record<string, string>;
 }
 
-/** The classifier as ONNX bytes (opset 17): input [batch, featureCount] FP32, outputs probabilities FP32 and label INT64. */
+/**
+ * The classifier as ONNX bytes (opset 17): input [batch, featureCount] FP32, outputs probabilities FP32 and
+ * label INT64.
+ */
 export function exportClassifierToOnnx(model: MlpClassifier, options: ClassifierExportOptions): Uint8Array {
   const { classes, featureCount, standardization } = options;
   const inputName = options.inputName ?? 'features';
   const probabilitiesName = options.probabilitiesName ?? 'probabilities';
   const labelName = options.labelName ?? 'label';
   if (featureCount !== model.featureCount) {
-    throw errors.invalidArgument(`featureCount ${featureCount} does not match the model's ${model.featureCount} inputs`);
+    throw errors.invalidArgument(
+      `featureCount ${featureCount} does not match the model's ${model.featureCount} inputs`,
+    );
   }
   if (classes.length !== model.classCount) {
-    throw errors.invalidArgument(`${classes.length} class names given for a model with ${model.classCount} classes`);
+    throw errors.invalidArgument(
+      `${classes.length} class names given for a model with ${model.classCount} classes`,
+    );
   }
 
   const graph = new GraphBuilder(options.graphName ?? 'tend_mlp_classifier')
@@ -49,7 +56,9 @@ export function exportClassifierToOnnx(model: MlpClassifier, options: Classifier
   let current = inputName;
   if (standardization !== undefined) {
     if (standardization.mean.length !== featureCount || standardization.std.length !== featureCount) {
-      throw errors.invalidArgument(`standardization has ${standardization.mean.length} means and ${standardization.std.length} stds for ${featureCount} features`);
+      throw errors.invalidArgument(
+        `standardization has ${standardization.mean.length} means and ${standardization.std.length} stds for ${featureCount} features`,
+      );
     }
     // A zero std would divide by zero; a constant feature is centred to 0 whatever it is divided by.
     const std = Float32Array.from(standardization.std, (s) => (s > 0 && Number.isFinite(s) ? s : 1));
@@ -80,7 +89,13 @@ export function exportClassifierToOnnx(model: MlpClassifier, options: Classifier
   });
   graph
     .node('Softmax', [current], [probabilitiesName], { axis: { int: -1 } }, { name: 'softmax' })
-    .node('ArgMax', [probabilitiesName], [labelName], { axis: { int: 1 }, keepdims: { int: 0 } }, { name: 'argmax' });
+    .node(
+      'ArgMax',
+      [probabilitiesName],
+      [labelName],
+      { axis: { int: 1 }, keepdims: { int: 0 } },
+      { name: 'argmax' },
+    );
 
   return writeModel(
     graph.build({

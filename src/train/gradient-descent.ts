@@ -45,7 +45,11 @@ const IMPROVEMENT = 1e-4;
 const EVALUATION_CHUNK_ROWS = 1024;
 
 /** Data loss over all of `data` and its metric (accuracy or R² of the standardized target). */
-export function lossAndMetric(network: DenseNetwork, ws: NetworkWorkspace, data: EncodedData): { loss: number; metric: number } {
+export function lossAndMetric(
+  network: DenseNetwork,
+  ws: NetworkWorkspace,
+  data: EncodedData,
+): { loss: number; metric: number } {
   let lossSum = 0;
   let correct = 0;
   let squaredError = 0;
@@ -63,7 +67,8 @@ export function lossAndMetric(network: DenseNetwork, ws: NetworkWorkspace, data:
     for (let r = 0; r < n; r++) {
       if (labels !== null) {
         let best = 0;
-        for (let k = 1; k < width; k++) if ((out[r * width + k] as number) > (out[r * width + best] as number)) best = k;
+        for (let k = 1; k < width; k++)
+          if ((out[r * width + k] as number) > (out[r * width + best] as number)) best = k;
         if (best === labels[r]) correct++;
       } else if (targets !== null) {
         const t = targets[r] as number;
@@ -80,7 +85,11 @@ export function lossAndMetric(network: DenseNetwork, ws: NetworkWorkspace, data:
 }
 
 /** Train `network` in place on `train` with shuffled mini-batches. */
-export function runGradientDescent(network: DenseNetwork, train: EncodedData, options: DescentOptions): DescentResult {
+export function runGradientDescent(
+  network: DenseNetwork,
+  train: EncodedData,
+  options: DescentOptions,
+): DescentResult {
   const { epochs, optimizer, random, validation } = options;
   const batchSize = Math.min(options.batchSize, train.rows);
   const ws = network.workspace(Math.max(batchSize, Math.min(validation?.rows ?? 0, EVALUATION_CHUNK_ROWS)));

@@ -1,4 +1,8 @@
-/** The train layer: CSV tables, seeded randomness, splits, preprocessing, the trainers (linear, ridge, logistic, softmax, MLP), ONNX export and import, updates (mini-batch, online, replay) and the digits demo model. */
+/**
+ * The train layer: CSV tables, seeded randomness, splits, preprocessing, the trainers (linear, ridge,
+ * logistic, softmax, MLP), ONNX export and import, updates (mini-batch, online, replay) and the digits demo
+ * model.
+ */
 export { parseNumericCsv } from './csv.js';
 export type { NumericTable } from './csv.js';
 export { Random } from './random.js';

@@ -39,7 +39,11 @@ function maxAbs(a: Float64Array): number {
 }
 
 /** Minimize `f` starting from `x` (updated in place to the minimizer found). */
-export function minimizeLbfgs(f: ObjectiveFunction, x: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+export function minimizeLbfgs(
+  f: ObjectiveFunction,
+  x: Float64Array,
+  options: LbfgsOptions = {},
+): LbfgsResult {
   const n = x.length;
   const maxIterations = options.maxIterations ?? 1000;
   const gradientTolerance = options.gradientTolerance ?? 1e-6;
@@ -123,7 +127,8 @@ export function minimizeLbfgs(f: ObjectiveFunction, x: Float64Array, options: Lb
     value = nextValue;
     options.onIteration?.(iteration, value);
     if (maxAbs(gradient) <= gradientTolerance) return { value, iterations: iteration, converged: true };
-    if (previous - value <= relativeTolerance * Math.max(Math.abs(value), 1)) return { value, iterations: iteration, converged: true };
+    if (previous - value <= relativeTolerance * Math.max(Math.abs(value), 1))
+      return { value, iterations: iteration, converged: true };
   }
   return { value, iterations: maxIterations, converged: false };
 }

@@ -15,8 +15,15 @@ export interface LeastSquaresFit {
  * A column that is constant (or collinear with others) gets a tiny ridge so the solve always succeeds;
  * the fitted values are then those of the minimum-norm-like solution.
  */
-export function fitLeastSquares(x: Float64Array, rows: number, width: number, y: Float64Array, alpha: number): LeastSquaresFit {
-  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw errors.invalidArgument(`the ridge penalty must be ≥ 0, got ${alpha}`);
+export function fitLeastSquares(
+  x: Float64Array,
+  rows: number,
+  width: number,
+  y: Float64Array,
+  alpha: number,
+): LeastSquaresFit {
+  if (!(alpha >= 0) || !Number.isFinite(alpha))
+    throw errors.invalidArgument(`the ridge penalty must be ≥ 0, got ${alpha}`);
   const means = new Float64Array(width);
   let yMean = 0;
   for (let r = 0; r < rows; r++) {
@@ -56,7 +63,10 @@ function solveCholesky(a: Float64Array, b: Float64Array, n: number): Float64Arra
   for (let j = 0; j < n; j++) {
     let diagonal = a[j * n + j] as number;
     for (let k = 0; k < j; k++) diagonal -= (a[j * n + k] as number) ** 2;
-    if (!(diagonal > 0)) throw errors.invalidArgument('the features are too collinear to solve the least-squares problem; use ridge');
+    if (!(diagonal > 0))
+      throw errors.invalidArgument(
+        'the features are too collinear to solve the least-squares problem; use ridge',
+      );
     const root = Math.sqrt(diagonal);
     a[j * n + j] = root;
     for (let i = j + 1; i < n; i++) {

@@ -26,7 +26,13 @@ export function fitLinearExact(network: DenseNetwork, data: EncodedData, alpha: 
  * Mean data loss over all rows of `data` at the network's current parameters; its gradient plus the
  * penalty's goes into `gradient` (overwritten). Returns the data loss (without the penalty).
  */
-export function fullBatchObjective(network: DenseNetwork, data: EncodedData, l2: number, pinFirstOutput: boolean, gradient: Float64Array): number {
+export function fullBatchObjective(
+  network: DenseNetwork,
+  data: EncodedData,
+  l2: number,
+  pinFirstOutput: boolean,
+  gradient: Float64Array,
+): number {
   const chunk = Math.min(data.rows, FULL_BATCH_CHUNK_ROWS);
   const ws = network.workspace(chunk);
   const part = chunk < data.rows ? new Float64Array(gradient.length) : gradient;
@@ -42,8 +48,19 @@ export function fullBatchObjective(network: DenseNetwork, data: EncodedData, l2:
       pinFirstOutput: false,
     };
     const weight = n / data.rows;
-    loss += weight * batchObjective(network, ws, data.x.subarray(start * data.width, (start + n) * data.width), n, setup, part);
-    if (part !== gradient) for (let i = 0; i < part.length; i++) gradient[i] = (gradient[i] as number) + weight * (part[i] as number);
+    loss +=
+      weight *
+      batchObjective(
+        network,
+        ws,
+        data.x.subarray(start * data.width, (start + n) * data.width),
+        n,
+        setup,
+        part,
+      );
+    if (part !== gradient)
+      for (let i = 0; i < part.length; i++)
+        gradient[i] = (gradient[i] as number) + weight * (part[i] as number);
   }
   addPenaltyGradient(network, l2, gradient);
   if (pinFirstOutput) pinFirstOutputGradient(network, gradient);
@@ -60,7 +77,13 @@ export interface LbfgsFitResult {
 export function fitByLbfgs(
   network: DenseNetwork,
   data: EncodedData,
-  options: { l2: number; pinFirstOutput: boolean; maxIterations: number; targetStd?: number; onEpoch?: (record: EpochRecord) => void },
+  options: {
+    l2: number;
+    pinFirstOutput: boolean;
+    maxIterations: number;
+    targetStd?: number;
+    onEpoch?: (record: EpochRecord) => void;
+  },
 ): LbfgsFitResult {
   const { l2, pinFirstOutput } = options;
   const scale = data.targets !== null ? 2 * (options.targetStd ?? 1) ** 2 : 1;

@@ -32,7 +32,14 @@ export function multiplyTransposed(
       const b1 = b0 + k;
       const b2 = b1 + k;
       const b3 = b2 + k;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
       for (let i = 0; i < k; i++) {
         const x0 = a[a0 + i] as number;
         const x1 = a[a1 + i] as number;
@@ -90,7 +97,12 @@ export function multiplyTransposed(
 }
 
 /** Write the transpose of the rows × cols matrix `source` into `into` (cols × rows). */
-export function transposeInto(source: Float64Array, rows: number, cols: number, into: Float64Array): Float64Array {
+export function transposeInto(
+  source: Float64Array,
+  rows: number,
+  cols: number,
+  into: Float64Array,
+): Float64Array {
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) into[c * rows + r] = source[base + c] as number;

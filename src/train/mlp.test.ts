@@ -12,7 +12,8 @@ test('analytic gradients match central finite differences (two hidden layers, L2
   const random = new Random(11);
   const model = new MlpClassifier(DenseNetwork.initialized([3, 5, 4, 3], random));
   // Non-zero biases so that the bias gradients are tested away from a special point.
-  for (const layer of model.network.layers) for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = random.uniformRange(-0.3, 0.3);
+  for (const layer of model.network.layers)
+    for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = random.uniformRange(-0.3, 0.3);
   const rows = 6;
   const x = Float64Array.from({ length: rows * 3 }, () => random.normal());
   const labels = Int32Array.from([0, 1, 2, 2, 1, 0]);
@@ -48,14 +49,22 @@ test('softmax rows sum to 1 without overflow; argmax takes the first of ties', (
 
 test('Adam and SGD with momentum minimize a quadratic', () => {
   const target = Float64Array.from([3, -2, 0.5]);
-  for (const optimizer of [new Adam(3, { learningRate: 0.05 }), new SgdMomentum(3, { learningRate: 0.05, momentum: 0.9 }), new SgdMomentum(3, { learningRate: 0.05, nesterov: true })]) {
+  for (const optimizer of [
+    new Adam(3, { learningRate: 0.05 }),
+    new SgdMomentum(3, { learningRate: 0.05, momentum: 0.9 }),
+    new SgdMomentum(3, { learningRate: 0.05, nesterov: true }),
+  ]) {
     const p = new Float64Array(3);
     const g = new Float64Array(3);
     for (let step = 0; step < 1000; step++) {
       for (let i = 0; i < 3; i++) g[i] = (p[i] as number) - (target[i] as number);
       optimizer.step(p, g);
     }
-    for (let i = 0; i < 3; i++) assert.ok(Math.abs((p[i] as number) - (target[i] as number)) < 1e-3, `${optimizer.constructor.name}: ${[...p]}`);
+    for (let i = 0; i < 3; i++)
+      assert.ok(
+        Math.abs((p[i] as number) - (target[i] as number)) < 1e-3,
+        `${optimizer.constructor.name}: ${[...p]}`,
+      );
   }
   assert.throws(() => new Adam(1, { learningRate: 0 }), isArgError);
   assert.throws(() => new SgdMomentum(1, { momentum: 1 }), isArgError);
@@ -77,12 +86,21 @@ test('fit learns a non-linear problem deterministically and reports the loss per
   features.set(Float32Array.from(features)); // exact in float32, so a Float32Array input must give the same model
   const losses: number[] = [];
   const options = { hiddenLayers: [8], epochs: 60, learningRate: 0.02, seed: 3 };
-  const model = MlpClassifier.fit({ features, labels, rows, classCount: 2 }, { ...options, onEpoch: (_e, _n, loss) => losses.push(loss) });
+  const model = MlpClassifier.fit(
+    { features, labels, rows, classCount: 2 },
+    { ...options, onEpoch: (_e, _n, loss) => losses.push(loss) },
+  );
   assert.equal(losses.length, 60);
   assert.ok((losses[59] as number) < (losses[0] as number) / 5);
   assert.ok(accuracy(model.predict(features, rows), labels) > 0.97);
-  const again = MlpClassifier.fit({ features: Float32Array.from(features), labels, rows, classCount: 2 }, options);
-  assert.deepEqual(again.network.parameters, MlpClassifier.fit({ features, labels, rows, classCount: 2 }, options).network.parameters);
+  const again = MlpClassifier.fit(
+    { features: Float32Array.from(features), labels, rows, classCount: 2 },
+    options,
+  );
+  assert.deepEqual(
+    again.network.parameters,
+    MlpClassifier.fit({ features, labels, rows, classCount: 2 }, options).network.parameters,
+  );
   model.roundToFloat32();
   assert.deepEqual(model.network.parameters, Float64Array.from(Float32Array.from(model.network.parameters)));
 });

@@ -44,7 +44,8 @@ export function argmaxRows(values: Float64Array | Float32Array, rows: number, wi
   for (let r = 0; r < rows; r++) {
     const base = r * width;
     let best = 0;
-    for (let k = 1; k < width; k++) if ((values[base + k] as number) > (values[base + best] as number)) best = k;
+    for (let k = 1; k < width; k++)
+      if ((values[base + k] as number) > (values[base + best] as number)) best = k;
     out[r] = best;
   }
   return out;
@@ -80,7 +81,9 @@ export class MlpClassifier {
     positiveInteger('classCount', classCount);
     const featureCount = features.length / rows;
     if (!Number.isInteger(featureCount) || featureCount < 1 || labels.length !== rows) {
-      throw errors.invalidArgument(`expected ${rows} labels and a multiple of ${rows} feature values, got ${labels.length} and ${features.length}`);
+      throw errors.invalidArgument(
+        `expected ${rows} labels and a multiple of ${rows} feature values, got ${labels.length} and ${features.length}`,
+      );
     }
     for (const label of labels) {
       if (label < 0 || label >= classCount) {
@@ -91,7 +94,10 @@ export class MlpClassifier {
     const random = new Random(options.seed ?? 0);
     const network = DenseNetwork.initialized([featureCount, ...hiddenLayers, classCount], random);
     const model = new MlpClassifier(network);
-    const optimizer = new Adam(network.parameters.length, options.learningRate === undefined ? {} : { learningRate: options.learningRate });
+    const optimizer = new Adam(
+      network.parameters.length,
+      options.learningRate === undefined ? {} : { learningRate: options.learningRate },
+    );
     const gradient = new Float64Array(network.parameters.length);
     const batchFeatures = new Float64Array(batchSize * featureCount);
     const batchLabels = new Int32Array(batchSize);
@@ -111,7 +117,15 @@ export class MlpClassifier {
         const y = batchLabels.subarray(0, n);
         for (let k = 0; k < n; k++) y[k] = labels[indices[k] as number] as number;
         gradient.fill(0);
-        lossSum += batchObjective(network, ws, x, n, { labels: y, targets: null, l2, pinFirstOutput: false }, gradient) * n;
+        lossSum +=
+          batchObjective(
+            network,
+            ws,
+            x,
+            n,
+            { labels: y, targets: null, l2, pinFirstOutput: false },
+            gradient,
+          ) * n;
         optimizer.step(network.parameters, gradient);
       }
       options.onEpoch?.(epoch, epochs, lossSum / rows);
@@ -123,7 +137,13 @@ export class MlpClassifier {
    * Loss of the current parameters on a batch, its gradient added into `gradient` (the caller zeroes
    * it). `loss` = mean cross-entropy + l2/2 · Σ weights²; `crossEntropy` is the first term alone.
    */
-  lossAndGradient(x: FeatureMatrix, labels: Int32Array, rows: number, l2: number, gradient: Float64Array): { loss: number; crossEntropy: number } {
+  lossAndGradient(
+    x: FeatureMatrix,
+    labels: Int32Array,
+    rows: number,
+    l2: number,
+    gradient: Float64Array,
+  ): { loss: number; crossEntropy: number } {
     const classes = this.classCount;
     const trace = this.network.forwardTrace(x, rows);
     const probabilities = softmaxRows(trace[trace.length - 1] as Float64Array, rows, classes);
@@ -173,7 +193,9 @@ export class MlpClassifier {
 /** Share of rows whose predicted class equals the label. */
 export function accuracy(predicted: Int32Array, labels: Int32Array): number {
   if (predicted.length !== labels.length || labels.length === 0) {
-    throw errors.invalidArgument(`accuracy needs two equal, non-empty label arrays, got ${predicted.length} and ${labels.length}`);
+    throw errors.invalidArgument(
+      `accuracy needs two equal, non-empty label arrays, got ${predicted.length} and ${labels.length}`,
+    );
   }
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;

@@ -8,7 +8,14 @@ import { Random } from './random.js';
 
 test('the blocked kernel equals the plain triple loop for every remainder shape', () => {
   const random = new Random(1);
-  for (const [m, n, k] of [[1, 1, 1], [2, 4, 3], [3, 5, 7], [5, 9, 2], [4, 8, 16], [7, 3, 1]] as const) {
+  for (const [m, n, k] of [
+    [1, 1, 1],
+    [2, 4, 3],
+    [3, 5, 7],
+    [5, 9, 2],
+    [4, 8, 16],
+    [7, 3, 1],
+  ] as const) {
     const a = Float64Array.from({ length: m * k }, () => random.normal());
     const b = Float64Array.from({ length: n * k }, () => random.normal());
     const out = Float64Array.from({ length: m * n }, () => Number.NaN);
@@ -32,7 +39,8 @@ for (const activation of ['relu', 'tanh'] as const) {
       const random = new Random(2);
       const outputs = task === 'classification' ? 3 : 1;
       const network = DenseNetwork.initialized([4, 5, 3, outputs], random, activation);
-      for (const layer of network.layers) for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = random.uniformRange(-0.3, 0.3);
+      for (const layer of network.layers)
+        for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = random.uniformRange(-0.3, 0.3);
       const rows = 7;
       const x = Float64Array.from({ length: rows * 4 }, () => random.normal());
       const setup = {
@@ -45,7 +53,10 @@ for (const activation of ['relu', 'tanh'] as const) {
       const objective = () => {
         let sum = 0;
         for (const layer of network.layers) for (const w of layer.weights) sum += w * w;
-        return batchObjective(network, ws, x, rows, { ...setup, pinFirstOutput: false }, null) + 0.5 * setup.l2 * sum;
+        return (
+          batchObjective(network, ws, x, rows, { ...setup, pinFirstOutput: false }, null) +
+          0.5 * setup.l2 * sum
+        );
       };
       const analytic = new Float64Array(network.parameters.length);
       batchObjective(network, ws, x, rows, setup, analytic);
@@ -70,7 +81,11 @@ for (const activation of ['relu', 'tanh'] as const) {
         const down = objective();
         p[i] = saved;
         const numeric = (up - down) / 2e-6;
-        worst = Math.max(worst, Math.abs(numeric - (analytic[i] as number)) / Math.max(1e-4, Math.abs(numeric) + Math.abs(analytic[i] as number)));
+        worst = Math.max(
+          worst,
+          Math.abs(numeric - (analytic[i] as number)) /
+            Math.max(1e-4, Math.abs(numeric) + Math.abs(analytic[i] as number)),
+        );
       }
       assert.ok(worst < 1e-5, `worst relative gradient error ${worst}`);
     });
@@ -87,19 +102,29 @@ test('L-BFGS finds the minimum of the Rosenbrock function and of a quadratic', (
   const x = Float64Array.of(-1.2, 1);
   const result = minimizeLbfgs(rosenbrock, x, { gradientTolerance: 1e-9 });
   assert.ok(result.converged);
-  assert.ok(Math.abs((x[0] as number) - 1) < 1e-6 && Math.abs((x[1] as number) - 1) < 1e-6, `${x[0]}, ${x[1]}`);
+  assert.ok(
+    Math.abs((x[0] as number) - 1) < 1e-6 && Math.abs((x[1] as number) - 1) < 1e-6,
+    `${x[0]}, ${x[1]}`,
+  );
   const seen: number[] = [];
   const q = Float64Array.of(5, -3, 2);
-  minimizeLbfgs((v, g) => {
-    let f = 0;
-    for (let i = 0; i < v.length; i++) {
-      const d = (v[i] as number) - i;
-      g[i] = 2 * (i + 1) * d;
-      f += (i + 1) * d * d;
-    }
-    return f;
-  }, q, { onIteration: (_, value) => seen.push(value) });
-  assert.deepEqual([...q].map((v) => Math.round(v * 1e6) / 1e6), [0, 1, 2]);
+  minimizeLbfgs(
+    (v, g) => {
+      let f = 0;
+      for (let i = 0; i < v.length; i++) {
+        const d = (v[i] as number) - i;
+        g[i] = 2 * (i + 1) * d;
+        f += (i + 1) * d * d;
+      }
+      return f;
+    },
+    q,
+    { onIteration: (_, value) => seen.push(value) },
+  );
+  assert.deepEqual(
+    [...q].map((v) => Math.round(v * 1e6) / 1e6),
+    [0, 1, 2],
+  );
   assert.ok(seen.every((v, i) => i === 0 || v <= (seen[i - 1] as number)));
 });
 
@@ -112,5 +137,8 @@ test('a workspace forward pass equals forward() and float32 inputs equal float64
   const b = network.forward(Float64Array.from(x), 5);
   assert.deepEqual(a, b);
   assert.equal(network.clone().activation, 'tanh');
-  assert.throws(() => new DenseNetwork([2, 2], undefined, 'gelu' as 'relu'), /activation must be one of relu, tanh/);
+  assert.throws(
+    () => new DenseNetwork([2, 2], undefined, 'gelu' as 'relu'),
+    /activation must be one of relu, tanh/,
+  );
 });

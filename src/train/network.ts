@@ -59,7 +59,8 @@ export class NetworkWorkspace {
     this.transposedA = new Float64Array(maxRows * widest);
     this.transposedB = new Float64Array(maxRows * widest);
     let largestLayer = 0;
-    for (let l = 0; l + 1 < sizes.length; l++) largestLayer = Math.max(largestLayer, (sizes[l] as number) * (sizes[l + 1] as number));
+    for (let l = 0; l + 1 < sizes.length; l++)
+      largestLayer = Math.max(largestLayer, (sizes[l] as number) * (sizes[l + 1] as number));
     this.transposedWeights = new Float64Array(largestLayer);
   }
 
@@ -80,14 +81,20 @@ export class DenseNetwork {
   /** A network over existing parameters (laid out as described above), or zeros. */
   constructor(sizes: readonly number[], parameters?: Float64Array, activation: HiddenActivation = 'relu') {
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
-      throw errors.invalidArgument(`layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`);
+      throw errors.invalidArgument(
+        `layer sizes must be two or more positive integers, got [${sizes.join(', ')}]`,
+      );
     }
     if (!HIDDEN_ACTIVATIONS.includes(activation)) {
-      throw errors.invalidArgument(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
+      throw errors.invalidArgument(
+        `activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`,
+      );
     }
     const count = parameterCountOf(sizes);
     if (parameters !== undefined && parameters.length !== count) {
-      throw errors.invalidArgument(`a [${sizes.join(', ')}] network has ${count} parameters, got ${parameters.length}`);
+      throw errors.invalidArgument(
+        `a [${sizes.join(', ')}] network has ${count} parameters, got ${parameters.length}`,
+      );
     }
     this.sizes = [...sizes];
     this.parameters = parameters ?? new Float64Array(count);
@@ -96,7 +103,11 @@ export class DenseNetwork {
   }
 
   /** Glorot-uniform weights (bound √(6 / (fan_in + fan_out))) and zero biases. */
-  static initialized(sizes: readonly number[], random: Random, activation: HiddenActivation = 'relu'): DenseNetwork {
+  static initialized(
+    sizes: readonly number[],
+    random: Random,
+    activation: HiddenActivation = 'relu',
+  ): DenseNetwork {
     const network = new DenseNetwork(sizes, undefined, activation);
     for (const layer of network.layers) {
       const bound = Math.sqrt(6 / (layer.inputs + layer.outputs));
@@ -141,7 +152,9 @@ export class DenseNetwork {
 
   private checkInput(x: FeatureMatrix, rows: number): void {
     if (x.length !== rows * this.inputSize) {
-      throw errors.invalidArgument(`expected ${rows} rows of ${this.inputSize} features (${rows * this.inputSize} values), got ${x.length}`);
+      throw errors.invalidArgument(
+        `expected ${rows} rows of ${this.inputSize} features (${rows * this.inputSize} values), got ${x.length}`,
+      );
     }
   }
 
@@ -208,12 +221,20 @@ export class DenseNetwork {
    */
   backward(trace: ForwardTrace, outputGradient: Float64Array, rows: number, gradient: Float64Array): void {
     const ws = this.workspace(Math.max(rows, 1));
-    const inputs = trace.slice(0, this.layers.length).map((a) => (a instanceof Float64Array ? a : Float64Array.from(a)));
+    const inputs = trace
+      .slice(0, this.layers.length)
+      .map((a) => (a instanceof Float64Array ? a : Float64Array.from(a)));
     ws.outputDelta(rows).set(outputGradient.subarray(0, rows * this.outputSize));
     this.backpropagate(inputs, ws.deltas, rows, gradient, ws);
   }
 
-  private backpropagate(inputs: Float64Array[], deltas: Float64Array[], rows: number, gradient: Float64Array, ws: NetworkWorkspace): void {
+  private backpropagate(
+    inputs: Float64Array[],
+    deltas: Float64Array[],
+    rows: number,
+    gradient: Float64Array,
+    ws: NetworkWorkspace,
+  ): void {
     const grads = this.layerViews(gradient);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const { inputs: width, outputs, weights } = this.layers[l] as DenseLayer;

@@ -23,7 +23,6 @@ export function softmaxRows(values: Float64Array, rows: number, width: number): 
   return values;
 }
 
-
 export interface ObjectiveSetup {
   /** Classification labels of the batch rows, or null for regression. */
   labels: Int32Array | null;
@@ -85,7 +84,8 @@ export function batchObjective(
 export function penalty(network: DenseNetwork, l2: number): number {
   if (l2 === 0) return 0;
   let sum = 0;
-  for (const layer of network.layers) for (let i = 0; i < layer.weights.length; i++) sum += (layer.weights[i] as number) ** 2;
+  for (const layer of network.layers)
+    for (let i = 0; i < layer.weights.length; i++) sum += (layer.weights[i] as number) ** 2;
   return 0.5 * l2 * sum;
 }
 
@@ -95,7 +95,8 @@ export function addPenaltyGradient(network: DenseNetwork, l2: number, gradient: 
   const grads = network.layerViews(gradient);
   network.layers.forEach((layer, l) => {
     const g = (grads[l] as (typeof grads)[number]).weights;
-    for (let i = 0; i < layer.weights.length; i++) g[i] = (g[i] as number) + l2 * (layer.weights[i] as number);
+    for (let i = 0; i < layer.weights.length; i++)
+      g[i] = (g[i] as number) + l2 * (layer.weights[i] as number);
   });
 }
 

@@ -11,7 +11,15 @@ const isArgError = (pattern: RegExp) => hasCode('TEND_INVALID_ARGUMENT', pattern
 
 test('a digits MLP learning online recovers when the labels rotate half-way through a 5,000-sample stream', () => {
   const { all, train } = dataset('digits');
-  const model = trainModel(train, { model: 'mlp', hidden: [64], epochs: 30, batchSize: 32, learningRate: 3e-3, validationFraction: 0, seed: 1 }).model;
+  const model = trainModel(train, {
+    model: 'mlp',
+    hidden: [64],
+    epochs: 30,
+    batchSize: 32,
+    learningRate: 3e-3,
+    validationFraction: 0,
+    seed: 1,
+  }).model;
   const learner = new OnlineLearner(model);
   const random = new Random(5);
   const labels = all.labels as Int32Array;
@@ -29,7 +37,10 @@ test('a digits MLP learning online recovers when the labels rotate half-way thro
   }
   // Seen with these seeds: 1.000 before the shift, 0.678 at 3,000, 0.944 at 3,500, 0.970 at 4,500.
   assert.ok(beforeShift > 0.95, `trailing accuracy before the shift ${beforeShift}`);
-  assert.ok(recovered >= 0.9 * beforeShift, `trailing accuracy ${recovered} at 4,500 vs ${beforeShift} before the shift`);
+  assert.ok(
+    recovered >= 0.9 * beforeShift,
+    `trailing accuracy ${recovered} at 4,500 vs ${beforeShift} before the shift`,
+  );
   const scores = learner.progressive();
   assert.equal(scores.samples, 5000);
   assert.equal(learner.samplesSeen, 5000);
@@ -42,7 +53,8 @@ test('snapshots are independent copies and the model given to the learner never 
   const original = Float64Array.from(model.network.parameters);
   const learner = new OnlineLearner(model, { learningRate: 0.05 });
   const width = table.featureColumns.length;
-  const learnRow = (r: number) => learner.learn(table.features.subarray(r * width, (r + 1) * width), 1 - (table.labels?.[r] as number));
+  const learnRow = (r: number) =>
+    learner.learn(table.features.subarray(r * width, (r + 1) * width), 1 - (table.labels?.[r] as number));
   for (let r = 0; r < 50; r++) learnRow(r);
   const snapshot = learner.snapshot();
   const frozen = Float64Array.from(snapshot.network.parameters);
@@ -54,7 +66,11 @@ test('snapshots are independent copies and the model given to the learner never 
   // Float32-rounded like every exported model, and the logistic pin holds.
   assert.ok(frozen.every((p) => Math.fround(p) === p));
   const layer = snapshot.network.layers[0];
-  assert.ok(layer !== undefined && layer.weights.subarray(0, layer.inputs).every((w) => w === 0) && layer.bias[0] === 0);
+  assert.ok(
+    layer !== undefined &&
+      layer.weights.subarray(0, layer.inputs).every((w) => w === 0) &&
+      layer.bias[0] === 0,
+  );
 });
 
 test('online regression follows a drifting target; invscaling slows the steps down', () => {
@@ -64,7 +80,9 @@ test('online regression follows a drifting target; invscaling slows the steps do
     const x = random.uniformRange(-2, 2);
     lines.push(`${x},${3 * x + 1 + 0.1 * random.normal()}`);
   }
-  const model = trainModel(readTrainingCsv(lines.join('\n'), 'r.csv', 'y', 'regression'), { model: 'linear' }).model;
+  const model = trainModel(readTrainingCsv(lines.join('\n'), 'r.csv', 'y', 'regression'), {
+    model: 'linear',
+  }).model;
   const learner = new OnlineLearner(model, { learningRate: 0.05, window: 100 });
   for (let i = 0; i < 2000; i++) {
     const x = random.uniformRange(-2, 2);
@@ -89,8 +107,14 @@ test('bad labels and options are TEND_INVALID_ARGUMENT', () => {
   const row = table.features.subarray(0, 4);
   assert.throws(() => learner.learn(row, 3), isArgError(/class index in 0\.\.2, got 3/));
   assert.throws(() => learner.learn(row, 0.5), isArgError(/class index/));
-  assert.throws(() => learner.learn(table.features.subarray(0, 3), 0), isArgError(/expected 1 rows of 4 features/));
-  assert.throws(() => new OnlineLearner(model, { learningRate: 0 }), isArgError(/learningRate must be a positive number/));
+  assert.throws(
+    () => learner.learn(table.features.subarray(0, 3), 0),
+    isArgError(/expected 1 rows of 4 features/),
+  );
+  assert.throws(
+    () => new OnlineLearner(model, { learningRate: 0 }),
+    isArgError(/learningRate must be a positive number/),
+  );
   assert.throws(() => new OnlineLearner(model, { schedule: 'cosine' as 'constant' }), isArgError(/schedule/));
   assert.throws(() => new OnlineLearner(model, { l2: -1 }), isArgError(/l2/));
   assert.deepEqual(learner.progressive(), { samples: 0 });

@@ -75,18 +75,24 @@ export class OnlineLearner {
     }
     this.schedule = options.schedule ?? 'constant';
     if (this.schedule !== 'constant' && this.schedule !== 'invscaling') {
-      throw errors.invalidArgument(`schedule must be 'constant' or 'invscaling', got '${String(this.schedule)}'`);
+      throw errors.invalidArgument(
+        `schedule must be 'constant' or 'invscaling', got '${String(this.schedule)}'`,
+      );
     }
     this.powerT = options.powerT ?? 0.25;
-    if (!(this.powerT >= 0) || !Number.isFinite(this.powerT)) throw errors.invalidArgument(`powerT must be ≥ 0, got ${this.powerT}`);
+    if (!(this.powerT >= 0) || !Number.isFinite(this.powerT))
+      throw errors.invalidArgument(`powerT must be ≥ 0, got ${this.powerT}`);
     const { l2, train_rows: trainRows } = model.hyperparameters;
     // Ridge's α weighs the summed squared error of its training rows; per sample it is α / n.
-    const ridgeRows = model.kind === 'ridge' && typeof trainRows === 'number' && trainRows > 0 ? trainRows : 1;
+    const ridgeRows =
+      model.kind === 'ridge' && typeof trainRows === 'number' && trainRows > 0 ? trainRows : 1;
     const modelL2 = typeof l2 === 'number' ? l2 / ridgeRows : 0;
     this.l2 = options.l2 ?? modelL2;
-    if (!(this.l2 >= 0) || !Number.isFinite(this.l2)) throw errors.invalidArgument(`l2 must be ≥ 0, got ${this.l2}`);
+    if (!(this.l2 >= 0) || !Number.isFinite(this.l2))
+      throw errors.invalidArgument(`l2 must be ≥ 0, got ${this.l2}`);
     const window = options.window ?? 500;
-    if (!Number.isSafeInteger(window) || window < 1) throw errors.invalidArgument(`window must be a positive integer, got ${window}`);
+    if (!Number.isSafeInteger(window) || window < 1)
+      throw errors.invalidArgument(`window must be a positive integer, got ${window}`);
     this.recent = new Float64Array(window);
     this.ws = this.network.workspace(1);
     this.gradient = new Float64Array(this.network.parameters.length);
@@ -99,7 +105,9 @@ export class OnlineLearner {
 
   /** The step size the next sample will get. */
   get currentLearningRate(): number {
-    return this.schedule === 'constant' ? this.learningRate : this.learningRate / Math.pow(this.seen + 1, this.powerT);
+    return this.schedule === 'constant'
+      ? this.learningRate
+      : this.learningRate / Math.pow(this.seen + 1, this.powerT);
   }
 
   /** Predict `raw` (one row of raw features), score the prediction against `label`, then learn from it. */
@@ -108,9 +116,12 @@ export class OnlineLearner {
     const classification = model.task === 'classification';
     if (classification) {
       if (!Number.isInteger(label) || label < 0 || label >= this.network.outputSize) {
-        throw errors.invalidArgument(`label must be a class index in 0..${this.network.outputSize - 1}, got ${label}`);
+        throw errors.invalidArgument(
+          `label must be a class index in 0..${this.network.outputSize - 1}, got ${label}`,
+        );
       }
-    } else if (!Number.isFinite(label)) throw errors.invalidArgument(`target must be a finite number, got ${label}`);
+    } else if (!Number.isFinite(label))
+      throw errors.invalidArgument(`target must be a finite number, got ${label}`);
     encodeFeatures(model.preprocessing, raw, 1, model.featureColumns.length, this.encoded);
 
     const rate = this.currentLearningRate;
@@ -118,12 +129,18 @@ export class OnlineLearner {
     let result: LearnResult;
     if (classification) {
       this.label[0] = label;
-      const setup = { labels: this.label, targets: null, l2: this.l2, pinFirstOutput: model.kind === 'logistic' };
+      const setup = {
+        labels: this.label,
+        targets: null,
+        l2: this.l2,
+        pinFirstOutput: model.kind === 'logistic',
+      };
       // The objective's forward pass leaves the logits in the workspace: the prediction comes from them.
       const loss = batchObjective(this.network, this.ws, this.encoded, 1, setup, this.gradient);
       const out = this.ws.activations[this.ws.activations.length - 1] as Float64Array;
       let predicted = 0;
-      for (let k = 1; k < this.network.outputSize; k++) if ((out[k] as number) > (out[predicted] as number)) predicted = k;
+      for (let k = 1; k < this.network.outputSize; k++)
+        if ((out[k] as number) > (out[predicted] as number)) predicted = k;
       const correct = predicted === label;
       result = { predicted, correct, loss: Math.min(loss, -Math.log(PROBABILITY_FLOOR)) };
       if (correct) this.correctCount++;
@@ -140,7 +157,8 @@ export class OnlineLearner {
       this.record(squaredError, squaredError);
     }
     const parameters = this.network.parameters;
-    for (let i = 0; i < parameters.length; i++) parameters[i] = (parameters[i] as number) - rate * (this.gradient[i] as number);
+    for (let i = 0; i < parameters.length; i++)
+      parameters[i] = (parameters[i] as number) - rate * (this.gradient[i] as number);
     return result;
   }
 
@@ -168,7 +186,11 @@ export class OnlineLearner {
   snapshot(): TrainedModel {
     const copy = this.network.clone();
     copy.roundToFloat32();
-    const hyperparameters = { ...this.model.hyperparameters, online_samples: this.seen, online_learning_rate: this.learningRate };
+    const hyperparameters = {
+      ...this.model.hyperparameters,
+      online_samples: this.seen,
+      online_learning_rate: this.learningRate,
+    };
     return this.model.withNetwork(copy, hyperparameters);
   }
 }

@@ -56,7 +56,9 @@ export function fitPreprocessing(
   for (const column of categoricalColumns) {
     const index = featureColumns.indexOf(column);
     if (index < 0) {
-      throw errors.invalidArgument(`categorical column '${column}' is not a feature column (features: ${featureColumns.join(', ')})`);
+      throw errors.invalidArgument(
+        `categorical column '${column}' is not a feature column (features: ${featureColumns.join(', ')})`,
+      );
     }
     if (seen.has(column)) throw errors.invalidArgument(`categorical column '${column}' is named twice`);
     seen.add(column);
@@ -65,12 +67,16 @@ export function fitPreprocessing(
       const v = features[r * width + index] as number;
       // The graph compares float32 values, so a code must be an integer float32 holds exactly.
       if (!Number.isInteger(v) || Math.abs(v) > 16777216) {
-        throw errors.invalidArgument(`categorical column '${column}' must hold integer codes; training row ${r + 1} has ${v}`);
+        throw errors.invalidArgument(
+          `categorical column '${column}' must hold integer codes; training row ${r + 1} has ${v}`,
+        );
       }
       codes.add(v);
     }
     if (codes.size > MAX_CATEGORIES) {
-      throw errors.invalidArgument(`categorical column '${column}' has ${codes.size} distinct codes, more than ${MAX_CATEGORIES}`);
+      throw errors.invalidArgument(
+        `categorical column '${column}' has ${codes.size} distinct codes, more than ${MAX_CATEGORIES}`,
+      );
     }
     categorical.push({ column, index, categories: [...codes].sort((a, b) => a - b) });
   }
@@ -95,9 +101,17 @@ export function fitPreprocessing(
 }
 
 /** Network inputs for `rows` rows of raw features: the same arithmetic as the graph's Sub, Div, Equal and Cast. */
-export function encodeFeatures(p: Preprocessing, raw: FeatureMatrix, rows: number, featureCount: number, into?: Float64Array): Float64Array {
+export function encodeFeatures(
+  p: Preprocessing,
+  raw: FeatureMatrix,
+  rows: number,
+  featureCount: number,
+  into?: Float64Array,
+): Float64Array {
   if (raw.length !== rows * featureCount) {
-    throw errors.invalidArgument(`expected ${rows} rows of ${featureCount} features (${rows * featureCount} values), got ${raw.length}`);
+    throw errors.invalidArgument(
+      `expected ${rows} rows of ${featureCount} features (${rows * featureCount} values), got ${raw.length}`,
+    );
   }
   const width = encodedWidth(p);
   const out = into ?? new Float64Array(rows * width);
@@ -107,7 +121,8 @@ export function encodeFeatures(p: Preprocessing, raw: FeatureMatrix, rows: numbe
     const inBase = r * featureCount;
     const outBase = r * width;
     for (let k = 0; k < numericCount; k++) {
-      out[outBase + k] = ((raw[inBase + (numericColumns[k] as number)] as number) - (mean[k] as number)) / (std[k] as number);
+      out[outBase + k] =
+        ((raw[inBase + (numericColumns[k] as number)] as number) - (mean[k] as number)) / (std[k] as number);
     }
     let offset = outBase + numericCount;
     for (const { index, categories } of categorical) {
@@ -125,7 +140,11 @@ export function copyPreprocessing(p: Preprocessing): Preprocessing {
     numericColumns: [...p.numericColumns],
     mean: Float64Array.from(p.mean),
     std: Float64Array.from(p.std),
-    categorical: p.categorical.map((c) => ({ column: c.column, index: c.index, categories: [...c.categories] })),
+    categorical: p.categorical.map((c) => ({
+      column: c.column,
+      index: c.index,
+      categories: [...c.categories],
+    })),
   };
   if (p.target !== undefined) copy.target = { ...p.target };
   return copy;

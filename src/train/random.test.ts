@@ -48,8 +48,14 @@ test('int, shuffle and permutation cover their ranges', () => {
   for (let i = 0; i < 200; i++) seen.add(random.int(5));
   assert.deepEqual([...seen].sort(), [0, 1, 2, 3, 4]);
   const perm = random.permutation(50);
-  assert.deepEqual([...perm].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-  assert.notDeepEqual([...perm], Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...perm].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    [...perm],
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   const items = ['a', 'b', 'c', 'd'];
   assert.equal(random.shuffle(items), items);
   assert.deepEqual([...items].sort(), ['a', 'b', 'c', 'd']);
@@ -57,7 +63,10 @@ test('int, shuffle and permutation cover their ranges', () => {
 
 test('rejects seeds that are not safe integers and bad int ranges', () => {
   for (const seed of [1.5, Number.NaN, 2 ** 60]) {
-    assert.throws(() => new Random(seed), (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT');
+    assert.throws(
+      () => new Random(seed),
+      (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT',
+    );
   }
   assert.throws(() => new Random(1).int(0), TendError);
 });

@@ -72,7 +72,8 @@ export class Random {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw errors.invalidArgument(`int(n) needs a positive integer n, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw errors.invalidArgument(`int(n) needs a positive integer n, got ${n}`);
     return Math.floor(this.uniform() * n);
   }
 

@@ -17,18 +17,30 @@ interface SplitEntry {
 }
 
 const ROOT = new URL('../../', import.meta.url);
-const splits = JSON.parse(readFileSync(new URL('fixtures/train/splits.json', ROOT), 'utf8')) as Record<DatasetName, SplitEntry>;
+const splits = JSON.parse(readFileSync(new URL('fixtures/train/splits.json', ROOT), 'utf8')) as Record<
+  DatasetName,
+  SplitEntry
+>;
 
 /** scikit-learn's scores per data set (see the script for the models). */
-export const sklearnReference = JSON.parse(readFileSync(new URL('fixtures/train/sklearn_reference.json', ROOT), 'utf8')) as {
+export const sklearnReference = JSON.parse(
+  readFileSync(new URL('fixtures/train/sklearn_reference.json', ROOT), 'utf8'),
+) as {
   sklearn_version: string;
-  datasets: Record<DatasetName, Record<string, { test_accuracy?: number; test_log_loss?: number; test_r2?: number }>>;
+  datasets: Record<
+    DatasetName,
+    Record<string, { test_accuracy?: number; test_log_loss?: number; test_r2?: number }>
+  >;
 };
 
 const cache = new Map<DatasetName, { all: TrainingTable; train: TrainingTable; test: TrainingTable }>();
 
 /** The whole data set and its committed train and test sides. */
-export function dataset(name: DatasetName): { all: TrainingTable; train: TrainingTable; test: TrainingTable } {
+export function dataset(name: DatasetName): {
+  all: TrainingTable;
+  train: TrainingTable;
+  test: TrainingTable;
+} {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const s = splits[name];

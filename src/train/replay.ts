@@ -29,7 +29,11 @@ export class ReplayBuffer {
   }
 
   private setSchema(schema: TableSchema): void {
-    this.schema = { ...schema, featureColumns: [...schema.featureColumns], ...(schema.classes === undefined ? {} : { classes: [...schema.classes] }) };
+    this.schema = {
+      ...schema,
+      featureColumns: [...schema.featureColumns],
+      ...(schema.classes === undefined ? {} : { classes: [...schema.classes] }),
+    };
     this.features = new Float64Array(this.capacity * schema.featureColumns.length);
     if (schema.task === 'classification') this.labels = new Int32Array(this.capacity);
     else this.targets = new Float64Array(this.capacity);
@@ -51,12 +55,20 @@ export class ReplayBuffer {
     const schema = this.schema as TableSchema;
     const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
       a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
-    if (table.task !== schema.task || table.targetColumn !== schema.targetColumn || !same(table.featureColumns, schema.featureColumns) || !same(table.classes, schema.classes)) {
-      throw errors.invalidArgument(`rows of (${describeSchema(schemaOf(table))}) do not fit the replay buffer (${describeSchema(schema)})`);
+    if (
+      table.task !== schema.task ||
+      table.targetColumn !== schema.targetColumn ||
+      !same(table.featureColumns, schema.featureColumns) ||
+      !same(table.classes, schema.classes)
+    ) {
+      throw errors.invalidArgument(
+        `rows of (${describeSchema(schemaOf(table))}) do not fit the replay buffer (${describeSchema(schema)})`,
+      );
     }
     const width = schema.featureColumns.length;
     for (let r = 0; r < table.rows; r++) {
-      const value = schema.task === 'classification' ? (table.labels?.[r] as number) : (table.target?.[r] as number);
+      const value =
+        schema.task === 'classification' ? (table.labels?.[r] as number) : (table.target?.[r] as number);
       this.addRow(table.features.subarray(r * width, (r + 1) * width), value);
     }
   }
@@ -64,12 +76,24 @@ export class ReplayBuffer {
   /** Offer one row of raw features with its class index (classification) or target value (regression). */
   addRow(raw: ArrayLike<number>, value: number): void {
     const schema = this.schema;
-    if (schema === null) throw errors.invalidArgument('the replay buffer has no columns yet: add a table first or give a schema');
+    if (schema === null)
+      throw errors.invalidArgument(
+        'the replay buffer has no columns yet: add a table first or give a schema',
+      );
     const width = schema.featureColumns.length;
-    if (raw.length !== width) throw errors.invalidArgument(`a replay row needs ${width} features, got ${raw.length}`);
+    if (raw.length !== width)
+      throw errors.invalidArgument(`a replay row needs ${width} features, got ${raw.length}`);
     const classCount = schema.classes?.length ?? 0;
-    if (schema.task === 'classification' ? !(Number.isInteger(value) && value >= 0 && value < classCount) : !Number.isFinite(value)) {
-      throw errors.invalidArgument(schema.task === 'classification' ? `a class index must be in 0..${classCount - 1}, got ${value}` : `a target must be a finite number, got ${value}`);
+    if (
+      schema.task === 'classification'
+        ? !(Number.isInteger(value) && value >= 0 && value < classCount)
+        : !Number.isFinite(value)
+    ) {
+      throw errors.invalidArgument(
+        schema.task === 'classification'
+          ? `a class index must be in 0..${classCount - 1}, got ${value}`
+          : `a target must be a finite number, got ${value}`,
+      );
     }
     this.seenCount++;
     let slot: number;

@@ -17,8 +17,14 @@ test('stratified split keeps each class share on both sides and covers every row
   assert.deepEqual(counts(testRows), [10, 6, 4]);
   assert.deepEqual(counts(train), [40, 24, 16]);
   const all = [...train, ...testRows].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 100 }, (_, i) => i));
-  assert.deepEqual([...train], [...train].sort((a, b) => a - b));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    [...train],
+    [...train].sort((a, b) => a - b),
+  );
 });
 
 test('stratified split is deterministic for a seed and changes with it', () => {
@@ -40,7 +46,10 @@ test('shuffled split is deterministic and disjoint', () => {
   const a = shuffledSplit(10, { testFraction: 0.3, seed: 4 });
   assert.deepEqual(a, shuffledSplit(10, { testFraction: 0.3, seed: 4 }));
   assert.equal(a.test.length, 3);
-  assert.deepEqual([...a.train, ...a.test].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...a.train, ...a.test].sort((x, y) => x - y),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
 });
 
 test('rejects fractions outside (0, 1) and splits that leave a side empty', () => {

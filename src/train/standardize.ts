@@ -11,7 +11,11 @@ export interface Standardization {
 }
 
 /** Mean and population standard deviation of each column of a row-major matrix. */
-export function fitStandardization(values: Float64Array | Float32Array, rows: number, width: number): Standardization {
+export function fitStandardization(
+  values: Float64Array | Float32Array,
+  rows: number,
+  width: number,
+): Standardization {
   if (rows < 1 || values.length !== rows * width) {
     throw errors.invalidArgument(`expected ${rows} × ${width} values, got ${values.length}`);
   }
@@ -36,7 +40,11 @@ export function fitStandardization(values: Float64Array | Float32Array, rows: nu
 }
 
 /** Standardize a row-major matrix into a new Float64Array, the same arithmetic as the graph's Sub then Div. */
-export function standardize(values: Float64Array | Float32Array, rows: number, stats: Standardization): Float64Array {
+export function standardize(
+  values: Float64Array | Float32Array,
+  rows: number,
+  stats: Standardization,
+): Float64Array {
   const width = stats.mean.length;
   if (values.length !== rows * width) {
     throw errors.invalidArgument(`expected ${rows} × ${width} values, got ${values.length}`);

@@ -14,7 +14,10 @@ test('featuresAndTarget separates the target column wherever it is', () => {
   assert.deepEqual([...features], [1, 2, 3, 4]);
   assert.deepEqual([...target], [5, 7]);
   assert.equal(rows, 2);
-  assert.throws(() => featuresAndTarget(table, 'z'), (err: unknown) => isArgError(err) && /target column 'z'/.test((err as Error).message));
+  assert.throws(
+    () => featuresAndTarget(table, 'z'),
+    (err: unknown) => isArgError(err) && /target column 'z'/.test((err as Error).message),
+  );
   assert.throws(() => featuresAndTarget(parseNumericCsv('y\n1\n', 't.csv'), 'y'), isArgError);
 });
 
@@ -22,7 +25,10 @@ test('encodeClasses orders classes by value and rejects non-integers and a singl
   const { classes, labels } = encodeClasses(Float64Array.from([7, 3, 7, 10]), 'y');
   assert.deepEqual(classes, ['3', '7', '10']);
   assert.deepEqual([...labels], [1, 0, 1, 2]);
-  assert.throws(() => encodeClasses(Float64Array.from([1, 1.5]), 'y'), (err: unknown) => isArgError(err) && /row 2 has 1\.5/.test((err as Error).message));
+  assert.throws(
+    () => encodeClasses(Float64Array.from([1, 1.5]), 'y'),
+    (err: unknown) => isArgError(err) && /row 2 has 1\.5/.test((err as Error).message),
+  );
   assert.throws(() => encodeClasses(Float64Array.from([2, 2]), 'y'), isArgError);
 });
 
@@ -40,7 +46,10 @@ test('standardization uses the population std and maps constant features to 0', 
   const z = standardize(values, 3, stats);
   assert.ok(Math.abs((z[0] as number) + Math.sqrt(1.5)) < 1e-12);
   assert.deepEqual([z[1], z[3], z[5]], [0, 0, 0]);
-  const rounded = standardizationAsFloat32({ mean: Float64Array.from([0.1]), std: Float64Array.from([1e-60]) });
+  const rounded = standardizationAsFloat32({
+    mean: Float64Array.from([0.1]),
+    std: Float64Array.from([1e-60]),
+  });
   assert.equal(rounded.mean[0], Math.fround(0.1));
   assert.equal(rounded.std[0], 1);
   assert.throws(() => fitStandardization(values, 4, 2), isArgError);

@@ -34,7 +34,12 @@ export function featuresAndTarget(table: NumericTable, targetColumn: string): Fe
       else features[k++] = v;
     }
   }
-  return { featureColumns: table.columns.filter((_, c) => c !== targetIndex), features, target, rows: table.rows };
+  return {
+    featureColumns: table.columns.filter((_, c) => c !== targetIndex),
+    features,
+    target,
+    rows: table.rows,
+  };
 }
 
 export interface EncodedClasses {
@@ -58,7 +63,9 @@ export function encodeClasses(target: Float64Array, targetColumn: string): Encod
   }
   const values = [...distinct].sort((a, b) => a - b);
   if (values.length < 2) {
-    throw errors.invalidArgument(`class column '${targetColumn}' needs at least two classes, found ${values.length}`);
+    throw errors.invalidArgument(
+      `class column '${targetColumn}' needs at least two classes, found ${values.length}`,
+    );
   }
   const indexOf = new Map(values.map((v, i) => [v, i]));
   const labels = new Int32Array(target.length);

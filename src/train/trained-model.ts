@@ -52,34 +52,53 @@ export class TrainedModel {
     this.hyperparameters = { ...init.hyperparameters };
     const inputWidth = encodedWidth(init.preprocessing);
     if (inputWidth !== init.network.inputSize) {
-      throw errors.invalidArgument(`the preprocessing gives ${inputWidth} network inputs, the network takes ${init.network.inputSize}`);
+      throw errors.invalidArgument(
+        `the preprocessing gives ${inputWidth} network inputs, the network takes ${init.network.inputSize}`,
+      );
     }
     const outputs = this.task === 'classification' ? (this.classes?.length ?? 0) : 1;
-    if (this.task === 'classification' && outputs < 2) throw errors.invalidArgument('a classifier needs at least two classes');
+    if (this.task === 'classification' && outputs < 2)
+      throw errors.invalidArgument('a classifier needs at least two classes');
     if (init.network.outputSize !== outputs) {
-      throw errors.invalidArgument(`the network has ${init.network.outputSize} outputs, the ${this.task} head needs ${outputs}`);
+      throw errors.invalidArgument(
+        `the network has ${init.network.outputSize} outputs, the ${this.task} head needs ${outputs}`,
+      );
     }
     if (this.task === 'regression' && init.preprocessing.target === undefined) {
       throw errors.invalidArgument('a regressor needs the target scaling in its preprocessing');
     }
-    if (this.kind === 'logistic' && outputs !== 2) throw errors.invalidArgument(`logistic regression has two classes, got ${outputs}`);
+    if (this.kind === 'logistic' && outputs !== 2)
+      throw errors.invalidArgument(`logistic regression has two classes, got ${outputs}`);
   }
 
   /** Columns, target and classes an update table must have. */
   get schema(): TableSchema {
-    const schema: TableSchema = { featureColumns: [...this.featureColumns], targetColumn: this.targetColumn, task: this.task };
+    const schema: TableSchema = {
+      featureColumns: [...this.featureColumns],
+      targetColumn: this.targetColumn,
+      task: this.task,
+    };
     if (this.classes !== undefined) schema.classes = [...this.classes];
     return schema;
   }
 
   /** An independent copy (network and preprocessing copied). */
   clone(): TrainedModel {
-    return new TrainedModel({ ...this.init(), network: this.network.clone(), preprocessing: copyPreprocessing(this.preprocessing) });
+    return new TrainedModel({
+      ...this.init(),
+      network: this.network.clone(),
+      preprocessing: copyPreprocessing(this.preprocessing),
+    });
   }
 
   /** A copy with another network (same architecture), e.g. after an update. */
   withNetwork(network: DenseNetwork, hyperparameters?: Hyperparameters): TrainedModel {
-    return new TrainedModel({ ...this.init(), network, preprocessing: copyPreprocessing(this.preprocessing), hyperparameters: hyperparameters ?? this.hyperparameters });
+    return new TrainedModel({
+      ...this.init(),
+      network,
+      preprocessing: copyPreprocessing(this.preprocessing),
+      hyperparameters: hyperparameters ?? this.hyperparameters,
+    });
   }
 
   private init(): TrainedModelInit {
@@ -105,7 +124,9 @@ export class TrainedModel {
   outputs(raw: FeatureMatrix, rows: number): Float64Array {
     const width = this.featureColumns.length;
     if (raw.length !== rows * width) {
-      throw errors.invalidArgument(`expected ${rows} rows of ${width} features (${rows * width} values), got ${raw.length}`);
+      throw errors.invalidArgument(
+        `expected ${rows} rows of ${width} features (${rows * width} values), got ${raw.length}`,
+      );
     }
     const outWidth = this.network.outputSize;
     const out = new Float64Array(rows * outWidth);
@@ -114,14 +135,23 @@ export class TrainedModel {
     const encoded = new Float64Array(chunk * this.network.inputSize);
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
-      const x = encodeFeatures(this.preprocessing, raw.subarray(start * width, (start + n) * width), n, width, encoded).subarray(0, n * this.network.inputSize);
+      const x = encodeFeatures(
+        this.preprocessing,
+        raw.subarray(start * width, (start + n) * width),
+        n,
+        width,
+        encoded,
+      ).subarray(0, n * this.network.inputSize);
       out.set(this.network.forwardBatch(x, n, ws).subarray(0, n * outWidth), start * outWidth);
     }
     return out;
   }
 
   private requireTask(task: Task, what: string): void {
-    if (this.task !== task) throw errors.invalidArgument(`${what} needs a ${task} model; this ${this.kind} model does ${this.task}`);
+    if (this.task !== task)
+      throw errors.invalidArgument(
+        `${what} needs a ${task} model; this ${this.kind} model does ${this.task}`,
+      );
   }
 
   /** Class probabilities, rows × classes (classification). */

@@ -19,14 +19,27 @@ test('breast_cancer: logistic regression matches scikit-learn (accuracy, and log
   const { model, epochs, metrics } = trainModel(train, { model: 'logistic' });
   const scores = evaluateModel(model, held);
   const sk = reference.breast_cancer.logistic as { test_accuracy: number; test_log_loss: number };
-  assert.ok((scores.accuracy as number) >= sk.test_accuracy - 0.01, `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`);
+  assert.ok(
+    (scores.accuracy as number) >= sk.test_accuracy - 0.01,
+    `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`,
+  );
   // Same objective, both solved to convergence: the same model.
-  assert.ok(Math.abs((scores.log_loss as number) - sk.test_log_loss) < 1e-4, `log loss ${scores.log_loss} vs ${sk.test_log_loss}`);
+  assert.ok(
+    Math.abs((scores.log_loss as number) - sk.test_log_loss) < 1e-4,
+    `log loss ${scores.log_loss} vs ${sk.test_log_loss}`,
+  );
   assert.equal(metrics.converged, 1);
-  assert.ok(epochs.length > 1 && (epochs[epochs.length - 1]?.train_loss as number) < (epochs[0]?.train_loss as number));
+  assert.ok(
+    epochs.length > 1 &&
+      (epochs[epochs.length - 1]?.train_loss as number) < (epochs[0]?.train_loss as number),
+  );
   // The pinned first logit: row 0 of the weights and its bias stay exactly zero.
   const layer = model.network.layers[0];
-  assert.ok(layer !== undefined && layer.weights.subarray(0, layer.inputs).every((w) => w === 0) && layer.bias[0] === 0);
+  assert.ok(
+    layer !== undefined &&
+      layer.weights.subarray(0, layer.inputs).every((w) => w === 0) &&
+      layer.bias[0] === 0,
+  );
   assert.deepEqual(model.classes, ['benign', 'malignant']);
 });
 
@@ -35,18 +48,34 @@ for (const name of ['wine', 'iris'] as const) {
     const { train, test: held } = dataset(name);
     const scores = evaluateModel(trainModel(train, { model: 'softmax' }).model, held);
     const sk = reference[name].logistic as { test_accuracy: number; test_log_loss: number };
-    assert.ok((scores.accuracy as number) >= sk.test_accuracy - 0.01, `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`);
-    assert.ok(Math.abs((scores.log_loss as number) - sk.test_log_loss) < 1e-4, `log loss ${scores.log_loss} vs ${sk.test_log_loss}`);
+    assert.ok(
+      (scores.accuracy as number) >= sk.test_accuracy - 0.01,
+      `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`,
+    );
+    assert.ok(
+      Math.abs((scores.log_loss as number) - sk.test_log_loss) < 1e-4,
+      `log loss ${scores.log_loss} vs ${sk.test_log_loss}`,
+    );
   });
 }
 
 test('digits: the MLP reaches scikit-learn MLPClassifier − 1 pt and ≥ 0.97, early stopping keeps the best epoch', () => {
   const { train, test: held } = dataset('digits');
-  const options: TrainOptions = { model: 'mlp', hidden: [64], batchSize: 32, learningRate: 3e-3, epochs: 40, seed: 1 };
+  const options: TrainOptions = {
+    model: 'mlp',
+    hidden: [64],
+    batchSize: 32,
+    learningRate: 3e-3,
+    epochs: 40,
+    seed: 1,
+  };
   const result = trainModel(train, options);
   const scores = evaluateModel(result.model, held);
   const sk = reference.digits.mlp as { test_accuracy: number };
-  assert.ok((scores.accuracy as number) >= Math.max(sk.test_accuracy - 0.01, 0.97), `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`);
+  assert.ok(
+    (scores.accuracy as number) >= Math.max(sk.test_accuracy - 0.01, 0.97),
+    `accuracy ${scores.accuracy} vs scikit-learn ${sk.test_accuracy}`,
+  );
   const best = result.metrics.best_epoch as number;
   assert.ok(best >= 1 && best <= result.epochs.length);
   const losses = result.epochs.map((e) => e.validation_loss as number);
@@ -63,17 +92,33 @@ test('diabetes: linear regression R² equals scikit-learn LinearRegression, ridg
   const { train, test: held } = dataset('diabetes');
   const linear = evaluateModel(trainModel(train, { model: 'linear' }).model, held);
   const sk = reference.diabetes;
-  assert.ok(Math.abs((linear.r2 as number) - (sk.linear?.test_r2 as number)) < 0.01, `R² ${linear.r2} vs ${sk.linear?.test_r2}`);
+  assert.ok(
+    Math.abs((linear.r2 as number) - (sk.linear?.test_r2 as number)) < 0.01,
+    `R² ${linear.r2} vs ${sk.linear?.test_r2}`,
+  );
   // Float32 weights are the only difference from the exact solution.
   assert.ok(Math.abs((linear.r2 as number) - (sk.linear?.test_r2 as number)) < 1e-5);
   const ridge = evaluateModel(trainModel(train, { model: 'ridge' }).model, held);
-  assert.ok(Math.abs((ridge.r2 as number) - (sk.ridge?.test_r2 as number)) < 1e-5, `ridge R² ${ridge.r2} vs ${sk.ridge?.test_r2}`);
+  assert.ok(
+    Math.abs((ridge.r2 as number) - (sk.ridge?.test_r2 as number)) < 1e-5,
+    `ridge R² ${ridge.r2} vs ${sk.ridge?.test_r2}`,
+  );
   assert.ok(linear.rmse !== undefined && linear.mae !== undefined && linear.mae <= linear.rmse);
 });
 
 test('an MLP regressor (tanh, SGD with momentum) learns diabetes about as well as the linear model', () => {
   const { train, test: held } = dataset('diabetes');
-  const result = trainModel(train, { model: 'mlp', hidden: [16], activation: 'tanh', optimizer: 'sgd', learningRate: 0.01, l2: 1e-3, epochs: 100, batchSize: 16, seed: 3 });
+  const result = trainModel(train, {
+    model: 'mlp',
+    hidden: [16],
+    activation: 'tanh',
+    optimizer: 'sgd',
+    learningRate: 0.01,
+    l2: 1e-3,
+    epochs: 100,
+    batchSize: 16,
+    seed: 3,
+  });
   const r2 = evaluateModel(result.model, held).r2 as number;
   assert.ok(r2 > 0.3, `R² ${r2}`);
   assert.equal(result.model.network.activation, 'tanh');
@@ -111,20 +156,47 @@ test('a categorical column is one-hot encoded with the codes seen in training', 
 test('bad options and mismatched tasks are TEND_INVALID_ARGUMENT naming the problem', () => {
   const { train } = dataset('iris');
   const diabetes = dataset('diabetes').train;
-  assert.throws(() => trainModel(train, { model: 'mlp', learningRate: 0 }), isArgError(/learningRate must be a positive number, got 0/));
+  assert.throws(
+    () => trainModel(train, { model: 'mlp', learningRate: 0 }),
+    isArgError(/learningRate must be a positive number, got 0/),
+  );
   assert.throws(() => trainModel(train, { model: 'mlp', learningRate: -1 }), isArgError(/learningRate/));
-  assert.throws(() => trainModel(train, { model: 'logistic' }), isArgError(/exactly 2 classes.*has 3; use softmax/));
+  assert.throws(
+    () => trainModel(train, { model: 'logistic' }),
+    isArgError(/exactly 2 classes.*has 3; use softmax/),
+  );
   assert.throws(() => trainModel(train, { model: 'linear' }), isArgError(/numeric target/));
   assert.throws(() => trainModel(diabetes, { model: 'softmax' }), isArgError(/classifier/));
-  assert.throws(() => trainModel(train, { model: 'softmax', task: 'regression' }), isArgError(/does not match the table/));
-  assert.throws(() => trainModel(train, { model: 'mlp', epochs: 0 }), isArgError(/epochs must be a positive integer/));
+  assert.throws(
+    () => trainModel(train, { model: 'softmax', task: 'regression' }),
+    isArgError(/does not match the table/),
+  );
+  assert.throws(
+    () => trainModel(train, { model: 'mlp', epochs: 0 }),
+    isArgError(/epochs must be a positive integer/),
+  );
   assert.throws(() => trainModel(train, { model: 'mlp', hidden: [0] }), isArgError(/hidden layer width/));
-  assert.throws(() => trainModel(train, { model: 'mlp', activation: 'sigmoid' as 'relu' }), isArgError(/activation must be one of relu, tanh/));
-  assert.throws(() => trainModel(train, { model: 'mlp', optimizer: 'rmsprop' as 'adam' }), isArgError(/optimizer/));
+  assert.throws(
+    () => trainModel(train, { model: 'mlp', activation: 'sigmoid' as 'relu' }),
+    isArgError(/activation must be one of relu, tanh/),
+  );
+  assert.throws(
+    () => trainModel(train, { model: 'mlp', optimizer: 'rmsprop' as 'adam' }),
+    isArgError(/optimizer/),
+  );
   assert.throws(() => trainModel(train, { model: 'mlp', momentum: 1 }), isArgError(/momentum/));
-  assert.throws(() => trainModel(train, { model: 'mlp', validationFraction: 1 }), isArgError(/validationFraction/));
+  assert.throws(
+    () => trainModel(train, { model: 'mlp', validationFraction: 1 }),
+    isArgError(/validationFraction/),
+  );
   assert.throws(() => trainModel(train, { model: 'softmax', l2: -1 }), isArgError(/l2 must be a number ≥ 0/));
-  assert.throws(() => trainModel(train, { model: 'softmax', categorical: ['colour'] }), isArgError(/categorical column 'colour' is not a feature column/));
-  assert.throws(() => trainModel(train, { model: 'softmax', categorical: ['sepal_length'] }), isArgError(/must hold integer codes/));
+  assert.throws(
+    () => trainModel(train, { model: 'softmax', categorical: ['colour'] }),
+    isArgError(/categorical column 'colour' is not a feature column/),
+  );
+  assert.throws(
+    () => trainModel(train, { model: 'softmax', categorical: ['sepal_length'] }),
+    isArgError(/must hold integer codes/),
+  );
   assert.throws(() => trainModel(train, { model: 'forest' as 'mlp' }), isArgError(/model must be one of/));
 });

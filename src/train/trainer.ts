@@ -68,12 +68,14 @@ function fail(message: string): TendError {
 }
 
 export function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw fail(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw fail(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 export function positiveRate(value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) throw fail(`learningRate must be a positive number, got ${value}`);
+  if (!(value > 0) || !Number.isFinite(value))
+    throw fail(`learningRate must be a positive number, got ${value}`);
   return value;
 }
 
@@ -84,36 +86,54 @@ export function nonNegative(name: string, value: number): number {
 
 /** The task a model kind trains for on `table`, or a message saying why it cannot. */
 function taskFor(kind: ModelKind, table: TrainingTable, requested: Task | undefined): Task {
-  if (!MODEL_KINDS.includes(kind)) throw fail(`model must be one of ${MODEL_KINDS.join(', ')}, got '${String(kind)}'`);
+  if (!MODEL_KINDS.includes(kind))
+    throw fail(`model must be one of ${MODEL_KINDS.join(', ')}, got '${String(kind)}'`);
   if (requested !== undefined && requested !== table.task) {
     throw fail(`task '${requested}' does not match the table, which was read for ${table.task}`);
   }
   if ((kind === 'linear' || kind === 'ridge') && table.task !== 'regression') {
-    throw fail(`${kind} regression needs a numeric target read for regression (use logistic, softmax or mlp to classify)`);
+    throw fail(
+      `${kind} regression needs a numeric target read for regression (use logistic, softmax or mlp to classify)`,
+    );
   }
   if ((kind === 'logistic' || kind === 'softmax') && table.task !== 'classification') {
-    throw fail(`${kind} regression is a classifier; read the table for classification (use linear, ridge or mlp for a numeric target)`);
+    throw fail(
+      `${kind} regression is a classifier; read the table for classification (use linear, ridge or mlp for a numeric target)`,
+    );
   }
   if (kind === 'logistic' && table.classes?.length !== 2) {
-    throw fail(`logistic regression needs exactly 2 classes, '${table.targetColumn}' has ${table.classes?.length ?? 0}; use softmax`);
+    throw fail(
+      `logistic regression needs exactly 2 classes, '${table.targetColumn}' has ${table.classes?.length ?? 0}; use softmax`,
+    );
   }
   return table.task;
 }
 
 /** Split off the MLP's validation rows (stratified for classification), or none. */
-function validationSplit(table: TrainingTable, fraction: number, seed: number): { fit: TrainingTable; validation: TrainingTable | null } {
+function validationSplit(
+  table: TrainingTable,
+  fraction: number,
+  seed: number,
+): { fit: TrainingTable; validation: TrainingTable | null } {
   if (fraction === 0) return { fit: table, validation: null };
   if (!(fraction > 0 && fraction < 1)) throw fail(`validationFraction must be in [0, 1), got ${fraction}`);
   // Too few rows to hold any out: train on all of them rather than fail.
-  if (Math.round(table.rows * fraction) < 1 || table.rows - Math.round(table.rows * fraction) < 2) return { fit: table, validation: null };
-  const split = table.labels !== undefined
-    ? stratifiedSplit(table.labels, { testFraction: fraction, seed })
-    : shuffledSplit(table.rows, { testFraction: fraction, seed });
+  if (Math.round(table.rows * fraction) < 1 || table.rows - Math.round(table.rows * fraction) < 2)
+    return { fit: table, validation: null };
+  const split =
+    table.labels !== undefined
+      ? stratifiedSplit(table.labels, { testFraction: fraction, seed })
+      : shuffledSplit(table.rows, { testFraction: fraction, seed });
   return { fit: selectRows(table, split.train), validation: selectRows(table, split.test) };
 }
 
 /** The optimizer for an MLP or a mini-batch update. */
-export function makeOptimizer(kind: OptimizerKind, size: number, learningRate: number | undefined, momentum: number): { optimizer: Optimizer; learningRate: number } {
+export function makeOptimizer(
+  kind: OptimizerKind,
+  size: number,
+  learningRate: number | undefined,
+  momentum: number,
+): { optimizer: Optimizer; learningRate: number } {
   if (kind === 'adam') {
     const rate = positiveRate(learningRate ?? 1e-3);
     return { optimizer: new Adam(size, { learningRate: rate }), learningRate: rate };
@@ -157,13 +177,34 @@ export function prepareTrainingRun(table: TrainingTable, options: TrainOptions):
   if (options.epochs !== undefined) positiveInteger('epochs', options.epochs);
   if (options.l2 !== undefined) nonNegative('l2', options.l2);
   const isMlp = kind === 'mlp';
-  const { fit, validation } = isMlp ? validationSplit(table, options.validationFraction ?? 0.1, seed) : { fit: table, validation: null };
+  const { fit, validation } = isMlp
+    ? validationSplit(table, options.validationFraction ?? 0.1, seed)
+    : { fit: table, validation: null };
   if (fit.rows < 2) throw fail(`training needs at least 2 rows, got ${fit.rows}`);
-  const preprocessing = fitPreprocessing(fit.features, fit.rows, fit.featureColumns, options.categorical ?? [], task === 'regression' ? targetsOf(fit) : undefined);
+  const preprocessing = fitPreprocessing(
+    fit.features,
+    fit.rows,
+    fit.featureColumns,
+    options.categorical ?? [],
+    task === 'regression' ? targetsOf(fit) : undefined,
+  );
   const width = encodedWidth(preprocessing);
   const outputs = task === 'classification' ? (table.classes?.length ?? 0) : 1;
   const data: EncodedData = encodeTable(fit, preprocessing, width);
-  return { kind, task, seed, random, table, fit, validation, preprocessing, width, outputs, data, targetStd: preprocessing.target?.std ?? 1 };
+  return {
+    kind,
+    task,
+    seed,
+    random,
+    table,
+    fit,
+    validation,
+    preprocessing,
+    width,
+    outputs,
+    data,
+    targetStd: preprocessing.target?.std ?? 1,
+  };
 }
 
 /** The MLP options with their defaults applied, checked. */
@@ -183,7 +224,8 @@ export function mlpSettings(run: TrainingRun, options: TrainOptions): MlpSetting
   const hidden = options.hidden ?? [64];
   hidden.forEach((h) => positiveInteger('hidden layer width', h));
   const activation = options.activation ?? 'relu';
-  if (!HIDDEN_ACTIVATIONS.includes(activation)) throw fail(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
+  if (!HIDDEN_ACTIVATIONS.includes(activation))
+    throw fail(`activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
   const momentum = options.momentum ?? 0.9;
   if (!(momentum >= 0 && momentum < 1)) throw fail(`momentum must be in [0, 1), got ${momentum}`);
   return {
@@ -208,7 +250,11 @@ export function mlpOutcome(
 ): { hyperparameters: Hyperparameters; metrics: Record<string, number> } {
   const metrics: Record<string, number> = {};
   const kept = result.epochs[result.bestEpoch - 1];
-  if (run.validation !== null && kept?.validation_loss !== undefined && kept.validation_metric !== undefined) {
+  if (
+    run.validation !== null &&
+    kept?.validation_loss !== undefined &&
+    kept.validation_metric !== undefined
+  ) {
     metrics.best_epoch = result.bestEpoch;
     metrics.validation_loss = kept.validation_loss;
     metrics[run.task === 'classification' ? 'validation_accuracy' : 'validation_r2'] = kept.validation_metric;
@@ -264,7 +310,7 @@ export function trainModel(table: TrainingTable, options: TrainOptions): TrainRe
   const run = prepareTrainingRun(table, options);
   const { kind, width, outputs, data, fit } = run;
   if (kind === 'linear' || kind === 'ridge') {
-    const alpha = kind === 'ridge' ? options.l2 ?? 1 : 0;
+    const alpha = kind === 'ridge' ? (options.l2 ?? 1) : 0;
     const network = new DenseNetwork([width, 1]);
     fitLinearExact(network, data, alpha);
     const hyperparameters: Hyperparameters = kind === 'ridge' ? { l2: alpha } : {};
@@ -283,12 +329,29 @@ export function trainModel(table: TrainingTable, options: TrainOptions): TrainRe
       maxIterations,
       ...(options.onEpoch === undefined ? {} : { onEpoch: options.onEpoch }),
     });
-    const hyperparameters: Hyperparameters = { l2, solver: 'lbfgs', max_iterations: maxIterations, iterations: result.iterations };
-    return completeTraining(run, network, hyperparameters, result.epochs, false, { iterations: result.iterations, converged: result.converged ? 1 : 0 });
+    const hyperparameters: Hyperparameters = {
+      l2,
+      solver: 'lbfgs',
+      max_iterations: maxIterations,
+      iterations: result.iterations,
+    };
+    return completeTraining(run, network, hyperparameters, result.epochs, false, {
+      iterations: result.iterations,
+      converged: result.converged ? 1 : 0,
+    });
   }
   const settings = mlpSettings(run, options);
-  const network = DenseNetwork.initialized([width, ...settings.hidden, outputs], run.random, settings.activation);
-  const { optimizer, learningRate } = makeOptimizer(settings.optimizer, network.parameters.length, options.learningRate, settings.momentum);
+  const network = DenseNetwork.initialized(
+    [width, ...settings.hidden, outputs],
+    run.random,
+    settings.activation,
+  );
+  const { optimizer, learningRate } = makeOptimizer(
+    settings.optimizer,
+    network.parameters.length,
+    options.learningRate,
+    settings.momentum,
+  );
   const result = runGradientDescent(network, data, {
     epochs: settings.epochs,
     batchSize: settings.batchSize,
@@ -301,7 +364,13 @@ export function trainModel(table: TrainingTable, options: TrainOptions): TrainRe
     ...(run.validation === null ? {} : { validation: encodeTable(run.validation, run.preprocessing, width) }),
     ...(options.onEpoch === undefined ? {} : { onEpoch: options.onEpoch }),
   });
-  const { hyperparameters, metrics } = mlpOutcome(run, settings, learningRate, options.validationFraction ?? 0.1, result);
+  const { hyperparameters, metrics } = mlpOutcome(
+    run,
+    settings,
+    learningRate,
+    options.validationFraction ?? 0.1,
+    result,
+  );
   return completeTraining(run, network, hyperparameters, result.epochs, result.stoppedEarly, metrics);
 }
 

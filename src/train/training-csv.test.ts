@@ -8,7 +8,8 @@ function rejects(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, hasCode('TEND_INVALID_ARGUMENT', pattern));
 }
 
-const read = (text: string, target = 'y', task: 'classification' | 'regression' = 'classification') => readTrainingCsv(text, 'data.csv', target, task);
+const read = (text: string, target = 'y', task: 'classification' | 'regression' = 'classification') =>
+  readTrainingCsv(text, 'data.csv', target, task);
 
 test('string classes are sorted as strings, numeric ones as numbers ("1.0" is class 1)', () => {
   const t = read('a,b,y\n1,2,dog\n3,4,cat\n5,6,dog\n');
@@ -41,7 +42,10 @@ test('bad files name the problem, the line and the column', () => {
   rejects(() => read('a,y\n1,x\n2,x\n3,x\n'), /single class \(x\)/);
   rejects(() => read('a,y\n1,x\n'), /at least 2 data rows, found 1/);
   rejects(() => read('a,y\n1,x\n\n2,z\n'), /line 3: blank line inside the data/);
-  rejects(() => read('a,y\n1,2\n3,high\n', 'y', 'regression'), /line 3, column 2 \('y'\): the cell 'high' is not a number/);
+  rejects(
+    () => read('a,y\n1,2\n3,high\n', 'y', 'regression'),
+    /line 3, column 2 \('y'\): the cell 'high' is not a number/,
+  );
   rejects(() => read('a,y\n1,\n3,x\n'), /line 2, column 2 \('y'\): the target cell is empty/);
   rejects(() => read('a,a,y\n1,2,x\n'), /column name 'a' appears twice/);
   rejects(() => read('y\nx\nz\n'), /no feature columns/);
@@ -49,19 +53,38 @@ test('bad files name the problem, the line and the column', () => {
 });
 
 test('update files must have the model columns in order and known classes', () => {
-  const expected = { featureColumns: ['a', 'b'], targetColumn: 'y', task: 'classification' as const, classes: ['cat', 'dog'] };
+  const expected = {
+    featureColumns: ['a', 'b'],
+    targetColumn: 'y',
+    task: 'classification' as const,
+    classes: ['cat', 'dog'],
+  };
   const t = readUpdateCsv('a,b,y\n1,2,dog\n', 'new.csv', expected);
   assert.deepEqual([...(t.labels ?? [])], [1]);
   assert.deepEqual(t.classes, ['cat', 'dog']);
   // A single row and a single class are fine for an update.
   assert.equal(t.rows, 1);
   assert.deepEqual([...readUpdateCsv('y,a,b\ncat,1,2\n', 'new.csv', expected).features], [1, 2]);
-  rejects(() => readUpdateCsv('a,c,y\n1,2,dog\n', 'new.csv', expected), /expected a, b, y; got a, c, y \(missing: b; unexpected: c\)/);
-  rejects(() => readUpdateCsv('b,a,y\n1,2,dog\n', 'new.csv', expected), /expected a, b, y; got b, a, y \(same columns, different order\)/);
+  rejects(
+    () => readUpdateCsv('a,c,y\n1,2,dog\n', 'new.csv', expected),
+    /expected a, b, y; got a, c, y \(missing: b; unexpected: c\)/,
+  );
+  rejects(
+    () => readUpdateCsv('b,a,y\n1,2,dog\n', 'new.csv', expected),
+    /expected a, b, y; got b, a, y \(same columns, different order\)/,
+  );
   rejects(() => readUpdateCsv('a,b\n1,2\n', 'new.csv', expected), /missing: y/);
-  rejects(() => readUpdateCsv('a,b,y\n1,2,cow\n', 'new.csv', expected), /line 2, column 3 \('y'\): class 'cow' is not one of the model's classes \(cat, dog\)/);
+  rejects(
+    () => readUpdateCsv('a,b,y\n1,2,cow\n', 'new.csv', expected),
+    /line 2, column 3 \('y'\): class 'cow' is not one of the model's classes \(cat, dog\)/,
+  );
   rejects(() => readUpdateCsv('a,b,y\n', 'new.csv', expected), /no data rows/);
-  const numeric = readUpdateCsv('a,y\n1,2.0\n', 'n.csv', { featureColumns: ['a'], targetColumn: 'y', task: 'classification', classes: ['1', '2'] });
+  const numeric = readUpdateCsv('a,y\n1,2.0\n', 'n.csv', {
+    featureColumns: ['a'],
+    targetColumn: 'y',
+    task: 'classification',
+    classes: ['1', '2'],
+  });
   assert.deepEqual([...(numeric.labels ?? [])], [1]);
 });
 

@@ -3,7 +3,16 @@
  * cells, and a target column that may hold class names (classification) or numbers (regression).
  * Every problem is reported with the file, the line and the column, before any training starts.
  */
-import { cellPlace, csvField, decimalNumber, MISSING_WORDS, numberCell, readCsv, shownCell, type CsvTable } from '../core/csv.js';
+import {
+  cellPlace,
+  csvField,
+  decimalNumber,
+  MISSING_WORDS,
+  numberCell,
+  readCsv,
+  shownCell,
+  type CsvTable,
+} from '../core/csv.js';
 import { type TendError, errors } from '../core/errors.js';
 import { describeSchema, type TableSchema, type Task, type TrainingTable } from './training-table.js';
 
@@ -54,7 +63,8 @@ function build(raw: CsvTable, targetColumn: string, task: Task, classesGiven?: s
   const canonical = targetCells.map(canonicalClass);
   const classes = classesGiven ?? sortClasses(canonical);
   const indexOf = new Map(classes.map((name, i) => [name, i]));
-  if (classesGiven !== undefined) for (let i = 0; i < classes.length; i++) indexOf.set(canonicalClass(classes[i] as string), i);
+  if (classesGiven !== undefined)
+    for (let i = 0; i < classes.length; i++) indexOf.set(canonicalClass(classes[i] as string), i);
   table.classes = [...classes];
   table.labels = Int32Array.from(targetCells, (cell, r) => {
     const index = indexOf.get(cell) ?? indexOf.get(canonical[r] as string);
@@ -80,17 +90,30 @@ function checkTask(task: Task): void {
  * @throws TendError TEND_INVALID_ARGUMENT for an empty file, a missing target column, non-numeric,
  * NaN or empty cells (with line and column), ragged rows, fewer than 2 rows or a single class.
  */
-export function readTrainingCsv(text: string, source: string, targetColumn: string, task: Task): TrainingTable {
+export function readTrainingCsv(
+  text: string,
+  source: string,
+  targetColumn: string,
+  task: Task,
+): TrainingTable {
   checkTask(task);
   const raw = readCsv(text, source);
   if (!raw.columns.includes(targetColumn)) {
-    throw invalid(source, `the target column '${targetColumn}' is not in the header (columns: ${raw.columns.join(', ')})`);
+    throw invalid(
+      source,
+      `the target column '${targetColumn}' is not in the header (columns: ${raw.columns.join(', ')})`,
+    );
   }
-  if (raw.columns.length < 2) throw invalid(source, `the CSV has no feature columns besides the target '${targetColumn}'`);
-  if (raw.rows.length < 2) throw invalid(source, `training needs at least 2 data rows, found ${raw.rows.length}`);
+  if (raw.columns.length < 2)
+    throw invalid(source, `the CSV has no feature columns besides the target '${targetColumn}'`);
+  if (raw.rows.length < 2)
+    throw invalid(source, `training needs at least 2 data rows, found ${raw.rows.length}`);
   const table = build(raw, targetColumn, task);
   if (task === 'classification' && (table.classes?.length ?? 0) < 2) {
-    throw invalid(source, `the target column '${targetColumn}' holds a single class (${table.classes?.[0] ?? ''}); a classifier needs at least two`);
+    throw invalid(
+      source,
+      `the target column '${targetColumn}' holds a single class (${table.classes?.[0] ?? ''}); a classifier needs at least two`,
+    );
   }
   return table;
 }
@@ -109,9 +132,16 @@ export function readUpdateCsv(text: string, source: string, expected: TableSchem
     features.length === expected.featureColumns.length &&
     features.every((name, i) => name === expected.featureColumns[i]);
   if (!matches) {
-    const missing = [...expected.featureColumns, expected.targetColumn].filter((c) => !raw.columns.includes(c));
-    const extra = raw.columns.filter((c) => c !== expected.targetColumn && !expected.featureColumns.includes(c));
-    const detail = [missing.length > 0 ? `missing: ${missing.join(', ')}` : '', extra.length > 0 ? `unexpected: ${extra.join(', ')}` : '']
+    const missing = [...expected.featureColumns, expected.targetColumn].filter(
+      (c) => !raw.columns.includes(c),
+    );
+    const extra = raw.columns.filter(
+      (c) => c !== expected.targetColumn && !expected.featureColumns.includes(c),
+    );
+    const detail = [
+      missing.length > 0 ? `missing: ${missing.join(', ')}` : '',
+      extra.length > 0 ? `unexpected: ${extra.join(', ')}` : '',
+    ]
       .filter((s) => s !== '')
       .join('; ');
     throw invalid(
@@ -122,7 +152,9 @@ export function readUpdateCsv(text: string, source: string, expected: TableSchem
   }
   if (raw.rows.length < 1) throw invalid(source, 'the CSV file has a header but no data rows');
   if (expected.task === 'classification' && (expected.classes === undefined || expected.classes.length < 2)) {
-    throw errors.invalidArgument(`a classification update needs the model's classes (${describeSchema(expected)})`);
+    throw errors.invalidArgument(
+      `a classification update needs the model's classes (${describeSchema(expected)})`,
+    );
   }
   const table = build(raw, expected.targetColumn, expected.task, expected.classes);
   // Keep the model's feature order even when the update file puts the target elsewhere.

@@ -34,7 +34,11 @@ export interface TableSchema {
 
 /** The schema of `table`. */
 export function schemaOf(table: TrainingTable): TableSchema {
-  const schema: TableSchema = { featureColumns: [...table.featureColumns], targetColumn: table.targetColumn, task: table.task };
+  const schema: TableSchema = {
+    featureColumns: [...table.featureColumns],
+    targetColumn: table.targetColumn,
+    task: table.task,
+  };
   if (table.classes !== undefined) schema.classes = [...table.classes];
   return schema;
 }
@@ -50,7 +54,9 @@ export function labelsOf(table: TrainingTable): Int32Array {
 /** The target values of a regression table (throws for a classification table). */
 export function targetsOf(table: TrainingTable): Float64Array {
   if (table.task !== 'regression' || table.target === undefined) {
-    throw errors.invalidArgument(`table of '${table.targetColumn}' has no numeric target (task ${table.task})`);
+    throw errors.invalidArgument(
+      `table of '${table.targetColumn}' has no numeric target (task ${table.task})`,
+    );
   }
   return table.target;
 }
@@ -61,25 +67,41 @@ export function selectRows(table: TrainingTable, indices: ArrayLike<number>): Tr
   const features = new Float64Array(indices.length * width);
   for (let k = 0; k < indices.length; k++) {
     const r = indices[k] as number;
-    if (!(r >= 0 && r < table.rows)) throw errors.invalidArgument(`row index ${r} is outside 0..${table.rows - 1}`);
+    if (!(r >= 0 && r < table.rows))
+      throw errors.invalidArgument(`row index ${r} is outside 0..${table.rows - 1}`);
     features.set(table.features.subarray(r * width, (r + 1) * width), k * width);
   }
   const out: TrainingTable = { ...schemaOf(table), features, rows: indices.length };
-  if (table.labels !== undefined) out.labels = Int32Array.from({ length: indices.length }, (_, k) => table.labels?.[indices[k] as number] as number);
-  if (table.target !== undefined) out.target = Float64Array.from({ length: indices.length }, (_, k) => table.target?.[indices[k] as number] as number);
+  if (table.labels !== undefined)
+    out.labels = Int32Array.from(
+      { length: indices.length },
+      (_, k) => table.labels?.[indices[k] as number] as number,
+    );
+  if (table.target !== undefined)
+    out.target = Float64Array.from(
+      { length: indices.length },
+      (_, k) => table.target?.[indices[k] as number] as number,
+    );
   return out;
 }
 
 function sameSchema(a: TableSchema, b: TableSchema): boolean {
   const same = (x: readonly string[] | undefined, y: readonly string[] | undefined) =>
     x === undefined || y === undefined ? x === y : x.length === y.length && x.every((v, i) => v === y[i]);
-  return a.task === b.task && a.targetColumn === b.targetColumn && same(a.featureColumns, b.featureColumns) && same(a.classes, b.classes);
+  return (
+    a.task === b.task &&
+    a.targetColumn === b.targetColumn &&
+    same(a.featureColumns, b.featureColumns) &&
+    same(a.classes, b.classes)
+  );
 }
 
 /** The rows of `first` followed by those of `second`; both must have the same columns and classes. */
 export function concatTables(first: TrainingTable, second: TrainingTable): TrainingTable {
   if (!sameSchema(schemaOf(first), schemaOf(second))) {
-    throw errors.invalidArgument(`cannot join tables with different columns or classes (${describeSchema(first)} vs ${describeSchema(second)})`);
+    throw errors.invalidArgument(
+      `cannot join tables with different columns or classes (${describeSchema(first)} vs ${describeSchema(second)})`,
+    );
   }
   const features = new Float64Array(first.features.length + second.features.length);
   features.set(first.features);

@@ -53,7 +53,11 @@ test('every kind and mode returns a new model and never changes its parent', () 
       assert.equal(model.kind, parent.kind);
       if (parent.kind === 'logistic') {
         const layer = model.network.layers[0];
-        assert.ok(layer !== undefined && layer.weights.subarray(0, layer.inputs).every((w) => w === 0) && layer.bias[0] === 0);
+        assert.ok(
+          layer !== undefined &&
+            layer.weights.subarray(0, layer.inputs).every((w) => w === 0) &&
+            layer.bias[0] === 0,
+        );
       }
     }
   }
@@ -62,9 +66,25 @@ test('every kind and mode returns a new model and never changes its parent', () 
 test('a warm start from the exported version improves on new data, and replayed rows keep the old data learned', () => {
   const { train, test: held } = dataset('digits');
   const [old, fresh] = halves(train);
-  const parent = importTrainedModel(exportTrainedModel(trainModel(old, { model: 'mlp', hidden: [32], epochs: 8, batchSize: 32, learningRate: 3e-3, validationFraction: 0 }).model));
+  const parent = importTrainedModel(
+    exportTrainedModel(
+      trainModel(old, {
+        model: 'mlp',
+        hidden: [32],
+        epochs: 8,
+        batchSize: 32,
+        learningRate: 3e-3,
+        validationFraction: 0,
+      }).model,
+    ),
+  );
   const start = evaluateModel(parent, held).accuracy as number;
-  const updated = continueTraining(parent, fresh, { mode: 'minibatch', epochs: 5, batchSize: 32, seed: 2 }).model;
+  const updated = continueTraining(parent, fresh, {
+    mode: 'minibatch',
+    epochs: 5,
+    batchSize: 32,
+    seed: 2,
+  }).model;
   const after = evaluateModel(updated, held).accuracy as number;
   // Trained on half the rows for a few epochs (about 0.94), the update on the other half lifts it (about 0.96).
   assert.ok(after > start + 0.01, `accuracy ${start} → ${after}`);
@@ -85,13 +105,18 @@ test('batch mode re-fits a linear model exactly and runs L-BFGS from the parent 
   const b = evaluateModel(direct, held).r2 as number;
   // Same least-squares solution; only the (parent's) standardization differs, which changes nothing but rounding.
   assert.ok(Math.abs(a - b) < 1e-4, `${a} vs ${b}`);
-  assert.notEqual(evaluateModel(continueTraining(parent, fresh, { mode: 'batch' }).model, held).r2, evaluateModel(parent, held).r2);
+  assert.notEqual(
+    evaluateModel(continueTraining(parent, fresh, { mode: 'batch' }).model, held).r2,
+    evaluateModel(parent, held).r2,
+  );
   const iris = dataset('iris');
   const soft = trainModel(iris.train, { model: 'softmax' }).model;
   const again = continueTraining(soft, iris.train, { mode: 'batch' });
   // Already at the optimum: L-BFGS stops at once and the model stays where it was (to float32 rounding).
   assert.ok(again.epochs.length <= 3, `${again.epochs.length} iterations`);
-  const delta = Math.max(...again.model.network.parameters.map((p, i) => Math.abs(p - (soft.network.parameters[i] as number))));
+  const delta = Math.max(
+    ...again.model.network.parameters.map((p, i) => Math.abs(p - (soft.network.parameters[i] as number))),
+  );
   assert.ok(delta < 1e-3, `parameters moved by ${delta}`);
 });
 
@@ -99,10 +124,25 @@ test('updates reject tables that do not fit the model and bad options', () => {
   const iris = dataset('iris').train;
   const parent = trainModel(iris, { model: 'softmax' }).model;
   const renamed: TrainingTable = { ...iris, featureColumns: ['a', 'b', 'c', 'd'] };
-  assert.throws(() => continueTraining(parent, renamed, { mode: 'minibatch' }), isArgError(/the update table \(a, b, c, d → species.*does not match the model \(sepal_length/));
-  assert.throws(() => continueTraining(parent, iris, { mode: 'minibatch', replay: renamed }), isArgError(/the replay table/));
-  assert.throws(() => continueTraining(parent, dataset('diabetes').train, { mode: 'batch' }), isArgError(/does not match the model/));
-  assert.throws(() => continueTraining(parent, iris, { mode: 'minibatch', learningRate: 0 }), isArgError(/learningRate must be a positive number/));
+  assert.throws(
+    () => continueTraining(parent, renamed, { mode: 'minibatch' }),
+    isArgError(/the update table \(a, b, c, d → species.*does not match the model \(sepal_length/),
+  );
+  assert.throws(
+    () => continueTraining(parent, iris, { mode: 'minibatch', replay: renamed }),
+    isArgError(/the replay table/),
+  );
+  assert.throws(
+    () => continueTraining(parent, dataset('diabetes').train, { mode: 'batch' }),
+    isArgError(/does not match the model/),
+  );
+  assert.throws(
+    () => continueTraining(parent, iris, { mode: 'minibatch', learningRate: 0 }),
+    isArgError(/learningRate must be a positive number/),
+  );
   assert.throws(() => continueTraining(parent, iris, { mode: 'minibatch', epochs: 0 }), isArgError(/epochs/));
-  assert.throws(() => continueTraining(parent, iris, { mode: 'online' as 'batch' }), isArgError(/mode must be 'minibatch' or 'batch'/));
+  assert.throws(
+    () => continueTraining(parent, iris, { mode: 'online' as 'batch' }),
+    isArgError(/mode must be 'minibatch' or 'batch'/),
+  );
 });

@@ -27,7 +27,10 @@ export interface ContinueTrainingOptions {
   learningRate?: number;
   /** Default min(200, rows) (minibatch). */
   batchSize?: number;
-  /** Default: the parent's l2 (none for linear; for ridge it is α, applied as α / rows per mean loss in mini-batches). */
+  /**
+   * Default: the parent's l2 (none for linear; for ridge it is α, applied as α / rows per mean loss in
+   * mini-batches).
+   */
   l2?: number;
   /** Seeds the batch order. Default 0. */
   seed?: number;
@@ -43,7 +46,9 @@ export interface ContinueTrainingResult {
 }
 
 function sameStrings(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === undefined || b === undefined
+    ? a === b
+    : a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Throw unless `table` has the model's feature columns, target, task and classes. */
@@ -55,12 +60,18 @@ export function checkTableFitsModel(model: TrainedModel, table: TrainingTable, w
     !sameStrings(table.featureColumns, schema.featureColumns) ||
     !sameStrings(table.classes, schema.classes)
   ) {
-    throw errors.invalidArgument(`${what} (${describeSchema(schemaOf(table))}) does not match the model (${describeSchema(schema)})`);
+    throw errors.invalidArgument(
+      `${what} (${describeSchema(schemaOf(table))}) does not match the model (${describeSchema(schema)})`,
+    );
   }
 }
 
 /** Train a copy of `model` further on `table` (and `options.replay`). */
-export function continueTraining(model: TrainedModel, table: TrainingTable, options: ContinueTrainingOptions): ContinueTrainingResult {
+export function continueTraining(
+  model: TrainedModel,
+  table: TrainingTable,
+  options: ContinueTrainingOptions,
+): ContinueTrainingResult {
   if (options.mode !== 'minibatch' && options.mode !== 'batch') {
     throw errors.invalidArgument(`mode must be 'minibatch' or 'batch', got '${String(options.mode)}'`);
   }
@@ -85,7 +96,8 @@ export function continueTraining(model: TrainedModel, table: TrainingTable, opti
     fitLinearExact(network, encoded, model.kind === 'ridge' ? l2 : 0);
     const out = network.forward(encoded.x, encoded.rows);
     let sum = 0;
-    for (let r = 0; r < encoded.rows; r++) sum += ((out[r] as number) - (encoded.targets?.[r] as number)) ** 2;
+    for (let r = 0; r < encoded.rows; r++)
+      sum += ((out[r] as number) - (encoded.targets?.[r] as number)) ** 2;
     epochs = [{ epoch: 1, train_loss: (sum / encoded.rows) * targetStd * targetStd }];
     options.onEpoch?.(epochs[0] as EpochRecord);
   } else if (options.mode === 'batch' && (model.kind === 'logistic' || model.kind === 'softmax')) {
@@ -99,11 +111,27 @@ export function continueTraining(model: TrainedModel, table: TrainingTable, opti
   } else {
     const batch = options.mode === 'batch';
     const epochCount = positiveInteger('epochs', options.epochs ?? (batch ? 100 : 5));
-    const batchSize = batch ? encoded.rows : positiveInteger('batchSize', options.batchSize ?? Math.min(200, encoded.rows));
-    const parentOptimizer: OptimizerKind = model.kind === 'mlp' && model.hyperparameters.optimizer === 'sgd' ? 'sgd' : model.kind === 'mlp' ? 'adam' : 'sgd';
-    const parentRate = model.kind === 'mlp' && typeof model.hyperparameters.learning_rate === 'number' ? model.hyperparameters.learning_rate : undefined;
-    const momentum = typeof model.hyperparameters.momentum === 'number' ? model.hyperparameters.momentum : 0.9;
-    const { optimizer } = makeOptimizer(parentOptimizer, network.parameters.length, options.learningRate ?? parentRate, momentum);
+    const batchSize = batch
+      ? encoded.rows
+      : positiveInteger('batchSize', options.batchSize ?? Math.min(200, encoded.rows));
+    const parentOptimizer: OptimizerKind =
+      model.kind === 'mlp' && model.hyperparameters.optimizer === 'sgd'
+        ? 'sgd'
+        : model.kind === 'mlp'
+          ? 'adam'
+          : 'sgd';
+    const parentRate =
+      model.kind === 'mlp' && typeof model.hyperparameters.learning_rate === 'number'
+        ? model.hyperparameters.learning_rate
+        : undefined;
+    const momentum =
+      typeof model.hyperparameters.momentum === 'number' ? model.hyperparameters.momentum : 0.9;
+    const { optimizer } = makeOptimizer(
+      parentOptimizer,
+      network.parameters.length,
+      options.learningRate ?? parentRate,
+      momentum,
+    );
     epochs = runGradientDescent(network, encoded, {
       epochs: epochCount,
       batchSize,

@@ -51,7 +51,12 @@ export function decodeBinaryResponse(body: Buffer, headerLength: number): Tensor
   let offset = headerLength;
   return (json.outputs ?? []).map((o) => {
     const size = o.parameters?.binary_data_size;
-    if (typeof o.name !== 'string' || !isDataType(o.datatype) || !Array.isArray(o.shape) || typeof size !== 'number') {
+    if (
+      typeof o.name !== 'string' ||
+      !isDataType(o.datatype) ||
+      !Array.isArray(o.shape) ||
+      typeof size !== 'number'
+    ) {
       throw new Error(`output is not a binary output: ${JSON.stringify(o)}`);
     }
     if (offset + size > body.length) throw new Error(`output '${o.name}' runs past the end of the body`);
@@ -59,7 +64,8 @@ export function decodeBinaryResponse(body: Buffer, headerLength: number): Tensor
     offset += size;
     const shape = o.shape as number[];
     const count = shape.reduce((n, d) => n * d, 1);
-    if (o.datatype === 'BYTES') return { name: o.name, datatype: 'BYTES', shape, data: decodeStrings(bytes, count) };
+    if (o.datatype === 'BYTES')
+      return { name: o.name, datatype: 'BYTES', shape, data: decodeStrings(bytes, count) };
     if (size !== count * BYTES_PER_ELEMENT[o.datatype]) {
       throw new Error(`output '${o.name}' has ${size} bytes for ${count} ${o.datatype} elements`);
     }
@@ -78,6 +84,7 @@ function decodeStrings(bytes: Buffer, count: number): string[] {
     out.push(bytes.toString('utf8', offset + 4, offset + 4 + length));
     offset += 4 + length;
   }
-  if (offset !== bytes.length) throw new Error(`${bytes.length - offset} bytes follow ${count} BYTES elements`);
+  if (offset !== bytes.length)
+    throw new Error(`${bytes.length - offset} bytes follow ${count} BYTES elements`);
   return out;
 }

@@ -31,9 +31,14 @@ function shown(value: unknown): string {
 }
 
 /** The first difference between one actual tensor and its expected one, or null when they agree. */
-export function tensorDifference(actual: Tensor, expected: Tensor, tol: Tolerance = DEFAULT_TOLERANCE): string | null {
+export function tensorDifference(
+  actual: Tensor,
+  expected: Tensor,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): string | null {
   const what = `output '${expected.name}'`;
-  if (actual.datatype !== expected.datatype) return `${what}: datatype ${actual.datatype}, expected ${expected.datatype}`;
+  if (actual.datatype !== expected.datatype)
+    return `${what}: datatype ${actual.datatype}, expected ${expected.datatype}`;
   if (actual.shape.length !== expected.shape.length || actual.shape.some((d, i) => d !== expected.shape[i])) {
     return `${what}: shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`;
   }
@@ -67,7 +72,11 @@ export function tensorDifference(actual: Tensor, expected: Tensor, tol: Toleranc
  * The differences between a run's outputs and the expected ones, matched by name; [] when they agree.
  * An output missing from `actual` is a difference; extra outputs are ignored.
  */
-export function compareOutputs(actual: readonly Tensor[], expected: readonly Tensor[], tol: Tolerance = DEFAULT_TOLERANCE): string[] {
+export function compareOutputs(
+  actual: readonly Tensor[],
+  expected: readonly Tensor[],
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): string[] {
   const byName = new Map(actual.map((t) => [t.name, t]));
   const diffs: string[] = [];
   for (const want of expected) {

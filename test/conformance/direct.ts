@@ -40,7 +40,8 @@ export async function runDirect(c: CarriableCase): Promise<DirectOutcome> {
   try {
     const feeds: Record<string, ort.Tensor> = {};
     // ORT may take ownership of nothing here, but copy anyway: the server path sends the same inputs.
-    for (const t of c.inputs) feeds[t.name] = new ort.Tensor(ORT_TYPES[t.datatype], t.data.slice() as TensorData, t.shape);
+    for (const t of c.inputs)
+      feeds[t.name] = new ort.Tensor(ORT_TYPES[t.datatype], t.data.slice() as TensorData, t.shape);
     const results = await session.run(feeds);
     const outputs: Tensor[] = [];
     for (const name of session.outputNames) {

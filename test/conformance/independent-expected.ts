@@ -27,7 +27,11 @@ export function independentReaderMissing(): string | undefined {
 /** Decode every case's expected outputs with ONNX's Python reader. */
 export function pythonExpected(dataDir: string, cases: readonly string[]): Map<string, PythonTensor[]> {
   const script = join(import.meta.dirname, 'expected_outputs.py');
-  const run = spawnSync(PYTHON, [script, dataDir], { input: cases.join('\n'), encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync(PYTHON, [script, dataDir], {
+    input: cases.join('\n'),
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   if (run.status !== 0) throw new Error(`expected_outputs.py failed: ${run.stderr}`);
   return new Map(Object.entries(JSON.parse(run.stdout) as Record<string, PythonTensor[]>));
 }
@@ -47,15 +51,22 @@ function tendValue(t: Tensor, i: number): number | string | boolean {
 
 /** Differences between tend's decoding and Python's, per output; empty when they agree exactly. */
 export function compareWithPython(expected: readonly Tensor[], python: readonly PythonTensor[]): string[] {
-  if (expected.length !== python.length) return [`${expected.length} outputs decoded by tend, ${python.length} by onnx`];
+  if (expected.length !== python.length)
+    return [`${expected.length} outputs decoded by tend, ${python.length} by onnx`];
   const diffs: string[] = [];
   expected.forEach((t, k) => {
     const p = python[k] as PythonTensor;
-    if (p.values === null) return diffs.push(`output ${k}: onnx gives dtype ${p.datatype}, which V2 cannot carry`);
-    if (t.datatype !== p.datatype) return diffs.push(`output ${k}: datatype ${t.datatype} (tend) vs ${p.datatype} (onnx)`);
-    if (t.shape.join(',') !== p.shape.join(',')) return diffs.push(`output ${k}: shape [${t.shape.join(',')}] (tend) vs [${p.shape.join(',')}] (onnx)`);
+    if (p.values === null)
+      return diffs.push(`output ${k}: onnx gives dtype ${p.datatype}, which V2 cannot carry`);
+    if (t.datatype !== p.datatype)
+      return diffs.push(`output ${k}: datatype ${t.datatype} (tend) vs ${p.datatype} (onnx)`);
+    if (t.shape.join(',') !== p.shape.join(','))
+      return diffs.push(`output ${k}: shape [${t.shape.join(',')}] (tend) vs [${p.shape.join(',')}] (onnx)`);
     for (let i = 0; i < p.values.length; i++) {
-      if (tendValue(t, i) !== p.values[i]) return diffs.push(`output ${k} element ${i}: ${String(tendValue(t, i))} (tend) vs ${String(p.values[i])} (onnx)`);
+      if (tendValue(t, i) !== p.values[i])
+        return diffs.push(
+          `output ${k} element ${i}: ${String(tendValue(t, i))} (tend) vs ${String(p.values[i])} (onnx)`,
+        );
     }
     return undefined;
   });

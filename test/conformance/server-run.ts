@@ -26,15 +26,23 @@ function writeRepository(cases: readonly CarriableCase[]): string {
 }
 
 /** One infer request over the binary extension. */
-export async function inferBinary(url: string, model: string, inputs: readonly Tensor[]): Promise<ServerOutcome> {
+export async function inferBinary(
+  url: string,
+  model: string,
+  inputs: readonly Tensor[],
+): Promise<ServerOutcome> {
   const { body, headerLength } = encodeBinaryRequest(inputs);
   const res = await fetch(`${url}/v2/models/${encodeURIComponent(model)}/infer`, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(headerLength),
+    },
     body,
   });
   const answer = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}: ${answer.toString('utf8').slice(0, 500)}` };
+  if (res.status !== 200)
+    return { ok: false, error: `HTTP ${res.status}: ${answer.toString('utf8').slice(0, 500)}` };
   const length = res.headers.get('inference-header-content-length');
   if (length === null) return { ok: false, error: 'HTTP 200 without Inference-Header-Content-Length' };
   try {
@@ -48,7 +56,10 @@ export async function inferBinary(url: string, model: string, inputs: readonly T
  * Serve `cases` from one server (loaded at start, closed at the end) and run each once,
  * `parallel` requests at a time. Results are keyed by case name.
  */
-export async function runChunkThroughServer(cases: readonly CarriableCase[], parallel = 4): Promise<Map<string, ServerOutcome>> {
+export async function runChunkThroughServer(
+  cases: readonly CarriableCase[],
+  parallel = 4,
+): Promise<Map<string, ServerOutcome>> {
   const results = new Map<string, ServerOutcome>();
   if (cases.length === 0) return results;
   const repo = writeRepository(cases);

@@ -28,8 +28,13 @@ export function binaryCase(r: FuzzRandom): HttpCase {
     return input;
   });
   const body: Record<string, JsonValue> = { inputs };
-  if (r.chance(0.4)) body['parameters'] = { binary_data_output: r.pick<JsonValue>([true, true, false, 'true', 1, null]) };
-  if (r.chance(0.3)) body['outputs'] = model.outputs.map((name) => ({ name, parameters: { binary_data: r.pick<JsonValue>([true, false, 1, 'x']) } }));
+  if (r.chance(0.4))
+    body['parameters'] = { binary_data_output: r.pick<JsonValue>([true, true, false, 'true', 1, null]) };
+  if (r.chance(0.3))
+    body['outputs'] = model.outputs.map((name) => ({
+      name,
+      parameters: { binary_data: r.pick<JsonValue>([true, false, 1, 'x']) },
+    }));
 
   const lie = r.weighted<string>([
     [3, 'none'],
@@ -47,7 +52,23 @@ export function binaryCase(r: FuzzRandom): HttpCase {
   if (lie === 'binary-size' && target) {
     const params = target['parameters'] as Record<string, JsonValue>;
     const size = params['binary_data_size'] as number;
-    params['binary_data_size'] = r.pick<JsonValue>([size + 1, size - 1, size * 2, 0, -1, -size, 1.5, String(size), null, 2 ** 31, 2 ** 53, 1e300, true, [size], {}]);
+    params['binary_data_size'] = r.pick<JsonValue>([
+      size + 1,
+      size - 1,
+      size * 2,
+      0,
+      -1,
+      -size,
+      1.5,
+      String(size),
+      null,
+      2 ** 31,
+      2 ** 53,
+      1e300,
+      true,
+      [size],
+      {},
+    ]);
   }
   if (lie === 'both' && target) target['data'] = [1, 2, 3];
   let json = Buffer.from(JSON.stringify(body));
@@ -62,7 +83,8 @@ export function binaryCase(r: FuzzRandom): HttpCase {
         const p = i['parameters'] as Record<string, number> | undefined;
         if (p) offset += p['binary_data_size'] as number;
       }
-      if (offset + 4 <= binary.length) binary.writeUInt32LE(r.pick([0xffffffff, 0x7fffffff, binary.length, 5, 0]), offset);
+      if (offset + 4 <= binary.length)
+        binary.writeUInt32LE(r.pick([0xffffffff, 0x7fffffff, binary.length, 5, 0]), offset);
     }
   }
   if (lie === 'bool-byte') {
@@ -81,7 +103,9 @@ export function binaryCase(r: FuzzRandom): HttpCase {
   if (lie === 'trailing') binary = Buffer.concat([binary, r.bytes(r.int(1, 16))]);
   if (r.chance(0.05)) json = Buffer.from(json.toString().slice(0, r.int(0, json.length)));
 
-  const headers: Record<string, string | string[]> = { 'content-type': r.pick(['application/octet-stream', 'application/json', 'application/vnd.x']) };
+  const headers: Record<string, string | string[]> = {
+    'content-type': r.pick(['application/octet-stream', 'application/json', 'application/vnd.x']),
+  };
   if (lie !== 'no-header') {
     let length = String(json.length);
     if (lie === 'header-length') {

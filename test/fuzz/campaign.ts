@@ -103,7 +103,16 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
     requests: 0,
     seconds: 0,
     requestsPerSecond: 0,
-    byClass: { ok: 0, rejected: 0, overload: 0, 'too-large': 0, 'grpc-undecodable': 0, 'refused-by-node': 0, 'incomplete-unanswered': 0, unexpected: 0 },
+    byClass: {
+      ok: 0,
+      rejected: 0,
+      overload: 0,
+      'too-large': 0,
+      'grpc-undecodable': 0,
+      'refused-by-node': 0,
+      'incomplete-unanswered': 0,
+      unexpected: 0,
+    },
     byTransport: {},
     byCategory: {},
     codes: {},
@@ -134,14 +143,23 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
       summary.byTransport[c.transport] = (summary.byTransport[c.transport] ?? 0) + 1;
       const counts = (summary.byCategory[c.category] ??= [0, 0]);
       counts[0]++;
-      if ((verdict.cls === 'rejected' || verdict.cls === 'overload' || verdict.cls === 'refused-by-node') && verdict.reason) {
+      if (
+        (verdict.cls === 'rejected' || verdict.cls === 'overload' || verdict.cls === 'refused-by-node') &&
+        verdict.reason
+      ) {
         summary.codes[verdict.reason] = (summary.codes[verdict.reason] ?? 0) + 1;
       }
       if (verdict.cls === 'unexpected') {
         counts[1]++;
         summary.unexpectedCount++;
         if (summary.unexpected.length < keep) {
-          summary.unexpected.push({ index, category: c.category, request: describeCase(c), reason: verdict.reason ?? '', answer: judged.answer });
+          summary.unexpected.push({
+            index,
+            category: c.category,
+            request: describeCase(c),
+            reason: verdict.reason ?? '',
+            answer: judged.answer,
+          });
         }
         if (!target.alive()) summary.serverDied = true;
       }
@@ -162,13 +180,25 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
 export function formatSummary(s: CampaignSummary, show = 5): string {
   const lines = [
     `fuzz seed ${s.seed}: ${s.requests} requests in ${s.seconds.toFixed(1)} s (${s.requestsPerSecond}/s)${s.serverDied ? ' — THE SERVER DIED' : ''}`,
-    `  by class: ${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  by transport: ${Object.entries(s.byTransport).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  codes: ${Object.entries(s.codes).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  by class: ${Object.entries(s.byClass)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  by transport: ${Object.entries(s.byTransport)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  codes: ${Object.entries(s.codes)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `  unexpected: ${s.unexpectedCount}`,
   ];
   for (const u of s.unexpected.slice(0, show)) {
-    lines.push(`  - #${u.index} [${u.category}] ${u.reason}`, `      request: ${u.request}`, `      answer:  ${u.answer.slice(0, 300)}`);
+    lines.push(
+      `  - #${u.index} [${u.category}] ${u.reason}`,
+      `      request: ${u.request}`,
+      `      answer:  ${u.answer.slice(0, 300)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -44,9 +44,19 @@ function tableExists(db: Database.Database, name: string): boolean {
 }
 
 /** Check a registry home read-only; problems are returned, not thrown. */
-export function checkRegistryHome(home: string, cache: HashCache): { problems: string[]; state: RegistryState } {
+export function checkRegistryHome(
+  home: string,
+  cache: HashCache,
+): { problems: string[]; state: RegistryState } {
   const problems: string[] = [];
-  const state: RegistryState = { versions: [], aliases: [], tokens: [], audit: [], tempFiles: 0, blobFiles: 0 };
+  const state: RegistryState = {
+    versions: [],
+    aliases: [],
+    tokens: [],
+    audit: [],
+    tempFiles: 0,
+    blobFiles: 0,
+  };
   const db = new Database(join(home, 'registry.db'), { readonly: true, fileMustExist: true });
   let artifacts: { sha256: string; size_bytes: number }[] = [];
   try {
@@ -55,20 +65,42 @@ export function checkRegistryHome(home: string, cache: HashCache): { problems: s
     const fk = db.pragma('foreign_key_check') as unknown[];
     if (fk.length > 0) problems.push(`registry.db foreign_key_check: ${JSON.stringify(fk).slice(0, 500)}`);
     if (tableExists(db, 'model_versions')) {
-      state.versions = db.prepare('SELECT model_name, version, sha256, size_bytes, status FROM model_versions ORDER BY model_name, version').all() as RegistryState['versions'];
-      state.aliases = db.prepare('SELECT model_name, alias, version FROM model_aliases').all() as RegistryState['aliases'];
-      const lastMove = db.prepare('SELECT to_version FROM alias_history WHERE model_name = ? AND alias = ? ORDER BY seq DESC LIMIT 1').pluck();
+      state.versions = db
+        .prepare(
+          'SELECT model_name, version, sha256, size_bytes, status FROM model_versions ORDER BY model_name, version',
+        )
+        .all() as RegistryState['versions'];
+      state.aliases = db
+        .prepare('SELECT model_name, alias, version FROM model_aliases')
+        .all() as RegistryState['aliases'];
+      const lastMove = db
+        .prepare(
+          'SELECT to_version FROM alias_history WHERE model_name = ? AND alias = ? ORDER BY seq DESC LIMIT 1',
+        )
+        .pluck();
       for (const a of state.aliases) {
         const to = lastMove.get(a.model_name, a.alias) as number | null | undefined;
-        if (to !== a.version) problems.push(`${a.model_name}@${a.alias} points at version ${a.version}, but its history's last move is to ${String(to ?? 'nothing')}`);
+        if (to !== a.version)
+          problems.push(
+            `${a.model_name}@${a.alias} points at version ${a.version}, but its history's last move is to ${String(to ?? 'nothing')}`,
+          );
       }
     }
-    if (tableExists(db, 'api_tokens')) state.tokens = db.prepare('SELECT id, revoked_at FROM api_tokens ORDER BY id').all() as RegistryState['tokens'];
+    if (tableExists(db, 'api_tokens'))
+      state.tokens = db
+        .prepare('SELECT id, revoked_at FROM api_tokens ORDER BY id')
+        .all() as RegistryState['tokens'];
     if (tableExists(db, 'audit_log')) {
-      const rows = db.prepare('SELECT seq, action, target, outcome, after FROM audit_log ORDER BY seq').all() as (Omit<RegistryState['audit'][number], 'after'> & { after: string | null })[];
-      state.audit = rows.map((r) => ({ ...r, after: r.after === null ? null : (JSON.parse(r.after) as unknown) }));
+      const rows = db
+        .prepare('SELECT seq, action, target, outcome, after FROM audit_log ORDER BY seq')
+        .all() as (Omit<RegistryState['audit'][number], 'after'> & { after: string | null })[];
+      state.audit = rows.map((r) => ({
+        ...r,
+        after: r.after === null ? null : (JSON.parse(r.after) as unknown),
+      }));
     }
-    if (tableExists(db, 'version_artifacts')) artifacts = db.prepare('SELECT sha256, size_bytes FROM version_artifacts').all() as typeof artifacts;
+    if (tableExists(db, 'version_artifacts'))
+      artifacts = db.prepare('SELECT sha256, size_bytes FROM version_artifacts').all() as typeof artifacts;
   } finally {
     db.close();
   }
@@ -95,14 +127,19 @@ export function checkRegistryHome(home: string, cache: HashCache): { problems: s
       }
       state.blobFiles++;
       const { sha256, size } = fileHash(path, cache);
-      if (sha256 !== blob[1]) problems.push(`blob ${name} holds other content (sha256 ${sha256}, ${size} bytes): a half-written file under a final name`);
+      if (sha256 !== blob[1])
+        problems.push(
+          `blob ${name} holds other content (sha256 ${sha256}, ${size} bytes): a half-written file under a final name`,
+        );
       else blobs.set(sha256, size);
     }
   }
   for (const v of state.versions) {
     const size = blobs.get(v.sha256);
-    if (size === undefined) problems.push(`${v.model_name} version ${v.version}: its file ${v.sha256} is missing`);
-    else if (size !== Number(v.size_bytes)) problems.push(`${v.model_name} version ${v.version}: ${size} bytes on disk, ${v.size_bytes} recorded`);
+    if (size === undefined)
+      problems.push(`${v.model_name} version ${v.version}: its file ${v.sha256} is missing`);
+    else if (size !== Number(v.size_bytes))
+      problems.push(`${v.model_name} version ${v.version}: ${size} bytes on disk, ${v.size_bytes} recorded`);
   }
   for (const a of artifacts) {
     if (!blobs.has(a.sha256)) problems.push(`artifact file ${a.sha256} is missing`);
@@ -111,7 +148,11 @@ export function checkRegistryHome(home: string, cache: HashCache): { problems: s
 }
 
 /** Check monitor.db read-only after a kill. */
-export function checkMonitorDb(path: string): { problems: string[]; rows: number; labelled: Map<string, number> } {
+export function checkMonitorDb(path: string): {
+  problems: string[];
+  rows: number;
+  labelled: Map<string, number>;
+} {
   const problems: string[] = [];
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
@@ -126,9 +167,14 @@ export function checkMonitorDb(path: string): { problems: string[]; rows: number
       )
       .pluck()
       .get() as number;
-    if (dangling > 0) problems.push(`${dangling} prediction rows point at a missing or short block of floats`);
+    if (dangling > 0)
+      problems.push(`${dangling} prediction rows point at a missing or short block of floats`);
     const labelled = new Map<string, number>();
-    for (const r of db.prepare('SELECT request_id, count(*) AS n FROM predictions WHERE label IS NOT NULL GROUP BY request_id').all() as { request_id: string; n: number }[]) {
+    for (const r of db
+      .prepare(
+        'SELECT request_id, count(*) AS n FROM predictions WHERE label IS NOT NULL GROUP BY request_id',
+      )
+      .all() as { request_id: string; n: number }[]) {
       labelled.set(r.request_id, r.n);
     }
     return { problems, rows, labelled };

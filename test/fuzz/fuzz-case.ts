@@ -57,13 +57,20 @@ export type FuzzCase = HttpCase | RawCase | GrpcCase;
 export function describeCase(c: FuzzCase): string {
   const clip = (b: Buffer | undefined, n = 300): string => {
     if (!b) return '';
-    const text = b.subarray(0, n).toString('latin1').replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    const text = b
+      .subarray(0, n)
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
     return b.length > n ? `${text}… (${b.length} bytes)` : text;
   };
   if (c.transport === 'http') {
     return `${c.method} ${c.path.slice(0, 200)} headers=${JSON.stringify(c.headers).slice(0, 200)} body=${clip(c.body)}`;
   }
   if (c.transport === 'raw') return `raw(${c.mode}) ${clip(c.bytes, 400)}`;
-  const metadata = c.metadata ? ` metadata=${Object.entries(c.metadata).map(([k, v]) => `${k}:${v.length}ch`).join(',')}` : '';
+  const metadata = c.metadata
+    ? ` metadata=${Object.entries(c.metadata)
+        .map(([k, v]) => `${k}:${v.length}ch`)
+        .join(',')}`
+    : '';
   return `grpc ${c.method}${metadata} ${c.messages.map((m) => m.toString('hex').slice(0, 160)).join(' | ')}`;
 }

@@ -31,7 +31,12 @@ export interface FuzzModelSpec {
 export const MAX_BATCH = 8;
 
 export const MODELS: readonly FuzzModelSpec[] = [
-  { name: 'digits', inputs: [{ name: 'pixels', datatype: 'FP32', inner: [64] }], outputs: ['logits'], strict: true },
+  {
+    name: 'digits',
+    inputs: [{ name: 'pixels', datatype: 'FP32', inner: [64] }],
+    outputs: ['logits'],
+    strict: true,
+  },
   {
     name: 'mixed',
     inputs: [
@@ -47,7 +52,12 @@ export const MODELS: readonly FuzzModelSpec[] = [
   // A Gather with an index outside 0..9 fails the whole batch it is in, so a valid request may
   // share the fate of a hostile neighbour: not strict.
   { name: 'lookup', inputs: [{ name: 'x', datatype: 'INT64', inner: [1] }], outputs: ['y'], strict: false },
-  { name: 'victim', inputs: [{ name: 'pixels', datatype: 'FP32', inner: [64] }], outputs: ['logits'], strict: false },
+  {
+    name: 'victim',
+    inputs: [{ name: 'pixels', datatype: 'FP32', inner: [64] }],
+    outputs: ['logits'],
+    strict: false,
+  },
 ];
 
 function mixedModel(): Uint8Array {
@@ -78,7 +88,11 @@ function lookupModel(): Uint8Array {
     new GraphBuilder('lookup')
       .input('x', 'INT64', ['batch', 1])
       .output('y', 'FP32', ['batch', 1])
-      .initializer('table', Float32Array.from({ length: 10 }, (_, i) => i / 10), [10])
+      .initializer(
+        'table',
+        Float32Array.from({ length: 10 }, (_, i) => i / 10),
+        [10],
+      )
       .node('Gather', ['table', 'x'], ['y'], { axis: { int: 0 } })
       .build(),
   );

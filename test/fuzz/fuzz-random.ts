@@ -5,7 +5,23 @@
 
 import { seededRandom } from '../helpers.js';
 
-const UNICODE_SAMPLES = ['é', 'ß', 'Ω', '中文', '😀', '🧨', '\u202e', '\u200b', '\ufeff', '\ud800', '\udfff', '\u0000', '\u0007', '\u001b[31m', 'Ā'.repeat(3)];
+const UNICODE_SAMPLES = [
+  'é',
+  'ß',
+  'Ω',
+  '中文',
+  '😀',
+  '🧨',
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  'Ā'.repeat(3),
+];
 
 /** Strings that mean something special to a path, a shell, a parser or a database. */
 const HOSTILE_STRINGS = [
@@ -130,15 +146,47 @@ export class FuzzRandom {
         return s;
       }
       default:
-        return this.pick(['digits', 'mixed', 'lookup', 'victim', 'pixels', 'ids', 'FP32', 'BYTES', 'champion']) + this.pick(['', ' ', '\u0000', '/', '..', '😀', 'X']);
+        return (
+          this.pick(['digits', 'mixed', 'lookup', 'victim', 'pixels', 'ids', 'FP32', 'BYTES', 'champion']) +
+          this.pick(['', ' ', '\u0000', '/', '..', '😀', 'X'])
+        );
     }
   }
 
   /** A number at an edge: huge, tiny, negative, fractional, unsafe. */
   edgeNumber(): number {
     return this.pick([
-      0, -0, 1, -1, 0.5, -0.5, 1.5, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 2 ** 63, 1e9, 1e18, 1e300, -1e300,
-      Number.MIN_VALUE, Number.MAX_VALUE, 65504, 65520, 255, 256, -129, 127, 128, 3.4028235e38, 3.5e38, 1e-45, 1e-46,
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      -0.5,
+      1.5,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32,
+      2 ** 53,
+      2 ** 53 + 2,
+      -(2 ** 53),
+      2 ** 63,
+      1e9,
+      1e18,
+      1e300,
+      -1e300,
+      Number.MIN_VALUE,
+      Number.MAX_VALUE,
+      65504,
+      65520,
+      255,
+      256,
+      -129,
+      127,
+      128,
+      3.4028235e38,
+      3.5e38,
+      1e-45,
+      1e-46,
     ]);
   }
 }

@@ -22,8 +22,21 @@ export interface FuzzSession {
 }
 
 async function referenceAnswer(url: string): Promise<{ status: number; logits: number[]; labels: number[] }> {
-  const body = { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [REFERENCE_ROWS.length, 64], data: REFERENCE_ROWS.flatMap((r) => digitPixels(r)) }] };
-  const res = await fetch(`${url}/v2/models/digits/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const body = {
+    inputs: [
+      {
+        name: 'pixels',
+        datatype: 'FP32',
+        shape: [REFERENCE_ROWS.length, 64],
+        data: REFERENCE_ROWS.flatMap((r) => digitPixels(r)),
+      },
+    ],
+  };
+  const res = await fetch(`${url}/v2/models/digits/infer`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const json = (await res.json()) as { outputs?: { data: number[] }[] };
   const logits = json.outputs?.[0]?.data ?? [];
   const labels = REFERENCE_ROWS.map((_, i) => {
@@ -41,9 +54,16 @@ export async function startFuzzSession(options: { maxLogRows?: number } = {}): P
   const truth = REFERENCE_ROWS.map(digitOf);
   if (before.status !== 200 || before.labels.join() !== truth.join()) {
     await serve.stop();
-    throw new Error(`the digits model does not answer the reference rows right before fuzzing: ${before.status} ${before.labels.join()} vs ${truth.join()}`);
+    throw new Error(
+      `the digits model does not answer the reference rows right before fuzzing: ${before.status} ${before.labels.join()} vs ${truth.join()}`,
+    );
   }
-  const target: FuzzTarget = { url: serve.url, grpcAddress: serve.grpcAddress, bodyLimitBytes: prepared.bodyLimitBytes, alive: () => serve.exit === undefined };
+  const target: FuzzTarget = {
+    url: serve.url,
+    grpcAddress: serve.grpcAddress,
+    bodyLimitBytes: prepared.bodyLimitBytes,
+    alive: () => serve.exit === undefined,
+  };
   return {
     target,
     serve,
@@ -55,7 +75,10 @@ export async function startFuzzSession(options: { maxLogRows?: number } = {}): P
       if (ready.status !== 200) problems.push(`/v2/health/ready answered ${ready.status}: ${readyBody}`);
       const after = await referenceAnswer(serve.url);
       if (after.status !== 200) problems.push(`the reference inference answered ${after.status}`);
-      else if (after.logits.join() !== before.logits.join()) problems.push(`the reference inference changed: labels ${after.labels.join()} (were ${before.labels.join()})`);
+      else if (after.logits.join() !== before.logits.join())
+        problems.push(
+          `the reference inference changed: labels ${after.labels.join()} (were ${before.labels.join()})`,
+        );
       const client = grpcClient(serve.grpcAddress);
       try {
         const res = await client.call('ServerReady', {}, { deadlineMs: 5000 });
@@ -65,7 +88,8 @@ export async function startFuzzSession(options: { maxLogRows?: number } = {}): P
       } finally {
         client.close();
       }
-      for (const line of serve.errorLines.slice(0, 10)) problems.push(`server logged: ${line.slice(0, 1000)}`);
+      for (const line of serve.errorLines.slice(0, 10))
+        problems.push(`server logged: ${line.slice(0, 1000)}`);
       return problems;
     },
     async close() {

@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { CLI, ROOT } from '../helpers.js';
 
-
 export interface CliRun {
   /** True when SIGKILL reached a live process. */
   killed: boolean;
@@ -55,10 +54,19 @@ export const HAS_PROC = (() => {
  * Run `tend <args> --home <home>`; with `killAfterOpenMs` send SIGKILL that long after the process
  * opened `registry.db` (or after the spawn, with `fromSpawn`).
  */
-export function runCli(args: string[], home: string, kill?: { afterMs: number; fromSpawn?: boolean }, timeoutMs = 120_000): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  home: string,
+  kill?: { afterMs: number; fromSpawn?: boolean },
+  timeoutMs = 120_000,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args, '--home', home], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -89,7 +97,14 @@ export function runCli(args: string[], home: string, kill?: { afterMs: number; f
       exited = true;
       clearTimeout(watchdog);
       if (poll) clearInterval(poll);
-      resolve({ killed: killed && signal === 'SIGKILL', code, stdout, stderr, openedAtMs, exitedAtMs: performance.now() - started });
+      resolve({
+        killed: killed && signal === 'SIGKILL',
+        code,
+        stdout,
+        stderr,
+        openedAtMs,
+        exitedAtMs: performance.now() - started,
+      });
     });
   });
 }

@@ -13,7 +13,18 @@ import type { JsonValue } from './tensor-values.js';
 import { validInferBody } from './v2-json-cases.js';
 
 /** The limits the cases step over (bytes), as src/core/input-limits.ts sets them. */
-const LIMIT = { id: 256, tensorName: 512, datatype: 16, parameterKey: 256, parameterValue: 1024, modelName: 128, version: 64, routingKey: 256, reason: 1024, tokenName: 64 };
+const LIMIT = {
+  id: 256,
+  tensorName: 512,
+  datatype: 16,
+  parameterKey: 256,
+  parameterValue: 1024,
+  modelName: 128,
+  version: 64,
+  routingKey: 256,
+  reason: 1024,
+  tokenName: 64,
+};
 
 /** The endpoint the fuzz test gives an experiment sticky by STICKY_HEADER (test/fuzz.test.ts). */
 export const STICKY_ENDPOINT = 'victim';
@@ -40,29 +51,52 @@ type Level = 'request' | 'input' | 'output';
 
 function withParameter(body: Record<string, JsonValue>, level: Level, key: string, value: JsonValue): void {
   const inputs = body['inputs'] as Record<string, JsonValue>[];
-  if (level === 'request') body['parameters'] = { ...((body['parameters'] as Record<string, JsonValue> | undefined) ?? {}), [key]: value };
+  if (level === 'request')
+    body['parameters'] = {
+      ...((body['parameters'] as Record<string, JsonValue> | undefined) ?? {}),
+      [key]: value,
+    };
   else if (level === 'input') (inputs[0] as Record<string, JsonValue>)['parameters'] = { [key]: value };
   else body['outputs'] = [{ name: 'logits', parameters: { [key]: value } }];
 }
 
 function post(category: string, path: string, body: unknown, headers: Record<string, string> = {}): HttpCase {
-  return { transport: 'http', category: `long-string/${category}`, method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(body)), expectRefused: true };
+  return {
+    transport: 'http',
+    category: `long-string/${category}`,
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: Buffer.from(JSON.stringify(body)),
+    expectRefused: true,
+  };
 }
 
 /** The HTTP fields, each a case builder. */
 export const HTTP_FIELDS: Record<string, (r: FuzzRandom) => HttpCase> = {
-  id: (r) => post('http/id', '/v2/models/digits/infer', { ...validInferBody(r, DIGITS), id: overLimit(r, LIMIT.id) }),
+  id: (r) =>
+    post('http/id', '/v2/models/digits/infer', { ...validInferBody(r, DIGITS), id: overLimit(r, LIMIT.id) }),
   'input-name': (r) => {
     const body = validInferBody(r, DIGITS);
-    ((body['inputs'] as Record<string, JsonValue>[])[0] as Record<string, JsonValue>)['name'] = overLimit(r, LIMIT.tensorName);
+    ((body['inputs'] as Record<string, JsonValue>[])[0] as Record<string, JsonValue>)['name'] = overLimit(
+      r,
+      LIMIT.tensorName,
+    );
     return post('http/input-name', '/v2/models/digits/infer', body);
   },
   datatype: (r) => {
     const body = validInferBody(r, DIGITS);
-    ((body['inputs'] as Record<string, JsonValue>[])[0] as Record<string, JsonValue>)['datatype'] = overLimit(r, LIMIT.datatype);
+    ((body['inputs'] as Record<string, JsonValue>[])[0] as Record<string, JsonValue>)['datatype'] = overLimit(
+      r,
+      LIMIT.datatype,
+    );
     return post('http/datatype', '/v2/models/digits/infer', body);
   },
-  'output-name': (r) => post('http/output-name', '/v2/models/digits/infer', { ...validInferBody(r, DIGITS), outputs: [{ name: overLimit(r, LIMIT.tensorName) }] }),
+  'output-name': (r) =>
+    post('http/output-name', '/v2/models/digits/infer', {
+      ...validInferBody(r, DIGITS),
+      outputs: [{ name: overLimit(r, LIMIT.tensorName) }],
+    }),
   'parameter-key': (r) => {
     const body = validInferBody(r, DIGITS);
     withParameter(body, r.pick<Level>(['request', 'input', 'output']), overLimit(r, LIMIT.parameterKey), 1);
@@ -70,24 +104,53 @@ export const HTTP_FIELDS: Record<string, (r: FuzzRandom) => HttpCase> = {
   },
   'parameter-value': (r) => {
     const body = validInferBody(r, DIGITS);
-    withParameter(body, r.pick<Level>(['request', 'input', 'output']), 'note', overLimit(r, LIMIT.parameterValue));
+    withParameter(
+      body,
+      r.pick<Level>(['request', 'input', 'output']),
+      'note',
+      overLimit(r, LIMIT.parameterValue),
+    );
     return post('http/parameter-value', '/v2/models/digits/infer', body);
   },
   // In a URL: within the router's 256 the engine refuses it (400), beyond it no route matches (404).
-  'model-name': (r) => post('http/model-name', `/v2/models/${encodeURIComponent(overLimit(r, LIMIT.modelName, 5000))}/infer`, validInferBody(r, DIGITS)),
-  version: (r) => post('http/version', `/v2/models/digits/versions/${encodeURIComponent(overLimit(r, LIMIT.version, 5000))}/infer`, validInferBody(r, DIGITS)),
-  alias: (r) => post('http/alias', `/v2/models/digits@${encodeURIComponent(overLimit(r, LIMIT.version, 5000))}/infer`, validInferBody(r, DIGITS)),
+  'model-name': (r) =>
+    post(
+      'http/model-name',
+      `/v2/models/${encodeURIComponent(overLimit(r, LIMIT.modelName, 5000))}/infer`,
+      validInferBody(r, DIGITS),
+    ),
+  version: (r) =>
+    post(
+      'http/version',
+      `/v2/models/digits/versions/${encodeURIComponent(overLimit(r, LIMIT.version, 5000))}/infer`,
+      validInferBody(r, DIGITS),
+    ),
+  alias: (r) =>
+    post(
+      'http/alias',
+      `/v2/models/digits@${encodeURIComponent(overLimit(r, LIMIT.version, 5000))}/infer`,
+      validInferBody(r, DIGITS),
+    ),
   reason: (r) => {
-    const c = post('http/reason', `/api/v1/deployments/${STICKY_ENDPOINT}`, { routes: { champion: 1 }, reason: overLimit(r, LIMIT.reason) });
+    const c = post('http/reason', `/api/v1/deployments/${STICKY_ENDPOINT}`, {
+      routes: { champion: 1 },
+      reason: overLimit(r, LIMIT.reason),
+    });
     return { ...c, method: 'PUT' };
   },
-  'token-name': (r) => post('http/token-name', '/api/v1/tokens', { name: overLimit(r, LIMIT.tokenName), scopes: ['infer'] }),
-  'load-parameter': (r) => post('http/load-parameter', `/v2/repository/models/${STICKY_ENDPOINT}/load`, { parameters: { [overLimit(r, LIMIT.parameterKey)]: true } }),
+  'token-name': (r) =>
+    post('http/token-name', '/api/v1/tokens', { name: overLimit(r, LIMIT.tokenName), scopes: ['infer'] }),
+  'load-parameter': (r) =>
+    post('http/load-parameter', `/v2/repository/models/${STICKY_ENDPOINT}/load`, {
+      parameters: { [overLimit(r, LIMIT.parameterKey)]: true },
+    }),
 };
 
 /** Sticky routing header: refused only while STICKY_ENDPOINT routes by it (set up by the test). */
 export function stickyHttpCase(r: FuzzRandom): HttpCase {
-  return post('http/sticky-header', `/v2/models/${STICKY_ENDPOINT}/infer`, validInferBody(r, DIGITS), { [STICKY_HEADER]: overLimit(r, LIMIT.routingKey, 8000, true) });
+  return post('http/sticky-header', `/v2/models/${STICKY_ENDPOINT}/infer`, validInferBody(r, DIGITS), {
+    [STICKY_HEADER]: overLimit(r, LIMIT.routingKey, 8000, true),
+  });
 }
 
 interface DigitsMessage {
@@ -102,7 +165,10 @@ interface DigitsMessage {
 
 /** A ModelInferRequest for digits (1 row), with the given fields replaced. */
 function digitsMessage(m: DigitsMessage): Buffer {
-  const param = (level: Level): Buffer => (m.parameter?.level === level ? mapEntry(level === 'output' ? 2 : 4, m.parameter.key, bytesField(3, m.parameter.value)) : Buffer.alloc(0));
+  const param = (level: Level): Buffer =>
+    m.parameter?.level === level
+      ? mapEntry(level === 'output' ? 2 : 4, m.parameter.key, bytesField(3, m.parameter.value))
+      : Buffer.alloc(0);
   const input = Buffer.concat([
     bytesField(1, m.inputName ?? 'pixels'),
     bytesField(2, m.datatype ?? 'FP32'),
@@ -117,12 +183,20 @@ function digitsMessage(m: DigitsMessage): Buffer {
     m.id !== undefined ? bytesField(3, m.id) : Buffer.alloc(0),
     param('request'),
     bytesField(5, input),
-    wantsOutput ? bytesField(6, Buffer.concat([bytesField(1, m.outputName ?? 'logits'), param('output')])) : Buffer.alloc(0),
+    wantsOutput
+      ? bytesField(6, Buffer.concat([bytesField(1, m.outputName ?? 'logits'), param('output')]))
+      : Buffer.alloc(0),
   ]);
 }
 
 function grpcInfer(category: string, message: DigitsMessage): GrpcCase {
-  return { transport: 'grpc', category: `long-string/grpc/${category}`, method: 'ModelInfer', messages: [digitsMessage(message)], expectRefused: true };
+  return {
+    transport: 'grpc',
+    category: `long-string/grpc/${category}`,
+    method: 'ModelInfer',
+    messages: [digitsMessage(message)],
+    expectRefused: true,
+  };
 }
 
 /** The gRPC fields, each a case builder. */
@@ -131,23 +205,51 @@ export const GRPC_FIELDS: Record<string, (r: FuzzRandom) => GrpcCase> = {
   'input-name': (r) => grpcInfer('input-name', { inputName: overLimit(r, LIMIT.tensorName) }),
   datatype: (r) => grpcInfer('datatype', { datatype: overLimit(r, LIMIT.datatype) }),
   'output-name': (r) => grpcInfer('output-name', { outputName: overLimit(r, LIMIT.tensorName) }),
-  'parameter-key': (r) => grpcInfer('parameter-key', { parameter: { level: r.pick<Level>(['request', 'input', 'output']), key: overLimit(r, LIMIT.parameterKey), value: 'v' } }),
-  'parameter-value': (r) => grpcInfer('parameter-value', { parameter: { level: r.pick<Level>(['request', 'input', 'output']), key: 'note', value: overLimit(r, LIMIT.parameterValue) } }),
+  'parameter-key': (r) =>
+    grpcInfer('parameter-key', {
+      parameter: {
+        level: r.pick<Level>(['request', 'input', 'output']),
+        key: overLimit(r, LIMIT.parameterKey),
+        value: 'v',
+      },
+    }),
+  'parameter-value': (r) =>
+    grpcInfer('parameter-value', {
+      parameter: {
+        level: r.pick<Level>(['request', 'input', 'output']),
+        key: 'note',
+        value: overLimit(r, LIMIT.parameterValue),
+      },
+    }),
   'model-name': (r) => grpcInfer('model-name', { model: overLimit(r, LIMIT.modelName) }),
   version: (r) => grpcInfer('version', { version: overLimit(r, LIMIT.version) }),
   'metadata-name': (r) => ({
     transport: 'grpc',
     category: 'long-string/grpc/metadata-name',
     method: r.pick(['ModelMetadata', 'ModelReady', 'ModelStatistics']),
-    messages: [Buffer.concat([bytesField(1, overLimit(r, LIMIT.modelName)), r.chance(0.5) ? bytesField(2, '1') : Buffer.alloc(0)])],
+    messages: [
+      Buffer.concat([
+        bytesField(1, overLimit(r, LIMIT.modelName)),
+        r.chance(0.5) ? bytesField(2, '1') : Buffer.alloc(0),
+      ]),
+    ],
     expectRefused: true,
   }),
-  'load-name': (r) => ({ transport: 'grpc', category: 'long-string/grpc/load-name', method: r.pick(['RepositoryModelLoad', 'RepositoryModelUnload']), messages: [bytesField(2, overLimit(r, LIMIT.modelName))], expectRefused: true }),
+  'load-name': (r) => ({
+    transport: 'grpc',
+    category: 'long-string/grpc/load-name',
+    method: r.pick(['RepositoryModelLoad', 'RepositoryModelUnload']),
+    messages: [bytesField(2, overLimit(r, LIMIT.modelName))],
+    expectRefused: true,
+  }),
 };
 
 /** Sticky routing metadata: refused only while STICKY_ENDPOINT routes by it (set up by the test). */
 export function stickyGrpcCase(r: FuzzRandom): GrpcCase {
-  return { ...grpcInfer('sticky-metadata', { model: STICKY_ENDPOINT }), metadata: { [STICKY_HEADER]: overLimit(r, LIMIT.routingKey, 8000, true) } };
+  return {
+    ...grpcInfer('sticky-metadata', { model: STICKY_ENDPOINT }),
+    metadata: { [STICKY_HEADER]: overLimit(r, LIMIT.routingKey, 8000, true) },
+  };
 }
 
 /**
@@ -157,8 +259,8 @@ export function stickyGrpcCase(r: FuzzRandom): GrpcCase {
  */
 export function longStringCase(r: FuzzRandom): HttpCase | GrpcCase {
   const kind = r.int(0, 9);
-  if (kind < 4) return (r.pick(Object.values(HTTP_FIELDS)))(r);
-  if (kind < 8) return (r.pick(Object.values(GRPC_FIELDS)))(r);
+  if (kind < 4) return r.pick(Object.values(HTTP_FIELDS))(r);
+  if (kind < 8) return r.pick(Object.values(GRPC_FIELDS))(r);
   if (kind === 8) {
     const { expectRefused: _ignored, ...c } = stickyHttpCase(r);
     return { ...c, headers: { ...c.headers, authorization: `Bearer ${overLimit(r, 512, 8000, true)}` } };

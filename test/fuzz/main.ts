@@ -44,7 +44,9 @@ try {
     process.stdout.write(`case #${index} of seed ${seed} [${c.category}]\n  ${describeCase(c)}\n`);
   }
   const replay = values.only !== undefined;
-  process.stdout.write(`fuzzing ${session.target.url} (gRPC ${session.target.grpcAddress}): seed ${seed}, ${replay ? 1 : requests} requests, concurrency ${replay ? 1 : concurrency}\n`);
+  process.stdout.write(
+    `fuzzing ${session.target.url} (gRPC ${session.target.grpcAddress}): seed ${seed}, ${replay ? 1 : requests} requests, concurrency ${replay ? 1 : concurrency}\n`,
+  );
   const summary = await runCampaign(session.target, {
     seed,
     ...(values.only !== undefined ? { firstIndex: positive('only', values.only) } : {}),
@@ -54,15 +56,27 @@ try {
     onProgress: (s) =>
       process.stdout.write(
         `  ${s.seconds.toFixed(0)} s: ${s.requests} requests (${s.requestsPerSecond}/s), ${s.unexpectedCount} unexpected, ` +
-          `${Object.entries(s.byClass).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}\n`,
+          `${Object.entries(s.byClass)
+            .filter(([, v]) => v > 0)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}\n`,
       ),
   });
   process.stdout.write(`${formatSummary(summary, show)}\n`);
-  const worst = Object.entries(summary.byCategory).filter(([, [, bad]]) => bad > 0).sort((a, b) => b[1][1] - a[1][1]);
-  if (worst.length > 0) process.stdout.write(`  unexpected by category: ${worst.map(([k, [n, bad]]) => `${k} ${bad}/${n}`).join(', ')}\n`);
+  const worst = Object.entries(summary.byCategory)
+    .filter(([, [, bad]]) => bad > 0)
+    .sort((a, b) => b[1][1] - a[1][1]);
+  if (worst.length > 0)
+    process.stdout.write(
+      `  unexpected by category: ${worst.map(([k, [n, bad]]) => `${k} ${bad}/${n}`).join(', ')}\n`,
+    );
   const problems = await session.checkAfter();
-  if (problems.length > 0) process.stdout.write(`after the run:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
-  else process.stdout.write('after the run: ready, the reference inference answers as before, nothing logged at error level\n');
+  if (problems.length > 0)
+    process.stdout.write(`after the run:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  else
+    process.stdout.write(
+      'after the run: ready, the reference inference answers as before, nothing logged at error level\n',
+    );
   failed = summary.unexpectedCount > 0 || summary.serverDied || problems.length > 0;
 } finally {
   await session.close();

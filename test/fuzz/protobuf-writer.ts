@@ -28,7 +28,10 @@ export function bytesField(field: number, value: Buffer | string, lengthOverride
 }
 
 export function varintField(field: number, value: bigint | number | boolean): Buffer {
-  return Buffer.concat([tag(field, WIRE.varint), varint(typeof value === 'boolean' ? (value ? 1 : 0) : value)]);
+  return Buffer.concat([
+    tag(field, WIRE.varint),
+    varint(typeof value === 'boolean' ? (value ? 1 : 0) : value),
+  ]);
 }
 
 export function doubleField(field: number, value: number): Buffer {

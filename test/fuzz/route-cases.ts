@@ -61,11 +61,43 @@ const ROUTES: readonly RouteTemplate[] = [
   { method: 'GET', path: '/api/v1/runs/:run' },
 ];
 
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'FOO', 'PROPFIND', 'M-SEARCH', 'PURGE', 'LOCK', 'SEARCH'];
+const METHODS = [
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'HEAD',
+  'OPTIONS',
+  'FOO',
+  'PROPFIND',
+  'M-SEARCH',
+  'PURGE',
+  'LOCK',
+  'SEARCH',
+];
 const MODEL_NAMES = MODELS.map((m) => m.name);
 
 function segment(r: FuzzRandom, kind: string): string {
-  const hostile = (): string => (r.chance(0.7) ? percentEncode(r.hostileString()) : r.pick(['..', '%2e%2e', '%2F', '%00', '%ZZ', '%', '%E2%82', '%C0%AE', ';', '~', '%F0%9F%98%80', '.%2e', 'a%2fb', '%5c']));
+  const hostile = (): string =>
+    r.chance(0.7)
+      ? percentEncode(r.hostileString())
+      : r.pick([
+          '..',
+          '%2e%2e',
+          '%2F',
+          '%00',
+          '%ZZ',
+          '%',
+          '%E2%82',
+          '%C0%AE',
+          ';',
+          '~',
+          '%F0%9F%98%80',
+          '.%2e',
+          'a%2fb',
+          '%5c',
+        ]);
   switch (kind) {
     case 'model':
       return r.chance(0.6) ? r.pick(MODEL_NAMES) : hostile();
@@ -76,9 +108,32 @@ function segment(r: FuzzRandom, kind: string): string {
       if (r.chance(0.003)) return r.pick(['digits', 'mixed', 'lookup']);
       return r.chance(0.5) ? 'victim' : `nope-${hostile()}`;
     case 'version':
-      return r.pick(['1', '2', '3', 'champion', 'live', 'next', 'latest', '0', '-1', '1.5', '1e3', '99999999999999999999', hostile()]);
+      return r.pick([
+        '1',
+        '2',
+        '3',
+        'champion',
+        'live',
+        'next',
+        'latest',
+        '0',
+        '-1',
+        '1.5',
+        '1e3',
+        '99999999999999999999',
+        hostile(),
+      ]);
     case 'file':
-      return r.pick(['index.html', 'app.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css', '..%2F..%2Fpackage.json', '%2e%2e%2fregistry.db', hostile()]);
+      return r.pick([
+        'index.html',
+        'app.js',
+        'style.css',
+        'uPlot.iife.min.js',
+        'uPlot.min.css',
+        '..%2F..%2Fpackage.json',
+        '%2e%2e%2fregistry.db',
+        hostile(),
+      ]);
     case 'alias':
       return r.pick(['live', 'next', 'champion', 'new', 'a'.repeat(65), '1abc', hostile()]);
     case 'token':
@@ -111,52 +166,114 @@ function routeBody(r: FuzzRandom, template: RouteTemplate): Buffer | undefined {
   if (template.path === '/api/v1/tokens') {
     // Never a token the server would create: once one exists every other call needs one. Each body
     // has at least one scope tend does not know, or a field of the wrong type.
-    const scopes = r.pick<unknown>([['infer', 'no-such-scope'], ['admin', ''], 'infer', [1], null, ['ADMIN!'], [r.hostileString(), 'bogus']]);
-    const body: Record<string, unknown> = { name: r.chance(0.7) ? `fuzz-${r.int(0, 99)}` : r.pick<unknown>([r.hostileString(), 5, null, {}]), scopes };
+    const scopes = r.pick<unknown>([
+      ['infer', 'no-such-scope'],
+      ['admin', ''],
+      'infer',
+      [1],
+      null,
+      ['ADMIN!'],
+      [r.hostileString(), 'bogus'],
+    ]);
+    const body: Record<string, unknown> = {
+      name: r.chance(0.7) ? `fuzz-${r.int(0, 99)}` : r.pick<unknown>([r.hostileString(), 5, null, {}]),
+      scopes,
+    };
     if (r.chance(0.3)) body['models'] = r.pick<unknown>([['digits'], '*', [5], ['..'], [r.hostileString()]]);
     if (r.chance(0.1)) body[r.hostileString()] = 1;
     return Buffer.from(r.chance(0.85) ? JSON.stringify(body) : hostileJsonText(r));
   }
   if (template.path.endsWith('/learn')) {
-    const sample = (): unknown => r.pick<unknown>([
-      { features: Array.from({ length: 64 }, () => r.float()), label: r.int(0, 9) },
-      { features: [1, 2, 3], label: 1 },
-      { features: 'x', label: null },
-      { features: Array.from({ length: 64 }, () => r.edgeNumber()), label: r.pick<unknown>([1.5, -1, 1e300, 'cat']) },
-      {},
-    ]);
-    return Buffer.from(r.chance(0.8) ? JSON.stringify({ samples: Array.from({ length: r.int(0, 5) }, sample) }) : `{"samples":${hostileJsonText(r)}}`);
+    const sample = (): unknown =>
+      r.pick<unknown>([
+        { features: Array.from({ length: 64 }, () => r.float()), label: r.int(0, 9) },
+        { features: [1, 2, 3], label: 1 },
+        { features: 'x', label: null },
+        {
+          features: Array.from({ length: 64 }, () => r.edgeNumber()),
+          label: r.pick<unknown>([1.5, -1, 1e300, 'cat']),
+        },
+        {},
+      ]);
+    return Buffer.from(
+      r.chance(0.8)
+        ? JSON.stringify({ samples: Array.from({ length: r.int(0, 5) }, sample) })
+        : `{"samples":${hostileJsonText(r)}}`,
+    );
   }
   if (template.path.endsWith('/infer')) return Buffer.from(JSON.stringify(validInferBody(r, r.pick(MODELS))));
   if (template.path.includes('/feedback')) {
-    const items = Array.from({ length: r.int(0, 4) }, () =>
-      JSON.parse(
-        r.pick([
-          `{"id":"req-${r.int(0, 100)}","label":${r.int(0, 9)}}`,
-          `{"id":"req-${r.int(0, 100)}","row":${r.pick(['0', '1', '-1', '1.5', '"x"'])},"label":${r.pick(['1', '-1', '1.5', 'null', '"cat"'])}}`,
-          `{"id":${JSON.stringify(r.hostileString())},"value":${r.pick(['1', '1e308', 'null', '"x"'])}}`,
-          `{"id":"x","label":1,"value":2}`,
-          `null`,
-          `[]`,
-        ]),
-      ) as unknown,
+    const items = Array.from(
+      { length: r.int(0, 4) },
+      () =>
+        JSON.parse(
+          r.pick([
+            `{"id":"req-${r.int(0, 100)}","label":${r.int(0, 9)}}`,
+            `{"id":"req-${r.int(0, 100)}","row":${r.pick(['0', '1', '-1', '1.5', '"x"'])},"label":${r.pick(['1', '-1', '1.5', 'null', '"cat"'])}}`,
+            `{"id":${JSON.stringify(r.hostileString())},"value":${r.pick(['1', '1e308', 'null', '"x"'])}}`,
+            `{"id":"x","label":1,"value":2}`,
+            `null`,
+            `[]`,
+          ]),
+        ) as unknown,
     );
-    return Buffer.from(r.chance(0.8) ? JSON.stringify({ feedback: items }) : `{"feedback":${hostileJsonText(r)}}`);
+    return Buffer.from(
+      r.chance(0.8) ? JSON.stringify({ feedback: items }) : `{"feedback":${hostileJsonText(r)}}`,
+    );
   }
   if (template.path.startsWith('/api/v1/deployments/') && template.method === 'PUT') {
-    const ref = (): unknown => r.pick<unknown>([1, 2, 3, '1', 'live', 'next', 'latest', 0, -1, 1.5, '', 'no-such-alias', null, {}, 'x'.repeat(70)]);
+    const ref = (): unknown =>
+      r.pick<unknown>([
+        1,
+        2,
+        3,
+        '1',
+        'live',
+        'next',
+        'latest',
+        0,
+        -1,
+        1.5,
+        '',
+        'no-such-alias',
+        null,
+        {},
+        'x'.repeat(70),
+      ]);
     const routes = r.pick<unknown>([
       { champion: ref() },
-      { champion: ref(), canary: { version: ref(), percent: r.pick<unknown>([0, 10, 50, 100, 101, -1, 'x', null, 1e300]) } },
+      {
+        champion: ref(),
+        canary: { version: ref(), percent: r.pick<unknown>([0, 10, 50, 100, 101, -1, 'x', null, 1e300]) },
+      },
       { champion: ref(), shadow: { version: ref(), percent: r.pick<unknown>([100, 5, 0]) } },
-      { champion: ref(), experiment: { variants: [{ version: ref(), weight: r.int(-1, 3) }, { version: ref(), weight: 1 }], sticky_by: r.pick<unknown>(['x-user', 'bad header', '', 5]) } },
-      { routes: { champion: ref() }, reason: r.pick<unknown>(['fuzz', 5, null]), expected_revision: r.pick<unknown>([null, 0, 1, 1e300, 'x']) },
+      {
+        champion: ref(),
+        experiment: {
+          variants: [
+            { version: ref(), weight: r.int(-1, 3) },
+            { version: ref(), weight: 1 },
+          ],
+          sticky_by: r.pick<unknown>(['x-user', 'bad header', '', 5]),
+        },
+      },
+      {
+        routes: { champion: ref() },
+        reason: r.pick<unknown>(['fuzz', 5, null]),
+        expected_revision: r.pick<unknown>([null, 0, 1, 1e300, 'x']),
+      },
       { champion: ref(), [r.hostileString()]: 1 },
     ]);
     return Buffer.from(r.chance(0.8) ? JSON.stringify(routes) : hostileJsonText(r));
   }
   if (template.path.includes('/aliases/')) {
-    return Buffer.from(r.chance(0.7) ? JSON.stringify({ version: r.pick<unknown>([1, 2, '1', '2', 0, 3, -1, 1.5, '01', 'x', null, 2 ** 53]) }) : hostileJsonText(r));
+    return Buffer.from(
+      r.chance(0.7)
+        ? JSON.stringify({
+            version: r.pick<unknown>([1, 2, '1', '2', 0, 3, -1, 1.5, '01', 'x', null, 2 ** 53]),
+          })
+        : hostileJsonText(r),
+    );
   }
   if (template.path.includes('/repository/')) {
     return Buffer.from(
@@ -180,7 +297,14 @@ export function routeCase(r: FuzzRandom): HttpCase {
   const template = r.pick(ROUTES);
   let method = r.chance(0.8) ? template.method : r.pick(METHODS);
   // Never a state-changing method on a template whose parameters may name a served model.
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && template.method === 'GET' && template.path.includes(':model')) method = 'GET';
+  if (
+    method !== 'GET' &&
+    method !== 'HEAD' &&
+    method !== 'OPTIONS' &&
+    template.method === 'GET' &&
+    template.path.includes(':model')
+  )
+    method = 'GET';
   let path = template.path.replace(/:([a-z]+)/g, (_m, kind: string) => segment(r, kind));
   const shape = r.int(0, 19);
   if (shape === 0) path += '/';
@@ -193,18 +317,35 @@ export function routeCase(r: FuzzRandom): HttpCase {
   if (template.query || r.chance(0.1)) {
     const keys = [...(template.query ?? []), r.hostileString()].filter(() => r.chance(0.6));
     const parts = keys.map((k) => `${percentEncode(k)}=${queryValue(r, k)}`);
-    if (r.chance(0.2) && keys[0] !== undefined) parts.push(`${percentEncode(keys[0])}=${queryValue(r, keys[0])}`);
+    if (r.chance(0.2) && keys[0] !== undefined)
+      parts.push(`${percentEncode(keys[0])}=${queryValue(r, keys[0])}`);
     if (r.chance(0.05)) parts.push(`${percentEncode(keys[0] ?? 'limit')}[]=1`, 'a[b][c]=1');
     if (parts.length > 0) path += `?${parts.join('&')}`;
   }
-  const body = method === 'GET' || method === 'HEAD' ? (r.chance(0.05) ? Buffer.from('{}') : undefined) : routeBody(r, template);
+  const body =
+    method === 'GET' || method === 'HEAD'
+      ? r.chance(0.05)
+        ? Buffer.from('{}')
+        : undefined
+      : routeBody(r, template);
   const headers: Record<string, string> = {};
-  if (body) headers['content-type'] = r.chance(0.9) ? 'application/json' : r.pick(['text/plain', 'application/xml', '']);
+  if (body)
+    headers['content-type'] = r.chance(0.9)
+      ? 'application/json'
+      : r.pick(['text/plain', 'application/xml', '']);
   if (r.chance(0.1)) headers['x-tend-actor'] = r.ascii(300);
   if (r.chance(0.1)) headers['if-none-match'] = r.pick(['"abc"', '*', '', r.ascii(50)]);
   if (r.chance(0.1)) headers['accept-encoding'] = r.pick(['gzip', 'br', 'gzip;q=0', '*', r.ascii(20)]);
   const fresh = !NODE_METHODS.includes(method);
-  return { transport: 'http', category: `route/${template.method} ${template.path}`, method, path, headers, ...(body ? { body } : {}), ...(fresh ? { fresh } : {}) };
+  return {
+    transport: 'http',
+    category: `route/${template.method} ${template.path}`,
+    method,
+    path,
+    headers,
+    ...(body ? { body } : {}),
+    ...(fresh ? { fresh } : {}),
+  };
 }
 
 /** A body over the server's limit (declared honestly, or sent chunked without a length). */
@@ -213,7 +354,24 @@ export function oversizeCase(r: FuzzRandom, bodyLimitBytes: number): HttpCase {
   const head = Buffer.from('{"inputs":[{"name":"pixels","datatype":"FP32","shape":[1,64],"data":[');
   const body = Buffer.alloc(size, '1,');
   head.copy(body);
-  const headers: Record<string, string> = { 'content-type': r.pick(['application/json', 'application/octet-stream']) };
+  const headers: Record<string, string> = {
+    'content-type': r.pick(['application/json', 'application/octet-stream']),
+  };
   if (r.chance(0.3)) headers['inference-header-content-length'] = String(r.int(0, 100));
-  return { transport: 'http', category: 'oversize', method: r.pick(['POST', 'PUT']), path: r.pick(['/v2/models/digits/infer', '/api/v1/deployments/victim', '/v2/models/digits/feedback', '/nope']), headers, body, oversize: true, chunked: r.chance(0.5), fresh: true };
+  return {
+    transport: 'http',
+    category: 'oversize',
+    method: r.pick(['POST', 'PUT']),
+    path: r.pick([
+      '/v2/models/digits/infer',
+      '/api/v1/deployments/victim',
+      '/v2/models/digits/feedback',
+      '/nope',
+    ]),
+    headers,
+    body,
+    oversize: true,
+    chunked: r.chance(0.5),
+    fresh: true,
+  };
 }

@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI, ROOT } from '../helpers.js';
 
-
 export interface ServeProcess {
   url: string;
   /** host:port of the gRPC frontend. */
@@ -30,16 +29,36 @@ function cleanEnv(): NodeJS.ProcessEnv {
  * Start `tend serve --home HOME --config FILE` on free ports and resolve once every model is loaded
  * (the banner line "ready:" printed).
  */
-export function startServeProcess(options: { home: string; configFile: string; logLevel?: string; extraArgs?: string[] }): Promise<ServeProcess> {
+export function startServeProcess(options: {
+  home: string;
+  configFile: string;
+  logLevel?: string;
+  extraArgs?: string[];
+}): Promise<ServeProcess> {
   const args = [
-    '--import', 'tsx', CLI, 'serve',
-    '--home', options.home,
-    '--config', options.configFile,
-    '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0',
-    '--log-level', options.logLevel ?? 'error',
+    '--import',
+    'tsx',
+    CLI,
+    'serve',
+    '--home',
+    options.home,
+    '--config',
+    options.configFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--log-level',
+    options.logLevel ?? 'error',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const errorLines: string[] = [];
   let stdout = '';
   let partial = '';
@@ -91,14 +110,20 @@ export function startServeProcess(options: { home: string; configFile: string; l
         if (listening && /^ready: /m.test(stdout)) {
           proc.url = listening[1] as string;
           proc.grpcAddress = listening[2] ?? '';
-          if (!/^ready: yes/m.test(stdout)) reject(new Error(`tend serve started but is not ready:\n${stdout}`));
+          if (!/^ready: yes/m.test(stdout))
+            reject(new Error(`tend serve started but is not ready:\n${stdout}`));
           else resolve(proc);
         }
       }
     });
     child.once('exit', (code, signal) => {
       proc.exit = { code, signal };
-      if (proc.url === '') reject(new Error(`tend serve exited (${code ?? signal}) before it was ready:\n${stdout}\n${errorLines.join('\n')}`));
+      if (proc.url === '')
+        reject(
+          new Error(
+            `tend serve exited (${code ?? signal}) before it was ready:\n${stdout}\n${errorLines.join('\n')}`,
+          ),
+        );
     });
   });
 }

@@ -32,7 +32,9 @@ export function validJsonInput(r: FuzzRandom, spec: FuzzInputSpec, batch: number
   const count = shape.reduce((a, b) => a * b, 1);
   const flat = Array.from({ length: count }, () => validElement(r, spec.datatype, spec.name));
   const inner = spec.inner.reduce((a, b) => a * b, 1);
-  const data: JsonValue[] = r.chance(0.2) ? Array.from({ length: batch }, (_, b) => flat.slice(b * inner, (b + 1) * inner)) : flat;
+  const data: JsonValue[] = r.chance(0.2)
+    ? Array.from({ length: batch }, (_, b) => flat.slice(b * inner, (b + 1) * inner))
+    : flat;
   return { name: spec.name, datatype: spec.datatype, shape, data };
 }
 

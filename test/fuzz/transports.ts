@@ -8,7 +8,14 @@ import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
 import { describeCase, type GrpcCase, type HttpCase, type RawCase } from './fuzz-case.js';
-import { judgeGrpc, judgeHttp, judgeHttpError, judgeRawAnswer, type HttpAnswer, type Verdict } from './verdict.js';
+import {
+  judgeGrpc,
+  judgeHttp,
+  judgeHttpError,
+  judgeRawAnswer,
+  type HttpAnswer,
+  type Verdict,
+} from './verdict.js';
 
 export interface Judged {
   verdict: Verdict;
@@ -48,7 +55,14 @@ export class HttpSender {
       if (c.body && !c.chunked) headers['content-length'] = String(c.body.length);
       let req;
       try {
-        req = httpRequest({ agent: c.fresh ? false : this.agent, host: this.url.hostname, port: this.url.port, method: c.method, path: c.path, headers });
+        req = httpRequest({
+          agent: c.fresh ? false : this.agent,
+          host: this.url.hostname,
+          port: this.url.port,
+          method: c.method,
+          path: c.path,
+          headers,
+        });
       } catch (err) {
         // node:http refuses some paths and header values itself: nothing was sent.
         done({ verdict: { cls: 'rejected', reason: 'client-refused' }, answer: (err as Error).message });
@@ -61,10 +75,23 @@ export class HttpSender {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
-          const answer: HttpAnswer = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
-          done({ verdict: judgeHttp(answer, { head: c.method === 'HEAD', ...(c.expectOk ? { expectOk: true } : {}), ...(c.expectRefused ? { expectRefused: true } : {}) }), answer: shortAnswer(answer) });
+          const answer: HttpAnswer = {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          };
+          done({
+            verdict: judgeHttp(answer, {
+              head: c.method === 'HEAD',
+              ...(c.expectOk ? { expectOk: true } : {}),
+              ...(c.expectRefused ? { expectRefused: true } : {}),
+            }),
+            answer: shortAnswer(answer),
+          });
         });
-        res.on('error', (err) => done({ verdict: judgeHttpError(err, c), answer: `response error ${err.message}` }));
+        res.on('error', (err) =>
+          done({ verdict: judgeHttpError(err, c), answer: `response error ${err.message}` }),
+        );
       });
       let previous: string | undefined;
       req.on('socket', (socket: Socket) => {
@@ -72,7 +99,10 @@ export class HttpSender {
         this.lastOnSocket.set(socket, describeCase(c).slice(0, 300));
       });
       req.on('error', (err: Error & { code?: string }) =>
-        done({ verdict: judgeHttpError(err, c), answer: `${err.code ?? ''} ${err.message}${previous ? ` (previous request on this connection: ${previous})` : ' (fresh connection)'}` }),
+        done({
+          verdict: judgeHttpError(err, c),
+          answer: `${err.code ?? ''} ${err.message}${previous ? ` (previous request on this connection: ${previous})` : ' (fresh connection)'}`,
+        }),
       );
       if (c.body && c.chunked) {
         const step = 64 * 1024;
@@ -105,7 +135,11 @@ export function parseResponses(data: Buffer): { responses: ParsedResponse[]; res
     const head = data.subarray(offset, end).toString('latin1').split('\r\n');
     const statusLine = /^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '');
     if (!statusLine) {
-      responses.push({ status: -1, headers: {}, body: data.subarray(offset, Math.min(data.length, offset + 200)) });
+      responses.push({
+        status: -1,
+        headers: {},
+        body: data.subarray(offset, Math.min(data.length, offset + 200)),
+      });
       return { responses, rest: data.length };
     }
     const headers: Record<string, string> = {};
@@ -166,16 +200,30 @@ export function sendRaw(address: { host: string; port: number }, c: RawCase): Pr
       const data = Buffer.concat(chunks);
       const { responses } = parseResponses(data);
       for (const r of responses) {
-        if (r.status < 0) return resolve({ verdict: { cls: 'unexpected', reason: 'answer is not HTTP/1.1' }, answer: r.body.toString('latin1') });
+        if (r.status < 0)
+          return resolve({
+            verdict: { cls: 'unexpected', reason: 'answer is not HTTP/1.1' },
+            answer: r.body.toString('latin1'),
+          });
         const verdict = judgeRawAnswer(r);
-        if (verdict.cls === 'unexpected') return resolve({ verdict, answer: `${r.status} ${r.body.subarray(0, 300).toString('utf8')}` });
+        if (verdict.cls === 'unexpected')
+          return resolve({ verdict, answer: `${r.status} ${r.body.subarray(0, 300).toString('utf8')}` });
       }
       const first = responses[0];
-      if (first) return resolve({ verdict: judgeRawAnswer(first), answer: `${responses.length} answer(s), first ${first.status}` });
+      if (first)
+        return resolve({
+          verdict: judgeRawAnswer(first),
+          answer: `${responses.length} answer(s), first ${first.status}`,
+        });
       if (c.mode === 'incomplete') return resolve({ verdict: { cls: 'incomplete-unanswered' }, answer: why });
-      if (c.mode === 'may-close' && why === 'closed') return resolve({ verdict: { cls: 'refused-by-node', reason: 'node-closed' }, answer: why });
-      const detail = why === 'error' ? `${(err as Error & { code?: string }).code ?? ''} ${err?.message ?? ''}` : why;
-      resolve({ verdict: { cls: 'unexpected', reason: `no HTTP answer (${detail})` }, answer: data.subarray(0, 200).toString('latin1') });
+      if (c.mode === 'may-close' && why === 'closed')
+        return resolve({ verdict: { cls: 'refused-by-node', reason: 'node-closed' }, answer: why });
+      const detail =
+        why === 'error' ? `${(err as Error & { code?: string }).code ?? ''} ${err?.message ?? ''}` : why;
+      resolve({
+        verdict: { cls: 'unexpected', reason: `no HTTP answer (${detail})` },
+        answer: data.subarray(0, 200).toString('latin1'),
+      });
     };
     const timer = setTimeout(() => finish('timeout'), c.mode === 'incomplete' ? 300 : ANSWER_TIMEOUT_MS);
     socket.on('connect', () => socket.write(c.bytes));
@@ -202,7 +250,9 @@ export class GrpcSender {
     address: string,
     private readonly timeoutMs = ANSWER_TIMEOUT_MS,
   ) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+    });
   }
 
   send(c: GrpcCase): Promise<Judged> {
@@ -211,15 +261,30 @@ export class GrpcSender {
     const judge = (err: grpc.ServiceError | null): Verdict => {
       if (err === null) return { cls: 'ok' };
       const tendCode = err.metadata?.get('tend-error-code')[0];
-      return judgeGrpc({ code: err.code, details: err.details, tendCode: typeof tendCode === 'string' ? tendCode : undefined }, c);
+      return judgeGrpc(
+        {
+          code: err.code,
+          details: err.details,
+          tendCode: typeof tendCode === 'string' ? tendCode : undefined,
+        },
+        c,
+      );
     };
     const metadata = new grpc.Metadata();
     for (const [key, value] of Object.entries(c.metadata ?? {})) metadata.set(key, value);
     if (c.method !== 'ModelStreamInfer') {
       return new Promise((resolve) => {
-        this.client.makeUnaryRequest(path, passThrough, passThrough, c.messages[0] ?? Buffer.alloc(0), metadata, { deadline }, (err) => {
-          resolve({ verdict: judge(err), answer: err ? `${err.code} ${err.details}` : 'OK' });
-        });
+        this.client.makeUnaryRequest(
+          path,
+          passThrough,
+          passThrough,
+          c.messages[0] ?? Buffer.alloc(0),
+          metadata,
+          { deadline },
+          (err) => {
+            resolve({ verdict: judge(err), answer: err ? `${err.code} ${err.details}` : 'OK' });
+          },
+        );
       });
     }
     return new Promise((resolve) => {
@@ -231,11 +296,21 @@ export class GrpcSender {
         const error = streamErrorMessage(message);
         if (error === 'internal error; see the server log') internal = error;
       });
-      call.on('error', (err: grpc.ServiceError) => resolve({ verdict: judge(err), answer: `${err.code} ${err.details} after ${answers} answer(s)` }));
+      call.on('error', (err: grpc.ServiceError) =>
+        resolve({ verdict: judge(err), answer: `${err.code} ${err.details} after ${answers} answer(s)` }),
+      );
       call.on('status', (status: grpc.StatusObject) => {
         if (status.code !== grpc.status.OK) return; // 'error' reports it
-        if (internal) resolve({ verdict: { cls: 'unexpected', reason: `stream answer: ${internal}` }, answer: internal });
-        else if (answers !== c.messages.length) resolve({ verdict: { cls: 'unexpected', reason: `${c.messages.length} stream requests, ${answers} answers` }, answer: `${answers} answers` });
+        if (internal)
+          resolve({ verdict: { cls: 'unexpected', reason: `stream answer: ${internal}` }, answer: internal });
+        else if (answers !== c.messages.length)
+          resolve({
+            verdict: {
+              cls: 'unexpected',
+              reason: `${c.messages.length} stream requests, ${answers} answers`,
+            },
+            answer: `${answers} answers`,
+          });
         else resolve({ verdict: { cls: 'ok' }, answer: `${answers} answers` });
       });
       for (const m of c.messages) call.write(m);

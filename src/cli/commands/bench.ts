@@ -48,14 +48,26 @@ async function startLocalServer(opts: BenchOptions): Promise<{ url: string; chil
   const port = await freePort();
   const script = process.argv[1];
   if (!script) throw errors.internal('cannot find the tend script to start a server');
-  const args = [...process.execArgv, script, 'serve', '--host', '127.0.0.1', '--port', String(port), '--no-grpc', '--log-level', 'warn'];
+  const args = [
+    ...process.execArgv,
+    script,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--no-grpc',
+    '--log-level',
+    'warn',
+  ];
   if (opts.home) args.push('--home', opts.home);
   for (const r of opts.repo) args.push('--repo', r);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw errors.internal(`the server exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw errors.internal(`the server exited with code ${child.exitCode} before it was ready`);
     try {
       const res = await fetch(`${url}/v2/health/ready`);
       if (res.ok) return { url, child };
@@ -73,7 +85,10 @@ export function parseShapes(flags: readonly string[]): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (const flag of flags) {
     const eq = flag.indexOf('=');
-    const dims = flag.slice(eq + 1).split(',').map(Number);
+    const dims = flag
+      .slice(eq + 1)
+      .split(',')
+      .map(Number);
     if (eq <= 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
       throw errors.invalidArgument(`--shape '${flag}' must look like NAME=D1,D2,... with positive integers`);
     }
@@ -94,7 +109,11 @@ function randomValues(datatype: string, count: number): unknown[] {
 }
 
 /** A V2 request body of `batch` items with random values, shaped from the model's metadata. */
-export function syntheticBody(inputs: readonly MetadataInput[], batch: number, shapes: Map<string, number[]>): string {
+export function syntheticBody(
+  inputs: readonly MetadataInput[],
+  batch: number,
+  shapes: Map<string, number[]>,
+): string {
   return JSON.stringify({
     inputs: inputs.map((input) => {
       const given = shapes.get(input.name);
@@ -108,7 +127,14 @@ export function syntheticBody(inputs: readonly MetadataInput[], batch: number, s
 async function progressBar() {
   if (!isInteractive()) return undefined;
   const { SingleBar, Presets } = await import('cli-progress');
-  return new SingleBar({ format: 'bench c={c} |{bar}| {value}/{total} s  {requests} requests', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+  return new SingleBar(
+    {
+      format: 'bench c={c} |{bar}| {value}/{total} s  {requests} requests',
+      hideCursor: true,
+      stream: process.stderr,
+    },
+    Presets.shades_classic,
+  );
 }
 
 export async function benchCommand(ref: string, opts: BenchOptions): Promise<void> {
@@ -123,12 +149,24 @@ export async function benchCommand(ref: string, opts: BenchOptions): Promise<voi
     const modelUrl = `${baseUrl}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
     const metaRes = await fetch(modelUrl);
     const meta = (await metaRes.json()) as { inputs?: MetadataInput[]; error?: string };
-    if (!metaRes.ok) throw errors.withCode(metaRes.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', meta.error ?? `metadata request answered ${metaRes.status}`);
-    const body = opts.data ? readFileSync(opts.data, 'utf8') : syntheticBody(meta.inputs ?? [], opts.batch, shapes);
-    const check = await fetch(`${modelUrl}/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    if (!metaRes.ok)
+      throw errors.withCode(
+        metaRes.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST',
+        meta.error ?? `metadata request answered ${metaRes.status}`,
+      );
+    const body = opts.data
+      ? readFileSync(opts.data, 'utf8')
+      : syntheticBody(meta.inputs ?? [], opts.batch, shapes);
+    const check = await fetch(`${modelUrl}/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     if (!check.ok) {
       const answer = (await check.json()) as { error?: string };
-      throw errors.invalidArgument(`the benchmark request is refused: ${answer.error ?? check.status} (use --shape or --data)`);
+      throw errors.invalidArgument(
+        `the benchmark request is refused: ${answer.error ?? check.status} (use --shape or --data)`,
+      );
     }
     const progress = opts.json ? undefined : await progressBar();
     const results: LoadLevelResult[] = [];
@@ -144,13 +182,23 @@ export async function benchCommand(ref: string, opts: BenchOptions): Promise<voi
           durationMs,
           warmupMs,
           itemsPerRequest: opts.batch,
-          onTick: (done) => progress?.update(Math.min(totalSeconds, Math.round((Date.now() - levelStart) / 1000)), { c, requests: done }),
+          onTick: (done) =>
+            progress?.update(Math.min(totalSeconds, Math.round((Date.now() - levelStart) / 1000)), {
+              c,
+              requests: done,
+            }),
         }),
       );
       progress?.stop();
     }
     if (opts.json) {
-      printJson({ model: ref, url: modelUrl, batch: opts.batch, duration_seconds: durationMs / 1000, levels: results });
+      printJson({
+        model: ref,
+        url: modelUrl,
+        batch: opts.batch,
+        duration_seconds: durationMs / 1000,
+        levels: results,
+      });
       return;
     }
     process.stdout.write(`${ref} at ${modelUrl}, batch ${opts.batch}, ${durationMs / 1000} s per level\n`);

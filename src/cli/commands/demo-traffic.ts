@@ -77,10 +77,15 @@ function networkReason(err: unknown): string {
 }
 
 function unreachable(url: string, err: unknown): TendError {
-  return errors.invalidArgument(`no tend server answers at ${url} (${networkReason(err)}) — start the demo with \`tend demo\`, or give its address with --url`);
+  return errors.invalidArgument(
+    `no tend server answers at ${url} (${networkReason(err)}) — start the demo with \`tend demo\`, or give its address with --url`,
+  );
 }
 
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const text = await res.text();
   try {
@@ -97,7 +102,8 @@ function baseUrl(raw: string): string {
   } catch {
     throw errors.invalidArgument(`--url '${raw}' is not a URL (e.g. http://127.0.0.1:8000)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw errors.invalidArgument(`--url '${raw}' must be an http:// or https:// URL`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw errors.invalidArgument(`--url '${raw}' must be an http:// or https:// URL`);
   return parsed.href.replace(/\/+$/, '');
 }
 
@@ -109,12 +115,20 @@ async function demoInput(base: string): Promise<string> {
   } catch (err) {
     throw unreachable(base, err);
   }
-  if (meta.status === 404) throw errors.notFound(`the server at ${base} does not serve model '${DEMO_MODEL}' — start the demo with \`tend demo\` (it trains and serves it)`);
-  if (meta.status !== 200) throw errors.unavailable(`${base}/v2/models/${DEMO_MODEL} answered ${meta.status}: ${String(meta.body['error'] ?? '')}`);
+  if (meta.status === 404)
+    throw errors.notFound(
+      `the server at ${base} does not serve model '${DEMO_MODEL}' — start the demo with \`tend demo\` (it trains and serves it)`,
+    );
+  if (meta.status !== 200)
+    throw errors.unavailable(
+      `${base}/v2/models/${DEMO_MODEL} answered ${meta.status}: ${String(meta.body['error'] ?? '')}`,
+    );
   const inputs = meta.body['inputs'] as { name: string; datatype: string; shape: number[] }[] | undefined;
   const input = inputs?.length === 1 ? inputs[0] : undefined;
   if (!input || input.datatype !== 'FP32' || input.shape[input.shape.length - 1] !== PIXELS) {
-    throw errors.invalidArgument(`model '${DEMO_MODEL}' at ${base} is not the demo's digits model (one FP32 input of ${PIXELS} pixels): ${JSON.stringify(inputs ?? [])}`);
+    throw errors.invalidArgument(
+      `model '${DEMO_MODEL}' at ${base} is not the demo's digits model (one FP32 input of ${PIXELS} pixels): ${JSON.stringify(inputs ?? [])}`,
+    );
   }
   return input.name;
 }
@@ -156,10 +170,14 @@ async function runPhase(
   };
   const one = async (i: number): Promise<void> => {
     const order = shuffledRows(digits.rows);
-    const rows = Array.from({ length: opts.rows }, (_, j) => order[(i * opts.rows + j) % digits.rows] as number);
+    const rows = Array.from(
+      { length: opts.rows },
+      (_, j) => order[(i * opts.rows + j) % digits.rows] as number,
+    );
     const data = rows.flatMap((r) => {
       const p = digits.pixels(r);
-      if (phase.drift) for (const c of DRIFT_PIXELS) p[c] = Math.min(PIXEL_MAX, (p[c] as number) + DRIFT_SHIFT);
+      if (phase.drift)
+        for (const c of DRIFT_PIXELS) p[c] = Math.min(PIXEL_MAX, (p[c] as number) + DRIFT_SHIFT);
       return p;
     });
     const labels = rows.map((r) => (phase.drift ? (digits.digit(r) + 1) % 10 : digits.digit(r)));
@@ -168,12 +186,16 @@ async function runPhase(
     const infer = await call(`${base}/v2/models/${DEMO_MODEL}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id, inputs: [{ name: input, datatype: 'FP32', shape: [rows.length, PIXELS], data }] }),
+      body: JSON.stringify({
+        id,
+        inputs: [{ name: input, datatype: 'FP32', shape: [rows.length, PIXELS], data }],
+      }),
     });
     if (infer.status !== 200) {
       const error = `infer answered ${infer.status}: ${String(infer.body['error'] ?? '')}`;
       // A refused request (e.g. more rows than the model's largest batch) is refused every time.
-      if (infer.status === 400) tally.stopped ??= errors.invalidArgument(`the server refused the traffic: ${error}`);
+      if (infer.status === 400)
+        tally.stopped ??= errors.invalidArgument(`the server refused the traffic: ${error}`);
       return fail(error);
     }
     const outputs = (infer.body['outputs'] ?? []) as { name: string; data: unknown[] }[];
@@ -187,7 +209,8 @@ async function runPhase(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ feedback: labels.map((label, row) => ({ id, row, label })) }),
     });
-    if (feedback.status !== 200) return fail(`feedback answered ${feedback.status}: ${String(feedback.body['error'] ?? '')}`);
+    if (feedback.status !== 200)
+      return fail(`feedback answered ${feedback.status}: ${String(feedback.body['error'] ?? '')}`);
     tally.accepted += Number(feedback.body['accepted'] ?? 0);
   };
   const client = async (): Promise<void> => {
@@ -198,7 +221,9 @@ async function runPhase(
       } catch (err) {
         // No answer at all (not an error status): the server went away, so stop rather than fail every request.
         fail(networkReason(err));
-        tally.stopped ??= errors.unavailable(`the server at ${base} stopped answering (${networkReason(err)})`);
+        tally.stopped ??= errors.unavailable(
+          `the server at ${base} stopped answering (${networkReason(err)})`,
+        );
       }
       onDone();
     }
@@ -209,7 +234,10 @@ async function runPhase(
 async function progress(total: number): Promise<{ tick(): void; stop(): void }> {
   if (!isInteractive()) return { tick() {}, stop() {} };
   const { SingleBar, Presets } = await import('cli-progress');
-  const bar = new SingleBar({ format: 'traffic |{bar}| {value}/{total} requests', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'traffic |{bar}| {value}/{total} requests', hideCursor: true, stream: process.stderr },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { tick: () => bar.increment(), stop: () => bar.stop() };
 }
@@ -222,7 +250,8 @@ export async function demoTrafficCommand(opts: DemoTrafficOptions): Promise<void
   const digits = loadDigits();
   const cleanCount = opts.drift ? Math.floor(opts.requests / 2) : opts.requests;
   const phases: Phase[] = [{ name: 'clean', first: 0, count: cleanCount, drift: false }];
-  if (opts.drift) phases.push({ name: 'drifted', first: cleanCount, count: opts.requests - cleanCount, drift: true });
+  if (opts.drift)
+    phases.push({ name: 'drifted', first: cleanCount, count: opts.requests - cleanCount, drift: true });
   if (opts.drift) {
     process.stdout.write(
       `--drift: requests ${cleanCount + 1} to ${opts.requests} add ${DRIFT_SHIFT} (at most ${PIXEL_MAX}) to ${DRIFT_PIXELS.map((c) => digits.columns[c]).join(', ')} and send wrong labels ((digit + 1) mod 10)\n`,
@@ -233,7 +262,15 @@ export async function demoTrafficCommand(opts: DemoTrafficOptions): Promise<void
   const tallies: Tally[] = [];
   try {
     for (const phase of phases.filter((p) => p.count > 0)) {
-      const tally: Tally = { sent: 0, failed: 0, rows: 0, correct: 0, accepted: 0, firstError: null, stopped: null };
+      const tally: Tally = {
+        sent: 0,
+        failed: 0,
+        rows: 0,
+        correct: 0,
+        accepted: 0,
+        firstError: null,
+        stopped: null,
+      };
       tallies.push(tally);
       await runPhase(base, input, digits, phase, opts, runId, tally, () => bar.tick());
       if (tally.stopped !== null) break;
@@ -241,15 +278,31 @@ export async function demoTrafficCommand(opts: DemoTrafficOptions): Promise<void
   } finally {
     bar.stop();
   }
-  const total = tallies.reduce((t, x) => ({ sent: t.sent + x.sent, failed: t.failed + x.failed, accepted: t.accepted + x.accepted }), { sent: 0, failed: 0, accepted: 0 });
+  const total = tallies.reduce(
+    (t, x) => ({ sent: t.sent + x.sent, failed: t.failed + x.failed, accepted: t.accepted + x.accepted }),
+    { sent: 0, failed: 0, accepted: 0 },
+  );
   tallies.forEach((t, i) => {
     const phase = phases[i] as Phase;
-    process.stdout.write(`${phase.name}: ${t.sent} requests, ${t.rows} digits, accuracy against the labels sent ${percent(t.correct, t.rows)}, ${t.accepted} labels accepted, ${t.failed} failed\n`);
+    process.stdout.write(
+      `${phase.name}: ${t.sent} requests, ${t.rows} digits, accuracy against the labels sent ${percent(t.correct, t.rows)}, ${t.accepted} labels accepted, ${t.failed} failed\n`,
+    );
   });
-  process.stdout.write(`sent ${total.sent} requests (${opts.rows} digits each) with request ids traffic-${runId}-N; ${total.accepted} feedback labels accepted; ${total.failed} failures\n`);
+  process.stdout.write(
+    `sent ${total.sent} requests (${opts.rows} digits each) with request ids traffic-${runId}-N; ${total.accepted} feedback labels accepted; ${total.failed} failures\n`,
+  );
   const stopped = tallies.find((t) => t.stopped !== null)?.stopped;
-  if (stopped) throw errors.withCode(stopped.code, `${stopped.message} after ${total.sent} of ${opts.requests} requests`);
-  process.stdout.write(`open the dashboard: ${base}/   (the monitor API: ${base}/v2/models/${DEMO_MODEL}/monitor)\n`);
+  if (stopped)
+    throw errors.withCode(
+      stopped.code,
+      `${stopped.message} after ${total.sent} of ${opts.requests} requests`,
+    );
+  process.stdout.write(
+    `open the dashboard: ${base}/   (the monitor API: ${base}/v2/models/${DEMO_MODEL}/monitor)\n`,
+  );
   const firstError = tallies.find((t) => t.firstError !== null)?.firstError;
-  if (total.failed > 0) throw errors.unavailable(`${total.failed} of ${total.sent} requests failed; the first: ${firstError ?? 'unknown'}`);
+  if (total.failed > 0)
+    throw errors.unavailable(
+      `${total.failed} of ${total.sent} requests failed; the first: ${firstError ?? 'unknown'}`,
+    );
 }

@@ -28,10 +28,17 @@ async function prepareDemoModel(home: string, quiet: boolean) {
   return model;
 }
 
-async function progressBar(): Promise<{ update(epoch: number, epochs: number, loss: number): void; stop(): void }> {
+async function progressBar(): Promise<{
+  update(epoch: number, epochs: number, loss: number): void;
+  stop(): void;
+}> {
   const { SingleBar, Presets } = await import('cli-progress');
   const bar = new SingleBar(
-    { format: 'training digits |{bar}| epoch {value}/{total}  loss {loss}', hideCursor: true, stream: process.stderr },
+    {
+      format: 'training digits |{bar}| epoch {value}/{total}  loss {loss}',
+      hideCursor: true,
+      stream: process.stderr,
+    },
     Presets.shades_classic,
   );
   let started = false;
@@ -58,12 +65,22 @@ export function demoCurl(url: string): string {
 export async function demoCommand(opts: DemoOptions): Promise<void> {
   const home = resolveHome(opts.home);
   const model = await prepareDemoModel(home, Boolean(opts.json));
-  if (!model.trained && !opts.json) process.stdout.write(`using the digits model already in ${home} (version ${model.version})\n`);
+  if (!model.trained && !opts.json)
+    process.stdout.write(`using the digits model already in ${home} (version ${model.version})\n`);
   if (!opts.serve) {
     if (opts.json) printJson(model);
     return;
   }
-  const config = resolveServerConfig({ flags: { host: opts.host, port: opts.port, grpcPort: opts.grpcPort, grpc: opts.grpc, home, logLevel: process.env['TEND_LOG_LEVEL'] ?? 'warn' } });
+  const config = resolveServerConfig({
+    flags: {
+      host: opts.host,
+      port: opts.port,
+      grpcPort: opts.grpcPort,
+      grpc: opts.grpc,
+      home,
+      logLevel: process.env['TEND_LOG_LEVEL'] ?? 'warn',
+    },
+  });
   const handle = await startServing(config, (_engine, url, grpcAddress) =>
     [
       '',

@@ -18,22 +18,37 @@ interface DeployOptions {
 function versionRef(endpoint: string, ref: string): string {
   if (!ref.includes('@')) return ref;
   const parsed = parseRef(ref);
-  if (parsed.name !== endpoint) throw errors.invalidArgument(`'${ref}' is a version of '${parsed.name}', not of the endpoint '${endpoint}'`);
+  if (parsed.name !== endpoint)
+    throw errors.invalidArgument(
+      `'${ref}' is a version of '${parsed.name}', not of the endpoint '${endpoint}'`,
+    );
   return parsed.version as string;
 }
 
 /** The current routes, or a champion-only start: the `champion` alias when set, else the latest version. */
-async function currentRoutes(registry: Registry, endpoint: string): Promise<DeploymentRoutesInput & { revision: number | null }> {
+async function currentRoutes(
+  registry: Registry,
+  endpoint: string,
+): Promise<DeploymentRoutesInput & { revision: number | null }> {
   const record = await registry.deployments.get(endpoint);
   if (record) return { ...record.routes, revision: record.revision };
   const aliases = await registry.models.listAliases(endpoint);
   if (aliases['champion'] !== undefined) return { champion: 'champion', revision: null };
-  return { champion: String((await registry.models.resolveVersion(endpoint, 'latest')).version), revision: null };
+  return {
+    champion: String((await registry.models.resolveVersion(endpoint, 'latest')).version),
+    revision: null,
+  };
 }
 
-function show(record: { endpoint: string; routes: unknown; revision: number }, json: boolean | undefined): void {
+function show(
+  record: { endpoint: string; routes: unknown; revision: number },
+  json: boolean | undefined,
+): void {
   if (json) printJson(record);
-  else process.stdout.write(`${record.endpoint} (revision ${record.revision}): ${JSON.stringify(record.routes)}\n`);
+  else
+    process.stdout.write(
+      `${record.endpoint} (revision ${record.revision}): ${JSON.stringify(record.routes)}\n`,
+    );
 }
 
 async function write(
@@ -53,7 +68,11 @@ async function write(
   show(record, opts.json);
 }
 
-export async function deployCanaryCommand(endpoint: string, ref: string, opts: DeployOptions & { percent: number }): Promise<void> {
+export async function deployCanaryCommand(
+  endpoint: string,
+  ref: string,
+  opts: DeployOptions & { percent: number },
+): Promise<void> {
   await write(opts, endpoint, 'canary', (c) => {
     const { experiment: _dropped, ...rest } = c;
     return { ...rest, canary: { version: versionRef(endpoint, ref), percent: opts.percent } };
@@ -64,25 +83,40 @@ export async function deployShadowCommand(endpoint: string, ref: string, opts: D
   await write(opts, endpoint, 'shadow', (c) => ({ ...c, shadow: { version: versionRef(endpoint, ref) } }));
 }
 
-export async function deployExperimentCommand(endpoint: string, variants: string[], opts: DeployOptions & { stickyBy?: string }): Promise<void> {
+export async function deployExperimentCommand(
+  endpoint: string,
+  variants: string[],
+  opts: DeployOptions & { stickyBy?: string },
+): Promise<void> {
   const parsed = variants.map((v) => {
     const eq = v.lastIndexOf('=');
     const weight = Number(v.slice(eq + 1));
-    if (eq <= 0 || v.slice(eq + 1) === '' || !Number.isFinite(weight)) throw errors.invalidArgument(`'${v}' must look like REF=WEIGHT, e.g. ${endpoint}@2=50`);
+    if (eq <= 0 || v.slice(eq + 1) === '' || !Number.isFinite(weight))
+      throw errors.invalidArgument(`'${v}' must look like REF=WEIGHT, e.g. ${endpoint}@2=50`);
     return { version: versionRef(endpoint, v.slice(0, eq)), weight };
   });
   await write(opts, endpoint, 'experiment', (c) => {
     const { canary: _dropped, ...rest } = c;
-    return { ...rest, experiment: { variants: parsed, ...(opts.stickyBy !== undefined ? { sticky_by: opts.stickyBy } : {}) } };
+    return {
+      ...rest,
+      experiment: { variants: parsed, ...(opts.stickyBy !== undefined ? { sticky_by: opts.stickyBy } : {}) },
+    };
   });
 }
 
 /** Promote or roll back: the same route changes as the server's API. */
-async function transition(endpoint: string, opts: DeployOptions, action: 'promote' | 'rollback'): Promise<void> {
+async function transition(
+  endpoint: string,
+  opts: DeployOptions,
+  action: 'promote' | 'rollback',
+): Promise<void> {
   const record = await withRegistry(opts.home, async (registry) => {
     const current = await registry.deployments.get(endpoint);
     if (!current) throw errors.deploymentNotFound(endpoint);
-    const next = action === 'promote' ? promotedRoutes(endpoint, current.routes) : rolledBackRoutes(endpoint, current.routes);
+    const next =
+      action === 'promote'
+        ? promotedRoutes(endpoint, current.routes)
+        : rolledBackRoutes(endpoint, current.routes);
     return registry.deployments.put(endpoint, next, {
       action,
       expectedRevision: current.revision,
@@ -114,6 +148,13 @@ export async function deployHistoryCommand(endpoint: string, opts: DeployOptions
   }
   printTable(
     ['#', 'at', 'actor', 'action', 'routes', 'reason'],
-    history.map((h) => [String(h.id), h.at, h.actor, h.action, h.after ? JSON.stringify(h.after) : '(removed)', h.reason ?? '']),
+    history.map((h) => [
+      String(h.id),
+      h.at,
+      h.actor,
+      h.action,
+      h.after ? JSON.stringify(h.after) : '(removed)',
+      h.reason ?? '',
+    ]),
   );
 }

@@ -41,21 +41,34 @@ export function requestBodyFromFile(file: string, inputs: readonly InputSpec[]):
   const ext = extname(file).toLowerCase();
   if (ext === '.json') {
     const body = parseJsonBody(Buffer.from(text));
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.invalidArgument(`${file} must hold a V2 request object`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw errors.invalidArgument(`${file} must hold a V2 request object`);
     return body as Record<string, unknown>;
   }
-  if (ext !== '.csv') throw errors.invalidArgument(`--data must be a .json V2 request body or a .csv file, got '${file}'`);
+  if (ext !== '.csv')
+    throw errors.invalidArgument(`--data must be a .json V2 request body or a .csv file, got '${file}'`);
   if (inputs.length !== 1) {
-    throw errors.invalidArgument(`a CSV can feed a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}): use a .json request`);
+    throw errors.invalidArgument(
+      `a CSV can feed a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}): use a .json request`,
+    );
   }
   const spec = inputs[0] as InputSpec;
   const table = readFeatureRows(text, file); // a header row, then one row of features per item
   const width = spec.shape.length === 2 ? spec.shape[1] : undefined;
   if (width !== undefined && width > 0 && table.columns.length !== width) {
-    throw errors.invalidArgument(`${file} has ${table.columns.length} columns but input '${spec.name}' takes ${width} features per row`);
+    throw errors.invalidArgument(
+      `${file} has ${table.columns.length} columns but input '${spec.name}' takes ${width} features per row`,
+    );
   }
   return {
-    inputs: [{ name: spec.name, datatype: spec.datatype, shape: [table.rows, table.columns.length], data: Array.from(table.values) }],
+    inputs: [
+      {
+        name: spec.name,
+        datatype: spec.datatype,
+        shape: [table.rows, table.columns.length],
+        data: Array.from(table.values),
+      },
+    ],
   };
 }
 
@@ -63,13 +76,19 @@ function formatValue(v: unknown): string {
   return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v);
 }
 
-function printOutputs(response: { model_name: string; model_version: string; id: string; outputs: V2Output[] }): void {
+function printOutputs(response: {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: V2Output[];
+}): void {
   process.stdout.write(`${response.model_name} version ${response.model_version} (id ${response.id})\n`);
   const rows = response.outputs.reduce((n, o) => Math.max(n, o.shape[0] ?? 1), 0);
   for (let r = 0; r < Math.min(rows, 50); r++) {
     const parts = response.outputs.map((o) => {
       const perRow = o.shape.length > 0 && o.shape[0] === rows ? o.data.length / rows : o.data.length;
-      const slice = o.shape.length > 0 && o.shape[0] === rows ? o.data.slice(r * perRow, (r + 1) * perRow) : o.data;
+      const slice =
+        o.shape.length > 0 && o.shape[0] === rows ? o.data.slice(r * perRow, (r + 1) * perRow) : o.data;
       const shown = slice.slice(0, 10).map(formatValue).join(', ');
       return `${o.name}=${slice.length === 1 ? shown : `[${shown}${slice.length > 10 ? ', …' : ''}]`}`;
     });
@@ -83,11 +102,23 @@ async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
   const base = `${opts.url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
   const meta = await fetch(base);
   const metaBody = (await meta.json()) as { inputs?: InputSpec[]; error?: string };
-  if (!meta.ok) throw errors.withCode(meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST', metaBody.error ?? `server answered ${meta.status}`);
+  if (!meta.ok)
+    throw errors.withCode(
+      meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST',
+      metaBody.error ?? `server answered ${meta.status}`,
+    );
   const body = requestBodyFromFile(opts.data, metaBody.inputs ?? []);
-  const res = await fetch(`${base}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${base}/infer`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const answer = (await res.json()) as { error?: string };
-  if (!res.ok) throw errors.withCode(res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST', answer.error ?? `server answered ${res.status}`);
+  if (!res.ok)
+    throw errors.withCode(
+      res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST',
+      answer.error ?? `server answered ${res.status}`,
+    );
   return answer;
 }
 
@@ -111,7 +142,9 @@ async function inferLocal(ref: string, opts: InferOptions): Promise<unknown> {
 }
 
 export async function inferCommand(ref: string, opts: InferOptions): Promise<void> {
-  const response = (opts.url ? await inferRemote(ref, opts) : await inferLocal(ref, opts)) as Parameters<typeof printOutputs>[0];
+  const response = (opts.url ? await inferRemote(ref, opts) : await inferLocal(ref, opts)) as Parameters<
+    typeof printOutputs
+  >[0];
   if (opts.json) printJson(response);
   else printOutputs(response);
 }

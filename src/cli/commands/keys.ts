@@ -16,7 +16,9 @@ export async function keysRotateCommand(opts: { home?: string; json?: boolean })
         `prediction log blocks: ${log === null ? 'none (no monitor.db yet)' : `${log.blocks} (${log.resealed} re-sealed, ${log.encrypted} encrypted, ${log.unchanged} unchanged)`}\n`,
     );
     for (const f of blobs.failed) process.stderr.write(`  ${f.sha256}: ${f.reason}\n`);
-    process.stdout.write('Running servers read the new key from the file when they meet it; give tend serve the same TEND_ENCRYPTION_KEY_FILE.\n');
+    process.stdout.write(
+      'Running servers read the new key from the file when they meet it; give tend serve the same TEND_ENCRYPTION_KEY_FILE.\n',
+    );
   }
   if (result.blobs.failed.length > 0) process.exitCode = 1;
 }

@@ -25,7 +25,9 @@ function formatBytes(bytes: number): string {
 function versionRef(ref: string, verb: string): { name: string; version: number } {
   const { name, version } = parseRef(ref);
   if (version === undefined || !/^[0-9]+$/.test(version)) {
-    throw errors.invalidArgument(`'${ref}' does not name a version — use NAME@VERSION with a version number, e.g. ${name}@2, to ${verb} it`);
+    throw errors.invalidArgument(
+      `'${ref}' does not name a version — use NAME@VERSION with a version number, e.g. ${name}@2, to ${verb} it`,
+    );
   }
   return { name, version: Number(version) };
 }
@@ -33,9 +35,13 @@ function versionRef(ref: string, verb: string): { name: string; version: number 
 /** `tend models archive NAME@VERSION`: keep the version but stop serving it. */
 export async function modelsArchiveCommand(ref: string, opts: CommonOptions): Promise<void> {
   const { name, version } = versionRef(ref, 'archive');
-  const record = await withRegistry(opts.home, (r) => r.models.archiveVersion(name, version, { actor: actor() }));
+  const record = await withRegistry(opts.home, (r) =>
+    r.models.archiveVersion(name, version, { actor: actor() }),
+  );
   if (opts.json) return printJson(record);
-  process.stdout.write(`archived ${name} version ${version}: kept, no longer served — undo with \`tend models unarchive ${name}@${version}\`\n`);
+  process.stdout.write(
+    `archived ${name} version ${version}: kept, no longer served — undo with \`tend models unarchive ${name}@${version}\`\n`,
+  );
 }
 
 /** `tend models unarchive NAME@VERSION`: serve an archived version again. */
@@ -47,13 +53,18 @@ export async function modelsUnarchiveCommand(ref: string, opts: CommonOptions): 
 }
 
 /** `tend models delete NAME@VERSION` deletes a version; `tend models delete NAME --yes` the whole model. */
-export async function modelsDeleteCommand(ref: string, opts: CommonOptions & { yes?: boolean }): Promise<void> {
+export async function modelsDeleteCommand(
+  ref: string,
+  opts: CommonOptions & { yes?: boolean },
+): Promise<void> {
   const { name, version } = parseRef(ref);
   if (version !== undefined) {
     const { version: number } = versionRef(ref, 'delete');
     await withRegistry(opts.home, (r) => r.models.deleteVersion(name, number));
     if (opts.json) return printJson({ name, version: number, deleted: true });
-    process.stdout.write(`deleted ${name} version ${number}; \`tend gc\` frees its file once nothing else uses it\n`);
+    process.stdout.write(
+      `deleted ${name} version ${number}; \`tend gc\` frees its file once nothing else uses it\n`,
+    );
     return;
   }
   const model = await withRegistry(opts.home, async (r) => {
@@ -66,7 +77,9 @@ export async function modelsDeleteCommand(ref: string, opts: CommonOptions & { y
     return r.models.delete(name, { actor: actor() });
   });
   if (opts.json) return printJson({ name, versions_deleted: model.version_count, deleted: true });
-  process.stdout.write(`deleted model ${name} (${model.version_count} version(s)); \`tend gc\` frees files nothing else uses\n`);
+  process.stdout.write(
+    `deleted model ${name} (${model.version_count} version(s)); \`tend gc\` frees files nothing else uses\n`,
+  );
 }
 
 /** `tend gc [--dry-run]`: remove model files no version uses and leftovers of interrupted pushes. */
@@ -83,14 +96,17 @@ export async function gcCommand(opts: CommonOptions & { dryRun?: boolean }): Pro
   process.stdout.write(
     `${verb} ${result.removed.length} file(s), ${formatBytes(result.freed_bytes)}; kept ${result.kept} model file(s) in use or written in the last minute\n`,
   );
-  if (result.dry_run && result.removed.length > 0) process.stdout.write('run `tend gc` without --dry-run to remove them\n');
+  if (result.dry_run && result.removed.length > 0)
+    process.stdout.write('run `tend gc` without --dry-run to remove them\n');
 }
 
 /** `tend export NAME --out FILE`: one tar archive with the model, its versions and aliases. */
 export async function exportCommand(ref: string, opts: CommonOptions & { out: string }): Promise<void> {
   const { name, version } = parseRef(ref);
   if (version !== undefined) {
-    throw errors.invalidArgument(`export takes a model NAME, not '${ref}' — the archive holds every version of ${name}`);
+    throw errors.invalidArgument(
+      `export takes a model NAME, not '${ref}' — the archive holds every version of ${name}`,
+    );
   }
   const result = await withRegistry(opts.home, (r) => r.archives.export(name, resolve(opts.out)));
   if (opts.json) return printJson(result);
@@ -107,7 +123,10 @@ export async function importCommand(file: string, opts: CommonOptions & { as?: s
   );
   if (opts.json) return printJson(result);
   const renamed = result.name !== result.original_name ? ` (as ${result.name})` : '';
-  const aliases = Object.entries(result.aliases).map(([a, v]) => `${a}→${v}`).join(', ') || '(none)';
+  const aliases =
+    Object.entries(result.aliases)
+      .map(([a, v]) => `${a}→${v}`)
+      .join(', ') || '(none)';
   process.stdout.write(
     `imported ${result.original_name}${renamed}: versions ${result.versions.join(', ')}; aliases ${aliases}\n` +
       `see it with \`tend models show ${result.name}\`\n`,

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import type { GraphOptimizationLevel } from '../../core/config.js';
-import { csvEvaluation, inferMaxBatchSize, optimizeVersion, OPTIMIZE_METHODS, type EvaluationData, type OptimizeMethod, type OptimizeReport } from '../../engine/index.js';
+import {
+  csvEvaluation,
+  inferMaxBatchSize,
+  optimizeVersion,
+  OPTIMIZE_METHODS,
+  type EvaluationData,
+  type OptimizeMethod,
+  type OptimizeReport,
+} from '../../engine/index.js';
 import { decodeInferRequest } from '../../server/http/index.js';
 import { printJson, printTable } from '../output.js';
 import { actor, parseRef, withRegistry } from './registry.js';
@@ -30,7 +38,8 @@ const LEVELS = ['disabled', 'basic', 'extended', 'all'];
 function numberOption(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n)) throw errors.invalidArgument(`${flag} '${raw}' is not a number`);
+  if (raw.trim() === '' || !Number.isFinite(n))
+    throw errors.invalidArgument(`${flag} '${raw}' is not a number`);
   return n;
 }
 
@@ -56,7 +65,9 @@ export function reportJson(r: OptimizeReport): Record<string, unknown> {
     version: s.version,
     size_bytes: s.size_bytes,
     batch1: s.batch1 ? { p50_ms: s.batch1.p50_ms, items_per_s: s.batch1.items_per_s } : null,
-    best_batch: s.best_batch ? { size: s.best_batch.size, p50_ms: s.best_batch.p50_ms, items_per_s: s.best_batch.items_per_s } : null,
+    best_batch: s.best_batch
+      ? { size: s.best_batch.size, p50_ms: s.best_batch.p50_ms, items_per_s: s.best_batch.items_per_s }
+      : null,
     accuracy: s.accuracy,
   });
   return {
@@ -77,16 +88,21 @@ export function reportJson(r: OptimizeReport): Record<string, unknown> {
 }
 
 export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions): Promise<void> {
-  if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod)) throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
-  if (opts.level !== undefined && !LEVELS.includes(opts.level)) throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
-  if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv')) throw errors.invalidArgument('--target names a column of a CSV given with --eval');
+  if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
+    throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+  if (opts.level !== undefined && !LEVELS.includes(opts.level))
+    throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
+  if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv'))
+    throw errors.invalidArgument('--target names a column of a CSV given with --eval');
   const { name, version } = parseRef(ref);
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
   const rounds = numberOption('--rounds', opts.rounds);
   const msPerRun = numberOption('--run-ms', opts.runMs);
-  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)) throw errors.invalidArgument(`--rounds ${rounds} must be a whole number from 1 to 100`);
-  if (msPerRun !== undefined && !(msPerRun > 0 && msPerRun <= 60_000)) throw errors.invalidArgument(`--run-ms ${msPerRun} must be between 0 and 60000`);
+  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100))
+    throw errors.invalidArgument(`--rounds ${rounds} must be a whole number from 1 to 100`);
+  if (msPerRun !== undefined && !(msPerRun > 0 && msPerRun <= 60_000))
+    throw errors.invalidArgument(`--run-ms ${msPerRun} must be between 0 and 60000`);
   const report = await withRegistry(opts.home, async (registry) => {
     let evaluation: EvaluationData | undefined;
     if (opts.eval !== undefined) {
@@ -100,9 +116,18 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       const ext = extname(file).toLowerCase();
       if (ext === '.csv') {
         const parent = await registry.models.resolveVersion(name, version ?? 'latest');
-        evaluation = csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), opts.target);
+        evaluation = csvEvaluation(
+          text,
+          file,
+          parent.signature,
+          inferMaxBatchSize(parent.signature, {}),
+          opts.target,
+        );
       } else if (ext === '.jsonl' || ext === '.ndjson') evaluation = jsonlEvaluation(text, file);
-      else throw errors.invalidArgument(`--eval ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`);
+      else
+        throw errors.invalidArgument(
+          `--eval ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`,
+        );
     }
     return optimizeVersion(registry, name, version, {
       method: opts.method as OptimizeMethod,
@@ -121,7 +146,8 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   });
   if (opts.json) return printJson(reportJson(report));
   const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '—' : x.toFixed(d));
-  const speed = (s: OptimizeReport['parent']['batch1']) => (s ? `${f(s.items_per_s, 1)}/s, p50 ${f(s.p50_ms)} ms` : '—');
+  const speed = (s: OptimizeReport['parent']['batch1']) =>
+    s ? `${f(s.items_per_s, 1)}/s, p50 ${f(s.p50_ms)} ms` : '—';
   process.stdout.write(`${report.name}: ${report.method} of version ${report.parent.version ?? '—'}\n`);
   printTable(
     ['', 'parent', 'candidate', 'ratio'],
@@ -129,7 +155,12 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ['size', `${report.parent.size_bytes} B`, `${report.candidate.size_bytes} B`, f(report.size_ratio)],
       ['load', `${f(report.parent.load_ms, 1)} ms`, `${f(report.candidate.load_ms, 1)} ms`, ''],
       ['batch 1', speed(report.parent.batch1), speed(report.candidate.batch1), f(report.speedup_batch1, 2)],
-      [`best batch`, `${speed(report.parent.best_batch)} (${report.parent.best_batch?.size ?? '—'})`, `${speed(report.candidate.best_batch)} (${report.candidate.best_batch?.size ?? '—'})`, f(report.speedup_best, 2)],
+      [
+        `best batch`,
+        `${speed(report.parent.best_batch)} (${report.parent.best_batch?.size ?? '—'})`,
+        `${speed(report.candidate.best_batch)} (${report.candidate.best_batch?.size ?? '—'})`,
+        f(report.speedup_best, 2),
+      ],
       ['accuracy', f(report.parent.accuracy, 4), f(report.candidate.accuracy, 4), ''],
     ],
   );

@@ -23,7 +23,10 @@ export function actor(): string {
 /** The registry of a home, as the engine opens it for one management command. */
 export type Registry = Parameters<Parameters<typeof withHomeRegistry>[2]>[0];
 
-export function withRegistry<T>(home: string | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
+export function withRegistry<T>(
+  home: string | undefined,
+  work: (registry: Registry) => Promise<T>,
+): Promise<T> {
   return withHomeRegistry(resolveHome(home), actor(), work);
 }
 
@@ -44,7 +47,8 @@ export function parseRef(ref: string): { name: string; version?: string } {
   if (at < 0) return { name: ref };
   const name = ref.slice(0, at);
   const version = ref.slice(at + 1);
-  if (name === '' || version === '') throw errors.invalidArgument(`'${ref}' is not a model reference; use NAME, NAME@ALIAS or NAME@VERSION`);
+  if (name === '' || version === '')
+    throw errors.invalidArgument(`'${ref}' is not a model reference; use NAME, NAME@ALIAS or NAME@VERSION`);
   return { name, version };
 }
 
@@ -68,7 +72,9 @@ export async function pushCommand(
     return;
   }
   const aliases = opts.alias.length > 0 ? ` (aliases: ${opts.alias.join(', ')})` : '';
-  process.stdout.write(`pushed ${result.name} version ${result.version}${aliases}\nsha256 ${result.sha256}\n`);
+  process.stdout.write(
+    `pushed ${result.name} version ${result.version}${aliases}\nsha256 ${result.sha256}\n`,
+  );
 }
 
 export async function modelsListCommand(opts: CommonOptions): Promise<void> {
@@ -84,7 +90,9 @@ export async function modelsListCommand(opts: CommonOptions): Promise<void> {
       m.name,
       m.version_count,
       m.latest_version,
-      Object.entries(m.aliases).map(([a, v]) => `${a}→${v}`).join(' '),
+      Object.entries(m.aliases)
+        .map(([a, v]) => `${a}→${v}`)
+        .join(' '),
       m.updated_at,
     ]),
   );
@@ -98,24 +106,53 @@ export async function modelsShowCommand(ref: string, opts: CommonOptions): Promi
       const versions = await r.models.listVersions(name);
       if (opts.json) return printJson({ ...model, versions });
       process.stdout.write(`${model.name}${model.description ? ` — ${model.description}` : ''}\n`);
-      process.stdout.write(`aliases: ${Object.entries(model.aliases).map(([a, v]) => `${a}→${v}`).join(', ') || '(none)'}\n`);
+      process.stdout.write(
+        `aliases: ${
+          Object.entries(model.aliases)
+            .map(([a, v]) => `${a}→${v}`)
+            .join(', ') || '(none)'
+        }\n`,
+      );
       if (Object.keys(model.tags).length > 0) process.stdout.write(`tags: ${JSON.stringify(model.tags)}\n`);
       printTable(
         ['VERSION', 'SHA256', 'SIZE', 'CREATED', 'BY', 'ALIASES'],
-        versions.map((v) => [v.version, v.sha256.slice(0, 12), v.size_bytes, v.created_at, v.created_by, v.aliases.join(' ')]),
+        versions.map((v) => [
+          v.version,
+          v.sha256.slice(0, 12),
+          v.size_bytes,
+          v.created_at,
+          v.created_by,
+          v.aliases.join(' '),
+        ]),
       );
       return;
     }
     const v = await r.models.resolveVersion(name, version);
     if (opts.json) return printJson({ ...v, path: r.files.path(v) });
-    process.stdout.write(`${v.name} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}\n`);
-    process.stdout.write(`sha256 ${v.sha256}, ${v.size_bytes} bytes, created ${v.created_at} by ${v.created_by}\n`);
-    process.stdout.write(`source ${v.source}${v.parent_version !== null ? `, parent version ${v.parent_version}` : ''}\n`);
+    process.stdout.write(
+      `${v.name} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}\n`,
+    );
+    process.stdout.write(
+      `sha256 ${v.sha256}, ${v.size_bytes} bytes, created ${v.created_at} by ${v.created_by}\n`,
+    );
+    process.stdout.write(
+      `source ${v.source}${v.parent_version !== null ? `, parent version ${v.parent_version}` : ''}\n`,
+    );
     printTable(
       ['', 'NAME', 'DATATYPE', 'SHAPE'],
       [
-        ...v.signature.inputs.map((s) => ['input', s.name, s.datatype ?? s.onnx_type, JSON.stringify(v2Shape(s.shape))]),
-        ...v.signature.outputs.map((s) => ['output', s.name, s.datatype ?? s.onnx_type, JSON.stringify(v2Shape(s.shape))]),
+        ...v.signature.inputs.map((s) => [
+          'input',
+          s.name,
+          s.datatype ?? s.onnx_type,
+          JSON.stringify(v2Shape(s.shape)),
+        ]),
+        ...v.signature.outputs.map((s) => [
+          'output',
+          s.name,
+          s.datatype ?? s.onnx_type,
+          JSON.stringify(v2Shape(s.shape)),
+        ]),
       ],
     );
   });
@@ -133,14 +170,24 @@ export async function modelsVersionsCommand(name: string, opts: CommonOptions): 
       v.created_at,
       v.parent_version,
       v.aliases.join(' '),
-      Object.entries(v.tags).map(([k, x]) => `${k}=${x}`).join(' '),
+      Object.entries(v.tags)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(' '),
     ]),
   );
 }
 
-export async function aliasSetCommand(name: string, alias: string, version: string, opts: CommonOptions): Promise<void> {
-  if (!/^[0-9]+$/.test(version)) throw errors.invalidArgument(`VERSION must be a version number, got '${version}'`);
-  const moved = await withRegistry(opts.home, (r) => r.models.setAlias(name, alias, Number(version), actor()));
+export async function aliasSetCommand(
+  name: string,
+  alias: string,
+  version: string,
+  opts: CommonOptions,
+): Promise<void> {
+  if (!/^[0-9]+$/.test(version))
+    throw errors.invalidArgument(`VERSION must be a version number, got '${version}'`);
+  const moved = await withRegistry(opts.home, (r) =>
+    r.models.setAlias(name, alias, Number(version), actor()),
+  );
   if (opts.json) return printJson({ name, alias, from_version: moved.from, to_version: moved.to });
   process.stdout.write(`${name}@${alias}: ${moved.from ?? '(new)'} → ${moved.to}\n`);
 }

@@ -9,7 +9,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveServerConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
-import { buildMonitorReport, driftedFeatures, Engine, monitorReportHtml, type MonitorReport } from '../../engine/index.js';
+import {
+  buildMonitorReport,
+  driftedFeatures,
+  Engine,
+  monitorReportHtml,
+  type MonitorReport,
+} from '../../engine/index.js';
 import { resolveHome } from '../home.js';
 import { printJson } from '../output.js';
 import { parseRef } from './registry.js';
@@ -50,12 +56,16 @@ function summaryLine(report: MonitorReport): string {
     ? `${d.number_of_drifted} of ${d.number_of_tested} features drifted (data set drift: ${d.dataset_drift ? 'yes' : 'no'}${d.prediction ? `, prediction drift: ${d.prediction.drifted ? 'yes' : 'no'}` : ''})`
     : `drift not computed: ${report.drift_note ?? 'unknown reason'}`;
   const q = report.quality;
-  const quality = q && 'accuracy' in q && q.accuracy !== null ? `; accuracy ${(q.accuracy * 100).toFixed(1)}% on ${report.labelled} labelled rows` : '';
+  const quality =
+    q && 'accuracy' in q && q.accuracy !== null
+      ? `; accuracy ${(q.accuracy * 100).toFixed(1)}% on ${report.labelled} labelled rows`
+      : '';
   return `${report.model} version ${report.version}: ${drift}${quality}`;
 }
 
 export async function reportCommand(ref: string, opts: ReportOptions): Promise<void> {
-  if (opts.out === undefined && !opts.json) throw errors.invalidArgument('give --out report.html (and/or --json to print the report)');
+  if (opts.out === undefined && !opts.json)
+    throw errors.invalidArgument('give --out report.html (and/or --json to print the report)');
   const { name, version } = parseRef(ref);
   const out = opts.out === undefined ? undefined : resolve(opts.out);
   const reference = readCsv(opts.reference, '--reference');
@@ -64,7 +74,13 @@ export async function reportCommand(ref: string, opts: ReportOptions): Promise<v
   const engine = await Engine.open({ home: resolveHome(opts.home), config, monitoring: false, only: [name] });
   let report: MonitorReport;
   try {
-    report = await buildMonitorReport(engine, { model: name, version, reference, current, labels: Boolean(opts.labels) });
+    report = await buildMonitorReport(engine, {
+      model: name,
+      version,
+      reference,
+      current,
+      labels: Boolean(opts.labels),
+    });
   } finally {
     await engine.close();
   }
@@ -74,6 +90,9 @@ export async function reportCommand(ref: string, opts: ReportOptions): Promise<v
   if (opts.json) printJson(report);
   say(summaryLine(report));
   const drifted = driftedFeatures(report);
-  if (drifted.length > 0) say(`drifted: ${drifted.slice(0, 20).join(', ')}${drifted.length > 20 ? `, … (${drifted.length - 20} more)` : ''}`);
+  if (drifted.length > 0)
+    say(
+      `drifted: ${drifted.slice(0, 20).join(', ')}${drifted.length > 20 ? `, … (${drifted.length - 20} more)` : ''}`,
+    );
   if (out !== undefined) say(`report written to ${out}\nopen it in a browser: ${pathToFileURL(out).href}`);
 }

@@ -33,25 +33,37 @@ export interface ServeOptions {
 export type ServingHandle = Serving;
 
 /** Open the engine, listen (liveness answers at once), load the models, print where to look. */
-export async function startServing(config: ServerConfig, describe?: (engine: Engine, url: string, grpcAddress: string | undefined) => string): Promise<ServingHandle> {
+export async function startServing(
+  config: ServerConfig,
+  describe?: (engine: Engine, url: string, grpcAddress: string | undefined) => string,
+): Promise<ServingHandle> {
   const serving = await startServingAndServers(config, {
     home: resolveHome(config.home),
     logger: createLogger(config.log_level),
     onInsecure: (warning) => process.stderr.write(`warning: ${warning}\n`),
-    onListening: (server, grpc) => process.stdout.write(`tend ${TEND_VERSION} listening on ${server.url}${grpc ? ` (gRPC ${grpc.address})` : ''} — loading models…\n`),
+    onListening: (server, grpc) =>
+      process.stdout.write(
+        `tend ${TEND_VERSION} listening on ${server.url}${grpc ? ` (gRPC ${grpc.address})` : ''} — loading models…\n`,
+      ),
   });
   const { engine, server, grpc } = serving;
   for (const m of engine.table.listServed()) {
-    const states = m.versions.map((v) => `v${v.version} ${v.state.toLowerCase()}${v.isReady ? '' : v.reason ? ` (${v.reason})` : ''}`);
+    const states = m.versions.map(
+      (v) => `v${v.version} ${v.state.toLowerCase()}${v.isReady ? '' : v.reason ? ` (${v.reason})` : ''}`,
+    );
     process.stdout.write(`  ${m.name} [${m.source}] ${m.error ?? (states.join(', ') || 'no versions')}\n`);
   }
-  process.stdout.write(describe ? describe(engine, server.url, grpc?.address) : defaultBanner(engine, server.url));
+  process.stdout.write(
+    describe ? describe(engine, server.url, grpc?.address) : defaultBanner(engine, server.url),
+  );
   return serving;
 }
 
 function defaultBanner(engine: Engine, url: string): string {
   const first = engine.table.listServed()[0];
-  const lines = [`ready: ${engine.ready ? 'yes' : 'no (see above)'} — health ${url}/v2/health/ready, metrics ${url}/metrics`];
+  const lines = [
+    `ready: ${engine.ready ? 'yes' : 'no (see above)'} — health ${url}/v2/health/ready, metrics ${url}/metrics`,
+  ];
   if (first) lines.push(`try: curl -s ${url}/v2/models/${first.name}`);
   else lines.push('no models yet: `tend push FILE --name NAME` (then restart), or `tend serve --repo DIR`');
   return `${lines.join('\n')}\n`;
@@ -66,7 +78,9 @@ export function stopOnSignals(stop: () => Promise<boolean>): void {
       process.stderr.write(`${signal} again: stopping now, requests in flight are lost\n`);
       process.exit(130);
     }
-    process.stdout.write(`\n${signal}: not ready any more, finishing requests in flight, then stopping (send again to stop at once)\n`);
+    process.stdout.write(
+      `\n${signal}: not ready any more, finishing requests in flight, then stopping (send again to stop at once)\n`,
+    );
     stop().then(
       (drained) => process.exit(drained ? 0 : 1),
       (err: unknown) => {
@@ -89,11 +103,17 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       // commander sets grpc: true unless --no-grpc; only the explicit "no" overrides the config file.
       grpc: opts.grpc === false ? false : undefined,
       modelControl: opts.modelControl,
-      pollIntervalMs: opts.pollInterval === undefined ? undefined : parseDuration(opts.pollInterval, { what: '--poll-interval', plainSeconds: true, minMs: 1 }),
+      pollIntervalMs:
+        opts.pollInterval === undefined
+          ? undefined
+          : parseDuration(opts.pollInterval, { what: '--poll-interval', plainSeconds: true, minMs: 1 }),
       home: opts.home,
       repos: opts.repo,
       logLevel: opts.logLevel,
-      shutdownTimeoutMs: opts.shutdownTimeout === undefined ? undefined : parseDuration(opts.shutdownTimeout, { what: '--shutdown-timeout', plainSeconds: true }),
+      shutdownTimeoutMs:
+        opts.shutdownTimeout === undefined
+          ? undefined
+          : parseDuration(opts.shutdownTimeout, { what: '--shutdown-timeout', plainSeconds: true }),
       insecureNoAuth: opts.insecureNoAuth,
       tokensFile: opts.tokensFile,
       tlsCert: opts.tlsCert,

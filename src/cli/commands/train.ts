@@ -1,6 +1,14 @@
 /** `tend train`, `tend update` and `tend runs`: trainers, warm-started updates, and their recorded runs. */
 import { errors } from '../../core/errors.js';
-import { MODEL_KINDS, trainAndRegister, UPDATE_MODES, updateVersion, compareRuns, type TrainModelKind, type UpdateMode } from '../../engine/index.js';
+import {
+  MODEL_KINDS,
+  trainAndRegister,
+  UPDATE_MODES,
+  updateVersion,
+  compareRuns,
+  type TrainModelKind,
+  type UpdateMode,
+} from '../../engine/index.js';
 import { isInteractive, printJson, printTable } from '../output.js';
 import { actor, parseRef, withRegistry } from './registry.js';
 
@@ -28,40 +36,78 @@ export interface TrainCommandOptions extends CommonOptions {
   alias?: string;
 }
 
-function numberFlag(flag: string, raw: string | undefined, check: (n: number) => boolean, rule: string): number | undefined {
+function numberFlag(
+  flag: string,
+  raw: string | undefined,
+  check: (n: number) => boolean,
+  rule: string,
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw errors.invalidArgument(`${flag} '${raw}' must be ${rule}`);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw errors.invalidArgument(`${flag} '${raw}' must be ${rule}`);
   return n;
 }
 
 const positiveInt = (n: number) => Number.isInteger(n) && n >= 1;
 
-function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(
+  flag: string,
+  raw: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (raw === undefined) return undefined;
-  if (!allowed.includes(raw as T)) throw errors.invalidArgument(`${flag} '${raw}' must be one of ${allowed.join(', ')}`);
+  if (!allowed.includes(raw as T))
+    throw errors.invalidArgument(`${flag} '${raw}' must be one of ${allowed.join(', ')}`);
   return raw as T;
 }
 
 function list(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 
 function fixed(x: unknown): string {
-  return typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : x === null || x === undefined ? '' : typeof x === 'object' ? JSON.stringify(x) : String(x as string | boolean);
+  return typeof x === 'number'
+    ? Number.isInteger(x)
+      ? String(x)
+      : x.toFixed(4)
+    : x === null || x === undefined
+      ? ''
+      : typeof x === 'object'
+        ? JSON.stringify(x)
+        : String(x as string | boolean);
 }
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const model = oneOf('--model', opts.model, MODEL_KINDS);
   if (model === undefined) throw errors.invalidArgument('--model is required');
-  const hidden = list(opts.hidden)?.map((h) => numberFlag('--hidden', h, positiveInt, 'a comma-separated list of positive whole numbers, e.g. 64,32') as number);
-  if (hidden !== undefined && model !== 'mlp') throw errors.invalidArgument('--hidden applies to --model mlp');
+  const hidden = list(opts.hidden)?.map(
+    (h) =>
+      numberFlag(
+        '--hidden',
+        h,
+        positiveInt,
+        'a comma-separated list of positive whole numbers, e.g. 64,32',
+      ) as number,
+  );
+  if (hidden !== undefined && model !== 'mlp')
+    throw errors.invalidArgument('--hidden applies to --model mlp');
   const epochs = numberFlag('--epochs', opts.epochs, positiveInt, 'a positive whole number');
   const learningRate = numberFlag('--lr', opts.lr, (n) => n > 0, 'greater than 0');
   const batchSize = numberFlag('--batch-size', opts.batchSize, positiveInt, 'a positive whole number');
   const l2 = numberFlag('--l2', opts.l2, (n) => n >= 0, '0 or more');
   const seed = numberFlag('--seed', opts.seed, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
-  const validation = numberFlag('--validation', opts.validation, (n) => n >= 0 && n < 1, 'a fraction from 0 up to (not including) 1');
+  const validation = numberFlag(
+    '--validation',
+    opts.validation,
+    (n) => n >= 0 && n < 1,
+    'a fraction from 0 up to (not including) 1',
+  );
   const task = oneOf('--task', opts.task, ['classification', 'regression'] as const);
   const activation = oneOf('--activation', opts.activation, ['relu', 'tanh'] as const);
   const optimizer = oneOf('--optimizer', opts.optimizer, ['adam', 'sgd'] as const);
@@ -86,13 +132,30 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       ...(validation !== undefined ? { validation } : {}),
       ...(categorical !== undefined ? { categorical } : {}),
       actor: actor(),
-      ...(progress ? { onEpoch: (e) => process.stderr.write(`\repoch ${e.epoch}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}   `) } : {}),
+      ...(progress
+        ? {
+            onEpoch: (e) =>
+              process.stderr.write(
+                `\repoch ${e.epoch}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}   `,
+              ),
+          }
+        : {}),
     }),
   );
   if (progress) process.stderr.write('\n');
-  if (opts.json) return printJson({ name: result.name, version: result.version, run: result.run, metrics: result.metrics, classes: result.classes });
+  if (opts.json)
+    return printJson({
+      name: result.name,
+      version: result.version,
+      run: result.run,
+      metrics: result.metrics,
+      classes: result.classes,
+    });
   process.stdout.write(`${result.name} version ${result.version} registered (run ${result.run})\n`);
-  printTable(['metric', 'value'], Object.entries(result.metrics).map(([k, v]) => [k, fixed(v)]));
+  printTable(
+    ['metric', 'value'],
+    Object.entries(result.metrics).map(([k, v]) => [k, fixed(v)]),
+  );
   if (result.classes.length > 0) process.stdout.write(`classes: ${result.classes.join(', ')}\n`);
   process.stdout.write(`serve it: tend serve   then: curl -s localhost:8000/v2/models/${result.name}\n`);
 }
@@ -116,7 +179,12 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
   const batchSize = numberFlag('--batch-size', opts.batchSize, positiveInt, 'a positive whole number');
   const replay = numberFlag('--replay', opts.replay, positiveInt, 'a positive whole number of rows');
   const seed = numberFlag('--seed', opts.seed, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
-  const canaryPercent = numberFlag('--canary', opts.canary, (n) => n > 0 && n < 100, 'a percentage above 0 and below 100');
+  const canaryPercent = numberFlag(
+    '--canary',
+    opts.canary,
+    (n) => n > 0 && n < 100,
+    'a percentage above 0 and below 100',
+  );
   const { name, version } = parseRef(ref);
   const result = await withRegistry(opts.home, (registry) =>
     updateVersion(registry, name, version, {
@@ -133,22 +201,45 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
     }),
   );
   if (opts.json) return printJson(result);
-  process.stdout.write(`${result.name} version ${result.version} registered: ${result.mode} update of version ${result.parent_version} on ${result.rows} rows (run ${result.run})\n`);
+  process.stdout.write(
+    `${result.name} version ${result.version} registered: ${result.mode} update of version ${result.parent_version} on ${result.rows} rows (run ${result.run})\n`,
+  );
   const keys = [...new Set([...Object.keys(result.before), ...Object.keys(result.metrics)])];
-  printTable(['metric on the new data', `v${result.parent_version}`, `v${result.version}`], keys.map((k) => [k, fixed(result.before[k]), fixed(result.metrics[k])]));
+  printTable(
+    ['metric on the new data', `v${result.parent_version}`, `v${result.version}`],
+    keys.map((k) => [k, fixed(result.before[k]), fixed(result.metrics[k])]),
+  );
 }
 
-export async function runsListCommand(opts: CommonOptions & { model?: string; limit?: string }): Promise<void> {
+export async function runsListCommand(
+  opts: CommonOptions & { model?: string; limit?: string },
+): Promise<void> {
   const limit = numberFlag('--limit', opts.limit, positiveInt, 'a positive whole number');
-  const runs = await withRegistry(opts.home, (registry) => registry.runs.list({ ...(opts.model !== undefined ? { model: opts.model } : {}), ...(limit !== undefined ? { limit } : {}) }));
+  const runs = await withRegistry(opts.home, (registry) =>
+    registry.runs.list({
+      ...(opts.model !== undefined ? { model: opts.model } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    }),
+  );
   if (opts.json) return printJson({ runs });
   if (runs.length === 0) {
-    process.stdout.write('no runs yet: `tend train --data FILE.csv --target COLUMN --model KIND --name NAME`\n');
+    process.stdout.write(
+      'no runs yet: `tend train --data FILE.csv --target COLUMN --model KIND --name NAME`\n',
+    );
     return;
   }
   printTable(
     ['run', 'model', 'kind', 'status', 'version', 'rows', 'duration', 'started'],
-    runs.map((r) => [r.run_id, r.model_name, r.kind, r.status, r.produced_version ?? '', r.dataset_rows ?? '', r.duration_ms === null ? '' : `${(r.duration_ms / 1000).toFixed(1)} s`, r.started_at]),
+    runs.map((r) => [
+      r.run_id,
+      r.model_name,
+      r.kind,
+      r.status,
+      r.produced_version ?? '',
+      r.dataset_rows ?? '',
+      r.duration_ms === null ? '' : `${(r.duration_ms / 1000).toFixed(1)} s`,
+      r.started_at,
+    ]),
   );
 }
 
@@ -164,7 +255,10 @@ export async function runsShowCommand(runId: string, opts: CommonOptions): Promi
       ['status', run.status],
       ['parent version', run.parent_version ?? ''],
       ['produced version', run.produced_version ?? ''],
-      ['data', `${run.dataset_source} (${run.dataset_rows ?? '?'} rows, sha256 ${run.dataset_sha256?.slice(0, 16) ?? '?'}…)`],
+      [
+        'data',
+        `${run.dataset_source} (${run.dataset_rows ?? '?'} rows, sha256 ${run.dataset_sha256?.slice(0, 16) ?? '?'}…)`,
+      ],
       ['code', run.code_version],
       ['started', run.started_at],
       ['duration', run.duration_ms === null ? '' : `${run.duration_ms} ms`],
@@ -173,13 +267,22 @@ export async function runsShowCommand(runId: string, opts: CommonOptions): Promi
     ],
   );
   process.stdout.write('\nparameters\n');
-  printTable(['name', 'value'], Object.entries(run.parameters).map(([k, v]) => [k, fixed(v)]));
+  printTable(
+    ['name', 'value'],
+    Object.entries(run.parameters).map(([k, v]) => [k, fixed(v)]),
+  );
   process.stdout.write('\nmetrics\n');
-  printTable(['name', 'value'], Object.entries(run.metrics).map(([k, v]) => [k, fixed(v)]));
+  printTable(
+    ['name', 'value'],
+    Object.entries(run.metrics).map(([k, v]) => [k, fixed(v)]),
+  );
   if (run.epochs.length > 0) {
     const keys = [...new Set(run.epochs.flatMap((e) => Object.keys(e)))];
     process.stdout.write(`\n${run.epochs.length} epochs\n`);
-    printTable(keys, run.epochs.map((e) => keys.map((k) => fixed(e[k]))));
+    printTable(
+      keys,
+      run.epochs.map((e) => keys.map((k) => fixed(e[k]))),
+    );
   }
 }
 
@@ -188,7 +291,8 @@ export async function runsCompareCommand(runIds: string[], opts: CommonOptions):
   const comparison = await withRegistry(opts.home, (registry) => compareRuns(registry, runIds));
   if (opts.json) return printJson(comparison);
   const header = ['', ...comparison.run_ids];
-  const rows = (table: typeof comparison.metrics) => table.map((row) => [`${row.differs ? '* ' : '  '}${row.key}`, ...row.values.map(fixed)]);
+  const rows = (table: typeof comparison.metrics) =>
+    table.map((row) => [`${row.differs ? '* ' : '  '}${row.key}`, ...row.values.map(fixed)]);
   printTable(header, rows(comparison.runs));
   process.stdout.write('\nparameters (* differ)\n');
   printTable(header, rows(comparison.parameters));

@@ -86,10 +86,18 @@ export class AccessControl {
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw errors.invalidConfig(`cannot read the tokens file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw errors.invalidConfig(
+          `cannot read the tokens file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
       for (const t of parseTokensFile(text, file)) {
-        control.fileTokens.set(t.tokenHash, { id: t.id, name: t.name, scopes: t.scopes, models: t.models, revoked: false });
+        control.fileTokens.set(t.tokenHash, {
+          id: t.id,
+          name: t.name,
+          scopes: t.scopes,
+          models: t.models,
+          revoked: false,
+        });
         control.fileTokenIds.add(t.id);
       }
       // A tokens file asks for authentication even when it lists no token yet.
@@ -115,7 +123,11 @@ export class AccessControl {
    * authentication off again once no token is active, as a restart would. Refused while any token is.
    */
   clearLatchWhenNoTokenIsActive(): void {
-    if (this.activeTokens > 0) throw errors.conflict(`${this.activeTokens} token(s) are still active; revoke them first`, FIX_IN_MESSAGE);
+    if (this.activeTokens > 0)
+      throw errors.conflict(
+        `${this.activeTokens} token(s) are still active; revoke them first`,
+        FIX_IN_MESSAGE,
+      );
     this.authOn = false;
   }
 
@@ -125,14 +137,28 @@ export class AccessControl {
   }
 
   /** Check one HTTP call: method, Fastify route pattern, Authorization header, route parameters. */
-  checkHttp(method: string, routePattern: string | undefined, authorization: string | undefined, param: (name: string) => string | undefined): Promise<AccessOutcome> | AccessOutcome {
+  checkHttp(
+    method: string,
+    routePattern: string | undefined,
+    authorization: string | undefined,
+    param: (name: string) => string | undefined,
+  ): Promise<AccessOutcome> | AccessOutcome {
     // A route missing from the table needs admin, so nothing becomes public by accident.
-    const access = (routePattern === undefined ? undefined : requiredAccess(method, routePattern)) ?? ADMIN_ONLY;
-    return this.check(access, authorization, access.modelParam === undefined ? undefined : param(access.modelParam));
+    const access =
+      (routePattern === undefined ? undefined : requiredAccess(method, routePattern)) ?? ADMIN_ONLY;
+    return this.check(
+      access,
+      authorization,
+      access.modelParam === undefined ? undefined : param(access.modelParam),
+    );
   }
 
   /** Check one gRPC call by method name, with its `authorization` metadata and the model it names. */
-  checkGrpc(method: string, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
+  checkGrpc(
+    method: string,
+    authorization: string | undefined,
+    model: string | undefined,
+  ): Promise<AccessOutcome> | AccessOutcome {
     return this.check(requiredGrpcAccess(method) ?? ADMIN_ONLY, authorization, model);
   }
 
@@ -142,14 +168,26 @@ export class AccessControl {
   }
 
   /** Check one call needing `access`, with its Authorization header and the model it names. */
-  check(access: RequiredAccess, authorization: string | undefined, model: string | undefined): Promise<AccessOutcome> | AccessOutcome {
+  check(
+    access: RequiredAccess,
+    authorization: string | undefined,
+    model: string | undefined,
+  ): Promise<AccessOutcome> | AccessOutcome {
     if (access.scope === 'public' || !this.enabled) return { ok: true, caller: ANONYMOUS };
     // Clients send the same header again and again: skip parsing and hashing for the ones seen since the last refresh.
     const seen = authorization === undefined ? undefined : this.byHeader.get(authorization);
     if (seen !== undefined) return this.decide(access, seen, model);
     const token = parseAuthorizationHeader(authorization);
-    if (token === 'malformed') return refuse(401, `malformed Authorization header; send "Authorization: Bearer <token>"${this.noActiveTokenHint()}`);
-    if (token === null) return refuse(401, `a token is required: send "Authorization: Bearer <token>" (tend token create)${this.noActiveTokenHint()}`);
+    if (token === 'malformed')
+      return refuse(
+        401,
+        `malformed Authorization header; send "Authorization: Bearer <token>"${this.noActiveTokenHint()}`,
+      );
+    if (token === null)
+      return refuse(
+        401,
+        `a token is required: send "Authorization: Bearer <token>" (tend token create)${this.noActiveTokenHint()}`,
+      );
     const hash = hashToken(token);
     const known = this.fileTokens.get(hash) ?? this.byHash.get(hash);
     if (known !== undefined) {
@@ -174,7 +212,12 @@ export class AccessControl {
    * REFUSALS_AUDITED_PER_SECOND a second: a flood of refused calls must not flood the log; the
    * next recorded entry counts the ones left out. Never throws, never delays the answer.
    */
-  recordRefusal(refusal: { action: string; source: string; error: TendError; tokenId?: string | undefined }): void {
+  recordRefusal(refusal: {
+    action: string;
+    source: string;
+    error: TendError;
+    tokenId?: string | undefined;
+  }): void {
     const now = Date.now();
     if (now - this.refusalWindowStartedAt >= 1000) {
       this.refusalWindowStartedAt = now;
@@ -189,8 +232,17 @@ export class AccessControl {
     this.refusalsNotRecorded = 0;
     const detail = `${refusal.error.message.slice(0, 400)}${skipped > 0 ? ` (${skipped} earlier refused call(s) not recorded: over ${REFUSALS_AUDITED_PER_SECOND}/s)` : ''}`;
     void this.registry.audit
-      .append({ actor: refusal.tokenId ?? 'anonymous', source: refusal.source, action: 'access.denied', target: refusal.action, outcome: 'denied', detail })
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording a refused call in the audit log failed'));
+      .append({
+        actor: refusal.tokenId ?? 'anonymous',
+        source: refusal.source,
+        action: 'access.denied',
+        target: refusal.action,
+        outcome: 'denied',
+        detail,
+      })
+      .catch((err: unknown) =>
+        this.logger.warn({ err: (err as Error).message }, 'recording a refused call in the audit log failed'),
+      );
   }
 
   /** Decide, and note when a database token was last used (written at most once a minute per token). */
@@ -200,7 +252,11 @@ export class AccessControl {
       const now = Date.now();
       if (now - (this.touchedAt.get(token.id) ?? 0) >= TOUCH_EVERY_MS) {
         this.touchedAt.set(token.id, now);
-        void this.registry.tokens.touch(token.id, new Date(now)).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'recording when a token was used failed'));
+        void this.registry.tokens
+          .touch(token.id, new Date(now))
+          .catch((err: unknown) =>
+            this.logger.warn({ err: (err as Error).message }, 'recording when a token was used failed'),
+          );
       }
     }
     return outcome;
@@ -215,14 +271,25 @@ export class AccessControl {
   private async lookUp(hash: string): Promise<KnownToken | undefined> {
     const record = await this.registry.tokens.findByHash(hash);
     if (record === null) return undefined;
-    const known: KnownToken = { id: record.id, name: record.name, scopes: record.scopes as Scope[], models: record.models, revoked: record.revoked_at !== null };
+    const known: KnownToken = {
+      id: record.id,
+      name: record.name,
+      scopes: record.scopes as Scope[],
+      models: record.models,
+      revoked: record.revoked_at !== null,
+    };
     this.byHash.set(hash, known);
     return known;
   }
 
   private maybeRefresh(): void {
     if (Date.now() - this.refreshedAt < REFRESH_MS || this.refreshing !== null) return;
-    this.refresh().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'reading the API tokens failed; keeping the last known set'));
+    this.refresh().catch((err: unknown) =>
+      this.logger.warn(
+        { err: (err as Error).message },
+        'reading the API tokens failed; keeping the last known set',
+      ),
+    );
   }
 
   /**
@@ -232,12 +299,14 @@ export class AccessControl {
   async refresh(): Promise<void> {
     while (this.refreshing !== null) await this.refreshing;
     const run = this.load();
-    const settled: Promise<void> = run.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      if (this.refreshing === settled) this.refreshing = null;
-    });
+    const settled: Promise<void> = run
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        if (this.refreshing === settled) this.refreshing = null;
+      });
     this.refreshing = settled;
     return run;
   }
@@ -249,7 +318,13 @@ export class AccessControl {
     for (const r of records) {
       const revoked = r.revoked_at !== null;
       if (!revoked) active += 1;
-      this.byHash.set(r.token_sha256, { id: r.id, name: r.name, scopes: r.scopes as Scope[], models: r.models, revoked });
+      this.byHash.set(r.token_sha256, {
+        id: r.id,
+        name: r.name,
+        scopes: r.scopes as Scope[],
+        models: r.models,
+        revoked,
+      });
     }
     this.databaseTokens = active;
     if (active > 0) this.authOn = true;
@@ -263,7 +338,12 @@ function refuse(status: 401 | 403, message: string, tokenId?: string): AccessOut
   return tokenId === undefined ? { ok: false, error } : { ok: false, error, tokenId };
 }
 
-function decideFor(access: RequiredAccess, token: KnownToken, model: string | undefined, hint: string): AccessOutcome {
+function decideFor(
+  access: RequiredAccess,
+  token: KnownToken,
+  model: string | undefined,
+  hint: string,
+): AccessOutcome {
   if (token.revoked) return refuse(401, `token ${token.id} has been revoked${hint}`, token.id);
   const decision = decideAccess(access, token, model);
   if (!decision.ok) return refuse(decision.status, `${decision.reason} (token ${token.id})`, token.id);

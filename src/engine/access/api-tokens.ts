@@ -1,6 +1,12 @@
 /** `tend token create|list|revoke` and the admin API: tokens are shown once, stored as their SHA-256. */
 import type { Registry, TokenRecord } from '../../registry/index.js';
-import { generateToken, generateTokenId, hashToken, parseModelGlobs, parseScopes } from '../../security/index.js';
+import {
+  generateToken,
+  generateTokenId,
+  hashToken,
+  parseModelGlobs,
+  parseScopes,
+} from '../../security/index.js';
 
 export interface CreatedToken {
   id: string;
@@ -11,8 +17,14 @@ export interface CreatedToken {
   models: string[] | null;
 }
 
-/** Create a token with `scopes` (comma list) limited to `models` (comma list of globs, optional). @throws TEND_INVALID_ARGUMENT, TEND_CONFLICT */
-export async function createApiToken(registry: Registry, input: { name: string; scopes: string; models?: string | undefined; createdBy?: string }): Promise<CreatedToken> {
+/**
+ * Create a token with `scopes` (comma list) limited to `models` (comma list of globs, optional). @throws
+ * TEND_INVALID_ARGUMENT, TEND_CONFLICT
+ */
+export async function createApiToken(
+  registry: Registry,
+  input: { name: string; scopes: string; models?: string | undefined; createdBy?: string },
+): Promise<CreatedToken> {
   const scopes = parseScopes(input.scopes);
   const models = input.models === undefined ? null : parseModelGlobs(input.models);
   const token = generateToken();

@@ -18,15 +18,27 @@ export interface AuditLog {
 export const LOCAL_CALLER = { actor: 'local', source: 'local' } as const;
 
 /** Run `work` as the audited action `action` on `target`: its outcome is logged, its error rethrown. */
-export async function auditedAction<T>(log: AuditLog, action: string, target: string, work: () => Promise<T>): Promise<T> {
+export async function auditedAction<T>(
+  log: AuditLog,
+  action: string,
+  target: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const context = currentContext();
-  const who = { actor: context?.actor ?? LOCAL_CALLER.actor, source: context?.source ?? LOCAL_CALLER.source, action, target };
+  const who = {
+    actor: context?.actor ?? LOCAL_CALLER.actor,
+    source: context?.source ?? LOCAL_CALLER.source,
+    action,
+    target,
+  };
   try {
     const result = await work();
     await log.append({ ...who, outcome: 'ok' });
     return result;
   } catch (err) {
-    await log.append({ ...who, outcome: 'failed', detail: toTendError(err).message.slice(0, 500) }).catch(() => undefined);
+    await log
+      .append({ ...who, outcome: 'failed', detail: toTendError(err).message.slice(0, 500) })
+      .catch(() => undefined);
     throw err;
   }
 }

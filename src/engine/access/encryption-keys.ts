@@ -11,7 +11,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENCRYPTION_KEY_ENV, ENCRYPTION_KEY_FILE_ENV, KeyringSource } from '../../core/encryption-env.js';
 import { errors } from '../../core/errors.js';
-import { generateEncryptionKey, keyringOf, loadKeyring, rotateKeyring, writeKeyringFile } from '../../core/keyring.js';
+import {
+  generateEncryptionKey,
+  keyringOf,
+  loadKeyring,
+  rotateKeyring,
+  writeKeyringFile,
+} from '../../core/keyring.js';
 import { resealFloatBlocks, type FloatBlockResealResult } from '../../monitor/float-block-seal.js';
 import { MONITOR_DB_FILE } from '../../monitor/monitor-db.js';
 import { Registry, type ResealResult } from '../../registry/index.js';
@@ -34,12 +40,19 @@ type Environment = Readonly<Record<string, string | undefined>>;
 function keyFileOf(env: Environment): string {
   const file = env[ENCRYPTION_KEY_FILE_ENV]?.trim();
   const inline = env[ENCRYPTION_KEY_ENV]?.trim();
-  if (file && inline) throw errors.invalidConfig(`both ${ENCRYPTION_KEY_FILE_ENV} and ${ENCRYPTION_KEY_ENV} are set; keep ${ENCRYPTION_KEY_FILE_ENV}`);
+  if (file && inline)
+    throw errors.invalidConfig(
+      `both ${ENCRYPTION_KEY_FILE_ENV} and ${ENCRYPTION_KEY_ENV} are set; keep ${ENCRYPTION_KEY_FILE_ENV}`,
+    );
   if (file) return file;
   if (inline) {
-    throw errors.invalidConfig(`tend keys rotate writes the new key to a file: move the keys from ${ENCRYPTION_KEY_ENV} into a file and set ${ENCRYPTION_KEY_FILE_ENV} to it`);
+    throw errors.invalidConfig(
+      `tend keys rotate writes the new key to a file: move the keys from ${ENCRYPTION_KEY_ENV} into a file and set ${ENCRYPTION_KEY_FILE_ENV} to it`,
+    );
   }
-  throw errors.invalidConfig(`set ${ENCRYPTION_KEY_FILE_ENV} to the key file (created when missing), and set it for tend serve too`);
+  throw errors.invalidConfig(
+    `set ${ENCRYPTION_KEY_FILE_ENV} to the key file (created when missing), and set it for tend serve too`,
+  );
 }
 
 /**
@@ -47,17 +60,25 @@ function keyFileOf(env: Environment): string {
  * @throws TendError TEND_INVALID_CONFIG (no key file variable, unreadable keyring, or encrypted files
  * but no key file: a mistyped path must not start a new keyring beside the real one).
  */
-export async function rotateEncryptionKeys(home: string, options: { env?: Environment; actor?: string } = {}): Promise<KeyRotationResult> {
+export async function rotateEncryptionKeys(
+  home: string,
+  options: { env?: Environment; actor?: string } = {},
+): Promise<KeyRotationResult> {
   const file = keyFileOf(options.env ?? process.env);
   const created = !existsSync(file);
   const previous = created ? null : loadKeyring({ file });
   const next = previous === null ? keyringOf([generateEncryptionKey()]) : rotateKeyring(previous);
-  const registry = await Registry.open(home, { keys: KeyringSource.of(next), ...(options.actor !== undefined ? { actor: options.actor } : {}) });
+  const registry = await Registry.open(home, {
+    keys: KeyringSource.of(next),
+    ...(options.actor !== undefined ? { actor: options.actor } : {}),
+  });
   try {
     if (created) {
       for (const blob of await registry.files.blobs.list()) {
         if (blob.kind === 'blob' && (await registry.files.sealed.hasEnvelopeHeader(blob.sha256))) {
-          throw errors.invalidConfig(`${file} does not exist, but ${home} holds encrypted files: set ${ENCRYPTION_KEY_FILE_ENV} to the key file that sealed them`);
+          throw errors.invalidConfig(
+            `${file} does not exist, but ${home} holds encrypted files: set ${ENCRYPTION_KEY_FILE_ENV} to the key file that sealed them`,
+          );
         }
       }
     }

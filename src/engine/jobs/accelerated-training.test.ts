@@ -20,7 +20,11 @@ function relativeDistance(a: Float64Array, b: Float64Array): number {
 }
 
 function largestRelativeGap(a: TrainResult, b: TrainResult, key: 'train_loss' | 'validation_loss'): number {
-  return Math.max(...a.epochs.map((e, i) => Math.abs((e[key] as number) - (b.epochs[i]?.[key] as number)) / (e[key] as number)));
+  return Math.max(
+    ...a.epochs.map(
+      (e, i) => Math.abs((e[key] as number) - (b.epochs[i]?.[key] as number)) / (e[key] as number),
+    ),
+  );
 }
 
 // float32 rounds each operation to ~6e-8 relative; over a few hundred Adam steps the measured drift
@@ -32,16 +36,28 @@ const TOLERANCE = 1e-4;
 test('digits: the accelerated MLP matches the TypeScript one (weights, losses, validation, accuracy)', async () => {
   const { train, test: held } = dataset('digits');
   // 37 rows per batch leave a short last batch (fit rows are not a multiple of 37).
-  const options: TrainOptions = { model: 'mlp', hidden: [32], batchSize: 37, learningRate: 3e-3, epochs: 5, seed: 5 };
+  const options: TrainOptions = {
+    model: 'mlp',
+    hidden: [32],
+    batchSize: 37,
+    learningRate: 3e-3,
+    epochs: 5,
+    seed: 5,
+  };
   const reference = trainModel(train, options);
   const seen: number[] = [];
   const accelerated = await trainWithRuntime(train, { ...options, onEpoch: (e) => seen.push(e.epoch) });
   assert.notEqual((reference.model.hyperparameters.train_rows as number) % 37, 0);
   assert.deepEqual(seen, [1, 2, 3, 4, 5]);
-  assert.ok(relativeDistance(accelerated.model.network.parameters, reference.model.network.parameters) < TOLERANCE);
+  assert.ok(
+    relativeDistance(accelerated.model.network.parameters, reference.model.network.parameters) < TOLERANCE,
+  );
   assert.ok(largestRelativeGap(accelerated, reference, 'train_loss') < TOLERANCE);
   assert.ok(largestRelativeGap(accelerated, reference, 'validation_loss') < TOLERANCE);
-  assert.deepEqual(accelerated.epochs.map((e) => e.validation_metric), reference.epochs.map((e) => e.validation_metric));
+  assert.deepEqual(
+    accelerated.epochs.map((e) => e.validation_metric),
+    reference.epochs.map((e) => e.validation_metric),
+  );
   assert.deepEqual(Object.keys(accelerated.metrics).sort(), Object.keys(reference.metrics).sort());
   assert.deepEqual(accelerated.model.hyperparameters, reference.model.hyperparameters);
   const a = evaluateModel(accelerated.model, held).accuracy as number;
@@ -51,14 +67,29 @@ test('digits: the accelerated MLP matches the TypeScript one (weights, losses, v
 
 test('diabetes: a two-layer tanh regressor matches, early stopping included', async () => {
   const { train, test: held } = dataset('diabetes');
-  const options: TrainOptions = { model: 'mlp', hidden: [16, 8], activation: 'tanh', batchSize: 32, learningRate: 0.01, l2: 1e-3, epochs: 80, earlyStoppingPatience: 3, seed: 2 };
+  const options: TrainOptions = {
+    model: 'mlp',
+    hidden: [16, 8],
+    activation: 'tanh',
+    batchSize: 32,
+    learningRate: 0.01,
+    l2: 1e-3,
+    epochs: 80,
+    earlyStoppingPatience: 3,
+    seed: 2,
+  };
   const reference = trainModel(train, options);
   const accelerated = await trainWithRuntime(train, options);
   assert.equal(accelerated.epochs.length, reference.epochs.length);
   assert.equal(accelerated.stoppedEarly, reference.stoppedEarly);
   assert.equal(accelerated.metrics.best_epoch, reference.metrics.best_epoch);
-  assert.ok(relativeDistance(accelerated.model.network.parameters, reference.model.network.parameters) < TOLERANCE);
-  assert.ok(Math.abs((accelerated.metrics.validation_r2 as number) - (reference.metrics.validation_r2 as number)) < TOLERANCE);
+  assert.ok(
+    relativeDistance(accelerated.model.network.parameters, reference.model.network.parameters) < TOLERANCE,
+  );
+  assert.ok(
+    Math.abs((accelerated.metrics.validation_r2 as number) - (reference.metrics.validation_r2 as number)) <
+      TOLERANCE,
+  );
   const a = evaluateModel(accelerated.model, held).r2 as number;
   const r = evaluateModel(reference.model, held).r2 as number;
   assert.ok(Math.abs(a - r) < TOLERANCE, `R² ${a} vs ${r}`);
@@ -66,8 +97,14 @@ test('diabetes: a two-layer tanh regressor matches, early stopping included', as
 
 test('other kinds and SGD train in TypeScript: exactly trainModel', async () => {
   const { train } = dataset('iris');
-  for (const options of [{ model: 'softmax' }, { model: 'mlp', optimizer: 'sgd', hidden: [4], epochs: 3 }] satisfies TrainOptions[]) {
+  for (const options of [
+    { model: 'softmax' },
+    { model: 'mlp', optimizer: 'sgd', hidden: [4], epochs: 3 },
+  ] satisfies TrainOptions[]) {
     const accelerated = await trainWithRuntime(train, options);
-    assert.deepEqual(accelerated.model.network.parameters, trainModel(train, options).model.network.parameters);
+    assert.deepEqual(
+      accelerated.model.network.parameters,
+      trainModel(train, options).model.network.parameters,
+    );
   }
 });

@@ -31,7 +31,10 @@ export interface RuntimeTrainingOptions {
 }
 
 /** An EpochRunner on an in-process onnxruntime session of `graph` (the file is removed once loaded). */
-export async function openEpochRunner(graph: Uint8Array, options: RuntimeTrainingOptions = {}): Promise<EpochRunner> {
+export async function openEpochRunner(
+  graph: Uint8Array,
+  options: RuntimeTrainingOptions = {},
+): Promise<EpochRunner> {
   const dir = mkdtempSync(join(tmpdir(), 'tend-epoch-'));
   let session;
   try {
@@ -52,7 +55,11 @@ export async function openEpochRunner(graph: Uint8Array, options: RuntimeTrainin
  * Train as trainModel does; an MLP trained with Adam (the default) runs its epochs on onnxruntime,
  * everything else in TypeScript. Same TrainResult shape either way.
  */
-export async function trainWithRuntime(table: TrainingTable, options: TrainOptions, runtime: RuntimeTrainingOptions = {}): Promise<TrainResult> {
+export async function trainWithRuntime(
+  table: TrainingTable,
+  options: TrainOptions,
+  runtime: RuntimeTrainingOptions = {},
+): Promise<TrainResult> {
   if (!acceleratedTrainingSupports(options)) return trainModel(table, options);
   return trainMlpAccelerated(table, options, (graph) => openEpochRunner(graph, runtime));
 }

@@ -6,7 +6,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../../registry/index.js';
-import { digitsCsvPath, parseNumericCsv, trainDigitsModel, type DigitsTrainingResult } from '../../train/index.js';
+import {
+  digitsCsvPath,
+  parseNumericCsv,
+  trainDigitsModel,
+  type DigitsTrainingResult,
+} from '../../train/index.js';
 import { attachReference } from '../serving/reference-data.js';
 
 /** The training rows as CSV: the feature columns, then the target (its class name). */
@@ -14,7 +19,11 @@ function trainingCsv(set: DigitsTrainingResult['trainSet'], classes: readonly st
   const width = set.columns.length;
   const lines = [[...set.columns, set.target].join(',')];
   for (let r = 0; r < set.rows; r++) {
-    lines.push([...set.features.subarray(r * width, (r + 1) * width), classes[set.labels[r] as number] ?? ''].join(','));
+    lines.push(
+      [...set.features.subarray(r * width, (r + 1) * width), classes[set.labels[r] as number] ?? ''].join(
+        ',',
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -38,10 +47,18 @@ export async function ensureDemoModel(
   const registry = await Registry.open(home, { actor: 'tend demo' });
   try {
     const existing = await registry.models.listVersions(DEMO_MODEL).catch(() => []);
-    const demo = existing.filter((v) => v.tags[DEMO_TAG] === 'digits').sort((a, b) => b.version - a.version)[0];
+    const demo = existing
+      .filter((v) => v.tags[DEMO_TAG] === 'digits')
+      .sort((a, b) => b.version - a.version)[0];
     if (demo) {
       const accuracy = demo.metrics['test_accuracy'];
-      return { name: DEMO_MODEL, version: demo.version, trained: false, test_accuracy: typeof accuracy === 'number' ? accuracy : null, epochs: null };
+      return {
+        name: DEMO_MODEL,
+        version: demo.version,
+        trained: false,
+        test_accuracy: typeof accuracy === 'number' ? accuracy : null,
+        epochs: null,
+      };
     }
     const result = trainDigitsModel(onProgress ? { onProgress } : {});
     const dir = mkdtempSync(join(tmpdir(), 'tend-demo-'));
@@ -58,8 +75,21 @@ export async function ensureDemoModel(
         metrics: result.metrics,
       });
       // The training data is the reference drift is measured against (classes are the digits themselves).
-      await attachReference(registry, DEMO_MODEL, String(pushed.version), trainingCsv(result.trainSet, result.classes), 'tend demo: the training split of assets/datasets/digits.csv', 'tend demo');
-      return { name: DEMO_MODEL, version: pushed.version, trained: true, test_accuracy: result.metrics.test_accuracy, epochs: result.metrics.epochs };
+      await attachReference(
+        registry,
+        DEMO_MODEL,
+        String(pushed.version),
+        trainingCsv(result.trainSet, result.classes),
+        'tend demo: the training split of assets/datasets/digits.csv',
+        'tend demo',
+      );
+      return {
+        name: DEMO_MODEL,
+        version: pushed.version,
+        trained: true,
+        test_accuracy: result.metrics.test_accuracy,
+        epochs: result.metrics.epochs,
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -72,6 +102,8 @@ export async function ensureDemoModel(
 export function demoRequest(): { body: string; digit: number } {
   const table = parseNumericCsv(readFileSync(digitsCsvPath(), 'utf8'), 'digits.csv');
   const features = Array.from(table.values.subarray(0, 64));
-  const body = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: features }] });
+  const body = JSON.stringify({
+    inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: features }],
+  });
   return { body, digit: table.values[64] ?? -1 };
 }

@@ -57,22 +57,39 @@ export interface OnlineLearningHost {
   publish(model: string, alias: string, version: number): Promise<unknown>;
 }
 
-function parseSamples(body: unknown, model: TrainedModel, name: string, max: number): { features: Float64Array[]; labels: number[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.invalidInput('the body must be a JSON object {"samples": [{"features": [...], "label": ...}]}');
+function parseSamples(
+  body: unknown,
+  model: TrainedModel,
+  name: string,
+  max: number,
+): { features: Float64Array[]; labels: number[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw errors.invalidInput(
+      'the body must be a JSON object {"samples": [{"features": [...], "label": ...}]}',
+    );
   const samples = (body as { samples?: unknown }).samples;
-  if (!Array.isArray(samples) || samples.length === 0) throw errors.invalidInput("'samples' must be a non-empty array of {\"features\": [...], \"label\": ...}");
-  if (samples.length > max) throw errors.invalidInput(`${samples.length} samples in one request; at most ${max} (online_learning.max_samples_per_request)`);
+  if (!Array.isArray(samples) || samples.length === 0)
+    throw errors.invalidInput('\'samples\' must be a non-empty array of {"features": [...], "label": ...}');
+  if (samples.length > max)
+    throw errors.invalidInput(
+      `${samples.length} samples in one request; at most ${max} (online_learning.max_samples_per_request)`,
+    );
   const width = model.featureColumns.length;
   const features: Float64Array[] = [];
   const labels: number[] = [];
   samples.forEach((sample: unknown, i) => {
     const at = `samples[${i}]`;
-    if (typeof sample !== 'object' || sample === null) throw errors.invalidInput(`${at} must be an object with 'features' and 'label'`);
+    if (typeof sample !== 'object' || sample === null)
+      throw errors.invalidInput(`${at} must be an object with 'features' and 'label'`);
     const { features: f, label } = sample as { features?: unknown; label?: unknown };
-    if (!Array.isArray(f) || f.length !== width) throw errors.invalidInput(`${at}.features must be an array of ${width} numbers (${model.featureColumns.slice(0, 4).join(', ')}${width > 4 ? ', …' : ''}) for model '${name}'`);
+    if (!Array.isArray(f) || f.length !== width)
+      throw errors.invalidInput(
+        `${at}.features must be an array of ${width} numbers (${model.featureColumns.slice(0, 4).join(', ')}${width > 4 ? ', …' : ''}) for model '${name}'`,
+      );
     const row = new Float64Array(width);
     f.forEach((v: unknown, k) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw errors.invalidInput(`${at}.features[${k}] must be a finite number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw errors.invalidInput(`${at}.features[${k}] must be a finite number, got ${JSON.stringify(v)}`);
       row[k] = v;
     });
     features.push(row);
@@ -84,16 +101,20 @@ function parseSamples(body: unknown, model: TrainedModel, name: string, max: num
 /** A class name, or a number naming a class (digits' classes are '0'..'9'), or a regression value. */
 function labelIndex(label: unknown, model: TrainedModel, at: string): number {
   if (model.task === 'regression') {
-    if (typeof label !== 'number' || !Number.isFinite(label)) throw errors.invalidInput(`${at}.label must be a finite number (the regression target)`);
+    if (typeof label !== 'number' || !Number.isFinite(label))
+      throw errors.invalidInput(`${at}.label must be a finite number (the regression target)`);
     return label;
   }
   const classes = model.classes ?? [];
   if (typeof label === 'string' || typeof label === 'number') {
     const byName = classes.indexOf(String(label));
     if (byName >= 0) return byName;
-    if (typeof label === 'number' && Number.isInteger(label) && label >= 0 && label < classes.length) return label;
+    if (typeof label === 'number' && Number.isInteger(label) && label >= 0 && label < classes.length)
+      return label;
   }
-  throw errors.invalidInput(`${at}.label ${JSON.stringify(label)} is not one of the model's classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''}) nor a class index`);
+  throw errors.invalidInput(
+    `${at}.label ${JSON.stringify(label)} is not one of the model's classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''}) nor a class index`,
+  );
 }
 
 export class OnlineLearning {
@@ -120,10 +141,13 @@ export class OnlineLearning {
       const row = features[i] as Float64Array;
       const label = labels[i] as number;
       state.learner.learn(row, label);
-      state.segmentHash.update(new Uint8Array(row.buffer, row.byteOffset, row.byteLength)).update(String(label));
+      state.segmentHash
+        .update(new Uint8Array(row.buffer, row.byteOffset, row.byteLength))
+        .update(String(label));
       state.sinceSnapshot += 1;
       state.samplesSeen += 1;
-      if (state.sinceSnapshot >= config.snapshot_every) snapshots.push(await this.snapshot(name, state, config));
+      if (state.sinceSnapshot >= config.snapshot_every)
+        snapshots.push(await this.snapshot(name, state, config));
     }
     return {
       model: name,
@@ -135,7 +159,11 @@ export class OnlineLearning {
     };
   }
 
-  private async stateFor(name: string, versionRef: string | undefined, config: OnlineLearningConfig): Promise<LearnerState> {
+  private async stateFor(
+    name: string,
+    versionRef: string | undefined,
+    config: OnlineLearningConfig,
+  ): Promise<LearnerState> {
     const known = this.learners.get(name);
     if (known && (versionRef === undefined || versionRef === String(known.baseVersion))) return known;
     let ref = versionRef;
@@ -145,7 +173,10 @@ export class OnlineLearning {
     }
     const base = await loadTrainedVersion(this.host.registry, name, ref);
     const state: LearnerState = {
-      learner: new OnlineLearner(base.model, config.learning_rate !== undefined ? { learningRate: config.learning_rate } : {}),
+      learner: new OnlineLearner(
+        base.model,
+        config.learning_rate !== undefined ? { learningRate: config.learning_rate } : {},
+      ),
       model: base.model,
       baseVersion: base.version,
       parentVersion: base.version,
@@ -163,7 +194,11 @@ export class OnlineLearning {
     const run = await this.host.registry.runs.start({
       modelName: name,
       kind: 'update:online',
-      parameters: { mode: 'online', snapshot_every: config.snapshot_every, ...(config.learning_rate !== undefined ? { learning_rate: config.learning_rate } : {}) },
+      parameters: {
+        mode: 'online',
+        snapshot_every: config.snapshot_every,
+        ...(config.learning_rate !== undefined ? { learning_rate: config.learning_rate } : {}),
+      },
       datasetSha256: null,
       datasetRows: null,
       datasetSource: 'stream',
@@ -175,21 +210,29 @@ export class OnlineLearning {
   }
 
   /** Cut a version from the learner's current weights; the learner goes on from them. */
-  private async snapshot(name: string, state: LearnerState, config: OnlineLearningConfig): Promise<LearnSnapshot> {
+  private async snapshot(
+    name: string,
+    state: LearnerState,
+    config: OnlineLearningConfig,
+  ): Promise<LearnSnapshot> {
     const samples = state.sinceSnapshot;
     const progressive = numeric(state.learner.progressive());
     const model = state.learner.snapshot();
     const runId = state.runId;
     try {
-      const version = await pushTrained(this.host.registry, exportTrainedModel(model, { 'tend.run': runId }), {
-        name,
-        runId,
-        parentVersion: state.parentVersion,
-        metrics: Object.fromEntries(Object.entries(progressive).map(([k, v]) => [`progressive_${k}`, v])),
-        tags: { 'train.model': model.kind, 'train.task': model.task, 'update.mode': 'online' },
-        source: `tend online learning: ${samples} samples`,
-        actor: 'tend',
-      });
+      const version = await pushTrained(
+        this.host.registry,
+        exportTrainedModel(model, { 'tend.run': runId }),
+        {
+          name,
+          runId,
+          parentVersion: state.parentVersion,
+          metrics: Object.fromEntries(Object.entries(progressive).map(([k, v]) => [`progressive_${k}`, v])),
+          tags: { 'train.model': model.kind, 'train.task': model.task, 'update.mode': 'online' },
+          source: `tend online learning: ${samples} samples`,
+          actor: 'tend',
+        },
+      );
       await this.host.registry.runs.finish(runId, {
         metrics: progressive,
         epochs: [{ samples, ...progressive }],
@@ -199,7 +242,10 @@ export class OnlineLearning {
         datasetRows: samples,
       });
       if (config.publish_alias !== undefined) await this.host.publish(name, config.publish_alias, version);
-      this.host.logger.info({ model: name, version, parent_version: state.parentVersion, samples, run: runId }, 'online learning snapshot registered');
+      this.host.logger.info(
+        { model: name, version, parent_version: state.parentVersion, samples, run: runId },
+        'online learning snapshot registered',
+      );
       state.parentVersion = version;
       return { version, run: runId, samples };
     } catch (err) {
@@ -216,5 +262,7 @@ export class OnlineLearning {
 }
 
 function numeric(values: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Record<string, number>;
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)),
+  ) as Record<string, number>;
 }

@@ -23,7 +23,12 @@ export class OutputComparison {
   constructor(private readonly plan: OutputPlan) {}
 
   /** Add one batch: both models' outputs for the same `rows` rows, and their labels (or nulls). */
-  add(parent: readonly Tensor[], candidate: readonly Tensor[], rows: number, labels: readonly (number | null)[] | null): void {
+  add(
+    parent: readonly Tensor[],
+    candidate: readonly Tensor[],
+    rows: number,
+    labels: readonly (number | null)[] | null,
+  ): void {
     this.rows += rows;
     for (const p of parent) {
       const c = candidate.find((t) => t.name === p.name);
@@ -97,4 +102,3 @@ export class OutputComparison {
     };
   }
 }
-

@@ -7,7 +7,13 @@
 import { errors } from '../../core/errors.js';
 import type { ModelSignature } from '../../core/signature.js';
 import { isDynamicDim } from '../../core/signature.js';
-import { allocateData, elementCount, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
+import {
+  allocateData,
+  elementCount,
+  type DataType,
+  type NumericArray,
+  type Tensor,
+} from '../../core/tensor.js';
 import { parseReferenceCsv } from '../../monitor/reference-table.js';
 import { validateInputs } from '../serving/validate.js';
 
@@ -43,49 +49,73 @@ export function syntheticInputs(signature: ModelSignature, rows: number, seed = 
   const random = lcg(seed);
   return signature.inputs.map((spec) => {
     if (spec.datatype === null || spec.datatype === 'BYTES') {
-      throw errors.invalidArgument(`input '${spec.name}' is ${spec.onnx_type}: give evaluation data (--eval), tend cannot make up values of that type`);
+      throw errors.invalidArgument(
+        `input '${spec.name}' is ${spec.onnx_type}: give evaluation data (--eval), tend cannot make up values of that type`,
+      );
     }
     const dims = spec.shape ?? [rows];
-    const shape = dims.map((d, i) => (i === 0 && isDynamicDim(d) ? rows : isDynamicDim(d) ? SYNTHETIC_DIM : d));
+    const shape = dims.map((d, i) =>
+      i === 0 && isDynamicDim(d) ? rows : isDynamicDim(d) ? SYNTHETIC_DIM : d,
+    );
     const data = allocateData(spec.datatype, elementCount(shape)) as NumericArray;
     const mask = /mask/i.test(spec.name);
     const float = spec.datatype === 'FP32' || spec.datatype === 'FP64';
-    for (let i = 0; i < data.length; i++) setNumber(data, i, mask ? 1 : float ? random() : Math.floor(random() * 50));
+    for (let i = 0; i < data.length; i++)
+      setNumber(data, i, mask ? 1 : float ? random() : Math.floor(random() * 50));
     return { name: spec.name, datatype: spec.datatype, shape, data };
   });
 }
 
 /** Generated evaluation data: one request of SYNTHETIC_ROWS rows (batched models) or single rows. */
 export function syntheticEvaluation(signature: ModelSignature, maxBatchSize: number): EvaluationData {
-  const requests = maxBatchSize > 0 ? [syntheticInputs(signature, Math.min(SYNTHETIC_ROWS, maxBatchSize))] : Array.from({ length: 8 }, (_, i) => syntheticInputs(signature, 1, i + 1));
+  const requests =
+    maxBatchSize > 0
+      ? [syntheticInputs(signature, Math.min(SYNTHETIC_ROWS, maxBatchSize))]
+      : Array.from({ length: 8 }, (_, i) => syntheticInputs(signature, 1, i + 1));
   return { source: 'synthetic', synthetic: true, requests, labels: null };
 }
 
 function numericCell(value: unknown, line: number, column: string, source: string): number {
   if (typeof value !== 'number') {
-    throw errors.invalidArgument(`${source}: line ${line}, column '${column}': ${value === null ? 'missing value' : `'${String(value)}' is not a number`}`);
+    throw errors.invalidArgument(
+      `${source}: line ${line}, column '${column}': ${value === null ? 'missing value' : `'${String(value)}' is not a number`}`,
+    );
   }
   return value;
 }
 
 /** Evaluation requests from CSV text for a model with one [batch, F] input. */
-export function csvEvaluation(text: string, source: string, signature: ModelSignature, maxBatchSize: number, target?: string): EvaluationData {
+export function csvEvaluation(
+  text: string,
+  source: string,
+  signature: ModelSignature,
+  maxBatchSize: number,
+  target?: string,
+): EvaluationData {
   const input = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
   const width = input?.shape?.length === 2 ? input.shape[1] : undefined;
   if (!input || input.datatype === null || input.datatype === 'BYTES' || typeof width !== 'number') {
-    throw errors.invalidArgument(`${source}: CSV evaluation data fits models with one [batch, features] numeric input; give JSONL requests instead`);
+    throw errors.invalidArgument(
+      `${source}: CSV evaluation data fits models with one [batch, features] numeric input; give JSONL requests instead`,
+    );
   }
   const table = parseReferenceCsv(text, source);
   if (target !== undefined && !table.columns.includes(target)) {
-    throw errors.invalidArgument(`${source}: no target column '${target}' (columns: ${table.columns.slice(0, 10).join(', ')}${table.columns.length > 10 ? ', …' : ''})`);
+    throw errors.invalidArgument(
+      `${source}: no target column '${target}' (columns: ${table.columns.slice(0, 10).join(', ')}${table.columns.length > 10 ? ', …' : ''})`,
+    );
   }
   const features = table.columns.filter((c) => c !== target);
   if (features.length !== width) {
-    throw errors.invalidArgument(`${source}: ${features.length} feature columns, but input '${input.name}' takes ${width}${target === undefined ? ' (name the label column with --target)' : ''}`);
+    throw errors.invalidArgument(
+      `${source}: ${features.length} feature columns, but input '${input.name}' takes ${width}${target === undefined ? ' (name the label column with --target)' : ''}`,
+    );
   }
   const first = input.shape?.[0] ?? 1;
   if (maxBatchSize === 0 && first !== 1 && !isDynamicDim(first)) {
-    throw errors.invalidArgument(`${source}: input '${input.name}' takes exactly ${String(first)} rows per request; give JSONL requests instead`);
+    throw errors.invalidArgument(
+      `${source}: input '${input.name}' takes exactly ${String(first)} rows per request; give JSONL requests instead`,
+    );
   }
   const datatype = input.datatype as Exclude<DataType, 'BYTES'>;
   const per = maxBatchSize > 0 ? Math.min(ROWS_PER_REQUEST, maxBatchSize) : 1;
@@ -97,8 +127,17 @@ export function csvEvaluation(text: string, source: string, signature: ModelSign
     const data = allocateData(datatype, rows * width) as NumericArray;
     const rowLabels: (number | null)[] = [];
     for (let r = 0; r < rows; r++) {
-      features.forEach((name, c) => setNumber(data, r * width + c, numericCell(table.values[name]?.[start + r], table.lines[start + r] ?? 0, name, source)));
-      if (target !== undefined) rowLabels.push(numericCell(table.values[target]?.[start + r], table.lines[start + r] ?? 0, target, source));
+      features.forEach((name, c) =>
+        setNumber(
+          data,
+          r * width + c,
+          numericCell(table.values[name]?.[start + r], table.lines[start + r] ?? 0, name, source),
+        ),
+      );
+      if (target !== undefined)
+        rowLabels.push(
+          numericCell(table.values[target]?.[start + r], table.lines[start + r] ?? 0, target, source),
+        );
     }
     requests.push([{ name: input.name, datatype, shape, data }]);
     labels.push(rowLabels);
@@ -107,13 +146,20 @@ export function csvEvaluation(text: string, source: string, signature: ModelSign
 }
 
 /** Check every request against the model's signature before anything runs. */
-export function checkEvaluation(data: EvaluationData, model: string, signature: ModelSignature, maxBatchSize: number): void {
+export function checkEvaluation(
+  data: EvaluationData,
+  model: string,
+  signature: ModelSignature,
+  maxBatchSize: number,
+): void {
   if (data.requests.length === 0) throw errors.invalidArgument(`${data.source}: no evaluation requests`);
   data.requests.forEach((inputs, i) => {
     try {
       validateInputs(model, signature, maxBatchSize, inputs);
     } catch (err) {
-      throw errors.invalidArgument(`${data.source}: request ${i + 1} does not fit model '${model}': ${(err as Error).message}`);
+      throw errors.invalidArgument(
+        `${data.source}: request ${i + 1} does not fit model '${model}': ${(err as Error).message}`,
+      );
     }
   });
 }
@@ -131,7 +177,8 @@ export function tileRows(inputs: readonly Tensor[], batch: number): Tensor[] {
     const data = allocateData(t.datatype, batch * per) as NumericArray | string[];
     for (let r = 0; r < batch; r++) {
       const from = (r % rows) * per;
-      for (let i = 0; i < per; i++) (data as unknown[])[r * per + i] = (t.data as unknown as unknown[])[from + i];
+      for (let i = 0; i < per; i++)
+        (data as unknown[])[r * per + i] = (t.data as unknown as unknown[])[from + i];
     }
     return { name: t.name, datatype: t.datatype, shape: [batch, ...t.shape.slice(1)], data };
   });

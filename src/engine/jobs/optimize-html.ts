@@ -4,7 +4,8 @@ import type { OptimizeReport, SideReport } from './optimize-report.js';
 
 const esc = escapeHtml;
 
-const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
+const num = (x: number | null | undefined, digits = 3): string =>
+  x === null || x === undefined ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits);
 
 function row(label: string, parent: string, candidate: string, ratio: string): string {
   return `<tr><th>${esc(label)}</th><td>${esc(parent)}</td><td>${esc(candidate)}</td><td>${esc(ratio)}</td></tr>`;
@@ -29,7 +30,12 @@ export function optimizeReportHtml(r: OptimizeReport): string {
     row('file size', `${r.parent.size_bytes} B`, `${r.candidate.size_bytes} B`, num(r.size_ratio)),
     row('load time', `${num(r.parent.load_ms, 1)} ms`, `${num(r.candidate.load_ms, 1)} ms`, ''),
     row('batch 1', speed(r.parent, 'batch1'), speed(r.candidate, 'batch1'), num(r.speedup_batch1, 2)),
-    row('best batch', speed(r.parent, 'best_batch'), speed(r.candidate, 'best_batch'), num(r.speedup_best, 2)),
+    row(
+      'best batch',
+      speed(r.parent, 'best_batch'),
+      speed(r.candidate, 'best_batch'),
+      num(r.speedup_best, 2),
+    ),
     row('accuracy', num(r.parent.accuracy, 4), num(r.candidate.accuracy, 4), ''),
     `</table>`,
     `<p>Evaluation: ${esc(r.evaluation.source)}${r.evaluation.synthetic ? ' (generated from the signature: agreement only)' : ''}, ${r.evaluation.rows} rows, ${r.evaluation.labelled} labelled. ` +

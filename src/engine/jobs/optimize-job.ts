@@ -20,7 +20,13 @@ import { Runtime, type LoadedModel } from '../../runtime/index.js';
 import { OutputComparison } from './optimize-compare.js';
 import { optimizeReportHtml } from './optimize-html.js';
 import type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
-import { checkEvaluation, rowsOf, syntheticEvaluation, tileRows, type EvaluationData } from './optimize-data.js';
+import {
+  checkEvaluation,
+  rowsOf,
+  syntheticEvaluation,
+  tileRows,
+  type EvaluationData,
+} from './optimize-data.js';
 import { measurePair, type ModelSpeed } from './optimize-measure.js';
 import { outputPlan } from '../serving/prediction-capture.js';
 import { inferMaxBatchSize } from '../serving/served-version.js';
@@ -59,13 +65,29 @@ export interface OptimizeOptions {
 const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32];
 
 function sameSignature(a: ModelSignature, b: ModelSignature): string | null {
-  const describe = (s: ModelSignature) => JSON.stringify({ i: s.inputs.map((x) => [x.name, x.datatype, x.shape]), o: s.outputs.map((x) => [x.name, x.datatype, x.shape]) });
-  return describe(a) === describe(b) ? null : `the candidate's signature differs from the parent's (${describe(b)} vs ${describe(a)})`;
+  const describe = (s: ModelSignature) =>
+    JSON.stringify({
+      i: s.inputs.map((x) => [x.name, x.datatype, x.shape]),
+      o: s.outputs.map((x) => [x.name, x.datatype, x.shape]),
+    });
+  return describe(a) === describe(b)
+    ? null
+    : `the candidate's signature differs from the parent's (${describe(b)} vs ${describe(a)})`;
 }
 
-function side(version: number | null, size: number, loadMs: number, speed: ModelSpeed, accuracy: number | null): SideReport {
+function side(
+  version: number | null,
+  size: number,
+  loadMs: number,
+  speed: ModelSpeed,
+  accuracy: number | null,
+): SideReport {
   const round = (x: number) => Math.round(x * 1e4) / 1e4;
-  const fig = (f: { p50_ms: number; p99_ms: number; items_per_s: number }) => ({ p50_ms: round(f.p50_ms), p99_ms: round(f.p99_ms), items_per_s: Math.round(f.items_per_s * 10) / 10 });
+  const fig = (f: { p50_ms: number; p99_ms: number; items_per_s: number }) => ({
+    p50_ms: round(f.p50_ms),
+    p99_ms: round(f.p99_ms),
+    items_per_s: Math.round(f.items_per_s * 10) / 10,
+  });
   return {
     version,
     size_bytes: size,
@@ -77,7 +99,12 @@ function side(version: number | null, size: number, loadMs: number, speed: Model
 }
 
 /** Make the candidate file; returns the kernels report's inputs and quantization details. */
-async function makeCandidate(runtime: Runtime, parentPath: string, outPath: string, options: OptimizeOptions): Promise<{ quantized: number | null; skipped: OptimizeReport['skipped_nodes'] }> {
+async function makeCandidate(
+  runtime: Runtime,
+  parentPath: string,
+  outPath: string,
+  options: OptimizeOptions,
+): Promise<{ quantized: number | null; skipped: OptimizeReport['skipped_nodes'] }> {
   if (options.method === 'graph') {
     await offlineOptimize(runtime, parentPath, outPath, options.level ?? 'all');
     return { quantized: null, skipped: [] };
@@ -92,12 +119,28 @@ async function makeCandidate(runtime: Runtime, parentPath: string, outPath: stri
 }
 
 /** onnxruntime's offline optimization: create a session that writes its optimized graph, then drop it. */
-async function offlineOptimize(runtime: Runtime, modelPath: string, outPath: string, level: GraphOptimizationLevel): Promise<void> {
-  const loaded = await runtime.load({ modelPath, label: 'optimize', instances: 1, session: { graphOptimizationLevel: level, optimizedModelFilePath: outPath }, warmup: [] });
+async function offlineOptimize(
+  runtime: Runtime,
+  modelPath: string,
+  outPath: string,
+  level: GraphOptimizationLevel,
+): Promise<void> {
+  const loaded = await runtime.load({
+    modelPath,
+    label: 'optimize',
+    instances: 1,
+    session: { graphOptimizationLevel: level, optimizedModelFilePath: outPath },
+    warmup: [],
+  });
   await loaded.unload();
 }
 
-async function load(runtime: Runtime, path: string, label: string, signature: ModelSignature): Promise<{ model: LoadedModel; ms: number }> {
+async function load(
+  runtime: Runtime,
+  path: string,
+  label: string,
+  signature: ModelSignature,
+): Promise<{ model: LoadedModel; ms: number }> {
   const started = performance.now();
   const model = await runtime.load({
     modelPath: path,
@@ -111,18 +154,36 @@ async function load(runtime: Runtime, path: string, label: string, signature: Mo
 }
 
 /** Optimize `name@versionRef` (default: latest) and register the candidate when it passes the gate. */
-export async function optimizeVersion(registry: Registry, name: string, versionRef: string | undefined, options: OptimizeOptions): Promise<OptimizeReport> {
-  if (!OPTIMIZE_METHODS.includes(options.method)) throw errors.invalidArgument(`--method '${String(options.method)}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+export async function optimizeVersion(
+  registry: Registry,
+  name: string,
+  versionRef: string | undefined,
+  options: OptimizeOptions,
+): Promise<OptimizeReport> {
+  if (!OPTIMIZE_METHODS.includes(options.method))
+    throw errors.invalidArgument(
+      `--method '${String(options.method)}' must be one of ${OPTIMIZE_METHODS.join(', ')}`,
+    );
   const maxDrop = options.maxAccuracyDrop ?? 1;
   const minCosine = options.minCosine ?? 0.999;
-  if (!(maxDrop >= 0 && maxDrop <= 100)) throw errors.invalidArgument(`--max-accuracy-drop ${maxDrop} must be between 0 and 100 points`);
-  if (!(minCosine >= -1 && minCosine <= 1)) throw errors.invalidArgument(`--min-cosine ${minCosine} must be between -1 and 1`);
-  if (options.method === 'graph' && (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)) {
-    throw errors.invalidArgument('--per-channel, --reduce-range and --exclude apply to --method int8-dynamic');
+  if (!(maxDrop >= 0 && maxDrop <= 100))
+    throw errors.invalidArgument(`--max-accuracy-drop ${maxDrop} must be between 0 and 100 points`);
+  if (!(minCosine >= -1 && minCosine <= 1))
+    throw errors.invalidArgument(`--min-cosine ${minCosine} must be between -1 and 1`);
+  if (
+    options.method === 'graph' &&
+    (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)
+  ) {
+    throw errors.invalidArgument(
+      '--per-channel, --reduce-range and --exclude apply to --method int8-dynamic',
+    );
   }
   const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
-  if (await registry.files.isSealed(parent)) throw errors.invalidArgument(`${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`);
+  if (await registry.files.isSealed(parent))
+    throw errors.invalidArgument(
+      `${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`,
+    );
   const parentPath = registry.files.path(parent);
   const maxBatchSize = inferMaxBatchSize(parent.signature, {});
   const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);
@@ -135,8 +196,14 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     const made = await makeCandidate(runtime, parentPath, candidatePath, options);
     const candidateModel = readModelFile(candidatePath);
     const problems = checkModel(candidateModel).filter((p) => p.severity === 'error');
-    if (problems.length > 0) throw errors.internal(`the ${options.method} candidate fails structural checks: ${problems.map((p) => p.message).join('; ')}`);
-    const mismatch = sameSignature(parent.signature, extractSignature(candidateModel.graph as NonNullable<typeof candidateModel.graph>));
+    if (problems.length > 0)
+      throw errors.internal(
+        `the ${options.method} candidate fails structural checks: ${problems.map((p) => p.message).join('; ')}`,
+      );
+    const mismatch = sameSignature(
+      parent.signature,
+      extractSignature(candidateModel.graph as NonNullable<typeof candidateModel.graph>),
+    );
     if (mismatch !== null) throw errors.internal(mismatch);
 
     // The kernels onnxruntime runs: the candidate as its session optimizes it, against the parent.
@@ -151,17 +218,26 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     const comparison = new OutputComparison(plan);
     for (const [i, inputs] of evaluation.requests.entries()) {
       const rows = rowsOf(inputs, maxBatchSize);
-      const [a, b] = await Promise.all([p.model.run(tileRows(inputs, rows)), c.model.run(tileRows(inputs, rows))]);
+      const [a, b] = await Promise.all([
+        p.model.run(tileRows(inputs, rows)),
+        c.model.run(tileRows(inputs, rows)),
+      ]);
       comparison.add(a.outputs, b.outputs, rows, evaluation.labels?.[i] ?? null);
     }
     const quality = comparison.summary();
     const first = evaluation.requests[0] as Tensor[];
-    const batches = maxBatchSize > 0 ? (options.batches ?? DEFAULT_BATCHES).filter((b) => b <= maxBatchSize) : [1];
-    const speed = await measurePair(p.model, c.model, (batch) => (maxBatchSize > 0 ? tileRows(first, batch) : first), {
-      batches,
-      rounds: options.rounds ?? 5,
-      msPerRun: options.msPerRun ?? 300,
-    });
+    const batches =
+      maxBatchSize > 0 ? (options.batches ?? DEFAULT_BATCHES).filter((b) => b <= maxBatchSize) : [1];
+    const speed = await measurePair(
+      p.model,
+      c.model,
+      (batch) => (maxBatchSize > 0 ? tileRows(first, batch) : first),
+      {
+        batches,
+        rounds: options.rounds ?? 5,
+        msPerRun: options.msPerRun ?? 300,
+      },
+    );
     await Promise.all([p.model.unload(), c.model.unload()]);
 
     const parentSize = statSync(parentPath).size;
@@ -175,13 +251,21 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
     } else {
       const cosine = quality.mean_cosine ?? (quality.agreement !== null ? quality.agreement : null);
       passes = cosine !== null && cosine >= minCosine;
-      gate = cosine === null ? 'no float outputs to compare' : `mean cosine ${cosine.toFixed(6)} ${passes ? '≥' : '<'} ${minCosine}${evaluation.synthetic ? ' (on generated inputs: agreement only)' : ''}`;
+      gate =
+        cosine === null
+          ? 'no float outputs to compare'
+          : `mean cosine ${cosine.toFixed(6)} ${passes ? '≥' : '<'} ${minCosine}${evaluation.synthetic ? ' (on generated inputs: agreement only)' : ''}`;
     }
     const parameters: Record<string, unknown> =
       options.method === 'graph'
         ? { level: options.level ?? 'all' }
-        : { per_channel: options.perChannel === true, reduce_range: options.reduceRange === true, exclude: options.exclude ?? [] };
-    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+        : {
+            per_channel: options.perChannel === true,
+            reduce_range: options.reduceRange === true,
+            exclude: options.exclude ?? [],
+          };
+    const ratio = (a: number | undefined, b: number | undefined) =>
+      a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 1000) / 1000 : null;
     const report: OptimizeReport = {
       name: parent.name,
       version: null,
@@ -199,7 +283,12 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
       fused_kernels: Object.keys(kernels.fused_kernels).sort(),
       quantized_nodes: made.quantized,
       skipped_nodes: made.skipped,
-      evaluation: { source: evaluation.source, synthetic: evaluation.synthetic, rows: quality.rows, labelled: quality.labelled },
+      evaluation: {
+        source: evaluation.source,
+        synthetic: evaluation.synthetic,
+        rows: quality.rows,
+        labelled: quality.labelled,
+      },
       gate,
       registered: false,
       reason: '',
@@ -213,22 +302,40 @@ export async function optimizeVersion(registry: Registry, name: string, versionR
       parentVersion: parent.version,
       source: `optimize:${options.method}:${parent.name}@${parent.version}`,
       tags: { 'optimize.method': options.method, 'optimize.parameters': JSON.stringify(parameters) },
-      metrics: { size_ratio: report.size_ratio, speedup_batch1: report.speedup_batch1, speedup_best: report.speedup_best, mean_cosine: report.mean_cosine, agreement: report.agreement },
+      metrics: {
+        size_ratio: report.size_ratio,
+        speedup_batch1: report.speedup_batch1,
+        speedup_best: report.speedup_best,
+        mean_cosine: report.mean_cosine,
+        agreement: report.agreement,
+      },
       ...(options.actor !== undefined ? { createdBy: options.actor } : {}),
     });
     report.version = pushed.version;
     report.candidate.version = pushed.version;
     report.registered = true;
     report.reason = passes ? `registered: ${gate}` : `registered with --force although ${gate}`;
-    await registry.artifacts.attach(parent.name, pushed.version, OPTIMIZE_REPORT_KIND, new TextEncoder().encode(JSON.stringify(report, null, 2)), {
-      mediaType: 'application/json',
-      meta: { method: options.method, parent: parent.version },
-      ...(options.actor !== undefined ? { actor: options.actor } : {}),
-    });
-    await registry.artifacts.attach(parent.name, pushed.version, `${OPTIMIZE_REPORT_KIND}-html`, new TextEncoder().encode(optimizeReportHtml(report)), {
-      mediaType: 'text/html',
-      ...(options.actor !== undefined ? { actor: options.actor } : {}),
-    });
+    await registry.artifacts.attach(
+      parent.name,
+      pushed.version,
+      OPTIMIZE_REPORT_KIND,
+      new TextEncoder().encode(JSON.stringify(report, null, 2)),
+      {
+        mediaType: 'application/json',
+        meta: { method: options.method, parent: parent.version },
+        ...(options.actor !== undefined ? { actor: options.actor } : {}),
+      },
+    );
+    await registry.artifacts.attach(
+      parent.name,
+      pushed.version,
+      `${OPTIMIZE_REPORT_KIND}-html`,
+      new TextEncoder().encode(optimizeReportHtml(report)),
+      {
+        mediaType: 'text/html',
+        ...(options.actor !== undefined ? { actor: options.actor } : {}),
+      },
+    );
     return report;
   } finally {
     await runtime.close();

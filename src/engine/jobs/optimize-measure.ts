@@ -31,9 +31,13 @@ export interface MeasureOptions {
   minRuns?: number;
 }
 
-
 /** Run `model` on `inputs` for about `ms` (and at least `minRuns` times); the runs' times in ms. */
-async function timeRuns(model: LoadedModel, inputs: readonly Tensor[], ms: number, minRuns: number): Promise<number[]> {
+async function timeRuns(
+  model: LoadedModel,
+  inputs: readonly Tensor[],
+  ms: number,
+  minRuns: number,
+): Promise<number[]> {
   const times: number[] = [];
   const until = performance.now() + ms;
   while (times.length < minRuns || performance.now() < until) {
@@ -75,7 +79,11 @@ export async function measurePair(
     const byBatch = new Map<number, SpeedFigure>();
     for (const batch of options.batches) {
       const sorted = [...(times[m]?.get(batch) ?? [])].sort((a, b) => a - b);
-      byBatch.set(batch, { p50_ms: nearestRank(sorted, 0.5) ?? Number.NaN, p99_ms: nearestRank(sorted, 0.99) ?? Number.NaN, items_per_s: median(rates[m]?.get(batch) ?? []) });
+      byBatch.set(batch, {
+        p50_ms: nearestRank(sorted, 0.5) ?? Number.NaN,
+        p99_ms: nearestRank(sorted, 0.99) ?? Number.NaN,
+        items_per_s: median(rates[m]?.get(batch) ?? []),
+      });
     }
     let best: (SpeedFigure & { size: number }) | null = null;
     for (const [size, f] of byBatch) if (!best || f.items_per_s > best.items_per_s) best = { size, ...f };

@@ -64,13 +64,25 @@ export interface TrainJobResult {
 }
 
 /** Which task a kind trains; the MLP decides from its target when not told. `source` names the CSV in errors. */
-export function taskOf(kind: ModelKind, csvText: string, target: string, asked: Task | undefined, source = 'training data'): Task {
+export function taskOf(
+  kind: ModelKind,
+  csvText: string,
+  target: string,
+  asked: Task | undefined,
+  source = 'training data',
+): Task {
   if (kind === 'linear' || kind === 'ridge') {
-    if (asked === 'classification') throw errors.invalidArgument(`--model ${kind} is a regressor; use logistic, softmax or mlp to classify`);
+    if (asked === 'classification')
+      throw errors.invalidArgument(
+        `--model ${kind} is a regressor; use logistic, softmax or mlp to classify`,
+      );
     return 'regression';
   }
   if (kind === 'logistic' || kind === 'softmax') {
-    if (asked === 'regression') throw errors.invalidArgument(`--model ${kind} is a classifier; use linear, ridge or mlp for regression`);
+    if (asked === 'regression')
+      throw errors.invalidArgument(
+        `--model ${kind} is a classifier; use linear, ridge or mlp for regression`,
+      );
     return 'classification';
   }
   if (asked !== undefined) return asked;
@@ -101,7 +113,9 @@ function readDataFile(path: string): { text: string; sha256: string } {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw errors.invalidArgument(`cannot read --data ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw errors.invalidArgument(
+      `cannot read --data ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return { text: bytes.toString('utf8'), sha256: sha256Hex(bytes) };
 }
@@ -122,7 +136,16 @@ function runParameters(options: TrainJobOptions, task: Task, model: TrainedModel
 export async function pushTrained(
   registry: Registry,
   bytes: Uint8Array,
-  push: { name: string; alias?: string | undefined; runId: string; parentVersion?: number; metrics: Record<string, unknown>; tags: Record<string, string>; source: string; actor?: string | undefined },
+  push: {
+    name: string;
+    alias?: string | undefined;
+    runId: string;
+    parentVersion?: number;
+    metrics: Record<string, unknown>;
+    tags: Record<string, string>;
+    source: string;
+    actor?: string | undefined;
+  },
 ): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tend-train-'));
   try {
@@ -145,8 +168,14 @@ export async function pushTrained(
 }
 
 /** Train, export, register; every outcome is recorded as a run. */
-export async function trainAndRegister(registry: Registry, options: TrainJobOptions): Promise<TrainJobResult> {
-  if (!MODEL_KINDS.includes(options.model)) throw errors.invalidArgument(`--model '${String(options.model)}' must be one of ${MODEL_KINDS.join(', ')}`);
+export async function trainAndRegister(
+  registry: Registry,
+  options: TrainJobOptions,
+): Promise<TrainJobResult> {
+  if (!MODEL_KINDS.includes(options.model))
+    throw errors.invalidArgument(
+      `--model '${String(options.model)}' must be one of ${MODEL_KINDS.join(', ')}`,
+    );
   const dataPath = resolve(options.data);
   const { text, sha256 } = readDataFile(dataPath);
   const task = taskOf(options.model, text, options.target, options.task, options.data);
@@ -192,7 +221,14 @@ export async function trainAndRegister(registry: Registry, options: TrainJobOpti
       actor: options.actor,
     });
     // The data the model learned from is what drift is measured against.
-    await attachReference(registry, options.name, String(version), text, `tend train: ${dataPath}`, options.actor);
+    await attachReference(
+      registry,
+      options.name,
+      String(version),
+      text,
+      `tend train: ${dataPath}`,
+      options.actor,
+    );
     await registry.runs.finish(run.run_id, {
       metrics,
       epochs: trained.epochs as unknown as Record<string, unknown>[],

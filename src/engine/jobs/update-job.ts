@@ -59,7 +59,11 @@ export interface UpdateResult {
 }
 
 /** Read a registered version back as a trainer model. @throws TEND_INVALID_ARGUMENT for models tend did not train */
-export async function loadTrainedVersion(registry: Registry, name: string, versionRef: string | undefined): Promise<{ version: number; model: TrainedModel }> {
+export async function loadTrainedVersion(
+  registry: Registry,
+  name: string,
+  versionRef: string | undefined,
+): Promise<{ version: number; model: TrainedModel }> {
   const record = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   try {
     return { version: record.version, model: importTrainedModel(await registry.files.read(record)) };
@@ -79,35 +83,67 @@ function tableFor(model: TrainedModel, text: string, source: string): TrainingTa
 }
 
 /** Up to `rows` rows of the parent's reference data (its training data), sampled with a seed. */
-async function replayRows(registry: Registry, name: string, version: number, model: TrainedModel, rows: number, seed: number): Promise<TrainingTable | null> {
+async function replayRows(
+  registry: Registry,
+  name: string,
+  version: number,
+  model: TrainedModel,
+  rows: number,
+  seed: number,
+): Promise<TrainingTable | null> {
   const artifact = await registry.artifacts.read(name, version, REFERENCE_KIND);
   if (artifact === null) {
-    throw errors.invalidArgument(`--replay needs the training data of ${name} version ${version}, and it has none attached (tend monitor reference set)`);
+    throw errors.invalidArgument(
+      `--replay needs the training data of ${name} version ${version}, and it has none attached (tend monitor reference set)`,
+    );
   }
-  const table = tableFor(model, new TextDecoder().decode(artifact.bytes), `the reference data of ${name} version ${version}`);
+  const table = tableFor(
+    model,
+    new TextDecoder().decode(artifact.bytes),
+    `the reference data of ${name} version ${version}`,
+  );
   const buffer = new ReplayBuffer(rows, seed);
   buffer.addTable(table);
   return buffer.asTable();
 }
 
 /** Update `name@versionRef` (default: latest) with the rows of options.data; registers a new version. */
-export async function updateVersion(registry: Registry, name: string, versionRef: string | undefined, options: UpdateOptions): Promise<UpdateResult> {
-  if (!UPDATE_MODES.includes(options.mode)) throw errors.invalidArgument(`--mode '${String(options.mode)}' must be one of ${UPDATE_MODES.join(', ')}`);
-  if (options.replay !== undefined && (!Number.isInteger(options.replay) || options.replay < 1)) throw errors.invalidArgument(`--replay ${options.replay} must be a positive whole number of rows`);
-  if (options.replay !== undefined && options.mode !== 'incremental') throw errors.invalidArgument('--replay applies to --mode incremental');
-  if (options.learningRate !== undefined && !(options.learningRate > 0)) throw errors.invalidArgument(`--lr ${options.learningRate} must be greater than 0`);
-  if (options.canaryPercent !== undefined && !(options.canaryPercent > 0 && options.canaryPercent < 100)) throw errors.invalidArgument(`--canary ${options.canaryPercent} must be a percentage above 0 and below 100`);
+export async function updateVersion(
+  registry: Registry,
+  name: string,
+  versionRef: string | undefined,
+  options: UpdateOptions,
+): Promise<UpdateResult> {
+  if (!UPDATE_MODES.includes(options.mode))
+    throw errors.invalidArgument(
+      `--mode '${String(options.mode)}' must be one of ${UPDATE_MODES.join(', ')}`,
+    );
+  if (options.replay !== undefined && (!Number.isInteger(options.replay) || options.replay < 1))
+    throw errors.invalidArgument(`--replay ${options.replay} must be a positive whole number of rows`);
+  if (options.replay !== undefined && options.mode !== 'incremental')
+    throw errors.invalidArgument('--replay applies to --mode incremental');
+  if (options.learningRate !== undefined && !(options.learningRate > 0))
+    throw errors.invalidArgument(`--lr ${options.learningRate} must be greater than 0`);
+  if (options.canaryPercent !== undefined && !(options.canaryPercent > 0 && options.canaryPercent < 100))
+    throw errors.invalidArgument(
+      `--canary ${options.canaryPercent} must be a percentage above 0 and below 100`,
+    );
   const parent = await loadTrainedVersion(registry, name, versionRef);
   const dataPath = resolve(options.data);
   let bytes: Buffer;
   try {
     bytes = readFileSync(dataPath);
   } catch (err) {
-    throw errors.invalidArgument(`cannot read --data ${dataPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw errors.invalidArgument(
+      `cannot read --data ${dataPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const table = tableFor(parent.model, bytes.toString('utf8'), options.data);
   const seed = options.seed ?? 0;
-  const replay = options.replay !== undefined ? await replayRows(registry, name, parent.version, parent.model, options.replay, seed) : null;
+  const replay =
+    options.replay !== undefined
+      ? await replayRows(registry, name, parent.version, parent.model, options.replay, seed)
+      : null;
   const before = evaluateModel(parent.model, table);
 
   const run = await registry.runs.start({
@@ -134,15 +170,25 @@ export async function updateVersion(registry: Registry, name: string, versionRef
     let epochs: Record<string, unknown>[];
     let extra: Record<string, number> = {};
     if (options.mode === 'online') {
-      const learner = new OnlineLearner(parent.model, options.learningRate !== undefined ? { learningRate: options.learningRate } : {});
+      const learner = new OnlineLearner(
+        parent.model,
+        options.learningRate !== undefined ? { learningRate: options.learningRate } : {},
+      );
       const width = table.featureColumns.length;
       for (let r = 0; r < table.rows; r++) {
-        const label = table.task === 'classification' ? (table.labels as Int32Array)[r] : (table.target as Float64Array)[r];
+        const label =
+          table.task === 'classification'
+            ? (table.labels as Int32Array)[r]
+            : (table.target as Float64Array)[r];
         learner.learn(table.features.subarray(r * width, (r + 1) * width), label as number);
       }
       updated = learner.snapshot();
       const progressive = learner.progressive();
-      extra = Object.fromEntries(Object.entries(progressive).filter(([, v]) => typeof v === 'number').map(([k, v]) => [`progressive_${k}`, v as number]));
+      extra = Object.fromEntries(
+        Object.entries(progressive)
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k, v]) => [`progressive_${k}`, v as number]),
+      );
       epochs = [{ epoch: 1, ...extra }];
     } else {
       const result = continueTraining(parent.model, table, {
@@ -168,15 +214,41 @@ export async function updateVersion(registry: Registry, name: string, versionRef
       actor: options.actor,
     });
     // What the new version learned from is what its drift is measured against.
-    await attachReference(registry, name, String(version), bytes.toString('utf8'), `tend update --mode ${options.mode}: ${dataPath}`, options.actor);
-    await registry.runs.finish(run.run_id, { metrics, epochs, producedVersion: version, durationMs: Math.round(performance.now() - started) });
+    await attachReference(
+      registry,
+      name,
+      String(version),
+      bytes.toString('utf8'),
+      `tend update --mode ${options.mode}: ${dataPath}`,
+      options.actor,
+    );
+    await registry.runs.finish(run.run_id, {
+      metrics,
+      epochs,
+      producedVersion: version,
+      durationMs: Math.round(performance.now() - started),
+    });
     if (options.canaryPercent !== undefined) {
       // The champion stays what it is (the endpoint's route, else the champion alias, else the parent).
       const current = await registry.deployments.get(name);
-      const champion = current?.routes.champion ?? (await registry.models.listAliases(name))['champion'] ?? parent.version;
-      await registry.deployments.put(name, { champion, canary: { version, percent: options.canaryPercent } }, { action: 'canary', reason: `tend update --mode ${options.mode}` });
+      const champion =
+        current?.routes.champion ?? (await registry.models.listAliases(name))['champion'] ?? parent.version;
+      await registry.deployments.put(
+        name,
+        { champion, canary: { version, percent: options.canaryPercent } },
+        { action: 'canary', reason: `tend update --mode ${options.mode}` },
+      );
     }
-    return { name, version, parent_version: parent.version, run: run.run_id, mode: options.mode, rows: table.rows, before, metrics };
+    return {
+      name,
+      version,
+      parent_version: parent.version,
+      run: run.run_id,
+      mode: options.mode,
+      rows: table.rows,
+      before,
+      metrics,
+    };
   } catch (err) {
     const e = err instanceof TendError ? err : toTendError(err);
     await registry.runs.fail(run.run_id, e.message).catch(() => undefined);

@@ -35,7 +35,8 @@ export interface VersionSeries {
 /** Fewer labelled rows than this in a bucket: no quality point (too noisy to draw). */
 const MIN_LABELLED_PER_BUCKET = 5;
 
-const round = (x: number | null, digits = 4): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const round = (x: number | null, digits = 4): number | null =>
+  x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The latest sample at or before `t` (samples oldest first). */
 function sampleAt(samples: readonly CounterSample[], t: number): CounterSample | undefined {
@@ -93,21 +94,42 @@ export function versionSeries(input: {
     const ok = b.ok - a.ok;
     const failed = b.failed - a.failed;
     const runs = b.runs - a.runs;
-    return { error: ok + failed > 0 ? failed / (ok + failed) : null, batch: runs > 0 ? (b.rows - a.rows) / runs : null };
+    return {
+      error: ok + failed > 0 ? failed / (ok + failed) : null,
+      batch: runs > 0 ? (b.rows - a.rows) / runs : null,
+    };
   });
   const metric = input.task === 'classification' ? 'accuracy' : input.task === 'regression' ? 'rmse' : null;
   return {
     version: String(input.version),
     t,
     requests_per_s: requestIds.map((ids) => round(ids.size / rate / seconds, 2)),
-    p50_ms: latencies.map((l) => round(nearestRank([...l].sort((x, y) => x - y), 0.5) ?? null, 3)),
-    p99_ms: latencies.map((l) => round(nearestRank([...l].sort((x, y) => x - y), 0.99) ?? null, 3)),
+    p50_ms: latencies.map((l) =>
+      round(
+        nearestRank(
+          [...l].sort((x, y) => x - y),
+          0.5,
+        ) ?? null,
+        3,
+      ),
+    ),
+    p99_ms: latencies.map((l) =>
+      round(
+        nearestRank(
+          [...l].sort((x, y) => x - y),
+          0.99,
+        ) ?? null,
+        3,
+      ),
+    ),
     error_rate: counters.map((c) => round(c.error)),
     mean_batch_size: counters.map((c) => round(c.batch, 2)),
     quality_metric: metric,
     quality: labelled.map((n, b) => {
       if (n < MIN_LABELLED_PER_BUCKET || metric === null) return null;
-      return metric === 'accuracy' ? round((hits[b] as number) / n) : round(Math.sqrt((sqErr[b] as number) / n));
+      return metric === 'accuracy'
+        ? round((hits[b] as number) / n)
+        : round(Math.sqrt((sqErr[b] as number) / n));
     }),
     labelled,
   };

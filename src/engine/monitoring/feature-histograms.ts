@@ -46,10 +46,18 @@ function numericHistogram(reference: number[], current: number[]): FeatureHistog
   const c = new Array<number>(BINS).fill(0);
   for (const v of reference) r[bin(v)] = (r[bin(v)] as number) + 1;
   for (const v of current) c[bin(v)] = (c[bin(v)] as number) + 1;
-  return { kind: 'numeric', edges, reference: shares(r, reference.length), current: shares(c, current.length) };
+  return {
+    kind: 'numeric',
+    edges,
+    reference: shares(r, reference.length),
+    current: shares(c, current.length),
+  };
 }
 
-function categoricalHistogram(reference: readonly CellValue[], current: readonly CellValue[]): FeatureHistogram {
+function categoricalHistogram(
+  reference: readonly CellValue[],
+  current: readonly CellValue[],
+): FeatureHistogram {
   const count = (values: readonly CellValue[]) => {
     const m = new Map<string, number>();
     for (const v of values) if (v !== null) m.set(String(v), (m.get(String(v)) ?? 0) + 1);
@@ -57,14 +65,23 @@ function categoricalHistogram(reference: readonly CellValue[], current: readonly
   };
   const ref = count(reference);
   const cur = count(current);
-  const categories = [...ref.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([k]) => k);
+  const categories = [...ref.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP)
+    .map(([k]) => k);
   const shown = new Set(categories);
-  const other = (m: Map<string, number>) => [...m.entries()].filter(([k]) => !shown.has(k)).reduce((n, [, v]) => n + v, 0);
+  const other = (m: Map<string, number>) =>
+    [...m.entries()].filter(([k]) => !shown.has(k)).reduce((n, [, v]) => n + v, 0);
   const r = [...categories.map((k) => ref.get(k) ?? 0), other(ref)];
   const c = [...categories.map((k) => cur.get(k) ?? 0), other(cur)];
   const totalR = r.reduce((a, b) => a + b, 0);
   const totalC = c.reduce((a, b) => a + b, 0);
-  return { kind: 'categorical', categories: [...categories, 'other'], reference: shares(r, totalR), current: shares(c, totalC) };
+  return {
+    kind: 'categorical',
+    categories: [...categories, 'other'],
+    reference: shares(r, totalR),
+    current: shares(c, totalC),
+  };
 }
 
 /** One histogram per reference column (numeric when both samples hold numbers only). */
@@ -72,9 +89,14 @@ export function featureHistograms(reference: Columns, current: Columns): Record<
   const out: Record<string, FeatureHistogram> = {};
   for (const [name, refValues] of Object.entries(reference)) {
     const curValues = current[name] ?? [];
-    const numeric = refValues.every((v) => v === null || typeof v === 'number') && curValues.every((v) => v === null || typeof v === 'number');
+    const numeric =
+      refValues.every((v) => v === null || typeof v === 'number') &&
+      curValues.every((v) => v === null || typeof v === 'number');
     const distinct = new Set(refValues.filter((v) => v !== null)).size;
-    out[name] = numeric && distinct > 5 ? numericHistogram(numbers(refValues), numbers(curValues)) : categoricalHistogram(refValues, curValues);
+    out[name] =
+      numeric && distinct > 5
+        ? numericHistogram(numbers(refValues), numbers(curValues))
+        : categoricalHistogram(refValues, curValues);
   }
   return out;
 }

@@ -10,12 +10,23 @@ import type { InferRequest, InferResponse } from '../serving/run-request.js';
 import type { ServedVersion } from '../serving/served-version.js';
 
 /** A stand-in for a loaded classifier of two features: class 'b' when a + b > 1 (probabilities as outputs). */
-function fakeVersion(options: { datatype?: 'FP32' | 'INT64'; classes?: string[]; maxBatchSize?: number } = {}): ServedVersion {
+function fakeVersion(
+  options: { datatype?: 'FP32' | 'INT64'; classes?: string[]; maxBatchSize?: number } = {},
+): ServedVersion {
   const signature: ModelSignature = {
-    inputs: [{ name: 'x', datatype: options.datatype ?? 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 2] }],
+    inputs: [
+      { name: 'x', datatype: options.datatype ?? 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 2] },
+    ],
     outputs: [{ name: 'probabilities', datatype: 'FP32', onnx_type: 'tensor(float)', shape: ['batch', 2] }],
   };
-  const fake = { model: 'toy', version: 3, signature, maxBatchSize: options.maxBatchSize ?? 4, config: {}, classes: options.classes ?? ['a', 'b'] };
+  const fake = {
+    model: 'toy',
+    version: 3,
+    signature,
+    maxBatchSize: options.maxBatchSize ?? 4,
+    config: {},
+    classes: options.classes ?? ['a', 'b'],
+  };
   return fake as unknown as ServedVersion;
 }
 
@@ -23,7 +34,8 @@ class FakeEngine implements ReportEngine {
   readonly shapes: number[][] = [];
   constructor(private readonly sv: ServedVersion) {}
   resolve(name: string): Promise<ServedVersion> {
-    if (name !== 'toy') return Promise.reject(new TendError('TEND_MODEL_NOT_FOUND', `model '${name}' not found`));
+    if (name !== 'toy')
+      return Promise.reject(new TendError('TEND_MODEL_NOT_FOUND', `model '${name}' not found`));
     return Promise.resolve(this.sv);
   }
   infer(_sv: ServedVersion, request: InferRequest): Promise<InferResponse> {
@@ -37,12 +49,22 @@ class FakeEngine implements ReportEngine {
       p[2 * r] = 1 - b;
       p[2 * r + 1] = b;
     }
-    return Promise.resolve({ model_name: 'toy', model_version: '3', id: 'x', outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [n, 2], data: p }] });
+    return Promise.resolve({
+      model_name: 'toy',
+      model_version: '3',
+      id: 'x',
+      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [n, 2], data: p }],
+    });
   }
 }
 
 /** Rows of two features and the class name the fake model predicts for them. */
-function csv(rows: number, shift: number, header = 'f1,f2,target', labelOf = (a: number, b: number) => (a + b > 1 ? 'b' : 'a')): string {
+function csv(
+  rows: number,
+  shift: number,
+  header = 'f1,f2,target',
+  labelOf = (a: number, b: number) => (a + b > 1 ? 'b' : 'a'),
+): string {
   const lines = [header];
   for (let i = 0; i < rows; i++) {
     const a = ((i * 37) % 100) / 100 + shift;
@@ -65,7 +87,11 @@ test('current columns: matched by name in any order, the target named like the r
 
 test('mismatched current columns are refused with the names that differ', () => {
   const refuse = (text: string, labels: boolean, message: RegExp) =>
-    assert.throws(() => currentFromCsv(text, 'cur.csv', reference, labels), (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && message.test(err.message));
+    assert.throws(
+      () => currentFromCsv(text, 'cur.csv', reference, labels),
+      (err: unknown) =>
+        err instanceof TendError && err.code === 'TEND_INVALID_ARGUMENT' && message.test(err.message),
+    );
   refuse('f1,target\n1,a\n', false, /cur\.csv lacks feature column\(s\) 'f2'/);
   refuse('f1,f2,extra,target\n1,2,3,a\n', false, /has column\(s\) 'extra' the reference does not/);
   refuse('f1,g2,target\n1,2,a\n', false, /lacks feature column\(s\) 'f2' and has column\(s\) 'g2'/);
@@ -82,7 +108,11 @@ test('the report runs every row in batches of the largest batch and agrees with 
     labels: true,
     now: new Date(0),
   });
-  assert.deepEqual(engine.shapes, [[4, 2], [4, 2], [2, 2]]);
+  assert.deepEqual(engine.shapes, [
+    [4, 2],
+    [4, 2],
+    [2, 2],
+  ]);
   assert.equal(report.model, 'toy');
   assert.equal(report.version, '3');
   assert.equal(report.generated_at, '1970-01-01T00:00:00.000Z');
@@ -97,14 +127,19 @@ test('the report runs every row in batches of the largest batch and agrees with 
   // The same verdicts from the drift tests directly: float32 features, the target against the predictions.
   const cur = currentFromCsv(csv(10, 0.4), 'cur.csv', reference, false);
   const f32 = (values: readonly (number | string | null)[]) => values.map((v) => Math.fround(v as number));
-  const predicted = (cur.features['f1'] ?? []).map((a, i) => ((a as number) + ((cur.features['f2'] ?? [])[i] as number) > 1 ? 1 : 0));
+  const predicted = (cur.features['f1'] ?? []).map((a, i) =>
+    (a as number) + ((cur.features['f2'] ?? [])[i] as number) > 1 ? 1 : 0,
+  );
   const expected = detectDrift(
     { ...reference.features, prediction: reference.target?.values ?? [] },
     { f1: f32(cur.features['f1'] ?? []), f2: f32(cur.features['f2'] ?? []), prediction: predicted },
     { predictionColumn: 'prediction' },
   );
   assert.deepEqual(report.drift, expected);
-  assert.deepEqual(driftedFeatures(report), expected.features.filter((f) => f.drifted).map((f) => f.name));
+  assert.deepEqual(
+    driftedFeatures(report),
+    expected.features.filter((f) => f.drifted).map((f) => f.name),
+  );
   assert.ok(driftedFeatures(report).includes('f1'), JSON.stringify(report.drift?.features));
   assert.ok(report.data_quality && report.histograms?.['f1']);
 });
@@ -125,13 +160,35 @@ test('without --labels there is no quality, and says why', async () => {
 
 test('bad data and unsuitable models give clear errors', async () => {
   const run = (sv: ServedVersion, current: string, labels = false, ref = csv(50, 0)) =>
-    buildMonitorReport(new FakeEngine(sv), { model: 'toy', reference: { text: ref, source: 'ref.csv' }, current: { text: current, source: 'cur.csv' }, labels });
-  await assert.rejects(run(fakeVersion(), 'f1,f2,target\n1,x,a\n'), /cur\.csv, line 2, column 'f2': 'x' is not a number/);
-  await assert.rejects(run(fakeVersion(), 'f1,f2,target\n1,2,c\n', true), /line 2, column 'target': 'c' is not a class of the model \(classes: a, b\)/);
-  await assert.rejects(run(fakeVersion(), 'f1,f2,target\n1,2,a\n', false, 'f1,f2,f3,f4\n1,2,3,4\n'), /ref\.csv: 4 columns, but the model takes 2 features/);
-  await assert.rejects(run(fakeVersion({ datatype: 'INT64' }), 'f1,f2,target\n1,2,a\n'), /FP32 or FP64 \[batch, features\] input/);
+    buildMonitorReport(new FakeEngine(sv), {
+      model: 'toy',
+      reference: { text: ref, source: 'ref.csv' },
+      current: { text: current, source: 'cur.csv' },
+      labels,
+    });
   await assert.rejects(
-    buildMonitorReport(new FakeEngine(fakeVersion()), { model: 'nope', reference: { text: '', source: 'r' }, current: { text: '', source: 'c' }, labels: false }),
+    run(fakeVersion(), 'f1,f2,target\n1,x,a\n'),
+    /cur\.csv, line 2, column 'f2': 'x' is not a number/,
+  );
+  await assert.rejects(
+    run(fakeVersion(), 'f1,f2,target\n1,2,c\n', true),
+    /line 2, column 'target': 'c' is not a class of the model \(classes: a, b\)/,
+  );
+  await assert.rejects(
+    run(fakeVersion(), 'f1,f2,target\n1,2,a\n', false, 'f1,f2,f3,f4\n1,2,3,4\n'),
+    /ref\.csv: 4 columns, but the model takes 2 features/,
+  );
+  await assert.rejects(
+    run(fakeVersion({ datatype: 'INT64' }), 'f1,f2,target\n1,2,a\n'),
+    /FP32 or FP64 \[batch, features\] input/,
+  );
+  await assert.rejects(
+    buildMonitorReport(new FakeEngine(fakeVersion()), {
+      model: 'nope',
+      reference: { text: '', source: 'r' },
+      current: { text: '', source: 'c' },
+      labels: false,
+    }),
     (err: unknown) => err instanceof TendError && err.code === 'TEND_MODEL_NOT_FOUND',
   );
 });

@@ -38,7 +38,10 @@ export interface RowPredictions {
   value: Float64Array;
 }
 
-/** A drift, data quality and quality report of a current file against a reference file (snake_case: it leaves the process). */
+/**
+ * A drift, data quality and quality report of a current file against a reference file (snake_case: it leaves
+ * the process).
+ */
 export interface MonitorReport {
   model: string;
   version: string;
@@ -83,26 +86,46 @@ const quoted = (names: readonly string[]): string => names.map((n) => `'${n}'`).
  * difference is an error, before anything runs.
  * @throws TendError TEND_INVALID_ARGUMENT naming the missing and the extra columns
  */
-export function currentFromCsv(text: string, source: string, reference: ReferenceData, wantLabels: boolean): CurrentData {
+export function currentFromCsv(
+  text: string,
+  source: string,
+  reference: ReferenceData,
+  wantLabels: boolean,
+): CurrentData {
   const table = parseReferenceCsv(text, source);
   const featureSet = new Set(reference.featureNames);
   const missing = reference.featureNames.filter((n) => !table.columns.includes(n));
   const others = table.columns.filter((c) => !featureSet.has(c));
   let targetName: string | null = null;
   if (reference.target && others.includes(reference.target.name)) targetName = reference.target.name;
-  else if (missing.length === 0 && others.length === 1 && table.columns[table.columns.length - 1] === others[0]) targetName = others[0] as string;
+  else if (
+    missing.length === 0 &&
+    others.length === 1 &&
+    table.columns[table.columns.length - 1] === others[0]
+  )
+    targetName = others[0] as string;
   const extra = others.filter((c) => c !== targetName);
   if (missing.length > 0 || extra.length > 0) {
     const parts: string[] = [];
-    if (missing.length > 0) parts.push(`lacks feature column(s) ${quoted(missing.slice(0, 10))}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
-    if (extra.length > 0) parts.push(`has column(s) ${quoted(extra.slice(0, 10))}${extra.length > 10 ? ` and ${extra.length - 10} more` : ''} the reference does not`);
+    if (missing.length > 0)
+      parts.push(
+        `lacks feature column(s) ${quoted(missing.slice(0, 10))}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`,
+      );
+    if (extra.length > 0)
+      parts.push(
+        `has column(s) ${quoted(extra.slice(0, 10))}${extra.length > 10 ? ` and ${extra.length - 10} more` : ''} the reference does not`,
+      );
     throw errors.invalidArgument(
       `${source} ${parts.join(' and ')}: the current data needs the reference's ${reference.featureNames.length} feature columns (${reference.source}), optionally followed by the target column`,
     );
   }
   if (wantLabels && targetName === null) {
-    const like = reference.target ? `a column '${reference.target.name}' (like the reference's target) or ` : '';
-    throw errors.invalidArgument(`${source} has no ground truth for --labels: add ${like}one last column after the ${reference.featureNames.length} features`);
+    const like = reference.target
+      ? `a column '${reference.target.name}' (like the reference's target) or `
+      : '';
+    throw errors.invalidArgument(
+      `${source} has no ground truth for --labels: add ${like}one last column after the ${reference.featureNames.length} features`,
+    );
   }
   return {
     source,
@@ -129,11 +152,18 @@ const lineOf = (lines: readonly number[] | undefined, row: number): number => li
 function numericCell(value: CellValue, current: CurrentData, column: string, row: number): number {
   if (value === null) return Number.NaN;
   if (typeof value === 'number') return value;
-  throw errors.invalidArgument(`${current.source}, line ${lineOf(current.lines, row)}, column '${column}': '${value}' is not a number, and the model takes numbers`);
+  throw errors.invalidArgument(
+    `${current.source}, line ${lineOf(current.lines, row)}, column '${column}': '${value}' is not a number, and the model takes numbers`,
+  );
 }
 
 /** Run every current row through the version (in batches of its largest batch) and keep what the log would. */
-export async function predictRows(engine: Pick<ReportEngine, 'infer'>, sv: ServedVersion, current: CurrentData, featureNames: readonly string[]): Promise<RowPredictions> {
+export async function predictRows(
+  engine: Pick<ReportEngine, 'infer'>,
+  sv: ServedVersion,
+  current: CurrentData,
+  featureNames: readonly string[],
+): Promise<RowPredictions> {
   const plan = planOf(sv);
   const input = tabularSpec(sv, plan);
   const width = featureNames.length;
@@ -150,15 +180,27 @@ export async function predictRows(engine: Pick<ReportEngine, 'infer'>, sv: Serve
     const n = Math.min(chunk, current.rows - start);
     const data = input.datatype === 'FP64' ? new Float64Array(n * width) : new Float32Array(n * width);
     for (let r = 0; r < n; r++) {
-      for (let c = 0; c < width; c++) data[r * width + c] = numericCell(columns[c]?.[start + r] ?? null, current, featureNames[c] as string, start + r);
+      for (let c = 0; c < width; c++)
+        data[r * width + c] = numericCell(
+          columns[c]?.[start + r] ?? null,
+          current,
+          featureNames[c] as string,
+          start + r,
+        );
       // Copied before the run: the batcher may hand the request's buffer to a worker.
       out.features.push(Float32Array.from(data.subarray(r * width, (r + 1) * width)));
     }
-    const tensor: Tensor = { name: input.name, datatype: input.datatype, shape: batched ? [n, width] : [width], data };
+    const tensor: Tensor = {
+      name: input.name,
+      datatype: input.datatype,
+      shape: batched ? [n, width] : [width],
+      data,
+    };
     const response = await engine.infer(sv, { inputs: [tensor] });
     for (let r = 0; r < n; r++) {
       const captured = captureOutputs(plan, response.outputs, r, n);
-      if (captured.predictedClass !== null && Number.isInteger(captured.predictedClass)) out.predictedClass[start + r] = captured.predictedClass;
+      if (captured.predictedClass !== null && Number.isInteger(captured.predictedClass))
+        out.predictedClass[start + r] = captured.predictedClass;
       out.probabilities.push(captured.probabilities);
       if (captured.value !== null) out.value[start + r] = captured.value;
     }
@@ -182,7 +224,8 @@ export function groundTruth(
     if (v === null) return;
     const where = `${source}, line ${lineOf(lines, r)}, column '${target.name}'`;
     if (task === 'regression') {
-      if (typeof v !== 'number') throw errors.invalidArgument(`${where}: '${v}' is not a number (the model is a regression)`);
+      if (typeof v !== 'number')
+        throw errors.invalidArgument(`${where}: '${v}' is not a number (the model is a regression)`);
       labelValue[r] = v;
       return;
     }
@@ -190,7 +233,9 @@ export function groundTruth(
     if (named >= 0) label[r] = named;
     else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) label[r] = v;
     else {
-      const known = classes ? ` (classes: ${classes.slice(0, 20).join(', ')}${classes.length > 20 ? ', …' : ''})` : ' (give class indices 0, 1, …)';
+      const known = classes
+        ? ` (classes: ${classes.slice(0, 20).join(', ')}${classes.length > 20 ? ', …' : ''})`
+        : ' (give class indices 0, 1, …)';
       throw errors.invalidArgument(`${where}: '${String(v)}' is not a class of the model${known}`);
     }
   });
@@ -198,7 +243,11 @@ export function groundTruth(
 }
 
 /** The rows as the prediction log's reader returns them, so the monitor's own view can read them. */
-export function asWindowRows(predictions: RowPredictions, truth: { label: Int32Array; labelValue: Float64Array }, version: number): WindowRows {
+export function asWindowRows(
+  predictions: RowPredictions,
+  truth: { label: Int32Array; labelValue: Float64Array },
+  version: number,
+): WindowRows {
   const count = predictions.features.length;
   return {
     count,
@@ -224,13 +273,28 @@ export function asWindowRows(predictions: RowPredictions, truth: { label: Int32A
  * report. Nothing is written: the caller decides where the report goes.
  * @throws TendError for an unknown model, a model without one tabular input, bad CSV or mismatched columns
  */
-export async function buildMonitorReport(engine: ReportEngine, options: MonitorReportOptions): Promise<MonitorReport> {
+export async function buildMonitorReport(
+  engine: ReportEngine,
+  options: MonitorReportOptions,
+): Promise<MonitorReport> {
   const sv = await engine.resolve(options.model, options.version);
   const plan = planOf(sv);
-  const reference = referenceFromCsv(options.reference.text, options.reference.source, featureCountOf(sv), sv.version);
+  const reference = referenceFromCsv(
+    options.reference.text,
+    options.reference.source,
+    featureCountOf(sv),
+    sv.version,
+  );
   const current = currentFromCsv(options.current.text, options.current.source, reference, options.labels);
   const classes = sv.config.labels ?? sv.classes;
-  const truth = groundTruth(options.labels ? current.target : null, current.rows, plan.task, classes, current.source, current.lines);
+  const truth = groundTruth(
+    options.labels ? current.target : null,
+    current.rows,
+    plan.task,
+    classes,
+    current.source,
+    current.lines,
+  );
   const predictions = await predictRows(engine, sv, current, reference.featureNames);
   const view = buildMonitorView({
     model: sv.model,
@@ -257,7 +321,11 @@ export async function buildMonitorReport(engine: ReportEngine, options: MonitorR
     task: plan.task,
     classes: classes ? [...classes] : null,
     reference: { source: reference.source, rows: reference.rows, target: reference.target?.name ?? null },
-    current: { source: current.source, rows: current.rows, target: options.labels ? (current.target?.name ?? null) : null },
+    current: {
+      source: current.source,
+      rows: current.rows,
+      target: options.labels ? (current.target?.name ?? null) : null,
+    },
     labelled: view.labelled,
     quality: view.quality,
     quality_note: qualityNote,

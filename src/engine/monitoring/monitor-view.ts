@@ -9,7 +9,13 @@ import { dataQuality, type DataQualityReport } from '../../monitor/data-quality.
 import type { CellValue } from '../../monitor/drift-columns.js';
 import { detectDrift, type DriftReport } from '../../monitor/drift.js';
 import { NO_CLASS, type WindowRows } from '../../monitor/prediction-log.js';
-import { classificationMetrics, regressionMetrics, type ClassificationMetrics, type ClassificationRow, type RegressionMetrics } from '../../monitor/quality.js';
+import {
+  classificationMetrics,
+  regressionMetrics,
+  type ClassificationMetrics,
+  type ClassificationRow,
+  type RegressionMetrics,
+} from '../../monitor/quality.js';
 import type { PredictionTask } from '../serving/prediction-capture.js';
 import { featureHistograms, type FeatureHistogram } from './feature-histograms.js';
 import type { ReferenceData } from '../serving/reference-data.js';
@@ -47,7 +53,11 @@ export interface MonitorViewInput {
 }
 
 /** Quality over the labelled rows, or null when none has ground truth (or the task is unknown). */
-export function qualityOf(rows: WindowRows, task: PredictionTask, numClasses: number | undefined): { labelled: number; quality: ClassificationMetrics | RegressionMetrics | null } {
+export function qualityOf(
+  rows: WindowRows,
+  task: PredictionTask,
+  numClasses: number | undefined,
+): { labelled: number; quality: ClassificationMetrics | RegressionMetrics | null } {
   if (task === 'classification') {
     const labelled: ClassificationRow[] = [];
     let withScores = 0;
@@ -63,10 +73,16 @@ export function qualityOf(rows: WindowRows, task: PredictionTask, numClasses: nu
     }
     if (labelled.length === 0) return { labelled: 0, quality: null };
     // Scores only when every row has them: a metric over part of the window would mislead.
-    const usable = withScores === labelled.length ? labelled : labelled.map(({ label, predicted }) => ({ label, predicted }));
+    const usable =
+      withScores === labelled.length
+        ? labelled
+        : labelled.map(({ label, predicted }) => ({ label, predicted }));
     const inRange = usable.filter((r) => r.label < k && r.predicted < k);
     if (inRange.length === 0) return { labelled: 0, quality: null };
-    return { labelled: inRange.length, quality: classificationMetrics(inRange, { numClasses: Math.max(k, 2) }) };
+    return {
+      labelled: inRange.length,
+      quality: classificationMetrics(inRange, { numClasses: Math.max(k, 2) }),
+    };
   }
   if (task === 'regression') {
     const labelled: { label: number; predicted: number }[] = [];
@@ -75,13 +91,18 @@ export function qualityOf(rows: WindowRows, task: PredictionTask, numClasses: nu
       const predicted = rows.value[i] as number;
       if (Number.isFinite(label) && Number.isFinite(predicted)) labelled.push({ label, predicted });
     }
-    return labelled.length === 0 ? { labelled: 0, quality: null } : { labelled: labelled.length, quality: regressionMetrics(labelled) };
+    return labelled.length === 0
+      ? { labelled: 0, quality: null }
+      : { labelled: labelled.length, quality: regressionMetrics(labelled) };
   }
   return { labelled: 0, quality: null };
 }
 
 /** The logged features as named columns (null when the rows carry no features of the reference's width). */
-export function currentColumns(rows: WindowRows, featureNames: readonly string[]): Record<string, CellValue[]> | null {
+export function currentColumns(
+  rows: WindowRows,
+  featureNames: readonly string[],
+): Record<string, CellValue[]> | null {
   const columns: CellValue[][] = featureNames.map(() => []);
   let any = false;
   for (let i = 0; i < rows.count; i++) {
@@ -101,7 +122,8 @@ function predictionValues(rows: WindowRows, task: PredictionTask, featureCount: 
   for (let i = 0; i < rows.count; i++) {
     const f = rows.features[i];
     if (!f || f.length !== featureCount) continue;
-    if (task === 'classification') out.push(rows.predictedClass[i] === NO_CLASS ? null : (rows.predictedClass[i] as number));
+    if (task === 'classification')
+      out.push(rows.predictedClass[i] === NO_CLASS ? null : (rows.predictedClass[i] as number));
     else {
       const v = rows.value[i] as number;
       out.push(Number.isFinite(v) ? v : null);
@@ -119,7 +141,8 @@ export function buildMonitorView(input: MonitorViewInput): MonitorView {
   let note: string | null = null;
   let histograms: Record<string, FeatureHistogram> | null = null;
   if (reference === null) {
-    note = 'no reference data set: attach one with `tend monitor reference set` (trainers attach their training data)';
+    note =
+      'no reference data set: attach one with `tend monitor reference set` (trainers attach their training data)';
   } else if (rows.count === 0) {
     note = 'no predictions in the window';
   } else {
@@ -155,7 +178,10 @@ export function buildMonitorView(input: MonitorViewInput): MonitorView {
     drift,
     data_quality: quality2,
     drift_note: note,
-    reference: reference === null ? null : { version: reference.version, rows: reference.rows, source: reference.source },
+    reference:
+      reference === null
+        ? null
+        : { version: reference.version, rows: reference.rows, source: reference.source },
     histograms,
     alerts: input.alerts,
   };

@@ -5,7 +5,12 @@
  */
 import { join } from 'node:path';
 import type { MonitoringConfig, ServerConfig } from '../../core/config.js';
-import { compileAlertRules, evaluationIntervalMs, matchesModel, type CompiledAlertRule } from '../../core/alert-rules.js';
+import {
+  compileAlertRules,
+  evaluationIntervalMs,
+  matchesModel,
+  type CompiledAlertRule,
+} from '../../core/alert-rules.js';
 import { MAX_LABEL_BYTES, MAX_REQUEST_ID_BYTES, isOverBytes } from '../../core/input-limits.js';
 import { parseDuration } from '../../core/duration.js';
 import { errors } from '../../core/errors.js';
@@ -22,7 +27,12 @@ import { PredictionSampler } from '../../monitor/prediction-log-sampler.js';
 import { WebhookNotifier } from '../../monitor/webhook.js';
 import type { Registry } from '../../registry/index.js';
 import { buildMonitorView, qualityOf, type MonitorView } from './monitor-view.js';
-import { captureFeatures, captureOutputs, outputPlan, type OutputPlan } from '../serving/prediction-capture.js';
+import {
+  captureFeatures,
+  captureOutputs,
+  outputPlan,
+  type OutputPlan,
+} from '../serving/prediction-capture.js';
 import { ReferenceStore, type ReferenceData } from '../serving/reference-data.js';
 import { versionSeries, type CounterSample, type VersionSeries } from './dashboard-series.js';
 import type { ServedVersion } from '../serving/served-version.js';
@@ -78,14 +88,21 @@ export function featureCountOf(sv: ServedVersion): number | undefined {
 }
 
 /** Parse `window=1h` / `last=1000` query values (none: the last `defaultLast` rows). */
-export function parseWindow(window: string | undefined, last: string | undefined, defaultLast: number, now = Date.now()): WindowSpec {
-  if (window !== undefined && last !== undefined) throw errors.invalidArgument('give either window or last, not both');
+export function parseWindow(
+  window: string | undefined,
+  last: string | undefined,
+  defaultLast: number,
+  now = Date.now(),
+): WindowSpec {
+  if (window !== undefined && last !== undefined)
+    throw errors.invalidArgument('give either window or last, not both');
   if (window !== undefined) {
     const ms = parseDuration(window, { what: 'window', minMs: 1 });
     return { sinceMs: now - ms, text: window };
   }
   if (last !== undefined) {
-    if (!/^[1-9][0-9]{0,6}$/.test(last)) throw errors.invalidArgument(`last '${last}' must be a whole number from 1 to 9999999`);
+    if (!/^[1-9][0-9]{0,6}$/.test(last))
+      throw errors.invalidArgument(`last '${last}' must be a whole number from 1 to 9999999`);
     return { last: Number(last), text: `last ${last}` };
   }
   return { last: defaultLast, text: `last ${defaultLast}` };
@@ -116,12 +133,25 @@ export class MonitoringApp {
   ) {
     const path = join(home, MONITOR_DB_FILE);
     // The registry's keys (TEND_ENCRYPTION_KEY_FILE): features and scores are sealed at rest like model files.
-    this.log = PredictionLog.open({ path, retentionMs: config.retention_days * 86_400_000, maxRows: config.max_rows, logger: host.logger, keys: host.registry.files.sealed.keys });
+    this.log = PredictionLog.open({
+      path,
+      retentionMs: config.retention_days * 86_400_000,
+      maxRows: config.max_rows,
+      logger: host.logger,
+      keys: host.registry.files.sealed.keys,
+    });
     this.metrics = new MonitorMetrics(metricsRegistry);
-    this.sampler = new PredictionSampler({ rate: config.sampling_rate, ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}) });
+    this.sampler = new PredictionSampler({
+      rate: config.sampling_rate,
+      ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}),
+    });
     this.references = new ReferenceStore(host.registry);
     this.alertDb = openMonitorDb(path);
-    this.notifier = new WebhookNotifier({ webhooks: alertsConfig.webhooks, logger: host.logger, metrics: this.metrics });
+    this.notifier = new WebhookNotifier({
+      webhooks: alertsConfig.webhooks,
+      logger: host.logger,
+      metrics: this.metrics,
+    });
     this.rules = compileAlertRules(alertsConfig);
     this.alerts = new AlertEvaluator({
       rules: this.rules,
@@ -132,7 +162,13 @@ export class MonitoringApp {
       logger: host.logger,
     });
     if (this.rules.length > 0) this.alerts.start(evaluationIntervalMs(alertsConfig));
-    this.refreshTimer = setInterval(() => void this.refresh().catch((err: unknown) => host.logger.warn({ err: (err as Error).message }, 'monitor refresh failed')), config.refresh_interval_ms);
+    this.refreshTimer = setInterval(
+      () =>
+        void this.refresh().catch((err: unknown) =>
+          host.logger.warn({ err: (err as Error).message }, 'monitor refresh failed'),
+        ),
+      config.refresh_interval_ms,
+    );
     this.refreshTimer.unref();
   }
 
@@ -145,7 +181,14 @@ export class MonitoringApp {
   }
 
   /** Log the rows of a sampled request once it has its answer. */
-  finish(capture: Capture, route: string, requestId: string, answeredBy: string, outputs: readonly Tensor[], latencyMs: number): void {
+  finish(
+    capture: Capture,
+    route: string,
+    requestId: string,
+    answeredBy: string,
+    outputs: readonly Tensor[],
+    latencyMs: number,
+  ): void {
     const version = Number(answeredBy);
     const model = capture.version.model;
     let versions = this.active.get(model);
@@ -171,20 +214,36 @@ export class MonitoringApp {
    * Attach ground truth. `items` is the request's `feedback` array: a number label is a class index,
    * a string label a class name of the model; regression items carry `value`.
    */
-  async feedback(model: string, items: unknown, classNames: readonly string[] | undefined): Promise<FeedbackResult> {
-    if (!Array.isArray(items)) throw errors.invalidInput('"feedback" must be an array of {"id", "row", "label"} or {"id", "row", "value"} items');
-    if (items.length > 100_000) throw errors.invalidInput(`at most 100000 feedback items per request, got ${items.length}`);
+  async feedback(
+    model: string,
+    items: unknown,
+    classNames: readonly string[] | undefined,
+  ): Promise<FeedbackResult> {
+    if (!Array.isArray(items))
+      throw errors.invalidInput(
+        '"feedback" must be an array of {"id", "row", "label"} or {"id", "row", "value"} items',
+      );
+    if (items.length > 100_000)
+      throw errors.invalidInput(`at most 100000 feedback items per request, got ${items.length}`);
     const rejected: FeedbackResult['rejected'] = [];
     const mapped: unknown[] = [];
     for (const item of items as unknown[]) {
-      if (item !== null && typeof item === 'object' && typeof (item as Record<string, unknown>)['label'] === 'string') {
+      if (
+        item !== null &&
+        typeof item === 'object' &&
+        typeof (item as Record<string, unknown>)['label'] === 'string'
+      ) {
         const it = item as Record<string, unknown>;
         const name = it['label'] as string;
         const index = classNames ? classNames.indexOf(name) : -1;
         if (index < 0) {
-          const id = typeof it['id'] === 'string' && !isOverBytes(it['id'], MAX_REQUEST_ID_BYTES) ? it['id'] : null;
+          const id =
+            typeof it['id'] === 'string' && !isOverBytes(it['id'], MAX_REQUEST_ID_BYTES) ? it['id'] : null;
           if (isOverBytes(name, MAX_LABEL_BYTES)) {
-            rejected.push({ id, error: `label is ${Buffer.byteLength(name)} bytes; the limit is ${MAX_LABEL_BYTES}` });
+            rejected.push({
+              id,
+              error: `label is ${Buffer.byteLength(name)} bytes; the limit is ${MAX_LABEL_BYTES}`,
+            });
             continue;
           }
           rejected.push({
@@ -206,7 +265,12 @@ export class MonitoringApp {
   /** Logged rows of one version in a window (committed rows: the log is flushed first). */
   async rows(model: string, version: number, window: WindowSpec): Promise<WindowRows> {
     await this.log.flush();
-    return this.log.window({ model, version, ...(window.sinceMs !== undefined ? { sinceMs: window.sinceMs } : {}), ...(window.last !== undefined ? { last: window.last } : {}) });
+    return this.log.window({
+      model,
+      version,
+      ...(window.sinceMs !== undefined ? { sinceMs: window.sinceMs } : {}),
+      ...(window.last !== undefined ? { last: window.last } : {}),
+    });
   }
 
   /** The reference of a served version, or null. */
@@ -250,7 +314,10 @@ export class MonitoringApp {
         const version = sv.version;
         this.recordOutcomes(sv);
         if (!this.active.get(model)?.has(version)) continue;
-        const view = await this.view(sv, { last: this.config.window_last, text: `last ${this.config.window_last}` });
+        const view = await this.view(sv, {
+          last: this.config.window_last,
+          text: `last ${this.config.window_last}`,
+        });
         this.metrics.setQuality(model, String(version), (view.quality ?? {}) as Record<string, unknown>);
         if (view.drift) this.metrics.setDrift(model, String(version), view.drift);
       }
@@ -270,13 +337,23 @@ export class MonitoringApp {
     const s = snapshot.inference_stats;
     const key = `${sv.model}\u0000${sv.version}`;
     const list = this.outcomes.get(key) ?? [];
-    list.push({ t: Date.now(), ok: s.success.count, failed: s.fail.count, rows: snapshot.inference_count, runs: snapshot.execution_count });
+    list.push({
+      t: Date.now(),
+      ok: s.success.count,
+      failed: s.fail.count,
+      rows: snapshot.inference_count,
+      runs: snapshot.execution_count,
+    });
     while (list.length > 2 && (list[0]?.t ?? 0) < Date.now() - 25 * 3_600_000) list.shift();
     this.outcomes.set(key, list);
   }
 
   /** Dashboard time series of every loaded version of a model over the last `windowMs`. */
-  async series(model: string, windowMs: number, buckets: number): Promise<{ model: string; bucket_seconds: number; versions: VersionSeries[] }> {
+  async series(
+    model: string,
+    windowMs: number,
+    buckets: number,
+  ): Promise<{ model: string; bucket_seconds: number; versions: VersionSeries[] }> {
     const entry = this.host.served().find((m) => m.name === model);
     if (!entry) throw errors.modelNotFound(model);
     const bucketMs = Math.max(1000, Math.ceil(windowMs / buckets / 1000) * 1000);
@@ -318,14 +395,21 @@ export class MonitoringApp {
       for (const version of versions) {
         const sv = served.get(model)?.versions.find((v) => v.version === version);
         if (!sv) continue;
-        const window: WindowSpec = rule.windowMs !== null ? { sinceMs: Date.now() - rule.windowMs, text: rule.windowText } : { last: rule.last ?? 1000, text: rule.windowText };
+        const window: WindowSpec =
+          rule.windowMs !== null
+            ? { sinceMs: Date.now() - rule.windowMs, text: rule.windowText }
+            : { last: rule.last ?? 1000, text: rule.windowText };
         out.push({ model, version: String(version), ...(await this.metricValue(rule, sv, window)) });
       }
     }
     return out;
   }
 
-  private async metricValue(rule: CompiledAlertRule, sv: ServedVersion, window: WindowSpec): Promise<{ value: number | null; samples: number }> {
+  private async metricValue(
+    rule: CompiledAlertRule,
+    sv: ServedVersion,
+    window: WindowSpec,
+  ): Promise<{ value: number | null; samples: number }> {
     if (rule.metric === 'error_rate') {
       this.recordOutcomes(sv);
       const list = this.outcomes.get(`${sv.model}\u0000${sv.version}`) ?? [];
@@ -354,12 +438,19 @@ export class MonitoringApp {
     }
     const plan = planOf(sv);
     const { labelled, quality } = qualityOf(rows, plan.task, plan.numClasses);
-    const value = quality === null ? null : (quality as unknown as Record<string, number | null>)[rule.metric];
+    const value =
+      quality === null ? null : (quality as unknown as Record<string, number | null>)[rule.metric];
     return { value: typeof value === 'number' && Number.isFinite(value) ? value : null, samples: labelled };
   }
 
   /** A quality metric of one version over its logged rows since `sinceMs`, with the labelled count. */
-  async qualitySince(model: string, version: number, sinceMs: number, metric: string, task: OutputPlan): Promise<{ labelled: number; value: number | null }> {
+  async qualitySince(
+    model: string,
+    version: number,
+    sinceMs: number,
+    metric: string,
+    task: OutputPlan,
+  ): Promise<{ labelled: number; value: number | null }> {
     const rows = await this.rows(model, version, { sinceMs, text: 'since the canary started' });
     const { labelled, quality } = qualityOf(rows, task.task, task.numClasses);
     const value = quality === null ? null : (quality as unknown as Record<string, number | null>)[metric];

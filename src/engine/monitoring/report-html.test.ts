@@ -15,9 +15,23 @@ function sample(n: number, offset: number): number[] {
 }
 
 function report(): MonitorReport {
-  const reference = { steady: sample(200, 0), moved: sample(200, 0), [EVIL]: sample(200, 0), city: Array.from({ length: 200 }, (_, i) => ['Oslo', 'Rome', 'Lima'][i % 3] as string) };
-  const current = { steady: sample(100, 0), moved: sample(100, 3), [EVIL]: sample(100, 0), city: Array.from({ length: 100 }, (_, i) => ['Oslo', 'Rome', '"Paris"'][i % 3] as string) };
-  const drift = detectDrift({ ...reference, prediction: sample(200, 0).map((v) => Math.floor(v) % 2) }, { ...current, prediction: sample(100, 0).map(() => 1) }, { predictionColumn: 'prediction' });
+  const reference = {
+    steady: sample(200, 0),
+    moved: sample(200, 0),
+    [EVIL]: sample(200, 0),
+    city: Array.from({ length: 200 }, (_, i) => ['Oslo', 'Rome', 'Lima'][i % 3] as string),
+  };
+  const current = {
+    steady: sample(100, 0),
+    moved: sample(100, 3),
+    [EVIL]: sample(100, 0),
+    city: Array.from({ length: 100 }, (_, i) => ['Oslo', 'Rome', '"Paris"'][i % 3] as string),
+  };
+  const drift = detectDrift(
+    { ...reference, prediction: sample(200, 0).map((v) => Math.floor(v) % 2) },
+    { ...current, prediction: sample(100, 0).map(() => 1) },
+    { predictionColumn: 'prediction' },
+  );
   return {
     model: 'toy',
     version: '2',
@@ -27,7 +41,15 @@ function report(): MonitorReport {
     reference: { source: "/data/ref's.csv", rows: 200, target: 'label' },
     current: { source: '/data/cur.csv', rows: 100, target: 'label' },
     labelled: 4,
-    quality: classificationMetrics([{ label: 0, predicted: 0 }, { label: 1, predicted: 1 }, { label: 1, predicted: 0 }, { label: 0, predicted: 0 }], { numClasses: 2 }),
+    quality: classificationMetrics(
+      [
+        { label: 0, predicted: 0 },
+        { label: 1, predicted: 1 },
+        { label: 1, predicted: 0 },
+        { label: 0, predicted: 0 },
+      ],
+      { numClasses: 2 },
+    ),
     quality_note: null,
     drift,
     data_quality: dataQuality(reference, current),
@@ -38,11 +60,23 @@ function report(): MonitorReport {
 
 /** The drift table's rows as (feature, drifted) pairs, read back from the markup. */
 function driftRows(html: string): [string, string][] {
-  const table = html.slice(html.indexOf('data-testid="drift-table"'), html.indexOf('</table>', html.indexOf('data-testid="drift-table"')));
-  return [...table.matchAll(/<tr data-feature="([^"]*)" data-drifted="(true|false)"/g)].map((m) => [m[1] as string, m[2] as string]);
+  const table = html.slice(
+    html.indexOf('data-testid="drift-table"'),
+    html.indexOf('</table>', html.indexOf('data-testid="drift-table"')),
+  );
+  return [...table.matchAll(/<tr data-feature="([^"]*)" data-drifted="(true|false)"/g)].map((m) => [
+    m[1] as string,
+    m[2] as string,
+  ]);
 }
 
-const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const unescape = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 test('one whole page: drift rows flagged as the drift report says, drifted first', () => {
   const r = report();
@@ -83,7 +117,11 @@ test('regression metrics, and notes when drift or quality are missing', () => {
     ...report(),
     task: 'regression',
     classes: null,
-    quality: regressionMetrics([{ label: 1, predicted: 1.5 }, { label: 2, predicted: 2 }, { label: 3, predicted: 2.5 }]),
+    quality: regressionMetrics([
+      { label: 1, predicted: 1.5 },
+      { label: 2, predicted: 2 },
+      { label: 3, predicted: 2.5 },
+    ]),
     drift: null,
     data_quality: null,
     histograms: null,
@@ -94,6 +132,10 @@ test('regression metrics, and notes when drift or quality are missing', () => {
   assert.match(html, /<td>R²<\/td>/);
   assert.doesNotMatch(html, /<table data-testid="drift-table"/);
   assert.ok(html.includes('drift not computed: &lt;because&gt;'));
-  const none = monitorReportHtml({ ...r, quality: null, quality_note: 'no ground truth: run the report with --labels' });
+  const none = monitorReportHtml({
+    ...r,
+    quality: null,
+    quality_note: 'no ground truth: run the report with --labels',
+  });
   assert.match(none, /no ground truth: run the report with --labels/);
 });

@@ -59,7 +59,10 @@ function histogramSvg(name: string, h: FeatureHistogram | undefined): string {
   const w = HIST_W / bins;
   const bars: string[] = [];
   for (let i = 0; i < bins; i++) {
-    const label = h.kind === 'numeric' && h.edges ? `${fmt(h.edges[i])} to ${fmt(h.edges[i + 1])}` : (h.categories?.[i] ?? String(i));
+    const label =
+      h.kind === 'numeric' && h.edges
+        ? `${fmt(h.edges[i])} to ${fmt(h.edges[i + 1])}`
+        : (h.categories?.[i] ?? String(i));
     const r = h.reference[i] ?? 0;
     const c = h.current[i] ?? 0;
     const rh = (r / top) * (HIST_H - 2);
@@ -74,7 +77,10 @@ function histogramSvg(name: string, h: FeatureHistogram | undefined): string {
 }
 
 function driftRow(f: FeatureDrift, histogram: FeatureHistogram | undefined): string {
-  const verdict = f.skipped_reason !== null ? `<td class="skip">not tested: ${esc(f.skipped_reason)}</td>` : `<td class="${f.drifted ? 'yes' : 'no'}">${f.drifted ? 'yes' : 'no'}</td>`;
+  const verdict =
+    f.skipped_reason !== null
+      ? `<td class="skip">not tested: ${esc(f.skipped_reason)}</td>`
+      : `<td class="${f.drifted ? 'yes' : 'no'}">${f.drifted ? 'yes' : 'no'}</td>`;
   return (
     `<tr data-feature="${esc(f.name)}" data-drifted="${f.drifted}"${f.drifted ? ' class="drifted"' : ''}>` +
     `<td>${esc(f.name)}</td><td>${esc(f.column_type)}</td><td>${esc(f.stattest)}</td><td>${fmt(f.statistic)}</td><td>${fmt(f.p_value)}</td>` +
@@ -82,7 +88,8 @@ function driftRow(f: FeatureDrift, histogram: FeatureHistogram | undefined): str
   );
 }
 
-const DRIFT_HEAD = '<thead><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>threshold</th><th>PSI</th><th>drifted</th><th>reference vs current</th></tr></thead>';
+const DRIFT_HEAD =
+  '<thead><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>threshold</th><th>PSI</th><th>drifted</th><th>reference vs current</th></tr></thead>';
 
 function driftSection(r: MonitorReport): string {
   const d = r.drift;
@@ -98,14 +105,19 @@ function driftSection(r: MonitorReport): string {
     '<p class="legend">bars: <span style="background:var(--ref)"></span>reference <span style="background:var(--cur)"></span>current (share of rows per bin)</p>',
   );
   const order = [...d.features].sort((a, b) => Number(b.drifted) - Number(a.drifted));
-  out.push(`<table data-testid="drift-table">${DRIFT_HEAD}<tbody>`, ...order.map((f) => driftRow(f, r.histograms?.[f.name])), '</tbody></table>');
+  out.push(
+    `<table data-testid="drift-table">${DRIFT_HEAD}<tbody>`,
+    ...order.map((f) => driftRow(f, r.histograms?.[f.name])),
+    '</tbody></table>',
+  );
   if (d.prediction) {
     out.push(
       '<h3>Prediction drift</h3><p class="note">the reference\'s target against the model\'s predictions on the current rows</p>',
       `<table data-testid="prediction-drift">${DRIFT_HEAD}<tbody>${driftRow(d.prediction, undefined)}</tbody></table>`,
     );
   }
-  if (d.extra_columns.length > 0) out.push(`<p class="note">ignored current columns: ${esc(d.extra_columns.join(', '))}</p>`);
+  if (d.extra_columns.length > 0)
+    out.push(`<p class="note">ignored current columns: ${esc(d.extra_columns.join(', '))}</p>`);
   out.push('</section>');
   return out.join('\n');
 }
@@ -119,7 +131,8 @@ function count(n: number, share: number): string {
 }
 
 function dataQualitySection(q: DataQualityReport | null, note: string | null): string {
-  if (!q) return `<section id="data-quality"><h2>Data quality</h2><p class="note">${esc(note ?? 'data quality was not computed')}</p></section>`;
+  if (!q)
+    return `<section id="data-quality"><h2>Data quality</h2><p class="note">${esc(note ?? 'data quality was not computed')}</p></section>`;
   const issues = q.features.filter(hasIssue).length;
   const rows = q.features.map(
     (f) =>
@@ -138,7 +151,10 @@ function dataQualitySection(q: DataQualityReport | null, note: string | null): s
 }
 
 function metricRows(pairs: [string, number | null | undefined][]): string {
-  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `<tr data-metric="${esc(k)}"><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`).join('');
+  return pairs
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<tr data-metric="${esc(k)}"><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`)
+    .join('');
 }
 
 function confusionMatrix(m: number[][], classes: readonly string[] | null): string {
@@ -148,7 +164,10 @@ function confusionMatrix(m: number[][], classes: readonly string[] | null): stri
   const body = m.map(
     (row, i) =>
       `<tr><th>${name(i)}</th>${row
-        .map((n, j) => `<td${i === j ? ' class="diag"' : ''} style="background:rgba(47,111,223,${((0.6 * n) / top).toFixed(3)})">${n}</td>`)
+        .map(
+          (n, j) =>
+            `<td${i === j ? ' class="diag"' : ''} style="background:rgba(47,111,223,${((0.6 * n) / top).toFixed(3)})">${n}</td>`,
+        )
         .join('')}</tr>`,
   );
   return `<table class="cm" data-testid="confusion-matrix"><thead>${head}</thead><tbody>${body.join('')}</tbody></table>`;
@@ -161,7 +180,9 @@ function qualitySection(r: MonitorReport): string {
     out.push(`<p class="note">${esc(r.quality_note ?? 'quality was not computed')}</p></section>`);
     return out.join('\n');
   }
-  out.push(`<p>${r.labelled} labelled rows (ground truth: column '${esc(r.current.target ?? '')}' of the current file).</p>`);
+  out.push(
+    `<p>${r.labelled} labelled rows (ground truth: column '${esc(r.current.target ?? '')}' of the current file).</p>`,
+  );
   if ('accuracy' in q) {
     const c = q as ClassificationMetrics;
     out.push(
@@ -180,7 +201,14 @@ function qualitySection(r: MonitorReport): string {
     );
   } else {
     const g = q as RegressionMetrics;
-    out.push(`<table data-testid="quality-metrics"><tbody>${metricRows([['MAE', g.mae], ['RMSE', g.rmse], ['R²', g.r2], ['MAPE', g.mape]])}</tbody></table>`);
+    out.push(
+      `<table data-testid="quality-metrics"><tbody>${metricRows([
+        ['MAE', g.mae],
+        ['RMSE', g.rmse],
+        ['R²', g.r2],
+        ['MAPE', g.mape],
+      ])}</tbody></table>`,
+    );
   }
   out.push('</section>');
   return out.join('\n');
@@ -195,8 +223,11 @@ function summary(r: MonitorReport): string {
   const d = r.drift;
   if (d) {
     cards.push(card('data set drift', d.dataset_drift ? 'YES' : 'no', d.dataset_drift));
-    cards.push(card('drifted features', `${d.number_of_drifted} of ${d.number_of_tested}`, d.number_of_drifted > 0));
-    if (d.prediction) cards.push(card('prediction drift', d.prediction.drifted ? 'YES' : 'no', d.prediction.drifted));
+    cards.push(
+      card('drifted features', `${d.number_of_drifted} of ${d.number_of_tested}`, d.number_of_drifted > 0),
+    );
+    if (d.prediction)
+      cards.push(card('prediction drift', d.prediction.drifted ? 'YES' : 'no', d.prediction.drifted));
   }
   const q = r.quality;
   if (q && 'accuracy' in q) cards.push(card('accuracy', q.accuracy === null ? '—' : pct(q.accuracy), false));

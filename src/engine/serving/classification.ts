@@ -12,14 +12,17 @@ export const MAX_CLASSIFICATION_K = 1_000_000;
 /** Check a requested k (from JSON or gRPC parameters). */
 export function checkClassificationK(output: string, k: unknown): number {
   if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1 || k > MAX_CLASSIFICATION_K) {
-    throw errors.invalidInput(`output '${output}': parameters.classification must be an integer from 1 to ${MAX_CLASSIFICATION_K}, got ${JSON.stringify(k)}`);
+    throw errors.invalidInput(
+      `output '${output}': parameters.classification must be an integer from 1 to ${MAX_CLASSIFICATION_K}, got ${JSON.stringify(k)}`,
+    );
   }
   return k;
 }
 
 function scoreAt(t: Tensor, i: number): number {
   const data = t.data;
-  if (Array.isArray(data)) throw errors.invalidInput(`output '${t.name}' is BYTES; classification needs numeric scores`);
+  if (Array.isArray(data))
+    throw errors.invalidInput(`output '${t.name}' is BYTES; classification needs numeric scores`);
   const v = data[i] as number | bigint;
   if (typeof v === 'bigint') return Number(v);
   return t.datatype === 'FP16' ? halfBitsToFloat(v) : v;
@@ -29,8 +32,14 @@ function scoreAt(t: Tensor, i: number): number {
  * Top-k of `t` per batch row (`batched`: the first dimension is the batch, the rest are the classes)
  * or over the whole tensor. Ties keep the lower index first; NaN scores rank last.
  */
-export function classify(t: Tensor, k: number, batched: boolean, labels: readonly string[] | undefined): Tensor {
-  if (t.datatype === 'BYTES') throw errors.invalidInput(`output '${t.name}' is BYTES; classification needs numeric scores`);
+export function classify(
+  t: Tensor,
+  k: number,
+  batched: boolean,
+  labels: readonly string[] | undefined,
+): Tensor {
+  if (t.datatype === 'BYTES')
+    throw errors.invalidInput(`output '${t.name}' is BYTES; classification needs numeric scores`);
   const rows = batched ? (t.shape[0] ?? 1) : 1;
   const total = t.data.length;
   const perRow = rows === 0 ? 0 : total / rows;
@@ -48,7 +57,8 @@ export function classify(t: Tensor, k: number, batched: boolean, labels: readonl
     for (let j = 0; j < keep; j++) {
       const c = order[j] as number;
       const label = labels?.[c];
-      out[r * keep + j] = `${String(scoreAt(t, r * perRow + c))}:${c}${label !== undefined ? `:${label}` : ''}`;
+      out[r * keep + j] =
+        `${String(scoreAt(t, r * perRow + c))}:${c}${label !== undefined ? `:${label}` : ''}`;
     }
   }
   return { name: t.name, datatype: 'BYTES', shape: batched ? [rows, keep] : [keep], data: out };

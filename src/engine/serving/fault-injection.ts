@@ -15,9 +15,17 @@ export function faultInjectionAvailable(): boolean {
 }
 
 /** Fail one instance of a served version (`mode`: how it fails). */
-export async function injectFault(table: ModelTable, model: string, version: string | undefined, mode: string, instance: number): Promise<{ model: string; version: number; mode: string; instance: number }> {
-  if (!faultInjectionEnabled()) throw errors.forbidden('fault injection is off (start tend with TEND_FAULT_INJECTION=1, for tests only)');
-  if (!FAULT_MODES.includes(mode)) throw errors.invalidArgument(`mode '${mode}' must be one of ${FAULT_MODES.join(', ')}`);
+export async function injectFault(
+  table: ModelTable,
+  model: string,
+  version: string | undefined,
+  mode: string,
+  instance: number,
+): Promise<{ model: string; version: number; mode: string; instance: number }> {
+  if (!faultInjectionEnabled())
+    throw errors.forbidden('fault injection is off (start tend with TEND_FAULT_INJECTION=1, for tests only)');
+  if (!FAULT_MODES.includes(mode))
+    throw errors.invalidArgument(`mode '${mode}' must be one of ${FAULT_MODES.join(', ')}`);
   const sv = await table.resolve(model, version);
   sv.injectFault(mode as InstanceCrashMode, instance);
   return { model: sv.model, version: sv.version, mode, instance };

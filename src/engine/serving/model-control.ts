@@ -17,7 +17,9 @@ export interface RepositoryIndexEntry {
 }
 
 function servingNote(current: ModelEntry | undefined): string {
-  const serving = current ? [...current.versions.values()].filter((v) => v.isReady).map((v) => v.version) : [];
+  const serving = current
+    ? [...current.versions.values()].filter((v) => v.isReady).map((v) => v.version)
+    : [];
   return serving.length > 0 ? `; version ${serving.join(', ')} keeps serving` : '';
 }
 
@@ -46,7 +48,8 @@ export class ModelControl {
         rows.push({ name, version: '', state: 'UNAVAILABLE', reason });
         continue;
       }
-      for (const v of versions) rows.push({ name, version: String(v.version), state: v.state, reason: v.reason });
+      for (const v of versions)
+        rows.push({ name, version: String(v.version), state: v.state, reason: v.reason });
     }
     return options.readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
   }
@@ -76,7 +79,9 @@ export class ModelControl {
   private requireModelControl(action: string): void {
     const mode = this.table.config.model_control_mode;
     if (mode === 'none') {
-      throw errors.forbidden(`cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`);
+      throw errors.forbidden(
+        `cannot ${action} models: the server runs with --model-control none (the set of models is fixed at start)`,
+      );
     }
     if (mode === 'poll') {
       throw errors.forbidden(
@@ -113,7 +118,10 @@ export class ModelControl {
       throw errors.modelLoadFailed(`model '${name}' cannot be loaded: ${fresh.error}${servingNote(current)}`);
     }
     const wanted = await this.table.initialVersions(fresh);
-    if (wanted.length === 0) throw errors.modelLoadFailed(`model '${name}' has no version that its version_policy selects${servingNote(current)}`);
+    if (wanted.length === 0)
+      throw errors.modelLoadFailed(
+        `model '${name}' has no version that its version_policy selects${servingNote(current)}`,
+      );
     const loaded = await Promise.all(wanted.map((v) => this.table.newVersion(fresh, v)));
     await Promise.all(loaded.map((sv) => this.table.loadVersion(sv)));
     const failed = loaded.filter((sv) => !sv.isReady);
@@ -147,6 +155,11 @@ export class ModelControl {
       if (current?.source === 'repository') throw errors.modelNotFound(name);
     }
     const record = await this.table.registry.models.get(name);
-    return { name: record.name, source: 'registry', config: this.table.registryModelConfig(record.name), versions: new Map() };
+    return {
+      name: record.name,
+      source: 'registry',
+      config: this.table.registryModelConfig(record.name),
+      versions: new Map(),
+    };
   }
 }

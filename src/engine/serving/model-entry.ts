@@ -26,5 +26,7 @@ export function highestReady(entry: ModelEntry): ServedVersion | undefined {
 }
 
 export function unloadedError(name: string): TendError {
-  return errors.modelNotReady(`model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`);
+  return errors.modelNotReady(
+    `model '${name}' is unloaded; load it with POST /v2/repository/models/${name}/load`,
+  );
 }

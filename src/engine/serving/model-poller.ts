@@ -98,7 +98,10 @@ export class ModelPoller {
     try {
       for (const m of await this.table.registry.models.list()) inRegistry.add(m.name);
     } catch (err) {
-      this.table.logger.error({ err: (err as Error).message }, 'poll: cannot read the registry; registry models left as they are');
+      this.table.logger.error(
+        { err: (err as Error).message },
+        'poll: cannot read the registry; registry models left as they are',
+      );
       for (const e of this.table.entries()) if (e.source === 'registry') inRegistry.add(e.name);
     }
     const names = new Set([...onDisk.keys(), ...inRegistry, ...this.table.names()]);
@@ -154,7 +157,8 @@ export class ModelPoller {
 
   private async syncRepositoryModel(rm: RepositoryModel, entry: ModelEntry | undefined): Promise<void> {
     const seen = this.seenOf(rm.name);
-    const configChanged = entry !== undefined && (seen.configStamp !== rm.configStamp || seen.error !== rm.error);
+    const configChanged =
+      entry !== undefined && (seen.configStamp !== rm.configStamp || seen.error !== rm.error);
     seen.configStamp = rm.configStamp;
     if (rm.error === undefined) delete seen.error;
     else seen.error = rm.error;
@@ -175,7 +179,9 @@ export class ModelPoller {
       return;
     }
     const fresh = this.table.repositoryEntry(rm);
-    const wanted = selectVersions(entry.config.version_policy ?? DEFAULT_VERSION_POLICY, [...(fresh.onDisk?.keys() ?? [])]);
+    const wanted = selectVersions(entry.config.version_policy ?? DEFAULT_VERSION_POLICY, [
+      ...(fresh.onDisk?.keys() ?? []),
+    ]);
     const stampOf = new Map(rm.versions.map((v) => [v.version, v.stamp]));
     const toLoad = wanted.filter((v) => {
       const stamp = stampOf.get(v) ?? '';
@@ -190,9 +196,16 @@ export class ModelPoller {
   }
 
   private async syncRegistryModel(name: string, existing: ModelEntry | undefined): Promise<void> {
-    const entry: ModelEntry = existing ?? { name, source: 'registry', config: this.table.registryModelConfig(name), versions: new Map() };
+    const entry: ModelEntry = existing ?? {
+      name,
+      source: 'registry',
+      config: this.table.registryModelConfig(name),
+      versions: new Map(),
+    };
     const seen = this.seenOf(name);
-    const live = new Set((await this.table.registry.models.listVersions(name)).filter((v) => !v.archived).map((v) => v.version));
+    const live = new Set(
+      (await this.table.registry.models.listVersions(name)).filter((v) => !v.archived).map((v) => v.version),
+    );
     const wanted = new Set((await this.table.initialVersions(entry)).filter((v) => live.has(v)));
     const pinned = new Set([...wanted, ...(await this.table.routeVersions(name))]);
     const toLoad = [...wanted].filter((v) => {
@@ -202,7 +215,9 @@ export class ModelPoller {
     });
     // Versions loaded on demand stay until they are archived or deleted; those the policy picked
     // before and no longer does (a newer one arrived) leave, unless an alias or a route needs them.
-    const toDrop = [...entry.versions.keys()].filter((v) => !pinned.has(v) && (!live.has(v) || seen.wanted.has(v)));
+    const toDrop = [...entry.versions.keys()].filter(
+      (v) => !pinned.has(v) && (!live.has(v) || seen.wanted.has(v)),
+    );
     seen.wanted = wanted;
     // A new model joins the table only with something to load: an entry without versions would
     // count against readiness.
@@ -218,7 +233,13 @@ export class ModelPoller {
    * Load `toLoad` off to the side; once they are warm, switch them in and drop `toDrop` — only when
    * every `wanted` version serves: until then the versions serving before keep serving.
    */
-  private async apply(entry: ModelEntry, wanted: readonly number[], toLoad: number[], toDrop: number[], seen: Seen): Promise<void> {
+  private async apply(
+    entry: ModelEntry,
+    wanted: readonly number[],
+    toLoad: number[],
+    toDrop: number[],
+    seen: Seen,
+  ): Promise<void> {
     if (toLoad.length === 0 && toDrop.length === 0) return;
     const created = await Promise.all(toLoad.map((v) => this.table.newVersion(entry, v)));
     // A version number not in the table yet goes in at once, loading: it is not the default until
@@ -255,10 +276,13 @@ export class ModelPoller {
     if (entry.versions.size > 0 && !highestReady(entry) && failed.length > 0) entry.optional = true;
     this.table.forgetAliases(entry.name);
     const loaded = created.filter((sv) => sv.isReady).map((sv) => sv.version);
-    if (loaded.length > 0 || dropped.length > 0) this.table.logger.info({ model: entry.name, loaded, unloaded: dropped }, 'poll: versions changed');
+    if (loaded.length > 0 || dropped.length > 0)
+      this.table.logger.info({ model: entry.name, loaded, unloaded: dropped }, 'poll: versions changed');
     if (failed.length > 0) {
       const why = failed.map((sv) => `version ${sv.version}: ${sv.reason}`).join('; ');
-      throw errors.modelLoadFailed(`poll: model '${entry.name}' not changed (${why}); the versions serving before keep serving`);
+      throw errors.modelLoadFailed(
+        `poll: model '${entry.name}' not changed (${why}); the versions serving before keep serving`,
+      );
     }
   }
 }

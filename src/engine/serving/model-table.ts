@@ -12,7 +12,12 @@ import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InferenceMetrics } from '../../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../../monitor/statistics.js';
-import { scanRepository, type Registry, type RepositoryModel, type VersionRecord } from '../../registry/index.js';
+import {
+  scanRepository,
+  type Registry,
+  type RepositoryModel,
+  type VersionRecord,
+} from '../../registry/index.js';
 import type { Runtime } from '../../runtime/index.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
@@ -98,7 +103,12 @@ export class ModelTable {
     const wanted = only ? new Set(only) : undefined;
     for (const m of await this.registry.models.list()) {
       if (wanted && !wanted.has(m.name)) continue;
-      this.models.set(m.name, { name: m.name, source: 'registry', config: this.registryModelConfig(m.name), versions: new Map() });
+      this.models.set(m.name, {
+        name: m.name,
+        source: 'registry',
+        config: this.registryModelConfig(m.name),
+        versions: new Map(),
+      });
     }
     for (const dir of this.repos) {
       const { models, warnings } = scanRepository(dir);
@@ -106,7 +116,10 @@ export class ModelTable {
       for (const rm of models) {
         if (wanted && !wanted.has(rm.name)) continue;
         if (this.models.has(rm.name)) {
-          this.logger.warn({ model: rm.name, repo: dir }, 'model name already served from the registry or another repository; skipped');
+          this.logger.warn(
+            { model: rm.name, repo: dir },
+            'model name already served from the registry or another repository; skipped',
+          );
           continue;
         }
         this.models.set(rm.name, this.repositoryEntry(rm));
@@ -150,7 +163,8 @@ export class ModelTable {
         this.logger.error({ model: entry.name, err: entry.error }, 'model not served');
         continue;
       }
-      for (const v of await this.initialVersions(entry)) jobs.push(this.ensureVersion(entry, v).then(() => undefined));
+      for (const v of await this.initialVersions(entry))
+        jobs.push(this.ensureVersion(entry, v).then(() => undefined));
     }
     await Promise.all(jobs);
   }
@@ -160,7 +174,9 @@ export class ModelTable {
     const policy = entry.config.version_policy ?? DEFAULT_VERSION_POLICY;
     if (entry.source === 'repository') return selectVersions(policy, [...(entry.onDisk?.keys() ?? [])]);
     // Archived versions are kept, not served.
-    const versions = (await this.registry.models.listVersions(entry.name)).filter((v) => !v.archived).map((v) => v.version);
+    const versions = (await this.registry.models.listVersions(entry.name))
+      .filter((v) => !v.archived)
+      .map((v) => v.version);
     const picked = new Set(selectVersions(policy, versions));
     for (const v of Object.values(await this.registry.models.listAliases(entry.name))) picked.add(v);
     for (const v of await this.options.routeVersions(entry.name)) picked.add(v);
@@ -194,7 +210,9 @@ export class ModelTable {
     } else {
       const record = await this.registry.models.getVersion(entry.name, version);
       if (record.archived) {
-        throw errors.noServableVersion(`model '${entry.name}' version ${version} is archived; unarchive it to serve it`);
+        throw errors.noServableVersion(
+          `model '${entry.name}' version ${version} is archived; unarchive it to serve it`,
+        );
       }
       path = this.registry.files.path(record);
       guard = this.options.guards.registry(record);
@@ -205,11 +223,22 @@ export class ModelTable {
       stats = new VersionStatistics();
       this.stats.set(key, stats);
     }
-    const sv = new ServedVersion(entry.name, version, entry.source, path, entry.config, this.options.metrics.forVersion(entry.name, String(version)), stats);
+    const sv = new ServedVersion(
+      entry.name,
+      version,
+      entry.source,
+      path,
+      entry.config,
+      this.options.metrics.forVersion(entry.name, String(version)),
+      stats,
+    );
     sv.loadGuard = guard;
     sv.maxNodes = limits.max_model_nodes;
     sv.requestTimeoutMs = limits.request_timeout_ms;
-    sv.tensorLimits = { maxTensorElements: limits.max_tensor_elements, maxBytesElementLength: limits.max_bytes_element_length };
+    sv.tensorLimits = {
+      maxTensorElements: limits.max_tensor_elements,
+      maxBytesElementLength: limits.max_bytes_element_length,
+    };
     return sv;
   }
 
@@ -239,19 +268,23 @@ export class ModelTable {
     let ref = versionRef;
     const at = modelRef.indexOf('@');
     if (at >= 0) {
-      if (ref !== undefined) throw errors.invalidArgument(`give the version either as '${modelRef}' or in the path, not both`);
+      if (ref !== undefined)
+        throw errors.invalidArgument(`give the version either as '${modelRef}' or in the path, not both`);
       name = modelRef.slice(0, at);
       ref = modelRef.slice(at + 1);
       if (ref === '') throw errors.invalidArgument(`empty alias in '${modelRef}'`);
     }
     const entry = await this.entry(name);
-    if (entry.error !== undefined) throw errors.modelNotReady(`model '${name}' cannot be served: ${entry.error}`);
+    if (entry.error !== undefined)
+      throw errors.modelNotReady(`model '${name}' cannot be served: ${entry.error}`);
     if (ref === undefined || ref === '') return this.defaultVersion(entry);
     const number = /^[0-9]+$/.test(ref) ? Number(ref) : undefined;
     if (number !== undefined) {
       if (entry.source === 'repository' && !entry.versions.has(number)) {
         if (entry.onDisk?.has(number)) {
-          throw errors.noServableVersion(`model '${name}' version ${number} is not loaded (its version_policy leaves it out)`);
+          throw errors.noServableVersion(
+            `model '${name}' version ${number} is not loaded (its version_policy leaves it out)`,
+          );
         }
         throw errors.versionNotFound(name, number);
       }
@@ -265,9 +298,17 @@ export class ModelTable {
    * Move an alias with the zero-downtime rule: the version is loaded and warm before the alias
    * points at it; one that cannot serve leaves the alias where it was.
    */
-  async moveAlias(name: string, alias: string, version: number, actor?: string): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
+  async moveAlias(
+    name: string,
+    alias: string,
+    version: number,
+    actor?: string,
+  ): Promise<{ name: string; alias: string; version: number; previous: number | null }> {
     const sv = await this.resolve(name, String(version));
-    if (!sv.isReady) throw errors.modelLoadFailed(`alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`);
+    if (!sv.isReady)
+      throw errors.modelLoadFailed(
+        `alias '${alias}' not moved: version ${version} cannot serve (${sv.reason || sv.state.toLowerCase()})`,
+      );
     const change = await this.registry.models.setAlias(name, alias, version, actor);
     this.forgetAliases(name);
     return { name, alias, version, previous: change.from };
@@ -290,7 +331,12 @@ export class ModelTable {
     const record = await this.registry.models.get(name);
     const raced = this.models.get(record.name);
     if (raced) return raced;
-    const entry: ModelEntry = { name: record.name, source: 'registry', config: this.registryModelConfig(record.name), versions: new Map() };
+    const entry: ModelEntry = {
+      name: record.name,
+      source: 'registry',
+      config: this.registryModelConfig(record.name),
+      versions: new Map(),
+    };
     this.models.set(record.name, entry);
     return entry;
   }
@@ -327,7 +373,8 @@ export class ModelTable {
     }
     const out: ModelStatistics[] = [];
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      for (const v of [...e.versions.values()].sort((a, b) => a.version - b.version)) out.push(v.stats.snapshot(v.model, String(v.version)));
+      for (const v of [...e.versions.values()].sort((a, b) => a.version - b.version))
+        out.push(v.stats.snapshot(v.model, String(v.version)));
     }
     return out;
   }

@@ -14,7 +14,16 @@ export const MAX_LOGGED_FEATURES = 1024;
 export const MAX_LOGGED_CLASSES = 1024;
 
 const FLOAT_TYPES: ReadonlySet<DataType> = new Set(['FP32', 'FP64']);
-const INTEGER_TYPES: ReadonlySet<DataType> = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+const INTEGER_TYPES: ReadonlySet<DataType> = new Set([
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+]);
 const SCORE_NAMES = ['probabilities', 'probability', 'probs', 'output_probability', 'scores', 'logits'];
 const LABEL_NAMES = ['label', 'labels', 'output_label', 'class', 'predicted_class'];
 
@@ -54,7 +63,11 @@ function isColumn(dims: (number | string)[] | null): boolean {
 }
 
 /** Decide once per version which output is the prediction and which input the features. */
-export function outputPlan(signature: ModelSignature, maxBatchSize: number, classes?: readonly string[]): OutputPlan {
+export function outputPlan(
+  signature: ModelSignature,
+  maxBatchSize: number,
+  classes?: readonly string[],
+): OutputPlan {
   const batched = maxBatchSize > 0;
   const plan: OutputPlan = { task: 'unknown' };
   const outputs = signature.outputs;
@@ -65,10 +78,23 @@ export function outputPlan(signature: ModelSignature, maxBatchSize: number, clas
     }
     return outputs.find(ok);
   };
-  const label = byName(LABEL_NAMES, (s) => s.datatype !== null && INTEGER_TYPES.has(s.datatype) && isColumn(rowDims(s, batched)) && LABEL_NAMES.includes(s.name.toLowerCase()));
+  const label = byName(
+    LABEL_NAMES,
+    (s) =>
+      s.datatype !== null &&
+      INTEGER_TYPES.has(s.datatype) &&
+      isColumn(rowDims(s, batched)) &&
+      LABEL_NAMES.includes(s.name.toLowerCase()),
+  );
   const scores = byName(SCORE_NAMES, (s) => {
     const dims = rowDims(s, batched);
-    return s.datatype !== null && FLOAT_TYPES.has(s.datatype) && dims !== null && dims.length === 1 && (typeof dims[0] !== 'number' || (dims[0] >= 2 && dims[0] <= MAX_LOGGED_CLASSES));
+    return (
+      s.datatype !== null &&
+      FLOAT_TYPES.has(s.datatype) &&
+      dims !== null &&
+      dims.length === 1 &&
+      (typeof dims[0] !== 'number' || (dims[0] >= 2 && dims[0] <= MAX_LOGGED_CLASSES))
+    );
   });
   if (label || scores) {
     plan.task = 'classification';
@@ -80,7 +106,9 @@ export function outputPlan(signature: ModelSignature, maxBatchSize: number, clas
     }
     if (plan.numClasses === undefined && classes && classes.length >= 2) plan.numClasses = classes.length;
   } else {
-    const value = outputs.find((s) => s.datatype !== null && FLOAT_TYPES.has(s.datatype) && isColumn(rowDims(s, batched)));
+    const value = outputs.find(
+      (s) => s.datatype !== null && FLOAT_TYPES.has(s.datatype) && isColumn(rowDims(s, batched)),
+    );
     if (value) {
       plan.task = 'regression';
       plan.valueOutput = value.name;
@@ -89,7 +117,8 @@ export function outputPlan(signature: ModelSignature, maxBatchSize: number, clas
   const only = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
   if (only && only.datatype !== null && only.datatype !== 'BYTES' && only.datatype !== 'BOOL') {
     const dims = rowDims(only, batched);
-    if (dims !== null && dims.length === 1 && (typeof dims[0] !== 'number' || dims[0] <= MAX_LOGGED_FEATURES)) plan.tabularInput = only.name;
+    if (dims !== null && dims.length === 1 && (typeof dims[0] !== 'number' || dims[0] <= MAX_LOGGED_FEATURES))
+      plan.tabularInput = only.name;
   }
   return plan;
 }
@@ -99,12 +128,17 @@ function toNumber(data: NumericArray, i: number): number {
 }
 
 /** The features of every row of a request (copied: the request's buffers may move to a worker). */
-export function captureFeatures(plan: OutputPlan, inputs: readonly Tensor[], batched: boolean): { rows: number; features: (Float32Array | null)[]; summaries: (CapturedRow['featureSummary'])[] } {
+export function captureFeatures(
+  plan: OutputPlan,
+  inputs: readonly Tensor[],
+  batched: boolean,
+): { rows: number; features: (Float32Array | null)[]; summaries: CapturedRow['featureSummary'][] } {
   const first = inputs.find((t) => t.datatype !== 'BYTES');
   const rows = batched && inputs[0] ? (inputs[0].shape[0] ?? 1) : 1;
   const features: (Float32Array | null)[] = [];
   const summaries: CapturedRow['featureSummary'][] = [];
-  const tabular = plan.tabularInput === undefined ? undefined : inputs.find((t) => t.name === plan.tabularInput);
+  const tabular =
+    plan.tabularInput === undefined ? undefined : inputs.find((t) => t.name === plan.tabularInput);
   for (let r = 0; r < rows; r++) {
     if (tabular && tabular.datatype !== 'BYTES') {
       const data = tabular.data as NumericArray;
@@ -137,7 +171,13 @@ export function captureFeatures(plan: OutputPlan, inputs: readonly Tensor[], bat
       if (v > max) max = v;
     }
     const mean = width > 0 ? sum / width : 0;
-    summaries.push({ mean, std: width > 0 ? Math.sqrt(Math.max(0, sumSq / width - mean * mean)) : 0, min, max, count: width });
+    summaries.push({
+      mean,
+      std: width > 0 ? Math.sqrt(Math.max(0, sumSq / width - mean * mean)) : 0,
+      min,
+      max,
+      count: width,
+    });
   }
   return { rows, features, summaries };
 }
@@ -165,8 +205,14 @@ export function asProbabilities(scores: Float32Array): Float32Array {
 }
 
 /** The prediction of row `r` from the response's outputs. */
-export function captureOutputs(plan: OutputPlan, outputs: readonly Tensor[], r: number, rows: number): Pick<CapturedRow, 'predictedClass' | 'probabilities' | 'value'> {
-  const find = (name: string | undefined): Tensor | undefined => (name === undefined ? undefined : outputs.find((o) => o.name === name));
+export function captureOutputs(
+  plan: OutputPlan,
+  outputs: readonly Tensor[],
+  r: number,
+  rows: number,
+): Pick<CapturedRow, 'predictedClass' | 'probabilities' | 'value'> {
+  const find = (name: string | undefined): Tensor | undefined =>
+    name === undefined ? undefined : outputs.find((o) => o.name === name);
   let predictedClass: number | null = null;
   let probabilities: Float32Array | null = null;
   let value: number | null = null;
@@ -175,10 +221,14 @@ export function captureOutputs(plan: OutputPlan, outputs: readonly Tensor[], r: 
     const data = scores.data as NumericArray;
     const width = data.length / rows;
     // A copy: the response's buffers go back to the client.
-    const row = data instanceof Float32Array ? data.slice(r * width, (r + 1) * width) : Float32Array.from({ length: width }, (_, i) => toNumber(data, r * width + i));
+    const row =
+      data instanceof Float32Array
+        ? data.slice(r * width, (r + 1) * width)
+        : Float32Array.from({ length: width }, (_, i) => toNumber(data, r * width + i));
     probabilities = asProbabilities(row);
     let best = 0;
-    for (let i = 1; i < probabilities.length; i++) if ((probabilities[i] as number) > (probabilities[best] as number)) best = i;
+    for (let i = 1; i < probabilities.length; i++)
+      if ((probabilities[i] as number) > (probabilities[best] as number)) best = i;
     predictedClass = best;
   }
   const label = find(plan.labelOutput);

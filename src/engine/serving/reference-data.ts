@@ -33,9 +33,16 @@ export interface ReferenceData {
  * Split a parsed reference into the model's features and an optional target: as many columns as
  * the model takes features, or one more, the last being the target (as the data sets have it).
  */
-export function referenceFromCsv(text: string, source: string, featureCount: number | undefined, version: number): ReferenceData {
+export function referenceFromCsv(
+  text: string,
+  source: string,
+  featureCount: number | undefined,
+  version: number,
+): ReferenceData {
   if (featureCount === undefined) {
-    throw errors.invalidArgument(`${source}: the model does not take one tabular [batch, features] input, so a reference table cannot describe its inputs`);
+    throw errors.invalidArgument(
+      `${source}: the model does not take one tabular [batch, features] input, so a reference table cannot describe its inputs`,
+    );
   }
   const table = parseReferenceCsv(text, source);
   const n = table.columns.length;
@@ -63,8 +70,14 @@ export class ReferenceStore {
   constructor(private readonly registry: Registry) {}
 
   /** The reference of a registry version (or the newest earlier version that has one), or null. */
-  async forRegistryVersion(name: string, version: number, featureCount: number | undefined): Promise<ReferenceData | null> {
-    const artifacts = (await this.registry.artifacts.list(name)).filter((a) => a.kind === REFERENCE_KIND && a.version <= version);
+  async forRegistryVersion(
+    name: string,
+    version: number,
+    featureCount: number | undefined,
+  ): Promise<ReferenceData | null> {
+    const artifacts = (await this.registry.artifacts.list(name)).filter(
+      (a) => a.kind === REFERENCE_KIND && a.version <= version,
+    );
     const best = artifacts.sort((a, b) => b.version - a.version)[0];
     if (!best) return null;
     const key = `${best.sha256}:${featureCount ?? ''}:${best.version}`;
@@ -72,13 +85,22 @@ export class ReferenceStore {
     if (hit) return hit;
     const found = await this.registry.artifacts.read(name, best.version, REFERENCE_KIND);
     if (!found) return null;
-    const data = referenceFromCsv(found.bytes.toString('utf8'), `reference of ${name} version ${best.version}`, featureCount, best.version);
+    const data = referenceFromCsv(
+      found.bytes.toString('utf8'),
+      `reference of ${name} version ${best.version}`,
+      featureCount,
+      best.version,
+    );
     this.remember(key, data);
     return data;
   }
 
   /** The reference beside a repository version's model file, or null. */
-  forRepositoryVersion(modelPath: string, version: number, featureCount: number | undefined): ReferenceData | null {
+  forRepositoryVersion(
+    modelPath: string,
+    version: number,
+    featureCount: number | undefined,
+  ): ReferenceData | null {
     const file = join(dirname(modelPath), REFERENCE_FILE);
     if (!existsSync(file)) return null;
     const text = readFileSync(file, 'utf8');
@@ -108,16 +130,41 @@ export async function attachReference(
   csv: string,
   source: string,
   actor?: string,
-): Promise<{ name: string; version: number; rows: number; features: number; target: string | null; sha256: string }> {
+): Promise<{
+  name: string;
+  version: number;
+  rows: number;
+  features: number;
+  target: string | null;
+  sha256: string;
+}> {
   const record = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   const plan = outputPlan(record.signature, inferMaxBatchSize(record.signature, {}));
   const spec = record.signature.inputs.find((s) => s.name === plan.tabularInput);
   const last = spec?.shape?.[spec.shape.length - 1];
   const data = referenceFromCsv(csv, source, typeof last === 'number' ? last : undefined, record.version);
-  const artifact = await registry.artifacts.attach(record.name, record.version, REFERENCE_KIND, new TextEncoder().encode(csv), {
-    mediaType: 'text/csv',
-    meta: { rows: data.rows, features: data.featureNames.length, target: data.target?.name ?? null, source },
-    ...(actor !== undefined ? { actor } : {}),
-  });
-  return { name: record.name, version: record.version, rows: data.rows, features: data.featureNames.length, target: data.target?.name ?? null, sha256: artifact.sha256 };
+  const artifact = await registry.artifacts.attach(
+    record.name,
+    record.version,
+    REFERENCE_KIND,
+    new TextEncoder().encode(csv),
+    {
+      mediaType: 'text/csv',
+      meta: {
+        rows: data.rows,
+        features: data.featureNames.length,
+        target: data.target?.name ?? null,
+        source,
+      },
+      ...(actor !== undefined ? { actor } : {}),
+    },
+  );
+  return {
+    name: record.name,
+    version: record.version,
+    rows: data.rows,
+    features: data.featureNames.length,
+    target: data.target?.name ?? null,
+    sha256: artifact.sha256,
+  };
 }

@@ -6,7 +6,11 @@
 import { Registry } from '../../registry/index.js';
 
 /** Open the home's registry, run `work` with it and close it. */
-export async function withRegistry<T>(home: string, actor: string, work: (registry: Registry) => Promise<T>): Promise<T> {
+export async function withRegistry<T>(
+  home: string,
+  actor: string,
+  work: (registry: Registry) => Promise<T>,
+): Promise<T> {
   const registry = await Registry.open(home, { actor });
   try {
     return await work(registry);

@@ -5,7 +5,13 @@
  */
 import type { LimitsConfig } from '../../core/config.js';
 import type { TendError } from '../../core/errors.js';
-import { ConcurrencyLimiter, overloadedError, rateLimitedError, TokenBucket, tooManyInFlightError } from '../../security/index.js';
+import {
+  ConcurrencyLimiter,
+  overloadedError,
+  rateLimitedError,
+  TokenBucket,
+  tooManyInFlightError,
+} from '../../security/index.js';
 
 const RSS_SAMPLE_MS = 500;
 
@@ -20,8 +26,17 @@ export class RequestLimits {
 
   constructor(private readonly limits: LimitsConfig) {
     const rate = limits.rate_limit_per_second;
-    this.buckets = rate !== undefined ? new TokenBucket({ ratePerSecond: rate, burst: limits.rate_limit_burst ?? Math.max(1, Math.ceil(rate)) }) : null;
-    this.perToken = limits.max_in_flight_per_token !== undefined ? new ConcurrencyLimiter(limits.max_in_flight_per_token) : null;
+    this.buckets =
+      rate !== undefined
+        ? new TokenBucket({
+            ratePerSecond: rate,
+            burst: limits.rate_limit_burst ?? Math.max(1, Math.ceil(rate)),
+          })
+        : null;
+    this.perToken =
+      limits.max_in_flight_per_token !== undefined
+        ? new ConcurrencyLimiter(limits.max_in_flight_per_token)
+        : null;
   }
 
   /** Requests admitted and not yet released. */
@@ -29,9 +44,13 @@ export class RequestLimits {
     return this.inFlight;
   }
 
-  /** Admit one request of `callerId` ('anonymous' when auth is off: no per-token limits); call release() when it ends. */
+  /**
+   * Admit one request of `callerId` ('anonymous' when auth is off: no per-token limits); call release() when
+   * it ends.
+   */
   admit(callerId: string): Admission {
-    if (this.inFlight >= this.limits.max_in_flight || this.overMemory()) return { ok: false, error: overloadedError(1) };
+    if (this.inFlight >= this.limits.max_in_flight || this.overMemory())
+      return { ok: false, error: overloadedError(1) };
     const perCaller = callerId !== 'anonymous';
     if (this.buckets !== null && perCaller) {
       const decision = this.buckets.take(callerId);
@@ -40,7 +59,11 @@ export class RequestLimits {
     let releaseToken: (() => void) | undefined;
     if (this.perToken !== null && perCaller) {
       const decision = this.perToken.tryAcquire(callerId);
-      if (!decision.ok) return { ok: false, error: tooManyInFlightError(this.limits.max_in_flight_per_token ?? 0, decision.retryAfterSeconds) };
+      if (!decision.ok)
+        return {
+          ok: false,
+          error: tooManyInFlightError(this.limits.max_in_flight_per_token ?? 0, decision.retryAfterSeconds),
+        };
       releaseToken = decision.release;
     }
     this.inFlight += 1;

@@ -41,7 +41,12 @@ export interface InferResponse {
   outputs: Tensor[];
 }
 
-const REJECTED_CODES = new Set(['TEND_QUEUE_FULL', 'TEND_QUEUE_TIMEOUT', 'TEND_UNAVAILABLE', 'TEND_MODEL_NOT_READY']);
+const REJECTED_CODES = new Set([
+  'TEND_QUEUE_FULL',
+  'TEND_QUEUE_TIMEOUT',
+  'TEND_UNAVAILABLE',
+  'TEND_MODEL_NOT_READY',
+]);
 
 /** Run one request through the version's batcher and return the requested outputs (metrics and statistics recorded). */
 export async function runOnVersion(requested: ServedVersion, request: InferRequest): Promise<InferResponse> {
@@ -52,9 +57,16 @@ export async function runOnVersion(requested: ServedVersion, request: InferReque
   let result: BatchResult;
   try {
     const batcher = target.requireBatcher();
-    const inputs = validateInputs(target.model, target.signature, target.maxBatchSize, request.inputs, target.tensorLimits);
+    const inputs = validateInputs(
+      target.model,
+      target.signature,
+      target.maxBatchSize,
+      request.inputs,
+      target.tensorLimits,
+    );
     validateRequestedOutputs(target.model, target.signature, request.outputs);
-    if (request.classification) validateRequestedOutputs(target.model, target.signature, [...request.classification.keys()]);
+    if (request.classification)
+      validateRequestedOutputs(target.model, target.signature, [...request.classification.keys()]);
     const batchRequest: BatchRequest = { inputs };
     if (request.priority !== undefined && request.priority > 0) batchRequest.priority = request.priority;
     if (request.timeoutUs !== undefined && request.timeoutUs > 0) batchRequest.timeoutUs = request.timeoutUs;
@@ -74,7 +86,9 @@ export async function runOnVersion(requested: ServedVersion, request: InferReque
   const wanted = request.outputs;
   let outputs =
     wanted && wanted.length > 0
-      ? wanted.map((n) => result.outputs.find((o) => o.name === n)).filter((o): o is Tensor => o !== undefined)
+      ? wanted
+          .map((n) => result.outputs.find((o) => o.name === n))
+          .filter((o): o is Tensor => o !== undefined)
       : result.outputs;
   const classification = request.classification;
   if (classification && classification.size > 0) {
@@ -84,10 +98,20 @@ export async function runOnVersion(requested: ServedVersion, request: InferReque
       return k === undefined ? o : classify(o, k, target.maxBatchSize > 0, labels);
     });
   }
-  return { model_name: target.model, model_version: String(target.version), id: request.id ?? randomUUID(), outputs };
+  return {
+    model_name: target.model,
+    model_version: String(target.version),
+    id: request.id ?? randomUUID(),
+    outputs,
+  };
 }
 
 /** A copy of the tensors, for a shadow that runs after the champion has taken the originals. */
 export function copyTensors(tensors: readonly Tensor[]): Tensor[] {
-  return tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: t.data.slice() as Tensor['data'] }));
+  return tensors.map((t) => ({
+    name: t.name,
+    datatype: t.datatype,
+    shape: [...t.shape],
+    data: t.data.slice() as Tensor['data'],
+  }));
 }

@@ -3,7 +3,11 @@
  * its state, and — once ready — its worker instances and the batcher in front of them.
  */
 import type { ModelConfig } from '../../core/config.js';
-import { DEFAULT_DYNAMIC_BATCHING, DEFAULT_MAX_BATCH_SIZE, DEFAULT_SESSION_PARAMETERS } from '../../core/config.js';
+import {
+  DEFAULT_DYNAMIC_BATCHING,
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_SESSION_PARAMETERS,
+} from '../../core/config.js';
 import { errors, toTendError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelSignature } from '../../core/signature.js';
@@ -12,7 +16,12 @@ import { DynamicBatcher, batchPolicyFromConfig } from '../../batching/index.js';
 import type { VersionMetrics } from '../../monitor/metrics.js';
 import type { VersionStatistics } from '../../monitor/statistics.js';
 import { inspectModelBytes, inspectModelFile, type ModelInfo } from '../../onnx/index.js';
-import { crashWorkerForTest, type InstanceCrashMode, type LoadedModel, type Runtime } from '../../runtime/index.js';
+import {
+  crashWorkerForTest,
+  type InstanceCrashMode,
+  type LoadedModel,
+  type Runtime,
+} from '../../runtime/index.js';
 import { warmupInputs } from './warmup.js';
 import type { TensorLimits } from './validate.js';
 
@@ -24,8 +33,12 @@ export function inferMaxBatchSize(signature: ModelSignature, config: ModelConfig
   if (config.max_batch_size !== undefined) return config.max_batch_size;
   const batched =
     signature.inputs.length > 0 &&
-    signature.inputs.every((s) => s.shape !== null && s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string)) &&
-    signature.outputs.every((s) => s.shape === null || (s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string)));
+    signature.inputs.every(
+      (s) => s.shape !== null && s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string),
+    ) &&
+    signature.outputs.every(
+      (s) => s.shape === null || (s.shape.length > 0 && isDynamicDim(s.shape[0] as number | string)),
+    );
   return batched ? DEFAULT_MAX_BATCH_SIZE : 0;
 }
 
@@ -94,19 +107,23 @@ export class ServedVersion {
       const bytes = (await this.loadGuard?.()) ?? undefined;
       const info = bytes === undefined ? inspectModelFile(this.path) : inspectModelBytes(bytes);
       if (this.maxNodes !== undefined && info.node_count > this.maxNodes) {
-        throw errors.invalidModel(`${this.label} has ${info.node_count} graph nodes, more than limits.max_model_nodes (${this.maxNodes}); refusing to load`);
+        throw errors.invalidModel(
+          `${this.label} has ${info.node_count} graph nodes, more than limits.max_model_nodes (${this.maxNodes}); refusing to load`,
+        );
       }
       this.info = info;
       this.signature = info.signature;
       this.maxBatchSize = inferMaxBatchSize(info.signature, this.config);
       this.classes = parseClasses(info.metadata['classes']);
       const params = { ...DEFAULT_SESSION_PARAMETERS, ...this.config.parameters };
-      const groups = (this.config.instance_group ?? [{ count: 1, isolation: 'thread' as const }]).map((g) => ({
-        count: g.count,
-        isolation: g.isolation,
-        ...(g.memory_limit_mb !== undefined ? { memoryLimitMb: g.memory_limit_mb } : {}),
-        ...(g.hang_timeout_ms !== undefined ? { hangTimeoutMs: g.hang_timeout_ms } : {}),
-      }));
+      const groups = (this.config.instance_group ?? [{ count: 1, isolation: 'thread' as const }]).map(
+        (g) => ({
+          count: g.count,
+          isolation: g.isolation,
+          ...(g.memory_limit_mb !== undefined ? { memoryLimitMb: g.memory_limit_mb } : {}),
+          ...(g.hang_timeout_ms !== undefined ? { hangTimeoutMs: g.hang_timeout_ms } : {}),
+        }),
+      );
       const instances = groups.reduce((n, g) => n + g.count, 0);
       const session = {
         graphOptimizationLevel: params.graph_optimization_level,
@@ -148,14 +165,24 @@ export class ServedVersion {
       this.state = 'READY';
       this.reason = '';
       logger.info(
-        { model: this.model, version: this.version, source: this.source, instances, max_batch_size: this.maxBatchSize, load_ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          model: this.model,
+          version: this.version,
+          source: this.source,
+          instances,
+          max_batch_size: this.maxBatchSize,
+          load_ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         'model version ready',
       );
     } catch (err) {
       const e = toTendError(err);
       this.state = 'UNAVAILABLE';
       this.reason = e.message;
-      logger.error({ model: this.model, version: this.version, code: e.code, err: e.message }, 'model version failed to load');
+      logger.error(
+        { model: this.model, version: this.version, code: e.code, err: e.message },
+        'model version failed to load',
+      );
       if (this.loaded) await this.loaded.unload().catch(() => undefined);
       this.loaded = undefined;
       this.loading = undefined;
@@ -178,7 +205,10 @@ export class ServedVersion {
   /** The batcher, or a 503 naming why the version cannot take requests. */
   requireBatcher(): DynamicBatcher {
     if (this.state === 'READY' && this.batcher) return this.batcher;
-    const why = this.state === 'LOADING' ? 'is still loading' : `is not available${this.reason ? `: ${this.reason}` : ''}`;
+    const why =
+      this.state === 'LOADING'
+        ? 'is still loading'
+        : `is not available${this.reason ? `: ${this.reason}` : ''}`;
     throw errors.modelNotReady(`model '${this.model}' version ${this.version} ${why}`, 1);
   }
 }
@@ -187,7 +217,8 @@ function parseClasses(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(raw);
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) return value.map(String);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number'))
+      return value.map(String);
   } catch {
     // metadata written by other tools may hold anything: no classes then
   }

@@ -17,13 +17,19 @@ test('a model without inputs takes an empty request', () => {
 });
 
 test('an empty request to a model with inputs names what it expects', () => {
-  assert.throws(() => validateInputs('scalar', scalarModel, 0, []), invalidInput(/non-empty "inputs" array: model 'scalar' expects x/));
+  assert.throws(
+    () => validateInputs('scalar', scalarModel, 0, []),
+    invalidInput(/non-empty "inputs" array: model 'scalar' expects x/),
+  );
 });
 
 test('0-d scalars and empty tensors pass when the model declares them', () => {
   const scalar = { name: 'x', datatype: 'FP32' as const, shape: [], data: new Float32Array([3]) };
   assert.equal(validateInputs('scalar', scalarModel, 0, [scalar])[0], scalar);
-  const anyLength: ModelSignature = { inputs: [{ name: 'x', datatype: 'INT64', onnx_type: 'tensor(int64)', shape: ['n', 3] }], outputs: [] };
+  const anyLength: ModelSignature = {
+    inputs: [{ name: 'x', datatype: 'INT64', onnx_type: 'tensor(int64)', shape: ['n', 3] }],
+    outputs: [],
+  };
   const empty = { name: 'x', datatype: 'INT64' as const, shape: [0, 3], data: new BigInt64Array(0) };
   assert.equal(validateInputs('empty', anyLength, 0, [empty])[0], empty);
   assert.throws(
@@ -34,5 +40,8 @@ test('0-d scalars and empty tensors pass when the model declares them', () => {
 
 test('an output requested twice is refused: the answer would carry it twice', () => {
   validateRequestedOutputs('scalar', scalarModel, ['y']);
-  assert.throws(() => validateRequestedOutputs('scalar', scalarModel, ['y', 'y']), invalidInput(/^output 'y' is requested more than once$/));
+  assert.throws(
+    () => validateRequestedOutputs('scalar', scalarModel, ['y', 'y']),
+    invalidInput(/^output 'y' is requested more than once$/),
+  );
 });

@@ -8,7 +8,9 @@ import { isDynamicDim } from '../../core/signature.js';
 import { elementCount, type Tensor } from '../../core/tensor.js';
 
 function describeShape(spec: TensorSpec): string {
-  return spec.shape === null ? 'any shape' : `[${spec.shape.map((d) => (isDynamicDim(d) ? -1 : d)).join(', ')}]`;
+  return spec.shape === null
+    ? 'any shape'
+    : `[${spec.shape.map((d) => (isDynamicDim(d) ? -1 : d)).join(', ')}]`;
 }
 
 /**
@@ -21,7 +23,13 @@ export interface TensorLimits {
   maxBytesElementLength: number;
 }
 
-export function validateInputs(model: string, signature: ModelSignature, maxBatchSize: number, tensors: readonly Tensor[], limits?: TensorLimits): Tensor[] {
+export function validateInputs(
+  model: string,
+  signature: ModelSignature,
+  maxBatchSize: number,
+  tensors: readonly Tensor[],
+  limits?: TensorLimits,
+): Tensor[] {
   if (tensors.length === 0 && signature.inputs.length > 0) {
     throw errors.invalidInput(
       `request needs a non-empty "inputs" array: model '${model}' expects ${signature.inputs.map((s) => s.name).join(', ')}`,
@@ -46,24 +54,34 @@ export function validateInputs(model: string, signature: ModelSignature, maxBatc
     const t = byName.get(spec.name);
     if (t === undefined) throw errors.invalidInput(`missing input '${spec.name}' for model '${model}'`);
     if (spec.datatype === null) {
-      throw errors.invalidInput(`input '${spec.name}' has type ${spec.onnx_type}, which the V2 protocol cannot carry`);
+      throw errors.invalidInput(
+        `input '${spec.name}' has type ${spec.onnx_type}, which the V2 protocol cannot carry`,
+      );
     }
     if (t.datatype !== spec.datatype) {
-      throw errors.invalidInput(`input '${spec.name}' must have datatype ${spec.datatype}, got ${t.datatype}`);
+      throw errors.invalidInput(
+        `input '${spec.name}' must have datatype ${spec.datatype}, got ${t.datatype}`,
+      );
     }
     const count = elementCount(t.shape);
     if (limits !== undefined && count > limits.maxTensorElements) {
-      throw errors.invalidInput(`input '${spec.name}' declares ${count} elements (shape [${t.shape.join(', ')}]), more than limits.max_tensor_elements (${limits.maxTensorElements})`);
+      throw errors.invalidInput(
+        `input '${spec.name}' declares ${count} elements (shape [${t.shape.join(', ')}]), more than limits.max_tensor_elements (${limits.maxTensorElements})`,
+      );
     }
     if (limits !== undefined && t.datatype === 'BYTES') {
       for (const element of t.data as readonly { length: number }[]) {
         if (element.length > limits.maxBytesElementLength) {
-          throw errors.invalidInput(`input '${spec.name}' has a BYTES element of ${element.length} bytes, more than limits.max_bytes_element_length (${limits.maxBytesElementLength})`);
+          throw errors.invalidInput(
+            `input '${spec.name}' has a BYTES element of ${element.length} bytes, more than limits.max_bytes_element_length (${limits.maxBytesElementLength})`,
+          );
         }
       }
     }
     if (t.data.length !== count) {
-      throw errors.invalidInput(`input '${spec.name}' has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${count}`);
+      throw errors.invalidInput(
+        `input '${spec.name}' has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${count}`,
+      );
     }
     if (spec.shape !== null) {
       if (t.shape.length !== spec.shape.length) {
@@ -83,9 +101,12 @@ export function validateInputs(model: string, signature: ModelSignature, maxBatc
     }
     if (maxBatchSize > 0) {
       const n = t.shape[0];
-      if (n === undefined || n < 1) throw errors.invalidInput(`input '${spec.name}' needs a batch dimension of at least 1`);
+      if (n === undefined || n < 1)
+        throw errors.invalidInput(`input '${spec.name}' needs a batch dimension of at least 1`);
       if (n > maxBatchSize) {
-        throw errors.invalidInput(`input '${spec.name}' has batch size ${n}, above the model's max_batch_size ${maxBatchSize}`);
+        throw errors.invalidInput(
+          `input '${spec.name}' has batch size ${n}, above the model's max_batch_size ${maxBatchSize}`,
+        );
       }
       if (batch !== undefined && n !== batch) {
         throw errors.invalidInput(`inputs disagree on the batch size (${batch} and ${n} for '${spec.name}')`);
@@ -102,7 +123,11 @@ export function validateInputs(model: string, signature: ModelSignature, maxBatc
  * refused: the answer would carry the tensor twice (a request of a few bytes per repeat could ask
  * for megabytes of answer).
  */
-export function validateRequestedOutputs(model: string, signature: ModelSignature, names: readonly string[] | undefined): void {
+export function validateRequestedOutputs(
+  model: string,
+  signature: ModelSignature,
+  names: readonly string[] | undefined,
+): void {
   if (!names) return;
   const known = new Set(signature.outputs.map((o) => o.name));
   for (const n of names) {

@@ -20,7 +20,11 @@ test('a canary failing 20% of requests is rolled back once min_requests is reach
 
 test('a healthy canary is never rolled back and is promoted after the requests and time asked for', () => {
   const start = 1_000_000;
-  const guard = new CanaryGuard('e', { min_requests: 10, promote_after_requests: 200, promote_after_seconds: 60 }, start);
+  const guard = new CanaryGuard(
+    'e',
+    { min_requests: 10, promote_after_requests: 200, promote_after_seconds: 60 },
+    start,
+  );
   for (let i = 0; i < 300; i++) {
     guard.observe('champion', i % 50 !== 0, 2);
     assert.equal(guard.observe('canary', i % 50 !== 0, 2, start + 1000), undefined, 'not before 60 s');
@@ -47,13 +51,39 @@ test('a canary much slower than the champion is rolled back on p99; auto_rollbac
 
 test('the quality rule rolls back a canary worse than the champion by more than the allowed drop, once both have enough labels', () => {
   const policy = { quality_metric: 'accuracy' as const, max_quality_drop: 0.05, min_labelled: 50 };
-  assert.equal(qualityDecision(undefined, { labelled: 500, value: 0.9 }, { labelled: 500, value: 0.1 }), undefined, 'opt-in');
-  assert.equal(qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 49, value: 0.1 }), undefined, 'too few labels');
-  assert.equal(qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.86 }), undefined, 'within the drop');
+  assert.equal(
+    qualityDecision(undefined, { labelled: 500, value: 0.9 }, { labelled: 500, value: 0.1 }),
+    undefined,
+    'opt-in',
+  );
+  assert.equal(
+    qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 49, value: 0.1 }),
+    undefined,
+    'too few labels',
+  );
+  assert.equal(
+    qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.86 }),
+    undefined,
+    'within the drop',
+  );
   const d = qualityDecision(policy, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.5 });
   assert.equal(d?.action, 'auto_rollback');
-  assert.match(d?.reason ?? '', /canary accuracy 0\.5000 \(60 labelled\) is worse than the champion's 0\.9000/);
-  const loss = qualityDecision({ quality_metric: 'log_loss', min_labelled: 1 }, { labelled: 5, value: 0.2 }, { labelled: 5, value: 0.3 });
+  assert.match(
+    d?.reason ?? '',
+    /canary accuracy 0\.5000 \(60 labelled\) is worse than the champion's 0\.9000/,
+  );
+  const loss = qualityDecision(
+    { quality_metric: 'log_loss', min_labelled: 1 },
+    { labelled: 5, value: 0.2 },
+    { labelled: 5, value: 0.3 },
+  );
   assert.equal(loss?.action, 'auto_rollback', 'lower is better for log loss');
-  assert.equal(qualityDecision({ ...policy, auto_rollback: false }, { labelled: 500, value: 0.9 }, { labelled: 60, value: 0.5 }), undefined);
+  assert.equal(
+    qualityDecision(
+      { ...policy, auto_rollback: false },
+      { labelled: 500, value: 0.9 },
+      { labelled: 60, value: 0.5 },
+    ),
+    undefined,
+  );
 });

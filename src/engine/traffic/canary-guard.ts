@@ -76,7 +76,8 @@ export class CanaryGuard {
     const p = {
       auto_rollback: given.auto_rollback ?? CANARY_POLICY_DEFAULTS.auto_rollback,
       min_requests: given.min_requests ?? CANARY_POLICY_DEFAULTS.min_requests,
-      max_error_rate_increase: given.max_error_rate_increase ?? CANARY_POLICY_DEFAULTS.max_error_rate_increase,
+      max_error_rate_increase:
+        given.max_error_rate_increase ?? CANARY_POLICY_DEFAULTS.max_error_rate_increase,
       // Off unless asked for: with bursty traffic on few cores the p99 of a 10% canary swings widely.
       max_p99_ratio: given.max_p99_ratio,
       promote_after_requests: given.promote_after_requests,
@@ -94,7 +95,13 @@ export class CanaryGuard {
       const canaryP99 = this.canary.p99();
       const championP99 = this.champion.p99();
       const limit = p.max_p99_ratio;
-      if (limit !== undefined && canaryP99 !== undefined && championP99 !== undefined && championP99 > 0 && canaryP99 / championP99 > limit) {
+      if (
+        limit !== undefined &&
+        canaryP99 !== undefined &&
+        championP99 !== undefined &&
+        championP99 > 0 &&
+        canaryP99 / championP99 > limit
+      ) {
         return {
           action: 'auto_rollback',
           reason: `canary p99 latency ${canaryP99.toFixed(2)} ms is ${(canaryP99 / championP99).toFixed(2)}× the champion's ${championP99.toFixed(2)} ms (limit ${limit}×)`,
@@ -105,7 +112,10 @@ export class CanaryGuard {
     const wantSeconds = p.promote_after_seconds;
     if (wantRequests === undefined && wantSeconds === undefined) return undefined;
     const seconds = (nowMs - this.startedMs) / 1000;
-    if ((wantRequests === undefined || this.canary.requests >= wantRequests) && (wantSeconds === undefined || seconds >= wantSeconds)) {
+    if (
+      (wantRequests === undefined || this.canary.requests >= wantRequests) &&
+      (wantSeconds === undefined || seconds >= wantSeconds)
+    ) {
       return {
         action: 'auto_promote',
         reason: `canary answered ${this.canary.requests} requests over ${seconds.toFixed(0)} s within bounds (error rate ${pct(this.canary.errorRate)}, champion ${pct(this.champion.errorRate)})`,
@@ -135,12 +145,22 @@ export interface QualitySide {
  * `min_labelled` labelled predictions and the canary is worse than the champion by more than
  * `max_quality_drop` on the metric.
  */
-export function qualityDecision(policy: CanaryPolicy | undefined, champion: QualitySide, canary: QualitySide): GuardDecision {
+export function qualityDecision(
+  policy: CanaryPolicy | undefined,
+  champion: QualitySide,
+  canary: QualitySide,
+): GuardDecision {
   if (policy?.quality_metric === undefined || policy.auto_rollback === false) return undefined;
   const metric = policy.quality_metric;
   const minLabelled = policy.min_labelled ?? QUALITY_RULE_DEFAULTS.min_labelled;
   const maxDrop = policy.max_quality_drop ?? QUALITY_RULE_DEFAULTS.max_quality_drop;
-  if (champion.labelled < minLabelled || canary.labelled < minLabelled || champion.value === null || canary.value === null) return undefined;
+  if (
+    champion.labelled < minLabelled ||
+    canary.labelled < minLabelled ||
+    champion.value === null ||
+    canary.value === null
+  )
+    return undefined;
   const worseBy = LOWER_IS_BETTER.has(metric) ? canary.value - champion.value : champion.value - canary.value;
   if (worseBy <= maxDrop) return undefined;
   return {

@@ -7,7 +7,9 @@ import { DeploymentControl, MAX_SHADOW_IN_FLIGHT, type DeploymentHost } from './
 import type { ServedVersion } from '../serving/served-version.js';
 
 const champion = { version: 1 } as ServedVersion;
-const outputs: Tensor[] = [{ name: 'y', datatype: 'FP32', shape: [1, 2], data: Float32Array.from([0.2, 0.8]) }];
+const outputs: Tensor[] = [
+  { name: 'y', datatype: 'FP32', shape: [1, 2], data: Float32Array.from([0.2, 0.8]) },
+];
 
 test('a busy shadow skips requests instead of queueing them; slots come back when shadows finish', async () => {
   const pending: (() => void)[] = [];

@@ -4,11 +4,25 @@
  * zero-downtime rule (every version the new routes name is loaded and warm before the routes are
  * written); shadow requests mirrored off the caller's path.
  */
-import { parseDeploymentRoutes, promotedRoutes, resolveRoutes, rolledBackRoutes, routeRefs, type DeploymentRoutes, type ResolvedRoutes } from '../../core/deployment.js';
+import {
+  parseDeploymentRoutes,
+  promotedRoutes,
+  resolveRoutes,
+  rolledBackRoutes,
+  routeRefs,
+  type DeploymentRoutes,
+  type ResolvedRoutes,
+} from '../../core/deployment.js';
 import { TendError, toTendError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { DeploymentHistoryEntry, DeploymentHistoryOptions, DeploymentRecord, DeploymentWriteOptions, Registry } from '../../registry/index.js';
+import type {
+  DeploymentHistoryEntry,
+  DeploymentHistoryOptions,
+  DeploymentRecord,
+  DeploymentWriteOptions,
+  Registry,
+} from '../../registry/index.js';
 import { CanaryGuard, qualityDecision, type QualitySide } from './canary-guard.js';
 import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
 import type { ServedVersion } from '../serving/served-version.js';
@@ -75,7 +89,10 @@ export class DeploymentControl {
     } catch (err) {
       // Repository models have no registry row; a broken deployment must not take the endpoint down.
       if (!(err instanceof TendError && err.code === 'TEND_MODEL_NOT_FOUND')) {
-        this.host.logger.error({ endpoint, err: (err as Error).message }, 'cannot read deployment; serving the default version');
+        this.host.logger.error(
+          { endpoint, err: (err as Error).message },
+          'cannot read deployment; serving the default version',
+        );
       }
     }
     if (routes && hit?.routes && !(await this.allReady(endpoint, routes))) {
@@ -111,7 +128,10 @@ export class DeploymentControl {
   private async allReady(endpoint: string, routes: ResolvedRoutes): Promise<boolean> {
     const versions = versionsOf(routes);
     const loads = versions.map((v) => this.host.version(endpoint, v));
-    const settled = await Promise.race([Promise.all(loads), new Promise<null>((r) => setImmediate(() => r(null)))]);
+    const settled = await Promise.race([
+      Promise.all(loads),
+      new Promise<null>((r) => setImmediate(() => r(null))),
+    ]);
     if (settled === null) {
       void Promise.allSettled(loads).then(() => this.invalidate(endpoint));
       return false;
@@ -122,7 +142,8 @@ export class DeploymentControl {
   private async resolve(endpoint: string, routes: DeploymentRoutes): Promise<ResolvedRoutes> {
     const numbers = new Map<string, number>();
     for (const { ref } of routeRefs(routes)) {
-      if (!numbers.has(ref)) numbers.set(ref, (await this.host.registry.models.resolveVersion(endpoint, ref)).version);
+      if (!numbers.has(ref))
+        numbers.set(ref, (await this.host.registry.models.resolveVersion(endpoint, ref)).version);
     }
     return resolveRoutes(routes, (ref) => numbers.get(ref) as number);
   }
@@ -147,7 +168,10 @@ export class DeploymentControl {
   }
 
   /** The canary becomes the champion (the shadow stays). */
-  async promote(endpoint: string, options: { actor?: string; reason?: string; action?: 'promote' | 'auto_promote' } = {}): Promise<DeploymentRecord> {
+  async promote(
+    endpoint: string,
+    options: { actor?: string; reason?: string; action?: 'promote' | 'auto_promote' } = {},
+  ): Promise<DeploymentRecord> {
     const current = await this.require(endpoint);
     return this.apply(endpoint, promotedRoutes(endpoint, current.routes), {
       action: options.action ?? 'promote',
@@ -161,7 +185,13 @@ export class DeploymentControl {
    * Feed one champion- or canary-routed outcome to the endpoint's canary guard; when the guard
    * decides, roll back or promote (recorded with the reason in the history, actor `tend`).
    */
-  observe(endpoint: string, routes: ResolvedRoutes, route: 'champion' | 'canary', ok: boolean, latencyMs: number): void {
+  observe(
+    endpoint: string,
+    routes: ResolvedRoutes,
+    route: 'champion' | 'canary',
+    ok: boolean,
+    latencyMs: number,
+  ): void {
     const canary = routes.canary;
     if (!canary) return;
     const key = `${routes.champion}>${canary.version}@${canary.percent}:${JSON.stringify(canary.policy ?? {})}`;
@@ -172,7 +202,10 @@ export class DeploymentControl {
     }
     const decision = guard.observe(route, ok, latencyMs);
     if (!decision) return;
-    this.host.logger.warn({ endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
+    this.host.logger.warn(
+      { endpoint, action: decision.action, reason: decision.reason },
+      'automatic deployment change',
+    );
     const options = { actor: 'tend', reason: decision.reason };
     const change =
       decision.action === 'auto_rollback'
@@ -197,7 +230,9 @@ export class DeploymentControl {
    * and the champion's metric over the predictions logged since the canary's revision, and roll back
    * a canary that is worse by more than the policy allows (recorded with the reason, actor `tend`).
    */
-  async checkQuality(quality: (endpoint: string, version: number, sinceMs: number, metric: string) => Promise<QualitySide>): Promise<void> {
+  async checkQuality(
+    quality: (endpoint: string, version: number, sinceMs: number, metric: string) => Promise<QualitySide>,
+  ): Promise<void> {
     for (const record of await this.host.registry.deployments.list()) {
       const policy = record.routes.canary?.policy;
       if (policy?.quality_metric === undefined) continue;
@@ -211,13 +246,23 @@ export class DeploymentControl {
         await quality(record.endpoint, routes.canary.version, since, metric),
       );
       if (!decision) continue;
-      this.host.logger.warn({ endpoint: record.endpoint, action: decision.action, reason: decision.reason }, 'automatic deployment change');
-      await this.rollback(record.endpoint, { actor: 'tend', reason: decision.reason, action: 'auto_rollback' }).catch((err: unknown) => this.changeFailed(record.endpoint, decision.action, err));
+      this.host.logger.warn(
+        { endpoint: record.endpoint, action: decision.action, reason: decision.reason },
+        'automatic deployment change',
+      );
+      await this.rollback(record.endpoint, {
+        actor: 'tend',
+        reason: decision.reason,
+        action: 'auto_rollback',
+      }).catch((err: unknown) => this.changeFailed(record.endpoint, decision.action, err));
     }
   }
 
   /** Back to the champion alone: the canary or experiment (and the shadow) are removed. */
-  async rollback(endpoint: string, options: { actor?: string; reason?: string; action?: 'rollback' | 'auto_rollback' } = {}): Promise<DeploymentRecord> {
+  async rollback(
+    endpoint: string,
+    options: { actor?: string; reason?: string; action?: 'rollback' | 'auto_rollback' } = {},
+  ): Promise<DeploymentRecord> {
     const current = await this.require(endpoint);
     return this.apply(endpoint, rolledBackRoutes(endpoint, current.routes), {
       action: options.action ?? 'rollback',
@@ -267,8 +312,19 @@ export class DeploymentControl {
    * together a moment later, after the callers have their answers: sent one by one, each would cost
    * the main thread a round trip to the shadow's worker in the middle of the next caller's request.
    */
-  mirror(endpoint: string, champion: ServedVersion, shadowVersion: number, inputs: Tensor[], championOutputs: readonly Tensor[]): void {
-    this.shadowQueue.push({ endpoint, pair: { champion: champion.version, shadow: shadowVersion }, inputs, championOutputs });
+  mirror(
+    endpoint: string,
+    champion: ServedVersion,
+    shadowVersion: number,
+    inputs: Tensor[],
+    championOutputs: readonly Tensor[],
+  ): void {
+    this.shadowQueue.push({
+      endpoint,
+      pair: { champion: champion.version, shadow: shadowVersion },
+      inputs,
+      championOutputs,
+    });
     if (this.shadowTimer === undefined) {
       this.shadowTimer = setTimeout(() => this.flushShadows(), SHADOW_FLUSH_MS);
       this.shadowTimer.unref();
@@ -288,13 +344,14 @@ export class DeploymentControl {
       this.shadows.compare(endpoint, pair, job.championOutputs, outputs);
     } catch (err) {
       this.shadows.recordError(endpoint, pair, err);
-      this.host.logger.debug({ endpoint, shadow: pair.shadow, err: (err as Error).message }, 'shadow request failed');
+      this.host.logger.debug(
+        { endpoint, shadow: pair.shadow, err: (err as Error).message },
+        'shadow request failed',
+      );
     } finally {
       this.releaseShadow(endpoint);
     }
   }
-
-
 
   shadowSnapshot(): ShadowSnapshot {
     return this.shadows.snapshot();

@@ -14,7 +14,12 @@ import type { DeploymentControl } from './deployment-control.js';
 import { chooseRoute, routingKey, type RouteKind } from './routing.js';
 
 /** Errors that are the version's fault (not the caller's): what a canary's error rate counts. */
-const VERSION_FAULTS = new Set(['TEND_INFERENCE_FAILED', 'TEND_WORKER_FAILED', 'TEND_INTERNAL', 'TEND_MODEL_NOT_READY']);
+const VERSION_FAULTS = new Set([
+  'TEND_INFERENCE_FAILED',
+  'TEND_WORKER_FAILED',
+  'TEND_INTERNAL',
+  'TEND_MODEL_NOT_READY',
+]);
 
 /** Where a request goes: its version, the route that picked it, the endpoint's routes, a shadow. */
 export interface RoutedRequest {
@@ -58,10 +63,18 @@ export async function routeRequest(
  * Run a routed request; with a shadow, mirror a copy of its inputs once the caller has the
  * answer; with a canary, feed the outcome to its automatic policy.
  */
-export async function runRouted(deployments: DeploymentControl, endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
-  const guarded = routed.routes?.canary !== undefined && (routed.route === 'champion' || routed.route === 'canary');
+export async function runRouted(
+  deployments: DeploymentControl,
+  endpoint: string,
+  routed: RoutedRequest,
+  request: InferRequest,
+): Promise<InferResponse> {
+  const guarded =
+    routed.routes?.canary !== undefined && (routed.route === 'champion' || routed.route === 'canary');
   if (routed.shadow === undefined && !guarded) return runOnVersion(routed.target, request);
-  const mirrored = routed.shadow !== undefined && deployments.reserveShadow(endpoint, { champion: routed.target.version, shadow: routed.shadow });
+  const mirrored =
+    routed.shadow !== undefined &&
+    deployments.reserveShadow(endpoint, { champion: routed.target.version, shadow: routed.shadow });
   const copy = mirrored ? copyTensors(request.inputs) : undefined;
   const started = performance.now();
   let response: InferResponse;
@@ -70,11 +83,25 @@ export async function runRouted(deployments: DeploymentControl, endpoint: string
   } catch (err) {
     if (mirrored) deployments.releaseShadow(endpoint);
     if (guarded && routed.routes && VERSION_FAULTS.has(toTendError(err).code)) {
-      deployments.observe(endpoint, routed.routes, routed.route as 'champion' | 'canary', false, performance.now() - started);
+      deployments.observe(
+        endpoint,
+        routed.routes,
+        routed.route as 'champion' | 'canary',
+        false,
+        performance.now() - started,
+      );
     }
     throw err;
   }
-  if (guarded && routed.routes) deployments.observe(endpoint, routed.routes, routed.route as 'champion' | 'canary', true, performance.now() - started);
-  if (copy && routed.shadow !== undefined) deployments.mirror(endpoint, routed.target, routed.shadow, copy, response.outputs);
+  if (guarded && routed.routes)
+    deployments.observe(
+      endpoint,
+      routed.routes,
+      routed.route as 'champion' | 'canary',
+      true,
+      performance.now() - started,
+    );
+  if (copy && routed.shadow !== undefined)
+    deployments.mirror(endpoint, routed.target, routed.shadow, copy, response.outputs);
   return response;
 }

@@ -18,8 +18,7 @@ function seeded(seed: number): () => number {
 
 function randomIds(count: number, seed: number): string[] {
   const next = seeded(seed);
-  const hex = (n: number) =>
-    Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');
   // UUID-shaped, like the ids the engine makes when a request brings none.
   return Array.from({ length: count }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
 }
@@ -73,7 +72,9 @@ test('canary at 0% and 100%', () => {
 
 test('raising the percent keeps the keys already in the canary', () => {
   const inCanary = (percent: number) =>
-    new Set(IDS.filter((k) => chooseRoute({ champion: 1, canary: { version: 2, percent } }, k).route === 'canary'));
+    new Set(
+      IDS.filter((k) => chooseRoute({ champion: 1, canary: { version: 2, percent } }, k).route === 'canary'),
+    );
   const five = inCanary(5);
   const twenty = inCanary(20);
   for (const key of five) assert.ok(twenty.has(key));
@@ -96,7 +97,11 @@ test('experiment shares follow the weights within ± 1.5 points; weight 0 is nev
     const s = shares(routes, keys);
     assert.equal(s.get('experiment:1'), undefined, 'weight 0 was chosen');
     assert.equal(s.get('champion'), undefined);
-    for (const [label, expected] of [['experiment:0', 25], ['experiment:2', 50], ['experiment:3', 25]] as const) {
+    for (const [label, expected] of [
+      ['experiment:0', 25],
+      ['experiment:2', 50],
+      ['experiment:3', 25],
+    ] as const) {
       const got = s.get(label) ?? 0;
       assert.ok(Math.abs(got - expected) <= 1.5, `${label}: ${got}% for ${expected}%`);
     }
@@ -109,7 +114,12 @@ test('experiment shares follow the weights within ± 1.5 points; weight 0 is nev
 test('uneven fractional weights', () => {
   const routes: ResolvedRoutes = {
     champion: 9,
-    experiment: { variants: [{ version: 1, weight: 0.1 }, { version: 2, weight: 0.9 }] },
+    experiment: {
+      variants: [
+        { version: 1, weight: 0.1 },
+        { version: 2, weight: 0.9 },
+      ],
+    },
   };
   const s = shares(routes, IDS);
   assert.ok(Math.abs((s.get('experiment:0') ?? 0) - 10) <= 1.5);
@@ -119,25 +129,57 @@ test('uneven fractional weights', () => {
 test('a sticky key always lands on the same variant', () => {
   const routes: ResolvedRoutes = {
     champion: 1,
-    experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' },
+    experiment: {
+      variants: [
+        { version: 1, weight: 1 },
+        { version: 2, weight: 1 },
+      ],
+      sticky_by: 'x-user',
+    },
   };
   const headers: Record<string, string> = { 'x-user': 'alice' };
-  const first = chooseRoute(routes, routingKey(routes, 'req-1', (n) => headers[n]));
+  const first = chooseRoute(
+    routes,
+    routingKey(routes, 'req-1', (n) => headers[n]),
+  );
   for (let i = 2; i < 200; i++) {
-    assert.deepEqual(chooseRoute(routes, routingKey(routes, `req-${i}`, (n) => headers[n])), first);
+    assert.deepEqual(
+      chooseRoute(
+        routes,
+        routingKey(routes, `req-${i}`, (n) => headers[n]),
+      ),
+      first,
+    );
   }
   // Without the header (or with an empty one) the request id decides.
-  assert.equal(routingKey(routes, 'req-9', () => undefined), 'req-9');
-  assert.equal(routingKey(routes, 'req-9', () => ''), 'req-9');
-  assert.equal(routingKey(routes, 'req-9', (n) => headers[n]), 'alice');
-  assert.equal(routingKey({ champion: 1 }, 'req-9', () => 'ignored'), 'req-9');
+  assert.equal(
+    routingKey(routes, 'req-9', () => undefined),
+    'req-9',
+  );
+  assert.equal(
+    routingKey(routes, 'req-9', () => ''),
+    'req-9',
+  );
+  assert.equal(
+    routingKey(routes, 'req-9', (n) => headers[n]),
+    'alice',
+  );
+  assert.equal(
+    routingKey({ champion: 1 }, 'req-9', () => 'ignored'),
+    'req-9',
+  );
 });
 
 test('champion only, and degenerate experiments fall back to the champion', () => {
   assert.deepEqual(chooseRoute({ champion: 5 }, 'any'), { version: 5, route: 'champion' });
   const allZero: ResolvedRoutes = {
     champion: 5,
-    experiment: { variants: [{ version: 1, weight: 0 }, { version: 2, weight: 0 }] },
+    experiment: {
+      variants: [
+        { version: 1, weight: 0 },
+        { version: 2, weight: 0 },
+      ],
+    },
   };
   assert.deepEqual(chooseRoute(allZero, 'any'), { version: 5, route: 'champion' });
 });
@@ -146,17 +188,32 @@ test('shadowTarget', () => {
   assert.equal(shadowTarget({ champion: 1 }), undefined);
   assert.equal(shadowTarget({ champion: 1, shadow: { version: 3 } }), 3);
   assert.equal(shadowTarget({ champion: 1, shadow: { version: 3 } }, 1), 3);
-  assert.equal(shadowTarget({ champion: 1, canary: { version: 3, percent: 5 }, shadow: { version: 3 } }, 3), undefined);
+  assert.equal(
+    shadowTarget({ champion: 1, canary: { version: 3, percent: 5 }, shadow: { version: 3 } }, 3),
+    undefined,
+  );
 });
 
 test('a sticky header value over 256 bytes is refused, not hashed', () => {
   const routes: ResolvedRoutes = {
     champion: 1,
-    experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' },
+    experiment: {
+      variants: [
+        { version: 1, weight: 1 },
+        { version: 2, weight: 1 },
+      ],
+      sticky_by: 'x-user',
+    },
   };
-  assert.equal(routingKey(routes, 'req-1', () => 'u'.repeat(256)), 'u'.repeat(256));
+  assert.equal(
+    routingKey(routes, 'req-1', () => 'u'.repeat(256)),
+    'u'.repeat(256),
+  );
   assert.throws(
     () => routingKey(routes, 'req-1', () => 'u'.repeat(100_000)),
-    (err: unknown) => err instanceof TendError && err.status === 400 && err.message === "the value of header 'x-user' is 100000 bytes; the limit is 256",
+    (err: unknown) =>
+      err instanceof TendError &&
+      err.status === 400 &&
+      err.message === "the value of header 'x-user' is 100000 bytes; the limit is 256",
   );
 });

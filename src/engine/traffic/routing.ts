@@ -54,11 +54,15 @@ export function routingKey(
   if (sticky === undefined) return requestId;
   const value = header(sticky);
   if (value === undefined || value === '') return requestId;
-  if (isOverBytes(value, MAX_ROUTING_KEY_BYTES)) throw tooLong(`the value of header '${sticky}'`, value, MAX_ROUTING_KEY_BYTES);
+  if (isOverBytes(value, MAX_ROUTING_KEY_BYTES))
+    throw tooLong(`the value of header '${sticky}'`, value, MAX_ROUTING_KEY_BYTES);
   return value;
 }
 
-function chooseVariant(experiment: NonNullable<ResolvedRoutes['experiment']>, point: number): RouteChoice | undefined {
+function chooseVariant(
+  experiment: NonNullable<ResolvedRoutes['experiment']>,
+  point: number,
+): RouteChoice | undefined {
   const { variants } = experiment;
   let total = 0;
   for (const v of variants) total += v.weight;
@@ -79,12 +83,14 @@ function chooseVariant(experiment: NonNullable<ResolvedRoutes['experiment']>, po
 /**
  * The version that answers a request with this routing key. A canary takes `percent`% of keys (the
  * same keys stay in it as the percent grows); an experiment splits keys by cumulative weight.
- * @example chooseRoute({ champion: 3, canary: { version: 4, percent: 10 } }, 'req-1') // { version: 3, route: 'champion' }
+ * @example chooseRoute({ champion: 3, canary: { version: 4, percent: 10 } }, 'req-1') // { version: 3, route:
+ * 'champion' }
  */
 export function chooseRoute(routes: ResolvedRoutes, key: string): RouteChoice {
   const { canary, experiment } = routes;
   if (canary !== undefined && canary.percent > 0) {
-    if (canary.percent >= 100 || unitHash(key) * 100 < canary.percent) return { version: canary.version, route: 'canary' };
+    if (canary.percent >= 100 || unitHash(key) * 100 < canary.percent)
+      return { version: canary.version, route: 'canary' };
   } else if (experiment !== undefined) {
     const choice = chooseVariant(experiment, unitHash(key));
     if (choice !== undefined) return choice;

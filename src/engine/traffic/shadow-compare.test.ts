@@ -27,7 +27,12 @@ test('2-D float outputs agree by argmax per row; differences are absolute', () =
 });
 
 test('integer and string outputs agree by exact equality per row', () => {
-  const labels = (values: bigint[]): Tensor => ({ name: 'label', datatype: 'INT64', shape: [values.length], data: BigInt64Array.from(values) });
+  const labels = (values: bigint[]): Tensor => ({
+    name: 'label',
+    datatype: 'INT64',
+    shape: [values.length],
+    data: BigInt64Array.from(values),
+  });
   const s = summarizeOutput(compareOutput(labels([1n, 2n, 3n, 4n]), labels([1n, 2n, 0n, 4n])));
   assert.deepEqual([s.rows, s.agreeing_rows, s.agreement_rate], [4, 3, 0.75]);
   assert.equal(s.max_abs_diff, null); // no differences taken for labels
@@ -37,12 +42,22 @@ test('integer and string outputs agree by exact equality per row', () => {
   const w = summarizeOutput(compareOutput(words(['a', 'b', 'c', 'd']), words(['a', 'b', 'c', 'x'])));
   assert.deepEqual([w.rows, w.agreeing_rows], [2, 1]);
 
-  const ints = (values: number[]): Tensor => ({ name: 'i', datatype: 'INT32', shape: [], data: Int32Array.from(values) });
+  const ints = (values: number[]): Tensor => ({
+    name: 'i',
+    datatype: 'INT32',
+    shape: [],
+    data: Int32Array.from(values),
+  });
   assert.equal(summarizeOutput(compareOutput(ints([7]), ints([7]))).agreement_rate, 1);
 });
 
 test('1-D and single-column float outputs have differences but no agreement', () => {
-  const reg = (values: number[]): Tensor => ({ name: 'y', datatype: 'FP64', shape: [values.length, 1], data: Float64Array.from(values) });
+  const reg = (values: number[]): Tensor => ({
+    name: 'y',
+    datatype: 'FP64',
+    shape: [values.length, 1],
+    data: Float64Array.from(values),
+  });
   const s = summarizeOutput(compareOutput(reg([1, 2, 3]), reg([1, 2.5, 2])));
   assert.equal(s.rows, 0);
   assert.equal(s.agreement_rate, null);
@@ -63,8 +78,15 @@ test('FP16 outputs are compared as numbers', () => {
 });
 
 test('NaN and infinities: equal ones match, others are counted apart from the differences', () => {
-  const t = (values: number[]): Tensor => ({ name: 'y', datatype: 'FP32', shape: [values.length], data: Float32Array.from(values) });
-  const s = summarizeOutput(compareOutput(t([NaN, Infinity, 1, NaN, 2]), t([NaN, Infinity, 1.5, 3, -Infinity])));
+  const t = (values: number[]): Tensor => ({
+    name: 'y',
+    datatype: 'FP32',
+    shape: [values.length],
+    data: Float32Array.from(values),
+  });
+  const s = summarizeOutput(
+    compareOutput(t([NaN, Infinity, 1, NaN, 2]), t([NaN, Infinity, 1.5, 3, -Infinity])),
+  );
   assert.equal(s.non_finite_mismatches, 2);
   assert.equal(s.compared_values, 3);
   assert.equal(s.max_abs_diff, 0.5);
@@ -73,11 +95,19 @@ test('NaN and infinities: equal ones match, others are counted apart from the di
 test('a missing output or another shape or datatype is a structure mismatch that agrees with nothing', () => {
   const champion = probs([0.1, 0.9, 0.8, 0.2], 2);
   const missing = summarizeOutput(compareOutput(champion, undefined));
-  assert.deepEqual([missing.structure_mismatches, missing.rows, missing.agreeing_rows, missing.max_abs_diff], [1, 2, 0, null]);
+  assert.deepEqual(
+    [missing.structure_mismatches, missing.rows, missing.agreeing_rows, missing.max_abs_diff],
+    [1, 2, 0, null],
+  );
   const wrongShape = summarizeOutput(compareOutput(champion, probs([0.1, 0.9, 0.8, 0.2], 1)));
   assert.equal(wrongShape.structure_mismatches, 1);
   const wrongType = summarizeOutput(
-    compareOutput(champion, { name: 'probs', datatype: 'FP64', shape: [2, 2], data: Float64Array.from([0.1, 0.9, 0.8, 0.2]) }),
+    compareOutput(champion, {
+      name: 'probs',
+      datatype: 'FP64',
+      shape: [2, 2],
+      data: Float64Array.from([0.1, 0.9, 0.8, 0.2]),
+    }),
   );
   assert.equal(wrongType.structure_mismatches, 1);
 });
@@ -85,9 +115,19 @@ test('a missing output or another shape or datatype is a structure mismatch that
 test('ShadowComparisons accumulates per endpoint and snapshots as snake_case JSON', () => {
   const c = new ShadowComparisons(FIXED_CLOCK);
   assert.deepEqual(c.snapshot(), {});
-  const label = (v: number): Tensor => ({ name: 'label', datatype: 'INT64', shape: [1], data: BigInt64Array.from([BigInt(v)]) });
+  const label = (v: number): Tensor => ({
+    name: 'label',
+    datatype: 'INT64',
+    shape: [1],
+    data: BigInt64Array.from([BigInt(v)]),
+  });
   c.compare('digits', PAIR, [probs([0.2, 0.8], 1), label(1)], [probs([0.4, 0.6], 1), label(1)]);
-  c.compare('digits', PAIR, [probs([0.7, 0.3], 1), label(0)], [probs([0.1, 0.9], 1), label(1), probs([1], 1, 'extra')]);
+  c.compare(
+    'digits',
+    PAIR,
+    [probs([0.7, 0.3], 1), label(0)],
+    [probs([0.1, 0.9], 1), label(1), probs([1], 1, 'extra')],
+  );
   c.recordError('digits', PAIR, new Error('shadow worker crashed'));
   c.compare('other', { champion: 5, shadow: 6 }, [label(3)], [label(3)]);
 
@@ -112,8 +152,18 @@ test('ShadowComparisons accumulates per endpoint and snapshots as snake_case JSO
   // Plain JSON: survives a round trip unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap);
   assert.deepEqual(Object.keys(d).sort(), [
-    'agreement_rate', 'champion_version', 'count', 'error_rate', 'last_error', 'max_abs_diff', 'mean_abs_diff',
-    'outputs', 'shadow_errors', 'shadow_version', 'since', 'skipped',
+    'agreement_rate',
+    'champion_version',
+    'count',
+    'error_rate',
+    'last_error',
+    'max_abs_diff',
+    'mean_abs_diff',
+    'outputs',
+    'shadow_errors',
+    'shadow_version',
+    'since',
+    'skipped',
   ]);
 });
 
@@ -128,7 +178,12 @@ test('a new pair of versions starts over; reset forgets', () => {
   // An error alone also opens an entry, with nothing compared yet.
   c.recordError('n', PAIR, 'boom');
   assert.deepEqual(
-    [c.endpoint('n')?.count, c.endpoint('n')?.error_rate, c.endpoint('n')?.agreement_rate, c.endpoint('n')?.last_error],
+    [
+      c.endpoint('n')?.count,
+      c.endpoint('n')?.error_rate,
+      c.endpoint('n')?.agreement_rate,
+      c.endpoint('n')?.last_error,
+    ],
     [0, 1, null, 'boom'],
   );
   c.reset('m');

@@ -115,9 +115,17 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Compare one output of the champion with the same output of the shadow (undefined: the shadow
  * did not return it), adding to `into`.
  */
-export function compareOutput(champion: Tensor, shadow: Tensor | undefined, into: OutputComparison = emptyComparison()): OutputComparison {
+export function compareOutput(
+  champion: Tensor,
+  shadow: Tensor | undefined,
+  into: OutputComparison = emptyComparison(),
+): OutputComparison {
   const agreement = hasAgreement(champion);
-  if (shadow === undefined || shadow.datatype !== champion.datatype || !sameShape(shadow.shape, champion.shape)) {
+  if (
+    shadow === undefined ||
+    shadow.datatype !== champion.datatype ||
+    !sameShape(shadow.shape, champion.shape)
+  ) {
     into.structure_mismatches += 1;
     if (agreement) into.rows += rowCount(champion.shape); // a shape the caller could not use agrees with nothing
     return into;
@@ -209,7 +217,11 @@ export class ShadowComparisons {
 
   private state(endpoint: string, pair: ShadowPair): EndpointState {
     const current = this.endpoints.get(endpoint);
-    if (current !== undefined && current.pair.champion === pair.champion && current.pair.shadow === pair.shadow) {
+    if (
+      current !== undefined &&
+      current.pair.champion === pair.champion &&
+      current.pair.shadow === pair.shadow
+    ) {
       return current;
     }
     const fresh: EndpointState = {
@@ -267,7 +279,8 @@ export class ShadowComparisons {
   /** Every endpoint's numbers, by endpoint name. */
   snapshot(): ShadowSnapshot {
     const out: ShadowSnapshot = {};
-    for (const name of [...this.endpoints.keys()].sort()) out[name] = summarize(this.endpoints.get(name) as EndpointState);
+    for (const name of [...this.endpoints.keys()].sort())
+      out[name] = summarize(this.endpoints.get(name) as EndpointState);
     return out;
   }
 }

@@ -51,20 +51,27 @@ export class MonitorApi {
   }
 
   private requireMonitoring(): MonitoringApp {
-    if (!this.rooms.monitoring) throw errors.forbidden('monitoring is off (monitoring.enabled: false in the server config)');
+    if (!this.rooms.monitoring)
+      throw errors.forbidden('monitoring is off (monitoring.enabled: false in the server config)');
     return this.rooms.monitoring;
   }
 
   /** The champion a model's name routes to, else its highest ready version. */
   async servingVersion(model: string): Promise<number | undefined> {
-    return (await this.rooms.deployments.routesFor(model))?.champion ?? this.rooms.table.defaultVersionNumber(model);
+    return (
+      (await this.rooms.deployments.routesFor(model))?.champion ??
+      this.rooms.table.defaultVersionNumber(model)
+    );
   }
 
   /**
    * The monitor's answer for a model: the given version (number or alias), else the version its
    * name routes to; over `window` (e.g. 1h) or the `last` N logged rows.
    */
-  async view(model: string, query: { version?: string; window?: string; last?: string } = {}): Promise<MonitorView> {
+  async view(
+    model: string,
+    query: { version?: string; window?: string; last?: string } = {},
+  ): Promise<MonitorView> {
     const monitoring = this.requireMonitoring();
     const window = parseWindow(query.window, query.last, this.rooms.windowLast);
     let versionRef = query.version;
@@ -90,7 +97,11 @@ export class MonitorApi {
    * the features logged for its row. Feedback is never refused for the learner's sake: a sample the
    * learner cannot take is logged and skipped.
    */
-  private async learnFromFeedback(monitoring: MonitoringApp, model: string, items: readonly unknown[]): Promise<number> {
+  private async learnFromFeedback(
+    monitoring: MonitoringApp,
+    model: string,
+    items: readonly unknown[],
+  ): Promise<number> {
     await monitoring.log.flush();
     const wanted = items.flatMap((item) => {
       if (item === null || typeof item !== 'object') return [];
@@ -108,7 +119,10 @@ export class MonitorApi {
     const chunk = this.rooms.table.modelConfig(model).online_learning?.max_samples_per_request ?? 1000;
     let learned = 0;
     try {
-      for (let at = 0; at < samples.length; at += chunk) learned += (await this.rooms.learning.learn(model, undefined, { samples: samples.slice(at, at + chunk) })).learned;
+      for (let at = 0; at < samples.length; at += chunk)
+        learned += (
+          await this.rooms.learning.learn(model, undefined, { samples: samples.slice(at, at + chunk) })
+        ).learned;
       return learned;
     } catch (err) {
       this.rooms.logger.warn({ model, err: toTendError(err).message }, 'feedback not learned online');
@@ -129,7 +143,9 @@ export class MonitorApi {
   /** Check canaries' quality every `intervalMs` until close (a failed check is logged, never thrown). */
   checkCanaryQualityEvery(intervalMs: number): void {
     this.qualityTimer = setInterval(() => {
-      void this.checkCanaryQuality().catch((err: unknown) => this.rooms.logger.warn({ err: (err as Error).message }, 'canary quality check failed'));
+      void this.checkCanaryQuality().catch((err: unknown) =>
+        this.rooms.logger.warn({ err: (err as Error).message }, 'canary quality check failed'),
+      );
     }, intervalMs);
     this.qualityTimer.unref();
   }
@@ -145,13 +161,20 @@ export class MonitorApi {
     const { registry } = this.rooms.table;
     const out: DashboardModel[] = [];
     for (const m of this.rooms.table.listServed().sort((a, b) => a.name.localeCompare(b.name))) {
-      const aliases = m.source === 'registry' ? await registry.models.listAliases(m.name).catch(() => ({})) : {};
-      const deployment = m.source === 'registry' ? await registry.deployments.get(m.name).catch(() => null) : null;
+      const aliases =
+        m.source === 'registry' ? await registry.models.listAliases(m.name).catch(() => ({})) : {};
+      const deployment =
+        m.source === 'registry' ? await registry.deployments.get(m.name).catch(() => null) : null;
       out.push({
         name: m.name,
         source: m.source,
         error: m.error ?? null,
-        versions: m.versions.map((v) => ({ version: v.version, state: v.state, reason: v.reason, task: planOf(v).task })),
+        versions: m.versions.map((v) => ({
+          version: v.version,
+          state: v.state,
+          reason: v.reason,
+          task: planOf(v).task,
+        })),
         aliases,
         routes: deployment?.routes ?? null,
         serving_version: (await this.servingVersion(m.name)) ?? null,
@@ -164,7 +187,8 @@ export class MonitorApi {
   async dashboardSeries(model: string, window = '15m', buckets = '60'): Promise<DashboardSeries> {
     const monitoring = this.requireMonitoring();
     const spec = parseWindow(window, undefined, 0);
-    if (!/^[1-9][0-9]{0,3}$/.test(buckets) || Number(buckets) > 600) throw errors.invalidArgument(`buckets '${buckets}' must be a whole number from 1 to 600`);
+    if (!/^[1-9][0-9]{0,3}$/.test(buckets) || Number(buckets) > 600)
+      throw errors.invalidArgument(`buckets '${buckets}' must be a whole number from 1 to 600`);
     const windowMs = Date.now() - (spec.sinceMs ?? Date.now());
     return { ...(await monitoring.series(model, windowMs, Number(buckets))), window };
   }

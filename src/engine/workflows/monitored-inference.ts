@@ -21,6 +21,13 @@ export async function inferMonitored(
   if (!monitoring || capture === undefined) return runRouted(deployments, endpoint, routed, request);
   const started = performance.now();
   const response = await runRouted(deployments, endpoint, routed, request);
-  monitoring.finish(capture, routed.route, response.id, response.model_version, response.outputs, performance.now() - started);
+  monitoring.finish(
+    capture,
+    routed.route,
+    response.id,
+    response.model_version,
+    response.outputs,
+    performance.now() - started,
+  );
   return response;
 }

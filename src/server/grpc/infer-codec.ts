@@ -17,7 +17,14 @@ import {
 import { INTEGER_RANGES, elementCount, isDataType, type DataType, type Tensor } from '../../core/tensor.js';
 import { checkClassificationK, type InferRequest, type InferResponse } from '../../engine/index.js';
 import { rawTensorBytes, tensorDataFromRaw } from '../protocol/raw-tensors.js';
-import type { InferInputTensor, InferParameter, InferTensorContents, Int64, ModelInferRequestMessage, ModelInferResponseMessage } from './definition.js';
+import type {
+  InferInputTensor,
+  InferParameter,
+  InferTensorContents,
+  Int64,
+  ModelInferRequestMessage,
+  ModelInferResponseMessage,
+} from './definition.js';
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
@@ -26,32 +33,55 @@ function decodeShape(name: string, shape: readonly Int64[]): number[] {
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
     const d = Number(shape[i]);
-    if (!Number.isSafeInteger(d) || d < 0) throw errors.invalidInput(`input '${name}': shape must hold non-negative integers, got [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw errors.invalidInput(
+        `input '${name}': shape must hold non-negative integers, got [${shape.join(', ')}]`,
+      );
     out[i] = d;
     count *= d;
   }
-  if (count > MAX_ELEMENTS) throw errors.invalidInput(`input '${name}': shape [${shape.join(', ')}] declares too many elements`);
+  if (count > MAX_ELEMENTS)
+    throw errors.invalidInput(`input '${name}': shape [${shape.join(', ')}] declares too many elements`);
   return out;
 }
 
 function contentsLength(c: InferTensorContents): number {
   return (
-    c.bool_contents.length + c.int_contents.length + c.int64_contents.length + c.uint_contents.length +
-    c.uint64_contents.length + c.fp32_contents.length + c.fp64_contents.length + c.bytes_contents.length
+    c.bool_contents.length +
+    c.int_contents.length +
+    c.int64_contents.length +
+    c.uint_contents.length +
+    c.uint64_contents.length +
+    c.fp32_contents.length +
+    c.fp64_contents.length +
+    c.bytes_contents.length
   );
 }
 
 function typedField(datatype: DataType): keyof InferTensorContents | undefined {
   switch (datatype) {
-    case 'BOOL': return 'bool_contents';
-    case 'INT8': case 'INT16': case 'INT32': return 'int_contents';
-    case 'INT64': return 'int64_contents';
-    case 'UINT8': case 'UINT16': case 'UINT32': return 'uint_contents';
-    case 'UINT64': return 'uint64_contents';
-    case 'FP32': return 'fp32_contents';
-    case 'FP64': return 'fp64_contents';
-    case 'BYTES': return 'bytes_contents';
-    case 'FP16': return undefined;
+    case 'BOOL':
+      return 'bool_contents';
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+      return 'int_contents';
+    case 'INT64':
+      return 'int64_contents';
+    case 'UINT8':
+    case 'UINT16':
+    case 'UINT32':
+      return 'uint_contents';
+    case 'UINT64':
+      return 'uint64_contents';
+    case 'FP32':
+      return 'fp32_contents';
+    case 'FP64':
+      return 'fp64_contents';
+    case 'BYTES':
+      return 'bytes_contents';
+    case 'FP16':
+      return undefined;
   }
 }
 
@@ -67,16 +97,28 @@ function parseBigInt(name: string, i: number, v: Int64, unsigned: boolean): bigi
 }
 
 /** The elements of a typed-contents input, checked against its datatype and shape. */
-function decodeContents(name: string, datatype: DataType, shape: number[], c: InferTensorContents): Tensor['data'] {
+function decodeContents(
+  name: string,
+  datatype: DataType,
+  shape: number[],
+  c: InferTensorContents,
+): Tensor['data'] {
   const field = typedField(datatype);
-  if (field === undefined) throw errors.invalidInput(`input '${name}': FP16 has no typed contents field; send it in raw_input_contents`);
+  if (field === undefined)
+    throw errors.invalidInput(
+      `input '${name}': FP16 has no typed contents field; send it in raw_input_contents`,
+    );
   const values = c[field] as unknown[];
   const expected = elementCount(shape);
   if (contentsLength(c) !== values.length) {
-    throw errors.invalidInput(`input '${name}': contents are in a field other than ${field}, which ${datatype} uses`);
+    throw errors.invalidInput(
+      `input '${name}': contents are in a field other than ${field}, which ${datatype} uses`,
+    );
   }
   if (values.length !== expected) {
-    throw errors.invalidInput(`input '${name}': ${field} has ${values.length} elements but shape [${shape.join(', ')}] needs ${expected}`);
+    throw errors.invalidInput(
+      `input '${name}': ${field} has ${values.length} elements but shape [${shape.join(', ')}] needs ${expected}`,
+    );
   }
   switch (datatype) {
     case 'BOOL':
@@ -96,11 +138,23 @@ function decodeContents(name: string, datatype: DataType, shape: number[], c: In
       const src = values as number[];
       for (let i = 0; i < src.length; i++) {
         const v = src[i] as number;
-        if (v < lo || v > hi) throw errors.invalidInput(`input '${name}': element ${i} is ${v}, outside [${lo}, ${hi}] for ${datatype}`);
+        if (v < lo || v > hi)
+          throw errors.invalidInput(
+            `input '${name}': element ${i} is ${v}, outside [${lo}, ${hi}] for ${datatype}`,
+          );
       }
       const Ctor =
-        datatype === 'INT8' ? Int8Array : datatype === 'INT16' ? Int16Array : datatype === 'INT32' ? Int32Array
-        : datatype === 'UINT8' ? Uint8Array : datatype === 'UINT16' ? Uint16Array : Uint32Array;
+        datatype === 'INT8'
+          ? Int8Array
+          : datatype === 'INT16'
+            ? Int16Array
+            : datatype === 'INT32'
+              ? Int32Array
+              : datatype === 'UINT8'
+                ? Uint8Array
+                : datatype === 'UINT16'
+                  ? Uint16Array
+                  : Uint32Array;
       return Ctor.from(src);
     }
   }
@@ -112,21 +166,31 @@ const grpcString = (value: InferParameter | undefined): string | undefined => va
 function decodeInput(raw: InferInputTensor, index: number, rawContents: Uint8Array | undefined): Tensor {
   const name = raw.name;
   if (name === '') throw errors.invalidInput(`inputs[${index}] needs a name`);
-  if (isOverBytes(name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
+  if (isOverBytes(name, MAX_TENSOR_NAME_BYTES))
+    throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
   checkParameters(raw.parameters, 'inputs', index, grpcString);
   const datatype = raw.datatype;
   if (!isDataType(datatype)) {
-    if (isOverBytes(datatype, MAX_DATATYPE_BYTES)) throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
-    throw errors.invalidInput(`input '${name}': unknown datatype '${datatype}'; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+    if (isOverBytes(datatype, MAX_DATATYPE_BYTES))
+      throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
+    throw errors.invalidInput(
+      `input '${name}': unknown datatype '${datatype}'; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`,
+    );
   }
   const shape = decodeShape(name, raw.shape);
   if (rawContents !== undefined) {
     if (raw.contents && contentsLength(raw.contents) > 0) {
       throw errors.invalidInput(`input '${name}' has both contents and raw_input_contents; give one`);
     }
-    return { name, datatype, shape, data: tensorDataFromRaw(name, datatype, shape, rawContents, 'raw_input_contents') };
+    return {
+      name,
+      datatype,
+      shape,
+      data: tensorDataFromRaw(name, datatype, shape, rawContents, 'raw_input_contents'),
+    };
   }
-  if (!raw.contents) throw errors.invalidInput(`input '${name}' has no contents and the request has no raw_input_contents`);
+  if (!raw.contents)
+    throw errors.invalidInput(`input '${name}' has no contents and the request has no raw_input_contents`);
   return { name, datatype, shape, data: decodeContents(name, datatype, shape, raw.contents) };
 }
 
@@ -134,27 +198,41 @@ function decodeInput(raw: InferInputTensor, index: number, rawContents: Uint8Arr
 export function integerParameter(where: string, p: InferParameter | undefined): number | undefined {
   if (p === undefined) return undefined;
   const v =
-    p.parameter_choice === 'int64_param' ? Number(p.int64_param)
-    : p.parameter_choice === 'uint64_param' ? Number(p.uint64_param)
-    : p.parameter_choice === 'double_param' ? p.double_param
-    : undefined;
-  if (v === undefined || !Number.isSafeInteger(v)) throw errors.invalidInput(`${where} must be an integer parameter`);
+    p.parameter_choice === 'int64_param'
+      ? Number(p.int64_param)
+      : p.parameter_choice === 'uint64_param'
+        ? Number(p.uint64_param)
+        : p.parameter_choice === 'double_param'
+          ? p.double_param
+          : undefined;
+  if (v === undefined || !Number.isSafeInteger(v))
+    throw errors.invalidInput(`${where} must be an integer parameter`);
   return v;
 }
 
 /** The model, version and engine request of a ModelInferRequest. */
-export function decodeModelInferRequest(msg: ModelInferRequestMessage): { model: string; version: string | undefined; request: InferRequest } {
+export function decodeModelInferRequest(msg: ModelInferRequestMessage): {
+  model: string;
+  version: string | undefined;
+  request: InferRequest;
+} {
   if (msg.model_name === '') throw errors.invalidInput('model_name is required');
   checkRequestId(msg.id);
-  if (msg.inputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('inputs', msg.inputs.length, MAX_TENSORS_PER_REQUEST);
-  if (msg.outputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('outputs', msg.outputs.length, MAX_TENSORS_PER_REQUEST);
+  if (msg.inputs.length > MAX_TENSORS_PER_REQUEST)
+    throw tooMany('inputs', msg.inputs.length, MAX_TENSORS_PER_REQUEST);
+  if (msg.outputs.length > MAX_TENSORS_PER_REQUEST)
+    throw tooMany('outputs', msg.outputs.length, MAX_TENSORS_PER_REQUEST);
   checkParameters(msg.parameters, 'request', 0, grpcString);
   // No inputs is valid for a model without inputs; the engine checks the inputs against the signature.
   const raw = msg.raw_input_contents;
   if (raw.length > 0 && raw.length !== msg.inputs.length) {
-    throw errors.invalidInput(`raw_input_contents has ${raw.length} entries but the request has ${msg.inputs.length} inputs; give one per input, in order`);
+    throw errors.invalidInput(
+      `raw_input_contents has ${raw.length} entries but the request has ${msg.inputs.length} inputs; give one per input, in order`,
+    );
   }
-  const request: InferRequest = { inputs: msg.inputs.map((input, i) => decodeInput(input, i, raw.length > 0 ? raw[i] : undefined)) };
+  const request: InferRequest = {
+    inputs: msg.inputs.map((input, i) => decodeInput(input, i, raw.length > 0 ? raw[i] : undefined)),
+  };
   if (msg.id !== '') request.id = msg.id;
   const priority = integerParameter('parameters.priority', msg.parameters['priority']);
   if (priority !== undefined) {
@@ -169,17 +247,25 @@ export function decodeModelInferRequest(msg: ModelInferRequestMessage): { model:
   if (msg.outputs.length > 0) {
     request.outputs = msg.outputs.map((o, i) => {
       if (o.name === '') throw errors.invalidInput(`outputs[${i}] needs a name`);
-      if (isOverBytes(o.name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of outputs[${i}]`, o.name, MAX_TENSOR_NAME_BYTES);
+      if (isOverBytes(o.name, MAX_TENSOR_NAME_BYTES))
+        throw tooLong(`the name of outputs[${i}]`, o.name, MAX_TENSOR_NAME_BYTES);
       checkParameters(o.parameters, 'outputs', i, grpcString);
       const k = o.parameters['classification'];
       if (k !== undefined) {
         request.classification ??= new Map();
-        request.classification.set(o.name, checkClassificationK(o.name, integerParameter(`output '${o.name}': parameters.classification`, k)));
+        request.classification.set(
+          o.name,
+          checkClassificationK(o.name, integerParameter(`output '${o.name}': parameters.classification`, k)),
+        );
       }
       return o.name;
     });
   }
-  return { model: msg.model_name, version: msg.model_version === '' ? undefined : msg.model_version, request };
+  return {
+    model: msg.model_name,
+    version: msg.model_version === '' ? undefined : msg.model_version,
+    request,
+  };
 }
 
 /** The response message: output metadata plus raw contents in the same order. */

@@ -17,7 +17,11 @@ export interface RunningGrpcServer {
 
 function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.ca !== undefined);
+  return grpc.ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.ca !== undefined,
+  );
 }
 
 /** Listen on host:port (0 picks a free one). Messages up to `maxMessageBytes` are accepted. */
@@ -32,12 +36,16 @@ export async function startGrpcServer(
   server.addService(inferenceServiceDefinition(), inferenceService(engine, options.logger));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, credentials(options.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${options.port}`, credentials(options.tls), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   }).catch((err: unknown) => {
     server.forceShutdown();
     const message = (err as Error).message;
     if (/EADDRINUSE|address already in use/i.test(message)) {
-      throw errors.invalidArgument(`gRPC port ${options.port} on ${options.host} is already in use; pick another with --grpc-port, or --no-grpc`);
+      throw errors.invalidArgument(
+        `gRPC port ${options.port} on ${options.host} is already in use; pick another with --grpc-port, or --no-grpc`,
+      );
     }
     throw errors.invalidArgument(`cannot listen for gRPC on ${options.host}:${options.port}: ${message}`);
   });

@@ -5,13 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { errors } from '../../core/errors.js';
-import { MAX_MODEL_NAME_LENGTH, MAX_REQUEST_ID_BYTES, MAX_VERSION_REF_BYTES, checkParameterKeys, isOverBytes } from '../../core/input-limits.js';
+import {
+  MAX_MODEL_NAME_LENGTH,
+  MAX_REQUEST_ID_BYTES,
+  MAX_VERSION_REF_BYTES,
+  checkParameterKeys,
+  isOverBytes,
+} from '../../core/input-limits.js';
 import { runWithContext } from '../../core/request-context.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { CancelSignal, Engine } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
-import { UndecodableMessage, undecodable, type ModelInferRequestMessage, type ModelInferResponseMessage } from './definition.js';
+import {
+  UndecodableMessage,
+  undecodable,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+} from './definition.js';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec.js';
 import { grpcError, isClientStatus } from './status.js';
 
@@ -70,33 +81,61 @@ interface NameVersion {
 }
 
 /** Build the service implementation around an engine. */
-export function inferenceService(engine: Engine, logger: Logger = silentLogger): grpc.UntypedServiceImplementation {
+export function inferenceService(
+  engine: Engine,
+  logger: Logger = silentLogger,
+): grpc.UntypedServiceImplementation {
   const fail = (method: string, err: unknown): grpc.ServiceError => {
     const status = grpcError(err);
-    if (isClientStatus(status.code)) logger.info({ method, grpc_code: status.code, err: status.details }, 'grpc request refused');
-    else logger.error({ method, err: (err as Error).message, stack: (err as Error).stack }, 'grpc request failed');
+    if (isClientStatus(status.code))
+      logger.info({ method, grpc_code: status.code, err: status.details }, 'grpc request refused');
+    else
+      logger.error(
+        { method, err: (err as Error).message, stack: (err as Error).stack },
+        'grpc request failed',
+      );
     return status;
   };
   /** The access table's rule for the method, with the `authorization` metadata; management calls carry their caller. */
-  const authorize = async <T>(method: string, metadata: grpc.Metadata, model: string | undefined, peer: string, work: () => Promise<T> | T): Promise<T> => {
+  const authorize = async <T>(
+    method: string,
+    metadata: grpc.Metadata,
+    model: string | undefined,
+    peer: string,
+    work: () => Promise<T> | T,
+  ): Promise<T> => {
     const header = metadata.get('authorization')[0];
-    const outcome = await engine.access.checkGrpc(method, typeof header === 'string' ? header : undefined, model === '' ? undefined : model);
+    const outcome = await engine.access.checkGrpc(
+      method,
+      typeof header === 'string' ? header : undefined,
+      model === '' ? undefined : model,
+    );
     if (!outcome.ok) {
-      if (MANAGEMENT_METHODS.has(method)) engine.access.recordRefusal({ action: `grpc ${method}`, source: peer, error: outcome.error, tokenId: outcome.tokenId });
+      if (MANAGEMENT_METHODS.has(method))
+        engine.access.recordRefusal({
+          action: `grpc ${method}`,
+          source: peer,
+          error: outcome.error,
+          tokenId: outcome.tokenId,
+        });
       throw outcome.error;
     }
     if (HEALTH_METHODS.has(method)) return work();
     const admission = engine.requestLimits.admit(outcome.caller.id);
     if (!admission.ok) throw admission.error;
     try {
-      if (MANAGEMENT_METHODS.has(method)) return await runWithContext({ actor: outcome.caller.id, source: peer }, work);
+      if (MANAGEMENT_METHODS.has(method))
+        return await runWithContext({ actor: outcome.caller.id, source: peer }, work);
       return await work();
     } finally {
       admission.release();
     }
   };
   const unary =
-    <Req, Res>(method: string, handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> =>
+    <Req, Res>(
+      method: string,
+      handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+    ): Unary<Req, Res> =>
     (call, callback) => {
       Promise.resolve()
         .then(() =>
@@ -111,7 +150,11 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
         );
     };
 
-  const infer = async (msg: ModelInferRequestMessage, signal: CancelSignal, metadata: grpc.Metadata): Promise<ModelInferResponseMessage> => {
+  const infer = async (
+    msg: ModelInferRequestMessage,
+    signal: CancelSignal,
+    metadata: grpc.Metadata,
+  ): Promise<ModelInferResponseMessage> => {
     if (msg instanceof UndecodableMessage) throw undecodable(msg);
     const { model, version, request } = decodeModelInferRequest(msg);
     // The request id routes canary / experiment traffic; a sticky key comes from call metadata.
@@ -134,13 +177,21 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
     ServerReady: unary('ServerReady', () => ({ ready: engine.ready })),
     ServerMetadata: unary('ServerMetadata', () => SERVER_METADATA),
     ModelReady: unary('ModelReady', async (request: NameVersion) => {
-      const sv = await engine.resolve(modelName(request), request.version === '' ? undefined : request.version);
+      const sv = await engine.resolve(
+        modelName(request),
+        request.version === '' ? undefined : request.version,
+      );
       return { ready: sv.isReady };
     }),
     ModelMetadata: unary('ModelMetadata', async (request: NameVersion) =>
-      modelMetadata(engine, await engine.resolve(modelName(request), request.version === '' ? undefined : request.version)),
+      modelMetadata(
+        engine,
+        await engine.resolve(modelName(request), request.version === '' ? undefined : request.version),
+      ),
     ),
-    ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) => infer(request, new CallCancelSignal(call), call.metadata)),
+    ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) =>
+      infer(request, new CallCancelSignal(call), call.metadata),
+    ),
     ModelStreamInfer: (call: grpc.ServerDuplexStream<ModelInferRequestMessage, unknown>) => {
       const signal = new CallCancelSignal(call);
       let pending = 0;
@@ -150,18 +201,22 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
       };
       call.on('data', (msg: ModelInferRequestMessage) => {
         pending++;
-        authorize('ModelStreamInfer', call.metadata, msg.model_name, call.getPeer(), () => infer(msg, signal, call.metadata)).then(
-          (response) => call.write({ error_message: '', infer_response: response }),
-          (err: unknown) => {
-            const status = fail('ModelStreamInfer', err);
-            // The stream stays open: the error travels in the response, with the request's id.
-            const echo = msg instanceof UndecodableMessage ? {} : echoOf(msg);
-            call.write({ error_message: status.details, infer_response: echo });
-          },
-        ).finally(() => {
-          pending--;
-          finish();
-        });
+        authorize('ModelStreamInfer', call.metadata, msg.model_name, call.getPeer(), () =>
+          infer(msg, signal, call.metadata),
+        )
+          .then(
+            (response) => call.write({ error_message: '', infer_response: response }),
+            (err: unknown) => {
+              const status = fail('ModelStreamInfer', err);
+              // The stream stays open: the error travels in the response, with the request's id.
+              const echo = msg instanceof UndecodableMessage ? {} : echoOf(msg);
+              call.write({ error_message: status.details, infer_response: echo });
+            },
+          )
+          .finally(() => {
+            pending--;
+            finish();
+          });
       });
       call.on('end', () => {
         ended = true;
@@ -170,29 +225,47 @@ export function inferenceService(engine: Engine, logger: Logger = silentLogger):
       call.on('error', () => undefined);
     },
     ModelStatistics: unary('ModelStatistics', async (request: NameVersion) => ({
-      model_stats: await engine.table.statistics(request.name === '' ? undefined : request.name, request.version === '' ? undefined : request.version),
+      model_stats: await engine.table.statistics(
+        request.name === '' ? undefined : request.name,
+        request.version === '' ? undefined : request.version,
+      ),
     })),
-    RepositoryIndex: unary('RepositoryIndex', async (request: { repository_name: string; ready: boolean }) => {
-      if (request.repository_name !== '') {
-        throw errors.invalidArgument('repository_name is not supported: tend indexes all its repositories and the registry together');
-      }
-      return { models: await engine.repositoryIndex({ readyOnly: request.ready }) };
-    }),
-    RepositoryModelLoad: unary('RepositoryModelLoad', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
-      if (request.model_name === '') throw errors.invalidArgument('model_name is required');
-      const unknown = Object.keys(request.parameters);
-      checkParameterKeys('parameters', unknown);
-      if (unknown.length > 0) throw errors.invalidArgument(`unsupported load parameter(s): ${unknown.join(', ')}; tend loads the model as it is in its repository or the registry`);
-      await engine.loadModel(request.model_name);
-      return {};
-    }),
-    RepositoryModelUnload: unary('RepositoryModelUnload', async (request: { model_name: string; parameters: Record<string, unknown> }) => {
-      if (request.model_name === '') throw errors.invalidArgument('model_name is required');
-      const unknown = Object.keys(request.parameters).filter((k) => k !== 'unload_dependents');
-      checkParameterKeys('parameters', unknown);
-      if (unknown.length > 0) throw errors.invalidArgument(`unsupported unload parameter(s): ${unknown.join(', ')}`);
-      await engine.unloadModel(request.model_name);
-      return {};
-    }),
+    RepositoryIndex: unary(
+      'RepositoryIndex',
+      async (request: { repository_name: string; ready: boolean }) => {
+        if (request.repository_name !== '') {
+          throw errors.invalidArgument(
+            'repository_name is not supported: tend indexes all its repositories and the registry together',
+          );
+        }
+        return { models: await engine.repositoryIndex({ readyOnly: request.ready }) };
+      },
+    ),
+    RepositoryModelLoad: unary(
+      'RepositoryModelLoad',
+      async (request: { model_name: string; parameters: Record<string, unknown> }) => {
+        if (request.model_name === '') throw errors.invalidArgument('model_name is required');
+        const unknown = Object.keys(request.parameters);
+        checkParameterKeys('parameters', unknown);
+        if (unknown.length > 0)
+          throw errors.invalidArgument(
+            `unsupported load parameter(s): ${unknown.join(', ')}; tend loads the model as it is in its repository or the registry`,
+          );
+        await engine.loadModel(request.model_name);
+        return {};
+      },
+    ),
+    RepositoryModelUnload: unary(
+      'RepositoryModelUnload',
+      async (request: { model_name: string; parameters: Record<string, unknown> }) => {
+        if (request.model_name === '') throw errors.invalidArgument('model_name is required');
+        const unknown = Object.keys(request.parameters).filter((k) => k !== 'unload_dependents');
+        checkParameterKeys('parameters', unknown);
+        if (unknown.length > 0)
+          throw errors.invalidArgument(`unsupported unload parameter(s): ${unknown.join(', ')}`);
+        await engine.unloadModel(request.model_name);
+        return {};
+      },
+    ),
   };
 }

@@ -18,7 +18,8 @@ export function grpcError(err: unknown): grpc.ServiceError {
   if (e.retryAfterSeconds !== undefined) metadata.set('retry-after', String(e.retryAfterSeconds));
   // grpc-message travels as an HTTP/2 header: a message echoing a long client string must stay short,
   // or the status never reaches the client (seen: a deadline instead of NOT_FOUND for a 1.7 kB name).
-  const message = e.message.length > MAX_DETAILS_CHARS ? `${e.message.slice(0, MAX_DETAILS_CHARS)}…` : e.message;
+  const message =
+    e.message.length > MAX_DETAILS_CHARS ? `${e.message.slice(0, MAX_DETAILS_CHARS)}…` : e.message;
   const details = e.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : message;
   return Object.assign(new Error(details), { code, details, metadata });
 }

@@ -21,14 +21,30 @@ export interface AccessHookOptions {
 export function registerAccessHook(app: FastifyInstance, engine: Engine, options: AccessHookOptions): void {
   const { send } = options;
   const limits = engine.requestLimits;
-  const admit = (request: FastifyRequest, reply: FastifyReply, access: RequiredAccess, outcome: AccessOutcome, done: (err?: Error) => void): void => {
+  const admit = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    access: RequiredAccess,
+    outcome: AccessOutcome,
+    done: (err?: Error) => void,
+  ): void => {
     if (!outcome.ok) {
       // RFC 6750: the challenge says whether a token is missing, bad, or lacks the scope.
       const given = request.headers.authorization !== undefined;
-      const challenge = outcome.error.code === 'TEND_UNAUTHORIZED' ? (given ? 'Bearer error="invalid_token"' : 'Bearer') : 'Bearer error="insufficient_scope"';
+      const challenge =
+        outcome.error.code === 'TEND_UNAUTHORIZED'
+          ? given
+            ? 'Bearer error="invalid_token"'
+            : 'Bearer'
+          : 'Bearer error="insufficient_scope"';
       void reply.header('www-authenticate', challenge);
       if (access.scope !== 'public' && MANAGEMENT.has(access.scope)) {
-        engine.access.recordRefusal({ action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`, source: request.ip, error: outcome.error, tokenId: outcome.tokenId });
+        engine.access.recordRefusal({
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          source: request.ip,
+          error: outcome.error,
+          tokenId: outcome.tokenId,
+        });
       }
       send(reply, outcome.error);
       return;
@@ -53,7 +69,10 @@ export function registerAccessHook(app: FastifyInstance, engine: Engine, options
 
   app.addHook('onRequest', (request, reply, done) => {
     const access = AccessControl.httpAccess(request.method, request.routeOptions.url);
-    const model = access.modelParam === undefined ? undefined : (request.params as Record<string, string | undefined>)[access.modelParam];
+    const model =
+      access.modelParam === undefined
+        ? undefined
+        : (request.params as Record<string, string | undefined>)[access.modelParam];
     const outcome = engine.access.check(access, request.headers.authorization, model);
     if (outcome instanceof Promise) {
       outcome.then(

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { DIGITS_MLP, injectJson, openInjectApp, type InjectApp } from './inject.test-helper.js';
 
 let t: InjectApp;
-const get = (path: string, headers: Record<string, string> = {}) => injectJson(t.app, 'GET', path, undefined, headers);
+const get = (path: string, headers: Record<string, string> = {}) =>
+  injectJson(t.app, 'GET', path, undefined, headers);
 
 before(async () => {
   t = await openInjectApp({ registry: [{ name: 'digits', model: DIGITS_MLP }] });
@@ -63,14 +64,21 @@ describe('audit log', () => {
 describe('tokens', () => {
   test('bad token bodies: 400 with the reason, no token created', async () => {
     for (const [body, error] of [
-      [{ name: 'x', scopes: ['infer'], extra: 1 }, 'unknown field(s) extra; the body is {"name", "scopes": ["infer", ...], "models": ["glob", ...]}'],
+      [
+        { name: 'x', scopes: ['infer'], extra: 1 },
+        'unknown field(s) extra; the body is {"name", "scopes": ["infer", ...], "models": ["glob", ...]}',
+      ],
       [{ scopes: ['infer'] }, "'name' must be a string"],
       [{ name: 'x', scopes: 'infer' }, "'scopes' must be an array of scope names"],
       [{ name: 'x', scopes: [1] }, "'scopes' must be an array of scope names"],
       [{ name: 'x', scopes: ['infer'], models: 'digits' }, "'models' must be an array of model globs"],
     ] as const) {
       const res = await injectJson(t.app, 'POST', '/api/v1/tokens', body);
-      assert.deepEqual([res.status, res.body], [400, { error, code: 'TEND_INVALID_ARGUMENT' }], JSON.stringify(body));
+      assert.deepEqual(
+        [res.status, res.body],
+        [400, { error, code: 'TEND_INVALID_ARGUMENT' }],
+        JSON.stringify(body),
+      );
     }
     const notJson = await injectJson(t.app, 'POST', '/api/v1/tokens', '{"name":');
     assert.equal(notJson.status, 400);
@@ -79,7 +87,11 @@ describe('tokens', () => {
   });
 
   test('a token is created (201, its secret shown once), listed, then revoked', async () => {
-    const created = await injectJson(t.app, 'POST', '/api/v1/tokens', { name: 'ops', scopes: ['admin'], models: ['digits*'] });
+    const created = await injectJson(t.app, 'POST', '/api/v1/tokens', {
+      name: 'ops',
+      scopes: ['admin'],
+      models: ['digits*'],
+    });
     assert.equal(created.status, 201, created.text);
     assert.deepEqual(Object.keys(created.body).sort(), ['id', 'models', 'name', 'scopes', 'token']);
     assert.equal(created.body['name'], 'ops');
@@ -92,14 +104,38 @@ describe('tokens', () => {
     const listed = await get('/api/v1/tokens', auth);
     assert.equal(listed.status, 200, listed.text);
     const tokens = listed.body['tokens'] as { id: string; name: string; revoked_at: string | null }[];
-    assert.deepEqual(tokens.map((x) => [x.id, x.name, x.revoked_at]), [[id, 'ops', null]]);
+    assert.deepEqual(
+      tokens.map((x) => [x.id, x.name, x.revoked_at]),
+      [[id, 'ops', null]],
+    );
     assert.ok(!listed.text.includes(secret), 'the list never shows the secret');
-    const second = await injectJson(t.app, 'POST', '/api/v1/tokens', { name: 'reader', scopes: ['read'] }, auth);
+    const second = await injectJson(
+      t.app,
+      'POST',
+      '/api/v1/tokens',
+      { name: 'reader', scopes: ['read'] },
+      auth,
+    );
     assert.equal(second.status, 201, second.text);
-    const revoked = await injectJson(t.app, 'DELETE', `/api/v1/tokens/${String(second.body['id'])}`, undefined, auth);
+    const revoked = await injectJson(
+      t.app,
+      'DELETE',
+      `/api/v1/tokens/${String(second.body['id'])}`,
+      undefined,
+      auth,
+    );
     assert.equal(revoked.status, 200, revoked.text);
-    const after = (await get('/api/v1/tokens', auth)).body['tokens'] as { name: string; revoked_at: string | null }[];
-    assert.deepEqual(after.map((x) => [x.name, x.revoked_at !== null]), [['ops', false], ['reader', true]]);
+    const after = (await get('/api/v1/tokens', auth)).body['tokens'] as {
+      name: string;
+      revoked_at: string | null;
+    }[];
+    assert.deepEqual(
+      after.map((x) => [x.name, x.revoked_at !== null]),
+      [
+        ['ops', false],
+        ['reader', true],
+      ],
+    );
     const unknown = await injectJson(t.app, 'DELETE', '/api/v1/tokens/nope', undefined, auth);
     assert.equal(unknown.status, 404, unknown.text);
   });

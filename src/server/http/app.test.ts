@@ -7,7 +7,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainDigitsModel } from '../../train/index.js';
-import { DIGITS_MLP, FIXTURE_MODELS, SMALL_CNN, injectJson, openInjectApp, type InjectApp } from './inject.test-helper.js';
+import {
+  DIGITS_MLP,
+  FIXTURE_MODELS,
+  SMALL_CNN,
+  injectJson,
+  openInjectApp,
+  type InjectApp,
+} from './inject.test-helper.js';
 import { join } from 'node:path';
 
 const TEXT = join(FIXTURE_MODELS, 'tiny_text_encoder.onnx');
@@ -23,7 +30,8 @@ function outputData(body: Record<string, unknown>, name: string): unknown[] {
   return out.data;
 }
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => injectJson(t.app, 'POST', path, body, headers);
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  injectJson(t.app, 'POST', path, body, headers);
 const get = (path: string) => injectJson(t.app, 'GET', path);
 
 before(async () => {
@@ -35,7 +43,11 @@ before(async () => {
     repository: [
       { name: 'digits', model: trained.model },
       { name: 'text', model: TEXT },
-      { name: 'cnn_queue', model: SMALL_CNN, config: { max_batch_size: 1, dynamic_batching: { max_queue_size: 2 } } },
+      {
+        name: 'cnn_queue',
+        model: SMALL_CNN,
+        config: { max_batch_size: 1, dynamic_batching: { max_queue_size: 2 } },
+      },
     ],
     registry: [
       { name: LONG, model: DIGITS_MLP },
@@ -45,7 +57,20 @@ before(async () => {
     config: { body_limit_bytes: 4 * 1024 * 1024 },
   });
   // Two versions under an experiment sticky by x-user: the header's value is the routing key.
-  await t.engine.deployments.apply('sticky', { champion: 1, experiment: { variants: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }], sticky_by: 'x-user' } }, { action: 'put' });
+  await t.engine.deployments.apply(
+    'sticky',
+    {
+      champion: 1,
+      experiment: {
+        variants: [
+          { version: 1, weight: 1 },
+          { version: 2, weight: 1 },
+        ],
+        sticky_by: 'x-user',
+      },
+    },
+    { action: 'put' },
+  );
 });
 
 after(() => t.close());
@@ -64,11 +89,24 @@ describe('protocol endpoints', () => {
   test('the model list names every served model with its versions and states', async () => {
     const res = await get('/v2/models');
     assert.equal(res.status, 200);
-    const models = res.body['models'] as { name: string; source: string; versions: { version: string; state: string }[] }[];
-    assert.deepEqual(models.map((m) => m.name).sort(), [LONG, 'cnn_queue', 'digits', 'sticky', 'text'].sort());
+    const models = res.body['models'] as {
+      name: string;
+      source: string;
+      versions: { version: string; state: string }[];
+    }[];
+    assert.deepEqual(
+      models.map((m) => m.name).sort(),
+      [LONG, 'cnn_queue', 'digits', 'sticky', 'text'].sort(),
+    );
     const digits = models.find((m) => m.name === 'digits');
-    assert.deepEqual(digits?.versions.map((v) => [v.version, v.state]), [['1', 'READY']]);
-    assert.deepEqual(models.find((m) => m.name === 'sticky')?.versions.map((v) => v.version), ['1', '2']);
+    assert.deepEqual(
+      digits?.versions.map((v) => [v.version, v.state]),
+      [['1', 'READY']],
+    );
+    assert.deepEqual(
+      models.find((m) => m.name === 'sticky')?.versions.map((v) => v.version),
+      ['1', '2'],
+    );
   });
 
   test('model metadata reports dynamic dimensions as -1', async () => {
@@ -84,7 +122,11 @@ describe('protocol endpoints', () => {
     assert.equal(v.status, 200);
     const ready = await get('/v2/models/digits/versions/1/ready');
     assert.deepEqual(ready.body, { name: 'digits', version: '1', ready: true });
-    assert.deepEqual((await get('/v2/models/digits/ready')).body, { name: 'digits', version: '1', ready: true });
+    assert.deepEqual((await get('/v2/models/digits/ready')).body, {
+      name: 'digits',
+      version: '1',
+      ready: true,
+    });
   });
 
   test('metadata and readiness of an unknown model, version or alias: 404 with its code', async () => {
@@ -111,12 +153,17 @@ describe('protocol endpoints', () => {
   test('the request id is echoed, or a UUID is generated; requested outputs only', async () => {
     const body = {
       id: 'req-42',
-      inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }],
+      inputs: [
+        { name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) },
+      ],
       outputs: [{ name: 'label' }],
     };
     const res = await post('/v2/models/digits/infer', body);
     assert.equal(res.body['id'], 'req-42');
-    assert.deepEqual((res.body['outputs'] as { name: string }[]).map((o) => o.name), ['label']);
+    assert.deepEqual(
+      (res.body['outputs'] as { name: string }[]).map((o) => o.name),
+      ['label'],
+    );
     const { id: _id, ...noId } = body;
     const res2 = await post('/v2/models/digits/versions/1/infer', noId);
     assert.match(String(res2.body['id']), /^[0-9a-f-]{36}$/);
@@ -128,7 +175,9 @@ describe('protocol endpoints', () => {
       method: 'POST',
       url: '/v2/models/digits/infer',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: JSON.stringify({ inputs: [{ name: 'features', shape: [2, 64], datatype: 'FP32', data: rows }] }),
+      payload: JSON.stringify({
+        inputs: [{ name: 'features', shape: [2, 64], datatype: 'FP32', data: rows }],
+      }),
     });
     assert.equal(res.statusCode, 200);
     const body = JSON.parse(res.body) as Record<string, unknown>;
@@ -136,7 +185,21 @@ describe('protocol endpoints', () => {
   });
 
   test('metrics follow Prometheus conventions', async () => {
-    assert.equal((await post('/v2/models/digits/infer', { inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }] })).status, 200);
+    assert.equal(
+      (
+        await post('/v2/models/digits/infer', {
+          inputs: [
+            {
+              name: 'features',
+              shape: [1, 64],
+              datatype: 'FP32',
+              data: Array.from(demoRows.subarray(0, 64)),
+            },
+          ],
+        })
+      ).status,
+      200,
+    );
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
@@ -150,18 +213,31 @@ describe('protocol endpoints', () => {
   });
 
   test('statistics: every model, one model, one version; an unknown model is 404', async () => {
-    const body = { inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }] };
+    const body = {
+      inputs: [
+        { name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) },
+      ],
+    };
     assert.equal((await post('/v2/models/digits/infer', body)).status, 200);
     type Stats = { model_stats: { name: string; version: string; inference_count: number }[] };
     const all = (await get('/v2/models/stats')).body as unknown as Stats;
-    assert.ok(all.model_stats.some((s) => s.name === 'digits'), JSON.stringify(all).slice(0, 300));
+    assert.ok(
+      all.model_stats.some((s) => s.name === 'digits'),
+      JSON.stringify(all).slice(0, 300),
+    );
     const one = await get('/v2/models/digits/stats');
     assert.equal(one.status, 200);
     const digits = (one.body as unknown as Stats).model_stats;
-    assert.deepEqual(digits.map((s) => [s.name, s.version]), [['digits', '1']]);
+    assert.deepEqual(
+      digits.map((s) => [s.name, s.version]),
+      [['digits', '1']],
+    );
     assert.ok((digits[0]?.inference_count ?? 0) >= 1, JSON.stringify(digits));
     const version = await get('/v2/models/digits/versions/1/stats');
-    assert.deepEqual((version.body as unknown as Stats).model_stats.map((s) => [s.name, s.version]), [['digits', '1']]);
+    assert.deepEqual(
+      (version.body as unknown as Stats).model_stats.map((s) => [s.name, s.version]),
+      [['digits', '1']],
+    );
     const unknown = await get('/v2/models/nope/stats');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body['code'], 'TEND_MODEL_NOT_FOUND');
@@ -169,7 +245,11 @@ describe('protocol endpoints', () => {
 });
 
 describe('bad input answers 4xx with {"error"} and the app keeps serving', () => {
-  const good = () => ({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) }] });
+  const good = () => ({
+    inputs: [
+      { name: 'features', shape: [1, 64], datatype: 'FP32', data: Array.from(demoRows.subarray(0, 64)) },
+    ],
+  });
 
   async function expectError(path: string, body: unknown, status: number, pattern: RegExp, code?: string) {
     const res = await post(path, body);
@@ -181,14 +261,22 @@ describe('bad input answers 4xx with {"error"} and the app keeps serving', () =>
     assert.equal(ok.status, 200, 'the app still serves');
   }
 
-  test('malformed JSON → 400', () => expectError('/v2/models/digits/infer', '{"inputs": [', 400, /not valid JSON/, 'TEND_INVALID_JSON'));
+  test('malformed JSON → 400', () =>
+    expectError('/v2/models/digits/infer', '{"inputs": [', 400, /not valid JSON/, 'TEND_INVALID_JSON'));
   test('empty body → 400', () => expectError('/v2/models/digits/infer', '', 400, /empty/));
   test('wrong input name → 400', async () => {
     const b = good();
     b.inputs[0]!.name = 'pixels';
-    await expectError('/v2/models/digits/infer', b, 400, /unknown input 'pixels'.*features/, 'TEND_INVALID_INPUT');
+    await expectError(
+      '/v2/models/digits/infer',
+      b,
+      400,
+      /unknown input 'pixels'.*features/,
+      'TEND_INVALID_INPUT',
+    );
   });
-  test('missing inputs → 400', () => expectError('/v2/models/digits/infer', { inputs: [] }, 400, /non-empty "inputs"/));
+  test('missing inputs → 400', () =>
+    expectError('/v2/models/digits/infer', { inputs: [] }, 400, /non-empty "inputs"/));
   test('wrong datatype → 400', async () => {
     const b = good();
     b.inputs[0]!.datatype = 'FP64';
@@ -229,9 +317,27 @@ describe('bad input answers 4xx with {"error"} and the app keeps serving', () =>
   });
   test('unknown model, version and alias → 404', async () => {
     await expectError('/v2/models/nope/infer', good(), 404, /model 'nope' not found/, 'TEND_MODEL_NOT_FOUND');
-    await expectError('/v2/models/digits/versions/7/infer', good(), 404, /no version '7'/, 'TEND_VERSION_NOT_FOUND');
-    await expectError('/v2/models/digits/versions/champion/infer', good(), 404, /no alias 'champion'/, 'TEND_ALIAS_NOT_FOUND');
-    await expectError('/v2/models/digits@champion/infer', good(), 404, /no alias 'champion'/, 'TEND_ALIAS_NOT_FOUND');
+    await expectError(
+      '/v2/models/digits/versions/7/infer',
+      good(),
+      404,
+      /no version '7'/,
+      'TEND_VERSION_NOT_FOUND',
+    );
+    await expectError(
+      '/v2/models/digits/versions/champion/infer',
+      good(),
+      404,
+      /no alias 'champion'/,
+      'TEND_ALIAS_NOT_FOUND',
+    );
+    await expectError(
+      '/v2/models/digits@champion/infer',
+      good(),
+      404,
+      /no alias 'champion'/,
+      'TEND_ALIAS_NOT_FOUND',
+    );
     const meta = await get('/v2/models/nope');
     assert.equal(meta.status, 404);
   });
@@ -254,8 +360,16 @@ describe('bad input answers 4xx with {"error"} and the app keeps serving', () =>
     }
   });
   test('body over the limit → 413', async () => {
-    const big = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: new Array(2_000_000).fill(0.5) }] });
-    await expectError('/v2/models/digits/infer', big, 413, /larger than the server accepts/, 'TEND_PAYLOAD_TOO_LARGE');
+    const big = JSON.stringify({
+      inputs: [{ name: 'features', shape: [1, 64], datatype: 'FP32', data: new Array(2_000_000).fill(0.5) }],
+    });
+    await expectError(
+      '/v2/models/digits/infer',
+      big,
+      413,
+      /larger than the server accepts/,
+      'TEND_PAYLOAD_TOO_LARGE',
+    );
   });
 });
 
@@ -268,7 +382,10 @@ describe('limits on client strings (src/core/input-limits.ts)', () => {
   }
 
   test('a 1,000,000-character request id gets 400 naming the limit, and the app keeps serving', async () => {
-    await refused(await post(`/v2/models/${LONG}/infer`, { id: 'i'.repeat(1_000_000), inputs: [pixels] }), 'request id is 1000000 bytes; the limit is 256');
+    await refused(
+      await post(`/v2/models/${LONG}/infer`, { id: 'i'.repeat(1_000_000), inputs: [pixels] }),
+      'request id is 1000000 bytes; the limit is 256',
+    );
     const ok = await post(`/v2/models/${LONG}/infer`, { id: 'i'.repeat(256), inputs: [pixels] });
     assert.equal(ok.status, 200);
     assert.equal(ok.body['id'], 'i'.repeat(256));
@@ -276,28 +393,61 @@ describe('limits on client strings (src/core/input-limits.ts)', () => {
 
   test('names, datatypes and parameters over their limits get 400 naming the limit', async () => {
     const path = `/v2/models/${LONG}/infer`;
-    await refused(await post(path, { inputs: [{ ...pixels, name: 'n'.repeat(10_000) }] }), 'the name of inputs[0] is 10000 bytes; the limit is 512');
-    await refused(await post(path, { inputs: [{ ...pixels, datatype: 'F'.repeat(10_000) }] }), "the datatype of input 'pixels' is 10000 bytes; the limit is 16");
-    await refused(await post(path, { inputs: [pixels], outputs: [{ name: 'o'.repeat(10_000) }] }), 'the name of outputs[0] is 10000 bytes; the limit is 512');
-    await refused(await post(path, { inputs: [pixels], parameters: { ['k'.repeat(10_000)]: 1 } }), 'a key of parameters is 10000 bytes; the limit is 256');
-    await refused(await post(path, { inputs: [pixels], parameters: { note: 'v'.repeat(10_000) } }), 'parameters.note is 10000 bytes; the limit is 1024');
+    await refused(
+      await post(path, { inputs: [{ ...pixels, name: 'n'.repeat(10_000) }] }),
+      'the name of inputs[0] is 10000 bytes; the limit is 512',
+    );
+    await refused(
+      await post(path, { inputs: [{ ...pixels, datatype: 'F'.repeat(10_000) }] }),
+      "the datatype of input 'pixels' is 10000 bytes; the limit is 16",
+    );
+    await refused(
+      await post(path, { inputs: [pixels], outputs: [{ name: 'o'.repeat(10_000) }] }),
+      'the name of outputs[0] is 10000 bytes; the limit is 512',
+    );
+    await refused(
+      await post(path, { inputs: [pixels], parameters: { ['k'.repeat(10_000)]: 1 } }),
+      'a key of parameters is 10000 bytes; the limit is 256',
+    );
+    await refused(
+      await post(path, { inputs: [pixels], parameters: { note: 'v'.repeat(10_000) } }),
+      'parameters.note is 10000 bytes; the limit is 1024',
+    );
   });
 
   test('model and version references over their limits get 400 before any lookup (the router stops at 256)', async () => {
-    await refused(await post(`/v2/models/${'m'.repeat(200)}/infer`, { inputs: [pixels] }), 'model name is 200 bytes; the limit is 128');
-    await refused(await post(`/v2/models/${LONG}/versions/${'9'.repeat(200)}/infer`, { inputs: [pixels] }), 'model version is 200 bytes; the limit is 64');
-    await refused(await post(`/v2/models/${LONG}@${'a'.repeat(100)}/infer`, { inputs: [pixels] }), 'model version is 100 bytes; the limit is 64');
+    await refused(
+      await post(`/v2/models/${'m'.repeat(200)}/infer`, { inputs: [pixels] }),
+      'model name is 200 bytes; the limit is 128',
+    );
+    await refused(
+      await post(`/v2/models/${LONG}/versions/${'9'.repeat(200)}/infer`, { inputs: [pixels] }),
+      'model version is 200 bytes; the limit is 64',
+    );
+    await refused(
+      await post(`/v2/models/${LONG}@${'a'.repeat(100)}/infer`, { inputs: [pixels] }),
+      'model version is 100 bytes; the limit is 64',
+    );
     const ready = await get(`/v2/models/${'m'.repeat(200)}/ready`);
     assert.equal(ready.status, 400);
   });
 
   test('a sticky routing header over 256 bytes gets 400; one within it routes', async () => {
-    await refused(await post('/v2/models/sticky/infer', { inputs: [pixels] }, { 'x-user': 'u'.repeat(8000) }), "the value of header 'x-user' is 8000 bytes; the limit is 256");
-    assert.equal((await post('/v2/models/sticky/infer', { inputs: [pixels] }, { 'x-user': 'u'.repeat(256) })).status, 200);
+    await refused(
+      await post('/v2/models/sticky/infer', { inputs: [pixels] }, { 'x-user': 'u'.repeat(8000) }),
+      "the value of header 'x-user' is 8000 bytes; the limit is 256",
+    );
+    assert.equal(
+      (await post('/v2/models/sticky/infer', { inputs: [pixels] }, { 'x-user': 'u'.repeat(256) })).status,
+      200,
+    );
   });
 
   test('management strings: a deployment reason over 1024 bytes, a token name over 64 characters', async () => {
-    const put = await injectJson(t.app, 'PUT', '/api/v1/deployments/sticky', { routes: { champion: 1 }, reason: 'r'.repeat(5000) });
+    const put = await injectJson(t.app, 'PUT', '/api/v1/deployments/sticky', {
+      routes: { champion: 1 },
+      reason: 'r'.repeat(5000),
+    });
     await refused(put, '"reason" is 5000 bytes; the limit is 1024');
     const token = await post('/api/v1/tokens', { name: 't'.repeat(100_000), scopes: ['infer'] });
     await refused(token, "'name' is 100000 bytes; the limit is 64");
@@ -307,7 +457,12 @@ describe('limits on client strings (src/core/input-limits.ts)', () => {
 describe('readiness of a model that failed to load', () => {
   let broken: InjectApp;
   before(async () => {
-    broken = await openInjectApp({ repository: [{ name: 'digits', model: DIGITS_MLP }, { name: 'broken', model: new TextEncoder().encode('not an onnx model') }] });
+    broken = await openInjectApp({
+      repository: [
+        { name: 'digits', model: DIGITS_MLP },
+        { name: 'broken', model: new TextEncoder().encode('not an onnx model') },
+      ],
+    });
   });
   after(() => broken.close());
 
@@ -319,7 +474,15 @@ describe('readiness of a model that failed to load', () => {
     assert.match(String(model.body['error']), /^model 'broken' version 1 is /);
     const server = await injectJson(broken.app, 'GET', '/v2/health/ready');
     assert.equal(server.status, 503);
-    assert.deepEqual(server.body, { ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
-    assert.deepEqual((await injectJson(broken.app, 'GET', '/v2/models/digits/ready')).body, { name: 'digits', version: '1', ready: true });
+    assert.deepEqual(server.body, {
+      ready: false,
+      error: 'models are loading or a model failed to load',
+      code: 'TEND_UNAVAILABLE',
+    });
+    assert.deepEqual((await injectJson(broken.app, 'GET', '/v2/models/digits/ready')).body, {
+      name: 'digits',
+      version: '1',
+      ready: true,
+    });
   });
 });

@@ -4,7 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Duplex } from 'node:stream';
 import { TendError, toTendError, errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -54,7 +59,8 @@ export function httpError(err: unknown): TendError {
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return errors.payloadTooLarge('request body is larger than the server accepts (body_limit_bytes)');
   }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType(e.message ?? 'unsupported media type');
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return errors.unsupportedMediaType(e.message ?? 'unsupported media type');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return errors.badRequest(e.message ?? 'bad request');
   }
@@ -63,7 +69,8 @@ export function httpError(err: unknown): TendError {
 
 function sendError(reply: FastifyReply, err: TendError): FastifyReply {
   if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
-  const message = err.status >= 500 && err.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : err.message;
+  const message =
+    err.status >= 500 && err.code === 'TEND_INTERNAL' ? 'internal error; see the server log' : err.message;
   return reply.code(err.status).send({ error: message, code: err.code });
 }
 
@@ -89,18 +96,25 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
         socket.destroy();
         return;
       }
-      const body = JSON.stringify({ error: `malformed HTTP request (${error.code ?? 'parse error'})`, code: 'TEND_BAD_REQUEST' });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        error: `malformed HTTP request (${error.code ?? 'parse error'})`,
+        code: 'TEND_BAD_REQUEST',
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     },
   };
-  const app = (
-    tls === undefined
-      ? Fastify(common)
-      : Fastify({
-          ...common,
-          https: { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
-        })
-  ) as unknown as FastifyInstance;
+  const app = (tls === undefined
+    ? Fastify(common)
+    : Fastify({
+        ...common,
+        https: {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+      })) as unknown as FastifyInstance;
 
   // Route schemas feed the OpenAPI document only: handlers validate their input with precise
   // messages and write their own JSON, so schemas neither validate nor serialize.
@@ -115,8 +129,16 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     slots: engine.limits.max_large_bodies ?? availableParallelism(),
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', bodyReader({ bodyLimitBytes: options.bodyLimitBytes, largeBodies, maxTensorElements: engine.limits.max_tensor_elements }));
-  const releaseLargeBody = (request: FastifyRequest): void => (request as RequestWithSlot)[LARGE_BODY_SLOT]?.();
+  app.addContentTypeParser(
+    '*',
+    bodyReader({
+      bodyLimitBytes: options.bodyLimitBytes,
+      largeBodies,
+      maxTensorElements: engine.limits.max_tensor_elements,
+    }),
+  );
+  const releaseLargeBody = (request: FastifyRequest): void =>
+    (request as RequestWithSlot)[LARGE_BODY_SLOT]?.();
   app.addHook('onResponse', (request, _reply, done) => {
     releaseLargeBody(request);
     done();
@@ -138,9 +160,15 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   app.setErrorHandler((err, request, reply) => {
     const e = httpError(err);
     if (e.status >= 500 && e.code === 'TEND_INTERNAL') {
-      logger.error({ req_id: request.id, url: request.url, code: e.code, err: e.message, stack: e.stack }, 'request failed');
+      logger.error(
+        { req_id: request.id, url: request.url, code: e.code, err: e.message, stack: e.stack },
+        'request failed',
+      );
     } else {
-      logger.info({ req_id: request.id, url: request.url, status: e.status, code: e.code, err: e.message }, 'request refused');
+      logger.info(
+        { req_id: request.id, url: request.url, status: e.status, code: e.code, err: e.message },
+        'request refused',
+      );
     }
     return sendError(reply, e);
   });
@@ -153,7 +181,10 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
   app.addHook('onRequest', (request, reply, done) => {
     if (engine.draining && !request.url.startsWith('/v2/health')) {
       void reply.header('connection', 'close');
-      sendError(reply, errors.unavailable('the server is shutting down; send the request to another replica', 1));
+      sendError(
+        reply,
+        errors.unavailable('the server is shutting down; send the request to another replica', 1),
+      );
       return;
     }
     done();
@@ -163,12 +194,23 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
 
   // Routes live in a plugin registered after the OpenAPI generator, so that it sees every one.
   void app.register(async (api) => {
-    api.get('/v2', async () => (engine.authWarning === undefined ? SERVER_METADATA : { ...SERVER_METADATA, warning: engine.authWarning }));
+    api.get('/v2', async () =>
+      engine.authWarning === undefined
+        ? SERVER_METADATA
+        : { ...SERVER_METADATA, warning: engine.authWarning },
+    );
     api.get('/v2/health/live', async () => ({ live: true }));
     api.get('/v2/health/ready', async (_req, reply) => {
       if (engine.ready) return { ready: true };
-      if (engine.draining) return reply.code(503).send({ ready: false, error: 'the server is shutting down', code: 'TEND_UNAVAILABLE' });
-      return reply.code(503).send({ ready: false, error: 'models are loading or a model failed to load', code: 'TEND_UNAVAILABLE' });
+      if (engine.draining)
+        return reply
+          .code(503)
+          .send({ ready: false, error: 'the server is shutting down', code: 'TEND_UNAVAILABLE' });
+      return reply.code(503).send({
+        ready: false,
+        error: 'models are loading or a model failed to load',
+        code: 'TEND_UNAVAILABLE',
+      });
     });
 
     api.get('/v2/models', async () => ({
@@ -223,7 +265,9 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
       const binaryOutputs = decoded.binaryOutputs;
       // The request id routes canary / experiment traffic, so it is fixed before routing.
       inferRequest.id ??= randomUUID();
-      const routed = await engine.route(model, version, inferRequest.id, (name) => headerValue(request.headers[name]));
+      const routed = await engine.route(model, version, inferRequest.id, (name) =>
+        headerValue(request.headers[name]),
+      );
       // A client that hangs up while queued is dropped from the queue.
       inferRequest.signal = new ClientGoneSignal(reply.raw);
       const response = await engine.inferRouted(model, routed, inferRequest);
@@ -231,7 +275,13 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
       // throughput of a small model. Refused and failed requests are logged at info and above.
       if (logger.isLevelEnabled('debug')) {
         logger.debug(
-          { req_id: response.id, model: response.model_name, version: response.model_version, status: 200, latency_ms: Number(process.hrtime.bigint() - started) / 1e6 },
+          {
+            req_id: response.id,
+            model: response.model_name,
+            version: response.model_version,
+            status: 200,
+            latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+          },
           'infer',
         );
       }
@@ -242,7 +292,9 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
           .header('content-type', 'application/octet-stream')
           .send(encoded.body);
       }
-      return reply.header('content-type', 'application/json; charset=utf-8').send(encodeInferResponse(response));
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(encodeInferResponse(response));
     };
     api.post('/v2/models/:model/infer', infer);
     api.post('/v2/models/:model/versions/:version/infer', infer);
@@ -260,9 +312,12 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     api.get('/v2/models/:model/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
       model_stats: await engine.table.statistics(request.params.model),
     }));
-    api.get('/v2/models/:model/versions/:version/stats', async (request: FastifyRequest<{ Params: ModelParams }>) => ({
-      model_stats: await engine.table.statistics(request.params.model, request.params.version),
-    }));
+    api.get(
+      '/v2/models/:model/versions/:version/stats',
+      async (request: FastifyRequest<{ Params: ModelParams }>) => ({
+        model_stats: await engine.table.statistics(request.params.model, request.params.version),
+      }),
+    );
 
     api.get('/metrics', async (_req, reply) => {
       const text = await engine.metrics.render();

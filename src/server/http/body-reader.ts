@@ -38,7 +38,9 @@ export interface BodyReaderOptions {
 const EMPTY = Buffer.alloc(0);
 
 function tooLarge(limit: number): TendError {
-  return errors.payloadTooLarge(`request body is larger than the server accepts (body_limit_bytes = ${limit})`);
+  return errors.payloadTooLarge(
+    `request body is larger than the server accepts (body_limit_bytes = ${limit})`,
+  );
 }
 
 function isInferRoute(request: FastifyRequest): boolean {
@@ -50,7 +52,11 @@ function isInferRoute(request: FastifyRequest): boolean {
 export function bodyReader(options: BodyReaderOptions) {
   const { bodyLimitBytes, largeBodies, maxTensorElements } = options;
   const large = largeBodies.largeBodyBytes;
-  return (request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: Buffer) => void): void => {
+  return (
+    request: FastifyRequest,
+    payload: IncomingMessage,
+    done: (err: Error | null, body?: Buffer) => void,
+  ): void => {
     const req = request as RequestWithSlot;
     const lengthHeader = request.headers['content-length'];
     const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
@@ -89,7 +95,11 @@ export function bodyReader(options: BodyReaderOptions) {
       payload.removeListener('error', onError);
       if (err === null) {
         done(null, body);
-      } else if (err instanceof TendError && err.code !== 'TEND_PAYLOAD_TOO_LARGE' && err.code !== 'TEND_BAD_REQUEST') {
+      } else if (
+        err instanceof TendError &&
+        err.code !== 'TEND_PAYLOAD_TOO_LARGE' &&
+        err.code !== 'TEND_BAD_REQUEST'
+      ) {
         // Answer now; read and drop the rest of the body, cutting the connection past the body limit.
         chunks.length = 0;
         req[BODY_REFUSAL] = err;
@@ -131,7 +141,8 @@ export function bodyReader(options: BodyReaderOptions) {
       finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     };
     // A client that hangs up mid-body: a client error (logged at info), never a 500.
-    const onError = (err: Error): void => finish(errors.badRequest(`the request body ended early: ${err.message}`));
+    const onError = (err: Error): void =>
+      finish(errors.badRequest(`the request body ended early: ${err.message}`));
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);

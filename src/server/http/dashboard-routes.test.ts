@@ -50,9 +50,15 @@ describe('dashboard files', () => {
 
   test('an unknown file is 404 TEND_NOT_FOUND naming it; a wrong method is 404 too', async () => {
     const res = await injectJson(t.app, 'GET', '/dashboard/secret.txt');
-    assert.deepEqual([res.status, res.body], [404, { error: "no dashboard file 'secret.txt'", code: 'TEND_NOT_FOUND' }]);
+    assert.deepEqual(
+      [res.status, res.body],
+      [404, { error: "no dashboard file 'secret.txt'", code: 'TEND_NOT_FOUND' }],
+    );
     const post = await injectJson(t.app, 'POST', '/dashboard/app.js', {});
-    assert.deepEqual([post.status, post.body], [404, { error: 'no route for POST /dashboard/app.js', code: 'TEND_NOT_FOUND' }]);
+    assert.deepEqual(
+      [post.status, post.body],
+      [404, { error: 'no route for POST /dashboard/app.js', code: 'TEND_NOT_FOUND' }],
+    );
   });
 });
 
@@ -61,11 +67,18 @@ describe('dashboard data', () => {
     const res = await injectJson(t.app, 'GET', '/api/v1/dashboard/models');
     assert.equal(res.status, 200, res.text);
     const models = res.body['models'] as { name: string }[];
-    assert.deepEqual(models.map((m) => m.name), ['digits']);
+    assert.deepEqual(
+      models.map((m) => m.name),
+      ['digits'],
+    );
   });
 
   test('the series of a model, with a window and a bucket count', async () => {
-    const res = await injectJson(t.app, 'GET', '/api/v1/dashboard/models/digits/series?window=15m&buckets=10');
+    const res = await injectJson(
+      t.app,
+      'GET',
+      '/api/v1/dashboard/models/digits/series?window=15m&buckets=10',
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(typeof res.body, 'object');
     assert.ok(!('error' in res.body), res.text);
@@ -73,9 +86,25 @@ describe('dashboard data', () => {
 
   test('bad series queries: unknown parameters, a parameter twice, an unknown model', async () => {
     const unknown = await injectJson(t.app, 'GET', '/api/v1/dashboard/models/digits/series?bogus=1');
-    assert.deepEqual([unknown.status, unknown.body], [400, { error: 'unknown query parameter(s) bogus; use window (e.g. 15m) and buckets', code: 'TEND_INVALID_ARGUMENT' }]);
-    const twice = await injectJson(t.app, 'GET', '/api/v1/dashboard/models/digits/series?window=1m&window=2m');
-    assert.deepEqual([twice.status, twice.body], [400, { error: "give 'window' once", code: 'TEND_INVALID_ARGUMENT' }]);
+    assert.deepEqual(
+      [unknown.status, unknown.body],
+      [
+        400,
+        {
+          error: 'unknown query parameter(s) bogus; use window (e.g. 15m) and buckets',
+          code: 'TEND_INVALID_ARGUMENT',
+        },
+      ],
+    );
+    const twice = await injectJson(
+      t.app,
+      'GET',
+      '/api/v1/dashboard/models/digits/series?window=1m&window=2m',
+    );
+    assert.deepEqual(
+      [twice.status, twice.body],
+      [400, { error: "give 'window' once", code: 'TEND_INVALID_ARGUMENT' }],
+    );
     const badWindow = await injectJson(t.app, 'GET', '/api/v1/dashboard/models/digits/series?window=forever');
     assert.equal(badWindow.status, 400, badWindow.text);
     const model = await injectJson(t.app, 'GET', '/api/v1/dashboard/models/nope/series');

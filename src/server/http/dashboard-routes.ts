@@ -34,7 +34,12 @@ export function dashboardDir(): string {
 function load(path: string): StaticFile {
   const raw = readFileSync(path);
   const ext = path.slice(path.lastIndexOf('.'));
-  return { type: TYPES[ext] ?? 'application/octet-stream', raw, gzip: gzipSync(raw, { level: 9 }), etag: `"${createHash('sha256').update(raw).digest('hex').slice(0, 16)}"` };
+  return {
+    type: TYPES[ext] ?? 'application/octet-stream',
+    raw,
+    gzip: gzipSync(raw, { level: 9 }),
+    etag: `"${createHash('sha256').update(raw).digest('hex').slice(0, 16)}"`,
+  };
 }
 
 /** The dashboard's files by URL name, or an empty map when the assets are missing (a partial install). */
@@ -57,7 +62,11 @@ function loadAssets(): Map<string, StaticFile> {
 }
 
 function send(file: StaticFile, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  void reply.header('content-type', file.type).header('etag', file.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+  void reply
+    .header('content-type', file.type)
+    .header('etag', file.etag)
+    .header('cache-control', 'no-cache')
+    .header('vary', 'accept-encoding');
   if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
   const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
   if (gzip) void reply.header('content-encoding', 'gzip');
@@ -88,9 +97,19 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine): v
 
   app.get('/api/v1/dashboard/models', async () => ({ models: await engine.monitoring.dashboardModels() }));
 
-  app.get('/api/v1/dashboard/models/:model/series', async (request: FastifyRequest<{ Params: { model: string }; Querystring: Record<string, unknown> }>) => {
-    const unknown = Object.keys(request.query).filter((k) => k !== 'window' && k !== 'buckets');
-    if (unknown.length > 0) throw errors.invalidArgument(`unknown query parameter(s) ${unknown.join(', ')}; use window (e.g. 15m) and buckets`);
-    return engine.monitoring.dashboardSeries(request.params.model, queryString(request.query, 'window'), queryString(request.query, 'buckets'));
-  });
+  app.get(
+    '/api/v1/dashboard/models/:model/series',
+    async (request: FastifyRequest<{ Params: { model: string }; Querystring: Record<string, unknown> }>) => {
+      const unknown = Object.keys(request.query).filter((k) => k !== 'window' && k !== 'buckets');
+      if (unknown.length > 0)
+        throw errors.invalidArgument(
+          `unknown query parameter(s) ${unknown.join(', ')}; use window (e.g. 15m) and buckets`,
+        );
+      return engine.monitoring.dashboardSeries(
+        request.params.model,
+        queryString(request.query, 'window'),
+        queryString(request.query, 'buckets'),
+      );
+    },
+  );
 }

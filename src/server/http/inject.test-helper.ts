@@ -91,7 +91,8 @@ export async function openInjectApp(options: InjectAppOptions = {}): Promise<Inj
       await registry.close();
     }
   }
-  const repository = options.repository && options.repository.length > 0 ? writeRepository(options.repository) : undefined;
+  const repository =
+    options.repository && options.repository.length > 0 ? writeRepository(options.repository) : undefined;
   const config = ServerConfigSchema.parse({ ...options.config, port: 0, log_level: 'silent' });
   const engine = await Engine.open({ home, repos: repository ? [repository] : [], config });
   let app: FastifyInstance | undefined;
@@ -131,12 +132,20 @@ export interface Injected {
  * One request through `app.inject`: a string body is sent as it is, anything else as JSON.
  * @example const res = await injectJson(app, 'POST', '/v2/models/digits/infer', { inputs: [...] });
  */
-export async function injectJson(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Injected> {
+export async function injectJson(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Injected> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await app.inject({
     method,
     url,
-    ...(payload !== undefined ? { payload, headers: { 'content-type': 'application/json', ...headers } } : { headers }),
+    ...(payload !== undefined
+      ? { payload, headers: { 'content-type': 'application/json', ...headers } }
+      : { headers }),
   });
   let parsed: Record<string, unknown>;
   try {
@@ -150,5 +159,15 @@ export async function injectJson(app: FastifyInstance, method: 'GET' | 'POST' | 
 /** One digits_mlp request body: `rows` rows of 64 pixels from a seeded stream. */
 export function digitsBody(seed = 1, rows = 1, id?: string): Record<string, unknown> {
   const r = seededRandom(seed);
-  return { ...(id !== undefined ? { id } : {}), inputs: [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: Array.from({ length: 64 * rows }, () => Math.fround(r())) }] };
+  return {
+    ...(id !== undefined ? { id } : {}),
+    inputs: [
+      {
+        name: 'pixels',
+        datatype: 'FP32',
+        shape: [rows, 64],
+        data: Array.from({ length: 64 * rows }, () => Math.fround(r())),
+      },
+    ],
+  };
 }

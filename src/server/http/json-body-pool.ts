@@ -71,7 +71,10 @@ export class LargeBodies {
 
   /** The 503 for a large body that found no slot. */
   busyError(): TendError {
-    return errors.unavailable(`${this.slots} large request bodies (≥ ${this.largeBodyBytes} bytes) are being read or parsed already (limits.max_large_bodies); retry in 1 s`, 1);
+    return errors.unavailable(
+      `${this.slots} large request bodies (≥ ${this.largeBodyBytes} bytes) are being read or parsed already (limits.max_large_bodies); retry in 1 s`,
+      1,
+    );
   }
 
   /** Decode a large infer body in a worker. The body's memory moves to the worker (do not use it after). */
@@ -79,7 +82,10 @@ export class LargeBodies {
     if (this.closed) return Promise.reject(errors.unavailable('the server is shutting down', 1));
     const owner = this.pickWorker();
     const id = this.nextId++;
-    const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const whole =
+      body.byteOffset === 0 &&
+      body.byteLength === body.buffer.byteLength &&
+      body.buffer instanceof ArrayBuffer;
     const bytes = whole ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     const job: BodyJob = { id, body: bytes, headerLength };
     return new Promise<DecodedInferBody>((resolve, reject) => {

@@ -9,4 +9,6 @@ export interface BodyJob {
   headerLength: string | undefined;
 }
 
-export type BodyResult = { id: number; ok: true; decoded: DecodedInferBody } | { id: number; ok: false; code: ErrorCode; message: string };
+export type BodyResult =
+  | { id: number; ok: true; decoded: DecodedInferBody }
+  | { id: number; ok: false; code: ErrorCode; message: string };

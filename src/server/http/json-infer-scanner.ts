@@ -47,7 +47,14 @@ function isWhitespace(b: number): boolean {
 
 /** Bytes that may appear in a number or a literal (true, false, null); the real parser checks their form. */
 function isScalarByte(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2b || b === 0x2e || (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a);
+  return (
+    (b >= 0x30 && b <= 0x39) ||
+    b === 0x2d ||
+    b === 0x2b ||
+    b === 0x2e ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x41 && b <= 0x5a)
+  );
 }
 
 export class JsonInferScanner {
@@ -168,7 +175,10 @@ export class JsonInferScanner {
   }
 
   private close(isArray: boolean, top: Frame | undefined): void {
-    if (top === undefined || top.isArray !== isArray) this.fail(`'${isArray ? ']' : '}'}' does not close the open ${top === undefined ? 'value' : top.isArray ? 'array' : 'object'}`);
+    if (top === undefined || top.isArray !== isArray)
+      this.fail(
+        `'${isArray ? ']' : '}'}' does not close the open ${top === undefined ? 'value' : top.isArray ? 'array' : 'object'}`,
+      );
     this.stack.pop();
     if (top.role === Role.Shape) {
       this.shape = this.shapeDims.length <= MAX_SHAPE_DIMS ? this.shapeDims : null;
@@ -217,10 +227,15 @@ export class JsonInferScanner {
 
   private refuseCount(): never {
     this.done = true;
-    const label = this.inputName !== null ? `input '${this.inputName.slice(0, 64)}'` : `inputs[${this.inputIndex}]`;
+    const label =
+      this.inputName !== null ? `input '${this.inputName.slice(0, 64)}'` : `inputs[${this.inputIndex}]`;
     if (this.allowed === this.maxTensorElements) {
-      throw errors.invalidInput(`${label}: 'data' has more than limits.max_tensor_elements (${this.maxTensorElements}) elements; refused while reading the body`);
+      throw errors.invalidInput(
+        `${label}: 'data' has more than limits.max_tensor_elements (${this.maxTensorElements}) elements; refused while reading the body`,
+      );
     }
-    throw errors.invalidInput(`${label}: 'data' has more than the ${this.allowed} elements its shape [${(this.shape ?? []).join(',')}] declares; refused while reading the body`);
+    throw errors.invalidInput(
+      `${label}: 'data' has more than the ${this.allowed} elements its shape [${(this.shape ?? []).join(',')}] declares; refused while reading the body`,
+    );
   }
 }

@@ -14,7 +14,10 @@ import { DIGITS_MLP, injectJson, openInjectApp, type InjectApp } from './inject.
 
 const IRIS = fileURLToPath(new URL('../../../fixtures/train/iris.csv', import.meta.url));
 const irisCsv = readCsv(readFileSync(IRIS, 'utf8'), IRIS);
-const rows = irisCsv.rows.map((_, r) => ({ features: [0, 1, 2, 3].map((c) => numberCell(irisCsv, r, c)), label: irisCsv.rows[r]?.cells[4] as string }));
+const rows = irisCsv.rows.map((_, r) => ({
+  features: [0, 1, 2, 3].map((c) => numberCell(irisCsv, r, c)),
+  label: irisCsv.rows[r]?.cells[4] as string,
+}));
 
 let t: InjectApp;
 const learn = (path: string, body: unknown) => injectJson(t.app, 'POST', path, body);
@@ -22,12 +25,25 @@ const learn = (path: string, body: unknown) => injectJson(t.app, 'POST', path, b
 before(async () => {
   t = await openInjectApp({
     prepare: async (registry) => {
-      await trainAndRegister(registry, { data: IRIS, target: 'species', model: 'softmax', name: 'iris', alias: 'champion', seed: 1 });
+      await trainAndRegister(registry, {
+        data: IRIS,
+        target: 'species',
+        model: 'softmax',
+        name: 'iris',
+        alias: 'champion',
+        seed: 1,
+      });
     },
     registry: [{ name: 'pushed', model: DIGITS_MLP }],
     repository: [{ name: 'foreign', model: DIGITS_MLP }],
     // No snapshot here: a version cut mid-test would change what the later requests learn on.
-    config: { models: { iris: { online_learning: { snapshot_every: 100_000, publish_alias: 'live', max_samples_per_request: 200 } } } },
+    config: {
+      models: {
+        iris: {
+          online_learning: { snapshot_every: 100_000, publish_alias: 'live', max_samples_per_request: 200 },
+        },
+      },
+    },
   });
 });
 
@@ -41,7 +57,9 @@ describe('learn', () => {
     assert.equal(first.body['learned'], 3);
     assert.equal(first.body['samples_seen'], 3);
     assert.deepEqual(first.body['snapshots'], []);
-    const byVersion = await learn('/v2/models/iris/versions/1/learn', { samples: [{ features: rows[0]?.features, label: 0 }] });
+    const byVersion = await learn('/v2/models/iris/versions/1/learn', {
+      samples: [{ features: rows[0]?.features, label: 0 }],
+    });
     assert.equal(byVersion.status, 200, byVersion.text);
     assert.equal(byVersion.body['samples_seen'], 4);
   });
@@ -49,7 +67,9 @@ describe('learn', () => {
   test('bad samples: 400 with the reason, nothing learned, nothing registered', async () => {
     const registry = t.engine.registry;
     const versionsBefore = (await registry.models.listVersions('iris')).length;
-    const seenBefore = (await learn('/v2/models/iris/learn', { samples: [rows[1]] })).body['samples_seen'] as number;
+    const seenBefore = (await learn('/v2/models/iris/learn', { samples: [rows[1]] })).body[
+      'samples_seen'
+    ] as number;
     const bad: [unknown, RegExp][] = [
       [{}, /'samples' must be a non-empty array/],
       [{ samples: [] }, /non-empty array/],
@@ -67,7 +87,9 @@ describe('learn', () => {
       assert.match(String(res.body['error']), message);
     }
     // A whole request is refused when one sample is bad: nothing of it was learned.
-    const mixed = await learn('/v2/models/iris/learn', { samples: [rows[0], { features: [1], label: 'setosa' }] });
+    const mixed = await learn('/v2/models/iris/learn', {
+      samples: [rows[0], { features: [1], label: 'setosa' }],
+    });
     assert.equal(mixed.status, 400);
     const after = await learn('/v2/models/iris/learn', { samples: [rows[2]] });
     assert.equal(after.body['samples_seen'], seenBefore + 1);
@@ -93,6 +115,9 @@ describe('learn', () => {
     assert.equal(version.status, 404, version.text);
     assert.equal(version.body['code'], 'TEND_VERSION_NOT_FOUND');
     const get = await injectJson(t.app, 'GET', '/v2/models/iris/learn');
-    assert.deepEqual([get.status, get.body], [404, { error: 'no route for GET /v2/models/iris/learn', code: 'TEND_NOT_FOUND' }]);
+    assert.deepEqual(
+      [get.status, get.body],
+      [404, { error: 'no route for GET /v2/models/iris/learn', code: 'TEND_NOT_FOUND' }],
+    );
   });
 });

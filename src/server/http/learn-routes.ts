@@ -8,7 +8,10 @@ export function registerLearnRoutes(app: FastifyInstance, engine: Engine): void 
   const learn = async (request: FastifyRequest<{ Params: { model: string; version?: string } }>) => {
     const body = parseJsonObject(request.body);
     const unknown = Object.keys(body).filter((k) => k !== 'samples');
-    if (unknown.length > 0) throw errors.invalidInput(`unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the body is {"samples": [{"features": [...], "label": ...}]}`);
+    if (unknown.length > 0)
+      throw errors.invalidInput(
+        `unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the body is {"samples": [{"features": [...], "label": ...}]}`,
+      );
     return engine.learn(request.params.model, request.params.version, body);
   };
   app.post('/v2/models/:model/learn', learn);

@@ -25,14 +25,20 @@ export async function startHttpServer(
   engine: Engine,
   options: { host: string; port: number; bodyLimitBytes: number; logger?: Logger; tls?: TlsFiles },
 ): Promise<RunningServer> {
-  const app = buildHttpApp(engine, { bodyLimitBytes: options.bodyLimitBytes, ...(options.logger ? { logger: options.logger } : {}), ...(options.tls ? { tls: options.tls } : {}) });
+  const app = buildHttpApp(engine, {
+    bodyLimitBytes: options.bodyLimitBytes,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (err) {
     await app.close();
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE') {
-      throw errors.invalidArgument(`port ${options.port} on ${options.host} is already in use; stop the other server or pick another with --port`);
+      throw errors.invalidArgument(
+        `port ${options.port} on ${options.host} is already in use; stop the other server or pick another with --port`,
+      );
     }
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
       throw errors.invalidArgument(`cannot listen on ${options.host}:${options.port} (${code})`);
@@ -51,5 +57,10 @@ export async function startHttpServer(
     }
     return true;
   };
-  return { url: `${options.tls ? 'https' : 'http'}://${host}:${port}`, port, close: () => app.close(), drained };
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    port,
+    close: () => app.close(),
+    drained,
+  };
 }

@@ -52,7 +52,9 @@ describe('feedback', () => {
   });
 
   test('labels for logged rows are accepted', async () => {
-    const res = await post('/v2/models/digits/feedback', { feedback: [2, 3, 4].map((row) => ({ id: 'clean-0', row, label: row })) });
+    const res = await post('/v2/models/digits/feedback', {
+      feedback: [2, 3, 4].map((row) => ({ id: 'clean-0', row, label: row })),
+    });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body, { accepted: 3, unknown_ids: [], rejected: [] });
   });
@@ -94,7 +96,10 @@ describe('monitor view', () => {
 
   test('a parameter given twice, an unknown model: 400 TEND_INVALID_ARGUMENT, 404 TEND_MODEL_NOT_FOUND', async () => {
     const twice = await get('/v2/models/digits/monitor?last=5&last=6');
-    assert.deepEqual([twice.status, twice.body], [400, { error: "give 'last' once", code: 'TEND_INVALID_ARGUMENT' }]);
+    assert.deepEqual(
+      [twice.status, twice.body],
+      [400, { error: "give 'last' once", code: 'TEND_INVALID_ARGUMENT' }],
+    );
     const unknown = await get('/v2/models/nope/monitor');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body['code'], 'TEND_MODEL_NOT_FOUND');
@@ -110,7 +115,10 @@ describe('alerts', () => {
     for (const limit of ['0', '10001', '1.5', 'x']) {
       const bad = await get(`/api/v1/alerts?limit=${limit}`);
       assert.equal(bad.status, 400, limit);
-      assert.deepEqual(bad.body, { error: `limit '${limit}' must be a whole number from 1 to 10000`, code: 'TEND_INVALID_ARGUMENT' });
+      assert.deepEqual(bad.body, {
+        error: `limit '${limit}' must be a whole number from 1 to 10000`,
+        code: 'TEND_INVALID_ARGUMENT',
+      });
     }
     const twice = await get('/api/v1/alerts?limit=1&limit=2');
     assert.deepEqual(twice.body, { error: "give 'limit' once", code: 'TEND_INVALID_ARGUMENT' });

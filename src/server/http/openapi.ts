@@ -11,12 +11,18 @@ import { TEND_VERSION } from '../../core/version.js';
 
 const error = {
   type: 'object',
-  properties: { error: { type: 'string', description: 'What went wrong' }, code: { type: 'string', description: 'Stable TEND_* code' } },
+  properties: {
+    error: { type: 'string', description: 'What went wrong' },
+    code: { type: 'string', description: 'Stable TEND_* code' },
+  },
   required: ['error'],
 } as const;
 
 /** JSON Schema of the routes object (the input form: version refs may be numbers). */
-export const ROUTES_JSON_SCHEMA = z.toJSONSchema(DeploymentRoutesSchema, { io: 'input', target: 'openapi-3.0' }) as Record<string, unknown>;
+export const ROUTES_JSON_SCHEMA = z.toJSONSchema(DeploymentRoutesSchema, {
+  io: 'input',
+  target: 'openapi-3.0',
+}) as Record<string, unknown>;
 
 const deploymentRecord = {
   type: 'object',
@@ -31,16 +37,34 @@ const deploymentRecord = {
 
 /** Route schemas, for the document only: every handler validates its own input with precise messages. */
 export const SCHEMAS = {
-  listDeployments: { tags: ['deployments'], summary: 'Every endpoint with routes', response: { 200: { type: 'object', properties: { deployments: { type: 'array', items: deploymentRecord } } } } },
-  getDeployment: { tags: ['deployments'], summary: "An endpoint's routes and its shadow comparison", response: { 200: deploymentRecord, 404: error } },
+  listDeployments: {
+    tags: ['deployments'],
+    summary: 'Every endpoint with routes',
+    response: {
+      200: { type: 'object', properties: { deployments: { type: 'array', items: deploymentRecord } } },
+    },
+  },
+  getDeployment: {
+    tags: ['deployments'],
+    summary: "An endpoint's routes and its shadow comparison",
+    response: { 200: deploymentRecord, 404: error },
+  },
   putDeployment: {
     tags: ['deployments'],
     summary: "Set an endpoint's routes (every version they name is loaded and warm before traffic moves)",
     body: ROUTES_JSON_SCHEMA,
     response: { 200: deploymentRecord, 400: error, 404: error, 409: error },
   },
-  promote: { tags: ['deployments'], summary: 'The canary becomes the champion', response: { 200: deploymentRecord, 404: error, 409: error } },
-  rollback: { tags: ['deployments'], summary: 'Back to the champion alone', response: { 200: deploymentRecord, 404: error, 409: error } },
+  promote: {
+    tags: ['deployments'],
+    summary: 'The canary becomes the champion',
+    response: { 200: deploymentRecord, 404: error, 409: error },
+  },
+  rollback: {
+    tags: ['deployments'],
+    summary: 'Back to the champion alone',
+    response: { 200: deploymentRecord, 404: error, 409: error },
+  },
   history: {
     tags: ['deployments'],
     summary: 'Every change: who, when, before, after, why (newest first)',
@@ -61,7 +85,8 @@ export function registerOpenApi(app: FastifyInstance): void {
       info: {
         title: 'tend',
         version: TEND_VERSION,
-        description: 'KServe V2 / Open Inference Protocol (with Triton extensions) and the tend management API',
+        description:
+          'KServe V2 / Open Inference Protocol (with Triton extensions) and the tend management API',
       },
       tags: [
         { name: 'v2', description: 'Open Inference Protocol' },

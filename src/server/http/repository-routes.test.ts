@@ -7,7 +7,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIGITS_MLP, SMALL_CNN, digitsBody, injectJson, openInjectApp, type InjectApp } from './inject.test-helper.js';
+import {
+  DIGITS_MLP,
+  SMALL_CNN,
+  digitsBody,
+  injectJson,
+  openInjectApp,
+  type InjectApp,
+} from './inject.test-helper.js';
 
 describe('repository extension', () => {
   let t: InjectApp;
@@ -47,7 +54,9 @@ describe('repository extension', () => {
   });
 
   test('unload then load a model: 200 {} each, and it serves again', async () => {
-    const unload = await post('/v2/repository/models/digits/unload', { parameters: { unload_dependents: false } });
+    const unload = await post('/v2/repository/models/digits/unload', {
+      parameters: { unload_dependents: false },
+    });
     assert.equal(unload.status, 200, unload.text);
     assert.deepEqual(unload.body, {});
     const refused = await post('/v2/models/digits/infer', digitsBody());
@@ -99,7 +108,10 @@ describe('repository extension', () => {
 describe('model control none', () => {
   let t: InjectApp;
   before(async () => {
-    t = await openInjectApp({ repository: [{ name: 'digits', model: DIGITS_MLP }], config: { model_control_mode: 'none' } });
+    t = await openInjectApp({
+      repository: [{ name: 'digits', model: DIGITS_MLP }],
+      config: { model_control_mode: 'none' },
+    });
   });
   after(() => t.close());
 

@@ -16,11 +16,15 @@ export const HEADER_LENGTH = 'inference-header-content-length';
 /** Split a body at the declared JSON length; an invalid or too large length is the client's error. */
 export function splitBinaryBody(body: Buffer, headerValue: string): { json: Buffer; binary: Buffer } {
   if (!/^[0-9]+$/.test(headerValue.trim())) {
-    throw errors.invalidInput(`Inference-Header-Content-Length must be a non-negative integer, got '${headerValue}'`);
+    throw errors.invalidInput(
+      `Inference-Header-Content-Length must be a non-negative integer, got '${headerValue}'`,
+    );
   }
   const length = Number(headerValue.trim());
   if (length > body.length) {
-    throw errors.invalidInput(`Inference-Header-Content-Length is ${length} but the body has only ${body.length} bytes`);
+    throw errors.invalidInput(
+      `Inference-Header-Content-Length is ${length} but the body has only ${body.length} bytes`,
+    );
   }
   return { json: body.subarray(0, length), binary: body.subarray(length) };
 }
@@ -34,10 +38,14 @@ export function binaryInputReader(binary: Buffer): { read: BinaryInputReader; fi
   let offset = 0;
   const read: BinaryInputReader = (name, datatype, shape, sizeBytes) => {
     if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
-      throw errors.invalidInput(`input '${name}': parameters.binary_data_size must be a non-negative integer`);
+      throw errors.invalidInput(
+        `input '${name}': parameters.binary_data_size must be a non-negative integer`,
+      );
     }
     if (offset + sizeBytes > binary.length) {
-      throw errors.invalidInput(`input '${name}': binary_data_size ${sizeBytes} runs past the end of the body (${binary.length - offset} bytes left)`);
+      throw errors.invalidInput(
+        `input '${name}': binary_data_size ${sizeBytes} runs past the end of the body (${binary.length - offset} bytes left)`,
+      );
     }
     const bytes = binary.subarray(offset, offset + sizeBytes);
     offset += sizeBytes;
@@ -47,7 +55,9 @@ export function binaryInputReader(binary: Buffer): { read: BinaryInputReader; fi
     read,
     finish() {
       if (offset !== binary.length) {
-        throw errors.invalidInput(`the body has ${binary.length - offset} bytes after the binary inputs it declares`);
+        throw errors.invalidInput(
+          `the body has ${binary.length - offset} bytes after the binary inputs it declares`,
+        );
       }
     },
   };
@@ -94,4 +104,3 @@ export function encodeBinaryResponse(
 export function wantsBinary(choice: { all: boolean; names: Set<string> }): boolean {
   return choice.all || choice.names.size > 0;
 }
-

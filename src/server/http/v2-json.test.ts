@@ -8,7 +8,8 @@ test('an empty "inputs" array decodes (models without inputs); a missing one doe
   for (const body of [{}, { inputs: 'x' }, { inputs: null }]) {
     assert.throws(
       () => decodeInferRequest(body),
-      (err: unknown) => err instanceof TendError && err.code === 'TEND_INVALID_INPUT' && /"inputs" array/.test(err.message),
+      (err: unknown) =>
+        err instanceof TendError && err.code === 'TEND_INVALID_INPUT' && /"inputs" array/.test(err.message),
     );
   }
 });

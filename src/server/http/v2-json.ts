@@ -15,7 +15,14 @@ import {
   tooMany,
   type ParameterOwner,
 } from '../../core/input-limits.js';
-import { INTEGER_RANGES, elementCount, isDataType, type DataType, type NumericArray, type Tensor } from '../../core/tensor.js';
+import {
+  INTEGER_RANGES,
+  elementCount,
+  isDataType,
+  type DataType,
+  type NumericArray,
+  type Tensor,
+} from '../../core/tensor.js';
 import type { InferRequest, InferResponse } from '../../engine/index.js';
 // From its own module, not the engine's index: the body-parsing worker loads this file and must not load the engine.
 import { checkClassificationK } from '../../engine/serving/classification.js';
@@ -43,8 +50,15 @@ export function parseJsonBody(body: unknown): unknown {
 /**
  * Parse a management request body that must be a JSON object. `optional`: an empty body is `{}`.
  */
-export function parseJsonObject(body: unknown, options: { optional?: boolean } = {}): Record<string, unknown> {
-  if (options.optional && (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0))) return {};
+export function parseJsonObject(
+  body: unknown,
+  options: { optional?: boolean } = {},
+): Record<string, unknown> {
+  if (
+    options.optional &&
+    (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0))
+  )
+    return {};
   const parsed = parseJsonBody(body);
   if (!isObject(parsed)) throw errors.invalidInput('request body must be a JSON object');
   return parsed;
@@ -140,9 +154,15 @@ export function decodeData(name: string, datatype: DataType, values: readonly un
       const out = datatype === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) throw badElement(name, i, v, `an integer for ${datatype}`);
+        if (typeof v !== 'number' || !Number.isInteger(v))
+          throw badElement(name, i, v, `an integer for ${datatype}`);
         if (!Number.isSafeInteger(v)) {
-          throw badElement(name, i, v, `an integer within ±2^53 (JSON numbers beyond that lose precision; use the binary extension)`);
+          throw badElement(
+            name,
+            i,
+            v,
+            `an integer within ±2^53 (JSON numbers beyond that lose precision; use the binary extension)`,
+          );
         }
         if (datatype === 'UINT64' && v < 0) throw badElement(name, i, v, 'a non-negative integer for UINT64');
         out[i] = BigInt(v);
@@ -171,12 +191,17 @@ export function decodeData(name: string, datatype: DataType, values: readonly un
     default: {
       const range = INTEGER_RANGES[datatype] as readonly [number, number];
       const out: NumericArray =
-        datatype === 'INT8' ? new Int8Array(n)
-        : datatype === 'INT16' ? new Int16Array(n)
-        : datatype === 'INT32' ? new Int32Array(n)
-        : datatype === 'UINT8' ? new Uint8Array(n)
-        : datatype === 'UINT16' ? new Uint16Array(n)
-        : new Uint32Array(n);
+        datatype === 'INT8'
+          ? new Int8Array(n)
+          : datatype === 'INT16'
+            ? new Int16Array(n)
+            : datatype === 'INT32'
+              ? new Int32Array(n)
+              : datatype === 'UINT8'
+                ? new Uint8Array(n)
+                : datatype === 'UINT16'
+                  ? new Uint16Array(n)
+                  : new Uint32Array(n);
       const [lo, hi] = range;
       for (let i = 0; i < n; i++) {
         const v = values[i];
@@ -191,20 +216,31 @@ export function decodeData(name: string, datatype: DataType, values: readonly un
 }
 
 function decodeShape(name: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers`);
+  if (!Array.isArray(shape))
+    throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers`);
   let count = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw errors.invalidInput(`input '${name}': 'shape' must be an array of non-negative integers, got ${previewValue(shape, 100)}`);
+      throw errors.invalidInput(
+        `input '${name}': 'shape' must be an array of non-negative integers, got ${previewValue(shape, 100)}`,
+      );
     }
     count *= d;
   }
-  if (count > MAX_ELEMENTS) throw errors.invalidInput(`input '${name}': shape ${previewValue(shape, 100)} declares too many elements`);
+  if (count > MAX_ELEMENTS)
+    throw errors.invalidInput(
+      `input '${name}': shape ${previewValue(shape, 100)} declares too many elements`,
+    );
   return shape as number[];
 }
 
 /** Hands out the bytes of binary inputs in request order (the binary tensor extension). */
-export type BinaryInputReader = (name: string, datatype: DataType, shape: number[], sizeBytes: unknown) => Tensor['data'];
+export type BinaryInputReader = (
+  name: string,
+  datatype: DataType,
+  shape: number[],
+  sizeBytes: unknown,
+) => Tensor['data'];
 
 /**
  * The limits on a `parameters` object (core/input-limits.ts), and the values the protocol allows:
@@ -216,20 +252,28 @@ function checkJsonParameters(params: Record<string, unknown>, owner: ParameterOw
   for (const key in params) {
     const value = params[key];
     if (typeof value === 'object' && value !== null) {
-      throw errors.invalidInput(`${owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`}.${key} must be a string, a number or a boolean`);
+      throw errors.invalidInput(
+        `${owner === 'request' ? 'parameters' : `${owner}[${index}].parameters`}.${key} must be a string, a number or a boolean`,
+      );
     }
   }
 }
 
 function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader | undefined): Tensor {
-  if (!isObject(raw)) throw errors.invalidInput(`inputs[${index}] must be an object with name, shape, datatype and data`);
+  if (!isObject(raw))
+    throw errors.invalidInput(`inputs[${index}] must be an object with name, shape, datatype and data`);
   const name = raw['name'];
-  if (typeof name !== 'string' || name === '') throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
-  if (isOverBytes(name, MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
+  if (typeof name !== 'string' || name === '')
+    throw errors.invalidInput(`inputs[${index}] needs a non-empty string 'name'`);
+  if (isOverBytes(name, MAX_TENSOR_NAME_BYTES))
+    throw tooLong(`the name of inputs[${index}]`, name, MAX_TENSOR_NAME_BYTES);
   const datatype = raw['datatype'];
   if (!isDataType(datatype)) {
-    if (typeof datatype === 'string' && isOverBytes(datatype, MAX_DATATYPE_BYTES)) throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
-    throw errors.invalidInput(`input '${name}': unknown datatype ${previewValue(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+    if (typeof datatype === 'string' && isOverBytes(datatype, MAX_DATATYPE_BYTES))
+      throw tooLong(`the datatype of input '${name}'`, datatype, MAX_DATATYPE_BYTES);
+    throw errors.invalidInput(
+      `input '${name}': unknown datatype ${previewValue(datatype)}; use one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`,
+    );
   }
   const shape = decodeShape(name, raw['shape']);
   const params = raw['parameters'];
@@ -243,7 +287,8 @@ function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader 
         `input '${name}' has parameters.binary_data_size but the request has no Inference-Header-Content-Length header`,
       );
     }
-    if (raw['data'] !== undefined) throw errors.invalidInput(`input '${name}' has both 'data' and binary_data_size; give one`);
+    if (raw['data'] !== undefined)
+      throw errors.invalidInput(`input '${name}' has both 'data' and binary_data_size; give one`);
     return { name, datatype, shape, data: readBinary(name, datatype, shape, params['binary_data_size']) };
   }
   const data = raw['data'];
@@ -251,7 +296,9 @@ function decodeInput(raw: unknown, index: number, readBinary: BinaryInputReader 
   const flat = flatten(data, name);
   const expected = elementCount(shape);
   if (flat.length !== expected) {
-    throw errors.invalidInput(`input '${name}': 'data' has ${flat.length} elements but shape ${previewValue(shape, 100)} needs ${expected}`);
+    throw errors.invalidInput(
+      `input '${name}': 'data' has ${flat.length} elements but shape ${previewValue(shape, 100)} needs ${expected}`,
+    );
   }
   return { name, datatype, shape, data: decodeData(name, datatype, flat) };
 }
@@ -272,7 +319,8 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
   // May be empty: a model without inputs (a constant producer) is called with `"inputs": []`; the engine
   // checks the inputs against the model's signature.
   if (!Array.isArray(inputs)) throw errors.invalidInput('request needs an "inputs" array');
-  if (inputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('inputs', inputs.length, MAX_TENSORS_PER_REQUEST);
+  if (inputs.length > MAX_TENSORS_PER_REQUEST)
+    throw tooMany('inputs', inputs.length, MAX_TENSORS_PER_REQUEST);
   // The id first: it is the one string of a request that is echoed and stored.
   const id = body['id'];
   if (id !== undefined) {
@@ -293,16 +341,22 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
   const outputs = body['outputs'];
   if (outputs !== undefined) {
     if (!Array.isArray(outputs)) throw errors.invalidInput('"outputs" must be an array of {"name"} objects');
-    if (outputs.length > MAX_TENSORS_PER_REQUEST) throw tooMany('outputs', outputs.length, MAX_TENSORS_PER_REQUEST);
+    if (outputs.length > MAX_TENSORS_PER_REQUEST)
+      throw tooMany('outputs', outputs.length, MAX_TENSORS_PER_REQUEST);
     request.outputs = outputs.map((o, i) => {
-      if (!isObject(o) || typeof o['name'] !== 'string') throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
-      if (isOverBytes(o['name'], MAX_TENSOR_NAME_BYTES)) throw tooLong(`the name of outputs[${i}]`, o['name'], MAX_TENSOR_NAME_BYTES);
+      if (!isObject(o) || typeof o['name'] !== 'string')
+        throw errors.invalidInput(`outputs[${i}] needs a string 'name'`);
+      if (isOverBytes(o['name'], MAX_TENSOR_NAME_BYTES))
+        throw tooLong(`the name of outputs[${i}]`, o['name'], MAX_TENSOR_NAME_BYTES);
       const oparams = o['parameters'];
-      if (oparams !== undefined && !isObject(oparams)) throw errors.invalidInput(`outputs[${i}].parameters must be an object`);
+      if (oparams !== undefined && !isObject(oparams))
+        throw errors.invalidInput(`outputs[${i}].parameters must be an object`);
       if (oparams?.['classification'] !== undefined) {
         const k = oparams['classification'];
         if (typeof k !== 'number') {
-          throw errors.invalidInput(`output '${previewValue(o['name'])}': parameters.classification must be an integer, got ${previewValue(k)}`);
+          throw errors.invalidInput(
+            `output '${previewValue(o['name'])}': parameters.classification must be an integer, got ${previewValue(k)}`,
+          );
         }
         request.classification ??= new Map();
         request.classification.set(o['name'], checkClassificationK(o['name'], k));

@@ -24,7 +24,15 @@ export function modelMetadata(engine: Engine, sv: ServedVersion): ModelMetadata 
     name: sv.model,
     versions: ready.length > 0 ? ready : [String(sv.version)],
     platform: 'onnxruntime_onnx',
-    inputs: sv.signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
-    outputs: sv.signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype ?? s.onnx_type, shape: v2Shape(s.shape) })),
+    inputs: sv.signature.inputs.map((s) => ({
+      name: s.name,
+      datatype: s.datatype ?? s.onnx_type,
+      shape: v2Shape(s.shape),
+    })),
+    outputs: sv.signature.outputs.map((s) => ({
+      name: s.name,
+      datatype: s.datatype ?? s.onnx_type,
+      shape: v2Shape(s.shape),
+    })),
   };
 }

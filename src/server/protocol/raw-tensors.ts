@@ -4,7 +4,13 @@
  * length followed by the bytes.
  */
 import { errors } from '../../core/errors.js';
-import { BYTES_PER_ELEMENT, arrayConstructorFor, elementCount, type DataType, type Tensor } from '../../core/tensor.js';
+import {
+  BYTES_PER_ELEMENT,
+  arrayConstructorFor,
+  elementCount,
+  type DataType,
+  type Tensor,
+} from '../../core/tensor.js';
 
 /** Decode BYTES elements: each a 4-byte little-endian length, then that many bytes (UTF-8). */
 export function decodeBytesElements(name: string, bytes: Uint8Array, count: number): string[] {
@@ -12,16 +18,22 @@ export function decodeBytesElements(name: string, bytes: Uint8Array, count: numb
   const out = new Array<string>(count);
   let offset = 0;
   for (let i = 0; i < count; i++) {
-    if (offset + 4 > buf.length) throw errors.invalidInput(`input '${name}': BYTES element ${i} has a truncated length prefix`);
+    if (offset + 4 > buf.length)
+      throw errors.invalidInput(`input '${name}': BYTES element ${i} has a truncated length prefix`);
     const length = buf.readUInt32LE(offset);
     offset += 4;
     if (offset + length > buf.length) {
-      throw errors.invalidInput(`input '${name}': BYTES element ${i} declares ${length} bytes but only ${buf.length - offset} remain`);
+      throw errors.invalidInput(
+        `input '${name}': BYTES element ${i} declares ${length} bytes but only ${buf.length - offset} remain`,
+      );
     }
     out[i] = buf.toString('utf8', offset, offset + length);
     offset += length;
   }
-  if (offset !== buf.length) throw errors.invalidInput(`input '${name}': ${buf.length - offset} bytes follow its ${count} BYTES elements`);
+  if (offset !== buf.length)
+    throw errors.invalidInput(
+      `input '${name}': ${buf.length - offset} bytes follow its ${count} BYTES elements`,
+    );
   return out;
 }
 
@@ -30,19 +42,28 @@ export function decodeBytesElements(name: string, bytes: Uint8Array, count: numb
  * copied once into a fresh, aligned typed array (the runtime then transfers its buffer to the worker).
  * `what` names the source in messages (e.g. "binary_data_size", "raw_input_contents").
  */
-export function tensorDataFromRaw(name: string, datatype: DataType, shape: readonly number[], bytes: Uint8Array, what: string): Tensor['data'] {
+export function tensorDataFromRaw(
+  name: string,
+  datatype: DataType,
+  shape: readonly number[],
+  bytes: Uint8Array,
+  what: string,
+): Tensor['data'] {
   const count = elementCount(shape);
   if (datatype === 'BYTES') return decodeBytesElements(name, bytes, count);
   const need = count * BYTES_PER_ELEMENT[datatype];
   if (bytes.length !== need) {
-    throw errors.invalidInput(`input '${name}': ${what} is ${bytes.length} bytes but shape ${JSON.stringify(shape)} of ${datatype} needs ${need}`);
+    throw errors.invalidInput(
+      `input '${name}': ${what} is ${bytes.length} bytes but shape ${JSON.stringify(shape)} of ${datatype} needs ${need}`,
+    );
   }
   const data = new (arrayConstructorFor(datatype))(count);
   new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes);
   if (datatype === 'BOOL') {
     const flags = data as Uint8Array;
     for (let i = 0; i < flags.length; i++) {
-      if ((flags[i] as number) > 1) throw errors.invalidInput(`input '${name}': BOOL element ${i} is ${flags[i]}, expected 0 or 1`);
+      if ((flags[i] as number) > 1)
+        throw errors.invalidInput(`input '${name}': BOOL element ${i} is ${flags[i]}, expected 0 or 1`);
     }
   }
   return data;
