@@ -2,8 +2,9 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs
- * N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies, commits),
+ * --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
+ * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or
  * wrk is missing.
@@ -49,6 +50,7 @@ const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
+import { runCommits } from './commits.js';
 
 const SECTIONS = [
   'ceiling',
@@ -64,6 +66,7 @@ const SECTIONS = [
   'training',
   'auth',
   'bodies',
+  'commits',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -71,8 +74,8 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function parseSections(text: string | undefined): Set<Section> {
-  if (text === undefined) return new Set(SECTIONS);
+function parseSections(text: string | undefined, before: string | undefined): Set<Section> {
+  if (text === undefined) return new Set(SECTIONS.filter((s) => s !== 'commits' || before !== undefined));
   const picked = new Set<Section>();
   for (const name of text.split(',').map((s) => s.trim())) {
     if (!(SECTIONS as readonly string[]).includes(name)) {
@@ -80,6 +83,8 @@ function parseSections(text: string | undefined): Set<Section> {
     }
     picked.add(name as Section);
   }
+  if (picked.has('commits') && before === undefined)
+    throw new Error('the commits section needs --before REF (the commit to compare HEAD with)');
   return picked;
 }
 
@@ -111,6 +116,8 @@ async function main(): Promise<number> {
       duration: { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      before: { type: 'string' },
+      after: { type: 'string', default: 'HEAD' },
     },
     allowPositionals: false,
   });
@@ -120,7 +127,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const quick = values.quick ?? false;
-  const sections = parseSections(values.only);
+  const sections = parseSections(values.only, values.before);
   const settings: BenchSettings = {
     quick,
     runs: Math.round(positiveNumber(values.runs, quick ? 1 : 3, 'runs')),
@@ -195,11 +202,16 @@ async function main(): Promise<number> {
       if (!('data' in both)) {
         results.ceiling = both;
         results.digits = both;
+        results.digitsToken = both;
+        results.peer = both;
       } else {
         results.ceiling = { data: both.data.ceiling };
         results.digits = {
           data: { figures: both.data.digits, testAccuracy: digitsArtifact(ctx).testAccuracy },
         };
+        results.digitsToken = { data: both.data.token };
+        results.peer =
+          'skipped' in both.data.peer ? { skipped: both.data.peer.skipped } : { data: both.data.peer };
       }
     } else if (wantCeiling) {
       results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
@@ -271,6 +283,12 @@ async function main(): Promise<number> {
           }),
       );
     }
+    if (sections.has('commits') && values.before !== undefined) {
+      const [before, after] = [values.before, values.after ?? 'HEAD'];
+      results.commits = await outcome(`request path: ${before} vs ${after}, interleaved`, () =>
+        runCommits(ctx, before, after),
+      );
+    }
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });
@@ -297,6 +315,7 @@ async function main(): Promise<number> {
   const failed = [
     full.ceiling,
     full.digits,
+    full.digitsToken,
     full.compute,
     full.batching,
     full.paired,
@@ -309,6 +328,7 @@ async function main(): Promise<number> {
     full.training,
     full.auth,
     full.largeBodies,
+    full.commits,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');
