@@ -9,7 +9,7 @@
  * wrk is missing.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
+import { SOAK_END, SOAK_START, withSoakBlock } from './soak-report.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
