@@ -10,6 +10,8 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SOAK_END, SOAK_START, withSoakBlock } from './soak-report.js';
+import { gitState, resultsFileOf, resultsFileText, resultsPathFor } from './results-file.js';
+import { updateReadme } from './readme.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -152,6 +154,7 @@ async function main(): Promise<number> {
     log,
   };
   const started = performance.now();
+  const git = gitState(REPO_ROOT);
   const results: Omit<BenchResults, 'elapsedSeconds'> = {
     machine: describeMachine(wrk, await measureBusyCores()),
     settings,
@@ -286,6 +289,19 @@ async function main(): Promise<number> {
       ? withSoakBlock(renderMarkdown(full), soak)
       : renderMarkdown(full),
   );
+  // BENCHMARKS.json beside it; README's table follows the real report only.
+  const resultsPath = resultsPathFor(outPath);
+  writeFileSync(resultsPath, resultsFileText(resultsFileOf(full, evaluateTargets(full), git)));
+  let readmeFailed = false;
+  if (outPath === join(REPO_ROOT, 'BENCHMARKS.md')) {
+    try {
+      updateReadme(resultsPath);
+      log(`README.md's benchmark table regenerated from ${resultsPath}`);
+    } catch (err) {
+      readmeFailed = true;
+      log(`!! README.md's benchmark table not updated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   log('\n== targets');
   for (const t of evaluateTargets(full)) {
     const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
@@ -293,7 +309,7 @@ async function main(): Promise<number> {
       `${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`,
     );
   }
-  log(`\nreport written to ${outPath}`);
+  log(`\nreport written to ${outPath} (and ${resultsPath})`);
   const failed = [
     full.ceiling,
     full.digits,
@@ -313,7 +329,7 @@ async function main(): Promise<number> {
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');
   if (missed.length > 0) log(`\n${missed.length} target(s) missed: npm run bench exits 1`);
-  return failed || missed.length > 0 ? 1 : 0;
+  return failed || readmeFailed || missed.length > 0 ? 1 : 0;
 }
 
 main().then(
