@@ -5,6 +5,8 @@
  * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs
  * N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
+ * BENCHMARKS.json (the targets rows, machine-readable) goes beside the report; when the report is
+ * the real BENCHMARKS.md, README's benchmark table is regenerated from it (bench/readme.ts).
  * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or
  * wrk is missing.
  */
