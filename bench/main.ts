@@ -6,11 +6,15 @@
  * --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
+ * BENCHMARKS.json (the targets rows, machine-readable) goes beside the report; when the report is
+ * the real BENCHMARKS.md, README's benchmark table is regenerated from it (bench/readme.ts).
  * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or
  * wrk is missing.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
+import { SOAK_END, SOAK_START, withSoakBlock } from './soak-report.js';
+import { gitState, resultsFileOf, resultsFileText, resultsPathFor } from './results-file.js';
+import { updateReadme } from './readme.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -159,6 +163,7 @@ async function main(): Promise<number> {
     log,
   };
   const started = performance.now();
+  const git = gitState(REPO_ROOT);
   const results: Omit<BenchResults, 'elapsedSeconds'> = {
     machine: describeMachine(wrk, await measureBusyCores()),
     settings,
@@ -304,6 +309,19 @@ async function main(): Promise<number> {
       ? withSoakBlock(renderMarkdown(full), soak)
       : renderMarkdown(full),
   );
+  // BENCHMARKS.json beside it; README's table follows the real report only.
+  const resultsPath = resultsPathFor(outPath);
+  writeFileSync(resultsPath, resultsFileText(resultsFileOf(full, evaluateTargets(full), git)));
+  let readmeFailed = false;
+  if (outPath === join(REPO_ROOT, 'BENCHMARKS.md')) {
+    try {
+      updateReadme(resultsPath);
+      log(`README.md's benchmark table regenerated from ${resultsPath}`);
+    } catch (err) {
+      readmeFailed = true;
+      log(`!! README.md's benchmark table not updated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   log('\n== targets');
   for (const t of evaluateTargets(full)) {
     const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
@@ -311,7 +329,7 @@ async function main(): Promise<number> {
       `${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`,
     );
   }
-  log(`\nreport written to ${outPath}`);
+  log(`\nreport written to ${outPath} (and ${resultsPath})`);
   const failed = [
     full.ceiling,
     full.digits,
@@ -333,7 +351,7 @@ async function main(): Promise<number> {
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');
   if (missed.length > 0) log(`\n${missed.length} target(s) missed: npm run bench exits 1`);
-  return failed || missed.length > 0 ? 1 : 0;
+  return failed || readmeFailed || missed.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -34,6 +34,7 @@ import { renderIsolation, type IsolationResult } from './isolation.js';
 import { ratio } from './statistics.js';
 import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
 import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
+import { renderTargetsTable } from './targets-table.js';
 
 export { dataOf, type Outcome, type TargetRow, type Verdict } from './report-rows.js';
 
@@ -348,20 +349,7 @@ export function renderMarkdown(results: BenchResults): string {
   );
 
   out.push('## Targets', '');
-  out.push(
-    table(
-      ['target', 'figure', 'baseline (same run)', 'ratio', 'target', 'result'],
-      evaluateTargets(results).map((t) => [
-        t.name,
-        t.figure,
-        t.baseline,
-        fmtRatio(t.ratio),
-        t.target,
-        t.note === '' ? `**${t.verdict}**` : `**${t.verdict}** — ${t.note}`,
-      ]),
-    ),
-    '',
-  );
+  out.push(renderTargetsTable(evaluateTargets(results)), '');
 
   out.push('## 1. HTTP: digits model over JSON vs a bare Fastify server', '');
   out.push(
