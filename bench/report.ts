@@ -166,27 +166,29 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
     });
   }
   const withToken = dataOf(results.digitsToken)?.find((f) => f.connections === 32);
-  rows.push(
-    throughputRow(
-      'Digits model over JSON, c=32, a token on every request (req/s)',
-      withToken,
-      bare,
-      'bare Fastify',
-      TARGETS.digitsWithTokenOverCeiling,
-      whyMissing(withToken === undefined ? results.digitsToken : results.ceiling),
-    ),
-  );
+  if (results.digitsToken !== undefined)
+    rows.push(
+      throughputRow(
+        'Digits model over JSON, c=32, a token on every request (req/s)',
+        withToken,
+        bare,
+        'bare Fastify',
+        TARGETS.digitsWithTokenOverCeiling,
+        whyMissing(withToken === undefined ? results.digitsToken : results.ceiling),
+      ),
+    );
   const peer = dataOf(results.peer)?.figures.find((f) => f.connections === 32);
-  rows.push(
-    throughputRow(
-      'Digits model over JSON, c=32, vs FastAPI + PyTorch (req/s)',
-      served,
-      peer,
-      'FastAPI + PyTorch',
-      TARGETS.digitsOverPeer,
-      whyMissing(served === undefined ? results.digits : results.peer),
-    ),
-  );
+  if (results.peer !== undefined)
+    rows.push(
+      throughputRow(
+        'Digits model over JSON, c=32, vs FastAPI + PyTorch (req/s)',
+        served,
+        peer,
+        'FastAPI + PyTorch',
+        TARGETS.digitsOverPeer,
+        whyMissing(served === undefined ? results.digits : results.peer),
+      ),
+    );
 
   const encoderName = 'text_encoder_6l with dynamic batching, 16 clients (items/s)';
   const encoderTarget = `≥ ${TARGETS.encoderBatchingOverCompute.toFixed(2)}`;
