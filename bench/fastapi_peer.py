@@ -7,8 +7,8 @@ the same V2 JSON as tend: `inputs[0]` with `shape` [rows, 64] and flat `data`; i
 
 Run by bench/peer.ts as
   TEND_PEER_MODEL=model.onnx /usr/bin/python3 -m uvicorn fastapi_peer:app --app-dir bench \
-      --workers 2 --no-access-log --log-level warning --port PORT
-(Debian's python3-fastapi, python3-uvicorn, python3-torch, python3-onnx).
+      --workers 2 --loop uvloop --http httptools --no-access-log --log-level warning --port PORT
+(Debian's python3-fastapi, python3-uvicorn, python3-uvloop, python3-httptools, python3-torch, python3-onnx).
 """
 
 import os

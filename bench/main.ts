@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
- * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
+ * Options: --quick (the headline sections with short runs: a regression guard in a few minutes), --only a,b (sections: ceiling, digits,
  * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies, commits),
  * --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
@@ -78,7 +78,15 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function parseSections(text: string | undefined, before: string | undefined): Set<Section> {
+/**
+ * `--quick`: the regression guard — the headline ratios (digits vs Fastify, with a token, vs the Python
+ * peer; the batching target; a shadow's cost) with short runs, in a few minutes.
+ */
+const QUICK_SECTIONS: readonly Section[] = ['digits', 'compute', 'batching', 'shadow'];
+
+function parseSections(text: string | undefined, before: string | undefined, quick: boolean): Set<Section> {
+  if (text === undefined && quick)
+    return new Set([...QUICK_SECTIONS, ...(before !== undefined ? (['commits'] as const) : [])]);
   if (text === undefined) return new Set(SECTIONS.filter((s) => s !== 'commits' || before !== undefined));
   const picked = new Set<Section>();
   for (const name of text.split(',').map((s) => s.trim())) {
@@ -131,10 +139,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const quick = values.quick ?? false;
-  const sections = parseSections(values.only, values.before);
+  const sections = parseSections(values.only, values.before, values.quick ?? false);
   const settings: BenchSettings = {
     quick,
-    runs: Math.round(positiveNumber(values.runs, quick ? 1 : 3, 'runs')),
+    // Quick runs keep three interleaved runs per figure (a median, not one sample), only shorter.
+    runs: Math.round(positiveNumber(values.runs, 3, 'runs')),
     durationSeconds: Math.round(positiveNumber(values.duration, quick ? 3 : 8, 'duration')),
     warmupSeconds: quick ? 1 : 2,
     computeSecondsPerRun: quick ? 0.3 : 2,
@@ -168,6 +177,7 @@ async function main(): Promise<number> {
     machine: describeMachine(wrk, await measureBusyCores()),
     settings,
     date: new Date(),
+    git,
   };
   log(`tend bench: sections ${[...sections].join(', ')}; scratch ${workDir}`);
   if (results.machine.busyCoresAtStart > BUSY_CORES) {
@@ -177,9 +187,9 @@ async function main(): Promise<number> {
   }
 
   try {
-    const batchingModels: BenchModel[] = [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(
-      modelAvailable,
-    );
+    const batchingModels: BenchModel[] = (
+      quick ? [TINY_TEXT_ENCODER, TEXT_ENCODER_6L] : [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L]
+    ).filter(modelAvailable);
     const skippedModels = modelAvailable(TEXT_ENCODER_6L) ? [] : [TEXT_ENCODER_6L.name];
     // Baselines run with their figures: digits needs the ceiling, batching the compute ceilings.
     const wantCompute = sections.has('compute') || sections.has('batching');

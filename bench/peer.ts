@@ -24,16 +24,17 @@ export function peerAvailable(): { versions: string } | { missing: string } {
     PEER_PYTHON,
     [
       '-c',
-      'import fastapi, uvicorn, torch, onnx, sys; ' +
-        'print(f"Python {sys.version.split()[0]}, FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}, PyTorch {torch.__version__}")',
+      'import fastapi, uvicorn, uvloop, httptools, torch, onnx, sys; ' +
+        'print(f"Python {sys.version.split()[0]}, FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__} ' +
+        '(uvloop {uvloop.__version__}, httptools {httptools.__version__}), PyTorch {torch.__version__}")',
     ],
     { encoding: 'utf8', timeout: 60_000 },
   );
   if (probe.status !== 0)
     return {
       missing:
-        `${PEER_PYTHON} cannot import fastapi, uvicorn, torch and onnx ` +
-        '(apt-get install -y python3-fastapi python3-uvicorn python3-torch python3-onnx)',
+        `${PEER_PYTHON} cannot import fastapi, uvicorn, uvloop, httptools, torch and onnx (apt-get install -y ` +
+        'python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-torch python3-onnx)',
     };
   return { versions: probe.stdout.trim() };
 }
@@ -51,6 +52,11 @@ export function peerCommand(port: number | string): string[] {
     String(port),
     '--workers',
     String(PEER_WORKERS),
+    // uvicorn[standard]'s fast parts, as a production deployment runs it.
+    '--loop',
+    'uvloop',
+    '--http',
+    'httptools',
     '--no-access-log',
     '--log-level',
     'warning',

@@ -80,6 +80,8 @@ export interface BenchResults {
   largeBodies?: Outcome<LargeBodiesResult>;
   /** Process vs thread isolation through the runtime (section 9). */
   isolation?: Outcome<IsolationResult>;
+  /** The commit measured (short hash) and whether the files differed from it. */
+  git?: { commit: string; dirty: boolean };
   /** The request path of this commit vs an earlier one (section 13, with `--before REF`). */
   commits?: Outcome<CommitsResult>;
 }
@@ -280,7 +282,7 @@ function renderTokenAndPeer(results: BenchResults): string[] {
     'Beside them, interleaved in the same rounds: a second `tend serve` (same repository and defaults) whose ' +
       'clients send a bearer token (scopes `infer`, `read`) on every request, and the Python peer: FastAPI + ' +
       `PyTorch serving the same network (\`bench/fastapi_peer.py\`: the ONNX file's weights in \`torch.nn.Linear\` ` +
-      `layers, an \`async\` endpoint under \`torch.inference_mode()\`, \`${PEER_PYTHON} -m uvicorn\` with ` +
+      `layers, an \`async\` endpoint under \`torch.inference_mode()\`, \`${PEER_PYTHON} -m uvicorn\` (uvloop, httptools) with ` +
       `${PEER_WORKERS} worker processes, no access log, ${PEER_TORCH_THREADS} PyTorch thread per worker; ` +
       `${peer?.versions ?? 'not run'}). Its answers were checked against tend's before the runs.`,
     '',
@@ -332,7 +334,8 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('# tend benchmarks', '');
   if (s.quick)
     out.push(
-      '> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.',
+      `> **Quick run** (the headline sections, ${s.runs} interleaved runs of ${s.durationSeconds} s per figure): a regression ` +
+        'guard that shows a change costing 10–20% on the day it lands; quote the figures of a full run.',
       '',
     );
   out.push(
@@ -344,6 +347,7 @@ export function renderMarkdown(results: BenchResults): string {
         ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**'
         : ''),
     `- Command: \`${s.command}\``,
+    `- Commit: ${results.git === undefined ? 'unknown' : `\`${results.git.commit}\`${results.git.dirty ? ' with uncommitted changes' : ''}`}`,
     `- Date: ${results.date.toISOString().replace(/\.\d+Z$/, 'Z')} (took ${(results.elapsedSeconds / 60).toFixed(1)} min)`,
     `- Method: every HTTP figure is the median of ${s.runs} wrk run(s) of ${s.durationSeconds} s (1 wrk thread, after a ${s.warmupSeconds} s warm-up run), ` +
       `against a server running as a separate process on the same machine; every baseline was measured in the same run.`,
