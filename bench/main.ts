@@ -229,6 +229,7 @@ async function main(): Promise<number> {
         runShadow(ctx, {
           maxPending: DEFAULT_SHADOW_POLICY.maxPending,
           maxWaitMs: DEFAULT_SHADOW_POLICY.maxWaitMs,
+          maxBatchMs: DEFAULT_SHADOW_POLICY.maxBatchMs,
         }),
       );
     }

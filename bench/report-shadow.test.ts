@@ -35,7 +35,7 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
   const rows = shadowTargets(
     {
       data: {
-        bounds: { maxPending: 256, maxWaitMs: 1000 },
+        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2 },
         tally: tally(10, 0),
         levels: [
           level(1, 1, 1.1, 1.04),
@@ -67,7 +67,7 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
   const text = renderShadow(
     {
       data: {
-        bounds: { maxPending: 256, maxWaitMs: 1000 },
+        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2 },
         tally: tally(30, 10, 4),
         levels: [level(8, 1, 1.05, 1.01)],
       },

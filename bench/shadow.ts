@@ -42,6 +42,7 @@ export interface ShadowTally {
 export interface ShadowBounds {
   maxPending: number;
   maxWaitMs: number;
+  maxBatchMs: number;
 }
 
 export interface ShadowResult {

@@ -50,6 +50,7 @@ function harness(shadow: ServedVersion, policy: Partial<ShadowPolicy> = {}): Har
     maxPending: 256,
     maxWaitMs: 10_000,
     tickMs: 1,
+    maxBatchMs: 1000,
     ...policy,
   });
   return { scheduler, comparisons, runs };
@@ -94,7 +95,8 @@ test('mirrored requests wait while callers are queued on the champion, then run'
 
   queue.pendingCount = 0;
   await until(() => h.comparisons.endpoint('e')?.count === 3);
-  assert.deepEqual(h.runs, [3], 'the three waiting requests went to the shadow as one batch');
+  // The first shadow batch is one row (its time per row is not known yet); the rest go together.
+  assert.deepEqual(h.runs, [1, 2], 'the other waiting requests went to the shadow as one batch');
   const done = h.comparisons.endpoint('e');
   assert.equal(done?.deferred, 3);
   assert.equal(done?.agreement_rate, 1);
@@ -115,22 +117,27 @@ test('a shadow batch never exceeds the shadow max batch size; the champion is as
       return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, { maxPending: 256, maxWaitMs: 10_000, tickMs: 1 });
+  const scheduler = new ShadowScheduler(comparisons, host, {
+    maxPending: 256,
+    maxWaitMs: 10_000,
+    tickMs: 1,
+    maxBatchMs: 1000,
+  });
   for (const x of [1, 2, 3, 4, 5]) {
     scheduler.reserve('e', PAIR);
     scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
   }
   await until(() => runs.length === 1);
   await sleep(20);
-  assert.deepEqual(runs, [2], 'the next batch waits for the caller');
-  assert.equal(scheduler.waiting('e'), 3);
+  assert.deepEqual(runs, [1], 'the next batch waits for the caller');
+  assert.equal(scheduler.waiting('e'), 4);
   queue.inFlightCount = 0;
   host.run = (_t, inputs) => {
     runs.push(inputs[0]?.shape[0] ?? 0);
     return Promise.resolve(answer(inputs));
   };
   await until(() => comparisons.endpoint('e')?.count === 5);
-  assert.deepEqual(runs, [2, 2, 1]);
+  assert.deepEqual(runs, [1, 2, 2]);
 });
 
 test('requests that wait too long for an idle champion are dropped and counted as skipped', async () => {
@@ -165,7 +172,7 @@ test('the bound on waiting requests: beyond it requests are skipped, and the sha
   assert.equal(s?.skipped, 2);
   assert.equal(s?.skipped_expired, 0);
   assert.equal(s?.mirrored_share, 4 / 6);
-  assert.deepEqual(h.runs, [4], 'one batch of the four waiting requests');
+  assert.deepEqual(h.runs, [1, 3], 'one row first, then the other waiting requests together');
 });
 
 test('requests that cannot share a batch run one by one; a failed joined batch re-runs each request alone', async () => {
@@ -190,15 +197,47 @@ test('requests that cannot share a batch run one by one; a failed joined batch r
       return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, { maxPending: 3, maxWaitMs: 10_000, tickMs: 1 });
+  const scheduler = new ShadowScheduler(comparisons, host, {
+    maxPending: 3,
+    maxWaitMs: 10_000,
+    tickMs: 1,
+    maxBatchMs: 1000,
+  });
   for (const x of [1, 2, 3]) {
     scheduler.reserve('e', PAIR);
     scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
   }
   await until(() => comparisons.endpoint('e')?.count === 2);
-  assert.deepEqual(runs, [3, 1, 1, 1]);
+  assert.deepEqual(runs, [1, 2, 1, 1], 'x=1 alone first; x=2 and x=3 joined, failed, then alone');
   assert.equal(comparisons.endpoint('e')?.shadow_errors, 1);
   assert.equal(comparisons.endpoint('e')?.last_error, 'shadow broke');
   assert.equal(comparisons.endpoint('e')?.error_rate, 1 / 3);
   for (let i = 0; i < 3; i++) assert.equal(scheduler.reserve('e', PAIR), true, 'slots came back');
+});
+
+test('a slow shadow gets short batches: rows are capped to about maxBatchMs at its time per row', async () => {
+  const { version: champion } = fakeChampion();
+  const comparisons = new ShadowComparisons();
+  const runs: number[] = [];
+  const host: ShadowHost = {
+    logger: silentLogger,
+    version: () => Promise.resolve(fakeShadow(8)),
+    run: async (_t, inputs) => {
+      runs.push(inputs[0]?.shape[0] ?? 0);
+      await sleep(10); // 10 ms for a batch: more than the 2 ms a shadow batch is sized for
+      return answer(inputs);
+    },
+  };
+  const scheduler = new ShadowScheduler(comparisons, host, {
+    maxPending: 256,
+    maxWaitMs: 10_000,
+    tickMs: 1,
+    maxBatchMs: 2,
+  });
+  for (const x of [1, 2, 3, 4]) {
+    scheduler.reserve('e', PAIR);
+    scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
+  }
+  await until(() => comparisons.endpoint('e')?.count === 4);
+  assert.deepEqual(runs, [1, 1, 1, 1], 'one row per shadow batch, never the whole queue at once');
 });

@@ -9,6 +9,9 @@
  * - waiting requests of a batched shadow are joined into one request of at most the shadow's largest
  *   batch, so the main thread does one round trip, not one per mirrored request (when the joined
  *   batch fails, each request runs alone, as the batcher does);
+ * - a shadow batch is kept short: its rows are capped so that, at the time per row the shadow took
+ *   so far, it runs for about `maxBatchMs` (the first batch is one row). A caller that arrives while
+ *   a shadow batch runs shares the CPU with it for that long at most, whatever the model's size;
  * - nothing queues without bound: at most `maxPending` requests per endpoint wait or run (more are
  *   refused and counted as skipped), and a request that waited `maxWaitMs` for the champion to go idle
  *   is dropped and counted as skipped (`skipped_expired`). The share that was mirrored is reported.
@@ -27,6 +30,8 @@ export interface ShadowPolicy {
   maxWaitMs: number;
   /** How often waiting mirrored requests are looked at; they gather in between. */
   tickMs: number;
+  /** The run time a joined shadow batch is sized for (at least one row per batch). */
+  maxBatchMs: number;
 }
 
 /**
@@ -40,6 +45,7 @@ export const DEFAULT_SHADOW_POLICY: Readonly<ShadowPolicy> = Object.freeze({
   maxPending: MAX_SHADOW_IN_FLIGHT,
   maxWaitMs: 1000,
   tickMs: 5,
+  maxBatchMs: 2,
 });
 
 /** What the scheduler needs from the engine. */
@@ -65,6 +71,8 @@ interface Lane {
   /** Requests reserved, waiting or running (each given back once). */
   slots: number;
   running: boolean;
+  /** Milliseconds per row of the shadow's joined batches so far (moving average); null before the first. */
+  msPerRow: number | null;
 }
 
 /** True while callers' work is queued on the champion's batcher or running on its workers. */
@@ -101,7 +109,7 @@ export class ShadowScheduler {
   private lane(endpoint: string): Lane {
     let lane = this.lanes.get(endpoint);
     if (lane === undefined) {
-      lane = { jobs: [], slots: 0, running: false };
+      lane = { jobs: [], slots: 0, running: false, msPerRow: null };
       this.lanes.set(endpoint, lane);
     }
     return lane;
@@ -201,18 +209,26 @@ export class ShadowScheduler {
         try {
           shadow = await this.host.version(endpoint, head.pair.shadow);
         } catch (err) {
-          this.finish(endpoint, lane, this.take(lane, head.pair, null, 0), err);
+          this.finish(endpoint, lane, this.take(lane, head.pair, null, 0, 0), err);
           continue;
         }
         const max = shadow.isReady ? shadow.maxBatchSize : 0;
         const key = max > 0 && batchItems(head.inputs, max) > 0 ? batchKey(head.inputs) : null;
-        await this.runChunk(endpoint, lane, shadow, this.take(lane, head.pair, key, max));
+        const jobs = this.take(lane, head.pair, key, max, this.rowBudget(lane, max));
+        await this.runChunk(endpoint, lane, shadow, jobs);
       }
     } finally {
       lane.running = false;
       if (lane.slots === 0 && lane.jobs.length === 0) this.lanes.delete(endpoint);
       this.arm();
     }
+  }
+
+  /** Rows for the next joined batch: about maxBatchMs at the time per row seen so far, within 1..max. */
+  private rowBudget(lane: Lane, max: number): number {
+    if (lane.msPerRow === null) return 1;
+    if (lane.msPerRow <= 0) return max;
+    return Math.max(1, Math.min(max, Math.floor(this.policy.maxBatchMs / lane.msPerRow)));
   }
 
   private defer(endpoint: string, lane: Lane): void {
@@ -225,10 +241,11 @@ export class ShadowScheduler {
 
   /**
    * Take the next shadow batch out of the lane: with a batch key, the waiting requests of that pair
-   * and key in order, up to `max` items; without one, every waiting request of the pair that cannot
-   * join a batch (each runs on its own).
+   * and key that fit the shadow's max batch size `max`, in order, up to `rows` rows (the first one
+   * always); without one, every waiting request of the pair that cannot join a batch (each runs on
+   * its own).
    */
-  private take(lane: Lane, pair: ShadowPair, key: string | null, max: number): ShadowJob[] {
+  private take(lane: Lane, pair: ShadowPair, key: string | null, max: number, rows: number): ShadowJob[] {
     const taken: ShadowJob[] = [];
     const kept: ShadowJob[] = [];
     let items = 0;
@@ -239,7 +256,7 @@ export class ShadowScheduler {
         else taken.push(job);
       } else {
         const size = batchItems(job.inputs, max);
-        if (size > 0 && items + size <= max && batchKey(job.inputs) === key) {
+        if (size > 0 && (taken.length === 0 || items + size <= rows) && batchKey(job.inputs) === key) {
           taken.push(job);
           items += size;
         } else kept.push(job);
@@ -258,21 +275,29 @@ export class ShadowScheduler {
     const first = jobs[0];
     if (first === undefined) return;
     const max = shadow.isReady ? shadow.maxBatchSize : 0;
-    if (jobs.length > 1 && max > 0 && batchItems(first.inputs, max) > 0) {
+    if (max > 0 && batchItems(first.inputs, max) > 0) {
       const sizes = jobs.map((j) => batchItems(j.inputs, max));
       const total = sizes.reduce((a, b) => a + b, 0);
+      const started = performance.now();
       try {
-        const outputs = await this.host.run(
-          shadow,
-          concatBatch(
-            jobs.map((j) => j.inputs),
-            total,
-          ),
-        );
-        const perJob = splitBatch(outputs, sizes, total);
+        const inputs =
+          jobs.length === 1
+            ? first.inputs
+            : concatBatch(
+                jobs.map((j) => j.inputs),
+                total,
+              );
+        const outputs = await this.host.run(shadow, inputs);
+        const msPerRow = (performance.now() - started) / total;
+        lane.msPerRow = lane.msPerRow === null ? msPerRow : 0.7 * lane.msPerRow + 0.3 * msPerRow;
+        const perJob = jobs.length === 1 ? [outputs] : splitBatch(outputs, sizes, total);
         jobs.forEach((job, i) => this.finish(endpoint, lane, [job], undefined, perJob[i]));
         return;
-      } catch {
+      } catch (err) {
+        if (jobs.length === 1) {
+          this.finish(endpoint, lane, jobs, err);
+          return;
+        }
         // The joined batch's error is not any one request's: each runs alone below, so that one
         // bad request counts one shadow error and the others are still compared.
       }
