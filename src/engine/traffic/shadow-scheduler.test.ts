@@ -30,6 +30,8 @@ function answer(inputs: readonly Tensor[]): Tensor[] {
 
 interface Harness {
   scheduler: ShadowScheduler;
+  /** The scheduler's clock: it moves only when a test moves it. */
+  clock: { ms: number };
   comparisons: ShadowComparisons;
   /** Batch sizes (dim 0) of every shadow run, in order. */
   runs: number[];
@@ -38,6 +40,7 @@ interface Harness {
 function harness(shadow: ServedVersion, policy: Partial<ShadowPolicy> = {}): Harness {
   const comparisons = new ShadowComparisons();
   const runs: number[] = [];
+  const clock = { ms: 0 };
   const host: ShadowHost = {
     logger: silentLogger,
     version: () => Promise.resolve(shadow),
@@ -46,14 +49,19 @@ function harness(shadow: ServedVersion, policy: Partial<ShadowPolicy> = {}): Har
       return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, {
-    maxPending: 256,
-    maxWaitMs: 10_000,
-    tickMs: 1,
-    maxBatchMs: 1000,
-    ...policy,
-  });
-  return { scheduler, comparisons, runs };
+  const scheduler = new ShadowScheduler(
+    comparisons,
+    host,
+    {
+      maxPending: 256,
+      maxWaitMs: 10_000,
+      tickMs: 1,
+      maxBatchMs: 1000,
+      ...policy,
+    },
+    () => clock.ms,
+  );
+  return { scheduler, comparisons, runs, clock };
 }
 
 function mirrorRows(h: Harness, champion: ServedVersion, values: readonly number[]): void {
@@ -117,12 +125,17 @@ test('a shadow batch never exceeds the shadow max batch size; the champion is as
       return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, {
-    maxPending: 256,
-    maxWaitMs: 10_000,
-    tickMs: 1,
-    maxBatchMs: 1000,
-  });
+  const scheduler = new ShadowScheduler(
+    comparisons,
+    host,
+    {
+      maxPending: 256,
+      maxWaitMs: 10_000,
+      tickMs: 1,
+      maxBatchMs: 1000,
+    },
+    () => 0,
+  );
   for (const x of [1, 2, 3, 4, 5]) {
     scheduler.reserve('e', PAIR);
     scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
@@ -145,6 +158,9 @@ test('requests that wait too long for an idle champion are dropped and counted a
   const h = harness(fakeShadow(8), { maxWaitMs: 5 });
   queue.inFlightCount = 1; // the champion never goes idle
   mirrorRows(h, champion, [1, 2]);
+  await sleep(10);
+  assert.equal(h.comparisons.endpoint('e')?.skipped, 0, 'within maxWaitMs they wait');
+  h.clock.ms += 6;
   await until(() => h.comparisons.endpoint('e')?.skipped === 2);
   const s = h.comparisons.endpoint('e');
   assert.equal(s?.skipped_expired, 2);
@@ -172,7 +188,7 @@ test('the bound on waiting requests: beyond it requests are skipped, and the sha
   assert.equal(s?.skipped, 2);
   assert.equal(s?.skipped_expired, 0);
   assert.equal(s?.mirrored_share, 4 / 6);
-  assert.deepEqual(h.runs, [1, 3], 'one row first, then the other waiting requests together');
+  assert.deepEqual(h.runs, [1, 2, 1], 'one row first, then batches of a doubling size');
 });
 
 test('requests that cannot share a batch run one by one; a failed joined batch re-runs each request alone', async () => {
@@ -197,12 +213,17 @@ test('requests that cannot share a batch run one by one; a failed joined batch r
       return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, {
-    maxPending: 3,
-    maxWaitMs: 10_000,
-    tickMs: 1,
-    maxBatchMs: 1000,
-  });
+  const scheduler = new ShadowScheduler(
+    comparisons,
+    host,
+    {
+      maxPending: 3,
+      maxWaitMs: 10_000,
+      tickMs: 1,
+      maxBatchMs: 1000,
+    },
+    () => 0,
+  );
   for (const x of [1, 2, 3]) {
     scheduler.reserve('e', PAIR);
     scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
@@ -215,29 +236,67 @@ test('requests that cannot share a batch run one by one; a failed joined batch r
   for (let i = 0; i < 3; i++) assert.equal(scheduler.reserve('e', PAIR), true, 'slots came back');
 });
 
-test('a slow shadow gets short batches: rows are capped to about maxBatchMs at its time per row', async () => {
+test('a slow shadow gets short batches: the cap on rows grows only while batches stay within maxBatchMs', async () => {
   const { version: champion } = fakeChampion();
   const comparisons = new ShadowComparisons();
   const runs: number[] = [];
   const host: ShadowHost = {
     logger: silentLogger,
     version: () => Promise.resolve(fakeShadow(8)),
-    run: async (_t, inputs) => {
+    run: (_t, inputs) => {
       runs.push(inputs[0]?.shape[0] ?? 0);
-      await sleep(10); // 10 ms for a batch: more than the 2 ms a shadow batch is sized for
-      return answer(inputs);
+      clockMs += 10; // 10 ms for a batch: more than the 2 ms a shadow batch is sized for
+      return Promise.resolve(answer(inputs));
     },
   };
-  const scheduler = new ShadowScheduler(comparisons, host, {
-    maxPending: 256,
-    maxWaitMs: 10_000,
-    tickMs: 1,
-    maxBatchMs: 2,
-  });
+  let clockMs = 0;
+  const scheduler = new ShadowScheduler(
+    comparisons,
+    host,
+    { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 2 },
+    () => clockMs,
+  );
   for (const x of [1, 2, 3, 4]) {
     scheduler.reserve('e', PAIR);
     scheduler.mirror('e', champion, 2, row(x), answer(row(x)));
   }
   await until(() => comparisons.endpoint('e')?.count === 4);
   assert.deepEqual(runs, [1, 1, 1, 1], 'one row per shadow batch, never the whole queue at once');
+});
+
+test('the cap on rows doubles after quick batches up to the shadow max batch size, and halves after slow ones', async () => {
+  const { version: champion, queue } = fakeChampion();
+  const comparisons = new ShadowComparisons();
+  const runs: number[] = [];
+  let clockMs = 0;
+  let batchMs = 1; // how long each shadow batch "takes" on the fake clock
+  const host: ShadowHost = {
+    logger: silentLogger,
+    version: () => Promise.resolve(fakeShadow(8)),
+    run: (_t, inputs) => {
+      runs.push(inputs[0]?.shape[0] ?? 0);
+      clockMs += batchMs;
+      return Promise.resolve(answer(inputs));
+    },
+  };
+  const policy = { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 4 };
+  const scheduler = new ShadowScheduler(comparisons, host, policy, () => clockMs);
+  const mirror = (n: number): void => {
+    for (let i = 0; i < n; i++) {
+      scheduler.reserve('e', PAIR);
+      scheduler.mirror('e', champion, 2, row(i + 1), answer(row(i + 1)));
+    }
+  };
+  queue.pendingCount = 1; // gather them all first
+  mirror(31);
+  queue.pendingCount = 0;
+  await until(() => comparisons.endpoint('e')?.count === 31);
+  assert.deepEqual(runs, [1, 2, 4, 8, 8, 8], 'doubling up to the max batch size of 8');
+  runs.length = 0;
+  batchMs = 9; // now each batch takes over twice maxBatchMs
+  queue.pendingCount = 1;
+  mirror(15);
+  queue.pendingCount = 0;
+  await until(() => comparisons.endpoint('e')?.count === 46);
+  assert.deepEqual(runs, [8, 4, 2, 1]);
 });

@@ -9,9 +9,10 @@
  * - waiting requests of a batched shadow are joined into one request of at most the shadow's largest
  *   batch, so the main thread does one round trip, not one per mirrored request (when the joined
  *   batch fails, each request runs alone, as the batcher does);
- * - a shadow batch is kept short: its rows are capped so that, at the time per row the shadow took
- *   so far, it runs for about `maxBatchMs` (the first batch is one row). A caller that arrives while
- *   a shadow batch runs shares the CPU with it for that long at most, whatever the model's size;
+ * - a shadow batch is kept short: the first is one row, and the cap on rows doubles after a batch
+ *   that took at most `maxBatchMs` and halves after one that took over twice that. A caller that
+ *   arrives while a shadow batch runs shares the CPU with it about that long at most, whatever the
+ *   model's size (a tiny model soon gets full batches; a large one, a row at a time);
  * - nothing queues without bound: at most `maxPending` requests per endpoint wait or run (more are
  *   refused and counted as skipped), and a request that waited `maxWaitMs` for the champion to go idle
  *   is dropped and counted as skipped (`skipped_expired`). The share that was mirrored is reported.
@@ -30,7 +31,7 @@ export interface ShadowPolicy {
   maxWaitMs: number;
   /** How often waiting mirrored requests are looked at; they gather in between. */
   tickMs: number;
-  /** The run time a joined shadow batch is sized for (at least one row per batch). */
+  /** The run time (round trip included) a shadow batch is sized for; at least one row per batch. */
   maxBatchMs: number;
 }
 
@@ -45,7 +46,7 @@ export const DEFAULT_SHADOW_POLICY: Readonly<ShadowPolicy> = Object.freeze({
   maxPending: MAX_SHADOW_IN_FLIGHT,
   maxWaitMs: 1000,
   tickMs: 5,
-  maxBatchMs: 2,
+  maxBatchMs: 5,
 });
 
 /** What the scheduler needs from the engine. */
@@ -66,13 +67,14 @@ interface ShadowJob {
   deferred: boolean;
 }
 
+/** One endpoint's mirrored requests; kept while the server runs (one per endpoint that had a shadow). */
 interface Lane {
   jobs: ShadowJob[];
   /** Requests reserved, waiting or running (each given back once). */
   slots: number;
   running: boolean;
-  /** Milliseconds per row of the shadow's joined batches so far (moving average); null before the first. */
-  msPerRow: number | null;
+  /** Rows the next shadow batch may hold (see maxBatchMs). */
+  rows: number;
 }
 
 /** True while callers' work is queued on the champion's batcher or running on its workers. */
@@ -104,12 +106,14 @@ export class ShadowScheduler {
     private readonly comparisons: ShadowComparisons,
     private readonly host: ShadowHost,
     private readonly policy: Readonly<ShadowPolicy> = DEFAULT_SHADOW_POLICY,
+    /** Milliseconds clock for waits and batch times (injected in tests). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   private lane(endpoint: string): Lane {
     let lane = this.lanes.get(endpoint);
     if (lane === undefined) {
-      lane = { jobs: [], slots: 0, running: false, msPerRow: null };
+      lane = { jobs: [], slots: 0, running: false, rows: 1 };
       this.lanes.set(endpoint, lane);
     }
     return lane;
@@ -134,7 +138,6 @@ export class ShadowScheduler {
     const lane = this.lanes.get(endpoint);
     if (lane === undefined) return;
     lane.slots = Math.max(0, lane.slots - 1);
-    if (lane.slots === 0 && lane.jobs.length === 0 && !lane.running) this.lanes.delete(endpoint);
   }
 
   /** Mirrored requests of `endpoint` waiting for the champion to go idle. */
@@ -155,7 +158,7 @@ export class ShadowScheduler {
       champion,
       inputs,
       championOutputs,
-      enqueuedAtMs: performance.now(),
+      enqueuedAtMs: this.now(),
       deferred: false,
     });
     this.arm();
@@ -173,7 +176,7 @@ export class ShadowScheduler {
 
   private tick(): void {
     this.timer = undefined;
-    const now = performance.now();
+    const now = this.now();
     for (const [endpoint, lane] of this.lanes) {
       this.expire(endpoint, lane, now);
       if (!lane.running && lane.jobs.length > 0) void this.drain(endpoint, lane);
@@ -214,21 +217,13 @@ export class ShadowScheduler {
         }
         const max = shadow.isReady ? shadow.maxBatchSize : 0;
         const key = max > 0 && batchItems(head.inputs, max) > 0 ? batchKey(head.inputs) : null;
-        const jobs = this.take(lane, head.pair, key, max, this.rowBudget(lane, max));
+        const jobs = this.take(lane, head.pair, key, max, Math.min(lane.rows, max));
         await this.runChunk(endpoint, lane, shadow, jobs);
       }
     } finally {
       lane.running = false;
-      if (lane.slots === 0 && lane.jobs.length === 0) this.lanes.delete(endpoint);
       this.arm();
     }
-  }
-
-  /** Rows for the next joined batch: about maxBatchMs at the time per row seen so far, within 1..max. */
-  private rowBudget(lane: Lane, max: number): number {
-    if (lane.msPerRow === null) return 1;
-    if (lane.msPerRow <= 0) return max;
-    return Math.max(1, Math.min(max, Math.floor(this.policy.maxBatchMs / lane.msPerRow)));
   }
 
   private defer(endpoint: string, lane: Lane): void {
@@ -278,7 +273,7 @@ export class ShadowScheduler {
     if (max > 0 && batchItems(first.inputs, max) > 0) {
       const sizes = jobs.map((j) => batchItems(j.inputs, max));
       const total = sizes.reduce((a, b) => a + b, 0);
-      const started = performance.now();
+      const started = this.now();
       try {
         const inputs =
           jobs.length === 1
@@ -288,8 +283,9 @@ export class ShadowScheduler {
                 total,
               );
         const outputs = await this.host.run(shadow, inputs);
-        const msPerRow = (performance.now() - started) / total;
-        lane.msPerRow = lane.msPerRow === null ? msPerRow : 0.7 * lane.msPerRow + 0.3 * msPerRow;
+        const tookMs = this.now() - started;
+        if (tookMs <= this.policy.maxBatchMs && total >= lane.rows) lane.rows = Math.min(max, 2 * lane.rows);
+        else if (tookMs > 2 * this.policy.maxBatchMs) lane.rows = Math.max(1, Math.floor(lane.rows / 2));
         const perJob = jobs.length === 1 ? [outputs] : splitBatch(outputs, sizes, total);
         jobs.forEach((job, i) => this.finish(endpoint, lane, [job], undefined, perJob[i]));
         return;
