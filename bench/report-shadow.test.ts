@@ -29,6 +29,8 @@ const level = (connections: number, off: number, on: number, control: number, fa
   on: figure(on, failures),
   control: figure(control),
   tally: tally(30, 10, 4),
+  serverCpuUs: { off: 100, on: 112, control: 101 },
+  disturbedRuns: 1,
 });
 
 test('the shadow target passes within 10% only when the A/A control is within 5%, and fails with failures', () => {
@@ -77,6 +79,7 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
   ).join('\n');
   assert.match(text, /\| 8 \| 1\.00 ms \| 1\.05 ms \| 1\.05 \| 1\.01 \|/);
   assert.match(text, /\| 75\.0% \| 30 \| 10 \(4\) \| 7 \|/);
+  assert.match(text, /\| 8 \| 100 \| 112 \| 1\.12 \| 1\.01 \| 1 of 9 \|/);
 });
 
 test('the mirrored share, tally differences and the rotation of the three states', () => {

@@ -116,6 +116,24 @@ export function renderShadow(
           : '— | — | — | — |'),
     );
   }
+  out.push(
+    '',
+    "The server process's CPU time per answered request (all its threads: HTTP, champion and shadow workers, log writer; median " +
+      'over the rounds) says what the shadow costs in work, a figure that noise moves much less than latency. Runs during which ' +
+      'other processes took more than a little CPU were measured again, up to three attempts; "disturbed" counts runs kept anyway.',
+    '',
+    '| clients | CPU µs/request off | on | on / off | A/A (off again / off) | runs disturbed |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  const us = (x: number | null): string => (x === null ? '—' : x.toFixed(0));
+  const over = (a: number | null, b: number | null): string =>
+    a === null || b === null ? '—' : ratio(a, b).toFixed(2);
+  for (const l of data.levels) {
+    const c = l.serverCpuUs;
+    out.push(
+      `| ${l.connections} | ${us(c.off)} | ${us(c.on)} | ${over(c.on, c.off)} | ${over(c.control, c.off)} | ${l.disturbedRuns} of ${3 * runs} |`,
+    );
+  }
   out.push('');
   const t = data.tally;
   if (t) {

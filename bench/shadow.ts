@@ -5,13 +5,17 @@
  * through the deployments API, so the caller's side is the same process, endpoint, champion worker
  * and batcher in every run and the shadow alone differs. Each round at a concurrency runs three
  * states — off, on, off again — in an order rotated from round to round; "off again" against "off"
- * is an A/A control: how far two runs of the same thing differ on this machine now.
+ * is an A/A control: how far two runs of the same thing differ on this machine now. A run during
+ * which other processes took CPU is measured again (cpu-accounting.ts), and the server's CPU time
+ * per request is recorded: a cost of the shadow that noise moves much less than latency.
  */
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
+import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT } from './cpu-accounting.js';
 import { checkInferEndpoint, summarize, type LoadFigure, type LoadPlan } from './http-load.js';
 import { digitsArtifact, HTTP_CONCURRENCIES, withServer, type SectionContext } from './sections.js';
 import { startTendServer } from './servers.js';
+import { median } from './statistics.js';
 import { runWrk, writePostScript, type WrkResult } from './wrk.js';
 
 export interface ShadowLevel {
@@ -24,6 +28,10 @@ export interface ShadowLevel {
   control: LoadFigure;
   /** What the shadow did during this level's measured runs (difference of the tallies). */
   tally: ShadowTally | null;
+  /** The server process's CPU microseconds per answered request (median over the runs); null without /proc. */
+  serverCpuUs: { off: number | null; on: number | null; control: number | null };
+  /** Measured runs kept although other processes took more CPU than allowed during them. */
+  disturbedRuns: number;
 }
 
 /** The shadow comparison the server reports (GET /api/v1/deployments/digits). */
@@ -134,12 +142,21 @@ export function roundOrder(round: number): State[] {
 /** One concurrency: a warm-up of each state, then `plan.runs` rounds of off / on / off again. */
 async function measureLevel(
   baseUrl: string,
+  serverPid: number,
   url: string,
   scriptPath: string,
   connections: number,
   plan: LoadPlan,
 ): Promise<Omit<ShadowLevel, 'tally'>> {
   const runs: Record<State, WrkResult[]> = { off: [], on: [], control: [] };
+  const cpuUs: Record<State, number[]> = { off: [], on: [], control: [] };
+  let disturbedRuns = 0;
+  const policy = {
+    serverPid,
+    otherCoresLimit: OTHER_CORES_LIMIT,
+    maxAttempts: MAX_ATTEMPTS,
+    log: plan.log,
+  };
   const wrk = (durationSeconds: number): Promise<WrkResult> =>
     runWrk({ url, scriptPath, connections, durationSeconds });
   if (plan.warmupSeconds > 0) {
@@ -155,22 +172,33 @@ async function measureLevel(
         shadowOn = state === 'on';
         await setShadow(baseUrl, shadowOn);
       }
-      const result = await wrk(plan.durationSeconds);
+      const measured = await measureUndisturbed(`shadow ${state} c=${connections}`, policy, () =>
+        wrk(plan.durationSeconds),
+      );
+      const result = measured.value;
       runs[state].push(result);
+      if (measured.disturbed) disturbedRuns += 1;
+      const shares = measured.shares;
+      if (shares !== null && result.requests > 0)
+        cpuUs[state].push((1e6 * shares.serverCores * shares.wallSeconds) / result.requests);
       const failures = result.non2xx + result.socketErrors;
       plan.log(
         `  shadow ${state} c=${connections} round ${round + 1}/${plan.runs}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
           `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms` +
-          (failures > 0 ? `, ${failures} FAILED` : ''),
+          (failures > 0 ? `, ${failures} FAILED` : '') +
+          (measured.disturbed ? ' (DISTURBED)' : ''),
       );
     }
   }
+  const cpu = (state: State): number | null => (cpuUs[state].length > 0 ? median(cpuUs[state]) : null);
   if (shadowOn) await setShadow(baseUrl, false);
   return {
     connections,
     off: summarize(connections, runs.off, null),
     on: summarize(connections, runs.on, null),
     control: summarize(connections, runs.control, null),
+    serverCpuUs: { off: cpu('off'), on: cpu('on'), control: cpu('control') },
+    disturbedRuns,
   };
 }
 
@@ -191,7 +219,7 @@ export async function runShadow(ctx: SectionContext, bounds: ShadowBounds): Prom
       const levels: ShadowLevel[] = [];
       for (const c of HTTP_CONCURRENCIES) {
         const before = await readTally(tend.baseUrl);
-        const level = await measureLevel(tend.baseUrl, url, script, c, ctx.load);
+        const level = await measureLevel(tend.baseUrl, tend.pid, url, script, c, ctx.load);
         const tally = tallyDelta(before, await readTally(tend.baseUrl));
         if (tally)
           ctx.log(
