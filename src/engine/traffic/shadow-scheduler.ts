@@ -9,8 +9,8 @@
  * - waiting requests of a batched shadow are joined into one request of at most the shadow's largest
  *   batch, so the main thread does one round trip, not one per mirrored request (when the joined
  *   batch fails, each request runs alone, as the batcher does);
- * - a shadow batch is kept short: the first is one row, and the cap on rows doubles after a batch
- *   that took at most `maxBatchMs` and halves after one that took over twice that. A caller that
+ * - a shadow batch is kept short: the first is one row, and the cap on rows doubles after a full
+ *   batch that took at most `maxBatchMs` and halves after one that took over twice that. A caller that
  *   arrives while a shadow batch runs shares the CPU with it about that long at most, whatever the
  *   model's size (a tiny model soon gets full batches; a large one, a row at a time);
  * - nothing queues without bound: at most `maxPending` requests per endpoint wait or run (more are
@@ -179,7 +179,11 @@ export class ShadowScheduler {
     const now = this.now();
     for (const [endpoint, lane] of this.lanes) {
       this.expire(endpoint, lane, now);
-      if (!lane.running && lane.jobs.length > 0) void this.drain(endpoint, lane);
+      if (!lane.running && lane.jobs.length > 0) {
+        this.drain(endpoint, lane).catch((err: unknown) =>
+          this.host.logger.error({ endpoint, err: (err as Error).message }, 'shadow scheduler failed'),
+        );
+      }
     }
     this.arm();
   }
@@ -320,11 +324,16 @@ export class ShadowScheduler {
   ): void {
     for (const job of jobs) {
       lane.slots = Math.max(0, lane.slots - 1);
-      if (outputs !== undefined) {
-        this.comparisons.compare(endpoint, job.pair, job.championOutputs, outputs);
+      if (outputs === undefined) {
+        this.comparisons.recordError(endpoint, job.pair, error);
         continue;
       }
-      this.comparisons.recordError(endpoint, job.pair, error);
+      try {
+        this.comparisons.compare(endpoint, job.pair, job.championOutputs, outputs);
+      } catch (err) {
+        // An answer that cannot be compared is the shadow's failure, never the scheduler's.
+        this.comparisons.recordError(endpoint, job.pair, err);
+      }
     }
     if (outputs === undefined && jobs.length > 0) {
       this.host.logger.debug(
