@@ -95,8 +95,9 @@ export function renderShadow(
       `that moment; the target (on ≤ ${SHADOW_P50_LIMIT.toFixed(2)} × off) is judged only when A/A is within ±${(100 * SHADOW_CONTROL_TOLERANCE).toFixed(0)}%.`,
     '',
     'Shadow policy: mirrored work yields to callers. It runs only while the champion has no caller request queued or running, one ' +
-      'shadow batch at a time (waiting mirrored requests joined into one request sized to run for about ' +
-      `${data.bounds.maxBatchMs} ms), and the champion is asked again before each batch. ` +
+      'shadow batch at a time (waiting mirrored requests joined into one request; its cap on rows starts at one, doubles after a ' +
+      `full batch that took at most ${data.bounds.maxBatchMs} ms and halves after one over twice that), and the champion is asked ` +
+      'again before each batch. ' +
       `Nothing queues without bound: at most ${data.bounds.maxPending} mirrored requests per endpoint wait or run (more are skipped), and a ` +
       `request that waited ${data.bounds.maxWaitMs} ms for an idle champion is dropped (skipped, "expired"). So the shadow sees fewer ` +
       'requests as the champion gets busier; the share it saw is in the table (mirrored = compared + shadow errors, over those plus skipped), ' +

@@ -16,6 +16,14 @@
  * - nothing queues without bound: at most `maxPending` requests per endpoint wait or run (more are
  *   refused and counted as skipped), and a request that waited `maxWaitMs` for the champion to go idle
  *   is dropped and counted as skipped (`skipped_expired`). The share that was mirrored is reported.
+ *
+ * Not chosen: a cap on the shadow worker's CPU share (for a small model the shadow's worker time is a
+ * few percent of a core once batched, so a cap would not bind; the harm is overlap with callers and
+ * main-thread work per mirrored request, which the rules above address); a lower OS priority for the
+ * shadow's threads (Node gives no thread id for a worker, and onnxruntime's pool threads are not
+ * reachable from JavaScript; os.setPriority takes a process); one intra-op thread for the shadow's
+ * session (a session option of the version's config, which the runtime owns; a user can set
+ * `parameters.intra_op_thread_count` on the shadow version).
  */
 import { batchKey, concatBatch, splitBatch } from '../../batching/index.js';
 import type { Logger } from '../../core/logger.js';
