@@ -22,8 +22,8 @@
  * main-thread work per mirrored request, which the rules above address); a lower OS priority for the
  * shadow's threads (Node gives no thread id for a worker, and onnxruntime's pool threads are not
  * reachable from JavaScript; os.setPriority takes a process); one intra-op thread for the shadow's
- * session (a session option of the version's config, which the runtime owns; a user can set
- * `parameters.intra_op_thread_count` on the shadow version).
+ * session (session options come from the model's config, which the champion and its shadow share,
+ * and are applied by the runtime: a per-role option would reach into serving and runtime).
  */
 import { batchKey, concatBatch, splitBatch } from '../../batching/index.js';
 import type { Logger } from '../../core/logger.js';
