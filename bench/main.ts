@@ -47,7 +47,7 @@ import { runTraining } from './training.js';
 import { runAuth } from './auth.js';
 import { runDigitsInt8, runOptimize } from './optimize.js';
 import { runIsolation } from './isolation.js';
-import { MAX_SHADOW_IN_FLIGHT } from '../src/engine/traffic/deployment-control.js';
+import { DEFAULT_SHADOW_POLICY } from '../src/engine/traffic/shadow-scheduler.js';
 
 /** Alternating raw/served pairs for the batching target. */
 const PAIRED_RUNS = 5;
@@ -253,7 +253,11 @@ async function main(): Promise<number> {
     }
     if (sections.has('shadow')) {
       results.shadow = await outcome('deployments: caller latency with a shadow on vs off', () =>
-        runShadow(ctx, MAX_SHADOW_IN_FLIGHT),
+        runShadow(ctx, {
+          maxPending: DEFAULT_SHADOW_POLICY.maxPending,
+          maxWaitMs: DEFAULT_SHADOW_POLICY.maxWaitMs,
+          maxBatchMs: DEFAULT_SHADOW_POLICY.maxBatchMs,
+        }),
       );
     }
     if (sections.has('logging')) {

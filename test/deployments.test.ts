@@ -197,6 +197,15 @@ describe('deployments', () => {
     assert.equal(Number(shadow['count']), 20);
     assert.equal(shadow['agreement_rate'], 1);
     assert.equal(shadow['max_abs_diff'], 0);
+    // The share mirrored and what was held back or skipped are reported, not hidden.
+    assert.equal(shadow['mirrored_share'], 1);
+    assert.equal(shadow['skipped'], 0);
+    assert.equal(shadow['skipped_expired'], 0);
+    assert.equal(typeof shadow['deferred'], 'number');
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /^tend_shadow_requests_total\{endpoint="digits",outcome="compared"\} 20$/m);
+    assert.match(metrics, /^tend_shadow_requests_total\{endpoint="digits",outcome="skipped"\} 0$/m);
+    assert.match(metrics, /^tend_shadow_deferred_total\{endpoint="digits"\} \d+$/m);
   });
 
   test('routes written by another process (the CLI) take effect within about a second', async () => {

@@ -2,3 +2,4 @@
 export { DynamicBatcher } from './batcher.js';
 export type { BatchRequest, BatchResult } from './batcher-types.js';
 export { batchPolicyFromConfig } from './policy.js';
+export { batchKey, concatBatch, splitBatch } from './batch-tensors.js';

@@ -90,7 +90,10 @@ export class Engine {
     this.tokens = new TokenAdmin(registry);
     this.runs = new RunHistory(registry);
     this.requestLimits = new RequestLimits(config.limits);
-    this.metrics = new InferenceMetrics({ pendingSource: () => this.table.pendingCounts() });
+    this.metrics = new InferenceMetrics({
+      pendingSource: () => this.table.pendingCounts(),
+      shadowSource: () => this.deployments.shadowCounts(),
+    });
     this.deployments = new DeploymentControl({
       registry,
       logger,

@@ -17,7 +17,23 @@ export interface VersionMetrics {
   batch(items: number): void;
 }
 
-/** One metrics registry per server; `pendingSource` reports queued requests per model version. */
+/** What one endpoint's shadow did so far (see the deployments API for the comparison itself). */
+export interface ShadowCounts {
+  endpoint: string;
+  /** Mirrored requests whose shadow answer was compared. */
+  compared: number;
+  /** Mirrored requests the shadow failed. */
+  errors: number;
+  /** Requests not mirrored (shadow full, or waited too long for the champion to go idle). */
+  skipped: number;
+  /** Mirrored requests held back while the champion had callers' work. */
+  deferred: number;
+}
+
+/**
+ * One metrics registry per server; `pendingSource` reports queued requests per model version,
+ * `shadowSource` each endpoint's shadow counts (read when scraped).
+ */
 export class InferenceMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'model' | 'version' | 'outcome'>;
@@ -29,6 +45,7 @@ export class InferenceMetrics {
   constructor(
     options: {
       pendingSource?: () => Iterable<{ model: string; version: string; pending: number }>;
+      shadowSource?: () => Iterable<ShadowCounts>;
       processMetrics?: boolean;
     } = {},
   ) {
@@ -77,6 +94,33 @@ export class InferenceMetrics {
         this.reset();
         if (!pendingSource) return;
         for (const p of pendingSource()) this.set({ model: p.model, version: p.version }, p.pending);
+      },
+    });
+    const shadowSource = options.shadowSource;
+    new Counter({
+      name: 'tend_shadow_requests_total',
+      help: 'Champion-routed requests of an endpoint with a shadow, by outcome: compared (mirrored, answer compared), error (mirrored, the shadow failed), skipped (not mirrored: the shadow was full or the champion stayed busy). Starts over when the pair of versions changes.',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        if (!shadowSource) return;
+        for (const s of shadowSource()) {
+          this.inc({ endpoint: s.endpoint, outcome: 'compared' }, s.compared);
+          this.inc({ endpoint: s.endpoint, outcome: 'error' }, s.errors);
+          this.inc({ endpoint: s.endpoint, outcome: 'skipped' }, s.skipped);
+        }
+      },
+    });
+    new Counter({
+      name: 'tend_shadow_deferred_total',
+      help: 'Mirrored requests that waited because the champion had callers queued or running (shadow work yields to callers).',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        if (!shadowSource) return;
+        for (const s of shadowSource()) this.inc({ endpoint: s.endpoint }, s.deferred);
       },
     });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });

@@ -2,7 +2,7 @@
  * Deployments at serve time: an endpoint's routes (champion, canary, shadow, experiment) read from
  * the registry, resolved to version numbers and cached briefly; changes applied with the
  * zero-downtime rule (every version the new routes name is loaded and warm before the routes are
- * written); shadow requests mirrored off the caller's path.
+ * written); shadow requests mirrored off the caller's path, after the callers (shadow-scheduler.ts).
  */
 import {
   parseDeploymentRoutes,
@@ -15,6 +15,7 @@ import {
 } from '../../core/deployment.js';
 import { TendError, toTendError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { ShadowCounts } from '../../monitor/metrics.js';
 import type { Tensor } from '../../core/tensor.js';
 import type {
   DeploymentHistoryEntry,
@@ -25,24 +26,12 @@ import type {
 } from '../../registry/index.js';
 import { CanaryGuard, qualityDecision, type QualitySide } from './canary-guard.js';
 import { ShadowComparisons, type ShadowSnapshot } from './shadow-compare.js';
+import { DEFAULT_SHADOW_POLICY, ShadowScheduler, type ShadowPolicy } from './shadow-scheduler.js';
 import type { ServedVersion } from '../serving/served-version.js';
 
 const ROUTES_CACHE_MS = 1000;
-/**
- * Shadow requests of one endpoint allowed to wait or run at once. Mirroring doubles the work; when
- * the shadow falls this far behind, requests are counted as skipped instead of queueing without
- * bound and taking the champion's CPU and memory.
- */
-export const MAX_SHADOW_IN_FLIGHT = 256;
-/** How long mirrored requests gather before they are sent to the shadow together. */
-const SHADOW_FLUSH_MS = 5;
 
-interface ShadowJob {
-  endpoint: string;
-  pair: { champion: number; shadow: number };
-  inputs: Tensor[];
-  championOutputs: readonly Tensor[];
-}
+export { MAX_SHADOW_IN_FLIGHT } from './shadow-scheduler.js';
 
 /** What deployments need from the engine. */
 export interface DeploymentHost {
@@ -65,13 +54,16 @@ function versionsOf(routes: ResolvedRoutes): number[] {
 
 export class DeploymentControl {
   readonly shadows = new ShadowComparisons();
+  private readonly shadowScheduler: ShadowScheduler;
   private readonly cache = new Map<string, { routes: ResolvedRoutes | null; until: number }>();
   private readonly guards = new Map<string, CanaryGuard>();
-  private readonly shadowsInFlight = new Map<string, number>();
-  private readonly shadowQueue: ShadowJob[] = [];
-  private shadowTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly host: DeploymentHost) {}
+  constructor(
+    private readonly host: DeploymentHost,
+    shadowPolicy: Readonly<ShadowPolicy> = DEFAULT_SHADOW_POLICY,
+  ) {
+    this.shadowScheduler = new ShadowScheduler(this.shadows, host, shadowPolicy);
+  }
 
   /**
    * The endpoint's routes resolved to version numbers, or null without a deployment. Routes changed
@@ -283,34 +275,22 @@ export class DeploymentControl {
   }
 
   /**
-   * Mirror a request to the shadow version and compare its outputs with the champion's. Runs after
-   * the caller has its answer; every failure stays here (counted, logged at debug).
-   */
-  /**
-   * Take a shadow slot for one request of `endpoint`, or count it as skipped when the shadow has
-   * MAX_SHADOW_IN_FLIGHT requests already. A slot taken is given back by mirror() or release().
+   * Take a shadow slot for one request of `endpoint`, or count it as skipped when the shadow has its
+   * limit of mirrored requests waiting or running. A slot taken is given back by mirror() or release().
    */
   reserveShadow(endpoint: string, pair: { champion: number; shadow: number }): boolean {
-    const busy = this.shadowsInFlight.get(endpoint) ?? 0;
-    if (busy >= MAX_SHADOW_IN_FLIGHT) {
-      this.shadows.recordSkipped(endpoint, pair);
-      return false;
-    }
-    this.shadowsInFlight.set(endpoint, busy + 1);
-    return true;
+    return this.shadowScheduler.reserve(endpoint, pair);
   }
 
   /** Give back a slot of reserveShadow() whose request was not mirrored (the champion failed). */
   releaseShadow(endpoint: string): void {
-    const busy = (this.shadowsInFlight.get(endpoint) ?? 1) - 1;
-    if (busy <= 0) this.shadowsInFlight.delete(endpoint);
-    else this.shadowsInFlight.set(endpoint, busy);
+    this.shadowScheduler.release(endpoint);
   }
 
   /**
-   * Queue a copy of a request for the shadow (slot reserved); never throws. Queued requests are sent
-   * together a moment later, after the callers have their answers: sent one by one, each would cost
-   * the main thread a round trip to the shadow's worker in the middle of the next caller's request.
+   * Queue a copy of a request for the shadow (slot reserved); never throws. It runs after the
+   * callers' work, when the champion is idle (see shadow-scheduler.ts), and its outputs are compared
+   * with the champion's.
    */
   mirror(
     endpoint: string,
@@ -319,41 +299,23 @@ export class DeploymentControl {
     inputs: Tensor[],
     championOutputs: readonly Tensor[],
   ): void {
-    this.shadowQueue.push({
-      endpoint,
-      pair: { champion: champion.version, shadow: shadowVersion },
-      inputs,
-      championOutputs,
-    });
-    if (this.shadowTimer === undefined) {
-      this.shadowTimer = setTimeout(() => this.flushShadows(), SHADOW_FLUSH_MS);
-      this.shadowTimer.unref();
-    }
-  }
-
-  private flushShadows(): void {
-    this.shadowTimer = undefined;
-    for (const job of this.shadowQueue.splice(0)) void this.runShadow(job);
-  }
-
-  private async runShadow(job: ShadowJob): Promise<void> {
-    const { endpoint, pair } = job;
-    try {
-      const shadow = await this.host.version(endpoint, pair.shadow);
-      const outputs = await this.host.run(shadow, job.inputs);
-      this.shadows.compare(endpoint, pair, job.championOutputs, outputs);
-    } catch (err) {
-      this.shadows.recordError(endpoint, pair, err);
-      this.host.logger.debug(
-        { endpoint, shadow: pair.shadow, err: (err as Error).message },
-        'shadow request failed',
-      );
-    } finally {
-      this.releaseShadow(endpoint);
-    }
+    this.shadowScheduler.mirror(endpoint, champion, shadowVersion, inputs, championOutputs);
   }
 
   shadowSnapshot(): ShadowSnapshot {
     return this.shadows.snapshot();
+  }
+
+  /** Each endpoint's shadow counts, for the metrics. */
+  *shadowCounts(): Iterable<ShadowCounts> {
+    for (const [endpoint, s] of Object.entries(this.shadows.snapshot())) {
+      yield {
+        endpoint,
+        compared: s.count,
+        errors: s.shadow_errors,
+        skipped: s.skipped,
+        deferred: s.deferred,
+      };
+    }
   }
 }

@@ -155,15 +155,18 @@ test('ShadowComparisons accumulates per endpoint and snapshots as snake_case JSO
     'agreement_rate',
     'champion_version',
     'count',
+    'deferred',
     'error_rate',
     'last_error',
     'max_abs_diff',
     'mean_abs_diff',
+    'mirrored_share',
     'outputs',
     'shadow_errors',
     'shadow_version',
     'since',
     'skipped',
+    'skipped_expired',
   ]);
 });
 

@@ -54,8 +54,17 @@ export interface ShadowEndpointSnapshot {
   /** Requests whose shadow answer was compared. */
   count: number;
   shadow_errors: number;
-  /** Requests not mirrored because the shadow already had its limit of requests in flight. */
+  /**
+   * Requests not mirrored: refused because the shadow already had its limit of requests waiting or
+   * running, or dropped because they waited longer than allowed for the champion to go idle.
+   */
   skipped: number;
+  /** The part of `skipped` dropped after waiting too long (the champion stayed busy). */
+  skipped_expired: number;
+  /** Mirrored requests that had to wait at least once because the champion was busy with callers. */
+  deferred: number;
+  /** (count + shadow_errors) / (count + shadow_errors + skipped): the share of requests the shadow saw. */
+  mirrored_share: number | null;
   /** shadow_errors / (count + shadow_errors). */
   error_rate: number | null;
   agreement_rate: number | null;
@@ -193,6 +202,8 @@ interface EndpointState {
   count: number;
   errors: number;
   skipped: number;
+  skippedExpired: number;
+  deferred: number;
   lastError: string | null;
   outputs: Map<string, OutputComparison>;
 }
@@ -230,6 +241,8 @@ export class ShadowComparisons {
       count: 0,
       errors: 0,
       skipped: 0,
+      skippedExpired: 0,
+      deferred: 0,
       lastError: null,
       outputs: new Map(),
     };
@@ -259,9 +272,19 @@ export class ShadowComparisons {
     state.lastError = error instanceof Error ? error.message : String(error);
   }
 
-  /** Count a request not mirrored because the shadow was busy. */
-  recordSkipped(endpoint: string, pair: ShadowPair): void {
-    this.state(endpoint, pair).skipped += 1;
+  /**
+   * Count a request not mirrored: the shadow was full (`full`) or the request waited too long for
+   * the champion to go idle (`expired`).
+   */
+  recordSkipped(endpoint: string, pair: ShadowPair, why: 'full' | 'expired' = 'full'): void {
+    const state = this.state(endpoint, pair);
+    state.skipped += 1;
+    if (why === 'expired') state.skippedExpired += 1;
+  }
+
+  /** Count a mirrored request held back (once per request) because the champion was busy. */
+  recordDeferred(endpoint: string, pair: ShadowPair): void {
+    this.state(endpoint, pair).deferred += 1;
   }
 
   /** Forget one endpoint's comparisons, or all. */
@@ -298,6 +321,7 @@ function summarize(state: EndpointState): ShadowEndpointSnapshot {
   }
   const all = summarizeOutput(total);
   const attempts = state.count + state.errors;
+  const offered = attempts + state.skipped;
   return {
     champion_version: state.pair.champion,
     shadow_version: state.pair.shadow,
@@ -305,6 +329,9 @@ function summarize(state: EndpointState): ShadowEndpointSnapshot {
     count: state.count,
     shadow_errors: state.errors,
     skipped: state.skipped,
+    skipped_expired: state.skippedExpired,
+    deferred: state.deferred,
+    mirrored_share: offered === 0 ? null : attempts / offered,
     error_rate: attempts === 0 ? null : state.errors / attempts,
     agreement_rate: all.agreement_rate,
     max_abs_diff: all.max_abs_diff,
