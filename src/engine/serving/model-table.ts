@@ -7,19 +7,15 @@
  */
 import { checkModelRef } from '../../core/input-limits.js';
 import type { ModelConfig, ServerConfig } from '../../core/config.js';
-import { DEFAULT_VERSION_POLICY, mergeModelConfig } from '../../core/config.js';
+import { DEFAULT_VERSION_POLICY } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InferenceMetrics } from '../../monitor/metrics.js';
 import { VersionStatistics, type ModelStatistics } from '../../monitor/statistics.js';
-import {
-  scanRepository,
-  type Registry,
-  type RepositoryModel,
-  type VersionRecord,
-} from '../../registry/index.js';
+import type { Registry, RepositoryModel, VersionRecord } from '../../registry/index.js';
 import type { Runtime } from '../../runtime/index.js';
 import { highestReady, unloadedError, type ModelEntry } from './model-entry.js';
+import { discoverModels, registryModelConfig, repositoryEntry } from './model-discovery.js';
 import { ServedVersion, type VersionSource } from './served-version.js';
 import { selectVersions } from './version-policy.js';
 
@@ -100,49 +96,19 @@ export class ModelTable {
 
   /** Register every registry model and every repository model (`only`: these names); nothing loads yet. */
   async discover(only: readonly string[] | undefined): Promise<void> {
-    const wanted = only ? new Set(only) : undefined;
-    for (const m of await this.registry.models.list()) {
-      if (wanted && !wanted.has(m.name)) continue;
-      this.models.set(m.name, {
-        name: m.name,
-        source: 'registry',
-        config: this.registryModelConfig(m.name),
-        versions: new Map(),
-      });
-    }
-    for (const dir of this.repos) {
-      const { models, warnings } = scanRepository(dir);
-      for (const w of warnings) this.logger.warn({ repo: dir }, w);
-      for (const rm of models) {
-        if (wanted && !wanted.has(rm.name)) continue;
-        if (this.models.has(rm.name)) {
-          this.logger.warn(
-            { model: rm.name, repo: dir },
-            'model name already served from the registry or another repository; skipped',
-          );
-          continue;
-        }
-        this.models.set(rm.name, this.repositoryEntry(rm));
-      }
+    for (const entry of await discoverModels(this.registry, this.repos, this.config, this.logger, only)) {
+      this.models.set(entry.name, entry);
     }
   }
 
   /** A table entry for a model found in a repository (versions not loaded). */
   repositoryEntry(rm: RepositoryModel): ModelEntry {
-    const entry: ModelEntry = {
-      name: rm.name,
-      source: 'repository',
-      config: mergeModelConfig(this.config.model_defaults, rm.config),
-      versions: new Map(),
-      onDisk: new Map(rm.versions.map((v) => [v.version, v.path])),
-    };
-    if (rm.error !== undefined) entry.error = rm.error;
-    return entry;
+    return repositoryEntry(this.config, rm);
   }
 
   /** The config of a registry model: the defaults merged with its section of the server config. */
   registryModelConfig(name: string): ModelConfig {
-    return mergeModelConfig(this.config.model_defaults, this.config.models[name] ?? {});
+    return registryModelConfig(this.config, name);
   }
 
   /** The config of a model in the table, else as a registry model would have it. */
