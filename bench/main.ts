@@ -2,7 +2,8 @@
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
  * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies,
+ * loadgen), --runs
  * N, --duration SECONDS, --out FILE. Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * Exit code: 0 when every section ran and no target is a FAIL; 1 when a section failed, a target missed, or
@@ -49,6 +50,7 @@ const PAIRED_RUNS = 5;
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
+import { runLoadgen } from './loadgen.js';
 
 const SECTIONS = [
   'ceiling',
@@ -64,6 +66,7 @@ const SECTIONS = [
   'training',
   'auth',
   'bodies',
+  'loadgen',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -253,6 +256,11 @@ async function main(): Promise<number> {
         () => runLargeBodies(ctx),
       );
     }
+    if (sections.has('loadgen')) {
+      results.loadgen = await outcome('load generator: tend bench -c8 vs wrk -c8, interleaved', () =>
+        runLoadgen(ctx),
+      );
+    }
     if (sections.has('isolation')) {
       results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () =>
         runIsolation(ctx),
@@ -309,6 +317,7 @@ async function main(): Promise<number> {
     full.training,
     full.auth,
     full.largeBodies,
+    full.loadgen,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');

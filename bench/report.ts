@@ -22,6 +22,8 @@ import { authTargets, renderAuth } from './report-auth.js';
 import type { AuthResult } from './auth.js';
 import type { LargeBodiesResult } from './large-bodies.js';
 import { largeBodyTargets, renderLargeBodies } from './report-large-bodies.js';
+import type { LoadgenResult } from './loadgen.js';
+import { loadgenTargets, renderLoadgen } from './report-loadgen.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
@@ -72,6 +74,8 @@ export interface BenchResults {
   largeBodies?: Outcome<LargeBodiesResult>;
   /** Process vs thread isolation through the runtime (section 9). */
   isolation?: Outcome<IsolationResult>;
+  /** tend bench -c8 against wrk -c8 on one server (section 13). */
+  loadgen?: Outcome<LoadgenResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -197,6 +201,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...trainingTargets(results.training, whyMissing));
   rows.push(...authTargets(results.auth, whyMissing));
   rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
+  rows.push(...loadgenTargets(results.loadgen, whyMissing));
   return rows;
 }
 
@@ -444,6 +449,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderTraining(results.training, whyMissing));
   out.push(...renderAuth(results.auth, s.runs, whyMissing));
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
+  out.push(...renderLoadgen(results.loadgen, whyMissing));
 
   out.push(
     '## How to reproduce',
