@@ -107,6 +107,7 @@ export function createGrpcSender(options: GrpcSenderOptions): RequestSender {
       new Promise<void>((resolve, reject) => {
         const timeoutMs = options.connectTimeoutMs ?? 10_000;
         const s = current();
+        if (!s.connecting && !s.destroyed) return resolve();
         const fail = (why: string): void =>
           reject(errors.unavailable(`cannot reach the gRPC server at ${options.address}: ${why}`));
         const timer = setTimeout(() => fail(`no connection within ${timeoutMs / 1000} s`), timeoutMs);

@@ -1,11 +1,12 @@
 /**
- * Sends one prepared V2 HTTP request (JSON or binary tensor body) over keep-alive connections with
- * `node:http`. The body, headers and request options are built once; a request costs what Node's
- * client costs, nothing more (no promise, no body copy).
+ * Sends one prepared V2 HTTP request (JSON or binary tensor body) over keep-alive connections: plain
+ * HTTP on raw sockets with the request encoded once (raw-http-sender.ts), HTTPS with node:https and
+ * the body, headers and options built once (no promise, no body copy per request).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import { errors } from '../../core/errors.js';
+import { createRawHttpSender, encodeHttpRequest } from './raw-http-sender.js';
 import { ERROR_SAMPLE_CHARS, type RequestSender, type SendDone } from './sender.js';
 
 export interface HttpSenderOptions {
@@ -44,15 +45,23 @@ export function parseHttpTarget(url: string): URL {
 
 export function createHttpSender(options: HttpSenderOptions): RequestSender {
   const target = parseHttpTarget(options.url);
-  const transport = target.protocol === 'https:' ? https : http;
+  const given: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [key, value] of Object.entries(options.headers ?? {})) given[key.toLowerCase()] = value;
+  if (target.protocol === 'http:') {
+    return createRawHttpSender({
+      host: target.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(target.port || 80),
+      request: encodeHttpRequest(target.host, `${target.pathname}${target.search}`, given, options.body),
+      maxSockets: options.maxSockets,
+    });
+  }
+  const transport = https;
   const agent = new transport.Agent({
     keepAlive: true,
     maxSockets: options.maxSockets,
     maxFreeSockets: options.maxSockets,
   });
-  const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-  for (const [key, value] of Object.entries(options.headers ?? {})) headers[key.toLowerCase()] = value;
-  headers['content-length'] = options.body.byteLength;
+  const headers: Record<string, string | number> = { ...given, 'content-length': options.body.byteLength };
   const requestOptions: http.RequestOptions = {
     protocol: target.protocol,
     hostname: target.hostname,
