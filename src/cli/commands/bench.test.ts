@@ -6,107 +6,106 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import http2 from 'node:http2';
-import { emptyStatistics } from '../../monitor/statistics.js';
+import { createInterface } from 'node:readline';
 import { inferenceServiceDefinition, type ModelInferRequestMessage } from '../../server/grpc/definition.js';
-import { frameMessage } from '../loadgen/grpc-sender.js';
 import type { LevelSummary } from '../loadgen/level-summary.js';
 import { benchCommand } from './bench.js';
 import type { BenchOptions } from './bench-options.js';
 
 const ANSWER_DELAY_MS = 100;
 const QUEUE_NS = 250_000;
-const INPUTS = [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }];
 
 interface FakeServer {
   url: string;
   grpcAddress: string;
-  /** ModelInfer calls answered, and the model/version/shape of the last one. */
-  calls: () => number;
-  last: () => ModelInferRequestMessage | undefined;
+  /** The last ModelInfer request the server received. */
+  last: () => Promise<ModelInferRequestMessage | undefined>;
   close: () => Promise<void>;
 }
 
 /**
- * The gRPC side speaks the wire protocol on `node:http2` directly (as the load generator does):
- * grpc-js's server costs several times the CPU per call, which on two shared cores would leave the
- * load generator short of it and measure the machine rather than the schedule.
+ * The fake server runs in a child process (plain JavaScript below), as `tend serve` would: the
+ * load generator then has this process's CPU share to itself. Its gRPC side speaks the wire
+ * protocol on `node:http2` directly; grpc-js's server costs several times the CPU per call, which
+ * on two shared cores would measure the machine rather than the schedule.
  */
+const FAKE_SERVER = `
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+const [delayMs, queueNs] = [Number(process.argv[1]), Number(process.argv[2])];
+let calls = 0;
+let last = null;
+const answer = Buffer.from([0, 0, 0, 0, 0]);
+const grpc = http2.createServer();
+grpc.on('stream', (stream, headers) => {
+  const chunks = [];
+  stream.on('data', (c) => chunks.push(c));
+  stream.on('error', () => {});
+  stream.on('end', () => {
+    if (headers[':path'] !== '/inference.GRPCInferenceService/ModelInfer') {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
+      return;
+    }
+    last = Buffer.concat(chunks);
+    setTimeout(() => {
+      if (stream.destroyed) return;
+      calls += 1;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(answer);
+    }, delayMs);
+  });
+});
+const duration = (ns) => ({ count: calls, ns: calls * ns });
+const zero = { count: 0, ns: 0 };
+const web = http.createServer((req, res) => {
+  const json = (status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  req.resume();
+  req.on('end', () => {
+    if (req.url === '/v2/models/m') return json(200, { name: 'm', versions: ['1'], inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }] });
+    if (req.url === '/v2/models/m/infer') return json(200, { model_name: 'm', model_version: '1', outputs: [] });
+    if (req.url === '/last') return json(200, { body: last === null ? null : last.toString('base64') });
+    if (req.url === '/v2/models/m/versions/1/stats') {
+      const inference_stats = { success: duration(delayMs * 1e6), fail: zero, queue: duration(queueNs),
+        compute_input: zero, compute_infer: duration(delayMs * 1e6), compute_output: zero };
+      return json(200, { model_stats: [{ name: 'm', version: '1', last_inference: 0, inference_count: calls,
+        execution_count: calls, inference_stats, batch_stats: [] }] });
+    }
+    json(404, { error: 'not found' });
+  });
+});
+grpc.listen(0, '127.0.0.1', () => web.listen(0, '127.0.0.1', () =>
+  process.stdout.write(JSON.stringify({ http: web.address().port, grpc: grpc.address().port }) + '\\n')));
+`;
+
 async function startFakeServer(): Promise<FakeServer> {
-  let calls = 0;
-  let lastBody: Buffer | undefined;
-  const method = inferenceServiceDefinition()['ModelInfer'];
-  const answer = frameMessage(
-    method?.responseSerialize({
-      model_name: 'm',
-      model_version: '1',
-      id: '',
-      outputs: [],
-      raw_output_contents: [],
-    }) as Buffer,
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', FAKE_SERVER, String(ANSWER_DELAY_MS), String(QUEUE_NS)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const grpcServer = http2.createServer();
-  grpcServer.on('stream', (stream, headers) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('error', () => undefined);
-    stream.on('end', () => {
-      if (headers[':path'] !== method?.path) {
-        stream.respond(
-          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' },
-          { endStream: true },
-        );
-        return;
-      }
-      lastBody = Buffer.concat(chunks);
-      setTimeout(() => {
-        if (stream.destroyed) return;
-        calls += 1;
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.end(answer);
-      }, ANSWER_DELAY_MS);
-    });
-  });
-  await new Promise<void>((resolve) => grpcServer.listen(0, '127.0.0.1', resolve));
-  const grpcPort = (grpcServer.address() as AddressInfo).port;
-  const httpServer = http.createServer((req, res) => {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/v2/models/m') return json(200, { name: 'm', versions: ['1'], inputs: INPUTS });
-      if (req.url === '/v2/models/m/infer')
-        return json(200, { model_name: 'm', model_version: '1', outputs: [] });
-      if (req.url === '/v2/models/m/versions/1/stats') {
-        const stats = emptyStatistics('m', '1');
-        stats.inference_stats.success = { count: calls, ns: calls * ANSWER_DELAY_MS * 1e6 };
-        stats.inference_stats.queue = { count: calls, ns: calls * QUEUE_NS };
-        stats.inference_stats.compute_infer = { count: calls, ns: calls * ANSWER_DELAY_MS * 1e6 };
-        return json(200, { model_stats: [stats] });
-      }
-      json(404, { error: 'not found' });
-    });
-  });
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const ports = JSON.parse(line) as { http: number; grpc: number };
+  const url = `http://127.0.0.1:${ports.http}`;
+  const method = inferenceServiceDefinition()['ModelInfer'];
   return {
-    url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
-    calls: () => calls,
-    last: () =>
-      lastBody === undefined
+    url,
+    grpcAddress: `127.0.0.1:${ports.grpc}`,
+    last: async () => {
+      const { body } = (await (await fetch(`${url}/last`)).json()) as { body: string | null };
+      return body === null
         ? undefined
-        : (method?.requestDeserialize(lastBody.subarray(5)) as ModelInferRequestMessage),
+        : (method?.requestDeserialize(Buffer.from(body, 'base64').subarray(5)) as ModelInferRequestMessage);
+    },
     close: async () => {
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      await new Promise<void>((resolve) => grpcServer.close(() => resolve()));
+      child.kill();
+      await once(child, 'exit');
     },
   };
 }
@@ -183,9 +182,9 @@ test('bench --protocol grpc --request-rate 2000 holds the send rate within 2% wh
     assert.equal(level.server?.queue_us, QUEUE_NS / 1000);
     assert.equal(level.server?.compute_infer_us, ANSWER_DELAY_MS * 1000);
     // The request carried the model and a generated input of the metadata's shape.
-    assert.equal(server.last()?.model_name, 'm');
+    assert.equal((await server.last())?.model_name, 'm');
     assert.deepEqual(
-      server.last()?.inputs.map((i) => [i.name, i.datatype, i.shape.map(Number)]),
+      (await server.last())?.inputs.map((i) => [i.name, i.datatype, i.shape.map(Number)]),
       [['pixels', 'FP32', [1, 4]]],
     );
   } finally {

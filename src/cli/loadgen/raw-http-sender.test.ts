@@ -10,7 +10,7 @@ function sendOnce(sender: RequestSender): Promise<[string, boolean, string | und
   return new Promise((resolve) => sender.send((status, ok, detail) => resolve([status, ok, detail])));
 }
 
-/** A TCP server that answers every request (one per connection turn) with `answer`, written in pieces of `piece` bytes. */
+/** A TCP server that answers every request with `answer`, written in pieces of `piece` bytes. */
 async function rawServer(
   answer: string,
   piece = Infinity,
