@@ -114,7 +114,7 @@ export async function prepareTarget(options: TargetOptions): Promise<BenchTarget
     const probed = await sendOnce(probe);
     if (!probed.ok)
       throw errors.invalidArgument(
-        `the benchmark request is refused over ${describe(plan)}: ${probed.detail}`,
+        `the benchmark request is refused over ${protocolLabel(plan)}: ${probed.detail}`,
       );
   } finally {
     probe.close();
@@ -131,7 +131,7 @@ function readDataFile(path: string): string {
 }
 
 /** "HTTP (JSON)", "HTTP (binary tensors)", "gRPC". */
-export function describe(plan: BenchPlan): string {
+export function protocolLabel(plan: BenchPlan): string {
   if (plan.protocol === 'grpc') return 'gRPC';
   return plan.binary ? 'HTTP (binary tensors)' : 'HTTP (JSON)';
 }

@@ -19,7 +19,7 @@ import {
   type BenchOptions,
   type BenchPlan,
 } from './bench-options.js';
-import { describe, prepareTarget, type BenchTarget } from './bench-target.js';
+import { protocolLabel, prepareTarget, type BenchTarget } from './bench-target.js';
 import { parseRef } from './registry.js';
 
 // bench/servers.ts starts its servers on ports found the same way.
@@ -151,7 +151,7 @@ function printHuman(
 ): void {
   const where = grpcAddress === null ? target.modelUrl : `${grpcAddress} (version ${target.servedVersion})`;
   process.stdout.write(
-    `${ref} over ${describe(plan)} at ${where}, batch ${batch}, ${plan.durationMs / 1000} s per level\n`,
+    `${ref} over ${protocolLabel(plan)} at ${where}, batch ${batch}, ${plan.durationMs / 1000} s per level\n`,
   );
   const open = levels.some((l) => l.request_rate !== null);
   printTable(
