@@ -59,11 +59,14 @@ function sendOnce(sender: RequestSender): Promise<{ ok: boolean; detail: string 
 export async function prepareTarget(options: TargetOptions): Promise<BenchTarget> {
   const { baseUrl, name, version, plan } = options;
   const modelUrl = `${baseUrl}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
+  const given = options.dataPath ? readDataFile(options.dataPath) : undefined;
   let metaRes: Response;
   try {
     metaRes = await fetch(modelUrl);
   } catch (err) {
-    throw errors.unavailable(`cannot reach ${baseUrl}: ${(err as Error).message}`);
+    throw errors.invalidArgument(
+      `cannot reach ${baseUrl} (${(err as Error).message}) — check --url, or leave it out to start a server`,
+    );
   }
   const meta = (await readJson(metaRes)) as { inputs?: MetadataInput[]; error?: string };
   if (!metaRes.ok)
@@ -71,9 +74,7 @@ export async function prepareTarget(options: TargetOptions): Promise<BenchTarget
       metaRes.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST',
       meta.error ?? `metadata request answered ${metaRes.status}`,
     );
-  const json = options.dataPath
-    ? readDataFile(options.dataPath)
-    : syntheticBody(meta.inputs ?? [], options.batch, plan.shapes);
+  const json = given ?? syntheticBody(meta.inputs ?? [], options.batch, plan.shapes);
   const check = await fetch(`${modelUrl}/infer`, {
     method: 'POST',
     body: json,
@@ -110,7 +111,12 @@ export async function prepareTarget(options: TargetOptions): Promise<BenchTarget
   // The request as the load will send it (binary, gRPC) must be accepted too.
   const probe = makeSender({ concurrency: 1 });
   try {
-    await probe.connect();
+    try {
+      await probe.connect();
+    } catch (err) {
+      const flag = plan.protocol === 'grpc' ? '--grpc-address' : '--url';
+      throw errors.invalidArgument(`${(err as Error).message} — check ${flag}`);
+    }
     const probed = await sendOnce(probe);
     if (!probed.ok)
       throw errors.invalidArgument(
