@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
- * Options: --quick (the headline sections with short runs: a regression guard in a few minutes), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies, commits),
- * --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
+ * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
+ * --only a,b (sections: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize,
+ * isolation, training, auth, bodies, loadgen, commits), --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
  * BENCHMARKS.json (the targets rows, machine-readable) goes beside the report; when the report is
@@ -55,6 +55,7 @@ import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
 import { runCommits } from './commits.js';
+import { runLoadgen } from './loadgen.js';
 
 const SECTIONS = [
   'ceiling',
@@ -71,6 +72,7 @@ const SECTIONS = [
   'auth',
   'bodies',
   'commits',
+  'loadgen',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -284,6 +286,11 @@ async function main(): Promise<number> {
         () => runLargeBodies(ctx),
       );
     }
+    if (sections.has('loadgen')) {
+      results.loadgen = await outcome('load generator: tend bench -c8 vs wrk -c8, interleaved', () =>
+        runLoadgen(ctx),
+      );
+    }
     if (sections.has('isolation')) {
       results.isolation = await outcome('isolation: a child process per instance vs a worker thread', () =>
         runIsolation(ctx),
@@ -361,6 +368,7 @@ async function main(): Promise<number> {
     full.auth,
     full.largeBodies,
     full.commits,
+    full.loadgen,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL');

@@ -44,7 +44,7 @@ export function renderCommits(
   whyMissing: (o: Outcome<unknown> | undefined) => string,
 ): string[] {
   if (outcome === undefined) return [];
-  const out: string[] = ['## 13. The request path across commits', ''];
+  const out: string[] = ['## 14. The request path across commits', ''];
   if (!('data' in outcome)) return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   const d = outcome.data;
   out.push(

@@ -24,6 +24,8 @@ import type { LargeBodiesResult } from './large-bodies.js';
 import { largeBodyTargets, renderLargeBodies } from './report-large-bodies.js';
 import type { CommitsResult } from './commits.js';
 import { commitsTargets, renderCommits } from './report-commits.js';
+import type { LoadgenResult } from './loadgen.js';
+import { loadgenTargets, renderLoadgen } from './report-loadgen.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
@@ -82,8 +84,10 @@ export interface BenchResults {
   isolation?: Outcome<IsolationResult>;
   /** The commit measured (short hash) and whether the files differed from it. */
   git?: { commit: string; dirty: boolean };
-  /** The request path of this commit vs an earlier one (section 13, with `--before REF`). */
+  /** The request path of this commit vs an earlier one (section 14, with `--before REF`). */
   commits?: Outcome<CommitsResult>;
+  /** tend bench -c8 against wrk -c8 on one server (section 13). */
+  loadgen?: Outcome<LoadgenResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -260,6 +264,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...authTargets(results.auth, whyMissing));
   rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
   rows.push(...commitsTargets(results.commits, whyMissing));
+  rows.push(...loadgenTargets(results.loadgen, whyMissing));
   return rows;
 }
 
@@ -553,6 +558,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderAuth(results.auth, s.runs, whyMissing));
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
   out.push(...renderCommits(results.commits, whyMissing));
+  out.push(...renderLoadgen(results.loadgen, whyMissing));
 
   out.push(
     '## How to reproduce',

@@ -90,6 +90,10 @@ describe('registry commands', () => {
       ['alias', 'set', 'fraud', 'champion', '99'],
       ['alias', 'set', 'fraud', '7', '1'],
       ['serve', '--port', 'eighty'],
+      ['bench', 'digits', '--protocol', 'udp'],
+      ['bench', 'digits', '--request-rate', 'fast'],
+      ['bench', 'digits', '--protocol', 'grpc', '--binary'],
+      ['bench', 'digits', '--concurrency', '0'],
       ['no-such-command'],
     ]) {
       const r = tend(args, home);
@@ -222,6 +226,55 @@ describe('infer, demo, serve and bench', () => {
         assert.equal(l.errors, 0);
         assert.ok(l.latency_ms.p50 <= l.latency_ms.p99);
       }
+      // gRPC, open loop, one CSV row per request, server-side times from the statistics extension.
+      const csvPath = join(work, 'bench.csv');
+      const common = ['--url', url, '--duration', '1s', '--warmup', '0s'];
+      const grpcBench = tendJson(
+        [
+          'bench',
+          'digits',
+          ...common,
+          '--protocol',
+          'grpc',
+          '--grpc-address',
+          `127.0.0.1:${grpcPort}`,
+          '--request-rate',
+          '100',
+          '--csv',
+          csvPath,
+        ],
+        home,
+      ) as {
+        protocol: string;
+        levels: {
+          request_rate: number;
+          requests: number;
+          errors: number;
+          server: { requests: number; compute_infer_us: number } | null;
+        }[];
+      };
+      const open = grpcBench.levels[0];
+      assert.equal(grpcBench.protocol, 'grpc');
+      assert.equal(open?.request_rate, 100);
+      assert.equal(open?.requests, 100);
+      assert.equal(open?.errors, 0);
+      assert.equal(open?.server?.requests, 100);
+      assert.ok((open?.server?.compute_infer_us ?? 0) > 0);
+      const rows = readFileSync(csvPath, 'utf8').trimEnd().split('\n');
+      assert.equal(rows[0], 'concurrency,request_rate,send_ms,latency_ms,status');
+      assert.equal(rows.length, 101);
+      assert.ok(
+        rows.slice(1).every((r) => /^,100,[0-9.]+,[0-9.]+,OK$/.test(r)),
+        rows[1],
+      );
+      // HTTP with the binary tensor extension.
+      const binary = tendJson(['bench', 'digits', ...common, '--binary', '--concurrency', '2'], home) as {
+        binary: boolean;
+        levels: { requests: number; errors: number }[];
+      };
+      assert.equal(binary.binary, true);
+      assert.ok((binary.levels[0]?.requests ?? 0) > 0);
+      assert.equal(binary.levels[0]?.errors, 0);
     } finally {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');

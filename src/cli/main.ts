@@ -343,10 +343,23 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('measure throughput and latency at several concurrencies (like perf_analyzer)')
+    .description(
+      'measure latency percentiles, rates and server queue/compute times under load, over HTTP or gRPC (like perf_analyzer)',
+    )
     .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
-    .option('--url <url>', 'a running server (default: start one on a free port)')
-    .option('--concurrency <list>', 'concurrency levels', '1,8,32')
+    .option('--url <url>', 'a running server (default: start one on free ports)')
+    .option('--protocol <protocol>', 'http or grpc (KServe V2 ModelInfer)', 'http')
+    .option('--grpc-address <host:port>', 'gRPC frontend of the --url server (default: its host, port 8001)')
+    .option('--binary', 'HTTP: send tensors with the binary tensor extension instead of JSON')
+    .option(
+      '--concurrency <list>',
+      'closed loop: clients each waiting for its answer, per level (default 1,8,32)',
+    )
+    .option(
+      '--request-rate <list>',
+      'open loop: requests sent per second on a fixed schedule, per level, e.g. 2000',
+    )
+    .option('--max-in-flight <n>', 'open loop: cap on requests in flight (default 10000)', positiveInt)
     .option('--duration <time>', 'measured time per level, e.g. 10s', '10s')
     .option('--warmup <time>', 'warm-up per level', '1s')
     .option('--batch <n>', 'items per request', positiveInt, 1)
@@ -357,6 +370,7 @@ export function buildProgram(): Command {
       [],
     )
     .option('--data <file>', 'send this V2 request body instead of generated data')
+    .option('--csv <file>', 'write one row per request: level, send time, latency, status')
     .option('--home <dir>', 'registry home')
     .option('--repo <dir>', 'also serve this repository (repeatable)', collect, [])
     .option('--json', 'print JSON')

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TendError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
-import { parseConcurrencyList, runLoad, runSweep, summarizeLatencies } from './loadgen.js';
+import { TendError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { parseConcurrencyList, runLoad, runSweep, summarizeLatencies } from './http-load.js';
 
 const BODY = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] });
 
