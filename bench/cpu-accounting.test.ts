@@ -13,11 +13,16 @@ test('processCpuSeconds reads a live process and is null for a missing one', () 
 
 test('startCpuAccounting counts a finished child as the client', { skip: !linux }, () => {
   const stop = startCpuAccounting(process.pid);
-  // A child that spins ~0.3 s of CPU, then is reaped.
-  spawnSync(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 300);']);
+  // A child that spins until it has used 0.3 s of CPU (however long a busy machine makes that take),
+  // then is reaped: the accounting must find at least that much client CPU time.
+  spawnSync(process.execPath, [
+    '-e',
+    'const u = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; }; while (u() < 0.3);',
+  ]);
   const shares = stop();
   assert.ok(shares !== null);
-  assert.ok(shares.clientCores > 0.2, `client ${shares.clientCores}`);
+  const clientSeconds = shares.clientCores * shares.wallSeconds;
+  assert.ok(clientSeconds >= 0.29, `client CPU ${clientSeconds.toFixed(3)} s`);
   assert.ok(shares.otherCores >= 0);
   assert.ok(shares.wallSeconds >= 0.3);
 });
