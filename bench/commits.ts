@@ -54,7 +54,7 @@ export function resolveCommit(ref: string): CommitBuild {
 }
 
 /** Check the commit out into `<workDir>/commit-<sha>` and build it; returns the checkout's root. */
-function checkoutAndBuild(ctx: SectionContext, build: CommitBuild): string {
+export function checkoutAndBuild(ctx: SectionContext, build: CommitBuild): string {
   const dir = join(ctx.workDir, `commit-${build.sha.slice(0, 12)}`);
   if (!existsSync(dir)) {
     git(['worktree', 'add', '--detach', '--force', dir, build.sha]);
@@ -69,7 +69,7 @@ function checkoutAndBuild(ctx: SectionContext, build: CommitBuild): string {
   return dir;
 }
 
-function removeCheckout(dir: string): void {
+export function removeCheckout(dir: string): void {
   try {
     git(['worktree', 'remove', '--force', dir]);
   } catch {

@@ -143,6 +143,10 @@ export interface TendServeOptions {
   env?: Record<string, string>;
   /** The checkout whose `bin/tend.js` runs (another commit's build); this one when absent. */
   root?: string;
+  /** Options for Node itself (e.g. `--cpu-prof`), before the script. */
+  nodeArgs?: string[];
+  /** Pass no gRPC flag: builds from before gRPC existed know none. */
+  noGrpc?: boolean;
 }
 
 /**
@@ -153,19 +157,11 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
   const port = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === port) grpcPort = await freePort();
-  const args = [join(options.root ?? REPO_ROOT, 'bin', 'tend.js'), 'serve'];
+  const args = [...(options.nodeArgs ?? []), join(options.root ?? REPO_ROOT, 'bin', 'tend.js'), 'serve'];
   for (const repo of options.repos) args.push('--repo', repo);
   // The default log level (info): the figures are those of a server started the way users start it.
-  args.push(
-    '--home',
-    options.home,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--grpc-port',
-    String(grpcPort),
-  );
+  args.push('--home', options.home, '--host', '127.0.0.1', '--port', String(port));
+  if (options.noGrpc !== true) args.push('--grpc-port', String(grpcPort));
   if (options.configPath !== undefined) args.push('--config', options.configPath);
   const server = await startChild({
     name: `tend serve (${options.name})`,
@@ -176,7 +172,7 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
     readyTimeoutMs: 180_000,
     ...(options.env !== undefined ? { env: options.env } : {}),
   });
-  return { ...server, grpcAddress: `127.0.0.1:${grpcPort}` };
+  return options.noGrpc === true ? server : { ...server, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** Stop every child still running. */
