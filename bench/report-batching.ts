@@ -3,7 +3,8 @@
  * its best batch, each ratio printed with its A/A controls. A target is judged only when both
  * controls are within ±5% of 1; otherwise the machine moved a ratio of like by like as much as the
  * margin being judged, and the row says INCONCLUSIVE (which fails the bench like a FAIL: a target
- * not shown to pass is not passed).
+ * not shown to pass is not passed). So it does when other processes still disturbed most samples
+ * of a side after their repeats.
  */
 import type { BatchingTargetModel, TargetSample } from './batching-target.js';
 import type { Outcome, TargetRow } from './report-rows.js';
@@ -28,6 +29,11 @@ const fmtControl = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '
 /** True when an A/A control is close enough to 1 for a ratio to mean something. */
 export function controlHolds(control: number): boolean {
   return Number.isFinite(control) && Math.abs(control - 1) <= CONTROL_TOLERANCE;
+}
+
+/** True when at most half of the samples were still disturbed by other processes after their repeats. */
+export function mostlyUndisturbed(samples: readonly TargetSample[]): boolean {
+  return samples.filter((x) => x.disturbed).length * 2 <= samples.length;
 }
 
 /** One target row per model (and one NOT RUN row per skipped model or when the section did not run). */
@@ -55,7 +61,11 @@ export function batchingTargets(
   const rows: TargetRow[] = section.models.map((m) => {
     const r = ratio(m.servedItemsPerSecond, m.rawItemsPerSecond);
     const controls = `A/A raw ${fmtControl(m.rawControl)}, tend ${fmtControl(m.servedControl)}`;
-    const quiet = controlHolds(m.rawControl) && controlHolds(m.servedControl);
+    const controlsHold = controlHolds(m.rawControl) && controlHolds(m.servedControl);
+    const undisturbed =
+      mostlyUndisturbed(m.rounds.flatMap((x) => x.raw)) &&
+      mostlyUndisturbed(m.rounds.flatMap((x) => x.served));
+    const quiet = controlsHold && undisturbed;
     const clean = m.failures === 0;
     const verdict = !clean ? 'FAIL' : !quiet ? 'INCONCLUSIVE' : r >= BATCHING_TARGET_RATIO ? 'PASS' : 'FAIL';
     return {
@@ -71,7 +81,10 @@ export function batchingTargets(
       note: [
         controls,
         ...(clean ? [] : ['requests failed']),
-        ...(clean && !quiet ? ['too noisy to judge: an A/A control is off by more than 5%'] : []),
+        ...(clean && !controlsHold ? ['too noisy to judge: an A/A control is off by more than 5%'] : []),
+        ...(clean && !undisturbed
+          ? ['too noisy to judge: other processes took CPU during most samples of one side']
+          : []),
       ].join('; '),
     };
   });
@@ -115,7 +128,8 @@ export function renderBatchingTarget(
       '0.15 cores is measured again (up to 3 times) and left out of the medians when still disturbed. ' +
       'The ratio is the median of the served samples over the median of the raw ones. The A/A controls divide the median of ' +
       "each side's first samples by that of its second samples: what noise alone does to a ratio of like by like. " +
-      `A target is judged only when both controls are within ±${(CONTROL_TOLERANCE * 100).toFixed(0)}%; otherwise it reads ` +
+      `A target is judged only when both controls are within ±${(CONTROL_TOLERANCE * 100).toFixed(0)}% and at most half of ` +
+      "each side's samples stayed disturbed; otherwise it reads " +
       'INCONCLUSIVE, which fails the bench as a FAIL does. The target covers the compute-bound encoders; small_cnn is left ' +
       "out because its per-item compute is below one HTTP request's cost, so its ratio would measure the frontend (section 5).",
     '',

@@ -309,6 +309,31 @@ test('the batching target fails below 0.95, with failed requests, and is INCONCL
   assert.match(text, /A\/A 1\.000/);
 });
 
+test('a batching target whose samples other processes mostly disturbed is INCONCLUSIVE', () => {
+  const measured = rounds(
+    [
+      [100, 100],
+      [100, 100],
+    ],
+    [
+      [99, 99],
+      [99, 99],
+    ],
+  );
+  for (const round of measured) round.served = [{ ...round.served[0], disturbed: true }, round.served[1]];
+  const first = measured[0];
+  assert.ok(first !== undefined);
+  first.served[1] = { ...first.served[1], disturbed: true };
+  const row = evaluateTargets(
+    results({
+      ...full,
+      batchingTarget: { data: { models: [targetModel('tiny_text_encoder', measured)], skippedModels: [] } },
+    }),
+  )[1];
+  assert.equal(row?.verdict, 'INCONCLUSIVE');
+  assert.match(row?.note ?? '', /most samples of one side/);
+});
+
 test('the batching target is judged on the samples other processes did not disturb', () => {
   const measured = rounds(
     [
