@@ -138,8 +138,13 @@ export async function checkInferEndpoint(
   url: string,
   body: string,
   expectedOutputs: readonly string[],
+  headers: Record<string, string> = {},
 ): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
   let names: string[];

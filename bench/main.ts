@@ -1,16 +1,22 @@
 /**
  * `npm run bench`: measures tend against baselines taken in the same run and writes BENCHMARKS.md.
  *
- * Options: --quick (one short run per figure, a smoke test), --only a,b (sections: ceiling, digits,
- * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies), --runs
- * N, --duration SECONDS, --out FILE. Partial runs (--quick or
+ * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
+ * --only a,b (sections: ceiling, digits,
+ * compute, batching, memory, protocols, shadow, logging, optimize, isolation, training, auth, bodies, commits),
+ * --runs N, --duration SECONDS, --out FILE, --before REF [--after REF] (the commits section: the request path
+ * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
+ * BENCHMARKS.json (the targets rows, machine-readable) goes beside the report; when the report is
+ * the real BENCHMARKS.md, README's benchmark table is regenerated from it (bench/readme.ts).
  * Exit code: 0 when every section ran and no target is a FAIL or INCONCLUSIVE (its A/A control off by
  * more than 5%: too noisy to judge); 1 when a section failed, a target missed or was inconclusive, or
  * wrk is missing.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { SOAK_END, SOAK_START, withSoakBlock } from './soak.js';
+import { SOAK_END, SOAK_START, withSoakBlock } from './soak-report.js';
+import { gitState, resultsFileOf, resultsFileText, resultsPathFor } from './results-file.js';
+import { updateReadme } from './readme.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +54,7 @@ import { MAX_SHADOW_IN_FLIGHT } from '../src/engine/traffic/deployment-control.j
 import { REPO_ROOT, stopAllServers } from './servers.js';
 import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
+import { runCommits } from './commits.js';
 
 const SECTIONS = [
   'ceiling',
@@ -63,6 +70,7 @@ const SECTIONS = [
   'training',
   'auth',
   'bodies',
+  'commits',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -70,8 +78,16 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function parseSections(text: string | undefined): Set<Section> {
-  if (text === undefined) return new Set(SECTIONS);
+/**
+ * `--quick`: the regression guard — the headline ratios (digits vs Fastify, with a token, vs the Python
+ * peer; the batching target; a shadow's cost) with short runs, in a few minutes.
+ */
+const QUICK_SECTIONS: readonly Section[] = ['digits', 'compute', 'batching', 'shadow'];
+
+function parseSections(text: string | undefined, before: string | undefined, quick: boolean): Set<Section> {
+  if (text === undefined && quick)
+    return new Set([...QUICK_SECTIONS, ...(before !== undefined ? (['commits'] as const) : [])]);
+  if (text === undefined) return new Set(SECTIONS.filter((s) => s !== 'commits' || before !== undefined));
   const picked = new Set<Section>();
   for (const name of text.split(',').map((s) => s.trim())) {
     if (!(SECTIONS as readonly string[]).includes(name)) {
@@ -79,6 +95,8 @@ function parseSections(text: string | undefined): Set<Section> {
     }
     picked.add(name as Section);
   }
+  if (picked.has('commits') && before === undefined)
+    throw new Error('the commits section needs --before REF (the commit to compare HEAD with)');
   return picked;
 }
 
@@ -110,6 +128,8 @@ async function main(): Promise<number> {
       duration: { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      before: { type: 'string' },
+      after: { type: 'string', default: 'HEAD' },
     },
     allowPositionals: false,
   });
@@ -119,10 +139,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const quick = values.quick ?? false;
-  const sections = parseSections(values.only);
+  const sections = parseSections(values.only, values.before, values.quick ?? false);
   const settings: BenchSettings = {
     quick,
-    runs: Math.round(positiveNumber(values.runs, quick ? 1 : 3, 'runs')),
+    // Quick runs keep three interleaved runs per figure (a median, not one sample), only shorter.
+    runs: Math.round(positiveNumber(values.runs, 3, 'runs')),
     durationSeconds: Math.round(positiveNumber(values.duration, quick ? 3 : 8, 'duration')),
     warmupSeconds: quick ? 1 : 2,
     computeSecondsPerRun: quick ? 0.3 : 2,
@@ -151,10 +172,12 @@ async function main(): Promise<number> {
     log,
   };
   const started = performance.now();
+  const git = gitState(REPO_ROOT);
   const results: Omit<BenchResults, 'elapsedSeconds'> = {
     machine: describeMachine(wrk, await measureBusyCores()),
     settings,
     date: new Date(),
+    git,
   };
   log(`tend bench: sections ${[...sections].join(', ')}; scratch ${workDir}`);
   if (results.machine.busyCoresAtStart > BUSY_CORES) {
@@ -164,9 +187,9 @@ async function main(): Promise<number> {
   }
 
   try {
-    const batchingModels: BenchModel[] = [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(
-      modelAvailable,
-    );
+    const batchingModels: BenchModel[] = (
+      quick ? [TINY_TEXT_ENCODER, TEXT_ENCODER_6L] : [SMALL_CNN, TINY_TEXT_ENCODER, TEXT_ENCODER_6L]
+    ).filter(modelAvailable);
     const skippedModels = modelAvailable(TEXT_ENCODER_6L) ? [] : [TEXT_ENCODER_6L.name];
     // Baselines run with their figures: digits needs the ceiling, batching the compute ceilings.
     const wantCompute = sections.has('compute') || sections.has('batching');
@@ -194,11 +217,16 @@ async function main(): Promise<number> {
       if (!('data' in both)) {
         results.ceiling = both;
         results.digits = both;
+        results.digitsToken = both;
+        results.peer = both;
       } else {
         results.ceiling = { data: both.data.ceiling };
         results.digits = {
           data: { figures: both.data.digits, testAccuracy: digitsArtifact(ctx).testAccuracy },
         };
+        results.digitsToken = { data: both.data.token };
+        results.peer =
+          'skipped' in both.data.peer ? { skipped: both.data.peer.skipped } : { data: both.data.peer };
       }
     } else if (wantCeiling) {
       results.ceiling = await outcome('HTTP ceiling (bare Fastify)', () => runHttpCeiling(ctx));
@@ -283,6 +311,12 @@ async function main(): Promise<number> {
           }),
       );
     }
+    if (sections.has('commits') && values.before !== undefined) {
+      const [before, after] = [values.before, values.after ?? 'HEAD'];
+      results.commits = await outcome(`request path: ${before} vs ${after}, interleaved`, () =>
+        runCommits(ctx, before, after),
+      );
+    }
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });
@@ -298,6 +332,19 @@ async function main(): Promise<number> {
       ? withSoakBlock(renderMarkdown(full), soak)
       : renderMarkdown(full),
   );
+  // BENCHMARKS.json beside it; README's table follows the real report only.
+  const resultsPath = resultsPathFor(outPath);
+  writeFileSync(resultsPath, resultsFileText(resultsFileOf(full, evaluateTargets(full), git)));
+  let readmeFailed = false;
+  if (outPath === join(REPO_ROOT, 'BENCHMARKS.md')) {
+    try {
+      updateReadme(resultsPath);
+      log(`README.md's benchmark table regenerated from ${resultsPath}`);
+    } catch (err) {
+      readmeFailed = true;
+      log(`!! README.md's benchmark table not updated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   log('\n== targets');
   for (const t of evaluateTargets(full)) {
     const r = Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : '—';
@@ -305,10 +352,11 @@ async function main(): Promise<number> {
       `${t.verdict.padEnd(7)} ${t.name}: ${t.figure} vs ${t.baseline} = ${r} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`,
     );
   }
-  log(`\nreport written to ${outPath}`);
+  log(`\nreport written to ${outPath} (and ${resultsPath})`);
   const failed = [
     full.ceiling,
     full.digits,
+    full.digitsToken,
     full.compute,
     full.batching,
     full.batchingTarget,
@@ -321,12 +369,13 @@ async function main(): Promise<number> {
     full.training,
     full.auth,
     full.largeBodies,
+    full.commits,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0. So does an
   // INCONCLUSIVE one (its A/A control moved more than the margin): a target not shown to pass is not passed.
   const missed = evaluateTargets(full).filter((t) => t.verdict === 'FAIL' || t.verdict === 'INCONCLUSIVE');
   if (missed.length > 0) log(`\n${missed.length} target(s) missed or inconclusive: npm run bench exits 1`);
-  return failed || missed.length > 0 ? 1 : 0;
+  return failed || readmeFailed || missed.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -22,6 +22,8 @@ import { authTargets, renderAuth } from './report-auth.js';
 import type { AuthResult } from './auth.js';
 import type { LargeBodiesResult } from './large-bodies.js';
 import { largeBodyTargets, renderLargeBodies } from './report-large-bodies.js';
+import type { CommitsResult } from './commits.js';
+import { commitsTargets, renderCommits } from './report-commits.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
@@ -30,7 +32,9 @@ import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
 import { ratio } from './statistics.js';
+import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
 import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
+import { renderTargetsTable } from './targets-table.js';
 
 export { dataOf, type Outcome, type TargetRow, type Verdict } from './report-rows.js';
 
@@ -51,6 +55,10 @@ export interface BenchResults {
   elapsedSeconds: number;
   ceiling?: Outcome<LoadFigure[]>;
   digits?: Outcome<{ figures: LoadFigure[]; testAccuracy: number }>;
+  /** The digits server with a bearer token on every request (section 1). */
+  digitsToken?: Outcome<LoadFigure[]>;
+  /** FastAPI + PyTorch serving the same network (section 1). */
+  peer?: Outcome<{ figures: LoadFigure[]; versions: string }>;
   compute?: Outcome<ComputeCeiling[]>;
   batching?: Outcome<{ rows: BatchingRow[]; skippedModels: string[] }>;
   memory?: Outcome<MemoryResult>;
@@ -72,13 +80,19 @@ export interface BenchResults {
   largeBodies?: Outcome<LargeBodiesResult>;
   /** Process vs thread isolation through the runtime (section 9). */
   isolation?: Outcome<IsolationResult>;
+  /** The commit measured (short hash) and whether the files differed from it. */
+  git?: { commit: string; dirty: boolean };
+  /** The request path of this commit vs an earlier one (section 13, with `--before REF`). */
+  commits?: Outcome<CommitsResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
 export const BUSY_CORES = 0.2;
 
 export const TARGETS = {
-  digitsOverCeiling: 0.7,
+  digitsOverCeiling: 0.8,
+  digitsWithTokenOverCeiling: 0.78,
+  digitsOverPeer: 6,
   memoryGrowth: 1.1,
 } as const;
 
@@ -99,6 +113,30 @@ function whyMissing(outcome: Outcome<unknown> | undefined): string {
 
 function notRun(name: string, target: string, why: string): TargetRow {
   return { name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: why };
+}
+
+/** A throughput target: figure/baseline ≥ target, failed requests failing it. */
+function throughputRow(
+  name: string,
+  figure: LoadFigure | undefined,
+  baseline: LoadFigure | undefined,
+  baselineLabel: string,
+  target: number,
+  why: string,
+): TargetRow {
+  const targetText = `≥ ${target >= 2 ? target.toFixed(1) : target.toFixed(2)}`;
+  if (figure === undefined || baseline === undefined) return notRun(name, targetText, why);
+  const r = ratio(figure.requestsPerSecond, baseline.requestsPerSecond);
+  const clean = figure.failures === 0 && baseline.failures === 0;
+  return {
+    name,
+    figure: fmtInt(figure.requestsPerSecond) + failuresNote(figure),
+    baseline: `${fmtInt(baseline.requestsPerSecond)} (${baselineLabel})${failuresNote(baseline)}`,
+    ratio: r,
+    target: targetText,
+    verdict: clean && r >= target ? 'PASS' : 'FAIL',
+    note: clean ? '' : 'requests failed',
+  };
 }
 
 /** The verdict of each target from the results. */
@@ -128,6 +166,30 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
       note: clean ? '' : 'requests failed',
     });
   }
+  const withToken = dataOf(results.digitsToken)?.find((f) => f.connections === 32);
+  if (results.digitsToken !== undefined)
+    rows.push(
+      throughputRow(
+        'Digits model over JSON, c=32, a token on every request (req/s)',
+        withToken,
+        bare,
+        'bare Fastify',
+        TARGETS.digitsWithTokenOverCeiling,
+        whyMissing(withToken === undefined ? results.digitsToken : results.ceiling),
+      ),
+    );
+  const peer = dataOf(results.peer)?.figures.find((f) => f.connections === 32);
+  if (results.peer !== undefined)
+    rows.push(
+      throughputRow(
+        'Digits model over JSON, c=32, vs FastAPI + PyTorch (req/s)',
+        served,
+        peer,
+        'FastAPI + PyTorch',
+        TARGETS.digitsOverPeer,
+        whyMissing(served === undefined ? results.digits : results.peer),
+      ),
+    );
 
   rows.push(...batchingTargets(results.batchingTarget, whyMissing));
 
@@ -158,6 +220,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...trainingTargets(results.training, whyMissing));
   rows.push(...authTargets(results.auth, whyMissing));
   rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
+  rows.push(...commitsTargets(results.commits, whyMissing));
   return rows;
 }
 
@@ -170,6 +233,61 @@ function missingParagraph(outcome: Outcome<unknown> | undefined): string {
   return `_Not measured: ${whyMissing(outcome)}._`;
 }
 
+/** Section 1's second table: the same server with a token, and the Python peer. */
+function renderTokenAndPeer(results: BenchResults): string[] {
+  const ceiling = dataOf(results.ceiling);
+  const digits = dataOf(results.digits);
+  const token = dataOf(results.digitsToken);
+  const peer = dataOf(results.peer);
+  const out: string[] = [
+    'Beside them, interleaved in the same rounds: a second `tend serve` (same repository and defaults) whose ' +
+      'clients send a bearer token (scopes `infer`, `read`) on every request, and the Python peer: FastAPI + ' +
+      `PyTorch serving the same network (\`bench/fastapi_peer.py\`: the ONNX file's weights in \`torch.nn.Linear\` ` +
+      `layers, an \`async\` endpoint under \`torch.inference_mode()\`, \`${PEER_PYTHON} -m uvicorn\` (uvloop, httptools) with ` +
+      `${PEER_WORKERS} worker processes, no access log, ${PEER_TORCH_THREADS} PyTorch thread per worker; ` +
+      `${peer?.versions ?? 'not run'}). Its answers were checked against tend's before the runs.`,
+    '',
+  ];
+  if (results.peer !== undefined && !('data' in results.peer)) out.push(missingParagraph(results.peer), '');
+  const rows = HTTP_CONCURRENCIES.map((c) => {
+    const bare = ceiling?.find((f) => f.connections === c);
+    const served = digits?.figures.find((f) => f.connections === c);
+    const t = token?.find((f) => f.connections === c);
+    const p = peer?.figures.find((f) => f.connections === c);
+    const rate = (f: LoadFigure | undefined): string =>
+      f ? fmtInt(f.requestsPerSecond) + failuresNote(f) : '—';
+    const r = (a: LoadFigure | undefined, b: LoadFigure | undefined): string =>
+      a && b ? fmtRatio(ratio(a.requestsPerSecond, b.requestsPerSecond)) : '—';
+    return [
+      String(c),
+      rate(t),
+      t ? fmtMs(t.p50Ms) : '—',
+      r(t, bare),
+      rate(p),
+      p ? fmtMs(p.p50Ms) : '—',
+      p ? fmtMs(p.p99Ms) : '—',
+      r(served, p),
+    ];
+  });
+  out.push(
+    table(
+      [
+        'connections',
+        'tend + token req/s',
+        'p50 ms',
+        'vs Fastify',
+        'FastAPI + PyTorch req/s',
+        'p50 ms',
+        'p99 ms',
+        'tend / FastAPI',
+      ],
+      rows,
+    ),
+    '',
+  );
+  return out;
+}
+
 /** Render the whole document. */
 export function renderMarkdown(results: BenchResults): string {
   const { machine: m, settings: s } = results;
@@ -177,7 +295,8 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('# tend benchmarks', '');
   if (s.quick)
     out.push(
-      '> **Quick run** (one short run per figure): a smoke test of the harness, not figures to quote.',
+      `> **Quick run** (the headline sections, ${s.runs} interleaved runs of ${s.durationSeconds} s per figure): a regression ` +
+        'guard that shows a change costing 10–20% on the day it lands; quote the figures of a full run.',
       '',
     );
   out.push(
@@ -189,6 +308,7 @@ export function renderMarkdown(results: BenchResults): string {
         ? ' — **the machine was not idle; other processes competed for the cores and the figures are lower and noisier than they should be**'
         : ''),
     `- Command: \`${s.command}\``,
+    `- Commit: ${results.git === undefined ? 'unknown' : `\`${results.git.commit}\`${results.git.dirty ? ' with uncommitted changes' : ''}`}`,
     `- Date: ${results.date.toISOString().replace(/\.\d+Z$/, 'Z')} (took ${(results.elapsedSeconds / 60).toFixed(1)} min)`,
     `- Method: every HTTP figure is the median of ${s.runs} wrk run(s) of ${s.durationSeconds} s (1 wrk thread, after a ${s.warmupSeconds} s warm-up run), ` +
       `against a server running as a separate process on the same machine; every baseline was measured in the same run.`,
@@ -196,20 +316,7 @@ export function renderMarkdown(results: BenchResults): string {
   );
 
   out.push('## Targets', '');
-  out.push(
-    table(
-      ['target', 'figure', 'baseline (same run)', 'ratio', 'target', 'result'],
-      evaluateTargets(results).map((t) => [
-        t.name,
-        t.figure,
-        t.baseline,
-        fmtRatio(t.ratio),
-        t.target,
-        t.note === '' ? `**${t.verdict}**` : `**${t.verdict}** — ${t.note}`,
-      ]),
-    ),
-    '',
-  );
+  out.push(renderTargetsTable(evaluateTargets(results)), '');
 
   out.push('## 1. HTTP: digits model over JSON vs a bare Fastify server', '');
   out.push(
@@ -257,6 +364,7 @@ export function renderMarkdown(results: BenchResults): string {
     );
     if (ceiling === undefined) out.push(missingParagraph(results.ceiling), '');
     if (digits === undefined) out.push(missingParagraph(results.digits), '');
+    out.push(...renderTokenAndPeer(results));
   }
 
   out.push('## 2. Compute ceilings: onnxruntime in-process', '');
@@ -375,6 +483,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderTraining(results.training, whyMissing));
   out.push(...renderAuth(results.auth, s.runs, whyMissing));
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
+  out.push(...renderCommits(results.commits, whyMissing));
 
   out.push(
     '## How to reproduce',
@@ -385,6 +494,7 @@ export function renderMarkdown(results: BenchResults): string {
     'npm run bench               # writes BENCHMARKS.md (about half an hour on 2 cores)',
     'npm run bench -- --quick    # one short run per figure, to check the harness',
     'npm run bench -- --only batching   # one section (see --help in bench/main.ts for the list), e.g. auth, bodies',
+    'npm run bench -- --only commits --before c8a2e62   # the request path of HEAD vs an earlier commit',
     '```',
     '',
     'Run it on an otherwise idle machine: the server, wrk and onnxruntime share the same cores, and anything else running ' +

@@ -16,7 +16,9 @@ import {
   readBatchCounter,
   type LoadFigure,
   type LoadPlan,
+  type LoadTarget,
 } from './http-load.js';
+import { peerAvailable, startFastApiPeer } from './peer.js';
 import { measureReloadMemory, type MemoryResult } from './memory.js';
 import { digitsModel, v2JsonBody, type BenchModel } from './models.js';
 import { startCeilingServer, startTendServer, type ChildServer } from './servers.js';
@@ -103,52 +105,134 @@ export async function runHttpCeiling(ctx: SectionContext): Promise<LoadFigure[]>
  * (a) + (b) together: the bare Fastify ceiling and the digits model served by `tend serve` (default
  * config), both running, their wrk runs interleaved at each concurrency.
  */
-export async function runHttpComparison(
-  ctx: SectionContext,
-): Promise<{ ceiling: LoadFigure[]; digits: LoadFigure[] }> {
+export interface HttpComparison {
+  ceiling: LoadFigure[];
+  digits: LoadFigure[];
+  /** The same default server with a bearer token on every request. */
+  token: LoadFigure[];
+  /** FastAPI + PyTorch serving the same network, or why it did not run. */
+  peer: { figures: LoadFigure[]; versions: string } | { skipped: string };
+}
+
+/** Make an admin token, then an infer token with it; the server's authentication is on from then on. */
+async function createInferToken(baseUrl: string): Promise<string> {
+  const post = async (body: unknown, token?: string): Promise<{ token: string }> => {
+    const res = await fetch(`${baseUrl}/api/v1/tokens`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST /api/v1/tokens answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as { token: string };
+  };
+  const admin = await post({ name: 'bench-admin', scopes: ['admin'] });
+  return (await post({ name: 'bench-client', scopes: ['infer', 'read'] }, admin.token)).token;
+}
+
+/**
+ * Section 1: a bare Fastify server, tend (default config), tend with a token on every request and the
+ * FastAPI + PyTorch peer, all running side by side, their wrk runs interleaved at each concurrency.
+ */
+export async function runHttpComparison(ctx: SectionContext): Promise<HttpComparison> {
   const digits = digitsArtifact(ctx);
   const repo = join(ctx.workDir, 'repo-digits');
   addToRepository(repo, 'digits', digits.model.path, null);
   const ceilingScript = writePostScript(ctx.workDir, 'ceiling', digits.body);
   const digitsScript = writePostScript(ctx.workDir, 'digits', digits.body);
+  const peerProbe = peerAvailable();
+  const tendServer = (name: string) => () =>
+    startTendServer({ name, repos: [repo], home: join(ctx.workDir, `home-${name}`), logDir: ctx.workDir });
+  const noPeer = async (): Promise<ChildServer | null> => null;
   return withServer(
     () => startCeilingServer(ctx.workDir),
     (ceiling) =>
-      withServer(
-        () =>
-          startTendServer({
-            name: 'digits',
-            repos: [repo],
-            home: join(ctx.workDir, 'home-digits'),
-            logDir: ctx.workDir,
-          }),
-        async (tend) => {
-          const ceilingUrl = `${ceiling.baseUrl}/v2/models/digits/infer`;
-          const tendUrl = `${tend.baseUrl}/v2/models/digits/infer`;
-          await checkInferEndpoint(ceilingUrl, digits.body, ['probabilities', 'label']);
-          await checkInferEndpoint(tendUrl, digits.body, ['probabilities', 'label']);
-          const out = { ceiling: [] as LoadFigure[], digits: [] as LoadFigure[] };
-          for (const c of HTTP_CONCURRENCIES) {
-            const [bare, served] = await measureInterleaved(
-              [
-                { label: 'fastify ceiling', url: ceilingUrl, scriptPath: ceilingScript },
+      withServer(tendServer('digits'), (tend) =>
+        withServer(tendServer('digits-token'), (tokenServer) =>
+          withOptionalServer(
+            'versions' in peerProbe ? () => startFastApiPeer(digits.model.path, ctx.workDir) : noPeer,
+            async (peer) => {
+              const infer = (s: ChildServer): string => `${s.baseUrl}/v2/models/digits/infer`;
+              const token = await createInferToken(tokenServer.baseUrl);
+              const tokenScript = writePostScript(ctx.workDir, 'digits-token', digits.body, {
+                Authorization: `Bearer ${token}`,
+              });
+              const expected = ['probabilities', 'label'];
+              await checkInferEndpoint(infer(ceiling), digits.body, expected);
+              await checkInferEndpoint(infer(tend), digits.body, expected);
+              await checkInferEndpoint(infer(tokenServer), digits.body, expected, {
+                authorization: `Bearer ${token}`,
+              });
+              if (peer !== null) await checkPeerAgrees(infer(peer), infer(tend), digits.body);
+              const targets: LoadTarget[] = [
+                { label: 'fastify ceiling', url: infer(ceiling), scriptPath: ceilingScript },
                 {
                   label: 'tend digits',
-                  url: tendUrl,
+                  url: infer(tend),
                   scriptPath: digitsScript,
                   batchCounter: () => readBatchCounter(tend.baseUrl, 'digits'),
                 },
-              ],
-              c,
-              ctx.load,
-            );
-            if (bare) out.ceiling.push(bare);
-            if (served) out.digits.push(served);
-          }
-          return out;
-        },
+                { label: 'tend digits + token', url: infer(tokenServer), scriptPath: tokenScript },
+              ];
+              if (peer !== null)
+                targets.push({ label: 'fastapi+pytorch', url: infer(peer), scriptPath: ceilingScript });
+              const out = {
+                ceiling: [] as LoadFigure[],
+                digits: [] as LoadFigure[],
+                token: [] as LoadFigure[],
+              };
+              const peerFigures: LoadFigure[] = [];
+              for (const c of HTTP_CONCURRENCIES) {
+                const [bare, served, withToken, python] = await measureInterleaved(targets, c, ctx.load);
+                if (bare) out.ceiling.push(bare);
+                if (served) out.digits.push(served);
+                if (withToken) out.token.push(withToken);
+                if (python) peerFigures.push(python);
+              }
+              return {
+                ...out,
+                peer:
+                  'versions' in peerProbe
+                    ? { figures: peerFigures, versions: peerProbe.versions }
+                    : { skipped: peerProbe.missing },
+              };
+            },
+          ),
+        ),
       ),
   );
+}
+
+/** The peer must compute what tend computes: same label, probabilities within float tolerance. */
+async function checkPeerAgrees(peerUrl: string, tendUrl: string, body: string): Promise<void> {
+  const ask = async (url: string) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const json = (await res.json()) as { outputs: { name: string; data: number[] }[] };
+    const get = (name: string): number[] => json.outputs.find((o) => o.name === name)?.data ?? [];
+    return { probabilities: get('probabilities'), label: get('label') };
+  };
+  const [peer, tend] = [await ask(peerUrl), await ask(tendUrl)];
+  const maxDiff = Math.max(...tend.probabilities.map((p, i) => Math.abs(p - (peer.probabilities[i] ?? NaN))));
+  if (!(maxDiff < 1e-4) || peer.label[0] !== tend.label[0])
+    throw new Error(
+      `the FastAPI peer answers differently from tend (label ${peer.label[0]} vs ${tend.label[0]}, max |Δp| ${maxDiff})`,
+    );
+}
+
+/** `withServer` for a server that may not start (null: not available here). */
+async function withOptionalServer<T>(
+  start: () => Promise<ChildServer | null>,
+  use: (server: ChildServer | null) => Promise<T>,
+): Promise<T> {
+  const server = await start();
+  try {
+    return await use(server);
+  } finally {
+    await server?.stop();
+  }
 }
 
 /** Write `<repo>/<name>/1/model.onnx` (a copy, so the server may not touch the fixture) and its config. */

@@ -41,8 +41,10 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-interface StartOptions {
+export interface StartOptions {
   name: string;
+  /** The program; Node (this one) when absent. */
+  command?: string;
   args: string[];
   env?: Record<string, string>;
   port: number;
@@ -51,11 +53,11 @@ interface StartOptions {
   readyTimeoutMs: number;
 }
 
-async function startChild(options: StartOptions): Promise<ChildServer> {
+export async function startChild(options: StartOptions): Promise<ChildServer> {
   installExitHook();
   const logFd = openSync(options.logPath, 'a');
   // Logs go to a file: a pipe nobody drains would stall a chatty server.
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(options.command ?? process.execPath, options.args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, ...options.env },
@@ -139,6 +141,8 @@ export interface TendServeOptions {
   logDir: string;
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
+  /** The checkout whose `bin/tend.js` runs (another commit's build); this one when absent. */
+  root?: string;
 }
 
 /**
@@ -149,7 +153,7 @@ export async function startTendServer(options: TendServeOptions): Promise<ChildS
   const port = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === port) grpcPort = await freePort();
-  const args = [join(REPO_ROOT, 'bin', 'tend.js'), 'serve'];
+  const args = [join(options.root ?? REPO_ROOT, 'bin', 'tend.js'), 'serve'];
   for (const repo of options.repos) args.push('--repo', repo);
   // The default log level (info): the figures are those of a server started the way users start it.
   args.push(

@@ -1,37 +1,45 @@
 /**
- * `npm run soak -- --minutes 10`: the digits demo model served by `tend serve` under steady load at
- * ~80% of the capacity measured at the start, for a long time. Every 10 s: throughput, p50/p99 (a
- * 10 s wrk run, throttled with wrk's delay() hook), the server's RSS and open file descriptors.
- * Pass: RSS after warm-up grows < 5%; p99 of the last 10% ≤ 1.2 × p99 of the first 10% (medians of
- * the 10 s windows in each). The result replaces the soak block of BENCHMARKS.md (--out to write
- * elsewhere); `npm run bench` keeps that block.
+ * `npm run soak -- --minutes 10`: the digits demo model served by `tend serve` under steady load for
+ * a long time. First its capacity, measured as section 1 of the bench measures it (one wrk at a
+ * time, 32 connections, median of 3 runs after a warm-up run); then 80% of that capacity held by a
+ * rate-controlled wrk (bench/soak-rate.ts) in 10 s windows back to back, with the server's RSS and
+ * open descriptors read after each window. The checks (bench/soak-checks.ts) go into the soak block
+ * of BENCHMARKS.md (--out to write elsewhere; `npm run bench` keeps that block); a failed check
+ * exits 1.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoRequest, ensureDemoModel } from '../src/engine/index.js';
-import { median } from './statistics.js';
+import { measureLoad } from './http-load.js';
+import { readResultsFile, resultsPathFor, section1Figure } from './results-file.js';
 import { REPO_ROOT, startTendServer, stopAllServers } from './servers.js';
-import { runWrk, writePostScript, wrkVersion, type WrkResult } from './wrk.js';
+import { evaluateSoak, windowPlan, type SoakWindow } from './soak-checks.js';
+import { rateLimitLua, targetRate } from './soak-rate.js';
+import { soakMarkdown, withSoakBlock } from './soak-report.js';
+import { runWrk, writePostScript, wrkVersion } from './wrk.js';
 
-export const SOAK_START = '<!-- soak:start -->';
-export const SOAK_END = '<!-- soak:end -->';
 const WINDOW_SECONDS = 10;
-const CONNECTIONS = 16;
-const LOAD_SHARE = 0.8;
-const RSS_GROWTH_LIMIT = 0.05;
-const P99_RATIO_LIMIT = 1.2;
-
-interface Sample {
-  atSeconds: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  failures: number;
-  rssBytes: number;
-  fds: number;
-}
+/** Section 1's highest connection count (HTTP_CONCURRENCIES), so that the capacity compares with it. */
+const CONNECTIONS = 32;
+/**
+ * Connections of the rate-controlled load: more than the capacity run's, so that a latency spike
+ * does not leave the schedule without a free connection. At a fixed rate the requests in flight are
+ * rate × latency whatever the number of connections, so the server sees the same load.
+ */
+const LOAD_CONNECTIONS = 64;
+const CAPACITY_RUNS = 3;
+const CAPACITY_RUN_SECONDS = 8;
+const CAPACITY_WARMUP_SECONDS = 2;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -47,78 +55,13 @@ function fdsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-/** A wrk script that waits `delayMs` before each request on a connection (wrk's delay() hook). */
-function throttledScript(dir: string, body: string, delayMs: number): string {
-  const path = writePostScript(dir, 'soak', body);
-  const text = readFileSync(path, 'utf8');
-  // wrk's delay() is whole milliseconds: draw floor or ceil so that the mean delay is exact.
-  const whole = Math.floor(Math.max(0, delayMs));
-  const fraction = Math.max(0, delayMs) - whole;
-  writeFileSync(
-    path,
-    `${text}\nfunction delay()\n  if math.random() < ${fraction.toFixed(4)} then return ${whole + 1} end\n  return ${whole}\nend\n`,
-  );
-  return path;
-}
-
-function failuresOf(r: WrkResult): number {
-  return r.non2xx + r.socketErrors;
-}
-
-export function soakMarkdown(
-  samples: readonly Sample[],
-  meta: { capacity: number; target: number; minutes: number; date: Date; machine: string },
-): { text: string; pass: boolean } {
-  const n = samples.length;
-  const tenth = Math.max(1, Math.round(n / 10));
-  const first = samples.slice(0, tenth);
-  const last = samples.slice(n - tenth);
-  const warm = samples[tenth - 1] as Sample;
-  const final = samples[n - 1] as Sample;
-  const rssGrowth = final.rssBytes / warm.rssBytes - 1;
-  const p99First = median(first.map((s) => s.p99Ms));
-  const p99Last = median(last.map((s) => s.p99Ms));
-  const p99Ratio = p99Last / p99First;
-  const failures = samples.reduce((a, s) => a + s.failures, 0);
-  const rssOk = rssGrowth < RSS_GROWTH_LIMIT;
-  const p99Ok = p99Ratio <= P99_RATIO_LIMIT;
-  const pass = rssOk && p99Ok && failures === 0;
-  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
-  const rows = samples.filter((_, i) => i % Math.max(1, Math.round(n / 20)) === 0 || i === n - 1);
-  const lines = [
-    SOAK_START,
-    '## Soak: steady load for a long time',
-    '',
-    `\`npm run soak -- --minutes ${meta.minutes}\` on ${meta.machine}, ${meta.date.toISOString().slice(0, 16).replace('T', ' ')} UTC. ` +
-      `The digits demo model under \`tend serve\` (defaults: dynamic batching, every request logged); capacity measured first with wrk ` +
-      `(${CONNECTIONS} connections, unthrottled): ${Math.round(meta.capacity)} req/s; then ${WINDOW_SECONDS} s wrk windows throttled to ~${Math.round(LOAD_SHARE * 100)}% of it ` +
-      `(target ${Math.round(meta.target)} req/s) back to back, the server's RSS and open descriptors sampled after each window.`,
-    '',
-    '| check | first | last | ratio | limit | verdict |',
-    '| --- | --- | --- | --- | --- | --- |',
-    `| RSS after warm-up (end of the first 10%) → end | ${mib(warm.rssBytes)} | ${mib(final.rssBytes)} | ${(1 + rssGrowth).toFixed(3)} | < ${(1 + RSS_GROWTH_LIMIT).toFixed(2)} | ${rssOk ? 'PASS' : 'FAIL'} |`,
-    `| p99, median of the windows in the first vs last 10% | ${p99First.toFixed(2)} ms | ${p99Last.toFixed(2)} ms | ${p99Ratio.toFixed(2)} | ≤ ${P99_RATIO_LIMIT.toFixed(2)} | ${p99Ok ? 'PASS' : 'FAIL'} |`,
-    `| failed requests | | ${failures} | | 0 | ${failures === 0 ? 'PASS' : 'FAIL'} |`,
-    '',
-    '| t | req/s | p50 | p99 | RSS | open fds |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (s) =>
-        `| ${Math.round(s.atSeconds)} s | ${Math.round(s.requestsPerSecond)} | ${s.p50Ms.toFixed(2)} ms | ${s.p99Ms.toFixed(2)} ms | ${mib(s.rssBytes)} | ${s.fds} |`,
-    ),
-    '',
-    SOAK_END,
-  ];
-  return { text: lines.join('\n'), pass };
-}
-
-/** Replace (or append) the soak block of a markdown file. */
-export function withSoakBlock(markdown: string, block: string): string {
-  const start = markdown.indexOf(SOAK_START);
-  const end = markdown.indexOf(SOAK_END);
-  if (start >= 0 && end > start)
-    return `${markdown.slice(0, start)}${block}${markdown.slice(end + SOAK_END.length)}`;
-  return `${markdown.trimEnd()}\n\n${block}\n`;
+/** Section 1's figure at CONNECTIONS from the results file beside `outPath`, when there is one. */
+function section1Of(outPath: string): { perSecond: number; date: string } | null {
+  const path = resultsPathFor(outPath);
+  if (!existsSync(path)) return null;
+  const file = readResultsFile(path);
+  const perSecond = section1Figure(file, CONNECTIONS);
+  return perSecond === null ? null : { perSecond, date: file.run.date };
 }
 
 async function main(): Promise<number> {
@@ -132,8 +75,11 @@ async function main(): Promise<number> {
   const minutes = Number(values.minutes);
   if (!(minutes > 0 && minutes <= 24 * 60))
     throw new Error(`--minutes '${values.minutes}' must be a number of minutes above 0`);
+  const windowCount = Math.round((minutes * 60) / WINDOW_SECONDS);
+  windowPlan(windowCount); // refuses a run too short for warm-up, first and last windows
   if (wrkVersion() === null) throw new Error('wrk is missing: apt-get install -y wrk');
   const outPath = resolve(values.out ?? join(REPO_ROOT, 'BENCHMARKS.md'));
+  const section1 = section1Of(outPath);
   const workDir = mkdtempSync(join(tmpdir(), 'tend-soak-'));
   try {
     const home = join(workDir, 'home');
@@ -143,61 +89,74 @@ async function main(): Promise<number> {
     const url = `${server.baseUrl}/v2/models/digits/infer`;
     const { body } = demoRequest();
     const plain = writePostScript(workDir, 'capacity', body);
-    await runWrk({ url, scriptPath: plain, connections: CONNECTIONS, durationSeconds: 5 });
-    const capacity = Math.max(
-      ...(await Promise.all(
-        [0, 1].map(
-          async () =>
-            (
-              await runWrk({
-                url,
-                scriptPath: plain,
-                connections: CONNECTIONS,
-                durationSeconds: WINDOW_SECONDS,
-              })
-            ).requestsPerSecond,
-        ),
-      )),
+    // One wrk at a time: two at once would each see part of the server.
+    const capacityFigure = await measureLoad('capacity', url, plain, CONNECTIONS, {
+      runs: CAPACITY_RUNS,
+      durationSeconds: CAPACITY_RUN_SECONDS,
+      warmupSeconds: CAPACITY_WARMUP_SECONDS,
+      log,
+    });
+    if (capacityFigure.failures > 0)
+      throw new Error(`${capacityFigure.failures} requests failed while measuring the capacity`);
+    const capacity = capacityFigure.requestsPerSecond;
+    const target = targetRate(capacity);
+    log(
+      `capacity ${Math.round(capacity)} req/s` +
+        (section1 === null ? '' : ` (section 1: ${section1.perSecond} req/s)`) +
+        `; soaking at ${Math.round(target)} req/s for ${windowCount} windows of ${WINDOW_SECONDS} s`,
     );
-    const target = capacity * LOAD_SHARE;
-    log(`capacity ${Math.round(capacity)} req/s; soaking at ~${Math.round(target)} req/s for ${minutes} min`);
-    // Each connection waits `delay` before a request: rate ≈ connections / (delay + latency).
-    let delayMs = Math.max(0, (CONNECTIONS * 1000) / target - (CONNECTIONS * 1000) / capacity);
-    const samples: Sample[] = [];
+    const throttled = writePostScript(workDir, 'soak', body);
+    appendFileSync(throttled, rateLimitLua(target));
+    const windows: SoakWindow[] = [];
     const started = Date.now();
-    while (Date.now() - started < minutes * 60_000) {
+    for (let i = 0; i < windowCount; i++) {
       const r = await runWrk({
         url,
-        scriptPath: throttledScript(workDir, body, delayMs),
-        connections: CONNECTIONS,
+        scriptPath: throttled,
+        connections: LOAD_CONNECTIONS,
         durationSeconds: WINDOW_SECONDS,
       });
-      const sample: Sample = {
+      const w: SoakWindow = {
         atSeconds: (Date.now() - started) / 1000,
         requestsPerSecond: r.requestsPerSecond,
         p50Ms: r.latencyMs.p50,
         p99Ms: r.latencyMs.p99,
-        failures: failuresOf(r),
+        failures: r.non2xx + r.socketErrors,
         rssBytes: rssOf(server.pid),
         fds: fdsOf(server.pid),
       };
-      samples.push(sample);
+      windows.push(w);
       log(
-        `${Math.round(sample.atSeconds)} s: ${Math.round(sample.requestsPerSecond)} req/s, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms.toFixed(2)} ms, RSS ${(sample.rssBytes / 1048576).toFixed(1)} MiB, fds ${sample.fds}, failures ${sample.failures}`,
+        `window ${i + 1}/${windowCount} (${Math.round(w.atSeconds)} s): ${Math.round(w.requestsPerSecond)} req/s = ` +
+          `${((w.requestsPerSecond / capacity) * 100).toFixed(1)}% of capacity, p50 ${w.p50Ms.toFixed(2)} ms, ` +
+          `p99 ${w.p99Ms.toFixed(2)} ms, RSS ${(w.rssBytes / 2 ** 20).toFixed(1)} MiB, fds ${w.fds}, failures ${w.failures}`,
       );
-      // Steer the delay toward the target rate (the latency part of a request's cycle stays as measured).
-      const cycleMs = (CONNECTIONS * 1000) / Math.max(1, sample.requestsPerSecond);
-      const latencyPartMs = Math.max(0, cycleMs - delayMs);
-      // Half-way steps: the latency part moves with the load, so a full step overshoots.
-      delayMs = Math.max(0, (delayMs + Math.max(0, (CONNECTIONS * 1000) / target - latencyPartMs)) / 2);
     }
     await server.stop();
+    const evaluation = evaluateSoak(windows, capacity, section1?.perSecond ?? null);
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, load average at end ${loadavg()[0]?.toFixed(2)}`;
-    const { text, pass } = soakMarkdown(samples, { capacity, target, minutes, date: new Date(), machine });
+    const text = soakMarkdown(windows, evaluation, {
+      minutes,
+      date: new Date(),
+      machine,
+      connections: CONNECTIONS,
+      loadConnections: LOAD_CONNECTIONS,
+      windowSeconds: WINDOW_SECONDS,
+      capacity: {
+        perSecond: capacity,
+        runsPerSecond: capacityFigure.runs.map((run) => run.requestsPerSecond),
+        runSeconds: CAPACITY_RUN_SECONDS,
+        warmupSeconds: CAPACITY_WARMUP_SECONDS,
+      },
+      targetPerSecond: target,
+      section1,
+    });
     const existing = existsSync(outPath) ? readFileSync(outPath, 'utf8') : '# Benchmarks\n';
     writeFileSync(outPath, withSoakBlock(existing, text));
     log(`\n${text}\n\nwritten to ${outPath}`);
-    return pass ? 0 : 1;
+    for (const c of evaluation.checks)
+      log(`${c.verdict.padEnd(7)} ${c.name}: ${c.value || c.last} (limit ${c.limit})`);
+    return evaluation.pass ? 0 : 1;
   } finally {
     await stopAllServers();
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });

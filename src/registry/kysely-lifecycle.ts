@@ -11,12 +11,13 @@ import type { Kysely, Transaction } from 'kysely';
 import { type TendError, errors, FIX_IN_MESSAGE } from '../core/errors.js';
 import type { DeploymentReference } from './deployment-store.js';
 import { findDeploymentReferences } from './kysely-deployments.js';
+import { assertModelImport, insertModelImport, readModelSnapshot } from './kysely-model-snapshot.js';
 import { BLOB_LOCK } from './lifecycle-schema.js';
 import type { LifecycleStore, LiveBlobs, ModelImport, ModelSnapshot } from './lifecycle-store.js';
-import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';
+import { assertVersionNumber } from './names.js';
 import type { RegistryDatabase } from './schema.js';
-import type { AliasMove, ModelRecord, VersionRecord } from './store.js';
-import { now, toVersionRecord } from './version-rows.js';
+import type { ModelRecord, VersionRecord } from './store.js';
+import { now } from './version-rows.js';
 
 type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>;
 type Write = <T>(fn: (trx: Transaction<RegistryDatabase>) => Promise<T>) => Promise<T>;
@@ -51,73 +52,6 @@ function referenced(what: string, refs: string[]): TendError {
     `cannot ${what}: ${refs.join(', ')} ${refs.length === 1 ? 'points' : 'point'} at it; move or remove ${refs.length === 1 ? 'that' : 'those'} first`,
     FIX_IN_MESSAGE,
   );
-}
-
-/** A model created under the name of a deleted one continues its version numbers. */
-export async function continueRetiredNumbers(
-  trx: Transaction<RegistryDatabase>,
-  name: string,
-): Promise<void> {
-  const retired = await trx
-    .selectFrom('retired_models')
-    .select('next_version')
-    .where('name', '=', name)
-    .executeTakeFirst();
-  if (retired === undefined) return;
-  await trx
-    .updateTable('models')
-    .set((eb) => ({
-      next_version: eb
-        .case()
-        .when('next_version', '<', Number(retired.next_version))
-        .then(Number(retired.next_version))
-        .else(eb.ref('next_version'))
-        .end(),
-    }))
-    .where('name', '=', name)
-    .execute();
-  await trx.deleteFrom('retired_models').where('name', '=', name).execute();
-}
-
-function toAliasMove(r: {
-  alias: string;
-  from_version: number | null;
-  to_version: number | null;
-  actor: string;
-  at: string;
-}): AliasMove {
-  return {
-    alias: r.alias,
-    from_version: r.from_version === null ? null : Number(r.from_version),
-    to_version: r.to_version === null ? null : Number(r.to_version),
-    actor: r.actor,
-    at: r.at,
-  };
-}
-
-function assertImport(input: ModelImport): void {
-  assertModelName(input.name);
-  assertTags(input.tags);
-  const numbers = new Set<number>();
-  for (const v of input.versions) {
-    assertVersionNumber(v.version);
-    if (numbers.has(v.version)) throw errors.invalidArgument(`version ${v.version} appears twice`);
-    numbers.add(v.version);
-    assertTags(v.tags);
-  }
-  for (const [alias, version] of Object.entries(input.aliases)) {
-    assertAliasName(alias);
-    const target = input.versions.find((v) => v.version === version);
-    if (target === undefined)
-      throw errors.invalidArgument(`alias '${alias}' points at version ${version}, which is not imported`);
-    if (target.archived_at !== null)
-      throw errors.invalidArgument(`alias '${alias}' points at archived version ${version}`);
-  }
-  if (!Number.isSafeInteger(input.next_version) || input.next_version < 1) {
-    throw errors.invalidArgument(
-      `next_version must be a positive integer, not ${String(input.next_version)}`,
-    );
-  }
 }
 
 /** LifecycleStore over the registry database; `write` runs a write transaction of the owning store. */
@@ -249,125 +183,12 @@ export class KyselyLifecycle implements LifecycleStore {
 
   async snapshotModel(name: string): Promise<ModelSnapshot> {
     // Through the write queue so that no write lands between the reads (a consistent snapshot).
-    return this.write(async (trx) => {
-      const model = await this.reads.readModel(trx, name);
-      const row = await trx
-        .selectFrom('models')
-        .select('next_version')
-        .where('name', '=', name)
-        .executeTakeFirstOrThrow();
-      const versionRows = await trx
-        .selectFrom('model_versions')
-        .selectAll()
-        .where('model_name', '=', name)
-        .orderBy('version')
-        .execute();
-      const history = await trx
-        .selectFrom('alias_history')
-        .select(['alias', 'from_version', 'to_version', 'actor', 'at'])
-        .where('model_name', '=', name)
-        .orderBy('alias')
-        .orderBy('seq')
-        .execute();
-      const byVersion = new Map<number, string[]>();
-      for (const [alias, version] of Object.entries(model.aliases))
-        byVersion.set(version, [...(byVersion.get(version) ?? []), alias]);
-      return {
-        name,
-        description: model.description,
-        tags: model.tags,
-        created_at: model.created_at,
-        next_version: Number(row.next_version),
-        versions: versionRows.map((v) => toVersionRecord(v, (byVersion.get(Number(v.version)) ?? []).sort())),
-        aliases: model.aliases,
-        alias_history: history.map(toAliasMove),
-      };
-    });
+    return this.write((trx) => readModelSnapshot(trx, name, (db, n) => this.reads.readModel(db, n)));
   }
 
   async importModel(input: ModelImport): Promise<ModelRecord> {
-    assertImport(input);
-    const { name } = input;
-    return this.write(async (trx) => {
-      const at = now();
-      const maxVersion = Math.max(0, ...input.versions.map((v) => v.version));
-      const created = await trx
-        .insertInto('models')
-        .values({
-          name,
-          description: input.description,
-          tags: JSON.stringify(input.tags),
-          next_version: Math.max(input.next_version, maxVersion + 1),
-          created_at: input.created_at,
-          updated_at: at,
-        })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(created.numInsertedOrUpdatedRows ?? 0) === 0) {
-        throw errors.conflict(
-          `model '${name}' already exists; import it under another name (--as NAME)`,
-          FIX_IN_MESSAGE,
-        );
-      }
-      await continueRetiredNumbers(trx, name);
-      for (const v of input.versions) {
-        await trx
-          .insertInto('model_versions')
-          .values({
-            model_name: name,
-            version: v.version,
-            sha256: v.sha256,
-            size_bytes: v.size_bytes,
-            signature: JSON.stringify(v.signature),
-            model_info: JSON.stringify(v.model_info),
-            source: v.source,
-            created_at: v.created_at,
-            created_by: v.created_by,
-            metrics: JSON.stringify(v.metrics),
-            tags: JSON.stringify(v.tags),
-            parent_version: v.parent_version,
-            run_id: v.run_id,
-            status: v.archived_at === null ? 'ready' : 'archived',
-            archived_at: v.archived_at,
-            archived_by: v.archived_at === null ? null : (v.archived_by ?? input.actor),
-          })
-          .execute();
-      }
-      const seqs = new Map<string, number>();
-      const lastMove = new Map<string, AliasMove>();
-      for (const move of input.alias_history) {
-        const seq = (seqs.get(move.alias) ?? 0) + 1;
-        seqs.set(move.alias, seq);
-        lastMove.set(move.alias, move);
-        await trx
-          .insertInto('alias_history')
-          .values({
-            model_name: name,
-            alias: move.alias,
-            seq,
-            from_version: move.from_version,
-            to_version: move.to_version,
-            actor: move.actor,
-            at: move.at,
-          })
-          .execute();
-      }
-      for (const [alias, version] of Object.entries(input.aliases)) {
-        const last = lastMove.get(alias);
-        const fromHistory = last?.to_version === version;
-        await trx
-          .insertInto('model_aliases')
-          .values({
-            model_name: name,
-            alias,
-            version,
-            updated_at: fromHistory ? last.at : at,
-            updated_by: fromHistory ? last.actor : input.actor,
-          })
-          .execute();
-      }
-      return this.reads.readModel(trx, name);
-    });
+    assertModelImport(input);
+    return this.write((trx) => insertModelImport(trx, input, (db, n) => this.reads.readModel(db, n)));
   }
 
   /** First statement of a lease or a collection: the blob lock row (see the module comment). */

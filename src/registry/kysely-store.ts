@@ -10,7 +10,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { Migrator } from 'kysely';
 import { errors, FIX_IN_MESSAGE } from '../core/errors.js';
-import { continueRetiredNumbers, type LifecycleReads } from './kysely-lifecycle.js';
+import type { LifecycleReads } from './kysely-lifecycle.js';
+import { continueRetiredNumbers } from './kysely-model-snapshot.js';
 import { aliasVersion, appendHistory, moveAlias } from './alias-moves.js';
 import { auditRow, insertAuditRow } from './kysely-audit.js';
 import { assertAliasName, assertModelName, assertTags, assertVersionNumber } from './names.js';

@@ -13,7 +13,7 @@ import {
   type EpochRunner,
   type EpochRunnerFactory,
 } from './accelerated-trainer.js';
-import { EPOCH_INPUTS, EPOCH_OUTPUTS } from './epoch-graph.js';
+import { EPOCH_INPUTS, EPOCH_OUTPUTS } from './epoch-graph-spec.js';
 import { dataset } from './reference-data.case.js';
 
 /** A runner that answers every epoch with `answer(inputs)` and records what it saw. */

@@ -10,14 +10,14 @@ import { errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { writeModel } from '../onnx/model.js';
 import { encodeTable, type EncodedData } from './encoded-data.js';
+import { buildEpochGraph } from './epoch-graph.js';
 import {
   adamSchedule,
   batchCount,
-  buildEpochGraph,
   EPOCH_INPUTS,
   EPOCH_OUTPUTS,
   type EpochGraphSpec,
-} from './epoch-graph.js';
+} from './epoch-graph-spec.js';
 import type { DescentResult, EpochRecord } from './gradient-descent.js';
 import { DenseNetwork } from './network.js';
 import type { Random } from './random.js';

@@ -5,15 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkModel } from '../onnx/check.js';
+import { buildEpochGraph } from './epoch-graph.js';
 import {
   adamSchedule,
   batchCount,
-  buildEpochGraph,
   EPOCH_INPUTS,
   EPOCH_OUTPUTS,
   parameterCount,
   type EpochGraphSpec,
-} from './epoch-graph.js';
+} from './epoch-graph-spec.js';
 import { Adam } from './optimizer.js';
 import { hasCode } from '../core/test-support.test-helper.js';
 

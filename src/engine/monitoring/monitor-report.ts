@@ -11,7 +11,7 @@ import type { CellValue } from '../../monitor/drift-columns.js';
 import { NO_CLASS, type WindowRows } from '../../monitor/prediction-log.js';
 import { parseReferenceCsv } from '../../monitor/reference-table.js';
 import { buildMonitorView, type MonitorView } from './monitor-view.js';
-import { featureCountOf, planOf } from './monitoring-app.js';
+import { featureCountOf, planOf } from './output-plans.js';
 import { captureOutputs, type OutputPlan, type PredictionTask } from '../serving/prediction-capture.js';
 import { referenceFromCsv, type ReferenceData } from '../serving/reference-data.js';
 import type { InferRequest, InferResponse } from '../serving/run-request.js';

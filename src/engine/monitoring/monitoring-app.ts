@@ -5,16 +5,8 @@
  */
 import { join } from 'node:path';
 import type { MonitoringConfig, ServerConfig } from '../../core/config.js';
-import {
-  compileAlertRules,
-  evaluationIntervalMs,
-  matchesModel,
-  type CompiledAlertRule,
-} from '../../core/alert-rules.js';
-import { MAX_LABEL_BYTES, MAX_REQUEST_ID_BYTES, isOverBytes } from '../../core/input-limits.js';
-import { parseDuration } from '../../core/duration.js';
+import { compileAlertRules, evaluationIntervalMs, type CompiledAlertRule } from '../../core/alert-rules.js';
 import { errors } from '../../core/errors.js';
-import { nearestRank } from '../../core/percentile.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -26,15 +18,15 @@ import { PredictionLog, type FeedbackResult, type WindowRows } from '../../monit
 import { PredictionSampler } from '../../monitor/prediction-log-sampler.js';
 import { WebhookNotifier } from '../../monitor/webhook.js';
 import type { Registry } from '../../registry/index.js';
+import { alertSeriesValues } from './alert-series.js';
+import { labelsToIndices } from './feedback-labels.js';
 import { buildMonitorView, qualityOf, type MonitorView } from './monitor-view.js';
-import {
-  captureFeatures,
-  captureOutputs,
-  outputPlan,
-  type OutputPlan,
-} from '../serving/prediction-capture.js';
+import type { WindowSpec } from './monitor-window.js';
+import { OutcomeHistory } from './outcome-history.js';
+import { featureCountOf, planOf } from './output-plans.js';
+import { captureFeatures, captureOutputs, type OutputPlan } from '../serving/prediction-capture.js';
 import { ReferenceStore, type ReferenceData } from '../serving/reference-data.js';
-import { versionSeries, type CounterSample, type VersionSeries } from './dashboard-series.js';
+import { versionSeries, type VersionSeries } from './dashboard-series.js';
 import type { ServedVersion } from '../serving/served-version.js';
 
 /** What monitoring needs from the engine. */
@@ -47,13 +39,6 @@ export interface MonitoringHost {
   champion(model: string): Promise<number | undefined>;
 }
 
-/** A window as the API and the rules name it. */
-export interface WindowSpec {
-  sinceMs?: number;
-  last?: number;
-  text: string;
-}
-
 /** A sampled request between the start and the end of its inference. */
 export interface Capture {
   version: ServedVersion;
@@ -62,50 +47,6 @@ export interface Capture {
   rows: number;
   features: (Float32Array | null)[];
   summaries: ReturnType<typeof captureFeatures>['summaries'];
-}
-
-const plans = new WeakMap<ServedVersion, OutputPlan>();
-
-/** The version's output plan (decided once per loaded version). */
-export function planOf(sv: ServedVersion): OutputPlan {
-  let plan = plans.get(sv);
-  if (!plan) {
-    plan = outputPlan(sv.signature, sv.maxBatchSize, sv.config.labels ?? sv.classes);
-    plans.set(sv, plan);
-  }
-  return plan;
-}
-
-/** Features per row of a version's tabular input, when the model has one. */
-export function featureCountOf(sv: ServedVersion): number | undefined {
-  const plan = planOf(sv);
-  if (plan.tabularInput === undefined) return undefined;
-  const spec = sv.signature.inputs.find((s) => s.name === plan.tabularInput);
-  const dims = spec?.shape;
-  if (!dims) return undefined;
-  const last = dims[dims.length - 1];
-  return typeof last === 'number' ? last : undefined;
-}
-
-/** Parse `window=1h` / `last=1000` query values (none: the last `defaultLast` rows). */
-export function parseWindow(
-  window: string | undefined,
-  last: string | undefined,
-  defaultLast: number,
-  now = Date.now(),
-): WindowSpec {
-  if (window !== undefined && last !== undefined)
-    throw errors.invalidArgument('give either window or last, not both');
-  if (window !== undefined) {
-    const ms = parseDuration(window, { what: 'window', minMs: 1 });
-    return { sinceMs: now - ms, text: window };
-  }
-  if (last !== undefined) {
-    if (!/^[1-9][0-9]{0,6}$/.test(last))
-      throw errors.invalidArgument(`last '${last}' must be a whole number from 1 to 9999999`);
-    return { last: Number(last), text: `last ${last}` };
-  }
-  return { last: defaultLast, text: `last ${defaultLast}` };
 }
 
 export class MonitoringApp {
@@ -120,7 +61,7 @@ export class MonitoringApp {
   /** Model → versions logged since start (what the gauges and rules cover). */
   private readonly active = new Map<string, Set<number>>();
   /** Counters per version at each refresh, for error rates and batch sizes over time. */
-  private readonly outcomes = new Map<string, CounterSample[]>();
+  private readonly outcomes = new OutcomeHistory();
   private refreshTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -225,38 +166,7 @@ export class MonitoringApp {
       );
     if (items.length > 100_000)
       throw errors.invalidInput(`at most 100000 feedback items per request, got ${items.length}`);
-    const rejected: FeedbackResult['rejected'] = [];
-    const mapped: unknown[] = [];
-    for (const item of items as unknown[]) {
-      if (
-        item !== null &&
-        typeof item === 'object' &&
-        typeof (item as Record<string, unknown>)['label'] === 'string'
-      ) {
-        const it = item as Record<string, unknown>;
-        const name = it['label'] as string;
-        const index = classNames ? classNames.indexOf(name) : -1;
-        if (index < 0) {
-          const id =
-            typeof it['id'] === 'string' && !isOverBytes(it['id'], MAX_REQUEST_ID_BYTES) ? it['id'] : null;
-          if (isOverBytes(name, MAX_LABEL_BYTES)) {
-            rejected.push({
-              id,
-              error: `label is ${Buffer.byteLength(name)} bytes; the limit is ${MAX_LABEL_BYTES}`,
-            });
-            continue;
-          }
-          rejected.push({
-            id,
-            error: classNames
-              ? `label '${name}' is not a class of model '${model}' (classes: ${classNames.slice(0, 20).join(', ')}${classNames.length > 20 ? ', …' : ''})`
-              : `label '${name}' is a class name, but model '${model}' has no class names: send the class index as a number`,
-          });
-          continue;
-        }
-        mapped.push({ ...it, label: index });
-      } else mapped.push(item);
-    }
+    const { mapped, rejected } = labelsToIndices(model, items, classNames);
     const result = await this.log.addFeedback(mapped);
     this.metrics.feedbackRows(result.accepted);
     return { ...result, rejected: [...rejected, ...result.rejected] };
@@ -312,7 +222,7 @@ export class MonitoringApp {
       for (const sv of entry.versions.filter((v) => v.isReady)) {
         const model = entry.name;
         const version = sv.version;
-        this.recordOutcomes(sv);
+        this.outcomes.record(sv);
         if (!this.active.get(model)?.has(version)) continue;
         const view = await this.view(sv, {
           last: this.config.window_last,
@@ -332,22 +242,6 @@ export class MonitoringApp {
   private loggedSoFar = 0;
   private droppedSoFar = 0;
 
-  private recordOutcomes(sv: ServedVersion): void {
-    const snapshot = sv.stats.snapshot(sv.model, String(sv.version));
-    const s = snapshot.inference_stats;
-    const key = `${sv.model}\u0000${sv.version}`;
-    const list = this.outcomes.get(key) ?? [];
-    list.push({
-      t: Date.now(),
-      ok: s.success.count,
-      failed: s.fail.count,
-      rows: snapshot.inference_count,
-      runs: snapshot.execution_count,
-    });
-    while (list.length > 2 && (list[0]?.t ?? 0) < Date.now() - 25 * 3_600_000) list.shift();
-    this.outcomes.set(key, list);
-  }
-
   /** Dashboard time series of every loaded version of a model over the last `windowMs`. */
   async series(
     model: string,
@@ -361,13 +255,13 @@ export class MonitoringApp {
     const startMs = Math.floor((now - bucketMs * buckets) / bucketMs) * bucketMs + bucketMs;
     const versions: VersionSeries[] = [];
     for (const sv of entry.versions.filter((v) => v.isReady)) {
-      this.recordOutcomes(sv);
+      this.outcomes.record(sv);
       const rows = await this.rows(model, sv.version, { sinceMs: startMs, text: '' });
       versions.push(
         versionSeries({
           version: sv.version,
           rows,
-          samples: this.outcomes.get(`${model}\u0000${sv.version}`) ?? [],
+          samples: this.outcomes.samples(model, sv.version),
           task: planOf(sv).task,
           startMs,
           bucketMs,
@@ -379,68 +273,16 @@ export class MonitoringApp {
     return { model, bucket_seconds: bucketMs / 1000, versions };
   }
 
-  /** The series of one rule: every matching model and version, valued over the rule's window. */
-  private async seriesValues(rule: CompiledAlertRule): Promise<AlertSeriesValue[]> {
-    const out: AlertSeriesValue[] = [];
-    // Every loaded version is a series (not only those logged since start): an alert restored after
-    // a restart must not resolve just because no request has arrived yet.
-    const served = new Map(this.host.served().map((m) => [m.name, m]));
-    for (const [model, entry] of served) {
-      if (!matchesModel(rule.model, model)) continue;
-      let versions = entry.versions.filter((v) => v.isReady).map((v) => v.version);
-      if (rule.version === 'champion') {
-        const champion = await this.host.champion(model);
-        versions = champion === undefined ? [] : [champion];
-      } else if (typeof rule.version === 'number') versions = [rule.version];
-      for (const version of versions) {
-        const sv = served.get(model)?.versions.find((v) => v.version === version);
-        if (!sv) continue;
-        const window: WindowSpec =
-          rule.windowMs !== null
-            ? { sinceMs: Date.now() - rule.windowMs, text: rule.windowText }
-            : { last: rule.last ?? 1000, text: rule.windowText };
-        out.push({ model, version: String(version), ...(await this.metricValue(rule, sv, window)) });
-      }
-    }
-    return out;
-  }
-
-  private async metricValue(
-    rule: CompiledAlertRule,
-    sv: ServedVersion,
-    window: WindowSpec,
-  ): Promise<{ value: number | null; samples: number }> {
-    if (rule.metric === 'error_rate') {
-      this.recordOutcomes(sv);
-      const list = this.outcomes.get(`${sv.model}\u0000${sv.version}`) ?? [];
-      const now = list[list.length - 1];
-      const since = window.sinceMs ?? 0;
-      const start = list.find((e) => e.t >= since) ?? list[0];
-      if (!now || !start) return { value: null, samples: 0 };
-      const ok = now.ok - start.ok;
-      const failed = now.failed - start.failed;
-      return { value: ok + failed === 0 ? null : failed / (ok + failed), samples: ok + failed };
-    }
-    if (rule.metric === 'drifted_share') {
-      const view = await this.view(sv, window);
-      return { value: view.drift?.drifted_share ?? null, samples: view.predictions };
-    }
-    const rows = await this.rows(sv.model, sv.version, window);
-    if (rule.metric === 'p99_latency_ms') {
-      if (rows.count === 0) return { value: null, samples: 0 };
-      const sorted = Float64Array.from(rows.latencyMs).sort();
-      return { value: nearestRank(sorted, 0.99) ?? null, samples: rows.count };
-    }
-    if (rule.metric === 'request_rate') {
-      const seconds = rule.windowMs === null ? 0 : rule.windowMs / 1000;
-      const requests = new Set(rows.requestIds).size / Math.max(this.config.sampling_rate, 1e-9);
-      return { value: seconds > 0 ? requests / seconds : null, samples: rows.count };
-    }
-    const plan = planOf(sv);
-    const { labelled, quality } = qualityOf(rows, plan.task, plan.numClasses);
-    const value =
-      quality === null ? null : (quality as unknown as Record<string, number | null>)[rule.metric];
-    return { value: typeof value === 'number' && Number.isFinite(value) ? value : null, samples: labelled };
+  /** The series of one rule (alert-series.ts), read from this app's log, counters and views. */
+  private seriesValues(rule: CompiledAlertRule): Promise<AlertSeriesValue[]> {
+    return alertSeriesValues(rule, {
+      served: () => this.host.served(),
+      champion: (model) => this.host.champion(model),
+      outcomes: this.outcomes,
+      view: (sv, window) => this.view(sv, window),
+      rows: (model, version, window) => this.rows(model, version, window),
+      samplingRate: this.config.sampling_rate,
+    });
   }
 
   /** A quality metric of one version over its logged rows since `sinceMs`, with the labelled count. */

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TendError } from '../../core/errors.js';
-import { decodeInferRequest, parseJsonBody, previewValue } from './v2-json.js';
+import { decodeInferRequest, parseJsonBody } from './v2-json.js';
+import { previewValue } from './value-preview.js';
 
 const DEPTH = 100_000;
 

@@ -2,8 +2,7 @@
  * KServe V2 / Open Inference Protocol JSON: request bodies to tend tensors, tensors to response text.
  * Every check names the input and the element at fault; nothing here knows about models.
  */
-import { type TendError, errors } from '../../core/errors.js';
-import { floatToHalfBits, halfBitsToFloat } from '../../core/fp16.js';
+import { errors } from '../../core/errors.js';
 import {
   MAX_DATATYPE_BYTES,
   MAX_TENSORS_PER_REQUEST,
@@ -15,17 +14,12 @@ import {
   tooMany,
   type ParameterOwner,
 } from '../../core/input-limits.js';
-import {
-  INTEGER_RANGES,
-  elementCount,
-  isDataType,
-  type DataType,
-  type NumericArray,
-  type Tensor,
-} from '../../core/tensor.js';
+import { elementCount, isDataType, type DataType, type Tensor } from '../../core/tensor.js';
 import type { InferRequest, InferResponse } from '../../engine/index.js';
 // From its own module, not the engine's index: the body-parsing worker loads this file and must not load the engine.
 import { checkClassificationK } from '../../engine/serving/classification.js';
+import { decodeData, encodeData } from './v2-json-elements.js';
+import { previewValue } from './value-preview.js';
 
 /** Upper bound on dimensions and elements a JSON request may declare before any allocation. */
 const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -76,143 +70,6 @@ function flatten(data: unknown[], name: string): unknown[] {
   };
   walk(data, 0);
   return out;
-}
-
-/**
- * A short JSON preview of a client's value for an error message. Bounded in depth and length and
- * never throws: JSON.stringify of a value nested ten thousand deep overflows the stack.
- */
-export function previewValue(value: unknown, maxChars = 40): string {
-  const parts: string[] = [];
-  let length = 0;
-  const emit = (text: string): void => {
-    parts.push(text);
-    length += text.length;
-  };
-  const walk = (v: unknown, depth: number): void => {
-    if (length > maxChars) return;
-    if (Array.isArray(v)) {
-      if (depth >= 4) return emit('[…]');
-      emit('[');
-      for (let i = 0; i < v.length && length <= maxChars; i++) {
-        if (i > 0) emit(',');
-        walk(v[i], depth + 1);
-      }
-      emit(']');
-    } else if (typeof v === 'object' && v !== null) {
-      if (depth >= 4) return emit('{…}');
-      emit('{');
-      let first = true;
-      for (const key in v) {
-        if (length > maxChars) break;
-        if (!first) emit(',');
-        first = false;
-        emit(`${JSON.stringify(key.slice(0, maxChars))}:`);
-        walk((v as Record<string, unknown>)[key], depth + 1);
-      }
-      emit('}');
-    } else if (typeof v === 'string') {
-      emit(JSON.stringify(v.length > maxChars ? v.slice(0, maxChars + 1) : v));
-    } else {
-      emit(String(v));
-    }
-  };
-  walk(value, 0);
-  const text = parts.join('');
-  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
-}
-
-function badElement(name: string, index: number, value: unknown, want: string): TendError {
-  return errors.invalidInput(`input '${name}': element ${index} is ${previewValue(value)}, expected ${want}`);
-}
-
-/** Convert flat JSON values to the typed array of `datatype`, checking every element. */
-export function decodeData(name: string, datatype: DataType, values: readonly unknown[]): Tensor['data'] {
-  const n = values.length;
-  switch (datatype) {
-    case 'FP32':
-    case 'FP64': {
-      const out = datatype === 'FP32' ? new Float32Array(n) : new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== 'number') throw badElement(name, i, v, `a number for ${datatype}`);
-        out[i] = v;
-      }
-      return out;
-    }
-    case 'FP16': {
-      const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== 'number') throw badElement(name, i, v, 'a number for FP16');
-        out[i] = floatToHalfBits(v);
-      }
-      return out;
-    }
-    case 'INT64':
-    case 'UINT64': {
-      const out = datatype === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v))
-          throw badElement(name, i, v, `an integer for ${datatype}`);
-        if (!Number.isSafeInteger(v)) {
-          throw badElement(
-            name,
-            i,
-            v,
-            `an integer within ±2^53 (JSON numbers beyond that lose precision; use the binary extension)`,
-          );
-        }
-        if (datatype === 'UINT64' && v < 0) throw badElement(name, i, v, 'a non-negative integer for UINT64');
-        out[i] = BigInt(v);
-      }
-      return out;
-    }
-    case 'BOOL': {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v === 'boolean') out[i] = v ? 1 : 0;
-        else if (v === 0 || v === 1) out[i] = v;
-        else throw badElement(name, i, v, 'true or false for BOOL');
-      }
-      return out;
-    }
-    case 'BYTES': {
-      const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== 'string') throw badElement(name, i, v, 'a string for BYTES');
-        out[i] = v;
-      }
-      return out;
-    }
-    default: {
-      const range = INTEGER_RANGES[datatype] as readonly [number, number];
-      const out: NumericArray =
-        datatype === 'INT8'
-          ? new Int8Array(n)
-          : datatype === 'INT16'
-            ? new Int16Array(n)
-            : datatype === 'INT32'
-              ? new Int32Array(n)
-              : datatype === 'UINT8'
-                ? new Uint8Array(n)
-                : datatype === 'UINT16'
-                  ? new Uint16Array(n)
-                  : new Uint32Array(n);
-      const [lo, hi] = range;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-          throw badElement(name, i, v, `an integer in [${lo}, ${hi}] for ${datatype}`);
-        }
-        out[i] = v;
-      }
-      return out;
-    }
-  }
 }
 
 function decodeShape(name: string, shape: unknown): number[] {
@@ -366,38 +223,6 @@ export function decodeInferRequest(body: unknown, readBinary?: BinaryInputReader
     });
   }
   return request;
-}
-
-/** JSON text of a tensor's elements (exact: float32 values print as the doubles they are; int64 as digits). */
-export function encodeData(tensor: Tensor): string {
-  const data = tensor.data;
-  if (Array.isArray(data)) return JSON.stringify(data);
-  switch (tensor.datatype) {
-    case 'BOOL': {
-      const parts = new Array<string>(data.length);
-      for (let i = 0; i < data.length; i++) parts[i] = data[i] ? 'true' : 'false';
-      return `[${parts.join(',')}]`;
-    }
-    case 'FP16': {
-      const parts = new Array<number | null>(data.length);
-      for (let i = 0; i < data.length; i++) {
-        const f = halfBitsToFloat(data[i] as number);
-        parts[i] = Number.isFinite(f) ? f : null;
-      }
-      return JSON.stringify(parts);
-    }
-    case 'FP32':
-    case 'FP64': {
-      const text = (data as Float32Array | Float64Array).join(',');
-      // JSON has no NaN or Infinity: such elements are sent as null.
-      if (text.includes('N') || text.includes('I')) {
-        return `[${Array.from(data as Float32Array, (v) => (Number.isFinite(v) ? String(v) : 'null')).join(',')}]`;
-      }
-      return `[${text}]`;
-    }
-    default:
-      return `[${(data as Exclude<NumericArray, Float32Array | Float64Array>).join(',')}]`;
-  }
 }
 
 /** The V2 response body, written directly as text (no intermediate objects for the element arrays). */
