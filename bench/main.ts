@@ -250,7 +250,8 @@ async function main(): Promise<number> {
                   // its served/raw ratio measures the frontend (section 5 judges that), not the batcher.
                   [TINY_TEXT_ENCODER, TEXT_ENCODER_6L].filter(modelAvailable),
                   ceilings,
-                  quick ? 1 : Math.max(3, settings.runs),
+                  // Two rounds at least: an A/A control from one sample against one says little.
+                  quick ? 2 : Math.max(3, settings.runs),
                 ),
                 skippedModels,
               }),
