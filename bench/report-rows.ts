@@ -5,7 +5,8 @@
  */
 export type Outcome<T> = { data: T } | { skipped: string } | { error: string };
 
-export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN';
+/** INCONCLUSIVE: the A/A control of the measurement moved more than the margin judged; it fails the bench. */
+export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN' | 'INCONCLUSIVE';
 
 export interface TargetRow {
   name: string;

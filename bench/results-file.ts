@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { BenchResults } from './report.js';
 import { dataOf, type TargetRow } from './report-rows.js';
 
-const VerdictSchema = z.enum(['PASS', 'FAIL', 'NOT RUN']);
+const VerdictSchema = z.enum(['PASS', 'FAIL', 'NOT RUN', 'INCONCLUSIVE']);
 
 const ResultRowSchema = z.object({
   name: z.string(),

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { ModelConfig } from '../src/core/config.js';
 import { trainDigitsModel } from '../src/train/digits.js';
-import { createDirectSession } from '../src/runtime/index.js';
 import { MAX_ATTEMPTS, measureUndisturbed, OTHER_CORES_LIMIT } from './cpu-accounting.js';
-import { measureComputeCeiling, sampleBatchThroughput, type ComputeCeiling } from './compute.js';
+import { measureComputeCeiling, type ComputeCeiling } from './compute.js';
 import {
   checkInferEndpoint,
   measureInterleaved,
@@ -23,7 +22,6 @@ import { peerAvailable, startFastApiPeer } from './peer.js';
 import { measureReloadMemory, type MemoryResult } from './memory.js';
 import { digitsModel, v2JsonBody, type BenchModel } from './models.js';
 import { startCeilingServer, startTendServer, type ChildServer } from './servers.js';
-import { median } from './statistics.js';
 import { writePostScript } from './wrk.js';
 
 export const HTTP_CONCURRENCIES = [1, 8, 32];
@@ -372,86 +370,4 @@ export async function runBatching(
 export async function runMemory(ctx: SectionContext, model: BenchModel): Promise<MemoryResult> {
   ctx.log(`memory: ${ctx.memoryCycles} load/unload cycles of ${model.name}`);
   return measureReloadMemory(model, ctx.memoryCycles, ctx.memoryReferenceCycle, ctx.log);
-}
-
-export interface PairedResult {
-  model: string;
-  batch: number;
-  delayUs: number;
-  pairs: { rawItemsPerSecond: number; servedItemsPerSecond: number }[];
-  rawItemsPerSecond: number;
-  servedItemsPerSecond: number;
-  failures: number;
-  meanBatchSize: number | null;
-}
-
-/**
- * (d') The batching target measured in pairs: raw onnxruntime at its best batch, then the served
- * model under 16 clients, alternately. A noisy neighbour then slows both sides of a pair alike,
- * instead of whichever section happened to run during it.
- */
-export async function runPairedBatching(
-  ctx: SectionContext,
-  model: BenchModel,
-  bestBatch: number,
-  pairs: number,
-): Promise<PairedResult> {
-  const mode: BatchingMode = { label: 'on, delay 0 µs', delayUs: 0 };
-  const repo = join(ctx.workDir, 'repo-paired');
-  addToRepository(repo, model.name, model.path, batchingConfig(mode));
-  const script = writePostScript(ctx.workDir, `paired-${model.name}`, v2JsonBody(model.makeInputs(1)));
-  return withServer(
-    () =>
-      startTendServer({
-        name: 'paired',
-        repos: [repo],
-        home: join(ctx.workDir, 'home-paired'),
-        logDir: ctx.workDir,
-      }),
-    async (server) => {
-      const url = `${server.baseUrl}/v2/models/${model.name}/infer`;
-      await checkInferEndpoint(url, v2JsonBody(model.makeInputs(1)), []);
-      const session = await createDirectSession(model.path, {
-        intraOpThreads: COMPUTE_INTRA_OP_THREADS,
-        graphOptimizationLevel: 'all',
-        allowSpinning: false,
-      });
-      const out: PairedResult['pairs'] = [];
-      let failures = 0;
-      const counter = () => readBatchCounter(server.baseUrl, model.name);
-      const before = await counter();
-      try {
-        for (let i = 0; i < pairs; i++) {
-          const raw = await sampleBatchThroughput(session, model, bestBatch, ctx.load.durationSeconds / 2);
-          const served = await measureLoad(
-            `${model.name} paired ${i + 1}/${pairs}`,
-            url,
-            script,
-            BATCHING_CLIENTS,
-            { ...ctx.load, runs: 1, warmupSeconds: i === 0 ? ctx.load.warmupSeconds : 0 },
-          );
-          failures += served.failures;
-          out.push({ rawItemsPerSecond: raw, servedItemsPerSecond: served.requestsPerSecond });
-          ctx.log(
-            `  pair ${i + 1}/${pairs}: raw ORT batch ${bestBatch} ${raw.toFixed(1)} items/s, served ${served.requestsPerSecond.toFixed(1)} items/s`,
-          );
-        }
-      } finally {
-        await session.release();
-      }
-      const after = await counter();
-      const batches = before !== null && after !== null ? after.batches - before.batches : 0;
-      return {
-        model: model.name,
-        batch: bestBatch,
-        delayUs: 0,
-        pairs: out,
-        rawItemsPerSecond: median(out.map((p) => p.rawItemsPerSecond)),
-        servedItemsPerSecond: median(out.map((p) => p.servedItemsPerSecond)),
-        failures,
-        meanBatchSize:
-          batches > 0 && before !== null && after !== null ? (after.items - before.items) / batches : null,
-      };
-    },
-  );
 }

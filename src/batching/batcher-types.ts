@@ -64,5 +64,11 @@ export interface BatchObserver {
 export interface DynamicBatcherOptions {
   /** Batches in flight at once (= instance count); default 1. */
   concurrency?: number;
+  /**
+   * Batches each instance may hold at once, default 1. At 2, a full batch (the largest preferred size,
+   * else max batch size) is sent to a busy instance so that it runs right after the current one:
+   * `run` must then accept a second call before the first resolves and queue it (a worker does).
+   */
+  pipelineDepth?: number;
   observer?: BatchObserver;
 }

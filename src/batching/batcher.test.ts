@@ -242,3 +242,72 @@ test('the constructor rejects an unusable policy or concurrency', () => {
     hasCode('TEND_INVALID_ARGUMENT'),
   );
 });
+
+test('without a delay, preferred sizes still cut the batch: 16 waiting go as batches of 4', async () => {
+  const fake = new FakeRun();
+  const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 16, preferredBatchSizes: [4] }), fake.run);
+  fake.hold();
+  const first = blocker(batcher);
+  const rest = Array.from({ length: 16 }, (_, i) => batcher.submit({ inputs: [fp32([i, i], 2)] }));
+  fake.release();
+  const results = await Promise.all([first, ...rest]);
+  assert.deepEqual(fake.batchSizes, [1, 4, 4, 4, 4]);
+  assert.deepEqual(values(results[16]?.outputs[0]), [30, 30]);
+  // Fewer than the smallest preferred size go together at once (no delay to wait for more).
+  fake.hold();
+  const again = blocker(batcher);
+  const three = [0, 1, 2].map((i) => batcher.submit({ inputs: [fp32([i, i], 2)] }));
+  fake.release();
+  await Promise.all([again, ...three]);
+  assert.deepEqual(fake.batchSizes.slice(5), [1, 3]);
+});
+
+test('pipeline depth 2 sends a full batch ahead to a busy instance, never a partial one', async () => {
+  const fake = new FakeRun();
+  const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 4 }), fake.run, { pipelineDepth: 2 });
+  fake.hold();
+  const first = blocker(batcher);
+  const partial = [1, 2, 3].map((i) => batcher.submit({ inputs: [fp32([i, i], 2)] }));
+  // Three of four: they wait for the instance (and may still grow), as at depth 1.
+  assert.equal(fake.calls.length, 1);
+  assert.equal(batcher.pendingCount, 3);
+  const fourth = batcher.submit({ inputs: [fp32([4, 4], 2)] });
+  // Now full: sent ahead while the first still runs.
+  assert.equal(fake.calls.length, 2);
+  assert.equal(fake.inFlight, 2);
+  assert.equal(batcher.inFlightBatchCount, 2);
+  const more = [5, 6, 7, 8, 9].map((i) => batcher.submit({ inputs: [fp32([i, i], 2)] }));
+  // At most depth × concurrency batches in flight, however many full batches wait.
+  assert.equal(fake.calls.length, 2);
+  assert.equal(batcher.pendingCount, 5);
+  fake.release();
+  const results = await Promise.all([first, ...partial, fourth, ...more]);
+  assert.deepEqual(fake.batchSizes, [1, 4, 4, 1]);
+  assert.deepEqual(
+    results.map((r) => values(r.outputs[0])[0]),
+    [0, 2, 4, 6, 8, 10, 12, 14, 16, 18],
+  );
+  assert.equal(fake.maxInFlight, 2);
+});
+
+test('pipeline depth must be an integer >= 1', () => {
+  const fake = new FakeRun();
+  for (const pipelineDepth of [0, 1.5, Number.NaN]) {
+    assert.throws(
+      () => new DynamicBatcher('m', policy(), fake.run, { pipelineDepth }),
+      hasCode('TEND_INVALID_ARGUMENT', /pipeline depth must be an integer >= 1/),
+    );
+  }
+});
+
+test('pipeline depth 2 keeps requests alone when batching is off', async () => {
+  const fake = new FakeRun();
+  const batcher = new DynamicBatcher('m', policy({ dynamicBatching: false }), fake.run, { pipelineDepth: 2 });
+  fake.hold();
+  const all = [1, 2, 3].map((i) => batcher.submit({ inputs: [fp32([i, i], 2)] }));
+  assert.equal(fake.calls.length, 1);
+  fake.release();
+  await Promise.all(all);
+  assert.deepEqual(fake.batchSizes, [1, 1, 1]);
+  assert.equal(fake.maxInFlight, 1);
+});

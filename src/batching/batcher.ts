@@ -3,17 +3,20 @@
  * compatible ones are joined into one batch, `run` executes the batch (one message to a worker),
  * and the outputs are cut back per request. It knows nothing of ONNX or workers: `run` is given.
  *
+ * Which requests make a batch, and when, is the BatchFormer's (batch-former.ts); with a pipeline
+ * depth of 2, a full batch goes to a busy instance ahead of time (double buffering).
+ *
  * Timers: none per request. One delay timer (only when maxQueueDelayUs > 0) and one deadline timer
  * for the whole queue (only while some queued request has a timeout).
  */
 import { type TendError, errors } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
+import { BatchFormer, DelayTimer } from './batch-former.js';
 import { batchKey, concatBatch, requestBatchSize, splitBatch } from './batch-tensors.js';
 import type {
   BatchObserver,
   BatchRequest,
   BatchResult,
-  CancelSignal,
   DynamicBatcherOptions,
   RunFunction,
   RunOutput,
@@ -23,7 +26,8 @@ import type { ComputeTimings } from './compute-timings.js';
 import { QueueDeadlines } from './queue-deadlines.js';
 import { validateBatchPolicy } from './policy.js';
 import type { BatchPolicy } from './policy.js';
-import { QueueEntry, RequestQueue } from './request-queue.js';
+import { RequestQueue } from './request-queue.js';
+import { PendingRequest } from './pending-request.js';
 
 // The contract's types lived here first; importers of './batcher.js' keep working.
 export type {
@@ -35,25 +39,6 @@ export type {
   RunFunction,
   RunOutput,
 } from './batcher-types.js';
-
-class PendingRequest extends QueueEntry {
-  onAbort: (() => void) | null = null;
-
-  constructor(
-    key: string,
-    size: number,
-    level: number,
-    readonly inputs: Tensor[],
-    readonly enqueuedAtMs: number,
-    readonly deadlineMs: number,
-    readonly timeoutUs: number,
-    readonly signal: CancelSignal | undefined,
-    readonly resolve: (result: BatchResult) => void,
-    readonly reject: (err: unknown) => void,
-  ) {
-    super(key, size, level);
-  }
-}
 
 const MS_TO_NS = 1e6;
 
@@ -71,14 +56,13 @@ export class DynamicBatcher {
   private readonly observer: BatchObserver | undefined;
   /** False when each request must run alone (no batch dimension, or batching turned off). */
   private readonly batching: boolean;
-  private readonly delayMs: number;
-  private readonly preferred: ReadonlySet<number> | null;
-  private readonly minPreferred: number;
+  /** Batches in flight at most: concurrency × pipeline depth, the extra ones full batches only. */
+  private readonly maxInFlightBatches: number;
 
   private readonly queue: RequestQueue<PendingRequest>;
+  private readonly former: BatchFormer<PendingRequest>;
   private readonly deadlines = new QueueDeadlines<PendingRequest>(() => this.pump());
-  private delayTimer: NodeJS.Timeout | null = null;
-  private delayTimerAtMs = 0;
+  private readonly delayTimer = new DelayTimer(() => this.pump());
 
   private inFlightBatches = 0;
   private inFlightRequests = 0;
@@ -93,16 +77,20 @@ export class DynamicBatcher {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
       throw errors.invalidArgument(`batcher concurrency must be an integer >= 1, got ${concurrency}`);
     }
+    const depth = options.pipelineDepth ?? 1;
+    if (!(Number.isInteger(depth) && depth >= 1)) {
+      throw errors.invalidArgument(`batcher pipeline depth must be an integer >= 1, got ${depth}`);
+    }
     this.name = name;
     this.policy = Object.freeze({ ...policy, preferredBatchSizes: [...policy.preferredBatchSizes] });
     this.concurrency = concurrency;
     this.run = run;
     this.observer = options.observer;
     this.batching = policy.dynamicBatching && policy.maxBatchSize > 0;
-    this.delayMs = policy.maxQueueDelayUs / 1000;
-    this.preferred = policy.preferredBatchSizes.length > 0 ? new Set(policy.preferredBatchSizes) : null;
-    this.minPreferred = policy.preferredBatchSizes.length > 0 ? Math.min(...policy.preferredBatchSizes) : 0;
+    // Sending ahead only makes sense for batches: a request alone is never "full".
+    this.maxInFlightBatches = this.batching ? concurrency * depth : concurrency;
     this.queue = new RequestQueue(policy.priorityLevels);
+    this.former = new BatchFormer(this.policy, this.queue);
   }
 
   /** Requests queued, not yet dispatched. */
@@ -229,33 +217,24 @@ export class DynamicBatcher {
       this.deadlines.expire(now, this.expireEntry);
       this.settleDrain();
     }
-    while (this.inFlightBatches < this.concurrency) {
+    while (this.inFlightBatches < this.maxInFlightBatches) {
       const head = this.queue.peek();
       if (head === undefined) {
         // Nothing waits for the delay any more; a stray timer would only keep the process alive.
-        this.clearDelayTimer();
+        this.delayTimer.clear();
         return;
       }
-      const batch = this.batching ? this.formBatch(head, now) : [head];
+      let batch: PendingRequest[] | null;
+      if (this.inFlightBatches >= this.concurrency) batch = this.former.full(head);
+      else if (!this.batching) batch = [head];
+      else {
+        const decision = this.former.form(head, now, this.draining);
+        if ('waitUntilMs' in decision) this.delayTimer.arm(decision.waitUntilMs, now);
+        batch = 'batch' in decision ? decision.batch : null;
+      }
       if (batch === null) return;
       this.dispatch(batch, now);
     }
-  }
-
-  /** The batch to run now with `head` first, or null (and the delay timer armed) to wait. */
-  private formBatch(head: PendingRequest, now: number): PendingRequest[] | null {
-    const max = this.policy.maxBatchSize;
-    if (this.delayMs === 0 || this.draining) return this.queue.collect(head.key, max);
-    const available = this.queue.itemsFor(head.key);
-    if (available >= max) return this.queue.collect(head.key, max);
-    if (this.preferred !== null && available >= this.minPreferred) {
-      const preferred = this.queue.collectPreferred(head.key, max, this.preferred);
-      if (preferred !== null) return preferred;
-    }
-    const dueMs = head.enqueuedAtMs + this.delayMs;
-    if (now >= dueMs) return this.queue.collect(head.key, max);
-    this.armDelayTimer(dueMs, now);
-    return null;
   }
 
   private dispatch(batch: PendingRequest[], now: number): void {
@@ -395,27 +374,8 @@ export class DynamicBatcher {
     entry.reject(errors.queueTimeout(this.name, entry.timeoutUs));
   };
 
-  private armDelayTimer(dueMs: number, now: number): void {
-    if (this.delayTimer !== null && this.delayTimerAtMs <= dueMs) return;
-    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
-    this.delayTimerAtMs = dueMs;
-    // Timers may fire a little early; pump then finds the delay not over and re-arms.
-    this.delayTimer = setTimeout(
-      () => {
-        this.delayTimer = null;
-        this.pump();
-      },
-      Math.max(1, Math.ceil(dueMs - now)),
-    );
-  }
-
-  private clearDelayTimer(): void {
-    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
-    this.delayTimer = null;
-  }
-
   private clearTimers(): void {
-    this.clearDelayTimer();
+    this.delayTimer.clear();
     this.deadlines.clear();
   }
 

@@ -13,7 +13,10 @@ export interface BatchPolicy {
   dynamicBatching: boolean;
   /** 0: dispatch what is already waiting as soon as an execution slot is free. */
   maxQueueDelayUs: number;
-  /** With a delay > 0, dispatch as soon as one of these sizes is reachable. */
+  /**
+   * Sizes the model runs best: a batch is cut to the largest one the queue can fill (with or without
+   * a delay); with a delay > 0 a batch goes as soon as one is reachable.
+   */
   preferredBatchSizes: number[];
   /** 0 = unbounded; a submit beyond it rejects with TEND_QUEUE_FULL (retryAfterSeconds). */
   maxQueueSize: number;

@@ -154,6 +154,9 @@ export class ServedVersion {
         (inputs) => loaded.run(inputs).then((r) => ({ outputs: r.outputs, inferNs: r.computeNs })),
         {
           concurrency: instances,
+          // Double buffering: a full batch waits inside the worker while the current one runs, so
+          // the worker starts it without waiting for the main thread (see DynamicBatcherOptions).
+          pipelineDepth: 2,
           observer: {
             batchExecuted: (batchSize, _requests, _ns, ok, timings) => {
               this.metrics.batch(batchSize);
