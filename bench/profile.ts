@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkoutAndBuild, removeCheckout, resolveCommit, type CommitBuild } from './commits.js';
 import { addToRepository, digitsArtifact, type SectionContext } from './sections.js';
-import { REPO_ROOT, startTendServer, stopAllServers } from './servers.js';
+import { startTendServer, stopAllServers } from './servers.js';
+import { PROFILE_NOTES } from './profile-notes.js';
 import { runWrk, writePostScript } from './wrk.js';
-
-export const PROFILE_NOTES = join(REPO_ROOT, 'bench', 'notes', 'where-time-goes.md');
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string } }[];

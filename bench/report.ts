@@ -33,7 +33,9 @@ import type { TrainingResult } from './training.js';
 import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { ratio } from './statistics.js';
+import { PROFILE_NOTES } from './profile-notes.js';
 import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
 import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
 import { renderTargetsTable } from './targets-table.js';
@@ -490,6 +492,9 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
   out.push(...renderCommits(results.commits, whyMissing));
   out.push(...renderLoadgen(results.loadgen, whyMissing));
+
+  // The profile notes come from `npm run bench:profile` (its own run, dated inside).
+  if (existsSync(PROFILE_NOTES)) out.push(readFileSync(PROFILE_NOTES, 'utf8').trimEnd(), '');
 
   out.push(
     '## How to reproduce',
