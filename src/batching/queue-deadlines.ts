@@ -128,12 +128,19 @@ export class QueueDeadlines<E extends Deadlined> {
 
   private arm(now: number): void {
     const top = this.heap.peek();
+    // An empty queue keeps a timer already armed, unreferenced: it fires once (if the process still
+    // runs), finds nothing due, and is not re-armed. Clearing it here would cost a clearTimeout and a
+    // setTimeout per batch on a busy server, where the queue empties at every dispatch and every
+    // request carries the request-timeout deadline; ref()/unref() only count.
     if (top === undefined) {
-      this.stop();
+      this.timer?.unref();
       return;
     }
     // An earlier timer is fine: when it fires, expire() re-arms for what is left.
-    if (this.timer !== null && this.timerAtMs <= top.deadlineMs) return;
+    if (this.timer !== null && this.timerAtMs <= top.deadlineMs) {
+      this.timer.ref();
+      return;
+    }
     this.stop();
     this.timerAtMs = top.deadlineMs;
     // Timers may fire a little early; expire() then finds nothing due and re-arms.
