@@ -3,7 +3,12 @@
  * logged over the same server without logging. Target (issue 7): ≥ 0.85 at 32 clients.
  */
 import type { LoggingResult } from './logging.js';
-import type { Outcome, TargetRow } from './report-rows.js';
+import {
+  splitHalfControl,
+  THROUGHPUT_CONTROL_TOLERANCE,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { ratio } from './statistics.js';
 
 export const LOGGING_TARGET = 0.85;
@@ -47,17 +52,22 @@ export function loggingTargets(
   const r = ratio(level.on.requestsPerSecond, level.off.requestsPerSecond);
   const failures = level.on.failures + level.off.failures;
   const dropped = outcome.data.rowsDropped ?? 0;
+  const controls = [splitHalfControl(level.on), splitHalfControl(level.off)];
+  const quiet = controls.every((c) => Math.abs(c - 1) <= THROUGHPUT_CONTROL_TOLERANCE);
+  const clean = failures === 0 && dropped === 0;
   return [
     {
       name,
       figure: `${rate(level.on.requestsPerSecond)} (sampling 1.0)`,
       baseline: `${rate(level.off.requestsPerSecond)} (monitoring off)`,
       ratio: r,
-      target,
-      verdict: failures === 0 && dropped === 0 && r >= LOGGING_TARGET ? 'PASS' : 'FAIL',
+      target: `${target}, A/A within ±${(100 * THROUGHPUT_CONTROL_TOLERANCE).toFixed(0)}%`,
+      verdict: !clean ? 'FAIL' : !quiet ? 'INCONCLUSIVE' : r >= LOGGING_TARGET ? 'PASS' : 'FAIL',
       note: [
+        `A/A ${controls.map((c) => (Number.isFinite(c) ? c.toFixed(2) : '—')).join(' and ')} (on, off)`,
         failures > 0 ? `${failures} failed requests` : '',
         dropped > 0 ? `${dropped} log rows dropped` : '',
+        clean && !quiet ? 'too noisy to judge: an A/A control is off by more than 5%' : '',
       ]
         .filter((n) => n !== '')
         .join('; '),

@@ -19,8 +19,18 @@ const machine: MachineInfo = {
   int8Extensions: 'VNNI (avx512_vnni, avx2)',
 };
 
-function figure(connections: number, requestsPerSecond: number, failures = 0): LoadFigure {
-  return { connections, runs: [], requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };
+/** A figure of three runs at `requestsPerSecond` each (or at the rates given): its A/A control is 1. */
+function figure(connections: number, requestsPerSecond: number, failures = 0, rates?: number[]): LoadFigure {
+  const runs = (rates ?? [requestsPerSecond, requestsPerSecond, requestsPerSecond]).map((rate) => ({
+    connections,
+    durationSeconds: 8,
+    requests: rate * 8,
+    requestsPerSecond: rate,
+    latencyMs: { p50: 1, p75: 1.5, p90: 1.8, p99: 2 },
+    non2xx: 0,
+    socketErrors: 0,
+  }));
+  return { connections, runs, requestsPerSecond, p50Ms: 1, p99Ms: 2, failures, meanBatchSize: null };
 }
 
 function compute(model: string, best: number): ComputeCeiling {
@@ -154,6 +164,26 @@ test('evaluateTargets passes figures that meet their targets', () => {
   assert.match(rows[1]?.baseline ?? '', /no server running/);
   assert.match(rows[1]?.note ?? '', /A\/A raw 1\.000, tend 1\.000/);
   assert.equal(rows[2]?.ratio, 1.05);
+});
+
+test('a throughput target is judged only when both A/A controls are within 5%', () => {
+  // Runs 1 and 3 against run 2 of the same server: 26,000 / 24,000 = 1.083, off by more than 5%.
+  const noisy = results({
+    ...full,
+    digits: {
+      data: { figures: [figure(32, 24_000, 0, [26_000, 24_000, 26_000])], testAccuracy: 0.95 },
+    },
+  });
+  const row = evaluateTargets(noisy)[0];
+  assert.equal(row?.verdict, 'INCONCLUSIVE');
+  assert.match(row?.note ?? '', /A\/A 1\.08 and 1\.00 \(figure, baseline\); too noisy to judge/);
+  const steady = results({
+    ...full,
+    digits: {
+      data: { figures: [figure(32, 24_000, 0, [24_500, 24_000, 24_300])], testAccuracy: 0.95 },
+    },
+  });
+  assert.equal(evaluateTargets(steady)[0]?.verdict, 'PASS');
 });
 
 test('evaluateTargets fails figures below target or with failed requests', () => {

@@ -34,13 +34,26 @@ import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { ratio } from './statistics.js';
+import { median, ratio } from './statistics.js';
 import { PROFILE_NOTES } from './profile-notes.js';
 import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
-import { dataOf, type Outcome, type TargetRow } from './report-rows.js';
+import {
+  dataOf,
+  splitHalfControl,
+  THROUGHPUT_CONTROL_TOLERANCE,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { renderTargetsTable } from './targets-table.js';
 
-export { dataOf, type Outcome, type TargetRow, type Verdict } from './report-rows.js';
+export {
+  dataOf,
+  splitHalfControl,
+  THROUGHPUT_CONTROL_TOLERANCE,
+  type Outcome,
+  type TargetRow,
+  type Verdict,
+} from './report-rows.js';
 
 export interface BenchSettings {
   quick: boolean;
@@ -121,7 +134,10 @@ function notRun(name: string, target: string, why: string): TargetRow {
   return { name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: why };
 }
 
-/** A throughput target: figure/baseline ≥ target, failed requests failing it. */
+/**
+ * A throughput target: figure/baseline ≥ target, judged only when both A/A controls are within
+ * ±5% (else INCONCLUSIVE, which fails the bench as a FAIL does); failed requests fail it.
+ */
 function throughputRow(
   name: string,
   figure: LoadFigure | undefined,
@@ -130,18 +146,23 @@ function throughputRow(
   target: number,
   why: string,
 ): TargetRow {
-  const targetText = `≥ ${target >= 2 ? target.toFixed(1) : target.toFixed(2)}`;
+  const targetText = `≥ ${target >= 2 ? target.toFixed(1) : target.toFixed(2)}, A/A within ±${(100 * THROUGHPUT_CONTROL_TOLERANCE).toFixed(0)}%`;
   if (figure === undefined || baseline === undefined) return notRun(name, targetText, why);
   const r = ratio(figure.requestsPerSecond, baseline.requestsPerSecond);
   const clean = figure.failures === 0 && baseline.failures === 0;
+  const controls = [splitHalfControl(figure), splitHalfControl(baseline)];
+  const quiet = controls.every((c) => Math.abs(c - 1) <= THROUGHPUT_CONTROL_TOLERANCE);
+  const notes = [`A/A ${controls.map(fmtRatio).join(' and ')} (figure, baseline)`];
+  if (!clean) notes.push('requests failed');
+  else if (!quiet) notes.push('too noisy to judge: an A/A control is off by more than 5%');
   return {
     name,
     figure: fmtInt(figure.requestsPerSecond) + failuresNote(figure),
     baseline: `${fmtInt(baseline.requestsPerSecond)} (${baselineLabel})${failuresNote(baseline)}`,
     ratio: r,
     target: targetText,
-    verdict: clean && r >= target ? 'PASS' : 'FAIL',
-    note: clean ? '' : 'requests failed',
+    verdict: !clean ? 'FAIL' : !quiet ? 'INCONCLUSIVE' : r >= target ? 'PASS' : 'FAIL',
+    note: notes.join('; '),
   };
 }
 
@@ -151,27 +172,18 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
 
   const ceiling = dataOf(results.ceiling);
   const digits = dataOf(results.digits);
-  const digitsName = 'Digits model over JSON, c=32 (req/s)';
-  const digitsTarget = `≥ ${TARGETS.digitsOverCeiling.toFixed(2)}`;
   const served = digits?.figures.find((f) => f.connections === 32);
   const bare = ceiling?.find((f) => f.connections === 32);
-  if (served === undefined || bare === undefined) {
-    rows.push(
-      notRun(digitsName, digitsTarget, whyMissing(served === undefined ? results.digits : results.ceiling)),
-    );
-  } else {
-    const r = ratio(served.requestsPerSecond, bare.requestsPerSecond);
-    const clean = served.failures === 0 && bare.failures === 0;
-    rows.push({
-      name: digitsName,
-      figure: fmtInt(served.requestsPerSecond) + failuresNote(served),
-      baseline: `${fmtInt(bare.requestsPerSecond)} (bare Fastify)${failuresNote(bare)}`,
-      ratio: r,
-      target: digitsTarget,
-      verdict: clean && r >= TARGETS.digitsOverCeiling ? 'PASS' : 'FAIL',
-      note: clean ? '' : 'requests failed',
-    });
-  }
+  rows.push(
+    throughputRow(
+      'Digits model over JSON, c=32 (req/s)',
+      served,
+      bare,
+      'bare Fastify',
+      TARGETS.digitsOverCeiling,
+      whyMissing(served === undefined ? results.digits : results.ceiling),
+    ),
+  );
   const withToken = dataOf(results.digitsToken)?.find((f) => f.connections === 32);
   if (results.digitsToken !== undefined)
     rows.push(
