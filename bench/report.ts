@@ -34,7 +34,7 @@ import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
 import { renderIsolation, type IsolationResult } from './isolation.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { median, ratio } from './statistics.js';
+import { ratio } from './statistics.js';
 import { PROFILE_NOTES } from './profile-notes.js';
 import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
 import {
