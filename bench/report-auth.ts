@@ -4,7 +4,7 @@
  * Target (issue 10): ≥ 0.95 at 32 clients.
  */
 import { AUTH_TARGET_CONNECTIONS, authPairs, type AuthResult } from './auth.js';
-import type { Outcome, TargetRow } from './report-rows.js';
+import { type Outcome, type TargetRow, notRun } from './report-rows.js';
 import type { PairedRatio } from './statistics.js';
 
 export const AUTH_TARGET = 0.95;
@@ -21,31 +21,9 @@ export function authTargets(
   const name = `Digits model over JSON, c=${AUTH_TARGET_CONNECTIONS}, bearer token on every request (req/s)`;
   const target = `≥ ${AUTH_TARGET.toFixed(2)}`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome))
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: whyMissing(outcome),
-      },
-    ];
+  if (!('data' in outcome)) return [notRun(name, target, whyMissing(outcome))];
   const level = outcome.data.levels.find((l) => l.connections === AUTH_TARGET_CONNECTIONS);
-  if (!level)
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: `no figure at ${AUTH_TARGET_CONNECTIONS} clients`,
-      },
-    ];
+  if (!level) return [notRun(name, target, `no figure at ${AUTH_TARGET_CONNECTIONS} clients`)];
   const r = level.paired.ratio;
   const failures = level.on.failures + level.off.failures;
   const notes = [

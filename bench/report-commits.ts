@@ -3,7 +3,7 @@
  * and this one's, interleaved. Target: the request path does not get slower (after/before ≥ 0.97).
  */
 import type { CommitsResult } from './commits.js';
-import type { Outcome, TargetRow } from './report-rows.js';
+import { type Outcome, type TargetRow, notRun } from './report-rows.js';
 import { median, ratio } from './statistics.js';
 
 export const COMMITS_TARGET = 0.97;
@@ -21,7 +21,7 @@ export function commitsTargets(
   if (!('data' in outcome)) {
     const name = 'Digits over JSON, c=32, this commit vs an earlier one (req/s)';
     const note = whyMissing(outcome);
-    return [{ name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note }];
+    return [notRun(name, target, note)];
   }
   const d = outcome.data;
   const r = ratio(d.afterFigure.requestsPerSecond, d.beforeFigure.requestsPerSecond);

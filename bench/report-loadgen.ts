@@ -4,7 +4,7 @@
  * (medians of the runs), so that its figures describe the server rather than the client.
  */
 import type { LoadgenResult } from './loadgen.js';
-import type { Outcome, TargetRow } from './report-rows.js';
+import { type Outcome, type TargetRow, notRun } from './report-rows.js';
 import { median, ratio } from './statistics.js';
 
 export const LOADGEN_TOLERANCE = 0.1;
@@ -19,18 +19,7 @@ export function loadgenTargets(
   const name = 'tend bench -c8 p99 vs wrk -c8 p99, digits over JSON (ms)';
   const target = `within ${LOADGEN_TOLERANCE * 100}% (${(1 - LOADGEN_TOLERANCE).toFixed(2)}–${(1 + LOADGEN_TOLERANCE).toFixed(2)})`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome))
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: whyMissing(outcome),
-      },
-    ];
+  if (!('data' in outcome)) return [notRun(name, target, whyMissing(outcome))];
   const d = outcome.data;
   const r = ratio(d.tendP99Ms, d.wrkP99Ms);
   const failures = [...d.wrk, ...d.tend].reduce((sum, run) => sum + run.failures, 0);

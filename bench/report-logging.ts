@@ -8,6 +8,7 @@ import {
   THROUGHPUT_CONTROL_TOLERANCE,
   type Outcome,
   type TargetRow,
+  notRun,
 } from './report-rows.js';
 import { ratio } from './statistics.js';
 
@@ -24,31 +25,9 @@ export function loggingTargets(
   const name = `Digits model over JSON, c=${LOGGING_TARGET_CONNECTIONS}, every request logged (req/s)`;
   const target = `≥ ${LOGGING_TARGET.toFixed(2)}`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome))
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: whyMissing(outcome),
-      },
-    ];
+  if (!('data' in outcome)) return [notRun(name, target, whyMissing(outcome))];
   const level = outcome.data.levels.find((l) => l.connections === LOGGING_TARGET_CONNECTIONS);
-  if (!level)
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: 'no figure at 32 clients',
-      },
-    ];
+  if (!level) return [notRun(name, target, 'no figure at 32 clients')];
   const r = ratio(level.on.requestsPerSecond, level.off.requestsPerSecond);
   const failures = level.on.failures + level.off.failures;
   const dropped = outcome.data.rowsDropped ?? 0;

@@ -21,6 +21,11 @@ export interface TargetRow {
   note: string;
 }
 
+/** A target row for a figure that was not measured, saying why. */
+export function notRun(name: string, target: string, why: string): TargetRow {
+  return { name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: why };
+}
+
 export function dataOf<T>(outcome: Outcome<T> | undefined): T | undefined {
   return outcome !== undefined && 'data' in outcome ? outcome.data : undefined;
 }

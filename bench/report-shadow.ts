@@ -3,7 +3,7 @@
  * same endpoint with it off, at each concurrency, next to an A/A control (off over off, the same
  * rounds). Goal (issue 19): within 10%, judged only when the control is within ±5%.
  */
-import type { Outcome, TargetRow } from './report-rows.js';
+import { type Outcome, type TargetRow, notRun } from './report-rows.js';
 import type { ShadowLevel, ShadowResult, ShadowTally } from './shadow.js';
 import { ratio } from './statistics.js';
 
@@ -48,18 +48,7 @@ export function shadowTargets(
   const name = 'digits caller p50, shadow on vs off';
   const target = `≤ ${SHADOW_P50_LIMIT.toFixed(2)} (A/A within ±${(100 * SHADOW_CONTROL_TOLERANCE).toFixed(0)}%)`;
   if (outcome === undefined) return [];
-  if (!('data' in outcome))
-    return [
-      {
-        name,
-        figure: '—',
-        baseline: '—',
-        ratio: Number.NaN,
-        target,
-        verdict: 'NOT RUN',
-        note: whyMissing(outcome),
-      },
-    ];
+  if (!('data' in outcome)) return [notRun(name, target, whyMissing(outcome))];
   return outcome.data.levels.map((level) => {
     const { verdict, note } = shadowVerdict(level);
     return {

@@ -39,6 +39,7 @@ import { PROFILE_NOTES } from './profile-notes.js';
 import { PEER_PYTHON, PEER_TORCH_THREADS, PEER_WORKERS } from './peer.js';
 import {
   dataOf,
+  notRun,
   splitHalfControl,
   THROUGHPUT_CONTROL_TOLERANCE,
   type Outcome,
@@ -128,10 +129,6 @@ function whyMissing(outcome: Outcome<unknown> | undefined): string {
   if ('skipped' in outcome) return outcome.skipped;
   if ('error' in outcome) return `error: ${outcome.error.split('\n')[0] ?? ''}`;
   return '';
-}
-
-function notRun(name: string, target: string, why: string): TargetRow {
-  return { name, figure: '—', baseline: '—', ratio: Number.NaN, target, verdict: 'NOT RUN', note: why };
 }
 
 /**
