@@ -97,6 +97,9 @@ export interface OptimizeRow {
   /** Batch → items/s medians. */
   fp32: Record<number, number>;
   int8: Record<number, number>;
+  /** Batch → items/s of each round in the order measured (A/A controls). */
+  fp32Rounds: Record<number, number[]>;
+  int8Rounds: Record<number, number[]>;
   meanCosine: number | null;
   agreement: number | null;
   fusedKernels: string[];
@@ -163,6 +166,8 @@ export async function runOptimize(
         );
       }
       await Promise.all([fp32.unload(), int8.unload()]);
+      const roundsOf = (s: typeof speed.parent): Record<number, number[]> =>
+        Object.fromEntries(OPTIMIZE_BATCHES.map((b) => [b, s.roundRates.get(b) ?? []]));
       const figures = (s: typeof speed.parent) =>
         Object.fromEntries(OPTIMIZE_BATCHES.map((b) => [b, s.byBatch.get(b)?.items_per_s ?? Number.NaN]));
       rows.push({
@@ -172,6 +177,8 @@ export async function runOptimize(
         int8Bytes: statSync(int8Path).size,
         fp32: figures(speed.parent),
         int8: figures(speed.candidate),
+        fp32Rounds: roundsOf(speed.parent),
+        int8Rounds: roundsOf(speed.candidate),
         meanCosine: quality.mean_cosine,
         agreement: quality.agreement,
         fusedKernels: Object.keys(kernels.fused_kernels).sort(),

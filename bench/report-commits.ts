@@ -3,7 +3,16 @@
  * and this one's, interleaved. Target: the request path does not get slower (after/before ≥ 0.97).
  */
 import type { CommitsResult } from './commits.js';
-import { type Outcome, type TargetRow, notRun } from './report-rows.js';
+import {
+  controlledVerdict,
+  controlsNote,
+  controlTarget,
+  notRun,
+  splitHalfControl,
+  tooNoisy,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { median, ratio } from './statistics.js';
 
 export const COMMITS_TARGET = 0.97;
@@ -17,7 +26,7 @@ export function commitsTargets(
   whyMissing: (o: Outcome<unknown> | undefined) => string,
 ): TargetRow[] {
   if (outcome === undefined) return [];
-  const target = `≥ ${COMMITS_TARGET.toFixed(2)}`;
+  const target = `≥ ${COMMITS_TARGET.toFixed(2)}, ${controlTarget()}`;
   if (!('data' in outcome)) {
     const name = 'Digits over JSON, c=32, this commit vs an earlier one (req/s)';
     const note = whyMissing(outcome);
@@ -26,6 +35,8 @@ export function commitsTargets(
   const d = outcome.data;
   const r = ratio(d.afterFigure.requestsPerSecond, d.beforeFigure.requestsPerSecond);
   const failures = d.afterFigure.failures + d.beforeFigure.failures;
+  const controls = [splitHalfControl(d.beforeFigure), splitHalfControl(d.afterFigure)];
+  const verdict = controlledVerdict(failures === 0, controls, r >= COMMITS_TARGET);
   return [
     {
       name: `Digits over JSON, c=${d.connections}, ${short(d.after.sha)} vs ${short(d.before.sha)} (req/s)`,
@@ -33,8 +44,17 @@ export function commitsTargets(
       baseline: `${rate(d.beforeFigure.requestsPerSecond)} (${short(d.before.sha)})`,
       ratio: r,
       target,
-      verdict: failures === 0 && r >= COMMITS_TARGET ? 'PASS' : 'FAIL',
-      note: failures > 0 ? `${failures} failed requests` : '',
+      verdict,
+      note: [
+        controlsNote([
+          ['before', controls[0] ?? Number.NaN],
+          ['after', controls[1] ?? Number.NaN],
+        ]),
+        failures > 0 ? `${failures} failed requests` : '',
+        verdict === 'INCONCLUSIVE' ? tooNoisy() : '',
+      ]
+        .filter((n) => n !== '')
+        .join('; '),
     },
   ];
 }
@@ -71,7 +91,10 @@ export function renderCommits(
     '',
     `after/before of each round: ${d.roundRatios.map((x) => x.toFixed(3)).join(', ')} ` +
       `(median ${median(d.roundRatios).toFixed(3)}); ratio of the medians: ` +
-      `${ratio(d.afterFigure.requestsPerSecond, d.beforeFigure.requestsPerSecond).toFixed(3)}.`,
+      `${ratio(d.afterFigure.requestsPerSecond, d.beforeFigure.requestsPerSecond).toFixed(3)}. ` +
+      `A/A controls (each build's odd-numbered runs over its even-numbered ones): before ` +
+      `${splitHalfControl(d.beforeFigure).toFixed(3)}, after ${splitHalfControl(d.afterFigure).toFixed(3)}; ` +
+      'the target is judged only when both are within ±5%.',
     '',
   );
   return out;

@@ -4,7 +4,16 @@
  * (medians of the runs), so that its figures describe the server rather than the client.
  */
 import type { LoadgenResult } from './loadgen.js';
-import { type Outcome, type TargetRow, notRun } from './report-rows.js';
+import {
+  controlledVerdict,
+  controlsNote,
+  controlTarget,
+  notRun,
+  splitHalf,
+  tooNoisy,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { median, ratio } from './statistics.js';
 
 export const LOADGEN_TOLERANCE = 0.1;
@@ -17,13 +26,18 @@ export function loadgenTargets(
   whyMissing: (o: Outcome<unknown> | undefined) => string,
 ): TargetRow[] {
   const name = 'tend bench -c8 p99 vs wrk -c8 p99, digits over JSON (ms)';
-  const target = `within ${LOADGEN_TOLERANCE * 100}% (${(1 - LOADGEN_TOLERANCE).toFixed(2)}–${(1 + LOADGEN_TOLERANCE).toFixed(2)})`;
+  const target =
+    `within ${LOADGEN_TOLERANCE * 100}% (${(1 - LOADGEN_TOLERANCE).toFixed(2)}–${(1 + LOADGEN_TOLERANCE).toFixed(2)}), ` +
+    controlTarget();
   if (outcome === undefined) return [];
   if (!('data' in outcome)) return [notRun(name, target, whyMissing(outcome))];
   const d = outcome.data;
   const r = ratio(d.tendP99Ms, d.wrkP99Ms);
   const failures = [...d.wrk, ...d.tend].reduce((sum, run) => sum + run.failures, 0);
   const cpu = d.tend.map((run) => run.clientCpuCores).filter((c): c is number => c !== null);
+  // p99 against p99: each client's own p99s split in half (wrk against wrk, tend bench against itself).
+  const controls = [splitHalf(d.wrk.map((run) => run.p99Ms)), splitHalf(d.tend.map((run) => run.p99Ms))];
+  const verdict = controlledVerdict(failures === 0, controls, Math.abs(r - 1) <= LOADGEN_TOLERANCE);
   return [
     {
       name,
@@ -31,8 +45,13 @@ export function loadgenTargets(
       baseline: `${ms(d.wrkP99Ms)} (wrk)`,
       ratio: r,
       target,
-      verdict: failures === 0 && Math.abs(r - 1) <= LOADGEN_TOLERANCE ? 'PASS' : 'FAIL',
+      verdict,
       note: [
+        controlsNote([
+          ['wrk p99', controls[0] ?? Number.NaN],
+          ['tend bench p99', controls[1] ?? Number.NaN],
+        ]),
+        verdict === 'INCONCLUSIVE' ? tooNoisy() : '',
         failures > 0 ? `${failures} failed requests` : '',
         cpu.length > 0 ? `tend bench used ${median(cpu).toFixed(2)} cores` : '',
       ]

@@ -12,7 +12,15 @@ export interface OptimizeSection {
 
 export const DIGITS_MAX_DROP_POINTS = 1;
 export const DIGITS_MAX_WEIGHT_RATIO = 0.27;
-import type { Outcome, TargetRow } from './report-rows.js';
+import {
+  controlledVerdict,
+  controlsNote,
+  controlTarget,
+  splitHalf,
+  tooNoisy,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { ratio } from './statistics.js';
 
 /** Targets per model: min speed-up per batch size, max file ratio, min mean cosine. */
@@ -51,14 +59,25 @@ export function optimizeTargets(
     for (const [batch, min] of Object.entries(t.speedup)) {
       const b = Number(batch);
       const r = ratio(row.int8[b] ?? Number.NaN, row.fp32[b] ?? Number.NaN);
+      // Older results files have no rounds: their controls read NaN and the row INCONCLUSIVE.
+      const controls = [splitHalf(row.fp32Rounds?.[b] ?? []), splitHalf(row.int8Rounds?.[b] ?? [])];
+      const verdict = controlledVerdict(true, controls, r >= min);
       out.push({
         name: `${row.model} int8-dynamic, batch ${b} (items/s)`,
         figure: rate(row.int8[b] ?? Number.NaN),
         baseline: `${rate(row.fp32[b] ?? Number.NaN)} (fp32)`,
         ratio: r,
-        target: `≥ ${min.toFixed(2)}`,
-        verdict: r >= min ? 'PASS' : 'FAIL',
-        note: '',
+        target: `≥ ${min.toFixed(2)}, ${controlTarget()}`,
+        verdict,
+        note: [
+          controlsNote([
+            ['fp32', controls[0] ?? Number.NaN],
+            ['int8', controls[1] ?? Number.NaN],
+          ]),
+          verdict === 'INCONCLUSIVE' ? tooNoisy() : '',
+        ]
+          .filter((n) => n !== '')
+          .join('; '),
       });
     }
     const fr = row.int8Bytes / row.fp32Bytes;

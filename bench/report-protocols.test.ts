@@ -10,11 +10,27 @@ import {
 import { protocolRows, protocolTargets } from './report-protocols.js';
 import { evaluateTargets, renderMarkdown, type BenchResults } from './report.js';
 
-function figure(protocol: ProtocolKey, requestsPerSecond: number, failures = 0): ProtocolFigure {
+/** Runs at the given rates (by default three at the figure's rate: an A/A control of 1). */
+function figure(
+  protocol: ProtocolKey,
+  requestsPerSecond: number,
+  failures = 0,
+  rates = [requestsPerSecond, requestsPerSecond, requestsPerSecond],
+): ProtocolFigure {
   return {
     protocol,
     label: protocol,
-    runs: [],
+    runs: rates.map((rate) => ({
+      requestsPerSecond: rate,
+      p50Ms: 2,
+      p99Ms: 9,
+      failures: 0,
+      serverCpuMsPerRequest: 0.2,
+      clientCpuCores: null,
+      otherCores: 0,
+      attempts: 1,
+      disturbed: false,
+    })),
     requestsPerSecond,
     p50Ms: 2,
     p99Ms: 9,
@@ -76,7 +92,7 @@ test('a low JSON share cannot hide a slow protocol: the rule is relative to JSON
     whyMissing,
   );
   const row = targets.find((t) => t.name.includes(': grpc vs'));
-  assert.equal(row?.target, '≥ 0.95 × JSON');
+  assert.equal(row?.target, '≥ 0.95 × JSON, A/A within ±5%');
   assert.ok(Math.abs((row?.ratio ?? 0) - 55 / 80) < 1e-9);
   assert.match(row?.note ?? '', /share of the ceiling/);
 });
@@ -118,6 +134,26 @@ test('protocolTargets gives binary and 1-channel gRPC rows per model, NOT RUN fo
     'error' in (o ?? {}) ? 'error: server did not start' : '',
   );
   assert.equal(failed[0]?.verdict, 'NOT RUN');
+});
+
+test('a protocol row is judged only when the A/A controls of JSON and the protocol hold', () => {
+  const noisy = model('enc', { json: 800, binary: 900, grpc: 800, 'grpc-2ch': 800 });
+  // Binary's runs alternate 860 / 940: its odd runs over its even ones = 0.91.
+  noisy.figures = noisy.figures.map((f) =>
+    f.protocol === 'binary' ? figure('binary', 900, 0, [860, 940, 860, 940]) : f,
+  );
+  const rows = protocolTargets({ data: result([noisy]) }, whyMissing);
+  assert.equal(rows[0]?.verdict, 'INCONCLUSIVE');
+  assert.match(rows[0]?.note ?? '', /A\/A 1\.00 \(JSON\), 0\.91 \(binary\)/);
+  assert.match(rows[0]?.note ?? '', /too noisy to judge/);
+  assert.equal(rows[1]?.verdict, 'PASS');
+  assert.match(rows[1]?.target ?? '', /A\/A within ±5%/);
+  // A disturbed run is left out of the control as it is out of the medians.
+  const disturbed = figure('grpc', 800, 0, [800, 600, 800]);
+  disturbed.runs[1] = { ...(disturbed.runs[1] as (typeof disturbed.runs)[number]), disturbed: true };
+  const calm = model('enc', { json: 800, binary: 800, grpc: 800, 'grpc-2ch': 800 });
+  calm.figures = calm.figures.map((f) => (f.protocol === 'grpc' ? disturbed : f));
+  assert.equal(protocolTargets({ data: result([calm]) }, whyMissing)[1]?.verdict, 'PASS');
 });
 
 const machine = {

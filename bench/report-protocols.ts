@@ -5,8 +5,23 @@
  * bit-identical to JSON's.
  */
 import { MAX_ATTEMPTS, OTHER_CORES_LIMIT } from './cpu-accounting.js';
-import type { ProtocolFigure, ProtocolKey, ProtocolModelResult, ProtocolsResult } from './protocols.js';
-import type { Outcome, TargetRow, Verdict } from './report-rows.js';
+import {
+  undisturbed,
+  type ProtocolFigure,
+  type ProtocolKey,
+  type ProtocolModelResult,
+  type ProtocolsResult,
+} from './protocols.js';
+import {
+  controlledVerdict,
+  controlsNote,
+  controlTarget,
+  splitHalf,
+  tooNoisy,
+  type Outcome,
+  type TargetRow,
+  type Verdict,
+} from './report-rows.js';
 import { ratio } from './statistics.js';
 
 /** Binary and gRPC may fall short of JSON's ratio to the ceiling by at most this much (absolute). */
@@ -26,7 +41,14 @@ export interface ProtocolRow {
   verdict: Verdict | null;
   /** The stricter relative reading: ratio ≥ (1 − tolerance) × JSON's ratio (null for JSON). */
   meetsRelative: boolean | null;
+  /** A/A control of this protocol's runs (split-half of its req/s in the order measured). */
+  control: number;
   note: string;
+}
+
+/** A figure's A/A control over the runs its medians use (disturbed runs left out as there). */
+function runsControl(figure: ProtocolFigure): number {
+  return splitHalf(undisturbed(figure.runs).map((run) => run.requestsPerSecond));
 }
 
 /** One row per model and protocol, with the verdict of the rule. */
@@ -36,6 +58,7 @@ export function protocolRows(model: ProtocolModelResult): ProtocolRow[] {
   return model.figures.map((figure) => {
     const r = ratio(figure.requestsPerSecond, model.ceilingItemsPerSecond);
     const relativeToJson = ratio(r, jsonRatio);
+    const control = runsControl(figure);
     if (figure.protocol === 'json') {
       return {
         model: model.model,
@@ -44,6 +67,7 @@ export function protocolRows(model: ProtocolModelResult): ProtocolRow[] {
         relativeToJson,
         verdict: null,
         meetsRelative: null,
+        control,
         note: figure.failures > 0 ? `${figure.failures} failed requests` : '',
       };
     }
@@ -53,13 +77,18 @@ export function protocolRows(model: ProtocolModelResult): ProtocolRow[] {
     if (!model.check.protocolsIdentical) notes.push('outputs differ from JSON');
     // Relative, not absolute: 5 points below JSON's share cannot fail a model whose JSON share is 0.06.
     const meetsRelative = Number.isFinite(relativeToJson) && relativeToJson >= 1 - PROTOCOL_TOLERANCE;
+    // The target divides this protocol's runs by JSON's: both A/A controls must hold for it to be judged.
+    const jsonControl = json ? runsControl(json) : Number.NaN;
+    const verdict = controlledVerdict(notes.length === 0, [jsonControl, control], meetsRelative);
+    if (verdict === 'INCONCLUSIVE') notes.push(tooNoisy());
     return {
       model: model.model,
       figure,
       ratioToCeiling: r,
       relativeToJson,
-      verdict: meetsRelative && notes.length === 0 ? 'PASS' : 'FAIL',
+      verdict,
       meetsRelative,
+      control,
       note: notes.join(', '),
     };
   });
@@ -72,7 +101,7 @@ const fmtRatio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '�
 
 const TARGET_NAME = (model: string, what: string): string =>
   `${model}: ${what} vs JSON at c=16 (share of the raw-ORT ceiling)`;
-const TARGET_TEXT = `≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON`;
+const TARGET_TEXT = `≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON, ${controlTarget()}`;
 
 /** The target rows (binary and gRPC of each model); none when the section was not asked for. */
 export function protocolTargets(
@@ -108,6 +137,10 @@ export function protocolTargets(
         target: TARGET_TEXT,
         verdict: row.verdict,
         note: [
+          controlsNote([
+            ['JSON', json.control],
+            [row.figure.label, row.control],
+          ]),
           row.note,
           `share of the ceiling ${fmtRatio(row.ratioToCeiling)} vs JSON's ${fmtRatio(json.ratioToCeiling)}`,
         ]
@@ -158,6 +191,8 @@ export function renderProtocols(
     '',
     `**Rule:** ratio = served req/s (= items/s) ÷ ceiling items/s. Binary and gRPC **PASS** when their ratio ≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON's ratio ` +
       "(relative: at most 5% below JSON, or better), with no failed request and outputs bit-identical to JSON's; the target rows use gRPC on one channel. " +
+      "**A/A** is the median of a protocol's odd-numbered runs over the median of its even-numbered ones (the same server and client against themselves): " +
+      'a row is judged only when the A/A controls of both JSON and the protocol are within ±5%, and says INCONCLUSIVE otherwise (which fails the bench). ' +
       '"vs JSON" is the ratio divided by JSON\'s. The last column reads the acceptance as relative (≥ 0.95 × JSON\'s ratio), ' +
       "which is stricter wherever JSON's ratio is below 1: it is shown for information and does not change the result. " +
       '"Server CPU ms/req" is the tend process\'s CPU (all threads, inference included) per request served; "client cores" is the load generator\'s CPU ' +
@@ -180,6 +215,7 @@ export function renderProtocols(
         'ceiling items/s',
         'ratio to ceiling',
         'vs JSON',
+        'A/A (runs split in half)',
         'result (rule above)',
         `relative reading (≥ ${(1 - PROTOCOL_TOLERANCE).toFixed(2)} × JSON)`,
       ],
@@ -200,6 +236,7 @@ export function renderProtocols(
           model ? `${fmtRate(model.ceilingItemsPerSecond)} (batch ${model.ceilingBatch})` : '—',
           fmtRatio(r.ratioToCeiling),
           fmtRatio(r.relativeToJson),
+          fmtRatio(r.control),
           r.verdict === null ? 'baseline' : `**${r.verdict}**${r.note ? ` — ${r.note}` : ''}`,
           r.meetsRelative === null ? '—' : r.meetsRelative ? 'meets' : 'misses',
         ];

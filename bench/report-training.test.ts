@@ -9,8 +9,8 @@ const speed = (batchSize: number, tend: number, sklearn: number | null): Trainin
   tend,
   typescript: 50,
   sklearn,
-  tendRuns: [tend],
-  sklearnRuns: sklearn === null ? [] : [sklearn],
+  tendRuns: [tend, tend, tend],
+  sklearnRuns: sklearn === null ? [] : [sklearn, sklearn, sklearn],
 });
 const result = (sklearn: TrainingResult['sklearn'], rows: TrainingSpeed[]): TrainingResult => ({
   rows: 1797,
@@ -36,6 +36,19 @@ test("each batch size is a target: tend epochs/s over scikit-learn's, passing at
   assert.equal(rows[0]?.ratio, 2);
   assert.match(rows[0]?.baseline ?? '', /scikit-learn 1\.2\.1/);
   assert.match(rows[1]?.name ?? '', /batch 32/);
+  assert.match(rows[0]?.note ?? '', /A\/A 1\.00 \(tend\), 1\.00 \(scikit-learn\)/);
+});
+
+test('a training row is judged only when both sides repeat within 5% (A/A)', () => {
+  const noisy = { ...speed(200, 600, 300), sklearnRuns: [300, 360, 300] };
+  const [row] = trainingTargets({ data: result({ version: '1.2.1' }, [noisy]) }, why);
+  assert.equal(row?.verdict, 'INCONCLUSIVE');
+  assert.match(row?.note ?? '', /0\.83 \(scikit-learn\); too noisy to judge/);
+  const single = { ...speed(200, 600, 300), tendRuns: [600] };
+  assert.equal(
+    trainingTargets({ data: result({ version: '1.2.1' }, [single]) }, why)[0]?.verdict,
+    'INCONCLUSIVE',
+  );
 });
 
 test('without scikit-learn the rows say NOT RUN with the reason, and the table still shows tend', () => {

@@ -3,7 +3,15 @@
  * accelerated path against scikit-learn's MLPClassifier measured in the same run (goal: no slower),
  * the TypeScript trainer beside them, and online-learning samples per second.
  */
-import type { Outcome, TargetRow } from './report-rows.js';
+import {
+  controlledVerdict,
+  controlsNote,
+  controlTarget,
+  splitHalf,
+  tooNoisy,
+  type Outcome,
+  type TargetRow,
+} from './report-rows.js';
 import { ratio } from './statistics.js';
 import { SKLEARN_PYTHON, TRAINING_HIDDEN, type TrainingResult } from './training.js';
 
@@ -21,7 +29,7 @@ export function trainingTargets(
   whyMissing: (o: Outcome<unknown> | undefined) => string,
 ): TargetRow[] {
   if (outcome === undefined) return [];
-  const target = `≥ ${TRAINING_TARGET.toFixed(2)}`;
+  const target = `≥ ${TRAINING_TARGET.toFixed(2)}, ${controlTarget()}`;
   if (!('data' in outcome)) {
     return [
       {
@@ -50,14 +58,24 @@ export function trainingTargets(
       };
     }
     const r = ratio(s.tend, s.sklearn);
+    const controls = [splitHalf(s.tendRuns), splitHalf(s.sklearnRuns)];
+    const verdict = controlledVerdict(true, controls, r >= TRAINING_TARGET);
     return {
       name: targetName(s.batchSize),
       figure,
       baseline: `${rate(s.sklearn)} (scikit-learn ${sklearn.version} MLPClassifier)`,
       ratio: r,
       target,
-      verdict: r >= TRAINING_TARGET ? 'PASS' : 'FAIL',
-      note: '',
+      verdict,
+      note: [
+        controlsNote([
+          ['tend', controls[0] ?? Number.NaN],
+          ['scikit-learn', controls[1] ?? Number.NaN],
+        ]),
+        verdict === 'INCONCLUSIVE' ? tooNoisy() : '',
+      ]
+        .filter((n) => n !== '')
+        .join('; '),
     };
   });
 }

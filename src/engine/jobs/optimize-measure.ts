@@ -19,6 +19,8 @@ export interface ModelSpeed {
   byBatch: Map<number, SpeedFigure>;
   batch1: SpeedFigure | null;
   best: (SpeedFigure & { size: number }) | null;
+  /** Batch size → items/s of each round, in the order measured (for A/A controls). */
+  roundRates: Map<number, number[]>;
 }
 
 export interface MeasureOptions {
@@ -87,7 +89,7 @@ export async function measurePair(
     }
     let best: (SpeedFigure & { size: number }) | null = null;
     for (const [size, f] of byBatch) if (!best || f.items_per_s > best.items_per_s) best = { size, ...f };
-    return { byBatch, batch1: byBatch.get(1) ?? null, best };
+    return { byBatch, batch1: byBatch.get(1) ?? null, best, roundRates: rates[m] ?? new Map() };
   };
   return { parent: summarize(0), candidate: summarize(1) };
 }
