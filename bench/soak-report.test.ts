@@ -18,7 +18,7 @@ const meta: SoakMeta = {
   date: new Date('2026-12-07T22:00:00Z'),
   machine: '2 × Test CPU',
   connections: 32,
-  loadConnections: 64,
+  loadConnections: 256,
   windowSeconds: 10,
   capacity: { perSecond: 10_000, runsPerSecond: [9800, 10_000, 10_300], runSeconds: 8, warmupSeconds: 2 },
   targetPerSecond: 8000,
@@ -34,7 +34,7 @@ test('soakMarkdown: the capacity and its runs, the load per window, the checks, 
     /\*\*Capacity: 10,000 req\/s\*\*, the median of 3 wrk runs of 8 s \(9,800, 10,000, 10,300 req\/s\)/,
   );
   assert.match(text, /one wrk at a time \(1 thread, 32 connections, unthrottled\)/);
-  assert.match(text, /each a wrk run \(1 thread, 64 connections\)/);
+  assert.match(text, /each a wrk run \(1 thread, 256 connections\)/);
   assert.match(text, /read 10,400 req\/s at 32 connections/);
   assert.match(text, /min 80\.0%, median 80\.0%, max 90\.0% of the capacity/);
   assert.match(text, /Windows 1–2 are warm-up/);

@@ -4,7 +4,7 @@
  * held, the checks with their verdicts, and every window.
  */
 import type { SoakEvaluation, SoakWindow } from './soak-checks.js';
-import { SOAK_LOAD } from './soak-rate.js';
+import { SCHEDULE_SLACK_MS, SOAK_LOAD } from './soak-rate.js';
 
 export const SOAK_START = '<!-- soak:start -->';
 export const SOAK_END = '<!-- soak:end -->';
@@ -60,7 +60,8 @@ export function soakMarkdown(
     '## Soak: steady load for a long time',
     '',
     `\`npm run soak -- --minutes ${meta.minutes}\` on ${meta.machine}, ${meta.date.toISOString().slice(0, 16).replace('T', ' ')} UTC. ` +
-      'The digits demo model under `tend serve` (defaults: dynamic batching, every request logged).',
+      'The digits model, request body and server of section 1 (a repository folder under `tend serve`, default config: ' +
+      'dynamic batching, every request logged).',
     '',
     `**Capacity: ${int(meta.capacity.perSecond)} req/s**, the median of ${meta.capacity.runsPerSecond.length} wrk runs of ${meta.capacity.runSeconds} s ` +
       `(${meta.capacity.runsPerSecond.map(int).join(', ')} req/s) after a ${meta.capacity.warmupSeconds} s warm-up run, one wrk at a time ` +
@@ -68,8 +69,9 @@ export function soakMarkdown(
     '',
     `**Load: ${int(meta.targetPerSecond)} req/s asked (${pct(SOAK_LOAD.share)} of the capacity)** for ${n} windows of ${meta.windowSeconds} s back to back, ` +
       `each a wrk run (1 thread, ${meta.loadConnections} connections) whose Lua \`delay()\` hook holds every request to its slot on one fixed schedule ` +
-      '(bench/soak-rate.ts), so the rate does not follow the latency (more connections than the capacity runs leave the schedule a free one ' +
-      'when the latency jumps; at a fixed rate the requests in flight do not depend on the number of connections). ' +
+      `(bench/soak-rate.ts), so the rate does not follow the latency; a schedule that falls behind by up to ${SCHEDULE_SLACK_MS} ms is caught up ` +
+      '(more connections than the capacity runs leave the schedule free ones when the latency jumps; at a fixed rate the requests in flight ' +
+      'do not depend on the number of connections). ' +
       `Measured load per window: min ${pct(load.min)}, median ${pct(load.median)}, max ${pct(load.max)} of the capacity ` +
       `(every window must stay within ${pct(SOAK_LOAD.low)}–${pct(SOAK_LOAD.high)}). The server's RSS and open descriptors are read after each window.`,
     '',

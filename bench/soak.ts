@@ -19,9 +19,9 @@ import {
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { demoRequest, ensureDemoModel } from '../src/engine/index.js';
 import { measureLoad } from './http-load.js';
 import { readResultsFile, resultsPathFor, section1Figure } from './results-file.js';
+import { addToRepository, digitsArtifact, type SectionContext } from './sections.js';
 import { REPO_ROOT, startTendServer, stopAllServers } from './servers.js';
 import { evaluateSoak, windowPlan, type SoakWindow } from './soak-checks.js';
 import { rateLimitLua, targetRate } from './soak-rate.js';
@@ -32,11 +32,14 @@ const WINDOW_SECONDS = 10;
 /** Section 1's highest connection count (HTTP_CONCURRENCIES), so that the capacity compares with it. */
 const CONNECTIONS = 32;
 /**
- * Connections of the rate-controlled load: more than the capacity run's, so that a latency spike
- * does not leave the schedule without a free connection. At a fixed rate the requests in flight are
- * rate × latency whatever the number of connections, so the server sees the same load.
+ * Connections of the rate-controlled load: far more than the capacity run's. At a fixed rate the
+ * requests in flight are rate × latency whatever the number of connections, so the server sees the
+ * same load; but when every connection waits for an answer, wrk cannot send the next scheduled
+ * request and the rate falls with the latency (a closed loop again). At 11.5k req/s and the 5.5 ms
+ * p50 of a slow window, 64 connections were all busy (the first 10-minute soak: 16 windows below
+ * 75%); 256 leave room for a p50 four times that.
  */
-const LOAD_CONNECTIONS = 64;
+const LOAD_CONNECTIONS = 256;
 const CAPACITY_RUNS = 3;
 const CAPACITY_RUN_SECONDS = 8;
 const CAPACITY_WARMUP_SECONDS = 2;
@@ -82,20 +85,36 @@ async function main(): Promise<number> {
   const section1 = section1Of(outPath);
   const workDir = mkdtempSync(join(tmpdir(), 'tend-soak-'));
   try {
-    const home = join(workDir, 'home');
-    log('training the digits demo model…');
-    await ensureDemoModel(home);
-    const server = await startTendServer({ name: 'soak', repos: [], home, logDir: workDir });
+    // The server, model and request section 1 measures (bench/sections.ts runHttpComparison): a
+    // repository folder with the trained digits model, the default config, one test row as the body.
+    const ctx: SectionContext = {
+      workDir,
+      load: {
+        runs: CAPACITY_RUNS,
+        durationSeconds: CAPACITY_RUN_SECONDS,
+        warmupSeconds: CAPACITY_WARMUP_SECONDS,
+        log,
+      },
+      computeRuns: 0,
+      computeSecondsPerRun: 0,
+      memoryCycles: 0,
+      memoryReferenceCycle: 0,
+      log,
+    };
+    const digits = digitsArtifact(ctx);
+    const repo = join(workDir, 'repo-digits');
+    addToRepository(repo, 'digits', digits.model.path, null);
+    const server = await startTendServer({
+      name: 'soak',
+      repos: [repo],
+      home: join(workDir, 'home'),
+      logDir: workDir,
+    });
     const url = `${server.baseUrl}/v2/models/digits/infer`;
-    const { body } = demoRequest();
+    const body = digits.body;
     const plain = writePostScript(workDir, 'capacity', body);
     // One wrk at a time: two at once would each see part of the server.
-    const capacityFigure = await measureLoad('capacity', url, plain, CONNECTIONS, {
-      runs: CAPACITY_RUNS,
-      durationSeconds: CAPACITY_RUN_SECONDS,
-      warmupSeconds: CAPACITY_WARMUP_SECONDS,
-      log,
-    });
+    const capacityFigure = await measureLoad('capacity', url, plain, CONNECTIONS, ctx.load);
     if (capacityFigure.failures > 0)
       throw new Error(`${capacityFigure.failures} requests failed while measuring the capacity`);
     const capacity = capacityFigure.requestsPerSecond;
