@@ -273,6 +273,8 @@ async function main(): Promise<number> {
           maxPending: DEFAULT_SHADOW_POLICY.maxPending,
           maxWaitMs: DEFAULT_SHADOW_POLICY.maxWaitMs,
           maxBatchMs: DEFAULT_SHADOW_POLICY.maxBatchMs,
+          maxLoopShare: DEFAULT_SHADOW_POLICY.maxLoopShare,
+          loopWindowMs: DEFAULT_SHADOW_POLICY.loopWindowMs,
         }),
       );
     }

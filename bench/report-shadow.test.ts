@@ -14,10 +14,11 @@ const figure = (p50Ms: number, failures = 0): LoadFigure => ({
   meanBatchSize: null,
 });
 const why = (): string => 'not run';
-const tally = (compared: number, skipped: number, skippedExpired = 0): ShadowTally => ({
+const tally = (compared: number, skipped: number, skippedExpired = 0, skippedBusy = 0): ShadowTally => ({
   compared,
   skipped,
   skippedExpired,
+  skippedBusy,
   deferred: 7,
   errors: 0,
   agreementRate: 1,
@@ -33,11 +34,11 @@ const level = (connections: number, off: number, on: number, control: number, fa
   disturbedRuns: 1,
 });
 
-test('the shadow target passes within 10% only when the A/A control is within 5%, and fails with failures', () => {
+test('the shadow target passes within 10% only when the A/A control is within 5% (else INCONCLUSIVE), and fails with failures', () => {
   const rows = shadowTargets(
     {
       data: {
-        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2 },
+        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2, maxLoopShare: 0.7, loopWindowMs: 100 },
         tally: tally(10, 0),
         levels: [
           level(1, 1, 1.1, 1.04),
@@ -52,7 +53,7 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
   );
   assert.deepEqual(
     rows.map((r) => r.verdict),
-    ['PASS', 'FAIL', 'FAIL', 'FAIL', 'FAIL'],
+    ['PASS', 'FAIL', 'FAIL', 'INCONCLUSIVE', 'INCONCLUSIVE'],
   );
   assert.match(rows[0]?.note ?? '', /A\/A control 1\.04; 75\.0% mirrored/);
   assert.match(rows[2]?.note ?? '', /3 failed requests/);
@@ -69,7 +70,7 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
   const text = renderShadow(
     {
       data: {
-        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2 },
+        bounds: { maxPending: 256, maxWaitMs: 1000, maxBatchMs: 2, maxLoopShare: 0.7, loopWindowMs: 100 },
         tally: tally(30, 10, 4),
         levels: [level(8, 1, 1.05, 1.01)],
       },
@@ -78,15 +79,15 @@ test('the shadow target passes within 10% only when the A/A control is within 5%
     why,
   ).join('\n');
   assert.match(text, /\| 8 \| 1\.00 ms \| 1\.05 ms \| 1\.05 \| 1\.01 \|/);
-  assert.match(text, /\| 75\.0% \| 30 \| 10 \(4\) \| 7 \|/);
+  assert.match(text, /\| 75\.0% \| 30 \| 10 \(4, 0\) \| 7 \|/);
   assert.match(text, /\| 8 \| 100 \| 112 \| 1\.12 \| 1\.01 \| 1 of 9 \|/);
 });
 
 test('the mirrored share, tally differences and the rotation of the three states', () => {
   assert.equal(mirroredShare(tally(3, 1)), 0.75);
   assert.equal(mirroredShare(tally(0, 0)), null);
-  assert.deepEqual(tallyDelta(tally(10, 2, 1), tally(15, 5, 3)), {
-    ...tally(5, 3, 2),
+  assert.deepEqual(tallyDelta(tally(10, 2, 1, 1), tally(15, 5, 3, 1)), {
+    ...tally(5, 3, 2, 0),
     deferred: 0,
   });
   assert.equal(tallyDelta(null, null), null);

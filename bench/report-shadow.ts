@@ -24,8 +24,14 @@ export function mirroredShare(t: ShadowTally): number | null {
 
 const percent = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
-/** PASS only with no failed request, the ratio within the limit and the A/A control within tolerance. */
-export function shadowVerdict(level: ShadowLevel): { verdict: 'PASS' | 'FAIL'; note: string } {
+/**
+ * FAIL with failed requests; INCONCLUSIVE when the A/A control is outside tolerance (it fails the
+ * bench as a FAIL does); else PASS when the ratio is within the limit.
+ */
+export function shadowVerdict(level: ShadowLevel): {
+  verdict: 'PASS' | 'FAIL' | 'INCONCLUSIVE';
+  note: string;
+} {
   const failures = level.on.failures + level.off.failures + level.control.failures;
   const r = ratio(level.on.p50Ms, level.off.p50Ms);
   const control = ratio(level.control.p50Ms, level.off.p50Ms);
@@ -36,8 +42,9 @@ export function shadowVerdict(level: ShadowLevel): { verdict: 'PASS' | 'FAIL'; n
   const controlOk = Math.abs(control - 1) <= SHADOW_CONTROL_TOLERANCE;
   if (!controlOk)
     notes.push(`control outside ±${(100 * SHADOW_CONTROL_TOLERANCE).toFixed(0)}%: too noisy to judge`);
-  const pass = failures === 0 && controlOk && r <= SHADOW_P50_LIMIT;
-  return { verdict: pass ? 'PASS' : 'FAIL', note: notes.join('; ') };
+  const verdict =
+    failures > 0 ? 'FAIL' : !controlOk ? 'INCONCLUSIVE' : r <= SHADOW_P50_LIMIT ? 'PASS' : 'FAIL';
+  return { verdict, note: notes.join('; ') };
 }
 
 /** One target row per concurrency. */
@@ -88,11 +95,13 @@ export function renderShadow(
       `full batch that took at most ${data.bounds.maxBatchMs} ms and halves after one over twice that), and the champion is asked ` +
       'again before each batch. ' +
       `Nothing queues without bound: at most ${data.bounds.maxPending} mirrored requests per endpoint wait or run (more are skipped), and a ` +
-      `request that waited ${data.bounds.maxWaitMs} ms for an idle champion is dropped (skipped, "expired"). So the shadow sees fewer ` +
+      `request that waited ${data.bounds.maxWaitMs} ms for an idle champion is dropped (skipped, "expired"). ` +
+      `While the server's main thread (its event loop) was busy more than ${Math.round(data.bounds.maxLoopShare * 100)}% of the last ` +
+      `${data.bounds.loopWindowMs} ms, requests are not mirrored at all (skipped, "busy": \`shadows.max_main_thread_share\`). So the shadow sees fewer ` +
       'requests as the champion gets busier; the share it saw is in the table (mirrored = compared + shadow errors, over those plus skipped), ' +
       'with "deferred" counting mirrored requests that had to wait at least once.',
     '',
-    '| clients | p50 shadow off | p50 shadow on | ratio | A/A (off again / off) | p99 off | p99 on | req/s off | req/s on | mirrored | compared | skipped (expired) | deferred |',
+    '| clients | p50 shadow off | p50 shadow on | ratio | A/A (off again / off) | p99 off | p99 on | req/s off | req/s on | mirrored | compared | skipped (expired, busy) | deferred |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const l of data.levels) {
@@ -102,7 +111,7 @@ export function renderShadow(
         `${ratio(l.control.p50Ms, l.off.p50Ms).toFixed(2)} | ${ms(l.off.p99Ms)} ms | ${ms(l.on.p99Ms)} ms | ` +
         `${rate(l.off.requestsPerSecond)} | ${rate(l.on.requestsPerSecond)} | ` +
         (t
-          ? `${percent(mirroredShare(t))} | ${rate(t.compared)} | ${rate(t.skipped)} (${rate(t.skippedExpired)}) | ${rate(t.deferred)} |`
+          ? `${percent(mirroredShare(t))} | ${rate(t.compared)} | ${rate(t.skipped)} (${rate(t.skippedExpired)}, ${rate(t.skippedBusy)}) | ${rate(t.deferred)} |`
           : '— | — | — | — |'),
     );
   }
@@ -129,7 +138,7 @@ export function renderShadow(
   if (t) {
     out.push(
       `Shadow tally after the section (\`GET /api/v1/deployments/digits\`): ${rate(t.compared)} answers compared, ${rate(t.errors)} shadow errors, ` +
-        `${rate(t.skipped)} requests skipped (${rate(t.skippedExpired)} of them expired), ${rate(t.deferred)} deferred, ${percent(mirroredShare(t))} mirrored; ` +
+        `${rate(t.skipped)} requests skipped (${rate(t.skippedExpired)} of them expired, ${rate(t.skippedBusy)} while the main thread was busy), ${rate(t.deferred)} deferred, ${percent(mirroredShare(t))} mirrored; ` +
         `agreement rate ${t.agreementRate === null ? '—' : t.agreementRate.toFixed(4)}, ` +
         `max abs diff ${t.maxAbsDiff === null ? '—' : t.maxAbsDiff.toExponential(2)}.`,
       '',

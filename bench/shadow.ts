@@ -40,6 +40,8 @@ export interface ShadowTally {
   skipped: number;
   /** Part of `skipped` dropped after waiting too long for the champion to go idle. */
   skippedExpired: number;
+  /** Part of `skipped` not mirrored because the server's main thread was busy (max_main_thread_share). */
+  skippedBusy: number;
   deferred: number;
   errors: number;
   agreementRate: number | null;
@@ -51,6 +53,9 @@ export interface ShadowBounds {
   maxPending: number;
   maxWaitMs: number;
   maxBatchMs: number;
+  /** Busy share of the main thread above which nothing is mirrored. */
+  maxLoopShare: number;
+  loopWindowMs: number;
 }
 
 export interface ShadowResult {
@@ -99,6 +104,7 @@ async function readTally(baseUrl: string): Promise<ShadowTally | null> {
       count: number;
       skipped: number;
       skipped_expired?: number;
+      skipped_busy?: number;
       deferred?: number;
       shadow_errors: number;
       agreement_rate: number | null;
@@ -111,6 +117,7 @@ async function readTally(baseUrl: string): Promise<ShadowTally | null> {
     compared: s.count,
     skipped: s.skipped,
     skippedExpired: s.skipped_expired ?? 0,
+    skippedBusy: s.skipped_busy ?? 0,
     deferred: s.deferred ?? 0,
     errors: s.shadow_errors,
     agreementRate: s.agreement_rate,
@@ -126,6 +133,7 @@ export function tallyDelta(before: ShadowTally | null, after: ShadowTally | null
     compared: after.compared - before.compared,
     skipped: after.skipped - before.skipped,
     skippedExpired: after.skippedExpired - before.skippedExpired,
+    skippedBusy: after.skippedBusy - before.skippedBusy,
     deferred: after.deferred - before.deferred,
     errors: after.errors - before.errors,
     agreementRate: after.agreementRate,

@@ -96,7 +96,8 @@ before(async () => {
   await registry.models.push(DIGITS, { name: 'digits' });
   await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' }); // v3, never routed
   await registry.close();
-  srv = await startTestServer({ home });
+  // Every mirrored request counted: the main-thread guard of shadows is off (its own tests cover it).
+  srv = await startTestServer({ home, config: { shadows: { max_main_thread_share: 1 } } });
 });
 
 after(async () => {
@@ -201,6 +202,7 @@ describe('deployments', () => {
     assert.equal(shadow['mirrored_share'], 1);
     assert.equal(shadow['skipped'], 0);
     assert.equal(shadow['skipped_expired'], 0);
+    assert.equal(shadow['skipped_busy'], 0);
     assert.equal(typeof shadow['deferred'], 'number');
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     assert.match(metrics, /^tend_shadow_requests_total\{endpoint="digits",outcome="compared"\} 20$/m);

@@ -224,6 +224,18 @@ export const ServerConfigSchema = z
     limits: LimitsConfigSchema.prefault({}),
     /** Alert rules over the monitor's values and the webhooks they notify. */
     alerts: AlertsConfigSchema.prefault({}),
+    /** Shadow deployments (mirrored traffic). */
+    shadows: z
+      .object({
+        /**
+         * Mirrored work waits while the main thread's event loop was busy more than this share of the
+         * last 100 ms (requests are skipped, counted as `skipped_busy`): callers come first. 1 turns
+         * the guard off (every request mirrored whatever it costs the callers).
+         */
+        max_main_thread_share: z.number().gt(0).max(1).default(0.7),
+      })
+      .strict()
+      .prefault({}),
     /** Config applied to every model unless its own config says otherwise. */
     model_defaults: ModelConfigSchema.default({}),
     /** Per-model config for registry models (repository models use their config.yaml). */

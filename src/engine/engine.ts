@@ -27,6 +27,7 @@ import { runOnVersion, type InferRequest, type InferResponse } from './serving/r
 import type { ServedVersion } from './serving/served-version.js';
 import { DeploymentControl } from './traffic/deployment-control.js';
 import { routeRequest, type RoutedRequest } from './traffic/routed-inference.js';
+import { DEFAULT_SHADOW_POLICY } from './traffic/shadow-scheduler.js';
 import { MonitorApi } from './workflows/monitor-api.js';
 import { inferMonitored } from './workflows/monitored-inference.js';
 
@@ -94,12 +95,15 @@ export class Engine {
       pendingSource: () => this.table.pendingCounts(),
       shadowSource: () => this.deployments.shadowCounts(),
     });
-    this.deployments = new DeploymentControl({
-      registry,
-      logger,
-      version: (name, version) => this.table.resolve(name, String(version)),
-      run: async (target, inputs) => (await runOnVersion(target, { inputs })).outputs,
-    });
+    this.deployments = new DeploymentControl(
+      {
+        registry,
+        logger,
+        version: (name, version) => this.table.resolve(name, String(version)),
+        run: async (target, inputs) => (await runOnVersion(target, { inputs })).outputs,
+      },
+      { ...DEFAULT_SHADOW_POLICY, maxLoopShare: config.shadows.max_main_thread_share },
+    );
     this.table = new ModelTable({
       registry,
       runtime,

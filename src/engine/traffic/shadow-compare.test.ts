@@ -166,6 +166,7 @@ test('ShadowComparisons accumulates per endpoint and snapshots as snake_case JSO
     'shadow_version',
     'since',
     'skipped',
+    'skipped_busy',
     'skipped_expired',
   ]);
 });

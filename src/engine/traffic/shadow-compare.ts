@@ -56,11 +56,14 @@ export interface ShadowEndpointSnapshot {
   shadow_errors: number;
   /**
    * Requests not mirrored: refused because the shadow already had its limit of requests waiting or
-   * running, or dropped because they waited longer than allowed for the champion to go idle.
+   * running or because the main thread was busy with callers, or dropped because they waited longer
+   * than allowed for the champion to go idle.
    */
   skipped: number;
   /** The part of `skipped` dropped after waiting too long (the champion stayed busy). */
   skipped_expired: number;
+  /** The part of `skipped` not mirrored because the main thread was busy with callers. */
+  skipped_busy: number;
   /** Mirrored requests that had to wait at least once because the champion was busy with callers. */
   deferred: number;
   /** (count + shadow_errors) / (count + shadow_errors + skipped): the share of requests the shadow saw. */
@@ -203,6 +206,7 @@ interface EndpointState {
   errors: number;
   skipped: number;
   skippedExpired: number;
+  skippedBusy: number;
   deferred: number;
   lastError: string | null;
   outputs: Map<string, OutputComparison>;
@@ -242,6 +246,7 @@ export class ShadowComparisons {
       errors: 0,
       skipped: 0,
       skippedExpired: 0,
+      skippedBusy: 0,
       deferred: 0,
       lastError: null,
       outputs: new Map(),
@@ -273,13 +278,14 @@ export class ShadowComparisons {
   }
 
   /**
-   * Count a request not mirrored: the shadow was full (`full`) or the request waited too long for
-   * the champion to go idle (`expired`).
+   * Count a request not mirrored: the shadow was full (`full`), the request waited too long for
+   * the champion to go idle (`expired`), or the main thread was busy with callers (`busy`).
    */
-  recordSkipped(endpoint: string, pair: ShadowPair, why: 'full' | 'expired' = 'full'): void {
+  recordSkipped(endpoint: string, pair: ShadowPair, why: 'full' | 'expired' | 'busy' = 'full'): void {
     const state = this.state(endpoint, pair);
     state.skipped += 1;
     if (why === 'expired') state.skippedExpired += 1;
+    else if (why === 'busy') state.skippedBusy += 1;
   }
 
   /** Count a mirrored request held back (once per request) because the champion was busy. */
@@ -330,6 +336,7 @@ function summarize(state: EndpointState): ShadowEndpointSnapshot {
     shadow_errors: state.errors,
     skipped: state.skipped,
     skipped_expired: state.skippedExpired,
+    skipped_busy: state.skippedBusy,
     deferred: state.deferred,
     mirrored_share: offered === 0 ? null : attempts / offered,
     error_rate: attempts === 0 ? null : state.errors / attempts,

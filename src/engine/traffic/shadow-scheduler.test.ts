@@ -7,6 +7,8 @@ import { ShadowComparisons } from './shadow-compare.js';
 import { championBusy, ShadowScheduler, type ShadowHost, type ShadowPolicy } from './shadow-scheduler.js';
 
 const PAIR = { champion: 1, shadow: 2 };
+/** The main-thread guard's settings; each test gives the busy share it wants (idle unless said). */
+const LOOP = { maxLoopShare: 0.7, loopWindowMs: 100 };
 
 /** A champion whose batcher queue and running count the test sets. */
 function fakeChampion(): { version: ServedVersion; queue: { pendingCount: number; inFlightCount: number } } {
@@ -35,12 +37,15 @@ interface Harness {
   comparisons: ShadowComparisons;
   /** Batch sizes (dim 0) of every shadow run, in order. */
   runs: number[];
+  /** The main thread's busy share the scheduler reads. */
+  loop: { share: number };
 }
 
 function harness(shadow: ServedVersion, policy: Partial<ShadowPolicy> = {}): Harness {
   const comparisons = new ShadowComparisons();
   const runs: number[] = [];
   const clock = { ms: 0 };
+  const loop = { share: 0 };
   const host: ShadowHost = {
     logger: silentLogger,
     version: () => Promise.resolve(shadow),
@@ -57,11 +62,13 @@ function harness(shadow: ServedVersion, policy: Partial<ShadowPolicy> = {}): Har
       maxWaitMs: 10_000,
       tickMs: 1,
       maxBatchMs: 1000,
+      ...LOOP,
       ...policy,
     },
     () => clock.ms,
+    () => loop.share,
   );
-  return { scheduler, comparisons, runs, clock };
+  return { scheduler, comparisons, runs, clock, loop };
 }
 
 function mirrorRows(h: Harness, champion: ServedVersion, values: readonly number[]): void {
@@ -133,8 +140,10 @@ test('a shadow batch never exceeds the shadow max batch size; the champion is as
       maxWaitMs: 10_000,
       tickMs: 1,
       maxBatchMs: 1000,
+      ...LOOP,
     },
     () => 0,
+    () => 0, // the main thread idle
   );
   for (const x of [1, 2, 3, 4, 5]) {
     scheduler.reserve('e', PAIR);
@@ -191,6 +200,30 @@ test('the bound on waiting requests: beyond it requests are skipped, and the sha
   assert.deepEqual(h.runs, [1, 2, 1], 'one row first, then batches of a doubling size');
 });
 
+test('while the main thread is busy with callers nothing is mirrored or started, and the counts say so', async () => {
+  const { version: champion } = fakeChampion();
+  const h = harness(fakeShadow(8));
+  h.loop.share = 0.9; // above maxLoopShare 0.7
+  assert.equal(h.scheduler.reserve('e', PAIR), false);
+  assert.equal(h.scheduler.reserve('e', PAIR), false);
+  const busy = h.comparisons.endpoint('e');
+  assert.equal(busy?.skipped, 2);
+  assert.equal(busy?.skipped_busy, 2);
+  assert.equal(busy?.skipped_expired, 0);
+  // Reserved while quiet, the loop turns busy before they start: they wait (deferred), then run.
+  h.loop.share = 0.2;
+  mirrorRows(h, champion, [1, 2, 3]);
+  h.loop.share = 0.9;
+  await sleep(20);
+  assert.deepEqual(h.runs, []);
+  assert.equal(h.comparisons.endpoint('e')?.deferred, 3);
+  h.loop.share = 0.5;
+  await until(() => h.comparisons.endpoint('e')?.count === 3);
+  const after = h.comparisons.endpoint('e');
+  assert.equal(after?.skipped_busy, 2);
+  assert.equal(after?.mirrored_share, 3 / 5);
+});
+
 test('requests that cannot share a batch run one by one; a failed joined batch re-runs each request alone', async () => {
   const { version: champion } = fakeChampion();
   // Unbatched shadow (max batch 0): every request alone.
@@ -221,8 +254,10 @@ test('requests that cannot share a batch run one by one; a failed joined batch r
       maxWaitMs: 10_000,
       tickMs: 1,
       maxBatchMs: 1000,
+      ...LOOP,
     },
     () => 0,
+    () => 0, // the main thread idle
   );
   for (const x of [1, 2, 3]) {
     scheduler.reserve('e', PAIR);
@@ -253,8 +288,9 @@ test('a slow shadow gets short batches: the cap on rows grows only while batches
   const scheduler = new ShadowScheduler(
     comparisons,
     host,
-    { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 2 },
+    { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 2, ...LOOP },
     () => clockMs,
+    () => 0,
   );
   for (const x of [1, 2, 3, 4]) {
     scheduler.reserve('e', PAIR);
@@ -279,8 +315,14 @@ test('the cap on rows doubles after quick batches up to the shadow max batch siz
       return Promise.resolve(answer(inputs));
     },
   };
-  const policy = { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 4 };
-  const scheduler = new ShadowScheduler(comparisons, host, policy, () => clockMs);
+  const policy = { maxPending: 256, maxWaitMs: 10_000, tickMs: 1, maxBatchMs: 4, ...LOOP };
+  const scheduler = new ShadowScheduler(
+    comparisons,
+    host,
+    policy,
+    () => clockMs,
+    () => 0,
+  );
   const mirror = (n: number): void => {
     for (let i = 0; i < n; i++) {
       scheduler.reserve('e', PAIR);

@@ -15,11 +15,16 @@
  *   model's size (a tiny model soon gets full batches; a large one, a row at a time);
  * - nothing queues without bound: at most `maxPending` requests per endpoint wait or run (more are
  *   refused and counted as skipped), and a request that waited `maxWaitMs` for the champion to go idle
- *   is dropped and counted as skipped (`skipped_expired`). The share that was mirrored is reported.
+ *   is dropped and counted as skipped (`skipped_expired`). The share that was mirrored is reported;
+ * - the main thread is shared by every caller: while its event loop was busy more than
+ *   `maxLoopShare` of the last window (loop-meter.ts), no request is mirrored (each is counted as
+ *   skipped, `skipped_busy`, before anything is copied) and waiting ones do not start. A saturated
+ *   server gives callers all of its main thread; the shadow sees the requests of its quieter moments.
  *
  * Not chosen: a cap on the shadow worker's CPU share (for a small model the shadow's worker time is a
  * few percent of a core once batched, so a cap would not bind; the harm is overlap with callers and
- * main-thread work per mirrored request, which the rules above address); a lower OS priority for the
+ * main-thread work per mirrored request, which the rules above address, the last one as a cap on the
+ * main thread's share); a lower OS priority for the
  * shadow's threads (Node gives no thread id for a worker, and onnxruntime's pool threads are not
  * reachable from JavaScript; os.setPriority takes a process); one intra-op thread for the shadow's
  * session (session options come from the model's config, which the champion and its shadow share,
@@ -29,6 +34,7 @@ import { batchKey, concatBatch, splitBatch } from '../../batching/index.js';
 import type { Logger } from '../../core/logger.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { ServedVersion } from '../serving/served-version.js';
+import { LoopMeter } from './loop-meter.js';
 import type { ShadowComparisons, ShadowPair } from './shadow-compare.js';
 
 /** How mirrored requests are bounded and paced. */
@@ -41,6 +47,10 @@ export interface ShadowPolicy {
   tickMs: number;
   /** The run time (round trip included) a shadow batch is sized for; at least one row per batch. */
   maxBatchMs: number;
+  /** Above this busy share of the main thread's event loop (0–1), nothing is mirrored or started. */
+  maxLoopShare: number;
+  /** The window over which that share is measured. */
+  loopWindowMs: number;
 }
 
 /**
@@ -55,6 +65,8 @@ export const DEFAULT_SHADOW_POLICY: Readonly<ShadowPolicy> = Object.freeze({
   maxWaitMs: 1000,
   tickMs: 5,
   maxBatchMs: 5,
+  maxLoopShare: 0.7,
+  loopWindowMs: 100,
 });
 
 /** What the scheduler needs from the engine. */
@@ -116,7 +128,21 @@ export class ShadowScheduler {
     private readonly policy: Readonly<ShadowPolicy> = DEFAULT_SHADOW_POLICY,
     /** Milliseconds clock for waits and batch times (injected in tests). */
     private readonly now: () => number = () => performance.now(),
-  ) {}
+    /** The main thread's busy share over the last window (injected in tests). */
+    loopShare?: () => number,
+  ) {
+    if (loopShare === undefined) {
+      const meter = new LoopMeter(policy.loopWindowMs);
+      this.loopShare = () => meter.share();
+    } else this.loopShare = loopShare;
+  }
+
+  private readonly loopShare: () => number;
+
+  /** True while the main thread is too busy with callers for mirrored work. */
+  private loopBusy(): boolean {
+    return this.loopShare() > this.policy.maxLoopShare;
+  }
 
   private lane(endpoint: string): Lane {
     let lane = this.lanes.get(endpoint);
@@ -128,11 +154,16 @@ export class ShadowScheduler {
   }
 
   /**
-   * Take a slot for one request of `endpoint`, or count it as skipped when `maxPending` requests
-   * already wait or run. A slot taken is given back when its mirrored request ends, or by release().
+   * Take a slot for one request of `endpoint`, or count it as skipped when the main thread is busy
+   * (see maxLoopShare) or `maxPending` requests already wait or run. A slot taken is given back
+   * when its mirrored request ends, or by release().
    */
   reserve(endpoint: string, pair: ShadowPair): boolean {
     const lane = this.lane(endpoint);
+    if (this.loopBusy()) {
+      this.comparisons.recordSkipped(endpoint, pair, 'busy');
+      return false;
+    }
     if (lane.slots >= this.policy.maxPending) {
       this.comparisons.recordSkipped(endpoint, pair, 'full');
       return false;
@@ -216,7 +247,7 @@ export class ShadowScheduler {
     lane.running = true;
     try {
       for (let head = lane.jobs[0]; head !== undefined; head = lane.jobs[0]) {
-        if (championBusy(head.champion)) {
+        if (championBusy(head.champion) || this.loopBusy()) {
           this.defer(endpoint, lane);
           return;
         }
