@@ -47,7 +47,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const home = resolveHomeDir(options.home ?? options.config?.home);
   const repos = [...(options.config?.repos ?? []), ...(options.repos ?? [])];
   const config = libraryConfig(options.config, home, repos);
-  const serving = await startServing(config, { home, logger: createLogger(config.log_level) });
+  const serving = await startServing(config, {
+    home,
+    logger: createLogger(config.log_level, config.log_format),
+  });
   const { engine } = serving;
   return {
     url: serving.server.url,

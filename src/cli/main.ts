@@ -64,6 +64,7 @@ export function buildProgram(): Command {
     )
     .option('--config <file>', 'server config file (YAML)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--log-format <format>', 'json (default) or ecs (Elastic Common Schema field names)')
     .option(
       '--insecure-no-auth',
       'allow a non-loopback --host with no token configured (anyone who reaches it may deploy)',

@@ -211,6 +211,8 @@ export const ServerConfigSchema = z
     /** Largest request body accepted, in bytes (413 beyond). */
     body_limit_bytes: positiveInt.default(64 * 1024 * 1024),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json`: pino's JSON lines; `ecs`: Elastic Common Schema field names (for Filebeat, Elastic, Loki). */
+    log_format: z.enum(['json', 'ecs']).default('json'),
     /**
      * On SIGTERM/SIGINT: readiness turns false, no new connection is accepted, and requests in flight
      * or queued get this long to finish before the server stops anyway (exit 1).
@@ -297,6 +299,7 @@ export interface ServerFlags {
   home?: string | undefined;
   repos?: string[] | undefined;
   logLevel?: string | undefined;
+  logFormat?: string | undefined;
   shutdownTimeoutMs?: number | undefined;
   insecureNoAuth?: boolean | undefined;
   tokensFile?: string | undefined;
@@ -308,7 +311,7 @@ export interface ServerFlags {
 /**
  * The effective server config: flags > TEND_* environment variables > config file > defaults.
  * Environment: TEND_HOST, TEND_PORT, TEND_GRPC_PORT, TEND_HOME, TEND_REPOS (paths separated by ':'),
- * TEND_LOG_LEVEL, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL, TEND_SHUTDOWN_TIMEOUT_MS.
+ * TEND_LOG_LEVEL, TEND_LOG_FORMAT, TEND_BODY_LIMIT_BYTES, TEND_MODEL_CONTROL, TEND_SHUTDOWN_TIMEOUT_MS.
  */
 export function resolveServerConfig(options: {
   file?: string | undefined;
@@ -334,6 +337,7 @@ export function resolveServerConfig(options: {
   if (env['TEND_HOME']) layered['home'] = env['TEND_HOME'];
   if (env['TEND_REPOS']) layered['repos'] = env['TEND_REPOS'].split(':').filter((p) => p !== '');
   if (env['TEND_LOG_LEVEL']) layered['log_level'] = env['TEND_LOG_LEVEL'];
+  if (env['TEND_LOG_FORMAT']) layered['log_format'] = env['TEND_LOG_FORMAT'];
   if (envNumber('TEND_BODY_LIMIT_BYTES') !== undefined)
     layered['body_limit_bytes'] = envNumber('TEND_BODY_LIMIT_BYTES');
   if (envNumber('TEND_SHUTDOWN_TIMEOUT_MS') !== undefined)
@@ -348,6 +352,7 @@ export function resolveServerConfig(options: {
   if (flags.home !== undefined) layered['home'] = flags.home;
   if (flags.repos !== undefined && flags.repos.length > 0) layered['repos'] = flags.repos;
   if (flags.logLevel !== undefined) layered['log_level'] = flags.logLevel;
+  if (flags.logFormat !== undefined) layered['log_format'] = flags.logFormat;
   if (flags.shutdownTimeoutMs !== undefined) layered['shutdown_timeout_ms'] = flags.shutdownTimeoutMs;
   const security: Record<string, unknown> = {
     ...(layered['security'] as Record<string, unknown> | undefined),

@@ -21,6 +21,7 @@ export interface ServeOptions {
   pollInterval?: string;
   config?: string;
   logLevel?: string;
+  logFormat?: string;
   /** `--shutdown-timeout`, e.g. 30s. */
   shutdownTimeout?: string;
   insecureNoAuth?: boolean;
@@ -39,7 +40,7 @@ export async function startServing(
 ): Promise<ServingHandle> {
   const serving = await startServingAndServers(config, {
     home: resolveHome(config.home),
-    logger: createLogger(config.log_level),
+    logger: createLogger(config.log_level, config.log_format),
     onInsecure: (warning) => process.stderr.write(`warning: ${warning}\n`),
     onListening: (server, grpc) =>
       process.stdout.write(
@@ -110,6 +111,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       home: opts.home,
       repos: opts.repo,
       logLevel: opts.logLevel,
+      logFormat: opts.logFormat,
       shutdownTimeoutMs:
         opts.shutdownTimeout === undefined
           ? undefined
