@@ -164,7 +164,7 @@ export function planCoalitions(m: number, budget: number, random: SeededRandom):
       }
       const members = Array.from(perm.subarray(0, s)).sort((a, b) => a - b);
       if (set.add(members, 1, true)) left--;
-      if (s <= paired && set.add(set.complement(members), 1, true)) left--;
+      if (left > 0 && s <= paired && set.add(set.complement(members), 1, true)) left--;
     }
   }
   return set.toPlan(false, fixedCount, fixedWeight);
