@@ -54,6 +54,8 @@ export interface ExplainedOutput {
   local_r2?: number[][];
   /** LIME: the top-k feature indices by |coefficient|, per row and class. */
   top_features?: number[][][];
+  /** LIME: the local model's prediction at the explained row, per row and class. */
+  local_prediction?: number[][];
 }
 
 export interface ExplainResponse {
@@ -130,7 +132,12 @@ export class ExplainJob {
     counter.calls += 1;
     const random = new SeededRandom(params.seed);
     const base = await expectedValue(model, summary.background, counter);
-    const perRow: { attributions: Float64Array; r2?: Float64Array; top?: number[][] }[] = [];
+    const perRow: {
+      attributions: Float64Array;
+      r2?: Float64Array;
+      local?: Float64Array;
+      top?: number[][];
+    }[] = [];
     let nsamples = 0;
     for (let r = 0; r < count; r++) {
       const x = rows.subarray(r * m, (r + 1) * m);
@@ -142,7 +149,12 @@ export class ExplainJob {
           counter,
         });
         nsamples = result.samples;
-        perRow.push({ attributions: result.coefficients, r2: result.r2, top: result.topFeatures });
+        perRow.push({
+          attributions: result.coefficients,
+          r2: result.r2,
+          local: result.localPrediction,
+          top: result.topFeatures,
+        });
       } else {
         const result = await kernelShap(
           model,
@@ -180,6 +192,7 @@ export class ExplainJob {
       if (params.method === 'lime') {
         out.local_r2 = perRow.map((p) => classIndices.map((k) => p.r2?.[k] as number));
         out.top_features = perRow.map((p) => classIndices.map((k) => p.top?.[k] ?? []));
+        out.local_prediction = perRow.map((p) => classIndices.map((k) => p.local?.[k] as number));
       }
       return out;
     });
