@@ -29,11 +29,17 @@ import { runOnVersion, type InferRequest, type InferResponse } from './serving/r
 import type { ServedVersion } from './serving/served-version.js';
 import { DeploymentControl } from './traffic/deployment-control.js';
 import { routeRequest, type RoutedRequest } from './traffic/routed-inference.js';
+import {
+  globalImportance,
+  type ImportanceQuery,
+  type ImportanceResponse,
+} from './workflows/global-importance.js';
 import { MonitorApi } from './workflows/monitor-api.js';
 import { inferMonitored } from './workflows/monitored-inference.js';
 
 export type { InferRequest, InferResponse } from './serving/run-request.js';
 export type { ExplainResponse } from './jobs/explain-job.js';
+export type { ImportanceQuery, ImportanceResponse } from './workflows/global-importance.js';
 export type { RepositoryIndexEntry } from './serving/model-control.js';
 export type { RoutedRequest } from './traffic/routed-inference.js';
 export type { DashboardModel, DashboardSeries } from './workflows/monitor-api.js';
@@ -248,12 +254,22 @@ export class Engine {
     modelRef: string,
     versionRef: string | undefined,
     inputs: Tensor[],
-    parameters: Record<string, unknown> | undefined,
+    parameters: unknown,
     counter?: { rows: number; calls: number },
   ): Promise<ExplainResponse> {
     checkModelRef(modelRef, versionRef);
     const sv = await this.table.resolve(modelRef, versionRef);
     return this.explainer.explain(sv, inputs, parameters, counter);
+  }
+
+  /** Global importance of a version's features from its prediction log (see workflows/global-importance.ts). */
+  importance(modelRef: string, query: ImportanceQuery): Promise<ImportanceResponse> {
+    checkModelRef(modelRef, query.version);
+    return globalImportance(
+      { table: this.table, monitoring: this.monitoring.app, explainer: this.explainer },
+      modelRef,
+      query,
+    );
   }
 
   /** Move an alias once its version serves (see ModelTable.moveAlias); the endpoint's routes are read afresh. */

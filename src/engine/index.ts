@@ -1,6 +1,13 @@
 // The engine's public names: what the frontends (server, CLI) and the library API use. Engine-owned
 // names only; the layers below are reached through the engine's rooms, not re-exported here.
-export { Engine, type ExplainResponse, type InferRequest, type InferResponse } from './engine.js';
+export {
+  Engine,
+  type ExplainResponse,
+  type ImportanceQuery,
+  type ImportanceResponse,
+  type InferRequest,
+  type InferResponse,
+} from './engine.js';
 // serving
 export { checkClassificationK } from './serving/classification.js';
 export { ServedVersion, inferMaxBatchSize } from './serving/served-version.js';

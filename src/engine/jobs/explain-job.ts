@@ -99,7 +99,7 @@ export class ExplainJob {
   async explain(
     requested: ServedVersion,
     inputs: Tensor[],
-    rawParameters: Record<string, unknown> | undefined,
+    rawParameters: unknown,
     counter: EvaluationCounter = { rows: 0, calls: 0 },
   ): Promise<ExplainResponse> {
     const started = process.hrtime.bigint();
@@ -206,8 +206,42 @@ export class ExplainJob {
     };
   }
 
+  /**
+   * One output of the version as a BatchModel (for global importance): `width` columns per row.
+   * @throws TendError 400 when the version has no tabular input
+   */
+  outputModel(
+    sv: ServedVersion,
+    output: string,
+    width: number,
+  ): { model: BatchModel; tabular: TabularInput } {
+    const tabular = tabularInputOf(sv);
+    return { model: this.batchModel(sv, tabular, [{ name: output, offset: 0, width }], width), tabular };
+  }
+
+  /** Feature names from the version's reference (when it has one), else `input[j]`. */
+  async featureNames(sv: ServedVersion): Promise<string[]> {
+    const tabular = tabularInputOf(sv);
+    try {
+      const reference = await this.referenceOf(sv, tabular.features);
+      if (reference) return reference.featureNames;
+    } catch {
+      // an unusable reference only costs the names
+    }
+    return Array.from({ length: tabular.features }, (_, j) => `${tabular.name}[${j}]`);
+  }
+
+  private referenceOf(
+    sv: ServedVersion,
+    features: number,
+  ): Promise<ReferenceData | null> | ReferenceData | null {
+    return sv.source === 'registry'
+      ? this.references.forRegistryVersion(sv.model, sv.version, features)
+      : this.references.forRepositoryVersion(sv.path, sv.version, features);
+  }
+
   /** The version's model as the explainers see it: rows of its tabular input to the explained columns. */
-  batchModel(
+  private batchModel(
     sv: ServedVersion,
     tabular: TabularInput,
     columns: readonly ExplainedColumns[],
@@ -283,10 +317,7 @@ export class ExplainJob {
         featureNames: names,
       };
     }
-    const reference =
-      sv.source === 'registry'
-        ? await this.references.forRegistryVersion(sv.model, sv.version, m)
-        : this.references.forRepositoryVersion(sv.path, sv.version, m);
+    const reference = await this.referenceOf(sv, m);
     if (reference === null)
       throw errors.invalidArgument(
         `model '${sv.model}' version ${sv.version} has no reference data and the request gives no background: ` +
