@@ -90,35 +90,49 @@ export async function kernelShap(
   const plan = planCoalitions(mv, options.nsamples ?? defaultCoalitions(mv), options.random);
   const n = plan.count;
   const bRows = background.rows;
-  // v(z) − E[f] for every coalition and output column.
+  // The features each coalition takes from x (the others come from the background row).
+  const members: Int32Array[] = [];
+  for (let z = 0; z < n; z++) {
+    const inside: number[] = [];
+    for (let v = 0; v < mv; v++) if (plan.masks[z * mv + v] === 1) inside.push(varying[v] as number);
+    members.push(Int32Array.from(inside));
+  }
+  // v(z) − E[f] for every coalition and output column. Rows go coalition by coalition, each a block of
+  // the background rows (copied at once) with the coalition's features overwritten by x.
   const y = new Float64Array(n * k);
+  const segments = (
+    start: number,
+    count: number,
+    visit: (z: number, b0: number, b1: number, r: number) => void,
+  ) => {
+    for (let t = start, r = 0; t < start + count;) {
+      const z = Math.floor(t / bRows);
+      const b0 = t - z * bRows;
+      const b1 = Math.min(bRows, b0 + (start + count - t));
+      visit(z, b0, b1, r);
+      r += b1 - b0;
+      t += b1 - b0;
+    }
+  };
   await evaluateRows(
     model,
     n * bRows,
-    (start, count, rows) => {
-      for (let r = 0; r < count; r++) {
-        const t = start + r;
-        const z = Math.floor(t / bRows);
-        const b = t - z * bRows;
-        rows.set(background.data.subarray(b * m, (b + 1) * m), r * m);
-        const mask = z * mv;
-        for (let v = 0; v < mv; v++) {
-          if (plan.masks[mask + v] === 1) {
-            const j = varying[v] as number;
-            rows[r * m + j] = x[j] as number;
-          }
+    (start, count, rows) =>
+      segments(start, count, (z, b0, b1, r) => {
+        rows.set(background.data.subarray(b0 * m, b1 * m), r * m);
+        for (const j of members[z] as Int32Array) {
+          const v = x[j] as number;
+          for (let i = r * m + j, end = (r + b1 - b0) * m; i < end; i += m) rows[i] = v;
         }
-      }
-    },
-    (start, count, outputs) => {
-      for (let r = 0; r < count; r++) {
-        const t = start + r;
-        const z = Math.floor(t / bRows);
-        const w = background.weights[t - z * bRows] as number;
-        for (let c = 0; c < k; c++)
-          y[z * k + c] = (y[z * k + c] as number) + w * (outputs[r * k + c] as number);
-      }
-    },
+      }),
+    (start, count, outputs) =>
+      segments(start, count, (z, b0, b1, r) => {
+        for (let b = b0, row = r; b < b1; b++, row++) {
+          const w = background.weights[b] as number;
+          for (let c = 0; c < k; c++)
+            y[z * k + c] = (y[z * k + c] as number) + w * (outputs[row * k + c] as number);
+        }
+      }),
     options.counter,
   );
   // Efficiency constraint: φ_last = Δ − Σ_{j<last} φ_j, so y − E[f] − z_last·Δ = Σ_j (z_j − z_last) φ_j.
