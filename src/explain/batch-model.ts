@@ -19,7 +19,7 @@ export interface BatchModel {
    * Run `count` rows (row-major, `count × features`); answers `count × outputs` values. The rows
    * buffer is given away (a worker may take it).
    */
-  run(rows: Float32Array, count: number): Promise<Float64Array>;
+  run(rows: Float32Array, count: number): Promise<ArrayLike<number>>;
 }
 
 /** Counts what went through a model, for the response's timing and the benchmark. */
@@ -36,7 +36,7 @@ export async function evaluateRows(
   model: BatchModel,
   total: number,
   fill: (start: number, count: number, out: Float32Array) => void,
-  consume: (start: number, count: number, outputs: Float64Array) => void,
+  consume: (start: number, count: number, outputs: ArrayLike<number>) => void,
   counter?: EvaluationCounter,
 ): Promise<void> {
   const chunk = Math.max(1, model.batchRows);
@@ -73,7 +73,7 @@ export async function evaluateAll(
     model,
     count,
     (start, n, target) => target.set(rows.subarray(start * m, (start + n) * m)),
-    (start, _n, outputs) => out.set(outputs, start * model.outputs),
+    (start, _n, outputs) => out.set(outputs as ArrayLike<number>, start * model.outputs),
     counter,
   );
   return out;

@@ -51,7 +51,8 @@ class MaskSet {
   /** Add a coalition (feature indices in it) with a weight; a repeat adds to its weight. */
   add(members: readonly number[], weight: number, dedupe: boolean): boolean {
     if (dedupe) {
-      const key = members.join(',');
+      // Feature indices are below 2^16: one character each.
+      const key = String.fromCharCode(...members);
       const at = this.index.get(key);
       if (at !== undefined) {
         this.weights[at] = (this.weights[at] as number) + weight;

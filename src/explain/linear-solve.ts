@@ -94,15 +94,25 @@ export function weightedLeastSquares(
   const a = new Float64Array(p * p);
   const b = new Float64Array(p * k);
   const row = new Float64Array(p);
+  // Only the non-zero entries of a row take part: KernelSHAP's rows are mostly zeros.
+  const nonZero = new Int32Array(p);
   for (let i = 0; i < n; i++) {
     const w = weights[i] as number;
     if (w === 0) continue;
-    for (let j = 0; j < p; j++) row[j] = (x[i * p + j] as number) - (xMean[j] as number);
+    let count = 0;
     for (let j = 0; j < p; j++) {
+      const v = (x[i * p + j] as number) - (xMean[j] as number);
+      row[j] = v;
+      if (v !== 0) nonZero[count++] = j;
+    }
+    for (let u = 0; u < count; u++) {
+      const j = nonZero[u] as number;
       const wr = w * (row[j] as number);
-      if (wr === 0) continue;
       const base = j * p;
-      for (let l = j; l < p; l++) a[base + l] = (a[base + l] as number) + wr * (row[l] as number);
+      for (let q = u; q < count; q++) {
+        const l = nonZero[q] as number;
+        a[base + l] = (a[base + l] as number) + wr * (row[l] as number);
+      }
       for (let c = 0; c < k; c++)
         b[j * k + c] = (b[j * k + c] as number) + wr * ((y[i * k + c] as number) - (yMean[c] as number));
     }

@@ -257,8 +257,18 @@ export class ExplainJob {
           : EXPLAIN_BATCH_ROWS,
       // Two batches per instance: the next one waits in the worker while the current one runs.
       concurrency: 2 * Math.max(1, sv.instanceCount),
-      run: async (rows, count) =>
-        gather(await sv.runDirect([this.tensorOf(tabular, rows, count)]), columns, count, width),
+      run: async (rows, count) => {
+        const outputs = await sv.runDirect([this.tensorOf(tabular, rows, count)]);
+        // One explained output, all of it: its own array serves (no copy).
+        const only = columns.length === 1 ? outputs.find((t) => t.name === columns[0]?.name) : undefined;
+        if (
+          only &&
+          only.data.length === count * width &&
+          (only.datatype === 'FP32' || only.datatype === 'FP64')
+        )
+          return only.data as Float32Array | Float64Array;
+        return gather(outputs, columns, count, width);
+      },
     };
   }
 
