@@ -44,8 +44,16 @@ export interface ImportanceResponse {
   /** Permutation: mean drop of the score per feature, and its standard deviation over the repeats. */
   importance?: number[];
   std?: number[];
-  /** Mean |SHAP|: per output, per class and feature. */
-  outputs?: { name: string; classes: string[]; importance: number[][] }[];
+  /** Mean |SHAP|: per output, per class and feature, and each explained row's attributions. */
+  outputs?: { name: string; classes: string[]; importance: number[][]; explained: ExplainedRow[] }[];
+}
+
+/** One logged prediction explained for mean |SHAP|: its top class (largest base + Σφ) and that class's φ. */
+export interface ExplainedRow {
+  request_id: string;
+  row: number;
+  class: string;
+  attributions: number[];
 }
 
 export interface ImportanceRooms {
@@ -96,9 +104,13 @@ export async function globalImportance(
   if (method === 'mean_abs_shap') {
     const wanted = intParam(query, 'rows', DEFAULT_SHAP_ROWS, 1, Math.max(1, sv.maxBatchSize));
     const picked: Float32Array[] = [];
+    const origin: { request_id: string; row: number }[] = [];
     for (let i = window.count - 1; i >= 0 && picked.length < wanted; i--) {
       const f = window.features[i];
-      if (f && f.length === m) picked.push(f);
+      if (f && f.length === m) {
+        picked.push(f);
+        origin.push({ request_id: window.requestIds[i] as string, row: window.rows[i] as number });
+      }
     }
     if (picked.length === 0)
       throw errors.invalidArgument(
@@ -124,6 +136,15 @@ export async function globalImportance(
             return s / o.attributions.length;
           }),
         ),
+        explained: o.attributions.map((perClass, r): ExplainedRow => {
+          const totals = perClass.map((phi, c) => (o.base_value[c] ?? 0) + phi.reduce((a, b) => a + b, 0));
+          const top = totals.indexOf(Math.max(...totals));
+          return {
+            ...(origin[r] as { request_id: string; row: number }),
+            class: o.classes[top] ?? String(top),
+            attributions: perClass[top] ?? [],
+          };
+        }),
       })),
     };
   }
