@@ -87,7 +87,7 @@ describe('dashboard explanations', { skip }, () => {
     // The bars are drawn: the largest is full width.
     const widths = await page
       .locator('[data-testid="explain-global"] .bar')
-      .evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
+      .evaluateAll((els) => els.map((e) => (e as unknown as { style: { width: string } }).style.width));
     assert.equal(widths[0], '100%');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-explain.png'), fullPage: true });
   });
