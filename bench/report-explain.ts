@@ -67,7 +67,9 @@ export function renderExplain(
       `default nsamples (2·M′ + 2048 coalitions, M′ the pixels that vary; ${d.nsamples} in the median run), ${d.evaluations.toLocaleString('en-US')} model evaluations per explanation, ` +
       `sent to the worker in batches of ${d.batchRows} rows. Each run is one explanation, then as many rows through an onnxruntime session in this process ` +
       `(same model, default threads, batch ${d.batchRows}); the two alternate for ${d.explainSeconds.length} runs. The explanation's rate is its evaluations over its whole wall time ` +
-      '(the coalition rows written in JavaScript, the worker round trips, the weighted least squares).',
+      '(the coalition rows written in JavaScript, the worker round trips, the weighted least squares). ' +
+      'The digits MLP computes a row in a fraction of a microsecond, so that work weighs about as much as the ' +
+      "model's own: the ratio measures the explainer's overhead per evaluation, on the same cores.",
     '',
     '| run | explanation | evaluations/s (explain) | rows/s (onnxruntime in-process) | ratio |',
     '| --- | --- | --- | --- | --- |',
