@@ -3,7 +3,7 @@
  *
  * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
  * --only a,b (sections: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize,
- * isolation, training, auth, bodies, loadgen, commits), --runs N, --duration SECONDS, --out FILE,
+ * isolation, training, auth, bodies, loadgen, commits, explain), --runs N, --duration SECONDS, --out FILE,
  * --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
@@ -56,6 +56,7 @@ import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
 import { runCommits } from './commits.js';
 import { runLoadgen } from './loadgen.js';
+import { runExplain } from './explain.js';
 
 const SECTIONS = [
   'ceiling',
@@ -73,6 +74,7 @@ const SECTIONS = [
   'bodies',
   'commits',
   'loadgen',
+  'explain',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -327,6 +329,12 @@ async function main(): Promise<number> {
           }),
       );
     }
+    if (sections.has('explain')) {
+      results.explain = await outcome(
+        'explanations: KernelSHAP evaluations/s vs onnxruntime in-process, interleaved',
+        () => runExplain({ workDir, runs: settings.runs, log }),
+      );
+    }
     if (sections.has('commits') && values.before !== undefined) {
       const [before, after] = [values.before, values.after ?? 'HEAD'];
       results.commits = await outcome(`request path: ${before} vs ${after}, interleaved`, () =>
@@ -387,6 +395,7 @@ async function main(): Promise<number> {
     full.largeBodies,
     full.commits,
     full.loadgen,
+    full.explain,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0. So does an
   // INCONCLUSIVE one (its A/A control moved more than the margin): a target not shown to pass is not passed.

@@ -29,6 +29,8 @@ import { loadgenTargets, renderLoadgen } from './report-loadgen.js';
 import type { LoggingResult } from './logging.js';
 import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
+import { explainTargets, renderExplain } from './report-explain.js';
+import type { ExplainBenchResult } from './explain.js';
 import type { TrainingResult } from './training.js';
 import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
@@ -104,6 +106,8 @@ export interface BenchResults {
   commits?: Outcome<CommitsResult>;
   /** tend bench -c8 against wrk -c8 on one server (section 13). */
   loadgen?: Outcome<LoadgenResult>;
+  /** KernelSHAP evaluations/s vs onnxruntime in-process, and one explanation's time (section 15). */
+  explain?: Outcome<ExplainBenchResult>;
 }
 
 /** A 1-minute load average above this at start means something else was running. */
@@ -237,6 +241,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
   rows.push(...commitsTargets(results.commits, whyMissing));
   rows.push(...loadgenTargets(results.loadgen, whyMissing));
+  rows.push(...explainTargets(results.explain, whyMissing));
   return rows;
 }
 
@@ -501,6 +506,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderLargeBodies(results.largeBodies, whyMissing));
   out.push(...renderCommits(results.commits, whyMissing));
   out.push(...renderLoadgen(results.loadgen, whyMissing));
+  out.push(...renderExplain(results.explain, whyMissing));
 
   // The profile notes come from `npm run bench:profile` (its own run, dated inside).
   if (existsSync(PROFILE_NOTES)) out.push(readFileSync(PROFILE_NOTES, 'utf8').trimEnd(), '');

@@ -802,6 +802,106 @@ function renderAlerts(result) {
   });
 }
 
+// ---- explanations (on demand: each one runs the model some 100 000 times) ----
+
+const EXPLAIN_ROWS = 5;
+
+/** Horizontal bars of the `limit` largest |values|, signed (orange below zero). */
+function bars(testid, names, values, limit) {
+  const order = values
+    .map((_, j) => j)
+    .sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]))
+    .slice(0, limit);
+  const max = Math.max(1e-12, ...order.map((j) => Math.abs(values[j])));
+  return h(
+    'div',
+    { class: 'bars', 'data-testid': testid },
+    order.map((j) =>
+      h(
+        'div',
+        { class: 'bar-row', 'data-testid': 'bar' },
+        h('span', { class: 'bar-name', title: names[j] }, names[j] ?? `feature ${j}`),
+        h(
+          'span',
+          { class: 'bar-track' },
+          h('span', {
+            class: values[j] < 0 ? 'bar neg' : 'bar',
+            style: `width:${((100 * Math.abs(values[j])) / max).toFixed(1)}%`,
+          }),
+        ),
+        h('span', { class: 'bar-value' }, num(values[j])),
+      ),
+    ),
+  );
+}
+
+/** 64 values as the 8×8 image they describe (digits): blue positive, orange negative. */
+function heatmap(testid, values) {
+  const max = Math.max(1e-12, ...values.map(Math.abs));
+  return h(
+    'div',
+    { class: 'heatmap', 'data-testid': testid, role: 'img', 'aria-label': 'attributions as an 8×8 image' },
+    values.map((v, j) =>
+      h('span', {
+        class: 'cell',
+        title: `row ${Math.floor(j / 8)}, column ${j % 8}: ${num(v)}`,
+        style: `background:rgba(${v < 0 ? '217,119,6' : '37,99,235'},${(Math.abs(v) / max).toFixed(3)})`,
+      }),
+    ),
+  );
+}
+
+function renderExplanation(r) {
+  const out = [];
+  for (const o of r.outputs ?? []) {
+    const total = r.feature_names.map((_, j) => o.importance.reduce((s, perClass) => s + perClass[j], 0));
+    const square = total.length === 64;
+    out.push(
+      h('h3', {}, `Mean |SHAP| of ${o.name} over the newest ${r.rows} predictions (all classes)`),
+      h(
+        'div',
+        { class: 'explain-global' },
+        bars('explain-global', r.feature_names, total, 12),
+        square ? heatmap('heatmap-global', total) : null,
+      ),
+      h('h3', {}, 'Each prediction: the attributions of its top class'),
+      h(
+        'div',
+        { class: 'explain-rows' },
+        o.explained.map((e) =>
+          h(
+            'figure',
+            { class: 'panel', 'data-testid': 'explain-row' },
+            h('figcaption', {}, `${e.request_id} row ${e.row} → ${o.name} ${e.class}`),
+            bars('explain-bars', r.feature_names, e.attributions, 8),
+            square ? heatmap('heatmap', e.attributions) : null,
+          ),
+        ),
+      ),
+    );
+  }
+  out.push(h('p', { class: 'muted' }, `computed in ${num(r.seconds, 2)} s`));
+  return out;
+}
+
+async function explainNow() {
+  const model = currentModel();
+  const box = $('#explain');
+  if (!model || !state.version) {
+    box.replaceChildren(noData('pick a model version first'));
+    return;
+  }
+  box.replaceChildren(h('p', { class: 'muted', 'data-testid': 'explain-busy' }, 'explaining…'));
+  try {
+    const r = await getJson(
+      `/v2/models/${enc(model.name)}/importance?method=mean_abs_shap&rows=${EXPLAIN_ROWS}&version=${enc(state.version)}`,
+    );
+    box.replaceChildren(...renderExplanation(r));
+  } catch (e) {
+    box.replaceChildren(noData(`no explanation: ${e.message}`));
+  }
+}
+
 // ---- the refresh loop ----
 
 async function refresh() {
@@ -858,7 +958,9 @@ $('#pick-version').addEventListener('change', (e) => navigate({ version: e.targe
 $('#pick-window').addEventListener('change', (e) => navigate({ window: e.target.value }));
 $('#pick-rows').addEventListener('change', (e) => navigate({ rows: e.target.value }));
 $('#view').addEventListener('submit', (e) => e.preventDefault());
+$('#explain-run').addEventListener('click', () => void explainNow());
 window.addEventListener('hashchange', () => {
+  $('#explain').replaceChildren();
   applyHash();
   renderPickers();
   void refresh();

@@ -343,6 +343,25 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => (await import('./commands/infer.js')).inferCommand(ref, opts));
 
   program
+    .command('explain')
+    .description('attributions of rows: KernelSHAP (default) or LIME, background from the reference data')
+    .argument('<ref>', 'NAME, NAME@ALIAS or NAME@VERSION')
+    .requiredOption('--data <file>', 'a CSV with one row of features per item (or a V2 JSON request body)')
+    .option('--method <method>', 'kernel_shap or lime', 'kernel_shap')
+    .option(
+      '--nsamples <n>',
+      'coalitions (kernel_shap, default 2·M+2048) or perturbations (lime, default 5000)',
+    )
+    .option('--seed <s>', 'seed of the sampling (default 0)')
+    .option('--output <name>', 'explain this output only')
+    .option('--top-k <k>', 'lime: features reported per class (default 10)')
+    .option('--url <url>', 'a running server (default: run in this process)')
+    .option('--home <dir>', 'registry home')
+    .option('--repo <dir>', 'also look in this repository (repeatable)', collect, [])
+    .option('--json', 'print the explain response as JSON')
+    .action(async (ref, opts) => (await import('./commands/explain.js')).explainCommand(ref, opts));
+
+  program
     .command('bench')
     .description(
       'measure latency percentiles, rates and server queue/compute times under load, over HTTP or gRPC (like perf_analyzer)',

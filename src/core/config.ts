@@ -181,6 +181,8 @@ export const LimitsConfigSchema = z
     max_model_bytes: positiveInt.default(4 * 1024 * 1024 * 1024),
     /** Models with more graph nodes than this are refused at load. */
     max_model_nodes: positiveInt.default(1_000_000),
+    /** The most samples (KernelSHAP coalitions, LIME perturbations) one explanation may ask for. */
+    max_explain_nsamples: positiveInt.default(100_000),
   })
   .strict();
 

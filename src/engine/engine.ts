@@ -9,6 +9,7 @@ import type { LimitsConfig, ServerConfig } from '../core/config.js';
 import { errors } from '../core/errors.js';
 import { checkModelRef } from '../core/input-limits.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import type { Tensor } from '../core/tensor.js';
 import { InferenceMetrics } from '../monitor/metrics.js';
 import { Registry } from '../registry/index.js';
 import { Runtime } from '../runtime/index.js';
@@ -16,6 +17,7 @@ import { AccessControl } from './access/access-control.js';
 import { auditedAction } from './access/audited-action.js';
 import { registryLoadGuard, repositoryLoadGuard } from './access/model-integrity.js';
 import { TokenAdmin } from './access/token-admin.js';
+import { ExplainJob, type ExplainResponse } from './jobs/explain-job.js';
 import { OnlineLearning, type LearnResult } from './jobs/online-learning.js';
 import { RunHistory } from './jobs/runs.js';
 import { MonitoringApp } from './monitoring/monitoring-app.js';
@@ -28,10 +30,17 @@ import type { ServedVersion } from './serving/served-version.js';
 import { DeploymentControl } from './traffic/deployment-control.js';
 import { routeRequest, type RoutedRequest } from './traffic/routed-inference.js';
 import { DEFAULT_SHADOW_POLICY } from './traffic/shadow-scheduler.js';
+import {
+  globalImportance,
+  type ImportanceQuery,
+  type ImportanceResponse,
+} from './workflows/global-importance.js';
 import { MonitorApi } from './workflows/monitor-api.js';
 import { inferMonitored } from './workflows/monitored-inference.js';
 
 export type { InferRequest, InferResponse } from './serving/run-request.js';
+export type { ExplainResponse } from './jobs/explain-job.js';
+export type { ImportanceQuery, ImportanceResponse } from './workflows/global-importance.js';
 export type { RepositoryIndexEntry } from './serving/model-control.js';
 export type { RoutedRequest } from './traffic/routed-inference.js';
 export type { DashboardModel, DashboardSeries } from './workflows/monitor-api.js';
@@ -72,6 +81,8 @@ export class Engine {
   private readonly poller: ModelPoller | undefined;
   /** `POST /v2/models/{m}/learn`: online learners of tend-trained models. */
   private readonly learning: OnlineLearning;
+  /** `POST /v2/models/{m}/explain`, `tend explain`: KernelSHAP and LIME on the version's workers. */
+  private readonly explainer: ExplainJob;
   private authWarningText: string | undefined;
   private startupDone = false;
   private closed = false;
@@ -118,6 +129,7 @@ export class Engine {
       routeVersions: (name) => this.deployments.routeVersions(name),
     });
     this.control = new ModelControl(this.table);
+    this.explainer = new ExplainJob(registry, () => config.limits.max_explain_nsamples);
     if (config.model_control_mode === 'poll')
       this.poller = new ModelPoller(this.table, this.control, config.poll_interval_ms);
     this.learning = new OnlineLearning({
@@ -236,6 +248,32 @@ export class Engine {
   /** Run a routed request (shadow, canary) and log it when monitoring samples it. */
   inferRouted(endpoint: string, routed: RoutedRequest, request: InferRequest): Promise<InferResponse> {
     return inferMonitored(this.deployments, this.monitoring.app, endpoint, routed, request);
+  }
+
+  /**
+   * Explain the rows of a request on a model version (KernelSHAP or LIME, see jobs/explain-job.ts):
+   * `parameters` is the request's `parameters` object (method, nsamples, seed, output, top_k, background).
+   */
+  async explain(
+    modelRef: string,
+    versionRef: string | undefined,
+    inputs: Tensor[],
+    parameters: unknown,
+    counter?: { rows: number; calls: number },
+  ): Promise<ExplainResponse> {
+    checkModelRef(modelRef, versionRef);
+    const sv = await this.table.resolve(modelRef, versionRef);
+    return this.explainer.explain(sv, inputs, parameters, counter);
+  }
+
+  /** Global importance of a version's features from its prediction log (see workflows/global-importance.ts). */
+  importance(modelRef: string, query: ImportanceQuery): Promise<ImportanceResponse> {
+    checkModelRef(modelRef, query.version);
+    return globalImportance(
+      { table: this.table, monitoring: this.monitoring.app, explainer: this.explainer },
+      modelRef,
+      query,
+    );
   }
 
   /** Move an alias once its version serves (see ModelTable.moveAlias); the endpoint's routes are read afresh. */

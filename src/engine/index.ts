@@ -1,6 +1,13 @@
 // The engine's public names: what the frontends (server, CLI) and the library API use. Engine-owned
 // names only; the layers below are reached through the engine's rooms, not re-exported here.
-export { Engine, type InferRequest, type InferResponse } from './engine.js';
+export {
+  Engine,
+  type ExplainResponse,
+  type ImportanceQuery,
+  type ImportanceResponse,
+  type InferRequest,
+  type InferResponse,
+} from './engine.js';
 // serving
 export { checkClassificationK } from './serving/classification.js';
 export { ServedVersion, inferMaxBatchSize } from './serving/served-version.js';
@@ -31,6 +38,7 @@ export {
 } from './jobs/training-job.js';
 export { UPDATE_MODES, updateVersion, type UpdateMode } from './jobs/update-job.js';
 export { compareRuns } from './jobs/runs.js';
+export { EXPLAIN_METHODS, type ExplainMethod } from './jobs/explain-job.js';
 // access
 export { AccessControl, type AccessOutcome, type Caller } from './access/access-control.js';
 export { generateSigningKeys, signVersion, verifyVersionFile } from './access/model-integrity.js';

@@ -74,6 +74,7 @@ export const HTTP_ACCESS_RULES: readonly HttpAccessRule[] = [
   all('GET', '/metrics', 'read'),
   all('POST', '/v2/repository/index', 'read'),
   model('GET', '/v2/models/:model/monitor', 'read'),
+  model('GET', '/v2/models/:model/importance', 'read'),
   all('GET', '/api/v1/alerts', 'read'),
   all('GET', '/api/v1/dashboard/models', 'read'),
   model('GET', '/api/v1/dashboard/models/:model/series', 'read'),

@@ -11,6 +11,7 @@ import {
 import { errors, toTendError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelSignature } from '../../core/signature.js';
+import type { Tensor } from '../../core/tensor.js';
 import { isDynamicDim } from '../../core/signature.js';
 import { DynamicBatcher, batchPolicyFromConfig } from '../../batching/index.js';
 import type { VersionMetrics } from '../../monitor/metrics.js';
@@ -53,6 +54,8 @@ export class ServedVersion {
   classes: string[] | undefined;
   /** The version that took over when a reload swapped this one out. */
   replacedBy: ServedVersion | undefined;
+  /** Worker instances (threads or processes) once loaded. */
+  instanceCount = 0;
   private loaded: LoadedModel | undefined;
   private loading: Promise<void> | undefined;
 
@@ -125,6 +128,7 @@ export class ServedVersion {
         }),
       );
       const instances = groups.reduce((n, g) => n + g.count, 0);
+      this.instanceCount = instances;
       const session = {
         graphOptimizationLevel: params.graph_optimization_level,
         ...(params.intra_op_thread_count !== undefined && params.intra_op_thread_count > 0
@@ -203,6 +207,20 @@ export class ServedVersion {
     this.loaded = undefined;
     this.loading = undefined;
     this.state = 'UNAVAILABLE';
+  }
+
+  /**
+   * Run one batch straight on the version's workers, beside its batcher: for jobs that form their own
+   * large batches (explanations push thousands of perturbed rows). The inputs are trusted (the job
+   * built them from validated tensors) and given away; a worker queues the batch behind the
+   * batcher's, so serving requests wait at most one job batch.
+   */
+  async runDirect(inputs: Tensor[]): Promise<Tensor[]> {
+    this.requireBatcher();
+    const loaded = this.loaded;
+    if (loaded === undefined)
+      throw errors.modelNotReady(`model '${this.model}' version ${this.version} is not loaded`, 1);
+    return (await loaded.run(inputs)).outputs;
   }
 
   /** The batcher, or a 503 naming why the version cannot take requests. */

@@ -19,6 +19,7 @@ import { modelMetadata } from '../protocol/model-metadata.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerMonitorRoutes } from './monitor-routes.js';
 import { registerLearnRoutes } from './learn-routes.js';
+import { registerExplainRoutes } from './explain-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerFaultRoutes } from './fault-routes.js';
 import { registerAccessHook } from './access-hook.js';
@@ -302,6 +303,7 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
 
     registerRepositoryRoutes(api, engine);
     registerLearnRoutes(api, engine);
+    registerExplainRoutes(api, engine);
     registerAdminRoutes(api, engine);
     registerFaultRoutes(api, engine);
     registerDeploymentRoutes(api, engine);
