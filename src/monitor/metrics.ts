@@ -2,7 +2,8 @@
  * Prometheus metrics of the inference path, named after Prometheus conventions (base units,
  * `_total`, `_seconds`) and Triton's metric set. Labels stay low-cardinality: model and version.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics.js';
 
 const LATENCY_BUCKETS_SECONDS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -36,11 +37,12 @@ export interface ShadowCounts {
  */
 export class InferenceMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
-  private readonly queueSeconds: Histogram<'model' | 'version'>;
-  private readonly computeSeconds: Histogram<'model' | 'version'>;
-  private readonly requestSeconds: Histogram<'model' | 'version'>;
-  private readonly batchSize: Histogram<'model' | 'version'>;
+  // Recorded on every request: bound metrics, not prom-client's classes (bound-metrics.ts).
+  private readonly requests: BoundCounter;
+  private readonly queueSeconds: BoundHistogram;
+  private readonly computeSeconds: BoundHistogram;
+  private readonly requestSeconds: BoundHistogram;
+  private readonly batchSize: BoundHistogram;
 
   constructor(
     options: {
@@ -50,40 +52,40 @@ export class InferenceMetrics {
     } = {},
   ) {
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'tend_inference_requests_total',
-      help: 'Inference requests by model, version and outcome (success, failure: bad input or run error, rejected: queue full, timeout or unavailable).',
-      labelNames: ['model', 'version', 'outcome'],
-      registers,
-    });
-    this.queueSeconds = new Histogram({
-      name: 'tend_inference_queue_seconds',
-      help: 'Time a request waited in the batcher queue before its batch was dispatched.',
-      labelNames: ['model', 'version'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.computeSeconds = new Histogram({
-      name: 'tend_inference_compute_seconds',
-      help: 'Time the batch that carried a request took to run on its worker (round trip included).',
-      labelNames: ['model', 'version'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.requestSeconds = new Histogram({
-      name: 'tend_inference_request_seconds',
-      help: 'Time from a validated request to its outputs (queue + compute).',
-      labelNames: ['model', 'version'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'tend_batch_size',
-      help: 'Items per executed batch.',
-      labelNames: ['model', 'version'],
-      buckets: BATCH_BUCKETS,
-      registers,
-    });
+    this.requests = new BoundCounter(
+      'tend_inference_requests_total',
+      'Inference requests by model, version and outcome (success, failure: bad input or run error, rejected: queue full, timeout or unavailable).',
+      ['model', 'version', 'outcome'],
+      this.registry,
+    );
+    this.queueSeconds = new BoundHistogram(
+      'tend_inference_queue_seconds',
+      'Time a request waited in the batcher queue before its batch was dispatched.',
+      ['model', 'version'],
+      LATENCY_BUCKETS_SECONDS,
+      this.registry,
+    );
+    this.computeSeconds = new BoundHistogram(
+      'tend_inference_compute_seconds',
+      'Time the batch that carried a request took to run on its worker (round trip included).',
+      ['model', 'version'],
+      LATENCY_BUCKETS_SECONDS,
+      this.registry,
+    );
+    this.requestSeconds = new BoundHistogram(
+      'tend_inference_request_seconds',
+      'Time from a validated request to its outputs (queue + compute).',
+      ['model', 'version'],
+      LATENCY_BUCKETS_SECONDS,
+      this.registry,
+    );
+    this.batchSize = new BoundHistogram(
+      'tend_batch_size',
+      'Items per executed batch.',
+      ['model', 'version'],
+      BATCH_BUCKETS,
+      this.registry,
+    );
     const pendingSource = options.pendingSource;
     new Gauge({
       name: 'tend_pending_requests',
@@ -126,7 +128,7 @@ export class InferenceMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });
   }
 
-  /** Metric children bound to one model version: no label hashing on the request path. */
+  /** Metric children bound to one model version: no label object, hash or lookup on the request path. */
   forVersion(model: string, version: string): VersionMetrics {
     const labels = { model, version };
     const success = this.requests.labels({ ...labels, outcome: 'success' });
