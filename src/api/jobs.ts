@@ -66,7 +66,9 @@ export interface OptimizeModelOptions {
   maxAccuracyDrop?: number;
   /** Without labels: the least mean cosine similarity of the outputs (default 0.999). */
   minCosine?: number;
-  /** Register the candidate even when it fails the gate. */
+  /** The most the candidate may be slower than its parent at its best batch size (default 0.05). */
+  maxSlowdown?: number;
+  /** Register the candidate even when it fails the gate (quality or speed). */
   force?: boolean;
   /** Timing: rounds per batch size (default 5) and milliseconds per model and round (default 300). */
   rounds?: number;

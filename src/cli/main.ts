@@ -155,7 +155,11 @@ export function buildProgram(): Command {
     .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
     .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')
     .option('--min-cosine <x>', 'unlabelled data: least mean cosine similarity of outputs (default 0.999)')
-    .option('--force', 'register even outside the gate')
+    .option(
+      '--max-slowdown <fraction>',
+      'most the candidate may be slower than its parent at its best batch size (default 0.05)',
+    )
+    .option('--force', 'register even outside the gate (quality or speed)')
     .option('--rounds <n>', 'timing rounds per batch size, medians over them (default 5)')
     .option('--run-ms <ms>', 'timing: ms per model, batch size and round (default 300)')
     .option('--home <dir>', 'registry home')

@@ -26,6 +26,7 @@ export interface OptimizeCommandOptions {
   target?: string;
   maxAccuracyDrop?: string;
   minCosine?: string;
+  maxSlowdown?: string;
   force?: boolean;
   rounds?: string;
   runMs?: string;
@@ -97,6 +98,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   const { name, version } = parseRef(ref);
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
+  const maxSlowdown = numberOption('--max-slowdown', opts.maxSlowdown);
   const rounds = numberOption('--rounds', opts.rounds);
   const msPerRun = numberOption('--run-ms', opts.runMs);
   if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100))
@@ -138,6 +140,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(evaluation !== undefined ? { evaluation } : {}),
       ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
       ...(minCosine !== undefined ? { minCosine } : {}),
+      ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),
@@ -166,6 +169,9 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   );
   process.stdout.write(
     `agreement ${f(report.agreement, 4)}, mean cosine ${f(report.mean_cosine, 6)}, max abs diff ${f(report.max_abs_diff, 6)} on ${report.evaluation.rows} rows of ${report.evaluation.source}${report.evaluation.synthetic ? ' (generated: agreement only)' : ''}\n` +
-      `fused kernels: ${report.fused_kernels.join(', ') || 'none'}\n${report.reason}\n`,
+      `speed: ${report.speed_by_batch.map((b) => `${f(b.ratio, 2)}× at batch ${b.batch}`).join(', ') || '—'}\n` +
+      `fused kernels: ${report.fused_kernels.join(', ') || 'none'}\n` +
+      report.notes.map((n) => `${n}\n`).join('') +
+      `${report.reason}\n`,
   );
 }

@@ -3,6 +3,8 @@
  * comparison that decides the quality gate. Apart from the job so that the HTML rendering
  * (optimize-html.ts) reads the report without importing the job that writes it.
  */
+import type { SpeedByBatch } from './optimize-gate.js';
+
 export type OptimizeMethod = 'graph' | 'int8-dynamic';
 
 export interface SideReport {
@@ -34,6 +36,12 @@ export interface OptimizeReport {
   skipped_nodes: { node: string; op: string; reason: string }[];
   evaluation: { source: string; synthetic: boolean; rows: number; labelled: number };
   gate: string;
+  /** The speed half of the gate: why the candidate's speed is acceptable, or why not. */
+  speed_gate: string;
+  /** Median items/s of both sides at every batch size timed. */
+  speed_by_batch: SpeedByBatch[];
+  /** What the method wants the reader to know. */
+  notes: string[];
   registered: boolean;
   reason: string;
 }

@@ -1,0 +1,78 @@
+/**
+ * Make the candidate file of one optimization method from its parent's file. Each method's rewrite
+ * lives in src/optimize/ (one module per method); this module only picks it, passes its options and
+ * writes the result, so that the job (optimize-job.ts) stays about measuring and gating.
+ */
+import { writeFileSync } from 'node:fs';
+import type { GraphOptimizationLevel } from '../../core/config.js';
+import { readModelFile, writeModel } from '../../onnx/index.js';
+import { quantizeDynamic } from '../../optimize/index.js';
+import type { Runtime } from '../../runtime/index.js';
+import type { OptimizeMethod, OptimizeReport } from './optimize-report.js';
+
+/** The options each method reads (the job adds the gate's and the timing's). */
+export interface CandidateOptions {
+  method: OptimizeMethod;
+  /** graph: onnxruntime's optimization level (default all). */
+  level?: GraphOptimizationLevel;
+  perChannel?: boolean;
+  reduceRange?: boolean;
+  /** int8-dynamic: node names or op types left in float. */
+  exclude?: string[];
+}
+
+export interface Candidate {
+  quantized: number | null;
+  skipped: OptimizeReport['skipped_nodes'];
+  /** The method's parameters as the report and the registry tags record them. */
+  parameters: Record<string, unknown>;
+  /** What the method wants the reader to know (e.g. fp16 on CPU mostly saves size). */
+  notes: string[];
+}
+
+/** Make the candidate file at `outPath`. */
+export async function makeCandidate(
+  runtime: Runtime,
+  parentPath: string,
+  outPath: string,
+  options: CandidateOptions,
+): Promise<Candidate> {
+  if (options.method === 'graph') {
+    const level = options.level ?? 'all';
+    await offlineOptimize(runtime, parentPath, outPath, level);
+    return { quantized: null, skipped: [], parameters: { level }, notes: [] };
+  }
+  const result = quantizeDynamic(readModelFile(parentPath), {
+    ...(options.perChannel ? { perChannel: true } : {}),
+    ...(options.reduceRange ? { reduceRange: true } : {}),
+    ...(options.exclude && options.exclude.length > 0 ? { exclude: options.exclude } : {}),
+  });
+  writeFileSync(outPath, writeModel(result.model));
+  return {
+    quantized: result.quantized.length,
+    skipped: result.skipped,
+    parameters: {
+      per_channel: options.perChannel === true,
+      reduce_range: options.reduceRange === true,
+      exclude: options.exclude ?? [],
+    },
+    notes: [],
+  };
+}
+
+/** onnxruntime's offline optimization: create a session that writes its optimized graph, then drop it. */
+export async function offlineOptimize(
+  runtime: Runtime,
+  modelPath: string,
+  outPath: string,
+  level: GraphOptimizationLevel,
+): Promise<void> {
+  const loaded = await runtime.load({
+    modelPath,
+    label: 'optimize',
+    instances: 1,
+    session: { graphOptimizationLevel: level, optimizedModelFilePath: outPath },
+    warmup: [],
+  });
+  await loaded.unload();
+}

@@ -1,0 +1,75 @@
+/**
+ * The speed half of the optimize gate end to end: a candidate timed slower than its parent at every
+ * batch size is refused with the reason, and --force registers it. Timings are injected (the real
+ * measurement is the benchmark's business), so the test checks the decision, not the machine.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { optimizeVersion } from '../src/engine/index.js';
+import { Registry } from '../src/registry/index.js';
+import { FIXTURE_MODELS, tempDir } from './helpers.js';
+
+let home: string;
+let registry: Registry;
+
+before(async () => {
+  home = tempDir('optimize-speed');
+  registry = await Registry.open(home, { actor: 'tester' });
+  await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
+});
+
+after(async () => {
+  await registry.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Timings as if the candidate ran at `ratio` × the parent's items/s at every batch size. */
+function slowed(ratio: number) {
+  return async (_p: unknown, _c: unknown, _i: unknown, o: { batches: readonly number[] }) => {
+    const side = (scale: number) => {
+      const byBatch = new Map(
+        o.batches.map((b) => [b, { p50_ms: 1 / scale, p99_ms: 1 / scale, items_per_s: 1000 * b * scale }]),
+      );
+      return { byBatch, batch1: byBatch.get(1) ?? null, best: null, roundRates: new Map() };
+    };
+    return { parent: side(1), candidate: side(ratio) };
+  };
+}
+
+test('a candidate 0.73× as fast as its parent at every batch size is not registered; --force registers it', async () => {
+  const options = { method: 'graph' as const, batches: [1, 8], measure: slowed(0.73) };
+  const refused = await optimizeVersion(registry, 'digits', '1', options);
+  assert.equal(refused.registered, false);
+  assert.equal(refused.version, null);
+  assert.match(
+    refused.reason,
+    /^not registered: slower than its parent at every batch size measured \(0\.73× at batch 1, 0\.73× at batch 8; limit 0\.95×/,
+  );
+  assert.match(refused.reason, /use --force/);
+  assert.deepEqual(
+    refused.speed_by_batch.map((b) => [b.batch, b.ratio]),
+    [
+      [1, 0.73],
+      [8, 0.73],
+    ],
+  );
+  assert.deepEqual(
+    (await registry.models.listVersions('digits')).map((v) => v.version),
+    [1],
+  );
+  const forced = await optimizeVersion(registry, 'digits', '1', { ...options, force: true });
+  assert.equal(forced.registered, true);
+  assert.match(forced.reason, /registered with --force although slower than its parent/);
+  const kept = await optimizeVersion(registry, 'digits', '1', { ...options, measure: slowed(0.97) });
+  assert.equal(kept.registered, true, kept.reason);
+  assert.match(kept.reason, /speed 0\.97× the parent's/);
+});
+
+test('--max-slowdown outside [0, 1] is refused', async () => {
+  await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'graph', maxSlowdown: 2 }), {
+    code: 'TEND_INVALID_ARGUMENT',
+    message: /--max-slowdown 2/,
+  });
+});
