@@ -146,7 +146,7 @@ export function buildProgram(): Command {
       'make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes',
     )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
-    .requiredOption('--method <method>', 'graph or int8-dynamic')
+    .requiredOption('--method <method>', 'graph, int8-dynamic, int8-static, fp16 or prune')
     .option('--level <level>', 'graph: basic, extended or all (default all)')
     .option('--per-channel', 'int8-dynamic: one scale per output channel')
     .option('--reduce-range', 'int8-dynamic: 7-bit weights (for CPUs without VNNI)')

@@ -2,3 +2,4 @@
 export { quantizeDynamic } from './quantize-dynamic.js';
 export { quantizedWeightRatio, weightBytes } from './weight-bytes.js';
 export { fusedKernels } from './fused-kernels.js';
+export { convertFloat16, float16Bits, float16Value } from './float16.js';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { GraphOptimizationLevel } from '../../core/config.js';
 import { readModelFile, writeModel } from '../../onnx/index.js';
-import { quantizeDynamic } from '../../optimize/index.js';
+import { convertFloat16, quantizeDynamic } from '../../optimize/index.js';
 import type { Runtime } from '../../runtime/index.js';
 import type { OptimizeMethod, OptimizeReport } from './optimize-report.js';
 
@@ -41,6 +41,18 @@ export async function makeCandidate(
     const level = options.level ?? 'all';
     await offlineOptimize(runtime, parentPath, outPath, level);
     return { quantized: null, skipped: [], parameters: { level }, notes: [] };
+  }
+  if (options.method === 'fp16') {
+    const result = convertFloat16(readModelFile(parentPath));
+    writeFileSync(outPath, writeModel(result.model));
+    return {
+      quantized: result.converted.length,
+      skipped: result.kept.map((k) => ({ node: k.name, op: 'initializer', reason: k.reason })),
+      parameters: { weights: 'float16', compute: 'float32' },
+      notes: [
+        'fp16 stores weights as float16 and computes in float32: on CPU it mostly saves size (file, registry, transfer), not time.',
+      ],
+    };
   }
   const result = quantizeDynamic(readModelFile(parentPath), {
     ...(options.perChannel ? { perChannel: true } : {}),

@@ -36,7 +36,7 @@ import { warmupInputs } from '../serving/warmup.js';
 
 export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
 
-export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic'];
+export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic', 'fp16'];
 export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
 export interface OptimizeOptions extends CandidateOptions {
@@ -136,7 +136,7 @@ export async function optimizeVersion(
   if (!(maxSlowdown >= 0 && maxSlowdown <= 1))
     throw errors.invalidArgument(`--max-slowdown ${maxSlowdown} must be between 0 and 1`);
   if (
-    options.method === 'graph' &&
+    options.method !== 'int8-dynamic' &&
     (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)
   ) {
     throw errors.invalidArgument(

@@ -5,7 +5,7 @@
  */
 import type { SpeedByBatch } from './optimize-gate.js';
 
-export type OptimizeMethod = 'graph' | 'int8-dynamic';
+export type OptimizeMethod = 'graph' | 'int8-dynamic' | 'fp16';
 
 export interface SideReport {
   version: number | null;

@@ -1,7 +1,7 @@
 /**
- * The speed half of the optimize gate end to end: a candidate timed slower than its parent at every
- * batch size is refused with the reason, and --force registers it. Timings are injected (the real
- * measurement is the benchmark's business), so the test checks the decision, not the machine.
+ * Optimization II end to end on the registry: the speed half of the gate (a candidate timed slower
+ * than its parent at every batch size is refused with the reason, --force registers it; timings
+ * injected, so the test checks the decision, not the machine), fp16, int8-static and pruning.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,8 @@ before(async () => {
   home = tempDir('optimize-speed');
   registry = await Registry.open(home, { actor: 'tester' });
   await registry.models.push(join(FIXTURE_MODELS, 'digits_mlp.onnx'), { name: 'digits' });
+  await registry.models.push(join(FIXTURE_MODELS, 'tiny_text_encoder.onnx'), { name: 'encoder' });
+  await registry.models.push(join(FIXTURE_MODELS, 'small_cnn.onnx'), { name: 'cnn' });
 });
 
 after(async () => {
@@ -72,4 +74,20 @@ test('--max-slowdown outside [0, 1] is refused', async () => {
     code: 'TEND_INVALID_ARGUMENT',
     message: /--max-slowdown 2/,
   });
+});
+
+const QUICK = { rounds: 1, msPerRun: 10, batches: [1, 8], maxSlowdown: 1 };
+
+test('fp16 of the text encoder: registered, file ≤ 0.52×, cosine ≥ 0.999, the report says it saves size on CPU', async () => {
+  const report = await optimizeVersion(registry, 'encoder', undefined, { method: 'fp16', ...QUICK });
+  assert.equal(report.registered, true, report.reason);
+  assert.ok(report.size_ratio <= 0.52, String(report.size_ratio));
+  assert.ok((report.mean_cosine ?? 0) >= 0.999, String(report.mean_cosine));
+  assert.match(report.notes.join(' '), /mostly saves size/);
+  const v = await registry.models.getVersion('encoder', report.version ?? 0);
+  assert.deepEqual(
+    v.signature.outputs.map((o) => o.datatype),
+    ['FP32'],
+  );
+  assert.equal(v.tags['optimize.method'], 'fp16');
 });
