@@ -91,3 +91,58 @@ test('fp16 of the text encoder: registered, file ≤ 0.52×, cosine ≥ 0.999, t
   );
   assert.equal(v.tags['optimize.method'], 'fp16');
 });
+
+/** `requests` requests of one random image each (uniform in [-1, 1)) from `seed`. */
+function images(requests: number, seed: number, source: string) {
+  let s = seed >>> 0;
+  const rows = Array.from({ length: requests }, () => [
+    {
+      name: 'image',
+      datatype: 'FP32' as const,
+      shape: [1, 3, 32, 32],
+      data: Float32Array.from({ length: 3 * 32 * 32 }, () => {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        return (s / 2 ** 32) * 2 - 1;
+      }),
+    },
+  ]);
+  return { source, synthetic: false, requests: rows, labels: null };
+}
+
+test('int8-static of small_cnn: calibrated on 200 inputs, agreement ≥ 0.98 on 500 others, QLinearConv in the report', async () => {
+  const report = await optimizeVersion(registry, 'cnn', undefined, {
+    method: 'int8-static',
+    calibration: images(200, 1, 'calibration'),
+    evaluation: images(500, 2, 'eval'),
+    ...QUICK,
+  });
+  assert.equal(report.registered, true, report.reason);
+  assert.ok((report.agreement ?? 0) >= 0.98, String(report.agreement));
+  assert.ok(
+    Object.keys(report.quantized_kernels).some((k) => k.endsWith('QLinearConv')),
+    JSON.stringify(report.quantized_kernels),
+  );
+  assert.equal(report.parameters['calibrate'], 'percentile');
+  assert.equal(report.parameters['calibration_requests'], 200);
+});
+
+test('int8-static bad input: no calibration file, calibration of the wrong shape, --calibrate elsewhere — nothing registered', async () => {
+  const before = (await registry.models.listVersions('cnn')).length;
+  await assert.rejects(optimizeVersion(registry, 'cnn', undefined, { method: 'int8-static', ...QUICK }), {
+    code: 'TEND_INVALID_ARGUMENT',
+    message: /int8-static needs --calibration FILE/,
+  });
+  const wrong = images(2, 1, 'calib.jsonl');
+  wrong.requests[1] = [
+    { name: 'image', datatype: 'FP32', shape: [1, 3, 16, 16], data: new Float32Array(3 * 16 * 16) },
+  ];
+  await assert.rejects(
+    optimizeVersion(registry, 'cnn', undefined, { method: 'int8-static', calibration: wrong, ...QUICK }),
+    { code: 'TEND_INVALID_ARGUMENT', message: /calib\.jsonl: request 2 does not fit model 'cnn'/ },
+  );
+  await assert.rejects(
+    optimizeVersion(registry, 'cnn', undefined, { method: 'fp16', calibrate: 'minmax', ...QUICK }),
+    { code: 'TEND_INVALID_ARGUMENT', message: /apply to --method int8-static/ },
+  );
+  assert.equal((await registry.models.listVersions('cnn')).length, before);
+});

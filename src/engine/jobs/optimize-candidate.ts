@@ -6,7 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import type { GraphOptimizationLevel } from '../../core/config.js';
 import { readModelFile, writeModel } from '../../onnx/index.js';
-import { convertFloat16, quantizeDynamic } from '../../optimize/index.js';
+import { convertFloat16, quantizeDynamic, quantizeStatic } from '../../optimize/index.js';
+import type { CalibrationMethod } from '../../optimize/index.js';
+import { errors } from '../../core/errors.js';
+import { calibrateRanges } from './optimize-calibrate.js';
+import type { EvaluationData } from './optimize-data.js';
 import type { Runtime } from '../../runtime/index.js';
 import type { OptimizeMethod, OptimizeReport } from './optimize-report.js';
 
@@ -19,6 +23,11 @@ export interface CandidateOptions {
   reduceRange?: boolean;
   /** int8-dynamic: node names or op types left in float. */
   exclude?: string[];
+  /** int8-static: the calibration sample (required) and how ranges are chosen (default percentile). */
+  calibration?: EvaluationData;
+  calibrate?: CalibrationMethod;
+  /** int8-static with percentile calibration (default 99.999). */
+  percentile?: number;
 }
 
 export interface Candidate {
@@ -52,6 +61,36 @@ export async function makeCandidate(
       notes: [
         'fp16 stores weights as float16 and computes in float32: on CPU it mostly saves size (file, registry, transfer), not time.',
       ],
+    };
+  }
+  if (options.method === 'int8-static') {
+    if (options.calibration === undefined)
+      throw errors.invalidArgument(
+        '--method int8-static needs --calibration FILE (CSV or JSONL inputs to calibrate activation ranges on)',
+      );
+    const model = readModelFile(parentPath);
+    const method = options.calibrate ?? 'percentile';
+    const ranges = await calibrateRanges(
+      runtime,
+      model,
+      options.calibration,
+      method,
+      options.percentile,
+      `${outPath}.calibrate.onnx`,
+    );
+    const result = quantizeStatic(model, ranges, { perChannel: options.perChannel === true });
+    writeFileSync(outPath, writeModel(result.model));
+    return {
+      quantized: result.quantized.length,
+      skipped: result.skipped,
+      parameters: {
+        calibrate: method,
+        ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
+        calibration: options.calibration.source,
+        calibration_requests: options.calibration.requests.length,
+        per_channel: options.perChannel === true,
+      },
+      notes: [],
     };
   }
   const result = quantizeDynamic(readModelFile(parentPath), {

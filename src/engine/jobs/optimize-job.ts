@@ -36,7 +36,7 @@ import { warmupInputs } from '../serving/warmup.js';
 
 export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
 
-export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic', 'fp16'];
+export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic', 'int8-static', 'fp16'];
 export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
 export interface OptimizeOptions extends CandidateOptions {
@@ -62,6 +62,9 @@ export interface OptimizeOptions extends CandidateOptions {
 }
 
 const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32];
+/** Kernels that compute on quantized values. */
+const QUANTIZED_KERNEL =
+  /(^|\.)(QLinear\w+|QGemm|QAttention|DynamicQuantize\w+|MatMulInteger\w*|ConvInteger)$/;
 
 function sameSignature(a: ModelSignature, b: ModelSignature): string | null {
   const describe = (s: ModelSignature) =>
@@ -137,12 +140,19 @@ export async function optimizeVersion(
     throw errors.invalidArgument(`--max-slowdown ${maxSlowdown} must be between 0 and 1`);
   if (
     options.method !== 'int8-dynamic' &&
-    (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)
+    (options.reduceRange ||
+      (options.exclude?.length ?? 0) > 0 ||
+      (options.perChannel && options.method !== 'int8-static'))
   ) {
     throw errors.invalidArgument(
-      '--per-channel, --reduce-range and --exclude apply to --method int8-dynamic',
+      '--per-channel, --reduce-range and --exclude apply to --method int8-dynamic (--per-channel also to int8-static)',
     );
   }
+  if (
+    options.method !== 'int8-static' &&
+    (options.calibration !== undefined || options.calibrate !== undefined)
+  )
+    throw errors.invalidArgument('--calibration and --calibrate apply to --method int8-static');
   const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
   if (await registry.files.isSealed(parent))
@@ -153,6 +163,8 @@ export async function optimizeVersion(
   const maxBatchSize = inferMaxBatchSize(parent.signature, {});
   const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);
   checkEvaluation(evaluation, parent.name, parent.signature, maxBatchSize);
+  if (options.calibration !== undefined)
+    checkEvaluation(options.calibration, parent.name, parent.signature, maxBatchSize);
 
   const runtime = new Runtime({ logger: options.logger ?? silentLogger });
   const work = mkdtempSync(join(tmpdir(), 'tend-optimize-'));
@@ -240,6 +252,9 @@ export async function optimizeVersion(
       mean_abs_diff: quality.mean_abs_diff,
       mean_cosine: quality.mean_cosine,
       fused_kernels: Object.keys(kernels.fused_kernels).sort(),
+      quantized_kernels: Object.fromEntries(
+        Object.entries(kernels.op_counts).filter(([op]) => QUANTIZED_KERNEL.test(op)),
+      ),
       quantized_nodes: made.quantized,
       skipped_nodes: made.skipped,
       evaluation: {

@@ -5,7 +5,7 @@
  */
 import type { SpeedByBatch } from './optimize-gate.js';
 
-export type OptimizeMethod = 'graph' | 'int8-dynamic' | 'fp16';
+export type OptimizeMethod = 'graph' | 'int8-dynamic' | 'int8-static' | 'fp16';
 
 export interface SideReport {
   version: number | null;
@@ -32,6 +32,8 @@ export interface OptimizeReport {
   mean_abs_diff: number | null;
   mean_cosine: number | null;
   fused_kernels: string[];
+  /** Quantized kernels in the graph onnxruntime runs (QLinearConv, QGemm, ...) and how many of each. */
+  quantized_kernels: Record<string, number>;
   quantized_nodes: number | null;
   skipped_nodes: { node: string; op: string; reason: string }[];
   evaluation: { source: string; synthetic: boolean; rows: number; labelled: number };
