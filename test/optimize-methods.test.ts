@@ -146,3 +146,38 @@ test('int8-static bad input: no calibration file, calibration of the wrong shape
   );
   assert.equal((await registry.models.listVersions('cnn')).length, before);
 });
+
+test('prune: structured 50% of the digits hidden units is smaller with its accuracy reported; magnitude reports compressed size; bad input names the problem', async () => {
+  const structured = await optimizeVersion(registry, 'digits', '1', {
+    method: 'prune',
+    structured: true,
+    sparsity: 0.5,
+    force: true,
+    ...QUICK,
+  });
+  assert.ok(structured.size_ratio < 0.6, String(structured.size_ratio));
+  assert.match(structured.notes.join('\n'), /64 → 32 units/);
+  const magnitude = await optimizeVersion(registry, 'digits', '1', {
+    method: 'prune',
+    sparsity: 0.5,
+    force: true,
+    ...QUICK,
+  });
+  const compressed = magnitude.parameters['compressed_bytes'] as { parent: number; candidate: number };
+  assert.ok(compressed.candidate < compressed.parent, JSON.stringify(compressed));
+  assert.match(magnitude.notes.join('\n'), /saves only compressed size/);
+  const before = (await registry.models.listVersions('encoder')).length;
+  await assert.rejects(
+    optimizeVersion(registry, 'encoder', undefined, { method: 'prune', structured: true, ...QUICK }),
+    {
+      code: 'TEND_INVALID_ARGUMENT',
+      message: /--structured cannot rewrite this graph: node '.+' \(MatMul\)/,
+    },
+  );
+  for (const sparsity of [0, 1, 1.5])
+    await assert.rejects(optimizeVersion(registry, 'digits', '1', { method: 'prune', sparsity, ...QUICK }), {
+      code: 'TEND_INVALID_ARGUMENT',
+      message: /--sparsity .* must be between 0 and 1/,
+    });
+  assert.equal((await registry.models.listVersions('encoder')).length, before);
+});

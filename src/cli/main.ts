@@ -153,6 +153,11 @@ export function buildProgram(): Command {
     .option('--exclude <name-or-op...>', 'int8-dynamic: node names or op types to leave in float')
     .option('--calibration <file>', 'int8-static: inputs to calibrate on, CSV or JSONL like --eval')
     .option('--calibrate <how>', 'int8-static: minmax, percentile (99.999, default) or entropy')
+    .option(
+      '--sparsity <fraction>',
+      'prune: share of weights zeroed, or of units/channels removed (default 0.5)',
+    )
+    .option('--structured', 'prune: remove whole hidden units / Conv channels (smaller and faster)')
     .option('--eval <file>', 'evaluation data: CSV (one column per feature) or JSONL (V2 request bodies)')
     .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
     .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')

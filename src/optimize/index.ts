@@ -11,3 +11,4 @@ export {
 } from './calibrate.js';
 export type { ActivationRange, CalibrationMethod } from './calibrate.js';
 export { quantizeStatic, staticTargets, STATIC_QUANTIZED_OPS } from './quantize-static.js';
+export { magnitudePrune, structuredPrune } from './prune.js';

@@ -27,6 +27,8 @@ export interface OptimizeCommandOptions {
   eval?: string;
   calibration?: string;
   calibrate?: string;
+  sparsity?: string;
+  structured?: boolean;
   target?: string;
   maxAccuracyDrop?: string;
   minCosine?: string;
@@ -107,6 +109,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
   const maxSlowdown = numberOption('--max-slowdown', opts.maxSlowdown);
+  const sparsity = numberOption('--sparsity', opts.sparsity);
   const rounds = numberOption('--rounds', opts.rounds);
   const msPerRun = numberOption('--run-ms', opts.runMs);
   if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100))
@@ -149,6 +152,8 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
       ...(minCosine !== undefined ? { minCosine } : {}),
       ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
+      ...(sparsity !== undefined ? { sparsity } : {}),
+      ...(opts.structured ? { structured: true } : {}),
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),

@@ -3,10 +3,17 @@
  * lives in src/optimize/ (one module per method); this module only picks it, passes its options and
  * writes the result, so that the job (optimize-job.ts) stays about measuring and gating.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import type { GraphOptimizationLevel } from '../../core/config.js';
 import { readModelFile, writeModel } from '../../onnx/index.js';
-import { convertFloat16, quantizeDynamic, quantizeStatic } from '../../optimize/index.js';
+import {
+  convertFloat16,
+  magnitudePrune,
+  quantizeDynamic,
+  quantizeStatic,
+  structuredPrune,
+} from '../../optimize/index.js';
 import type { CalibrationMethod } from '../../optimize/index.js';
 import { errors } from '../../core/errors.js';
 import { calibrateRanges } from './optimize-calibrate.js';
@@ -28,6 +35,9 @@ export interface CandidateOptions {
   calibrate?: CalibrationMethod;
   /** int8-static with percentile calibration (default 99.999). */
   percentile?: number;
+  /** prune: the share of weights zeroed, or of hidden units / channels removed with `structured` (default 0.5). */
+  sparsity?: number;
+  structured?: boolean;
 }
 
 export interface Candidate {
@@ -91,6 +101,32 @@ export async function makeCandidate(
         per_channel: options.perChannel === true,
       },
       notes: [],
+    };
+  }
+  if (options.method === 'prune') {
+    const sparsity = options.sparsity ?? 0.5;
+    const model = readModelFile(parentPath);
+    const result = options.structured ? structuredPrune(model, sparsity) : magnitudePrune(model, sparsity);
+    const bytes = writeModel(result.model);
+    writeFileSync(outPath, bytes);
+    const zipped = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
+    const [before, after] = [zipped(readFileSync(parentPath)), zipped(bytes)];
+    return {
+      quantized: result.layers.length,
+      skipped: [],
+      parameters: {
+        sparsity,
+        structured: options.structured === true,
+        layers: result.layers.map((l) => `${l.node}: ${l.detail}`),
+        compressed_bytes: { parent: before, candidate: after },
+      },
+      notes: [
+        `compressed (gzip -9) size ${before} → ${after} B (${(after / before).toFixed(3)}×)` +
+          (options.structured
+            ? ''
+            : '; onnxruntime runs zeros as fast as any weight, so unstructured pruning saves only compressed size'),
+        ...result.layers.map((l) => `${l.node}: ${l.detail}`),
+      ],
     };
   }
   const result = quantizeDynamic(readModelFile(parentPath), {

@@ -36,7 +36,13 @@ import { warmupInputs } from '../serving/warmup.js';
 
 export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
 
-export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic', 'int8-static', 'fp16'];
+export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = [
+  'graph',
+  'int8-dynamic',
+  'int8-static',
+  'fp16',
+  'prune',
+];
 export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
 export interface OptimizeOptions extends CandidateOptions {
@@ -153,6 +159,10 @@ export async function optimizeVersion(
     (options.calibration !== undefined || options.calibrate !== undefined)
   )
     throw errors.invalidArgument('--calibration and --calibrate apply to --method int8-static');
+  if (options.method !== 'prune' && (options.sparsity !== undefined || options.structured))
+    throw errors.invalidArgument('--sparsity and --structured apply to --method prune');
+  if (options.sparsity !== undefined && !(options.sparsity > 0 && options.sparsity < 1))
+    throw errors.invalidArgument(`--sparsity ${options.sparsity} must be between 0 and 1 (exclusive)`);
   const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
   if (await registry.files.isSealed(parent))

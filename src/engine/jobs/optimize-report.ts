@@ -5,7 +5,7 @@
  */
 import type { SpeedByBatch } from './optimize-gate.js';
 
-export type OptimizeMethod = 'graph' | 'int8-dynamic' | 'int8-static' | 'fp16';
+export type OptimizeMethod = 'graph' | 'int8-dynamic' | 'int8-static' | 'fp16' | 'prune';
 
 export interface SideReport {
   version: number | null;
