@@ -45,7 +45,8 @@ export function train(registry: Registry, options: TrainModelOptions): Promise<T
 export interface OptimizeModelOptions {
   /**
    * `graph`: onnxruntime's graph optimizations baked into the file; `int8-dynamic`: int8 weights, dynamic
-   * activation quantization.
+   * activation quantization; `fp16`: float16 weights; `prune`: magnitude or structured pruning.
+   * (`int8-static` needs calibration data: use the CLI's `--calibration`.)
    */
   method: OptimizeMethod;
   /** The version to optimize: a number, an alias or `'latest'` (the default). */
@@ -58,6 +59,10 @@ export interface OptimizeModelOptions {
   reduceRange?: boolean;
   /** int8-dynamic: node names or op types left in float. */
   exclude?: string[];
+  /** prune: the share of weights zeroed, or of hidden units / channels removed (default 0.5). */
+  sparsity?: number;
+  /** prune: remove whole hidden units / Conv channels instead of zeroing single weights. */
+  structured?: boolean;
   /** A CSV of evaluation rows (one column per feature); without it a sample is generated (agreement only). */
   evalCsv?: string;
   /** The label column of `evalCsv`, for accuracy. */
@@ -66,7 +71,9 @@ export interface OptimizeModelOptions {
   maxAccuracyDrop?: number;
   /** Without labels: the least mean cosine similarity of the outputs (default 0.999). */
   minCosine?: number;
-  /** Register the candidate even when it fails the gate. */
+  /** The most the candidate may be slower than its parent at its best batch size (default 0.05). */
+  maxSlowdown?: number;
+  /** Register the candidate even when it fails the gate (quality or speed). */
   force?: boolean;
   /** Timing: rounds per batch size (default 5) and milliseconds per model and round (default 300). */
   rounds?: number;

@@ -147,16 +147,27 @@ export function buildProgram(): Command {
       'make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes',
     )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
-    .requiredOption('--method <method>', 'graph or int8-dynamic')
+    .requiredOption('--method <method>', 'graph, int8-dynamic, int8-static, fp16 or prune')
     .option('--level <level>', 'graph: basic, extended or all (default all)')
-    .option('--per-channel', 'int8-dynamic: one scale per output channel')
+    .option('--per-channel', 'int8-dynamic, int8-static: one scale per output channel')
     .option('--reduce-range', 'int8-dynamic: 7-bit weights (for CPUs without VNNI)')
     .option('--exclude <name-or-op...>', 'int8-dynamic: node names or op types to leave in float')
+    .option('--calibration <file>', 'int8-static: inputs to calibrate on, CSV or JSONL like --eval')
+    .option('--calibrate <how>', 'int8-static: minmax, percentile (99.999, default) or entropy')
+    .option(
+      '--sparsity <fraction>',
+      'prune: share of weights zeroed, or of units/channels removed (default 0.5)',
+    )
+    .option('--structured', 'prune: remove whole hidden units / Conv channels (smaller and faster)')
     .option('--eval <file>', 'evaluation data: CSV (one column per feature) or JSONL (V2 request bodies)')
     .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
     .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')
     .option('--min-cosine <x>', 'unlabelled data: least mean cosine similarity of outputs (default 0.999)')
-    .option('--force', 'register even outside the gate')
+    .option(
+      '--max-slowdown <fraction>',
+      'most the candidate may be slower than its parent at its best batch size (default 0.05)',
+    )
+    .option('--force', 'register even outside the gate (quality or speed)')
     .option('--rounds <n>', 'timing rounds per batch size, medians over them (default 5)')
     .option('--run-ms <ms>', 'timing: ms per model, batch size and round (default 300)')
     .option('--home <dir>', 'registry home')

@@ -28,6 +28,7 @@ export {
   type OptimizeReport,
 } from './jobs/optimize-job.js';
 export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
+export { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/index.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel } from './jobs/demo-model.js';
 export {
   MODEL_KINDS,

@@ -9,6 +9,9 @@ export {
   TensorProto_DataLocation,
   TensorProto_DataType,
   TensorProtoSchema,
+  TypeProtoSchema,
+  TypeProto_TensorSchema,
+  ValueInfoProtoSchema,
 } from './proto.js';
 export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
 export { readModel, readModelFile, writeModel } from './model.js';

@@ -4,6 +4,8 @@ import { extname, resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import type { GraphOptimizationLevel } from '../../core/config.js';
 import {
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
   csvEvaluation,
   inferMaxBatchSize,
   optimizeVersion,
@@ -23,9 +25,14 @@ export interface OptimizeCommandOptions {
   reduceRange?: boolean;
   exclude?: string[];
   eval?: string;
+  calibration?: string;
+  calibrate?: string;
+  sparsity?: string;
+  structured?: boolean;
   target?: string;
   maxAccuracyDrop?: string;
   minCosine?: string;
+  maxSlowdown?: string;
   force?: boolean;
   rounds?: string;
   runMs?: string;
@@ -90,6 +97,10 @@ export function reportJson(r: OptimizeReport): Record<string, unknown> {
 export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions): Promise<void> {
   if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
     throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+  if (opts.calibrate !== undefined && !CALIBRATION_METHODS.includes(opts.calibrate as CalibrationMethod))
+    throw errors.invalidArgument(
+      `--calibrate '${opts.calibrate}' must be one of ${CALIBRATION_METHODS.join(', ')}`,
+    );
   if (opts.level !== undefined && !LEVELS.includes(opts.level))
     throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
   if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv'))
@@ -97,6 +108,8 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   const { name, version } = parseRef(ref);
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
+  const maxSlowdown = numberOption('--max-slowdown', opts.maxSlowdown);
+  const sparsity = numberOption('--sparsity', opts.sparsity);
   const rounds = numberOption('--rounds', opts.rounds);
   const msPerRun = numberOption('--run-ms', opts.runMs);
   if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100))
@@ -105,8 +118,9 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
     throw errors.invalidArgument(`--run-ms ${msPerRun} must be between 0 and 60000`);
   const report = await withRegistry(opts.home, async (registry) => {
     let evaluation: EvaluationData | undefined;
-    if (opts.eval !== undefined) {
-      const file = resolve(opts.eval);
+    let calibration: EvaluationData | undefined;
+    const read = async (flag: string, path: string, target: string | undefined): Promise<EvaluationData> => {
+      const file = resolve(path);
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -116,19 +130,16 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       const ext = extname(file).toLowerCase();
       if (ext === '.csv') {
         const parent = await registry.models.resolveVersion(name, version ?? 'latest');
-        evaluation = csvEvaluation(
-          text,
-          file,
-          parent.signature,
-          inferMaxBatchSize(parent.signature, {}),
-          opts.target,
-        );
-      } else if (ext === '.jsonl' || ext === '.ndjson') evaluation = jsonlEvaluation(text, file);
-      else
-        throw errors.invalidArgument(
-          `--eval ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`,
-        );
-    }
+        return csvEvaluation(text, file, parent.signature, inferMaxBatchSize(parent.signature, {}), target);
+      }
+      if (ext === '.jsonl' || ext === '.ndjson') return jsonlEvaluation(text, file);
+      throw errors.invalidArgument(
+        `${flag} ${file}: use a .csv file (one column per feature) or .jsonl (one V2 request body per line)`,
+      );
+    };
+    if (opts.eval !== undefined) evaluation = await read('--eval', opts.eval, opts.target);
+    if (opts.calibration !== undefined)
+      calibration = await read('--calibration', opts.calibration, undefined);
     return optimizeVersion(registry, name, version, {
       method: opts.method as OptimizeMethod,
       ...(opts.level !== undefined ? { level: opts.level as GraphOptimizationLevel } : {}),
@@ -136,8 +147,13 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(opts.reduceRange ? { reduceRange: true } : {}),
       ...(opts.exclude && opts.exclude.length > 0 ? { exclude: opts.exclude } : {}),
       ...(evaluation !== undefined ? { evaluation } : {}),
+      ...(calibration !== undefined ? { calibration } : {}),
+      ...(opts.calibrate !== undefined ? { calibrate: opts.calibrate as CalibrationMethod } : {}),
       ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
       ...(minCosine !== undefined ? { minCosine } : {}),
+      ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
+      ...(sparsity !== undefined ? { sparsity } : {}),
+      ...(opts.structured ? { structured: true } : {}),
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),
@@ -166,6 +182,14 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
   );
   process.stdout.write(
     `agreement ${f(report.agreement, 4)}, mean cosine ${f(report.mean_cosine, 6)}, max abs diff ${f(report.max_abs_diff, 6)} on ${report.evaluation.rows} rows of ${report.evaluation.source}${report.evaluation.synthetic ? ' (generated: agreement only)' : ''}\n` +
-      `fused kernels: ${report.fused_kernels.join(', ') || 'none'}\n${report.reason}\n`,
+      `speed: ${report.speed_by_batch.map((b) => `${f(b.ratio, 2)}× at batch ${b.batch}`).join(', ') || '—'}\n` +
+      `fused kernels: ${report.fused_kernels.join(', ') || 'none'}\n` +
+      (Object.keys(report.quantized_kernels).length > 0
+        ? `quantized kernels onnxruntime runs: ${Object.entries(report.quantized_kernels)
+            .map(([op, n]) => `${op} ×${n}`)
+            .join(', ')}\n`
+        : '') +
+      report.notes.map((n) => `${n}\n`).join('') +
+      `${report.reason}\n`,
   );
 }

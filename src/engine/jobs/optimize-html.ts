@@ -40,6 +40,8 @@ export function optimizeReportHtml(r: OptimizeReport): string {
     `</table>`,
     `<p>Evaluation: ${esc(r.evaluation.source)}${r.evaluation.synthetic ? ' (generated from the signature: agreement only)' : ''}, ${r.evaluation.rows} rows, ${r.evaluation.labelled} labelled. ` +
       `Top-1 agreement ${num(r.agreement, 4)}, mean cosine ${num(r.mean_cosine, 6)}, max abs diff ${num(r.max_abs_diff, 6)}, mean abs diff ${num(r.mean_abs_diff, 6)}.</p>`,
+    `<p>Speed: ${esc(r.speed_gate)}. ${esc(r.speed_by_batch.map((b) => `batch ${b.batch}: ${num(b.parent_items_per_s, 1)} → ${num(b.candidate_items_per_s, 1)} items/s (${num(b.ratio, 2)}×)`).join('; '))}</p>`,
+    ...r.notes.map((n) => `<p>${esc(n)}</p>`),
     `<p>Fused kernels: ${esc(r.fused_kernels.join(', ') || 'none')}.${r.quantized_nodes === null ? '' : ` Quantized nodes: ${r.quantized_nodes}; left in float: ${r.skipped_nodes.length}.`}</p>`,
     `</section>`,
   ].join('\n');

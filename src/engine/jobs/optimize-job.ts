@@ -8,13 +8,13 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SESSION_PARAMETERS, type GraphOptimizationLevel } from '../../core/config.js';
+import { DEFAULT_SESSION_PARAMETERS } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ModelSignature } from '../../core/signature.js';
 import type { Tensor } from '../../core/tensor.js';
 import { checkModel, extractSignature, readModelFile, writeModel } from '../../onnx/index.js';
-import { fusedKernels, quantizeDynamic } from '../../optimize/index.js';
+import { fusedKernels } from '../../optimize/index.js';
 import type { Registry } from '../../registry/index.js';
 import { Runtime, type LoadedModel } from '../../runtime/index.js';
 import { OutputComparison } from './optimize-compare.js';
@@ -28,29 +28,32 @@ import {
   type EvaluationData,
 } from './optimize-data.js';
 import { measurePair, type ModelSpeed } from './optimize-measure.js';
+import { makeCandidate, offlineOptimize, type CandidateOptions } from './optimize-candidate.js';
+import { DEFAULT_MAX_SLOWDOWN, speedVerdict } from './optimize-gate.js';
 import { outputPlan } from '../serving/prediction-capture.js';
 import { inferMaxBatchSize } from '../serving/served-version.js';
 import { warmupInputs } from '../serving/warmup.js';
 
 export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
 
-export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = ['graph', 'int8-dynamic'];
+export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = [
+  'graph',
+  'int8-dynamic',
+  'int8-static',
+  'fp16',
+  'prune',
+];
 export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
-export interface OptimizeOptions {
-  method: OptimizeMethod;
-  /** graph: onnxruntime's optimization level (default all). */
-  level?: GraphOptimizationLevel;
-  perChannel?: boolean;
-  reduceRange?: boolean;
-  /** int8-dynamic: node names or op types left in float. */
-  exclude?: string[];
+export interface OptimizeOptions extends CandidateOptions {
   /** Evaluation data; without it a sample is generated from the signature (agreement only). */
   evaluation?: EvaluationData;
   /** Labelled data: the most accuracy the candidate may lose, in points (default 1). */
   maxAccuracyDrop?: number;
   /** Unlabelled data: the least mean cosine similarity of outputs (default 0.999). */
   minCosine?: number;
+  /** The most a candidate may be slower than its parent (median items/s) at its best batch size (default 0.05). */
+  maxSlowdown?: number;
   /** Register even outside the gate. */
   force?: boolean;
   actor?: string;
@@ -60,9 +63,14 @@ export interface OptimizeOptions {
   /** Batch sizes timed (default 1, 2, 4, 8, 16, 32; batch 1 only for unbatched models). */
   batches?: number[];
   logger?: Logger;
+  /** Timing of the pair (tests inject timings here); default measurePair. */
+  measure?: typeof measurePair;
 }
 
 const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32];
+/** Kernels that compute on quantized values. */
+const QUANTIZED_KERNEL =
+  /(^|\.)(QLinear\w+|QGemm|QAttention|DynamicQuantize\w+|MatMulInteger\w*|ConvInteger)$/;
 
 function sameSignature(a: ModelSignature, b: ModelSignature): string | null {
   const describe = (s: ModelSignature) =>
@@ -96,43 +104,6 @@ function side(
     best_batch: speed.best ? { size: speed.best.size, ...fig(speed.best) } : null,
     accuracy,
   };
-}
-
-/** Make the candidate file; returns the kernels report's inputs and quantization details. */
-async function makeCandidate(
-  runtime: Runtime,
-  parentPath: string,
-  outPath: string,
-  options: OptimizeOptions,
-): Promise<{ quantized: number | null; skipped: OptimizeReport['skipped_nodes'] }> {
-  if (options.method === 'graph') {
-    await offlineOptimize(runtime, parentPath, outPath, options.level ?? 'all');
-    return { quantized: null, skipped: [] };
-  }
-  const result = quantizeDynamic(readModelFile(parentPath), {
-    ...(options.perChannel ? { perChannel: true } : {}),
-    ...(options.reduceRange ? { reduceRange: true } : {}),
-    ...(options.exclude && options.exclude.length > 0 ? { exclude: options.exclude } : {}),
-  });
-  writeFileSync(outPath, writeModel(result.model));
-  return { quantized: result.quantized.length, skipped: result.skipped };
-}
-
-/** onnxruntime's offline optimization: create a session that writes its optimized graph, then drop it. */
-async function offlineOptimize(
-  runtime: Runtime,
-  modelPath: string,
-  outPath: string,
-  level: GraphOptimizationLevel,
-): Promise<void> {
-  const loaded = await runtime.load({
-    modelPath,
-    label: 'optimize',
-    instances: 1,
-    session: { graphOptimizationLevel: level, optimizedModelFilePath: outPath },
-    warmup: [],
-  });
-  await loaded.unload();
 }
 
 async function load(
@@ -170,14 +141,28 @@ export async function optimizeVersion(
     throw errors.invalidArgument(`--max-accuracy-drop ${maxDrop} must be between 0 and 100 points`);
   if (!(minCosine >= -1 && minCosine <= 1))
     throw errors.invalidArgument(`--min-cosine ${minCosine} must be between -1 and 1`);
+  const maxSlowdown = options.maxSlowdown ?? DEFAULT_MAX_SLOWDOWN;
+  if (!(maxSlowdown >= 0 && maxSlowdown <= 1))
+    throw errors.invalidArgument(`--max-slowdown ${maxSlowdown} must be between 0 and 1`);
   if (
-    options.method === 'graph' &&
-    (options.perChannel || options.reduceRange || (options.exclude?.length ?? 0) > 0)
+    options.method !== 'int8-dynamic' &&
+    (options.reduceRange ||
+      (options.exclude?.length ?? 0) > 0 ||
+      (options.perChannel && options.method !== 'int8-static'))
   ) {
     throw errors.invalidArgument(
-      '--per-channel, --reduce-range and --exclude apply to --method int8-dynamic',
+      '--per-channel, --reduce-range and --exclude apply to --method int8-dynamic (--per-channel also to int8-static)',
     );
   }
+  if (
+    options.method !== 'int8-static' &&
+    (options.calibration !== undefined || options.calibrate !== undefined)
+  )
+    throw errors.invalidArgument('--calibration and --calibrate apply to --method int8-static');
+  if (options.method !== 'prune' && (options.sparsity !== undefined || options.structured))
+    throw errors.invalidArgument('--sparsity and --structured apply to --method prune');
+  if (options.sparsity !== undefined && !(options.sparsity > 0 && options.sparsity < 1))
+    throw errors.invalidArgument(`--sparsity ${options.sparsity} must be between 0 and 1 (exclusive)`);
   const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
   // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
   if (await registry.files.isSealed(parent))
@@ -188,6 +173,8 @@ export async function optimizeVersion(
   const maxBatchSize = inferMaxBatchSize(parent.signature, {});
   const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);
   checkEvaluation(evaluation, parent.name, parent.signature, maxBatchSize);
+  if (options.calibration !== undefined)
+    checkEvaluation(options.calibration, parent.name, parent.signature, maxBatchSize);
 
   const runtime = new Runtime({ logger: options.logger ?? silentLogger });
   const work = mkdtempSync(join(tmpdir(), 'tend-optimize-'));
@@ -228,7 +215,7 @@ export async function optimizeVersion(
     const first = evaluation.requests[0] as Tensor[];
     const batches =
       maxBatchSize > 0 ? (options.batches ?? DEFAULT_BATCHES).filter((b) => b <= maxBatchSize) : [1];
-    const speed = await measurePair(
+    const speed = await (options.measure ?? measurePair)(
       p.model,
       c.model,
       (batch) => (maxBatchSize > 0 ? tileRows(first, batch) : first),
@@ -256,14 +243,8 @@ export async function optimizeVersion(
           ? 'no float outputs to compare'
           : `mean cosine ${cosine.toFixed(6)} ${passes ? '≥' : '<'} ${minCosine}${evaluation.synthetic ? ' (on generated inputs: agreement only)' : ''}`;
     }
-    const parameters: Record<string, unknown> =
-      options.method === 'graph'
-        ? { level: options.level ?? 'all' }
-        : {
-            per_channel: options.perChannel === true,
-            reduce_range: options.reduceRange === true,
-            exclude: options.exclude ?? [],
-          };
+    const speedCheck = speedVerdict(speed.parent, speed.candidate, maxSlowdown);
+    const parameters = made.parameters;
     const ratio = (a: number | undefined, b: number | undefined) =>
       a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 1000) / 1000 : null;
     const report: OptimizeReport = {
@@ -281,6 +262,9 @@ export async function optimizeVersion(
       mean_abs_diff: quality.mean_abs_diff,
       mean_cosine: quality.mean_cosine,
       fused_kernels: Object.keys(kernels.fused_kernels).sort(),
+      quantized_kernels: Object.fromEntries(
+        Object.entries(kernels.op_counts).filter(([op]) => QUANTIZED_KERNEL.test(op)),
+      ),
       quantized_nodes: made.quantized,
       skipped_nodes: made.skipped,
       evaluation: {
@@ -290,11 +274,15 @@ export async function optimizeVersion(
         labelled: quality.labelled,
       },
       gate,
+      speed_gate: speedCheck.text,
+      speed_by_batch: speedCheck.by_batch,
+      notes: made.notes,
       registered: false,
       reason: '',
     };
-    if (!passes && !options.force) {
-      report.reason = `not registered: ${gate}; use --force to register anyway`;
+    const refusals = [...(passes ? [] : [gate]), ...(speedCheck.passes ? [] : [speedCheck.text])];
+    if (refusals.length > 0 && !options.force) {
+      report.reason = `not registered: ${refusals.join('; ')}; use --force to register anyway`;
       return report;
     }
     const pushed = await registry.models.push(candidatePath, {
@@ -314,7 +302,10 @@ export async function optimizeVersion(
     report.version = pushed.version;
     report.candidate.version = pushed.version;
     report.registered = true;
-    report.reason = passes ? `registered: ${gate}` : `registered with --force although ${gate}`;
+    report.reason =
+      refusals.length === 0
+        ? `registered: ${gate}; ${speedCheck.text}`
+        : `registered with --force although ${refusals.join('; ')}`;
     await registry.artifacts.attach(
       parent.name,
       pushed.version,
