@@ -110,7 +110,23 @@ test('reference set, feedback from CSV, log export, monitor show, alerts', async
   );
   const csv = tend('log', 'export', 'digits', '--format', 'csv');
   assert.equal(csv.stdout.trim().split('\n').length, 3, csv.stdout.slice(0, 500));
-  assert.match(tend('log', 'export', 'digits', '--format', 'xml').stderr, /must be csv or jsonl/);
+  assert.match(tend('log', 'export', 'digits', '--format', 'xml').stderr, /must be csv, jsonl or ndjson/);
+  const bulk = tend('log', 'export', 'digits', '--format', 'ndjson', '--bulk-index', 'tend-digits');
+  assert.equal(bulk.status, 0, bulk.stderr);
+  assert.deepEqual(
+    bulk.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Object.keys(JSON.parse(l) as object)[0]),
+    ['index', '@timestamp', 'index', '@timestamp'],
+  );
+  const badIndex = tend('log', 'export', 'digits', '--format', 'ndjson', '--bulk-index', 'Bad Name');
+  assert.equal(badIndex.status, 1);
+  assert.match(badIndex.stderr, /not an Elasticsearch index name/);
+  assert.match(
+    tend('log', 'export', 'digits', '--format', 'csv', '--bulk-index', 'x').stderr,
+    /--bulk-index goes with --format ndjson/,
+  );
 
   const view = json('monitor', 'show', 'digits');
   assert.equal(view['predictions'], 2);

@@ -193,9 +193,14 @@ export function buildProgram(): Command {
   const log = program.command('log').description('the prediction log');
   log
     .command('export')
-    .description('write logged predictions (with their ground truth) as CSV or JSON lines')
+    .description('write logged predictions (with their ground truth) as CSV, JSON lines or NDJSON')
     .argument('<ref>', 'NAME or NAME@VERSION')
-    .option('--format <format>', 'csv or jsonl', 'csv')
+    .option(
+      '--format <format>',
+      'csv, jsonl or ndjson (JSON lines with @timestamp, for Elasticsearch)',
+      'csv',
+    )
+    .option('--bulk-index <name>', 'ndjson: put each row behind an index action line (a body for POST _bulk)')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--since <date>', 'only predictions from this date on')
     .option('--home <dir>', 'registry home')

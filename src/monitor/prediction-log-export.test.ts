@@ -152,6 +152,38 @@ test('JSON lines export: one object per row, arrays whole, features by name when
   );
 });
 
+test('NDJSON export: the JSON lines with @timestamp first, or a _bulk body with --bulk-index', async (t) => {
+  const { log } = openTestLog(t);
+  const t0 = Math.floor(Date.now() / 1000) * 1000;
+  log.record(predictionRow({ requestId: 'a', timeMs: t0 }));
+  log.record(predictionRow({ requestId: 'b', timeMs: t0 + 1 }));
+  await log.flush();
+  const jsonl = collect((write) => log.export({ model: 'iris' }, 'jsonl', write))
+    .text.trimEnd()
+    .split('\n');
+  const plain = collect((write) => log.export({ model: 'iris' }, 'ndjson', write));
+  assert.equal(plain.rows, 2);
+  const docs = plain.text.trimEnd().split('\n');
+  assert.equal(docs.length, 2);
+  docs.forEach((line, i) => {
+    const doc = JSON.parse(line) as Record<string, unknown>;
+    assert.equal(Object.keys(doc)[0], '@timestamp');
+    assert.equal(doc['@timestamp'], doc['time']);
+    const { '@timestamp': _stamp, ...rest } = doc;
+    assert.deepEqual(rest, JSON.parse(jsonl[i] as string));
+  });
+  const bulk = collect((write) =>
+    log.export({ model: 'iris' }, 'ndjson', write, undefined, undefined, { bulkIndex: 'tend-preds' }),
+  );
+  const lines = bulk.text.trimEnd().split('\n');
+  assert.equal(bulk.rows, 2);
+  assert.deepEqual(
+    lines.map((l) => Object.keys(JSON.parse(l) as object)[0]),
+    ['index', '@timestamp', 'index', '@timestamp'],
+  );
+  assert.deepEqual(JSON.parse(lines[0] as string), { index: { _index: 'tend-preds' } });
+});
+
 test('exports page through many rows with equal timestamps without losing or repeating any', async (t) => {
   const { log, path } = openTestLog(t);
   const t0 = Date.now();

@@ -1,17 +1,23 @@
 /**
  * `tend log export`: logged rows as CSV (one column per feature and per class score, for spreadsheets
- * and pandas) or JSON lines (one object per row, arrays kept whole). Times are ISO 8601 (UTC).
+ * and pandas), JSON lines (one object per row, arrays kept whole), or NDJSON for Elasticsearch (the
+ * JSON lines with an `@timestamp`, optionally each behind a `_bulk` action line). Times are ISO 8601
+ * (UTC).
  */
 import { csvField } from '../core/csv.js';
 import { COL, summaryOf, type LoggedRow } from './prediction-log-columns.js';
 
-export type ExportFormat = 'csv' | 'jsonl';
+export type ExportFormat = 'csv' | 'jsonl' | 'ndjson';
+
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl', 'ndjson'];
 
 export interface ExportNames {
   /** Column names of the features (default feature_0, feature_1, ...). */
   featureNames?: readonly string[];
   /** Class names: scores become p_<name> and classes are written by name (default p_0, ... and indices). */
   classNames?: readonly string[];
+  /** ndjson: put each document behind `{"index":{"_index":NAME}}`, a body for Elasticsearch's `_bulk`. */
+  bulkIndex?: string;
 }
 
 export interface ExportShape {
@@ -152,10 +158,11 @@ function jsonFeatures(values: Float32Array, featureNames: readonly string[] | un
   return `{${fields.join(',')}}`;
 }
 
-function jsonLine({ raw, features, probabilities }: LoggedRow, names: ExportNames): string {
+function jsonLine({ raw, features, probabilities }: LoggedRow, names: ExportNames, ecsTime = false): string {
   const plain = (key: string, value: unknown): string =>
     `${JSON.stringify(key)}:${JSON.stringify(value ?? null)}`;
   return `{${[
+    ...(ecsTime ? [plain('@timestamp', isoTime(raw[COL.timeMs]))] : []),
     plain('request_id', raw[COL.requestId]),
     plain('row', raw[COL.row]),
     plain('model', raw[COL.model]),
@@ -194,6 +201,14 @@ export function* exportChunks(
     if (header !== '') yield { text: header, rows: 0 };
     return;
   }
+  const ndjson = format === 'ndjson';
+  const action =
+    ndjson && names.bulkIndex !== undefined
+      ? `${JSON.stringify({ index: { _index: names.bulkIndex } })}\n`
+      : '';
   for (const page of pages())
-    yield { text: page.map((row) => `${jsonLine(row, names)}\n`).join(''), rows: page.length };
+    yield {
+      text: page.map((row) => `${action}${jsonLine(row, names, ndjson)}\n`).join(''),
+      rows: page.length,
+    };
 }

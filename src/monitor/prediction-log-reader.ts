@@ -14,7 +14,12 @@ import {
   type LoggedRow,
   type RawRow,
 } from './prediction-log-columns.js';
-import { exportChunks, type ExportFormat, type ExportNames } from './prediction-log-export.js';
+import {
+  EXPORT_FORMATS,
+  exportChunks,
+  type ExportFormat,
+  type ExportNames,
+} from './prediction-log-export.js';
 import type { FeatureSummary, LogQuery, WindowQuery, WindowRows } from './prediction-log-types.js';
 import { NO_CLASS } from './prediction-log-types.js';
 
@@ -137,8 +142,8 @@ export class PredictionLogReader {
     names: ExportNames = {},
   ): Generator<{ text: string; rows: number }> {
     checkQuery(query);
-    if (format !== 'csv' && format !== 'jsonl')
-      throw errors.invalidArgument(`export format must be csv or jsonl, got '${String(format)}'`);
+    if (!EXPORT_FORMATS.includes(format))
+      throw errors.invalidArgument(`export format must be csv, jsonl or ndjson, got '${String(format)}'`);
     yield* exportChunks(
       format,
       names,

@@ -229,7 +229,7 @@ export class PredictionLog {
   }
 
   /**
-   * Write the committed rows of a query as CSV or JSON lines; returns the number of rows.
+   * Write the committed rows of a query as CSV, JSON lines or NDJSON; returns the number of rows.
    * @example log.export({ model: 'digits' }, 'csv', (chunk) => out.write(chunk), ['pixel_0', 'pixel_1'])
    */
   export(
@@ -238,10 +238,12 @@ export class PredictionLog {
     write: (chunk: string) => void,
     featureNames?: readonly string[],
     classNames?: readonly string[],
+    options: { bulkIndex?: string } = {},
   ): number {
     return this.reader.export(query, format, write, {
       ...(featureNames === undefined ? {} : { featureNames }),
       ...(classNames === undefined ? {} : { classNames }),
+      ...(options.bulkIndex === undefined ? {} : { bulkIndex: options.bulkIndex }),
     });
   }
 

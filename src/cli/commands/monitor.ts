@@ -73,14 +73,24 @@ export async function feedbackCommand(
     process.stdout.write(`… and ${result.rejected.length - 20} more rejected\n`);
 }
 
-/** `tend log export REF --format csv|jsonl [--out FILE]`: the logged predictions of a model (or one version). */
+/**
+ * `tend log export REF --format csv|jsonl|ndjson [--bulk-index NAME] [--out FILE]`: the logged
+ * predictions of a model (or one version).
+ */
 export async function logExportCommand(
   ref: string,
-  opts: { home?: string; format: string; out?: string; since?: string },
+  opts: { home?: string; format: string; out?: string; since?: string; bulkIndex?: string },
 ): Promise<void> {
-  if (opts.format !== 'csv' && opts.format !== 'jsonl')
-    throw errors.invalidArgument(`--format '${opts.format}' must be csv or jsonl`);
+  if (opts.format !== 'csv' && opts.format !== 'jsonl' && opts.format !== 'ndjson')
+    throw errors.invalidArgument(`--format '${opts.format}' must be csv, jsonl or ndjson`);
   const format = opts.format;
+  if (opts.bulkIndex !== undefined && format !== 'ndjson')
+    throw errors.invalidArgument('--bulk-index goes with --format ndjson (an Elasticsearch _bulk body)');
+  // Elasticsearch's index names: lowercase, no \ / * ? " < > | , # or space, not starting with - _ +.
+  if (opts.bulkIndex !== undefined && !/^[a-z0-9][a-z0-9._-]{0,254}$/.test(opts.bulkIndex))
+    throw errors.invalidArgument(
+      `--bulk-index '${opts.bulkIndex}' is not an Elasticsearch index name (lowercase letters, digits, . _ -)`,
+    );
   const { name, version } = parseRef(ref);
   if (version !== undefined && !/^[0-9]+$/.test(version))
     throw errors.invalidArgument(`'${ref}': give a version number (NAME@3) or none for every version`);
@@ -104,6 +114,9 @@ export async function logExportCommand(
       },
       format,
       (chunk) => out.write(chunk),
+      undefined,
+      undefined,
+      opts.bulkIndex !== undefined ? { bulkIndex: opts.bulkIndex } : {},
     );
   });
   if (out !== process.stdout) {
