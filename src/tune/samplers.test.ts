@@ -5,7 +5,7 @@ import { gridOf } from './grid-sampler.js';
 import { MemoryStudyStorage } from './memory-storage.test-helper.js';
 import { observationWeights } from './parzen-estimator.js';
 import { NoPruner } from './pruners.js';
-import { checkParams, parseSpaceText, type SearchSpace } from './space.js';
+import { checkParams, parseSpaceText, type Params, type SearchSpace } from './space.js';
 import { runStudy } from './study-runner.js';
 import { makeSampler } from './choices.js';
 import { gamma, splitTrials } from './tpe-sampler.js';
@@ -21,7 +21,7 @@ nesterov: {type: categorical, choices: [true, false], when: {optimizer: sgd}}
 `);
 
 /** A toy objective over MIXED whose best is lr≈0.01, units=64, sgd with momentum 0.9. */
-function toy(p: Record<string, unknown>): number {
+function toy(p: Params): number {
   const lr = Math.log10(p.lr as number) + 2;
   let v = lr * lr + ((p.units as number) - 64) ** 2 / 1000 + Math.log2(p.layers as number) / 10;
   v += p.optimizer === 'sgd' ? ((p.momentum as number) - 0.9) ** 2 * 10 : 0.5;
@@ -32,7 +32,7 @@ async function study(
   sampler: string,
   seed: number,
   space: SearchSpace,
-  f: (p: Record<string, unknown>) => number,
+  f: (p: Params) => number,
   trials = 40,
 ) {
   return runStudy({

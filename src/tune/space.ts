@@ -72,7 +72,10 @@ function isScalar(value: unknown): value is ParamValue {
   );
 }
 
-/** Read a space from the text of a YAML or JSON file; `source` names it in errors. @throws TendError TEND_INVALID_ARGUMENT */
+/**
+ * Read a space from the text of a YAML or JSON file; `source` names it in errors.
+ * @throws TendError TEND_INVALID_ARGUMENT
+ */
 export function parseSpaceText(text: string, source = 'search space'): SearchSpace {
   let data: unknown;
   try {
