@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errors } from '../../core/errors.js';
 import {
   evaluateModel,
@@ -228,5 +228,6 @@ export async function trainFinalModel(
 ): Promise<void> {
   const trainOptions = trainOptionsOf(options.model, options.table.task, params, options.seed);
   const trained = (await trainWithRuntime(options.table, trainOptions)).model;
+  mkdirSync(dirname(file), { recursive: true });
   await writeFile(file, exportTrainedModel(trained, { 'tend.tune.final': 'true' }));
 }
