@@ -3,7 +3,8 @@
  *
  * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
  * --only a,b (sections: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize,
- * isolation, training, auth, bodies, loadgen, commits), --runs N, --duration SECONDS, --out FILE,
+ * isolation, training, auth, bodies, loadgen, commits, tune), --tune-seeds N (default 30),
+ * --runs N, --duration SECONDS, --out FILE,
  * --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
@@ -56,6 +57,7 @@ import { wrkVersion } from './wrk.js';
 import { runLargeBodies } from './large-bodies.js';
 import { runCommits } from './commits.js';
 import { runLoadgen } from './loadgen.js';
+import { runTuneBench } from './tune.js';
 
 const SECTIONS = [
   'ceiling',
@@ -73,6 +75,7 @@ const SECTIONS = [
   'bodies',
   'commits',
   'loadgen',
+  'tune',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -132,6 +135,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       before: { type: 'string' },
       after: { type: 'string', default: 'HEAD' },
+      'tune-seeds': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -323,6 +327,12 @@ async function main(): Promise<number> {
           }),
       );
     }
+    if (sections.has('tune')) {
+      const seeds = Math.round(positiveNumber(values['tune-seeds'], quick ? 10 : 30, 'tune-seeds'));
+      results.tune = await outcome('tuning: tend TPE vs Optuna on Branin and Hartmann-6', () =>
+        runTuneBench({ seeds, trials: 50, log }),
+      );
+    }
     if (sections.has('commits') && values.before !== undefined) {
       const [before, after] = [values.before, values.after ?? 'HEAD'];
       results.commits = await outcome(`request path: ${before} vs ${after}, interleaved`, () =>
@@ -383,6 +393,7 @@ async function main(): Promise<number> {
     full.largeBodies,
     full.commits,
     full.loadgen,
+    full.tune,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0. So does an
   // INCONCLUSIVE one (its A/A control moved more than the margin): a target not shown to pass is not passed.
