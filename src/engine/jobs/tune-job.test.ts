@@ -263,3 +263,43 @@ test('metrics.json must be a flat object of numbers holding the metric', () => {
   assert.match(String(metricFrom('{', 'acc')), /not JSON/);
   assert.match(String(metricFrom('{"a": {"b": 1}}', 'a')), /numbers only/);
 });
+
+test('--jobs 2 trains trials in worker threads: the same values as one at a time, and pruning still works', async (t) => {
+  const { registry, dir } = await openHome(t);
+  const space = write(
+    dir,
+    'space.yaml',
+    'lr: {type: float, low: 0.0005, high: 0.05, log: true}\nepochs: {type: int, low: 2, high: 6, step: 2}\n',
+  );
+  const base = {
+    space,
+    trials: 4,
+    data: DIGITS,
+    target: 'digit',
+    model: 'mlp',
+    sampler: 'random',
+    pruner: 'none',
+    seed: 2,
+  };
+  const serial = await tuneAndRegister(registry, { ...base, study: 'serial', jobs: 1 });
+  const threaded = await tuneAndRegister(registry, { ...base, study: 'threaded', jobs: 2 });
+  const values = async (study: string) =>
+    (await registry.studies.listTrials(study)).map((x) => [
+      x.number,
+      x.state,
+      x.value,
+      x.intermediate.length,
+    ]);
+  assert.deepEqual(await values('threaded'), await values('serial'));
+  assert.deepEqual(threaded.best, serial.best);
+  const pruned = await tuneAndRegister(registry, {
+    ...base,
+    trials: 8,
+    pruner: 'halving',
+    study: 'threaded-pruned',
+    jobs: 2,
+  });
+  assert.ok(pruned.pruned >= 1, `${pruned.pruned} pruned`);
+  const trials = await registry.studies.listTrials('threaded-pruned');
+  assert.ok(trials.every((x) => x.state === 'complete' || x.state === 'pruned'));
+});

@@ -21,11 +21,13 @@ import {
   type Direction,
   type Objective,
   type SearchSpace,
+  type StudyOutcome,
   type StudyStorage,
   type TrialEnd,
   type TrialView,
 } from '../../tune/index.js';
 import { commandObjective } from './tune-command-objective.js';
+import { threadedTrainerObjective, type ClosableObjective } from './tune-trial-threads.js';
 import {
   checkTrainerMetric,
   checkTrainerSpace,
@@ -125,6 +127,7 @@ interface PreparedObjective {
 
 function prepareObjective(
   options: TuneJobOptions,
+  jobs: number,
   space: SearchSpace,
   trialDir: (n: number) => string,
   seed: number,
@@ -183,8 +186,21 @@ function prepareObjective(
     ...(options.cv !== undefined ? { cv: options.cv } : {}),
     trialDir,
   };
+  // Several trials at once train in worker threads; one at a time trains on this thread (no start-up cost).
+  const objective =
+    jobs > 1
+      ? threadedTrainerObjective({
+          table,
+          model,
+          metric,
+          seed,
+          validation: trainer.validation,
+          ...(options.cv !== undefined ? { cv: options.cv } : {}),
+          trialDir,
+        })
+      : trainerObjective(trainer);
   return {
-    objective: trainerObjective(trainer),
+    objective,
     description: {
       kind: 'trainer',
       model,
@@ -264,7 +280,8 @@ export async function tuneAndRegister(registry: Registry, options: TuneJobOption
   const studyName = options.study ?? defaultStudyName(options);
   const dir = studyDir(registry, studyName);
   const trialDir = (n: number) => join(dir, `trial-${n}`);
-  const prepared = prepareObjective(options, space, trialDir, seed);
+  const jobs = options.jobs ?? availableParallelism();
+  const prepared = prepareObjective(options, jobs, space, trialDir, seed);
   const direction = options.direction ?? (MAXIMIZED.has(prepared.metric) ? 'maximize' : 'minimize');
   await openStudy(registry, studyName, options, {
     direction,
@@ -275,17 +292,23 @@ export async function tuneAndRegister(registry: Registry, options: TuneJobOption
     space,
     objective: prepared.description,
   });
-  const outcome = await runStudy({
-    space,
-    sampler,
-    pruner,
-    direction,
-    trials: options.trials,
-    jobs: options.jobs ?? availableParallelism(),
-    storage: registryStorage(registry, studyName),
-    objective: prepared.objective,
-    ...(options.onTrialEnd ? { onTrialEnd: options.onTrialEnd } : {}),
-  });
+  const close = (prepared.objective as Partial<ClosableObjective>).close;
+  let outcome: StudyOutcome;
+  try {
+    outcome = await runStudy({
+      space,
+      sampler,
+      pruner,
+      direction,
+      trials: options.trials,
+      jobs,
+      storage: registryStorage(registry, studyName),
+      objective: prepared.objective,
+      ...(options.onTrialEnd ? { onTrialEnd: options.onTrialEnd } : {}),
+    });
+  } finally {
+    await close?.();
+  }
   const best = outcome.best;
   let version: number | null = null;
   if (best !== null && options.name !== undefined) {
