@@ -3,7 +3,8 @@
  *
  * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
  * --only a,b (sections: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize,
- * isolation, training, auth, bodies, loadgen, commits, tune), --tune-seeds N (default 30),
+ * isolation, training, auth, bodies, loadgen, commits, tune), --tune-seeds N (default 30; the
+ * pruning figure takes at most 10),
  * --runs N, --duration SECONDS, --out FILE,
  * --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
@@ -330,7 +331,7 @@ async function main(): Promise<number> {
     if (sections.has('tune')) {
       const seeds = Math.round(positiveNumber(values['tune-seeds'], quick ? 10 : 30, 'tune-seeds'));
       results.tune = await outcome('tuning: tend TPE vs Optuna on Branin and Hartmann-6', () =>
-        runTuneBench({ seeds, trials: 50, log }),
+        runTuneBench({ seeds, trials: 50, pruningSeeds: Math.min(seeds, 10), log }),
       );
     }
     if (sections.has('commits') && values.before !== undefined) {

@@ -61,6 +61,20 @@ export function tuneTargets(
       note: '',
     });
   }
+  const pruning = outcome.data.pruning;
+  if (pruning !== undefined) {
+    const saved = 1 - pruning.epochsPruned / pruning.epochsUnpruned;
+    const lossPt = (pruning.bestUnpruned - pruning.bestPruned) * 100;
+    rows.push({
+      name: `Digits MLP study, median pruning: epochs saved (${pruning.seeds} seeds × ${pruning.trials} trials)`,
+      figure: `${pruning.epochsPruned} epochs (median pruner)`,
+      baseline: `${pruning.epochsUnpruned} epochs (no pruning)`,
+      ratio: ratio(pruning.epochsPruned, pruning.epochsUnpruned),
+      target: '≤ 0.70, best within 0.5 pt',
+      verdict: saved >= 0.3 && lossPt <= 0.5 ? 'PASS' : 'FAIL',
+      note: `best accuracy ${(pruning.bestPruned * 100).toFixed(2)}% vs ${(pruning.bestUnpruned * 100).toFixed(2)}%`,
+    });
+  }
   return rows;
 }
 

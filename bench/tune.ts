@@ -4,14 +4,21 @@
  * over the seeds ± its standard error, and the sampler's own time per trial (a study's time less the
  * objective's, median over the seeds). tend runs in this process on an in-memory study storage; Optuna
  * runs in a /usr/bin/python3 child (bench/tune_optuna.py) on its in-memory storage. The functions
- * alternate: tend's samplers, then Optuna's, function by function.
+ * alternate: tend's samplers, then Optuna's, function by function. Then the pruning figure: a
+ * digits-MLP study (tend's trainer, TPE) with the median pruner against the same study without pruning,
+ * epochs trained and best accuracy.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trainerObjective } from '../src/engine/jobs/tune-trainer-objective.js';
+import { readTrainingCsv } from '../src/train/index.js';
 import { BENCHMARK_FUNCTIONS } from '../src/tune/benchmark-functions.js';
 import {
   makePruner,
   makeSampler,
+  parseSpace,
   runStudy,
   type Params,
   type StudyStorage,
@@ -37,15 +44,31 @@ export interface TuneFunctionResult {
   optuna: SamplerFigure[] | { missing: string };
 }
 
+/** A digits-MLP study with the median pruner against the same study without pruning. */
+export interface PruningFigure {
+  seeds: number;
+  trials: number;
+  /** Epochs trained over all trials and seeds. */
+  epochsPruned: number;
+  epochsUnpruned: number;
+  /** Mean best validation accuracy over the seeds. */
+  bestPruned: number;
+  bestUnpruned: number;
+  prunedTrials: number;
+}
+
 export interface TuneBenchResult {
   seeds: number;
   trials: number;
   optunaVersion: string | null;
   functions: TuneFunctionResult[];
+  pruning?: PruningFigure;
 }
 
 export interface TuneBenchOptions {
   seeds: number;
+  /** Seeds of the pruning figure (digits MLP studies, slower than the test functions). */
+  pruningSeeds: number;
   trials: number;
   log: (line: string) => void;
 }
@@ -149,5 +172,65 @@ export async function runTuneBench(options: TuneBenchOptions): Promise<TuneBench
     }
     functions.push({ name, optimum: fn.optimum, tend, optuna });
   }
-  return { seeds: options.seeds, trials: options.trials, optunaVersion: version, functions };
+  options.log(`digits MLP: median pruning vs none, ${options.pruningSeeds} seeds × ${PRUNING_TRIALS} trials`);
+  const pruning = await pruningFigure(options.pruningSeeds);
+  return { seeds: options.seeds, trials: options.trials, optunaVersion: version, functions, pruning };
+}
+
+const PRUNING_TRIALS = 30;
+/** The digits study of the pruning figure: the MLP's step size, width and epochs. */
+const PRUNING_SPACE = parseSpace({
+  lr: { type: 'float', low: 1e-4, high: 0.1, log: true },
+  hidden: { type: 'categorical', choices: [16, 32, 64] },
+  epochs: { type: 'int', low: 10, high: 40, step: 10 },
+});
+
+async function pruningFigure(seeds: number): Promise<PruningFigure> {
+  const text = readFileSync(join(REPO_ROOT, 'assets', 'datasets', 'digits.csv'), 'utf8');
+  const table = readTrainingCsv(text, 'digits.csv', 'digit', 'classification');
+  const scratch = mkdtempSync(join(tmpdir(), 'tend-bench-tune-'));
+  const figure: PruningFigure = {
+    seeds,
+    trials: PRUNING_TRIALS,
+    epochsPruned: 0,
+    epochsUnpruned: 0,
+    bestPruned: 0,
+    bestUnpruned: 0,
+    prunedTrials: 0,
+  };
+  try {
+    for (let seed = 0; seed < seeds; seed++) {
+      for (const pruner of ['median', 'none'] as const) {
+        const outcome = await runStudy({
+          space: PRUNING_SPACE,
+          sampler: makeSampler('tpe', seed),
+          pruner: makePruner(pruner),
+          direction: 'maximize',
+          trials: PRUNING_TRIALS,
+          storage: memoryStorage(),
+          objective: trainerObjective({
+            table,
+            model: 'mlp',
+            metric: 'accuracy',
+            seed,
+            validation: 0.2,
+            trialDir: (n) => join(scratch, `${pruner}-${seed}-${n}`),
+          }),
+        });
+        const epochs = outcome.trials.reduce((sum, t) => sum + t.intermediate.size, 0);
+        const best = (outcome.best?.value ?? Number.NaN) / seeds;
+        if (pruner === 'median') {
+          figure.epochsPruned += epochs;
+          figure.bestPruned += best;
+          figure.prunedTrials += outcome.trials.filter((t) => t.state === 'pruned').length;
+        } else {
+          figure.epochsUnpruned += epochs;
+          figure.bestUnpruned += best;
+        }
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return figure;
 }
