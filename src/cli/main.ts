@@ -381,9 +381,11 @@ export function buildProgram(): Command {
     .description(
       'train a model on a CSV (linear, ridge, logistic, softmax or MLP), register it with its run and its training data as reference',
     )
-    .requiredOption('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
-    .requiredOption('--target <column>', 'the column to predict (class names or numbers)')
-    .requiredOption('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
+    .option('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
+    .option('--target <column>', 'the column to predict (class names or numbers)')
+    .option('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
+    .option('--command <cmd>', 'any training command instead of --model, under the external command contract')
+    .option('--params <json>', '--command: its TEND_PARAMS, a JSON object (default {})')
     .requiredOption('--name <name>', 'the registry model the new version joins')
     .option('--task <task>', 'mlp: classification or regression (default: from the target column)')
     .option('--hidden <sizes>', 'mlp: hidden layer widths, e.g. 64,32 (default 64)')

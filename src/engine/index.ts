@@ -31,6 +31,7 @@ export {
 } from './jobs/training-job.js';
 export { UPDATE_MODES, updateVersion, type UpdateMode } from './jobs/update-job.js';
 export { compareRuns } from './jobs/runs.js';
+export { trainCommandAndRegister, type CommandTrainingOptions } from './jobs/command-training.js';
 export { tuneAndRegister, type TuneJobOptions, type TuneJobResult } from './jobs/tune-job.js';
 export { listStudies, studyReport, type StudyReport } from './jobs/tune-report.js';
 export { PRUNERS, SAMPLERS } from '../tune/index.js';
