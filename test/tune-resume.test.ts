@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { CLI, runCliJson, tempDir } from './helpers.js';
+import { CLI, runCli, runCliJson, tempDir } from './helpers.js';
 
 const TRIALS = 12;
 
@@ -111,4 +111,27 @@ json.dump({"value": (p["x"] - 0.5) ** 2}, open(os.path.join(os.environ["TEND_OUT
     const expected = stale.some((x) => x.number === n) ? [1, 2] : [1];
     assert.ok(expected.includes(count), `trial ${n} started ${count} times`);
   }
+});
+
+test('tend tune refuses bad input with one line and exit 1, before any trial; list and show read studies', () => {
+  const dir = tempDir('tune-cli');
+  const home = join(dir, 'home');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'lr: {type: float, low: 0, high: 0.1, log: true}\n');
+  const r = runCli(['tune', '--command', 'true', '--space', bad, '--trials', '3'], { home });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: .*bad\.yaml: parameter 'lr': a log scale needs low > 0 \(low is 0\)/);
+  const noName = runCli(
+    ['tune', '--data', 'x.csv', '--target', 'y', '--model', 'mlp', '--space', bad, '--trials', '3'],
+    {
+      home,
+    },
+  );
+  assert.equal(noName.status, 1);
+  assert.match(noName.stderr, /--name is required with --model/);
+  assert.deepEqual(runCliJson(['tune', 'list'], { home }), []);
+  const missing = runCli(['tune', 'show', 'nope'], { home });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /study 'nope' not found/);
+  rmSync(dir, { recursive: true, force: true });
 });

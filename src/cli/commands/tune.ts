@@ -51,6 +51,8 @@ export async function tuneCommand(opts: TuneCommandOptions): Promise<void> {
   if (opts.trials === undefined)
     throw errors.invalidArgument('--trials is required: how many trials the study runs');
   const space = opts.space;
+  if (opts.command === undefined && opts.name === undefined)
+    throw errors.invalidArgument('--name is required with --model: the registry model the best trial joins');
   const trials = wholeNumber('--trials', opts.trials, 1) as number;
   if (opts.sampler !== undefined && !(SAMPLERS as readonly string[]).includes(opts.sampler))
     throw errors.invalidArgument(`--sampler '${opts.sampler}' must be one of ${SAMPLERS.join(', ')}`);
