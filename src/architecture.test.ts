@@ -1,7 +1,8 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security, tune} ← engine ← server ← {cli, api}
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security, tune}
+ *        ← engine ← server ← {cli, api}
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
  * never import each other (cli imports server only to start it); server and cli reach the middle row only

@@ -37,7 +37,12 @@ test('tend train --command registers model.onnx with a run holding metrics.json 
   const { registry, command, dir } = await setUp(t);
   const data = join(dir, 'data.csv');
   writeFileSync(data, 'x,y\n1,2\n');
-  const result = await trainCommandAndRegister(registry, { command, name: 'ext', params: { lr: 0.02 }, data });
+  const result = await trainCommandAndRegister(registry, {
+    command,
+    name: 'ext',
+    params: { lr: 0.02 },
+    data,
+  });
   assert.equal(result.version, 1);
   assert.deepEqual(result.metrics, { accuracy: 0.97, data_given: 1 });
   const run = await registry.runs.get(result.run);
