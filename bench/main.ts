@@ -3,7 +3,8 @@
  *
  * Options: --quick (the headline sections with short runs: a regression guard in a few minutes),
  * --only a,b (sections: ceiling, digits, compute, batching, memory, protocols, shadow, logging, optimize,
- * isolation, training, auth, bodies, loadgen, commits, explain), --runs N, --duration SECONDS, --out FILE,
+ * isolation, training, auth, bodies, loadgen, commits, explain, tune), --tune-seeds N (default 30; the
+ * pruning figure takes at most 10), --runs N, --duration SECONDS, --out FILE,
  * --before REF [--after REF] (the commits section: the request path
  * of REF's build vs HEAD's, interleaved; it runs only when --before is given). Partial runs (--quick or
  * --only) write to a temp file unless --out says otherwise, so they never replace the real report.
@@ -57,6 +58,7 @@ import { runLargeBodies } from './large-bodies.js';
 import { runCommits } from './commits.js';
 import { runLoadgen } from './loadgen.js';
 import { runExplain } from './explain.js';
+import { runTuneBench } from './tune.js';
 
 const SECTIONS = [
   'ceiling',
@@ -75,6 +77,7 @@ const SECTIONS = [
   'commits',
   'loadgen',
   'explain',
+  'tune',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -134,6 +137,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       before: { type: 'string' },
       after: { type: 'string', default: 'HEAD' },
+      'tune-seeds': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -335,6 +339,12 @@ async function main(): Promise<number> {
         () => runExplain({ workDir, runs: settings.runs, log }),
       );
     }
+    if (sections.has('tune')) {
+      const seeds = Math.round(positiveNumber(values['tune-seeds'], quick ? 10 : 30, 'tune-seeds'));
+      results.tune = await outcome('tuning: tend TPE vs Optuna on Branin and Hartmann-6', () =>
+        runTuneBench({ seeds, trials: 50, pruningSeeds: Math.min(seeds, 10), log }),
+      );
+    }
     if (sections.has('commits') && values.before !== undefined) {
       const [before, after] = [values.before, values.after ?? 'HEAD'];
       results.commits = await outcome(`request path: ${before} vs ${after}, interleaved`, () =>
@@ -396,6 +406,7 @@ async function main(): Promise<number> {
     full.commits,
     full.loadgen,
     full.explain,
+    full.tune,
   ].some((o) => o !== undefined && 'error' in o);
   // A missed target fails the run like a broken section: a regression must not exit 0. So does an
   // INCONCLUSIVE one (its A/A control moved more than the margin): a target not shown to pass is not passed.

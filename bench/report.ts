@@ -31,6 +31,8 @@ import { optimizeTargets, renderOptimize } from './report-optimize.js';
 import { renderTraining, trainingTargets } from './report-training.js';
 import { explainTargets, renderExplain } from './report-explain.js';
 import type { ExplainBenchResult } from './explain.js';
+import { renderTune, tuneTargets } from './report-tune.js';
+import type { TuneBenchResult } from './tune.js';
 import type { TrainingResult } from './training.js';
 import type { OptimizeSection } from './report-optimize.js';
 import type { ShadowResult } from './shadow.js';
@@ -94,6 +96,7 @@ export interface BenchResults {
   optimize?: Outcome<OptimizeSection>;
   /** Digits MLP epochs/s vs scikit-learn, online-learning samples/s (section 10). */
   training?: Outcome<TrainingResult>;
+  tune?: Outcome<TuneBenchResult>;
   /** Throughput with a bearer token on every request vs no auth (section 11). */
   auth?: Outcome<AuthResult>;
   /** Liveness and memory while large bodies arrive (section 12). */
@@ -237,6 +240,7 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   rows.push(...loggingTargets(results.logging, whyMissing));
   rows.push(...optimizeTargets(results.optimize, whyMissing));
   rows.push(...trainingTargets(results.training, whyMissing));
+  rows.push(...tuneTargets(results.tune, whyMissing));
   rows.push(...authTargets(results.auth, whyMissing));
   rows.push(...largeBodyTargets(results.largeBodies, whyMissing));
   rows.push(...commitsTargets(results.commits, whyMissing));
@@ -507,6 +511,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(...renderCommits(results.commits, whyMissing));
   out.push(...renderLoadgen(results.loadgen, whyMissing));
   out.push(...renderExplain(results.explain, whyMissing));
+  out.push(...renderTune(results.tune, whyMissing));
 
   // The profile notes come from `npm run bench:profile` (its own run, dated inside).
   if (existsSync(PROFILE_NOTES)) out.push(readFileSync(PROFILE_NOTES, 'utf8').trimEnd(), '');

@@ -1,7 +1,7 @@
 /**
  * The dependency rule of the layers (see README "Architecture"), checked rather than remembered:
  *
- *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security, explain}
+ *   core ← onnx ← {registry, runtime, batching, monitor, optimize, train, security, explain, tune}
  *     ← engine ← server ← {cli, api}
  *
  * A module imports only from its own layer or from layers to its left; siblings in the middle row
@@ -44,6 +44,7 @@ const RANK: Record<string, number> = {
   train: 2,
   security: 2,
   explain: 2,
+  tune: 2,
   engine: 3,
   server: 4,
   cli: 5,

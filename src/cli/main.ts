@@ -417,9 +417,11 @@ export function buildProgram(): Command {
     .description(
       'train a model on a CSV (linear, ridge, logistic, softmax or MLP), register it with its run and its training data as reference',
     )
-    .requiredOption('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
-    .requiredOption('--target <column>', 'the column to predict (class names or numbers)')
-    .requiredOption('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
+    .option('--data <csv>', 'training data: a header row, numeric feature columns, the target column')
+    .option('--target <column>', 'the column to predict (class names or numbers)')
+    .option('--model <kind>', 'linear, ridge, logistic, softmax or mlp')
+    .option('--command <cmd>', 'any training command instead of --model, under the external command contract')
+    .option('--params <json>', '--command: its TEND_PARAMS, a JSON object (default {})')
     .requiredOption('--name <name>', 'the registry model the new version joins')
     .option('--task <task>', 'mlp: classification or regression (default: from the target column)')
     .option('--hidden <sizes>', 'mlp: hidden layer widths, e.g. 64,32 (default 64)')
@@ -491,6 +493,55 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'registry home')
     .option('--json', 'print JSON')
     .action(async (ids, opts) => (await import('./commands/train.js')).runsCompareCommand(ids, opts));
+
+  const tune = program
+    .command('tune')
+    .description(
+      'hyperparameter search: a study of trials over a search space (TPE, random or grid), pruning, the best model registered',
+    )
+    .option('--data <csv>', "training data for tend's trainers (TEND_DATA for --command)")
+    .option('--target <column>', 'the column to predict (TEND_TARGET for --command)')
+    .option('--model <kind>', 'the trainer: linear, ridge, logistic, softmax or mlp')
+    .option(
+      '--command <cmd>',
+      'any training command instead, under the external command contract (see README)',
+    )
+    .option('--space <file>', 'the search space (YAML or JSON)')
+    .option('--trials <n>', 'trials in the study (trials of earlier runs count on --resume)')
+    .option('--sampler <name>', 'tpe (multivariate, default), random, grid or tpe-univariate')
+    .option('--pruner <name>', 'median (default), halving or none')
+    .option(
+      '--metric <name>',
+      'what a trial scores: accuracy, f1_macro, log_loss, rmse, mae, r2, or a metrics.json key',
+    )
+    .option('--direction <dir>', 'minimize or maximize (default: from the metric)')
+    .option('--cv <k>', 'score by k-fold cross-validation')
+    .option('--validation <fraction>', 'score on this held-out share of the rows (default 0.2)')
+    .option('--jobs <n>', 'trials at once (default: the number of cores)')
+    .option('--seed <n>', 'seed of the sampler, the split and the trainers (default 0)')
+    .option('--study <name>', 'the study name (default: NAME-yyyymmddhhmmss)')
+    .option('--resume', 'continue the study named by --study (after a crash, or with more --trials)')
+    .option('--name <model>', "register the best trial's model under this name")
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/tune.js')).tuneCommand(opts));
+  tune
+    .command('list')
+    .description('studies, newest first, with their trial counts and best values')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (_opts, cmd: Command) =>
+      (await import('./commands/tune.js')).tuneListCommand(cmd.optsWithGlobals()),
+    );
+  tune
+    .command('show')
+    .description('a study: its best trial, every trial, parameter importances')
+    .argument('<study>', 'the study name')
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (study: string, _opts, cmd: Command) =>
+      (await import('./commands/tune.js')).tuneShowCommand(study, cmd.optsWithGlobals()),
+    );
 
   const token = program
     .command('token')

@@ -40,6 +40,10 @@ export {
 export { UPDATE_MODES, updateVersion, type UpdateMode } from './jobs/update-job.js';
 export { compareRuns } from './jobs/runs.js';
 export { EXPLAIN_METHODS, type ExplainMethod } from './jobs/explain-job.js';
+export { trainCommandAndRegister, type CommandTrainingOptions } from './jobs/command-training.js';
+export { tuneAndRegister, type TuneJobOptions, type TuneJobResult } from './jobs/tune-job.js';
+export { listStudies, studyReport, type StudyReport } from './jobs/tune-report.js';
+export { PRUNERS, SAMPLERS } from '../tune/index.js';
 // access
 export { AccessControl, type AccessOutcome, type Caller } from './access/access-control.js';
 export { generateSigningKeys, signVersion, verifyVersionFile } from './access/model-integrity.js';

@@ -31,6 +31,15 @@ export type {
 } from './deployment-store.js';
 export type { EpochMetrics, NewRun, RunFinish, RunListOptions, RunRecord, RunStatus } from './run-store.js';
 export { compareRunRecords } from './run-comparison.js';
+export type {
+  NewStudy,
+  StudyRecord,
+  StudyStore,
+  StudySummary,
+  StudyTrialRecord,
+  StudyTrialState,
+  TrialFinish,
+} from './study-store.js';
 export type { ComparisonRow, RunComparison } from './run-comparison.js';
 export type { NewToken, TokenRecord } from './token-store.js';
 export type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord } from './audit-store.js';

@@ -10,6 +10,7 @@ import { KyselyDeployments } from './kysely-deployments.js';
 import { KyselyLifecycle } from './kysely-lifecycle.js';
 import { KyselyRuns } from './kysely-runs.js';
 import { KyselyModelStore, type WriteTransaction } from './kysely-store.js';
+import { KyselyStudies } from './kysely-studies.js';
 import { KyselyTokens } from './kysely-tokens.js';
 import type { RegistryStores } from './registry-stores.js';
 import type { RegistryDatabase } from './schema.js';
@@ -42,6 +43,7 @@ export function kyselyRegistryStores(
     runs: new KyselyRuns(db, write),
     tokens: new KyselyTokens(db, write),
     audit: new KyselyAudit(db, write),
+    studies: new KyselyStudies(db, write),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

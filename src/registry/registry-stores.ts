@@ -9,6 +9,7 @@ import type { DeploymentStore } from './deployment-store.js';
 import type { LifecycleStore } from './lifecycle-store.js';
 import type { RunStore } from './run-store.js';
 import type { ModelStore } from './store.js';
+import type { StudyStore } from './study-store.js';
 import type { TokenStore } from './token-store.js';
 
 export interface RegistryStores {
@@ -26,6 +27,8 @@ export interface RegistryStores {
   tokens: TokenStore;
   /** The append-only log of management actions. */
   audit: AuditStore;
+  /** Tuning studies and their trials. */
+  studies: StudyStore;
   /** Close the database under every store (idempotent). */
   close(): Promise<void>;
 }

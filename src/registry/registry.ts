@@ -20,6 +20,7 @@ import { RegistryFiles } from './registry-files.js';
 import { RegistryModels } from './registry-models.js';
 import { RegistryRuns } from './registry-runs.js';
 import type { RegistryStores } from './registry-stores.js';
+import type { StudyStore } from './study-store.js';
 import { RegistryTokens } from './registry-tokens.js';
 import { SealedBlobs } from './sealed-blobs.js';
 import { openSqliteStores } from './sqlite-store.js';
@@ -57,6 +58,8 @@ export class Registry {
   readonly deployments: RegistryDeployments;
   /** Training and update runs. */
   readonly runs: RegistryRuns;
+  /** Tuning studies and their trials (`tend tune`). */
+  readonly studies: StudyStore;
   /** API tokens. */
   readonly tokens: RegistryTokens;
   /** The audit log of management actions. */
@@ -79,6 +82,7 @@ export class Registry {
     this.models = new RegistryModels(stores, sealed, inspect, trail);
     this.deployments = new RegistryDeployments(stores.deployments, trail);
     this.runs = new RegistryRuns(stores.runs, trail.actor);
+    this.studies = stores.studies;
     this.tokens = new RegistryTokens(stores.tokens, trail);
     this.audit = new RegistryAuditLog(stores.audit);
     this.artifacts = new RegistryArtifacts(stores, sealed, trail.actor);

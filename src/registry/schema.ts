@@ -14,6 +14,8 @@ import type { TrainingRunsTable } from './run-schema.js';
 import { runsMigration } from './run-schema.js';
 import type { ApiTokensTable, AuditLogTable } from './security-schema.js';
 import { securityMigration } from './security-schema.js';
+import type { TuneStudiesTable, TuneTrialStepsTable, TuneTrialsTable } from './study-schema.js';
+import { tuneMigration } from './study-schema.js';
 
 export interface ModelsTable {
   name: string;
@@ -80,6 +82,9 @@ export interface RegistryDatabase {
   training_runs: TrainingRunsTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  tune_studies: TuneStudiesTable;
+  tune_trials: TuneTrialsTable;
+  tune_trial_steps: TuneTrialStepsTable;
 }
 
 // Migrations take Kysely<any> by Kysely's design: they run against the schema before it exists.
@@ -156,6 +161,7 @@ export const REGISTRY_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_artifacts': artifactsMigration,
   '0005_runs': runsMigration,
   '0006_security': securityMigration,
+  '0007_tune': tuneMigration,
 };
 
 /** The provider Kysely's Migrator reads the migrations from. */

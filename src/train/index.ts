@@ -9,6 +9,8 @@ export { Random } from './random.js';
 export { digitsCsvPath, trainDigitsModel } from './digits.js';
 export type { DigitsTrainingResult } from './digits.js';
 export type { Task, TrainingTable } from './training-table.js';
+export { labelsOf, selectRows } from './training-table.js';
+export { shuffledSplit, stratifiedSplit } from './split.js';
 export { readTrainingCsv, readUpdateCsv } from './training-csv.js';
 export { TrainedModel } from './trained-model.js';
 export type { ModelKind } from './trained-model.js';

@@ -3,6 +3,7 @@ import { errors } from '../../core/errors.js';
 import {
   MODEL_KINDS,
   trainAndRegister,
+  trainCommandAndRegister,
   UPDATE_MODES,
   updateVersion,
   compareRuns,
@@ -18,9 +19,11 @@ interface CommonOptions {
 }
 
 export interface TrainCommandOptions extends CommonOptions {
-  data: string;
-  target: string;
-  model: string;
+  data?: string;
+  target?: string;
+  model?: string;
+  command?: string;
+  params?: string;
   name: string;
   task?: string;
   hidden?: string;
@@ -83,9 +86,46 @@ function fixed(x: unknown): string {
         : String(x as string | boolean);
 }
 
+/** `tend train --command`: an external training command, its model registered. */
+async function trainExternal(opts: TrainCommandOptions & { command: string }): Promise<void> {
+  if (opts.model !== undefined) throw errors.invalidArgument('give --command or --model, not both');
+  let params: Record<string, unknown> = {};
+  if (opts.params !== undefined) {
+    try {
+      params = JSON.parse(opts.params) as Record<string, unknown>;
+    } catch (err) {
+      throw errors.invalidArgument(`--params is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params))
+      throw errors.invalidArgument('--params must be a JSON object');
+  }
+  const result = await withRegistry(opts.home, (registry) =>
+    trainCommandAndRegister(registry, {
+      command: opts.command,
+      name: opts.name,
+      params,
+      ...(opts.data !== undefined ? { data: opts.data } : {}),
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+      ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
+      actor: actor(),
+    }),
+  );
+  if (opts.json) return printJson(result);
+  process.stdout.write(`${result.name} version ${result.version} registered (run ${result.run})\n`);
+  printTable(
+    ['metric', 'value'],
+    Object.entries(result.metrics).map(([k, v]) => [k, fixed(v)]),
+  );
+}
+
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
+  if (opts.command !== undefined) return trainExternal({ ...opts, command: opts.command });
   const model = oneOf('--model', opts.model, MODEL_KINDS);
-  if (model === undefined) throw errors.invalidArgument('--model is required');
+  if (model === undefined) throw errors.invalidArgument('--model is required (or --command)');
+  if (opts.data === undefined || opts.target === undefined)
+    throw errors.invalidArgument('--data and --target are required with --model');
+  const data = opts.data;
+  const target = opts.target;
   const hidden = list(opts.hidden)?.map(
     (h) =>
       numberFlag(
@@ -115,8 +155,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const progress = !opts.json && isInteractive();
   const result = await withRegistry(opts.home, (registry) =>
     trainAndRegister(registry, {
-      data: opts.data,
-      target: opts.target,
+      data,
+      target,
       model: model as TrainModelKind,
       name: opts.name,
       ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
