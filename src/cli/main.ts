@@ -30,6 +30,12 @@ function percent(value: string): number {
   return n;
 }
 
+function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('tend')
@@ -289,6 +295,34 @@ export function buildProgram(): Command {
     .argument('<ref>', 'a version or alias of the endpoint (2, staging, NAME@2)')
     .requiredOption('--percent <p>', 'share of requests, 0 to 100', percent)
     .option('--reason <text>', 'recorded in the history')
+    .option('--min-requests <n>', 'canary requests before any automatic decision (default 100)', positiveInt)
+    .option(
+      '--max-error-rate-increase <x>',
+      "roll back when the canary's error rate exceeds the champion's by more than this, 0 to 1 (default 0.05)",
+      finiteNumber,
+    )
+    .option(
+      '--max-p99-ratio <x>',
+      "roll back when the canary's p99 latency is over this × the champion's",
+      finiteNumber,
+    )
+    .option(
+      '--promote-after-requests <n>',
+      'promote once the canary answered this many requests within bounds',
+      positiveInt,
+    )
+    .option('--promote-after <duration>', '…and has run this long, e.g. 10m (a plain number is seconds)')
+    .option(
+      '--quality-metric <metric>',
+      'roll back on ground truth: accuracy, f1_macro, roc_auc, mae, rmse, … (needs feedback)',
+    )
+    .option(
+      '--max-quality-drop <x>',
+      'how much worse than the champion on --quality-metric (default 0.02)',
+      finiteNumber,
+    )
+    .option('--min-labelled <n>', 'labelled predictions each side needs first (default 100)', positiveInt)
+    .option('--no-auto-rollback', 'never roll back on its own (promotion rules still apply)')
     .action(async (endpoint, ref, opts) =>
       (await import('./commands/deploy.js')).deployCanaryCommand(endpoint, ref, opts),
     );
