@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { TEND_VERSION } from '../core/version.js';
-import { reportError } from './output.js';
+import { endQuietlyOnBrokenPipe, oneLine, reportError, wantsJson } from './output.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -36,9 +36,18 @@ function finiteNumber(value: string): number {
   return n;
 }
 
-/** Build the program (exported for tests). */
-export function buildProgram(): Command {
+/** Build the program (exported for tests); `json` makes usage errors `{"error","code"}` lines. */
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('tend')
+    .configureOutput({
+      // Commander's usage errors (unknown option, missing argument, …) as one line, like tend's own.
+      outputError: (text, write) =>
+        write(
+          options.json === true
+            ? `${JSON.stringify({ error: oneLine(text).replace(/^error: /, ''), code: 'TEND_INVALID_ARGUMENT' })}\n`
+            : `${oneLine(text)}\n`,
+        ),
+    })
     .description(
       'Deploy, serve and maintain ONNX models: registry, KServe V2 server with dynamic batching, metrics.',
     )
@@ -612,7 +621,9 @@ export function buildProgram(): Command {
 
 /** Run the CLI; resolves when the command is done (a server keeps the process alive). */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  endQuietlyOnBrokenPipe();
+  const json = wantsJson(argv);
+  const program = buildProgram({ json });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -621,6 +632,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 1;
       return;
     }
-    process.exitCode = reportError(err);
+    process.exitCode = reportError(err, json);
   }
 }

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { printJson, printTable } from '../output.js';
-import { actor, parseRef, withRegistry } from './registry.js';
+import { actor, parseRef, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 interface CommonOptions {
   home?: string;
@@ -118,7 +118,7 @@ export async function exportCommand(ref: string, opts: CommonOptions & { out: st
 
 /** `tend import FILE [--as NAME]`: add an exported model, checked file by file. */
 export async function importCommand(file: string, opts: CommonOptions & { as?: string }): Promise<void> {
-  const result = await withRegistry(opts.home, (r) =>
+  const result = await withRegistryCreatingHome(opts.home, (r) =>
     r.archives.import(resolve(file), { actor: actor(), ...(opts.as !== undefined ? { as: opts.as } : {}) }),
   );
   if (opts.json) return printJson(result);

@@ -10,7 +10,7 @@ import {
   type UpdateMode,
 } from '../../engine/index.js';
 import { isInteractive, printJson, printTable } from '../output.js';
-import { actor, parseRef, withRegistry } from './registry.js';
+import { actor, parseRef, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 interface CommonOptions {
   home?: string;
@@ -113,7 +113,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const optimizer = oneOf('--optimizer', opts.optimizer, ['adam', 'sgd'] as const);
   const categorical = list(opts.categorical);
   const progress = !opts.json && isInteractive();
-  const result = await withRegistry(opts.home, (registry) =>
+  const result = await withRegistryCreatingHome(opts.home, (registry) =>
     trainAndRegister(registry, {
       data: opts.data,
       target: opts.target,
@@ -148,7 +148,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       name: result.name,
       version: result.version,
       run: result.run,
-      metrics: result.metrics,
+      metrics: cliMetrics(result.metrics),
       classes: result.classes,
     });
   process.stdout.write(`${result.name} version ${result.version} registered (run ${result.run})\n`);
@@ -211,6 +211,39 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
   );
 }
 
+/** Metrics whose values are yes/no, stored as 1/0 with the numbers: printed as booleans. */
+const BOOLEAN_METRICS = new Set(['converged']);
+
+/** Metrics as the CLI prints them: yes/no metrics as booleans. */
+export function cliMetrics(metrics: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(metrics).map(([k, v]) => [
+      k,
+      BOOLEAN_METRICS.has(k) && typeof v === 'number' ? v !== 0 : v,
+    ]),
+  );
+}
+
+/**
+ * A run as the CLI prints it with --json: the key names of `push` and `train --json` (`run`, `name`,
+ * `version` for the version it produced); the HTTP API keeps the stored names.
+ */
+export function runJson(record: {
+  run_id: string;
+  model_name: string;
+  produced_version: number | null;
+  metrics: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { run_id, model_name, produced_version, metrics, ...rest } = record;
+  return {
+    run: run_id,
+    name: model_name,
+    version: produced_version,
+    ...rest,
+    metrics: cliMetrics(metrics),
+  };
+}
+
 export async function runsListCommand(
   opts: CommonOptions & { model?: string; limit?: string },
 ): Promise<void> {
@@ -221,7 +254,7 @@ export async function runsListCommand(
       ...(limit !== undefined ? { limit } : {}),
     }),
   );
-  if (opts.json) return printJson({ runs });
+  if (opts.json) return printJson({ runs: runs.map(runJson) });
   if (runs.length === 0) {
     process.stdout.write(
       'no runs yet: `tend train --data FILE.csv --target COLUMN --model KIND --name NAME`\n',
@@ -245,7 +278,7 @@ export async function runsListCommand(
 
 export async function runsShowCommand(runId: string, opts: CommonOptions): Promise<void> {
   const run = await withRegistry(opts.home, (registry) => registry.runs.get(runId));
-  if (opts.json) return printJson(run);
+  if (opts.json) return printJson(runJson(run));
   printTable(
     ['field', 'value'],
     [
