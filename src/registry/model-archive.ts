@@ -1,23 +1,28 @@
 /**
  * Model archives: one ustar file with `manifest.json` first (the model, its versions with their
- * metadata and lineage, aliases and alias history), then `models/<sha256>.onnx` once per content.
+ * metadata and lineage, aliases and alias history, the files attached to versions — reference data,
+ * optimization reports, signatures — and the model's training runs), then `models/<sha256>.onnx`
+ * and `artifacts/<sha256>` once per content.
  * `tar tf` lists it; `tend import` checks every file against the manifest before writing anything.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errors, isTendError, FIX_IN_MESSAGE } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
 import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
 import type { SealedBlobs } from './sealed-blobs.js';
+import type { ArtifactRecord } from './artifact-store.js';
 import type { ImportedVersion, ModelSnapshot } from './lifecycle-store.js';
+import type { RunRecord } from './run-store.js';
 import type { RegistryStores } from './registry-stores.js';
 import { assertModelName, isValidModelName } from './names.js';
 import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
 import {
+  artifactEntryName,
   entryName,
   FORMAT,
   HINT_AS,
@@ -39,6 +44,10 @@ export interface ExportResult {
   versions: number;
   /** Model files in the archive (versions with the same content share one). */
   files: number;
+  /** Files attached to versions (reference data, reports, signatures). */
+  artifacts: number;
+  /** Training and update runs of the model. */
+  runs: number;
   size_bytes: number;
 }
 
@@ -55,12 +64,14 @@ export interface ImportResult {
   original_name: string;
   versions: number[];
   aliases: Record<string, number>;
-  /** Model files written to the registry (the others were already stored). */
+  artifacts: number;
+  runs: number;
+  /** Model and artifact files written to the registry (the others were already stored). */
   files_written: number;
 }
 
 export interface ArchiveDeps {
-  stores: Pick<RegistryStores, 'models' | 'lifecycle'>;
+  stores: Pick<RegistryStores, 'models' | 'lifecycle' | 'artifacts' | 'runs'>;
   blobs: BlobStore;
   /**
    * Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when
@@ -74,7 +85,11 @@ export interface ImportDeps extends ArchiveDeps {
   actor: string;
 }
 
-function manifestOf(snapshot: ModelSnapshot): ModelArchiveManifest {
+function manifestOf(
+  snapshot: ModelSnapshot,
+  artifacts: readonly ArtifactRecord[],
+  runs: readonly RunRecord[],
+): ModelArchiveManifest {
   return {
     format: FORMAT,
     format_version: 1,
@@ -106,7 +121,26 @@ function manifestOf(snapshot: ModelSnapshot): ModelArchiveManifest {
     })),
     aliases: snapshot.aliases,
     alias_history: snapshot.alias_history,
+    artifacts: artifacts.map(({ name: _name, ...a }) => ({ ...a, file: artifactEntryName(a.sha256) })),
+    runs: runs.map(({ model_name: _model, ...r }) => r),
   };
+}
+
+/** A stored file's plain bytes, checked against its sha256 (decrypted when sealed). */
+async function storedBytes(deps: ArchiveDeps, sha256: string, what: string): Promise<Buffer> {
+  if (deps.sealed !== undefined) {
+    const opened = await deps.sealed.read(sha256, what);
+    if (!opened.matches)
+      throw errors.internal(`${what} no longer matches its sha256; the registry needs repair`);
+    return opened.plain;
+  }
+  const path = deps.blobs.pathFor(sha256);
+  const bytes = await readFile(path).catch(() => {
+    throw errors.internal(`${what} is missing (${path}); the registry needs repair`);
+  });
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256)
+    throw errors.internal(`${what} no longer matches its sha256 (${path}); the registry needs repair`);
+  return bytes;
 }
 
 /** Chunks of a file, hashed on the way; `digest()` after the last chunk. */
@@ -135,7 +169,9 @@ export async function exportModelArchive(
 ): Promise<ExportResult> {
   const file = resolve(outFile);
   const snapshot = await deps.stores.lifecycle.snapshotModel(name);
-  const manifest = manifestOf(snapshot);
+  const artifacts = await deps.stores.artifacts.listArtifacts(name);
+  const runs = await deps.stores.runs.listRuns({ model: name });
+  const manifest = manifestOf(snapshot, artifacts, runs);
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let out;
   try {
@@ -179,6 +215,13 @@ export async function exportModelArchive(
         );
       }
     }
+    const attached = new Set<string>();
+    for (const a of artifacts) {
+      if (attached.has(a.sha256)) continue;
+      attached.add(a.sha256);
+      const what = `the ${a.kind} file of ${name} version ${a.version}`;
+      await tar.addBuffer(artifactEntryName(a.sha256), await storedBytes(deps, a.sha256, what), mtime);
+    }
     await tar.finish();
     await out.sync();
     await out.close();
@@ -189,7 +232,15 @@ export async function exportModelArchive(
     }
     done = true;
     const { size } = await stat(file);
-    return { name, file, versions: snapshot.versions.length, files: written.size, size_bytes: size };
+    return {
+      name,
+      file,
+      versions: snapshot.versions.length,
+      files: written.size,
+      artifacts: artifacts.length,
+      runs: runs.length,
+      size_bytes: size,
+    };
   } finally {
     if (!done) {
       await out.close().catch(() => undefined);
@@ -254,10 +305,21 @@ export async function importModelArchive(
     }
   }
 
+  const attached = new Map(manifest.artifacts.map((a) => [a.sha256, a]));
+  for (const [sha256, a] of attached) {
+    const actual = await hashEntry(file, entries.get(a.file) as TarEntry);
+    if (actual !== sha256) {
+      throw errors.invalidArchive(
+        `${a.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
+        { hint: HINT_COPY_AGAIN },
+      );
+    }
+  }
+
   const leases: string[] = [];
   try {
     // Leased before they are written, so a garbage collection meanwhile keeps them (see blob-gc.ts).
-    for (const sha256 of files.keys())
+    for (const sha256 of new Set([...files.keys(), ...attached.keys()]))
       leases.push(await deps.stores.lifecycle.leaseBlob(sha256, IMPORT_LEASE_MS));
     let written = 0;
     const read = new Map<string, ReturnType<typeof inspectModelFile>>();
@@ -296,6 +358,23 @@ export async function importModelArchive(
         );
       }
     }
+    for (const [sha256, a] of attached) {
+      const entry = entries.get(a.file) as TarEntry;
+      const changed = `${file} changed while it was being imported; import it again`;
+      let stored;
+      if (deps.sealed !== undefined) {
+        // Sealed when the registry seals (artifacts are read back through the same path).
+        stored = await deps.sealed.putBytes(await readTarEntryBuffer(file, entry));
+        if (stored.sha256 !== sha256) throw errors.conflict(changed);
+      } else {
+        stored = await deps.blobs.putFrom(
+          () => readTarEntry(file, entry),
+          { sha256, size_bytes: a.size_bytes },
+          changed,
+        );
+      }
+      if (stored.created) written++;
+    }
     const versions: ImportedVersion[] = manifest.versions.map((v) => {
       const {
         signature,
@@ -330,6 +409,8 @@ export async function importModelArchive(
         versions,
         aliases: manifest.aliases,
         alias_history: manifest.alias_history,
+        artifacts: manifest.artifacts.map(({ file: _file, ...a }) => a),
+        runs: manifest.runs,
         actor: options.actor ?? deps.actor,
       });
     } catch (err) {
@@ -342,6 +423,8 @@ export async function importModelArchive(
       original_name: manifest.model.name,
       versions: versions.map((v) => v.version).sort((a, b) => a - b),
       aliases: model.aliases,
+      artifacts: manifest.artifacts.length,
+      runs: manifest.runs.length,
       files_written: written,
     };
   } finally {

@@ -100,7 +100,10 @@ export async function gcCommand(opts: CommonOptions & { dryRun?: boolean }): Pro
     process.stdout.write('run `tend gc` without --dry-run to remove them\n');
 }
 
-/** `tend export NAME --out FILE`: one tar archive with the model, its versions and aliases. */
+/**
+ * `tend export NAME --out FILE`: one tar archive with the model, its versions and aliases, the files
+ * attached to them and its runs.
+ */
 export async function exportCommand(ref: string, opts: CommonOptions & { out: string }): Promise<void> {
   const { name, version } = parseRef(ref);
   if (version !== undefined) {
@@ -111,7 +114,7 @@ export async function exportCommand(ref: string, opts: CommonOptions & { out: st
   const result = await withRegistry(opts.home, (r) => r.archives.export(name, resolve(opts.out)));
   if (opts.json) return printJson(result);
   process.stdout.write(
-    `exported ${result.name} (${result.versions} version(s), ${result.files} model file(s), ${formatBytes(result.size_bytes)}) to ${result.file}\n` +
+    `exported ${result.name} (${result.versions} version(s), ${result.files} model file(s), ${result.artifacts} attached file(s), ${result.runs} run(s), ${formatBytes(result.size_bytes)}) to ${result.file}\n` +
       `list it with \`tar tf ${result.file}\`; import it elsewhere with \`tend import ${result.file}\`\n`,
   );
 }
@@ -128,7 +131,7 @@ export async function importCommand(file: string, opts: CommonOptions & { as?: s
       .map(([a, v]) => `${a}→${v}`)
       .join(', ') || '(none)';
   process.stdout.write(
-    `imported ${result.original_name}${renamed}: versions ${result.versions.join(', ')}; aliases ${aliases}\n` +
+    `imported ${result.original_name}${renamed}: versions ${result.versions.join(', ')}; aliases ${aliases}; ${result.artifacts} attached file(s), ${result.runs} run(s)\n` +
       `see it with \`tend models show ${result.name}\`\n`,
   );
 }
