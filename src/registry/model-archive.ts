@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errors, isTendError, FIX_IN_MESSAGE } from '../core/errors.js';
 import { TEND_VERSION } from '../core/version.js';
@@ -21,12 +21,12 @@ import type { RegistryStores } from './registry-stores.js';
 import { assertModelName, isValidModelName } from './names.js';
 import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
+import { addAttachedFiles, checkEntryHashes, storeAttachedFiles } from './archive-attachments.js';
 import {
   artifactEntryName,
   entryName,
   FORMAT,
   HINT_AS,
-  HINT_COPY_AGAIN,
   invalidArchive,
   MANIFEST_FILE,
   readArchive,
@@ -126,23 +126,6 @@ function manifestOf(
   };
 }
 
-/** A stored file's plain bytes, checked against its sha256 (decrypted when sealed). */
-async function storedBytes(deps: ArchiveDeps, sha256: string, what: string): Promise<Buffer> {
-  if (deps.sealed !== undefined) {
-    const opened = await deps.sealed.read(sha256, what);
-    if (!opened.matches)
-      throw errors.internal(`${what} no longer matches its sha256; the registry needs repair`);
-    return opened.plain;
-  }
-  const path = deps.blobs.pathFor(sha256);
-  const bytes = await readFile(path).catch(() => {
-    throw errors.internal(`${what} is missing (${path}); the registry needs repair`);
-  });
-  if (createHash('sha256').update(bytes).digest('hex') !== sha256)
-    throw errors.internal(`${what} no longer matches its sha256 (${path}); the registry needs repair`);
-  return bytes;
-}
-
 /** Chunks of a file, hashed on the way; `digest()` after the last chunk. */
 function hashing(source: AsyncIterable<unknown>) {
   const hash = createHash('sha256');
@@ -215,13 +198,7 @@ export async function exportModelArchive(
         );
       }
     }
-    const attached = new Set<string>();
-    for (const a of artifacts) {
-      if (attached.has(a.sha256)) continue;
-      attached.add(a.sha256);
-      const what = `the ${a.kind} file of ${name} version ${a.version}`;
-      await tar.addBuffer(artifactEntryName(a.sha256), await storedBytes(deps, a.sha256, what), mtime);
-    }
+    await addAttachedFiles(tar, deps, name, artifacts, mtime);
     await tar.finish();
     await out.sync();
     await out.close();
@@ -247,12 +224,6 @@ export async function exportModelArchive(
       await unlink(temp).catch(() => undefined);
     }
   }
-}
-
-async function hashEntry(file: string, entry: TarEntry): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of readTarEntry(file, entry)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
@@ -294,27 +265,8 @@ export async function importModelArchive(
     );
 
   const files = new Map(manifest.versions.map((v) => [v.sha256, v]));
-  for (const [sha256, v] of files) {
-    const entry = entries.get(v.file) as TarEntry;
-    const actual = await hashEntry(file, entry);
-    if (actual !== sha256) {
-      throw errors.invalidArchive(
-        `${v.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
-        { hint: HINT_COPY_AGAIN },
-      );
-    }
-  }
-
   const attached = new Map(manifest.artifacts.map((a) => [a.sha256, a]));
-  for (const [sha256, a] of attached) {
-    const actual = await hashEntry(file, entries.get(a.file) as TarEntry);
-    if (actual !== sha256) {
-      throw errors.invalidArchive(
-        `${a.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
-        { hint: HINT_COPY_AGAIN },
-      );
-    }
-  }
+  await checkEntryHashes(file, entries, [...files.values(), ...attached.values()]);
 
   const leases: string[] = [];
   try {
@@ -358,23 +310,7 @@ export async function importModelArchive(
         );
       }
     }
-    for (const [sha256, a] of attached) {
-      const entry = entries.get(a.file) as TarEntry;
-      const changed = `${file} changed while it was being imported; import it again`;
-      let stored;
-      if (deps.sealed !== undefined) {
-        // Sealed when the registry seals (artifacts are read back through the same path).
-        stored = await deps.sealed.putBytes(await readTarEntryBuffer(file, entry));
-        if (stored.sha256 !== sha256) throw errors.conflict(changed);
-      } else {
-        stored = await deps.blobs.putFrom(
-          () => readTarEntry(file, entry),
-          { sha256, size_bytes: a.size_bytes },
-          changed,
-        );
-      }
-      if (stored.created) written++;
-    }
+    written += await storeAttachedFiles(deps, file, entries, attached.values());
     const versions: ImportedVersion[] = manifest.versions.map((v) => {
       const {
         signature,
