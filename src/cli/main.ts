@@ -616,6 +616,15 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .option('--concurrency <n>', 'clients sending at once', positiveInt, 4)
     .action(async (opts) => (await import('./commands/demo-traffic.js')).demoTrafficCommand(opts));
 
+  program
+    .command('completion')
+    .description('print a shell completion script, e.g. source <(tend completion bash)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
+
   return program;
 }
 
