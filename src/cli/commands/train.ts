@@ -113,6 +113,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const optimizer = oneOf('--optimizer', opts.optimizer, ['adam', 'sgd'] as const);
   const categorical = list(opts.categorical);
   const progress = !opts.json && isInteractive();
+  const started = Date.now();
   const result = await withRegistryCreatingHome(opts.home, (registry) =>
     trainAndRegister(registry, {
       data: opts.data,
@@ -134,9 +135,10 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       actor: actor(),
       ...(progress
         ? {
+            // The total when it is known (--epochs); solvers that stop on convergence show the elapsed time.
             onEpoch: (e) =>
               process.stderr.write(
-                `\repoch ${e.epoch}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}   `,
+                `\repoch ${e.epoch}${epochs !== undefined ? `/${epochs}` : ''}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}  ${((Date.now() - started) / 1000).toFixed(1)} s   `,
               ),
           }
         : {}),
