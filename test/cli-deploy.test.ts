@@ -146,6 +146,20 @@ test('canary policy flags write the policy keys; a lone version has no champion 
     assert.match(lone.stderr, /^error: 'dm' has no version to serve beside 1: .*push another version/);
     assert.equal(lone.stderr.trim().split('\n').length, 1);
     assert.equal(cli('push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'dm').status, 0);
+    // An experiment over every version still starts: its variants take all the traffic.
+    const fresh2 = tempDir('cli-deploy-experiment');
+    try {
+      for (let i = 0; i < 2; i++)
+        runCli(['push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'ab'], { home: fresh2 });
+      const ab = runCli(['deploy', 'experiment', 'ab', '1=50', '2=50'], { home: fresh2 });
+      assert.equal(ab.status, 0, ab.stderr);
+      assert.match(
+        ab.stdout,
+        /champion: ab@2 \(the highest ready version\) \(answers none while the experiment runs\)/,
+      );
+    } finally {
+      rmSync(fresh2, { recursive: true, force: true });
+    }
     const shadow = cli('deploy', 'shadow', 'dm', '2');
     assert.match(shadow.stdout, /champion: dm@1 \(serving before 2\) 100%, shadow: dm@2/);
     const args = [

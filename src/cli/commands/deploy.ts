@@ -48,6 +48,7 @@ async function currentRoutes(
   registry: Registry,
   endpoint: string,
   candidateRefs: readonly string[],
+  action: 'canary' | 'shadow' | 'experiment',
 ): Promise<StartingRoutes> {
   const record = await registry.deployments.get(endpoint);
   if (record) return { routes: record.routes, revision: record.revision };
@@ -65,7 +66,10 @@ async function currentRoutes(
     .filter((v) => !v.archived)
     .map((v) => v.version)
     .sort((a, b) => b - a);
-  const champion = ready.find((v) => !candidates.has(v));
+  const before = ready.find((v) => !candidates.has(v));
+  // An experiment's variants take every request, so its champion may be one of them; a canary or a
+  // shadow compares with a champion that is not itself.
+  const champion = before ?? (action === 'experiment' ? ready[0] : undefined);
   if (champion === undefined) {
     const named = [...candidates].sort((a, b) => a - b).join(', ');
     throw errors.invalidArgument(
@@ -74,9 +78,11 @@ async function currentRoutes(
     );
   }
   const note =
-    candidates.size > 0
-      ? `${endpoint}@${champion} (serving before ${[...candidates].sort((a, b) => a - b).join(', ')})`
-      : `${endpoint}@${champion} (the highest ready version)`;
+    before === undefined
+      ? `${endpoint}@${champion} (the highest ready version)`
+      : candidates.size > 0
+        ? `${endpoint}@${champion} (serving before ${[...candidates].sort((a, b) => a - b).join(', ')})`
+        : `${endpoint}@${champion} (the highest ready version)`;
   return { routes: { champion: String(champion) }, revision: null, championNote: note };
 }
 
@@ -133,7 +139,7 @@ async function write(
   change: (current: DeploymentRoutesInput) => DeploymentRoutesInput,
 ): Promise<void> {
   const { record, championNote } = await withRegistry(opts.home, async (registry) => {
-    const start = await currentRoutes(registry, endpoint, candidateRefs);
+    const start = await currentRoutes(registry, endpoint, candidateRefs, action);
     const written = await registry.deployments.put(endpoint, change(start.routes), {
       action,
       expectedRevision: start.revision,
