@@ -4,7 +4,7 @@
  * Everything here is stable API; nothing else of the package is.
  *
  * @example
- * import { Registry, Engine } from 'tend';
+ * import { Registry, Engine } from 'tend-ml';
  *
  * const registry = await Registry.open('./.tend');
  * await registry.push('digits_mlp.onnx', { name: 'digits' });

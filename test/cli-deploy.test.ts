@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../src/registry/index.js';
-import { FIXTURE_MODELS, tempDir, runCli, type CliResult } from './helpers.js';
+import {
+  FIXTURE_MODELS,
+  postJson,
+  runCli,
+  seededRandom,
+  startTestServer,
+  tempDir,
+  type CliResult,
+} from './helpers.js';
 
 let home: string;
 
@@ -82,4 +90,110 @@ test('bad arguments exit 1 with one line and change nothing', () => {
     assert.match(r.stderr, message);
   }
   assert.deepEqual(json('deploy', 'status', 'digits')['routes'], before);
+});
+
+test('a first canary without a champion alias compares with the version serving before it', async () => {
+  const fresh = tempDir('cli-deploy-fresh');
+  try {
+    const cli = (...args: string[]) => runCli(args, { home: fresh, env: { TEND_ACTOR: 'tester' } });
+    for (let i = 0; i < 2; i++)
+      assert.equal(cli('push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'dm').status, 0);
+    const canary = cli('deploy', 'canary', 'dm', 'dm@2', '--percent', '10');
+    assert.equal(canary.status, 0, canary.stderr);
+    assert.match(canary.stdout, /champion: dm@1 \(serving before 2\) 90%, canary: dm@2 10%/);
+    const status = JSON.parse(cli('deploy', 'status', 'dm', '--json').stdout) as Record<string, unknown>;
+    assert.deepEqual(status['routes'], { champion: '1', canary: { version: '2', percent: 10 } });
+
+    const srv = await startTestServer({ home: fresh });
+    try {
+      const r = seededRandom(3);
+      const pixels = Array.from({ length: 64 }, () => r());
+      const counts = new Map<string, number>();
+      const n = 3000;
+      for (let start = 0; start < n; start += 100) {
+        const batch = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            postJson(`${srv.url}/v2/models/dm/infer`, {
+              id: `first-canary-${start + i}`,
+              inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }],
+            }),
+          ),
+        );
+        for (const res of batch) {
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          const version = String(res.body['model_version']);
+          counts.set(version, (counts.get(version) ?? 0) + 1);
+        }
+      }
+      assert.deepEqual([...counts.keys()].sort(), ['1', '2'], 'answered by versions 1 and 2 only');
+      const share = (counts.get('2') ?? 0) / n;
+      assert.ok(Math.abs(share - 0.1) <= 0.02, `canary share ${share}`);
+    } finally {
+      await srv.close();
+    }
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+});
+
+test('canary policy flags write the policy keys; a lone version has no champion to compare with', () => {
+  const fresh = tempDir('cli-deploy-policy');
+  try {
+    const cli = (...args: string[]) => runCli(args, { home: fresh, env: { TEND_ACTOR: 'tester' } });
+    assert.equal(cli('push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'dm').status, 0);
+    const lone = cli('deploy', 'canary', 'dm', '1', '--percent', '10');
+    assert.equal(lone.status, 1);
+    assert.match(lone.stderr, /^error: 'dm' has no version to serve beside 1: .*push another version/);
+    assert.equal(lone.stderr.trim().split('\n').length, 1);
+    assert.equal(cli('push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'dm').status, 0);
+    // An experiment over every version still starts: its variants take all the traffic.
+    const fresh2 = tempDir('cli-deploy-experiment');
+    try {
+      for (let i = 0; i < 2; i++)
+        runCli(['push', join(FIXTURE_MODELS, 'digits_mlp.onnx'), '--name', 'ab'], { home: fresh2 });
+      const ab = runCli(['deploy', 'experiment', 'ab', '1=50', '2=50'], { home: fresh2 });
+      assert.equal(ab.status, 0, ab.stderr);
+      assert.match(
+        ab.stdout,
+        /champion: ab@2 \(the highest ready version\) \(answers none while the experiment runs\)/,
+      );
+    } finally {
+      rmSync(fresh2, { recursive: true, force: true });
+    }
+    const shadow = cli('deploy', 'shadow', 'dm', '2');
+    assert.match(shadow.stdout, /champion: dm@1 \(serving before 2\) 100%, shadow: dm@2/);
+    const args = [
+      ...['deploy', 'canary', 'dm', '2', '--percent', '5', '--min-requests', '50'],
+      ...['--max-error-rate-increase', '0.1', '--max-p99-ratio', '2', '--promote-after-requests', '500'],
+      ...['--promote-after', '10m', '--quality-metric', 'accuracy', '--max-quality-drop', '0.01'],
+      ...['--min-labelled', '20', '--no-auto-rollback', '--json'],
+    ];
+    const written = cli(...args);
+    assert.equal(written.status, 0, written.stderr);
+    const routes = (JSON.parse(written.stdout) as { routes: Record<string, unknown> }).routes;
+    assert.deepEqual(routes, {
+      champion: '1',
+      shadow: { version: '2' },
+      canary: {
+        version: '2',
+        percent: 5,
+        policy: {
+          auto_rollback: false,
+          min_requests: 50,
+          max_error_rate_increase: 0.1,
+          max_p99_ratio: 2,
+          promote_after_requests: 500,
+          promote_after_seconds: 600,
+          quality_metric: 'accuracy',
+          max_quality_drop: 0.01,
+          min_labelled: 20,
+        },
+      },
+    });
+    const bad = cli('deploy', 'canary', 'dm', '2', '--percent', '5', '--quality-metric', 'nope');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /quality_metric must be one of accuracy/);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
 });

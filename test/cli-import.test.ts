@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry, TarWriter, listTar, readTarEntryBuffer } from '../src/registry/index.js';
-import { FIXTURE_MODELS, ROOT, tempDir } from './helpers.js';
+import { FIXTURE_MODELS, ROOT, runCli, tempDir } from './helpers.js';
 
 const CLI = join(ROOT, 'src', 'cli', 'bin.ts');
 const DIGITS = join(FIXTURE_MODELS, 'digits_mlp.onnx');
@@ -165,4 +165,34 @@ test('import of an archive whose file is not ONNX keeps the ONNX hint', async ()
     new RegExp(`models/${sha256}\\.onnx in .*junk\\.tar is not a valid ONNX model`),
     true,
   );
+});
+
+test('export → import into a new home keeps the model, its runs, its reference data and its signature', () => {
+  const from = join(work, 'round-from');
+  const to = join(work, 'round-to');
+  const json = (args: string[], home: string): Record<string, unknown> => {
+    const r = tend([...args, '--json'], home);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  };
+  const iris = join(ROOT, 'fixtures', 'train', 'iris.csv');
+  json(['train', '--data', iris, '--target', 'species', '--model', 'softmax', '--name', 'iris'], from);
+  const keys = join(work, 'keys');
+  assert.equal(runCli(['keygen', '--out', keys]).status, 0);
+  json(['sign', 'iris@1', '--key', join(keys, 'tend-signing.key')], from);
+  const archive = join(work, 'iris.tar');
+  const exported = json(['export', 'iris', '--out', archive], from);
+  assert.equal(exported['runs'], 1);
+  assert.equal(exported['artifacts'], 2, 'the reference data set and the signature');
+
+  const imported = json(['import', archive], to);
+  assert.deepEqual([imported['artifacts'], imported['runs']], [2, 1]);
+  const shown = (home: string) => ({ ...json(['models', 'show', 'iris'], home), updated_at: '' });
+  assert.deepEqual(shown(to), shown(from));
+  assert.deepEqual(json(['runs', 'list'], to), json(['runs', 'list'], from));
+  const reference = (home: string) => json(['monitor', 'show', 'iris'], home)['reference'];
+  assert.deepEqual(reference(to), reference(from));
+  assert.equal((reference(to) as { rows: number }).rows, 150);
+  const verified = tend(['verify', 'iris@1', '--keys', keys], to);
+  assert.equal(verified.status, 0, `the signature travelled: ${verified.stdout}${verified.stderr}`);
 });

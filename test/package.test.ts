@@ -1,6 +1,6 @@
 /**
  * The package works when installed: packed, installed into an empty folder (test/installed-package.ts),
- * then used as a user would — `import('tend')` from plain Node, the `tend` bin, and the types from a
+ * then used as a user would — `import('tend-ml')` from plain Node, the `tend` bin, and the types from a
  * TypeScript consumer. Only what package.json exports is reachable.
  */
 import { test } from 'node:test';
@@ -91,13 +91,28 @@ test('the installed package: import, push, infer in process, serve', async (t) =
   });
 });
 
-test('the installed bin runs the CLI from dist', async () => {
+test('the installed bin runs the CLI from dist, through npx too, demo included', async () => {
   const pkg = await installedPackage();
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const { stdout } = await run(join(pkg.dir, 'node_modules', '.bin', 'tend'), ['--version'], {
     cwd: pkg.dir,
   });
   assert.equal(stdout.trim(), version);
+  // The package's name is not its bin's: `npx tend` in the install folder finds this bin, never
+  // the unrelated `tend` of the npm registry (--no-install: nothing is downloaded).
+  const npx = await run('npx', ['--no-install', 'tend', '--version'], { cwd: pkg.dir });
+  assert.equal(npx.stdout.trim(), version);
+  const home = join(pkg.dir, `demo-home-${process.pid}`);
+  try {
+    const demo = await run('npx', ['--no-install', 'tend', 'demo', '--no-serve', '--json', '--home', home], {
+      cwd: pkg.dir,
+      timeout: 300_000,
+    });
+    const out = JSON.parse(demo.stdout) as Record<string, unknown>;
+    assert.equal(out['name'], 'digits', demo.stdout);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('a TypeScript consumer type-checks against the installed declarations', async (t) => {

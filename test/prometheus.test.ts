@@ -41,8 +41,8 @@ function requireTool(path: string): void {
   }
 }
 
-/** Every metric name tend exports, read from the exposition text after one value of each was set. */
-async function exportedMetricNames(): Promise<Set<string>> {
+/** The exposition text with one value of every metric tend exports set. */
+async function fullExposition(): Promise<string> {
   const inference = new InferenceMetrics({ pendingSource: () => [{ model: 'm', version: '1', pending: 1 }] });
   const monitor = new MonitorMetrics(inference.registry);
   const v = inference.forVersion('m', '1');
@@ -61,8 +61,13 @@ async function exportedMetricNames(): Promise<Set<string>> {
   monitor.droppedRows(1);
   monitor.feedbackRows(1);
   monitor.webhookDelivery('w', 'delivered');
+  return inference.render();
+}
+
+/** Every metric name tend exports, read from the exposition text after one value of each was set. */
+async function exportedMetricNames(): Promise<Set<string>> {
   const names = new Set<string>();
-  for (const line of (await inference.render()).split('\n')) {
+  for (const line of (await fullExposition()).split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line);
     if (match?.[1]) names.add(match[1]);
   }
@@ -76,6 +81,22 @@ function metricsIn(expr: string): string[] {
     (m) => m[1] ?? '',
   );
 }
+
+/** promtool check metrics on an exposition: exit 0 and nothing printed (no error, no lint warning). */
+function checkMetrics(text: string): void {
+  requireTool(PROMTOOL);
+  const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(r.status, 0, `promtool check metrics failed:\n${r.stdout}${r.stderr}`);
+  assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'promtool check metrics printed warnings');
+}
+
+test(
+  'promtool check metrics: every metric tend exports, each with a value, passes without a warning',
+  { skip: SKIP },
+  async () => {
+    checkMetrics(await fullExposition());
+  },
+);
 
 describe('deploy/prometheus/alerts.yml', { skip: SKIP }, () => {
   test('promtool check rules accepts it', () => {
@@ -288,6 +309,10 @@ describe('a Prometheus server scraping tend', { skip: SKIP }, () => {
       },
     );
     assert.equal(Number(alert.value), 3, 'the alert value is the number of successful requests tend counted');
+    // The server's own /metrics after traffic, process metrics included, passes promtool's lint.
+    const scraped = await fetch(`${srv.url}/metrics`);
+    assert.equal(scraped.status, 200);
+    checkMetrics(await scraped.text());
 
     const targets = (await (await fetch(`${api}/targets`)).json()) as {
       data: { activeTargets: { labels: Record<string, string>; health: string }[] };

@@ -111,7 +111,13 @@ interface PyReport {
   server_metadata: Message;
   models: Record<
     string,
-    { metadata: Attempt<Message>; ready: Attempt<Message>; raw: Attempt<PyInfer>; typed: Attempt<PyInfer> }
+    {
+      metadata: Attempt<Message>;
+      config: Attempt<Message>;
+      ready: Attempt<Message>;
+      raw: Attempt<PyInfer>;
+      typed: Attempt<PyInfer>;
+    }
   >;
   stream: Attempt<{ error_message: string; id: string; response: PyInfer | null }[]>;
   bad: {
@@ -255,6 +261,17 @@ describe('python grpcio client', () => {
         outputs: http['outputs'],
       });
       assert.deepEqual(ok(got.ready, `${c.model} ready`), { ready: true });
+    }
+  });
+
+  test("the model configuration in Triton's shape equals HTTP's /config", async (t) => {
+    if (skipped(t)) return;
+    for (const c of CASES) {
+      const config = ok(pyModel(c.model).config, `${c.model} config`);
+      const http = await getJson(`${srv.url}/v2/models/${c.model}/config`);
+      assert.equal(http.status, 200);
+      assert.deepEqual(config, http.body, `${c.model}: Python's ModelConfig differs from HTTP's`);
+      assert.equal(config['platform'], 'onnxruntime_onnx');
     }
   });
 

@@ -213,6 +213,7 @@ describe('service calls', () => {
     assert.deepEqual(meta['extensions'], [
       'binary_tensor_data',
       'classification',
+      'model_configuration',
       'model_repository',
       'statistics',
     ]);

@@ -66,6 +66,7 @@ describe('tend train', () => {
     assert.deepEqual(out['classes'], ['setosa', 'versicolor', 'virginica']);
     const metrics = out['metrics'] as Record<string, number>;
     assert.ok((metrics['train_accuracy'] as number) > 0.9, JSON.stringify(metrics));
+    assert.equal(metrics['converged'] as unknown, true, 'yes/no metrics print as booleans');
 
     const registry = await Registry.open(home);
     try {
@@ -93,6 +94,17 @@ describe('tend train', () => {
     } finally {
       await registry.close();
     }
+
+    // `tend infer` shows the class a row is given by its name, as the model stores them.
+    const features = join(work, 'iris-features.csv');
+    const rows = [irisLines[0], irisLines[1], irisLines[irisLines.length - 1]].map((line) =>
+      (line as string).split(',').slice(0, 4).join(','),
+    );
+    writeFileSync(features, `${rows.join('\n')}\n`);
+    const shown = tend(['infer', 'iris', '--data', features], home);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /row 0: .*label=setosa/);
+    assert.match(shown.stdout, /row 1: .*label=virginica/);
   });
 
   test('linear regression on diabetes and an MLP regressor; runs list, show and compare', () => {
@@ -124,14 +136,19 @@ describe('tend train', () => {
     );
     assert.equal(mlp['version'], 2);
     const runs = tendJson(['runs', 'list', '--model', 'diabetes'], home) as {
-      runs: { run_id: string; produced_version: number }[];
+      runs: { run: string; name: string; version: number }[];
     };
     assert.deepEqual(
-      runs.runs.map((r) => r.produced_version),
-      [2, 1],
+      runs.runs.map((r) => [r.run, r.name, r.version]),
+      [
+        [mlp['run'], 'diabetes', 2],
+        [linear['run'], 'diabetes', 1],
+      ],
     );
     const shown = tendJson(['runs', 'show', mlp['run'] as string], home);
     assert.equal(shown['kind'], 'train');
+    assert.equal(shown['run'], mlp['run']);
+    assert.equal(shown['run_id'], undefined, 'the CLI prints `run`, as train --json does');
     const compared = tendJson(['runs', 'compare', linear['run'] as string, mlp['run'] as string], home) as {
       parameters: { key: string; differs: boolean }[];
     };

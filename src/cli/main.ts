@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { TEND_VERSION } from '../core/version.js';
-import { reportError } from './output.js';
+import { endQuietlyOnBrokenPipe, oneLine, reportError, wantsJson } from './output.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -30,9 +30,24 @@ function percent(value: string): number {
   return n;
 }
 
-/** Build the program (exported for tests). */
-export function buildProgram(): Command {
+function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
+/** Build the program (exported for tests); `json` makes usage errors `{"error","code"}` lines. */
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('tend')
+    .configureOutput({
+      // Commander's usage errors (unknown option, missing argument, …) as one line, like tend's own.
+      outputError: (text, write) =>
+        write(
+          options.json === true
+            ? `${JSON.stringify({ error: oneLine(text).replace(/^error: /, ''), code: 'TEND_INVALID_ARGUMENT' })}\n`
+            : `${oneLine(text)}\n`,
+        ),
+    })
     .description(
       'Deploy, serve and maintain ONNX models: registry, KServe V2 server with dynamic batching, metrics.',
     )
@@ -306,6 +321,34 @@ export function buildProgram(): Command {
     .argument('<ref>', 'a version or alias of the endpoint (2, staging, NAME@2)')
     .requiredOption('--percent <p>', 'share of requests, 0 to 100', percent)
     .option('--reason <text>', 'recorded in the history')
+    .option('--min-requests <n>', 'canary requests before any automatic decision (default 100)', positiveInt)
+    .option(
+      '--max-error-rate-increase <x>',
+      "roll back when the canary's error rate exceeds the champion's by more than this, 0 to 1 (default 0.05)",
+      finiteNumber,
+    )
+    .option(
+      '--max-p99-ratio <x>',
+      "roll back when the canary's p99 latency is over this × the champion's",
+      finiteNumber,
+    )
+    .option(
+      '--promote-after-requests <n>',
+      'promote once the canary answered this many requests within bounds',
+      positiveInt,
+    )
+    .option('--promote-after <duration>', '…and has run this long, e.g. 10m (a plain number is seconds)')
+    .option(
+      '--quality-metric <metric>',
+      'roll back on ground truth: accuracy, f1_macro, roc_auc, mae, rmse, … (needs feedback)',
+    )
+    .option(
+      '--max-quality-drop <x>',
+      'how much worse than the champion on --quality-metric (default 0.02)',
+      finiteNumber,
+    )
+    .option('--min-labelled <n>', 'labelled predictions each side needs first (default 100)', positiveInt)
+    .option('--no-auto-rollback', 'never roll back on its own (promotion rules still apply)')
     .action(async (endpoint, ref, opts) =>
       (await import('./commands/deploy.js')).deployCanaryCommand(endpoint, ref, opts),
     );
@@ -660,12 +703,23 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', 'clients sending at once', positiveInt, 4)
     .action(async (opts) => (await import('./commands/demo-traffic.js')).demoTrafficCommand(opts));
 
+  program
+    .command('completion')
+    .description('print a shell completion script, e.g. source <(tend completion bash)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
+
   return program;
 }
 
 /** Run the CLI; resolves when the command is done (a server keeps the process alive). */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  endQuietlyOnBrokenPipe();
+  const json = wantsJson(argv);
+  const program = buildProgram({ json });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -674,6 +728,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 1;
       return;
     }
-    process.exitCode = reportError(err);
+    process.exitCode = reportError(err, json);
   }
 }

@@ -33,11 +33,41 @@ function hintOf(err: TendError): string | undefined {
   return hintFor(err) || undefined;
 }
 
-/** Print an error as one line on stderr and give the exit code: 1 for the user's mistakes, 2 for tend's. */
-export function reportError(err: unknown): number {
+/**
+ * Print an error as one line on stderr — `error: …`, or `{"error","code"}` for `--json` — and give
+ * the exit code: 1 for the user's mistakes, 2 for tend's.
+ */
+export function reportError(err: unknown, json = false): number {
   const e = toTendError(err);
   const hint = isTendError(err) ? hintOf(e) : undefined;
-  process.stderr.write(`error: ${e.message}${hint ? ` — ${hint}` : ''}\n`);
+  const message = oneLine(`${e.message}${hint ? ` — ${hint}` : ''}`);
+  process.stderr.write(
+    json ? `${JSON.stringify({ error: message, code: e.code })}\n` : `error: ${message}\n`,
+  );
   if (!e.isUserError && process.env['TEND_DEBUG'] && e.stack) process.stderr.write(`${e.stack}\n`);
   return e.isUserError ? 1 : 2;
+}
+
+/** Text on one line: a message that spans lines (a wrapped cause, a suggestion) joined with spaces. */
+export function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, ' ');
+}
+
+/** Whether the command line asks for JSON (`--json` before any `--`). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * A reader that closes the pipe early (`tend runs list | head -1`) is not an error: the command ends
+ * quietly with exit 0 instead of an EPIPE stack trace.
+ */
+export function endQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
 }

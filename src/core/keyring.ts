@@ -57,7 +57,7 @@ export function keyringOf(keys: readonly EncryptionKey[]): Keyring {
 
 /**
  * Parse the text form; `source` names it in errors (a path or an environment variable).
- * @example parseKeyring(process.env.TEND_ENCRYPTION_KEYS ?? '', 'TEND_ENCRYPTION_KEYS')
+ * @example parseKeyring(process.env.TEND_ENCRYPTION_KEY ?? '', 'TEND_ENCRYPTION_KEY')
  */
 export function parseKeyring(text: string, source: string): Keyring {
   const keys: EncryptionKey[] = [];
@@ -96,7 +96,7 @@ export function parseKeyring(text: string, source: string): Keyring {
 
 /**
  * The keyring from a key file or from an environment variable's value (exactly one of them).
- * @example loadKeyring({ file: config.encryption.keyFile }) or loadKeyring({ env: process.env.TEND_ENCRYPTION_KEYS })
+ * @example loadKeyring({ file: config.encryption.keyFile }) or loadKeyring({ env: process.env.TEND_ENCRYPTION_KEY })
  */
 export function loadKeyring(from: { file?: string; env?: string; envName?: string }): Keyring {
   const envName = from.envName ?? 'the environment variable';

@@ -125,7 +125,13 @@ export class InferenceMetrics {
         for (const s of shadowSource()) this.inc({ endpoint: s.endpoint }, s.deferred);
       },
     });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'tend_' });
+      // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool
+      // check metrics warns); the same counts by type remain: sum(tend_nodejs_active_handles).
+      for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+        this.registry.removeSingleMetric(`tend_nodejs_${name}`);
+    }
   }
 
   /** Metric children bound to one model version: no label object, hash or lookup on the request path. */

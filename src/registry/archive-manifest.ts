@@ -15,7 +15,43 @@ export const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_MANIFEST_BYTES = 64 << 20;
 
 const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
 const stringMap = z.record(z.string(), z.string());
+const anyMap = z.record(z.string(), z.unknown());
+
+/** A file attached to a version (reference data, optimization report, signature), as exported. */
+const ArtifactEntrySchema = z.object({
+  version: positiveInt,
+  kind: z.string(),
+  file: z.string(),
+  sha256: z.string().regex(SHA256),
+  size_bytes: z.number().int().nonnegative(),
+  media_type: z.string(),
+  meta: anyMap,
+  created_at: z.string(),
+  created_by: z.string(),
+});
+
+/** A training or update run of the model, as exported (its model is the archive's). */
+const RunEntrySchema = z.object({
+  run_id: z.string().min(1),
+  kind: z.string(),
+  status: z.enum(['running', 'finished', 'failed']),
+  parameters: anyMap,
+  epochs: z.array(anyMap),
+  metrics: anyMap,
+  dataset_sha256: z.string().nullable(),
+  dataset_rows: nonNegative.nullable(),
+  dataset_source: z.string(),
+  parent_version: positiveInt.nullable(),
+  produced_version: positiveInt.nullable(),
+  code_version: z.string(),
+  error: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  duration_ms: nonNegative.nullable(),
+  created_by: z.string(),
+});
 
 export const ManifestSchema = z.object({
   format: z.literal(FORMAT),
@@ -59,12 +95,19 @@ export const ManifestSchema = z.object({
       at: z.string(),
     }),
   ),
+  // Absent in archives written before tend carried them: such an archive imports without them.
+  artifacts: z.array(ArtifactEntrySchema).default([]),
+  runs: z.array(RunEntrySchema).default([]),
 });
 
 export type ModelArchiveManifest = z.infer<typeof ManifestSchema>;
 
 export function entryName(sha256: string): string {
   return `models/${sha256}.onnx`;
+}
+
+export function artifactEntryName(sha256: string): string {
+  return `artifacts/${sha256}`;
 }
 
 export const HINT_EXPORT_AGAIN =
@@ -148,6 +191,31 @@ export async function readArchive(
         HINT_COPY_AGAIN,
       );
     }
+  }
+  for (const a of manifest.artifacts) {
+    if (!numbers.has(a.version))
+      throw invalidArchive(
+        file,
+        `the '${a.kind}' artifact of version ${a.version} belongs to no version in the archive`,
+      );
+    if (a.file !== artifactEntryName(a.sha256))
+      throw invalidArchive(
+        file,
+        `the '${a.kind}' artifact of version ${a.version} names file '${a.file}', expected '${artifactEntryName(a.sha256)}'`,
+      );
+    const data = entries.get(a.file);
+    if (data === undefined)
+      throw invalidArchive(
+        file,
+        `${a.file} (the '${a.kind}' artifact of version ${a.version}) is missing`,
+        HINT_COPY_AGAIN,
+      );
+    if (data.size !== a.size_bytes)
+      throw invalidArchive(
+        file,
+        `${a.file} has ${data.size} bytes, the manifest says ${a.size_bytes}`,
+        HINT_COPY_AGAIN,
+      );
   }
   for (const [alias, version] of Object.entries(manifest.aliases)) {
     const target = manifest.versions.find((v) => v.version === version);

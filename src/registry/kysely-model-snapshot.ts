@@ -75,6 +75,12 @@ export function assertModelImport(input: ModelImport): void {
     if (target.archived_at !== null)
       throw errors.invalidArgument(`alias '${alias}' points at archived version ${version}`);
   }
+  for (const a of input.artifacts ?? []) {
+    if (!numbers.has(a.version))
+      throw errors.invalidArgument(
+        `a '${a.kind}' artifact belongs to version ${a.version}, which is not imported`,
+      );
+  }
   if (!Number.isSafeInteger(input.next_version) || input.next_version < 1) {
     throw errors.invalidArgument(
       `next_version must be a positive integer, not ${String(input.next_version)}`,
@@ -204,6 +210,50 @@ export async function insertModelImport(
         updated_at: fromHistory ? last.at : at,
         updated_by: fromHistory ? last.actor : input.actor,
       })
+      .execute();
+  }
+  for (const a of input.artifacts ?? []) {
+    await trx
+      .insertInto('version_artifacts')
+      .values({
+        model_name: name,
+        version: a.version,
+        kind: a.kind,
+        sha256: a.sha256,
+        size_bytes: a.size_bytes,
+        media_type: a.media_type,
+        meta: JSON.stringify(a.meta),
+        created_at: a.created_at,
+        created_by: a.created_by,
+      })
+      .execute();
+  }
+  for (const r of input.runs ?? []) {
+    // Run ids are unique across the registry: importing a copy beside its original (--as) keeps the
+    // original's run, which the copy's versions then name too.
+    await trx
+      .insertInto('training_runs')
+      .values({
+        run_id: r.run_id,
+        model_name: name,
+        kind: r.kind,
+        status: r.status,
+        parameters: JSON.stringify(r.parameters),
+        epochs: JSON.stringify(r.epochs),
+        metrics: JSON.stringify(r.metrics),
+        dataset_sha256: r.dataset_sha256,
+        dataset_rows: r.dataset_rows,
+        dataset_source: r.dataset_source,
+        parent_version: r.parent_version,
+        produced_version: r.produced_version,
+        code_version: r.code_version,
+        error: r.error,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: r.duration_ms,
+        created_by: r.created_by,
+      })
+      .onConflict((oc) => oc.column('run_id').doNothing())
       .execute();
   }
   return readModel(trx, name);

@@ -3,7 +3,9 @@
  * points at a version, snapshot a model for export and write one back on import, and the leases
  * that let garbage collection run while pushes are in flight. Records are snake_case JSON.
  */
+import type { ArtifactRecord } from './artifact-store.js';
 import type { AliasMove, ModelRecord, VersionRecord } from './model-records.js';
+import type { RunRecord } from './run-store.js';
 
 /** A model as it is exported: every row an archive needs, read in one transaction. */
 export interface ModelSnapshot {
@@ -33,9 +35,19 @@ export interface ModelImport {
   versions: ImportedVersion[];
   aliases: Record<string, number>;
   alias_history: AliasMove[];
+  /** Files attached to the versions (their bytes already in the blob store), kept as they were. */
+  artifacts?: ImportedArtifact[];
+  /** The model's training runs; a run id the registry already holds is left as it is. */
+  runs?: ImportedRun[];
   /** Recorded on aliases whose history does not say who set them. */
   actor: string;
 }
+
+/** An artifact written back by an import (of the imported model: no name). */
+export type ImportedArtifact = Omit<ArtifactRecord, 'name'>;
+
+/** A run written back by an import (of the imported model: no model name). */
+export type ImportedRun = Omit<RunRecord, 'model_name'>;
 
 /** What the garbage collector must keep, read under the blob lock. */
 export interface LiveBlobs {

@@ -60,7 +60,7 @@ test('export then import into another registry gives the same model, version for
   const exported = await source.archives.export('digits', file);
   assert.deepEqual(
     { ...exported, size_bytes: 0 },
-    { name: 'digits', file, versions: 4, files: 2, size_bytes: 0 },
+    { name: 'digits', file, versions: 4, files: 2, artifacts: 0, runs: 0, size_bytes: 0 },
   );
 
   const entries = await listTar(file);
@@ -95,6 +95,8 @@ test('export then import into another registry gives the same model, version for
     original_name: 'digits',
     versions: [1, 2, 3, 5],
     aliases: { candidate: 5, champion: 2 },
+    artifacts: 0,
+    runs: 0,
     files_written: 2,
   });
   const [before, after] = [await source.models.get('digits'), await target.models.get('digits')];

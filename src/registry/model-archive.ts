@@ -1,6 +1,8 @@
 /**
  * Model archives: one ustar file with `manifest.json` first (the model, its versions with their
- * metadata and lineage, aliases and alias history), then `models/<sha256>.onnx` once per content.
+ * metadata and lineage, aliases and alias history, the files attached to versions — reference data,
+ * optimization reports, signatures — and the model's training runs), then `models/<sha256>.onnx`
+ * and `artifacts/<sha256>` once per content.
  * `tar tf` lists it; `tend import` checks every file against the manifest before writing anything.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,16 +14,19 @@ import { TEND_VERSION } from '../core/version.js';
 import { inspectModelBytes, type inspectModelFile } from '../onnx/index.js';
 import type { BlobStore } from './blob-store.js';
 import type { SealedBlobs } from './sealed-blobs.js';
+import type { ArtifactRecord } from './artifact-store.js';
 import type { ImportedVersion, ModelSnapshot } from './lifecycle-store.js';
+import type { RunRecord } from './run-store.js';
 import type { RegistryStores } from './registry-stores.js';
 import { assertModelName, isValidModelName } from './names.js';
 import { readTarEntry, readTarEntryBuffer, TarWriter } from './tar.js';
 import type { TarEntry } from './tar.js';
+import { addAttachedFiles, checkEntryHashes, storeAttachedFiles } from './archive-attachments.js';
 import {
+  artifactEntryName,
   entryName,
   FORMAT,
   HINT_AS,
-  HINT_COPY_AGAIN,
   invalidArchive,
   MANIFEST_FILE,
   readArchive,
@@ -39,6 +44,10 @@ export interface ExportResult {
   versions: number;
   /** Model files in the archive (versions with the same content share one). */
   files: number;
+  /** Files attached to versions (reference data, reports, signatures). */
+  artifacts: number;
+  /** Training and update runs of the model. */
+  runs: number;
   size_bytes: number;
 }
 
@@ -55,12 +64,14 @@ export interface ImportResult {
   original_name: string;
   versions: number[];
   aliases: Record<string, number>;
-  /** Model files written to the registry (the others were already stored). */
+  artifacts: number;
+  runs: number;
+  /** Model and artifact files written to the registry (the others were already stored). */
   files_written: number;
 }
 
 export interface ArchiveDeps {
-  stores: Pick<RegistryStores, 'models' | 'lifecycle'>;
+  stores: Pick<RegistryStores, 'models' | 'lifecycle' | 'artifacts' | 'runs'>;
   blobs: BlobStore;
   /**
    * Encryption at rest: archives carry plaintext; sealed files are decrypted on export, sealed on import when
@@ -74,7 +85,11 @@ export interface ImportDeps extends ArchiveDeps {
   actor: string;
 }
 
-function manifestOf(snapshot: ModelSnapshot): ModelArchiveManifest {
+function manifestOf(
+  snapshot: ModelSnapshot,
+  artifacts: readonly ArtifactRecord[],
+  runs: readonly RunRecord[],
+): ModelArchiveManifest {
   return {
     format: FORMAT,
     format_version: 1,
@@ -106,6 +121,8 @@ function manifestOf(snapshot: ModelSnapshot): ModelArchiveManifest {
     })),
     aliases: snapshot.aliases,
     alias_history: snapshot.alias_history,
+    artifacts: artifacts.map(({ name: _name, ...a }) => ({ ...a, file: artifactEntryName(a.sha256) })),
+    runs: runs.map(({ model_name: _model, ...r }) => r),
   };
 }
 
@@ -135,7 +152,9 @@ export async function exportModelArchive(
 ): Promise<ExportResult> {
   const file = resolve(outFile);
   const snapshot = await deps.stores.lifecycle.snapshotModel(name);
-  const manifest = manifestOf(snapshot);
+  const artifacts = await deps.stores.artifacts.listArtifacts(name);
+  const runs = await deps.stores.runs.listRuns({ model: name });
+  const manifest = manifestOf(snapshot, artifacts, runs);
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let out;
   try {
@@ -179,6 +198,7 @@ export async function exportModelArchive(
         );
       }
     }
+    await addAttachedFiles(tar, deps, name, artifacts, mtime);
     await tar.finish();
     await out.sync();
     await out.close();
@@ -189,19 +209,21 @@ export async function exportModelArchive(
     }
     done = true;
     const { size } = await stat(file);
-    return { name, file, versions: snapshot.versions.length, files: written.size, size_bytes: size };
+    return {
+      name,
+      file,
+      versions: snapshot.versions.length,
+      files: written.size,
+      artifacts: artifacts.length,
+      runs: runs.length,
+      size_bytes: size,
+    };
   } finally {
     if (!done) {
       await out.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
     }
   }
-}
-
-async function hashEntry(file: string, entry: TarEntry): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of readTarEntry(file, entry)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
@@ -243,21 +265,13 @@ export async function importModelArchive(
     );
 
   const files = new Map(manifest.versions.map((v) => [v.sha256, v]));
-  for (const [sha256, v] of files) {
-    const entry = entries.get(v.file) as TarEntry;
-    const actual = await hashEntry(file, entry);
-    if (actual !== sha256) {
-      throw errors.invalidArchive(
-        `${v.file} in ${file} does not match its sha256: the manifest expects ${sha256}, the file hashes to ${actual}; nothing was imported`,
-        { hint: HINT_COPY_AGAIN },
-      );
-    }
-  }
+  const attached = new Map(manifest.artifacts.map((a) => [a.sha256, a]));
+  await checkEntryHashes(file, entries, [...files.values(), ...attached.values()]);
 
   const leases: string[] = [];
   try {
     // Leased before they are written, so a garbage collection meanwhile keeps them (see blob-gc.ts).
-    for (const sha256 of files.keys())
+    for (const sha256 of new Set([...files.keys(), ...attached.keys()]))
       leases.push(await deps.stores.lifecycle.leaseBlob(sha256, IMPORT_LEASE_MS));
     let written = 0;
     const read = new Map<string, ReturnType<typeof inspectModelFile>>();
@@ -296,6 +310,7 @@ export async function importModelArchive(
         );
       }
     }
+    written += await storeAttachedFiles(deps, file, entries, attached.values());
     const versions: ImportedVersion[] = manifest.versions.map((v) => {
       const {
         signature,
@@ -330,6 +345,8 @@ export async function importModelArchive(
         versions,
         aliases: manifest.aliases,
         alias_history: manifest.alias_history,
+        artifacts: manifest.artifacts.map(({ file: _file, ...a }) => a),
+        runs: manifest.runs,
         actor: options.actor ?? deps.actor,
       });
     } catch (err) {
@@ -342,6 +359,8 @@ export async function importModelArchive(
       original_name: manifest.model.name,
       versions: versions.map((v) => v.version).sort((a, b) => a - b),
       aliases: model.aliases,
+      artifacts: manifest.artifacts.length,
+      runs: manifest.runs.length,
       files_written: written,
     };
   } finally {

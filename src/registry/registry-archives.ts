@@ -1,4 +1,7 @@
-/** `registry.archives`: a model with its versions, files and alias history as one tar file, out and back in. */
+/**
+ * `registry.archives`: a model with its versions, files, alias history, attached files (reference data,
+ * reports, signatures) and runs as one tar file, out and back in.
+ */
 import type { inspectModelFile } from '../onnx/index.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { BlobStore } from './blob-store.js';
@@ -10,7 +13,7 @@ import type { SealedBlobs } from './sealed-blobs.js';
 /** Model archives (`tend export` / `tend import`). */
 export class RegistryArchives {
   constructor(
-    private readonly stores: Pick<RegistryStores, 'models' | 'lifecycle'>,
+    private readonly stores: Pick<RegistryStores, 'models' | 'lifecycle' | 'artifacts' | 'runs'>,
     private readonly blobs: BlobStore,
     private readonly sealed: SealedBlobs,
     private readonly inspect: typeof inspectModelFile,

@@ -62,12 +62,15 @@ export const HTTP_ACCESS_RULES: readonly HttpAccessRule[] = [
   pub('GET', '/v2/models/:model/versions/:version/ready'),
   pub('GET', '/'),
   pub('GET', '/dashboard/:file'),
+  pub('GET', '/docs'),
   pub('GET', '/docs/openapi.json'),
   // Metadata, statistics, metrics, monitoring, dashboard data
   server('GET', '/v2', 'read'),
   all('GET', '/v2/models', 'read'),
   model('GET', '/v2/models/:model', 'read'),
   model('GET', '/v2/models/:model/versions/:version', 'read'),
+  model('GET', '/v2/models/:model/config', 'read'),
+  model('GET', '/v2/models/:model/versions/:version/config', 'read'),
   all('GET', '/v2/models/stats', 'read'),
   model('GET', '/v2/models/:model/stats', 'read'),
   model('GET', '/v2/models/:model/versions/:version/stats', 'read'),
@@ -116,7 +119,7 @@ const rpc = (
 
 /**
  * Every method of `inference.GRPCInferenceService`. A model field left empty (ModelStatistics with no
- * name) means every model. ModelConfig is not in tend's proto yet; its row is ready for when it is.
+ * name) means every model.
  */
 export const GRPC_ACCESS_RULES: readonly GrpcAccessRule[] = [
   rpc('ServerLive', 'public'),

@@ -50,10 +50,18 @@ def decode_elements(datatype, raw):
 
 
 def to_plain(message):
-    """A message as JSON-ready dicts and lists, every field present (defaults too), names as in the proto."""
+    """A message as JSON-ready dicts and lists, every field present (defaults too) but the unset members of
+    a oneof, names as in the proto, enums by name."""
     out = {}
     for field in message.DESCRIPTOR.fields:
+        oneof = field.containing_oneof
+        if oneof is not None and message.WhichOneof(oneof.name) != field.name:
+            continue
         value = getattr(message, field.name)
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            name = lambda number: field.enum_type.values_by_number[number].name  # noqa: E731
+            out[field.name] = [name(v) for v in value] if field.label == FieldDescriptor.LABEL_REPEATED else name(value)
+            continue
         is_message = field.type == FieldDescriptor.TYPE_MESSAGE
         if is_message and field.message_type.GetOptions().map_entry:
             value_is_message = field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE
@@ -174,6 +182,7 @@ def main():
         name = case["model"]
         result["models"][name] = {
             "metadata": attempt(lambda: to_plain(stub.ModelMetadata(pb2.ModelMetadataRequest(name=name), timeout=TIMEOUT_S))),
+            "config": attempt(lambda: to_plain(stub.ModelConfig(pb2.ModelConfigRequest(name=name), timeout=TIMEOUT_S).config)),
             "ready": attempt(lambda: to_plain(stub.ModelReady(pb2.ModelReadyRequest(name=name, version="1"), timeout=TIMEOUT_S))),
             "raw": attempt(lambda: client.infer(client.infer_request(case, typed=False))),
             "typed": attempt(lambda: client.infer(client.infer_request(case, typed=True))),

@@ -5,7 +5,7 @@ import { resolveServerConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { Engine, readFeatureRows } from '../../engine/index.js';
 import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../server/http/index.js';
-import { resolveHome } from '../home.js';
+import { existingHome, resolveHome } from '../home.js';
 import { printJson } from '../output.js';
 import { parseRef } from './registry.js';
 
@@ -76,12 +76,23 @@ function formatValue(v: unknown): string {
   return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v);
 }
 
-function printOutputs(response: {
-  model_name: string;
-  model_version: string;
-  id: string;
-  outputs: V2Output[];
-}): void {
+const INTEGER_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+
+/** An integer output with one value per row names a class: shown by its name when the model has names. */
+function classNameOf(o: V2Output, perRow: number, value: unknown, classes: readonly string[] | undefined) {
+  if (classes === undefined || perRow !== 1 || !INTEGER_TYPES.has(o.datatype)) return undefined;
+  return typeof value === 'number' ? classes[value] : undefined;
+}
+
+function printOutputs(
+  response: {
+    model_name: string;
+    model_version: string;
+    id: string;
+    outputs: V2Output[];
+  },
+  classes?: readonly string[],
+): void {
   process.stdout.write(`${response.model_name} version ${response.model_version} (id ${response.id})\n`);
   const rows = response.outputs.reduce((n, o) => Math.max(n, o.shape[0] ?? 1), 0);
   for (let r = 0; r < Math.min(rows, 50); r++) {
@@ -89,6 +100,8 @@ function printOutputs(response: {
       const perRow = o.shape.length > 0 && o.shape[0] === rows ? o.data.length / rows : o.data.length;
       const slice =
         o.shape.length > 0 && o.shape[0] === rows ? o.data.slice(r * perRow, (r + 1) * perRow) : o.data;
+      const named = classNameOf(o, perRow, slice[0], classes);
+      if (named !== undefined && slice.length === 1) return `${o.name}=${named}`;
       const shown = slice.slice(0, 10).map(formatValue).join(', ');
       return `${o.name}=${slice.length === 1 ? shown : `[${shown}${slice.length > 10 ? ', …' : ''}]`}`;
     });
@@ -122,10 +135,18 @@ async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
   return answer;
 }
 
-async function inferLocal(ref: string, opts: InferOptions): Promise<unknown> {
+async function inferLocal(
+  ref: string,
+  opts: InferOptions,
+): Promise<{ response: unknown; classes?: string[] }> {
   const { name, version } = parseRef(ref);
   const config = resolveServerConfig({ flags: { home: opts.home, repos: opts.repo, logLevel: 'silent' } });
-  const engine = await Engine.open({ home: resolveHome(opts.home), repos: opts.repo, config, only: [name] });
+  const engine = await Engine.open({
+    home: opts.repo.length > 0 ? resolveHome(opts.home) : existingHome(opts.home),
+    repos: opts.repo,
+    config,
+    only: [name],
+  });
   try {
     const target = await engine.resolve(name, version);
     const inputs = target.signature.inputs.map((s) => ({
@@ -135,16 +156,22 @@ async function inferLocal(ref: string, opts: InferOptions): Promise<unknown> {
     }));
     const request = decodeInferRequest(requestBodyFromFile(opts.data, inputs));
     const response = await engine.infer(target, request);
-    return JSON.parse(encodeInferResponse(response)) as unknown;
+    const classes = target.config.labels ?? target.classes;
+    return {
+      response: JSON.parse(encodeInferResponse(response)) as unknown,
+      ...(classes !== undefined ? { classes } : {}),
+    };
   } finally {
     await engine.close();
   }
 }
 
 export async function inferCommand(ref: string, opts: InferOptions): Promise<void> {
-  const response = (opts.url ? await inferRemote(ref, opts) : await inferLocal(ref, opts)) as Parameters<
-    typeof printOutputs
-  >[0];
-  if (opts.json) printJson(response);
-  else printOutputs(response);
+  // Class names are known in this process only: a server's V2 metadata does not carry them.
+  const { response, classes } = opts.url
+    ? { response: await inferRemote(ref, opts), classes: undefined }
+    : await inferLocal(ref, opts);
+  const answer = response as Parameters<typeof printOutputs>[0];
+  if (opts.json) printJson(answer);
+  else printOutputs(answer, classes);
 }

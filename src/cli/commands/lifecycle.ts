@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { printJson, printTable } from '../output.js';
-import { actor, parseRef, withRegistry } from './registry.js';
+import { actor, parseRef, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 interface CommonOptions {
   home?: string;
@@ -100,7 +100,10 @@ export async function gcCommand(opts: CommonOptions & { dryRun?: boolean }): Pro
     process.stdout.write('run `tend gc` without --dry-run to remove them\n');
 }
 
-/** `tend export NAME --out FILE`: one tar archive with the model, its versions and aliases. */
+/**
+ * `tend export NAME --out FILE`: one tar archive with the model, its versions and aliases, the files
+ * attached to them and its runs.
+ */
 export async function exportCommand(ref: string, opts: CommonOptions & { out: string }): Promise<void> {
   const { name, version } = parseRef(ref);
   if (version !== undefined) {
@@ -111,14 +114,14 @@ export async function exportCommand(ref: string, opts: CommonOptions & { out: st
   const result = await withRegistry(opts.home, (r) => r.archives.export(name, resolve(opts.out)));
   if (opts.json) return printJson(result);
   process.stdout.write(
-    `exported ${result.name} (${result.versions} version(s), ${result.files} model file(s), ${formatBytes(result.size_bytes)}) to ${result.file}\n` +
+    `exported ${result.name} (${result.versions} version(s), ${result.files} model file(s), ${result.artifacts} attached file(s), ${result.runs} run(s), ${formatBytes(result.size_bytes)}) to ${result.file}\n` +
       `list it with \`tar tf ${result.file}\`; import it elsewhere with \`tend import ${result.file}\`\n`,
   );
 }
 
 /** `tend import FILE [--as NAME]`: add an exported model, checked file by file. */
 export async function importCommand(file: string, opts: CommonOptions & { as?: string }): Promise<void> {
-  const result = await withRegistry(opts.home, (r) =>
+  const result = await withRegistryCreatingHome(opts.home, (r) =>
     r.archives.import(resolve(file), { actor: actor(), ...(opts.as !== undefined ? { as: opts.as } : {}) }),
   );
   if (opts.json) return printJson(result);
@@ -128,7 +131,7 @@ export async function importCommand(file: string, opts: CommonOptions & { as?: s
       .map(([a, v]) => `${a}→${v}`)
       .join(', ') || '(none)';
   process.stdout.write(
-    `imported ${result.original_name}${renamed}: versions ${result.versions.join(', ')}; aliases ${aliases}\n` +
+    `imported ${result.original_name}${renamed}: versions ${result.versions.join(', ')}; aliases ${aliases}; ${result.artifacts} attached file(s), ${result.runs} run(s)\n` +
       `see it with \`tend models show ${result.name}\`\n`,
   );
 }

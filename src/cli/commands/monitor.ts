@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { attachReference, Engine, readCsvColumns, type MonitorView } from '../../engine/index.js';
-import { resolveHome } from '../home.js';
+import { existingHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
 import { actor, parseRef } from './registry.js';
 
@@ -19,7 +19,7 @@ interface CommonOptions {
 
 async function withEngine<T>(home: string | undefined, use: (engine: Engine) => Promise<T>): Promise<T> {
   const config = resolveServerConfig({ flags: { home, logLevel: 'silent' } });
-  const engine = await Engine.open({ home: resolveHome(home), config, monitoring: true });
+  const engine = await Engine.open({ home: existingHome(home), config, monitoring: true });
   try {
     return await use(engine);
   } finally {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { v2Shape } from '../../core/signature.js';
 import { withRegistry as withHomeRegistry } from '../../engine/index.js';
-import { resolveHome } from '../home.js';
+import { existingHome, resolveHome } from '../home.js';
 import { printJson, printTable } from '../output.js';
 
 interface CommonOptions {
@@ -23,7 +23,16 @@ export function actor(): string {
 /** The registry of a home, as the engine opens it for one management command. */
 export type Registry = Parameters<Parameters<typeof withHomeRegistry>[2]>[0];
 
+/** Open an existing home's registry for one command; a home that does not exist is refused, not created. */
 export function withRegistry<T>(
+  home: string | undefined,
+  work: (registry: Registry) => Promise<T>,
+): Promise<T> {
+  return withHomeRegistry(existingHome(home), actor(), work);
+}
+
+/** The same for the commands that can start a registry (push, train, import, token create): the home is created. */
+export function withRegistryCreatingHome<T>(
   home: string | undefined,
   work: (registry: Registry) => Promise<T>,
 ): Promise<T> {
@@ -57,7 +66,7 @@ export async function pushCommand(
   opts: CommonOptions & { name: string; alias: string[]; tag: string[]; description?: string },
 ): Promise<void> {
   const tags = parseTags(opts.tag);
-  const result = await withRegistry(opts.home, (registry) =>
+  const result = await withRegistryCreatingHome(opts.home, (registry) =>
     registry.models.push(resolve(file), {
       name: opts.name,
       aliases: opts.alias,

@@ -16,7 +16,7 @@ import {
   monitorReportHtml,
   type MonitorReport,
 } from '../../engine/index.js';
-import { resolveHome } from '../home.js';
+import { existingHome } from '../home.js';
 import { printJson } from '../output.js';
 import { parseRef } from './registry.js';
 
@@ -71,7 +71,12 @@ export async function reportCommand(ref: string, opts: ReportOptions): Promise<v
   const reference = readCsv(opts.reference, '--reference');
   const current = readCsv(opts.current, '--current');
   const config = resolveServerConfig({ flags: { home: opts.home, logLevel: 'silent' } });
-  const engine = await Engine.open({ home: resolveHome(opts.home), config, monitoring: false, only: [name] });
+  const engine = await Engine.open({
+    home: existingHome(opts.home),
+    config,
+    monitoring: false,
+    only: [name],
+  });
   let report: MonitorReport;
   try {
     report = await buildMonitorReport(engine, {

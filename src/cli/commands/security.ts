@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
 import { createApiToken, generateSigningKeys, signVersion, verifyVersionFile } from '../../engine/index.js';
 import { printJson, printTable } from '../output.js';
-import { actor, parseRef, withRegistry } from './registry.js';
+import { actor, parseRef, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 interface CommonOptions {
   home?: string;
@@ -16,7 +16,7 @@ interface CommonOptions {
 export async function tokenCreateCommand(
   opts: CommonOptions & { name: string; scopes: string; models?: string },
 ): Promise<void> {
-  const created = await withRegistry(opts.home, (registry) =>
+  const created = await withRegistryCreatingHome(opts.home, (registry) =>
     createApiToken(registry, {
       name: opts.name,
       scopes: opts.scopes,

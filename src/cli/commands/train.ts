@@ -11,7 +11,7 @@ import {
   type UpdateMode,
 } from '../../engine/index.js';
 import { isInteractive, printJson, printTable } from '../output.js';
-import { actor, parseRef, withRegistry } from './registry.js';
+import { actor, parseRef, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 interface CommonOptions {
   home?: string;
@@ -153,7 +153,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const optimizer = oneOf('--optimizer', opts.optimizer, ['adam', 'sgd'] as const);
   const categorical = list(opts.categorical);
   const progress = !opts.json && isInteractive();
-  const result = await withRegistry(opts.home, (registry) =>
+  const started = Date.now();
+  const result = await withRegistryCreatingHome(opts.home, (registry) =>
     trainAndRegister(registry, {
       data,
       target,
@@ -174,9 +175,10 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       actor: actor(),
       ...(progress
         ? {
+            // The total when it is known (--epochs); solvers that stop on convergence show the elapsed time.
             onEpoch: (e) =>
               process.stderr.write(
-                `\repoch ${e.epoch}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}   `,
+                `\repoch ${e.epoch}${epochs !== undefined ? `/${epochs}` : ''}  loss ${e.train_loss.toFixed(4)}${e.validation_loss !== undefined ? `  validation ${e.validation_loss.toFixed(4)}` : ''}  ${((Date.now() - started) / 1000).toFixed(1)} s   `,
               ),
           }
         : {}),
@@ -188,7 +190,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       name: result.name,
       version: result.version,
       run: result.run,
-      metrics: result.metrics,
+      metrics: cliMetrics(result.metrics),
       classes: result.classes,
     });
   process.stdout.write(`${result.name} version ${result.version} registered (run ${result.run})\n`);
@@ -251,6 +253,39 @@ export async function updateCommand(ref: string, opts: UpdateCommandOptions): Pr
   );
 }
 
+/** Metrics whose values are yes/no, stored as 1/0 with the numbers: printed as booleans. */
+const BOOLEAN_METRICS = new Set(['converged']);
+
+/** Metrics as the CLI prints them: yes/no metrics as booleans. */
+export function cliMetrics(metrics: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(metrics).map(([k, v]) => [
+      k,
+      BOOLEAN_METRICS.has(k) && typeof v === 'number' ? v !== 0 : v,
+    ]),
+  );
+}
+
+/**
+ * A run as the CLI prints it with --json: the key names of `push` and `train --json` (`run`, `name`,
+ * `version` for the version it produced); the HTTP API keeps the stored names.
+ */
+export function runJson(record: {
+  run_id: string;
+  model_name: string;
+  produced_version: number | null;
+  metrics: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { run_id, model_name, produced_version, metrics, ...rest } = record;
+  return {
+    run: run_id,
+    name: model_name,
+    version: produced_version,
+    ...rest,
+    metrics: cliMetrics(metrics),
+  };
+}
+
 export async function runsListCommand(
   opts: CommonOptions & { model?: string; limit?: string },
 ): Promise<void> {
@@ -261,7 +296,7 @@ export async function runsListCommand(
       ...(limit !== undefined ? { limit } : {}),
     }),
   );
-  if (opts.json) return printJson({ runs });
+  if (opts.json) return printJson({ runs: runs.map(runJson) });
   if (runs.length === 0) {
     process.stdout.write(
       'no runs yet: `tend train --data FILE.csv --target COLUMN --model KIND --name NAME`\n',
@@ -285,7 +320,7 @@ export async function runsListCommand(
 
 export async function runsShowCommand(runId: string, opts: CommonOptions): Promise<void> {
   const run = await withRegistry(opts.home, (registry) => registry.runs.get(runId));
-  if (opts.json) return printJson(run);
+  if (opts.json) return printJson(runJson(run));
   printTable(
     ['field', 'value'],
     [

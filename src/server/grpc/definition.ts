@@ -2,6 +2,7 @@
  * The gRPC service definition, read from proto/grpc_service.proto (the KServe V2 protocol with
  * Triton's extensions), and the shapes of the messages as the handlers see them.
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -23,6 +24,8 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   arrays: true,
   objects: true,
   oneofs: true,
+  // grpc_service.proto imports model_config.proto from its own folder.
+  includeDirs: [dirname(PROTO_PATH)],
 };
 
 let cached: grpc.ServiceDefinition | undefined;

@@ -16,6 +16,7 @@ import { runWithContext } from '../../core/request-context.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { CancelSignal, Engine } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
+import { tritonModelConfig } from '../protocol/model-config.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
 import {
   UndecodableMessage,
@@ -189,6 +190,11 @@ export function inferenceService(
         await engine.resolve(modelName(request), request.version === '' ? undefined : request.version),
       ),
     ),
+    ModelConfig: unary('ModelConfig', async (request: NameVersion) => ({
+      config: tritonModelConfig(
+        await engine.resolve(modelName(request), request.version === '' ? undefined : request.version),
+      ),
+    })),
     ModelInfer: unary('ModelInfer', (request: ModelInferRequestMessage, call) =>
       infer(request, new CallCancelSignal(call), call.metadata),
     ),

@@ -15,6 +15,7 @@ import { TendError, toTendError, errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Engine, InferRequest } from '../../engine/index.js';
 import { SERVER_METADATA } from '../protocol/extensions.js';
+import { tritonModelConfig } from '../protocol/model-config.js';
 import { modelMetadata } from '../protocol/model-metadata.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { registerMonitorRoutes } from './monitor-routes.js';
@@ -230,6 +231,12 @@ export function buildHttpApp(engine: Engine, options: HttpAppOptions): FastifyIn
     };
     api.get('/v2/models/:model', metadata);
     api.get('/v2/models/:model/versions/:version', metadata);
+    const config = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+      const { model, version } = request.params;
+      return tritonModelConfig(await engine.resolve(model, version));
+    };
+    api.get('/v2/models/:model/config', config);
+    api.get('/v2/models/:model/versions/:version/config', config);
 
     const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
       const { model, version } = request.params;

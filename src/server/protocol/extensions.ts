@@ -5,6 +5,7 @@ import { TEND_VERSION } from '../../core/version.js';
 export const SERVER_EXTENSIONS = [
   'binary_tensor_data',
   'classification',
+  'model_configuration',
   'model_repository',
   'statistics',
 ] as const;
