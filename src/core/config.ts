@@ -82,6 +82,29 @@ export const OnlineLearningSchema = z
   })
   .strict();
 
+/** What the prediction log keeps of one input feature (privacy): see the README's Monitoring section. */
+export const RedactRuleSchema = z
+  .object({
+    /** The feature: its column index, or its name in the reference data set's header. */
+    feature: z.union([nonNegativeInt, z.string().min(1)]),
+    /**
+     * `drop`: never stored (logged as missing); `summary`: the row's features are not stored, only their
+     * summary (mean, std, min, max, count, over the features not dropped or hashed); `hash`: a salted
+     * 24-bit hash of the value is stored instead, for joins.
+     */
+    action: z.enum(['drop', 'summary', 'hash']),
+  })
+  .strict();
+
+export const ModelMonitoringSchema = z
+  .object({
+    /** Redaction rules applied before a logged row leaves the request path. */
+    redact: z.array(RedactRuleSchema).default([]),
+    /** Logged rows of this model older than this are deleted (overrides the server's retention_days). */
+    retention_days: z.number().positive().max(3650).optional(),
+  })
+  .strict();
+
 export const ModelConfigSchema = z
   .object({
     /** Largest batch; 0 = the model has no batch dimension and clients send full shapes. */
@@ -95,6 +118,8 @@ export const ModelConfigSchema = z
     labels: z.array(z.string()).optional(),
     /** `POST /v2/models/{m}/learn`: per-sample SGD on a tend-trained model, snapshots as new versions. */
     online_learning: OnlineLearningSchema.optional(),
+    /** What the prediction log keeps of this model's rows (redaction, retention). */
+    monitoring: ModelMonitoringSchema.optional(),
   })
   .strict();
 
@@ -105,6 +130,8 @@ export type GraphOptimizationLevel = z.infer<typeof GraphOptimizationLevelSchema
 export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
 export type OnlineLearningConfig = z.infer<typeof OnlineLearningSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+export type RedactRule = z.infer<typeof RedactRuleSchema>;
+export type ModelMonitoringConfig = z.infer<typeof ModelMonitoringSchema>;
 
 /** Default largest batch for a model whose first input dimension is symbolic. */
 export const DEFAULT_MAX_BATCH_SIZE = 64;
@@ -128,6 +155,11 @@ export const MonitoringConfigSchema = z
     window_last: positiveInt.default(1000),
     /** How often the quality and drift gauges are recomputed. */
     refresh_interval_ms: z.number().int().min(100).max(3_600_000).default(5000),
+    /**
+     * The salt of `hash` redaction (a file of at least 16 bytes); default: `monitor-hash.salt` in the home,
+     * 32 random bytes created at first use. Servers that must join on the same hashes share one file.
+     */
+    hash_salt_file: z.string().min(1).optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  * would cost the main thread more than everything else logging does; the float data of the whole
  * batch travels as one transferred Float32Array.
  */
+import type { DeleteResult, DeleteSelector } from './prediction-log-delete.js';
 import type { PredictionRow } from './prediction-log-types.js';
 
 export interface WriterInit {
@@ -13,6 +14,8 @@ export interface WriterInit {
   retentionIntervalMs: number;
   /** Encryption at rest: the key each float block is sealed with (none: plaintext blocks). */
   sealKey?: { id: string; key: Uint8Array };
+  /** Every key of the keyring, the active one first: deletions open and re-seal blocks. */
+  keyring?: { id: string; key: Uint8Array }[];
 }
 
 /** Numbers per row in PackedBatch.numbers, at these offsets. NaN stands for null. */
@@ -56,6 +59,7 @@ export type ToWriter =
   | { type: 'batch'; seq: number; batch: PackedBatch }
   | { type: 'feedback'; seq: number; items: ValidFeedback[]; timeMs: number }
   | { type: 'retention'; seq: number; nowMs: number }
+  | { type: 'delete'; seq: number; selector: DeleteSelector }
   | { type: 'close'; seq: number };
 
 export type FromWriter =
@@ -70,6 +74,7 @@ export type FromWriter =
       accepted?: number;
       unknownIds?: string[];
       deleted?: number;
+      deletion?: DeleteResult;
     }
   | { type: 'failed'; seq: number; message: string };
 

@@ -9,12 +9,18 @@ import { floatBlocks } from './log-writer-blocks.js';
 import type { FromWriter, PackedBatch, ToWriter, ValidFeedback, WriterInit } from './log-writer-protocol.js';
 import { NUM, NUMBERS_PER_ROW } from './log-writer-protocol.js';
 import { float32Blob, openMonitorDb, type MonitorDatabase } from './monitor-db.js';
+import { keyringOf, type Keyring } from '../core/keyring.js';
+import { deletePredictions } from './prediction-log-delete.js';
 
 if (parentPort === null) throw new Error('monitor/log-writer must run in a worker thread');
 const port = parentPort;
 const init = workerData as WriterInit;
 const sealKey =
   init.sealKey === undefined ? undefined : { id: init.sealKey.id, key: Buffer.from(init.sealKey.key) };
+const keyring: Keyring | null =
+  init.keyring === undefined || init.keyring.length === 0
+    ? null
+    : keyringOf(init.keyring.map((k) => ({ id: k.id, key: Buffer.from(k.key) })));
 
 /** Rows deleted per statement, so that one large retention pass does not hold the lock for seconds. */
 const DELETE_CHUNK_ROWS = 20_000;
@@ -108,6 +114,11 @@ class LogWriter {
 
   feedback(items: ValidFeedback[], timeMs: number): { accepted: number; unknownIds: string[] } {
     return this.applyFeedback(items, timeMs);
+  }
+
+  /** Rows deleted by someone else (a deletion request): the count the row limit uses goes down. */
+  forget(rows: number): void {
+    this.rowCount = Math.max(0, this.rowCount - rows);
   }
 
   /** Delete rows older than the retention age, then the oldest rows beyond the row limit. */
@@ -263,6 +274,11 @@ function handle(message: ToWriter): FromWriter {
     }
     case 'retention':
       return { type: 'done', seq: message.seq, deleted: writer.retention(message.nowMs) };
+    case 'delete': {
+      const deletion = deletePredictions(db, message.selector, keyring);
+      writer.forget(deletion.deleted);
+      return { type: 'done', seq: message.seq, deleted: deletion.deleted, deletion };
+    }
     case 'close':
       clearInterval(retentionTimer);
       db.close();

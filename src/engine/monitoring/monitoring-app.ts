@@ -23,6 +23,7 @@ import { labelsToIndices } from './feedback-labels.js';
 import { buildMonitorView, qualityOf, type MonitorView } from './monitor-view.js';
 import type { WindowSpec } from './monitor-window.js';
 import { OutcomeHistory } from './outcome-history.js';
+import { LogRedaction, loadHashSalt } from './prediction-redaction.js';
 import { featureCountOf, planOf } from './output-plans.js';
 import { captureFeatures, captureOutputs, type OutputPlan } from '../serving/prediction-capture.js';
 import { ReferenceStore, type ReferenceData } from '../serving/reference-data.js';
@@ -54,6 +55,8 @@ export class MonitoringApp {
   readonly metrics: MonitorMetrics;
   private readonly sampler: PredictionSampler;
   private readonly references: ReferenceStore;
+  /** The models' `monitoring.redact` rules, applied before a row is queued for the writer. */
+  readonly redaction: LogRedaction;
   private readonly alertDb: MonitorDatabase;
   private readonly notifier: WebhookNotifier;
   readonly alerts: AlertEvaluator;
@@ -87,6 +90,11 @@ export class MonitoringApp {
       ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}),
     });
     this.references = new ReferenceStore(host.registry);
+    this.redaction = new LogRedaction({
+      featureNames: async (sv) => (await this.reference(sv))?.featureNames ?? null,
+      salt: () => loadHashSalt(home, config.hash_salt_file),
+      logger: host.logger,
+    });
     this.alertDb = openMonitorDb(path);
     this.notifier = new WebhookNotifier({
       webhooks: alertsConfig.webhooks,
@@ -118,6 +126,12 @@ export class MonitoringApp {
     if (this.closed || !this.sampler.take()) return undefined;
     const plan = planOf(sv);
     const captured = captureFeatures(plan, inputs, sv.maxBatchSize > 0);
+    // Redacted now, on the capture's own copy: what leaves this function is all the log ever sees.
+    for (let r = 0; r < captured.rows; r++) {
+      const kept = this.redaction.apply(sv, captured.features[r] ?? null, captured.summaries[r] ?? null);
+      captured.features[r] = kept.features;
+      captured.summaries[r] = kept.featureSummary;
+    }
     return { version: sv, plan, timeMs: Date.now(), ...captured };
   }
 
