@@ -155,6 +155,7 @@ export class Engine {
       learning: this.learning,
       logger,
       windowLast: config.monitoring.window_last,
+      audit: registry.audit,
     });
     if (app) this.monitoring.checkCanaryQualityEvery(config.monitoring.refresh_interval_ms);
   }

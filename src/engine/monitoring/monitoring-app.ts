@@ -57,6 +57,9 @@ export class MonitoringApp {
   private readonly references: ReferenceStore;
   /** The models' `monitoring.redact` rules, applied before a row is queued for the writer. */
   readonly redaction: LogRedaction;
+  /** The salt of `hash` redaction (read or created at first use). */
+  readonly hashSalt: () => Buffer;
+  private salt: Buffer | undefined;
   private readonly alertDb: MonitorDatabase;
   private readonly notifier: WebhookNotifier;
   readonly alerts: AlertEvaluator;
@@ -90,9 +93,10 @@ export class MonitoringApp {
       ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}),
     });
     this.references = new ReferenceStore(host.registry);
+    this.hashSalt = () => (this.salt ??= loadHashSalt(home, config.hash_salt_file));
     this.redaction = new LogRedaction({
       featureNames: async (sv) => (await this.reference(sv))?.featureNames ?? null,
-      salt: () => loadHashSalt(home, config.hash_salt_file),
+      salt: this.hashSalt,
       logger: host.logger,
     });
     this.alertDb = openMonitorDb(path);

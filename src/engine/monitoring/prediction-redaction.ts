@@ -60,6 +60,8 @@ type Resolved = { plan: RedactionPlan } | { withhold: string } | 'pending';
 /** Per loaded version: the redaction plan of its rows. */
 export class LogRedaction {
   private readonly plans = new WeakMap<ServedVersion, Resolved>();
+  /** Name look-ups under way, so that ready() waits for the one apply() started. */
+  private readonly lookups = new WeakMap<ServedVersion, Promise<void>>();
   private salt: Buffer | undefined;
 
   constructor(private readonly options: LogRedactionOptions) {}
@@ -84,7 +86,7 @@ export class LogRedaction {
   async ready(sv: ServedVersion): Promise<void> {
     const rules = sv.config.monitoring?.redact;
     if (rules === undefined || rules.length === 0) return;
-    if (this.resolve(sv, rules) === 'pending') await this.resolveNames(sv, rules);
+    if (this.resolve(sv, rules) === 'pending') await this.lookups.get(sv);
   }
 
   private resolve(
@@ -99,7 +101,7 @@ export class LogRedaction {
       return resolved;
     }
     this.plans.set(sv, 'pending');
-    void this.resolveNames(sv, rules);
+    this.lookups.set(sv, this.resolveNames(sv, rules));
     return 'pending';
   }
 
