@@ -10,6 +10,7 @@ import { errors } from '../core/errors.js';
 import { KeyringSource } from '../core/encryption-env.js';
 import type { Keyring } from '../core/keyring.js';
 import { isSealedFloatBlock, openFloatBlock, sealFloatBlock } from './float-block-seal.js';
+import { BlockUsage, touch, type TouchedBlocks } from './log-retention.js';
 import { blobFloat32, float32Blob, type MonitorDatabase } from './monitor-db.js';
 
 /** Which rows of one model to delete: every given condition must hold (at least one is required). */
@@ -88,7 +89,6 @@ export function deletePredictions(
        AND (@ids IS NULL OR request_id IN (SELECT value FROM json_each(@ids)))`,
   );
   const readBlock = db.prepare<[number]>('SELECT data FROM float_blocks WHERE id = ?').pluck();
-  const rowsInBlock = db.prepare<[number]>('SELECT count(*) FROM predictions WHERE block_id = ?').pluck();
   const updateBlock = db.prepare<[Buffer, number]>('UPDATE float_blocks SET data = ? WHERE id = ?');
   const removeBlock = db.prepare<[number]>('DELETE FROM float_blocks WHERE id = ?');
   const removeRows = db.prepare<[string]>(
@@ -140,34 +140,40 @@ export function deletePredictions(
             const block = open(r.blockId);
             return block !== null && block.floats[r.floatsAt + where.feature] === Math.fround(where.value);
           });
+    for (const r of picked) result.with_feedback += r.feedback;
+    result.deleted = removeRows.run(JSON.stringify(picked.map((r) => r.id))).changes;
+    const touched: TouchedBlocks = new Map();
+    touch(
+      touched,
+      picked.map((r) => ({ id: r.id, block_id: r.blockId })),
+    );
+    const usage = new BlockUsage(db);
     const byBlock = new Map<number, Candidate[]>();
     for (const r of picked) {
-      result.with_feedback += r.feedback;
       if (r.blockId === null) continue;
       const list = byBlock.get(r.blockId);
       if (list === undefined) byBlock.set(r.blockId, [r]);
       else list.push(r);
     }
     for (const [blockId, inBlock] of byBlock) {
-      if ((rowsInBlock.get(blockId) as number) <= inBlock.length) {
-        removeBlock.run(blockId);
-        result.blocks_removed += 1;
+      const range = touched.get(blockId) as { lo: number; hi: number };
+      if (!usage.inUse(blockId, range.lo, range.hi)) {
+        result.blocks_removed += removeBlock.run(blockId).changes;
         continue;
       }
       const block = open(blockId);
       if (block === null) continue;
       for (const r of inBlock)
         if (r.floatsAt !== null) block.floats.fill(0, r.floatsAt, r.floatsAt + r.floats);
-      const bytes = float32Blob(block.floats);
       if (block.sealed && keyring === null)
         throw errors.invalidConfig('a sealed prediction log block cannot be rewritten without the keyring');
+      const bytes = float32Blob(block.floats);
       updateBlock.run(
         block.sealed && keyring !== null ? sealFloatBlock(bytes, keyring.active) : bytes,
         blockId,
       );
       result.blocks_rewritten += 1;
     }
-    result.deleted = removeRows.run(JSON.stringify(picked.map((r) => r.id))).changes;
   });
 
   const secure = db.pragma('secure_delete', { simple: true }) as number;

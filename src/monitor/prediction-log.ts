@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import {
   packBatch,
+  writerKeyring,
   type FromWriter,
   type PackedBatch,
   type ToWriter,
@@ -45,6 +46,8 @@ export interface PredictionLogOptions {
   path: string;
   /** Rows older than this are deleted (default 7 days). */
   retentionMs?: number;
+  /** Per model, another age than retentionMs (shorter or longer). */
+  modelRetentionMs?: Readonly<Record<string, number>>;
   /** At most this many rows are kept, the oldest deleted first (default 1 000 000). */
   maxRows?: number;
   /** How often queued rows are sent to the writer (default 100). */
@@ -155,14 +158,15 @@ export class PredictionLog {
       maxRows: positive('maxRows', options.maxRows, 1_000_000, true),
       retentionIntervalMs: positive('retentionIntervalMs', options.retentionIntervalMs, 60_000),
     };
+    if (options.modelRetentionMs !== undefined) {
+      init.modelRetentionMs = {};
+      for (const [model, ms] of Object.entries(options.modelRetentionMs))
+        init.modelRetentionMs[model] = positive(`retention of model ${model}`, ms, 0);
+    }
     const sealKey = options.keys?.activeKey();
     if (sealKey) init.sealKey = { id: sealKey.id, key: new Uint8Array(sealKey.key) };
     const keyring = options.keys?.current();
-    if (keyring)
-      init.keyring = [
-        keyring.active,
-        ...[...keyring.keys].filter(([id]) => id !== keyring.active.id).map(([id, key]) => ({ id, key })),
-      ].map((k) => ({ id: k.id, key: new Uint8Array(k.key) }));
+    if (keyring) init.keyring = writerKeyring(keyring);
     const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 500);
     const maxQueueRows = positive('maxQueueRows', options.maxQueueRows, 100_000, true);
     // The schema is created here, synchronously, so that reads work at once and the writer finds it ready.

@@ -77,12 +77,17 @@ export class MonitoringApp {
     alertsConfig: ServerConfig['alerts'],
     home: string,
     metricsRegistry: MetricsRegistry,
+    /** Per model (the server config's `models.<name>.monitoring.retention_days`), another retention. */
+    modelRetentionDays: Readonly<Record<string, number>> = {},
   ) {
     const path = join(home, MONITOR_DB_FILE);
     // The registry's keys (TEND_ENCRYPTION_KEY_FILE): features and scores are sealed at rest like model files.
     this.log = PredictionLog.open({
       path,
       retentionMs: config.retention_days * 86_400_000,
+      modelRetentionMs: Object.fromEntries(
+        Object.entries(modelRetentionDays).map(([model, days]) => [model, days * 86_400_000]),
+      ),
       maxRows: config.max_rows,
       logger: host.logger,
       keys: host.registry.files.sealed.keys,
