@@ -11,7 +11,15 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AlertsConfigSchema } from './alert-rules.js';
+import { ModelMonitoringSchema } from './model-monitoring-config.js';
 import { errors } from './errors.js';
+
+export {
+  ModelMonitoringSchema,
+  RedactRuleSchema,
+  type ModelMonitoringConfig,
+  type RedactRule,
+} from './model-monitoring-config.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
@@ -82,29 +90,6 @@ export const OnlineLearningSchema = z
   })
   .strict();
 
-/** What the prediction log keeps of one input feature (privacy): see the README's Monitoring section. */
-export const RedactRuleSchema = z
-  .object({
-    /** The feature: its column index, or its name in the reference data set's header. */
-    feature: z.union([nonNegativeInt, z.string().min(1)]),
-    /**
-     * `drop`: never stored (logged as missing); `summary`: the row's features are not stored, only their
-     * summary (mean, std, min, max, count, over the features not dropped or hashed); `hash`: a salted
-     * 24-bit hash of the value is stored instead, for joins.
-     */
-    action: z.enum(['drop', 'summary', 'hash']),
-  })
-  .strict();
-
-export const ModelMonitoringSchema = z
-  .object({
-    /** Redaction rules applied before a logged row leaves the request path. */
-    redact: z.array(RedactRuleSchema).default([]),
-    /** Logged rows of this model older than this are deleted (overrides the server's retention_days). */
-    retention_days: z.number().positive().max(3650).optional(),
-  })
-  .strict();
-
 export const ModelConfigSchema = z
   .object({
     /** Largest batch; 0 = the model has no batch dimension and clients send full shapes. */
@@ -130,8 +115,6 @@ export type GraphOptimizationLevel = z.infer<typeof GraphOptimizationLevelSchema
 export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
 export type OnlineLearningConfig = z.infer<typeof OnlineLearningSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
-export type RedactRule = z.infer<typeof RedactRuleSchema>;
-export type ModelMonitoringConfig = z.infer<typeof ModelMonitoringSchema>;
 
 /** Default largest batch for a model whose first input dimension is symbolic. */
 export const DEFAULT_MAX_BATCH_SIZE = 64;
