@@ -4,6 +4,7 @@
  * data set's header), and the value of a feature the model logs hashed becomes its hash, so that the
  * caller names a person's rows by the value they know.
  */
+import type { ModelConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { hashFeatureValue } from '../../monitor/feature-redaction.js';
 import type { DeleteResult, DeleteSelector } from '../../monitor/prediction-log-delete.js';
@@ -84,8 +85,10 @@ export function parseWhere(text: string): { feature: number | string; value: num
 }
 
 export interface DeletionContext {
-  /** A served version of the model (its config and reference); rejects when the model is not served. */
+  /** A served version of the model (for its reference); rejects when the model is not served. */
   version: () => Promise<ServedVersion>;
+  /** The model's config (its redaction rules), without loading it. */
+  config: () => ModelConfig;
   /** The feature names of a version (its reference data set's header), or null. */
   featureNames: (sv: ServedVersion) => Promise<readonly string[] | null>;
   /** The salt of `hash` rules. */
@@ -117,14 +120,12 @@ export async function deletionSelector(
   if (request.where !== undefined) {
     const { feature, value } = request.where;
     let index: number;
-    let sv: ServedVersion | undefined;
     if (typeof feature === 'number') {
       if (!Number.isSafeInteger(feature) || feature < 0)
         throw errors.invalidArgument(`feature ${feature} must be a column index ≥ 0 or a column name`);
       index = feature;
-      sv = await context.version().catch(() => undefined);
     } else {
-      sv = await context.version();
+      const sv = await context.version();
       const names = await context.featureNames(sv);
       index = names?.indexOf(feature) ?? -1;
       if (index < 0)
@@ -134,12 +135,19 @@ export async function deletionSelector(
             : `feature '${feature}' is not a column of the reference data set of '${request.model}' (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`,
         );
     }
-    const hashed = sv?.config.monitoring?.redact.some(
-      (r) => r.action === 'hash' && (r.feature === feature || r.feature === index),
-    );
+    const hashRules = (context.config().monitoring?.redact ?? []).filter((r) => r.action === 'hash');
+    let hashed = hashRules.some((r) => r.feature === feature || r.feature === index);
+    if (!hashed && typeof feature === 'number' && hashRules.some((r) => typeof r.feature === 'string')) {
+      // A rule names the column the caller gave by index: the reference header tells whether it is this one.
+      const names = await context
+        .version()
+        .then((sv) => context.featureNames(sv))
+        .catch(() => null);
+      hashed = hashRules.some((r) => names?.indexOf(String(r.feature)) === index);
+    }
     selector.where = {
       feature: index,
-      value: hashed === true ? hashFeatureValue(context.salt(), value) : value,
+      value: hashed ? hashFeatureValue(context.salt(), value) : value,
     };
   }
   return selector;

@@ -7,6 +7,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { RedactRule } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -31,8 +32,14 @@ const MIN_SALT_BYTES = 16;
 export function loadHashSalt(home: string, configured: string | undefined): Buffer {
   const path = configured ?? join(home, HASH_SALT_FILE);
   if (configured === undefined && !existsSync(path)) {
-    writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    try {
+      writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+    } catch (err) {
+      // Another process created it first: use theirs.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw errors.invalidConfig(`cannot create the hash salt ${path}: ${(err as Error).message}`);
+    }
   }
   let salt: Buffer;
   try {
@@ -89,10 +96,7 @@ export class LogRedaction {
     if (this.resolve(sv, rules) === 'pending') await this.lookups.get(sv);
   }
 
-  private resolve(
-    sv: ServedVersion,
-    rules: NonNullable<ServedVersion['config']['monitoring']>['redact'],
-  ): Resolved {
+  private resolve(sv: ServedVersion, rules: readonly RedactRule[]): Resolved {
     const known = this.plans.get(sv);
     if (known !== undefined) return known;
     if (rules.every((r) => typeof r.feature === 'number')) {
@@ -105,10 +109,7 @@ export class LogRedaction {
     return 'pending';
   }
 
-  private async resolveNames(
-    sv: ServedVersion,
-    rules: NonNullable<ServedVersion['config']['monitoring']>['redact'],
-  ): Promise<void> {
+  private async resolveNames(sv: ServedVersion, rules: readonly RedactRule[]): Promise<void> {
     let names: readonly string[] | null = null;
     try {
       names = await this.options.featureNames(sv);
@@ -123,7 +124,7 @@ export class LogRedaction {
 
   private compile(
     sv: ServedVersion,
-    rules: NonNullable<ServedVersion['config']['monitoring']>['redact'],
+    rules: readonly RedactRule[],
     names: readonly string[] | null,
   ): Resolved {
     let salt: Buffer | undefined;

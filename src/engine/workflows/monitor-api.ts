@@ -145,6 +145,7 @@ export class MonitorApi {
     const monitoring = this.requireMonitoring();
     const selector = await deletionSelector(request, {
       version: () => this.rooms.table.resolve(request.model),
+      config: () => this.rooms.table.modelConfig(request.model),
       featureNames: async (sv) => (await monitoring.reference(sv))?.featureNames ?? null,
       salt: () => monitoring.hashSalt(),
     });
