@@ -136,3 +136,39 @@ test('reference set, feedback from CSV, log export, monitor show, alerts', async
   assert.match(text.stdout, /digits version 1, last 1000: 2 predictions, 2 with ground truth/);
   assert.deepEqual(json('alerts'), { active: [], events: [] });
 });
+
+test('log delete: refused without a selector (exit 1), by ids removes the rows, audited as the user', () => {
+  const none = tend('log', 'delete', 'digits');
+  assert.equal(none.status, 1, none.stderr);
+  assert.match(none.stderr, /error: say what to delete: --ids FILE, --before DATE or --where FEATURE=VALUE/);
+  const badWhere = tend('log', 'delete', 'digits', '--where', 'p3');
+  assert.equal(badWhere.status, 1);
+  assert.match(badWhere.stderr, /must be FEATURE=NUMBER/);
+  writeFileSync(join(dir, 'empty-ids.txt'), '# nobody\n\n');
+  assert.match(
+    tend('log', 'delete', 'digits', '--ids', join(dir, 'empty-ids.txt')).stderr,
+    /holds no request id/,
+  );
+  assert.match(tend('log', 'delete', 'digits', '--ids', join(dir, 'missing.txt')).stderr, /cannot read/);
+  const before = tend('log', 'export', 'digits', '--format', 'jsonl').stdout.trim().split('\n').length;
+  assert.ok(before >= 2);
+
+  writeFileSync(join(dir, 'ids.txt'), 'req-a\nnever-logged\n');
+  const deleted = runCli(['log', 'delete', 'digits', '--ids', join(dir, 'ids.txt'), '--json'], {
+    home,
+    env: { TEND_ACTOR: 'dpo-alice' },
+  });
+  assert.equal(deleted.status, 0, deleted.stderr);
+  const result = JSON.parse(deleted.stdout) as Record<string, unknown>;
+  assert.equal(result['deleted'], 2);
+  assert.equal(result['with_feedback'], 2);
+  const left = tend('log', 'export', 'digits', '--format', 'jsonl').stdout;
+  assert.equal(left.includes('req-a'), false, left);
+
+  const audit = json('audit', '--action', 'prediction_log.delete');
+  const entries = audit['entries'] as { actor: string; source: string; target: string; detail: string }[];
+  const entry = entries.find((e) => e.actor === 'dpo-alice');
+  assert.ok(entry, JSON.stringify(entries));
+  assert.deepEqual([entry.source, entry.target], ['cli', 'digits']);
+  assert.match(entry.detail, /deleted 2 row\(s\) \(2 with feedback\) selected by 2 request id\(s\)/);
+});

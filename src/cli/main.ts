@@ -220,6 +220,17 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .option('--since <date>', 'only predictions from this date on')
     .option('--home <dir>', 'registry home')
     .action(async (ref, opts) => (await import('./commands/monitor.js')).logExportCommand(ref, opts));
+  log
+    .command('delete')
+    .description('forget logged predictions and their feedback (audited; the space is reclaimed)')
+    .argument('<ref>', 'NAME or NAME@VERSION')
+    .option('--ids <file>', 'a file of request ids, one per line')
+    .option('--before <date>', 'predictions logged before this date (e.g. 2026-11-25)')
+    .option('--where <feature=value>', 'predictions whose feature (name or column index) has this value')
+    .option('--config <file>', "the server config (models' redaction rules, hash salt)")
+    .option('--home <dir>', 'registry home')
+    .option('--json', 'print JSON')
+    .action(async (ref, opts) => (await import('./commands/log-delete.js')).logDeleteCommand(ref, opts));
   const monitor = program.command('monitor').description('quality, drift and data quality of served models');
   const reference = monitor
     .command('reference')

@@ -11,7 +11,15 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AlertsConfigSchema } from './alert-rules.js';
+import { ModelMonitoringSchema } from './model-monitoring-config.js';
 import { errors } from './errors.js';
+
+export {
+  ModelMonitoringSchema,
+  RedactRuleSchema,
+  type ModelMonitoringConfig,
+  type RedactRule,
+} from './model-monitoring-config.js';
 
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
@@ -95,6 +103,8 @@ export const ModelConfigSchema = z
     labels: z.array(z.string()).optional(),
     /** `POST /v2/models/{m}/learn`: per-sample SGD on a tend-trained model, snapshots as new versions. */
     online_learning: OnlineLearningSchema.optional(),
+    /** What the prediction log keeps of this model's rows (redaction, retention). */
+    monitoring: ModelMonitoringSchema.optional(),
   })
   .strict();
 
@@ -128,6 +138,11 @@ export const MonitoringConfigSchema = z
     window_last: positiveInt.default(1000),
     /** How often the quality and drift gauges are recomputed. */
     refresh_interval_ms: z.number().int().min(100).max(3_600_000).default(5000),
+    /**
+     * The salt of `hash` redaction (a file of at least 16 bytes); default: `monitor-hash.salt` in the home,
+     * 32 random bytes created at first use. Servers that must join on the same hashes share one file.
+     */
+    hash_salt_file: z.string().min(1).optional(),
   })
   .strict();
 

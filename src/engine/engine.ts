@@ -146,7 +146,17 @@ export class Engine {
         served: () => this.table.listServed(),
         champion: (model: string) => this.monitoring.servingVersion(model),
       };
-      app = new MonitoringApp(host, config.monitoring, config.alerts, options.home, this.metrics.registry);
+      const retentionDays = Object.entries(config.models).flatMap(([name, m]) =>
+        m.monitoring?.retention_days === undefined ? [] : [[name, m.monitoring.retention_days] as const],
+      );
+      app = new MonitoringApp(
+        host,
+        config.monitoring,
+        config.alerts,
+        options.home,
+        this.metrics.registry,
+        Object.fromEntries(retentionDays),
+      );
     }
     this.monitoring = new MonitorApi({
       table: this.table,
@@ -155,6 +165,7 @@ export class Engine {
       learning: this.learning,
       logger,
       windowLast: config.monitoring.window_last,
+      audit: registry.audit,
     });
     if (app) this.monitoring.checkCanaryQualityEvery(config.monitoring.refresh_interval_ms);
   }

@@ -20,6 +20,7 @@ export { withRegistry } from './serving/registry-session.js';
 export type { MonitorView } from './monitoring/monitor-view.js';
 export { buildMonitorReport, driftedFeatures, type MonitorReport } from './monitoring/monitor-report.js';
 export { monitorReportHtml } from './monitoring/report-html.js';
+export { parseLogDeleteRequest, parseWhere, type LogDeleteRequest } from './monitoring/log-deletion.js';
 // jobs
 export {
   optimizeVersion,

@@ -4,15 +4,21 @@
  * would cost the main thread more than everything else logging does; the float data of the whole
  * batch travels as one transferred Float32Array.
  */
+import type { Keyring } from '../core/keyring.js';
+import type { DeleteResult, DeleteSelector } from './prediction-log-delete.js';
 import type { PredictionRow } from './prediction-log-types.js';
 
 export interface WriterInit {
   path: string;
   retentionMs: number;
+  /** Models whose rows are kept for another time than retentionMs. */
+  modelRetentionMs?: Record<string, number>;
   maxRows: number;
   retentionIntervalMs: number;
   /** Encryption at rest: the key each float block is sealed with (none: plaintext blocks). */
   sealKey?: { id: string; key: Uint8Array };
+  /** Every key of the keyring, the active one first: deletions open and re-seal blocks. */
+  keyring?: { id: string; key: Uint8Array }[];
 }
 
 /** Numbers per row in PackedBatch.numbers, at these offsets. NaN stands for null. */
@@ -56,6 +62,7 @@ export type ToWriter =
   | { type: 'batch'; seq: number; batch: PackedBatch }
   | { type: 'feedback'; seq: number; items: ValidFeedback[]; timeMs: number }
   | { type: 'retention'; seq: number; nowMs: number }
+  | { type: 'delete'; seq: number; selector: DeleteSelector }
   | { type: 'close'; seq: number };
 
 export type FromWriter =
@@ -70,6 +77,7 @@ export type FromWriter =
       accepted?: number;
       unknownIds?: string[];
       deleted?: number;
+      deletion?: DeleteResult;
     }
   | { type: 'failed'; seq: number; message: string };
 
@@ -136,4 +144,13 @@ export function packBatch(rows: readonly PredictionRow[]): { batch: PackedBatch;
   }
   const batch: PackedBatch = { count, requestIds, names, nameIndex, numbers, floats, floatLengths };
   return { batch, transfer: [numbers.buffer, nameIndex.buffer, floatLengths.buffer, floats.buffer] };
+}
+
+/** A keyring as the writer thread gets it: every key as bytes, the active one first. */
+export function writerKeyring(keyring: Keyring): { id: string; key: Uint8Array }[] {
+  const others = [...keyring.keys].filter(([id]) => id !== keyring.active.id);
+  return [[keyring.active.id, keyring.active.key] as const, ...others].map(([id, key]) => ({
+    id,
+    key: new Uint8Array(key),
+  }));
 }

@@ -9,12 +9,19 @@ import { floatBlocks } from './log-writer-blocks.js';
 import type { FromWriter, PackedBatch, ToWriter, ValidFeedback, WriterInit } from './log-writer-protocol.js';
 import { NUM, NUMBERS_PER_ROW } from './log-writer-protocol.js';
 import { float32Blob, openMonitorDb, type MonitorDatabase } from './monitor-db.js';
+import { keyringOf, type Keyring } from '../core/keyring.js';
+import { deletePredictions } from './prediction-log-delete.js';
+import { deleteGroupBelow, dropEmptiedBlocks, retentionGroups, type TouchedBlocks } from './log-retention.js';
 
 if (parentPort === null) throw new Error('monitor/log-writer must run in a worker thread');
 const port = parentPort;
 const init = workerData as WriterInit;
 const sealKey =
   init.sealKey === undefined ? undefined : { id: init.sealKey.id, key: Buffer.from(init.sealKey.key) };
+const keyring: Keyring | null =
+  init.keyring === undefined || init.keyring.length === 0
+    ? null
+    : keyringOf(init.keyring.map((k) => ({ id: k.id, key: Buffer.from(k.key) })));
 
 /** Rows deleted per statement, so that one large retention pass does not hold the lock for seconds. */
 const DELETE_CHUNK_ROWS = 20_000;
@@ -56,7 +63,7 @@ class LogWriter {
   /** Rows in the table, kept up to date so the row limit is enforced without counting each time. */
   private rowCount: number;
 
-  constructor(db: MonitorDatabase) {
+  constructor(private readonly db: MonitorDatabase) {
     this.insert = db.prepare(
       `INSERT INTO predictions (request_id, row_index, model, version, route, time_ms, latency_ms, block_id, floats_at,
          features_count, probabilities_count, summary_mean, summary_std, summary_min, summary_max, summary_count,
@@ -110,18 +117,39 @@ class LogWriter {
     return this.applyFeedback(items, timeMs);
   }
 
+  /** Rows deleted by someone else (a deletion request): the count the row limit uses goes down. */
+  forget(rows: number): void {
+    this.rowCount = Math.max(0, this.rowCount - rows);
+  }
+
   /** Delete rows older than the retention age, then the oldest rows beyond the row limit. */
   retention(nowMs: number): number {
     let deleted = 0;
-    const cutoff = this.firstIdAtOrAfter(nowMs - init.retentionMs);
+    // Per-model ages: the plain id cut goes as far as the longest age, then each shorter age's models.
+    const perModel = init.modelRetentionMs ?? {};
+    const { longestMs, groups } = retentionGroups(init.retentionMs, perModel);
+    const cutoff = this.firstIdAtOrAfter(nowMs - longestMs);
     for (;;) {
       const changes = this.deleteOlder.run(cutoff).changes;
       deleted += changes;
       if (changes < DELETE_CHUNK_ROWS) break;
     }
+    const touched: TouchedBlocks = new Map();
+    const named = Object.keys(perModel);
+    for (const group of groups)
+      deleted += deleteGroupBelow(
+        this.db,
+        group,
+        named,
+        this.firstIdAtOrAfter(nowMs - group.retentionMs),
+        touched,
+      );
     this.rowCount -= deleted;
     deleted += this.trimToMaxRows();
-    if (deleted > 0) this.dropUnusedBlocks();
+    if (deleted > 0) {
+      this.dropUnusedBlocks();
+      dropEmptiedBlocks(this.db, touched);
+    }
     return deleted;
   }
 
@@ -263,6 +291,11 @@ function handle(message: ToWriter): FromWriter {
     }
     case 'retention':
       return { type: 'done', seq: message.seq, deleted: writer.retention(message.nowMs) };
+    case 'delete': {
+      const deletion = deletePredictions(db, message.selector, keyring);
+      writer.forget(deletion.deleted);
+      return { type: 'done', seq: message.seq, deleted: deletion.deleted, deletion };
+    }
     case 'close':
       clearInterval(retentionTimer);
       db.close();

@@ -1,5 +1,5 @@
 /** Rows and temporary files for the prediction log tests. */
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { PredictionLog, type PredictionLogOptions } from './prediction-log.js';
@@ -45,4 +45,11 @@ export function openTestLog(
     rmSync(dir, { recursive: true, force: true });
   });
   return { log, path };
+}
+
+/** True when the bytes of monitor.db or of its WAL hold `value` as a little-endian float32. */
+export function filesHoldFloat32(path: string, value: number): boolean {
+  const needle = Buffer.alloc(4);
+  needle.writeFloatLE(value);
+  return [path, `${path}-wal`].some((file) => existsSync(file) && readFileSync(file).includes(needle));
 }

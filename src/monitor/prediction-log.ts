@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import {
   packBatch,
+  writerKeyring,
   type FromWriter,
   type PackedBatch,
   type ToWriter,
@@ -19,6 +20,7 @@ import {
 import { openMonitorDb } from './monitor-db.js';
 import type { ExportFormat, ExportNames } from './prediction-log-export.js';
 import { checkFeedback } from './prediction-log-feedback.js';
+import { checkDeleteSelector, type DeleteResult, type DeleteSelector } from './prediction-log-delete.js';
 import { PredictionLogReader } from './prediction-log-reader.js';
 import type {
   FeedbackResult,
@@ -31,6 +33,7 @@ import type {
 export type * from './prediction-log-types.js';
 export { NO_CLASS } from './prediction-log-types.js';
 export type { ExportFormat, ExportNames } from './prediction-log-export.js';
+export type { DeleteResult, DeleteSelector } from './prediction-log-delete.js';
 export { PredictionLogReader } from './prediction-log-reader.js';
 export { PredictionSampler, type PredictionSamplerOptions } from './prediction-log-sampler.js';
 
@@ -43,6 +46,8 @@ export interface PredictionLogOptions {
   path: string;
   /** Rows older than this are deleted (default 7 days). */
   retentionMs?: number;
+  /** Per model, another age than retentionMs (shorter or longer). */
+  modelRetentionMs?: Readonly<Record<string, number>>;
   /** At most this many rows are kept, the oldest deleted first (default 1 000 000). */
   maxRows?: number;
   /** How often queued rows are sent to the writer (default 100). */
@@ -153,8 +158,15 @@ export class PredictionLog {
       maxRows: positive('maxRows', options.maxRows, 1_000_000, true),
       retentionIntervalMs: positive('retentionIntervalMs', options.retentionIntervalMs, 60_000),
     };
+    if (options.modelRetentionMs !== undefined) {
+      init.modelRetentionMs = {};
+      for (const [model, ms] of Object.entries(options.modelRetentionMs))
+        init.modelRetentionMs[model] = positive(`retention of model ${model}`, ms, 0);
+    }
     const sealKey = options.keys?.activeKey();
     if (sealKey) init.sealKey = { id: sealKey.id, key: new Uint8Array(sealKey.key) };
+    const keyring = options.keys?.current();
+    if (keyring) init.keyring = writerKeyring(keyring);
     const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 500);
     const maxQueueRows = positive('maxQueueRows', options.maxQueueRows, 100_000, true);
     // The schema is created here, synchronously, so that reads work at once and the writer finds it ready.
@@ -271,6 +283,20 @@ export class PredictionLog {
   async applyRetention(nowMs: number = Date.now()): Promise<number> {
     const reply = await this.request({ type: 'retention', seq: 0, nowMs });
     return reply.deleted ?? 0;
+  }
+
+  /**
+   * Delete the rows a selector picks (their float values, feedback and the space they took, see
+   * prediction-log-delete.ts). Queued rows are written first, so a row recorded before this call is covered.
+   * @throws TendError TEND_INVALID_ARGUMENT for a selector with no condition (nothing is deleted).
+   */
+  async delete(selector: DeleteSelector): Promise<DeleteResult> {
+    checkDeleteSelector(selector);
+    this.postPending();
+    const reply = await this.request({ type: 'delete', seq: 0, selector });
+    if (reply.deletion === undefined)
+      throw errors.internal('prediction log: the writer did not report the deletion');
+    return reply.deletion;
   }
 
   /** Commit what is queued, stop the writer and close the file. Rows recorded afterwards are dropped. */

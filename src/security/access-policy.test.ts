@@ -53,6 +53,7 @@ test("the issue's table: health and static public, then read, infer, feedback, d
     ['POST', '/api/v1/tokens', { scope: 'admin' }],
     ['DELETE', '/api/v1/tokens/:id', { scope: 'admin' }],
     ['GET', '/api/v1/audit', { scope: 'admin' }],
+    ['DELETE', '/api/v1/prediction-log', { scope: 'admin' }],
   ];
   for (const [method, route, access] of expect)
     assert.deepEqual(requiredAccess(method, route), access, `${method} ${route}`);

@@ -109,6 +109,8 @@ export const HTTP_ACCESS_RULES: readonly HttpAccessRule[] = [
   server('POST', '/api/v1/tokens', 'admin'),
   server('DELETE', '/api/v1/tokens/:id', 'admin'),
   server('GET', '/api/v1/audit', 'admin'),
+  // Forgetting logged predictions (privacy); the model is in the body.
+  server('DELETE', '/api/v1/prediction-log', 'admin'),
 ];
 
 const rpc = (

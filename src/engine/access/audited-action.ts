@@ -17,12 +17,16 @@ export interface AuditLog {
 /** Who an action is recorded for when no request context names a caller. */
 export const LOCAL_CALLER = { actor: 'local', source: 'local' } as const;
 
-/** Run `work` as the audited action `action` on `target`: its outcome is logged, its error rethrown. */
+/**
+ * Run `work` as the audited action `action` on `target`: its outcome is logged (with `detail` of its
+ * result when given), its error rethrown.
+ */
 export async function auditedAction<T>(
   log: AuditLog,
   action: string,
   target: string,
   work: () => Promise<T>,
+  detail?: (result: T) => string,
 ): Promise<T> {
   const context = currentContext();
   const who = {
@@ -33,7 +37,7 @@ export async function auditedAction<T>(
   };
   try {
     const result = await work();
-    await log.append({ ...who, outcome: 'ok' });
+    await log.append({ ...who, outcome: 'ok', ...(detail === undefined ? {} : { detail: detail(result) }) });
     return result;
   } catch (err) {
     await log

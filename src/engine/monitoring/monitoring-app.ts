@@ -23,6 +23,7 @@ import { labelsToIndices } from './feedback-labels.js';
 import { buildMonitorView, qualityOf, type MonitorView } from './monitor-view.js';
 import type { WindowSpec } from './monitor-window.js';
 import { OutcomeHistory } from './outcome-history.js';
+import { LogRedaction, loadHashSalt } from './prediction-redaction.js';
 import { featureCountOf, planOf } from './output-plans.js';
 import { captureFeatures, captureOutputs, type OutputPlan } from '../serving/prediction-capture.js';
 import { ReferenceStore, type ReferenceData } from '../serving/reference-data.js';
@@ -54,6 +55,11 @@ export class MonitoringApp {
   readonly metrics: MonitorMetrics;
   private readonly sampler: PredictionSampler;
   private readonly references: ReferenceStore;
+  /** The models' `monitoring.redact` rules, applied before a row is queued for the writer. */
+  readonly redaction: LogRedaction;
+  /** The salt of `hash` redaction (read or created at first use). */
+  readonly hashSalt: () => Buffer;
+  private salt: Buffer | undefined;
   private readonly alertDb: MonitorDatabase;
   private readonly notifier: WebhookNotifier;
   readonly alerts: AlertEvaluator;
@@ -71,12 +77,17 @@ export class MonitoringApp {
     alertsConfig: ServerConfig['alerts'],
     home: string,
     metricsRegistry: MetricsRegistry,
+    /** Per model (the server config's `models.<name>.monitoring.retention_days`), another retention. */
+    modelRetentionDays: Readonly<Record<string, number>> = {},
   ) {
     const path = join(home, MONITOR_DB_FILE);
     // The registry's keys (TEND_ENCRYPTION_KEY_FILE): features and scores are sealed at rest like model files.
     this.log = PredictionLog.open({
       path,
       retentionMs: config.retention_days * 86_400_000,
+      modelRetentionMs: Object.fromEntries(
+        Object.entries(modelRetentionDays).map(([model, days]) => [model, days * 86_400_000]),
+      ),
       maxRows: config.max_rows,
       logger: host.logger,
       keys: host.registry.files.sealed.keys,
@@ -87,6 +98,12 @@ export class MonitoringApp {
       ...(config.max_logged_per_second !== undefined ? { maxPerSecond: config.max_logged_per_second } : {}),
     });
     this.references = new ReferenceStore(host.registry);
+    this.hashSalt = () => (this.salt ??= loadHashSalt(home, config.hash_salt_file));
+    this.redaction = new LogRedaction({
+      featureNames: async (sv) => (await this.reference(sv))?.featureNames ?? null,
+      salt: this.hashSalt,
+      logger: host.logger,
+    });
     this.alertDb = openMonitorDb(path);
     this.notifier = new WebhookNotifier({
       webhooks: alertsConfig.webhooks,
@@ -118,6 +135,12 @@ export class MonitoringApp {
     if (this.closed || !this.sampler.take()) return undefined;
     const plan = planOf(sv);
     const captured = captureFeatures(plan, inputs, sv.maxBatchSize > 0);
+    // Redacted now, on the capture's own copy: what leaves this function is all the log ever sees.
+    for (let r = 0; r < captured.rows; r++) {
+      const kept = this.redaction.apply(sv, captured.features[r] ?? null, captured.summaries[r] ?? null);
+      captured.features[r] = kept.features;
+      captured.summaries[r] = kept.featureSummary;
+    }
     return { version: sv, plan, timeMs: Date.now(), ...captured };
   }
 

@@ -7,7 +7,9 @@ import type { Logger } from '../../core/logger.js';
 import { errors, toTendError } from '../../core/errors.js';
 import type { ActiveAlert } from '../../monitor/alerts.js';
 import type { AlertEvent } from '../../monitor/alert-store.js';
-import type { FeedbackResult } from '../../monitor/prediction-log.js';
+import type { DeleteResult, FeedbackResult } from '../../monitor/prediction-log.js';
+import { auditedAction, type AuditLog } from '../access/audited-action.js';
+import { deletionSelector, describeDeletion, type LogDeleteRequest } from '../monitoring/log-deletion.js';
 import type { OnlineLearning } from '../jobs/online-learning.js';
 import type { MonitorView } from '../monitoring/monitor-view.js';
 import type { MonitoringApp } from '../monitoring/monitoring-app.js';
@@ -40,6 +42,8 @@ export interface MonitorApiRooms {
   logger: Logger;
   /** Rows a view covers when the query gives no window (config `monitoring.window_last`). */
   windowLast: number;
+  /** Where deletions are recorded (the registry's audit log). */
+  audit: AuditLog;
 }
 
 export class MonitorApi {
@@ -130,6 +134,28 @@ export class MonitorApi {
       this.rooms.logger.warn({ model, err: toTendError(err).message }, 'feedback not learned online');
       return learned;
     }
+  }
+
+  /**
+   * Delete logged predictions of a model (privacy), audited as `prediction_log.delete` with who asked
+   * and what went; drift and quality read the log, so they recompute without the rows.
+   * @throws TendError TEND_INVALID_ARGUMENT for a request with no selector (nothing is deleted).
+   */
+  async deleteLogged(request: LogDeleteRequest): Promise<DeleteResult> {
+    const monitoring = this.requireMonitoring();
+    const selector = await deletionSelector(request, {
+      version: () => this.rooms.table.resolve(request.model),
+      config: () => this.rooms.table.modelConfig(request.model),
+      featureNames: async (sv) => (await monitoring.reference(sv))?.featureNames ?? null,
+      salt: () => monitoring.hashSalt(),
+    });
+    return auditedAction(
+      this.rooms.audit,
+      'prediction_log.delete',
+      request.model,
+      () => monitoring.log.delete(selector),
+      (result) => describeDeletion(request, result),
+    );
   }
 
   /** Apply the quality rule of canaries (their policy's `quality_metric`); a no-op with monitoring off. */

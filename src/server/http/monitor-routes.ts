@@ -1,10 +1,10 @@
 /**
  * The monitoring API: ground truth for logged predictions (feedback), the monitor's answer for a
- * model version (quality, drift, data quality, alerts), and the alerts themselves.
+ * model version (quality, drift, data quality, alerts), the alerts themselves, and deleting logged rows.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
+import { parseLogDeleteRequest, type Engine } from '../../engine/index.js';
 import { parseJsonObject } from './v2-json.js';
 
 type MonitorQuery = { version?: string; window?: string; last?: string };
@@ -50,6 +50,15 @@ export function registerMonitorRoutes(app: FastifyInstance, engine: Engine): voi
       return engine.monitoring.view(request.params.model, query);
     },
   );
+
+  // Privacy: forget logged rows (and their feedback) by request ids, date or feature value; audited.
+  app.delete('/api/v1/prediction-log', async (request: FastifyRequest) => {
+    if (request.body === undefined || request.body === null)
+      throw errors.invalidArgument(
+        'the body must say what to delete: {"model", "ids"?: [...], "before"?: "2026-11-25", "where"?: {"feature", "value"}}',
+      );
+    return engine.monitoring.deleteLogged(parseLogDeleteRequest(parseJsonObject(request.body)));
+  });
 
   app.get('/api/v1/alerts', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
     const raw = optionalString(request.query, 'limit');
