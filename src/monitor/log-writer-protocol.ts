@@ -154,3 +154,24 @@ export function writerKeyring(keyring: Keyring): { id: string; key: Uint8Array }
     key: new Uint8Array(key),
   }));
 }
+
+/** Pack rows, leaving out (and counting) any row that cannot be packed instead of losing the batch. */
+export function packRows(rows: PredictionRow[]): {
+  batch: PackedBatch;
+  transfer: ArrayBuffer[];
+  bad: number;
+} {
+  try {
+    return { ...packBatch(rows), bad: 0 };
+  } catch {
+    const good = rows.filter((row) => {
+      try {
+        packBatch([row]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return { ...packBatch(good), bad: rows.length - good.length };
+  }
+}

@@ -10,10 +10,9 @@ import { type TendError, errors } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { siblingModule, startWorkerFrom } from '../core/worker-script.js';
 import {
-  packBatch,
+  packRows,
   writerKeyring,
   type FromWriter,
-  type PackedBatch,
   type ToWriter,
   type WriterInit,
 } from './log-writer-protocol.js';
@@ -84,23 +83,6 @@ function positive(name: string, value: number | undefined, fallback: number, int
     );
   }
   return value;
-}
-
-/** Pack rows, leaving out (and counting) any row that cannot be packed instead of losing the batch. */
-function packRows(rows: PredictionRow[]): { batch: PackedBatch; transfer: ArrayBuffer[]; bad: number } {
-  try {
-    return { ...packBatch(rows), bad: 0 };
-  } catch {
-    const good = rows.filter((row) => {
-      try {
-        packBatch([row]);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    return { ...packBatch(good), bad: rows.length - good.length };
-  }
 }
 
 /** The prediction log of one tend process. */
