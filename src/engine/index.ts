@@ -27,6 +27,12 @@ export {
   type OptimizeMethod,
   type OptimizeReport,
 } from './jobs/optimize-job.js';
+export {
+  optimizeAuto,
+  type AutoCandidateRow,
+  type AutoOptions,
+  type AutoReport,
+} from './jobs/optimize-auto.js';
 export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
 export { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/index.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel } from './jobs/demo-model.js';

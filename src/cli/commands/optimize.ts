@@ -1,4 +1,4 @@
-/** `tend optimize REF --method graph|int8-dynamic …`: a validated, registered optimization of a version. */
+/** `tend optimize REF --method graph|int8-dynamic|…|auto`: a validated, registered optimization of a version. */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
@@ -8,8 +8,10 @@ import {
   type CalibrationMethod,
   csvEvaluation,
   inferMaxBatchSize,
+  optimizeAuto,
   optimizeVersion,
   OPTIMIZE_METHODS,
+  type AutoReport,
   type EvaluationData,
   type OptimizeMethod,
   type OptimizeReport,
@@ -94,9 +96,32 @@ export function reportJson(r: OptimizeReport): Record<string, unknown> {
   };
 }
 
+/** Flags that choose one method's variant: auto picks its own. */
+const SINGLE_METHOD_FLAGS: [keyof OptimizeCommandOptions, string][] = [
+  ['level', '--level'],
+  ['perChannel', '--per-channel'],
+  ['reduceRange', '--reduce-range'],
+  ['exclude', '--exclude'],
+  ['sparsity', '--sparsity'],
+  ['structured', '--structured'],
+  ['force', '--force'],
+];
+
 export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions): Promise<void> {
-  if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
-    throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+  const auto = opts.method === 'auto';
+  if (!auto && !OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
+    throw errors.invalidArgument(
+      `--method '${opts.method}' must be one of ${[...OPTIMIZE_METHODS, 'auto'].join(', ')}`,
+    );
+  if (auto) {
+    const given = SINGLE_METHOD_FLAGS.filter(([key]) => opts[key] !== undefined && opts[key] !== false);
+    if (given.length > 0)
+      throw errors.invalidArgument(
+        `${given.map(([, flag]) => flag).join(', ')} do not apply to --method auto (it tries each method's variants itself and never forces)`,
+      );
+    if (opts.eval === undefined)
+      throw errors.invalidArgument('--method auto needs --eval FILE (the data it judges every candidate on)');
+  }
   if (opts.calibrate !== undefined && !CALIBRATION_METHODS.includes(opts.calibrate as CalibrationMethod))
     throw errors.invalidArgument(
       `--calibrate '${opts.calibrate}' must be one of ${CALIBRATION_METHODS.join(', ')}`,
@@ -140,6 +165,19 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
     if (opts.eval !== undefined) evaluation = await read('--eval', opts.eval, opts.target);
     if (opts.calibration !== undefined)
       calibration = await read('--calibration', opts.calibration, undefined);
+    if (auto)
+      return optimizeAuto(registry, name, version, {
+        evaluation: evaluation as EvaluationData,
+        ...(calibration !== undefined ? { calibration } : {}),
+        ...(opts.calibrate !== undefined ? { calibrate: opts.calibrate as CalibrationMethod } : {}),
+        ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
+        ...(minCosine !== undefined ? { minCosine } : {}),
+        ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
+        ...(rounds !== undefined ? { rounds } : {}),
+        ...(msPerRun !== undefined ? { msPerRun } : {}),
+        ...(opts.json ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
+        actor: actor(),
+      });
     return optimizeVersion(registry, name, version, {
       method: opts.method as OptimizeMethod,
       ...(opts.level !== undefined ? { level: opts.level as GraphOptimizationLevel } : {}),
@@ -160,6 +198,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       actor: actor(),
     });
   });
+  if ('candidates' in report) return printAutoReport(report, opts.json === true);
   if (opts.json) return printJson(reportJson(report));
   const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '—' : x.toFixed(d));
   const speed = (s: OptimizeReport['parent']['batch1']) =>
@@ -192,4 +231,32 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       report.notes.map((n) => `${n}\n`).join('') +
       `${report.reason}\n`,
   );
+}
+
+/** The comparison table of `--method auto` (JSON: the whole report). */
+function printAutoReport(report: AutoReport, json: boolean): void {
+  if (json) return printJson(report);
+  const batches = [...new Set(report.candidates.flatMap((c) => Object.keys(c.items_per_s).map(Number)))].sort(
+    (a, b) => a - b,
+  );
+  const f = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '—' : x.toFixed(d));
+  process.stdout.write(
+    `${report.name}: auto on version ${report.parent_version}, compared at batch ${report.pick_batch} (items/s: candidate / parent timed beside it)\n`,
+  );
+  printTable(
+    ['candidate', 'size', ...batches.map((b) => `batch ${b}`), 'speed×', 'quality', 'verdict'],
+    report.candidates.map((c) => [
+      c.label,
+      c.size_bytes === null ? '—' : `${c.size_bytes} B (${f(c.size_ratio, 3)}×)`,
+      ...batches.map((b) =>
+        c.items_per_s[String(b)] === undefined
+          ? '—'
+          : `${f(c.items_per_s[String(b)], 1)} / ${f(c.parent_items_per_s[String(b)], 1)}`,
+      ),
+      f(c.speedup_at_pick, 2),
+      c.quality ?? '—',
+      `${c.label === report.chosen ? 'chosen' : c.passes ? 'pass' : 'fail'}${c.passes ? '' : `: ${c.reason}`}`,
+    ]),
+  );
+  process.stdout.write(`${report.reason}\n`);
 }
