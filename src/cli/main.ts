@@ -162,8 +162,13 @@ export function buildProgram(): Command {
       'prune: share of weights zeroed, or of units/channels removed (default 0.5)',
     )
     .option('--structured', 'prune: remove whole hidden units / Conv channels (smaller and faster)')
+    .option(
+      '--finetune-data <csv>',
+      'prune --structured, models tend trained: train the pruned network a few epochs on this CSV (with --target)',
+    )
+    .option('--finetune-epochs <n>', 'passes over --finetune-data (default 10)')
     .option('--eval <file>', 'evaluation data: CSV (one column per feature) or JSONL (V2 request bodies)')
-    .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
+    .option('--target <column>', 'the label column of the --eval CSV (accuracy gate) and of --finetune-data')
     .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')
     .option('--min-cosine <x>', 'unlabelled data: least mean cosine similarity of outputs (default 0.999)')
     .option(

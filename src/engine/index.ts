@@ -34,6 +34,7 @@ export {
   type AutoReport,
 } from './jobs/optimize-auto.js';
 export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
+export type { FinetuneData } from './jobs/optimize-finetune.js';
 export { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/index.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel } from './jobs/demo-model.js';
 export {

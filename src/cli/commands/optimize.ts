@@ -13,6 +13,7 @@ import {
   OPTIMIZE_METHODS,
   type AutoReport,
   type EvaluationData,
+  type FinetuneData,
   type OptimizeMethod,
   type OptimizeReport,
 } from '../../engine/index.js';
@@ -31,6 +32,8 @@ export interface OptimizeCommandOptions {
   calibrate?: string;
   sparsity?: string;
   structured?: boolean;
+  finetuneData?: string;
+  finetuneEpochs?: string;
   target?: string;
   maxAccuracyDrop?: string;
   minCosine?: string;
@@ -104,6 +107,8 @@ const SINGLE_METHOD_FLAGS: [keyof OptimizeCommandOptions, string][] = [
   ['exclude', '--exclude'],
   ['sparsity', '--sparsity'],
   ['structured', '--structured'],
+  ['finetuneData', '--finetune-data'],
+  ['finetuneEpochs', '--finetune-epochs'],
   ['force', '--force'],
 ];
 
@@ -128,8 +133,25 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
     );
   if (opts.level !== undefined && !LEVELS.includes(opts.level))
     throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
-  if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv'))
-    throw errors.invalidArgument('--target names a column of a CSV given with --eval');
+  if (
+    opts.target !== undefined &&
+    opts.finetuneData === undefined &&
+    (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv')
+  )
+    throw errors.invalidArgument('--target names a column of a CSV given with --eval or --finetune-data');
+  const finetuneEpochs = numberOption('--finetune-epochs', opts.finetuneEpochs);
+  if (
+    finetuneEpochs !== undefined &&
+    (opts.finetuneData === undefined ||
+      !Number.isInteger(finetuneEpochs) ||
+      finetuneEpochs < 1 ||
+      finetuneEpochs > 1000)
+  )
+    throw errors.invalidArgument(
+      `--finetune-epochs ${finetuneEpochs} must be a whole number from 1 to 1000, with --finetune-data`,
+    );
+  if (opts.finetuneData !== undefined && opts.target === undefined)
+    throw errors.invalidArgument('--finetune-data needs --target COL (the label column to train on)');
   const { name, version } = parseRef(ref);
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
@@ -165,6 +187,24 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
     if (opts.eval !== undefined) evaluation = await read('--eval', opts.eval, opts.target);
     if (opts.calibration !== undefined)
       calibration = await read('--calibration', opts.calibration, undefined);
+    let finetune: FinetuneData | undefined;
+    if (opts.finetuneData !== undefined) {
+      const file = resolve(opts.finetuneData);
+      if (extname(file).toLowerCase() !== '.csv')
+        throw errors.invalidArgument(
+          `--finetune-data ${file}: use a .csv file (the feature columns and --target)`,
+        );
+      try {
+        finetune = {
+          text: readFileSync(file, 'utf8'),
+          source: file,
+          target: opts.target as string,
+          ...(finetuneEpochs !== undefined ? { epochs: finetuneEpochs } : {}),
+        };
+      } catch (err) {
+        throw errors.notFound(`cannot read ${file}: ${(err as Error).message}`);
+      }
+    }
     if (auto)
       return optimizeAuto(registry, name, version, {
         evaluation: evaluation as EvaluationData,
@@ -192,6 +232,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
       ...(sparsity !== undefined ? { sparsity } : {}),
       ...(opts.structured ? { structured: true } : {}),
+      ...(finetune !== undefined ? { finetune } : {}),
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),

@@ -71,8 +71,13 @@ export async function optimizeVersion(
     (options.calibration !== undefined || options.calibrate !== undefined)
   )
     throw errors.invalidArgument('--calibration and --calibrate apply to --method int8-static');
-  if (options.method !== 'prune' && (options.sparsity !== undefined || options.structured))
-    throw errors.invalidArgument('--sparsity and --structured apply to --method prune');
+  if (
+    options.method !== 'prune' &&
+    (options.sparsity !== undefined || options.structured || options.finetune !== undefined)
+  )
+    throw errors.invalidArgument('--sparsity, --structured and --finetune-data apply to --method prune');
+  if (options.finetune !== undefined && !options.structured)
+    throw errors.invalidArgument('--finetune-data applies to --method prune --structured');
   if (options.sparsity !== undefined && !(options.sparsity > 0 && options.sparsity < 1))
     throw errors.invalidArgument(`--sparsity ${options.sparsity} must be between 0 and 1 (exclusive)`);
   const { parent, parentPath, evaluation, maxBatchSize } = await resolveParent(
