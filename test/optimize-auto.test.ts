@@ -207,3 +207,36 @@ test('tend optimize --method auto: needs --eval, refuses single-method flags', (
   assert.equal(forced.status, 1);
   assert.match(forced.stderr, /--sparsity, --force do not apply to --method auto/);
 });
+
+test('tend optimize --method auto prints the table and progress on stderr; --json prints the table only', () => {
+  const args = [
+    'optimize',
+    'digits@1',
+    '--method',
+    'auto',
+    '--eval',
+    join(files, 'digits.csv'),
+    '--target',
+    'digit',
+    '--rounds',
+    '1',
+    '--run-ms',
+    '5',
+  ];
+  const human = runCli(args, { home });
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /^digits: auto on version 1, compared at batch 8/);
+  assert.match(human.stdout, /candidate\s+size\s+batch 1\s+batch 2\s+batch 4\s+batch 8/);
+  for (const label of ['graph', 'int8-dynamic', 'fp16', 'prune structured 25%', 'prune structured 50%'])
+    assert.match(human.stdout, new RegExp(`^${label} `, 'm'));
+  assert.match(human.stdout, /^(registered|not registered)/m);
+  assert.match(human.stderr, /^\[1\/5\] graph: making the candidate/m);
+  const json = runCli([...args, '--json'], { home });
+  assert.equal(json.status, 0, json.stderr);
+  assert.doesNotMatch(json.stderr, /\[1\/5\]/);
+  const table = JSON.parse(json.stdout) as {
+    candidates: { label: string; items_per_s: Record<string, number> }[];
+  };
+  assert.equal(table.candidates.length, 5);
+  assert.ok(Object.keys(table.candidates[0]?.items_per_s ?? {}).includes('8'));
+});
