@@ -107,10 +107,12 @@ test('auto on the digits model: every candidate in the table, the fastest within
     (await registry.artifacts.read('digits', 2, 'optimize-auto-report'))?.bytes.toString() ?? '{}',
   ) as { chosen: string };
   assert.equal(stored.chosen, fastest.label);
-  // Progress: one line before and one after each candidate.
-  assert.equal(lines.length, 10);
-  assert.match(lines[0] ?? '', /^\[1\/5\] graph: /);
-  assert.match(lines[1] ?? '', /^\[1\/5\] graph: 1\.10× at batch 1, 1\.10× at batch 8; accuracy drop/);
+  // Progress: each candidate's steps (made, outputs compared; timings are injected here), then its result.
+  assert.equal(lines.length, 15);
+  assert.match(lines[0] ?? '', /^\[1\/5\] graph: making the candidate/);
+  assert.match(lines[1] ?? '', /^\[1\/5\] graph: comparing outputs on \d+ evaluation requests/);
+  assert.match(lines[2] ?? '', /^\[1\/5\] graph: 1\.10× at batch 1, 1\.10× at batch 8; accuracy drop/);
+  assert.match(lines[14] ?? '', /^\[5\/5\] prune structured 50%: 3\.00× at batch 1/);
 });
 
 test('auto registers nothing when no candidate is both within the gate and faster than its parent', async () => {
@@ -231,6 +233,7 @@ test('tend optimize --method auto prints the table and progress on stderr; --jso
     assert.match(human.stdout, new RegExp(`^${label} `, 'm'));
   assert.match(human.stdout, /^(registered|not registered)/m);
   assert.match(human.stderr, /^\[1\/5\] graph: making the candidate/m);
+  assert.match(human.stderr, /^\[1\/5\] graph: timing parent and candidate at batch 8 \(4\/6\)/m);
   const json = runCli([...args, '--json'], { home });
   assert.equal(json.status, 0, json.stderr);
   assert.doesNotMatch(json.stderr, /\[1\/5\]/);
@@ -239,4 +242,21 @@ test('tend optimize --method auto prints the table and progress on stderr; --jso
   };
   assert.equal(table.candidates.length, 5);
   assert.ok(Object.keys(table.candidates[0]?.items_per_s ?? {}).includes('8'));
+});
+
+test('tend optimize with one method prints its progress on stderr, what runs and how far', () => {
+  const r = runCli(
+    ['optimize', 'digits@1', '--method', 'graph', '--rounds', '1', '--run-ms', '5', '--max-slowdown', '1'],
+    { home },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith('graph: ')),
+    [
+      'graph: making the candidate',
+      'graph: comparing outputs on 1 evaluation request',
+      ...[1, 2, 4, 8, 16, 32].map((b, i) => `graph: timing parent and candidate at batch ${b} (${i + 1}/6)`),
+    ],
+  );
+  assert.match(r.stdout, /^digits: graph of version 1/);
 });

@@ -236,6 +236,7 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),
+      ...(opts.json ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
       actor: actor(),
     });
   });

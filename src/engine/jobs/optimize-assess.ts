@@ -54,6 +54,8 @@ export interface GateOptions {
   batches?: number[];
   /** Timing of the pair (tests inject timings here); default measurePair. */
   measure?: typeof measurePair;
+  /** One line per step while the candidate is made and timed (the CLI prints them on stderr). */
+  onProgress?: (line: string) => void;
 }
 
 export interface GateLimits {
@@ -184,6 +186,8 @@ export async function assessCandidate(
   const { runtime, work, parent, parentPath, evaluation, maxBatchSize } = ctx;
   const limits = gateLimits(options);
   const candidatePath = join(work, `${file}.onnx`);
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`${options.method}: making the candidate`);
   const made = await makeCandidate(runtime, parentPath, candidatePath, options);
   const candidateModel = readModelFile(candidatePath);
   const problems = checkModel(candidateModel).filter((p) => p.severity === 'error');
@@ -209,6 +213,8 @@ export async function assessCandidate(
   let speed: Awaited<ReturnType<typeof measurePair>>;
   try {
     const comparison = new OutputComparison(outputPlan(parent.signature, maxBatchSize));
+    const n = evaluation.requests.length;
+    progress(`${options.method}: comparing outputs on ${n} evaluation request${n === 1 ? '' : 's'}`);
     for (const [i, inputs] of evaluation.requests.entries()) {
       const rows = rowsOf(inputs, maxBatchSize);
       const [a, b] = await Promise.all([
@@ -225,7 +231,15 @@ export async function assessCandidate(
       p.model,
       c.model,
       (batch) => (maxBatchSize > 0 ? tileRows(first, batch) : first),
-      { batches, rounds: options.rounds ?? 5, msPerRun: options.msPerRun ?? 300 },
+      {
+        batches,
+        rounds: options.rounds ?? 5,
+        msPerRun: options.msPerRun ?? 300,
+        onBatch: (batch, index, count) =>
+          progress(
+            `${options.method}: timing parent and candidate at batch ${batch} (${index + 1}/${count})`,
+          ),
+      },
     );
   } finally {
     await Promise.all([p.model.unload(), c.model.unload()]);

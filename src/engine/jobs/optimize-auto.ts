@@ -189,11 +189,15 @@ export async function optimizeAuto(
     const tried = plans(options);
     const assessed: { label: string; result: AssessedCandidate | null; error: string | null }[] = [];
     for (const [i, plan] of tried.entries()) {
-      progress(
-        `[${i + 1}/${tried.length}] ${plan.label}: making the candidate and timing it beside the parent`,
-      );
       try {
-        const result = await assessCandidate(ctx, { ...options, ...plan.options }, `candidate-${i}`);
+        // The candidate's own steps, prefixed with its place in the list and its label.
+        const step = (line: string) =>
+          progress(`[${i + 1}/${tried.length}] ${plan.label}:${line.slice(line.indexOf(':') + 1)}`);
+        const result = await assessCandidate(
+          ctx,
+          { ...options, ...plan.options, onProgress: step },
+          `candidate-${i}`,
+        );
         assessed.push({ label: plan.label, result, error: null });
         const r = result.report;
         progress(
