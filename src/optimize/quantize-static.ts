@@ -48,6 +48,25 @@ export const STATIC_QUANTIZED_OPS: readonly string[] = [
 const WEIGHTED_OPS = new Set(['Conv', 'MatMul', 'Gemm']);
 /** Inputs that are not activations (shapes, permutations). */
 const NON_ACTIVATION_INPUTS: Record<string, number[]> = { Reshape: [1] };
+/** Ops whose outputs are never float (booleans, indices, shapes). */
+const NON_FLOAT_OPS = new Set([
+  'Equal',
+  'Less',
+  'LessOrEqual',
+  'Greater',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+  'Shape',
+  'Size',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+]);
 
 export interface QuantizeStaticOptions {
   /** One weight scale per output channel (Conv) or column (MatMul, Gemm); needs opset 13. */
@@ -74,12 +93,23 @@ export function staticTargets(model: ModelProto): string[] {
   const graph = model.graph;
   if (graph === undefined) throw errors.invalidModel('the model has no graph');
   const scope = new GraphScope(graph);
+  // Values the graph does not type (exports without shape inference) but whose producer never
+  // makes floats, such as an attention mask's Equal: asking onnxruntime for them as float fails.
+  const notFloat = new Set<string>();
+  for (const node of graph.node) {
+    const to = node.attribute.find((a) => a.name === 'to');
+    if (
+      NON_FLOAT_OPS.has(node.opType) ||
+      (node.opType === 'Cast' && to !== undefined && Number(to.i) !== Elem.FLOAT)
+    )
+      for (const o of node.output) notFloat.add(o);
+  }
   const out = new Set<string>();
   for (const node of graph.node) {
     if (!isDefault(node) || !STATIC_QUANTIZED_OPS.includes(node.opType)) continue;
     const skip = NON_ACTIVATION_INPUTS[node.opType] ?? [];
     node.input.forEach((name, i) => {
-      if (name === '' || skip.includes(i) || scope.initializers.has(name)) return;
+      if (name === '' || skip.includes(i) || scope.initializers.has(name) || notFloat.has(name)) return;
       const t = scope.elemType(name);
       if (t === undefined || t === Elem.FLOAT) out.add(name);
     });
