@@ -49,6 +49,7 @@ import { runLogging } from './logging.js';
 import { runTraining } from './training.js';
 import { runAuth } from './auth.js';
 import { runDigitsInt8, runOptimize } from './optimize.js';
+import { runOptimizeMethods } from './optimize-methods.js';
 import { runIsolation } from './isolation.js';
 import { DEFAULT_SHADOW_POLICY } from '../src/engine/traffic/shadow-scheduler.js';
 
@@ -293,11 +294,20 @@ async function main(): Promise<number> {
     }
     if (sections.has('optimize')) {
       const optimizeModels = [TINY_TEXT_ENCODER, TEXT_ENCODER_6L];
-      results.optimize = await outcome('optimization: int8-dynamic vs fp32', async () => ({
-        rows: await runOptimize(ctx, optimizeModels.filter(modelAvailable), quick ? 1 : 5),
-        skipped: optimizeModels.filter((m) => !modelAvailable(m)).map((m) => m.name),
-        digits: await runDigitsInt8(ctx),
-      }));
+      results.optimize = await outcome(
+        'optimization: int8-dynamic, int8-static, fp16, pruning vs fp32',
+        async () => ({
+          rows: await runOptimize(ctx, optimizeModels.filter(modelAvailable), quick ? 1 : 5),
+          skipped: optimizeModels.filter((m) => !modelAvailable(m)).map((m) => m.name),
+          digits: await runDigitsInt8(ctx),
+          methods: await runOptimizeMethods(
+            ctx,
+            SMALL_CNN,
+            modelAvailable(TEXT_ENCODER_6L) ? TEXT_ENCODER_6L : null,
+            quick ? 1 : 5,
+          ),
+        }),
+      );
     }
     if (sections.has('auth')) {
       results.auth = await outcome('security: a bearer token on every request vs no auth', () =>

@@ -3,11 +3,15 @@
  * run, file size ratios and output agreement, with the targets of the issue.
  */
 import type { DigitsInt8, OptimizeRow } from './optimize.js';
+import type { MethodRow } from './optimize-methods.js';
+import { methodTargets, renderMethods } from './report-optimize-methods.js';
 
 export interface OptimizeSection {
   rows: OptimizeRow[];
   skipped: string[];
   digits: DigitsInt8;
+  /** Optimization II rows (absent in results files written before them). */
+  methods?: MethodRow[];
 }
 
 export const DIGITS_MAX_DROP_POINTS = 1;
@@ -123,6 +127,7 @@ export function optimizeTargets(
     verdict: d.weightRatio <= DIGITS_MAX_WEIGHT_RATIO ? 'PASS' : 'FAIL',
     note: '',
   });
+  out.push(...methodTargets(outcome.data.methods, outcome.data.skipped.includes('text_encoder_6l')));
   for (const name of outcome.data.skipped) {
     out.push({
       name: `${name} int8-dynamic`,
@@ -142,7 +147,10 @@ export function renderOptimize(
   vnni: string,
   whyMissing: (o: Outcome<unknown> | undefined) => string,
 ): string[] {
-  const out: string[] = ['## 8. Optimization: int8 dynamic quantization vs fp32', ''];
+  const out: string[] = [
+    '## 8. Optimization: int8 dynamic and static quantization, fp16, pruning vs fp32',
+    '',
+  ];
   if (outcome === undefined || !('data' in outcome))
     return [...out, `_Not measured: ${whyMissing(outcome)}._`, ''];
   out.push(
@@ -171,6 +179,7 @@ export function renderOptimize(
       `${(d.fp32Accuracy * 100).toFixed(2)}% (fp32) → ${(d.int8Accuracy * 100).toFixed(2)}% (int8); weight bytes ${d.weightRatio.toFixed(3)} of fp32; ` +
       `file ${d.fileRatio.toFixed(2)} of fp32 (a small model keeps fixed overheads: graph, names, the standardization constants).`,
     '',
+    ...renderMethods(outcome.data.methods),
   );
   return out;
 }

@@ -47,6 +47,9 @@ export interface DigitsArtifact {
   testAccuracy: number;
   /** The held-out split (raw features: the graph standardizes them itself). */
   testSet: { features: Float32Array; labels: Int32Array; rows: number };
+  /** The training split with its column names, and the class names (labels index them). */
+  trainSet: { features: Float32Array; labels: Int32Array; rows: number; columns: string[]; target: string };
+  classes: string[];
 }
 
 let digitsCache: DigitsArtifact | null = null;
@@ -67,6 +70,8 @@ export function digitsArtifact(ctx: SectionContext): DigitsArtifact {
     body: v2JsonBody(model.makeInputs(1)),
     testAccuracy: trained.metrics.test_accuracy,
     testSet: trained.testSet,
+    trainSet: trained.trainSet,
+    classes: trained.classes,
   };
   return digitsCache;
 }

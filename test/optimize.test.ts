@@ -216,6 +216,7 @@ describe('optimize', () => {
       { home },
     );
     assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /int8-dynamic: (making|timing)/); // no progress under --json
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(out), [
       'name',

@@ -159,23 +159,31 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   program
     .command('optimize')
     .description(
-      'make an optimized version (graph optimization or int8 quantization), validate it against its parent, register it when it passes',
+      'make an optimized version (graph optimization, int8, fp16, pruning, or auto: try them all), validate it against its parent, register it when it passes',
     )
     .argument('<ref>', 'NAME, NAME@VERSION or NAME@ALIAS (default: the latest version)')
-    .requiredOption('--method <method>', 'graph, int8-dynamic, int8-static, fp16 or prune')
+    .requiredOption('--method <method>', 'graph, int8-dynamic, int8-static, fp16, prune or auto')
     .option('--level <level>', 'graph: basic, extended or all (default all)')
     .option('--per-channel', 'int8-dynamic, int8-static: one scale per output channel')
     .option('--reduce-range', 'int8-dynamic: 7-bit weights (for CPUs without VNNI)')
     .option('--exclude <name-or-op...>', 'int8-dynamic: node names or op types to leave in float')
-    .option('--calibration <file>', 'int8-static: inputs to calibrate on, CSV or JSONL like --eval')
+    .option(
+      '--calibration <file>',
+      'int8-static (and auto): inputs to calibrate on, CSV or JSONL like --eval',
+    )
     .option('--calibrate <how>', 'int8-static: minmax, percentile (99.999, default) or entropy')
     .option(
       '--sparsity <fraction>',
       'prune: share of weights zeroed, or of units/channels removed (default 0.5)',
     )
     .option('--structured', 'prune: remove whole hidden units / Conv channels (smaller and faster)')
+    .option(
+      '--finetune-data <csv>',
+      'prune --structured, models tend trained: train the pruned network a few epochs on this CSV (with --target)',
+    )
+    .option('--finetune-epochs <n>', 'passes over --finetune-data (default 10)')
     .option('--eval <file>', 'evaluation data: CSV (one column per feature) or JSONL (V2 request bodies)')
-    .option('--target <column>', 'the label column of the CSV (enables the accuracy gate)')
+    .option('--target <column>', 'the label column of the --eval CSV (accuracy gate) and of --finetune-data')
     .option('--max-accuracy-drop <points>', 'labelled data: most accuracy the candidate may lose (default 1)')
     .option('--min-cosine <x>', 'unlabelled data: least mean cosine similarity of outputs (default 0.999)')
     .option(

@@ -28,7 +28,14 @@ export {
   type OptimizeMethod,
   type OptimizeReport,
 } from './jobs/optimize-job.js';
+export {
+  optimizeAuto,
+  type AutoCandidateRow,
+  type AutoOptions,
+  type AutoReport,
+} from './jobs/optimize-auto.js';
 export { csvEvaluation, type EvaluationData } from './jobs/optimize-data.js';
+export type { FinetuneData } from './jobs/optimize-finetune.js';
 export { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/index.js';
 export { DEMO_MODEL, demoRequest, ensureDemoModel } from './jobs/demo-model.js';
 export {

@@ -11,15 +11,7 @@
  * sample: the first (minmax) fixes the range, the second fills 2048 bins.
  */
 import { errors } from '../core/errors.js';
-import {
-  clone,
-  create,
-  ModelProtoSchema,
-  TensorProto_DataType as Elem,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-} from '../onnx/index.js';
+import { clone, create, ModelProtoSchema, ValueInfoProtoSchema } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/index.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
@@ -41,14 +33,9 @@ export function withCalibrationOutputs(model: ModelProto, names: readonly string
   const present = new Set(graph.output.map((o) => o.name));
   for (const name of names) {
     if (present.has(name)) continue;
-    graph.output.push(
-      create(ValueInfoProtoSchema, {
-        name,
-        type: create(TypeProtoSchema, {
-          value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: Elem.FLOAT }) },
-        }),
-      }),
-    );
+    // No declared type: onnxruntime infers it, and a value the graph does not type (exports without
+    // shape inference) may turn out not to be float; the caller keeps only FP32 outputs.
+    graph.output.push(create(ValueInfoProtoSchema, { name }));
   }
   return out;
 }

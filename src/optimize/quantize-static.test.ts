@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { extractSignature, readModelFile, writeModel } from '../onnx/index.js';
+import { extractSignature, GraphBuilder, readModelFile, writeModel } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/index.js';
 import { tempDir } from '../core/test-support.test-helper.js';
 import { RangeCollector, percentileRange, withCalibrationOutputs } from './calibrate.js';
@@ -109,4 +109,25 @@ test('calibration: minmax, percentile cuts outliers, entropy clips a long tail',
   assert.throws(() => new RangeCollector('kl' as 'entropy'), {
     message: /--calibrate 'kl' must be one of minmax, percentile, entropy/,
   });
+});
+
+test('calibration targets skip values whose producer never makes floats, even when the graph does not type them', async () => {
+  // x → Equal(x, 0) → Cast to float → Mul with x: the Equal output (bool) is not a target; the
+  // Cast output is float and is. The calibration outputs carry no declared type (onnxruntime infers it).
+  const model = new GraphBuilder('mask')
+    .input('x', 'FP32', [1, 4])
+    .output('y', 'FP32', [1, 4])
+    .initializer('zero', Float32Array.from([0]), [1])
+    .node('Equal', ['x', 'zero'], ['mask'], {}, { name: 'equal' })
+    .node('Cast', ['mask'], ['maskf'], { to: { int: 1 } }, { name: 'cast' })
+    .node('Mul', ['x', 'maskf'], ['y'], {}, { name: 'mul' })
+    .build({ opset: 17 });
+  const targets = staticTargets(model);
+  assert.ok(!targets.includes('mask'), targets.join(', '));
+  assert.ok(targets.includes('maskf'), targets.join(', '));
+  const s = await session(withCalibrationOutputs(model, ['mask', ...targets]));
+  const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([0, 1, 0, 2]), [1, 4]) });
+  assert.equal(out['mask']?.type, 'bool');
+  assert.equal(out['maskf']?.type, 'float32');
+  await s.release();
 });

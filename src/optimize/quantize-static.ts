@@ -26,6 +26,7 @@ import {
 import type { AttributeProto, ModelProto, NodeProto, TensorProto } from '../onnx/index.js';
 import type { ActivationRange } from './calibrate.js';
 import { GraphScope, referencedNames } from './graph-scope.js';
+import { shareRanges } from './quantize-ranges.js';
 import { computeQuantParams, quantizeWeight, roundHalfToEven } from './quantize-params.js';
 import { quantizableOpset } from './quantize-dynamic.js';
 
@@ -48,49 +49,26 @@ export const STATIC_QUANTIZED_OPS: readonly string[] = [
 const WEIGHTED_OPS = new Set(['Conv', 'MatMul', 'Gemm']);
 /** Inputs that are not activations (shapes, permutations). */
 const NON_ACTIVATION_INPUTS: Record<string, number[]> = { Reshape: [1] };
-/**
- * Ops that only move or select values: their output is quantized with their input's scale and zero
- * point, so that onnxruntime can drop the DequantizeLinear/QuantizeLinear pair around them and run
- * them on int8 (with a range of their own, a MaxPool between two QLinearConv stays float and the
- * int8 chain breaks into transposes and conversions).
- */
-const SHARED_RANGE_OPS = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose']);
 
-/** Ops a following Relu fuses into (QLinearConv, QGemm, QLinearAdd clamp at the zero point). */
-const RELU_FUSING_OPS = new Set(['Conv', 'MatMul', 'Gemm', 'Add']);
-
-/**
- * The calibrated ranges adjusted so that onnxruntime can keep the int8 chain unbroken: an op's output
- * read only by a Relu takes the Relu's range (onnxruntime folds the Relu into the op, and with one
- * range no requantizing DequantizeLinear/QuantizeLinear pair is left between them); then each
- * SHARED_RANGE_OPS output takes its input's range (in graph order).
- */
-function shareRanges(
-  nodes: readonly NodeProto[],
-  ranges: ReadonlyMap<string, ActivationRange>,
-): Map<string, ActivationRange> {
-  const shared = new Map(ranges);
-  const readers = new Map<string, number>();
-  for (const n of nodes) for (const x of n.input) if (x !== '') readers.set(x, (readers.get(x) ?? 0) + 1);
-  const producer = new Map<string, NodeProto>();
-  for (const n of nodes) for (const y of n.output) if (y !== '') producer.set(y, n);
-  for (const n of nodes) {
-    if (!isDefault(n) || n.opType !== 'Relu') continue;
-    const input = n.input[0] ?? '';
-    const from = producer.get(input);
-    const range = shared.get(n.output[0] ?? '');
-    if (from === undefined || !isDefault(from) || !RELU_FUSING_OPS.has(from.opType)) continue;
-    if (range !== undefined && readers.get(input) === 1 && shared.has(input)) shared.set(input, range);
-  }
-  for (const n of nodes) {
-    if (!isDefault(n) || !SHARED_RANGE_OPS.has(n.opType)) continue;
-    const source = shared.get(n.input[0] ?? '');
-    const output = n.output[0];
-    if (source !== undefined && output !== undefined && output !== '' && shared.has(output))
-      shared.set(output, source);
-  }
-  return shared;
-}
+/** Ops whose outputs are never float (booleans, indices, shapes). */
+const NON_FLOAT_OPS = new Set([
+  'Equal',
+  'Less',
+  'LessOrEqual',
+  'Greater',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+  'Shape',
+  'Size',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+]);
 
 export interface QuantizeStaticOptions {
   /** One weight scale per output channel (Conv) or column (MatMul, Gemm); needs opset 13. */
@@ -117,12 +95,23 @@ export function staticTargets(model: ModelProto): string[] {
   const graph = model.graph;
   if (graph === undefined) throw errors.invalidModel('the model has no graph');
   const scope = new GraphScope(graph);
+  // Values the graph does not type (exports without shape inference) but whose producer never
+  // makes floats, such as an attention mask's Equal: asking onnxruntime for them as float fails.
+  const notFloat = new Set<string>();
+  for (const node of graph.node) {
+    const to = node.attribute.find((a) => a.name === 'to');
+    if (
+      NON_FLOAT_OPS.has(node.opType) ||
+      (node.opType === 'Cast' && to !== undefined && Number(to.i) !== Elem.FLOAT)
+    )
+      for (const o of node.output) notFloat.add(o);
+  }
   const out = new Set<string>();
   for (const node of graph.node) {
     if (!isDefault(node) || !STATIC_QUANTIZED_OPS.includes(node.opType)) continue;
     const skip = NON_ACTIVATION_INPUTS[node.opType] ?? [];
     node.input.forEach((name, i) => {
-      if (name === '' || skip.includes(i) || scope.initializers.has(name)) return;
+      if (name === '' || skip.includes(i) || scope.initializers.has(name) || notFloat.has(name)) return;
       const t = scope.elemType(name);
       if (t === undefined || t === Elem.FLOAT) out.add(name);
     });

@@ -1,4 +1,4 @@
-/** `tend optimize REF --method graph|int8-dynamic …`: a validated, registered optimization of a version. */
+/** `tend optimize REF --method graph|int8-dynamic|…|auto`: a validated, registered optimization of a version. */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { errors } from '../../core/errors.js';
@@ -8,9 +8,12 @@ import {
   type CalibrationMethod,
   csvEvaluation,
   inferMaxBatchSize,
+  optimizeAuto,
   optimizeVersion,
   OPTIMIZE_METHODS,
+  type AutoReport,
   type EvaluationData,
+  type FinetuneData,
   type OptimizeMethod,
   type OptimizeReport,
 } from '../../engine/index.js';
@@ -29,6 +32,8 @@ export interface OptimizeCommandOptions {
   calibrate?: string;
   sparsity?: string;
   structured?: boolean;
+  finetuneData?: string;
+  finetuneEpochs?: string;
   target?: string;
   maxAccuracyDrop?: string;
   minCosine?: string;
@@ -94,17 +99,59 @@ export function reportJson(r: OptimizeReport): Record<string, unknown> {
   };
 }
 
+/** Flags that choose one method's variant: auto picks its own. */
+const SINGLE_METHOD_FLAGS: [keyof OptimizeCommandOptions, string][] = [
+  ['level', '--level'],
+  ['perChannel', '--per-channel'],
+  ['reduceRange', '--reduce-range'],
+  ['exclude', '--exclude'],
+  ['sparsity', '--sparsity'],
+  ['structured', '--structured'],
+  ['finetuneData', '--finetune-data'],
+  ['finetuneEpochs', '--finetune-epochs'],
+  ['force', '--force'],
+];
+
 export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions): Promise<void> {
-  if (!OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
-    throw errors.invalidArgument(`--method '${opts.method}' must be one of ${OPTIMIZE_METHODS.join(', ')}`);
+  const auto = opts.method === 'auto';
+  if (!auto && !OPTIMIZE_METHODS.includes(opts.method as OptimizeMethod))
+    throw errors.invalidArgument(
+      `--method '${opts.method}' must be one of ${[...OPTIMIZE_METHODS, 'auto'].join(', ')}`,
+    );
+  if (auto) {
+    const given = SINGLE_METHOD_FLAGS.filter(([key]) => opts[key] !== undefined && opts[key] !== false);
+    if (given.length > 0)
+      throw errors.invalidArgument(
+        `${given.map(([, flag]) => flag).join(', ')} do not apply to --method auto (it tries each method's variants itself and never forces)`,
+      );
+    if (opts.eval === undefined)
+      throw errors.invalidArgument('--method auto needs --eval FILE (the data it judges every candidate on)');
+  }
   if (opts.calibrate !== undefined && !CALIBRATION_METHODS.includes(opts.calibrate as CalibrationMethod))
     throw errors.invalidArgument(
       `--calibrate '${opts.calibrate}' must be one of ${CALIBRATION_METHODS.join(', ')}`,
     );
   if (opts.level !== undefined && !LEVELS.includes(opts.level))
     throw errors.invalidArgument(`--level '${opts.level}' must be one of ${LEVELS.join(', ')}`);
-  if (opts.target !== undefined && (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv'))
-    throw errors.invalidArgument('--target names a column of a CSV given with --eval');
+  if (
+    opts.target !== undefined &&
+    opts.finetuneData === undefined &&
+    (opts.eval === undefined || extname(opts.eval).toLowerCase() !== '.csv')
+  )
+    throw errors.invalidArgument('--target names a column of a CSV given with --eval or --finetune-data');
+  const finetuneEpochs = numberOption('--finetune-epochs', opts.finetuneEpochs);
+  if (
+    finetuneEpochs !== undefined &&
+    (opts.finetuneData === undefined ||
+      !Number.isInteger(finetuneEpochs) ||
+      finetuneEpochs < 1 ||
+      finetuneEpochs > 1000)
+  )
+    throw errors.invalidArgument(
+      `--finetune-epochs ${finetuneEpochs} must be a whole number from 1 to 1000, with --finetune-data`,
+    );
+  if (opts.finetuneData !== undefined && opts.target === undefined)
+    throw errors.invalidArgument('--finetune-data needs --target COL (the label column to train on)');
   const { name, version } = parseRef(ref);
   const maxAccuracyDrop = numberOption('--max-accuracy-drop', opts.maxAccuracyDrop);
   const minCosine = numberOption('--min-cosine', opts.minCosine);
@@ -140,6 +187,37 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
     if (opts.eval !== undefined) evaluation = await read('--eval', opts.eval, opts.target);
     if (opts.calibration !== undefined)
       calibration = await read('--calibration', opts.calibration, undefined);
+    let finetune: FinetuneData | undefined;
+    if (opts.finetuneData !== undefined) {
+      const file = resolve(opts.finetuneData);
+      if (extname(file).toLowerCase() !== '.csv')
+        throw errors.invalidArgument(
+          `--finetune-data ${file}: use a .csv file (the feature columns and --target)`,
+        );
+      try {
+        finetune = {
+          text: readFileSync(file, 'utf8'),
+          source: file,
+          target: opts.target as string,
+          ...(finetuneEpochs !== undefined ? { epochs: finetuneEpochs } : {}),
+        };
+      } catch (err) {
+        throw errors.notFound(`cannot read ${file}: ${(err as Error).message}`);
+      }
+    }
+    if (auto)
+      return optimizeAuto(registry, name, version, {
+        evaluation: evaluation as EvaluationData,
+        ...(calibration !== undefined ? { calibration } : {}),
+        ...(opts.calibrate !== undefined ? { calibrate: opts.calibrate as CalibrationMethod } : {}),
+        ...(maxAccuracyDrop !== undefined ? { maxAccuracyDrop } : {}),
+        ...(minCosine !== undefined ? { minCosine } : {}),
+        ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
+        ...(rounds !== undefined ? { rounds } : {}),
+        ...(msPerRun !== undefined ? { msPerRun } : {}),
+        ...(opts.json ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
+        actor: actor(),
+      });
     return optimizeVersion(registry, name, version, {
       method: opts.method as OptimizeMethod,
       ...(opts.level !== undefined ? { level: opts.level as GraphOptimizationLevel } : {}),
@@ -154,12 +232,15 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       ...(maxSlowdown !== undefined ? { maxSlowdown } : {}),
       ...(sparsity !== undefined ? { sparsity } : {}),
       ...(opts.structured ? { structured: true } : {}),
+      ...(finetune !== undefined ? { finetune } : {}),
       ...(opts.force ? { force: true } : {}),
       ...(rounds !== undefined ? { rounds } : {}),
       ...(msPerRun !== undefined ? { msPerRun } : {}),
+      ...(opts.json ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
       actor: actor(),
     });
   });
+  if ('candidates' in report) return printAutoReport(report, opts.json === true);
   if (opts.json) return printJson(reportJson(report));
   const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '—' : x.toFixed(d));
   const speed = (s: OptimizeReport['parent']['batch1']) =>
@@ -192,4 +273,32 @@ export async function optimizeCommand(ref: string, opts: OptimizeCommandOptions)
       report.notes.map((n) => `${n}\n`).join('') +
       `${report.reason}\n`,
   );
+}
+
+/** The comparison table of `--method auto` (JSON: the whole report). */
+function printAutoReport(report: AutoReport, json: boolean): void {
+  if (json) return printJson(report);
+  const batches = [...new Set(report.candidates.flatMap((c) => Object.keys(c.items_per_s).map(Number)))].sort(
+    (a, b) => a - b,
+  );
+  const f = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '—' : x.toFixed(d));
+  process.stdout.write(
+    `${report.name}: auto on version ${report.parent_version}, compared at batch ${report.pick_batch} (items/s: candidate / parent timed beside it)\n`,
+  );
+  printTable(
+    ['candidate', 'size', ...batches.map((b) => `batch ${b}`), 'speed×', 'quality', 'verdict'],
+    report.candidates.map((c) => [
+      c.label,
+      c.size_bytes === null ? '—' : `${c.size_bytes} B (${f(c.size_ratio, 3)}×)`,
+      ...batches.map((b) =>
+        c.items_per_s[String(b)] === undefined
+          ? '—'
+          : `${f(c.items_per_s[String(b)], 1)} / ${f(c.parent_items_per_s[String(b)], 1)}`,
+      ),
+      f(c.speedup_at_pick, 2),
+      c.quality ?? '—',
+      `${c.label === report.chosen ? 'chosen' : c.passes ? 'pass' : 'fail'}${c.passes ? '' : `: ${c.reason}`}`,
+    ]),
+  );
+  process.stdout.write(`${report.reason}\n`);
 }

@@ -38,7 +38,8 @@ export async function calibrateRanges(
       if (pass === 1) collector.startHistograms();
       for (const inputs of calibration.requests) {
         const result = await loaded.run(copyTensors(inputs));
-        for (const t of result.outputs) if (wanted.has(t.name)) collector.add(t.name, t.data as Float32Array);
+        for (const t of result.outputs)
+          if (wanted.has(t.name) && t.datatype === 'FP32') collector.add(t.name, t.data as Float32Array);
       }
     }
   } finally {

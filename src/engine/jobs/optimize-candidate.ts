@@ -18,6 +18,7 @@ import type { CalibrationMethod } from '../../optimize/index.js';
 import { errors } from '../../core/errors.js';
 import { calibrateRanges } from './optimize-calibrate.js';
 import type { EvaluationData } from './optimize-data.js';
+import { finetunePruned, type FinetuneData, type FinetuneResult } from './optimize-finetune.js';
 import type { Runtime } from '../../runtime/index.js';
 import type { OptimizeMethod, OptimizeReport } from './optimize-report.js';
 
@@ -38,6 +39,8 @@ export interface CandidateOptions {
   /** prune: the share of weights zeroed, or of hidden units / channels removed with `structured` (default 0.5). */
   sparsity?: number;
   structured?: boolean;
+  /** prune --structured: train the pruned network further (models made by tend's trainers only). */
+  finetune?: FinetuneData;
 }
 
 export interface Candidate {
@@ -107,7 +110,13 @@ export async function makeCandidate(
     const sparsity = options.sparsity ?? 0.5;
     const model = readModelFile(parentPath);
     const result = options.structured ? structuredPrune(model, sparsity) : magnitudePrune(model, sparsity);
-    const bytes = writeModel(result.model);
+    let tuned: FinetuneResult | null = null;
+    if (options.finetune !== undefined) {
+      if (!options.structured)
+        throw errors.invalidArgument('--finetune-data applies to --method prune --structured');
+      tuned = finetunePruned(result.model, options.finetune, 'the parent');
+    }
+    const bytes = tuned?.bytes ?? writeModel(result.model);
     writeFileSync(outPath, bytes);
     const zipped = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
     const [before, after] = [zipped(readFileSync(parentPath)), zipped(bytes)];
@@ -119,6 +128,18 @@ export async function makeCandidate(
         structured: options.structured === true,
         layers: result.layers.map((l) => `${l.node}: ${l.detail}`),
         compressed_bytes: { parent: before, candidate: after },
+        ...(tuned !== null && options.finetune !== undefined
+          ? {
+              finetune: {
+                data: options.finetune.source,
+                rows: tuned.rows,
+                epochs: tuned.epochs,
+                metric: tuned.metric,
+                before: tuned.before,
+                after: tuned.after,
+              },
+            }
+          : {}),
       },
       notes: [
         `compressed (gzip -9) size ${before} → ${after} B (${(after / before).toFixed(3)}×)` +
@@ -126,6 +147,11 @@ export async function makeCandidate(
             ? ''
             : '; onnxruntime runs zeros as fast as any weight, so unstructured pruning saves only compressed size'),
         ...result.layers.map((l) => `${l.node}: ${l.detail}`),
+        ...(tuned !== null
+          ? [
+              `fine-tuned ${tuned.epochs} epochs on ${tuned.rows} rows of ${options.finetune?.source ?? ''}: ${tuned.metric} on those rows ${tuned.before.toFixed(4)} pruned → ${tuned.after.toFixed(4)} fine-tuned`,
+            ]
+          : []),
       ],
     };
   }

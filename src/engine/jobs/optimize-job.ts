@@ -3,38 +3,29 @@
  * optimization, or tend's int8 dynamic quantization), check its structure and signature, measure
  * it against its parent in the same run (size, load time, latency and throughput at batch 1 and at
  * the best batch, agreement on evaluation data, the task metric when labels are given), and
- * register it — with its lineage and the report — only when it stays within the quality gate.
+ * register it — with its lineage and the report — only when it stays within the quality gate and
+ * the speed gate. The assessment itself is in optimize-assess.ts, shared with `auto` (optimize-auto.ts).
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SESSION_PARAMETERS } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
-import type { ModelSignature } from '../../core/signature.js';
-import type { Tensor } from '../../core/tensor.js';
-import { checkModel, extractSignature, readModelFile, writeModel } from '../../onnx/index.js';
-import { fusedKernels } from '../../optimize/index.js';
 import type { Registry } from '../../registry/index.js';
-import { Runtime, type LoadedModel } from '../../runtime/index.js';
-import { OutputComparison } from './optimize-compare.js';
-import { optimizeReportHtml } from './optimize-html.js';
-import type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
+import { Runtime } from '../../runtime/index.js';
+import type { OptimizeMethod, OptimizeReport } from './optimize-report.js';
+import type { EvaluationData } from './optimize-data.js';
+import type { CandidateOptions } from './optimize-candidate.js';
 import {
-  checkEvaluation,
-  rowsOf,
-  syntheticEvaluation,
-  tileRows,
-  type EvaluationData,
-} from './optimize-data.js';
-import { measurePair, type ModelSpeed } from './optimize-measure.js';
-import { makeCandidate, offlineOptimize, type CandidateOptions } from './optimize-candidate.js';
-import { DEFAULT_MAX_SLOWDOWN, speedVerdict } from './optimize-gate.js';
-import { outputPlan } from '../serving/prediction-capture.js';
-import { inferMaxBatchSize } from '../serving/served-version.js';
-import { warmupInputs } from '../serving/warmup.js';
+  assessCandidate,
+  gateLimits,
+  registerCandidate,
+  resolveParent,
+  type GateOptions,
+} from './optimize-assess.js';
 
 export type { OptimizeMethod, OptimizeReport, SideReport } from './optimize-report.js';
+export { OPTIMIZE_REPORT_KIND } from './optimize-assess.js';
 
 export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = [
   'graph',
@@ -43,85 +34,14 @@ export const OPTIMIZE_METHODS: readonly OptimizeMethod[] = [
   'fp16',
   'prune',
 ];
-export const OPTIMIZE_REPORT_KIND = 'optimize-report';
 
-export interface OptimizeOptions extends CandidateOptions {
+export interface OptimizeOptions extends CandidateOptions, GateOptions {
   /** Evaluation data; without it a sample is generated from the signature (agreement only). */
   evaluation?: EvaluationData;
-  /** Labelled data: the most accuracy the candidate may lose, in points (default 1). */
-  maxAccuracyDrop?: number;
-  /** Unlabelled data: the least mean cosine similarity of outputs (default 0.999). */
-  minCosine?: number;
-  /** The most a candidate may be slower than its parent (median items/s) at its best batch size (default 0.05). */
-  maxSlowdown?: number;
   /** Register even outside the gate. */
   force?: boolean;
   actor?: string;
-  /** Timing: rounds per batch size (default 5) and ms per model and round (default 300). */
-  rounds?: number;
-  msPerRun?: number;
-  /** Batch sizes timed (default 1, 2, 4, 8, 16, 32; batch 1 only for unbatched models). */
-  batches?: number[];
   logger?: Logger;
-  /** Timing of the pair (tests inject timings here); default measurePair. */
-  measure?: typeof measurePair;
-}
-
-const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32];
-/** Kernels that compute on quantized values. */
-const QUANTIZED_KERNEL =
-  /(^|\.)(QLinear\w+|QGemm|QAttention|DynamicQuantize\w+|MatMulInteger\w*|ConvInteger)$/;
-
-function sameSignature(a: ModelSignature, b: ModelSignature): string | null {
-  const describe = (s: ModelSignature) =>
-    JSON.stringify({
-      i: s.inputs.map((x) => [x.name, x.datatype, x.shape]),
-      o: s.outputs.map((x) => [x.name, x.datatype, x.shape]),
-    });
-  return describe(a) === describe(b)
-    ? null
-    : `the candidate's signature differs from the parent's (${describe(b)} vs ${describe(a)})`;
-}
-
-function side(
-  version: number | null,
-  size: number,
-  loadMs: number,
-  speed: ModelSpeed,
-  accuracy: number | null,
-): SideReport {
-  const round = (x: number) => Math.round(x * 1e4) / 1e4;
-  const fig = (f: { p50_ms: number; p99_ms: number; items_per_s: number }) => ({
-    p50_ms: round(f.p50_ms),
-    p99_ms: round(f.p99_ms),
-    items_per_s: Math.round(f.items_per_s * 10) / 10,
-  });
-  return {
-    version,
-    size_bytes: size,
-    load_ms: Math.round(loadMs * 10) / 10,
-    batch1: speed.batch1 ? fig(speed.batch1) : null,
-    best_batch: speed.best ? { size: speed.best.size, ...fig(speed.best) } : null,
-    accuracy,
-  };
-}
-
-async function load(
-  runtime: Runtime,
-  path: string,
-  label: string,
-  signature: ModelSignature,
-): Promise<{ model: LoadedModel; ms: number }> {
-  const started = performance.now();
-  const model = await runtime.load({
-    modelPath: path,
-    label,
-    instances: 1,
-    session: { graphOptimizationLevel: DEFAULT_SESSION_PARAMETERS.graph_optimization_level },
-    warmup: warmupInputs(signature),
-    warmupRequired: false,
-  });
-  return { model, ms: performance.now() - started };
 }
 
 /** Optimize `name@versionRef` (default: latest) and register the candidate when it passes the gate. */
@@ -135,15 +55,7 @@ export async function optimizeVersion(
     throw errors.invalidArgument(
       `--method '${String(options.method)}' must be one of ${OPTIMIZE_METHODS.join(', ')}`,
     );
-  const maxDrop = options.maxAccuracyDrop ?? 1;
-  const minCosine = options.minCosine ?? 0.999;
-  if (!(maxDrop >= 0 && maxDrop <= 100))
-    throw errors.invalidArgument(`--max-accuracy-drop ${maxDrop} must be between 0 and 100 points`);
-  if (!(minCosine >= -1 && minCosine <= 1))
-    throw errors.invalidArgument(`--min-cosine ${minCosine} must be between -1 and 1`);
-  const maxSlowdown = options.maxSlowdown ?? DEFAULT_MAX_SLOWDOWN;
-  if (!(maxSlowdown >= 0 && maxSlowdown <= 1))
-    throw errors.invalidArgument(`--max-slowdown ${maxSlowdown} must be between 0 and 1`);
+  gateLimits(options);
   if (
     options.method !== 'int8-dynamic' &&
     (options.reduceRange ||
@@ -159,174 +71,38 @@ export async function optimizeVersion(
     (options.calibration !== undefined || options.calibrate !== undefined)
   )
     throw errors.invalidArgument('--calibration and --calibrate apply to --method int8-static');
-  if (options.method !== 'prune' && (options.sparsity !== undefined || options.structured))
-    throw errors.invalidArgument('--sparsity and --structured apply to --method prune');
+  if (
+    options.method !== 'prune' &&
+    (options.sparsity !== undefined || options.structured || options.finetune !== undefined)
+  )
+    throw errors.invalidArgument('--sparsity, --structured and --finetune-data apply to --method prune');
+  if (options.finetune !== undefined && !options.structured)
+    throw errors.invalidArgument('--finetune-data applies to --method prune --structured');
   if (options.sparsity !== undefined && !(options.sparsity > 0 && options.sparsity < 1))
     throw errors.invalidArgument(`--sparsity ${options.sparsity} must be between 0 and 1 (exclusive)`);
-  const parent = await registry.models.resolveVersion(name, versionRef ?? 'latest');
-  // onnxruntime's offline optimization reads and writes model files: a plaintext copy would defeat encryption at rest.
-  if (await registry.files.isSealed(parent))
-    throw errors.invalidArgument(
-      `${parent.name}:${parent.version} is encrypted at rest, and tend optimize does not support an encrypted registry yet`,
-    );
-  const parentPath = registry.files.path(parent);
-  const maxBatchSize = inferMaxBatchSize(parent.signature, {});
-  const evaluation = options.evaluation ?? syntheticEvaluation(parent.signature, maxBatchSize);
-  checkEvaluation(evaluation, parent.name, parent.signature, maxBatchSize);
-  if (options.calibration !== undefined)
-    checkEvaluation(options.calibration, parent.name, parent.signature, maxBatchSize);
-
+  const { parent, parentPath, evaluation, maxBatchSize } = await resolveParent(
+    registry,
+    name,
+    versionRef,
+    options,
+  );
   const runtime = new Runtime({ logger: options.logger ?? silentLogger });
   const work = mkdtempSync(join(tmpdir(), 'tend-optimize-'));
   try {
-    const candidatePath = join(work, 'candidate.onnx');
-    const made = await makeCandidate(runtime, parentPath, candidatePath, options);
-    const candidateModel = readModelFile(candidatePath);
-    const problems = checkModel(candidateModel).filter((p) => p.severity === 'error');
-    if (problems.length > 0)
-      throw errors.internal(
-        `the ${options.method} candidate fails structural checks: ${problems.map((p) => p.message).join('; ')}`,
-      );
-    const mismatch = sameSignature(
-      parent.signature,
-      extractSignature(candidateModel.graph as NonNullable<typeof candidateModel.graph>),
-    );
-    if (mismatch !== null) throw errors.internal(mismatch);
-
-    // The kernels onnxruntime runs: the candidate as its session optimizes it, against the parent.
-    const optimizedPath = join(work, 'candidate.optimized.onnx');
-    if (options.method === 'graph') writeFileSync(optimizedPath, writeModel(candidateModel));
-    else await offlineOptimize(runtime, candidatePath, optimizedPath, 'all');
-    const kernels = fusedKernels(readModelFile(parentPath), readModelFile(optimizedPath));
-
-    const p = await load(runtime, parentPath, `${parent.name}:${parent.version}`, parent.signature);
-    const c = await load(runtime, candidatePath, `${parent.name}:candidate`, parent.signature);
-    const plan = outputPlan(parent.signature, maxBatchSize);
-    const comparison = new OutputComparison(plan);
-    for (const [i, inputs] of evaluation.requests.entries()) {
-      const rows = rowsOf(inputs, maxBatchSize);
-      const [a, b] = await Promise.all([
-        p.model.run(tileRows(inputs, rows)),
-        c.model.run(tileRows(inputs, rows)),
-      ]);
-      comparison.add(a.outputs, b.outputs, rows, evaluation.labels?.[i] ?? null);
-    }
-    const quality = comparison.summary();
-    const first = evaluation.requests[0] as Tensor[];
-    const batches =
-      maxBatchSize > 0 ? (options.batches ?? DEFAULT_BATCHES).filter((b) => b <= maxBatchSize) : [1];
-    const speed = await (options.measure ?? measurePair)(
-      p.model,
-      c.model,
-      (batch) => (maxBatchSize > 0 ? tileRows(first, batch) : first),
-      {
-        batches,
-        rounds: options.rounds ?? 5,
-        msPerRun: options.msPerRun ?? 300,
-      },
-    );
-    await Promise.all([p.model.unload(), c.model.unload()]);
-
-    const parentSize = statSync(parentPath).size;
-    const candidateSize = statSync(candidatePath).size;
-    let passes: boolean;
-    let gate: string;
-    if (quality.parent_accuracy !== null && quality.candidate_accuracy !== null) {
-      const drop = (quality.parent_accuracy - quality.candidate_accuracy) * 100;
-      passes = drop <= maxDrop;
-      gate = `accuracy drop ${drop.toFixed(2)} pts ${passes ? '≤' : '>'} ${maxDrop} pts (${quality.labelled} labelled rows)`;
-    } else {
-      const cosine = quality.mean_cosine ?? (quality.agreement !== null ? quality.agreement : null);
-      passes = cosine !== null && cosine >= minCosine;
-      gate =
-        cosine === null
-          ? 'no float outputs to compare'
-          : `mean cosine ${cosine.toFixed(6)} ${passes ? '≥' : '<'} ${minCosine}${evaluation.synthetic ? ' (on generated inputs: agreement only)' : ''}`;
-    }
-    const speedCheck = speedVerdict(speed.parent, speed.candidate, maxSlowdown);
-    const parameters = made.parameters;
-    const ratio = (a: number | undefined, b: number | undefined) =>
-      a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 1000) / 1000 : null;
-    const report: OptimizeReport = {
-      name: parent.name,
-      version: null,
-      method: options.method,
-      parameters,
-      parent: side(parent.version, parentSize, p.ms, speed.parent, quality.parent_accuracy),
-      candidate: side(null, candidateSize, c.ms, speed.candidate, quality.candidate_accuracy),
-      size_ratio: Math.round((candidateSize / parentSize) * 1000) / 1000,
-      speedup_batch1: ratio(speed.candidate.batch1?.items_per_s, speed.parent.batch1?.items_per_s),
-      speedup_best: ratio(speed.candidate.best?.items_per_s, speed.parent.best?.items_per_s),
-      agreement: quality.agreement,
-      max_abs_diff: quality.max_abs_diff,
-      mean_abs_diff: quality.mean_abs_diff,
-      mean_cosine: quality.mean_cosine,
-      fused_kernels: Object.keys(kernels.fused_kernels).sort(),
-      quantized_kernels: Object.fromEntries(
-        Object.entries(kernels.op_counts).filter(([op]) => QUANTIZED_KERNEL.test(op)),
-      ),
-      quantized_nodes: made.quantized,
-      skipped_nodes: made.skipped,
-      evaluation: {
-        source: evaluation.source,
-        synthetic: evaluation.synthetic,
-        rows: quality.rows,
-        labelled: quality.labelled,
-      },
-      gate,
-      speed_gate: speedCheck.text,
-      speed_by_batch: speedCheck.by_batch,
-      notes: made.notes,
-      registered: false,
-      reason: '',
-    };
-    const refusals = [...(passes ? [] : [gate]), ...(speedCheck.passes ? [] : [speedCheck.text])];
+    const ctx = { runtime, work, parent, parentPath, evaluation, maxBatchSize };
+    const assessed = await assessCandidate(ctx, options, 'candidate');
+    const { report, refusals } = assessed;
     if (refusals.length > 0 && !options.force) {
       report.reason = `not registered: ${refusals.join('; ')}; use --force to register anyway`;
       return report;
     }
-    const pushed = await registry.models.push(candidatePath, {
-      name: parent.name,
-      parentVersion: parent.version,
-      source: `optimize:${options.method}:${parent.name}@${parent.version}`,
-      tags: { 'optimize.method': options.method, 'optimize.parameters': JSON.stringify(parameters) },
-      metrics: {
-        size_ratio: report.size_ratio,
-        speedup_batch1: report.speedup_batch1,
-        speedup_best: report.speedup_best,
-        mean_cosine: report.mean_cosine,
-        agreement: report.agreement,
-      },
-      ...(options.actor !== undefined ? { createdBy: options.actor } : {}),
-    });
-    report.version = pushed.version;
-    report.candidate.version = pushed.version;
-    report.registered = true;
     report.reason =
       refusals.length === 0
-        ? `registered: ${gate}; ${speedCheck.text}`
+        ? `registered: ${report.gate}; ${report.speed_gate}`
         : `registered with --force although ${refusals.join('; ')}`;
-    await registry.artifacts.attach(
-      parent.name,
-      pushed.version,
-      OPTIMIZE_REPORT_KIND,
-      new TextEncoder().encode(JSON.stringify(report, null, 2)),
-      {
-        mediaType: 'application/json',
-        meta: { method: options.method, parent: parent.version },
-        ...(options.actor !== undefined ? { actor: options.actor } : {}),
-      },
-    );
-    await registry.artifacts.attach(
-      parent.name,
-      pushed.version,
-      `${OPTIMIZE_REPORT_KIND}-html`,
-      new TextEncoder().encode(optimizeReportHtml(report)),
-      {
-        mediaType: 'text/html',
-        ...(options.actor !== undefined ? { actor: options.actor } : {}),
-      },
-    );
+    await registerCandidate(registry, parent, assessed, {
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
     return report;
   } finally {
     await runtime.close();

@@ -31,6 +31,8 @@ export interface MeasureOptions {
   msPerRun: number;
   /** At least this many runs per model, batch size and round. */
   minRuns?: number;
+  /** Called before each batch size is timed (progress: `index` of `count`, from 0). */
+  onBatch?: (batch: number, index: number, count: number) => void;
 }
 
 /** Run `model` on `inputs` for about `ms` (and at least `minRuns` times); the runs' times in ms. */
@@ -60,7 +62,8 @@ export async function measurePair(
   const models = [parent, candidate];
   const times = models.map(() => new Map<number, number[]>());
   const rates = models.map(() => new Map<number, number[]>());
-  for (const batch of options.batches) {
+  for (const [index, batch] of options.batches.entries()) {
+    options.onBatch?.(batch, index, options.batches.length);
     const inputs = inputsFor(batch);
     for (let round = 0; round < options.rounds; round++) {
       // Alternate which model goes first, so neither always runs on a warmer (or busier) machine.
