@@ -2,7 +2,7 @@
 import { errors } from '../../core/errors.js';
 import { listStudies, PRUNERS, SAMPLERS, studyReport, tuneAndRegister } from '../../engine/index.js';
 import { isInteractive, printJson, printTable } from '../output.js';
-import { actor, withRegistry } from './registry.js';
+import { actor, withRegistry, withRegistryCreatingHome } from './registry.js';
 
 export interface TuneCommandOptions {
   home?: string;
@@ -72,7 +72,8 @@ export async function tuneCommand(opts: TuneCommandOptions): Promise<void> {
   const jobs = wholeNumber('--jobs', opts.jobs, 1);
   const seed = wholeNumber('--seed', opts.seed, 0);
   const progress = !opts.json && isInteractive();
-  const result = await withRegistry(opts.home, (registry) =>
+  // A study registers its best model: like train, it may start a registry.
+  const result = await withRegistryCreatingHome(opts.home, (registry) =>
     tuneAndRegister(registry, {
       space,
       trials,
