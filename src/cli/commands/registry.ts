@@ -31,7 +31,10 @@ export function withRegistry<T>(
   return withHomeRegistry(existingHome(home), actor(), work);
 }
 
-/** The same for the commands that can start a registry (push, train, tune, import, token create): the home is created. */
+/**
+ * The same for the commands that can start a registry (push, train, tune, import, token create): the
+ * home is created.
+ */
 export function withRegistryCreatingHome<T>(
   home: string | undefined,
   work: (registry: Registry) => Promise<T>,
