@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { extractSignature, GraphBuilder, readModelFile, writeModel } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/index.js';
-import { convertFloat16, float16Bits, float16Value } from './float16.js';
+import { floatToHalfBits as float16Bits, halfBitsToFloat as float16Value } from '../core/fp16.js';
+import { convertFloat16 } from './float16.js';
 
 const MODELS = new URL('../../fixtures/models/', import.meta.url);
 

@@ -6,6 +6,7 @@
  * runs as fast as its parent. On CPU this saves size (disk, registry, download), not time.
  */
 import { errors } from '../core/errors.js';
+import { floatToHalfBits } from '../core/fp16.js';
 import {
   AttributeProtoSchema,
   AttributeProto_AttributeType as AttrType,
@@ -25,46 +26,6 @@ import { GraphScope } from './graph-scope.js';
 export const FLOAT16_MAX = 65504;
 /** Initializers smaller than this stay float32: constants such as epsilons, whose size does not matter. */
 export const MIN_FP16_ELEMENTS = 64;
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE-754 half bits of a float32, rounded to nearest even (overflow → ±Infinity). */
-export function float16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0); // Inf or NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign; // below half the smallest subnormal: ±0
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let h = mant >>> shift;
-    if (rest > half || (rest === half && (h & 1) === 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++; // may carry into the exponent: still right
-  e = h >>> 10;
-  return sign | (e >= 0x1f ? 0x7c00 : h);
-}
-
-/** The float32 value of half bits. */
-export function float16Value(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant !== 0 ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
 
 export interface Float16Result {
   model: ModelProto;
@@ -100,7 +61,7 @@ export function convertFloat16(model: ModelProto): Float16Result {
     for (const v of values) if (Math.abs(v) > FLOAT16_MAX) outside++;
     if (outside > 0) return keep(`${outside} values beyond float16's range (±${FLOAT16_MAX})`);
     const bits = new Uint16Array(values.length);
-    for (let i = 0; i < values.length; i++) bits[i] = float16Bits(values[i] as number);
+    for (let i = 0; i < values.length; i++) bits[i] = floatToHalfBits(values[i] as number);
     const half = tensorProto(scope.fresh(`${t.name}_fp16`), bits, t.dims.map(Number), 'FP16');
     casts.push(
       create(NodeProtoSchema, {

@@ -2,7 +2,7 @@
 export { quantizeDynamic } from './quantize-dynamic.js';
 export { quantizedWeightRatio, weightBytes } from './weight-bytes.js';
 export { fusedKernels } from './fused-kernels.js';
-export { convertFloat16, float16Bits, float16Value } from './float16.js';
+export { convertFloat16 } from './float16.js';
 export {
   CALIBRATION_METHODS,
   DEFAULT_PERCENTILE,
