@@ -4,6 +4,7 @@
  * every machine, which Math.random cannot promise.
  */
 import { errors } from '../core/errors.js';
+import { Xoshiro128 } from '../core/xoshiro.js';
 
 /** Anything indexable and writable: plain arrays and typed arrays. */
 export interface MutableIndexed<T> {
@@ -13,56 +14,28 @@ export interface MutableIndexed<T> {
 
 const TWO_POW_32 = 4294967296;
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+/** The hash that fills xoshiro's four words from one safe-integer seed (all 53 bits take part). */
+function seedWords(seed: number): [number, number, number, number] {
+  if (!Number.isSafeInteger(seed)) {
+    throw errors.invalidArgument(`seed must be a safe integer, got ${seed}`);
+  }
+  let state = (seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) >>> 0, 0x85ebca6b);
+  const next = (): number => {
+    state = (state + 0x9e3779b9) | 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    return (z ^ (z >>> 15)) >>> 0;
+  };
+  return [next(), next(), next(), next()];
 }
 
-export class Random {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class Random extends Xoshiro128 {
   private spareNormal: number | null = null;
 
   /** `seed` is any safe integer; all 53 bits take part. */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) {
-      throw errors.invalidArgument(`seed must be a safe integer, got ${seed}`);
-    }
-    let state = (seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) >>> 0, 0x85ebca6b);
-    const next = (): number => {
-      state = (state + 0x9e3779b9) | 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-      z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-      return (z ^ (z >>> 15)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    // xoshiro must never be all zero; the hash makes it practically impossible, this makes it impossible.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** Next 32 random bits as an unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 bits of resolution. */
-  uniform(): number {
-    const high = this.nextUint32() >>> 5; // 27 bits
-    const low = this.nextUint32() >>> 6; // 26 bits
-    return (high * 67108864 + low) / 9007199254740992;
+    super(...seedWords(seed));
   }
 
   /** Uniform in [low, high). */

@@ -3,6 +3,7 @@
  * sampler draws a trial's values from a stream keyed by (study seed, trial number, purpose), so a trial
  * gets the same values whether the study ran straight through, was resumed, or ran trials in parallel.
  */
+import { Xoshiro128 } from '../core/xoshiro.js';
 
 function mix32(x: number): number {
   let z = x | 0;
@@ -11,48 +12,21 @@ function mix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+/** xoshiro's four words from any list of integers, through a 32-bit mixing hash. */
+function seedWords(keys: readonly number[]): [number, number, number, number] {
+  let h = 0x9e3779b9;
+  for (const key of keys) {
+    h = mix32(h ^ (key >>> 0));
+    h = mix32(h ^ (Math.floor(key / 4294967296) >>> 0));
+  }
+  return [mix32(h + 0x6a09e667), mix32(h + 0xbb67ae85), mix32(h + 0x3c6ef372), mix32(h + 0xa54ff53a)];
 }
 
 /** A seeded stream of uniform and normal numbers. */
-export class TuneRandom {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-
+export class TuneRandom extends Xoshiro128 {
   /** Seeded by any list of integers (e.g. the study seed, the trial number and a purpose tag). */
   constructor(...keys: number[]) {
-    let h = 0x9e3779b9;
-    for (const key of keys) {
-      h = mix32(h ^ (key >>> 0));
-      h = mix32(h ^ (Math.floor(key / 4294967296) >>> 0));
-    }
-    this.s0 = mix32(h + 0x6a09e667);
-    this.s1 = mix32(h + 0xbb67ae85);
-    this.s2 = mix32(h + 0x3c6ef372);
-    this.s3 = mix32(h + 0xa54ff53a);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  private nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  uniform(): number {
-    const hi = this.nextUint32() >>> 5;
-    const lo = this.nextUint32() >>> 6;
-    return (hi * 67108864 + lo) / 9007199254740992;
+    super(...seedWords(keys));
   }
 
   /** Uniform in [low, high). */
