@@ -3,9 +3,8 @@ import { resolveServerConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { Engine, type ExplainResponse } from '../../engine/index.js';
 import { decodeInferRequest } from '../../server/http/index.js';
-import { resolveHome } from '../home.js';
 import { printJson } from '../output.js';
-import { requestBodyFromFile } from './infer.js';
+import { inputSpecsOf, localHome, postFromFile, requestBodyFromFile } from './infer.js';
 import { parseRef } from './registry.js';
 
 export interface ExplainOptions {
@@ -19,12 +18,6 @@ export interface ExplainOptions {
   home?: string;
   repo: string[];
   json?: boolean;
-}
-
-interface InputSpec {
-  name: string;
-  datatype: string;
-  shape: number[];
 }
 
 function integerOption(flag: string, value: string | undefined): number | undefined {
@@ -49,42 +42,18 @@ function parametersOf(opts: ExplainOptions): Record<string, unknown> {
 }
 
 async function explainRemote(ref: string, opts: ExplainOptions): Promise<ExplainResponse> {
-  const { name, version } = parseRef(ref);
-  const base = `${opts.url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
-  const meta = await fetch(base);
-  const metaBody = (await meta.json()) as { inputs?: InputSpec[]; error?: string };
-  if (!meta.ok)
-    throw errors.withCode(
-      meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST',
-      metaBody.error ?? `server answered ${meta.status}`,
-    );
-  const body = { ...requestBodyFromFile(opts.data, metaBody.inputs ?? []), parameters: parametersOf(opts) };
-  const res = await fetch(`${base}/explain`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  const answer = (await res.json()) as ExplainResponse & { error?: string };
-  if (!res.ok)
-    throw errors.withCode(
-      res.status >= 500 ? 'TEND_INTERNAL' : 'TEND_BAD_REQUEST',
-      answer.error ?? `server answered ${res.status}`,
-    );
-  return answer;
+  return (await postFromFile(ref, opts.url, opts.data, 'explain', {
+    parameters: parametersOf(opts),
+  })) as ExplainResponse;
 }
 
 async function explainLocal(ref: string, opts: ExplainOptions): Promise<ExplainResponse> {
   const { name, version } = parseRef(ref);
   const config = resolveServerConfig({ flags: { home: opts.home, repos: opts.repo, logLevel: 'silent' } });
-  const engine = await Engine.open({ home: resolveHome(opts.home), repos: opts.repo, config, only: [name] });
+  const engine = await Engine.open({ home: localHome(opts), repos: opts.repo, config, only: [name] });
   try {
     const target = await engine.resolve(name, version);
-    const inputs = target.signature.inputs.map((s) => ({
-      name: s.name,
-      datatype: s.datatype ?? s.onnx_type,
-      shape: (s.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
-    }));
-    const request = decodeInferRequest(requestBodyFromFile(opts.data, inputs));
+    const request = decodeInferRequest(requestBodyFromFile(opts.data, inputSpecsOf(target)));
     return await engine.explain(name, version, request.inputs, parametersOf(opts));
   } finally {
     await engine.close();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { resolveServerConfig } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
-import { Engine, readFeatureRows } from '../../engine/index.js';
+import { Engine, readFeatureRows, type ServedVersion } from '../../engine/index.js';
 import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../server/http/index.js';
 import { existingHome, resolveHome } from '../home.js';
 import { printJson } from '../output.js';
@@ -110,9 +110,19 @@ function printOutputs(
   if (rows > 50) process.stdout.write(`  … ${rows - 50} more rows (use --json for all)\n`);
 }
 
-async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
+/**
+ * POST a request built from a data file to a model's `verb` (infer, explain) on a running server: the
+ * inputs' names, types and shapes come from the server's model metadata. Shared by infer and explain.
+ */
+export async function postFromFile(
+  ref: string,
+  url: string | undefined,
+  dataFile: string,
+  verb: 'infer' | 'explain',
+  extra: Record<string, unknown> = {},
+): Promise<unknown> {
   const { name, version } = parseRef(ref);
-  const base = `${opts.url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
+  const base = `${url?.replace(/\/$/, '')}/v2/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
   const meta = await fetch(base);
   const metaBody = (await meta.json()) as { inputs?: InputSpec[]; error?: string };
   if (!meta.ok)
@@ -120,8 +130,8 @@ async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
       meta.status === 404 ? 'TEND_MODEL_NOT_FOUND' : 'TEND_BAD_REQUEST',
       metaBody.error ?? `server answered ${meta.status}`,
     );
-  const body = requestBodyFromFile(opts.data, metaBody.inputs ?? []);
-  const res = await fetch(`${base}/infer`, {
+  const body = { ...requestBodyFromFile(dataFile, metaBody.inputs ?? []), ...extra };
+  const res = await fetch(`${base}/${verb}`, {
     method: 'POST',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
@@ -135,26 +145,30 @@ async function inferRemote(ref: string, opts: InferOptions): Promise<unknown> {
   return answer;
 }
 
+/** A served version's inputs as the data-file reader wants them (dynamic dimensions as -1). */
+export function inputSpecsOf(target: ServedVersion): InputSpec[] {
+  return target.signature.inputs.map((s) => ({
+    name: s.name,
+    datatype: s.datatype ?? s.onnx_type,
+    shape: (s.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
+  }));
+}
+
+/** The home of an in-process run: a repository run needs none; otherwise it must exist. */
+export function localHome(opts: { home?: string; repo: string[] }): string {
+  return opts.repo.length > 0 ? resolveHome(opts.home) : existingHome(opts.home);
+}
+
 async function inferLocal(
   ref: string,
   opts: InferOptions,
 ): Promise<{ response: unknown; classes?: string[] }> {
   const { name, version } = parseRef(ref);
   const config = resolveServerConfig({ flags: { home: opts.home, repos: opts.repo, logLevel: 'silent' } });
-  const engine = await Engine.open({
-    home: opts.repo.length > 0 ? resolveHome(opts.home) : existingHome(opts.home),
-    repos: opts.repo,
-    config,
-    only: [name],
-  });
+  const engine = await Engine.open({ home: localHome(opts), repos: opts.repo, config, only: [name] });
   try {
     const target = await engine.resolve(name, version);
-    const inputs = target.signature.inputs.map((s) => ({
-      name: s.name,
-      datatype: s.datatype ?? s.onnx_type,
-      shape: (s.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
-    }));
-    const request = decodeInferRequest(requestBodyFromFile(opts.data, inputs));
+    const request = decodeInferRequest(requestBodyFromFile(opts.data, inputSpecsOf(target)));
     const response = await engine.infer(target, request);
     const classes = target.config.labels ?? target.classes;
     return {
@@ -169,7 +183,7 @@ async function inferLocal(
 export async function inferCommand(ref: string, opts: InferOptions): Promise<void> {
   // Class names are known in this process only: a server's V2 metadata does not carry them.
   const { response, classes } = opts.url
-    ? { response: await inferRemote(ref, opts), classes: undefined }
+    ? { response: await postFromFile(ref, opts.url, opts.data, 'infer'), classes: undefined }
     : await inferLocal(ref, opts);
   const answer = response as Parameters<typeof printOutputs>[0];
   if (opts.json) printJson(answer);
